@@ -1,0 +1,66 @@
+"""Screenshots of napari with the plugin's samples and widget, for the README.
+
+Run under a virtual display, e.g.::
+
+    xvfb-run -a -s "-screen 0 1600x1000x24" python scripts/screenshot_samples.py
+
+Writes ``docs/images/*.png`` (or the folder given as the first argument).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import napari
+from qtpy.QtWidgets import QApplication
+
+PLUGIN = "napari-finetune"
+WINDOW_SIZE = (1500, 900)
+
+
+def settle(viewer: napari.Viewer, rounds: int = 20) -> None:
+    """Let Qt lay out and draw before a screenshot."""
+    for _ in range(rounds):
+        QApplication.processEvents()
+    viewer.reset_view()
+    for _ in range(rounds):
+        QApplication.processEvents()
+
+
+def shot(viewer: napari.Viewer, path: Path) -> None:
+    settle(viewer)
+    viewer.screenshot(str(path), canvas_only=False, flash=False)
+    print(f"wrote {path}")
+
+
+def main(out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+
+    viewer = napari.Viewer(title="napari-finetune")
+    viewer.window.resize(*WINDOW_SIZE)
+    viewer.window.add_plugin_dock_widget(PLUGIN, "Synthetic grains")
+    viewer.open_sample(PLUGIN, "painted")
+    viewer.open_sample(PLUGIN, "equiaxed")
+    # Readme figure: the painted strokes over the equiaxed sample's boundaries
+    # would clutter; show the equiaxed sample with its boundaries on top.
+    for layer in viewer.layers:
+        layer.visible = layer.name.startswith("equiaxed") and "ids" not in layer.name
+    shot(viewer, out / "napari_equiaxed_sample.png")
+
+    for layer in viewer.layers:
+        layer.visible = layer.name in ("grains", "grains painted")
+    viewer.layers.selection.active = viewer.layers["grains painted"]
+    shot(viewer, out / "napari_painted_sample.png")
+    viewer.close()
+
+    for key in ("directional", "target_domain", "nist_steel"):
+        viewer = napari.Viewer(title=f"napari-finetune: {key}")
+        viewer.window.resize(*WINDOW_SIZE)
+        viewer.open_sample(PLUGIN, key)
+        shot(viewer, out / f"napari_{key}_sample.png")
+        viewer.close()
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path("docs/images"))

@@ -1,0 +1,150 @@
+"""npe2 sample-data commands: thin wrappers that style the core's arrays as layers.
+
+Each command returns napari layer-data tuples ``(data, kwargs, layer_type)``.
+:func:`grain_layer_data` is shared with the *Synthetic grains* widget so that a
+generated sample looks exactly like an opened one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from skimage.io import imread
+
+from napari_finetune.synth import GrainSample, voronoi_grains
+from napari_finetune.synth.strokes import paint_strokes
+
+LayerData = tuple[Any, dict[str, Any], str]
+
+# Amber boundaries and cyan/magenta painted classes stay distinct from each
+# other and from the grey micrograph, also for red-green colour-blind users.
+BOUNDARY_COLOUR = "#ffb000"
+INTERIOR_COLOUR = "#00c8ff"
+PAINTED_BOUNDARY_COLOUR = "#ff2ec4"
+# A class the user adds beyond 2 still shows, in a colour of its own.
+EXTRA_CLASS_COLOUR = "#b6ff00"
+
+CLASS_NAMES = {0: "unpainted", 1: "grain interior", 2: "boundary"}
+SAMPLE_SHAPE = (512, 512)
+
+
+def sample_data_dir() -> Path:
+    """Folder of the shipped example files (inside the installed package)."""
+    packaged = Path(str(resources.files("napari_finetune"))) / "sample_data"
+    if packaged.is_dir():
+        return packaged
+    # Editable install: the files stay at the top of the source tree.
+    return Path(__file__).resolve().parents[2] / "sample_data"
+
+
+def image_layer(image: np.ndarray, name: str, **extra: Any) -> LayerData:
+    """A grey image layer with contrast limits that ignore noise outliers."""
+    lo, hi = np.percentile(image, (0.5, 99.5))
+    kwargs = {"name": name, "colormap": "gray", "contrast_limits": (float(lo), float(hi))}
+    return image, kwargs | extra, "image"
+
+
+def boundaries_layer(boundaries: np.ndarray, name: str, **extra: Any) -> LayerData:
+    """A Labels layer showing boundary pixels (value 1) in one bright colour."""
+    kwargs = {
+        "name": name,
+        "colormap": {1: BOUNDARY_COLOUR, None: "transparent"},
+        "opacity": 0.6,
+        "features": {"index": [0, 1], "class": ["grain", "boundary"]},
+    }
+    return boundaries, kwargs | extra, "labels"
+
+
+def painted_layer(painted: np.ndarray, name: str) -> LayerData:
+    """A Labels layer for sparse painted classes (0 unpainted, 1 interior, 2 boundary)."""
+    kwargs = {
+        "name": name,
+        "colormap": {
+            1: INTERIOR_COLOUR,
+            2: PAINTED_BOUNDARY_COLOUR,
+            None: EXTRA_CLASS_COLOUR,
+            0: "transparent",
+        },
+        "opacity": 1.0,
+        "features": {"index": list(CLASS_NAMES), "class": list(CLASS_NAMES.values())},
+    }
+    return painted, kwargs, "labels"
+
+
+def grain_layer_data(
+    sample: GrainSample, name: str, painted: np.ndarray | None = None
+) -> list[LayerData]:
+    """Layers for a synthetic sample: image, grain ids, boundaries, optional strokes.
+
+    Parameters
+    ----------
+    sample : GrainSample
+        Output of :func:`napari_finetune.voronoi_grains`.
+    name : str
+        Name of the image layer; label layers are named after it.
+    painted : numpy.ndarray, optional
+        Sparse painted labels to add as ``'<name> painted'``. When given, the
+        exact labels are left out: the point of that sample is to train on
+        strokes, not on the answer.
+
+    Returns
+    -------
+    list of tuple
+        napari layer-data tuples.
+    """
+    provenance = {"napari_finetune": {"synthetic": asdict(sample.params)}}
+    layers = [image_layer(sample.image, name, metadata=provenance)]
+    if painted is not None:
+        return [*layers, painted_layer(painted, f"{name} painted")]
+    ids = (
+        sample.grains,
+        {"name": f"{name} ids", "opacity": 0.25, "visible": False},
+        "labels",
+    )
+    return [*layers, ids, boundaries_layer(sample.boundaries, f"{name} boundaries")]
+
+
+def equiaxed_grains() -> list[LayerData]:
+    """Equiaxed polycrystal with exact grain ids and boundaries."""
+    sample = voronoi_grains(SAMPLE_SHAPE, 60, seed=1)
+    return grain_layer_data(sample, "equiaxed grains")
+
+
+def directional_grains() -> list[LayerData]:
+    """Columnar grains from directional solidification (gradient along y)."""
+    sample = voronoi_grains(SAMPLE_SHAPE, 40, morphology="elongated", elongation=3.5, seed=2)
+    return grain_layer_data(sample, "columnar grains")
+
+
+def target_domain_grains() -> list[LayerData]:
+    """Grains rendered like a real SEM: scan-line jitter, vignetting and drift."""
+    sample = voronoi_grains(SAMPLE_SHAPE, 60, dose=20.0, target_domain=True, seed=3)
+    return grain_layer_data(sample, "SEM grains")
+
+
+def painted_grains() -> list[LayerData]:
+    """Grains plus a few hand-like brush strokes, ready for *Fine-tune*."""
+    sample = voronoi_grains(SAMPLE_SHAPE, 60, seed=0)
+    return grain_layer_data(sample, "grains", painted=paint_strokes(sample, seed=0))
+
+
+def nist_steel() -> list[LayerData]:
+    """Etched ferritic steel (optical) with hand-traced boundaries; courtesy of NIST."""
+    folder = sample_data_dir() / "nist_steel"
+    image = imread(folder / "image.png")
+    boundaries = (imread(folder / "boundary_label.png") > 0).astype(np.uint8)
+    calibration = {"scale": (0.2252, 0.2252), "units": "µm"}
+    source = {
+        "napari_finetune": {
+            "source": "NIST, usnistgov/grain-size-analysis-tools (ex_segmentation/optical_etched)",
+            "licence": str(folder / "LICENSE-NIST.md"),
+        }
+    }
+    return [
+        image_layer(image, "NIST steel", metadata=source, **calibration),
+        boundaries_layer(boundaries, "NIST steel boundaries", **calibration),
+    ]

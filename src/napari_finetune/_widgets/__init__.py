@@ -1,0 +1,1 @@
+"""Qt / magicgui dock widgets: thin views over the Qt-free core."""
