@@ -4,7 +4,8 @@ Run under a virtual display, e.g.::
 
     xvfb-run -a -s "-screen 0 1600x1000x24" python scripts/screenshot_samples.py
 
-Writes ``docs/images/*.png`` (or the folder given as the first argument).
+Writes the README's two figures to ``docs/images/`` (or the folder given as the
+first argument); ``--all`` adds one figure for each of the other samples.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ def shot(viewer: napari.Viewer, path: Path) -> None:
     print(f"wrote {path}")
 
 
-def main(out: Path) -> None:
+def main(out: Path, every_sample: bool) -> None:
     out.mkdir(parents=True, exist_ok=True)
 
     viewer = napari.Viewer(title="napari-finetune")
@@ -53,6 +54,8 @@ def main(out: Path) -> None:
     viewer.layers.selection.active = viewer.layers["grains painted"]
     shot(viewer, out / "napari_painted_sample.png")
     viewer.close()
+    if not every_sample:
+        return
 
     for key in ("directional", "target_domain", "nist_steel"):
         viewer = napari.Viewer(title=f"napari-finetune: {key}")
@@ -63,4 +66,5 @@ def main(out: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path("docs/images"))
+    args = [a for a in sys.argv[1:] if a != "--all"]
+    main(Path(args[0]) if args else Path("docs/images"), every_sample="--all" in sys.argv)
