@@ -20,8 +20,12 @@ CONFIGS = [
     ("512² equiaxed, 60 grains", (512, 512), 60, {}),
     ("512² painted-strokes sample", (512, 512), 60, {"strokes": True}),
     ("2048² equiaxed, 500 grains", (2048, 2048), 500, {}),
-    ("2048² elongated 30°, 500 grains", (2048, 2048), 500,
-     {"morphology": "elongated", "direction": 30.0}),
+    (
+        "2048² elongated 30°, 500 grains",
+        (2048, 2048),
+        500,
+        {"morphology": "elongated", "direction": 30.0},
+    ),
     ("2048² target domain, 500 grains", (2048, 2048), 500, {"target_domain": True}),
 ]
 
@@ -46,7 +50,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=7)
     args = parser.parse_args()
     nf.voronoi_grains((256, 256), 20, seed=0)  # warm imports and caches
-    print(f"| configuration | median (s) | min–max (s) | runs |")
+    print("| configuration | median (s) | min–max (s) | runs |")
     print("| --- | ---: | ---: | ---: |")
     for label, shape, n, kwargs in CONFIGS:
         times = time_config(shape, n, kwargs, args.repeats)

@@ -21,7 +21,7 @@ def errors(monkeypatch):
 
 def test_widget_docks_from_the_plugin_menu(make_napari_viewer):
     viewer = make_napari_viewer()
-    dock, w = viewer.window.add_plugin_dock_widget("napari-finetune", "Synthetic grains")
+    _dock, w = viewer.window.add_plugin_dock_widget("napari-finetune", "Synthetic grains")
     assert isinstance(w, SyntheticGrainsWidget)
 
 

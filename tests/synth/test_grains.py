@@ -29,7 +29,7 @@ def test_output_types_and_ranges():
     assert s.grains.dtype == np.int32 and s.boundaries.dtype == np.uint8
     assert set(np.unique(s.boundaries)) == {0, 1}
     assert set(np.unique(s.classes)) == {1, 2}
-    assert 0 <= s.image.min() and s.image.max() < 2
+    assert s.image.min() >= 0 and s.image.max() < 2
 
 
 @pytest.mark.parametrize(
