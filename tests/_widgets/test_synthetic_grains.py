@@ -87,6 +87,8 @@ def test_bad_parameters_show_a_notification_and_add_nothing(widget, errors):
     assert len(errors) == 1
     assert "boundary_width" in errors[0] and "larger than the grains" in errors[0]
     assert "boundary_width" in w.status.value
+    # the long message wraps instead of widening the dock over the canvas
+    assert w.status.native.wordWrap()
 
 
 def test_large_sample_runs_in_a_worker_and_the_viewer_stays_responsive(widget, qtbot, errors):

@@ -82,6 +82,8 @@ class SyntheticGrainsWidget(Container):
         self.seed = SpinBox(value=0, min=0, max=2**31 - 1, label="seed")
         self.generate = PushButton(text="Generate")
         self.status = Label(value="")
+        # Long error texts must wrap, not widen the dock over the canvas.
+        self.status.native.setWordWrap(True)
 
         self.extend(
             [
@@ -107,6 +109,44 @@ class SyntheticGrainsWidget(Container):
                 self.status,
             ]
         )
+        tips = {
+            self.name: "Name of the new image layer; label layers are named after it.",
+            self.size_by: "Set the grain size by a count or by a mean diameter.",
+            self.n_grains: "Exact number of grains in the image.",
+            self.mean_diameter: "Mean equivalent-circle grain diameter, in pixels.",
+            self.size_spread: (
+                "Spread of grain sizes (std of log local diameter): 0 = near-uniform, "
+                "0.6 and above = duplex regions of fine and coarse grains."
+            ),
+            self.boundary_width: "Width of the boundary label and rendered groove, in px.",
+            self.morphology: (
+                "equiaxed: recrystallised grains; elongated: columnar grains as in "
+                "directional solidification."
+            ),
+            self.elongation: "Aspect ratio of elongated grains (long / short axis).",
+            self.direction: (
+                "Long axis of elongated grains, degrees counter-clockwise from x: "
+                "90 = vertical columns (thermal gradient along y)."
+            ),
+            self.contrast: "Spread of grain grey levels (orientation / channelling contrast).",
+            self.boundary_contrast: (
+                "Boundary groove depth: > 0 dark etched grooves, < 0 bright SE edges."
+            ),
+            self.dose: "Electrons per pixel at full signal (Poisson noise); 0 = noise-free.",
+            self.blur: "Gaussian probe blur sigma, in pixels.",
+            self.target_domain: (
+                "Render like a real instrument: scan-line jitter, vignetting and slow "
+                "gain/offset drift (the sim-to-real gap)."
+            ),
+            self.add_strokes: (
+                "Instead of the exact labels, add a sparse painted layer "
+                "(1 = interior, 2 = boundary) to fine-tune on."
+            ),
+            self.seed: "Same seed and parameters give the same sample.",
+        }
+        for widget, tip in tips.items():
+            widget.tooltip = tip
+
         self.size_by.changed.connect(self._sync_enabled)
         self.morphology.changed.connect(self._sync_enabled)
         self.generate.changed.connect(self._on_generate)

@@ -143,8 +143,8 @@ class GrainParameters:
             self.boundary_width < minor_diameter / 2,
             "boundary_width",
             self.boundary_width,
-            f"is larger than the grains: it must be below half the mean grain width "
-            f"({minor_diameter / 2:.1f} px), else grains are all boundary",
+            f"must be below half the mean grain width ({minor_diameter / 2:.1f} px); "
+            "wider boundaries are larger than the grains",
         )
         _require(
             _is_number(self.contrast) and 0 <= self.contrast <= 1,
