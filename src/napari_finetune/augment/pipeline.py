@@ -1,0 +1,270 @@
+"""An augmentation pipeline: named transforms with probabilities, checked by a preset.
+
+The same object drives the preview widget and, later, fine-tuning; it saves to
+YAML and loads back to the same output for the same seed.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from napari_finetune.augment import arrays
+from napari_finetune.augment.catalog import CATALOG, A
+from napari_finetune.augment.presets import get_preset
+
+FORMAT = "napari-finetune augmentation pipeline"
+VERSION = 1
+
+
+class ForbiddenTransformError(ValueError):
+    """A transform the modality preset forbids, with the physical reason."""
+
+    def __init__(self, transform: str, preset: str, reason: str) -> None:
+        self.transform, self.preset, self.reason = transform, preset, reason
+        title = get_preset(preset).title
+        super().__init__(f"{transform} is not allowed for '{title}': {reason}.")
+
+
+@dataclass(frozen=True)
+class TransformSetting:
+    """One transform of a pipeline: on or off, its probability and ranges."""
+
+    name: str
+    enabled: bool = False
+    p: float = 0.5
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.name not in CATALOG:
+            known = ", ".join(CATALOG)
+            raise ValueError(f"transform {self.name!r} is unknown: choose from {known}.")
+        if not 0 <= self.p <= 1:
+            raise ValueError(f"{self.name}: probability p={self.p} must be in [0, 1].")
+        object.__setattr__(self, "params", _as_tuples(dict(self.params)))
+
+
+@dataclass(frozen=True)
+class AugmentedSample:
+    """One transformed (image, mask) pair and what was sampled to make it."""
+
+    image: np.ndarray
+    mask: np.ndarray | None
+    applied: tuple[str, ...]
+
+    @property
+    def description(self) -> str:
+        """The sampled parameters as one short line ('identity' if none applied)."""
+        return ", ".join(self.applied) or "identity"
+
+
+@dataclass(frozen=True)
+class AugmentationPipeline:
+    """Transforms in catalogue order, each on or off, checked by ``preset``.
+
+    Build one with :meth:`from_preset`; change it with :meth:`with_enabled` and
+    :meth:`with_probability`, which return new pipelines.
+    """
+
+    preset: str = "equiaxed"
+    transforms: tuple[TransformSetting, ...] = ()
+
+    def __post_init__(self) -> None:
+        get_preset(self.preset)
+        given = {t.name: t for t in self.transforms}
+        if len(given) != len(self.transforms):
+            raise ValueError("a transform is listed twice in the pipeline.")
+        # Every catalogue transform is present (off unless given), in catalogue order.
+        full = tuple(
+            given.get(name, TransformSetting(name, False, info.default_p))
+            for name, info in CATALOG.items()
+        )
+        object.__setattr__(self, "transforms", full)
+        for setting in full:
+            if setting.enabled:
+                self._check_allowed(setting.name)
+
+    @classmethod
+    def from_preset(cls, preset: str = "equiaxed") -> AugmentationPipeline:
+        """A pipeline with the preset's default transforms switched on."""
+        on = set(get_preset(preset).default_on)
+        return cls(
+            preset,
+            tuple(
+                TransformSetting(name, name in on, info.default_p)
+                for name, info in CATALOG.items()
+            ),
+        )
+
+    def _check_allowed(self, name: str) -> None:
+        reason = get_preset(self.preset).reason(name)
+        if reason is not None:
+            raise ForbiddenTransformError(name, self.preset, reason)
+
+    def setting(self, name: str) -> TransformSetting:
+        """The setting of transform ``name``."""
+        for setting in self.transforms:
+            if setting.name == name:
+                return setting
+        raise ValueError(f"transform {name!r} is unknown.")
+
+    def with_enabled(self, name: str, enabled: bool = True) -> AugmentationPipeline:
+        """A copy with ``name`` switched on or off.
+
+        Raises
+        ------
+        ForbiddenTransformError
+            When switching on a transform the preset forbids; the message gives
+            the physical reason.
+        """
+        if enabled:
+            self._check_allowed(name)
+        return self._with(name, enabled=enabled)
+
+    def with_probability(self, name: str, p: float) -> AugmentationPipeline:
+        """A copy with the probability of ``name`` set to ``p``."""
+        return self._with(name, p=p)
+
+    def with_preset(self, preset: str) -> AugmentationPipeline:
+        """The new preset's defaults, keeping probabilities and ranges set here."""
+        fresh = AugmentationPipeline.from_preset(preset)
+        return replace(
+            fresh,
+            transforms=tuple(
+                replace(mine, enabled=new.enabled)
+                for mine, new in zip(self.transforms, fresh.transforms, strict=True)
+            ),
+        )
+
+    def _with(self, name: str, **changes: Any) -> AugmentationPipeline:
+        self.setting(name)  # raises for an unknown name
+        updated = tuple(replace(t, **changes) if t.name == name else t for t in self.transforms)
+        return replace(self, transforms=updated)
+
+    @property
+    def active(self) -> tuple[TransformSetting, ...]:
+        """The transforms switched on."""
+        return tuple(t for t in self.transforms if t.enabled)
+
+    def compose(self, seed: int) -> A.ReplayCompose:
+        """The albumentations pipeline, seeded per transform.
+
+        albumentations gives every transform the same seed, which correlates
+        their draws (a contrast factor equal to the gamma); each transform here
+        gets its own stream from (seed, name) instead, so switching one
+        transform on leaves the others' samples unchanged.
+        """
+        built = [CATALOG[t.name].build(t.p, t.params) for t in self.active]
+        compose = A.ReplayCompose(built)
+        compose.set_random_seed(seed)
+        for setting, transform in zip(self.active, built, strict=True):
+            stream = np.random.SeedSequence([seed, zlib.crc32(setting.name.encode())])
+            transform.set_random_seed(int(stream.generate_state(1)[0]))
+        return compose
+
+    def apply(
+        self, image: np.ndarray, mask: np.ndarray | None = None, seed: int = 0
+    ) -> AugmentedSample:
+        """Transform ``image`` and ``mask`` together with one sampled configuration.
+
+        Parameters
+        ----------
+        image : numpy.ndarray
+            2D grey or (rows, cols, 3) RGB; uint8, uint16, any int or float.
+        mask : numpy.ndarray, optional
+            Integer labels of the image's shape (uint32 included); 0 = unpainted.
+        seed : int
+            Seed of this configuration.
+
+        Returns
+        -------
+        AugmentedSample
+            Image and mask in their original dtypes, with the sampled parameters.
+        """
+        labels = np.zeros(image.shape[:2], np.int32) if mask is None else mask
+        arrays.check_pair(image, labels)
+        work, mapping = arrays.image_to_unit(image)
+        out = self.compose(seed)(image=work, mask=arrays.mask_to_int32(labels))
+        applied = tuple(
+            CATALOG[record["__class_fullname__"].rsplit(".", 1)[-1]].describe(record["params"])
+            for record in out["replay"]["transforms"]
+            if record["applied"]
+        )
+        result = arrays.unit_to_image(np.clip(out["image"], 0, 1), mapping)
+        result_mask = None if mask is None else out["mask"].astype(mask.dtype, copy=False)
+        return AugmentedSample(result, result_mask, applied)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for YAML: format tag, version, preset and every transform."""
+        return {
+            "format": FORMAT,
+            "version": VERSION,
+            "preset": self.preset,
+            "transforms": [
+                {"name": t.name, "enabled": t.enabled, "p": t.p, "params": _as_lists(t.params)}
+                for t in self.transforms
+            ],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> AugmentationPipeline:
+        """Inverse of :meth:`to_dict`; refuses foreign data and forbidden transforms."""
+        if not isinstance(data, Mapping) or data.get("format") != FORMAT:
+            raise ValueError("this is not a napari-finetune augmentation pipeline.")
+        if data.get("version") != VERSION:
+            raise ValueError(f"pipeline version {data.get('version')} is not supported.")
+        transforms = tuple(
+            TransformSetting(
+                str(t["name"]),
+                bool(t.get("enabled")),
+                float(t.get("p", 0.5)),
+                t.get("params") or {},
+            )
+            for t in data.get("transforms", [])
+        )
+        return cls(str(data.get("preset", "equiaxed")), transforms)
+
+    def to_yaml(self) -> str:
+        """The pipeline as YAML text."""
+        return yaml.safe_dump(self.to_dict(), sort_keys=False)
+
+    @classmethod
+    def from_yaml(cls, text: str) -> AugmentationPipeline:
+        """Parse YAML written by :meth:`to_yaml`."""
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as err:
+            raise ValueError(f"the pipeline file is not valid YAML: {err}") from None
+        return cls.from_dict(data)
+
+    def save(self, path: str | Path) -> None:
+        """Write the pipeline to a YAML file."""
+        Path(path).write_text(self.to_yaml(), encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: str | Path) -> AugmentationPipeline:
+        """Read a pipeline from a YAML file."""
+        return cls.from_yaml(Path(path).read_text(encoding="utf-8"))
+
+
+def _as_tuples(value: Any) -> Any:
+    """Lists (from YAML) to tuples, so pipelines compare equal after a round trip."""
+    if isinstance(value, Mapping):
+        return {k: _as_tuples(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return tuple(_as_tuples(v) for v in value)
+    return value
+
+
+def _as_lists(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _as_lists(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_as_lists(v) for v in value]
+    return value

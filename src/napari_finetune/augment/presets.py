@@ -1,0 +1,152 @@
+"""Modality presets: which transforms the physics of an image allows, and why not.
+
+A preset lists, for every transform it forbids, the physical reason shown to the
+user. Everything else in the catalogue is legal and claims its symmetry
+(:attr:`TransformInfo.symmetry`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from napari_finetune.augment.catalog import CATALOG
+
+_ROTATES_GRADIENT = (
+    "the thermal gradient is physically real and points along the image's vertical "
+    "axis; rotating turns it, giving columns that grow across the heat flow"
+)
+_ORIENTATION_FRAME = (
+    "the IPF colour encodes crystal orientation in the sample frame; {what} moves the "
+    "pixels without recolouring them, so every orientation becomes wrong"
+)
+_COLOUR_IS_ORIENTATION = "the colour is the measured orientation; {what} changes it"
+_CALIBRATED = (
+    "intensity is calibrated and encodes composition; {what} changes the measured "
+    "concentration, not just the look"
+)
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A modality: what it is, and the transforms it forbids with their reasons.
+
+    Attributes
+    ----------
+    key : str
+        Identifier used in pipelines and YAML.
+    title : str
+        Name shown to the user.
+    description : str
+        What data the preset is for.
+    forbidden : Mapping[str, str]
+        Transform name -> physical reason it is illegal for this data.
+    default_on : tuple of str
+        Legal transforms switched on in a fresh pipeline.
+    checked : bool
+        False for *custom*: nothing is refused.
+    """
+
+    key: str
+    title: str
+    description: str
+    forbidden: Mapping[str, str] = field(default_factory=dict)
+    default_on: tuple[str, ...] = ()
+    checked: bool = True
+
+    def allows(self, name: str) -> bool:
+        """Whether the transform ``name`` is legal for this modality."""
+        return not self.checked or name not in self.forbidden
+
+    def reason(self, name: str) -> str | None:
+        """The physical reason ``name`` is forbidden, or None if it is legal."""
+        return None if self.allows(name) else self.forbidden[name]
+
+    @property
+    def allowed(self) -> tuple[str, ...]:
+        """Names of the legal transforms, in catalogue order."""
+        return tuple(name for name in CATALOG if self.allows(name))
+
+
+PRESETS: dict[str, Preset] = {
+    preset.key: preset
+    for preset in (
+        Preset(
+            "equiaxed",
+            "Equiaxed polycrystal",
+            "Recrystallised or annealed grains with no preferred direction "
+            "(SEM/optical micrographs, EM membranes).",
+            {},
+            (
+                "HorizontalFlip",
+                "VerticalFlip",
+                "RandomRotate90",
+                "Rotate",
+                "RandomBrightnessContrast",
+                "ShotNoise",
+                "GaussianBlur",
+            ),
+        ),
+        Preset(
+            "directional",
+            "Directional solidification / surface gradient",
+            "Columnar grains or a gradient along the image's vertical axis.",
+            {
+                "VerticalFlip": "the thermal gradient is physically real: a vertical "
+                "flip reverses the growth direction, a microstructure that cannot form",
+                "RandomRotate90": _ROTATES_GRADIENT,
+                "Rotate": _ROTATES_GRADIENT,
+            },
+            ("HorizontalFlip", "RandomBrightnessContrast", "ShotNoise", "GaussianBlur"),
+        ),
+        Preset(
+            "ebsd",
+            "EBSD orientation map (IPF colour)",
+            "Inverse-pole-figure colour maps: each colour is a crystal orientation.",
+            {
+                "HorizontalFlip": _ORIENTATION_FRAME.format(what="a mirror"),
+                "VerticalFlip": _ORIENTATION_FRAME.format(what="a mirror"),
+                "RandomRotate90": _ORIENTATION_FRAME.format(what="a rotation"),
+                "Rotate": _ORIENTATION_FRAME.format(what="a rotation"),
+                "RandomBrightnessContrast": _COLOUR_IS_ORIENTATION.format(
+                    what="brightness/contrast jitter"
+                ),
+                "RandomGamma": _COLOUR_IS_ORIENTATION.format(what="gamma"),
+                "ShotNoise": _COLOUR_IS_ORIENTATION.format(what="colour noise"),
+                "GaussNoise": _COLOUR_IS_ORIENTATION.format(what="colour noise"),
+                "GaussianBlur": "blurring mixes the colours of neighbouring grains into "
+                "orientations that exist nowhere in the sample",
+            },
+            ("ElasticTransform",),
+        ),
+        Preset(
+            "eels",
+            "EELS / calibrated intensity map",
+            "Quantitative maps where intensity encodes composition or thickness.",
+            {
+                "RandomBrightnessContrast": _CALIBRATED.format(what="brightness/contrast"),
+                "RandomGamma": _CALIBRATED.format(what="gamma"),
+                "GaussNoise": _CALIBRATED.format(what="additive intensity jitter")
+                + "; use shot noise, the detector's real counting statistics",
+            },
+            ("HorizontalFlip", "VerticalFlip", "RandomRotate90", "Rotate", "ShotNoise"),
+        ),
+        Preset(
+            "custom",
+            "Custom (nothing checked)",
+            "Every transform allowed; you take responsibility for the physics.",
+            {},
+            ("HorizontalFlip", "VerticalFlip", "RandomRotate90"),
+            checked=False,
+        ),
+    )
+}
+
+
+def get_preset(key: str) -> Preset:
+    """The preset called ``key``; ValueError listing the known ones otherwise."""
+    try:
+        return PRESETS[key]
+    except KeyError:
+        known = ", ".join(PRESETS)
+        raise ValueError(f"preset={key!r} is unknown: choose one of {known}.") from None

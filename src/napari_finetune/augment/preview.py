@@ -1,0 +1,109 @@
+"""Preview of a pipeline: N synchronized views, and the unsynchronized (wrong) demo."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from napari_finetune.augment.pipeline import AugmentationPipeline, AugmentedSample
+
+# The wrong mask of view i comes from seed + this offset: an independent sample.
+UNSYNCHRONIZED_SEED_OFFSET = 1_000_003
+
+
+@dataclass(frozen=True)
+class PreviewView:
+    """One preview tile: the correctly transformed pair, optionally the wrong mask.
+
+    Attributes
+    ----------
+    sample : AugmentedSample
+        Image and mask transformed together.
+    wrong_mask : numpy.ndarray or None
+        The mask transformed with an independent sample (teaching demo).
+    iou : float or None
+        Mean IoU of ``wrong_mask`` against the correct mask.
+    """
+
+    sample: AugmentedSample
+    wrong_mask: np.ndarray | None = None
+    iou: float | None = None
+
+    @property
+    def caption(self) -> str:
+        """Sampled parameters, and the IoU when the demo is on."""
+        if self.iou is None:
+            return self.sample.description
+        return f"{self.sample.description} | unsynced IoU {self.iou:.2f}"
+
+
+def label_iou(a: np.ndarray, b: np.ndarray) -> float:
+    """Mean intersection-over-union of the non-zero labels present in ``a`` or ``b``.
+
+    0 is *unpainted* and not a class; two masks with no labels agree (1.0).
+    """
+    labels = np.union1d(np.unique(a), np.unique(b))
+    labels = labels[labels != 0]
+    if labels.size == 0:
+        return 1.0
+    scores = []
+    for k in labels:
+        in_a, in_b = a == k, b == k
+        scores.append(np.logical_and(in_a, in_b).sum() / np.logical_or(in_a, in_b).sum())
+    return float(np.mean(scores))
+
+
+def preview_views(
+    image: np.ndarray,
+    mask: np.ndarray,
+    pipeline: AugmentationPipeline,
+    n: int = 6,
+    seed: int = 0,
+    unsynchronized: bool = False,
+) -> list[PreviewView]:
+    """``n`` views of ``pipeline`` applied to ``(image, mask)``, view i with seed + i.
+
+    With ``unsynchronized``, each view also gets the mask transformed by an
+    independent sample (what happens when image and mask are augmented
+    separately) and the IoU between that mask and the correct one.
+    """
+    if n < 1:
+        raise ValueError(f"number of views n={n} must be at least 1.")
+    views = []
+    for index in range(n):
+        right = pipeline.apply(image, mask, seed=seed + index)
+        if not unsynchronized:
+            views.append(PreviewView(right))
+            continue
+        wrong = pipeline.apply(image, mask, seed=seed + index + UNSYNCHRONIZED_SEED_OFFSET)
+        views.append(PreviewView(right, wrong.mask, label_iou(wrong.mask, right.mask)))
+    return views
+
+
+def mosaic(
+    tiles: Sequence[np.ndarray], columns: int | None = None, gap: int = 16
+) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """Tiles of one shape laid out in a grid, separated by ``gap`` pixels of 0.
+
+    Returns
+    -------
+    numpy.ndarray
+        The grid image, dtype of the tiles.
+    list of tuple
+        Top-left ``(row, col)`` of each tile, for captions.
+    """
+    columns = columns or math.ceil(math.sqrt(len(tiles)))
+    rows = math.ceil(len(tiles) / columns)
+    height, width = tiles[0].shape[:2]
+    shape = (rows * height + (rows - 1) * gap, columns * width + (columns - 1) * gap)
+    grid = np.zeros(shape + tiles[0].shape[2:], dtype=tiles[0].dtype)
+    corners = []
+    for index, tile in enumerate(tiles):
+        y = (index // columns) * (height + gap)
+        x = (index % columns) * (width + gap)
+        grid[y : y + height, x : x + width] = tile
+        corners.append((y, x))
+    return grid, corners

@@ -1,0 +1,240 @@
+import numpy as np
+import pytest
+from scipy import ndimage as ndi
+
+import napari_finetune as nf
+from napari_finetune.augment import (
+    PRESETS,
+    AugmentationPipeline,
+    ForbiddenTransformError,
+    TransformSetting,
+)
+from napari_finetune.augment.catalog import CATALOG, GEOMETRIC
+
+GEOMETRIC_NAMES = [name for name, info in CATALOG.items() if info.kind == GEOMETRIC]
+
+
+@pytest.fixture(scope="module")
+def grains():
+    return nf.voronoi_grains((160, 200), 25, seed=0).grains
+
+
+def only(name, **params):
+    """A pipeline that always applies exactly one transform."""
+    return AugmentationPipeline("custom", (TransformSetting(name, True, 1.0, params),))
+
+
+@pytest.mark.parametrize("name", GEOMETRIC_NAMES)
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_image_equal_to_its_label_stays_equal_after_geometric_transforms(grains, name, seed):
+    # Nearest interpolation for the image too: any misalignment of image and
+    # mask then shows as pixels where the image no longer equals the label.
+    params = (
+        {}
+        if name in ("HorizontalFlip", "VerticalFlip", "RandomRotate90")
+        else {"interpolation": 0}
+    )
+    out = only(name, **params).apply(grains.astype(np.uint16), grains.astype(np.uint32), seed)
+    differ = out.image.astype(np.int64) != out.mask.astype(np.int64)
+    # OpenCV may round an exact half-pixel tie differently for float and int
+    # arrays: allow a handful of such pixels, and only on label edges.
+    assert differ.mean() <= 0.0005
+    edges = ndi.maximum_filter(out.mask, 3) != ndi.minimum_filter(out.mask, 3)
+    assert np.all(edges[differ])
+
+
+def test_linear_interpolation_keeps_alignment_away_from_edges(grains):
+    out = only("Rotate").apply(grains.astype(np.float32), grains, seed=5)
+    interior = ndi.minimum_filter(out.mask, 5) == ndi.maximum_filter(out.mask, 5)
+    interior &= out.mask > 0
+    np.testing.assert_allclose(out.image[interior], out.mask[interior], atol=1e-3)
+
+
+@pytest.mark.parametrize("name", list(CATALOG))
+def test_no_new_label_values_and_filled_areas_are_unpainted(grains, name):
+    mask = grains.astype(np.uint32) + 100_000  # large ids: uint32 territory
+    for seed in range(3):
+        out = only(name).apply(grains.astype(np.uint8), mask, seed)
+        assert out.mask.dtype == np.uint32
+        assert set(np.unique(out.mask)) <= set(np.unique(mask)) | {0}
+        if name == "Rotate":
+            assert (out.mask == 0).any()  # corners brought in by rotation are 0
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        np.linspace(0, 255, 64 * 80).reshape(64, 80).astype(np.uint8),
+        np.linspace(0, 60000, 64 * 80).reshape(64, 80).astype(np.uint16),
+        np.linspace(-3.5, 12.0, 64 * 80).reshape(64, 80).astype(np.float32),
+        np.linspace(0, 1, 64 * 80 * 3).reshape(64, 80, 3).astype(np.float64),
+        np.dstack([np.linspace(0, 255, 64 * 80).reshape(64, 80).astype(np.uint8)] * 3),
+    ],
+    ids=["uint8", "uint16", "float32-calibrated", "rgb-float64", "rgb-uint8"],
+)
+def test_dtypes_and_rgb_round_trip(image):
+    mask = np.zeros(image.shape[:2], np.int32)
+    mask[10:30, 20:50] = 2
+    pipeline = AugmentationPipeline.from_preset("equiaxed").with_enabled("GaussNoise")
+    out = pipeline.apply(image, mask, seed=3)
+    assert out.image.dtype == image.dtype and out.image.shape == image.shape
+    assert out.mask.dtype == mask.dtype
+    # identity keeps the values exactly (float: to rounding)
+    same = AugmentationPipeline("custom").apply(image, mask, seed=0)
+    np.testing.assert_allclose(same.image, image, rtol=1e-6, atol=1e-5)
+
+
+def test_rgb_channels_move_together():
+    rgb = np.zeros((40, 60, 3), np.uint8)
+    rgb[5:15, 10:30] = (255, 0, 0)
+    out = only("HorizontalFlip").apply(rgb, seed=0)
+    np.testing.assert_array_equal(out.image, rgb[:, ::-1])
+
+
+def test_shape_mismatch_and_bad_labels_are_refused():
+    pipeline = AugmentationPipeline.from_preset("equiaxed")
+    with pytest.raises(ValueError, match="do not match"):
+        pipeline.apply(np.zeros((10, 10)), np.zeros((10, 12), np.uint8))
+    with pytest.raises(ValueError, match="integers"):
+        pipeline.apply(np.zeros((10, 10)), np.zeros((10, 10), np.float32))
+    with pytest.raises(ValueError, match="NaN"):
+        pipeline.apply(np.full((10, 10), np.nan), np.zeros((10, 10), np.uint8))
+    with pytest.raises(ValueError, match="grey or RGB"):
+        pipeline.apply(np.zeros((4, 10, 10)), np.zeros((4, 10), np.uint8))
+
+
+def test_same_seed_same_output_different_seed_different():
+    image = nf.voronoi_grains((128, 128), 10, seed=1).image
+    pipeline = AugmentationPipeline.from_preset("equiaxed").with_enabled("ElasticTransform")
+    a, b = pipeline.apply(image, seed=7), pipeline.apply(image, seed=7)
+    np.testing.assert_array_equal(a.image, b.image)
+    assert a.description == b.description
+    assert any(
+        not np.array_equal(a.image, pipeline.apply(image, seed=s).image) for s in range(8, 12)
+    )
+
+
+def test_transforms_draw_independently():
+    # albumentations seeds every transform alike; we must not: the contrast
+    # factor and the gamma of one view must not be the same number.
+    image = np.linspace(0, 1, 32 * 32, dtype=np.float32).reshape(32, 32)
+    pipeline = (
+        AugmentationPipeline("custom")
+        .with_enabled("RandomBrightnessContrast")
+        .with_probability("RandomBrightnessContrast", 1.0)
+        .with_enabled("RandomGamma")
+        .with_probability("RandomGamma", 1.0)
+    )
+    text = pipeline.apply(image, seed=3).description
+    contrast = float(text.split("×")[1].split()[0])
+    gamma = float(text.split("γ ")[1].split()[0])
+    assert contrast != pytest.approx(gamma, abs=0.01)
+
+
+def test_switching_a_transform_on_keeps_the_others_samples():
+    image = np.zeros((32, 32), np.float32)
+    base = AugmentationPipeline("custom").with_enabled("Rotate").with_probability("Rotate", 1)
+    more = base.with_enabled("GaussianBlur").with_probability("GaussianBlur", 1)
+    angle = base.apply(image, seed=4).applied[0]
+    assert angle in more.apply(image, seed=4).applied
+
+
+def test_sampled_parameters_are_readable_text():
+    image = np.zeros((64, 64), np.float32)
+    for name in CATALOG:
+        text = only(name).apply(image, seed=1).description
+        assert text.startswith(name)
+    assert "°" in only("Rotate").apply(image, seed=1).description
+    assert AugmentationPipeline("custom").apply(image).description == "identity"
+
+
+def test_yaml_round_trip_is_exact_for_a_seed(tmp_path):
+    image = nf.voronoi_grains((96, 96), 8, seed=2).image
+    labels = nf.voronoi_grains((96, 96), 8, seed=2).classes
+    pipeline = (
+        AugmentationPipeline.from_preset("directional")
+        .with_enabled("ElasticTransform")
+        .with_probability("ElasticTransform", 0.8)
+        .with_enabled("GaussNoise")
+    )
+    path = tmp_path / "pipeline.yaml"
+    pipeline.save(path)
+    loaded = AugmentationPipeline.load(path)
+    assert loaded == pipeline
+    for seed in range(4):
+        a, b = pipeline.apply(image, labels, seed), loaded.apply(image, labels, seed)
+        np.testing.assert_array_equal(a.image, b.image)
+        np.testing.assert_array_equal(a.mask, b.mask)
+
+
+def test_foreign_or_forbidden_yaml_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="not a napari-finetune augmentation pipeline"):
+        AugmentationPipeline.from_yaml("a: 1\n")
+    with pytest.raises(ValueError, match="not valid YAML"):
+        AugmentationPipeline.from_yaml("a: [1,\n")
+    text = AugmentationPipeline.from_preset("directional").to_yaml()
+    tampered = text.replace(
+        "name: VerticalFlip\n  enabled: false", "name: VerticalFlip\n  enabled: true"
+    )
+    assert tampered != text
+    with pytest.raises(ForbiddenTransformError, match="thermal gradient"):
+        AugmentationPipeline.from_yaml(tampered)
+
+
+EXPECTED_FORBIDDEN = {
+    "equiaxed": set(),
+    "directional": {"VerticalFlip", "RandomRotate90", "Rotate"},
+    "ebsd": {
+        "HorizontalFlip",
+        "VerticalFlip",
+        "RandomRotate90",
+        "Rotate",
+        "RandomBrightnessContrast",
+        "RandomGamma",
+        "ShotNoise",
+        "GaussNoise",
+        "GaussianBlur",
+    },
+    "eels": {"RandomBrightnessContrast", "RandomGamma", "GaussNoise"},
+    "custom": set(),
+}
+
+
+@pytest.mark.parametrize("preset", list(PRESETS))
+def test_each_preset_refuses_exactly_its_forbidden_transforms_with_a_reason(preset):
+    pipeline = AugmentationPipeline.from_preset(preset)
+    refused = set()
+    for name in CATALOG:
+        try:
+            pipeline.with_enabled(name)
+        except ForbiddenTransformError as err:
+            refused.add(name)
+            assert err.reason and err.reason in str(err)
+            assert len(err.reason) > 30  # a physical reason, not a bare "no"
+    assert refused == EXPECTED_FORBIDDEN[preset]
+    # every legal transform states the symmetry it claims
+    for name in PRESETS[preset].allowed:
+        assert CATALOG[name].symmetry
+
+
+def test_named_physics_reasons():
+    ebsd = AugmentationPipeline.from_preset("ebsd")
+    with pytest.raises(ForbiddenTransformError, match="orientation"):
+        ebsd.with_enabled("Rotate")
+    eels = AugmentationPipeline.from_preset("eels")
+    with pytest.raises(ForbiddenTransformError, match="composition"):
+        eels.with_enabled("RandomBrightnessContrast")
+    directional = AugmentationPipeline.from_preset("directional")
+    assert directional.with_enabled("HorizontalFlip").setting("HorizontalFlip").enabled
+
+
+def test_preset_defaults_are_legal_and_switching_preset_drops_illegal_ones():
+    for key in PRESETS:
+        pipeline = AugmentationPipeline.from_preset(key)
+        assert {t.name for t in pipeline.active} == set(PRESETS[key].default_on)
+    custom = AugmentationPipeline("custom").with_enabled("Rotate").with_probability("Rotate", 0.9)
+    directional = custom.with_preset("directional")
+    assert not directional.setting("Rotate").enabled
+    assert directional.setting("Rotate").p == 0.9
+    with pytest.raises(ValueError, match="unknown"):
+        AugmentationPipeline.from_preset("sem")

@@ -1,0 +1,58 @@
+import numpy as np
+import pytest
+
+import napari_finetune as nf
+from napari_finetune.augment import AugmentationPipeline, label_iou, mosaic, preview_views
+
+
+@pytest.fixture(scope="module")
+def sample():
+    return nf.voronoi_grains((256, 256), 30, seed=0)
+
+
+def test_preview_gives_n_synchronized_views_with_captions(sample):
+    pipeline = AugmentationPipeline.from_preset("equiaxed")
+    views = preview_views(sample.image, sample.classes, pipeline, n=6, seed=0)
+    assert len(views) == 6
+    assert len({v.caption for v in views}) > 1
+    for view in views:
+        assert view.wrong_mask is None and view.iou is None
+        assert view.sample.image.shape == sample.image.shape
+
+
+def test_unsynchronized_demo_falls_apart_with_rotations(sample):
+    pipeline = AugmentationPipeline.from_preset("equiaxed").with_probability("Rotate", 1.0)
+    views = preview_views(sample.image, sample.grains, pipeline, n=6, seed=0, unsynchronized=True)
+    ious = [v.iou for v in views]
+    assert all(iou < 0.9 for iou in ious)
+    assert np.mean(ious) < 0.5
+    assert "unsynced IoU" in views[0].caption
+
+
+def test_unsynchronized_demo_is_harmless_without_geometry(sample):
+    pipeline = AugmentationPipeline("custom").with_enabled("GaussNoise")
+    views = preview_views(sample.image, sample.grains, pipeline, n=3, unsynchronized=True)
+    assert all(v.iou == 1.0 for v in views)
+
+
+def test_label_iou():
+    a = np.array([[0, 1, 1], [2, 2, 0]])
+    assert label_iou(a, a) == 1.0
+    assert label_iou(a, np.zeros_like(a)) == 0.0
+    b = np.array([[0, 1, 0], [2, 2, 0]])
+    assert label_iou(a, b) == pytest.approx((0.5 + 1.0) / 2)
+    assert label_iou(np.zeros((2, 2)), np.zeros((2, 2))) == 1.0
+
+
+def test_mosaic_places_tiles_in_a_grid():
+    tiles = [np.full((4, 5), k, np.uint8) for k in range(1, 8)]
+    grid, corners = mosaic(tiles, columns=3, gap=2)
+    assert grid.shape == (3 * 4 + 2 * 2, 3 * 5 + 2 * 2)
+    for k, (y, x) in enumerate(corners, start=1):
+        assert np.all(grid[y : y + 4, x : x + 5] == k)
+    assert grid[4:6].max() == 0  # the gap
+
+
+def test_bad_view_count_is_refused(sample):
+    with pytest.raises(ValueError, match="n=0"):
+        preview_views(sample.image, sample.classes, AugmentationPipeline(), n=0)
