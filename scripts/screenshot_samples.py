@@ -11,6 +11,7 @@ first argument); ``--all`` adds one figure for each of the other samples.
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 import napari
@@ -35,6 +36,24 @@ def shot(viewer: napari.Viewer, path: Path) -> None:
     print(f"wrote {path}")
 
 
+def augmentation_preview(path: Path) -> None:
+    """The preview widget after one click on *Preview* on the painted sample."""
+    viewer = napari.Viewer(title="napari-finetune: augmentation preview")
+    viewer.window.resize(*WINDOW_SIZE)
+    viewer.open_sample(PLUGIN, "painted")
+    _, widget = viewer.window.add_plugin_dock_widget(PLUGIN, "Augmentation preview")
+    widget.toggles["ElasticTransform"].value = True
+    widget.preview.clicked.emit()
+    deadline = time.monotonic() + 120
+    while widget._worker is not None and time.monotonic() < deadline:
+        QApplication.processEvents()
+        time.sleep(0.02)
+    settle(viewer)
+    viewer.screenshot(str(path), canvas_only=False, flash=False)
+    print(f"wrote {path}")
+    viewer.close()
+
+
 def main(out: Path, every_sample: bool) -> None:
     out.mkdir(parents=True, exist_ok=True)
 
@@ -54,6 +73,8 @@ def main(out: Path, every_sample: bool) -> None:
     viewer.layers.selection.active = viewer.layers["grains painted"]
     shot(viewer, out / "napari_painted_sample.png")
     viewer.close()
+
+    augmentation_preview(out / "augmentation_preview.png")
     if not every_sample:
         return
 

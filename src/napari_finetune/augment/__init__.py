@@ -7,7 +7,14 @@ from napari_finetune.augment.pipeline import (
     TransformSetting,
 )
 from napari_finetune.augment.presets import PRESETS, Preset, get_preset
-from napari_finetune.augment.preview import PreviewView, label_iou, mosaic, preview_views
+from napari_finetune.augment.preview import (
+    PreviewMosaic,
+    PreviewView,
+    label_iou,
+    mosaic,
+    preview_mosaic,
+    preview_views,
+)
 
 __all__ = [
     "PRESETS",
@@ -15,10 +22,12 @@ __all__ = [
     "AugmentedSample",
     "ForbiddenTransformError",
     "Preset",
+    "PreviewMosaic",
     "PreviewView",
     "TransformSetting",
     "get_preset",
     "label_iou",
     "mosaic",
+    "preview_mosaic",
     "preview_views",
 ]

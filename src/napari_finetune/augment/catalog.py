@@ -42,6 +42,8 @@ class TransformInfo:
     ----------
     name : str
         The albumentations class name, also the key in pipelines and YAML.
+    label : str
+        Short name for captions under a preview tile.
     kind : str
         ``'geometric'``, ``'intensity'``, ``'noise'`` or ``'blur'``.
     symmetry : str
@@ -53,6 +55,7 @@ class TransformInfo:
     """
 
     name: str
+    label: str
     kind: str
     symmetry: str
     default_p: float
@@ -73,8 +76,7 @@ class TransformInfo:
 
     def describe(self, sampled: Mapping[str, Any]) -> str:
         """Short text of the parameters one application sampled (from a replay)."""
-        text = self._describe(sampled)
-        return f"{self.name} {text}".strip()
+        return f"{self.label} {self._describe(sampled)}".strip()
 
 
 def _rotation_angle(sampled: Mapping[str, Any]) -> str:
@@ -100,18 +102,21 @@ CATALOG: dict[str, TransformInfo] = {
     for info in (
         TransformInfo(
             "HorizontalFlip",
+            "h-flip",
             GEOMETRIC,
             "mirror symmetry: left and right are equivalent in the sample",
             0.5,
         ),
         TransformInfo(
             "VerticalFlip",
+            "v-flip",
             GEOMETRIC,
             "mirror symmetry: up and down are equivalent in the sample",
             0.5,
         ),
         TransformInfo(
             "RandomRotate90",
+            "rot90",
             GEOMETRIC,
             "4-fold rotational symmetry: no preferred direction in the sample plane",
             0.5,
@@ -120,6 +125,7 @@ CATALOG: dict[str, TransformInfo] = {
         ),
         TransformInfo(
             "Rotate",
+            "rot",
             GEOMETRIC,
             "continuous rotational symmetry: the microstructure is isotropic",
             0.5,
@@ -128,6 +134,7 @@ CATALOG: dict[str, TransformInfo] = {
         ),
         TransformInfo(
             "ElasticTransform",
+            "elastic",
             GEOMETRIC,
             "robustness to drift: small smooth distortions of the scan do not change "
             "what a pixel is",
@@ -137,6 +144,7 @@ CATALOG: dict[str, TransformInfo] = {
         ),
         TransformInfo(
             "RandomBrightnessContrast",
+            "b/c",
             INTENSITY,
             "the label is structural, not intensity-calibrated",
             0.5,
@@ -145,22 +153,25 @@ CATALOG: dict[str, TransformInfo] = {
         ),
         TransformInfo(
             "RandomGamma",
+            "gamma",
             INTENSITY,
             "detector response (gamma) varies between sessions; the structure does not",
             0.3,
             {"gamma_limit": (80, 120)},
-            lambda s: f"γ {s['gamma']:.2f}",
+            lambda s: f"{s['gamma']:.2f}",
         ),
         TransformInfo(
             "ShotNoise",
+            "shot",
             NOISE,
             "robustness to Poisson shot noise: the same structure imaged at lower dose",
             0.3,
             {"scale_range": (0.02, 0.1)},
-            lambda s: f"scale {s['scale']:.3f}",
+            lambda s: f"{s['scale']:.3f}",
         ),
         TransformInfo(
             "GaussNoise",
+            "noise",
             NOISE,
             "robustness to detector read noise",
             0.3,
@@ -169,6 +180,7 @@ CATALOG: dict[str, TransformInfo] = {
         ),
         TransformInfo(
             "GaussianBlur",
+            "blur",
             BLUR,
             "robustness to focus and probe size",
             0.3,

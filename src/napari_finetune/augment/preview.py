@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import textwrap
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -12,6 +14,8 @@ from napari_finetune.augment.pipeline import AugmentationPipeline, AugmentedSamp
 
 # The wrong mask of view i comes from seed + this offset: an independent sample.
 UNSYNCHRONIZED_SEED_OFFSET = 1_000_003
+# Captions above tiles: lines short enough to fit a tile at overview zoom.
+CAPTION_WIDTH, CAPTION_LINES = 24, 4
 
 
 @dataclass(frozen=True)
@@ -107,3 +111,75 @@ def mosaic(
         grid[y : y + height, x : x + width] = tile
         corners.append((y, x))
     return grid, corners
+
+
+@dataclass(frozen=True)
+class PreviewMosaic:
+    """The original and its views laid out as one grid, ready to show as layers.
+
+    Attributes
+    ----------
+    image, mask : numpy.ndarray
+        Grids of the transformed images and of the correctly transformed masks.
+    wrong_mask : numpy.ndarray or None
+        Grid of the unsynchronized masks (teaching demo), or None.
+    corners : list of tuple
+        Top-left ``(row, col)`` of each tile.
+    captions : list of str
+        ``'original'`` then each view's sampled parameters, one line each.
+    tile_captions : list of str
+        The same wrapped into short lines, to fit above a tile.
+    mean_iou : float or None
+        Mean unsynchronized IoU over the views.
+    seconds : float
+        Time spent transforming and tiling.
+    """
+
+    image: np.ndarray
+    mask: np.ndarray
+    wrong_mask: np.ndarray | None
+    corners: list[tuple[int, int]]
+    captions: list[str]
+    tile_captions: list[str]
+    mean_iou: float | None
+    seconds: float
+
+
+def preview_mosaic(
+    image: np.ndarray,
+    mask: np.ndarray,
+    pipeline: AugmentationPipeline,
+    n: int = 6,
+    seed: int = 0,
+    unsynchronized: bool = False,
+) -> PreviewMosaic:
+    """Run :func:`preview_views` and tile the original plus ``n`` views in a grid."""
+    start = time.perf_counter()
+    views = preview_views(image, mask, pipeline, n, seed, unsynchronized)
+    # The gap leaves room for a caption of up to CAPTION_LINES lines above each tile.
+    gap = max(8, image.shape[0] // 3)
+    grid, corners = mosaic([image, *(v.sample.image for v in views)], gap=gap)
+    masks, _ = mosaic([mask, *(v.sample.mask for v in views)], gap=gap)
+    wrong = None
+    if unsynchronized:
+        wrong, _ = mosaic([mask, *(v.wrong_mask for v in views)], gap=gap)
+    ious = [v.iou for v in views if v.iou is not None]
+    return PreviewMosaic(
+        image=grid,
+        mask=masks,
+        wrong_mask=wrong,
+        corners=corners,
+        captions=["original", *(f"{k}: {v.caption}" for k, v in enumerate(views, start=1))],
+        tile_captions=[
+            "original",
+            *(_wrap(f"{k}: {v.caption}") for k, v in enumerate(views, start=1)),
+        ],
+        mean_iou=float(np.mean(ious)) if ious else None,
+        seconds=time.perf_counter() - start,
+    )
+
+
+def _wrap(caption: str) -> str:
+    return "\n".join(
+        textwrap.wrap(caption, CAPTION_WIDTH, max_lines=CAPTION_LINES, placeholder=" …")
+    )

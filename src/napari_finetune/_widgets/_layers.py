@@ -1,0 +1,53 @@
+"""Choosing and reading the user's layers: pickers, 2D planes, clear messages."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from napari.layers import Image, Labels, Layer
+
+if TYPE_CHECKING:
+    import napari
+
+
+def layers_of(viewer: napari.viewer.Viewer, kind: type[Layer]) -> list[tuple[str, Layer]]:
+    """``(name, layer)`` choices of one kind, newest first (napari lists it last)."""
+    return [(layer.name, layer) for layer in reversed(viewer.layers) if isinstance(layer, kind)]
+
+
+def spatial_shape(layer: Layer) -> tuple[int, ...]:
+    """Shape of the layer without its RGB channel axis."""
+    shape = tuple(layer.data.shape)
+    return shape[:-1] if isinstance(layer, Image) and layer.rgb else shape
+
+
+def current_plane(layer: Layer, viewer: napari.viewer.Viewer) -> np.ndarray:
+    """The 2D plane (RGB kept) of ``layer`` at the viewer's current slider position.
+
+    Raises
+    ------
+    ValueError
+        For multiscale data, which the preview does not handle.
+    """
+    if layer.multiscale:
+        raise ValueError(f"layer '{layer.name}' is multiscale; open a single-scale copy.")
+    data = layer.data
+    extra = len(spatial_shape(layer)) - 2
+    if extra > 0:
+        # Leading (stack) axes follow the viewer's sliders, aligned to the right.
+        step = viewer.dims.current_step[-len(spatial_shape(layer)) :][:extra]
+        index = tuple(min(int(s), n - 1) for s, n in zip(step, data.shape[:extra], strict=True))
+        data = data[index]
+    return np.asarray(data)
+
+
+def check_same_plane_shape(image: Image, labels: Labels) -> None:
+    """ValueError naming both layers when their image planes differ in shape."""
+    image_shape, labels_shape = spatial_shape(image), spatial_shape(labels)
+    if image_shape[-2:] != labels_shape[-2:] or len(image_shape) != len(labels_shape):
+        raise ValueError(
+            f"Image layer '{image.name}' is {' × '.join(map(str, image_shape))} px but labels "
+            f"layer '{labels.name}' is {' × '.join(map(str, labels_shape))} px: choose a "
+            "labels layer painted on this image."
+        )

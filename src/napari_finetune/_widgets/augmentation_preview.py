@@ -1,0 +1,351 @@
+"""Dock widget *Augmentation preview*: see what a pipeline does to image AND mask."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+from magicgui.widgets import (
+    CheckBox,
+    ComboBox,
+    Container,
+    FloatSpinBox,
+    Label,
+    PushButton,
+    SpinBox,
+)
+from napari.layers import Image, Labels
+from napari.qt.threading import create_worker
+from napari.utils.notifications import show_error, show_warning
+from qtpy.QtWidgets import QFileDialog, QSizePolicy
+
+from napari_finetune._widgets._layers import check_same_plane_shape, current_plane, layers_of
+from napari_finetune._widgets._session import session
+from napari_finetune.augment import (
+    PRESETS,
+    AugmentationPipeline,
+    ForbiddenTransformError,
+    PreviewMosaic,
+    get_preset,
+    preview_mosaic,
+)
+from napari_finetune.augment.catalog import CATALOG
+
+if TYPE_CHECKING:
+    import napari
+
+# Output layers carry this tag so they are never offered as inputs.
+ROLE = {"napari_finetune": {"role": "augmentation preview"}}
+FORBIDDEN_STYLE = "color: #8a8a8a;"
+
+
+def _is_ours(layer: object) -> bool:
+    return (
+        getattr(layer, "metadata", {}).get("napari_finetune", {}).get("role")
+        == (ROLE["napari_finetune"]["role"])
+    )
+
+
+class AugmentationPreviewWidget(Container):
+    """Pick layers and a modality preset, toggle transforms, click *Preview*."""
+
+    def __init__(self, napari_viewer: napari.viewer.Viewer) -> None:
+        super().__init__(labels=True)
+        self._viewer = napari_viewer
+        self._worker = None
+        # Reopening the widget shows the pipeline chosen before in this viewer.
+        shared = session(napari_viewer)
+        self.pipeline = shared.augmentation or AugmentationPipeline.from_preset("equiaxed")
+        shared.augmentation = self.pipeline
+
+        self.image_layer = ComboBox(label="image", choices=self._image_choices)
+        self.labels_layer = ComboBox(label="labels", choices=self._labels_choices, nullable=True)
+        self.preset = ComboBox(
+            label="modality",
+            choices=[(p.title, key) for key, p in PRESETS.items()],
+            value=self.pipeline.preset,
+        )
+        self.preset_info = Label(value="")
+        self.toggles: dict[str, CheckBox] = {}
+        self.probabilities: dict[str, FloatSpinBox] = {}
+        rows = []
+        for name in CATALOG:
+            toggle = CheckBox(text=name)
+            chance = FloatSpinBox(value=0.5, min=0.0, max=1.0, step=0.05, tooltip="probability")
+            chance.native.setMaximumWidth(90)
+            toggle.changed.connect(lambda on, name=name: self._on_toggle(name, on))
+            chance.changed.connect(lambda p, name=name: self._on_probability(name, p))
+            self.toggles[name], self.probabilities[name] = toggle, chance
+            rows.append(Container(widgets=[toggle, chance], layout="horizontal", labels=False))
+        self.transforms = Container(widgets=rows, label="transforms (p)", labels=False)
+        self.n_views = SpinBox(value=6, min=1, max=24, label="views")
+        self.seed = SpinBox(value=0, min=0, max=2**31 - 1, label="seed")
+        self.unsynchronized = CheckBox(
+            value=False,
+            text="Show unsynchronized (wrong)",
+            tooltip="Transform the mask with an independent sample, as a bug would: "
+            "see how far image and mask fall apart.",
+        )
+        self.preview = PushButton(text="Preview")
+        self.save = PushButton(text="Save pipeline…")
+        self.load = PushButton(text="Load pipeline…")
+        self.status = Label(value="")
+        for label in (self.preset_info, self.status):
+            label.native.setWordWrap(True)
+            # Long texts wrap to the dock's width instead of widening it.
+            label.native.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+
+        self.extend(
+            [
+                self.image_layer,
+                self.labels_layer,
+                self.preset,
+                self.preset_info,
+                self.transforms,
+                self.n_views,
+                self.seed,
+                self.unsynchronized,
+                self.preview,
+                Container(widgets=[self.save, self.load], layout="horizontal", labels=False),
+                self.status,
+            ]
+        )
+        self.preset.changed.connect(self._on_preset)
+        self.image_layer.changed.connect(self._match_labels_to_image)
+        self.preview.changed.connect(self._on_preview)
+        self.save.changed.connect(self._on_save)
+        self.load.changed.connect(self._on_load)
+        layers = napari_viewer.layers
+        layers.events.inserted.connect(self._on_layer_inserted)
+        layers.events.removed.connect(self._refresh_choices)
+        layers.events.moved.connect(self._refresh_choices)
+        for layer in layers:
+            layer.events.name.connect(self._refresh_choices)
+        self._choose_default_labels()
+        self._sync_controls()
+
+    # -- layer pickers -------------------------------------------------------------
+
+    def _image_choices(self, _widget: object = None) -> list:
+        return [c for c in layers_of(self._viewer, Image) if not _is_ours(c[1])]
+
+    def _labels_choices(self, _widget: object = None) -> list:
+        return [c for c in layers_of(self._viewer, Labels) if not _is_ours(c[1])]
+
+    def _on_layer_inserted(self, event: object) -> None:
+        event.value.events.name.connect(self._refresh_choices)
+        self._refresh_choices()
+
+    def _refresh_choices(self, _event: object = None) -> None:
+        self.reset_choices()
+        self._match_labels_to_image()
+
+    def _choose_default_labels(self) -> None:
+        """Start on the newest labels layer painted on the chosen image, if any."""
+        if self.labels_layer.value is None and self._labels_choices():
+            self.labels_layer.value = self._labels_choices()[0][1]
+        self._match_labels_to_image()
+
+    def _match_labels_to_image(self, _value: object = None) -> None:
+        """Prefer a labels layer painted on the chosen image (same plane shape)."""
+        image, labels = self.image_layer.value, self.labels_layer.value
+        if image is None or labels is None:
+            return
+        try:
+            check_same_plane_shape(image, labels)
+        except ValueError:
+            for _, candidate in self._labels_choices():
+                try:
+                    check_same_plane_shape(image, candidate)
+                except ValueError:
+                    continue
+                self.labels_layer.value = candidate
+                return
+
+    # -- pipeline controls ---------------------------------------------------------
+
+    def _set_pipeline(self, pipeline: AugmentationPipeline) -> None:
+        self.pipeline = pipeline
+        session(self._viewer).augmentation = pipeline
+        self._sync_controls()
+
+    def _sync_controls(self) -> None:
+        preset = get_preset(self.pipeline.preset)
+        with self.preset.changed.blocked():
+            self.preset.value = preset.key
+        self.preset_info.value = preset.description
+        for setting in self.pipeline.transforms:
+            toggle, chance = self.toggles[setting.name], self.probabilities[setting.name]
+            reason = preset.reason(setting.name)
+            with toggle.changed.blocked(), chance.changed.blocked():
+                toggle.value = setting.enabled
+                chance.value = setting.p
+            toggle.tooltip = (
+                f"Forbidden for {preset.title}: {reason}."
+                if reason
+                else f"Claims {CATALOG[setting.name].symmetry}."
+            )
+            toggle.native.setStyleSheet(FORBIDDEN_STYLE if reason else "")
+            chance.enabled = reason is None
+
+    def _on_preset(self, key: str) -> None:
+        self._set_pipeline(self.pipeline.with_preset(key))
+        self.status.value = f"Modality: {get_preset(key).title}."
+
+    def _on_toggle(self, name: str, on: bool) -> None:
+        try:
+            self._set_pipeline(self.pipeline.with_enabled(name, on))
+        except ForbiddenTransformError as err:
+            with self.toggles[name].changed.blocked():
+                self.toggles[name].value = False
+            self.status.value = f"Refused: {err}"
+            show_warning(str(err))
+
+    def _on_probability(self, name: str, p: float) -> None:
+        self._set_pipeline(self.pipeline.with_probability(name, p))
+
+    # -- preview -------------------------------------------------------------------
+
+    def _inputs(self) -> tuple:
+        image_layer, labels_layer = self.image_layer.value, self.labels_layer.value
+        if image_layer is None:
+            raise ValueError("Open or choose an image layer to preview.")
+        image = current_plane(image_layer, self._viewer)
+        if labels_layer is None:
+            return image, None, image_layer, None
+        check_same_plane_shape(image_layer, labels_layer)
+        return image, current_plane(labels_layer, self._viewer), image_layer, labels_layer
+
+    def _on_preview(self) -> None:
+        if self._worker is not None:
+            return
+        try:
+            image, mask, image_layer, labels_layer = self._inputs()
+        except ValueError as err:
+            self._report_error(err)
+            return
+        if mask is None:
+            mask = np.zeros(image.shape[:2], np.uint8)
+        self.preview.enabled = False
+        self.status.value = f"Rendering {self.n_views.value} views…"
+        worker = create_worker(
+            preview_mosaic,
+            image,
+            mask,
+            self.pipeline,
+            self.n_views.value,
+            self.seed.value,
+            self.unsynchronized.value,
+            _start_thread=False,
+        )
+        worker.returned.connect(
+            lambda result: self._show(result, image_layer, labels_layer, image.shape)
+        )
+        worker.errored.connect(self._report_error)
+        worker.finished.connect(self._on_finished)
+        self._worker = worker
+        worker.start()
+
+    def _show(
+        self,
+        result: PreviewMosaic,
+        image_layer: Image,
+        labels_layer: Labels | None,
+        tile_shape: tuple[int, ...],
+    ) -> None:
+        viewer = self._viewer
+        # The grid sits right of the source, so the original stays in view too.
+        offset = (0.0, float(tile_shape[1]) * 1.1)
+        base = image_layer.name
+        mask_name = labels_layer.name if labels_layer is not None else base
+        for layer in [layer for layer in viewer.layers if _is_ours(layer)]:
+            viewer.layers.remove(layer)
+        viewer.add_image(
+            result.image,
+            name=f"{base} augmented",
+            colormap=image_layer.colormap,
+            contrast_limits=image_layer.contrast_limits,
+            rgb=image_layer.rgb,
+            translate=offset,
+            metadata=ROLE,
+        )
+        wrong_shown = result.wrong_mask is not None and labels_layer is not None
+        if labels_layer is not None:
+            viewer.add_labels(
+                result.mask,
+                name=f"{mask_name} augmented",
+                colormap=labels_layer.colormap,
+                opacity=labels_layer.opacity,
+                translate=offset,
+                metadata=ROLE,
+                # In the demo the wrong masks are shown instead; toggle to compare.
+                visible=not wrong_shown,
+            )
+        if wrong_shown:
+            viewer.add_labels(
+                result.wrong_mask,
+                name=f"{mask_name} unsynchronized (wrong)",
+                colormap=labels_layer.colormap,
+                opacity=labels_layer.opacity,
+                translate=offset,
+                metadata=ROLE,
+            )
+        viewer.add_points(
+            [(y + offset[0], x + offset[1]) for y, x in result.corners],
+            name="augmentation captions",
+            size=0,
+            features={"caption": result.tile_captions},
+            text={"string": "{caption}", "anchor": "upper_left", "size": 8, "color": "yellow"},
+            metadata=ROLE,
+        )
+        viewer.layers.selection.active = image_layer
+        viewer.reset_view()
+        text = f"{len(result.captions) - 1} views in {result.seconds:.2f} s:\n"
+        text += "\n".join(result.captions[1:])
+        if result.mean_iou is not None:
+            text += (
+                f"\nUnsynchronized masks overlap the right ones at mean IoU "
+                f"{result.mean_iou:.2f}: training on them teaches the wrong answer."
+            )
+        self.status.value = text
+
+    def _report_error(self, err: BaseException) -> None:
+        self.status.value = f"Not previewed: {err}"
+        show_error(f"Augmentation preview: {err}")
+
+    def _on_finished(self) -> None:
+        self._worker = None
+        self.preview.enabled = True
+
+    # -- files ---------------------------------------------------------------------
+
+    def _ask_path(self, save: bool) -> str:
+        """Ask for a YAML file (patched in tests)."""
+        ask = QFileDialog.getSaveFileName if save else QFileDialog.getOpenFileName
+        title = "Save augmentation pipeline" if save else "Load augmentation pipeline"
+        path, _ = ask(self.native, title, "pipeline.yaml", "YAML (*.yaml *.yml)")
+        return path
+
+    def _on_save(self) -> None:
+        path = self._ask_path(save=True)
+        if not path:
+            return
+        try:
+            self.pipeline.save(path)
+        except OSError as err:
+            self._report_error(err)
+            return
+        self.status.value = f"Saved the pipeline to {Path(path).name}."
+
+    def _on_load(self) -> None:
+        path = self._ask_path(save=False)
+        if not path:
+            return
+        try:
+            pipeline = AugmentationPipeline.load(path)
+        except (OSError, ValueError) as err:
+            self._report_error(err)
+            return
+        self._set_pipeline(pipeline)
+        self.status.value = f"Loaded {Path(path).name} ({get_preset(pipeline.preset).title})."

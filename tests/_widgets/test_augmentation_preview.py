@@ -1,0 +1,160 @@
+import numpy as np
+import pytest
+from qtpy.QtCore import QTimer
+
+from napari_finetune._widgets import augmentation_preview as module
+from napari_finetune._widgets._session import session
+from napari_finetune._widgets.augmentation_preview import AugmentationPreviewWidget
+from napari_finetune.augment import AugmentationPipeline
+
+
+@pytest.fixture
+def painted(make_napari_viewer):
+    viewer = make_napari_viewer()
+    viewer.open_sample("napari-finetune", "painted")
+    return viewer
+
+
+@pytest.fixture
+def messages(monkeypatch):
+    shown = {"error": [], "warning": []}
+    monkeypatch.setattr(module, "show_error", shown["error"].append)
+    monkeypatch.setattr(module, "show_warning", shown["warning"].append)
+    return shown
+
+
+def run_preview(widget, qtbot):
+    widget.preview.clicked.emit()
+    qtbot.waitUntil(lambda: widget._worker is None, timeout=60_000)
+
+
+def test_defaults_pick_the_painted_sample(painted):
+    w = AugmentationPreviewWidget(painted)
+    assert w.image_layer.value is painted.layers["grains"]
+    assert w.labels_layer.value is painted.layers["grains painted"]
+
+
+def test_one_click_on_preview_creates_the_views(painted, qtbot, messages):
+    w = AugmentationPreviewWidget(painted)
+    before = painted.layers["grains painted"].data.copy()
+    w.n_views.value = 5
+    run_preview(w, qtbot)
+    names = [layer.name for layer in painted.layers]
+    assert names[:2] == ["grains", "grains painted"]
+    assert {"grains augmented", "grains painted augmented", "augmentation captions"} <= set(names)
+    grid = painted.layers["grains augmented"].data
+    masks = painted.layers["grains painted augmented"].data
+    assert grid.shape == masks.shape
+    # original + 5 views in a 3 x 2 grid of 512 px tiles with gaps
+    assert grid.shape[0] > 2 * 512 and grid.shape[1] > 3 * 512
+    captions = list(painted.layers["augmentation captions"].features["caption"])
+    assert len(captions) == 6 and captions[0] == "original"
+    assert "5 views" in w.status.value
+    # the user's painted layer is untouched; outputs are never offered as inputs
+    np.testing.assert_array_equal(painted.layers["grains painted"].data, before)
+    assert [name for name, _ in w._image_choices()] == ["grains"]
+    assert messages["error"] == []
+
+
+def test_preview_again_replaces_its_own_layers(painted, qtbot):
+    w = AugmentationPreviewWidget(painted)
+    run_preview(w, qtbot)
+    count = len(painted.layers)
+    w.seed.value = 3
+    run_preview(w, qtbot)
+    assert len(painted.layers) == count
+
+
+def test_forbidden_transform_is_refused_with_the_physical_reason(painted, messages):
+    w = AugmentationPreviewWidget(painted)
+    w.preset.value = "directional"
+    assert not w.toggles["Rotate"].value
+    w.toggles["VerticalFlip"].value = True
+    assert not w.toggles["VerticalFlip"].value  # switched back off
+    assert not w.pipeline.setting("VerticalFlip").enabled
+    assert "thermal gradient" in w.status.value
+    assert len(messages["warning"]) == 1 and "thermal gradient" in messages["warning"][0]
+    assert "Forbidden" in w.toggles["Rotate"].tooltip
+    # a legal one goes through
+    w.toggles["ElasticTransform"].value = True
+    assert w.pipeline.setting("ElasticTransform").enabled
+
+
+def test_unsynchronized_demo_reports_low_iou(painted, qtbot):
+    w = AugmentationPreviewWidget(painted)
+    w.probabilities["Rotate"].value = 1.0
+    w.unsynchronized.value = True
+    run_preview(w, qtbot)
+    wrong = painted.layers["grains painted unsynchronized (wrong)"]
+    right = painted.layers["grains painted augmented"]
+    assert wrong.visible and not right.visible
+    assert "mean IoU" in w.status.value
+    iou = float(w.status.value.split("mean IoU ")[1].split(":")[0])
+    assert iou < 0.9
+
+
+def test_shape_mismatch_names_both_layers(painted, messages):
+    painted.add_labels(np.zeros((100, 120), np.uint8), name="other labels")
+    w = AugmentationPreviewWidget(painted)
+    w.labels_layer.value = painted.layers["other labels"]
+    w.preview.clicked.emit()
+    assert len(messages["error"]) == 1
+    assert "'grains'" in messages["error"][0] and "'other labels'" in messages["error"][0]
+    assert not any("augmented" in layer.name for layer in painted.layers)
+
+
+def test_pickers_follow_added_renamed_and_removed_layers(painted):
+    w = AugmentationPreviewWidget(painted)
+
+    def shown_names():
+        combo = w.image_layer.native
+        return [combo.itemText(i) for i in range(combo.count())]
+
+    layer = painted.add_image(np.zeros((64, 64)), name="new image")
+    assert layer in w.image_layer.choices and "new image" in shown_names()
+    layer.name = "renamed"
+    assert "renamed" in shown_names() and "new image" not in shown_names()
+    painted.layers.remove(layer)
+    assert layer not in w.image_layer.choices and "renamed" not in shown_names()
+
+
+def test_saved_pipeline_is_shared_and_loads_back(painted, tmp_path, monkeypatch, messages):
+    w = AugmentationPreviewWidget(painted)
+    w.preset.value = "eels"
+    w.toggles["ElasticTransform"].value = True
+    w.probabilities["ElasticTransform"].value = 0.7
+    assert session(painted).augmentation == w.pipeline  # the fine-tune widget reads this
+    path = tmp_path / "eels.yaml"
+    monkeypatch.setattr(w, "_ask_path", lambda save: str(path))
+    w.save.clicked.emit()
+    assert AugmentationPipeline.load(path) == w.pipeline
+    saved = w.pipeline
+    w.preset.value = "custom"
+    w.load.clicked.emit()
+    assert w.pipeline == saved and w.preset.value == "eels"
+    assert w.probabilities["ElasticTransform"].value == pytest.approx(0.7)
+    # a foreign file is refused with a message and changes nothing
+    (tmp_path / "junk.yaml").write_text("hello: world\n")
+    monkeypatch.setattr(w, "_ask_path", lambda save: str(tmp_path / "junk.yaml"))
+    w.load.clicked.emit()
+    assert w.pipeline == saved
+    assert "not a napari-finetune augmentation pipeline" in messages["error"][0]
+
+
+def test_large_preview_runs_in_a_worker(make_napari_viewer, qtbot):
+    viewer = make_napari_viewer()
+    rng = np.random.default_rng(0)
+    viewer.add_image(rng.random((2048, 2048), dtype=np.float32), name="big")
+    viewer.add_labels(rng.integers(0, 3, (2048, 2048), dtype=np.uint8), name="big labels")
+    w = AugmentationPreviewWidget(viewer)
+    ticks = []
+    timer = QTimer()
+    timer.timeout.connect(lambda: ticks.append(1))
+    timer.start(10)
+    w.preview.clicked.emit()
+    assert not w.preview.enabled  # returns at once, button off while rendering
+    qtbot.waitUntil(lambda: w._worker is None, timeout=120_000)
+    timer.stop()
+    assert w.preview.enabled
+    assert "big augmented" in viewer.layers
+    assert len(ticks) >= 5  # the event loop kept running
