@@ -50,3 +50,79 @@ def test_view_opens_napari_with_widget_and_sample(monkeypatch, make_napari_viewe
     (viewer,) = made
     assert "equiaxed grains" in viewer.layers
     assert any("Synthetic grains" in name for name in viewer.window.dock_widgets)
+
+
+def test_fit_then_predict_on_files(tmp_path, capsys):
+    import napari_finetune as nf
+    from napari_finetune.synth.strokes import paint_strokes
+
+    sample = nf.voronoi_grains((96, 96), 8, seed=0)
+    tifffile.imwrite(tmp_path / "image.tif", sample.image)
+    tifffile.imwrite(tmp_path / "painted.tif", paint_strokes(sample, 3, 3, seed=0))
+    model = tmp_path / "model.ckpt"
+    assert (
+        cli.main(
+            [
+                "fit",
+                "--images",
+                str(tmp_path / "image.tif"),
+                "--labels",
+                str(tmp_path / "painted.tif"),
+                "--seconds",
+                "3",
+                "--output",
+                str(model),
+            ]
+        )
+        == 0
+    )
+    assert model.is_file()
+    assert (
+        cli.main(
+            [
+                "predict",
+                str(tmp_path / "image.tif"),
+                "--model",
+                str(model),
+                "--output",
+                str(tmp_path / "out"),
+            ]
+        )
+        == 0
+    )
+    labels = tifffile.imread(tmp_path / "out" / "image_labels.tif")
+    probabilities = tifffile.imread(tmp_path / "out" / "image_probabilities.tif")
+    assert labels.shape == (96, 96) and set(np.unique(labels)) <= {1, 2}
+    assert probabilities.shape == (2, 96, 96)
+
+
+def test_fit_with_bad_input_exits_with_a_message(tmp_path, capsys):
+    tifffile.imwrite(tmp_path / "image.tif", np.zeros((64, 64), np.float32))
+    tifffile.imwrite(tmp_path / "labels.tif", np.zeros((64, 64), np.uint8))
+    status = cli.main(
+        [
+            "fit",
+            "--images",
+            str(tmp_path / "image.tif"),
+            "--labels",
+            str(tmp_path / "labels.tif"),
+            "--seconds",
+            "1",
+        ]
+    )
+    assert status == 2
+    assert "no painted pixels" in capsys.readouterr().err
+    assert (
+        cli.main(["predict", str(tmp_path / "image.tif"), "--model", str(tmp_path / "nope.ckpt")])
+        == 2
+    )
+
+
+def test_demo_writes_a_report(tmp_path, capsys):
+    from skimage.io import imread
+
+    report = tmp_path / "report.png"
+    assert cli.main(["demo", "--seconds", "4", "--output", str(report)]) == 0
+    picture = imread(report)
+    assert picture.ndim == 3 and picture.shape[1] > 1000
+    assert "boundary F1" in capsys.readouterr().out

@@ -2,6 +2,18 @@
 
 __version__ = "0.1.0"
 
+from napari_finetune.inference import predict
+from napari_finetune.models import SegmentationModel, load_model, save_model
 from napari_finetune.synth import voronoi_grains
+from napari_finetune.training import finetune, fit
 
-__all__ = ["__version__", "voronoi_grains"]
+__all__ = [
+    "SegmentationModel",
+    "__version__",
+    "finetune",
+    "fit",
+    "load_model",
+    "predict",
+    "save_model",
+    "voronoi_grains",
+]

@@ -51,3 +51,25 @@ def check_same_plane_shape(image: Image, labels: Labels) -> None:
             f"layer '{labels.name}' is {' × '.join(map(str, labels_shape))} px: choose a "
             "labels layer painted on this image."
         )
+
+
+def output_metadata(role: str) -> dict:
+    """Metadata that marks a layer as this plugin's output (never offered as input)."""
+    return {"napari_finetune": {"role": role}}
+
+
+def is_plugin_output(layer: object) -> bool:
+    """Whether ``layer`` was made by this plugin (a preview, a prediction...)."""
+    return "role" in getattr(layer, "metadata", {}).get("napari_finetune", {})
+
+
+def input_layers(viewer: napari.viewer.Viewer, kind: type[Layer]) -> list[tuple[str, Layer]]:
+    """The user's layers of one kind, newest first, without the plugin's outputs."""
+    return [
+        (name, layer) for name, layer in layers_of(viewer, kind) if not is_plugin_output(layer)
+    ]
+
+
+def has_painted_pixels(layer: Labels) -> bool:
+    """Whether a labels layer has any non-zero pixel."""
+    return bool(np.any(np.asarray(layer.data)))

@@ -20,7 +20,13 @@ from napari.qt.threading import create_worker
 from napari.utils.notifications import show_error, show_warning
 from qtpy.QtWidgets import QFileDialog, QSizePolicy
 
-from napari_finetune._widgets._layers import check_same_plane_shape, current_plane, layers_of
+from napari_finetune._widgets._layers import (
+    check_same_plane_shape,
+    current_plane,
+    input_layers,
+    is_plugin_output,
+    output_metadata,
+)
 from napari_finetune._widgets._session import session
 from napari_finetune.augment import (
     PRESETS,
@@ -36,14 +42,14 @@ if TYPE_CHECKING:
     import napari
 
 # Output layers carry this tag so they are never offered as inputs.
-ROLE = {"napari_finetune": {"role": "augmentation preview"}}
+ROLE = output_metadata("augmentation preview")
 FORBIDDEN_STYLE = "color: #8a8a8a;"
 
 
 def _is_ours(layer: object) -> bool:
     return (
-        getattr(layer, "metadata", {}).get("napari_finetune", {}).get("role")
-        == (ROLE["napari_finetune"]["role"])
+        is_plugin_output(layer)
+        and layer.metadata["napari_finetune"]["role"] == "augmentation preview"
     )
 
 
@@ -128,10 +134,10 @@ class AugmentationPreviewWidget(Container):
     # -- layer pickers -------------------------------------------------------------
 
     def _image_choices(self, _widget: object = None) -> list:
-        return [c for c in layers_of(self._viewer, Image) if not _is_ours(c[1])]
+        return input_layers(self._viewer, Image)
 
     def _labels_choices(self, _widget: object = None) -> list:
-        return [c for c in layers_of(self._viewer, Labels) if not _is_ours(c[1])]
+        return input_layers(self._viewer, Labels)
 
     def _on_layer_inserted(self, event: object) -> None:
         event.value.events.name.connect(self._refresh_choices)
@@ -238,6 +244,7 @@ class AugmentationPreviewWidget(Container):
             self.seed.value,
             self.unsynchronized.value,
             _start_thread=False,
+            _ignore_errors=True,  # errors go to our own errored slot, shown to the user
         )
         worker.returned.connect(
             lambda result: self._show(result, image_layer, labels_layer, image.shape)

@@ -203,7 +203,12 @@ class SyntheticGrainsWidget(Container):
         self.generate.enabled = False
         self.status.value = f"Generating {rows}×{cols} px in the background…"
         worker = create_worker(
-            generate_layers, params, name, self.add_strokes.value, _start_thread=False
+            generate_layers,
+            params,
+            name,
+            self.add_strokes.value,
+            _start_thread=False,
+            _ignore_errors=True,  # errors go to our own errored slot, shown to the user
         )
         worker.returned.connect(self._add_layers)
         worker.errored.connect(self._report_error)

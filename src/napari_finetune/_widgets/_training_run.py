@@ -1,0 +1,79 @@
+"""What runs in the fine-tune worker thread: training events plus prediction previews.
+
+Qt-free: a generator the widget hands to napari's ``thread_worker``. It passes
+the engine's events through and, between steps, predicts on the image in view
+so the widget can refresh a live prediction layer (in a main-thread slot).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from napari_finetune.inference.predict import predict
+from napari_finetune.training.events import Finished, Started, Step
+
+# Live previews take at most this share of the worker's time.
+PREVIEW_SHARE = 0.2
+PREVIEW_MIN_INTERVAL = 3.0
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """Probabilities ``(K, ...)`` for the image layer ``target``.
+
+    Live previews cover one plane (``plane`` is its index in a stack, None for
+    2D); the final prediction (``final``) covers the whole image.
+    """
+
+    target: str
+    probabilities: np.ndarray
+    final: bool
+    plane: int | None = None
+
+
+def training_with_previews(
+    events: Iterator,
+    image: np.ndarray | None,
+    target: str,
+    plane: int | None = None,
+) -> Iterator:
+    """Yield the engine's ``events``, live ``Prediction``s, and a final one.
+
+    Parameters
+    ----------
+    events : iterator
+        A :func:`napari_finetune.finetune` generator.
+    image : numpy.ndarray or None
+        The image whose prediction is shown (2D, RGB or a stack), or None.
+    target : str
+        Name of the image layer the predictions belong to.
+    plane : int, optional
+        For a stack, the plane in view: live previews predict only that one.
+    """
+    preview = None if image is None else (image if plane is None else image[plane])
+    model, last, interval = None, time.perf_counter(), PREVIEW_MIN_INTERVAL
+    try:
+        for event in events:
+            if isinstance(event, Started):
+                model = event.model
+            yield event
+            if isinstance(event, Finished):
+                if image is not None:
+                    yield Prediction(target, predict(event.model, image), final=True)
+                return
+            if preview is None or not isinstance(event, Step):
+                continue
+            if time.perf_counter() - last >= interval:
+                start = time.perf_counter()
+                yield Prediction(target, predict(model, preview), final=False, plane=plane)
+                cost = time.perf_counter() - start
+                interval = max(PREVIEW_MIN_INTERVAL, cost / PREVIEW_SHARE)
+                last = time.perf_counter()
+    finally:
+        # Stop: closing this generator closes the engine's, which restores the
+        # best weights into the model.
+        events.close()

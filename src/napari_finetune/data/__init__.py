@@ -1,0 +1,1 @@
+"""Painted layers -> normalised planes, validation splits and training patches (no Qt)."""

@@ -1,0 +1,35 @@
+"""Reading and writing images for the command line: TIFF via tifffile, PNG/JPEG via imageio."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import tifffile
+from skimage.io import imread, imsave
+
+TIFF_SUFFIXES = (".tif", ".tiff")
+
+
+def read_image(path: str | Path) -> np.ndarray:
+    """An image file as an array; ValueError naming the file if it cannot be read."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"{path} does not exist.")
+    try:
+        if path.suffix.lower() in TIFF_SUFFIXES:
+            return tifffile.imread(path)
+        return np.asarray(imread(path))
+    except Exception as err:  # any decoder error: report the file, not the decoder
+        raise ValueError(f"{path.name} cannot be read as an image: {err}") from None
+
+
+def write_image(path: str | Path, data: np.ndarray) -> Path:
+    """Write ``data`` as TIFF (any dtype) or PNG (uint8/uint16)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix.lower() in TIFF_SUFFIXES:
+        tifffile.imwrite(path, data)
+    else:
+        imsave(path, data, check_contrast=False)
+    return path

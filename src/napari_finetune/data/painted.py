@@ -1,0 +1,151 @@
+"""Painted layers -> 2D training planes, with clear messages for bad input.
+
+Accepted pairs (image, labels): 2D grey (rows, cols); RGB (rows, cols, 3);
+a 3D stack (planes, rows, cols), grey or RGB, painted on some planes only.
+Labels: 0 = unpainted (ignored), 1..K = classes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from napari_finetune.data.normalize import Normalization
+
+MIN_SIDE = 16
+
+
+@dataclass(frozen=True)
+class PaintedPlane:
+    """One 2D plane to learn from.
+
+    Attributes
+    ----------
+    image : numpy.ndarray
+        Normalised float32 ``(rows, cols, channels)``.
+    labels : numpy.ndarray
+        int64 ``(rows, cols)``: 0 unpainted, 1..K classes.
+    source : int
+        Index of the (image, labels) pair it came from.
+    plane : int or None
+        Index of the plane within a 3D stack, None for 2D images.
+    """
+
+    image: np.ndarray
+    labels: np.ndarray
+    source: int
+    plane: int | None = None
+
+
+def as_pairs(images: object, labels: object) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Accept one array each, or two equally long sequences of arrays."""
+    if isinstance(images, np.ndarray) or hasattr(images, "__array__"):
+        images, labels = [images], [labels]
+    if not isinstance(images, Sequence) or not isinstance(labels, Sequence):
+        raise ValueError("images and labels must be arrays or lists of arrays.")
+    if len(images) != len(labels):
+        raise ValueError(f"got {len(images)} images but {len(labels)} label arrays.")
+    if not images:
+        raise ValueError("no images given.")
+    return [(np.asarray(i), np.asarray(lab)) for i, lab in zip(images, labels, strict=True)]
+
+
+def _split_planes(
+    index: int, image: np.ndarray, labels: np.ndarray
+) -> tuple[list[tuple[np.ndarray, np.ndarray, int | None]], int]:
+    """Planes of one pair and its channel count; ValueError naming the problem."""
+    name = f"image {index}"
+    if labels.ndim not in (2, 3):
+        raise ValueError(f"labels of {name} have shape {labels.shape}: expected 2D or 3D.")
+    if image.shape == labels.shape:
+        channels = 1
+    elif (
+        image.ndim == labels.ndim + 1
+        and image.shape[:-1] == labels.shape
+        and (image.shape[-1] == 3)
+    ):
+        channels = 3
+    else:
+        raise ValueError(
+            f"{name} has shape {image.shape} but its labels have shape {labels.shape}: "
+            "they must cover the same pixels (RGB images may add a last axis of 3)."
+        )
+    if labels.ndim == 2:
+        planes = [(image, labels, None)]
+    else:
+        planes = [(image[z], labels[z], z) for z in range(labels.shape[0])]
+    rows, cols = labels.shape[-2:]
+    if min(rows, cols) < MIN_SIDE:
+        raise ValueError(
+            f"{name} is {rows} × {cols} px: the model needs at least {MIN_SIDE} px per side."
+        )
+    return planes, channels
+
+
+def prepare_planes(
+    images: object, labels: object, normalization: Normalization | None = None
+) -> tuple[list[PaintedPlane], int, int]:
+    """Validate painted pairs and turn them into normalised training planes.
+
+    Parameters
+    ----------
+    images, labels : array or list of arrays
+        Images and their sparse labels (0 = unpainted, 1..K = classes).
+    normalization : Normalization, optional
+        Per-plane normalisation (default: 1st-99.5th percentile).
+
+    Returns
+    -------
+    planes : list of PaintedPlane
+        Only planes with painted pixels.
+    n_classes : int
+        K, the largest painted class value.
+    channels : int
+        1 (grey) or 3 (RGB).
+
+    Raises
+    ------
+    ValueError
+        Shape mismatch, NaN or infinite values, images under 16 px, non-integer
+        or negative labels, nothing painted, or only one class painted.
+    """
+    normalization = normalization or Normalization()
+    planes: list[PaintedPlane] = []
+    channel_counts = set()
+    painted_classes: set[int] = set()
+    for index, (image, lab) in enumerate(as_pairs(images, labels)):
+        if not (np.issubdtype(lab.dtype, np.integer) or lab.dtype == bool):
+            raise ValueError(f"labels of image {index} are {lab.dtype}, not integers.")
+        if lab.size and lab.min() < 0:
+            raise ValueError(f"labels of image {index} contain negative values.")
+        if not np.issubdtype(image.dtype, np.number) and image.dtype != bool:
+            raise ValueError(f"image {index} has dtype {image.dtype}, not numbers.")
+        pieces, channels = _split_planes(index, image, lab)
+        channel_counts.add(channels)
+        for plane_image, plane_labels, z in pieces:
+            if not plane_labels.any():
+                continue
+            if not np.all(np.isfinite(plane_image)):
+                where = f"image {index}" + (f", plane {z}" if z is not None else "")
+                raise ValueError(f"{where} contains NaN or infinite values.")
+            painted_classes.update(int(c) for c in np.unique(plane_labels) if c)
+            data = plane_image if channels == 3 else plane_image[..., None]
+            planes.append(
+                PaintedPlane(normalization(data), plane_labels.astype(np.int64), index, z)
+            )
+    if len(channel_counts) > 1:
+        raise ValueError("mix of grey and RGB images: give all grey or all RGB.")
+    if not planes:
+        raise ValueError(
+            "no painted pixels: paint at least two classes (e.g. 1 = grain interior, "
+            "2 = boundary) before training."
+        )
+    if len(painted_classes) < 2:
+        (only,) = painted_classes
+        raise ValueError(
+            f"only class {only} is painted: paint at least two classes so the model "
+            "can learn to tell them apart."
+        )
+    return planes, max(painted_classes), channel_counts.pop()

@@ -1,0 +1,98 @@
+"""Tiled prediction of class probabilities for images of any size."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from napari_finetune.data.painted import MIN_SIDE
+from napari_finetune.inference.tiling import blend_window, tiles
+from napari_finetune.models.model import SegmentationModel
+
+TILE, OVERLAP = 512, 64
+
+
+def _as_planes(model: SegmentationModel, image: np.ndarray) -> tuple[np.ndarray, bool]:
+    """(planes, rows, cols, channels) and whether the input was a stack."""
+    image = np.asarray(image)
+    rgb = model.in_channels == 3
+    spatial = image.ndim - (1 if rgb else 0)
+    if rgb and (image.ndim < 3 or image.shape[-1] != 3):
+        raise ValueError(f"the model expects RGB images (..., 3), got shape {image.shape}.")
+    if spatial not in (2, 3):
+        raise ValueError(
+            f"image of shape {image.shape} is not a 2D image or a 3D stack "
+            f"({'RGB' if rgb else 'grey'})."
+        )
+    if not np.issubdtype(image.dtype, np.number) and image.dtype != bool:
+        raise ValueError(f"image dtype {image.dtype} is not numeric.")
+    rows, cols = image.shape[spatial - 2 : spatial]
+    if min(rows, cols) < MIN_SIDE:
+        raise ValueError(
+            f"image is {rows} × {cols} px: the model needs at least {MIN_SIDE} px per side."
+        )
+    if not np.all(np.isfinite(image)):
+        raise ValueError("image contains NaN or infinite values.")
+    stack = spatial == 3
+    planes = image if stack else image[None]
+    if not rgb:
+        planes = planes[..., None]
+    return planes, stack
+
+
+@torch.inference_mode()
+def predict_plane(
+    model: SegmentationModel, image: np.ndarray, tile: int = TILE, overlap: int = OVERLAP
+) -> np.ndarray:
+    """Probabilities ``(K, rows, cols)`` of one normalised ``(rows, cols, C)`` plane."""
+    net = model.net
+    net.eval()
+    rows, cols = image.shape[:2]
+    total = np.zeros((model.n_classes, rows, cols), np.float32)
+    weight = np.zeros((rows, cols), np.float32)
+    for ys, xs in tiles((rows, cols), tile, overlap):
+        piece = image[ys, xs]
+        x = torch.from_numpy(np.ascontiguousarray(piece)).permute(2, 0, 1)[None]
+        x = x.contiguous(memory_format=torch.channels_last)
+        probs = torch.softmax(net(x), dim=1)[0].numpy()
+        window = blend_window(piece.shape[0], piece.shape[1], overlap)
+        total[:, ys, xs] += probs * window
+        weight[ys, xs] += window
+    return total / weight
+
+
+def predict(
+    model: SegmentationModel, image: np.ndarray, tile: int = TILE, overlap: int = OVERLAP
+) -> np.ndarray:
+    """Class probabilities for an image of any size.
+
+    Parameters
+    ----------
+    model : SegmentationModel
+        A trained model (:func:`napari_finetune.load_model` or :func:`~napari_finetune.fit`).
+    image : numpy.ndarray
+        2D grey ``(rows, cols)``, RGB ``(rows, cols, 3)``, or a stack of either
+        (``(planes, rows, cols[, 3])``, predicted plane by plane).
+    tile, overlap : int
+        Tile side and overlap in pixels; tiles are blended with smooth weights.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 ``(K, rows, cols)`` (or ``(K, planes, rows, cols)`` for a stack),
+        where channel k is the probability of class k + 1.
+
+    Raises
+    ------
+    ValueError
+        For images under 16 px, NaN values or a channel count the model lacks.
+    """
+    planes, stack = _as_planes(model, image)
+    out = [predict_plane(model, model.normalization(p), tile, overlap) for p in planes]
+    return np.stack(out, axis=1) if stack else out[0]
+
+
+def labels_from_probabilities(probabilities: np.ndarray) -> np.ndarray:
+    """Most likely class per pixel, as painted values 1..K (uint8 when K < 256)."""
+    dtype = np.uint8 if probabilities.shape[0] < 256 else np.int32
+    return (np.argmax(probabilities, axis=0) + 1).astype(dtype)

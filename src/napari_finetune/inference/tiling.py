@@ -1,0 +1,46 @@
+"""Overlapping tiles over an image and the smooth weights that blend them.
+
+Predictions near a tile's edge see less context and are worse; a window that
+falls off towards the edges lets the neighbouring tile's centre win there, so
+no seams appear. The window never reaches zero, so pixels at the image border
+(covered by one tile only) keep a valid weight.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+
+
+def tile_starts(length: int, tile: int, overlap: int) -> list[int]:
+    """Start offsets covering ``length`` with tiles of ``tile`` overlapping by ``overlap``."""
+    if length <= tile:
+        return [0]
+    step = tile - overlap
+    starts = list(range(0, length - tile, step))
+    starts.append(length - tile)  # the last tile ends exactly at the border
+    return starts
+
+
+def tiles(shape: tuple[int, int], tile: int, overlap: int) -> Iterator[tuple[slice, slice]]:
+    """Slices of the tiles covering an image of ``shape``."""
+    rows, cols = shape
+    for y in tile_starts(rows, tile, overlap):
+        for x in tile_starts(cols, tile, overlap):
+            yield slice(y, min(y + tile, rows)), slice(x, min(x + tile, cols))
+
+
+def blend_window(rows: int, cols: int, ramp: int) -> np.ndarray:
+    """float32 weights: 1 inside, a raised-cosine fall-off over ``ramp`` px to the edge."""
+
+    def profile(n: int) -> np.ndarray:
+        w = np.ones(n, np.float32)
+        r = min(ramp, n // 2)
+        if r > 0:
+            edge = 0.5 - 0.5 * np.cos(np.pi * (np.arange(r) + 0.5) / r)
+            w[:r] = edge
+            w[n - r :] = edge[::-1]
+        return np.maximum(w, 1e-3)
+
+    return np.outer(profile(rows), profile(cols))

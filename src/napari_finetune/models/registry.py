@@ -1,0 +1,57 @@
+"""Weights shipped inside the package, by name. Nothing is ever downloaded."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+from napari_finetune.models.checkpoint import CheckpointError, load_checkpoint
+from napari_finetune.models.model import SegmentationModel
+
+# name -> (file in napari_finetune/models/weights/, one-line description)
+REGISTRY: dict[str, tuple[str, str]] = {
+    "voronoi-unet": (
+        "voronoi-unet.ckpt",
+        "U-Net pretrained on synthetic Voronoi grains (boundary vs interior); "
+        "see models/weights/MODEL_CARD.md",
+    ),
+}
+
+
+def weights_dir() -> Path:
+    """Folder of the shipped weights and their model card."""
+    return Path(str(resources.files("napari_finetune.models"))) / "weights"
+
+
+def load_model(name_or_path: str | Path = "voronoi-unet") -> SegmentationModel:
+    """A shipped model by name, or a checkpoint file.
+
+    Parameters
+    ----------
+    name_or_path : str or Path
+        A registered name (``'voronoi-unet'``) or the path of a checkpoint
+        written by :func:`napari_finetune.save_model`.
+
+    Returns
+    -------
+    SegmentationModel
+        The model in evaluation mode.
+
+    Raises
+    ------
+    CheckpointError
+        If the name is unknown and no such file exists, or the file is not a
+        valid checkpoint.
+    """
+    key = str(name_or_path)
+    if key in REGISTRY:
+        model = load_checkpoint(weights_dir() / REGISTRY[key][0])
+        model.name = key
+        return model
+    path = Path(name_or_path)
+    if not path.exists():
+        known = ", ".join(REGISTRY)
+        raise CheckpointError(
+            f"model {key!r} is neither a shipped model ({known}) nor an existing file."
+        )
+    return load_checkpoint(path)

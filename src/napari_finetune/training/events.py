@@ -1,0 +1,66 @@
+"""Small events that a training run yields: the widget and the CLI consume the same."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from napari_finetune.models.model import SegmentationModel
+
+
+@dataclass(frozen=True)
+class Started:
+    """Training is about to begin.
+
+    ``model`` is the object being trained: after the run (or after the consumer
+    stops asking and closes the generator) it holds the best weights.
+    """
+
+    model: SegmentationModel
+    strategy: str
+    bn_mode: str
+    total_steps: int
+    n_train_pixels: int
+    n_validation_pixels: int
+    validation: str
+    classes: dict[int, str]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One optimisation step (one batch)."""
+
+    step: int
+    total_steps: int
+    epoch: int
+    loss: float
+    learning_rates: dict[str, float]
+    elapsed: float
+    samples_per_second: float
+
+
+@dataclass(frozen=True)
+class EpochEnd:
+    """End of an epoch: training and validation loss and score."""
+
+    epoch: int
+    step: int
+    train_loss: float
+    validation_loss: float | None
+    validation_score: float | None
+    best_score: float | None
+    is_best: bool
+    elapsed: float
+    trainable: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Finished:
+    """The run ended; ``model`` holds the best weights."""
+
+    model: SegmentationModel
+    history: list[dict]
+    reason: str
+    best_epoch: int
+    elapsed: float

@@ -1,0 +1,153 @@
+import numpy as np
+import pytest
+
+import napari_finetune as nf
+from napari_finetune._widgets import finetune as module
+from napari_finetune._widgets.finetune import FineTuneWidget
+
+
+@pytest.fixture
+def painted(make_napari_viewer):
+    viewer = make_napari_viewer()
+    viewer.open_sample("napari-finetune", "painted")
+    return viewer
+
+
+@pytest.fixture
+def messages(monkeypatch):
+    shown = {"error": [], "warning": []}
+    monkeypatch.setattr(module, "show_error", shown["error"].append)
+    monkeypatch.setattr(module, "show_warning", shown["warning"].append)
+    return shown
+
+
+def finish(widget, qtbot, timeout=120_000):
+    qtbot.waitUntil(lambda: widget._worker is None, timeout=timeout)
+
+
+def test_defaults_just_work_on_the_painted_sample(painted):
+    w = FineTuneWidget(painted)
+    (pair,) = w._pair_rows()
+    assert pair.image_layer.value is painted.layers["grains"]
+    assert pair.labels_layer.value is painted.layers["grains painted"]
+    painted_px = int(np.count_nonzero(painted.layers["grains painted"].data))
+    expected = "head" if painted_px < module.FEW_PAINTED_PX else "finetune"
+    assert w.strategy.value == expected and "suggested" in w.strategy_info.value
+
+
+def test_short_run_adds_prediction_layers_and_never_touches_the_painting(painted, qtbot, messages):
+    w = FineTuneWidget(painted)
+    before = painted.layers["grains painted"].data.copy()
+    w.steps.value = 30
+    w.train.clicked.emit()
+    assert not w.train.enabled and w.stop.enabled
+    finish(w, qtbot)
+    assert messages["error"] == []
+    prediction = painted.layers["grains prediction"]
+    probabilities = painted.layers["grains probabilities"]
+    assert prediction.data.shape == (512, 512) and set(np.unique(prediction.data)) <= {1, 2}
+    assert probabilities.data.shape == (512, 512)  # P(boundary) for two classes
+    assert probabilities.data.min() >= 0 and probabilities.data.max() <= 1
+    np.testing.assert_array_equal(painted.layers["grains painted"].data, before)
+    assert painted.layers["grains painted"].data.dtype == before.dtype
+    assert w.train.enabled and not w.stop.enabled
+    assert "Done" in w.status.value and w.model is not None
+    assert len(w.plot.epochs) >= 1
+    # outputs are never offered as training inputs
+    assert "grains prediction" not in [name for name, _ in w.labels_choices()]
+
+
+def test_stop_ends_the_run_and_keeps_a_usable_model(painted, qtbot):
+    w = FineTuneWidget(painted)
+    w.seconds.value = 600
+    w.train.clicked.emit()
+    qtbot.waitUntil(lambda: len(w.plot.epochs) >= 1, timeout=120_000)
+    w.stop.clicked.emit()
+    finish(w, qtbot, timeout=30_000)
+    assert "best model so far" in w.status.value
+    probabilities = nf.predict(w.model, painted.layers["grains"].data)
+    assert probabilities.shape == (2, 512, 512) and not w.model.net.training
+
+
+def test_clicking_twice_starts_one_run(painted, qtbot):
+    w = FineTuneWidget(painted)
+    w.steps.value = 10
+    w.train.clicked.emit()
+    first = w._worker
+    w.train.clicked.emit()
+    assert w._worker is first
+    finish(w, qtbot)
+
+
+def test_shape_mismatch_names_both_layers(painted, messages):
+    painted.add_labels(np.ones((100, 100), np.uint8), name="small labels")
+    w = FineTuneWidget(painted)
+    w._pair_rows()[0].labels_layer.value = painted.layers["small labels"]
+    w.train.clicked.emit()
+    assert w._worker is None
+    assert "'grains'" in messages["error"][0] and "'small labels'" in messages["error"][0]
+
+
+def test_nothing_painted_reports_from_the_worker(painted, qtbot, messages):
+    painted.add_labels(np.zeros((512, 512), np.uint8), name="empty")
+    w = FineTuneWidget(painted)
+    w._pair_rows()[0].labels_layer.value = painted.layers["empty"]
+    w.train.clicked.emit()
+    finish(w, qtbot)
+    assert any("no painted pixels" in m for m in messages["error"])
+    assert w.train.enabled
+
+
+def test_saved_model_loads_back_and_predicts_the_same(painted, qtbot, tmp_path, monkeypatch):
+    w = FineTuneWidget(painted)
+    w.steps.value = 10
+    w.train.clicked.emit()
+    finish(w, qtbot)
+    path = tmp_path / "grains.ckpt"
+    monkeypatch.setattr(w, "_ask_path", lambda save: str(path))
+    w.save.clicked.emit()
+    expected = nf.predict(w.model, painted.layers["grains"].data)
+    other = FineTuneWidget(painted)
+    monkeypatch.setattr(other, "_ask_path", lambda save: str(path))
+    other.load.clicked.emit()
+    assert other.source.value == "current"
+    np.testing.assert_allclose(
+        nf.predict(other.model, painted.layers["grains"].data), expected, atol=1e-5
+    )
+
+
+def test_predict_button_runs_on_another_image(painted, qtbot, messages):
+    w = FineTuneWidget(painted)
+    w.predict_button.clicked.emit()
+    assert "Train or load a model first" in messages["error"][0]
+    w.steps.value = 5
+    w.train.clicked.emit()
+    finish(w, qtbot)
+    other = painted.add_image(nf.voronoi_grains((200, 300), 20, seed=9).image, name="other")
+    w.predict_on.value = other
+    w.predict_button.clicked.emit()
+    qtbot.waitUntil(lambda: "other prediction" in painted.layers, timeout=60_000)
+    assert painted.layers["other prediction"].data.shape == (200, 300)
+
+
+def test_removing_an_input_layer_stops_with_a_message(painted, qtbot, messages):
+    w = FineTuneWidget(painted)
+    w.seconds.value = 600
+    w.train.clicked.emit()
+    qtbot.waitUntil(lambda: w.model is not None, timeout=60_000)
+    painted.layers.remove("grains painted")
+    finish(w, qtbot, timeout=30_000)
+    assert "was removed" in messages["warning"][0]
+    assert w.train.enabled
+
+
+def test_closing_the_viewer_mid_run_neither_crashes_nor_hangs(make_napari_viewer, qtbot):
+    viewer = make_napari_viewer()
+    viewer.open_sample("napari-finetune", "painted")
+    _, w = viewer.window.add_plugin_dock_widget("napari-finetune", "Fine-tune")
+    w.seconds.value = 600
+    w.train.clicked.emit()
+    qtbot.waitUntil(lambda: w.model is not None, timeout=60_000)
+    worker = w._worker
+    viewer.close()
+    qtbot.waitUntil(lambda: not worker.is_running, timeout=30_000)

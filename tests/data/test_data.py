@@ -1,0 +1,115 @@
+import numpy as np
+import pytest
+
+import napari_finetune as nf
+from napari_finetune.data.normalize import Normalization
+from napari_finetune.data.painted import prepare_planes
+from napari_finetune.data.patches import PatchSampler
+from napari_finetune.data.split import split_validation
+from napari_finetune.synth.strokes import paint_strokes
+
+
+@pytest.fixture(scope="module")
+def painted_sample():
+    sample = nf.voronoi_grains((256, 256), 25, seed=0)
+    return sample, paint_strokes(sample, seed=0)
+
+
+def test_normalization_maps_percentiles_to_unit_range():
+    image = np.linspace(100, 1100, 10_000, dtype=np.float64).reshape(100, 100)
+    out = Normalization(0, 100)(image)
+    assert out.dtype == np.float32
+    assert out.min() == pytest.approx(0) and out.max() == pytest.approx(1)
+    rgb = np.dstack([image, 2 * image, image + 5])
+    per_channel = Normalization(0, 100)(rgb)
+    np.testing.assert_allclose(per_channel[..., 0], per_channel[..., 1], atol=1e-6)
+    with pytest.raises(ValueError, match="percentiles"):
+        Normalization(50, 10)
+
+
+@pytest.mark.parametrize(
+    ("image", "labels", "message"),
+    [
+        (np.zeros((64, 64)), np.zeros((64, 64), np.uint8), "no painted pixels"),
+        (np.zeros((64, 64)), np.ones((64, 64), np.uint8), "only class 1 is painted"),
+        (np.zeros((64, 64)), np.zeros((64, 60), np.uint8), "same pixels"),
+        (np.full((64, 64), np.nan), np.eye(64, dtype=np.uint8) * 2 + (np.arange(64) % 2), "NaN"),
+        (np.zeros((1, 1)), np.ones((1, 1), np.uint8), "at least 16 px"),
+        (np.zeros((64, 64)), np.zeros((64, 64), np.float32), "not integers"),
+        (np.zeros((64, 64)), -np.ones((64, 64), np.int32), "negative"),
+    ],
+)
+def test_bad_input_gives_a_clear_error(image, labels, message):
+    with pytest.raises(ValueError, match=message):
+        prepare_planes(image, labels)
+
+
+def test_planes_from_grey_rgb_and_partly_painted_stacks():
+    labels = np.zeros((64, 64), np.uint8)
+    labels[5:10, 5:10], labels[20:25, 20:25] = 1, 2
+    planes, k, channels = prepare_planes(np.random.default_rng(0).random((64, 64, 3)), labels)
+    assert (k, channels, planes[0].image.shape) == (2, 3, (64, 64, 3))
+    stack_labels = np.zeros((5, 64, 64), np.uint8)
+    stack_labels[1], stack_labels[3, :4, :4] = labels, 1
+    planes, k, channels = prepare_planes(
+        np.random.default_rng(1).random((5, 64, 64)), stack_labels
+    )
+    assert [p.plane for p in planes] == [1, 3] and channels == 1
+    with pytest.raises(ValueError, match="grey and RGB"):
+        prepare_planes([np.zeros((64, 64)), np.zeros((64, 64, 3))], [labels, labels])
+
+
+def test_validation_holds_out_whole_images_when_there_are_several(painted_sample):
+    sample, painted = painted_sample
+    planes, _, _ = prepare_planes([sample.image] * 5, [painted] * 5)
+    split = split_validation(planes, 0.2, seed=0)
+    assert split.grouping == "images"
+    held = [v.any() for v in split.validation]
+    assert sum(held) == 1
+    for train, validation in zip(split.train, split.validation, strict=True):
+        assert not (train.any() and validation.any())  # a plane is one or the other
+
+
+def test_single_image_holds_out_whole_regions_without_overlap(painted_sample):
+    sample, painted = painted_sample
+    planes, _, _ = prepare_planes(sample.image, painted)
+    split = split_validation(planes, 0.2, seed=0)
+    assert split.grouping == "regions"
+    train, validation = split.train[0], split.validation[0]
+    assert not np.any((train > 0) & (validation > 0))
+    assert split.n_train + split.n_validation == (painted > 0).sum()
+    assert 0.05 < split.n_validation / (painted > 0).sum() < 0.5
+    # no held-out pixel touches a training pixel: they are separate regions
+    from scipy import ndimage as ndi
+
+    near_train = ndi.binary_dilation(train > 0, iterations=8)
+    assert not np.any(near_train & (validation > 0))
+
+
+def test_patches_are_class_balanced_and_ignore_unpainted(painted_sample):
+    sample, painted = painted_sample
+    planes, _, _ = prepare_planes(sample.image, painted)
+    sampler = PatchSampler(planes, [p.labels for p in planes], patch_size=32, seed=0)
+    x, y = sampler.batch(64)
+    assert x.shape == (64, 1, 32, 32) and y.shape == (64, 32, 32)
+    assert set(np.unique(y.numpy())) <= {-1, 0, 1}
+    assert (y == -1).float().mean() > 0.5  # strokes are sparse: most pixels unpainted
+    # centres: each class drawn about half the time although boundaries are rarer
+    centre = y[:, 8:24, 8:24].numpy()
+    with_boundary = np.mean([(c == 1).any() for c in centre])
+    assert 0.3 < with_boundary < 0.9
+
+
+def test_patches_near_the_border_are_padded():
+    image = np.random.default_rng(2).random((20, 20))
+    labels = np.zeros((20, 20), np.uint8)
+    labels[0, 0], labels[19, 19] = 1, 2
+    planes, _, _ = prepare_planes(image, labels)
+    sampler = PatchSampler(planes, [planes[0].labels], patch_size=64, seed=1)
+    x, y = sampler.batch(4)
+    assert x.shape == (4, 1, 64, 64)
+    painted = (y >= 0).sum(dim=(1, 2))
+    # the image is mirrored into the padding, the labels are not: never more
+    # painted pixels than the two there are
+    assert ((painted >= 1) & (painted <= 2)).all()
+    assert x.std() > 0.1
