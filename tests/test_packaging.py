@@ -28,7 +28,7 @@ def test_manifest_lists_the_samples_and_widget():
     keys = {s.key for s in manifest.contributions.sample_data}
     assert keys == {"equiaxed", "directional", "target_domain", "painted", "nist_steel"}
     widgets = {w.display_name for w in manifest.contributions.widgets}
-    assert "Synthetic grains" in widgets
+    assert widgets == {"Synthetic grains", "Augmentation preview", "Fine-tune"}
 
 
 def test_top_level_manifest_is_a_link_to_the_packaged_one():
@@ -68,5 +68,7 @@ def test_wheel_ships_sample_data_and_manifest(tmp_path):
         "napari_finetune/sample_data/nist_steel/boundary_label.png",
         "napari_finetune/sample_data/nist_steel/LICENSE-NIST.md",
         "napari_finetune/sample_data/README.md",
+        "napari_finetune/models/weights/voronoi-unet.ckpt",
+        "napari_finetune/models/weights/MODEL_CARD.md",
     ):
         assert required in names

@@ -17,14 +17,14 @@ from napari_finetune._widgets._layers import (
     check_same_plane_shape,
     has_painted_pixels,
     input_layers,
-    output_metadata,
     spatial_shape,
 )
+from napari_finetune._widgets._result_layers import show_prediction
 from napari_finetune._widgets._session import session
 from napari_finetune._widgets._training_plot import TrainingPlot
 from napari_finetune._widgets._training_run import Prediction, training_with_previews
 from napari_finetune.augment import PRESETS
-from napari_finetune.inference.predict import labels_from_probabilities, predict
+from napari_finetune.inference.predict import predict
 from napari_finetune.models import CheckpointError, load_checkpoint, load_model, save_model
 from napari_finetune.training import EpochEnd, Finished, Started, Step, finetune
 from napari_finetune.training.strategies import STRATEGIES
@@ -393,75 +393,14 @@ class FineTuneWidget(Container):
     # -- results -------------------------------------------------------------------
 
     def _show_prediction(self, event: Prediction) -> None:
-        target = self._layer_named(event.target, Image)
-        if target is None:
-            return
-        predicted = labels_from_probabilities(event.probabilities)
-        name = f"{event.target} prediction"
-        layer = self._layer_named(name, Labels)
-        if event.plane is not None:
-            full = (
-                layer.data
-                if layer is not None
-                else np.zeros(spatial_shape(target), predicted.dtype)
-            )
-            full[event.plane] = predicted
-            predicted = full
-        colormap = self._painted_colormap()
-        if layer is None:
-            self._viewer.add_labels(
-                predicted,
-                name=name,
-                opacity=0.5,
-                metadata=output_metadata("prediction"),
-                translate=target.translate,
-                scale=target.scale,
-                **({"colormap": colormap} if colormap is not None else {}),
-            )
-        else:
-            layer.data = predicted
-        if event.final:
-            self._show_probabilities(event.target, event.probabilities, target)
-
-    def _show_probabilities(self, base: str, probabilities: np.ndarray, target: Image) -> None:
-        """Two classes: the map of class 2 (boundary); more: a (class, ...) stack."""
-        name = f"{base} probabilities"
-        two = probabilities.shape[0] == 2
-        data = probabilities[1] if two else probabilities
-        extra = () if two else (0,)
-        meta = output_metadata("probabilities")
-        meta["napari_finetune"]["shows"] = (
-            f"probability of class 2 ({self.model.classes.get(2, 'class 2')})"
-            if two
-            else "probability of each class (first axis = class 1..K)"
-        )
-        layer = self._layer_named(name, Image)
-        if layer is not None and layer.data.shape == data.shape:
-            layer.data = data
-            return
-        if layer is not None:
-            self._viewer.layers.remove(layer)
-        self._viewer.add_image(
-            data,
-            name=name,
-            colormap="magma",
-            contrast_limits=(0, 1),
-            visible=False,
-            metadata=meta,
-            translate=(*extra, *target.translate),
-            scale=(*[1] * len(extra), *target.scale),
-        )
-
-    def _painted_colormap(self) -> object:
         pairs = self._pair_rows()
         painted = pairs[0].labels_layer.value if pairs else None
-        return painted.colormap if painted is not None else None
-
-    def _layer_named(self, name: str, kind: type) -> object:
-        for layer in self._viewer.layers:
-            if layer.name == name and isinstance(layer, kind):
-                return layer
-        return None
+        show_prediction(
+            self._viewer,
+            event,
+            painted.colormap if painted is not None else None,
+            self.model.classes if self.model is not None else {},
+        )
 
     def _on_predict(self) -> None:
         if self._worker is not None:

@@ -2,9 +2,9 @@
 
 Run under a virtual display, e.g.::
 
-    xvfb-run -a -s "-screen 0 1600x1000x24" python scripts/screenshot_samples.py
+    xvfb-run -a -s "-screen 0 1600x1000x24" python scripts/readme_screenshots.py
 
-Writes the README's two figures to ``docs/images/`` (or the folder given as the
+Writes the README's figures to ``docs/images/`` (or the folder given as the
 first argument); ``--all`` adds one figure for each of the other samples.
 """
 
@@ -54,6 +54,29 @@ def augmentation_preview(path: Path) -> None:
     viewer.close()
 
 
+def fine_tune(out: Path, seconds: int = 40) -> None:
+    """The Fine-tune widget mid-training (curves) and after (prediction over the image)."""
+    viewer = napari.Viewer(title="napari-finetune: fine-tune")
+    viewer.window.resize(*WINDOW_SIZE)
+    viewer.open_sample(PLUGIN, "painted")
+    _, widget = viewer.window.add_plugin_dock_widget(PLUGIN, "Fine-tune")
+    widget.seconds.value = seconds
+    widget.train.clicked.emit()
+    started, mid_done = time.monotonic(), False
+    while widget._worker is not None and time.monotonic() - started < seconds + 120:
+        QApplication.processEvents()
+        time.sleep(0.01)
+        if not mid_done and time.monotonic() - started > 0.7 * seconds:
+            viewer.screenshot(str(out / "finetune_training.png"), canvas_only=False, flash=False)
+            print(f"wrote {out / 'finetune_training.png'}")
+            mid_done = True
+    settle(viewer)
+    viewer.layers.selection.active = viewer.layers["grains prediction"]
+    viewer.screenshot(str(out / "finetune_result.png"), canvas_only=False, flash=False)
+    print(f"wrote {out / 'finetune_result.png'}")
+    viewer.close()
+
+
 def main(out: Path, every_sample: bool) -> None:
     out.mkdir(parents=True, exist_ok=True)
 
@@ -75,6 +98,7 @@ def main(out: Path, every_sample: bool) -> None:
     viewer.close()
 
     augmentation_preview(out / "augmentation_preview.png")
+    fine_tune(out)
     if not every_sample:
         return
 

@@ -1,0 +1,35 @@
+"""Smoke runs of the benchmark scripts with tiny budgets: ``pytest -m slow``.
+
+Skipped by default (they need the ``benchmarks`` extra and minutes of CPU); they
+keep the scripts runnable, they do not check the numbers.
+"""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["bench_synth.py", "--repeats", "1"],
+        ["bench_augment.py", "--repeats", "1", "--views", "2"],
+        ["bench_transfer.py", "--steps", "3", "--seeds", "1", "--budgets", "1"],
+        ["bench_real_data.py", "--seconds", "3", "--seeds", "1"],
+        ["bench_speed.py", "--seconds", "5"],
+    ],
+    ids=lambda args: args[0],
+)
+def test_benchmark_script_runs(args):
+    pytest.importorskip("sklearn")
+    result = subprocess.run(
+        [sys.executable, *args], cwd=BENCHMARKS, capture_output=True, text=True, timeout=900
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "|" in result.stdout  # printed a table
