@@ -2,7 +2,7 @@
 
 __version__ = "0.1.0"
 
-from napari_finetune.inference import predict
+from napari_finetune.inference import predict, suggest_regions, uncertainty
 from napari_finetune.models import SegmentationModel, load_model, save_model
 from napari_finetune.synth import voronoi_grains
 from napari_finetune.training import finetune, fit
@@ -15,5 +15,7 @@ __all__ = [
     "load_model",
     "predict",
     "save_model",
+    "suggest_regions",
+    "uncertainty",
     "voronoi_grains",
 ]

@@ -112,9 +112,11 @@ def _view(sample: str) -> int:
     import napari
 
     viewer = napari.Viewer(title="napari-finetune")
-    viewer.window.add_plugin_dock_widget("napari-finetune", "Synthetic grains")
     if sample != "none":
         viewer.open_sample("napari-finetune", sample)
+    # Fine-tune in front (the job people come for), the other widgets as tabs.
+    for name in ("Synthetic grains", "Augmentation preview", "Fine-tune"):
+        viewer.window.add_plugin_dock_widget("napari-finetune", name, tabify=True)
     napari.run()
     return 0
 

@@ -151,3 +151,38 @@ def test_closing_the_viewer_mid_run_neither_crashes_nor_hangs(make_napari_viewer
     worker = w._worker
     viewer.close()
     qtbot.waitUntil(lambda: not worker.is_running, timeout=30_000)
+
+
+def test_active_learning_layers_next_suggestion_and_retrain(painted, qtbot, messages):
+    w = FineTuneWidget(painted)
+    w.steps.value = 20
+    w.active.n.value = 4
+    w.train.clicked.emit()
+    finish(w, qtbot)
+    assert messages["error"] == []
+    unsure = painted.layers["grains uncertainty"]
+    boxes = painted.layers["grains suggestions"]
+    assert unsure.data.shape == (512, 512) and unsure.colormap.name == "inferno"
+    assert len(boxes.data) == 4
+    assert list(boxes.features["rank"]) == [1, 2, 3, 4]
+    painted_layer = painted.layers["grains painted"]
+    for corners in boxes.data:  # never on painted pixels
+        (y0, x0), (y1, x1) = corners.min(0).astype(int), corners.max(0).astype(int)
+        assert not painted_layer.data[y0:y1, x0:x1].any()
+    w.active.next.clicked.emit()
+    first = boxes.data[0]
+    centre = first.mean(axis=0)
+    camera = getattr(painted, "scene", painted).camera
+    assert np.allclose(camera.center[-2:], centre, atol=1)
+    assert painted.layers.selection.active is painted_layer
+    assert painted_layer.mode == "paint"
+    # paint in the box, then retrain: a warm-started second round
+    (y0, x0) = first.min(0).astype(int)
+    painted_layer.data[y0 : y0 + 8, x0 : x0 + 8] = 2
+    w.active.retrain_seconds.value = 3
+    w.active.retrain.clicked.emit()
+    assert w.source.value == "current"
+    finish(w, qtbot)
+    runs = {h["run"] for h in w.model.history if "epoch" in h}
+    assert runs == {1, 2}
+    assert len(w.active.plot.points) == 2

@@ -108,6 +108,7 @@ class _Payload:
         return (open, (self.marker, "w"))
 
 
+@pytest.mark.filterwarnings("ignore:Detected pickle protocol:UserWarning")
 def test_a_checkpoint_cannot_execute_code_on_load(tmp_path):
     marker = tmp_path / "pwned"
     evil = tmp_path / "evil.ckpt"

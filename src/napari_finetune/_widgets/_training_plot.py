@@ -1,4 +1,4 @@
-"""Live learning curves: train loss, validation loss and validation score per epoch."""
+"""Live plots in the dock: per-epoch learning curves and per-round active learning."""
 
 from __future__ import annotations
 
@@ -9,8 +9,27 @@ from matplotlib.figure import Figure
 BACKGROUND, FOREGROUND = "#262930", "#d6d0ce"
 
 
-class TrainingPlot(FigureCanvasQTAgg):
-    """A small matplotlib canvas; call :meth:`add_epoch`, then it redraws when idle."""
+class DockCanvas(FigureCanvasQTAgg):
+    """A matplotlib canvas styled for napari's dark dock, safe to close any time."""
+
+    def draw(self) -> None:
+        """Draw now; a redraw scheduled just before the dock closed is dropped."""
+        try:
+            super().draw()
+        except RuntimeError:  # the Qt widget was deleted while a draw_idle was pending
+            return
+
+    @staticmethod
+    def style(ax: object) -> None:
+        """Dark background, light ticks and spines."""
+        ax.set_facecolor(BACKGROUND)
+        ax.tick_params(colors=FOREGROUND, labelsize=7)
+        for spine in ax.spines.values():
+            spine.set_color(FOREGROUND)
+
+
+class TrainingPlot(DockCanvas):
+    """Loss and score per epoch; call :meth:`add_epoch`, then it redraws when idle."""
 
     def __init__(self) -> None:
         figure = Figure(figsize=(3.6, 2.4), facecolor=BACKGROUND, layout="constrained")
@@ -19,13 +38,6 @@ class TrainingPlot(FigureCanvasQTAgg):
         self.score_axes = self.loss_axes.twinx()
         self.setMinimumHeight(190)
         self.clear()
-
-    def draw(self) -> None:
-        """Draw now; a redraw scheduled just before the dock closed is dropped."""
-        try:
-            super().draw()
-        except RuntimeError:  # the Qt widget was deleted while a draw_idle was pending
-            return
 
     def clear(self) -> None:
         """Forget all epochs (a new run)."""
@@ -50,10 +62,7 @@ class TrainingPlot(FigureCanvasQTAgg):
         loss.clear()
         score.clear()
         for ax in (loss, score):
-            ax.set_facecolor(BACKGROUND)
-            ax.tick_params(colors=FOREGROUND, labelsize=7)
-            for spine in ax.spines.values():
-                spine.set_color(FOREGROUND)
+            self.style(ax)
         loss.set_xlabel("epoch", color=FOREGROUND, fontsize=8)
         loss.set_ylabel("loss", color=FOREGROUND, fontsize=8)
         score.set_ylabel("validation F1", color="#7fd87f", fontsize=8)
@@ -87,4 +96,41 @@ class TrainingPlot(FigureCanvasQTAgg):
                 labelcolor=FOREGROUND,
                 loc="upper right",
             )
+        self.draw_idle()
+
+
+class RoundsPlot(DockCanvas):
+    """Active learning: best validation F1 against painted pixels, one point per round."""
+
+    def __init__(self) -> None:
+        figure = Figure(figsize=(3.6, 1.8), facecolor=BACKGROUND, layout="constrained")
+        super().__init__(figure)
+        self.axes = figure.add_subplot()
+        self.setMinimumHeight(140)
+        self.points: list[tuple[int, float]] = []
+        self._redraw()
+
+    def set_rounds(self, points: list[tuple[int, float]]) -> None:
+        """Replace the points ``(painted pixels, best validation F1)``."""
+        self.points = list(points)
+        self._redraw()
+
+    def _redraw(self) -> None:
+        ax = self.axes
+        ax.clear()
+        self.style(ax)
+        ax.set_xlabel("painted pixels", color=FOREGROUND, fontsize=8)
+        ax.set_ylabel("best val. F1", color=FOREGROUND, fontsize=8)
+        if self.points:
+            xs, ys = zip(*self.points, strict=True)
+            ax.plot(xs, ys, color="#ffd54f", marker="o")
+            for k, (x, y) in enumerate(self.points, start=1):
+                ax.annotate(
+                    f"{k}",
+                    (x, y),
+                    color=FOREGROUND,
+                    fontsize=7,
+                    xytext=(3, 3),
+                    textcoords="offset points",
+                )
         self.draw_idle()

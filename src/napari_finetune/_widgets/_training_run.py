@@ -14,11 +14,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from napari_finetune.inference.predict import predict
+from napari_finetune.inference.suggest import suggest_regions
+from napari_finetune.inference.uncertainty import uncertainty
 from napari_finetune.training.events import Finished, Started, Step
 
-# Live previews take at most this share of the worker's time.
-PREVIEW_SHARE = 0.2
-PREVIEW_MIN_INTERVAL = 3.0
+# Live previews take at most this share of the worker's time (measured:
+# a larger share is what made training in the widget slower than headless).
+PREVIEW_SHARE = 0.05
+PREVIEW_MIN_INTERVAL = 5.0
 
 
 @dataclass(frozen=True)
@@ -35,11 +38,32 @@ class Prediction:
     plane: int | None = None
 
 
+@dataclass(frozen=True)
+class Suggestions:
+    """Uncertainty of the model on one plane and the boxes to paint next."""
+
+    target: str
+    uncertainty: np.ndarray
+    boxes: list[tuple[int, int, int, int]]
+    plane: int | None = None
+
+
+@dataclass(frozen=True)
+class ActiveLearning:
+    """What to compute after training: the map's method and the boxes wanted."""
+
+    labels: np.ndarray
+    method: str = "mc_dropout"
+    n: int = 5
+    size: int = 64
+
+
 def training_with_previews(
     events: Iterator,
     image: np.ndarray | None,
     target: str,
     plane: int | None = None,
+    active: ActiveLearning | None = None,
 ) -> Iterator:
     """Yield the engine's ``events``, live ``Prediction``s, and a final one.
 
@@ -53,6 +77,8 @@ def training_with_previews(
         Name of the image layer the predictions belong to.
     plane : int, optional
         For a stack, the plane in view: live previews predict only that one.
+    active : ActiveLearning, optional
+        After training, also yield :class:`Suggestions` for the plane in view.
     """
     preview = None if image is None else (image if plane is None else image[plane])
     model, last, interval = None, time.perf_counter(), PREVIEW_MIN_INTERVAL
@@ -64,6 +90,11 @@ def training_with_previews(
             if isinstance(event, Finished):
                 if image is not None:
                     yield Prediction(target, predict(event.model, image), final=True)
+                if image is not None and active is not None:
+                    labels = active.labels if plane is None else active.labels[plane]
+                    unsure = uncertainty(event.model, preview, method=active.method)
+                    boxes = suggest_regions(unsure, labels, active.n, active.size)
+                    yield Suggestions(target, unsure, boxes, plane)
                 return
             if preview is None or not isinstance(event, Step):
                 continue

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,6 +14,7 @@ from napari.utils import progress
 from napari.utils.notifications import show_error, show_info, show_warning
 from qtpy.QtWidgets import QFileDialog, QSizePolicy
 
+from napari_finetune._widgets._active_learning import ActiveLearningPanel
 from napari_finetune._widgets._layers import (
     check_same_plane_shape,
     has_painted_pixels,
@@ -22,7 +24,11 @@ from napari_finetune._widgets._layers import (
 from napari_finetune._widgets._result_layers import show_prediction
 from napari_finetune._widgets._session import session
 from napari_finetune._widgets._training_plot import TrainingPlot
-from napari_finetune._widgets._training_run import Prediction, training_with_previews
+from napari_finetune._widgets._training_run import (
+    Prediction,
+    Suggestions,
+    training_with_previews,
+)
 from napari_finetune.augment import PRESETS
 from napari_finetune.inference.predict import predict
 from napari_finetune.models import CheckpointError, load_checkpoint, load_model, save_model
@@ -34,6 +40,9 @@ if TYPE_CHECKING:
 
     from napari_finetune.models import SegmentationModel
 
+# Status and progress bar refresh at most this often: a repaint per batch takes
+# CPU and the GIL from the training thread on a 2-core machine.
+GUI_REFRESH_SECONDS = 0.3
 # Below this many painted pixels, freezing the encoder is the safer default.
 FEW_PAINTED_PX = 2000
 FROM_PREVIEW = "from Augmentation preview"
@@ -79,6 +88,7 @@ class FineTuneWidget(Container):
         self._inputs: set[int] = set()
         self._strategy_chosen_by_user = False
         self._stopping = False
+        self._last_refresh = 0.0
 
         self.pairs = Container(labels=False, label="training data")
         self.add_pair = PushButton(text="+ add image")
@@ -128,6 +138,10 @@ class FineTuneWidget(Container):
                 Container(widgets=[self.save, self.load], layout="horizontal", labels=False),
             ]
         )
+
+        self.active = ActiveLearningPanel(napari_viewer, self._on_retrain)
+        self.append(self.active)
+        self.native.layout().addWidget(self.active.plot)
 
         self.add_pair.changed.connect(self._add_pair)
         self.source.changed.connect(self._on_source)
@@ -293,7 +307,20 @@ class FineTuneWidget(Container):
             return session(self._viewer).augmentation
         return None if choice == "none" else choice
 
+    def _on_retrain(self) -> None:
+        """A short warm-started round on what is painted now."""
+        if self.model is None:
+            self._report_error(ValueError("Train or load a model first."))
+            return
+        self.source.value = "current"
+        self._start_training(seconds=self.active.retrain_seconds.value)
+
     def _on_train(self) -> None:
+        # A slot with no parameters: the button's signal passes its value, which
+        # must not land in `seconds`.
+        self._start_training()
+
+    def _start_training(self, seconds: float | None = None) -> None:
         if self._worker is not None:
             return
         try:
@@ -309,7 +336,7 @@ class FineTuneWidget(Container):
             start,
             strategy=strategy,
             bn_mode=self.bn_mode.value,
-            max_seconds=float(self.seconds.value),
+            max_seconds=float(seconds or self.seconds.value),
             steps=self.steps.value or None,
             augmentation=self._pipeline(),
             seed=self.seed.value,
@@ -318,11 +345,14 @@ class FineTuneWidget(Container):
         plane = None
         if len(spatial_shape(image_layer)) == 3:
             plane = min(int(self._viewer.dims.current_step[0]), images[0].shape[0] - 1)
-        self._events = training_with_previews(events, images[0], image_layer.name, plane)
+        self._events = training_with_previews(
+            events, images[0], image_layer.name, plane, self.active.config(labels[0])
+        )
         self._inputs = {id(layer) for layer in layers}
         self._target = image_layer
         self.plot.clear()
         self._stopping = False
+        self._last_refresh = 0.0
         self.train.enabled, self.stop.enabled = False, True
         self.status.value = "Starting…"
         worker = create_worker(_drive, self._events, _start_thread=False, _ignore_errors=True)
@@ -342,6 +372,10 @@ class FineTuneWidget(Container):
                 f"held out by {event.validation}."
             )
         elif isinstance(event, Step) and not self._stopping:
+            now = time.monotonic()
+            if now - self._last_refresh < GUI_REFRESH_SECONDS:
+                return
+            self._last_refresh = now
             bar = self._progress
             if bar is not None:
                 bar.total = max(event.total_steps, event.step)
@@ -363,8 +397,13 @@ class FineTuneWidget(Container):
             )
         elif isinstance(event, Prediction):
             self._show_prediction(event)
+        elif isinstance(event, Suggestions):
+            pairs = self._pair_rows()
+            self.active.show(event, pairs[0].labels_layer.value if pairs else None)
         elif isinstance(event, Finished):
             self.model = event.model
+            self.active.update_rounds(event.model.history)
+            self.active.retrain.enabled = True
             best = self.plot.score[event.best_epoch - 1] if event.best_epoch else None
             best_text = f"; best validation F1 {best:.3f}" if best is not None else ""
             self.status.value = (
@@ -456,6 +495,8 @@ class FineTuneWidget(Container):
             self._report_error(err)
             return
         self.source.value = "current"
+        self.active.update_rounds(self.model.history)
+        self.active.retrain.enabled = True
         self.status.value = f"Loaded {Path(path).name}: classes {self.model.classes}."
 
     def _report_error(self, err: BaseException) -> None:

@@ -1,5 +1,7 @@
-"""Tiled prediction (no Qt); uncertainty and region suggestions come with active learning."""
+"""Tiled prediction, uncertainty maps and region suggestions (no Qt)."""
 
 from napari_finetune.inference.predict import labels_from_probabilities, predict
+from napari_finetune.inference.suggest import suggest_regions
+from napari_finetune.inference.uncertainty import uncertainty
 
-__all__ = ["labels_from_probabilities", "predict"]
+__all__ = ["labels_from_probabilities", "predict", "suggest_regions", "uncertainty"]

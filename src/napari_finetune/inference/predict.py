@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 from napari_finetune.data.painted import MIN_SIDE
-from napari_finetune.inference.tiling import blend_window, tiles
+from napari_finetune.inference.tiling import apply_tiled
 from napari_finetune.models.model import SegmentationModel
 
 TILE, OVERLAP = 512, 64
@@ -40,6 +40,12 @@ def _as_planes(model: SegmentationModel, image: np.ndarray) -> tuple[np.ndarray,
     return planes, stack
 
 
+def as_batch(piece: np.ndarray) -> torch.Tensor:
+    """A ``(h, w, C)`` array as a channels-last ``(1, C, h, w)`` tensor."""
+    x = torch.from_numpy(np.ascontiguousarray(piece, dtype=np.float32)).permute(2, 0, 1)[None]
+    return x.contiguous(memory_format=torch.channels_last)
+
+
 @torch.inference_mode()
 def predict_plane(
     model: SegmentationModel, image: np.ndarray, tile: int = TILE, overlap: int = OVERLAP
@@ -47,18 +53,11 @@ def predict_plane(
     """Probabilities ``(K, rows, cols)`` of one normalised ``(rows, cols, C)`` plane."""
     net = model.net
     net.eval()
-    rows, cols = image.shape[:2]
-    total = np.zeros((model.n_classes, rows, cols), np.float32)
-    weight = np.zeros((rows, cols), np.float32)
-    for ys, xs in tiles((rows, cols), tile, overlap):
-        piece = image[ys, xs]
-        x = torch.from_numpy(np.ascontiguousarray(piece)).permute(2, 0, 1)[None]
-        x = x.contiguous(memory_format=torch.channels_last)
-        probs = torch.softmax(net(x), dim=1)[0].numpy()
-        window = blend_window(piece.shape[0], piece.shape[1], overlap)
-        total[:, ys, xs] += probs * window
-        weight[ys, xs] += window
-    return total / weight
+
+    def per_tile(piece: np.ndarray) -> np.ndarray:
+        return torch.softmax(net(as_batch(piece)), dim=1)[0].numpy()
+
+    return apply_tiled(image, per_tile, model.n_classes, tile, overlap)
 
 
 def predict(

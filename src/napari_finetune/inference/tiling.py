@@ -8,7 +8,7 @@ no seams appear. The window never reaches zero, so pixels at the image border
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
@@ -44,3 +44,39 @@ def blend_window(rows: int, cols: int, ramp: int) -> np.ndarray:
         return np.maximum(w, 1e-3)
 
     return np.outer(profile(rows), profile(cols))
+
+
+def apply_tiled(
+    image: np.ndarray,
+    per_tile: Callable[[np.ndarray], np.ndarray],
+    channels: int,
+    tile: int,
+    overlap: int,
+) -> np.ndarray:
+    """Run ``per_tile`` over overlapping tiles of ``image`` and blend the results.
+
+    Parameters
+    ----------
+    image : numpy.ndarray
+        ``(rows, cols, C)`` plane.
+    per_tile : callable
+        Maps a ``(h, w, C)`` tile to a ``(channels, h, w)`` float array.
+    channels : int
+        Number of output channels.
+    tile, overlap : int
+        Tile side and overlap in pixels.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 ``(channels, rows, cols)``, a smooth weighted average of the tiles.
+    """
+    rows, cols = image.shape[:2]
+    total = np.zeros((channels, rows, cols), np.float32)
+    weight = np.zeros((rows, cols), np.float32)
+    for ys, xs in tiles((rows, cols), tile, overlap):
+        piece = image[ys, xs]
+        window = blend_window(piece.shape[0], piece.shape[1], overlap)
+        total[:, ys, xs] += per_tile(piece) * window
+        weight[ys, xs] += window
+    return total / weight

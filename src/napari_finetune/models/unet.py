@@ -108,10 +108,23 @@ class UNet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Logits ``(N, K, H, W)`` for images ``(N, C, H, W)``."""
+        return self.decode(self.encode(x))
+
+    def encode(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """Features of every encoder stage, shallow to deep (no dropout here)."""
         skips = []
         for stage in self.encoder_stages:
             x = stage(x)
             skips.append(x)
+        return skips
+
+    def decode(self, skips: list[torch.Tensor]) -> torch.Tensor:
+        """Logits from encoder features; the only place dropout acts.
+
+        Monte-Carlo dropout calls this repeatedly on one :meth:`encode` result:
+        the deterministic encoder runs once, only the stochastic part repeats.
+        """
+        skips = list(skips)
         x = skips.pop()
         for stage in self.decoder_stages:
             x = stage(x, skips.pop())

@@ -1,0 +1,197 @@
+"""Active learning vs random labelling, how well uncertainty finds errors, and its speed.
+
+1. Rounds: a simulated annotator starts with 2 painted boxes of 64^2, then each
+   round paints 2 more boxes with the ground truth, either where
+   ``suggest_regions`` points (active) or at random unpainted places (random),
+   and the model is retrained warm-started. 5 rounds, several seeds, on
+   synthetic task B (see bench_transfer.py) and on isbi2012 (pool: images 0-19,
+   score: 20-29). Score: boundary F1 (2 px) on the held-out images.
+2. AUROC of each uncertainty method for misclassified pixels on held-out images.
+3. Seconds for uncertainty + suggestions on a 2048^2 image (default method).
+
+Usage::
+
+    python benchmarks/bench_active_learning.py [--seeds 3] [--rounds 5] [--steps 100]
+
+Prints tables (mean and min–max per round) and writes benchmarks/results/active_learning.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+from bench_transfer import task_b
+from common import RESULTS, isbi2012, markdown_table, paint_boxes, score_model
+
+import napari_finetune as nf
+from napari_finetune.inference.uncertainty import DEFAULT_METHOD, METHODS
+
+BOX, START_BOXES, BOXES_PER_ROUND = 64, 2, 2
+
+
+def synthetic():
+    pool = [task_b(3000 + k) for k in range(4)]
+    test = [task_b(4000 + k) for k in range(3)]
+    return (
+        [s.image for s in pool],
+        [s.classes for s in pool],
+        [s.image for s in test],
+        [s.classes for s in test],
+    )
+
+
+def real():
+    data = isbi2012()
+    pool = list(range(0, 20, 5))  # four pool images keep the rounds affordable
+    return (
+        [data.paint_images[k] for k in pool],
+        [data.paint_truth[k] for k in pool],
+        data.score_images[:5],
+        data.score_truth[:5],
+    )
+
+
+def random_boxes(labels, n, rng):
+    boxes = []
+    for _ in range(2000):
+        if len(boxes) == n:
+            break
+        k = int(rng.integers(len(labels)))
+        rows, cols = labels[k].shape
+        y, x = int(rng.integers(0, rows - BOX + 1)), int(rng.integers(0, cols - BOX + 1))
+        if not labels[k][y : y + BOX, x : x + BOX].any():
+            boxes.append((k, y, x))
+    return boxes
+
+
+def active_boxes(model, images, labels, n):
+    candidates = []
+    for k, (image, lab) in enumerate(zip(images, labels, strict=True)):
+        unsure = nf.uncertainty(model, image)
+        for y0, x0, y1, x1 in nf.suggest_regions(unsure, lab, n=n, size=BOX):
+            candidates.append((float(unsure[y0:y1, x0:x1].mean()), k, y0, x0))
+    candidates.sort(reverse=True)
+    return [(k, y, x) for _, k, y, x in candidates[:n]]
+
+
+def run_rounds(data, mode, rounds, steps, seed):
+    images, truth, test_images, test_truth = data
+    rng = np.random.default_rng(seed)
+    _, first = paint_boxes(truth[:1], 1, START_BOXES, BOX, seed)
+    labels = [first[0]] + [np.zeros_like(t) for t in truth[1:]]
+    model, curve = "voronoi-unet", []
+    for _ in range(rounds):
+        used = [k for k, lab in enumerate(labels) if lab.any()]
+        model, _ = nf.fit(
+            [images[k] for k in used], [labels[k] for k in used], model, steps=steps, seed=seed
+        )
+        painted = int(sum((lab > 0).sum() for lab in labels))
+        curve.append((painted, score_model(model, test_images, test_truth)))
+        boxes = (
+            active_boxes(model, images, labels, BOXES_PER_ROUND)
+            if mode == "active"
+            else random_boxes(labels, BOXES_PER_ROUND, rng)
+        )
+        for k, y, x in boxes:
+            labels[k][y : y + BOX, x : x + BOX] = truth[k][y : y + BOX, x : x + BOX]
+    return curve
+
+
+def auroc(scores: np.ndarray, positive: np.ndarray) -> float:
+    order = np.argsort(scores, kind="stable")
+    ranks = np.empty(order.size)
+    ranks[order] = np.arange(1, order.size + 1)
+    pos = positive.sum()
+    return float((ranks[positive].sum() - pos * (pos + 1) / 2) / (pos * (~positive).sum()))
+
+
+def error_detection(data, seed=0):
+    images, truth, test_images, test_truth = data
+    _, labels = paint_boxes(truth, 2, 3, BOX, seed)
+    model, _ = nf.fit(images[:2], labels, "voronoi-unet", steps=100, seed=seed)
+    result = {}
+    for method in METHODS:
+        start, scores, wrong = time.perf_counter(), [], []
+        for image, exact in zip(test_images, test_truth, strict=True):
+            probs = nf.predict(model, image)
+            wrong.append(((np.argmax(probs, 0) + 1) != exact).ravel())
+            scores.append(nf.uncertainty(model, image, method=method).ravel())
+        result[method] = (
+            auroc(np.concatenate(scores), np.concatenate(wrong)),
+            time.perf_counter() - start,
+        )
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--steps", type=int, default=100)
+    args = parser.parse_args()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    datasets = {"synthetic task B": synthetic(), "isbi2012": real()}
+    curves = {}
+    for name, data in datasets.items():
+        for mode in ("active", "random"):
+            runs = [run_rounds(data, mode, args.rounds, args.steps, s) for s in range(args.seeds)]
+            curves[(name, mode)] = runs
+            print(name, mode, runs, flush=True)
+    for name in datasets:
+        rows = []
+        for r in range(args.rounds):
+            row = [r + 1]
+            for mode in ("active", "random"):
+                px = [run[r][0] for run in curves[(name, mode)]]
+                f1 = [run[r][1] for run in curves[(name, mode)]]
+                row += [int(np.mean(px)), f"{np.mean(f1):.3f} ({min(f1):.3f}–{max(f1):.3f})"]
+            rows.append(row)
+        print(f"\n{name}: boundary F1 per round, mean (min–max) over {args.seeds} seeds")
+        print(
+            markdown_table(
+                ["round", "active painted px", "active F1", "random painted px", "random F1"], rows
+            )
+        )
+    print("\nAUROC of the uncertainty map for misclassified pixels (held-out images):")
+    rows = []
+    for name, data in datasets.items():
+        result = error_detection(data)
+        rows += [[name, method, f"{a:.3f}", f"{s:.1f}"] for method, (a, s) in result.items()]
+    print(markdown_table(["data", "method", "AUROC", "seconds (all test images)"], rows))
+    big = nf.voronoi_grains((2048, 2048), 500, seed=1)
+    model = nf.load_model("voronoi-unet")
+    start = time.perf_counter()
+    unsure = nf.uncertainty(model, big.image)
+    boxes = nf.suggest_regions(unsure, None, n=5, size=64)
+    seconds = time.perf_counter() - start
+    print(f"\nuncertainty ({DEFAULT_METHOD}) + {len(boxes)} suggestions on 2048²: {seconds:.1f} s")
+    _plot(curves, datasets)
+
+
+def _plot(curves, datasets) -> None:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(9, 3.6))
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(1, len(datasets))
+    for ax, name in zip(axes, datasets, strict=True):
+        for mode, colour in (("active", "#d62728"), ("random", "#1f77b4")):
+            runs = curves[(name, mode)]
+            px = np.mean([[p for p, _ in run] for run in runs], axis=0)
+            f1 = np.array([[f for _, f in run] for run in runs])
+            ax.plot(px, f1.mean(0), marker="o", color=colour, label=mode)
+            ax.fill_between(px, f1.min(0), f1.max(0), color=colour, alpha=0.15)
+        ax.set_title(name)
+        ax.set_xlabel("painted pixels")
+        ax.set_ylabel("boundary F1 (2 px)")
+        ax.legend()
+    fig.tight_layout()
+    fig.savefig(RESULTS / "active_learning.png", dpi=100)
+    print(f"wrote {RESULTS / 'active_learning.png'}")
+
+
+if __name__ == "__main__":
+    main()

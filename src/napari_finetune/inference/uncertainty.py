@@ -1,0 +1,146 @@
+"""Where is the model unsure? A per-pixel uncertainty map, higher = less sure.
+
+The methods:
+
+- ``mc_dropout``: Monte-Carlo dropout. Only the decoder's dropout layers are
+  switched on (BatchNorm stays in evaluation mode: training mode would change
+  its statistics and the prediction); the encoder runs once per tile and only
+  the stochastic decoder repeats. Map = entropy of the mean prediction.
+- ``tta``: test-time augmentation over the flips and 90-degree rotations the
+  modality preset allows; each prediction is transformed back before averaging.
+  Map = entropy of the mean prediction.
+- ``entropy``: entropy of a single prediction.
+- ``margin``: 1 - (top probability - second probability).
+
+All maps lie in [0, 1] (entropies are divided by log K).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+import torch
+from torch import nn
+
+from napari_finetune.augment import get_preset
+from napari_finetune.inference.predict import OVERLAP, TILE, _as_planes, as_batch
+from napari_finetune.inference.tiling import apply_tiled
+from napari_finetune.models.model import SegmentationModel
+
+METHODS = ("mc_dropout", "tta", "entropy", "margin")
+DEFAULT_METHOD = "mc_dropout"
+
+Flip = tuple[Callable[[torch.Tensor], torch.Tensor], Callable[[torch.Tensor], torch.Tensor]]
+
+
+def normalized_entropy(probabilities: torch.Tensor) -> torch.Tensor:
+    """Entropy over the class axis (dim 1) divided by log K: 0 sure, 1 clueless."""
+    k = probabilities.shape[1]
+    p = probabilities.clamp_min(1e-8)
+    return -(p * p.log()).sum(dim=1) / math.log(k)
+
+
+def dihedral_transforms(preset: str) -> list[Flip]:
+    """(forward, inverse) pairs: identity plus the flips and rotations ``preset`` allows."""
+    allowed = get_preset(preset)
+    spatial = (-2, -1)
+    pairs: list[Flip] = [(lambda t: t, lambda t: t)]
+    if allowed.allows("HorizontalFlip"):
+        pairs.append((lambda t: t.flip(-1), lambda t: t.flip(-1)))
+    if allowed.allows("VerticalFlip"):
+        pairs.append((lambda t: t.flip(-2), lambda t: t.flip(-2)))
+    if allowed.allows("RandomRotate90"):
+        for k in (1, 2, 3):
+            pairs.append(
+                (
+                    lambda t, k=k: t.rot90(k, spatial),
+                    lambda t, k=k: t.rot90(-k, spatial),
+                )
+            )
+    return pairs
+
+
+def _dropout_only(net: nn.Module) -> list[nn.Module]:
+    """Evaluation mode everywhere except the dropout layers; returns them."""
+    net.eval()
+    dropouts = [m for m in net.modules() if isinstance(m, nn.modules.dropout._DropoutNd)]
+    for module in dropouts:
+        module.train()
+    return dropouts
+
+
+def uncertainty(
+    model: SegmentationModel,
+    image: np.ndarray,
+    method: str = DEFAULT_METHOD,
+    samples: int = 8,
+    preset: str = "equiaxed",
+    seed: int = 0,
+    tile: int = TILE,
+    overlap: int = OVERLAP,
+) -> np.ndarray:
+    """Per-pixel uncertainty of ``model`` on ``image``; higher = less sure.
+
+    Parameters
+    ----------
+    model : SegmentationModel
+        A trained model.
+    image : numpy.ndarray
+        2D grey, RGB, or a stack of either (as for :func:`napari_finetune.predict`).
+    method : {'mc_dropout', 'tta', 'entropy', 'margin'}
+        See the module description; ``'mc_dropout'`` is the default.
+    samples : int
+        Monte-Carlo samples (``mc_dropout`` only).
+    preset : str
+        Modality preset whose legal flips/rotations ``tta`` uses.
+    seed : int
+        Seed of the dropout masks (the global torch RNG is left untouched).
+    tile, overlap : int
+        Tiling, as in prediction.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 ``(rows, cols)`` in [0, 1] (``(planes, rows, cols)`` for a stack).
+    """
+    if method not in METHODS:
+        raise ValueError(f"method={method!r} is unknown: choose one of {', '.join(METHODS)}.")
+    if samples < 1:
+        raise ValueError(f"samples={samples} must be at least 1.")
+    planes, stack = _as_planes(model, image)
+    net = model.net
+    transforms = dihedral_transforms(preset) if method == "tta" else []
+
+    @torch.inference_mode()
+    def per_tile(piece: np.ndarray) -> np.ndarray:
+        x = as_batch(piece)
+        if method == "mc_dropout":
+            skips = net.encode(x)  # deterministic: once
+            mean = sum(torch.softmax(net.decode(skips), 1) for _ in range(samples)) / samples
+            return normalized_entropy(mean).numpy()
+        if method == "tta":
+            mean = sum(
+                inverse(torch.softmax(net(forward(x)), 1)) for forward, inverse in transforms
+            ) / len(transforms)
+            return normalized_entropy(mean).numpy()
+        probabilities = torch.softmax(net(x), 1)
+        if method == "entropy":
+            return normalized_entropy(probabilities).numpy()
+        top = probabilities.topk(2, dim=1).values
+        return (1 - (top[:, 0] - top[:, 1])).numpy()
+
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        if method == "mc_dropout":
+            _dropout_only(net)
+        else:
+            net.eval()
+        try:
+            maps = [
+                apply_tiled(model.normalization(p), per_tile, 1, tile, overlap)[0] for p in planes
+            ]
+        finally:
+            net.eval()
+    return np.stack(maps) if stack else maps[0]
