@@ -12,9 +12,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
-from magicgui.widgets import CheckBox, ComboBox, Container, PushButton, SpinBox
+from magicgui.widgets import CheckBox, ComboBox, PushButton, SpinBox
 from napari.layers import Image, Labels, Shapes
 
+from napari_finetune._widgets._controls import button_row
 from napari_finetune._widgets._layers import output_metadata, spatial_shape
 from napari_finetune._widgets._result_layers import layer_named
 from napari_finetune._widgets._training_plot import RoundsPlot
@@ -29,8 +30,12 @@ if TYPE_CHECKING:
 BOX_SHARE_OF_CANVAS = 0.5
 
 
-class ActiveLearningPanel(Container):
-    """Uncertainty + suggestions after training, *Next suggestion*, *Retrain*."""
+class ActiveLearningPanel:
+    """Uncertainty + suggestions after training, *Next suggestion*, *Retrain*.
+
+    Not a container of its own: its :attr:`widgets` go straight into the
+    Fine-tune widget's form (a labelled form nested in another squashes rows).
+    """
 
     def __init__(self, viewer: napari.viewer.Viewer, retrain: Callable[[], None]) -> None:
         self.enabled_box = CheckBox(
@@ -42,17 +47,14 @@ class ActiveLearningPanel(Container):
         self.next = PushButton(text="Next suggestion", enabled=False)
         self.retrain = PushButton(text="Retrain (warm start)", enabled=False)
         self.retrain_seconds = SpinBox(value=30, min=2, max=86_400, label="retrain budget (s)")
-        super().__init__(
-            widgets=[
-                self.enabled_box,
-                self.method,
-                self.n,
-                self.size,
-                Container(widgets=[self.next, self.retrain], layout="horizontal", labels=False),
-                self.retrain_seconds,
-            ],
-            labels=True,
-        )
+        self.widgets = [
+            self.enabled_box,
+            self.method,
+            self.n,
+            self.size,
+            self.retrain_seconds,
+            button_row(self.next, self.retrain),
+        ]
         self.plot = RoundsPlot()
         self._viewer = viewer
         self._boxes: list[tuple[int, int, int, int]] = []

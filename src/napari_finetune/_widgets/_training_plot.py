@@ -36,7 +36,7 @@ class TrainingPlot(DockCanvas):
         super().__init__(figure)
         self.loss_axes = figure.add_subplot()
         self.score_axes = self.loss_axes.twinx()
-        self.setMinimumHeight(190)
+        self.setMinimumHeight(170)
         self.clear()
 
     def clear(self) -> None:
@@ -106,7 +106,7 @@ class RoundsPlot(DockCanvas):
         figure = Figure(figsize=(3.6, 1.8), facecolor=BACKGROUND, layout="constrained")
         super().__init__(figure)
         self.axes = figure.add_subplot()
-        self.setMinimumHeight(140)
+        self.setMinimumHeight(120)
         self.points: list[tuple[int, float]] = []
         self._redraw()
 

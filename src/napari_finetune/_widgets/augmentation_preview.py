@@ -20,6 +20,7 @@ from napari.qt.threading import create_worker
 from napari.utils.notifications import show_error, show_warning
 from qtpy.QtWidgets import QFileDialog, QSizePolicy
 
+from napari_finetune._widgets._controls import button_row
 from napari_finetune._widgets._layers import (
     check_same_plane_shape,
     current_plane,
@@ -83,7 +84,7 @@ class AugmentationPreviewWidget(Container):
             toggle.changed.connect(lambda on, name=name: self._on_toggle(name, on))
             chance.changed.connect(lambda p, name=name: self._on_probability(name, p))
             self.toggles[name], self.probabilities[name] = toggle, chance
-            rows.append(Container(widgets=[toggle, chance], layout="horizontal", labels=False))
+            rows.append(button_row(toggle, chance))
         self.transforms = Container(widgets=rows, label="transforms (p)", labels=False)
         self.n_views = SpinBox(value=6, min=1, max=24, label="views")
         self.seed = SpinBox(value=0, min=0, max=2**31 - 1, label="seed")
@@ -113,7 +114,7 @@ class AugmentationPreviewWidget(Container):
                 self.seed,
                 self.unsynchronized,
                 self.preview,
-                Container(widgets=[self.save, self.load], layout="horizontal", labels=False),
+                button_row(self.save, self.load),
                 self.status,
             ]
         )

@@ -15,6 +15,7 @@ from napari.utils.notifications import show_error, show_info, show_warning
 from qtpy.QtWidgets import QFileDialog, QSizePolicy
 
 from napari_finetune._widgets._active_learning import ActiveLearningPanel
+from napari_finetune._widgets._controls import button_row
 from napari_finetune._widgets._layers import (
     check_same_plane_shape,
     has_painted_pixels,
@@ -126,7 +127,7 @@ class FineTuneWidget(Container):
                 self.steps,
                 self.augmentation,
                 self.seed,
-                Container(widgets=[self.train, self.stop], layout="horizontal", labels=False),
+                button_row(self.train, self.stop),
                 self.status,
             ]
         )
@@ -135,12 +136,12 @@ class FineTuneWidget(Container):
             [
                 self.predict_on,
                 self.predict_button,
-                Container(widgets=[self.save, self.load], layout="horizontal", labels=False),
+                button_row(self.save, self.load),
             ]
         )
 
         self.active = ActiveLearningPanel(napari_viewer, self._on_retrain)
-        self.append(self.active)
+        self.extend(self.active.widgets)
         self.native.layout().addWidget(self.active.plot)
 
         self.add_pair.changed.connect(self._add_pair)
