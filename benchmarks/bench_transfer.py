@@ -49,6 +49,8 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=150)
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--budgets", type=int, nargs="+", default=[1, 2, 5, 10, 20])
+    parser.add_argument("--strategies", nargs="+", default=list(STRATEGIES), choices=STRATEGIES)
+    parser.add_argument("--plot", default="transfer.png", help="file name under results/")
     args = parser.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
     pool = [task_b(1000 + k) for k in range(POOL)]
@@ -58,7 +60,8 @@ def main() -> None:
     zero_shot = score_model(start, test_images, test_truth)
     print(f"voronoi-unet without fine-tuning (zero-shot) on task B: F1 {zero_shot:.3f}")
 
-    scores = {s: {b: [] for b in args.budgets} for s in STRATEGIES}
+    strategies = args.strategies
+    scores = {s: {b: [] for b in args.budgets} for s in strategies}
     for budget in args.budgets:
         for seed in range(args.seeds):
             # Boxes spread over the pool: up to 5 per image.
@@ -66,17 +69,17 @@ def main() -> None:
             per_image = -(-budget // n_images)
             chosen, labels = paint_boxes([s.classes for s in pool], n_images, per_image, 48, seed)
             images = [pool[k].image for k in chosen]
-            for strategy in STRATEGIES:
+            for strategy in strategies:
                 model, _ = nf.fit(
                     images, labels, start, strategy=strategy, steps=args.steps, seed=seed
                 )
                 f1 = score_model(model, test_images, test_truth)
                 scores[strategy][budget].append(f1)
-                print(f"boxes {budget:2d} seed {seed} {strategy:8s} F1 {f1:.3f}", flush=True)
+                print(f"boxes {budget:2d} seed {seed} {strategy:8s} F1 {f1:.4f}", flush=True)
 
     rows = [
         [strategy] + [statistics.median(scores[strategy][b]) for b in args.budgets]
-        for strategy in STRATEGIES
+        for strategy in strategies
     ]
     gap = [
         statistics.median(scores["finetune"][b]) - statistics.median(scores["scratch"][b])
@@ -89,10 +92,10 @@ def main() -> None:
         f"{args.steps} steps each; columns = painted boxes of 48²; zero-shot {zero_shot:.3f}:"
     )
     print(markdown_table(["strategy", *map(str, args.budgets)], rows))
-    _plot(scores, args.budgets, zero_shot)
+    _plot(scores, args.budgets, zero_shot, args.plot)
 
 
-def _plot(scores, budgets, zero_shot) -> None:
+def _plot(scores, budgets, zero_shot, name) -> None:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -112,8 +115,8 @@ def _plot(scores, budgets, zero_shot) -> None:
     ax.set_ylabel("boundary F1 (2 px) on task B")
     ax.legend()
     fig.tight_layout()
-    fig.savefig(RESULTS / "transfer.png", dpi=100)
-    print(f"wrote {RESULTS / 'transfer.png'}")
+    fig.savefig(RESULTS / name, dpi=100)
+    print(f"wrote {RESULTS / name}")
 
 
 if __name__ == "__main__":

@@ -113,3 +113,15 @@ def test_patches_near_the_border_are_padded():
     # painted pixels than the two there are
     assert ((painted >= 1) & (painted <= 2)).all()
     assert x.std() > 0.1
+
+
+def test_too_few_groups_means_no_validation_rather_than_half_the_labels():
+    image = np.random.default_rng(3).random((200, 200))
+    labels = np.zeros((200, 200), np.uint8)
+    labels[10:40, 10:40] = 1
+    labels[150:180, 150:180] = 2
+    planes, _, _ = prepare_planes(image, labels)
+    split = split_validation(planes, 0.2, seed=0)
+    assert split.grouping == "none" and split.n_validation == 0
+    two_images, _, _ = prepare_planes([image, image], [labels, labels])
+    assert split_validation(two_images, 0.2).grouping != "images"

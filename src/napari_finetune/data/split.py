@@ -17,6 +17,9 @@ from napari_finetune.data.painted import PaintedPlane
 
 # Strokes closer than this belong to one region (their patches would overlap).
 REGION_MERGE_PX = 24
+# Fewer groups than this and holding one out would starve training (one of two
+# boxes is half the labels): then everything trains and nothing is validated.
+MIN_GROUPS = 3
 
 
 @dataclass(frozen=True)
@@ -53,14 +56,15 @@ def split_validation(planes: list[PaintedPlane], fraction: float = 0.2, seed: in
     Returns
     -------
     Split
-        ``grouping`` says how: ``'images'``, ``'regions'`` or ``'none'``.
+        ``grouping`` says how: ``'images'`` (3 or more images), ``'regions'``
+        (3 or more painted regions) or ``'none'`` (too few groups to spare one).
     """
     rng = np.random.default_rng(seed)
     empty = [np.zeros_like(p.labels) for p in planes]
     if fraction <= 0:
         return Split([p.labels for p in planes], empty, "none")
     sources = sorted({p.source for p in planes})
-    if len(sources) >= 2:
+    if len(sources) >= MIN_GROUPS:
         n_held = max(1, round(fraction * len(sources)))
         held = set(rng.choice(sources, size=min(n_held, len(sources) - 1), replace=False))
         train = [np.zeros_like(p.labels) if p.source in held else p.labels for p in planes]
@@ -80,7 +84,7 @@ def _split_regions(planes: list[PaintedPlane], fraction: float, rng: np.random.G
     total = sum(r[2] for r in regions)
     train = [p.labels.copy() for p in planes]
     validation = [np.zeros_like(p.labels) for p in planes]
-    if len(regions) < 2:
+    if len(regions) < MIN_GROUPS:
         return Split(train, validation, "none")
     limit = max(1.5 * fraction * total, 1)
     chosen, held = [], 0
