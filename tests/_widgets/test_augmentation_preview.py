@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+from conftest import capture_messages
 from qtpy.QtCore import QTimer
 
 from napari_finetune._widgets import augmentation_preview as module
@@ -9,18 +10,8 @@ from napari_finetune.augment import AugmentationPipeline
 
 
 @pytest.fixture
-def painted(make_napari_viewer):
-    viewer = make_napari_viewer()
-    viewer.open_sample("napari-finetune", "painted")
-    return viewer
-
-
-@pytest.fixture
 def messages(monkeypatch):
-    shown = {"error": [], "warning": []}
-    monkeypatch.setattr(module, "show_error", shown["error"].append)
-    monkeypatch.setattr(module, "show_warning", shown["warning"].append)
-    return shown
+    return capture_messages(monkeypatch, module)
 
 
 def run_preview(widget, qtbot):

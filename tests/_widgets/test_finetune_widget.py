@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+from conftest import capture_messages
 
 import napari_finetune as nf
 from napari_finetune._widgets import finetune as module
@@ -7,18 +8,8 @@ from napari_finetune._widgets.finetune import FineTuneWidget
 
 
 @pytest.fixture
-def painted(make_napari_viewer):
-    viewer = make_napari_viewer()
-    viewer.open_sample("napari-finetune", "painted")
-    return viewer
-
-
-@pytest.fixture
 def messages(monkeypatch):
-    shown = {"error": [], "warning": []}
-    monkeypatch.setattr(module, "show_error", shown["error"].append)
-    monkeypatch.setattr(module, "show_warning", shown["warning"].append)
-    return shown
+    return capture_messages(monkeypatch, module)
 
 
 def finish(widget, qtbot, timeout=120_000):

@@ -279,25 +279,19 @@ class AugmentationPreviewWidget(Container):
             metadata=ROLE,
         )
         wrong_shown = result.wrong_mask is not None and labels_layer is not None
-        if labels_layer is not None:
-            viewer.add_labels(
-                result.mask,
-                name=f"{mask_name} augmented",
-                colormap=labels_layer.colormap,
-                opacity=labels_layer.opacity,
-                translate=offset,
-                metadata=ROLE,
-                # In the demo the wrong masks are shown instead; toggle to compare.
-                visible=not wrong_shown,
-            )
+        masks = [] if labels_layer is None else [(result.mask, "augmented", not wrong_shown)]
         if wrong_shown:
+            # In the demo the wrong masks are shown instead; toggle to compare.
+            masks.append((result.wrong_mask, "unsynchronized (wrong)", True))
+        for data, suffix, visible in masks:
             viewer.add_labels(
-                result.wrong_mask,
-                name=f"{mask_name} unsynchronized (wrong)",
+                data,
+                name=f"{mask_name} {suffix}",
                 colormap=labels_layer.colormap,
                 opacity=labels_layer.opacity,
                 translate=offset,
                 metadata=ROLE,
+                visible=visible,
             )
         viewer.add_points(
             [(y + offset[0], x + offset[1]) for y, x in result.corners],
