@@ -30,10 +30,11 @@ def test_mc_dropout_is_seeded_and_leaves_the_global_rng_alone(model, sample):
     torch.manual_seed(123)
     expected_next = torch.rand(1)
     torch.manual_seed(123)
-    a = nf.uncertainty(model, sample.image, samples=4, seed=5)
+    mc = {"method": "mc_dropout", "samples": 4}
+    a = nf.uncertainty(model, sample.image, seed=5, **mc)
     assert torch.equal(torch.rand(1), expected_next)
-    b = nf.uncertainty(model, sample.image, samples=4, seed=5)
-    c = nf.uncertainty(model, sample.image, samples=4, seed=6)
+    b = nf.uncertainty(model, sample.image, seed=5, **mc)
+    c = nf.uncertainty(model, sample.image, seed=6, **mc)
     np.testing.assert_array_equal(a, b)
     assert not np.array_equal(a, c)
 

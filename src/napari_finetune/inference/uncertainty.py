@@ -30,7 +30,12 @@ from napari_finetune.inference.tiling import apply_tiled
 from napari_finetune.models.model import SegmentationModel
 
 METHODS = ("mc_dropout", "tta", "entropy", "margin")
-DEFAULT_METHOD = "mc_dropout"
+# Measured (benchmarks/bench_active_learning.py, AUROC for misclassified pixels on
+# held-out images): entropy 0.846 / 0.803 (synthetic / isbi2012), mc_dropout
+# 0.847 / 0.809, tta 0.862 / 0.815, at ~1x / 3x / 3x the cost. Entropy is the
+# default: as good as MC dropout within 0.006 and the only one that keeps a
+# 2048^2 map under 10 s on 2 CPU cores.
+DEFAULT_METHOD = "entropy"
 
 Flip = tuple[Callable[[torch.Tensor], torch.Tensor], Callable[[torch.Tensor], torch.Tensor]]
 
@@ -90,7 +95,8 @@ def uncertainty(
     image : numpy.ndarray
         2D grey, RGB, or a stack of either (as for :func:`napari_finetune.predict`).
     method : {'mc_dropout', 'tta', 'entropy', 'margin'}
-        See the module description; ``'mc_dropout'`` is the default.
+        See the module description; ``'entropy'`` is the default (see
+        ``DEFAULT_METHOD`` for the measurements behind the choice).
     samples : int
         Monte-Carlo samples (``mc_dropout`` only).
     preset : str
