@@ -116,7 +116,7 @@ def test_saved_pipeline_is_shared_and_loads_back(painted, tmp_path, monkeypatch,
     w.probabilities["ElasticTransform"].value = 0.7
     assert session(painted).augmentation == w.pipeline  # the fine-tune widget reads this
     path = tmp_path / "eels.yaml"
-    monkeypatch.setattr(w, "_ask_path", lambda save: str(path))
+    monkeypatch.setattr(AugmentationPreviewWidget, "_ask_path", lambda self, save: str(path))
     w.save.clicked.emit()
     assert AugmentationPipeline.load(path) == w.pipeline
     saved = w.pipeline
@@ -126,7 +126,9 @@ def test_saved_pipeline_is_shared_and_loads_back(painted, tmp_path, monkeypatch,
     assert w.probabilities["ElasticTransform"].value == pytest.approx(0.7)
     # a foreign file is refused with a message and changes nothing
     (tmp_path / "junk.yaml").write_text("hello: world\n")
-    monkeypatch.setattr(w, "_ask_path", lambda save: str(tmp_path / "junk.yaml"))
+    monkeypatch.setattr(
+        AugmentationPreviewWidget, "_ask_path", lambda self, save: str(tmp_path / "junk.yaml")
+    )
     w.load.clicked.emit()
     assert w.pipeline == saved
     assert "not a napari-finetune augmentation pipeline" in messages["error"][0]

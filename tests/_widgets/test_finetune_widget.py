@@ -95,11 +95,10 @@ def test_saved_model_loads_back_and_predicts_the_same(painted, qtbot, tmp_path, 
     w.train.clicked.emit()
     finish(w, qtbot)
     path = tmp_path / "grains.ckpt"
-    monkeypatch.setattr(w, "_ask_path", lambda save: str(path))
+    monkeypatch.setattr(FineTuneWidget, "_ask_path", lambda self, save: str(path))
     w.save.clicked.emit()
     expected = nf.predict(w.model, painted.layers["grains"].data)
     other = FineTuneWidget(painted)
-    monkeypatch.setattr(other, "_ask_path", lambda save: str(path))
     other.load.clicked.emit()
     assert other.source.value == "current"
     np.testing.assert_allclose(
