@@ -14,7 +14,7 @@ import torch
 from napari_finetune.augment import AugmentationPipeline
 from napari_finetune.data.painted import PaintedPlane
 
-IGNORE = -1
+IGNORE = -1  # target value of unpainted and padded pixels; the loss skips it
 
 
 class PatchSampler:
@@ -87,6 +87,7 @@ class PatchSampler:
         if self.pipeline is not None:
             out = self.pipeline.apply(image, target, seed=int(self.rng.integers(2**31)))
             image, target = out.image, out.mask
+        # Painted classes 1..K become indices 0..K-1; unpainted 0 becomes IGNORE (-1).
         return image.astype(np.float32, copy=False), target.astype(np.int64) - 1
 
     def batch(self, size: int) -> tuple[torch.Tensor, torch.Tensor]:

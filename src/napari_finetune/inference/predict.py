@@ -12,8 +12,11 @@ from napari_finetune.models.model import SegmentationModel
 TILE, OVERLAP = 512, 64
 
 
-def _as_planes(model: SegmentationModel, image: np.ndarray) -> tuple[np.ndarray, bool]:
-    """(planes, rows, cols, channels) and whether the input was a stack."""
+def as_planes(model: SegmentationModel, image: np.ndarray) -> tuple[np.ndarray, bool]:
+    """Check ``image`` for ``model``; return ``(planes, rows, cols, C)`` and if it was a stack.
+
+    Raises ValueError for images under 16 px, NaN values or the wrong channel count.
+    """
     image = np.asarray(image)
     rgb = model.in_channels == 3
     spatial = image.ndim - (1 if rgb else 0)
@@ -86,7 +89,7 @@ def predict(
     ValueError
         For images under 16 px, NaN values or a channel count the model lacks.
     """
-    planes, stack = _as_planes(model, image)
+    planes, stack = as_planes(model, image)
     out = [predict_plane(model, model.normalization(p), tile, overlap) for p in planes]
     return np.stack(out, axis=1) if stack else out[0]
 

@@ -25,7 +25,7 @@ import torch
 from torch import nn
 
 from napari_finetune.augment import get_preset
-from napari_finetune.inference.predict import OVERLAP, TILE, _as_planes, as_batch
+from napari_finetune.inference.predict import OVERLAP, TILE, as_batch, as_planes
 from napari_finetune.inference.tiling import apply_tiled
 from napari_finetune.models.model import SegmentationModel
 
@@ -115,7 +115,7 @@ def uncertainty(
         raise ValueError(f"method={method!r} is unknown: choose one of {', '.join(METHODS)}.")
     if samples < 1:
         raise ValueError(f"samples={samples} must be at least 1.")
-    planes, stack = _as_planes(model, image)
+    planes, stack = as_planes(model, image)
     net = model.net
     transforms = dihedral_transforms(preset) if method == "tta" else []
 

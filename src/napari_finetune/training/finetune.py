@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from napari_finetune.augment import AugmentationPipeline
+from napari_finetune.data.normalize import Normalization
 from napari_finetune.data.painted import PaintedPlane, prepare_planes
 from napari_finetune.data.patches import PatchSampler
 from napari_finetune.data.split import Split, split_validation
@@ -196,7 +197,9 @@ def finetune(
     normalization = start_model.normalization if start_model else None
     planes, n_classes, channels = prepare_planes(images, labels, normalization)
     trained = _resolve_model(model, strategy, channels, n_classes)
-    if normalization is None:
+    if trained.normalization != (normalization or Normalization()):
+        # Only when the start model normalises differently from the default used
+        # above: preparing the planes costs a percentile pass over every image.
         planes, _, _ = prepare_planes(images, labels, trained.normalization)
     pipeline = _resolve_pipeline(augmentation)
     split = split_validation(planes, validation_fraction, seed)

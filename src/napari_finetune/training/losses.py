@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-IGNORE = -1
+from napari_finetune.data.patches import IGNORE  # unpainted, set by the sampler
 
 
 def painted_loss(logits: torch.Tensor, target: torch.Tensor, dice_weight: float = 1.0):
