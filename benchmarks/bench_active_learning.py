@@ -53,6 +53,9 @@ def real():
     )
 
 
+DATASETS = {"synthetic task B": synthetic, "isbi2012": real}
+
+
 def random_boxes(labels, n, rng):
     boxes = []
     for _ in range(2000):
@@ -88,7 +91,8 @@ def run_rounds(data, mode, rounds, steps, seed):
             [images[k] for k in used], [labels[k] for k in used], model, steps=steps, seed=seed
         )
         painted = int(sum((lab > 0).sum() for lab in labels))
-        curve.append((painted, score_model(model, test_images, test_truth)))
+        per_image = [int((lab > 0).sum()) for lab in labels]
+        curve.append((painted, score_model(model, test_images, test_truth), per_image))
         boxes = (
             active_boxes(model, images, labels, BOXES_PER_ROUND)
             if mode == "active"
@@ -131,9 +135,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--steps", type=int, default=100)
     parser.add_argument("--skip-rounds", action="store_true", help="only AUROC and timing")
+    parser.add_argument(
+        "--datasets", nargs="+", default=list(DATASETS), choices=list(DATASETS), help="which data"
+    )
     args = parser.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
-    datasets = {"synthetic task B": synthetic(), "isbi2012": real()}
+    datasets = {name: DATASETS[name]() for name in args.datasets}
     curves = {}
     for name, data in ({} if args.skip_rounds else datasets).items():
         for mode in ("active", "random"):
@@ -178,12 +185,12 @@ def _plot(curves, datasets) -> None:
 
     fig = Figure(figsize=(9, 3.6))
     FigureCanvasAgg(fig)
-    axes = fig.subplots(1, len(datasets))
+    axes = fig.subplots(1, len(datasets), squeeze=False)[0]
     for ax, name in zip(axes, datasets, strict=True):
         for mode, colour in (("active", "#d62728"), ("random", "#1f77b4")):
             runs = curves[(name, mode)]
-            px = np.mean([[p for p, _ in run] for run in runs], axis=0)
-            f1 = np.array([[f for _, f in run] for run in runs])
+            px = np.mean([[p for p, *_ in run] for run in runs], axis=0)
+            f1 = np.array([[f for _, f, _ in run] for run in runs])
             ax.plot(px, f1.mean(0), marker="o", color=colour, label=mode)
             ax.fill_between(px, f1.min(0), f1.max(0), color=colour, alpha=0.15)
         ax.set_title(name)

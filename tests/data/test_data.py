@@ -125,3 +125,20 @@ def test_too_few_groups_means_no_validation_rather_than_half_the_labels():
     assert split.grouping == "none" and split.n_validation == 0
     two_images, _, _ = prepare_planes([image, image], [labels, labels])
     assert split_validation(two_images, 0.2).grouping != "images"
+
+
+def test_the_most_painted_image_is_never_held_out():
+    # One image carries most of the paint (as after active-learning rounds that
+    # kept pointing at it): holding it out would leave training the scraps.
+    rng = np.random.default_rng(4)
+    images = [rng.random((96, 96)) for _ in range(3)]
+    heavy = np.zeros((96, 96), np.uint8)
+    heavy[:, :48], heavy[:, 48:] = 1, 2
+    light = np.zeros((96, 96), np.uint8)
+    light[10:20, 10:20], light[60:70, 60:70] = 1, 2
+    planes, _, _ = prepare_planes(images, [heavy, light, light.copy()])
+    for seed in range(10):
+        split = split_validation(planes, 0.2, seed=seed)
+        assert split.grouping == "images"
+        assert not split.validation[0].any()
+        assert split.n_validation / (split.n_train + split.n_validation) <= 0.3

@@ -10,7 +10,6 @@ import numpy as np
 from magicgui.widgets import ComboBox, Container, FileEdit, Label, PushButton, SpinBox
 from napari.layers import Image, Labels
 from napari.qt.threading import create_worker
-from napari.utils import progress
 from napari.utils.notifications import show_error, show_info, show_warning
 from qtpy.QtWidgets import QFileDialog, QSizePolicy
 
@@ -22,6 +21,7 @@ from napari_finetune._widgets._layers import (
     input_layers,
     spatial_shape,
 )
+from napari_finetune._widgets._progress import TrainingProgress
 from napari_finetune._widgets._result_layers import show_prediction
 from napari_finetune._widgets._session import session
 from napari_finetune._widgets._training_plot import TrainingPlot
@@ -366,7 +366,7 @@ class FineTuneWidget(Container):
     def _on_event(self, event: object) -> None:
         if isinstance(event, Started):
             self.model = event.model
-            self._progress = progress(total=event.total_steps, desc="Fine-tune")
+            self._progress = TrainingProgress(self._viewer, event.total_steps, "Fine-tune")
             self.status.value = (
                 f"Training '{event.strategy}' (BatchNorm {event.bn_mode}) on "
                 f"{event.n_train_pixels:,} painted px; {event.n_validation_pixels:,} px "
@@ -377,10 +377,8 @@ class FineTuneWidget(Container):
             if now - self._last_refresh < GUI_REFRESH_SECONDS:
                 return
             self._last_refresh = now
-            bar = self._progress
-            if bar is not None:
-                bar.total = max(event.total_steps, event.step)
-                bar.update(event.step - bar.n)
+            if self._progress is not None:
+                self._progress.update(event.step, event.total_steps)
             left = (
                 max(0.0, self.seconds.value - event.elapsed)
                 if not self.steps.value

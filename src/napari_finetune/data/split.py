@@ -44,6 +44,11 @@ class Split:
 def split_validation(planes: list[PaintedPlane], fraction: float = 0.2, seed: int = 0) -> Split:
     """Hold out about ``fraction`` of the painted pixels, by whole group.
 
+    Groups are whole images when there are several, otherwise painted regions.
+    Held-out groups are chosen by their share of the painted pixels, never
+    beyond 1.5 x ``fraction``: holding out the one image a user painted most
+    would leave training with the scraps.
+
     Parameters
     ----------
     planes : list of PaintedPlane
@@ -56,55 +61,72 @@ def split_validation(planes: list[PaintedPlane], fraction: float = 0.2, seed: in
     Returns
     -------
     Split
-        ``grouping`` says how: ``'images'`` (3 or more images), ``'regions'``
-        (3 or more painted regions) or ``'none'`` (too few groups to spare one).
+        ``grouping`` says how: ``'images'`` (3 or more images, one of them
+        small enough to spare), ``'regions'`` (3 or more painted regions) or
+        ``'none'`` (too few groups to spare one).
     """
     rng = np.random.default_rng(seed)
-    empty = [np.zeros_like(p.labels) for p in planes]
     if fraction <= 0:
-        return Split([p.labels for p in planes], empty, "none")
+        return _nothing_held(planes)
     sources = sorted({p.source for p in planes})
     if len(sources) >= MIN_GROUPS:
-        n_held = max(1, round(fraction * len(sources)))
-        held = set(rng.choice(sources, size=min(n_held, len(sources) - 1), replace=False))
-        train = [np.zeros_like(p.labels) if p.source in held else p.labels for p in planes]
-        validation = [p.labels if p.source in held else np.zeros_like(p.labels) for p in planes]
-        return Split(train, validation, "images")
+        counts = [sum(int((p.labels > 0).sum()) for p in planes if p.source == s) for s in sources]
+        chosen = _choose_held(counts, fraction, rng, strict=True)
+        if chosen is not None:
+            held = {sources[k] for k in chosen}
+            train = [np.zeros_like(p.labels) if p.source in held else p.labels for p in planes]
+            validation = [p.labels if p.source in held else np.zeros_like(p.labels) for p in planes]
+            return Split(train, validation, "images")
     return _split_regions(planes, fraction, rng)
 
 
+def _nothing_held(planes: list[PaintedPlane]) -> Split:
+    return Split([p.labels for p in planes], [np.zeros_like(p.labels) for p in planes], "none")
+
+
+def _choose_held(
+    counts: list[int], fraction: float, rng: np.random.Generator, strict: bool = False
+) -> list[int] | None:
+    """Indices of the groups to hold out: about ``fraction`` of the pixels in all.
+
+    Groups are visited in random order and taken while the held-out share stays
+    within 1.5 x ``fraction``. When every group is larger than that, the
+    smallest is taken if training keeps most pixels, unless ``strict``.
+    """
+    total = sum(counts)
+    limit = max(1.5 * fraction * total, 1)
+    chosen, held = [], 0
+    for order in rng.permutation(len(counts)):
+        if held + counts[order] <= limit:
+            chosen.append(int(order))
+            held += counts[order]
+        if held >= fraction * total:
+            break
+    if chosen:
+        return chosen
+    if strict:
+        return None
+    smallest = int(np.argmin(counts))
+    return None if counts[smallest] > total / 2 else [smallest]
+
+
 def _split_regions(planes: list[PaintedPlane], fraction: float, rng: np.random.Generator) -> Split:
-    regions = []  # (plane index, region mask, painted count)
+    regions = []  # (plane index, region mask)
     for index, plane in enumerate(planes):
         painted = plane.labels > 0
         merged, count = ndi.label(ndi.binary_dilation(painted, iterations=REGION_MERGE_PX // 2))
-        for k in range(1, count + 1):
-            region = (merged == k) & painted
-            regions.append((index, region, int(region.sum())))
-    total = sum(r[2] for r in regions)
+        regions += [(index, (merged == k) & painted) for k in range(1, count + 1)]
+    if len(regions) < MIN_GROUPS:
+        return _nothing_held(planes)
+    chosen = _choose_held([int(r.sum()) for _, r in regions], fraction, rng)
+    if chosen is None:
+        return _nothing_held(planes)
     train = [p.labels.copy() for p in planes]
     validation = [np.zeros_like(p.labels) for p in planes]
-    if len(regions) < MIN_GROUPS:
-        return Split(train, validation, "none")
-    limit = max(1.5 * fraction * total, 1)
-    chosen, held = [], 0
-    for order in rng.permutation(len(regions)):
-        count = regions[order][2]
-        if held + count <= limit:
-            chosen.append(order)
-            held += count
-        if held >= fraction * total:
-            break
-    if not chosen:
-        # Every region is large: hold out the smallest if training keeps the most.
-        smallest = min(range(len(regions)), key=lambda k: regions[k][2])
-        if regions[smallest][2] > total / 2:
-            return Split(train, validation, "none")
-        chosen = [smallest]
     for order in chosen:
-        index, region, _ = regions[order]
+        index, region = regions[order]
         validation[index][region] = planes[index].labels[region]
         train[index][region] = 0
     if not any(t.any() for t in train):
-        return Split([p.labels for p in planes], [np.zeros_like(p.labels) for p in planes], "none")
+        return _nothing_held(planes)
     return Split(train, validation, "regions")

@@ -1,0 +1,32 @@
+"""The training progress bar: napari's bar, with a spinner that steps with training."""
+
+from qtpy.QtGui import QMovie
+from qtpy.QtWidgets import QApplication
+
+from napari_finetune._widgets._progress import TrainingProgress, _activity_spinner
+
+
+def test_spinner_turns_only_when_training_reports_progress(make_napari_viewer):
+    viewer = make_napari_viewer()
+    spinner = _activity_spinner(viewer)
+    assert spinner is not None  # napari still has the status-bar animation
+    bar = TrainingProgress(viewer, 100, "Fine-tune")
+    QApplication.processEvents()
+    bar.update(10, 100)
+    assert spinner.state() == QMovie.MovieState.Paused  # no free-running 25 fps repaints
+    frame = spinner.currentFrameNumber()
+    bar.update(20, 120)
+    assert spinner.currentFrameNumber() == (frame + 1) % spinner.frameCount()
+    assert (bar.step, bar._bar.total) == (20, 120)
+    bar.close()
+    assert spinner.state() != QMovie.MovieState.Paused  # napari's own behaviour again
+
+
+def test_progress_without_a_status_bar_spinner_still_counts():
+    class NoWindow:
+        window = None
+
+    bar = TrainingProgress(NoWindow(), 5, "Fine-tune")
+    bar.update(7, 5)
+    assert (bar.step, bar._bar.total) == (7, 7)
+    bar.close()
