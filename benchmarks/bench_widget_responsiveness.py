@@ -6,6 +6,11 @@ shows as a long interval. Training throughput inside the widget's worker is
 compared with headless ``finetune`` on the same data and budget. Runs
 alternate headless / widget, ``--repeats`` times; medians are reported.
 
+Headless runs go in a child process: training in this process's main thread
+would leave an OpenMP thread team behind that slows every later worker thread
+(libgomp stops spinning at barriers once it manages more threads than cores),
+which is the very effect the widget must avoid, not something to measure into it.
+
 Usage (needs a display; on a server use Xvfb)::
 
     xvfb-run -a python benchmarks/bench_widget_responsiveness.py [--seconds 30] [--repeats 2]
@@ -15,6 +20,8 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import subprocess
+import sys
 import time
 
 import napari
@@ -26,6 +33,7 @@ from qtpy.QtWidgets import QApplication
 
 import napari_finetune as nf
 from napari_finetune._widgets.finetune import FineTuneWidget
+from napari_finetune.synth.strokes import paint_strokes
 from napari_finetune.training import Step
 
 
@@ -42,10 +50,23 @@ def threads_in_a_worker() -> int:
     return result[0]
 
 
-def headless(image, painted, seconds: float) -> float:
+def headless(seconds: float) -> float:
+    """patches/s of ``finetune`` on the painted sample, in a fresh process."""
+    run = subprocess.run(
+        [sys.executable, __file__, "--headless-only", "--seconds", str(seconds)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return float(run.stdout.split()[-1])
+
+
+def headless_here(seconds: float) -> float:
+    sample = nf.voronoi_grains((512, 512), 60, seed=0)
+    painted = paint_strokes(sample, seed=0)
     rates = [
         e.samples_per_second
-        for e in nf.finetune(image, painted, max_seconds=seconds)
+        for e in nf.finetune(sample.image, painted, max_seconds=seconds)
         if isinstance(e, Step)
     ]
     return rates[-1]
@@ -86,15 +107,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--headless-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.headless_only:
+        print(headless_here(args.seconds))
+        return
     QApplication.instance() or napari.Viewer().close()
-    sample = nf.voronoi_grains((512, 512), 60, seed=0)
-    from napari_finetune.synth.strokes import paint_strokes
-
-    painted = paint_strokes(sample, seed=0)
     ratios, p50, p99, worst, head_rates, widget_rates = [], [], [], [], [], []
     for _ in range(args.repeats):
-        head = headless(sample.image, painted, args.seconds)
+        head = headless(args.seconds)
         rate, intervals = in_widget(args.seconds)
         head_rates.append(head)
         widget_rates.append(rate)

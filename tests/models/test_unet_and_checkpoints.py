@@ -1,4 +1,7 @@
 import pickle
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -136,3 +139,31 @@ def test_shipped_model_loads_without_network():
     assert model.name == "voronoi-unet" and model.n_classes == 2 and model.in_channels == 1
     assert not model.net.training
     assert any(h.get("task") == "pretrain evaluation" for h in model.history)
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="counts threads in /proc")
+def test_loading_and_saving_start_no_thread_team_in_the_calling_thread(tmp_path):
+    # The widget loads and saves models in napari's GUI thread. A multi-threaded
+    # op there leaves an OpenMP team behind that slows training in worker threads,
+    # so loading and saving must not start one (a fresh process: pytest's own may
+    # already have a team).
+    script = f"""
+import os
+import napari_finetune as nf
+from napari_finetune.models import load_checkpoint, save_model
+threads = lambda: len(os.listdir("/proc/self/task"))
+before = threads()
+model = nf.load_model("voronoi-unet")
+save_model(model, {str(tmp_path / "m.ckpt")!r})
+load_checkpoint({str(tmp_path / "m.ckpt")!r})
+after_io = threads()
+model.copy()  # a deep copy does start one: the check below can see a team
+print(after_io - before, threads() - before)
+"""
+    run = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    io_threads, copy_threads = map(int, run.stdout.split())
+    assert io_threads == 0
+    if torch.get_num_threads() > 1:
+        assert copy_threads >= 1

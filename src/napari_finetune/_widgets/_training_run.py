@@ -15,7 +15,7 @@ import numpy as np
 
 from napari_finetune.inference.predict import predict
 from napari_finetune.inference.suggest import suggest_regions
-from napari_finetune.inference.uncertainty import uncertainty
+from napari_finetune.inference.uncertainty import DEFAULT_METHOD, uncertainty
 from napari_finetune.training.events import Finished, Started, Step
 
 # Live previews take at most this share of the worker's time (measured:
@@ -53,7 +53,7 @@ class ActiveLearning:
     """What to compute after training: the map's method and the boxes wanted."""
 
     labels: np.ndarray
-    method: str = "mc_dropout"
+    method: str = DEFAULT_METHOD
     n: int = 5
     size: int = 64
 

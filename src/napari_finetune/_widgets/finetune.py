@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 
 # Status and progress bar refresh at most this often: a repaint per batch takes
 # CPU and the GIL from the training thread on a 2-core machine.
-GUI_REFRESH_SECONDS = 0.3
+GUI_REFRESH_SECONDS = 1.0
 # Below this many painted pixels, freezing the encoder is the safer default.
 FEW_PAINTED_PX = 2000
 FROM_PREVIEW = "from Augmentation preview"

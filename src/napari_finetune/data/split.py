@@ -74,8 +74,10 @@ def split_validation(planes: list[PaintedPlane], fraction: float = 0.2, seed: in
         chosen = _choose_held(counts, fraction, rng, strict=True)
         if chosen is not None:
             held = {sources[k] for k in chosen}
-            train = [np.zeros_like(p.labels) if p.source in held else p.labels for p in planes]
-            validation = [p.labels if p.source in held else np.zeros_like(p.labels) for p in planes]
+            out = [p.source in held for p in planes]
+            blank = [np.zeros_like(p.labels) for p in planes]
+            train = [b if o else p.labels for p, b, o in zip(planes, blank, out, strict=True)]
+            validation = [p.labels if o else b for p, b, o in zip(planes, blank, out, strict=True)]
             return Split(train, validation, "images")
     return _split_regions(planes, fraction, rng)
 
