@@ -1,3 +1,5 @@
+import importlib
+
 import numpy as np
 import pytest
 import torch
@@ -187,3 +189,44 @@ def test_predicting_between_yields_does_not_change_how_training_runs(painted_sam
     stats = [k for k in before if "running_mean" in k]
     # adapt mode still updated the BatchNorm statistics during the steps
     assert any(not torch.equal(before[k], state(model)[k]) for k in stats)
+
+
+@pytest.mark.parametrize(
+    ("scores", "kept", "reason"),
+    [
+        # the newest epoch within 0.02 of the best seen is kept: more training, lower LR
+        ([0.80, 0.90, 0.89, 0.885], 4, "completed"),
+        # a clear drop (overfitting) restores the last good epoch
+        ([0.80, 0.90, 0.89, 0.70], 3, "completed"),
+        # patience counts epochs since the best score last rose, not since a kept epoch
+        ([0.90, 0.895, 0.89, 0.60, 0.60, 0.60], 3, "early stopping"),
+    ],
+)
+def test_weights_kept_are_the_newest_within_noise_of_the_best(
+    painted_sample, monkeypatch, scores, kept, reason
+):
+    engine = importlib.import_module("napari_finetune.training.finetune")
+
+    script = iter(scores)
+    monkeypatch.setattr(engine, "_validate", lambda *args: (0.5, next(script)))
+    monkeypatch.setattr(engine, "STEPS_PER_EPOCH", 2)  # the rule, not the training
+    run = engine.finetune(
+        painted_sample[0].image,
+        painted_sample[1],
+        "voronoi-unet",
+        steps=2 * len(scores),
+        patience=3,
+        bn_mode="frozen",
+        augmentation=None,
+        **small(batch_size=2, patch_size=32),
+    )
+    states, finished = {}, None
+    for event in run:
+        if isinstance(event, Started):
+            model = event.model
+        elif isinstance(event, EpochEnd):
+            states[event.epoch] = state(model)
+        elif isinstance(event, Finished):
+            finished = event
+    assert (finished.best_epoch, finished.reason) == (kept, reason)
+    assert all(torch.equal(v, states[kept][k]) for k, v in state(finished.model).items())
