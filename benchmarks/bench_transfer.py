@@ -10,6 +10,7 @@ number of steps on them; the score is boundary F1 (2 px) on fresh task-B images.
 Usage::
 
     python benchmarks/bench_transfer.py [--steps 150] [--seeds 3] [--budgets 1 2 5 10 20]
+        [--strategies scratch finetune] [--first-seed 0]
 
 Prints a table of medians over seeds and writes benchmarks/results/transfer.png.
 """
@@ -48,6 +49,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=150)
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--first-seed", type=int, default=0, help="seeds first..first+seeds-1")
     parser.add_argument("--budgets", type=int, nargs="+", default=[1, 2, 5, 10, 20])
     parser.add_argument("--strategies", nargs="+", default=list(STRATEGIES), choices=STRATEGIES)
     parser.add_argument("--plot", default="transfer.png", help="file name under results/")
@@ -63,7 +65,7 @@ def main() -> None:
     strategies = args.strategies
     scores = {s: {b: [] for b in args.budgets} for s in strategies}
     for budget in args.budgets:
-        for seed in range(args.seeds):
+        for seed in range(args.first_seed, args.first_seed + args.seeds):
             # Boxes spread over the pool: up to 5 per image.
             n_images = min(POOL, max(1, (budget + 4) // 5))
             per_image = -(-budget // n_images)

@@ -74,7 +74,23 @@ def fine_tune(out: Path, seconds: int = 40) -> None:
     viewer.layers.selection.active = viewer.layers["grains prediction"]
     viewer.screenshot(str(out / "finetune_result.png"), canvas_only=False, flash=False)
     print(f"wrote {out / 'finetune_result.png'}")
+    active_learning(viewer, widget, out)
     viewer.close()
+
+
+def active_learning(viewer: napari.Viewer, widget: object, out: Path) -> None:
+    """After the run: the uncertainty map with the numbered suggestions, then *Next*."""
+    for layer in viewer.layers:
+        layer.visible = layer.name in ("grains uncertainty", "grains suggestions")
+    viewer.layers.selection.active = viewer.layers["grains suggestions"]
+    shot(viewer, out / "active_learning.png")
+    for name in ("grains", "grains painted"):
+        viewer.layers[name].visible = True
+    widget.active.next.clicked.emit()
+    for _ in range(20):
+        QApplication.processEvents()
+    viewer.screenshot(str(out / "next_suggestion.png"), canvas_only=False, flash=False)
+    print(f"wrote {out / 'next_suggestion.png'}")
 
 
 def main(out: Path, every_sample: bool) -> None:

@@ -142,3 +142,22 @@ def test_the_most_painted_image_is_never_held_out():
         assert split.grouping == "images"
         assert not split.validation[0].any()
         assert split.n_validation / (split.n_train + split.n_validation) <= 0.3
+
+
+def test_held_out_regions_contain_every_class_when_some_choice_does():
+    # Four interior-only squares and two with a boundary: a validation set of one
+    # class would score a meaningless F1 of 1.0 (seen in the widget), and training
+    # must keep a boundary too.
+    image = np.random.default_rng(5).random((300, 300))
+    labels = np.zeros((300, 300), np.uint8)
+    for k in range(6):
+        y, x = 20 + 100 * (k // 3), 20 + 100 * (k % 3)
+        labels[y : y + 20, x : x + 20] = 1
+    labels[130:150, 130:135] = 2  # inside the fifth square
+    labels[120:140, 220:225] = 2  # and the sixth
+    planes, _, _ = prepare_planes(image, labels)
+    for seed in range(10):
+        split = split_validation(planes, 0.2, seed=seed)
+        assert split.grouping == "regions"
+        assert set(np.unique(split.validation[0])) == {0, 1, 2}
+        assert set(np.unique(split.train[0])) == {0, 1, 2}

@@ -20,6 +20,8 @@ REGION_MERGE_PX = 24
 # Fewer groups than this and holding one out would starve training (one of two
 # boxes is half the labels): then everything trains and nothing is validated.
 MIN_GROUPS = 3
+# Random orders tried to find a held-out set that contains every class.
+HELD_OUT_TRIES = 16
 
 
 @dataclass(frozen=True)
@@ -70,8 +72,10 @@ def split_validation(planes: list[PaintedPlane], fraction: float = 0.2, seed: in
         return _nothing_held(planes)
     sources = sorted({p.source for p in planes})
     if len(sources) >= MIN_GROUPS:
-        counts = [sum(int((p.labels > 0).sum()) for p in planes if p.source == s) for s in sources]
-        chosen = _choose_held(counts, fraction, rng, strict=True)
+        of_source = [[p for p in planes if p.source == s] for s in sources]
+        counts = [sum(int((p.labels > 0).sum()) for p in group) for group in of_source]
+        classes = [set().union(*(_classes(p.labels) for p in group)) for group in of_source]
+        chosen = _choose_held(counts, classes, fraction, rng, strict=True)
         if chosen is not None:
             held = {sources[k] for k in chosen}
             out = [p.source in held for p in planes]
@@ -82,30 +86,54 @@ def split_validation(planes: list[PaintedPlane], fraction: float = 0.2, seed: in
     return _split_regions(planes, fraction, rng)
 
 
+def _classes(labels: np.ndarray) -> set[int]:
+    return {int(c) for c in np.unique(labels) if c > 0}
+
+
 def _nothing_held(planes: list[PaintedPlane]) -> Split:
     return Split([p.labels for p in planes], [np.zeros_like(p.labels) for p in planes], "none")
 
 
 def _choose_held(
-    counts: list[int], fraction: float, rng: np.random.Generator, strict: bool = False
+    counts: list[int],
+    classes: list[set[int]],
+    fraction: float,
+    rng: np.random.Generator,
+    strict: bool = False,
 ) -> list[int] | None:
     """Indices of the groups to hold out: about ``fraction`` of the pixels in all.
 
     Groups are visited in random order and taken while the held-out share stays
-    within 1.5 x ``fraction``. When every group is larger than that, the
-    smallest is taken if training keeps most pixels, unless ``strict``.
+    within 1.5 x ``fraction``. Of a few such orders, the first that leaves every
+    painted class in training and holds out every class wins (a validation set
+    of one class scores a meaningless F1 of 1.0), else the best try. When
+    every group is larger than the limit, the smallest is taken if training
+    keeps most pixels, unless ``strict``.
     """
     total = sum(counts)
     limit = max(1.5 * fraction * total, 1)
-    chosen, held = [], 0
-    for order in rng.permutation(len(counts)):
-        if held + counts[order] <= limit:
-            chosen.append(int(order))
-            held += counts[order]
-        if held >= fraction * total:
+    every_class = set().union(*classes)
+    best, best_quality = [], (False, -1)
+    for _ in range(HELD_OUT_TRIES):
+        chosen, held = [], 0
+        for order in rng.permutation(len(counts)):
+            if held + counts[order] <= limit:
+                chosen.append(int(order))
+                held += counts[order]
+            if held >= fraction * total:
+                break
+        if not chosen:
+            continue
+        kept = set().union(*(c for k, c in enumerate(classes) if k not in chosen))
+        covered = set().union(*(classes[k] for k in chosen))
+        # Training must keep every class; then the more classes validated the better.
+        quality = (kept == every_class, len(covered))
+        if quality > best_quality:
+            best, best_quality = chosen, quality
+        if quality == (True, len(every_class)):
             break
-    if chosen:
-        return chosen
+    if best:
+        return best
     if strict:
         return None
     smallest = int(np.argmin(counts))
@@ -120,7 +148,9 @@ def _split_regions(planes: list[PaintedPlane], fraction: float, rng: np.random.G
         regions += [(index, (merged == k) & painted) for k in range(1, count + 1)]
     if len(regions) < MIN_GROUPS:
         return _nothing_held(planes)
-    chosen = _choose_held([int(r.sum()) for _, r in regions], fraction, rng)
+    counts = [int(r.sum()) for _, r in regions]
+    classes = [_classes(planes[i].labels[r]) for i, r in regions]
+    chosen = _choose_held(counts, classes, fraction, rng)
     if chosen is None:
         return _nothing_held(planes)
     train = [p.labels.copy() for p in planes]
