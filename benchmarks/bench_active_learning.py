@@ -69,17 +69,18 @@ def random_boxes(labels, n, rng):
     return boxes
 
 
-def active_boxes(model, images, labels, n):
+def active_boxes(model, images, labels, n, density=False):
     candidates = []
     for k, (image, lab) in enumerate(zip(images, labels, strict=True)):
         unsure = nf.uncertainty(model, image)
-        for y0, x0, y1, x1 in nf.suggest_regions(unsure, lab, n=n, size=BOX):
+        content = nf.predict(model, image)[-1] if density else None
+        for y0, x0, y1, x1 in nf.suggest_regions(unsure, lab, n=n, size=BOX, content=content):
             candidates.append((float(unsure[y0:y1, x0:x1].mean()), k, y0, x0))
     candidates.sort(reverse=True)
     return [(k, y, x) for _, k, y, x in candidates[:n]]
 
 
-def run_rounds(data, mode, rounds, steps, seed):
+def run_rounds(data, mode, rounds, steps, seed, density=False):
     images, truth, test_images, test_truth = data
     rng = np.random.default_rng(seed)
     _, first = paint_boxes(truth[:1], 1, START_BOXES, BOX, seed)
@@ -94,7 +95,7 @@ def run_rounds(data, mode, rounds, steps, seed):
         per_image = [int((lab > 0).sum()) for lab in labels]
         curve.append((painted, score_model(model, test_images, test_truth), per_image))
         boxes = (
-            active_boxes(model, images, labels, BOXES_PER_ROUND)
+            active_boxes(model, images, labels, BOXES_PER_ROUND, density)
             if mode == "active"
             else random_boxes(labels, BOXES_PER_ROUND, rng)
         )
@@ -138,13 +139,18 @@ def main() -> None:
     parser.add_argument(
         "--datasets", nargs="+", default=list(DATASETS), choices=list(DATASETS), help="which data"
     )
+    parser.add_argument("--modes", nargs="+", default=["active", "random"])
+    parser.add_argument("--density", action="store_true", help="typicality-weighted boxes")
     args = parser.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
     datasets = {name: DATASETS[name]() for name in args.datasets}
     curves = {}
     for name, data in ({} if args.skip_rounds else datasets).items():
-        for mode in ("active", "random"):
-            runs = [run_rounds(data, mode, args.rounds, args.steps, s) for s in range(args.seeds)]
+        for mode in args.modes:
+            runs = [
+                run_rounds(data, mode, args.rounds, args.steps, s, args.density)
+                for s in range(args.seeds)
+            ]
             curves[(name, mode)] = runs
             print(name, mode, runs, flush=True)
     for name in {} if args.skip_rounds else datasets:
