@@ -69,18 +69,17 @@ def random_boxes(labels, n, rng):
     return boxes
 
 
-def active_boxes(model, images, labels, n, density=False):
+def active_boxes(model, images, labels, n):
     candidates = []
     for k, (image, lab) in enumerate(zip(images, labels, strict=True)):
         unsure = nf.uncertainty(model, image)
-        content = nf.predict(model, image)[-1] if density else None
-        for y0, x0, y1, x1 in nf.suggest_regions(unsure, lab, n=n, size=BOX, content=content):
+        for y0, x0, y1, x1 in nf.suggest_regions(unsure, lab, n=n, size=BOX):
             candidates.append((float(unsure[y0:y1, x0:x1].mean()), k, y0, x0))
     candidates.sort(reverse=True)
     return [(k, y, x) for _, k, y, x in candidates[:n]]
 
 
-def run_rounds(data, mode, rounds, steps, seed, density=False):
+def run_rounds(data, mode, rounds, steps, seed):
     images, truth, test_images, test_truth = data
     rng = np.random.default_rng(seed)
     _, first = paint_boxes(truth[:1], 1, START_BOXES, BOX, seed)
@@ -95,7 +94,7 @@ def run_rounds(data, mode, rounds, steps, seed, density=False):
         per_image = [int((lab > 0).sum()) for lab in labels]
         curve.append((painted, score_model(model, test_images, test_truth), per_image))
         boxes = (
-            active_boxes(model, images, labels, BOXES_PER_ROUND, density)
+            active_boxes(model, images, labels, BOXES_PER_ROUND)
             if mode == "active"
             else random_boxes(labels, BOXES_PER_ROUND, rng)
         )
@@ -139,25 +138,21 @@ def main() -> None:
     parser.add_argument(
         "--datasets", nargs="+", default=list(DATASETS), choices=list(DATASETS), help="which data"
     )
-    parser.add_argument("--modes", nargs="+", default=["active", "random"])
-    parser.add_argument("--density", action="store_true", help="typicality-weighted boxes")
+    parser.add_argument("--modes", nargs="+", default=["active", "random"], help="which selection")
     args = parser.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
     datasets = {name: DATASETS[name]() for name in args.datasets}
     curves = {}
     for name, data in ({} if args.skip_rounds else datasets).items():
         for mode in args.modes:
-            runs = [
-                run_rounds(data, mode, args.rounds, args.steps, s, args.density)
-                for s in range(args.seeds)
-            ]
+            runs = [run_rounds(data, mode, args.rounds, args.steps, s) for s in range(args.seeds)]
             curves[(name, mode)] = runs
             print(name, mode, runs, flush=True)
     for name in {} if args.skip_rounds else datasets:
         rows = []
         for r in range(args.rounds):
             row = [r + 1]
-            for mode in ("active", "random"):
+            for mode in args.modes:
                 px = [run[r][0] for run in curves[(name, mode)]]
                 f1 = [run[r][1] for run in curves[(name, mode)]]
                 row += [int(np.mean(px)), f"{np.mean(f1):.3f} ({min(f1):.3f}–{max(f1):.3f})"]
@@ -165,7 +160,8 @@ def main() -> None:
         print(f"\n{name}: boundary F1 per round, mean (min–max) over {args.seeds} seeds")
         print(
             markdown_table(
-                ["round", "active painted px", "active F1", "random painted px", "random F1"], rows
+                ["round"] + [f"{m} {what}" for m in args.modes for what in ("painted px", "F1")],
+                rows,
             )
         )
     print("\nAUROC of the uncertainty map for misclassified pixels (held-out images):")
@@ -182,10 +178,10 @@ def main() -> None:
     seconds = time.perf_counter() - start
     print(f"\nuncertainty ({DEFAULT_METHOD}) + {len(boxes)} suggestions on 2048²: {seconds:.1f} s")
     if not args.skip_rounds:
-        _plot(curves, datasets)
+        _plot(curves, datasets, args.modes)
 
 
-def _plot(curves, datasets) -> None:
+def _plot(curves, datasets, modes) -> None:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -193,7 +189,7 @@ def _plot(curves, datasets) -> None:
     FigureCanvasAgg(fig)
     axes = fig.subplots(1, len(datasets), squeeze=False)[0]
     for ax, name in zip(axes, datasets, strict=True):
-        for mode, colour in (("active", "#d62728"), ("random", "#1f77b4")):
+        for mode, colour in zip(modes, ("#d62728", "#1f77b4"), strict=False):
             runs = curves[(name, mode)]
             px = np.mean([[p for p, *_ in run] for run in runs], axis=0)
             f1 = np.array([[f for _, f, _ in run] for run in runs])

@@ -7,11 +7,7 @@ from scipy import ndimage as ndi
 
 
 def suggest_regions(
-    uncertainty: np.ndarray,
-    labels: np.ndarray | None = None,
-    n: int = 5,
-    size: int = 64,
-    content: np.ndarray | None = None,
+    uncertainty: np.ndarray, labels: np.ndarray | None = None, n: int = 5, size: int = 64
 ) -> list[tuple[int, int, int, int]]:
     """Up to ``n`` non-overlapping ``size`` x ``size`` boxes of highest mean uncertainty.
 
@@ -29,12 +25,6 @@ def suggest_regions(
         Number of boxes wanted.
     size : int
         Box side in pixels (clipped to the image).
-    content : numpy.ndarray, optional
-        A map of what the model sees, e.g. its probability of the rarest class.
-        When given, a window's uncertainty is weighted by how typical its mean
-        content is among all windows (information density): the most uncertain
-        windows are often outliers (all background, or all dark debris) whose
-        labels teach little about the rest of the image.
 
     Returns
     -------
@@ -56,8 +46,6 @@ def suggest_regions(
     # Mean uncertainty and painted-pixel count of the window starting at (y, x).
     score = ndi.uniform_filter(uncertainty, (h, w), mode="constant", origin=(-(h // 2), -(w // 2)))
     score = score[: rows - h + 1, : cols - w + 1].copy()
-    if content is not None:
-        score *= _typicality(np.asarray(content, dtype=np.float64), (h, w))
     if labels is not None:
         painted = (np.asarray(labels) > 0).astype(np.float64)
         touched = ndi.uniform_filter(
@@ -73,14 +61,3 @@ def suggest_regions(
         # Windows overlapping this box start less than a box away in both axes.
         score[max(0, y - h + 1) : y + h, max(0, x - w + 1) : x + w] = -np.inf
     return boxes
-
-
-def _typicality(content: np.ndarray, window: tuple[int, int]) -> np.ndarray:
-    """Per window: exp(-z^2 / 2) of its mean content's robust z-score among all windows."""
-    h, w = window
-    rows, cols = content.shape
-    mean = ndi.uniform_filter(content, window, mode="constant", origin=(-(h // 2), -(w // 2)))
-    mean = mean[: rows - h + 1, : cols - w + 1]
-    centre = np.median(mean)
-    spread = 1.4826 * np.median(np.abs(mean - centre)) + 1e-6
-    return np.exp(-0.5 * ((mean - centre) / spread) ** 2)
