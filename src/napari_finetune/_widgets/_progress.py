@@ -13,13 +13,14 @@ progress update instead: it still turns, and now only when training moves.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from napari.utils import progress
+from qtpy.QtGui import QMovie
 
 if TYPE_CHECKING:
     import napari
-    from qtpy.QtGui import QMovie
 
 
 def _activity_spinner(viewer: napari.Viewer) -> QMovie | None:
@@ -37,12 +38,15 @@ def _activity_spinner(viewer: napari.Viewer) -> QMovie | None:
 
 
 def _step_one_frame(movie: QMovie) -> None:
-    from qtpy.QtGui import QMovie
-
     # napari (re)starts the animation when it shows a bar, so pause it here.
     if movie.state() == QMovie.MovieState.Running:
         movie.setPaused(True)
     movie.jumpToNextFrame()
+
+
+def _resume(movie: QMovie) -> None:
+    if movie.state() == QMovie.MovieState.Paused:
+        movie.setPaused(False)
 
 
 class TrainingProgress:
@@ -75,17 +79,11 @@ class TrainingProgress:
 
     def close(self) -> None:
         """Close the bar; napari's spinner animates again for any other bar."""
-        from qtpy.QtGui import QMovie
-
-        def resume(movie: QMovie) -> None:
-            if movie.state() == QMovie.MovieState.Paused:
-                movie.setPaused(False)
-
-        self._call(resume)
+        self._call(_resume)
         self._spinner = None
         self._bar.close()
 
-    def _call(self, action: object) -> None:
+    def _call(self, action: Callable[[QMovie], None]) -> None:
         if self._spinner is None:
             return
         try:
