@@ -256,9 +256,9 @@ def finetune(
             best["stale"] += 1
         # The newest epoch is kept unless it is clearly worse than the best seen:
         # a few held-out boxes score with noise of a few hundredths, and the
-        # newest weights have had the most training and the lowest learning rate
-        # (restoring a mid-schedule epoch on a noise-level lead cost up to 0.05 F1
-        # on isbi2012 in active-learning rounds).
+        # newest weights have had the most training and the lowest learning rate.
+        # (In 2 of 4 warm-started checks on isbi2012 the old rule restored a
+        # mid-schedule epoch on a lead under 0.005 and scored 0.03-0.05 F1 lower.)
         improved = val_score is None or val_score >= best["peak"] - KEEP_WITHIN
         if improved:
             best.update(
