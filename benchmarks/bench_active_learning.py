@@ -69,17 +69,17 @@ def random_boxes(labels, n, rng):
     return boxes
 
 
-def active_boxes(model, images, labels, n):
+def active_boxes(model, images, labels, n, method=DEFAULT_METHOD):
     candidates = []
     for k, (image, lab) in enumerate(zip(images, labels, strict=True)):
-        unsure = nf.uncertainty(model, image)
+        unsure = nf.uncertainty(model, image, method=method)
         for y0, x0, y1, x1 in nf.suggest_regions(unsure, lab, n=n, size=BOX):
             candidates.append((float(unsure[y0:y1, x0:x1].mean()), k, y0, x0))
     candidates.sort(reverse=True)
     return [(k, y, x) for _, k, y, x in candidates[:n]]
 
 
-def run_rounds(data, mode, rounds, steps, seed):
+def run_rounds(data, mode, rounds, steps, seed, method=DEFAULT_METHOD):
     images, truth, test_images, test_truth = data
     rng = np.random.default_rng(seed)
     _, first = paint_boxes(truth[:1], 1, START_BOXES, BOX, seed)
@@ -94,7 +94,7 @@ def run_rounds(data, mode, rounds, steps, seed):
         per_image = [int((lab > 0).sum()) for lab in labels]
         curve.append((painted, score_model(model, test_images, test_truth), per_image))
         boxes = (
-            active_boxes(model, images, labels, BOXES_PER_ROUND)
+            active_boxes(model, images, labels, BOXES_PER_ROUND, method)
             if mode == "active"
             else random_boxes(labels, BOXES_PER_ROUND, rng)
         )
@@ -139,6 +139,7 @@ def main() -> None:
         "--datasets", nargs="+", default=list(DATASETS), choices=list(DATASETS), help="which data"
     )
     parser.add_argument("--modes", nargs="+", default=["active", "random"], help="which selection")
+    parser.add_argument("--method", default=DEFAULT_METHOD, choices=METHODS, help="active's map")
     args = parser.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
     datasets = {name: DATASETS[name]() for name in args.datasets}

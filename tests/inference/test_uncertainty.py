@@ -118,3 +118,13 @@ def test_uncertainty_finds_errors_on_held_out_images(model):
     auroc = (ranks[positives].mean() - (positives.sum() - 1) / 2) / (~positives).sum()
     assert wrong.any() and auroc > 0.75
     assert ndi.label(wrong)[1] > 0
+
+
+def test_mutual_information_is_the_disagreeing_part_of_mc_dropout(model, sample):
+    image = sample.image[:128, :128]
+    total = nf.uncertainty(model, image, method="mc_dropout", samples=6, seed=3)
+    mutual = nf.uncertainty(model, image, method="mutual_information", samples=6, seed=3)
+    assert np.all(mutual <= total + 1e-6)  # I = H[mean] - mean H <= H[mean]
+    assert mutual.max() > 0  # dropout samples do disagree somewhere
+    # one sample cannot disagree with itself
+    assert np.allclose(nf.uncertainty(model, image, method="mutual_information", samples=1), 0)
