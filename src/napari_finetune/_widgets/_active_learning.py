@@ -83,7 +83,7 @@ class ActiveLearningPanel:
             full[event.plane] = unsure
             unsure = full
         name = f"{event.target} uncertainty"
-        top = float(max(np.percentile(event.uncertainty, 99.5), 1e-3))
+        top = event.display_max
         layer = layer_named(self._viewer, name, Image)
         if layer is not None and layer.data.shape == unsure.shape:
             layer.data, layer.contrast_limits = unsure, (0.0, top)

@@ -40,12 +40,17 @@ class Prediction:
 
 @dataclass(frozen=True)
 class Suggestions:
-    """Uncertainty of the model on one plane and the boxes to paint next."""
+    """Uncertainty of the model on one plane and the boxes to paint next.
+
+    ``display_max`` is the map's 99.5th percentile (at least 1e-3), the upper
+    contrast limit: computed here, in the worker, not in the GUI thread.
+    """
 
     target: str
     uncertainty: np.ndarray
     boxes: list[tuple[int, int, int, int]]
     plane: int | None = None
+    display_max: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -94,7 +99,8 @@ def training_with_previews(
                     labels = active.labels if plane is None else active.labels[plane]
                     unsure = uncertainty(event.model, preview, method=active.method)
                     boxes = suggest_regions(unsure, labels, active.n, active.size)
-                    yield Suggestions(target, unsure, boxes, plane)
+                    top = float(max(np.percentile(unsure, 99.5), 1e-3))
+                    yield Suggestions(target, unsure, boxes, plane, top)
                 return
             if preview is None or not isinstance(event, Step):
                 continue
