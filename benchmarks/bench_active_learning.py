@@ -26,9 +26,14 @@ from bench_transfer import task_b
 from common import RESULTS, isbi2012, markdown_table, paint_boxes, score_model
 
 import napari_finetune as nf
+from napari_finetune.inference.representativeness import representativeness
+from napari_finetune.inference.suggest import REPRESENTATIVENESS_WEIGHT
 from napari_finetune.inference.uncertainty import DEFAULT_METHOD, METHODS
 
 BOX, START_BOXES, BOXES_PER_ROUND = 64, 2, 2
+# active: what the widget suggests (uncertainty x representativeness);
+# uncertainty only: the same without the representativeness factor.
+MODES = ("active", "uncertainty only", "random")
 
 
 def synthetic():
@@ -69,12 +74,18 @@ def random_boxes(labels, n, rng):
     return boxes
 
 
-def active_boxes(model, images, labels, n, method=DEFAULT_METHOD):
+def active_boxes(
+    model, images, labels, n, method=DEFAULT_METHOD, weight=REPRESENTATIVENESS_WEIGHT
+):
     candidates = []
     for k, (image, lab) in enumerate(zip(images, labels, strict=True)):
         unsure = nf.uncertainty(model, image, method=method)
-        for y0, x0, y1, x1 in nf.suggest_regions(unsure, lab, n=n, size=BOX):
-            candidates.append((float(unsure[y0:y1, x0:x1].mean()), k, y0, x0))
+        typical = representativeness(model, image, BOX) if weight else None
+        for y0, x0, y1, x1 in nf.suggest_regions(unsure, lab, n, BOX, typical, weight):
+            score = float(unsure[y0:y1, x0:x1].mean())
+            if weight:
+                score *= float(typical[y0:y1, x0:x1].mean()) ** weight
+            candidates.append((score, k, y0, x0))
     candidates.sort(reverse=True)
     return [(k, y, x) for _, k, y, x in candidates[:n]]
 
@@ -93,11 +104,11 @@ def run_rounds(data, mode, rounds, steps, seed, method=DEFAULT_METHOD):
         painted = int(sum((lab > 0).sum() for lab in labels))
         per_image = [int((lab > 0).sum()) for lab in labels]
         curve.append((painted, score_model(model, test_images, test_truth), per_image))
-        boxes = (
-            active_boxes(model, images, labels, BOXES_PER_ROUND, method)
-            if mode == "active"
-            else random_boxes(labels, BOXES_PER_ROUND, rng)
-        )
+        if mode == "random":
+            boxes = random_boxes(labels, BOXES_PER_ROUND, rng)
+        else:
+            weight = 0.0 if mode == "uncertainty only" else REPRESENTATIVENESS_WEIGHT
+            boxes = active_boxes(model, images, labels, BOXES_PER_ROUND, method, weight)
         for k, y, x in boxes:
             labels[k][y : y + BOX, x : x + BOX] = truth[k][y : y + BOX, x : x + BOX]
     return curve
@@ -138,7 +149,9 @@ def main() -> None:
     parser.add_argument(
         "--datasets", nargs="+", default=list(DATASETS), choices=list(DATASETS), help="which data"
     )
-    parser.add_argument("--modes", nargs="+", default=["active", "random"], help="which selection")
+    parser.add_argument(
+        "--modes", nargs="+", default=list(MODES), choices=list(MODES), help="which selection"
+    )
     parser.add_argument("--method", default=DEFAULT_METHOD, choices=METHODS, help="active's map")
     args = parser.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -175,9 +188,13 @@ def main() -> None:
     model = nf.load_model("voronoi-unet")
     start = time.perf_counter()
     unsure = nf.uncertainty(model, big.image)
-    boxes = nf.suggest_regions(unsure, None, n=5, size=64)
+    typical = representativeness(model, big.image, BOX)
+    boxes = nf.suggest_regions(unsure, None, 5, BOX, typical)
     seconds = time.perf_counter() - start
-    print(f"\nuncertainty ({DEFAULT_METHOD}) + {len(boxes)} suggestions on 2048²: {seconds:.1f} s")
+    print(
+        f"\nuncertainty ({DEFAULT_METHOD}) + representativeness + {len(boxes)} suggestions "
+        f"on 2048²: {seconds:.1f} s"
+    )
     if not args.skip_rounds:
         _plot(curves, datasets, args.modes)
 
@@ -190,7 +207,7 @@ def _plot(curves, datasets, modes) -> None:
     FigureCanvasAgg(fig)
     axes = fig.subplots(1, len(datasets), squeeze=False)[0]
     for ax, name in zip(axes, datasets, strict=True):
-        for mode, colour in zip(modes, ("#d62728", "#1f77b4"), strict=False):
+        for mode, colour in zip(modes, ("#d62728", "#ff7f0e", "#1f77b4"), strict=False):
             runs = curves[(name, mode)]
             px = np.mean([[p for p, *_ in run] for run in runs], axis=0)
             f1 = np.array([[f for _, f, _ in run] for run in runs])

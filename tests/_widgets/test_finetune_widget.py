@@ -5,6 +5,7 @@ from conftest import capture_messages
 import napari_finetune as nf
 from napari_finetune._widgets import finetune as module
 from napari_finetune._widgets.finetune import FineTuneWidget
+from napari_finetune.inference.representativeness import representativeness
 
 
 @pytest.fixture
@@ -159,6 +160,17 @@ def test_active_learning_layers_next_suggestion_and_retrain(painted, qtbot, mess
     for corners in boxes.data:  # never on painted pixels
         (y0, x0), (y1, x1) = corners.min(0).astype(int), corners.max(0).astype(int)
         assert not painted_layer.data[y0:y1, x0:x1].any()
+    # ranked by uncertainty x representativeness of the trained model
+    image = painted.layers["grains"].data
+    expected = nf.suggest_regions(
+        nf.uncertainty(w.model, image),
+        painted_layer.data,
+        4,
+        64,
+        representativeness(w.model, image, 64),
+    )
+    shown = [tuple(int(v) for v in (*c.min(0), *c.max(0))) for c in boxes.data]
+    assert shown == expected
     w.active.next.clicked.emit()
     first = boxes.data[0]
     centre = first.mean(axis=0)
@@ -170,9 +182,13 @@ def test_active_learning_layers_next_suggestion_and_retrain(painted, qtbot, mess
     (y0, x0) = first.min(0).astype(int)
     painted_layer.data[y0 : y0 + 8, x0 : x0 + 8] = 2
     w.active.retrain_seconds.value = 3
+    w.active.typical.value = False  # uncertainty alone this round
     w.active.retrain.clicked.emit()
     assert w.source.value == "current"
     finish(w, qtbot)
+    plain = nf.suggest_regions(nf.uncertainty(w.model, image), painted_layer.data, 4, 64)
+    boxes = painted.layers["grains suggestions"]
+    assert [tuple(int(v) for v in (*c.min(0), *c.max(0))) for c in boxes.data] == plain
     runs = {h["run"] for h in w.model.history if "epoch" in h}
     assert runs == {1, 2}
     assert len(w.active.plot.points) == 2

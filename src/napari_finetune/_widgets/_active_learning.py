@@ -20,6 +20,7 @@ from napari_finetune._widgets._layers import output_metadata, spatial_shape
 from napari_finetune._widgets._result_layers import layer_named
 from napari_finetune._widgets._training_plot import RoundsPlot
 from napari_finetune._widgets._training_run import ActiveLearning, Suggestions
+from napari_finetune.inference.suggest import REPRESENTATIVENESS_WEIGHT
 from napari_finetune.inference.uncertainty import DEFAULT_METHOD, METHODS
 from napari_finetune.training.history import rounds
 
@@ -44,6 +45,12 @@ class ActiveLearningPanel:
         self.method = ComboBox(choices=list(METHODS), value=DEFAULT_METHOD, label="uncertainty")
         self.n = SpinBox(value=5, min=1, max=50, label="suggestions")
         self.size = SpinBox(value=64, min=8, max=2048, step=8, label="box size (px)")
+        self.typical = CheckBox(value=True, text="prefer typical regions over rare oddities")
+        self.typical.tooltip = (
+            "Rank boxes by uncertainty x how typical the region is of the image: "
+            "rare structures (dark blobs, artefacts) come last. Measured on isbi2012, "
+            "uncertainty alone picked such regions and did worse than random boxes."
+        )
         self.next = PushButton(text="Next suggestion", enabled=False)
         self.retrain = PushButton(text="Retrain (warm start)", enabled=False)
         self.retrain_seconds = SpinBox(value=30, min=2, max=86_400, label="retrain budget (s)")
@@ -52,6 +59,7 @@ class ActiveLearningPanel:
             self.method,
             self.n,
             self.size,
+            self.typical,
             self.retrain_seconds,
             button_row(self.next, self.retrain),
         ]
@@ -68,7 +76,8 @@ class ActiveLearningPanel:
         """What the worker should compute after training, or None if switched off."""
         if not self.enabled_box.value:
             return None
-        return ActiveLearning(labels, self.method.value, self.n.value, self.size.value)
+        weight = REPRESENTATIVENESS_WEIGHT if self.typical.value else 0.0
+        return ActiveLearning(labels, self.method.value, self.n.value, self.size.value, weight)
 
     def show(self, event: Suggestions, painted: Labels | None) -> None:
         """Put the uncertainty map and the numbered boxes into the viewer."""

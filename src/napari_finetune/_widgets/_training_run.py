@@ -14,7 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from napari_finetune.inference.predict import predict
-from napari_finetune.inference.suggest import suggest_regions
+from napari_finetune.inference.representativeness import representativeness
+from napari_finetune.inference.suggest import REPRESENTATIVENESS_WEIGHT, suggest_regions
 from napari_finetune.inference.uncertainty import DEFAULT_METHOD, uncertainty
 from napari_finetune.training.events import Finished, Started, Step
 
@@ -55,12 +56,17 @@ class Suggestions:
 
 @dataclass(frozen=True)
 class ActiveLearning:
-    """What to compute after training: the map's method and the boxes wanted."""
+    """What to compute after training: the map's method and the boxes wanted.
+
+    ``typical_weight`` is the exponent of the representativeness factor of
+    :func:`~napari_finetune.inference.suggest.suggest_regions` (0: uncertainty only).
+    """
 
     labels: np.ndarray
     method: str = DEFAULT_METHOD
     n: int = 5
     size: int = 64
+    typical_weight: float = REPRESENTATIVENESS_WEIGHT
 
 
 def training_with_previews(
@@ -98,7 +104,14 @@ def training_with_previews(
                 if image is not None and active is not None:
                     labels = active.labels if plane is None else active.labels[plane]
                     unsure = uncertainty(event.model, preview, method=active.method)
-                    boxes = suggest_regions(unsure, labels, active.n, active.size)
+                    typical = (
+                        representativeness(event.model, preview, active.size)
+                        if active.typical_weight
+                        else None
+                    )
+                    boxes = suggest_regions(
+                        unsure, labels, active.n, active.size, typical, active.typical_weight
+                    )
                     top = float(max(np.percentile(unsure, 99.5), 1e-3))
                     yield Suggestions(target, unsure, boxes, plane, top)
                 return

@@ -1,0 +1,63 @@
+import numpy as np
+import pytest
+
+import napari_finetune as nf
+from napari_finetune.inference.representativeness import representativeness, window_density
+
+
+@pytest.fixture(scope="module")
+def model():
+    return nf.load_model("voronoi-unet")
+
+
+@pytest.fixture(scope="module")
+def grains():
+    return nf.voronoi_grains((320, 384), 40, seed=5).image
+
+
+def test_a_rare_structure_is_less_typical_than_the_same_place_without_it(model, grains):
+    before = representativeness(model, grains, size=64)
+    image = grains.copy()
+    image[200:264, 64:128] = image.max()  # one saturated blob, unlike anything else
+    after = representativeness(model, image, size=64)
+    assert after.shape == image.shape and after.dtype == np.float32
+    assert after.min() > 0 and after.max() <= 1
+    blob = np.s_[220:244, 84:108]
+    assert after[blob].mean() < 0.7 * before[blob].mean()
+    assert after[blob].mean() < np.median(after)
+
+
+def test_it_is_seeded_works_on_odd_sizes_and_stacks(model, grains):
+    odd = grains[:117, :203]
+    first = representativeness(model, odd, size=48, seed=2)
+    assert first.shape == odd.shape
+    np.testing.assert_array_equal(first, representativeness(model, odd, size=48, seed=2))
+    stack = np.stack([grains[:128, :160], grains[128:256, :160]])
+    maps = representativeness(model, stack, size=32)
+    assert maps.shape == stack.shape
+    np.testing.assert_allclose(maps[1], representativeness(model, stack[1], size=32))
+    with pytest.raises(ValueError, match="size=0"):
+        representativeness(model, grains, size=0)
+
+
+def test_window_density_is_highest_in_the_crowd():
+    rng = np.random.default_rng(0)
+    crowd = rng.normal(0, 1, (500, 8))
+    loner = np.full((1, 8), 6.0)
+    density = window_density(np.concatenate([crowd, loner]))
+    assert density[-1] < 0.05 * np.median(density[:-1])
+
+
+def test_suggestions_prefer_typical_uncertain_regions_and_check_the_map():
+    unc = np.full((200, 300), 0.1)
+    unc[10:50, 10:50] = 1.0  # the most uncertain, but an oddity
+    unc[120:160, 200:240] = 0.7  # uncertain and typical
+    typical = np.ones_like(unc)
+    typical[0:70, 0:70] = 0.2
+    plain = nf.suggest_regions(unc, None, n=1, size=40)
+    weighted = nf.suggest_regions(unc, None, 1, 40, typical)
+    assert plain == [(10, 10, 50, 50)]
+    assert weighted == [(120, 200, 160, 240)]
+    assert nf.suggest_regions(unc, None, 1, 40, typical, representativeness_weight=0) == plain
+    with pytest.raises(ValueError, match="representativeness of shape"):
+        nf.suggest_regions(unc, None, 1, 40, typical[:10])
