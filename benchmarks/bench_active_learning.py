@@ -13,7 +13,8 @@ Usage::
 
     python benchmarks/bench_active_learning.py [--seeds 3] [--rounds 5] [--steps 100]
 
-Prints tables (mean and min–max per round) and writes benchmarks/results/active_learning.png.
+Prints tables (mean and min–max per round) and writes
+benchmarks/results/active_learning_<dataset>.png.
 """
 
 from __future__ import annotations
@@ -200,26 +201,28 @@ def main() -> None:
 
 
 def _plot(curves, datasets, modes) -> None:
+    """One figure per dataset, so datasets can run in parallel processes."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(9, 3.6))
-    FigureCanvasAgg(fig)
-    axes = fig.subplots(1, len(datasets), squeeze=False)[0]
-    for ax, name in zip(axes, datasets, strict=True):
+    for name in datasets:
+        fig = Figure(figsize=(5, 3.6))
+        FigureCanvasAgg(fig)
+        ax = fig.subplots()
         for mode, colour in zip(modes, ("#d62728", "#ff7f0e", "#1f77b4"), strict=False):
             runs = curves[(name, mode)]
             px = np.mean([[p for p, *_ in run] for run in runs], axis=0)
             f1 = np.array([[f for _, f, _ in run] for run in runs])
             ax.plot(px, f1.mean(0), marker="o", color=colour, label=mode)
-            ax.fill_between(px, f1.min(0), f1.max(0), color=colour, alpha=0.15)
-        ax.set_title(name)
+            ax.fill_between(px, f1.min(0), f1.max(0), color=colour, alpha=0.12)
+        ax.set_title(f"{name}: mean and min–max over {len(runs)} seeds")
         ax.set_xlabel("painted pixels")
         ax.set_ylabel("boundary F1 (2 px)")
         ax.legend()
-    fig.tight_layout()
-    fig.savefig(RESULTS / "active_learning.png", dpi=100)
-    print(f"wrote {RESULTS / 'active_learning.png'}")
+        fig.tight_layout()
+        path = RESULTS / f"active_learning_{name.split()[0]}.png"
+        fig.savefig(path, dpi=100)
+        print(f"wrote {path}")
 
 
 if __name__ == "__main__":

@@ -2,7 +2,12 @@
 
 __version__ = "0.1.0"
 
-from napari_finetune.inference import predict, suggest_regions, uncertainty
+from napari_finetune.inference import (
+    predict,
+    representativeness,
+    suggest_regions,
+    uncertainty,
+)
 from napari_finetune.models import SegmentationModel, load_model, save_model
 from napari_finetune.synth import voronoi_grains
 from napari_finetune.training import finetune, fit
@@ -14,6 +19,7 @@ __all__ = [
     "fit",
     "load_model",
     "predict",
+    "representativeness",
     "save_model",
     "suggest_regions",
     "uncertainty",

@@ -1,7 +1,14 @@
 """Tiled prediction, uncertainty maps and region suggestions (no Qt)."""
 
 from napari_finetune.inference.predict import labels_from_probabilities, predict
+from napari_finetune.inference.representativeness import representativeness
 from napari_finetune.inference.suggest import suggest_regions
 from napari_finetune.inference.uncertainty import uncertainty
 
-__all__ = ["labels_from_probabilities", "predict", "suggest_regions", "uncertainty"]
+__all__ = [
+    "labels_from_probabilities",
+    "predict",
+    "representativeness",
+    "suggest_regions",
+    "uncertainty",
+]

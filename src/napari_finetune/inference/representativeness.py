@@ -27,6 +27,9 @@ from napari_finetune.models.model import SegmentationModel
 # Windows the density is measured against: enough for a stable estimate, few
 # enough that a 2048^2 image costs a fraction of a second.
 REFERENCE_WINDOWS = 1024
+# Cells of mirrored context around the image (and between tiles) so that edge
+# windows are not made atypical by the convolutions' zero padding.
+MIRROR_CELLS = 4
 
 
 @torch.inference_mode()
@@ -34,28 +37,39 @@ def deep_features(model: SegmentationModel, plane: np.ndarray, tile: int = TILE)
     """Deepest encoder features ``(cells_y, cells_x, C)`` of a normalised plane.
 
     One cell per ``stride`` x ``stride`` pixels (``stride`` = the encoder's total
-    down-sampling). The plane is reflect-padded to a multiple of the stride and
-    cut into tiles that start on the cell grid; where tiles overlap, the later one
-    wins (the exact value near a tile seam does not matter for a density).
+    down-sampling). The plane is mirrored outwards by ``MIRROR_CELLS`` cells (and
+    to a multiple of the stride) before encoding. With the convolutions' zero
+    padding at the border instead, edge windows looked atypical: the map of a
+    512^2 crop of synthetic grains matched the same pixels of the whole
+    1024^2 image's map only to r = 0.50 (its 32 px edge strips 12-32% lower);
+    mirrored, r = 0.78. Tiles start on the
+    cell grid; where they overlap, the later one wins (the exact value near a
+    tile seam does not matter for a density).
     """
     net = model.net
     net.eval()
     stride = net.min_size
     rows, cols = plane.shape[:2]
-    pad = (-rows % stride, -cols % stride)
-    padded = np.pad(plane, ((0, pad[0]), (0, pad[1]), (0, 0)), mode="reflect")
+    margin = MIRROR_CELLS * stride
+    pad = ((margin, margin + (-rows % stride)), (margin, margin + (-cols % stride)), (0, 0))
+    padded = np.pad(plane, pad, mode="symmetric")
     tile = max(stride, tile - tile % stride)
     grid = None
-    for y in tile_starts(padded.shape[0], tile, 0):
-        for x in tile_starts(padded.shape[1], tile, 0):
+    for y in tile_starts(padded.shape[0], tile, 2 * margin):
+        for x in tile_starts(padded.shape[1], tile, 2 * margin):
             piece = padded[y : y + tile, x : x + tile]
             cells = net.encode(as_batch(piece))[-1][0].permute(1, 2, 0).numpy()
             if grid is None:
                 shape = (padded.shape[0] // stride, padded.shape[1] // stride, cells.shape[-1])
                 grid = np.empty(shape, np.float32)
             cy, cx = y // stride, x // stride
-            grid[cy : cy + cells.shape[0], cx : cx + cells.shape[1]] = cells
-    return grid
+            # Keep each tile's inner cells (away from its zero-padded edges) where it has them.
+            top = 0 if y == 0 else MIRROR_CELLS
+            left = 0 if x == 0 else MIRROR_CELLS
+            grid[cy + top : cy + cells.shape[0], cx + left : cx + cells.shape[1]] = cells[
+                top:, left:
+            ]
+    return grid[MIRROR_CELLS:-MIRROR_CELLS, MIRROR_CELLS:-MIRROR_CELLS]
 
 
 def window_density(features: np.ndarray, seed: int = 0) -> np.ndarray:
