@@ -2,7 +2,11 @@ import numpy as np
 import pytest
 
 import napari_finetune as nf
-from napari_finetune.inference.representativeness import representativeness, window_density
+from napari_finetune.inference.representativeness import (
+    deep_features,
+    representativeness,
+    window_density,
+)
 
 
 @pytest.fixture(scope="module")
@@ -61,3 +65,13 @@ def test_suggestions_prefer_typical_uncertain_regions_and_check_the_map():
     assert nf.suggest_regions(unc, None, 1, 40, typical, representativeness_weight=0) == plain
     with pytest.raises(ValueError, match="representativeness of shape"):
         nf.suggest_regions(unc, None, 1, 40, typical[:10])
+
+
+def test_tiled_features_match_one_pass_away_from_the_image_edge(model):
+    image = nf.voronoi_grains((600, 1100), 120, seed=8).image
+    plane = model.normalization(image[..., None])
+    tiled = deep_features(model, plane, tile=256)
+    whole = deep_features(model, plane, tile=2048)
+    assert tiled.shape == whole.shape == (38, 69, tiled.shape[-1])
+    scale = np.abs(whole).mean()
+    assert np.abs(tiled - whole).mean() < 0.05 * scale

@@ -42,9 +42,9 @@ def deep_features(model: SegmentationModel, plane: np.ndarray, tile: int = TILE)
     padding at the border instead, edge windows looked atypical: the map of a
     512^2 crop of synthetic grains matched the same pixels of the whole
     1024^2 image's map only to r = 0.50 (its 32 px edge strips 12-32% lower);
-    mirrored, r = 0.78. Tiles start on the
-    cell grid; where they overlap, the later one wins (the exact value near a
-    tile seam does not matter for a density).
+    mirrored, r = 0.78. Tiles start on the cell grid and overlap by twice that
+    margin; each keeps only the cells away from its own zero-padded edges, so
+    the tiled result equals one pass over the whole plane.
     """
     net = model.net
     net.eval()
