@@ -28,13 +28,13 @@ from common import RESULTS, isbi2012, markdown_table, paint_boxes, score_model
 
 import napari_finetune as nf
 from napari_finetune.inference.representativeness import representativeness
-from napari_finetune.inference.suggest import REPRESENTATIVENESS_WEIGHT
+from napari_finetune.inference.suggest import REPRESENTATIVENESS_WEIGHT, box_score
 from napari_finetune.inference.uncertainty import DEFAULT_METHOD, METHODS
 
 BOX, START_BOXES, BOXES_PER_ROUND = 64, 2, 2
 # active: what the widget suggests (uncertainty x representativeness);
 # uncertainty only: the same without the representativeness factor.
-MODES = ("active", "uncertainty only", "random")
+MODES = {"active": "#d62728", "uncertainty only": "#ff7f0e", "random": "#1f77b4"}
 
 
 def synthetic():
@@ -83,9 +83,9 @@ def active_boxes(
         unsure = nf.uncertainty(model, image, method=method)
         typical = representativeness(model, image, BOX) if weight else None
         for y0, x0, y1, x1 in nf.suggest_regions(unsure, lab, n, BOX, typical, weight):
-            score = float(unsure[y0:y1, x0:x1].mean())
-            if weight:
-                score *= float(typical[y0:y1, x0:x1].mean()) ** weight
+            box = np.s_[y0:y1, x0:x1]
+            mean_typical = None if typical is None else float(typical[box].mean())
+            score = box_score(float(unsure[box].mean()), mean_typical, weight)
             candidates.append((score, k, y0, x0))
     candidates.sort(reverse=True)
     return [(k, y, x) for _, k, y, x in candidates[:n]]
@@ -209,7 +209,8 @@ def _plot(curves, datasets, modes) -> None:
         fig = Figure(figsize=(5, 3.6))
         FigureCanvasAgg(fig)
         ax = fig.subplots()
-        for mode, colour in zip(modes, ("#d62728", "#ff7f0e", "#1f77b4"), strict=False):
+        for mode in modes:
+            colour = MODES[mode]
             runs = curves[(name, mode)]
             px = np.mean([[p for p, *_ in run] for run in runs], axis=0)
             f1 = np.array([[f for _, f, _ in run] for run in runs])

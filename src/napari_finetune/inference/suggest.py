@@ -21,6 +21,21 @@ def window_means(values: np.ndarray, h: int, w: int) -> np.ndarray:
     return means[: rows - h + 1, : cols - w + 1].copy()
 
 
+def box_score(
+    mean_uncertainty: np.ndarray | float,
+    mean_representativeness: np.ndarray | float | None,
+    weight: float = REPRESENTATIVENESS_WEIGHT,
+) -> np.ndarray | float:
+    """How much a box is worth painting: mean uncertainty x mean representativeness^weight.
+
+    Works on single boxes (floats) and on arrays of window means alike; without
+    a representativeness value (None) or with ``weight`` 0, the mean uncertainty.
+    """
+    if mean_representativeness is None or not weight:
+        return mean_uncertainty
+    return mean_uncertainty * np.clip(mean_representativeness, 1e-12, None) ** weight
+
+
 def suggest_regions(
     uncertainty: np.ndarray,
     labels: np.ndarray | None = None,
@@ -77,10 +92,12 @@ def suggest_regions(
         raise ValueError(f"n={n} and size={size} must both be at least 1.")
     rows, cols = uncertainty.shape
     h, w = min(size, rows), min(size, cols)
-    score = window_means(uncertainty, h, w)
-    if representativeness is not None and representativeness_weight:
-        typical = window_means(np.asarray(representativeness, np.float64), h, w)
-        score *= np.clip(typical, 1e-12, None) ** representativeness_weight
+    typical = (
+        None
+        if representativeness is None
+        else window_means(np.asarray(representativeness, np.float64), h, w)
+    )
+    score = box_score(window_means(uncertainty, h, w), typical, representativeness_weight)
     if labels is not None:
         touched = window_means((np.asarray(labels) > 0).astype(np.float64), h, w)
         score[touched > 1e-9] = -np.inf
