@@ -23,6 +23,11 @@ pytestmark = pytest.mark.slow
         ["bench_transfer.py", "--steps", "3", "--seeds", "1", "--budgets", "1"],
         ["bench_real_data.py", "--seconds", "3", "--seeds", "1"],
         ["bench_speed.py", "--seconds", "5"],
+        [
+            "bench_active_learning.py",
+            *("--datasets", "tuning isbi2012", "--modes", "active", "random"),
+            *("--seeds", "1", "--rounds", "2", "--steps", "3", "--weight", "4", "--rounds-only"),
+        ],
     ],
     ids=lambda args: args[0],
 )

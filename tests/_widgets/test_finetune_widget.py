@@ -171,11 +171,14 @@ def test_active_learning_layers_next_suggestion_and_retrain(painted, qtbot, mess
     )
     shown = [tuple(int(v) for v in (*c.min(0), *c.max(0))) for c in boxes.data]
     assert shown == expected
+    painted.canvas.size = (900, 700)  # not the (800, 600) a hidden viewer starts with
     w.active.next.clicked.emit()
     first = boxes.data[0]
     centre = first.mean(axis=0)
     camera = getattr(painted, "scene", painted).camera
     assert np.allclose(camera.center[-2:], centre, atol=1)
+    # zoomed so that the 64 px box fills half of the canvas' real (not assumed) size
+    assert camera.zoom * 64 == pytest.approx(0.5 * 700, rel=0.01)
     assert painted.layers.selection.active is painted_layer
     assert painted_layer.mode == "paint"
     # paint in the box, then retrain: a warm-started second round

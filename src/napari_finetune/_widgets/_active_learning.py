@@ -145,7 +145,7 @@ class ActiveLearningPanel:
         self._next_index += 1
         # napari >= 0.9 moved the camera to viewer.scene; older versions have viewer.camera.
         camera = getattr(self._viewer, "scene", self._viewer).camera
-        canvas = getattr(self._viewer, "_canvas_size", (600, 800))
+        canvas = _canvas_size(self._viewer)
         if self._plane is not None:
             self._viewer.dims.set_current_step(0, self._plane)
         centre = ((y0 + y1) / 2, (x0 + x1) / 2)
@@ -170,3 +170,12 @@ class ActiveLearningPanel:
             if r.best_validation_score is not None
         ]
         self.plot.set_rounds(points)
+
+
+def _canvas_size(viewer: napari.viewer.Viewer) -> tuple[int, int]:
+    """The canvas' size in screen pixels (the order does not matter to callers)."""
+    # napari >= 0.9 has a public canvas model; older versions only a private field.
+    canvas = getattr(viewer, "canvas", None)
+    if canvas is not None and hasattr(canvas, "size"):
+        return tuple(canvas.size)
+    return getattr(viewer, "_canvas_size", (600, 800))
