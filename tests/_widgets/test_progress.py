@@ -30,3 +30,16 @@ def test_progress_without_a_status_bar_spinner_still_counts():
     bar.update(7, 5)
     assert (bar.step, bar._bar.total) == (7, 7)
     bar.close()
+
+
+def test_training_plot_ticks_whole_epochs(qtbot):
+    from napari_finetune._widgets._training_plot import TrainingPlot
+
+    plot = TrainingPlot()
+    qtbot.addWidget(plot)
+    for epoch, loss in [(1, 0.9), (2, 0.5), (3, 0.4)]:
+        plot.add_epoch(epoch, loss, loss + 0.1, 0.8)
+    plot.figure.canvas.draw()
+    low, high = plot.loss_axes.get_xlim()
+    ticks = [t for t in plot.loss_axes.get_xticks() if low <= t <= high]
+    assert len(ticks) >= 2 and all(float(t).is_integer() for t in ticks)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 # napari's dark theme, so the plot does not glare in the dock.
 BACKGROUND, FOREGROUND = "#262930", "#d6d0ce"
@@ -64,6 +65,7 @@ class TrainingPlot(DockCanvas):
         for ax in (loss, score):
             self.style(ax)
         loss.set_xlabel("epoch", color=FOREGROUND, fontsize=8)
+        loss.xaxis.set_major_locator(MaxNLocator(integer=True))  # no epoch 1.25
         loss.set_ylabel("loss", color=FOREGROUND, fontsize=8)
         score.set_ylabel("validation F1", color="#7fd87f", fontsize=8)
         score.set_ylim(0, 1)
