@@ -101,6 +101,8 @@ DATASETS = {
 
 
 def random_boxes(labels, n, rng):
+    """``n`` boxes at random places off the paint and off each other (equal pixels)."""
+    taken = [lab > 0 for lab in labels]
     boxes = []
     for _ in range(2000):
         if len(boxes) == n:
@@ -108,8 +110,9 @@ def random_boxes(labels, n, rng):
         k = int(rng.integers(len(labels)))
         rows, cols = labels[k].shape
         y, x = int(rng.integers(0, rows - BOX + 1)), int(rng.integers(0, cols - BOX + 1))
-        if not labels[k][y : y + BOX, x : x + BOX].any():
+        if not taken[k][y : y + BOX, x : x + BOX].any():
             boxes.append((k, y, x))
+            taken[k][y : y + BOX, x : x + BOX] = True
     return boxes
 
 
@@ -185,6 +188,7 @@ def error_detection(data, seed=0):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--first-seed", type=int, default=0, help="seeds first..first+seeds-1")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--steps", type=int, default=100)
     parser.add_argument("--skip-rounds", action="store_true", help="only AUROC and timing")
@@ -214,7 +218,7 @@ def main() -> None:
         for mode in args.modes:
             runs = [
                 run_rounds(data, mode, args.rounds, args.steps, s, args.method, args.weight)
-                for s in range(args.seeds)
+                for s in range(args.first_seed, args.first_seed + args.seeds)
             ]
             curves[(name, mode)] = runs
             print(name, mode, runs, flush=True)
@@ -271,9 +275,9 @@ def _plot(curves, datasets, modes) -> None:
             runs = curves[(name, mode)]
             px = np.mean([[p for p, *_ in run] for run in runs], axis=0)
             f1 = np.array([[f for _, f, _ in run] for run in runs])
-            ax.plot(px, f1.mean(0), marker="o", color=colour, label=mode)
+            ax.plot(px, f1.mean(0), marker="o", color=colour, label=f"{mode} ({len(runs)} seeds)")
             ax.fill_between(px, f1.min(0), f1.max(0), color=colour, alpha=0.12)
-        ax.set_title(f"{name}: mean and min–max over {len(runs)} seeds")
+        ax.set_title(f"{name}: mean and min–max over seeds")
         ax.set_xlabel("painted pixels")
         ax.set_ylabel("boundary F1 (2 px)")
         ax.legend()
