@@ -42,9 +42,9 @@ BOX, START_BOXES, BOXES_PER_ROUND = 64, 2, 2
 MODES = {"active": "#d62728", "uncertainty only": "#ff7f0e", "random": "#1f77b4"}
 
 
-def synthetic():
-    pool = [task_b(3000 + k) for k in range(4)]
-    test = [task_b(4000 + k) for k in range(3)]
+def synthetic(pool_seed: int = 3000, test_seed: int = 4000):
+    pool = [task_b(pool_seed + k) for k in range(4)]
+    test = [task_b(test_seed + k) for k in range(3)]
     return (
         [s.image for s in pool],
         [s.classes for s in pool],
@@ -82,14 +82,7 @@ def tuning():
 
 def tuning_synthetic():
     """Synthetic task B images of other seeds than ``synthetic``: for choosing settings."""
-    pool = [task_b(5000 + k) for k in range(4)]
-    test = [task_b(6000 + k) for k in range(3)]
-    return (
-        [s.image for s in pool],
-        [s.classes for s in pool],
-        [s.image for s in test],
-        [s.classes for s in test],
-    )
+    return synthetic(pool_seed=5000, test_seed=6000)
 
 
 DATASETS = {
@@ -151,9 +144,8 @@ def run_rounds(
         if mode == "random":
             boxes = random_boxes(labels, BOXES_PER_ROUND, rng)
         else:
-            if mode == "uncertainty only":
-                weight = 0.0
-            boxes = active_boxes(model, images, labels, BOXES_PER_ROUND, method, weight)
+            factor = 0.0 if mode == "uncertainty only" else weight
+            boxes = active_boxes(model, images, labels, BOXES_PER_ROUND, method, factor)
         for k, y, x in boxes:
             labels[k][y : y + BOX, x : x + BOX] = truth[k][y : y + BOX, x : x + BOX]
     return curve
