@@ -64,7 +64,7 @@ def real():
     )
 
 
-def tuning():
+def tuning_isbi2012():
     """isbi2012 images the other two sets never use: for choosing settings.
 
     Settings (such as the representativeness weight) are chosen on these, so
@@ -88,7 +88,7 @@ def tuning_synthetic():
 DATASETS = {
     "synthetic task B": synthetic,
     "isbi2012": real,
-    "tuning isbi2012": tuning,
+    "tuning isbi2012": tuning_isbi2012,
     "tuning synthetic": tuning_synthetic,
 }
 
