@@ -2,7 +2,7 @@
 
 1. Rounds: a simulated annotator starts with 2 painted boxes of 64^2, then each
    round paints 2 more boxes with the ground truth, either where
-   ``suggest_regions`` points (active) or at random unpainted places (random),
+   the plugin's LabellingSession ranks boxes (active) or at random unpainted places (random),
    and the model is retrained warm-started. 5 rounds, several seeds, on
    synthetic task B (see bench_transfer.py) and on isbi2012 (pool: 4 of images
    0-19, score: 20-24). Score: boundary F1 (2 px) on the held-out images.
@@ -32,9 +32,16 @@ from bench_transfer import task_b
 from common import RESULTS, isbi2012, markdown_table, paint_boxes, score_model
 
 import napari_finetune as nf
-from napari_finetune.inference.representativeness import representativeness
-from napari_finetune.inference.suggest import REPRESENTATIVENESS_WEIGHT, box_score
+from napari_finetune.inference.suggest import REPRESENTATIVENESS_WEIGHT
 from napari_finetune.inference.uncertainty import DEFAULT_METHOD, METHODS
+from napari_finetune.models import DEFAULT_MODEL
+from napari_finetune.session import (
+    CURRENT,
+    LabellingSession,
+    Pair,
+    RoundOptions,
+    SuggestionOptions,
+)
 
 BOX, START_BOXES, BOXES_PER_ROUND = 64, 2, 2
 # active: what the widget suggests (uncertainty x representativeness);
@@ -109,43 +116,55 @@ def random_boxes(labels, n, rng):
     return boxes
 
 
-def active_boxes(
-    model, images, labels, n, method=DEFAULT_METHOD, weight=REPRESENTATIVENESS_WEIGHT
-):
-    candidates = []
-    for k, (image, lab) in enumerate(zip(images, labels, strict=True)):
-        unsure = nf.uncertainty(model, image, method=method)
-        typical = representativeness(model, image, BOX) if weight else None
-        for y0, x0, y1, x1 in nf.suggest_regions(unsure, lab, n, BOX, typical, weight):
-            box = np.s_[y0:y1, x0:x1]
-            mean_typical = None if typical is None else float(typical[box].mean())
-            score = box_score(float(unsure[box].mean()), mean_typical, weight)
-            candidates.append((score, k, y0, x0))
-    candidates.sort(reverse=True)
-    return [(k, y, x) for _, k, y, x in candidates[:n]]
-
-
 def run_rounds(
     data, mode, rounds, steps, seed, method=DEFAULT_METHOD, weight=REPRESENTATIVENESS_WEIGHT
 ):
+    """One simulated annotator's rounds, driven through the plugin's LabellingSession.
+
+    The session trains on the painted pool images and ranks boxes over all of
+    them, exactly as the Fine-tune dock does; the annotator paints the top
+    ``BOXES_PER_ROUND`` boxes of that ranking (active), or random boxes.
+    """
     images, truth, test_images, test_truth = data
     rng = np.random.default_rng(seed)
     _, first = paint_boxes(truth[:1], 1, START_BOXES, BOX, seed)
     labels = [first[0]] + [np.zeros_like(t) for t in truth[1:]]
-    model, curve = "voronoi-unet", []
-    for _ in range(rounds):
-        used = [k for k, lab in enumerate(labels) if lab.any()]
-        model, _ = nf.fit(
-            [images[k] for k in used], [labels[k] for k in used], model, steps=steps, seed=seed
+    # Boxes per image as many as are painted per round: the best of each image
+    # compete in the session's ranking over all images.
+    suggestions = (
+        None
+        if mode == "random"
+        else SuggestionOptions(
+            method, BOXES_PER_ROUND, BOX, 0.0 if mode == "uncertainty only" else weight
         )
+    )
+    session = LabellingSession()
+    curve = []
+    for r in range(rounds):
+        session.set_pairs(
+            Pair(im, lab, f"pool {k}")
+            for k, (im, lab) in enumerate(zip(images, labels, strict=True))
+        )
+        options = RoundOptions(
+            start=DEFAULT_MODEL if r == 0 else CURRENT,
+            strategy="finetune",
+            steps=steps,
+            seed=seed,
+            live_previews=False,
+            final_predictions=False,
+            suggestions=suggestions,
+        )
+        session.run_round(options)
         painted = int(sum((lab > 0).sum() for lab in labels))
         per_image = [int((lab > 0).sum()) for lab in labels]
-        curve.append((painted, score_model(model, test_images, test_truth), per_image))
+        curve.append((painted, score_model(session.model, test_images, test_truth), per_image))
         if mode == "random":
             boxes = random_boxes(labels, BOXES_PER_ROUND, rng)
         else:
-            factor = 0.0 if mode == "uncertainty only" else weight
-            boxes = active_boxes(model, images, labels, BOXES_PER_ROUND, method, factor)
+            boxes = [
+                (int(b.target.split()[-1]), b.box[0], b.box[1])
+                for b in session.ranking(BOXES_PER_ROUND)
+            ]
         for k, y, x in boxes:
             labels[k][y : y + BOX, x : x + BOX] = truth[k][y : y + BOX, x : x + BOX]
     return curve
@@ -162,7 +181,7 @@ def auroc(scores: np.ndarray, positive: np.ndarray) -> float:
 def error_detection(data, seed=0):
     images, truth, test_images, test_truth = data
     chosen, labels = paint_boxes(truth, 2, 3, BOX, seed)
-    model, _ = nf.fit([images[k] for k in chosen], labels, "voronoi-unet", steps=100, seed=seed)
+    model, _ = nf.fit([images[k] for k in chosen], labels, DEFAULT_MODEL, steps=100, seed=seed)
     result = {}
     for method in METHODS:
         start, scores, wrong = time.perf_counter(), [], []
@@ -241,11 +260,13 @@ def main() -> None:
         rows += [[name, method, f"{a:.3f}", f"{s:.1f}"] for method, (a, s) in result.items()]
     print(markdown_table(["data", "method", "AUROC", "seconds (all test images)"], rows))
     big = nf.voronoi_grains((2048, 2048), 500, seed=1)
-    model = nf.load_model("voronoi-unet")
+    session = LabellingSession(
+        [Pair(big.image, np.zeros(big.image.shape, np.uint8), "big")],
+        nf.load_model(DEFAULT_MODEL),
+    )
     start = time.perf_counter()
-    unsure = nf.uncertainty(model, big.image)
-    typical = representativeness(model, big.image, BOX)
-    boxes = nf.suggest_regions(unsure, None, 5, BOX, typical)
+    (found,) = session.suggest(SuggestionOptions(n=5, size=BOX))
+    boxes = found.boxes
     seconds = time.perf_counter() - start
     print(
         f"\nuncertainty ({DEFAULT_METHOD}) + representativeness + {len(boxes)} suggestions "

@@ -31,6 +31,7 @@ from common import (
 )
 
 import napari_finetune as nf
+from napari_finetune.models import DEFAULT_MODEL
 from napari_finetune.training import Finished, Step
 
 SETTINGS = {"isbi2012": (3, 4), "nist_steel": (1, 12)}  # images, boxes per image
@@ -45,7 +46,7 @@ def run(dataset, seconds: float, seed: int) -> dict[str, float]:
     for method, strategy in (("voronoi-unet finetune", "finetune"), ("scratch", "scratch")):
         speed = []
         for event in nf.finetune(
-            images, labels, "voronoi-unet", strategy=strategy, max_seconds=seconds, seed=seed
+            images, labels, DEFAULT_MODEL, strategy=strategy, max_seconds=seconds, seed=seed
         ):
             if isinstance(event, Step):
                 speed.append(event.samples_per_second)

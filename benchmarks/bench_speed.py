@@ -23,6 +23,7 @@ import numpy as np
 from common import isbi2012, markdown_table, paint_boxes, score_model
 
 import napari_finetune as nf
+from napari_finetune.models import DEFAULT_MODEL
 from napari_finetune.training import EpochEnd, Finished, Started, Step
 
 
@@ -44,7 +45,7 @@ def time_to_final(seconds: float) -> tuple[list[tuple[float, float]], float]:
     score_images, score_truth = data.score_images[:3], data.score_truth[:3]
     curve, excluded, samples = [], 0.0, []
     model = None
-    for event in nf.finetune(images, labels, "voronoi-unet", max_seconds=seconds, seed=0):
+    for event in nf.finetune(images, labels, DEFAULT_MODEL, max_seconds=seconds, seed=0):
         if isinstance(event, Started):
             model = event.model
             curve.append((0.0, score_model(model, score_images, score_truth)))
@@ -64,7 +65,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=60.0)
     args = parser.parse_args()
-    model = nf.load_model("voronoi-unet")
+    model = nf.load_model(DEFAULT_MODEL)
     rows = [
         [f"predict {side}²", f"{prediction_speed(model, side):.2f} Mpx/s"] for side in (512, 2048)
     ]

@@ -23,6 +23,7 @@ import statistics
 from common import RESULTS, markdown_table, paint_boxes, score_model
 
 import napari_finetune as nf
+from napari_finetune.models import DEFAULT_MODEL
 from napari_finetune.synth import TargetDomain
 
 STRATEGIES = ("scratch", "head", "finetune", "gradual")
@@ -58,7 +59,7 @@ def main() -> None:
     pool = [task_b(1000 + k) for k in range(POOL)]
     test = [task_b(2000 + k) for k in range(TEST)]
     test_images, test_truth = [s.image for s in test], [s.classes for s in test]
-    start = nf.load_model("voronoi-unet")
+    start = nf.load_model(DEFAULT_MODEL)
     zero_shot = score_model(start, test_images, test_truth)
     print(f"voronoi-unet without fine-tuning (zero-shot) on task B: F1 {zero_shot:.3f}")
 

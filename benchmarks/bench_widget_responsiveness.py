@@ -32,7 +32,7 @@ from qtpy.QtCore import QEventLoop, QTimer
 from qtpy.QtWidgets import QApplication
 
 import napari_finetune as nf
-from napari_finetune._widgets.finetune import FineTuneWidget
+from napari_finetune._widgets.fine_tune_dock import FineTuneWidget
 from napari_finetune.synth.strokes import paint_strokes
 from napari_finetune.training import Step
 

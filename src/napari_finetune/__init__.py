@@ -1,7 +1,6 @@
 """napari-finetune: fine-tune a pretrained U-Net on the labels you paint in napari."""
 
-__version__ = "0.1.0"
-
+from napari_finetune._version import __version__
 from napari_finetune.inference import (
     predict,
     representativeness,

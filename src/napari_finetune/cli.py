@@ -12,6 +12,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from napari_finetune.models.registry import DEFAULT_MODEL
+from napari_finetune.session.options import BN_CHOICES, STRATEGY_CHOICES
+
 SAMPLE_KEYS = ("painted", "equiaxed", "directional", "target_domain", "nist_steel")
 
 
@@ -51,11 +54,19 @@ def build_parser() -> argparse.ArgumentParser:
         required=True,
         help="painted labels, one per image (0 = unpainted, 1..K classes)",
     )
-    fit.add_argument("--model", default="voronoi-unet", help="shipped name or checkpoint")
     fit.add_argument(
-        "--strategy", default="finetune", choices=("finetune", "head", "gradual", "scratch")
+        "--model",
+        default=DEFAULT_MODEL,
+        help=f"shipped name or checkpoint (default {DEFAULT_MODEL})",
     )
+    fit.add_argument(
+        "--strategy",
+        choices=STRATEGY_CHOICES,
+        help="transfer-learning strategy (default: suggested from the painted amount)",
+    )
+    fit.add_argument("--bn-mode", choices=BN_CHOICES, default="auto", help="BatchNorm handling")
     fit.add_argument("--seconds", type=float, default=60.0, help="time budget (default 60)")
+    fit.add_argument("--steps", type=int, help="an exact number of steps instead of seconds")
     fit.add_argument(
         "--augmentation",
         default="equiaxed",
@@ -63,10 +74,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     fit.add_argument("--seed", type=int, default=0)
     fit.add_argument("--output", type=Path, default=Path("model.ckpt"))
+    fit.add_argument(
+        "--suggest",
+        type=int,
+        default=0,
+        metavar="N",
+        help="after training, print the N boxes most worth painting next over all images",
+    )
 
     pred = jobs.add_parser("predict", help="predict with a model; writes TIFF")
     pred.add_argument("images", type=Path, nargs="+")
-    pred.add_argument("--model", default="voronoi-unet", help="shipped name or checkpoint")
+    pred.add_argument("--model", default=DEFAULT_MODEL, help="shipped name or checkpoint")
     pred.add_argument(
         "--output",
         type=Path,
@@ -82,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=0)
 
     pre = jobs.add_parser("pretrain", help="pretrain the U-Net on synthetic grains (task A)")
-    pre.add_argument("--output", type=Path, default=Path("voronoi-unet.ckpt"))
+    pre.add_argument("--output", type=Path, default=Path(f"{DEFAULT_MODEL}.ckpt"))
     pre.add_argument("--minutes", type=float, default=20.0, help="time budget (default 20)")
     pre.add_argument("--seed", type=int, default=0)
     return parser
@@ -161,32 +179,21 @@ def _progress(fraction: float, text: str) -> None:
     )
 
 
-def _train(events: object, budget: float) -> object:
-    """Drive a fine-tuning generator with a text progress bar; return Finished."""
-    from napari_finetune.training.events import EpochEnd, Finished, Started, Step
+def _train(events: object) -> object:
+    """Drive a session's round with a text progress bar; return its RoundFinished."""
+    from napari_finetune.session import RoundFinished, StatusLine
+    from napari_finetune.training.events import Started, Step
 
-    score = ""
+    status = StatusLine()
     for event in events:
+        text = status.describe(event)
         if isinstance(event, Started):
-            print(
-                f"training {event.strategy} (BatchNorm {event.bn_mode}) on "
-                f"{event.n_train_pixels} painted px, validating on "
-                f"{event.n_validation_pixels} px held out by {event.validation}",
-                file=sys.stderr,
-            )
+            print(text, file=sys.stderr)
         elif isinstance(event, Step):
-            _progress(
-                event.elapsed / budget,
-                f"loss {event.loss:.3f} {event.samples_per_second:.0f} patches/s {score}",
-            )
-        elif isinstance(event, EpochEnd) and event.validation_score is not None:
-            score = f"val F1 {event.validation_score:.3f}"
-        elif isinstance(event, Finished):
-            _progress(
-                1.0,
-                f"{event.reason} after {event.elapsed:.0f} s; best epoch "
-                f"{event.best_epoch} {score}",
-            )
+            fraction = event.elapsed / max(event.elapsed + event.time_left, 1e-9)
+            _progress(fraction, f"loss {event.loss:.3f} · {text}")
+        elif isinstance(event, RoundFinished):
+            _progress(1.0, text)
             return event
     raise RuntimeError("training ended without a result")
 
@@ -194,24 +201,33 @@ def _train(events: object, budget: float) -> object:
 def _fit(args: argparse.Namespace) -> int:
     from napari_finetune.data.io import read_image
     from napari_finetune.models.checkpoint import save_model
-    from napari_finetune.training.finetune import finetune
+    from napari_finetune.session import LabellingSession, Pair, RoundOptions, SuggestionOptions
 
     if len(args.images) != len(args.labels):
         raise ValueError(f"got {len(args.images)} images but {len(args.labels)} label files.")
-    images = [read_image(p) for p in args.images]
-    labels = [read_image(p) for p in args.labels]
-    events = finetune(
-        images,
-        labels,
-        args.model,
+    session = LabellingSession(
+        Pair(read_image(image), read_image(labels), str(image))
+        for image, labels in zip(args.images, args.labels, strict=True)
+    )
+    options = RoundOptions(
+        start=args.model,
         strategy=args.strategy,
+        bn_mode=args.bn_mode,
         max_seconds=args.seconds,
+        steps=args.steps,
         augmentation=args.augmentation,
         seed=args.seed,
+        live_previews=False,
+        final_predictions=False,
+        suggestions=SuggestionOptions(n=args.suggest) if args.suggest else None,
     )
-    finished = _train(events, args.seconds)
+    finished = _train(session.train_round(options))
     save_model(finished.model, args.output)
     print(f"wrote {args.output}")
+    for rank, box in enumerate(finished.ranking[: args.suggest], start=1):
+        y0, x0, y1, x1 = box.box
+        plane = "" if box.plane is None else f" plane {box.plane}"
+        print(f"paint next {rank}: {box.target}{plane} rows {y0}-{y1}, columns {x0}-{x1}")
     return 0
 
 
@@ -232,11 +248,11 @@ def _predict(args: argparse.Namespace) -> int:
 
 def _demo(args: argparse.Namespace) -> int:
     from napari_finetune.inference.metrics import boundary_f1
-    from napari_finetune.inference.predict import labels_from_probabilities, predict
+    from napari_finetune.inference.predict import labels_from_probabilities
     from napari_finetune.report import write_report
+    from napari_finetune.session import LabellingSession, Pair, Prediction, RoundOptions
     from napari_finetune.synth import voronoi_grains
     from napari_finetune.synth.strokes import paint_strokes
-    from napari_finetune.training.finetune import finetune
 
     # The same sample as File > Open Sample > Synthetic grains with painted strokes,
     # here in the SEM target domain: the pretrained model has to adapt.
@@ -246,22 +262,32 @@ def _demo(args: argparse.Namespace) -> int:
         f"sample: 512 × 512 px, 60 grains; painted {(painted > 0).mean():.1%} of pixels",
         file=sys.stderr,
     )
-    events = finetune(
-        sample.image, painted, "voronoi-unet", max_seconds=args.seconds, seed=args.seed
+    session = LabellingSession([Pair(sample.image, painted, "grains")])
+    options = RoundOptions(
+        max_seconds=args.seconds, seed=args.seed, live_previews=False, suggestions=None
     )
-    finished = _train(events, args.seconds)
-    predicted = labels_from_probabilities(predict(finished.model, sample.image))
+    prediction = None
+
+    def events():
+        nonlocal prediction
+        for event in session.train_round(options):
+            if isinstance(event, Prediction):
+                prediction = event.probabilities
+            yield event
+
+    finished = _train(events())
+    predicted = labels_from_probabilities(prediction)
     score = boundary_f1(predicted == 2, sample.boundaries == 1)
     title = (
-        f"fine-tuned voronoi-unet from {(painted > 0).sum()} painted px in "
-        f"{finished.elapsed:.0f} s: boundary F1 {score.f1:.3f} (2 px tolerance)"
+        f"fine-tuned {DEFAULT_MODEL} from {(painted > 0).sum()} painted px in "
+        f"{finished.finished.elapsed:.0f} s: boundary F1 {score.f1:.3f} (2 px tolerance)"
     )
     write_report(
         args.output,
         sample.image,
         painted,
         predicted,
-        finished.history,
+        finished.finished.history,
         title,
         truth=sample.boundaries,
     )

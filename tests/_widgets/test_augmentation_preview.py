@@ -4,7 +4,7 @@ from conftest import capture_messages
 from qtpy.QtCore import QTimer
 
 from napari_finetune._widgets import augmentation_preview as module
-from napari_finetune._widgets._session import session
+from napari_finetune._widgets._viewer_state import viewer_state
 from napari_finetune._widgets.augmentation_preview import AugmentationPreviewWidget
 from napari_finetune.augment import AugmentationPipeline
 
@@ -114,7 +114,7 @@ def test_saved_pipeline_is_shared_and_loads_back(painted, tmp_path, monkeypatch,
     w.preset.value = "eels"
     w.toggles["ElasticTransform"].value = True
     w.probabilities["ElasticTransform"].value = 0.7
-    assert session(painted).augmentation == w.pipeline  # the fine-tune widget reads this
+    assert viewer_state(painted).augmentation == w.pipeline  # the fine-tune widget reads this
     path = tmp_path / "eels.yaml"
     monkeypatch.setattr(AugmentationPreviewWidget, "_ask_path", lambda self, save: str(path))
     w.save.clicked.emit()

@@ -3,9 +3,11 @@ import pytest
 from conftest import capture_messages
 
 import napari_finetune as nf
-from napari_finetune._widgets import finetune as module
-from napari_finetune._widgets.finetune import FineTuneWidget
+from napari_finetune._widgets import fine_tune_dock as module
+from napari_finetune._widgets._model_actions import ModelActions
+from napari_finetune._widgets.fine_tune_dock import FineTuneWidget
 from napari_finetune.inference.representativeness import representativeness
+from napari_finetune.session.policy import FEW_PAINTED_PX
 
 
 @pytest.fixture
@@ -19,11 +21,11 @@ def finish(widget, qtbot, timeout=120_000):
 
 def test_defaults_just_work_on_the_painted_sample(painted):
     w = FineTuneWidget(painted)
-    (pair,) = w._pair_rows()
+    (pair,) = w.pairs.rows()
     assert pair.image_layer.value is painted.layers["grains"]
     assert pair.labels_layer.value is painted.layers["grains painted"]
     painted_px = int(np.count_nonzero(painted.layers["grains painted"].data))
-    expected = "head" if painted_px < module.FEW_PAINTED_PX else "finetune"
+    expected = "head" if painted_px < FEW_PAINTED_PX else "finetune"
     assert w.strategy.value == expected and "suggested" in w.strategy_info.value
 
 
@@ -43,10 +45,10 @@ def test_short_run_adds_prediction_layers_and_never_touches_the_painting(painted
     np.testing.assert_array_equal(painted.layers["grains painted"].data, before)
     assert painted.layers["grains painted"].data.dtype == before.dtype
     assert w.train.enabled and not w.stop.enabled
-    assert "Done" in w.status.value and w.model is not None
+    assert "Round 1 done (completed" in w.status.value and w.model is not None
     assert len(w.plot.epochs) >= 1
     # outputs are never offered as training inputs
-    assert "grains prediction" not in [name for name, _ in w.labels_choices()]
+    assert "grains prediction" not in [name for name, _ in w.pairs.labels_choices()]
 
 
 def test_stop_ends_the_run_and_keeps_a_usable_model(painted, qtbot):
@@ -74,7 +76,7 @@ def test_clicking_twice_starts_one_run(painted, qtbot):
 def test_shape_mismatch_names_both_layers(painted, messages):
     painted.add_labels(np.ones((100, 100), np.uint8), name="small labels")
     w = FineTuneWidget(painted)
-    w._pair_rows()[0].labels_layer.value = painted.layers["small labels"]
+    w.pairs.rows()[0].labels_layer.value = painted.layers["small labels"]
     w.train.clicked.emit()
     assert w._worker is None
     assert "'grains'" in messages["error"][0] and "'small labels'" in messages["error"][0]
@@ -83,7 +85,7 @@ def test_shape_mismatch_names_both_layers(painted, messages):
 def test_nothing_painted_reports_from_the_worker(painted, qtbot, messages):
     painted.add_labels(np.zeros((512, 512), np.uint8), name="empty")
     w = FineTuneWidget(painted)
-    w._pair_rows()[0].labels_layer.value = painted.layers["empty"]
+    w.pairs.rows()[0].labels_layer.value = painted.layers["empty"]
     w.train.clicked.emit()
     finish(w, qtbot)
     assert any("no painted pixels" in m for m in messages["error"])
@@ -96,11 +98,11 @@ def test_saved_model_loads_back_and_predicts_the_same(painted, qtbot, tmp_path, 
     w.train.clicked.emit()
     finish(w, qtbot)
     path = tmp_path / "grains.ckpt"
-    monkeypatch.setattr(FineTuneWidget, "_ask_path", lambda self, save: str(path))
-    w.save.clicked.emit()
+    monkeypatch.setattr(ModelActions, "ask_path", lambda self, save: str(path))
+    w.files.save.clicked.emit()
     expected = nf.predict(w.model, painted.layers["grains"].data)
     other = FineTuneWidget(painted)
-    other.load.clicked.emit()
+    other.files.load.clicked.emit()
     assert other.source.value == "current"
     np.testing.assert_allclose(
         nf.predict(other.model, painted.layers["grains"].data), expected, atol=1e-5
@@ -109,14 +111,14 @@ def test_saved_model_loads_back_and_predicts_the_same(painted, qtbot, tmp_path, 
 
 def test_predict_button_runs_on_another_image(painted, qtbot, messages):
     w = FineTuneWidget(painted)
-    w.predict_button.clicked.emit()
+    w.files.predict_button.clicked.emit()
     assert "Train or load a model first" in messages["error"][0]
     w.steps.value = 5
     w.train.clicked.emit()
     finish(w, qtbot)
     other = painted.add_image(nf.voronoi_grains((200, 300), 20, seed=9).image, name="other")
-    w.predict_on.value = other
-    w.predict_button.clicked.emit()
+    w.files.predict_on.value = other
+    w.files.predict_button.clicked.emit()
     qtbot.waitUntil(lambda: "other prediction" in painted.layers, timeout=60_000)
     assert painted.layers["other prediction"].data.shape == (200, 300)
 
@@ -125,7 +127,7 @@ def test_removing_an_input_layer_stops_with_a_message(painted, qtbot, messages):
     w = FineTuneWidget(painted)
     w.seconds.value = 600
     w.train.clicked.emit()
-    qtbot.waitUntil(lambda: w.model is not None, timeout=60_000)
+    qtbot.waitUntil(lambda: "Training" in w.status.value, timeout=60_000)
     painted.layers.remove("grains painted")
     finish(w, qtbot, timeout=30_000)
     assert "was removed" in messages["warning"][0]
@@ -138,7 +140,7 @@ def test_closing_the_viewer_mid_run_neither_crashes_nor_hangs(make_napari_viewer
     _, w = viewer.window.add_plugin_dock_widget("napari-finetune", "Fine-tune")
     w.seconds.value = 600
     w.train.clicked.emit()
-    qtbot.waitUntil(lambda: w.model is not None, timeout=60_000)
+    qtbot.waitUntil(lambda: "Training" in w.status.value, timeout=60_000)
     worker = w._worker
     viewer.close()
     qtbot.waitUntil(lambda: not worker.is_running, timeout=30_000)
@@ -184,14 +186,57 @@ def test_active_learning_layers_next_suggestion_and_retrain(painted, qtbot, mess
     # paint in the box, then retrain: a warm-started second round
     (y0, x0) = first.min(0).astype(int)
     painted_layer.data[y0 : y0 + 8, x0 : x0 + 8] = 2
+    w.seconds.value = 600  # the first round's budget must not show on Retrain
     w.active.retrain_seconds.value = 3
     w.active.typical.value = False  # uncertainty alone this round
+    seen, show = [], w._on_event
+
+    def spy(event):  # what the status line says after each event of the retrain round
+        show(event)
+        seen.append(w.status.value)
+
+    w._on_event = spy
     w.active.retrain.clicked.emit()
     assert w.source.value == "current"
     finish(w, qtbot)
+    lefts = [float(t.split(" s left")[0].split("· ")[-1]) for t in seen if " s left" in t]
+    assert lefts and max(lefts) <= 3, seen
+    assert any("3 s)" in t for t in seen if t.startswith("Training"))
     plain = nf.suggest_regions(nf.uncertainty(w.model, image), painted_layer.data, 4, 64)
     boxes = painted.layers["grains suggestions"]
     assert [tuple(int(v) for v in (*c.min(0), *c.max(0))) for c in boxes.data] == plain
     runs = {h["run"] for h in w.model.history if "epoch" in h}
     assert runs == {1, 2}
     assert len(w.active.plot.points) == 2
+
+
+def test_two_images_each_get_their_own_uncertainty_and_numbered_boxes(painted, qtbot, messages):
+    second = nf.voronoi_grains((256, 320), 20, seed=5)
+    painted.add_image(second.image, name="second")
+    strokes = painted.add_labels(np.zeros((256, 320), np.uint8), name="second painted")
+    strokes.data[40:60, 40:200] = 1
+    strokes.data[100:104, 40:200] = 2
+    w = FineTuneWidget(painted)
+    w.add_pair.clicked.emit()
+    rows = w.pairs.rows()
+    assert [r.image_layer.value.name for r in rows] == ["second", "grains"]
+    assert [r.labels_layer.value.name for r in rows] == ["second painted", "grains painted"]
+    w.steps.value = 10
+    w.active.n.value = 3
+    w.train.clicked.emit()
+    finish(w, qtbot)
+    assert messages["error"] == []
+    for name, shape in (("grains", (512, 512)), ("second", (256, 320))):
+        assert painted.layers[f"{name} uncertainty"].data.shape == shape
+        assert painted.layers[f"{name} prediction"].data.shape == shape
+    ranks = [
+        list(painted.layers[f"{name} suggestions"].features["rank"])
+        for name in ("grains", "second")
+    ]
+    # numbers rank the boxes over both images: 1..6, three on each
+    assert sorted(ranks[0] + ranks[1]) == [1, 2, 3, 4, 5, 6]
+    assert len(ranks[0]) == len(ranks[1]) == 3
+    # Next suggestion follows that ranking across images
+    first_image = "grains" if 1 in ranks[0] else "second"
+    w.active.next.clicked.emit()
+    assert painted.layers.selection.active is painted.layers[f"{first_image} painted"]

@@ -1,5 +1,3 @@
-import importlib
-
 import numpy as np
 import pytest
 import torch
@@ -9,7 +7,7 @@ from napari_finetune.models import SegmentationModel
 from napari_finetune.synth.strokes import paint_strokes
 from napari_finetune.training import EpochEnd, Finished, Started, Step
 from napari_finetune.training import strategies as st
-from napari_finetune.training.finetune import STEPS_PER_EPOCH
+from napari_finetune.training.engine import STEPS_PER_EPOCH
 from napari_finetune.training.losses import painted_loss
 
 
@@ -191,42 +189,30 @@ def test_predicting_between_yields_does_not_change_how_training_runs(painted_sam
     assert any(not torch.equal(before[k], state(model)[k]) for k in stats)
 
 
-@pytest.mark.parametrize(
-    ("scores", "kept", "reason"),
-    [
-        # the newest epoch within 0.02 of the best seen is kept: more training, lower LR
-        ([0.80, 0.90, 0.89, 0.885], 4, "completed"),
-        # a clear drop (overfitting) restores the last good epoch
-        ([0.80, 0.90, 0.89, 0.70], 3, "completed"),
-        # patience counts epochs since the best score last rose, not since a kept epoch
-        ([0.90, 0.895, 0.89, 0.60, 0.60, 0.60], 3, "early stopping"),
-    ],
-)
-def test_weights_kept_are_the_newest_within_noise_of_the_best(
-    painted_sample, monkeypatch, scores, kept, reason
-):
-    engine = importlib.import_module("napari_finetune.training.finetune")
-
-    script = iter(scores)
-    monkeypatch.setattr(engine, "_validate", lambda *args: (0.5, next(script)))
-    monkeypatch.setattr(engine, "STEPS_PER_EPOCH", 2)  # the rule, not the training
-    run = engine.finetune(
-        painted_sample[0].image,
-        painted_sample[1],
-        "voronoi-unet",
-        steps=2 * len(scores),
-        patience=3,
-        bn_mode="frozen",
-        augmentation=None,
-        **small(batch_size=2, patch_size=32),
+def test_finished_reports_the_kept_epoch_and_its_score(painted_sample):
+    events = list(
+        nf.finetune(
+            painted_sample[0].image,
+            painted_sample[1],
+            steps=3 * STEPS_PER_EPOCH,
+            augmentation=None,
+            **small(),
+        )
     )
-    states, finished = {}, None
-    for event in run:
-        if isinstance(event, Started):
-            model = event.model
-        elif isinstance(event, EpochEnd):
-            states[event.epoch] = state(model)
-        elif isinstance(event, Finished):
-            finished = event
-    assert (finished.best_epoch, finished.reason) == (kept, reason)
-    assert all(torch.equal(v, states[kept][k]) for k, v in state(finished.model).items())
+    finished = events[-1]
+    ends = {e.epoch: e for e in events if isinstance(e, EpochEnd)}
+    assert finished.best_epoch in ends
+    assert finished.best_score == ends[finished.best_epoch].validation_score
+    assert ends[max(ends)].best_score == finished.best_score
+
+
+def test_steps_say_how_much_of_this_runs_budget_is_left(painted_sample):
+    started, *rest = nf.finetune(
+        painted_sample[0].image, painted_sample[1], max_seconds=3, augmentation=None, **small()
+    )
+    steps = [e for e in rest if isinstance(e, Step)]
+    assert started.max_seconds == 3 and started.device == "cpu"
+    lefts = [s.time_left for s in steps]
+    assert all(0 <= left <= 3 for left in lefts)
+    assert lefts == sorted(lefts, reverse=True)
+    assert all(abs(s.elapsed + s.time_left - 3) < 1e-6 for s in steps if s.time_left > 0)

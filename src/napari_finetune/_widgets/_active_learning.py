@@ -1,9 +1,10 @@
-"""Active-learning controls of the Fine-tune widget: where to paint next, retrain.
+"""Active-learning controls of the Fine-tune dock: where to paint next, retrain.
 
-After each training round the worker computes an uncertainty map and ranked
-boxes (:class:`~napari_finetune._widgets._training_run.Suggestions`); this panel
-shows them as layers, moves the camera to the next box, and plots the best
-validation score against painted pixels, one point per round.
+After each round the session computes, for every training image, an
+uncertainty map and boxes ranked over all images
+(:class:`~napari_finetune.session.Suggestions`,
+:class:`~napari_finetune.session.RankedBox`); this panel only shows them as
+layers, moves the camera to the next box, and plots the rounds curve.
 """
 
 from __future__ import annotations
@@ -19,13 +20,14 @@ from napari_finetune._widgets._controls import button_row
 from napari_finetune._widgets._layers import output_metadata, spatial_shape
 from napari_finetune._widgets._result_layers import layer_named
 from napari_finetune._widgets._training_plot import RoundsPlot
-from napari_finetune._widgets._training_run import ActiveLearning, Suggestions
 from napari_finetune.inference.suggest import REPRESENTATIVENESS_WEIGHT
 from napari_finetune.inference.uncertainty import DEFAULT_METHOD, METHODS
-from napari_finetune.training.history import rounds
+from napari_finetune.session import RankedBox, SuggestionOptions, Suggestions
 
 if TYPE_CHECKING:
     import napari
+
+    from napari_finetune.training.history import Round
 
 # A box fills about this share of the canvas after "Next suggestion".
 BOX_SHARE_OF_CANVAS = 0.5
@@ -36,9 +38,15 @@ class ActiveLearningPanel:
 
     Not a container of its own: its :attr:`widgets` go straight into the
     Fine-tune widget's form (a labelled form nested in another squashes rows).
+    ``labels_of`` maps an image layer's name to the labels layer painted on it.
     """
 
-    def __init__(self, viewer: napari.viewer.Viewer, retrain: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        viewer: napari.viewer.Viewer,
+        retrain: Callable[[], None],
+        labels_of: Callable[[str], Labels | None],
+    ) -> None:
         self.enabled_box = CheckBox(
             value=True, text="after training: uncertainty map and suggestions"
         )
@@ -65,27 +73,24 @@ class ActiveLearningPanel:
         ]
         self.plot = RoundsPlot()
         self._viewer = viewer
-        self._boxes: list[tuple[int, int, int, int]] = []
-        self._plane: int | None = None
+        self._labels_of = labels_of
+        self._ranking: list[RankedBox] = []
         self._next_index = 0
-        self._painted: Labels | None = None
         self.next.changed.connect(self.go_to_next)
         self.retrain.changed.connect(retrain)
 
-    def config(self, labels: np.ndarray) -> ActiveLearning | None:
-        """What the worker should compute after training, or None if switched off."""
+    def options(self) -> SuggestionOptions | None:
+        """What the session should compute after training, or None if switched off."""
         if not self.enabled_box.value:
             return None
         weight = REPRESENTATIVENESS_WEIGHT if self.typical.value else 0.0
-        return ActiveLearning(labels, self.method.value, self.n.value, self.size.value, weight)
+        return SuggestionOptions(self.method.value, self.n.value, self.size.value, weight)
 
-    def show(self, event: Suggestions, painted: Labels | None) -> None:
-        """Put the uncertainty map and the numbered boxes into the viewer."""
+    def show_uncertainty(self, event: Suggestions) -> None:
+        """Create or update ``<image> uncertainty`` (inferno, additive)."""
         target = layer_named(self._viewer, event.target, Image)
         if target is None:
             return
-        self._painted, self._boxes, self._plane = painted, list(event.boxes), event.plane
-        self._next_index = 0
         unsure = event.uncertainty
         if event.plane is not None:
             full = np.zeros(spatial_shape(target), np.float32)
@@ -96,32 +101,42 @@ class ActiveLearningPanel:
         layer = layer_named(self._viewer, name, Image)
         if layer is not None and layer.data.shape == unsure.shape:
             layer.data, layer.contrast_limits = unsure, (0.0, top)
-        else:
-            if layer is not None:
-                self._viewer.layers.remove(layer)
-            self._viewer.add_image(
-                unsure,
-                name=name,
-                colormap="inferno",
-                contrast_limits=(0.0, top),
-                opacity=0.55,
-                blending="additive",
-                metadata=output_metadata("uncertainty"),
-                translate=target.translate,
-                scale=target.scale,
-            )
-        self._show_boxes(f"{event.target} suggestions", target)
-        self.next.enabled = bool(self._boxes)
+            return
+        if layer is not None:
+            self._viewer.layers.remove(layer)
+        self._viewer.add_image(
+            unsure,
+            name=name,
+            colormap="inferno",
+            contrast_limits=(0.0, top),
+            opacity=0.55,
+            blending="additive",
+            metadata=output_metadata("uncertainty"),
+            translate=target.translate,
+            scale=target.scale,
+        )
 
-    def _show_boxes(self, name: str, target: Image) -> None:
+    def show_ranking(self, ranking: list[RankedBox], targets: list[str]) -> None:
+        """Numbered boxes on every image in ``targets`` (numbers = rank over all images)."""
+        self._ranking, self._next_index = list(ranking), 0
+        for name in targets:
+            self._show_boxes(name)
+        self.next.enabled = bool(self._ranking)
+
+    def _show_boxes(self, target_name: str) -> None:
+        name = f"{target_name} suggestions"
         old = layer_named(self._viewer, name, Shapes)
         if old is not None:
             self._viewer.layers.remove(old)
-        if not self._boxes:
+        target = layer_named(self._viewer, target_name, Image)
+        mine = [(k, b) for k, b in enumerate(self._ranking, 1) if b.target == target_name]
+        if target is None or not mine:
             return
-        lead = [] if self._plane is None else [self._plane]
         rectangles = [
-            np.array([[*lead, y0, x0], [*lead, y1, x1]], float) for y0, x0, y1, x1 in self._boxes
+            np.array([[*lead, y0, x0], [*lead, y1, x1]], float)
+            for _, b in mine
+            for lead in [[] if b.plane is None else [b.plane]]
+            for y0, x0, y1, x1 in [b.box]
         ]
         self._viewer.add_shapes(
             rectangles,
@@ -130,7 +145,7 @@ class ActiveLearningPanel:
             edge_color="#ffd54f",
             face_color="transparent",
             edge_width=max(2, self.size.value // 32),
-            features={"rank": list(range(1, len(rectangles) + 1))},
+            features={"rank": [k for k, _ in mine]},
             text={"string": "{rank}", "color": "#ffd54f", "anchor": "upper_left", "size": 12},
             metadata=output_metadata("suggestions"),
             translate=target.translate,
@@ -138,35 +153,38 @@ class ActiveLearningPanel:
         )
 
     def go_to_next(self) -> None:
-        """Centre and zoom on the next box; select the painted layer in paint mode."""
-        if not self._boxes:
+        """Centre and zoom on the next box; select its painted layer in paint mode."""
+        if not self._ranking:
             return
-        y0, x0, y1, x1 = self._boxes[self._next_index % len(self._boxes)]
+        box = self._ranking[self._next_index % len(self._ranking)]
         self._next_index += 1
-        # napari >= 0.9 moved the camera to viewer.scene; older versions have viewer.camera.
-        camera = getattr(self._viewer, "scene", self._viewer).camera
-        canvas = _canvas_size(self._viewer)
-        if self._plane is not None:
-            self._viewer.dims.set_current_step(0, self._plane)
-        centre = ((y0 + y1) / 2, (x0 + x1) / 2)
-        if self._painted is not None:
-            scale = self._painted.scale[-2:]
-            offset = self._painted.translate[-2:]
+        y0, x0, y1, x1 = box.box
+        image = layer_named(self._viewer, box.target, Image)
+        painted = self._labels_of(box.target)
+        if image is not None:
+            image.visible = True
+        if box.plane is not None:
+            self._viewer.dims.set_current_step(self._viewer.dims.ndim - 3, box.plane)
+        reference = painted if painted is not None else image
+        centre, pixel = ((y0 + y1) / 2, (x0 + x1) / 2), 1.0
+        if reference is not None:
+            scale, offset = reference.scale[-2:], reference.translate[-2:]
             centre = tuple(c * s + o for c, s, o in zip(centre, scale, offset, strict=True))
             pixel = float(max(scale))
-        else:
-            pixel = 1.0
+        # napari >= 0.9 moved the camera to viewer.scene; older versions have viewer.camera.
+        camera = getattr(self._viewer, "scene", self._viewer).camera
         camera.center = centre
+        canvas = _canvas_size(self._viewer)
         camera.zoom = BOX_SHARE_OF_CANVAS * min(canvas) / (max(y1 - y0, x1 - x0) * pixel)
-        if self._painted is not None and self._painted in self._viewer.layers:
-            self._viewer.layers.selection.active = self._painted
-            self._painted.mode = "paint"
+        if painted is not None and painted in self._viewer.layers:
+            self._viewer.layers.selection.active = painted
+            painted.mode = "paint"
 
-    def update_rounds(self, history: list[dict]) -> None:
-        """Redraw the rounds curve from a model's history."""
+    def update_rounds(self, rounds: list[Round]) -> None:
+        """Redraw the rounds curve: painted pixels against the best validation score."""
         points = [
             (r.painted_pixels, r.best_validation_score)
-            for r in rounds(history)
+            for r in rounds
             if r.best_validation_score is not None
         ]
         self.plot.set_rounds(points)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -73,3 +74,38 @@ def input_layers(viewer: napari.viewer.Viewer, kind: type[Layer]) -> list[tuple[
 def has_painted_pixels(layer: Labels) -> bool:
     """Whether a labels layer has any non-zero pixel."""
     return bool(np.any(np.asarray(layer.data)))
+
+
+def follow_layers(
+    viewer: napari.viewer.Viewer,
+    refresh: Callable[[], None],
+    on_removed: Callable[[Layer], None] | None = None,
+    on_new_layer: Callable[[Layer], None] | None = None,
+) -> None:
+    """Keep a dock's layer pickers current.
+
+    ``refresh()`` runs after a layer is added, removed, moved or renamed;
+    ``on_removed(layer)`` first when one is removed; ``on_new_layer(layer)``
+    for every layer there now and every one added later (to watch its events).
+    """
+
+    def watch(layer: Layer) -> None:
+        layer.events.name.connect(lambda _event: refresh())
+        if on_new_layer is not None:
+            on_new_layer(layer)
+
+    def inserted(event: object) -> None:
+        watch(event.value)
+        refresh()
+
+    def removed(event: object) -> None:
+        if on_removed is not None:
+            on_removed(event.value)
+        refresh()
+
+    layers = viewer.layers
+    layers.events.inserted.connect(inserted)
+    layers.events.removed.connect(removed)
+    layers.events.moved.connect(lambda _event: refresh())
+    for layer in layers:
+        watch(layer)

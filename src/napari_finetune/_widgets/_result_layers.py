@@ -13,8 +13,8 @@ import numpy as np
 from napari.layers import Image, Labels
 
 from napari_finetune._widgets._layers import output_metadata, spatial_shape
-from napari_finetune._widgets._training_run import Prediction
 from napari_finetune.inference.predict import labels_from_probabilities
+from napari_finetune.session import Prediction
 
 if TYPE_CHECKING:
     import napari

@@ -24,11 +24,11 @@ from napari_finetune._widgets._controls import button_row
 from napari_finetune._widgets._layers import (
     check_same_plane_shape,
     current_plane,
+    follow_layers,
     input_layers,
-    is_plugin_output,
-    output_metadata,
 )
-from napari_finetune._widgets._session import session
+from napari_finetune._widgets._preview_layers import show_mosaic
+from napari_finetune._widgets._viewer_state import viewer_state
 from napari_finetune.augment import (
     PRESETS,
     AugmentationPipeline,
@@ -42,16 +42,7 @@ from napari_finetune.augment.catalog import CATALOG
 if TYPE_CHECKING:
     import napari
 
-# Output layers carry this tag so they are never offered as inputs.
-ROLE = output_metadata("augmentation preview")
 FORBIDDEN_STYLE = "color: #8a8a8a;"
-
-
-def _is_ours(layer: object) -> bool:
-    return (
-        is_plugin_output(layer)
-        and layer.metadata["napari_finetune"]["role"] == "augmentation preview"
-    )
 
 
 class AugmentationPreviewWidget(Container):
@@ -62,7 +53,7 @@ class AugmentationPreviewWidget(Container):
         self._viewer = napari_viewer
         self._worker = None
         # Reopening the widget shows the pipeline chosen before in this viewer.
-        shared = session(napari_viewer)
+        shared = viewer_state(napari_viewer)
         self.pipeline = shared.augmentation or AugmentationPipeline.from_preset("equiaxed")
         shared.augmentation = self.pipeline
 
@@ -123,12 +114,7 @@ class AugmentationPreviewWidget(Container):
         self.preview.changed.connect(self._on_preview)
         self.save.changed.connect(self._on_save)
         self.load.changed.connect(self._on_load)
-        layers = napari_viewer.layers
-        layers.events.inserted.connect(self._on_layer_inserted)
-        layers.events.removed.connect(self._refresh_choices)
-        layers.events.moved.connect(self._refresh_choices)
-        for layer in layers:
-            layer.events.name.connect(self._refresh_choices)
+        follow_layers(napari_viewer, self._refresh_choices)
         self._choose_default_labels()
         self._sync_controls()
 
@@ -139,10 +125,6 @@ class AugmentationPreviewWidget(Container):
 
     def _labels_choices(self, _widget: object = None) -> list:
         return input_layers(self._viewer, Labels)
-
-    def _on_layer_inserted(self, event: object) -> None:
-        event.value.events.name.connect(self._refresh_choices)
-        self._refresh_choices()
 
     def _refresh_choices(self, _event: object = None) -> None:
         self.reset_choices()
@@ -174,7 +156,7 @@ class AugmentationPreviewWidget(Container):
 
     def _set_pipeline(self, pipeline: AugmentationPipeline) -> None:
         self.pipeline = pipeline
-        session(self._viewer).augmentation = pipeline
+        viewer_state(self._viewer).augmentation = pipeline
         self._sync_controls()
 
     def _sync_controls(self) -> None:
@@ -262,55 +244,8 @@ class AugmentationPreviewWidget(Container):
         labels_layer: Labels | None,
         tile_shape: tuple[int, ...],
     ) -> None:
-        viewer = self._viewer
-        # The grid sits right of the source, so the original stays in view too.
-        offset = (0.0, float(tile_shape[1]) * 1.1)
-        base = image_layer.name
-        mask_name = labels_layer.name if labels_layer is not None else base
-        for layer in [layer for layer in viewer.layers if _is_ours(layer)]:
-            viewer.layers.remove(layer)
-        viewer.add_image(
-            result.image,
-            name=f"{base} augmented",
-            colormap=image_layer.colormap,
-            contrast_limits=image_layer.contrast_limits,
-            rgb=image_layer.rgb,
-            translate=offset,
-            metadata=ROLE,
-        )
-        wrong_shown = result.wrong_mask is not None and labels_layer is not None
-        masks = [] if labels_layer is None else [(result.mask, "augmented", not wrong_shown)]
-        if wrong_shown:
-            # In the demo the wrong masks are shown instead; toggle to compare.
-            masks.append((result.wrong_mask, "unsynchronized (wrong)", True))
-        for data, suffix, visible in masks:
-            viewer.add_labels(
-                data,
-                name=f"{mask_name} {suffix}",
-                colormap=labels_layer.colormap,
-                opacity=labels_layer.opacity,
-                translate=offset,
-                metadata=ROLE,
-                visible=visible,
-            )
-        viewer.add_points(
-            [(y + offset[0], x + offset[1]) for y, x in result.corners],
-            name="augmentation captions",
-            size=0,
-            features={"caption": result.tile_captions},
-            text={"string": "{caption}", "anchor": "upper_left", "size": 8, "color": "yellow"},
-            metadata=ROLE,
-        )
-        viewer.layers.selection.active = image_layer
-        viewer.reset_view()
-        text = f"{len(result.captions) - 1} views in {result.seconds:.2f} s:\n"
-        text += "\n".join(result.captions[1:])
-        if result.mean_iou is not None:
-            text += (
-                f"\nUnsynchronized masks overlap the right ones at mean IoU "
-                f"{result.mean_iou:.2f}: training on them teaches the wrong answer."
-            )
-        self.status.value = text
+        show_mosaic(self._viewer, result, image_layer, labels_layer, tile_shape)
+        self.status.value = result.summary()
 
     def _report_error(self, err: BaseException) -> None:
         self.status.value = f"Not previewed: {err}"

@@ -144,6 +144,17 @@ class PreviewMosaic:
     mean_iou: float | None
     seconds: float
 
+    def summary(self) -> str:
+        """What the preview shows, in words: views, their parameters, the wrong-mask IoU."""
+        text = f"{len(self.captions) - 1} views in {self.seconds:.2f} s:\n"
+        text += "\n".join(self.captions[1:])
+        if self.mean_iou is not None:
+            text += (
+                f"\nUnsynchronized masks overlap the right ones at mean IoU "
+                f"{self.mean_iou:.2f}: training on them teaches the wrong answer."
+            )
+        return text
+
 
 def preview_mosaic(
     image: np.ndarray,

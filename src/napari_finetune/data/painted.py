@@ -84,6 +84,85 @@ def _split_planes(
     return planes, channels
 
 
+@dataclass(frozen=True)
+class PaintedPairs:
+    """Validated painted planes, not yet normalised (see :func:`collect_painted`).
+
+    ``planes`` hold the raw image of each painted plane as ``(rows, cols,
+    channels)`` (a view where possible): normalising is left to the caller,
+    who may only know the model, and so its normalisation, once it has seen
+    ``n_classes`` and ``channels``.
+    """
+
+    planes: list[PaintedPlane]
+    n_classes: int
+    channels: int
+
+    def normalized(self, normalization: Normalization | None = None) -> list[PaintedPlane]:
+        """The planes with normalised float32 images (default: 1st-99.5th percentile)."""
+        normalization = normalization or Normalization()
+        return [
+            PaintedPlane(normalization(p.image), p.labels, p.source, p.plane) for p in self.planes
+        ]
+
+
+def collect_painted(images: object, labels: object) -> PaintedPairs:
+    """Validate painted pairs and gather the planes that have painted pixels.
+
+    Parameters
+    ----------
+    images, labels : array or list of arrays
+        Images and their sparse labels (0 = unpainted, 1..K = classes).
+
+    Returns
+    -------
+    PaintedPairs
+        Raw painted planes (only planes with painted pixels), K and the
+        channel count (1 grey, 3 RGB).
+
+    Raises
+    ------
+    ValueError
+        Shape mismatch, NaN or infinite values, images under 16 px, non-integer
+        or negative labels, nothing painted, or only one class painted.
+    """
+    planes: list[PaintedPlane] = []
+    channel_counts = set()
+    painted_classes: set[int] = set()
+    for index, (image, lab) in enumerate(as_pairs(images, labels)):
+        if not (np.issubdtype(lab.dtype, np.integer) or lab.dtype == bool):
+            raise ValueError(f"labels of image {index} are {lab.dtype}, not integers.")
+        if lab.size and lab.min() < 0:
+            raise ValueError(f"labels of image {index} contain negative values.")
+        if not np.issubdtype(image.dtype, np.number) and image.dtype != bool:
+            raise ValueError(f"image {index} has dtype {image.dtype}, not numbers.")
+        pieces, channels = _split_planes(index, image, lab)
+        channel_counts.add(channels)
+        for plane_image, plane_labels, z in pieces:
+            if not plane_labels.any():
+                continue
+            if not np.all(np.isfinite(plane_image)):
+                where = f"image {index}" + (f", plane {z}" if z is not None else "")
+                raise ValueError(f"{where} contains NaN or infinite values.")
+            painted_classes.update(int(c) for c in np.unique(plane_labels) if c)
+            data = plane_image if channels == 3 else plane_image[..., None]
+            planes.append(PaintedPlane(data, plane_labels.astype(np.int64), index, z))
+    if len(channel_counts) > 1:
+        raise ValueError("mix of grey and RGB images: give all grey or all RGB.")
+    if not planes:
+        raise ValueError(
+            "no painted pixels: paint at least two classes (e.g. 1 = grain interior, "
+            "2 = boundary) before training."
+        )
+    if len(painted_classes) < 2:
+        (only,) = painted_classes
+        raise ValueError(
+            f"only class {only} is painted: paint at least two classes so the model "
+            "can learn to tell them apart."
+        )
+    return PaintedPairs(planes, max(painted_classes), channel_counts.pop())
+
+
 def prepare_planes(
     images: object, labels: object, normalization: Normalization | None = None
 ) -> tuple[list[PaintedPlane], int, int]:
@@ -108,44 +187,7 @@ def prepare_planes(
     Raises
     ------
     ValueError
-        Shape mismatch, NaN or infinite values, images under 16 px, non-integer
-        or negative labels, nothing painted, or only one class painted.
+        As :func:`collect_painted`.
     """
-    normalization = normalization or Normalization()
-    planes: list[PaintedPlane] = []
-    channel_counts = set()
-    painted_classes: set[int] = set()
-    for index, (image, lab) in enumerate(as_pairs(images, labels)):
-        if not (np.issubdtype(lab.dtype, np.integer) or lab.dtype == bool):
-            raise ValueError(f"labels of image {index} are {lab.dtype}, not integers.")
-        if lab.size and lab.min() < 0:
-            raise ValueError(f"labels of image {index} contain negative values.")
-        if not np.issubdtype(image.dtype, np.number) and image.dtype != bool:
-            raise ValueError(f"image {index} has dtype {image.dtype}, not numbers.")
-        pieces, channels = _split_planes(index, image, lab)
-        channel_counts.add(channels)
-        for plane_image, plane_labels, z in pieces:
-            if not plane_labels.any():
-                continue
-            if not np.all(np.isfinite(plane_image)):
-                where = f"image {index}" + (f", plane {z}" if z is not None else "")
-                raise ValueError(f"{where} contains NaN or infinite values.")
-            painted_classes.update(int(c) for c in np.unique(plane_labels) if c)
-            data = plane_image if channels == 3 else plane_image[..., None]
-            planes.append(
-                PaintedPlane(normalization(data), plane_labels.astype(np.int64), index, z)
-            )
-    if len(channel_counts) > 1:
-        raise ValueError("mix of grey and RGB images: give all grey or all RGB.")
-    if not planes:
-        raise ValueError(
-            "no painted pixels: paint at least two classes (e.g. 1 = grain interior, "
-            "2 = boundary) before training."
-        )
-    if len(painted_classes) < 2:
-        (only,) = painted_classes
-        raise ValueError(
-            f"only class {only} is painted: paint at least two classes so the model "
-            "can learn to tell them apart."
-        )
-    return planes, max(painted_classes), channel_counts.pop()
+    painted = collect_painted(images, labels)
+    return painted.normalized(normalization), painted.n_classes, painted.channels

@@ -2,12 +2,13 @@
 
 from napari_finetune.inference.predict import labels_from_probabilities, predict
 from napari_finetune.inference.representativeness import representativeness
-from napari_finetune.inference.suggest import suggest_regions
+from napari_finetune.inference.suggest import rank_regions, suggest_regions
 from napari_finetune.inference.uncertainty import uncertainty
 
 __all__ = [
     "labels_from_probabilities",
     "predict",
+    "rank_regions",
     "representativeness",
     "suggest_regions",
     "uncertainty",

@@ -51,6 +51,29 @@ def suggest_regions(
 ) -> list[tuple[int, int, int, int]]:
     """Up to ``n`` non-overlapping ``size`` x ``size`` boxes worth painting next.
 
+    The boxes of :func:`rank_regions` without their scores; see there.
+
+    Returns
+    -------
+    list of tuple
+        ``(y0, x0, y1, x1)`` boxes (end exclusive), best first.
+    """
+    ranked = rank_regions(
+        uncertainty, labels, n, size, representativeness, representativeness_weight
+    )
+    return [box for box, _ in ranked]
+
+
+def rank_regions(
+    uncertainty: np.ndarray,
+    labels: np.ndarray | None = None,
+    n: int = 5,
+    size: int = 64,
+    representativeness: np.ndarray | None = None,
+    representativeness_weight: float = REPRESENTATIVENESS_WEIGHT,
+) -> list[tuple[tuple[int, int, int, int], float]]:
+    """Up to ``n`` non-overlapping ``size`` x ``size`` boxes worth painting next, scored.
+
     A window's score is its mean uncertainty, times its mean representativeness
     raised to ``representativeness_weight`` when that map is given (uncertain
     *and* typical regions first; see
@@ -78,8 +101,9 @@ def suggest_regions(
     Returns
     -------
     list of tuple
-        ``(y0, x0, y1, x1)`` boxes (end exclusive), best first; fewer than
-        ``n`` when the unpainted area runs out.
+        ``((y0, x0, y1, x1), score)``: boxes (end exclusive) and their
+        :func:`box_score`, best first; fewer than ``n`` when the unpainted area
+        runs out. Scores of boxes on different images compare directly.
     """
     uncertainty = np.asarray(uncertainty, dtype=np.float64)
     if uncertainty.ndim != 2:
@@ -111,7 +135,7 @@ def suggest_regions(
         y, x = np.unravel_index(np.argmax(score), score.shape)
         if not np.isfinite(score[y, x]):
             break
-        boxes.append((int(y), int(x), int(y) + h, int(x) + w))
+        boxes.append(((int(y), int(x), int(y) + h, int(x) + w), float(score[y, x])))
         # Windows overlapping this box start less than a box away in both axes.
         score[max(0, y - h + 1) : y + h, max(0, x - w + 1) : x + w] = -np.inf
     return boxes

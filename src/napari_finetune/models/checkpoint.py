@@ -14,7 +14,7 @@ from pathlib import Path
 
 import torch
 
-from napari_finetune import __version__
+from napari_finetune._version import __version__
 from napari_finetune.data.normalize import Normalization
 from napari_finetune.models.model import SegmentationModel
 from napari_finetune.models.unet import UNet, UNetConfig

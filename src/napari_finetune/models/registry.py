@@ -8,9 +8,11 @@ from pathlib import Path
 from napari_finetune.models.checkpoint import CheckpointError, load_checkpoint
 from napari_finetune.models.model import SegmentationModel
 
+# The model a fine-tuning run starts from unless told otherwise.
+DEFAULT_MODEL = "voronoi-unet"
 # name -> (file in napari_finetune/models/weights/, one-line description)
 REGISTRY: dict[str, tuple[str, str]] = {
-    "voronoi-unet": (
+    DEFAULT_MODEL: (
         "voronoi-unet.ckpt",
         "U-Net pretrained on synthetic Voronoi grains (boundary vs interior); "
         "see models/weights/MODEL_CARD.md",
@@ -23,7 +25,7 @@ def weights_dir() -> Path:
     return Path(str(resources.files("napari_finetune.models"))) / "weights"
 
 
-def load_model(name_or_path: str | Path = "voronoi-unet") -> SegmentationModel:
+def load_model(name_or_path: str | Path = DEFAULT_MODEL) -> SegmentationModel:
     """A shipped model by name, or a checkpoint file.
 
     Parameters

@@ -25,6 +25,8 @@ class Started:
     n_validation_pixels: int
     validation: str
     classes: dict[int, str]
+    device: str = "cpu"
+    max_seconds: float | None = None  # the time budget; None when a step count is set
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,7 @@ class Step:
     learning_rates: dict[str, float]
     elapsed: float
     samples_per_second: float
+    time_left: float = 0.0  # seconds left of this run's budget (or estimate for steps)
 
 
 @dataclass(frozen=True)
@@ -57,10 +60,15 @@ class EpochEnd:
 
 @dataclass(frozen=True)
 class Finished:
-    """The run ended; ``model`` holds the best weights."""
+    """The run ended; ``model`` holds the kept weights (those of ``best_epoch``).
+
+    ``best_score`` is the validation score of the kept weights (None when
+    nothing was held out); ``best_epoch`` 0 means the starting weights.
+    """
 
     model: SegmentationModel
     history: list[dict]
     reason: str
     best_epoch: int
     elapsed: float
+    best_score: float | None = None

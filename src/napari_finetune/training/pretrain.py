@@ -21,6 +21,7 @@ from napari_finetune.data.normalize import Normalization
 from napari_finetune.inference.metrics import boundary_f1
 from napari_finetune.inference.predict import labels_from_probabilities, predict
 from napari_finetune.models.model import SegmentationModel
+from napari_finetune.models.registry import DEFAULT_MODEL
 from napari_finetune.synth import GrainSample, TargetDomain, voronoi_grains
 from napari_finetune.training.losses import painted_loss
 
@@ -123,7 +124,7 @@ def pretrain(
     """
     torch.manual_seed(seed)
     model = SegmentationModel.create(in_channels=1, n_classes=2)
-    model.name = "voronoi-unet"
+    model.name = DEFAULT_MODEL
     net = model.net.to(memory_format=torch.channels_last)
     optimizer = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-4)
     net.train()

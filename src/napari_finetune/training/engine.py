@@ -1,14 +1,19 @@
-"""Fine-tuning from painted labels, as a generator of events.
+"""The training engine: fine-tuning from painted labels, as a generator of events.
 
 ``finetune`` yields a :class:`Started` event, one :class:`Step` per batch, an
 :class:`EpochEnd` per epoch and a final :class:`Finished`. The consumer may stop
 between any two yields and close the generator: the model named in ``Started``
 then holds the best weights seen so far. ``fit`` is the blocking form.
+
+The pieces live next door: learning-rate schedules in
+:mod:`~napari_finetune.training.schedules`, the keep-best/early-stopping rule in
+:mod:`~napari_finetune.training.keep_best`, validation in
+:mod:`~napari_finetune.training.validation`, strategies and BatchNorm modes in
+:mod:`~napari_finetune.training.strategies`.
 """
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,31 +22,35 @@ import numpy as np
 import torch
 
 from napari_finetune.augment import AugmentationPipeline
-from napari_finetune.data.normalize import Normalization
-from napari_finetune.data.painted import PaintedPlane, prepare_planes
+from napari_finetune.data.painted import PaintedPlane, collect_painted
 from napari_finetune.data.patches import PatchSampler
-from napari_finetune.data.split import Split, split_validation
-from napari_finetune.inference.predict import predict_plane
+from napari_finetune.data.split import split_validation
 from napari_finetune.models.model import DEFAULT_CLASSES, SegmentationModel
-from napari_finetune.models.registry import load_model
+from napari_finetune.models.registry import DEFAULT_MODEL, load_model
 from napari_finetune.training import strategies as st
 from napari_finetune.training.events import EpochEnd, Finished, Started, Step
+from napari_finetune.training.keep_best import KeepBest
 from napari_finetune.training.losses import painted_loss
+from napari_finetune.training.schedules import check_schedule, learning_rate_factor
+from napari_finetune.training.validation import validate
 
 STEPS_PER_EPOCH = 25
-VALIDATION_MARGIN = 32  # context around held-out pixels when predicting them
 ADABN_CROPS, ADABN_SIZE = 16, 256
-MIN_IMPROVEMENT = 1e-4
-# Validation F1 within this of the best seen counts as no worse (see end_epoch).
-KEEP_WITHIN = 0.02
 
 
-def _resolve_model(
+def resolve_model(
     model: SegmentationModel | str | Path | None,
     strategy: str,
     channels: int,
     n_classes: int,
 ) -> SegmentationModel:
+    """The model a run trains: a fresh one, or a copy of the start model fitted to the data.
+
+    ``strategy='scratch'`` makes a new network (keeping a given model's
+    normalisation); otherwise the start model (None: :data:`DEFAULT_MODEL`) is
+    copied or loaded, its input adapted to ``channels`` and its head to
+    ``n_classes``. The caller's model object is never changed.
+    """
     if strategy == "scratch":
         template = model if isinstance(model, SegmentationModel) else None
         fresh = SegmentationModel.create(channels, n_classes)
@@ -49,8 +58,7 @@ def _resolve_model(
             fresh.normalization = template.normalization
         return fresh
     if model is None:
-        model = "voronoi-unet"
-    # Never train the caller's object: a warm start must not change the old model.
+        model = DEFAULT_MODEL
     resolved = model.copy() if isinstance(model, SegmentationModel) else load_model(model)
     resolved.net.adapt_input_channels(channels)
     if resolved.n_classes != n_classes:
@@ -62,9 +70,10 @@ def _resolve_model(
     return resolved
 
 
-def _resolve_pipeline(
+def resolve_pipeline(
     augmentation: AugmentationPipeline | str | None,
 ) -> AugmentationPipeline | None:
+    """A pipeline from a pipeline, a preset name, a YAML file, or None (no augmentation)."""
     if augmentation is None or isinstance(augmentation, AugmentationPipeline):
         return augmentation
     path = Path(augmentation)
@@ -87,52 +96,15 @@ def _adabn_batches(planes: list[PaintedPlane], rng: np.random.Generator) -> list
     return batches
 
 
-def _validate(
-    model: SegmentationModel, planes: list[PaintedPlane], split: Split
-) -> tuple[float | None, float | None]:
-    """Loss and mean per-class F1 on the held-out painted pixels."""
-    if split.n_validation == 0:
-        return None, None
-    losses, hits = [], {}
-    for plane, held in zip(planes, split.validation, strict=True):
-        if not held.any():
-            continue
-        ys, xs = np.nonzero(held)
-        y0, x0 = max(ys.min() - VALIDATION_MARGIN, 0), max(xs.min() - VALIDATION_MARGIN, 0)
-        y1 = min(ys.max() + VALIDATION_MARGIN + 1, held.shape[0])
-        x1 = min(xs.max() + VALIDATION_MARGIN + 1, held.shape[1])
-        probs = predict_plane(model, plane.image[y0:y1, x0:x1])
-        target = held[y0:y1, x0:x1]
-        painted = target > 0
-        chosen = probs[target[painted] - 1, *np.nonzero(painted)]
-        losses.append(-np.log(np.clip(chosen, 1e-7, 1)))
-        predicted = np.argmax(probs, axis=0)[painted] + 1
-        truth = target[painted]
-        for cls in np.unique(truth):
-            tp = np.sum((predicted == cls) & (truth == cls))
-            fp = np.sum((predicted == cls) & (truth != cls))
-            fn = np.sum((predicted != cls) & (truth == cls))
-            acc = hits.setdefault(int(cls), [0, 0, 0])
-            acc[0], acc[1], acc[2] = acc[0] + tp, acc[1] + fp, acc[2] + fn
-    f1 = [2 * tp / max(2 * tp + fp + fn, 1) for tp, fp, fn in hits.values()]
-    return float(np.concatenate(losses).mean()), float(np.mean(f1))
-
-
-def _schedule(progress: float, kind: str) -> float:
-    """Multiplier of the base learning rates at ``progress`` (0..1) of the run."""
-    progress = min(max(progress, 0.0), 1.0)
-    if kind == "cosine":
-        return 0.5 * (1 + math.cos(math.pi * progress))
-    # one-cycle: warm up over the first 30 % from 1/25, then anneal to ~0.
-    if progress < 0.3:
-        return 0.04 + 0.96 * 0.5 * (1 - math.cos(math.pi * progress / 0.3))
-    return 0.5 * (1 + math.cos(math.pi * (progress - 0.3) / 0.7)) + 1e-4
+def device_of(model: SegmentationModel) -> str:
+    """Where the model's weights live (``'cpu'``, ``'cuda:0'``, ...)."""
+    return str(next(model.net.parameters()).device)
 
 
 def finetune(
     images: object,
     labels: object,
-    model: SegmentationModel | str | Path | None = "voronoi-unet",
+    model: SegmentationModel | str | Path | None = DEFAULT_MODEL,
     *,
     strategy: str = "finetune",
     bn_mode: str = "auto",
@@ -186,8 +158,7 @@ def finetune(
     if bn_mode == "auto":
         bn_mode = "adapt" if strategy == "scratch" else "adabn"
     st.check_choice(bn_mode, st.BN_MODES, "bn_mode")
-    if schedule not in ("onecycle", "cosine"):
-        raise ValueError(f"schedule={schedule!r} is unknown: choose onecycle or cosine.")
+    check_schedule(schedule)
     if steps is None and (max_seconds is None or max_seconds <= 0):
         raise ValueError("give a positive max_seconds or a number of steps.")
     if steps is not None and steps < 1:
@@ -195,15 +166,11 @@ def finetune(
 
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    start_model = model if isinstance(model, SegmentationModel) else None
-    normalization = start_model.normalization if start_model else None
-    planes, n_classes, channels = prepare_planes(images, labels, normalization)
-    trained = _resolve_model(model, strategy, channels, n_classes)
-    if trained.normalization != (normalization or Normalization()):
-        # Only when the start model normalises differently from the default used
-        # above: preparing the planes costs a percentile pass over every image.
-        planes, _, _ = prepare_planes(images, labels, trained.normalization)
-    pipeline = _resolve_pipeline(augmentation)
+    painted = collect_painted(images, labels)
+    trained = resolve_model(model, strategy, painted.channels, painted.n_classes)
+    # Normalised once, the way the model being trained normalises.
+    planes = painted.normalized(trained.normalization)
+    pipeline = resolve_pipeline(augmentation)
     split = split_validation(planes, validation_fraction, seed)
     sampler = PatchSampler(planes, split.train, patch_size, pipeline, seed)
 
@@ -231,41 +198,19 @@ def finetune(
         split.n_validation,
         split.grouping,
         dict(trained.classes),
+        device=device_of(trained),
+        max_seconds=None if steps else float(max_seconds),
     )
 
-    best = {
-        "state": {k: v.clone() for k, v in net.state_dict().items()},
-        "score": None,  # validation score of the kept weights
-        "peak": None,  # best validation score seen
-        "epoch": 0,
-        "stale": 0,  # epochs since the peak last rose
-    }
+    keeper = KeepBest(net, patience)
     history: list[dict] = []
     reason, step, epoch, epoch_losses = "completed", 0, 0, []
     started = time.perf_counter()
 
-    def end_epoch(elapsed: float) -> EpochEnd:
-        """Validate, keep the weights worth keeping, record the epoch."""
-        val_loss, val_score = _validate(trained, planes, split)
-        new_peak = val_score is not None and (
-            best["peak"] is None or val_score > best["peak"] + MIN_IMPROVEMENT
-        )
-        if new_peak:
-            best.update(peak=val_score, stale=0)
-        else:
-            best["stale"] += 1
-        # The newest epoch is kept unless it is clearly worse than the best seen:
-        # a few held-out boxes score with noise of a few hundredths, and the
-        # newest weights have had the most training and the lowest learning rate.
-        # (In 2 of 4 warm-started checks on isbi2012 the old rule restored a
-        # mid-schedule epoch on a lead under 0.005 and scored 0.03-0.05 F1 lower.)
-        improved = val_score is None or val_score >= best["peak"] - KEEP_WITHIN
-        if improved:
-            best.update(
-                state={k: v.clone() for k, v in net.state_dict().items()},
-                score=val_score,
-                epoch=epoch,
-            )
+    def end_epoch(elapsed: float) -> tuple[EpochEnd, bool]:
+        """Validate, keep the weights worth keeping, record the epoch; say whether to stop."""
+        val_loss, val_score = validate(trained, planes, split)
+        verdict = keeper.judge(epoch, val_score)
         record = {
             "run": run,
             "epoch": epoch,
@@ -280,17 +225,18 @@ def finetune(
         }
         history.append(record)
         epoch_losses.clear()
-        return EpochEnd(
+        event = EpochEnd(
             epoch,
             step,
             record["train_loss"],
             val_loss,
             val_score,
-            best["score"],
-            improved,
+            keeper.score,
+            verdict.kept,
             elapsed,
             [n for n, _ in groups if n not in frozen],
         )
+        return event, verdict.stop
 
     try:
         while True:
@@ -306,7 +252,7 @@ def finetune(
             # Every step: a consumer may have predicted with the model between
             # yields (live preview), which leaves it in eval mode.
             st.batchnorm_train_mode(net, bn_mode, frozen)
-            factor = _schedule(progress, schedule)
+            factor = learning_rate_factor(progress, schedule)
             for group in optimizer.param_groups:
                 group["lr"] = base_lrs[group["name"]] * factor
 
@@ -318,8 +264,12 @@ def finetune(
             step += 1
             epoch_losses.append(loss.item())
             elapsed = time.perf_counter() - started
-            if not steps and step >= 3:
-                estimate = max(step, int(step * max_seconds / elapsed))
+            if steps:
+                time_left = elapsed / step * (steps - step)
+            else:
+                time_left = max(0.0, max_seconds - elapsed)
+                if step >= 3:
+                    estimate = max(step, int(step * max_seconds / elapsed))
             yield Step(
                 step,
                 estimate,
@@ -328,32 +278,41 @@ def finetune(
                 {g["name"]: g["lr"] for g in optimizer.param_groups},
                 elapsed,
                 step * batch_size / elapsed,
+                time_left,
             )
             if step % STEPS_PER_EPOCH == 0:
                 epoch += 1
-                yield end_epoch(elapsed)
-                if best["peak"] is not None and best["stale"] >= patience:
+                event, stop = end_epoch(elapsed)
+                yield event
+                if stop:
                     reason = "early stopping"
                     break
         if epoch_losses:
             # A last, partial epoch is judged like the others.
             epoch += 1
-            yield end_epoch(time.perf_counter() - started)
+            yield end_epoch(time.perf_counter() - started)[0]
     finally:
         # Runs on completion and when the consumer closes the generator (Stop).
-        net.load_state_dict(best["state"])
+        keeper.restore()
         st.set_trainable(net, set())
         net.eval()
         trained.history.extend(history)
         if pipeline is not None:
             trained.augmentation = pipeline.to_yaml()
-    yield Finished(trained, history, reason, best["epoch"], time.perf_counter() - started)
+    yield Finished(
+        trained,
+        history,
+        reason,
+        keeper.epoch,
+        time.perf_counter() - started,
+        best_score=keeper.score,
+    )
 
 
 def fit(
     images: object,
     labels: object,
-    model: SegmentationModel | str | Path | None = "voronoi-unet",
+    model: SegmentationModel | str | Path | None = DEFAULT_MODEL,
     **kwargs: object,
 ) -> tuple[SegmentationModel, list[dict]]:
     """Blocking form of :func:`finetune`: train and return ``(model, history)``.

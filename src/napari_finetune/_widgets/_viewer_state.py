@@ -11,18 +11,18 @@ from dataclasses import dataclass
 
 from napari_finetune.augment import AugmentationPipeline
 
-_SESSIONS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_STATES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 @dataclass
-class Session:
+class ViewerState:
     """Per-viewer state: the augmentation pipeline last chosen in the preview."""
 
     augmentation: AugmentationPipeline | None = None
 
 
-def session(viewer: object) -> Session:
-    """The session of ``viewer`` (created on first use, gone with the viewer)."""
-    if viewer not in _SESSIONS:
-        _SESSIONS[viewer] = Session()
-    return _SESSIONS[viewer]
+def viewer_state(viewer: object) -> ViewerState:
+    """The shared state of ``viewer``'s docks (created on first use, gone with the viewer)."""
+    if viewer not in _STATES:
+        _STATES[viewer] = ViewerState()
+    return _STATES[viewer]

@@ -1,0 +1,131 @@
+"""The Fine-tune dock's model row: *Predict* on any image, *Save model…*, *Load model…*."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+from magicgui.widgets import ComboBox, PushButton
+from napari.qt.threading import create_worker
+from napari.utils.notifications import show_info
+from qtpy.QtWidgets import QFileDialog
+
+from napari_finetune._widgets._controls import button_row
+from napari_finetune.inference.predict import predict
+from napari_finetune.models import CheckpointError, load_checkpoint, save_model
+from napari_finetune.session import LabellingSession, Prediction
+
+if TYPE_CHECKING:
+    from magicgui.widgets import Label, Widget
+
+    from napari_finetune.models import SegmentationModel
+
+
+class ModelActions:
+    """Predict with, save and load the session's model.
+
+    Not a container of its own: :attr:`widgets` go into the dock's form.
+
+    Parameters
+    ----------
+    session : LabellingSession
+        Whose model is used, saved, or replaced by a loaded one.
+    image_choices : callable
+        The image layers offered to *predict on*.
+    status : Label
+        The dock's status line.
+    show : callable
+        Shows a :class:`~napari_finetune.session.Prediction` as layers.
+    loaded : callable
+        Called with the model after *Load model…*.
+    report : callable
+        Reports an error to the user.
+    busy : callable
+        True while training runs: the model is then not touched.
+    """
+
+    def __init__(
+        self,
+        session: LabellingSession,
+        image_choices: Callable,
+        status: Label,
+        show: Callable[[Prediction], None],
+        loaded: Callable[[SegmentationModel], None],
+        report: Callable[[BaseException], None],
+        busy: Callable[[], bool],
+    ) -> None:
+        self.session, self.status, self._busy = session, status, busy
+        self._show, self._loaded, self._report = show, loaded, report
+        self.predict_on = ComboBox(choices=image_choices, label="predict on")
+        self.predict_button = PushButton(text="Predict")
+        self.save = PushButton(text="Save model…")
+        self.load = PushButton(text="Load model…")
+        self.widgets: list[Widget] = [
+            self.predict_on,
+            self.predict_button,
+            button_row(self.save, self.load),
+        ]
+        self.predict_button.changed.connect(self.predict)
+        self.save.changed.connect(self.save_model)
+        self.load.changed.connect(self.load_model)
+        self._worker = None
+
+    def predict(self) -> None:
+        """Predict on the chosen image layer in a worker; show the result layers."""
+        target, model = self.predict_on.value, self.session.model
+        if self._busy():
+            return
+        if model is None or target is None:
+            what = "Train or load a model first." if model is None else "Choose an image."
+            self._report(ValueError(what))
+            return
+        self.predict_button.enabled = False
+        self.status.value = f"Predicting on '{target.name}'…"
+        image = np.asarray(target.data)
+        worker = create_worker(predict, model, image, _start_thread=False, _ignore_errors=True)
+        worker.returned.connect(
+            lambda probs: self._show(Prediction(target.name, probs, final=True))
+        )
+        worker.returned.connect(
+            lambda _: setattr(self.status, "value", f"Predicted '{target.name}'.")
+        )
+        worker.errored.connect(self._report)
+        worker.finished.connect(lambda: setattr(self.predict_button, "enabled", True))
+        self._worker = worker
+        worker.start()
+
+    def ask_path(self, save: bool) -> str:
+        """Ask for a checkpoint file (patched in tests)."""
+        ask = QFileDialog.getSaveFileName if save else QFileDialog.getOpenFileName
+        title = "Save model" if save else "Load model"
+        path, _ = ask(None, title, "model.ckpt", "napari-finetune model (*.ckpt)")
+        return path
+
+    def save_model(self) -> None:
+        """Write the session's model to a checkpoint the user picks."""
+        if self.session.model is None:
+            self._report(ValueError("Train or load a model first."))
+            return
+        path = self.ask_path(save=True)
+        if path:
+            save_model(self.session.model, path)
+            self.status.value = f"Saved the model to {Path(path).name}."
+            show_info(self.status.value)
+
+    def load_model(self) -> None:
+        """Make a checkpoint the user picks the session's model."""
+        if self._busy():
+            self._report(ValueError("Stop training before loading another model."))
+            return
+        path = self.ask_path(save=False)
+        if not path:
+            return
+        try:
+            self.session.model = load_checkpoint(path)
+        except CheckpointError as err:
+            self._report(err)
+            return
+        self.status.value = f"Loaded {Path(path).name}: classes {self.session.model.classes}."
+        self._loaded(self.session.model)

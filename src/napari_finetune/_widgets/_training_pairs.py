@@ -1,0 +1,155 @@
+"""The *training data* rows of the Fine-tune dock: image layers and their painted labels.
+
+Each row picks an image layer and the labels layer painted on it; the list
+follows layers as they are added, renamed or removed. It turns the rows into
+the core's :class:`~napari_finetune.session.Pair` objects (copies of the
+data, so painting on while training cannot change what is learnt).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import numpy as np
+from magicgui.widgets import ComboBox, Container, PushButton
+from napari.layers import Image, Labels
+
+from napari_finetune._widgets._layers import (
+    check_same_plane_shape,
+    has_painted_pixels,
+    input_layers,
+    spatial_shape,
+)
+from napari_finetune.session import Pair
+
+if TYPE_CHECKING:
+    import napari
+
+
+class TrainingPair(Container):
+    """One row: an image layer and the labels layer painted on it."""
+
+    def __init__(self, image_choices: Callable, labels_choices: Callable) -> None:
+        self.image_layer = ComboBox(choices=image_choices, tooltip="image to learn from")
+        self.labels_layer = ComboBox(
+            choices=labels_choices, nullable=True, tooltip="labels painted on it"
+        )
+        self.remove = PushButton(text="−", tooltip="remove this pair")
+        self.remove.native.setMaximumWidth(28)
+        super().__init__(
+            widgets=[self.image_layer, self.labels_layer, self.remove],
+            layout="horizontal",
+            labels=False,
+        )
+
+
+class TrainingPairs(Container):
+    """The rows of (image, painted labels) pairs; ``on_change`` is called when they change."""
+
+    def __init__(self, viewer: napari.viewer.Viewer, on_change: Callable[[], None]) -> None:
+        super().__init__(labels=False, label="training data")
+        self._viewer = viewer
+        self._on_change = on_change
+
+    def image_choices(self, _widget: object = None) -> list:
+        """Image layers offered as inputs, newest first."""
+        return input_layers(self._viewer, Image)
+
+    def labels_choices(self, _widget: object = None) -> list:
+        """Labels layers offered as painted inputs, newest first."""
+        return input_layers(self._viewer, Labels)
+
+    def rows(self) -> list[TrainingPair]:
+        """The pair rows, top to bottom."""
+        return [w for w in self if isinstance(w, TrainingPair)]
+
+    def add_row(self) -> TrainingPair:
+        """A new row on the newest image not yet used, with its painted labels."""
+        row = TrainingPair(self.image_choices, self.labels_choices)
+        row.remove.changed.connect(lambda: self.remove_row(row))
+        row.image_layer.changed.connect(lambda _value: self.default_labels(row, force=True))
+        row.labels_layer.changed.connect(lambda _value: self._on_change())
+        self.append(row)
+        used = {id(r.image_layer.value) for r in self.rows() if r is not row}
+        fresh = [layer for _, layer in self.image_choices() if id(layer) not in used]
+        if fresh:
+            row.image_layer.value = fresh[0]
+        self.default_labels(row, force=True)
+        self._on_change()
+        return row
+
+    def remove_row(self, row: TrainingPair) -> None:
+        """Remove a row (the last one stays)."""
+        if len(self.rows()) > 1:
+            self.remove(row)
+            self._on_change()
+
+    def refresh(self) -> None:
+        """Re-read the layer lists; fill in labels layers where none is chosen."""
+        for row in self.rows():
+            row.reset_choices()
+            self.default_labels(row)
+
+    def default_labels(self, row: TrainingPair, force: bool = False) -> None:
+        """The newest painted labels layer of the image's shape, unless one is set."""
+        image, current = row.image_layer.value, row.labels_layer.value
+        if image is None or (current is not None and not force):
+            return
+        for _, layer in self.labels_choices():
+            try:
+                check_same_plane_shape(image, layer)
+            except ValueError:
+                continue
+            if has_painted_pixels(layer):
+                row.labels_layer.value = layer
+                return
+
+    def painted_pixels(self) -> int:
+        """Painted pixels in the chosen labels layers."""
+        return sum(
+            int(np.count_nonzero(r.labels_layer.value.data))
+            for r in self.rows()
+            if r.labels_layer.value is not None
+        )
+
+    def layers(self) -> list:
+        """Every layer the rows read (image and labels)."""
+        return [
+            layer
+            for r in self.rows()
+            for layer in (r.image_layer.value, r.labels_layer.value)
+            if layer is not None
+        ]
+
+    def labels_of(self, image_name: str) -> Labels | None:
+        """The labels layer chosen for the image layer called ``image_name``."""
+        for r in self.rows():
+            if r.image_layer.value is not None and r.image_layer.value.name == image_name:
+                return r.labels_layer.value
+        return None
+
+    def session_pairs(self) -> list[Pair]:
+        """The rows as the core's pairs: copies of the data, the plane in view.
+
+        Raises
+        ------
+        ValueError
+            A row without an image or labels, mismatched shapes or a multiscale
+            image, naming the layers.
+        """
+        pairs = []
+        for row in self.rows():
+            image, painted = row.image_layer.value, row.labels_layer.value
+            if image is None or painted is None:
+                raise ValueError("Choose an image and the labels layer painted on it.")
+            check_same_plane_shape(image, painted)
+            if image.multiscale:
+                raise ValueError(f"Image layer '{image.name}' is multiscale; use one scale.")
+            plane = None
+            if len(spatial_shape(image)) == 3:
+                depth = spatial_shape(image)[0]
+                plane = min(int(self._viewer.dims.current_step[-3]), depth - 1)
+            # Copies: the user's layers are only ever read.
+            pairs.append(Pair(np.array(image.data), np.array(painted.data), image.name, plane))
+        return pairs

@@ -1,0 +1,42 @@
+"""One labelling session (no Qt): painted images, the model, rounds and suggestions.
+
+The Fine-tune dock, the CLI and the benchmarks drive a :class:`LabellingSession`
+with :class:`RoundOptions`; it decides the defaults (strategy, start model),
+runs a round as a generator of events and, after it, computes uncertainty and
+ranked boxes to paint for every image.
+"""
+
+from napari_finetune.session.events import Prediction, RankedBox, RoundFinished, Suggestions
+from napari_finetune.session.labelling import LabellingSession
+from napari_finetune.session.options import (
+    BN_CHOICES,
+    CURRENT,
+    SCRATCH,
+    START_CHOICES,
+    STRATEGY_CHOICES,
+    RoundOptions,
+    SuggestionOptions,
+)
+from napari_finetune.session.pairs import Pair
+from napari_finetune.session.policy import StrategyAdvice, resolve_start, suggest_strategy
+from napari_finetune.session.status import StatusLine
+
+__all__ = [
+    "BN_CHOICES",
+    "CURRENT",
+    "SCRATCH",
+    "START_CHOICES",
+    "STRATEGY_CHOICES",
+    "LabellingSession",
+    "Pair",
+    "Prediction",
+    "RankedBox",
+    "RoundFinished",
+    "RoundOptions",
+    "StatusLine",
+    "StrategyAdvice",
+    "SuggestionOptions",
+    "Suggestions",
+    "resolve_start",
+    "suggest_strategy",
+]

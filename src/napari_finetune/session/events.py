@@ -1,0 +1,70 @@
+"""Events a labelling session yields besides the engine's (Started, Step, EpochEnd, Finished)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from napari_finetune.models.model import SegmentationModel
+    from napari_finetune.training.events import Finished
+    from napari_finetune.training.history import Round
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """Probabilities ``(K, ...)`` for the image named ``target``.
+
+    Live previews cover one plane (``plane`` is its index in a stack, None for
+    2D); the final prediction (``final``) covers the whole image.
+    """
+
+    target: str
+    probabilities: np.ndarray
+    final: bool
+    plane: int | None = None
+
+
+@dataclass(frozen=True)
+class Suggestions:
+    """Uncertainty of the model on one image (or plane) and the boxes to paint next.
+
+    ``boxes`` are ``(y0, x0, y1, x1)``, best first, with their ``scores``
+    (comparable across images). ``display_max`` is the map's 99.5th percentile
+    (at least 1e-3), a good upper contrast limit: computed in the worker, not
+    in the GUI thread.
+    """
+
+    target: str
+    uncertainty: np.ndarray
+    boxes: list[tuple[int, int, int, int]]
+    scores: list[float] = field(default_factory=list)
+    plane: int | None = None
+    display_max: float = 1.0
+
+
+@dataclass(frozen=True)
+class RankedBox:
+    """One box to paint, in the ranking over all images of a session."""
+
+    target: str
+    box: tuple[int, int, int, int]
+    score: float
+    plane: int | None = None
+
+
+@dataclass(frozen=True)
+class RoundFinished:
+    """A round is over: the session's model, the run's result and the rounds curve.
+
+    ``ranking`` lists the boxes of every image, best first (empty when no
+    suggestions were asked for); ``rounds`` summarises every round of the
+    model's history (painted pixels against the best validation score).
+    """
+
+    model: SegmentationModel
+    finished: Finished
+    rounds: list[Round]
+    ranking: list[RankedBox]

@@ -1,0 +1,210 @@
+"""One labelling session: painted images, the current model, rounds, suggestions.
+
+The active-learning loop of the plugin, with no Qt: the Fine-tune dock, the
+CLI and ``benchmarks/bench_active_learning.py`` all drive this class, so what
+is measured is what ships. A round is a generator of events (the engine's
+:class:`~napari_finetune.training.events.Started`, ``Step``, ``EpochEnd``,
+``Finished``, then :class:`Prediction`, :class:`Suggestions` and a closing
+:class:`RoundFinished`). Stop = the consumer stops asking and closes it: the
+session then keeps the best model of the interrupted round.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+import numpy as np
+
+from napari_finetune.inference.predict import predict
+from napari_finetune.inference.representativeness import representativeness
+from napari_finetune.inference.suggest import rank_regions
+from napari_finetune.inference.uncertainty import uncertainty
+from napari_finetune.models.model import SegmentationModel
+from napari_finetune.session.events import Prediction, RankedBox, RoundFinished, Suggestions
+from napari_finetune.session.options import RoundOptions, SuggestionOptions
+from napari_finetune.session.pairs import Pair
+from napari_finetune.session.policy import StrategyAdvice, resolve_start, suggest_strategy
+from napari_finetune.session.previews import LivePreviews
+from napari_finetune.training.engine import finetune
+from napari_finetune.training.events import Finished, Started, Step
+from napari_finetune.training.history import Round, rounds
+
+
+class LabellingSession:
+    """Painted images and the model trained on them, round after round.
+
+    Parameters
+    ----------
+    pairs : iterable of Pair
+        The images and their painted labels.
+    model : SegmentationModel, optional
+        A current model to continue from (e.g. a loaded checkpoint).
+    """
+
+    def __init__(self, pairs: Iterable[Pair] = (), model: SegmentationModel | None = None) -> None:
+        self.pairs: list[Pair] = []
+        self.model = model
+        self.suggestions: list[Suggestions] = []
+        self.set_pairs(pairs)
+
+    def set_pairs(self, pairs: Iterable[Pair]) -> None:
+        """Replace the images and labels (e.g. after the user painted more).
+
+        Raises
+        ------
+        ValueError
+            If two pairs share a name (results are named after the image).
+        """
+        pairs = list(pairs)
+        names = [p.name for p in pairs]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"image '{twice[0]}' is chosen twice: pick each image once.")
+        self.pairs = pairs
+
+    @property
+    def painted_pixels(self) -> int:
+        """Painted pixels over all images."""
+        return sum(p.painted_pixels for p in self.pairs)
+
+    def advice(self) -> StrategyAdvice:
+        """The strategy suggested for what is painted now."""
+        return suggest_strategy(self.painted_pixels)
+
+    def rounds(self) -> list[Round]:
+        """The rounds curve of the current model: one summary per training round."""
+        return rounds(self.model.history) if self.model is not None else []
+
+    # -- a round -------------------------------------------------------------------
+
+    def train_round(self, options: RoundOptions | None = None) -> Iterator[object]:
+        """Train one round on the painted images, yielding events.
+
+        Trains on the pairs with painted pixels (in order); previews, final
+        predictions and suggestions cover every pair. When the generator is
+        closed early, the session's model becomes the best of the round so far.
+
+        Parameters
+        ----------
+        options : RoundOptions, optional
+            What to start from, how long, and what to compute afterwards.
+
+        Yields
+        ------
+        object
+            Engine events, :class:`Prediction`, :class:`Suggestions` (one per
+            pair) and a last :class:`RoundFinished`.
+
+        Raises
+        ------
+        ValueError
+            Nothing painted, bad options, or ``start='current'`` without a model
+            (raised before anything is yielded).
+        """
+        options = options or RoundOptions()
+        painted = [p for p in self.pairs if p.painted_pixels]
+        if not painted:
+            raise ValueError(
+                "no painted pixels: paint at least two classes (e.g. 1 = grain interior, "
+                "2 = boundary) before training."
+            )
+        strategy = options.strategy or self.advice().strategy
+        start, strategy = resolve_start(options.start, self.model, strategy)
+        events = finetune(
+            [p.image for p in painted],
+            [p.labels for p in painted],
+            start,
+            strategy=strategy,
+            bn_mode=options.bn_mode,
+            max_seconds=options.max_seconds,
+            steps=options.steps,
+            augmentation=options.augmentation,
+            seed=options.seed,
+        )
+        return self._round(events, options)
+
+    def _round(self, events: Iterator, options: RoundOptions) -> Iterator[object]:
+        previews = LivePreviews(self.pairs if options.live_previews else [])
+        trained, finished = None, None
+        try:
+            for event in events:
+                if isinstance(event, Started):
+                    trained = event.model
+                yield event
+                if isinstance(event, Finished):
+                    finished = event
+                    break
+                if isinstance(event, Step) and previews.due():
+                    yield previews.preview(trained)
+        finally:
+            # Stop: closing the engine restores the best weights into the model.
+            events.close()
+            if trained is not None:
+                self.model = trained
+        if finished is None:
+            return
+        if options.final_predictions:
+            for pair in self.pairs:
+                yield Prediction(pair.name, predict(self.model, pair.image), final=True)
+        if options.suggestions is not None:
+            yield from self.suggest(options.suggestions)
+        yield RoundFinished(self.model, finished, self.rounds(), self.ranking())
+
+    def run_round(self, options: RoundOptions | None = None) -> RoundFinished:
+        """Blocking form of :meth:`train_round`: the closing event."""
+        result = None
+        for event in self.train_round(options):
+            if isinstance(event, RoundFinished):
+                result = event
+        return result
+
+    # -- where to paint next ---------------------------------------------------------
+
+    def suggest(self, options: SuggestionOptions | None = None) -> Iterator[Suggestions]:
+        """Uncertainty map and ranked boxes of the current model, for every pair.
+
+        Each pair's map covers its plane in view; boxes never touch painted
+        pixels. The results are also kept in :attr:`suggestions`.
+
+        Raises
+        ------
+        ValueError
+            When there is no model yet.
+        """
+        if self.model is None:
+            raise ValueError("There is no model yet: train or load one first.")
+        options = options or SuggestionOptions()
+        self.suggestions = []
+        for pair in self.pairs:
+            found = self._suggest_on(pair, options)
+            self.suggestions.append(found)
+            yield found
+
+    def _suggest_on(self, pair: Pair, options: SuggestionOptions) -> Suggestions:
+        image = pair.plane_image
+        unsure = uncertainty(self.model, image, method=options.method)
+        typical = (
+            representativeness(self.model, image, options.size) if options.typical_weight else None
+        )
+        ranked = rank_regions(
+            unsure, pair.plane_labels, options.n, options.size, typical, options.typical_weight
+        )
+        top = float(max(np.percentile(unsure, 99.5), 1e-3))
+        return Suggestions(
+            pair.name,
+            unsure,
+            [box for box, _ in ranked],
+            [score for _, score in ranked],
+            pair.plane,
+            top,
+        )
+
+    def ranking(self, n: int | None = None) -> list[RankedBox]:
+        """The boxes of the last suggestions over all images, best first (at most ``n``)."""
+        boxes = [
+            RankedBox(found.target, box, score, found.plane)
+            for found in self.suggestions
+            for box, score in zip(found.boxes, found.scores, strict=True)
+        ]
+        boxes.sort(key=lambda b: b.score, reverse=True)
+        return boxes if n is None else boxes[:n]

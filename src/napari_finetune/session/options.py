@@ -1,0 +1,118 @@
+"""What a training round is asked to do, as plain options objects (widget, CLI, scripts)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from napari_finetune.inference.suggest import REPRESENTATIVENESS_WEIGHT
+from napari_finetune.inference.uncertainty import DEFAULT_METHOD, METHODS
+from napari_finetune.models.registry import DEFAULT_MODEL, REGISTRY
+from napari_finetune.training.strategies import BN_MODES, STRATEGIES
+
+if TYPE_CHECKING:
+    from napari_finetune.augment import AugmentationPipeline
+    from napari_finetune.models.model import SegmentationModel
+
+# Start points besides the shipped models and checkpoint files.
+SCRATCH = "scratch"  # a fresh network: the baseline that shows what pretraining buys
+CURRENT = "current"  # the session's current model: continue training (warm start)
+START_CHOICES: list[tuple[str, str]] = [
+    *[(f"{name} (shipped)", name) for name in REGISTRY],
+    ("from scratch", SCRATCH),
+    ("current model (continue)", CURRENT),
+]
+BN_CHOICES = ["auto", *BN_MODES]
+STRATEGY_CHOICES = list(STRATEGIES)
+
+
+@dataclass(frozen=True)
+class SuggestionOptions:
+    """Where-to-paint-next maps and boxes computed after a round.
+
+    Attributes
+    ----------
+    method : str
+        Uncertainty method (:data:`~napari_finetune.inference.uncertainty.METHODS`).
+    n : int
+        Boxes per image.
+    size : int
+        Box side in pixels.
+    typical_weight : float
+        Exponent of the representativeness factor of
+        :func:`~napari_finetune.inference.suggest.rank_regions` (0: uncertainty only).
+    """
+
+    method: str = DEFAULT_METHOD
+    n: int = 5
+    size: int = 64
+    typical_weight: float = REPRESENTATIVENESS_WEIGHT
+
+    def __post_init__(self) -> None:
+        if self.method not in METHODS:
+            raise ValueError(
+                f"uncertainty method {self.method!r} is unknown: choose one of "
+                f"{', '.join(METHODS)}."
+            )
+        if self.n < 1 or self.size < 1:
+            raise ValueError(f"suggestions n={self.n} and size={self.size} must be at least 1.")
+
+
+@dataclass(frozen=True)
+class RoundOptions:
+    """One training round of a :class:`~napari_finetune.session.LabellingSession`.
+
+    Attributes
+    ----------
+    start : str, Path or SegmentationModel
+        A shipped model name, ``'scratch'``, ``'current'`` (the session's model:
+        warm start), a checkpoint path or a model object.
+    strategy : str or None
+        Transfer-learning strategy; None takes the one suggested for how much
+        is painted (:func:`~napari_finetune.session.policy.suggest_strategy`).
+        Ignored (``'scratch'``) when starting from scratch.
+    bn_mode : str
+        BatchNorm handling (:data:`BN_CHOICES`).
+    max_seconds, steps : float or None, int or None
+        Time budget, or an exact number of steps (which wins).
+    augmentation : AugmentationPipeline, str or None
+        A pipeline, a preset name, a YAML file, or None.
+    seed : int
+        Seed of everything random in the round.
+    live_previews : bool
+        Predict on the images now and then while training.
+    final_predictions : bool
+        Predict on every image after training.
+    suggestions : SuggestionOptions or None
+        Uncertainty maps and boxes for every image after training (None: none).
+    """
+
+    start: str | Path | SegmentationModel = DEFAULT_MODEL
+    strategy: str | None = None
+    bn_mode: str = "auto"
+    max_seconds: float | None = 60.0
+    steps: int | None = None
+    augmentation: AugmentationPipeline | str | None = "equiaxed"
+    seed: int = 0
+    live_previews: bool = True
+    final_predictions: bool = True
+    suggestions: SuggestionOptions | None = field(default_factory=SuggestionOptions)
+
+    def __post_init__(self) -> None:
+        if self.strategy is not None and self.strategy not in STRATEGIES:
+            raise ValueError(
+                f"strategy={self.strategy!r} is unknown: choose one of {', '.join(STRATEGIES)}."
+            )
+        if self.bn_mode not in BN_CHOICES:
+            raise ValueError(
+                f"BatchNorm mode {self.bn_mode!r} is unknown: choose one of "
+                f"{', '.join(BN_CHOICES)}."
+            )
+        if self.steps is None and (self.max_seconds is None or self.max_seconds <= 0):
+            raise ValueError("give a positive time budget (max_seconds) or a number of steps.")
+
+    @property
+    def budget(self) -> str:
+        """The budget in words, for status lines."""
+        return f"{self.steps} steps" if self.steps else f"{self.max_seconds:.0f} s"

@@ -1,0 +1,59 @@
+"""One image of a labelling session and the labels painted on it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Pair:
+    """An image, the labels painted on it, and the plane in view.
+
+    Attributes
+    ----------
+    image : numpy.ndarray
+        2D grey, RGB, or a stack of either.
+    labels : numpy.ndarray
+        Painted labels of the image's pixels (0 = unpainted, 1..K = classes);
+        may be all zero: the image then gets predictions and suggestions but
+        adds nothing to training.
+    name : str
+        The image's name: results are named after it (``<name> prediction``).
+    plane : int or None
+        For a stack, the plane the user looks at: live previews and suggestions
+        cover that plane. None for 2D images.
+    """
+
+    image: np.ndarray
+    labels: np.ndarray
+    name: str
+    plane: int | None = None
+
+    def __post_init__(self) -> None:
+        stack = np.ndim(self.labels) == 3
+        if stack and self.plane is None:
+            object.__setattr__(self, "plane", 0)
+        if not stack and self.plane is not None:
+            raise ValueError(f"image '{self.name}' is 2D: it has no plane {self.plane}.")
+        if stack and not 0 <= self.plane < np.shape(self.labels)[0]:
+            raise ValueError(
+                f"image '{self.name}' has {np.shape(self.labels)[0]} planes: "
+                f"there is no plane {self.plane}."
+            )
+
+    @property
+    def painted_pixels(self) -> int:
+        """How many pixels are painted."""
+        return int(np.count_nonzero(self.labels))
+
+    @property
+    def plane_image(self) -> np.ndarray:
+        """The image of the plane in view (the whole image when 2D)."""
+        return self.image if self.plane is None else self.image[self.plane]
+
+    @property
+    def plane_labels(self) -> np.ndarray:
+        """The labels of the plane in view."""
+        return self.labels if self.plane is None else self.labels[self.plane]
