@@ -7,6 +7,7 @@ from napari_finetune.inference import (
     suggest_regions,
     uncertainty,
 )
+from napari_finetune.measure import grains, measure_grains, phase_fractions
 from napari_finetune.models import SegmentationModel, load_model, save_model
 from napari_finetune.synth import voronoi_grains
 from napari_finetune.training import finetune, fit
@@ -16,7 +17,10 @@ __all__ = [
     "__version__",
     "finetune",
     "fit",
+    "grains",
     "load_model",
+    "measure_grains",
+    "phase_fractions",
     "predict",
     "representativeness",
     "save_model",

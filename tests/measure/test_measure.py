@@ -1,0 +1,196 @@
+"""Grains, per-grain tables and ASTM E112 numbers on constructed cases with known answers."""
+
+import math
+
+import numpy as np
+import pytest
+from skimage.metrics import adjusted_rand_error
+
+import napari_finetune as nf
+from napari_finetune.measure import (
+    Calibration,
+    GrainOptions,
+    e112_pattern,
+    g_from_grains_per_mm2,
+    g_from_intercept,
+    grain_table,
+    grains,
+    intercepts,
+    line_grid,
+    measure_grains,
+    phase_fractions,
+)
+from napari_finetune.measure.astm import field_statistic
+
+
+def square_lattice(cells: int, side: int, offset: int = 0) -> np.ndarray:
+    """Square grains of ``side`` px, ``cells`` per row, shifted by ``offset`` px."""
+    size = cells * side
+    y, x = np.mgrid[:size, :size]
+    return ((y + offset) // side) * (cells + 1) + (x + offset) // side + 1
+
+
+def test_g_formulas_match_the_e112_table():
+    # E112 Table 4: G 0 <-> N_A 7.75 grains/mm², mean intercept 0.320 mm;
+    # G 10 <-> N_A 7 936 /mm², mean intercept 0.0100 mm (each G step: N_A x 2).
+    assert g_from_grains_per_mm2(7.75) == pytest.approx(0.0, abs=0.01)
+    assert g_from_grains_per_mm2(7936) == pytest.approx(10.0, abs=0.01)
+    assert g_from_intercept(0.320) == pytest.approx(0.0, abs=0.01)
+    assert g_from_intercept(0.0100) == pytest.approx(10.0, abs=0.01)
+    with pytest.raises(ValueError, match="positive"):
+        g_from_intercept(0)
+
+
+def test_confidence_interval_is_student_t_over_fields():
+    stat = field_statistic([10.0, 12.0, 11.0, 13.0])
+    assert stat.mean == 11.5 and stat.n == 4
+    assert stat.ci95 == pytest.approx(3.182446 * np.std([10, 12, 11, 13], ddof=1) / 2)
+    assert stat.relative_accuracy == pytest.approx(100 * stat.ci95 / 11.5)
+    assert field_statistic([5.0]).ci95 is None
+
+
+def test_horizontal_and_vertical_lines_on_square_grains_intercept_one_side():
+    side = 20
+    ids = square_lattice(12, side, offset=side // 2)
+    result = intercepts(ids, line_grid(ids.shape, angles=(0, 90), spacing=side + 0.5))
+    assert result.mean_intercept == pytest.approx(side, rel=0.02)
+    # ends cut by the frame count one half each
+    first = result.lines.iloc[0]
+    assert first["intercepts"] == pytest.approx(first["test_length"] / side, abs=0.6)
+
+
+def test_random_directions_on_square_grains_give_the_cauchy_mean_intercept():
+    # Mean chord of a square of side a over isotropic lines: pi a / 4.
+    side = 24
+    ids = square_lattice(20, side, offset=7)
+    angles = tuple(np.arange(0, 180, 7.5))
+    result = intercepts(ids, line_grid(ids.shape, angles=angles, spacing=9.3))
+    assert result.mean_intercept == pytest.approx(math.pi * side / 4, rel=0.03)
+
+
+def test_planimetric_count_halves_grains_cut_by_the_frame():
+    side, cells = 16, 16
+    ids = square_lattice(cells, side, offset=side // 2)
+    report = measure_grains(ids, Calibration(1.0, "um"))
+    # (k-1)^2 whole + 4(k-1) halves/2 + 4 quarters/2 = k^2 + 1 grains in k^2 cells of area side^2
+    expected = (cells**2 + 1) / (cells * side) ** 2 * 1e6  # per mm²
+    assert report.planimetric.g == pytest.approx(g_from_grains_per_mm2(expected), abs=1e-6)
+    assert report.planimetric.g_low < report.planimetric.g < report.planimetric.g_high
+
+
+def test_e112_pattern_sits_in_the_centred_square_with_nist_proportions():
+    lines = e112_pattern((600, 800))
+    names = [line.name for line in lines]
+    assert names[:4] == ["horizontal", "vertical", "diagonal \\", "diagonal /"]
+    circles = lines[4:]
+    radii = [np.hypot(*(c.points[0] - c.points.mean(0))) for c in circles]
+    assert radii == pytest.approx([0.7958 * 599 / 2, 0.5305 * 599 / 2, 0.2653 * 599 / 2], rel=1e-3)
+    for line in lines:
+        assert line.points[:, 1].min() >= 100 - 1e-9 and line.points[:, 1].max() <= 699 + 1e-9
+    assert sum(c.length for c in circles) == pytest.approx(
+        2 * math.pi * 599 / 2 * sum((0.7958, 0.5305, 0.2653)), rel=1e-3
+    )
+
+
+def test_grains_from_exact_boundaries_recover_the_synthetic_ids():
+    sample = nf.voronoi_grains((256, 256), 30, seed=2)
+    for data in (sample.boundaries, sample.classes):
+        found = grains(data)
+        assert found.max() == 30
+        error, _, _ = adjusted_rand_error(sample.grains, found)
+        assert 1 - error > 0.95  # adjusted Rand index
+    # from a two-class probability map as the model gives it
+    probs = np.stack([1.0 - sample.boundaries, sample.boundaries]).astype(np.float32)
+    assert grains(probs).max() == 30
+
+
+def test_a_gap_in_the_boundary_does_not_merge_two_grains_with_distance_markers():
+    boundary = np.zeros((60, 120), np.float32)
+    boundary[:, 59:61] = 1
+    boundary[28:32, 59:61] = 0  # a gap: the interiors touch
+    merged = grains(boundary, kind="boundary")
+    split = grains(boundary, kind="boundary", options=GrainOptions(markers="distance"))
+    assert merged.max() == 1 and split.max() == 2
+
+
+def test_fragments_below_the_minimum_size_are_merged():
+    boundary = np.zeros((64, 64), np.uint8)
+    boundary[:, 31] = 1
+    boundary[10:14, 10:14] = 1
+    boundary[11:13, 11:13] = 0  # a 4 px pocket inside the left grain
+    assert grains(boundary, options=GrainOptions(min_size=1)).max() == 3
+    assert grains(boundary, options=GrainOptions(min_size=16)).max() == 2
+
+
+def test_ids_are_stable_and_stacks_get_unique_ids():
+    sample = nf.voronoi_grains((128, 128), 12, seed=1)
+    first = grains(sample.boundaries)
+    np.testing.assert_array_equal(first, grains(sample.boundaries))
+    stack = grains(np.stack([sample.boundaries, sample.boundaries]))
+    assert stack.shape == (2, 128, 128)
+    assert stack[0].max() == 12 and stack[1].min() == 13 and stack[1].max() == 24
+
+
+def test_grain_table_reports_physical_units_border_and_neighbours():
+    side = 10
+    ids = square_lattice(3, side)  # 3 x 3 whole squares; the centre touches no frame
+    table = grain_table(ids, Calibration(0.5, "um"))
+    assert len(table) == 9 and table.attrs["unit"] == "um"
+    assert table["area"].tolist() == pytest.approx([25.0] * 9)
+    assert table["ecd"].iloc[0] == pytest.approx(2 * math.sqrt(25 / math.pi))
+    centre = table.set_index("label").loc[ids[15, 15]]
+    assert not centre["border"] and centre["neighbours"] == 4
+    assert table["border"].sum() == 8
+
+
+def test_orientation_is_measured_from_the_x_axis():
+    image = np.zeros((80, 80), np.int32)
+    image[38:42, 10:70] = 1  # a horizontal bar
+    image[10:70, 58:62] = 2  # a vertical bar
+    table = grain_table(image).set_index("label")
+    assert abs(table.loc[1, "orientation"]) == pytest.approx(0, abs=1)
+    assert abs(table.loc[2, "orientation"]) == pytest.approx(90, abs=1)
+    assert table.loc[1, "aspect_ratio"] > 10
+
+
+def test_without_calibration_there_is_no_g_and_a_warning_says_so():
+    report = measure_grains(square_lattice(10, 12, offset=6))
+    assert report.intercept.g is None and report.planimetric.g is None
+    assert any("No pixel size" in w for w in report.warnings)
+
+
+def test_too_few_grains_and_no_boundaries_are_reported_not_hidden():
+    few = measure_grains(square_lattice(4, 30, offset=15), Calibration(1, "um"))
+    assert any("Only" in w and "50" in w for w in few.warnings)
+    one = measure_grains(np.ones((64, 64), np.int32), Calibration(1, "um"))
+    assert any("one grain" in w for w in one.warnings)
+
+
+def test_anisotropy_sees_elongated_grains():
+    sample = nf.voronoi_grains(
+        (384, 384), 40, morphology="elongated", elongation=4, direction=0, seed=1
+    )
+    report = measure_grains(grains(sample.boundaries))
+    # long along x: intercepts along 0° are longer than along 90°
+    assert report.anisotropy[0.0] > 2 * report.anisotropy[90.0]
+
+
+def test_phase_fractions_with_confidence_interval():
+    classes = np.ones((90, 90), np.uint8)
+    classes[:, :30] = 2  # one third of the area
+    table = phase_fractions(classes, fields=(3, 3)).set_index("class")
+    assert table.loc[2, "fraction"] == pytest.approx(1 / 3)
+    assert table.loc[2, "ci95"] > 0  # the fields disagree: 1, 0, 0 per column
+    with pytest.raises(ValueError, match="only one class"):
+        phase_fractions(np.ones((10, 10), np.uint8))
+
+
+def test_bad_inputs_name_what_is_wrong():
+    with pytest.raises(ValueError, match="no class 2"):
+        grains(np.ones((1, 8, 8), np.float32), kind="probabilities")
+    with pytest.raises(ValueError, match="not 2D"):
+        measure_grains(np.ones((2, 8, 8), np.int32))
+    with pytest.raises(ValueError, match="border="):
+        measure_grains(np.ones((8, 8), np.int32), border="ignore")
+    with pytest.raises(ValueError, match="pixel size must be positive"):
+        Calibration(0, "um")
