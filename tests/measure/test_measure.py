@@ -4,7 +4,6 @@ import math
 
 import numpy as np
 import pytest
-from skimage.metrics import adjusted_rand_error
 
 import napari_finetune as nf
 from napari_finetune.measure import (
@@ -21,6 +20,7 @@ from napari_finetune.measure import (
     phase_fractions,
 )
 from napari_finetune.measure.astm import field_statistic
+from napari_finetune.measure.compare import adjusted_rand_index, agreement
 
 
 def square_lattice(cells: int, side: int, offset: int = 0) -> np.ndarray:
@@ -97,8 +97,7 @@ def test_grains_from_exact_boundaries_recover_the_synthetic_ids():
     for data in (sample.boundaries, sample.classes):
         found = grains(data)
         assert found.max() == 30
-        error, _, _ = adjusted_rand_error(sample.grains, found)
-        assert 1 - error > 0.95  # adjusted Rand index
+        assert adjusted_rand_index(sample.grains, found) > 0.95
     # from a two-class probability map as the model gives it
     probs = np.stack([1.0 - sample.boundaries, sample.boundaries]).astype(np.float32)
     assert grains(probs).max() == 30
@@ -194,3 +193,15 @@ def test_bad_inputs_name_what_is_wrong():
         measure_grains(np.ones((8, 8), np.int32), border="ignore")
     with pytest.raises(ValueError, match="pixel size must be positive"):
         Calibration(0, "um")
+
+
+def test_adjusted_rand_index_is_one_for_relabelled_and_near_zero_for_random():
+    rng = np.random.default_rng(0)
+    truth = square_lattice(6, 10)
+    relabelled = (truth * 7 + 3) % 101
+    assert adjusted_rand_index(truth, relabelled) == pytest.approx(1.0)
+    assert abs(adjusted_rand_index(truth, rng.integers(1, 37, truth.shape))) < 0.01
+    merged = np.where(truth == 2, 1, truth)
+    score = agreement(truth, merged)
+    assert 0.9 < score.adjusted_rand < 1 and score.count_error == pytest.approx(-1 / 36)
+    assert score.variation_of_information > 0
