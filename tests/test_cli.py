@@ -70,6 +70,10 @@ def test_fit_then_predict_on_files(tmp_path, capsys):
                 str(tmp_path / "painted.tif"),
                 "--seconds",
                 "3",
+                "--suggest",
+                "2",
+                "--box-size",
+                "12",
                 "--output",
                 str(model),
             ]
@@ -77,6 +81,8 @@ def test_fit_then_predict_on_files(tmp_path, capsys):
         == 0
     )
     assert model.is_file()
+    said = capsys.readouterr().out
+    assert "paint next 1:" in said and "paint next 2:" in said and "paint next 3" not in said
     assert (
         cli.main(
             [
@@ -126,3 +132,48 @@ def test_demo_writes_a_report(tmp_path, capsys):
     picture = imread(report)
     assert picture.ndim == 3 and picture.shape[1] > 1000
     assert "boundary F1" in capsys.readouterr().out
+
+
+def test_measure_writes_a_grain_table_and_a_summary(tmp_path, capsys):
+    import pandas as pd
+
+    import napari_finetune as nf
+
+    sample = nf.voronoi_grains((256, 256), 40, seed=4)
+    tifffile.imwrite(tmp_path / "a_labels.tif", sample.classes)  # 1 interior, 2 boundary
+    probabilities = np.stack([sample.classes == 1, sample.classes == 2]).astype(np.float32)
+    tifffile.imwrite(tmp_path / "b_probabilities.tif", probabilities)
+    out = tmp_path / "out" / "grains.csv"
+    status = cli.main(
+        [
+            "measure",
+            str(tmp_path / "a_labels.tif"),
+            str(tmp_path / "b_probabilities.tif"),
+            "--pixel-size",
+            "0.5",
+            "--unit",
+            "um",
+            "--output",
+            str(out),
+        ]
+    )
+    assert status == 0
+    table = pd.read_csv(out)
+    summary = pd.read_csv(tmp_path / "out" / "grains_summary.csv")
+    assert set(table["image"]) == {"a_labels.tif", "b_probabilities.tif"}
+    assert (table.groupby("image").size() == 40).all()
+    assert "area (um²)" in table.columns
+    assert summary["grains"].tolist() == [40, 40]
+    assert summary["G intercept"].notna().all()
+    assert "ASTM E112 G =" in capsys.readouterr().out
+
+
+def test_measure_without_pixel_size_says_lengths_are_in_px(tmp_path, capsys):
+    import napari_finetune as nf
+
+    sample = nf.voronoi_grains((128, 128), 12, seed=4)
+    tifffile.imwrite(tmp_path / "b.tif", sample.boundaries)
+    assert cli.main(["measure", str(tmp_path / "b.tif"), "--output", str(tmp_path / "g.csv")]) == 0
+    assert "No pixel size" in capsys.readouterr().out
+    assert cli.main(["measure", str(tmp_path / "missing.tif")]) == 2
+    assert "does not exist" in capsys.readouterr().err

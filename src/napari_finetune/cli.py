@@ -12,6 +12,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from napari_finetune.measure.instances import KINDS
+from napari_finetune.measure.report import BORDER_RULES
 from napari_finetune.models.registry import DEFAULT_MODEL
 from napari_finetune.session.options import BN_CHOICES, STRATEGY_CHOICES
 
@@ -81,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="after training, print the N boxes most worth painting next over all images",
     )
+    fit.add_argument("--box-size", type=int, default=64, help="side of those boxes in px")
 
     pred = jobs.add_parser("predict", help="predict with a model; writes TIFF")
     pred.add_argument("images", type=Path, nargs="+")
@@ -90,6 +93,28 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         default=Path("predictions"),
         help="folder for <name>_labels.tif and <name>_probabilities.tif",
+    )
+
+    meas = jobs.add_parser(
+        "measure", help="grains and ASTM E112 grain size from predictions; writes CSV"
+    )
+    meas.add_argument(
+        "maps",
+        type=Path,
+        nargs="+",
+        help="label TIFFs as `predict` writes them (1 interior, 2 boundary), probability "
+        "TIFFs, traced boundary masks or grain ids",
+    )
+    meas.add_argument("--pixel-size", type=float, help="length of one pixel (e.g. 0.2252)")
+    meas.add_argument("--unit", default="um", help="unit of --pixel-size: um, nm or mm")
+    meas.add_argument("--min-size", type=int, default=16, help="smallest grain in px")
+    meas.add_argument("--border", choices=BORDER_RULES, default="half")
+    meas.add_argument("--kind", choices=KINDS, default="auto", help="what the files hold")
+    meas.add_argument(
+        "--output",
+        type=Path,
+        default=Path("grains.csv"),
+        help="per-grain CSV; the summary goes to <name>_summary.csv beside it",
     )
 
     demo = jobs.add_parser(
@@ -120,6 +145,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _predict(args)
         if args.job == "demo":
             return _demo(args)
+        if args.job == "measure":
+            return _measure(args)
         return _generate(args)
     except ValueError as err:  # CheckpointError included
         print(f"napari-finetune: {err}", file=sys.stderr)
@@ -219,7 +246,9 @@ def _fit(args: argparse.Namespace) -> int:
         seed=args.seed,
         live_previews=False,
         final_predictions=False,
-        suggestions=SuggestionOptions(n=args.suggest) if args.suggest else None,
+        suggestions=(
+            SuggestionOptions(n=args.suggest, size=args.box_size) if args.suggest else None
+        ),
     )
     finished = _train(session.train_round(options))
     save_model(finished.model, args.output)
@@ -243,6 +272,26 @@ def _predict(args: argparse.Namespace) -> int:
         write_image(f"{stem}_labels.tif", labels_from_probabilities(probabilities))
         write_image(f"{stem}_probabilities.tif", probabilities)
         print(f"[{index}/{len(args.images)}] {stem}_{{labels,probabilities}}.tif")
+    return 0
+
+
+def _measure(args: argparse.Namespace) -> int:
+    from napari_finetune.data.io import read_image
+    from napari_finetune.measure import Calibration, GrainOptions, grains, measure_grains
+    from napari_finetune.measure.export import write_grain_csv
+
+    calibration = Calibration(args.pixel_size, args.unit) if args.pixel_size else Calibration()
+    options = GrainOptions(min_size=args.min_size)
+    reports = {}
+    for index, path in enumerate(args.maps, start=1):
+        ids = grains(read_image(path), args.kind, options)
+        if ids.ndim != 2:
+            raise ValueError(f"{path.name} is a stack: measure its planes one by one.")
+        report = measure_grains(ids, calibration, args.border)
+        reports[path.name] = report
+        print(f"[{index}/{len(args.maps)}] {path.name}: " + " ".join(report.lines()))
+    table, summary = write_grain_csv(reports, args.output)
+    print(f"wrote {table} and {summary}")
     return 0
 
 

@@ -94,7 +94,7 @@ def test_e112_pattern_sits_in_the_centred_square_with_nist_proportions():
 
 def test_grains_from_exact_boundaries_recover_the_synthetic_ids():
     sample = nf.voronoi_grains((256, 256), 30, seed=2)
-    for data in (sample.boundaries, sample.classes):
+    for data in (sample.boundaries, sample.classes, sample.boundaries * np.uint8(255)):
         found = grains(data)
         assert found.max() == 30
         assert adjusted_rand_index(sample.grains, found) > 0.95
@@ -163,6 +163,7 @@ def test_too_few_grains_and_no_boundaries_are_reported_not_hidden():
     assert any("Only" in w and "50" in w for w in few.warnings)
     one = measure_grains(np.ones((64, 64), np.int32), Calibration(1, "um"))
     assert any("one grain" in w for w in one.warnings)
+    assert one.intercept.g is None and one.planimetric.g is None  # no invented precision
 
 
 def test_anisotropy_sees_elongated_grains():

@@ -19,7 +19,7 @@ from skimage.morphology import h_maxima
 from skimage.segmentation import expand_labels, relabel_sequential, watershed
 
 KINDS = {
-    "auto": "guess from the values: {0, 1} boundaries, {1, 2} classes, else instances",
+    "auto": "guess: floats probabilities, {0, v} a boundary mask, {1, 2} classes, else ids",
     "probabilities": "(K, rows, cols) class probabilities; the boundary class is taken",
     "boundary": "(rows, cols) boundary probability or mask in [0, 1]",
     "classes": "predicted or painted classes: 1 interior, 2 boundary",
@@ -75,8 +75,8 @@ def guess_kind(data: np.ndarray) -> str:
     if np.issubdtype(data.dtype, np.floating):
         return "probabilities" if data.ndim == 3 and data.shape[0] <= 16 else "boundary"
     values = np.unique(data)
-    if set(values.tolist()) <= {0, 1}:
-        return "boundaries"
+    if set(values.tolist()) <= {0, 1} or (values.size == 2 and values[0] == 0):
+        return "boundaries"  # a mask: 0/1, 0/255, 0/65535...
     if set(values.tolist()) <= {0, 1, 2} and 2 in values:
         return "classes"
     return "instances"

@@ -221,6 +221,9 @@ def measure_grains(
         warnings.append(
             "No grain boundaries found: the whole image is one grain. Nothing to measure."
         )
+        calibration_for_g = Calibration(calibration.pixel_size, "px")  # no G from one grain
+    else:
+        calibration_for_g = calibration
     pattern = intercepts(grains, e112_pattern(grains.shape))
     spacing = anisotropy_spacing or max(8.0, min(pattern.mean_intercept, min(grains.shape) / 4))
     grid = intercepts(grains, line_grid(grains.shape, ANISOTROPY_ANGLES, spacing))
@@ -252,8 +255,8 @@ def measure_grains(
         table,
         calibration,
         border,
-        _planimetric(table, grains.shape, calibration, border),
-        _intercept(pattern, calibration),
+        _planimetric(table, grains.shape, calibration_for_g, border),
+        _intercept(pattern, calibration_for_g),
         pattern,
         anisotropy,
         lognormal,

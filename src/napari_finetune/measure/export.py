@@ -1,0 +1,64 @@
+"""Grain reports to files: per-grain CSV, a summary CSV, and the E112 pattern's segments."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from napari_finetune.measure.report import GrainReport
+
+
+def summary_path(table_path: str | Path) -> Path:
+    """Where the summary of ``table.csv`` goes: ``table_summary.csv`` beside it."""
+    path = Path(table_path)
+    return path.with_name(f"{path.stem}_summary{path.suffix or '.csv'}")
+
+
+def write_grain_csv(reports: dict[str, GrainReport], path: str | Path) -> tuple[Path, Path]:
+    """One row per grain of every image (column ``image``), and one summary row per image.
+
+    Parameters
+    ----------
+    reports : dict
+        Image name -> its :class:`~napari_finetune.measure.report.GrainReport`.
+    path : str or Path
+        The per-grain CSV; the summary goes to :func:`summary_path` of it.
+
+    Returns
+    -------
+    tuple of Path
+        The per-grain table and the summary.
+    """
+    if not reports:
+        raise ValueError("no grain reports to write.")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tables = []
+    for name, report in reports.items():
+        unit = report.calibration.unit
+        table = report.table.rename(
+            columns={
+                "area": f"area ({report.calibration.area_unit})",
+                **{c: f"{c} ({unit})" for c in ("ecd", "perimeter", "major_axis", "minor_axis")},
+                "orientation": "orientation (deg)",
+                "centroid_y": "centroid_y (px)",
+                "centroid_x": "centroid_x (px)",
+            }
+        )
+        table.insert(0, "image", name)
+        tables.append(table)
+    pd.concat(tables, ignore_index=True).to_csv(path, index=False)
+    summary = pd.DataFrame([{"image": n, **r.summary()} for n, r in reports.items()])
+    summary.to_csv(summary_path(path), index=False)
+    return path, summary_path(path)
+
+
+def write_segments_csv(report: GrainReport, path: str | Path) -> Path:
+    """Every intercept segment of the E112 pattern (like NIST GSAT's CSV), in the unit."""
+    segments = report.pattern.segments.copy()
+    segments["length"] = segments["length"] * report.calibration.pixel_size
+    segments = segments.rename(columns={"length": f"length ({report.calibration.unit})"})
+    path = Path(path)
+    segments.to_csv(path, index=False)
+    return path
