@@ -12,7 +12,9 @@ if TYPE_CHECKING:
     import napari
 
 
-def layers_of(viewer: napari.viewer.Viewer, kind: type[Layer]) -> list[tuple[str, Layer]]:
+def layers_of(
+    viewer: napari.viewer.Viewer, kind: type[Layer] | tuple[type[Layer], ...]
+) -> list[tuple[str, Layer]]:
     """``(name, layer)`` choices of one kind, newest first (napari lists it last)."""
     return [(layer.name, layer) for layer in reversed(viewer.layers) if isinstance(layer, kind)]
 

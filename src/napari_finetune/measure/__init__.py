@@ -12,6 +12,7 @@
 from napari_finetune.measure.astm import g_from_grains_per_mm2, g_from_intercept
 from napari_finetune.measure.instances import GrainOptions, grains
 from napari_finetune.measure.intercepts import e112_pattern, intercepts, line_grid
+from napari_finetune.measure.measuring import GrainMeasurement, measure_map
 from napari_finetune.measure.phases import phase_fractions
 from napari_finetune.measure.report import BORDER_RULES, GrainReport, measure_grains
 from napari_finetune.measure.table import Calibration, grain_table
@@ -19,6 +20,7 @@ from napari_finetune.measure.table import Calibration, grain_table
 __all__ = [
     "BORDER_RULES",
     "Calibration",
+    "GrainMeasurement",
     "GrainOptions",
     "GrainReport",
     "e112_pattern",
@@ -29,5 +31,6 @@ __all__ = [
     "intercepts",
     "line_grid",
     "measure_grains",
+    "measure_map",
     "phase_fractions",
 ]

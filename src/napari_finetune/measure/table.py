@@ -20,6 +20,22 @@ PROPERTIES = (
 )
 
 
+# napari (pint) unit names and common spellings -> the symbol used in tables.
+UNIT_SYMBOLS = {
+    "pixel": "px",
+    "px": "px",
+    "": "px",
+    "micrometer": "µm",
+    "micron": "µm",
+    "um": "µm",
+    "µm": "µm",
+    "nanometer": "nm",
+    "nm": "nm",
+    "millimeter": "mm",
+    "mm": "mm",
+}
+
+
 @dataclass(frozen=True)
 class Calibration:
     """Pixel size and its unit; ``unit='px'`` means uncalibrated."""
@@ -30,6 +46,26 @@ class Calibration:
     def __post_init__(self) -> None:
         if not self.pixel_size > 0:
             raise ValueError(f"the pixel size must be positive, not {self.pixel_size}.")
+
+    @classmethod
+    def from_scale(cls, scale: tuple[float, float], unit: str) -> Calibration:
+        """From a layer's (row, col) ``scale`` and unit name (``'micrometer'``, ``'µm'``...).
+
+        Raises
+        ------
+        ValueError
+            When pixels are not square (lengths would depend on direction).
+        """
+        dy, dx = (float(v) for v in scale[-2:])
+        if not np.isclose(dy, dx, rtol=1e-3):
+            raise ValueError(
+                f"pixels are {dy:g} × {dx:g} {unit}, not square: grain sizes need square "
+                "pixels; resample the image or set an equal scale."
+            )
+        symbol = UNIT_SYMBOLS.get(str(unit).strip().lower(), str(unit))
+        if symbol == "px":
+            return cls()
+        return cls(dx, symbol)
 
     @property
     def calibrated(self) -> bool:
@@ -112,4 +148,5 @@ def grain_table(grains: np.ndarray, calibration: Calibration | None = None) -> p
     table["border"] = table["label"].isin(border)
     table["neighbours"] = table["label"].map(neighbours).fillna(0).astype(int)
     table.attrs["unit"] = calibration.unit
+    table.attrs["rows"], table.attrs["cols"] = grains.shape
     return table

@@ -1,0 +1,86 @@
+"""The *Measure grains* dock's layers: ``<source> grains`` and ``<source> E112 pattern``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from napari.layers import Labels, Layer, Shapes
+
+from napari_finetune._widgets._layers import output_metadata
+from napari_finetune._widgets._result_layers import layer_named
+from napari_finetune.measure import GrainMeasurement, e112_pattern
+
+if TYPE_CHECKING:
+    import napari
+
+
+def show_grains(
+    viewer: napari.viewer.Viewer,
+    base: str,
+    measurement: GrainMeasurement,
+    source: Layer,
+    plane: int | None,
+) -> Labels:
+    """Create or replace ``<base> grains``; hovering a grain shows its table row."""
+    ids = measurement.grains
+    if plane is not None:
+        full = np.zeros((source.data.shape[0], *ids.shape), ids.dtype)
+        full[plane] = ids
+        ids = full
+    table = measurement.report.table
+    features = table.rename(columns={"label": "index"})
+    background = {column: [np.nan] for column in features.columns}
+    background["index"], background["border"] = [0], [False]
+    features = _prepend(background, features)
+    name = f"{base} grains"
+    old = layer_named(viewer, name, Labels)
+    if old is not None:
+        viewer.layers.remove(old)
+    spatial = source.scale[-ids.ndim :], source.translate[-ids.ndim :]
+    return viewer.add_labels(
+        ids,
+        name=name,
+        opacity=0.45,
+        features=features,
+        metadata=output_metadata("grains"),
+        scale=spatial[0],
+        translate=spatial[1],
+    )
+
+
+def _prepend(row: dict, table: object) -> object:
+    import pandas as pd
+
+    return pd.concat([pd.DataFrame(row), table], ignore_index=True)
+
+
+def show_pattern(
+    viewer: napari.viewer.Viewer, base: str, shape: tuple[int, int], source: Layer
+) -> Shapes:
+    """The E112 test pattern that the intercept method counted, as shapes."""
+    name = f"{base} E112 pattern"
+    old = layer_named(viewer, name, Shapes)
+    if old is not None:
+        viewer.layers.remove(old)
+    shapes, kinds = [], []
+    for line in e112_pattern(shape):
+        if line.closed:
+            centre = line.points.mean(axis=0)
+            radius = float(np.hypot(*(line.points[0] - centre)))
+            shapes.append(np.array([centre, [radius, radius]]))  # centre and radii
+            kinds.append("ellipse")
+        else:
+            shapes.append(line.points[[0, -1]])
+            kinds.append("line")
+    return viewer.add_shapes(
+        shapes,
+        shape_type=kinds,
+        name=name,
+        edge_color="#ffd54f",
+        face_color="transparent",
+        edge_width=max(1.0, min(shape) / 300),
+        metadata=output_metadata("E112 pattern"),
+        scale=source.scale[-2:],
+        translate=source.translate[-2:],
+    )

@@ -1,0 +1,257 @@
+"""Dock widget *Measure grains*: grains, ASTM E112 grain size and phase fractions of a map.
+
+Pick a prediction, probability or labels layer; the core
+(:func:`napari_finetune.measure.measure_map`) finds the grains and measures them
+in a worker; this dock shows ``<source> grains`` (hover a grain for its row of
+the table), the E112 test pattern it counted, the size histogram and the G
+numbers, and exports CSV and a PNG report. The user's layers are only read.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+from magicgui.widgets import ComboBox, Container, FloatSpinBox, Label, PushButton, SpinBox
+from napari.layers import Image, Labels
+from napari.qt.threading import create_worker
+from napari.utils.notifications import show_error, show_info
+from qtpy.QtWidgets import QFileDialog, QSizePolicy
+
+from napari_finetune._widgets._controls import button_row
+from napari_finetune._widgets._grain_layers import show_grains, show_pattern
+from napari_finetune._widgets._layers import current_plane, follow_layers, layers_of
+from napari_finetune._widgets._training_plot import DockCanvas
+from napari_finetune.measure import (
+    BORDER_RULES,
+    Calibration,
+    GrainMeasurement,
+    GrainOptions,
+    measure_map,
+)
+from napari_finetune.measure.export import write_grain_csv
+from napari_finetune.measure.figure import draw_size_histogram, write_grain_report
+from napari_finetune.measure.instances import KINDS, MARKERS
+
+if TYPE_CHECKING:
+    import napari
+
+UNITS = ["px", "µm", "nm", "mm"]
+
+
+class SizePlot(DockCanvas):
+    """The grain size histogram with its log-normal fit."""
+
+    def __init__(self) -> None:
+        from matplotlib.figure import Figure
+
+        from napari_finetune._widgets._training_plot import BACKGROUND
+
+        figure = Figure(figsize=(3.6, 2.2), facecolor=BACKGROUND, layout="constrained")
+        super().__init__(figure)
+        self.axes = figure.add_subplot()
+        self.setMinimumHeight(160)
+        self.style(self.axes)
+
+    def show(self, measurement: GrainMeasurement | None) -> None:
+        """Redraw for ``measurement`` (None: empty)."""
+        self.axes.clear()
+        self.style(self.axes)
+        if measurement is not None:
+            draw_size_histogram(self.axes, measurement.report)
+            self.axes.xaxis.label.set_color("#d6d0ce")
+            self.axes.yaxis.label.set_color("#d6d0ce")
+        self.draw_idle()
+
+
+class MeasureGrainsWidget(Container):
+    """Grains and grain size from a prediction, probability or labels layer."""
+
+    def __init__(self, napari_viewer: napari.viewer.Viewer) -> None:
+        super().__init__(labels=True)
+        self._viewer = napari_viewer
+        self._worker = None
+        self.measurement: GrainMeasurement | None = None
+        self._source_name = ""
+        self.source = ComboBox(choices=self._source_choices, label="measure", nullable=True)
+        self.kind = ComboBox(choices=list(KINDS), value="auto", label="it holds")
+        self.min_size = SpinBox(value=16, min=1, max=10_000_000, label="smallest grain (px)")
+        self.markers = ComboBox(choices=list(MARKERS), value="components", label="split grains")
+        self.border = ComboBox(choices=list(BORDER_RULES), value="half", label="cut by frame")
+        self.pixel_size = FloatSpinBox(value=1.0, min=1e-6, max=1e6, step=1e-4, label="pixel size")
+        self.unit = ComboBox(choices=UNITS, value="px", label="unit")
+        self.measure = PushButton(text="Measure grains")
+        self.status = Label(value="Choose a prediction or labels layer and click Measure.")
+        self.status.native.setWordWrap(True)
+        self.status.native.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        self.plot = SizePlot()
+        self.export = PushButton(text="Export CSV…", enabled=False)
+        self.report = PushButton(text="Save report (PNG)…", enabled=False)
+        self.extend([self.source, self.kind, self.min_size, self.markers, self.border])
+        self.extend([self.pixel_size, self.unit, self.measure, self.status])
+        self.native.layout().addWidget(self.plot)
+        self.append(button_row(self.export, self.report))
+        for widget, tip in (
+            (self.kind, KINDS),
+            (self.markers, MARKERS),
+            (self.border, BORDER_RULES),
+        ):
+            widget.tooltip = "\n".join(f"{k}: {v}" for k, v in tip.items())
+        self.source.changed.connect(self._read_calibration)
+        self.measure.changed.connect(self.run)
+        self.export.changed.connect(self._on_export)
+        self.report.changed.connect(self._on_report)
+        follow_layers(napari_viewer, self.reset_choices)
+        self._default_source()
+
+    # -- inputs --------------------------------------------------------------------
+
+    def _source_choices(self, _widget: object = None) -> list:
+        return [
+            (name, layer)
+            for name, layer in layers_of(self._viewer, (Image, Labels))
+            if not name.endswith((" grains", " uncertainty", " augmented"))
+        ]
+
+    def _default_source(self) -> None:
+        """The newest prediction if there is one, else the newest labels layer."""
+        choices = self._source_choices()
+        ranked = [layer for name, layer in choices if name.endswith(" prediction")]
+        ranked += [layer for _, layer in choices if isinstance(layer, Labels)]
+        if ranked:
+            self.source.value = ranked[0]
+        self._read_calibration()
+
+    def _read_calibration(self, _value: object = None) -> None:
+        """Pixel size and unit from the chosen layer's scale and units."""
+        layer = self.source.value
+        if layer is None:
+            return
+        try:
+            found = Calibration.from_scale(layer.scale, str(layer.units[-1]))
+        except ValueError as err:
+            self.status.value = f"Layer '{layer.name}': {err}"
+            return
+        self.pixel_size.value = found.pixel_size
+        self.unit.value = found.unit if found.unit in UNITS else "px"
+
+    def _plane_of(self, layer: object) -> tuple[np.ndarray, str, int | None]:
+        """The 2D map to measure, its kind, and the plane in view for stacks."""
+        kind = self.kind.value
+        data = np.asarray(layer.data)
+        role = layer.metadata.get("napari_finetune", {}).get("role")
+        if kind == "auto" and role == "probabilities" and data.ndim == 3:
+            return data, "probabilities", None
+        if data.ndim == 2 or (kind == "probabilities" and data.ndim == 3):
+            return data, kind, None
+        if getattr(layer, "rgb", False):
+            raise ValueError(f"layer '{layer.name}' is an RGB image, not a map to measure.")
+        plane = int(self._viewer.dims.current_step[-3]) if data.ndim == 3 else None
+        return current_plane(layer, self._viewer), kind, plane
+
+    # -- measuring -----------------------------------------------------------------
+
+    def measure_layer(self, layer: object) -> None:
+        """Choose ``layer`` and measure it (the Fine-tune dock's one click)."""
+        self.source.value = layer
+        self.run()
+
+    def run(self) -> None:
+        """Measure the chosen layer in a worker."""
+        layer = self.source.value
+        if self._worker is not None:
+            return
+        try:
+            if layer is None:
+                raise ValueError("Choose a prediction, probability or labels layer to measure.")
+            data, kind, plane = self._plane_of(layer)
+            options = GrainOptions(min_size=self.min_size.value, markers=self.markers.value)
+            calibration = (
+                Calibration()
+                if self.unit.value == "px"
+                else Calibration(self.pixel_size.value, self.unit.value)
+            )
+        except ValueError as err:
+            self._report_error(err, layer)
+            return
+        base = layer.name.removesuffix(" prediction").removesuffix(" probabilities")
+        self.measure.enabled = False
+        self.status.value = f"Measuring '{layer.name}'…"
+        worker = create_worker(
+            measure_map,
+            data,
+            kind,
+            options,
+            calibration,
+            self.border.value,
+            _start_thread=False,
+            _ignore_errors=True,
+        )
+        worker.returned.connect(lambda result: self._show(result, base, layer, plane))
+        worker.errored.connect(lambda err: self._report_error(err, layer))
+        worker.finished.connect(self._on_finished)
+        self._worker = worker
+        worker.start()
+
+    def _show(self, result: GrainMeasurement, base: str, layer: object, plane: int | None) -> None:
+        self.measurement, self._source_name = result, base
+        if layer not in self._viewer.layers:
+            return
+        show_grains(self._viewer, base, result, layer, plane)
+        show_pattern(self._viewer, base, result.grains.shape, layer)
+        self.plot.show(result)
+        lines = result.report.lines()
+        if plane is not None:
+            lines.insert(0, f"Plane {plane} of '{layer.name}' (the one in view).")
+        if result.phases is not None:
+            lines.append(
+                "Phase fractions: "
+                + ", ".join(
+                    f"{r['name']} {100 * r['fraction']:.1f} %"
+                    + (f" ± {100 * r['ci95']:.1f}" if r["ci95"] is not None else "")
+                    for _, r in result.phases.iterrows()
+                )
+            )
+        self.status.value = "\n".join(lines)
+        self.export.enabled = self.report.enabled = True
+
+    def _on_finished(self) -> None:
+        self._worker = None
+        self.measure.enabled = True
+
+    def _report_error(self, err: BaseException, layer: object = None) -> None:
+        where = f"layer '{layer.name}': " if layer is not None else ""
+        self.status.value = f"Not measured: {where}{err}"
+        show_error(f"Measure grains: {where}{err}")
+
+    # -- files ---------------------------------------------------------------------
+
+    def _ask_path(self, default: str, pattern: str) -> str:
+        """Ask where to save (patched in tests)."""
+        path, _ = QFileDialog.getSaveFileName(self.native, "Save", default, pattern)
+        return path
+
+    def _on_export(self) -> None:
+        if self.measurement is None:
+            return
+        path = self._ask_path(f"{self._source_name} grains.csv", "CSV (*.csv)")
+        if not path:
+            return
+        table, summary = write_grain_csv({self._source_name: self.measurement.report}, path)
+        self.status.value = f"Wrote {table.name} and {summary.name}."
+        show_info(self.status.value)
+
+    def _on_report(self) -> None:
+        if self.measurement is None:
+            return
+        path = self._ask_path(f"{self._source_name} grains.png", "PNG (*.png)")
+        if not path:
+            return
+        image = None
+        for layer in self._viewer.layers:
+            if isinstance(layer, Image) and layer.name == self._source_name:
+                image = current_plane(layer, self._viewer)
+        write_grain_report(path, image, self.measurement.grains, self.measurement.report)
+        self.status.value = f"Wrote {Path(path).name}."
+        show_info(self.status.value)

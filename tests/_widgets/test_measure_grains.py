@@ -1,0 +1,106 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from napari_finetune._widgets import measure_grains as module
+from napari_finetune._widgets.measure_grains import MeasureGrainsWidget
+
+
+@pytest.fixture
+def errors(monkeypatch):
+    shown = []
+    monkeypatch.setattr(module, "show_error", shown.append)
+    return shown
+
+
+@pytest.fixture
+def steel(make_napari_viewer):
+    viewer = make_napari_viewer()
+    viewer.open_sample("napari-finetune", "nist_steel")
+    return viewer
+
+
+def measured(widget, qtbot):
+    widget.measure.clicked.emit()
+    qtbot.waitUntil(lambda: widget._worker is None, timeout=60_000)
+
+
+def test_measures_the_traced_steel_boundaries_in_micrometres(steel, qtbot, errors):
+    traced = steel.layers["NIST steel boundaries"]
+    before = traced.data.copy()
+    w = MeasureGrainsWidget(steel)
+    assert w.source.value is traced  # the newest labels layer
+    assert w.unit.value == "µm" and w.pixel_size.value == pytest.approx(0.2252)
+    measured(w, qtbot)
+    assert errors == []
+    grains = steel.layers["NIST steel boundaries grains"]
+    assert grains.data.shape == (600, 800) and grains.data.max() > 150
+    # hovering a grain shows its row: features are indexed by grain id
+    features = grains.features.set_index("index")
+    some = int(grains.data[300, 400])
+    assert features.loc[some, "area"] > 0 and "ecd" in features.columns
+    pattern = steel.layers["NIST steel boundaries E112 pattern"]
+    assert len(pattern.data) == 7 and list(pattern.shape_type).count("ellipse") == 3
+    assert "ASTM E112 G =" in w.status.value and "µm" in w.status.value
+    np.testing.assert_array_equal(traced.data, before)  # never modified
+
+
+def test_export_writes_the_table_and_its_summary(steel, qtbot, tmp_path, monkeypatch):
+    w = MeasureGrainsWidget(steel)
+    measured(w, qtbot)
+    monkeypatch.setattr(
+        MeasureGrainsWidget, "_ask_path", lambda self, default, pattern: str(tmp_path / "g.csv")
+    )
+    w.export.clicked.emit()
+    table = pd.read_csv(tmp_path / "g.csv")
+    summary = pd.read_csv(tmp_path / "g_summary.csv")
+    assert len(table) == summary["grains"].iloc[0] and "area (µm²)" in table.columns
+    monkeypatch.setattr(
+        MeasureGrainsWidget, "_ask_path", lambda self, default, pattern: str(tmp_path / "r.png")
+    )
+    w.report.clicked.emit()
+    assert (tmp_path / "r.png").stat().st_size > 10_000
+
+
+def test_measures_a_prediction_layer_and_names_the_results_after_the_image(
+    make_napari_viewer, qtbot, errors
+):
+    import napari_finetune as nf
+
+    viewer = make_napari_viewer()
+    sample = nf.voronoi_grains((256, 256), 30, seed=1)
+    viewer.add_image(sample.image, name="grains")
+    viewer.add_labels(
+        sample.classes, name="grains prediction", metadata={"napari_finetune": {"role": "x"}}
+    )
+    w = MeasureGrainsWidget(viewer)
+    assert w.source.value.name == "grains prediction" and w.unit.value == "px"
+    measured(w, qtbot)
+    assert viewer.layers["grains grains"].data.max() == 30
+    assert "No pixel size" in w.status.value and "G =" not in w.status.value
+
+
+def test_bad_layers_get_a_message_naming_them(make_napari_viewer, qtbot, errors):
+    viewer = make_napari_viewer()
+    rgb = viewer.add_image(np.zeros((3, 64, 64, 3), np.uint8), name="colour stack", rgb=True)
+    w = MeasureGrainsWidget(viewer)
+    w.source.value = rgb
+    w.measure.clicked.emit()
+    assert "'colour stack'" in errors[-1] and "RGB" in errors[-1]
+    uneven = viewer.add_labels(np.ones((64, 64), np.uint8), name="uneven", scale=(1, 2))
+    w.source.value = uneven
+    assert "'uneven'" in w.status.value and "not square" in w.status.value
+
+
+def test_a_stack_is_measured_on_the_plane_in_view(make_napari_viewer, qtbot, errors):
+    import napari_finetune as nf
+
+    viewer = make_napari_viewer()
+    planes = [nf.voronoi_grains((128, 128), n, seed=1).boundaries for n in (10, 20)]
+    viewer.add_labels(np.stack(planes), name="stack")
+    viewer.dims.set_current_step(0, 1)
+    w = MeasureGrainsWidget(viewer)
+    measured(w, qtbot)
+    grains = viewer.layers["stack grains"].data
+    assert grains.shape == (2, 128, 128) and grains[0].max() == 0 and grains[1].max() == 20
+    assert "Plane 1" in w.status.value
