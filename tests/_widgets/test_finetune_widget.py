@@ -240,3 +240,17 @@ def test_two_images_each_get_their_own_uncertainty_and_numbered_boxes(painted, q
     first_image = "grains" if 1 in ranks[0] else "second"
     w.active.next.clicked.emit()
     assert painted.layers.selection.active is painted.layers[f"{first_image} painted"]
+
+
+def test_measure_grains_is_one_click_after_a_round(painted, qtbot, messages):
+    w = FineTuneWidget(painted)
+    w.files.measure.clicked.emit()
+    assert "No prediction yet" in messages["error"][-1]
+    w.steps.value = 10
+    w.active.enabled_box.value = False
+    w.train.clicked.emit()
+    finish(w, qtbot)
+    w.files.measure.clicked.emit()
+    qtbot.waitUntil(lambda: "grains grains" in painted.layers, timeout=60_000)
+    grains = painted.layers["grains grains"]
+    assert grains.data.shape == (512, 512) and grains.data.max() > 1

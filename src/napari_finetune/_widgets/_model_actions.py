@@ -1,4 +1,4 @@
-"""The Fine-tune dock's model row: *Predict* on any image, *Save model…*, *Load model…*."""
+"""The Fine-tune dock's model rows: *Predict*, *Measure grains*, *Save model…*, *Load model…*."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from napari_finetune.models import CheckpointError, load_checkpoint, save_model
 from napari_finetune.session import LabellingSession, Prediction
 
 if TYPE_CHECKING:
+    import napari
     from magicgui.widgets import Label, Widget
 
     from napari_finetune.models import SegmentationModel
@@ -44,6 +45,8 @@ class ModelActions:
         Reports an error to the user.
     busy : callable
         True while training runs: the model is then not touched.
+    viewer : napari.viewer.Viewer
+        Where the *Measure grains* dock opens.
     """
 
     def __init__(
@@ -55,19 +58,23 @@ class ModelActions:
         loaded: Callable[[SegmentationModel], None],
         report: Callable[[BaseException], None],
         busy: Callable[[], bool],
+        viewer: napari.viewer.Viewer,
     ) -> None:
         self.session, self.status, self._busy = session, status, busy
+        self._viewer = viewer
         self._show, self._loaded, self._report = show, loaded, report
         self.predict_on = ComboBox(choices=image_choices, label="predict on")
         self.predict_button = PushButton(text="Predict")
+        self.measure = PushButton(text="Measure grains", tooltip="grains and ASTM E112 G")
         self.save = PushButton(text="Save model…")
         self.load = PushButton(text="Load model…")
         self.widgets: list[Widget] = [
             self.predict_on,
-            self.predict_button,
+            button_row(self.predict_button, self.measure),
             button_row(self.save, self.load),
         ]
         self.predict_button.changed.connect(self.predict)
+        self.measure.changed.connect(self.measure_prediction)
         self.save.changed.connect(self.save_model)
         self.load.changed.connect(self.load_model)
         self._worker = None
@@ -95,6 +102,19 @@ class ModelActions:
         worker.finished.connect(lambda: setattr(self.predict_button, "enabled", True))
         self._worker = worker
         worker.start()
+
+    def measure_prediction(self) -> None:
+        """Open the *Measure grains* dock on the newest prediction and measure it."""
+        names = [f"{pair.name} prediction" for pair in self.session.pairs]
+        found = [layer for layer in self._viewer.layers if layer.name in names]
+        layer = found[0] if found else None
+        if layer is None:
+            self._report(ValueError("No prediction yet: train, or Predict on an image first."))
+            return
+        _, dock = self._viewer.window.add_plugin_dock_widget(
+            "napari-finetune", "Measure grains", tabify=True
+        )
+        dock.measure_layer(layer)
 
     def ask_path(self, save: bool) -> str:
         """Ask for a checkpoint file (patched in tests)."""

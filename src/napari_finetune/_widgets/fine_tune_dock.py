@@ -104,6 +104,7 @@ class FineTuneWidget(Container):
             self._on_loaded,
             self._report_error,
             busy=lambda: self._worker is not None,
+            viewer=napari_viewer,
         )
 
         self.extend([self.pairs, self.add_pair, self.source, self.checkpoint, self.strategy])
