@@ -116,14 +116,13 @@ def _features(image: np.ndarray) -> np.ndarray:
     )
 
 
-def random_forest_baseline(
+def random_forest_probabilities(
     images: list[np.ndarray],
     labels: list[np.ndarray],
     score_images: list[np.ndarray],
-    score_truth: list[np.ndarray],
     seed: int,
-) -> tuple[float, float]:
-    """Train a random-forest pixel classifier on the same painted pixels; F1, seconds."""
+) -> tuple[list[np.ndarray], float]:
+    """A random-forest pixel classifier on the painted pixels: (K, H, W) per image, seconds."""
     from sklearn.ensemble import RandomForestClassifier
 
     start = time.perf_counter()
@@ -137,10 +136,26 @@ def random_forest_baseline(
         n_estimators=100, max_depth=12, n_jobs=-1, random_state=seed
     ).fit(np.concatenate(xs), np.concatenate(ys))
     seconds = time.perf_counter() - start
-    scores = []
-    for image, exact in zip(score_images, score_truth, strict=True):
+    probabilities = []
+    for image in score_images:
         feats = _features(image)
-        predicted = forest.predict(feats.reshape(-1, feats.shape[-1])).reshape(image.shape)
+        flat = forest.predict_proba(feats.reshape(-1, feats.shape[-1]))
+        probabilities.append(flat.T.reshape(-1, *image.shape).astype(np.float32))
+    return probabilities, seconds
+
+
+def random_forest_baseline(
+    images: list[np.ndarray],
+    labels: list[np.ndarray],
+    score_images: list[np.ndarray],
+    score_truth: list[np.ndarray],
+    seed: int,
+) -> tuple[float, float]:
+    """Train a random-forest pixel classifier on the same painted pixels; F1, seconds."""
+    probabilities, seconds = random_forest_probabilities(images, labels, score_images, seed)
+    scores = []
+    for probs, exact in zip(probabilities, score_truth, strict=True):
+        predicted = np.argmax(probs, axis=0) + 1
         scores.append(boundary_f1(predicted == BOUNDARY, exact == BOUNDARY).f1)
     return float(np.mean(scores)), seconds
 

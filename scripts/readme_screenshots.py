@@ -75,6 +75,16 @@ def fine_tune(out: Path, seconds: int = 40) -> None:
     viewer.screenshot(str(out / "finetune_result.png"), canvas_only=False, flash=False)
     print(f"wrote {out / 'finetune_result.png'}")
     active_learning(viewer, widget, out)
+    # One click from the Fine-tune dock: grains of the new prediction.
+    widget.files.measure.clicked.emit()
+    for _ in range(600):
+        QApplication.processEvents()
+        time.sleep(0.05)
+        if "grains E112 pattern" in viewer.layers:
+            break
+    for layer in viewer.layers:
+        layer.visible = layer.name in ("grains", "grains grains", "grains E112 pattern")
+    shot(viewer, out / "measure_prediction.png")
     viewer.close()
 
 
@@ -91,6 +101,26 @@ def active_learning(viewer: napari.Viewer, widget: object, out: Path) -> None:
         QApplication.processEvents()
     viewer.screenshot(str(out / "next_suggestion.png"), canvas_only=False, flash=False)
     print(f"wrote {out / 'next_suggestion.png'}")
+
+
+def wait_for(widget: object, seconds: float = 120) -> None:
+    deadline = time.monotonic() + seconds
+    while widget._worker is not None and time.monotonic() < deadline:
+        QApplication.processEvents()
+        time.sleep(0.02)
+
+
+def measure_grains(out: Path) -> None:
+    """The Measure grains dock on the NIST steel sample's traced boundaries."""
+    viewer = napari.Viewer(title="napari-finetune: measure grains")
+    viewer.window.resize(*WINDOW_SIZE)
+    viewer.open_sample(PLUGIN, "nist_steel")
+    _, widget = viewer.window.add_plugin_dock_widget(PLUGIN, "Measure grains")
+    widget.measure.clicked.emit()
+    wait_for(widget)
+    viewer.layers["NIST steel boundaries"].visible = False
+    shot(viewer, out / "measure_grains.png")
+    viewer.close()
 
 
 def main(out: Path, every_sample: bool) -> None:
@@ -115,6 +145,7 @@ def main(out: Path, every_sample: bool) -> None:
 
     augmentation_preview(out / "augmentation_preview.png")
     fine_tune(out)
+    measure_grains(out)
     if not every_sample:
         return
 

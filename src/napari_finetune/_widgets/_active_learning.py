@@ -114,6 +114,7 @@ class ActiveLearningPanel:
             metadata=output_metadata("uncertainty"),
             translate=target.translate,
             scale=target.scale,
+            units=target.units,
         )
 
     def show_ranking(self, ranking: list[RankedBox], targets: list[str]) -> None:
@@ -150,6 +151,7 @@ class ActiveLearningPanel:
             metadata=output_metadata("suggestions"),
             translate=target.translate,
             scale=target.scale,
+            units=target.units,
         )
 
     def go_to_next(self) -> None:

@@ -37,7 +37,7 @@ def show_grains(
     old = layer_named(viewer, name, Labels)
     if old is not None:
         viewer.layers.remove(old)
-    spatial = source.scale[-ids.ndim :], source.translate[-ids.ndim :]
+    spatial = source.scale[-ids.ndim :], source.translate[-ids.ndim :], source.units[-ids.ndim :]
     return viewer.add_labels(
         ids,
         name=name,
@@ -46,6 +46,7 @@ def show_grains(
         metadata=output_metadata("grains"),
         scale=spatial[0],
         translate=spatial[1],
+        units=spatial[2],
     )
 
 
@@ -83,4 +84,5 @@ def show_pattern(
         metadata=output_metadata("E112 pattern"),
         scale=source.scale[-2:],
         translate=source.translate[-2:],
+        units=source.units[-2:],
     )

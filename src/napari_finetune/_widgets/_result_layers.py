@@ -67,6 +67,7 @@ def show_prediction(
             metadata=output_metadata("prediction"),
             translate=target.translate,
             scale=target.scale,
+            units=target.units,
             **({"colormap": colormap} if colormap is not None else {}),
         )
     else:
@@ -108,4 +109,5 @@ def show_probabilities(
         metadata=meta,
         translate=(*extra, *target.translate),
         scale=(*[1] * len(extra), *target.scale),
+        units=(*["pixel"] * len(extra), *target.units),
     )
