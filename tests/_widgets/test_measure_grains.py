@@ -104,3 +104,21 @@ def test_a_stack_is_measured_on_the_plane_in_view(make_napari_viewer, qtbot, err
     grains = viewer.layers["stack grains"].data
     assert grains.shape == (2, 128, 128) and grains[0].max() == 0 and grains[1].max() == 20
     assert "Plane 1" in w.status.value
+
+
+def test_open_sem_tiff_sets_the_calibration_and_crops_the_data_bar(
+    make_napari_viewer, tmp_path, monkeypatch
+):
+    import tifffile
+
+    ini = "[Scan]\nPixelWidth=5e-08\n[Image]\nResolutionY=90\n"
+    path = tmp_path / "sem.tif"
+    tifffile.imwrite(path, np.ones((100, 120), np.uint8), extratags=[(34682, "s", 0, ini, True)])
+    viewer = make_napari_viewer()
+    w = MeasureGrainsWidget(viewer)
+    monkeypatch.setattr(MeasureGrainsWidget, "_ask_open_path", lambda self: str(path))
+    w.open_tiff.clicked.emit()
+    layer = viewer.layers["sem"]
+    assert layer.data.shape == (90, 120)
+    assert layer.scale[-1] == pytest.approx(50.0) and str(layer.units[-1]) == "nanometer"
+    assert "data bar was cropped" in w.status.value and "50 nm/px" in w.status.value

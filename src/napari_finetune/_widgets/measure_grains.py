@@ -23,6 +23,7 @@ from napari_finetune._widgets._controls import button_row
 from napari_finetune._widgets._grain_layers import show_grains, show_pattern
 from napari_finetune._widgets._layers import current_plane, follow_layers, layers_of
 from napari_finetune._widgets._training_plot import DockCanvas
+from napari_finetune.data.calibration import open_calibrated
 from napari_finetune.measure import (
     BORDER_RULES,
     Calibration,
@@ -81,6 +82,9 @@ class MeasureGrainsWidget(Container):
         self.border = ComboBox(choices=list(BORDER_RULES), value="half", label="cut by frame")
         self.pixel_size = FloatSpinBox(value=1.0, min=1e-6, max=1e6, step=1e-4, label="pixel size")
         self.unit = ComboBox(choices=UNITS, value="px", label="unit")
+        self.open_tiff = PushButton(
+            text="Open SEM TIFF…", tooltip="pixel size from FEI/Zeiss tags"
+        )
         self.measure = PushButton(text="Measure grains")
         self.status = Label(value="Choose a prediction or labels layer and click Measure.")
         self.status.native.setWordWrap(True)
@@ -89,7 +93,8 @@ class MeasureGrainsWidget(Container):
         self.export = PushButton(text="Export CSV…", enabled=False)
         self.report = PushButton(text="Save report (PNG)…", enabled=False)
         self.extend([self.source, self.kind, self.min_size, self.markers, self.border])
-        self.extend([self.pixel_size, self.unit, self.measure, self.status])
+        self.extend([self.pixel_size, self.unit, button_row(self.open_tiff, self.measure)])
+        self.append(self.status)
         self.native.layout().addWidget(self.plot)
         self.append(button_row(self.export, self.report))
         for widget, tip in (
@@ -100,6 +105,7 @@ class MeasureGrainsWidget(Container):
             widget.tooltip = "\n".join(f"{k}: {v}" for k, v in tip.items())
         self.source.changed.connect(self._read_calibration)
         self.measure.changed.connect(self.run)
+        self.open_tiff.changed.connect(self._on_open_tiff)
         self.export.changed.connect(self._on_export)
         self.report.changed.connect(self._on_report)
         follow_layers(napari_viewer, self.reset_choices)
@@ -231,6 +237,34 @@ class MeasureGrainsWidget(Container):
         """Ask where to save (patched in tests)."""
         path, _ = QFileDialog.getSaveFileName(self.native, "Save", default, pattern)
         return path
+
+    def _ask_open_path(self) -> str:
+        """Ask for a TIFF to open (patched in tests)."""
+        path, _ = QFileDialog.getOpenFileName(self.native, "Open", "", "TIFF (*.tif *.tiff)")
+        return path
+
+    def _on_open_tiff(self) -> None:
+        """Open a TIFF calibrated from its instrument tags, without its data bar."""
+        path = self._ask_open_path()
+        if not path:
+            return
+        try:
+            image, found = open_calibrated(path)
+        except ValueError as err:
+            self._report_error(err)
+            return
+        name = Path(path).stem
+        if found is None:
+            self._viewer.add_image(image, name=name)
+            self.status.value = f"'{name}' has no instrument calibration: set the pixel size."
+            return
+        self._viewer.add_image(
+            image, name=name, scale=(found.pixel_size,) * 2, units=(found.unit,) * 2
+        )
+        rows = found.data_bar_rows
+        bar = f"; its {rows}-row data bar was cropped" if rows else ""
+        size = f"{found.pixel_size:g} {found.unit}/px"
+        self.status.value = f"Opened '{name}': {size} ({found.instrument} tags){bar}."
 
     def _on_export(self) -> None:
         if self.measurement is None:
