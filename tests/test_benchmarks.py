@@ -28,6 +28,10 @@ pytestmark = pytest.mark.slow
             *("--datasets", "tuning isbi2012", "--modes", "active", "random"),
             *("--seeds", "1", "--rounds", "2", "--steps", "3", "--weight", "4", "--rounds-only"),
         ],
+        [
+            "bench_grains.py",
+            *("--seeds", "1", "--size", "256", "--grains", "30", "--steps", "3", "--boxes", "2"),
+        ],
     ],
     ids=lambda args: args[0],
 )

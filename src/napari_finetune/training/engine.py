@@ -9,7 +9,8 @@ The pieces live next door: learning-rate schedules in
 :mod:`~napari_finetune.training.schedules`, the keep-best/early-stopping rule in
 :mod:`~napari_finetune.training.keep_best`, validation in
 :mod:`~napari_finetune.training.validation`, strategies and BatchNorm modes in
-:mod:`~napari_finetune.training.strategies`.
+:mod:`~napari_finetune.training.strategies`, the start model and pipeline in
+:mod:`~napari_finetune.training.start`.
 """
 
 from __future__ import annotations
@@ -22,83 +23,25 @@ import numpy as np
 import torch
 
 from napari_finetune.augment import AugmentationPipeline
-from napari_finetune.data.painted import PaintedPlane, collect_painted
+from napari_finetune.data.painted import collect_painted
 from napari_finetune.data.patches import PatchSampler
 from napari_finetune.data.split import split_validation
-from napari_finetune.models.model import DEFAULT_CLASSES, SegmentationModel
-from napari_finetune.models.registry import DEFAULT_MODEL, load_model
+from napari_finetune.models.model import SegmentationModel
+from napari_finetune.models.registry import DEFAULT_MODEL
 from napari_finetune.training import strategies as st
 from napari_finetune.training.events import EpochEnd, Finished, Started, Step
 from napari_finetune.training.keep_best import KeepBest
 from napari_finetune.training.losses import painted_loss
 from napari_finetune.training.schedules import check_schedule, learning_rate_factor
+from napari_finetune.training.start import (
+    adabn_batches,
+    device_of,
+    resolve_model,
+    resolve_pipeline,
+)
 from napari_finetune.training.validation import validate
 
 STEPS_PER_EPOCH = 25
-ADABN_CROPS, ADABN_SIZE = 16, 256
-
-
-def resolve_model(
-    model: SegmentationModel | str | Path | None,
-    strategy: str,
-    channels: int,
-    n_classes: int,
-) -> SegmentationModel:
-    """The model a run trains: a fresh one, or a copy of the start model fitted to the data.
-
-    ``strategy='scratch'`` makes a new network (keeping a given model's
-    normalisation); otherwise the start model (None: :data:`DEFAULT_MODEL`) is
-    copied or loaded, its input adapted to ``channels`` and its head to
-    ``n_classes``. The caller's model object is never changed.
-    """
-    if strategy == "scratch":
-        template = model if isinstance(model, SegmentationModel) else None
-        fresh = SegmentationModel.create(channels, n_classes)
-        if template is not None:
-            fresh.normalization = template.normalization
-        return fresh
-    if model is None:
-        model = DEFAULT_MODEL
-    resolved = model.copy() if isinstance(model, SegmentationModel) else load_model(model)
-    resolved.net.adapt_input_channels(channels)
-    if resolved.n_classes != n_classes:
-        resolved.net.replace_head(n_classes)
-    resolved.classes = {
-        k: resolved.classes.get(k, DEFAULT_CLASSES.get(k, f"class {k}"))
-        for k in range(1, n_classes + 1)
-    }
-    return resolved
-
-
-def resolve_pipeline(
-    augmentation: AugmentationPipeline | str | None,
-) -> AugmentationPipeline | None:
-    """A pipeline from a pipeline, a preset name, a YAML file, or None (no augmentation)."""
-    if augmentation is None or isinstance(augmentation, AugmentationPipeline):
-        return augmentation
-    path = Path(augmentation)
-    if path.suffix in (".yaml", ".yml"):
-        return AugmentationPipeline.load(path)
-    return AugmentationPipeline.from_preset(augmentation)
-
-
-def _adabn_batches(planes: list[PaintedPlane], rng: np.random.Generator) -> list[torch.Tensor]:
-    """Random crops of all the user's images (painted or not): their statistics."""
-    batches = []
-    for k in range(ADABN_CROPS):
-        image = planes[k % len(planes)].image
-        rows, cols = image.shape[:2]
-        size = min(ADABN_SIZE, rows, cols)
-        y = int(rng.integers(0, rows - size + 1))
-        x = int(rng.integers(0, cols - size + 1))
-        crop = np.ascontiguousarray(image[y : y + size, x : x + size])
-        batches.append(torch.from_numpy(crop).permute(2, 0, 1)[None])
-    return batches
-
-
-def device_of(model: SegmentationModel) -> str:
-    """Where the model's weights live (``'cpu'``, ``'cuda:0'``, ...)."""
-    return str(next(model.net.parameters()).device)
 
 
 def finetune(
@@ -176,7 +119,7 @@ def finetune(
 
     net = trained.net.to(memory_format=torch.channels_last)
     if bn_mode == "adabn":
-        st.adapt_batchnorm(net, _adabn_batches(planes, rng))
+        st.adapt_batchnorm(net, adabn_batches(planes, rng))
     base_lrs = st.learning_rates(net, strategy)
     groups = net.parameter_groups()
     optimizer = torch.optim.AdamW(

@@ -1,0 +1,221 @@
+"""What each ``napari-finetune`` job does (the parser and ``view`` live in :mod:`.cli`).
+
+Imports are inside the jobs, so a job only loads what it uses.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from napari_finetune.models.registry import DEFAULT_MODEL
+
+
+def generate(args: argparse.Namespace) -> int:
+    """Write synthetic grains and their exact labels as TIFF."""
+    import tifffile
+
+    from napari_finetune.synth import voronoi_grains
+
+    if args.count < 1:
+        raise ValueError(f"--count={args.count} is invalid: it must be at least 1.")
+    args.output.mkdir(parents=True, exist_ok=True)
+    for index in range(args.count):
+        seed = args.seed + index
+        sample = voronoi_grains(
+            tuple(args.size),
+            args.grains,
+            morphology=args.morphology,
+            boundary_width=args.boundary_width,
+            dose=args.dose or None,
+            target_domain=args.target_domain,
+            seed=seed,
+        )
+        stem = args.output / f"grains_{seed:05d}"
+        tifffile.imwrite(f"{stem}_image.tif", sample.image)
+        tifffile.imwrite(f"{stem}_grains.tif", sample.grains)
+        tifffile.imwrite(f"{stem}_classes.tif", sample.classes)
+        print(f"[{index + 1}/{args.count}] {stem}_{{image,grains,classes}}.tif")
+    return 0
+
+
+def _progress(fraction: float, text: str) -> None:
+    """A one-line text progress bar on stderr."""
+    width = 30
+    filled = int(width * min(max(fraction, 0.0), 1.0))
+    end = "\n" if fraction >= 1 else ""
+    print(
+        f"\r[{'#' * filled}{'.' * (width - filled)}] {100 * fraction:5.1f}% {text}",
+        end=end,
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+def _train(events: object) -> object:
+    """Drive a session's round with a text progress bar; return its RoundFinished."""
+    from napari_finetune.session import RoundFinished, StatusLine
+    from napari_finetune.training.events import Started, Step
+
+    status = StatusLine()
+    for event in events:
+        text = status.describe(event)
+        if isinstance(event, Started):
+            print(text, file=sys.stderr)
+        elif isinstance(event, Step):
+            fraction = event.elapsed / max(event.elapsed + event.time_left, 1e-9)
+            _progress(fraction, f"loss {event.loss:.3f} · {text}")
+        elif isinstance(event, RoundFinished):
+            _progress(1.0, text)
+            return event
+    raise RuntimeError("training ended without a result")
+
+
+def fit(args: argparse.Namespace) -> int:
+    """Fine-tune on image files and their painted labels; save the model."""
+    from napari_finetune.data.io import read_image
+    from napari_finetune.models.checkpoint import save_model
+    from napari_finetune.session import LabellingSession, Pair, RoundOptions, SuggestionOptions
+
+    if len(args.images) != len(args.labels):
+        raise ValueError(f"got {len(args.images)} images but {len(args.labels)} label files.")
+    session = LabellingSession(
+        Pair(read_image(image), read_image(labels), str(image))
+        for image, labels in zip(args.images, args.labels, strict=True)
+    )
+    options = RoundOptions(
+        start=args.model,
+        strategy=args.strategy,
+        bn_mode=args.bn_mode,
+        max_seconds=args.seconds,
+        steps=args.steps,
+        augmentation=args.augmentation,
+        seed=args.seed,
+        live_previews=False,
+        final_predictions=False,
+        suggestions=(
+            SuggestionOptions(n=args.suggest, size=args.box_size) if args.suggest else None
+        ),
+    )
+    finished = _train(session.train_round(options))
+    save_model(finished.model, args.output)
+    print(f"wrote {args.output}")
+    for rank, box in enumerate(finished.ranking[: args.suggest], start=1):
+        y0, x0, y1, x1 = box.box
+        plane = "" if box.plane is None else f" plane {box.plane}"
+        print(f"paint next {rank}: {box.target}{plane} rows {y0}-{y1}, columns {x0}-{x1}")
+    return 0
+
+
+def predict(args: argparse.Namespace) -> int:
+    """Predict on image files; write labels and probabilities as TIFF."""
+    from napari_finetune.data.io import read_image, write_image
+    from napari_finetune.inference.predict import labels_from_probabilities, predict
+    from napari_finetune.models.registry import load_model
+
+    model = load_model(args.model)
+    for index, path in enumerate(args.images, start=1):
+        probabilities = predict(model, read_image(path))
+        stem = args.output / path.stem
+        write_image(f"{stem}_labels.tif", labels_from_probabilities(probabilities))
+        write_image(f"{stem}_probabilities.tif", probabilities)
+        print(f"[{index}/{len(args.images)}] {stem}_{{labels,probabilities}}.tif")
+    return 0
+
+
+def measure(args: argparse.Namespace) -> int:
+    """Grains and ASTM E112 grain size of prediction files; write CSV."""
+    from napari_finetune.data.io import read_image
+    from napari_finetune.measure import Calibration, GrainOptions, grains, measure_grains
+    from napari_finetune.measure.export import write_grain_csv
+
+    calibration = Calibration(args.pixel_size, args.unit) if args.pixel_size else Calibration()
+    options = GrainOptions(min_size=args.min_size)
+    reports = {}
+    for index, path in enumerate(args.maps, start=1):
+        ids = grains(read_image(path), args.kind, options)
+        if ids.ndim != 2:
+            raise ValueError(f"{path.name} is a stack: measure its planes one by one.")
+        report = measure_grains(ids, calibration, args.border)
+        reports[path.name] = report
+        print(f"[{index}/{len(args.maps)}] {path.name}: " + " ".join(report.lines()))
+    table, summary = write_grain_csv(reports, args.output)
+    print(f"wrote {table} and {summary}")
+    return 0
+
+
+def demo(args: argparse.Namespace) -> int:
+    """Headless: sample, paint, fine-tune, predict, and a PNG report."""
+    from napari_finetune.inference.metrics import boundary_f1
+    from napari_finetune.inference.predict import labels_from_probabilities
+    from napari_finetune.report import write_report
+    from napari_finetune.session import LabellingSession, Pair, Prediction, RoundOptions
+    from napari_finetune.synth import voronoi_grains
+    from napari_finetune.synth.strokes import paint_strokes
+
+    # The same sample as File > Open Sample > Synthetic grains with painted strokes,
+    # here in the SEM target domain: the pretrained model has to adapt.
+    sample = voronoi_grains((512, 512), 60, target_domain=True, seed=args.seed)
+    painted = paint_strokes(sample, seed=args.seed)
+    print(
+        f"sample: 512 × 512 px, 60 grains; painted {(painted > 0).mean():.1%} of pixels",
+        file=sys.stderr,
+    )
+    session = LabellingSession([Pair(sample.image, painted, "grains")])
+    options = RoundOptions(
+        max_seconds=args.seconds, seed=args.seed, live_previews=False, suggestions=None
+    )
+    prediction = None
+
+    def events():
+        nonlocal prediction
+        for event in session.train_round(options):
+            if isinstance(event, Prediction):
+                prediction = event.probabilities
+            yield event
+
+    finished = _train(events())
+    predicted = labels_from_probabilities(prediction)
+    score = boundary_f1(predicted == 2, sample.boundaries == 1)
+    title = (
+        f"fine-tuned {DEFAULT_MODEL} from {(painted > 0).sum()} painted px in "
+        f"{finished.finished.elapsed:.0f} s: boundary F1 {score.f1:.3f} (2 px tolerance)"
+    )
+    write_report(
+        args.output,
+        sample.image,
+        painted,
+        predicted,
+        finished.finished.history,
+        title,
+        truth=sample.boundaries,
+    )
+    print(f"{title}\nwrote {args.output}")
+    return 0
+
+
+def pretrain(args: argparse.Namespace) -> int:
+    """Pretrain the U-Net on synthetic grains (task A)."""
+    from napari_finetune.models.checkpoint import save_model
+    from napari_finetune.training.pretrain import (
+        PretrainProgress,
+        evaluate_on_fresh_samples,
+        pretrain,
+    )
+
+    budget = args.minutes * 60
+    for event in pretrain(minutes=args.minutes, seed=args.seed):
+        if isinstance(event, PretrainProgress):
+            if event.step % 20 == 0:
+                _progress(event.elapsed / budget, f"step {event.step} loss {event.loss:.3f}")
+            continue
+        model = event
+    _progress(1.0, "done")
+    scores = evaluate_on_fresh_samples(model)
+    model.history.append({"task": "pretrain evaluation", **scores})
+    save_model(model, args.output)
+    print(
+        f"wrote {args.output}; boundary F1 on fresh synthetic images: "
+        + ", ".join(f"{k} {v:.3f}" for k, v in scores.items())
+    )
+    return 0

@@ -1,0 +1,79 @@
+"""What a training run starts from: the model, the augmentation pipeline, BatchNorm batches."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from napari_finetune.augment import AugmentationPipeline
+from napari_finetune.data.painted import PaintedPlane
+from napari_finetune.models.model import DEFAULT_CLASSES, SegmentationModel
+from napari_finetune.models.registry import DEFAULT_MODEL, load_model
+
+# AdaBN statistics come from this many random crops of this side.
+ADABN_CROPS, ADABN_SIZE = 16, 256
+
+
+def resolve_model(
+    model: SegmentationModel | str | Path | None,
+    strategy: str,
+    channels: int,
+    n_classes: int,
+) -> SegmentationModel:
+    """The model a run trains: a fresh one, or a copy of the start model fitted to the data.
+
+    ``strategy='scratch'`` makes a new network (keeping a given model's
+    normalisation); otherwise the start model (None: :data:`DEFAULT_MODEL`) is
+    copied or loaded, its input adapted to ``channels`` and its head to
+    ``n_classes``. The caller's model object is never changed.
+    """
+    if strategy == "scratch":
+        template = model if isinstance(model, SegmentationModel) else None
+        fresh = SegmentationModel.create(channels, n_classes)
+        if template is not None:
+            fresh.normalization = template.normalization
+        return fresh
+    if model is None:
+        model = DEFAULT_MODEL
+    resolved = model.copy() if isinstance(model, SegmentationModel) else load_model(model)
+    resolved.net.adapt_input_channels(channels)
+    if resolved.n_classes != n_classes:
+        resolved.net.replace_head(n_classes)
+    resolved.classes = {
+        k: resolved.classes.get(k, DEFAULT_CLASSES.get(k, f"class {k}"))
+        for k in range(1, n_classes + 1)
+    }
+    return resolved
+
+
+def resolve_pipeline(
+    augmentation: AugmentationPipeline | str | None,
+) -> AugmentationPipeline | None:
+    """A pipeline from a pipeline, a preset name, a YAML file, or None (no augmentation)."""
+    if augmentation is None or isinstance(augmentation, AugmentationPipeline):
+        return augmentation
+    path = Path(augmentation)
+    if path.suffix in (".yaml", ".yml"):
+        return AugmentationPipeline.load(path)
+    return AugmentationPipeline.from_preset(augmentation)
+
+
+def adabn_batches(planes: list[PaintedPlane], rng: np.random.Generator) -> list[torch.Tensor]:
+    """Random crops of all the user's images (painted or not): their statistics."""
+    batches = []
+    for k in range(ADABN_CROPS):
+        image = planes[k % len(planes)].image
+        rows, cols = image.shape[:2]
+        size = min(ADABN_SIZE, rows, cols)
+        y = int(rng.integers(0, rows - size + 1))
+        x = int(rng.integers(0, cols - size + 1))
+        crop = np.ascontiguousarray(image[y : y + size, x : x + size])
+        batches.append(torch.from_numpy(crop).permute(2, 0, 1)[None])
+    return batches
+
+
+def device_of(model: SegmentationModel) -> str:
+    """Where the model's weights live (``'cpu'``, ``'cuda:0'``, ...)."""
+    return str(next(model.net.parameters()).device)
