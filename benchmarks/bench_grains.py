@@ -11,10 +11,9 @@
    measurement of the hand-traced boundaries, on the right half and on the whole
    image; and a cross-check of the intercept code on the traced boundaries
    against NIST GSAT's published E112-pattern result for this image.
-3. isbi2012: cells from membranes; ISBI 2012 scores (foreground-restricted Rand
-   F-score V_rand and information score, here the variation of information) of
-   the fine-tuned model and of the random forest, both through the same
-   instance step, on images 20-29.
+3. isbi2012: cells from membranes; the ISBI 2012 challenge's foreground-restricted
+   scores V_rand and V_info of the fine-tuned model and of the random forest,
+   both through the same instance step, on images 20-29.
 4. Seconds for grains + measurements of a 2048^2 prediction.
 
 Usage::
@@ -195,7 +194,7 @@ def isbi(args):
             rows.append([method, seed, f"{v_rand:.3f}", f"{v_info:.3f}"])
             print(rows[-1], flush=True)
     print("\nisbi2012 cells (images 20-29), same instance step for both:")
-    print(markdown_table(["method", "seed", "V_rand (higher better)", "VI (lower better)"], rows))
+    print(markdown_table(["method", "seed", "V_rand", "V_info"], rows))
 
 
 def timing(args):

@@ -20,7 +20,7 @@ from napari_finetune.measure import (
     phase_fractions,
 )
 from napari_finetune.measure.astm import field_statistic
-from napari_finetune.measure.compare import adjusted_rand_index, agreement
+from napari_finetune.measure.compare import adjusted_rand_index, agreement, isbi_scores
 
 
 def square_lattice(cells: int, side: int, offset: int = 0) -> np.ndarray:
@@ -206,3 +206,13 @@ def test_adjusted_rand_index_is_one_for_relabelled_and_near_zero_for_random():
     score = agreement(truth, merged)
     assert 0.9 < score.adjusted_rand < 1 and score.count_error == pytest.approx(-1 / 36)
     assert score.variation_of_information > 0
+
+
+def test_isbi_scores_are_one_for_a_perfect_match_and_drop_for_merges():
+    truth = square_lattice(6, 10)
+    truth[::10, :] = 0  # membranes, left out
+    perfect = square_lattice(6, 10)
+    assert isbi_scores(truth, perfect) == pytest.approx((1.0, 1.0))
+    merged = np.where(perfect % 2 == 0, perfect - 1, perfect)
+    v_rand, v_info = isbi_scores(truth, merged)
+    assert v_rand < 0.8 and v_info < 0.95
