@@ -165,6 +165,8 @@ def test_measure_writes_a_grain_table_and_a_summary(tmp_path, capsys):
     assert "area (um²)" in table.columns
     assert summary["grains"].tolist() == [40, 40]
     assert summary["G intercept"].notna().all()
+    segments = pd.read_csv(tmp_path / "out" / "grains_segments.csv")
+    assert {"image", "line", "grain", "length (um)", "complete"} <= set(segments.columns)
     assert "ASTM E112 G =" in capsys.readouterr().out
 
 

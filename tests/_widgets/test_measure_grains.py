@@ -90,6 +90,12 @@ def test_bad_layers_get_a_message_naming_them(make_napari_viewer, qtbot, errors)
     uneven = viewer.add_labels(np.ones((64, 64), np.uint8), name="uneven", scale=(1, 2))
     w.source.value = uneven
     assert "'uneven'" in w.status.value and "not square" in w.status.value
+    flat = viewer.add_labels(np.ones((64, 64), np.uint8), name="one class")
+    w.source.value = flat
+    measured(w, qtbot)
+    assert "'one class'" in errors[-1] and "one value only" in errors[-1]
+    assert "one class grains" not in viewer.layers
+    np.testing.assert_array_equal(flat.data, 1)
 
 
 def test_a_stack_is_measured_on_the_plane_in_view(make_napari_viewer, qtbot, errors):

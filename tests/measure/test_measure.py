@@ -186,6 +186,8 @@ def test_phase_fractions_with_confidence_interval():
 
 
 def test_bad_inputs_name_what_is_wrong():
+    with pytest.raises(ValueError, match="one value only"):
+        grains(np.ones((32, 32), np.uint8))  # a prediction with no boundary at all
     with pytest.raises(ValueError, match="no class 2"):
         grains(np.ones((1, 8, 8), np.float32), kind="probabilities")
     with pytest.raises(ValueError, match="not 2D"):

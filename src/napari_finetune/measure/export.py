@@ -15,8 +15,17 @@ def summary_path(table_path: str | Path) -> Path:
     return path.with_name(f"{path.stem}_summary{path.suffix or '.csv'}")
 
 
+def segments_path(table_path: str | Path) -> Path:
+    """Where the intercept segments of ``table.csv`` go: ``table_segments.csv`` beside it."""
+    path = Path(table_path)
+    return path.with_name(f"{path.stem}_segments{path.suffix or '.csv'}")
+
+
 def write_grain_csv(reports: dict[str, GrainReport], path: str | Path) -> tuple[Path, Path]:
     """One row per grain of every image (column ``image``), and one summary row per image.
+
+    Every intercept segment of the E112 pattern (like NIST GSAT's CSV) goes to
+    :func:`segments_path` of ``path``.
 
     Parameters
     ----------
@@ -51,14 +60,12 @@ def write_grain_csv(reports: dict[str, GrainReport], path: str | Path) -> tuple[
     pd.concat(tables, ignore_index=True).to_csv(path, index=False)
     summary = pd.DataFrame([{"image": n, **r.summary()} for n, r in reports.items()])
     summary.to_csv(summary_path(path), index=False)
+    segments = []
+    for name, report in reports.items():
+        rows = report.pattern.segments.copy()
+        rows["length"] = rows["length"] * report.calibration.pixel_size
+        rows = rows.rename(columns={"length": f"length ({report.calibration.unit})"})
+        rows.insert(0, "image", name)
+        segments.append(rows)
+    pd.concat(segments, ignore_index=True).to_csv(segments_path(path), index=False)
     return path, summary_path(path)
-
-
-def write_segments_csv(report: GrainReport, path: str | Path) -> Path:
-    """Every intercept segment of the E112 pattern (like NIST GSAT's CSV), in the unit."""
-    segments = report.pattern.segments.copy()
-    segments["length"] = segments["length"] * report.calibration.pixel_size
-    segments = segments.rename(columns={"length": f"length ({report.calibration.unit})"})
-    path = Path(path)
-    segments.to_csv(path, index=False)
-    return path

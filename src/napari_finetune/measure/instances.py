@@ -215,6 +215,12 @@ def grains(
         return np.stack(out)
     if data.ndim != planar:
         raise ValueError(f"a {kind} map of shape {data.shape} is neither 2D nor a stack.")
+    values = np.unique(data) if kind != "probabilities" else np.array([0, 1])
+    if values.size == 1 and kind != "boundary":
+        raise ValueError(
+            f"the map holds one value only ({values[0]}): there are no boundaries between "
+            "grains (the whole image would be one grain), so there is nothing to measure."
+        )
     if kind == "instances":
         ids = data.astype(np.int64)
         if np.any(ids < 0):
