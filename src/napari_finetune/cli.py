@@ -1,8 +1,8 @@
 """Console entry point ``napari-finetune``.
 
-``view`` opens napari with the plugin's widget and a sample; ``generate`` writes
-synthetic grain images and their exact labels as TIFF files, for pretraining
-data or benchmarks on a machine without a display.
+One sub-command per job: ``view`` opens napari with the plugin's docks and a
+sample; ``generate``, ``fit``, ``predict``, ``measure``, ``demo`` and
+``pretrain`` run headless (see :mod:`napari_finetune.cli_jobs`).
 """
 
 from __future__ import annotations

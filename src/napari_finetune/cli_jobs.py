@@ -1,6 +1,6 @@
 """What each ``napari-finetune`` job does (the parser and ``view`` live in :mod:`.cli`).
 
-Imports are inside the jobs, so a job only loads what it uses.
+Heavy imports are inside the jobs (torch itself comes with the package).
 """
 
 from __future__ import annotations
@@ -126,21 +126,27 @@ def predict(args: argparse.Namespace) -> int:
 def measure(args: argparse.Namespace) -> int:
     """Grains and ASTM E112 grain size of prediction files; write CSV."""
     from napari_finetune.data.io import read_image
-    from napari_finetune.measure import Calibration, GrainOptions, grains, measure_grains
-    from napari_finetune.measure.export import write_grain_csv
+    from napari_finetune.measure import Calibration, GrainOptions, measure_map
+    from napari_finetune.measure.export import segments_path, write_grain_csv
 
     calibration = Calibration(args.pixel_size, args.unit) if args.pixel_size else Calibration()
     options = GrainOptions(min_size=args.min_size)
     reports = {}
     for index, path in enumerate(args.maps, start=1):
-        ids = grains(read_image(path), args.kind, options)
-        if ids.ndim != 2:
-            raise ValueError(f"{path.name} is a stack: measure its planes one by one.")
-        report = measure_grains(ids, calibration, args.border)
-        reports[path.name] = report
-        print(f"[{index}/{len(args.maps)}] {path.name}: " + " ".join(report.lines()))
+        try:
+            found = measure_map(read_image(path), args.kind, options, calibration, args.border)
+        except ValueError as err:
+            raise ValueError(f"{path.name}: {err}") from None
+        reports[path.name] = found.report
+        said = found.report.lines()
+        if found.phases is not None:
+            said += [
+                f"{row['name']} {100 * row['fraction']:.1f} %"
+                for _, row in found.phases.iterrows()
+            ]
+        print(f"[{index}/{len(args.maps)}] {path.name}: " + " ".join(said))
     table, summary = write_grain_csv(reports, args.output)
-    print(f"wrote {table} and {summary}")
+    print(f"wrote {table}, {summary} and {segments_path(table)}")
     return 0
 
 

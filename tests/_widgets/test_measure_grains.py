@@ -58,7 +58,8 @@ def test_export_writes_the_table_and_its_summary(steel, qtbot, tmp_path, monkeyp
     monkeypatch.setattr(
         MeasureGrainsWidget, "_ask_path", lambda self, default, pattern: str(tmp_path / "r.png")
     )
-    w.report.clicked.emit()
+    w.report.clicked.emit()  # drawn in a worker, not the GUI thread
+    qtbot.waitUntil(lambda: "Wrote r.png" in w.status.value, timeout=30_000)
     assert (tmp_path / "r.png").stat().st_size > 10_000
 
 
@@ -71,7 +72,7 @@ def test_measures_a_prediction_layer_and_names_the_results_after_the_image(
     sample = nf.voronoi_grains((256, 256), 30, seed=1)
     viewer.add_image(sample.image, name="grains")
     viewer.add_labels(
-        sample.classes, name="grains prediction", metadata={"napari_finetune": {"role": "x"}}
+        sample.classes, name="grains prediction", metadata={"napari_finetune": {"role": "prediction"}}
     )
     w = MeasureGrainsWidget(viewer)
     assert w.source.value.name == "grains prediction" and w.unit.value == "px"

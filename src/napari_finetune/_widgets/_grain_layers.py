@@ -1,7 +1,8 @@
-"""The *Measure grains* dock's layers: ``<source> grains`` and ``<source> E112 pattern``."""
+"""The *Measure grains* dock's layers: grains, the E112 pattern, a calibrated SEM image."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -9,6 +10,7 @@ from napari.layers import Labels, Layer, Shapes
 
 from napari_finetune._widgets._layers import output_metadata
 from napari_finetune._widgets._result_layers import layer_named
+from napari_finetune.data.calibration import open_calibrated
 from napari_finetune.measure import GrainMeasurement, e112_pattern
 
 if TYPE_CHECKING:
@@ -86,3 +88,19 @@ def show_pattern(
         translate=source.translate[-2:],
         units=source.units[-2:],
     )
+
+
+def add_calibrated_tiff(viewer: napari.viewer.Viewer, path: str) -> str:
+    """Add a TIFF as an image layer, calibrated from its tags, without its data bar.
+
+    Returns the status sentence; ValueError for an unreadable file.
+    """
+    image, found = open_calibrated(path)
+    name = Path(path).stem
+    if found is None:
+        viewer.add_image(image, name=name)
+        return f"'{name}' has no instrument calibration: set the pixel size."
+    viewer.add_image(image, name=name, scale=(found.pixel_size,) * 2, units=(found.unit,) * 2)
+    rows = found.data_bar_rows
+    bar = f"; its {rows}-row data bar was cropped" if rows else ""
+    return f"Opened '{name}': {found.pixel_size:g} {found.unit}/px ({found.instrument} tags){bar}."

@@ -78,36 +78,45 @@ def has_painted_pixels(layer: Labels) -> bool:
     return bool(np.any(np.asarray(layer.data)))
 
 
-def follow_layers(
-    viewer: napari.viewer.Viewer,
-    refresh: Callable[[], None],
-    on_removed: Callable[[Layer], None] | None = None,
-    on_new_layer: Callable[[Layer], None] | None = None,
-) -> None:
-    """Keep a dock's layer pickers current.
+class LayerFollower:
+    """Keeps a dock's layer pickers current.
 
     ``refresh()`` runs after a layer is added, removed, moved or renamed;
     ``on_removed(layer)`` first when one is removed; ``on_new_layer(layer)``
     for every layer there now and every one added later (to watch its events).
+    The dock keeps the follower as an attribute: napari holds only weak
+    references to bound methods, so a closed dock and its follower are freed
+    instead of being called on every later layer event.
     """
 
-    def watch(layer: Layer) -> None:
-        layer.events.name.connect(lambda _event: refresh())
-        if on_new_layer is not None:
-            on_new_layer(layer)
+    def __init__(
+        self,
+        viewer: napari.viewer.Viewer,
+        refresh: Callable[[], None],
+        on_removed: Callable[[Layer], None] | None = None,
+        on_new_layer: Callable[[Layer], None] | None = None,
+    ) -> None:
+        self._refresh, self._on_removed, self._on_new_layer = refresh, on_removed, on_new_layer
+        layers = viewer.layers
+        layers.events.inserted.connect(self._inserted)
+        layers.events.removed.connect(self._removed)
+        layers.events.moved.connect(self._changed)
+        for layer in layers:
+            self._watch(layer)
 
-    def inserted(event: object) -> None:
-        watch(event.value)
-        refresh()
+    def _watch(self, layer: Layer) -> None:
+        layer.events.name.connect(self._changed)
+        if self._on_new_layer is not None:
+            self._on_new_layer(layer)
 
-    def removed(event: object) -> None:
-        if on_removed is not None:
-            on_removed(event.value)
-        refresh()
+    def _changed(self, _event: object = None) -> None:
+        self._refresh()
 
-    layers = viewer.layers
-    layers.events.inserted.connect(inserted)
-    layers.events.removed.connect(removed)
-    layers.events.moved.connect(lambda _event: refresh())
-    for layer in layers:
-        watch(layer)
+    def _inserted(self, event: object) -> None:
+        self._watch(event.value)
+        self._refresh()
+
+    def _removed(self, event: object) -> None:
+        if self._on_removed is not None:
+            self._on_removed(event.value)
+        self._refresh()

@@ -13,6 +13,7 @@ from napari.utils.notifications import show_info
 from qtpy.QtWidgets import QFileDialog
 
 from napari_finetune._widgets._controls import button_row
+from napari_finetune._widgets._layers import is_plugin_output
 from napari_finetune.inference.predict import predict
 from napari_finetune.models import CheckpointError, load_checkpoint, save_model
 from napari_finetune.session import LabellingSession, Prediction
@@ -105,8 +106,8 @@ class ModelActions:
 
     def measure_prediction(self) -> None:
         """Open the *Measure grains* dock on the newest prediction and measure it."""
-        names = [f"{pair.name} prediction" for pair in self.session.pairs]
-        found = [layer for layer in self._viewer.layers if layer.name in names]
+        # napari lists layers oldest first; results carry the role "prediction".
+        found = [layer for layer in reversed(self._viewer.layers) if is_prediction(layer)]
         layer = found[0] if found else None
         if layer is None:
             self._report(ValueError("No prediction yet: train, or Predict on an image first."))
@@ -120,7 +121,8 @@ class ModelActions:
         """Ask for a checkpoint file (patched in tests)."""
         ask = QFileDialog.getSaveFileName if save else QFileDialog.getOpenFileName
         title = "Save model" if save else "Load model"
-        path, _ = ask(None, title, "model.ckpt", "napari-finetune model (*.ckpt)")
+        parent = self.save.native
+        path, _ = ask(parent, title, "model.ckpt", "napari-finetune model (*.ckpt)")
         return path
 
     def save_model(self) -> None:
@@ -129,10 +131,15 @@ class ModelActions:
             self._report(ValueError("Train or load a model first."))
             return
         path = self.ask_path(save=True)
-        if path:
+        if not path:
+            return
+        try:
             save_model(self.session.model, path)
-            self.status.value = f"Saved the model to {Path(path).name}."
-            show_info(self.status.value)
+        except OSError as err:
+            self._report(err)
+            return
+        self.status.value = f"Saved the model to {Path(path).name}."
+        show_info(self.status.value)
 
     def load_model(self) -> None:
         """Make a checkpoint the user picks the session's model."""
@@ -149,3 +156,8 @@ class ModelActions:
             return
         self.status.value = f"Loaded {Path(path).name}: classes {self.session.model.classes}."
         self._loaded(self.session.model)
+
+
+def is_prediction(layer: object) -> bool:
+    """Whether ``layer`` is one of the plugin's ``<image> prediction`` layers."""
+    return is_plugin_output(layer) and layer.metadata["napari_finetune"]["role"] == "prediction"

@@ -86,9 +86,8 @@ class TrainingPairs(Container):
             self._on_change()
 
     def refresh(self) -> None:
-        """Re-read the layer lists; fill in labels layers where none is chosen."""
+        """Fill in labels layers where none is chosen (after the choices were reset)."""
         for row in self.rows():
-            row.reset_choices()
             self.default_labels(row)
 
     def default_labels(self, row: TrainingPair, force: bool = False) -> None:

@@ -22,9 +22,9 @@ from qtpy.QtWidgets import QFileDialog, QSizePolicy
 
 from napari_finetune._widgets._controls import button_row
 from napari_finetune._widgets._layers import (
+    LayerFollower,
     check_same_plane_shape,
     current_plane,
-    follow_layers,
     input_layers,
 )
 from napari_finetune._widgets._preview_layers import show_mosaic
@@ -114,7 +114,7 @@ class AugmentationPreviewWidget(Container):
         self.preview.changed.connect(self._on_preview)
         self.save.changed.connect(self._on_save)
         self.load.changed.connect(self._on_load)
-        follow_layers(napari_viewer, self._refresh_choices)
+        self._follower = LayerFollower(napari_viewer, self._refresh_choices)
         self._choose_default_labels()
         self._sync_controls()
 

@@ -20,7 +20,7 @@ from qtpy.QtWidgets import QSizePolicy
 
 from napari_finetune._widgets._active_learning import ActiveLearningPanel
 from napari_finetune._widgets._controls import button_row
-from napari_finetune._widgets._layers import follow_layers
+from napari_finetune._widgets._layers import LayerFollower
 from napari_finetune._widgets._model_actions import ModelActions
 from napari_finetune._widgets._progress import TrainingProgress
 from napari_finetune._widgets._result_layers import show_prediction
@@ -72,10 +72,9 @@ class FineTuneWidget(Container):
         self.session = LabellingSession()
         self._status_line = StatusLine()
         self._worker = self._events = self._progress = None
-        self._inputs: set[int] = set()
-        self._strategy_chosen_by_user = False
-        self._stopping = False
-        self._last_refresh = 0.0
+        self._inputs: set[int] = set()  # ids of the layers the running round reads
+        self._strategy_chosen_by_user, self._last_refresh = False, 0.0
+        self._stop_reason: str | None = None  # 'user' or 'removed' once asked to stop
 
         self.pairs = TrainingPairs(napari_viewer, self._suggest_strategy)
         self.add_pair = PushButton(text="+ add image")
@@ -123,7 +122,9 @@ class FineTuneWidget(Container):
         self.stop.changed.connect(self._on_stop)
         # Closing the viewer deletes this dock: the worker must not outlive it.
         self.native.destroyed.connect(self._on_destroyed)
-        follow_layers(napari_viewer, self._refresh, self._on_layer_removed, self._watch_paint)
+        self._follower = LayerFollower(
+            napari_viewer, self._refresh, self._on_layer_removed, self._watch_paint
+        )
         self.pairs.add_row()
 
     @property
@@ -144,7 +145,7 @@ class FineTuneWidget(Container):
 
     def _on_layer_removed(self, layer: object) -> None:
         if self._worker is not None and id(layer) in self._inputs:
-            self._stopping = True
+            self._stop_reason = "removed"
             self._worker.quit()
             self.status.value = texts.input_removed(layer.name)
             show_warning(self.status.value)
@@ -210,7 +211,7 @@ class FineTuneWidget(Container):
             return
         self._inputs = {id(layer) for layer in self.pairs.layers()}
         self.plot.clear()
-        self._stopping, self._last_refresh = False, 0.0
+        self._stop_reason, self._last_refresh = None, 0.0
         self.train.enabled, self.stop.enabled = False, True
         self.status.value = "Starting…"
         worker = create_worker(_drive, self._events, _start_thread=False, _ignore_errors=True)
@@ -224,7 +225,7 @@ class FineTuneWidget(Container):
         text = self._status_line.describe(event)
         if isinstance(event, Step):
             now = time.monotonic()
-            if self._stopping or now - self._last_refresh < GUI_REFRESH_SECONDS:
+            if self._stop_reason or now - self._last_refresh < GUI_REFRESH_SECONDS:
                 return
             self._last_refresh = now
             if self._progress is not None:
@@ -248,7 +249,7 @@ class FineTuneWidget(Container):
 
     def _on_stop(self) -> None:
         if self._worker is not None:
-            self._stopping = True
+            self._stop_reason = "user"
             self._worker.quit()
             self.status.value = texts.STOPPING
 
@@ -260,11 +261,11 @@ class FineTuneWidget(Container):
         self._worker = self._events = self._progress = None
         self._inputs = set()
         self.train.enabled, self.stop.enabled = True, False
-        if self._stopping and self.model is not None and "removed" not in self.status.value:
+        if self._stop_reason == "user" and self.model is not None:
             self.status.value = texts.STOPPED
         if self.model is not None:
             self.active.retrain.enabled = True
-        self._stopping = False
+        self._stop_reason = None
 
     def _on_destroyed(self, _object: object = None) -> None:
         worker = self._worker

@@ -9,7 +9,6 @@ numbers, and exports CSV and a PNG report. The user's layers are only read.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -20,10 +19,18 @@ from napari.utils.notifications import show_error, show_info
 from qtpy.QtWidgets import QFileDialog, QSizePolicy
 
 from napari_finetune._widgets._controls import button_row
-from napari_finetune._widgets._grain_layers import show_grains, show_pattern
-from napari_finetune._widgets._layers import current_plane, follow_layers, layers_of
-from napari_finetune._widgets._training_plot import DockCanvas
-from napari_finetune.data.calibration import open_calibrated
+from napari_finetune._widgets._grain_layers import (
+    add_calibrated_tiff,
+    show_grains,
+    show_pattern,
+)
+from napari_finetune._widgets._layers import (
+    LayerFollower,
+    current_plane,
+    is_plugin_output,
+    layers_of,
+)
+from napari_finetune._widgets._size_plot import SizePlot
 from napari_finetune.measure import (
     BORDER_RULES,
     Calibration,
@@ -32,38 +39,19 @@ from napari_finetune.measure import (
     measure_map,
 )
 from napari_finetune.measure.export import write_grain_csv
-from napari_finetune.measure.figure import draw_size_histogram, write_grain_report
+from napari_finetune.measure.figure import write_grain_report
 from napari_finetune.measure.instances import KINDS, MARKERS
 
 if TYPE_CHECKING:
     import napari
 
 UNITS = ["px", "µm", "nm", "mm"]
+# The plugin's own layers that can be measured (grains, uncertainty... cannot).
+MEASURABLE_ROLES = ("prediction", "probabilities")
 
 
-class SizePlot(DockCanvas):
-    """The grain size histogram with its log-normal fit."""
-
-    def __init__(self) -> None:
-        from matplotlib.figure import Figure
-
-        from napari_finetune._widgets._training_plot import BACKGROUND
-
-        figure = Figure(figsize=(3.6, 2.2), facecolor=BACKGROUND, layout="constrained")
-        super().__init__(figure)
-        self.axes = figure.add_subplot()
-        self.setMinimumHeight(160)
-        self.style(self.axes)
-
-    def show(self, measurement: GrainMeasurement | None) -> None:
-        """Redraw for ``measurement`` (None: empty)."""
-        self.axes.clear()
-        self.style(self.axes)
-        if measurement is not None:
-            draw_size_histogram(self.axes, measurement.report)
-            self.axes.xaxis.label.set_color("#d6d0ce")
-            self.axes.yaxis.label.set_color("#d6d0ce")
-        self.draw_idle()
+def _role(layer: object) -> str | None:
+    return layer.metadata.get("napari_finetune", {}).get("role")
 
 
 class MeasureGrainsWidget(Container):
@@ -108,22 +96,23 @@ class MeasureGrainsWidget(Container):
         self.open_tiff.changed.connect(self._on_open_tiff)
         self.export.changed.connect(self._on_export)
         self.report.changed.connect(self._on_report)
-        follow_layers(napari_viewer, self.reset_choices)
+        self._follower = LayerFollower(napari_viewer, self.reset_choices)
         self._default_source()
 
     # -- inputs --------------------------------------------------------------------
 
     def _source_choices(self, _widget: object = None) -> list:
+        """The user's layers and the plugin's predictions and probabilities, newest first."""
         return [
             (name, layer)
             for name, layer in layers_of(self._viewer, (Image, Labels))
-            if not name.endswith((" grains", " uncertainty", " augmented"))
+            if not is_plugin_output(layer) or _role(layer) in MEASURABLE_ROLES
         ]
 
     def _default_source(self) -> None:
         """The newest prediction if there is one, else the newest labels layer."""
         choices = self._source_choices()
-        ranked = [layer for name, layer in choices if name.endswith(" prediction")]
+        ranked = [layer for _, layer in choices if _role(layer) == "prediction"]
         ranked += [layer for _, layer in choices if isinstance(layer, Labels)]
         if ranked:
             self.source.value = ranked[0]
@@ -143,18 +132,30 @@ class MeasureGrainsWidget(Container):
         self.unit.value = found.unit if found.unit in UNITS else "px"
 
     def _plane_of(self, layer: object) -> tuple[np.ndarray, str, int | None]:
-        """The 2D map to measure, its kind, and the plane in view for stacks."""
-        kind = self.kind.value
-        data = np.asarray(layer.data)
-        role = layer.metadata.get("napari_finetune", {}).get("role")
-        if kind == "auto" and role == "probabilities" and data.ndim == 3:
-            return data, "probabilities", None
-        if data.ndim == 2 or (kind == "probabilities" and data.ndim == 3):
-            return data, kind, None
+        """A copy of the 2D map to measure, its kind, and the plane in view for stacks.
+
+        The plugin's probability layer is P(class 2) for two classes (a
+        boundary map, 2D or a stack) and a (class, ...) stack for more; its
+        prediction layer holds classes 1..K.
+        """
         if getattr(layer, "rgb", False):
-            raise ValueError(f"layer '{layer.name}' is an RGB image, not a map to measure.")
-        plane = int(self._viewer.dims.current_step[-3]) if data.ndim == 3 else None
-        return current_plane(layer, self._viewer), kind, plane
+            raise ValueError("it is an RGB image, not a map to measure.")
+        kind, data = self.kind.value, layer.data
+        role = _role(layer)
+        if kind == "auto" and role == "prediction":
+            kind = "classes"
+        per_class = role == "probabilities" and "each class" in str(
+            layer.metadata["napari_finetune"].get("shows", "")
+        )
+        if kind == "auto" and role == "probabilities":
+            kind = "probabilities" if per_class else "boundary"
+        spatial = data.ndim - (1 if per_class else 0)
+        if spatial == 2:
+            return np.array(data), kind, None
+        if spatial != 3:
+            raise ValueError(f"its shape {data.shape} is neither a 2D map nor a stack of them.")
+        plane = min(int(self._viewer.dims.current_step[-3]), data.shape[-3] - 1)
+        return np.array(data[:, plane] if per_class else data[plane]), kind, plane
 
     # -- measuring -----------------------------------------------------------------
 
@@ -249,22 +250,9 @@ class MeasureGrainsWidget(Container):
         if not path:
             return
         try:
-            image, found = open_calibrated(path)
+            self.status.value = add_calibrated_tiff(self._viewer, path)
         except ValueError as err:
             self._report_error(err)
-            return
-        name = Path(path).stem
-        if found is None:
-            self._viewer.add_image(image, name=name)
-            self.status.value = f"'{name}' has no instrument calibration: set the pixel size."
-            return
-        self._viewer.add_image(
-            image, name=name, scale=(found.pixel_size,) * 2, units=(found.unit,) * 2
-        )
-        rows = found.data_bar_rows
-        bar = f"; its {rows}-row data bar was cropped" if rows else ""
-        size = f"{found.pixel_size:g} {found.unit}/px"
-        self.status.value = f"Opened '{name}': {size} ({found.instrument} tags){bar}."
 
     def _on_export(self) -> None:
         if self.measurement is None:
@@ -272,8 +260,12 @@ class MeasureGrainsWidget(Container):
         path = self._ask_path(f"{self._source_name} grains.csv", "CSV (*.csv)")
         if not path:
             return
-        table, summary = write_grain_csv({self._source_name: self.measurement.report}, path)
-        self.status.value = f"Wrote {table.name} and {summary.name}."
+        try:
+            table, summary = write_grain_csv({self._source_name: self.measurement.report}, path)
+        except OSError as err:
+            self._report_error(err)
+            return
+        self.status.value = f"Wrote {table.name}, {summary.name} and the intercept segments."
         show_info(self.status.value)
 
     def _on_report(self) -> None:
@@ -285,7 +277,18 @@ class MeasureGrainsWidget(Container):
         image = None
         for layer in self._viewer.layers:
             if isinstance(layer, Image) and layer.name == self._source_name:
-                image = current_plane(layer, self._viewer)
-        write_grain_report(path, image, self.measurement.grains, self.measurement.report)
-        self.status.value = f"Wrote {Path(path).name}."
-        show_info(self.status.value)
+                image = np.array(current_plane(layer, self._viewer))
+        measurement = self.measurement
+        worker = create_worker(
+            write_grain_report,
+            path,
+            image,
+            measurement.grains,
+            measurement.report,
+            _start_thread=False,
+            _ignore_errors=True,
+        )
+        worker.returned.connect(lambda done: setattr(self.status, "value", f"Wrote {done.name}."))
+        worker.errored.connect(self._report_error)
+        self._report_worker = worker
+        worker.start()

@@ -29,7 +29,7 @@ class InstrumentCalibration:
 
 
 def _nice(metres: float) -> tuple[float, str]:
-    """A pixel size in metres as (value, unit) with the value between 0.1 and 1000."""
+    """A pixel size in metres as (value, unit): nm, µm or mm, the first giving under 1000."""
     for unit in ("nm", "µm", "mm"):
         value = metres / METRES[unit]
         if value < 1000:
@@ -79,7 +79,10 @@ def crop_data_bar(image: np.ndarray, rows: int) -> np.ndarray:
 def open_calibrated(path: str | Path) -> tuple[np.ndarray, InstrumentCalibration | None]:
     """A TIFF's image without its data bar, and the calibration its tags give (or None)."""
     calibration = read_instrument_calibration(path)
-    image = tifffile.imread(path)
+    try:
+        image = tifffile.imread(path)
+    except (OSError, tifffile.TiffFileError) as err:
+        raise ValueError(f"{Path(path).name} cannot be read as a TIFF: {err}") from None
     if calibration is not None and calibration.data_bar_rows:
         image = crop_data_bar(image, calibration.data_bar_rows)
     return image, calibration

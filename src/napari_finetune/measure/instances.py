@@ -155,9 +155,9 @@ def grains_from_boundaries(
     Returns
     -------
     numpy.ndarray
-        int32 ``(rows, cols)``, ids 1..n in raster order of the grains' markers
-        (stable for the same input); every pixel belongs to a grain. All zero
-        when no grain is found.
+        int32 ``(rows, cols)``, ids 1..n, the same for the same input (in raster
+        order of the markers with ``'components'``); every pixel belongs to a
+        grain. All zero when no grain is found.
     """
     options = options or GrainOptions()
     markers = _markers(boundary, options)
@@ -227,5 +227,5 @@ def grains(
             raise ValueError("instance ids must not be negative.")
         # Boundary lines (0) between instances go to the nearest grain.
         ids = expand_labels(ids, distance=max(ids.shape))
-        return relabel_sequential(_raster_order(ids))[0].astype(np.int32)
+        return _raster_order(ids).astype(np.int32)
     return grains_from_boundaries(boundary_map(data, kind, options.boundary_class), options)

@@ -121,7 +121,11 @@ class GrainReport:
         ]
         for size in (self.intercept, self.planimetric):
             if size.g is not None:
-                ci = f" (95% CI {size.g_low:.2f}–{size.g_high:.2f})" if size.g_low else ""
+                ci = (
+                    f" (95% CI {size.g_low:.2f}–{size.g_high:.2f})"
+                    if size.g_low is not None
+                    else ""
+                )
                 text.append(f"ASTM E112 G = {size.g:.2f}{ci} by the {size.method} method.")
         return text + self.warnings
 
@@ -132,10 +136,15 @@ def _interval(size: GrainSize) -> str | None:
     return f"{size.g_low:.2f}–{size.g_high:.2f}"
 
 
+def border_weights(table: pd.DataFrame, border: str) -> np.ndarray:
+    """How much each grain counts under the border rule (cut grains 0.5, 0 or 1)."""
+    return np.where(table["border"], {"half": 0.5, "exclude": 0.0, "include": 1.0}[border], 1.0)
+
+
 def _planimetric(
     table: pd.DataFrame, shape: tuple[int, int], calibration: Calibration, border: str
 ) -> GrainSize:
-    weights = np.where(table["border"], {"half": 0.5, "exclude": 0.0, "include": 1.0}[border], 1)
+    weights = border_weights(table, border)
     rows, cols = shape
     fy, fx = PLANIMETRIC_FIELDS
     area_px = rows * cols / (fy * fx)
@@ -201,7 +210,7 @@ def measure_grains(
         How grains cut by the frame count (:data:`BORDER_RULES`).
     anisotropy_spacing : float, optional
         Spacing (px) of the rotated line grid; default: the E112 mean
-        intercept, at least 8 px.
+        intercept, at least 8 px and at most a quarter of the shorter side.
 
     Returns
     -------
@@ -238,7 +247,7 @@ def measure_grains(
     if len(counted) >= 3:
         sigma, _, scale = stats.lognorm.fit(counted["ecd"], floc=0)
         lognormal = (float(scale), float(sigma))
-    n_grains = float(np.where(table["border"], 0.5, 1).sum())
+    n_grains = float(border_weights(table, border).sum())
     if 1 < n_grains < MIN_GRAINS:
         warnings.append(
             f"Only {n_grains:g} grains counted: ASTM E112 asks for at least {MIN_GRAINS} "

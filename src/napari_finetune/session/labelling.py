@@ -124,6 +124,8 @@ class LabellingSession:
         return self._round(events, options)
 
     def _round(self, events: Iterator, options: RoundOptions) -> Iterator[object]:
+        # Boxes of an earlier model must not outlive it (nor show after a round without them).
+        self.suggestions = []
         previews = LivePreviews(self.pairs if options.live_previews else [])
         trained, finished = None, None
         try:

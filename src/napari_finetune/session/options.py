@@ -111,8 +111,3 @@ class RoundOptions:
             )
         if self.steps is None and (self.max_seconds is None or self.max_seconds <= 0):
             raise ValueError("give a positive time budget (max_seconds) or a number of steps.")
-
-    @property
-    def budget(self) -> str:
-        """The budget in words, for status lines."""
-        return f"{self.steps} steps" if self.steps else f"{self.max_seconds:.0f} s"

@@ -3,7 +3,7 @@
 ``finetune`` yields a :class:`Started` event, one :class:`Step` per batch, an
 :class:`EpochEnd` per epoch and a final :class:`Finished`. The consumer may stop
 between any two yields and close the generator: the model named in ``Started``
-then holds the best weights seen so far. ``fit`` is the blocking form.
+then holds the weights the keep-best rule kept so far. ``fit`` is the blocking form.
 
 The pieces live next door: learning-rate schedules in
 :mod:`~napari_finetune.training.schedules`, the keep-best/early-stopping rule in

@@ -14,7 +14,8 @@ class Started:
     """Training is about to begin.
 
     ``model`` is the object being trained: after the run (or after the consumer
-    stops asking and closes the generator) it holds the best weights.
+    stops asking and closes the generator) it holds the kept weights (see
+    :mod:`~napari_finetune.training.keep_best`).
     """
 
     model: SegmentationModel
