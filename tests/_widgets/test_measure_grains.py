@@ -13,13 +13,6 @@ def errors(monkeypatch):
     return shown
 
 
-@pytest.fixture
-def steel(make_napari_viewer):
-    viewer = make_napari_viewer()
-    viewer.open_sample("napari-finetune", "nist_steel")
-    return viewer
-
-
 def measured(widget, qtbot):
     widget.measure.clicked.emit()
     qtbot.waitUntil(lambda: widget._worker is None, timeout=60_000)
@@ -71,9 +64,8 @@ def test_measures_a_prediction_layer_and_names_the_results_after_the_image(
     viewer = make_napari_viewer()
     sample = nf.voronoi_grains((256, 256), 30, seed=1)
     viewer.add_image(sample.image, name="grains")
-    viewer.add_labels(
-        sample.classes, name="grains prediction", metadata={"napari_finetune": {"role": "prediction"}}
-    )
+    role = {"napari_finetune": {"role": "prediction"}}  # as the Fine-tune dock marks it
+    viewer.add_labels(sample.classes, name="grains prediction", metadata=role)
     w = MeasureGrainsWidget(viewer)
     assert w.source.value.name == "grains prediction" and w.unit.value == "px"
     measured(w, qtbot)
