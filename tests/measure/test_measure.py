@@ -20,6 +20,7 @@ from napari_finetune.measure import (
     phase_fractions,
 )
 from napari_finetune.measure.astm import field_statistic
+from napari_finetune.measure.intercepts import TestLine
 from napari_finetune.measure.compare import adjusted_rand_index, agreement, isbi_scores
 
 
@@ -64,8 +65,20 @@ def test_random_directions_on_square_grains_give_the_cauchy_mean_intercept():
     side = 24
     ids = square_lattice(20, side, offset=7)
     angles = tuple(np.arange(0, 180, 7.5))
-    result = intercepts(ids, line_grid(ids.shape, angles=angles, spacing=9.3))
+    # every chord counts here, however short (corner clips): the exact geometry
+    result = intercepts(ids, line_grid(ids.shape, angles=angles, spacing=9.3), min_run=0)
     assert result.mean_intercept == pytest.approx(math.pi * side / 4, rel=0.03)
+
+
+def test_a_line_along_a_pixel_staircase_crosses_the_boundary_once():
+    # Two grains split by a boundary of slope 1/3: a test line of slope ~1/3
+    # beside it flips between them on every stair unless short runs are dropped.
+    y, x = np.mgrid[:100, :240]
+    ids = np.where(y > 10 + x / 3.1, 2, 1)
+    cols = np.arange(0, 239, 0.25)
+    line = TestLine("along", np.stack([10.2 + cols / 3.1, cols], axis=1), closed=False)
+    assert intercepts(ids, [line], min_run=0).n_intercepts > 2
+    assert intercepts(ids, [line]).n_intercepts == 1  # two half-counted ends
 
 
 def test_planimetric_count_halves_grains_cut_by_the_frame():
