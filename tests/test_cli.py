@@ -50,6 +50,7 @@ def test_view_opens_napari_with_widget_and_sample(monkeypatch, make_napari_viewe
     (viewer,) = made
     assert "equiaxed grains" in viewer.layers
     assert any("Synthetic grains" in name for name in viewer.window.dock_widgets)
+    assert any("Measure grains" in name for name in viewer.window.dock_widgets)
 
 
 def test_fit_then_predict_on_files(tmp_path, capsys):

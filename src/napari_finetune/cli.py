@@ -151,7 +151,7 @@ def _view(sample: str) -> int:
     if sample != "none":
         viewer.open_sample("napari-finetune", sample)
     # Fine-tune in front (the job people come for), the other widgets as tabs.
-    for name in ("Synthetic grains", "Augmentation preview", "Fine-tune"):
+    for name in ("Synthetic grains", "Augmentation preview", "Measure grains", "Fine-tune"):
         viewer.window.add_plugin_dock_widget("napari-finetune", name, tabify=True)
     napari.run()
     return 0
