@@ -20,8 +20,8 @@ from napari_finetune.measure import (
     phase_fractions,
 )
 from napari_finetune.measure.astm import field_statistic
-from napari_finetune.measure.intercepts import TestLine
 from napari_finetune.measure.compare import adjusted_rand_index, agreement, isbi_scores
+from napari_finetune.measure.intercepts import TestLine
 
 
 def square_lattice(cells: int, side: int, offset: int = 0) -> np.ndarray:
