@@ -120,8 +120,8 @@ def test_a_gap_in_the_boundary_does_not_merge_two_grains_with_distance_markers()
     boundary = np.zeros((60, 120), np.float32)
     boundary[:, 59:61] = 1
     boundary[28:32, 59:61] = 0  # a gap: the interiors touch
-    merged = grains(boundary, kind="boundary")
-    split = grains(boundary, kind="boundary", options=GrainOptions(markers="distance"))
+    merged = grains(boundary, kind="boundary", options=GrainOptions(markers="components"))
+    split = grains(boundary, kind="boundary", options=GrainOptions(neck_depth=2.0))
     assert merged.max() == 1 and split.max() == 2
 
 

@@ -66,7 +66,7 @@ class MeasureGrainsWidget(Container):
         self.source = ComboBox(choices=self._source_choices, label="measure", nullable=True)
         self.kind = ComboBox(choices=list(KINDS), value="auto", label="it holds")
         self.min_size = SpinBox(value=16, min=1, max=10_000_000, label="smallest grain (px)")
-        self.markers = ComboBox(choices=list(MARKERS), value="components", label="split grains")
+        self.markers = ComboBox(choices=list(MARKERS), value="distance", label="split grains")
         self.border = ComboBox(choices=list(BORDER_RULES), value="half", label="cut by frame")
         self.pixel_size = FloatSpinBox(value=1.0, min=1e-6, max=1e6, step=1e-4, label="pixel size")
         self.unit = ComboBox(choices=UNITS, value="px", label="unit")
