@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import ndimage as ndi
-from skimage.morphology import convex_hull_image, local_maxima, reconstruction
+from skimage.morphology import local_maxima, reconstruction
 from skimage.segmentation import expand_labels, relabel_sequential, watershed
 
 KINDS = {
@@ -26,8 +26,6 @@ KINDS = {
     "boundaries": "a traced boundary mask: 1 (or any non-zero) on boundaries",
     "instances": "grains already labelled, one id each (0 = boundary or background)",
 }
-# Pieces at least this solid (area / convex hull area) are single grains.
-CONVEX = 0.95
 MARKERS = {
     "components": "one marker per connected piece of interior (boundaries decide)",
     "distance": "also split pieces at narrow necks (peaks of the distance to the boundary)",
@@ -134,7 +132,7 @@ def _split_at_necks(pieces: np.ndarray, interior: np.ndarray, neck_depth: float)
     connected top (a ridge of equal depths is one top, not many); the piece is
     then split between its tops along the valleys of the distance map. Only
     pieces with two or more raw maxima can split, and each is done in its own
-    bounding box; convex pieces (a grain) are skipped.
+    bounding box.
     """
     depth = ndi.distance_transform_edt(interior)
     raw, _ = ndi.label(local_maxima(depth, connectivity=2) & interior, np.ones((3, 3)))
@@ -146,9 +144,6 @@ def _split_at_necks(pieces: np.ndarray, interior: np.ndarray, neck_depth: float)
     for piece in ids[counts > 1]:
         box = boxes[piece - 1]
         inside = pieces[box] == piece
-        # A convex piece has one dome (its distance map is concave): skip it.
-        if inside.sum() >= CONVEX * convex_hull_image(inside).sum():
-            continue
         local = np.where(inside, depth[box], 0.0)
         domes = reconstruction(local - neck_depth, local)
         seeds, n = ndi.label(local_maxima(domes, connectivity=2) & inside, np.ones((3, 3)))
