@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 import torch
+from safetensors import safe_open
+from safetensors.torch import save_file
 
 from napari_finetune.models import (
     CheckpointError,
@@ -93,7 +95,7 @@ def test_corrupt_foreign_and_missing_files_give_clear_errors(tmp_path):
         load_checkpoint(corrupt)
     foreign = tmp_path / "foreign.pt"
     torch.save({"weights": torch.zeros(3)}, foreign)
-    with pytest.raises(CheckpointError, match="not a napari-finetune checkpoint"):
+    with pytest.raises(CheckpointError, match="not a napari-finetune model"):
         load_checkpoint(foreign)
     text = tmp_path / "notes.txt"
     text.write_text("hello")
@@ -126,11 +128,12 @@ def test_a_checkpoint_cannot_execute_code_on_load(tmp_path):
 
 
 def test_mismatched_weights_are_reported(tmp_path):
-    path = save_model(SegmentationModel.create(), tmp_path / "m.ckpt")
-    payload = torch.load(path, weights_only=True)
-    payload["state"].pop("head.weight")
-    torch.save(payload, path)
-    with pytest.raises(CheckpointError, match="damaged"):
+    model = SegmentationModel.create()
+    state = model.net.state_dict()
+    state.pop("head.weight")
+    path = tmp_path / "m.ckpt"
+    save_file(dict(state), str(path), metadata=load_header(save_model(model, path)))
+    with pytest.raises(CheckpointError, match=r"lacks the tensor head\.weight"):
         load_checkpoint(path)
 
 
@@ -167,3 +170,8 @@ print(after_io - before, threads() - before)
     assert io_threads == 0
     if torch.get_num_threads() > 1:
         assert copy_threads >= 1
+
+
+def load_header(path):
+    with safe_open(str(path), framework="pt") as handle:
+        return handle.metadata()

@@ -1,9 +1,15 @@
-"""Checkpoints that carry their metadata and load without executing code.
+"""Checkpoints: weights in safetensors, metadata as validated JSON, a content hash.
 
-A checkpoint is a plain dict saved with :func:`torch.save`: a format tag, a JSON
-metadata string and the network's tensors. It is read back with
-``torch.load(..., weights_only=True)``, which refuses anything but tensors and
-plain containers, so a hostile file cannot run code on load.
+A checkpoint is one safetensors file (no pickle: nothing in it can execute on
+load). Its header carries a format tag, a version, the model's metadata as JSON
+and a SHA-256 over the tensors. Loading checks, in this order and before any
+network is built: the format, the metadata against a typed schema
+(:mod:`~napari_finetune.models.checkpoint_schema`), the tensor names, shapes and
+dtypes against the architecture, then the values (finite) and the hash
+(:mod:`~napari_finetune.models.checkpoint_tensors`). Every failure is a
+:class:`CheckpointError` with one plain sentence. Files of version 1 (a dict
+saved with ``torch.save``, read with ``weights_only=True``) still load through
+the same checks.
 """
 
 from __future__ import annotations
@@ -13,14 +19,29 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import torch
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import load_file, save_file
 
 from napari_finetune._version import __version__
 from napari_finetune.data.normalize import Normalization
+from napari_finetune.data.safe_write import atomic_write, check_writable_file
+from napari_finetune.models.checkpoint_schema import CheckpointMetadata, parse_metadata
+from napari_finetune.models.checkpoint_tensors import (
+    check_layout,
+    check_values,
+    tensor_digest,
+)
 from napari_finetune.models.model import SegmentationModel
 from napari_finetune.models.unet import UNet, UNetConfig
 
 FORMAT = "napari-finetune checkpoint"
-VERSION = 1
+VERSION = 2
+# safetensors' dtype codes -> numpy/torch names used by the layout check.
+DTYPE_NAMES = {
+    "F16": "float16", "BF16": "bfloat16", "F32": "float32", "F64": "float64",
+    "I8": "int8", "I16": "int16", "I32": "int32", "I64": "int64", "U8": "uint8",
+    "BOOL": "bool",
+}  # fmt: skip
 
 
 class CheckpointError(ValueError):
@@ -29,6 +50,9 @@ class CheckpointError(ValueError):
 
 def save_model(model: SegmentationModel, path: str | Path) -> Path:
     """Write ``model`` with its metadata to ``path``.
+
+    The file is written under a temporary name and renamed when complete, so
+    an interrupted save never leaves half a model (nor destroys the old one).
 
     Parameters
     ----------
@@ -41,9 +65,13 @@ def save_model(model: SegmentationModel, path: str | Path) -> Path:
     -------
     Path
         The written file.
+
+    Raises
+    ------
+    ValueError
+        If ``path`` is a folder or cannot be written.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path = check_writable_file(path, "model file")
     metadata = {
         "architecture": {"name": "unet", **model.net.config.to_dict()},
         "classes": {str(k): v for k, v in model.classes.items()},
@@ -53,64 +81,148 @@ def save_model(model: SegmentationModel, path: str | Path) -> Path:
         "name": model.name,
         "saved": datetime.now(UTC).isoformat(timespec="seconds"),
         "napari_finetune_version": __version__,
+        "provenance": model.provenance,
     }
     state = {k: v.detach().cpu().contiguous() for k, v in model.net.state_dict().items()}
-    torch.save(
-        {"format": FORMAT, "version": VERSION, "metadata": json.dumps(metadata), "state": state},
-        path,
-    )
+    header = {
+        "format": FORMAT,
+        "version": str(VERSION),
+        "metadata": json.dumps(metadata),
+        "sha256": tensor_digest(state),
+    }
+    with atomic_write(path) as temporary:
+        save_file(state, str(temporary), metadata=header)
     return path
 
 
 def load_checkpoint(path: str | Path) -> SegmentationModel:
-    """Read a checkpoint written by :func:`save_model`.
+    """Read a checkpoint written by :func:`save_model` (or by an older version).
 
     Raises
     ------
     CheckpointError
-        If the file is missing, corrupt, foreign or does not fit its architecture.
+        If the file is missing, a folder, corrupt, foreign, or its metadata and
+        weights do not fit together; the message is one plain sentence.
     """
     path = Path(path)
+    if path.is_dir():
+        raise CheckpointError(f"{path} is a folder, not a model file.")
     if not path.is_file():
         raise CheckpointError(f"checkpoint {path} does not exist.")
     try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:
-        # The weights-only unpickler raises many types on damaged input
-        # (UnpicklingError, KeyError, EOFError, zip errors...): all mean the same.
+        with path.open("rb") as handle:
+            legacy = handle.read(2) == b"PK"  # torch.save writes a zip archive
+        metadata, state = _read_legacy(path) if legacy else _read(path)
+    except CheckpointError:
+        raise
+    except (ValueError, KeyError, TypeError) as err:
         raise CheckpointError(
-            f"{path.name} is not a napari-finetune checkpoint, or it is corrupt: "
-            f"{str(err).splitlines()[0]}"
+            f"{path.name} is not a valid napari-finetune model: {err}."
         ) from None
-    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise CheckpointError(f"{path.name} is not a napari-finetune checkpoint.")
-    if payload.get("version") != VERSION:
-        raise CheckpointError(
-            f"{path.name} is a version {payload.get('version')} checkpoint; this "
-            f"napari-finetune reads version {VERSION}."
-        )
+    except OSError as err:
+        raise CheckpointError(f"{path.name} cannot be read: {err.strerror or err}.") from None
+    return _build(metadata, state, path)
+
+
+def _read(path: Path) -> tuple[CheckpointMetadata, dict[str, torch.Tensor]]:
     try:
-        metadata = json.loads(payload["metadata"])
-        config = UNetConfig.from_dict(metadata["architecture"])
-        net = UNet(config)
-        # assign: take the loaded tensors as they are. Copying them in runs a
-        # multi-threaded op in the calling thread, often napari's GUI thread; the
-        # OpenMP team it creates outlives the call, and with more OpenMP threads
-        # than cores libgomp stops spinning at barriers: training in a worker
-        # thread then ran 18% slower (measured; bench_widget_responsiveness.py).
-        net.load_state_dict(payload["state"], assign=True)
-        classes = {int(k): str(v) for k, v in metadata["classes"].items()}
-        normalization = Normalization.from_dict(metadata["normalization"])
-    except (KeyError, TypeError, ValueError, RuntimeError) as err:
+        with safe_open(str(path), framework="pt") as handle:
+            header = handle.metadata() or {}
+            layout = {
+                name: (
+                    tuple(handle.get_slice(name).get_shape()),
+                    DTYPE_NAMES.get(handle.get_slice(name).get_dtype(), "unknown"),
+                )
+                for name in handle.keys()  # noqa: SIM118 (a safetensors handle, not a dict)
+            }
+    except (SafetensorError, OSError, ValueError) as err:
         raise CheckpointError(
-            f"{path.name} is damaged: its metadata or weights do not fit ({err})."
+            f"{path.name} is not a napari-finetune model, or it is corrupt "
+            f"(not a readable safetensors file: {str(err).splitlines()[0][:120]})."
         ) from None
+    _check_format(path, header.get("format"), header.get("version"))
+    metadata = parse_metadata(_decode(header.get("metadata")))
+    check_layout(layout, _config(metadata))
+    state = load_file(str(path))
+    check_values(state)
+    if header.get("sha256") != tensor_digest(state):
+        raise CheckpointError(
+            f"{path.name} is damaged: its weights do not match their checksum "
+            "(the file was changed or corrupted after saving)."
+        )
+    return metadata, state
+
+
+def _read_legacy(path: Path) -> tuple[CheckpointMetadata, dict[str, torch.Tensor]]:
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception:
+        # The weights-only unpickler raises many types on damaged or hostile
+        # input; its text (advice about PyTorch 2.6 defaults) means nothing to users.
+        raise CheckpointError(
+            f"{path.name} is not a napari-finetune model, or it is corrupt."
+        ) from None
+    if not isinstance(payload, dict):
+        raise CheckpointError(f"{path.name} is not a napari-finetune model.")
+    _check_format(path, payload.get("format"), payload.get("version"))
+    metadata = parse_metadata(_decode(payload.get("metadata")))
+    state = payload.get("state")
+    if not isinstance(state, dict) or not all(
+        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()
+    ):
+        raise ValueError("its weights are not a set of named tensors")
+    layout = {k: (tuple(v.shape), str(v.dtype).removeprefix("torch.")) for k, v in state.items()}
+    check_layout(layout, _config(metadata))
+    state = {k: v.contiguous() for k, v in state.items()}
+    check_values(state)
+    return metadata, state
+
+
+def _check_format(path: Path, tag: object, version: object) -> None:
+    if tag != FORMAT:
+        raise CheckpointError(f"{path.name} is not a napari-finetune model.")
+    if str(version) not in ("1", str(VERSION)):
+        newer = str(version).isdigit() and int(str(version)) > VERSION
+        raise CheckpointError(
+            f"{path.name} was saved by a newer napari-finetune (format {version}); "
+            f"this version ({__version__}) reads formats 1 and {VERSION}: update the plugin."
+            if newer
+            else f"{path.name} has an unknown checkpoint format version {version!r}."
+        )
+
+
+def _decode(text: object) -> object:
+    if not isinstance(text, str):
+        raise ValueError("its metadata is missing")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        raise ValueError("its metadata is not valid JSON") from None
+
+
+def _config(metadata: CheckpointMetadata) -> UNetConfig:
+    arch = metadata.architecture
+    return UNetConfig(arch.in_channels, arch.n_classes, tuple(arch.widths), arch.dropout)
+
+
+def _build(
+    metadata: CheckpointMetadata, state: dict[str, torch.Tensor], path: Path
+) -> SegmentationModel:
+    net = UNet(_config(metadata))
+    # assign: take the loaded tensors as they are. Copying them in runs a
+    # multi-threaded op in the calling thread, often napari's GUI thread; the
+    # OpenMP team it creates outlives the call, and with more OpenMP threads
+    # than cores libgomp stops spinning at barriers: training in a worker
+    # thread then ran 18% slower (measured; bench_widget_responsiveness.py).
+    net.load_state_dict(state, assign=True)
     net.eval()
+    norm = metadata.normalization
     return SegmentationModel(
         net,
-        classes,
-        normalization,
-        history=list(metadata.get("history", [])),
-        augmentation=metadata.get("augmentation"),
-        name=metadata.get("name") or path.name,
+        {int(k): v for k, v in metadata.classes.items()},
+        Normalization(norm.low, norm.high),
+        history=[dict(record) for record in metadata.history],
+        augmentation=metadata.augmentation,
+        name=metadata.name or path.name,
+        provenance=[dict(run) for run in metadata.provenance],
     )

@@ -30,6 +30,9 @@ class SegmentationModel:
         YAML of the augmentation pipeline the last training used.
     name : str
         Where the weights came from (registry name or file).
+    provenance : list of dict
+        One record per training run: data hashes, options, seed, library
+        versions (see :mod:`napari_finetune.training.provenance`).
     """
 
     net: UNet
@@ -38,6 +41,7 @@ class SegmentationModel:
     history: list[dict[str, Any]] = field(default_factory=list)
     augmentation: str | None = None
     name: str = ""
+    provenance: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
     def create(cls, in_channels: int = 1, n_classes: int = 2, **config: Any) -> SegmentationModel:

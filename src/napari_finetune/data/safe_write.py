@@ -1,0 +1,88 @@
+"""Writing files so that nothing is lost: check first, then write-and-rename.
+
+A job checks its output path before it starts (a training run must not end in a
+traceback because the output folder is read-only), and every file is written
+under a temporary name in the same folder and renamed over the target only when
+complete: a crash or a full disk leaves the old file, never half of a new one.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+
+def _nearest_existing(path: Path) -> Path:
+    for candidate in (path, *path.parents):
+        if candidate.exists():
+            return candidate
+    return Path.cwd()
+
+
+def check_writable_file(path: str | Path, what: str = "output") -> Path:
+    """Raise ValueError unless a file can be written at ``path`` (parents may be missing).
+
+    Parameters
+    ----------
+    path : str or Path
+        The file to be written.
+    what : str
+        What the file is, for the message (e.g. ``'--output'``).
+
+    Returns
+    -------
+    Path
+        ``path`` as a Path.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"{what} {path} is a folder: give a file name inside it.")
+    existing = _nearest_existing(path.parent)
+    if not existing.is_dir():
+        raise ValueError(f"{what} {path} cannot be written: {existing} is a file, not a folder.")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ValueError(f"{what} {path} cannot be written: {existing} is not writable.")
+    if path.exists() and not os.access(path, os.W_OK):
+        raise ValueError(f"{what} {path} cannot be written: the file is read-only.")
+    return path
+
+
+def check_writable_folder(path: str | Path, what: str = "output folder") -> Path:
+    """Raise ValueError unless ``path`` is, or can be made, a writable folder."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"{what} {path} is a file, not a folder.")
+    existing = _nearest_existing(path)
+    if not existing.is_dir():
+        raise ValueError(f"{what} {path} cannot be made: {existing} is a file, not a folder.")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ValueError(f"{what} {path} cannot be written: {existing} is not writable.")
+    return path
+
+
+@contextmanager
+def atomic_write(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; rename it to ``path`` if the block succeeds.
+
+    Parent folders are created. If the block raises, the temporary file is
+    removed and ``path`` is left as it was.
+
+    Examples
+    --------
+    >>> with atomic_write("out.tif") as tmp:  # doctest: +SKIP
+    ...     tifffile.imwrite(tmp, data)
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Same folder, so the final rename is atomic (no copy across file systems);
+    # the suffix is kept because some writers choose the format by it. The
+    # writer creates the file, so it gets the user's usual permissions.
+    temporary = path.with_name(f".{path.stem}.{uuid.uuid4().hex[:8]}.partial{path.suffix}")
+    try:
+        yield temporary
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
