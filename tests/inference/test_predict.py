@@ -50,11 +50,32 @@ def test_pretrained_model_finds_synthetic_boundaries(model):
         (np.zeros((1, 1)), "at least 16 px"),
         (np.full((32, 32), np.nan), "NaN"),
         (np.zeros((2, 2, 32, 32)), "not a 2D image or a 3D stack"),
+        # Colour to a grey model was "image is 512 × 3 px: ... at least 16 px".
+        (np.zeros((512, 512, 3)), "trained on grey images, but the image looks like colour"),
+        (np.zeros((512, 512, 4)), "trained on grey images, but the image looks like colour"),
+        (np.array([["a"] * 32] * 32), "not numeric"),
     ],
 )
 def test_bad_images_give_clear_errors(model, image, message):
     with pytest.raises(ValueError, match=message):
         nf.predict(model, image)
+
+
+@pytest.mark.parametrize(
+    ("tiling", "message"),
+    [
+        ({"tile": 8}, "tile=8 is too small"),
+        ({"tile": 64, "overlap": 64}, "less than half the tile"),
+        ({"tile": 64, "overlap": -1}, "at least 0"),
+        ({"tile": 64.0}, "whole number"),
+    ],
+)
+def test_bad_tiling_gives_clear_errors(model, tiling, message):
+    image = np.zeros((64, 64), np.float32)
+    with pytest.raises(ValueError, match=message):
+        nf.predict(model, image, **tiling)
+    with pytest.raises(ValueError, match=message):
+        nf.uncertainty(model, image, **tiling)
 
 
 def test_tiling_geometry():

@@ -163,8 +163,16 @@ def test_new_classes_and_rgb_images_adapt_the_pretrained_model():
         ({"strategy": "magic"}, "strategy='magic' is unknown"),
         ({"bn_mode": "sometimes"}, "bn_mode='sometimes' is unknown"),
         ({"steps": 0}, "steps=0"),
-        ({"max_seconds": 0, "steps": None}, "positive max_seconds"),
+        ({"max_seconds": 0, "steps": None}, "positive, finite time budget"),
+        ({"max_seconds": float("inf"), "steps": None}, "positive, finite time budget"),
         ({"model": "not-a-model"}, "neither a shipped model"),
+        # Each of these reached torch or OpenCV before and came back as their text.
+        ({"batch_size": 0}, "batch_size=0 must be between 1 and 256"),
+        ({"patch_size": 0}, "patch_size=0 must be between 32"),
+        ({"patch_size": 8}, "patch_size=8 must be between 32"),
+        ({"patch_size": 64.5}, "patch_size=64.5 must be a whole number"),
+        ({"validation_fraction": 1.5}, "validation_fraction=1.5 must be a share"),
+        ({"patience": 0}, "patience=0"),
     ],
 )
 def test_bad_training_arguments(painted_sample, kwargs, message):
@@ -216,3 +224,39 @@ def test_steps_say_how_much_of_this_runs_budget_is_left(painted_sample):
     assert all(0 <= left <= 3 for left in lefts)
     assert lefts == sorted(lefts, reverse=True)
     assert all(abs(s.elapsed + s.time_left - 3) < 1e-6 for s in steps if s.time_left > 0)
+
+
+def test_painted_classes_must_be_classes_not_ids(painted_sample):
+    sample, painted = painted_sample
+    gap = np.where(painted == 2, 7, painted).astype(np.int32)
+    with pytest.raises(ValueError, match="classes 1, 7 are painted but 3, 4, 5, 6 are not"):
+        nf.fit(sample.image, gap, "voronoi-unet", steps=1)
+    with pytest.raises(ValueError, match="2, 3, 4, 5, 6 are not"):
+        nf.fit(sample.image, gap, "voronoi-unet", strategy="scratch", steps=1)
+    stray = painted.astype(np.int32)
+    stray[0, 0] = 5000
+    with pytest.raises(ValueError, match="value 5000 [(]1 px[)].*grain or cell ids"):
+        nf.fit(sample.image, stray, "voronoi-unet", steps=1)
+    grains = nf.voronoi_grains((192, 192), 30, seed=0)
+    with pytest.raises(ValueError, match="grain or cell ids"):
+        nf.fit(grains.image, grains.grains, "voronoi-unet", steps=1)
+    # A class the start model knows may be left out of a round's painting.
+    three, _ = nf.fit(
+        sample.image, np.where(painted == 2, 3, painted), "voronoi-unet", steps=1, **small()
+    )
+    assert three.n_classes == 3
+
+
+def test_thin_strips_and_rgba_images_train_and_predict():
+    rng = np.random.default_rng(0)
+    strip = rng.random((16, 1024)).astype(np.float32)
+    labels = np.zeros(strip.shape, np.uint8)
+    labels[:, :100], labels[:, 300:400] = 1, 2
+    model, _ = nf.fit(strip, labels, "voronoi-unet", steps=2, **small())  # AdaBN on 16-px rows
+    assert nf.predict(model, strip).shape == (2, 16, 1024)
+    rgba = np.dstack([rng.random((64, 64, 3)), np.ones((64, 64))]).astype(np.float32)
+    square = np.zeros((64, 64), np.uint8)
+    square[5:20, 5:20], square[40:60, 40:60] = 1, 2
+    coloured, _ = nf.fit(rgba, square, "voronoi-unet", steps=2, validation_fraction=0, **small())
+    assert coloured.in_channels == 3
+    np.testing.assert_array_equal(nf.predict(coloured, rgba), nf.predict(coloured, rgba[..., :3]))

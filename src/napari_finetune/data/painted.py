@@ -15,6 +15,8 @@ import numpy as np
 from napari_finetune.data.normalize import Normalization
 
 MIN_SIDE = 16
+# More classes than this is not a painting: most likely grain or cell ids.
+MAX_CLASSES = 16
 
 
 @dataclass(frozen=True)
@@ -64,13 +66,15 @@ def _split_planes(
     elif (
         image.ndim == labels.ndim + 1
         and image.shape[:-1] == labels.shape
-        and (image.shape[-1] == 3)
+        and (image.shape[-1] in (3, 4))
     ):
-        channels = 3
+        # RGBA: the alpha channel is display information, not signal.
+        image, channels = image[..., :3], 3
     else:
         raise ValueError(
             f"{name} has shape {image.shape} but its labels have shape {labels.shape}: "
-            "they must cover the same pixels (RGB images may add a last axis of 3)."
+            "they must cover the same pixels (RGB or RGBA images may add a last axis "
+            "of 3 or 4)."
         )
     if labels.ndim == 2:
         planes = [(image, labels, None)]
@@ -97,6 +101,7 @@ class PaintedPairs:
     planes: list[PaintedPlane]
     n_classes: int
     channels: int
+    painted_classes: frozenset[int] = frozenset()
 
     def normalized(self, normalization: Normalization | None = None) -> list[PaintedPlane]:
         """The planes with normalised float32 images (default: 1st-99.5th percentile)."""
@@ -144,7 +149,7 @@ def collect_painted(images: object, labels: object) -> PaintedPairs:
             if not np.all(np.isfinite(plane_image)):
                 where = f"image {index}" + (f", plane {z}" if z is not None else "")
                 raise ValueError(f"{where} contains NaN or infinite values.")
-            painted_classes.update(int(c) for c in np.unique(plane_labels) if c)
+            painted_classes.update(_class_ids(index, z, plane_labels))
             data = plane_image if channels == 3 else plane_image[..., None]
             planes.append(PaintedPlane(data, plane_labels.astype(np.int64), index, z))
     if len(channel_counts) > 1:
@@ -160,7 +165,53 @@ def collect_painted(images: object, labels: object) -> PaintedPairs:
             f"only class {only} is painted: paint at least two classes so the model "
             "can learn to tell them apart."
         )
-    return PaintedPairs(planes, max(painted_classes), channel_counts.pop())
+    return PaintedPairs(
+        planes, max(painted_classes), channel_counts.pop(), frozenset(painted_classes)
+    )
+
+
+def _class_ids(index: int, plane: int | None, labels: np.ndarray) -> set[int]:
+    """The painted class values of one plane; ValueError if they cannot be classes.
+
+    Checked before ``np.unique`` sorts a huge id range and before a model with
+    thousands of output channels is built (one stray pixel of id 5000 once made
+    a five-step run take 400 s and 12 GB).
+    """
+    top = int(labels.max())
+    where = f"image {index}" + (f", plane {plane}" if plane is not None else "")
+    if top > MAX_CLASSES:
+        count = int(np.count_nonzero(labels == top))
+        raise ValueError(
+            f"labels of {where} contain the value {top} ({count} px): painted classes "
+            f"are numbered 1..K with K at most {MAX_CLASSES}. Is this a layer of grain "
+            "or cell ids rather than a painting?"
+        )
+    return {int(c) for c in np.unique(labels) if c}
+
+
+def check_class_ids(painted: set[int] | frozenset[int], known: set[int] | None = None) -> None:
+    """ValueError naming the gap if the painted classes skip values the model cannot know.
+
+    Classes are 1..K; painting 1 and 7 only would silently build a 7-class model
+    that predicts five classes nobody painted. A class the start model already
+    has (``known``) counts as present.
+
+    Parameters
+    ----------
+    painted : set of int
+        Class values painted over all images.
+    known : set of int, optional
+        Classes of the model training starts from (None: a fresh model).
+    """
+    present = set(painted) | set(known or ())
+    missing = [k for k in range(1, max(painted) + 1) if k not in present]
+    if missing:
+        listed = ", ".join(str(k) for k in missing)
+        raise ValueError(
+            f"classes {', '.join(str(k) for k in sorted(painted))} are painted but "
+            f"{listed} {'is' if len(missing) == 1 else 'are'} not: number classes 1..K "
+            "without gaps (relabel the painting, or paint the missing classes)."
+        )
 
 
 def prepare_planes(

@@ -6,29 +6,48 @@ import numpy as np
 import torch
 
 from napari_finetune.data.painted import MIN_SIDE
-from napari_finetune.inference.tiling import apply_tiled
+from napari_finetune.inference.tiling import apply_tiled, check_tiling
 from napari_finetune.models.model import SegmentationModel
 
 TILE, OVERLAP = 512, 64
 
 
 def as_planes(model: SegmentationModel, image: np.ndarray) -> tuple[np.ndarray, bool]:
-    """Check ``image`` for ``model``; return ``(planes, rows, cols, C)`` and if it was a stack.
+    """Check ``image`` for ``model``; return planes ``(n, rows, cols, C)`` and if it was a stack.
 
-    Raises ValueError for images under 16 px, NaN values or the wrong channel count.
+    RGBA images are taken as RGB (alpha is display information, not signal).
+
+    Raises
+    ------
+    ValueError
+        For images under 16 px, NaN values, non-numeric data or a channel count
+        the model lacks (said in those words, not as a shape puzzle).
     """
     image = np.asarray(image)
     rgb = model.in_channels == 3
+    if not np.issubdtype(image.dtype, np.number) and image.dtype != bool:
+        raise ValueError(f"image dtype {image.dtype} is not numeric.")
+    colour_axis = image.ndim in (3, 4) and image.shape[-1] in (3, 4)
+    if rgb:
+        if not colour_axis:
+            raise ValueError(
+                f"the model was trained on RGB images and needs a last axis of 3 "
+                f"(rows, cols, 3), but the image has shape {image.shape}."
+            )
+        image = image[..., :3]
+    elif image.ndim == 3 and colour_axis:
+        # Read as a stack of (rows x 3)-px planes it was refused as "512 x 3 px".
+        raise ValueError(
+            f"the model was trained on grey images, but the image looks like colour "
+            f"(shape {image.shape}, last axis {image.shape[-1]}): convert it to grey, or "
+            "fine-tune on colour images to get an RGB model."
+        )
     spatial = image.ndim - (1 if rgb else 0)
-    if rgb and (image.ndim < 3 or image.shape[-1] != 3):
-        raise ValueError(f"the model expects RGB images (..., 3), got shape {image.shape}.")
     if spatial not in (2, 3):
         raise ValueError(
             f"image of shape {image.shape} is not a 2D image or a 3D stack "
             f"({'RGB' if rgb else 'grey'})."
         )
-    if not np.issubdtype(image.dtype, np.number) and image.dtype != bool:
-        raise ValueError(f"image dtype {image.dtype} is not numeric.")
     rows, cols = image.shape[spatial - 2 : spatial]
     if min(rows, cols) < MIN_SIDE:
         raise ValueError(
@@ -87,8 +106,10 @@ def predict(
     Raises
     ------
     ValueError
-        For images under 16 px, NaN values or a channel count the model lacks.
+        For images under 16 px, NaN values, a channel count the model lacks, or
+        a tile/overlap that cannot work.
     """
+    check_tiling(tile, overlap, 2 * model.net.min_size)
     planes, stack = as_planes(model, image)
     out = [predict_plane(model, model.normalization(p), tile, overlap) for p in planes]
     return np.stack(out, axis=1) if stack else out[0]

@@ -13,6 +13,25 @@ from collections.abc import Callable, Iterator
 import numpy as np
 
 
+def check_tiling(tile: int, overlap: int, min_tile: int) -> None:
+    """ValueError naming the argument unless tiles of ``tile`` px overlapping by ``overlap`` work.
+
+    ``min_tile`` is the smallest tile the network can pool down; the overlap
+    must leave each tile a step forward (``2 * overlap < tile``).
+    """
+    for name, value in (("tile", tile), ("overlap", overlap)):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"{name}={value!r} must be a whole number of pixels.")
+    if tile < min_tile:
+        raise ValueError(
+            f"tile={tile} is too small: the model needs tiles of at least {min_tile} px."
+        )
+    if not 0 <= 2 * overlap < tile:
+        raise ValueError(
+            f"overlap={overlap} must be at least 0 and less than half the tile ({tile} px)."
+        )
+
+
 def tile_starts(length: int, tile: int, overlap: int) -> list[int]:
     """Start offsets covering ``length`` with tiles of ``tile`` overlapping by ``overlap``."""
     if length <= tile:

@@ -30,7 +30,7 @@ from torch import nn
 
 from napari_finetune.augment import get_preset
 from napari_finetune.inference.predict import OVERLAP, TILE, as_batch, as_planes
-from napari_finetune.inference.tiling import apply_tiled
+from napari_finetune.inference.tiling import apply_tiled, check_tiling
 from napari_finetune.models.model import SegmentationModel
 
 METHODS = ("mc_dropout", "mutual_information", "tta", "entropy", "margin")
@@ -118,8 +118,9 @@ def uncertainty(
     """
     if method not in METHODS:
         raise ValueError(f"method={method!r} is unknown: choose one of {', '.join(METHODS)}.")
-    if samples < 1:
-        raise ValueError(f"samples={samples} must be at least 1.")
+    if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
+        raise ValueError(f"samples={samples!r} must be a whole number of at least 1.")
+    check_tiling(tile, overlap, 2 * model.net.min_size)
     planes, stack = as_planes(model, image)
     net = model.net
     transforms = dihedral_transforms(preset) if method == "tta" else []

@@ -29,6 +29,7 @@ from napari_finetune.data.split import split_validation
 from napari_finetune.models.model import SegmentationModel
 from napari_finetune.models.registry import DEFAULT_MODEL
 from napari_finetune.training import strategies as st
+from napari_finetune.training.arguments import check_training_arguments
 from napari_finetune.training.events import EpochEnd, Finished, Started, Step
 from napari_finetune.training.keep_best import KeepBest
 from napari_finetune.training.losses import painted_loss
@@ -42,6 +43,8 @@ from napari_finetune.training.start import (
 from napari_finetune.training.validation import validate
 
 STEPS_PER_EPOCH = 25
+# Smallest patch side: twice the shipped U-Net's 16-px pooling cell.
+MIN_PATCH = 32
 
 
 def finetune(
@@ -102,15 +105,22 @@ def finetune(
         bn_mode = "adapt" if strategy == "scratch" else "adabn"
     st.check_choice(bn_mode, st.BN_MODES, "bn_mode")
     check_schedule(schedule)
-    if steps is None and (max_seconds is None or max_seconds <= 0):
-        raise ValueError("give a positive max_seconds or a number of steps.")
-    if steps is not None and steps < 1:
-        raise ValueError(f"steps={steps} must be at least 1.")
+    arguments = {
+        "max_seconds": max_seconds,
+        "steps": steps,
+        "batch_size": batch_size,
+        "patch_size": patch_size,
+        "validation_fraction": validation_fraction,
+        "patience": patience,
+    }
+    check_training_arguments(**arguments, min_patch=MIN_PATCH)
 
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     painted = collect_painted(images, labels)
-    trained = resolve_model(model, strategy, painted.channels, painted.n_classes)
+    trained = resolve_model(model, strategy, painted.channels, painted.painted_classes)
+    # Deeper networks pool more: the bottleneck must keep more than one pixel.
+    check_training_arguments(**arguments, min_patch=2 * trained.net.min_size)
     # Normalised once, the way the model being trained normalises.
     planes = painted.normalized(trained.normalization)
     pipeline = resolve_pipeline(augmentation)

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from napari_finetune.augment import AugmentationPipeline
-from napari_finetune.data.painted import PaintedPlane
+from napari_finetune.data.painted import PaintedPlane, check_class_ids
 from napari_finetune.models.model import DEFAULT_CLASSES, SegmentationModel
 from napari_finetune.models.registry import DEFAULT_MODEL, load_model
 
@@ -20,16 +20,24 @@ def resolve_model(
     model: SegmentationModel | str | Path | None,
     strategy: str,
     channels: int,
-    n_classes: int,
+    painted_classes: set[int] | frozenset[int],
 ) -> SegmentationModel:
     """The model a run trains: a fresh one, or a copy of the start model fitted to the data.
 
     ``strategy='scratch'`` makes a new network (keeping a given model's
     normalisation); otherwise the start model (None: :data:`DEFAULT_MODEL`) is
-    copied or loaded, its input adapted to ``channels`` and its head to
-    ``n_classes``. The caller's model object is never changed.
+    copied or loaded, its input adapted to ``channels`` and its head to the
+    largest painted class. The caller's model object is never changed.
+
+    Raises
+    ------
+    ValueError
+        If the painted classes skip a value that neither the painting nor the
+        start model has (see :func:`~napari_finetune.data.painted.check_class_ids`).
     """
+    n_classes = max(painted_classes)
     if strategy == "scratch":
+        check_class_ids(painted_classes)
         template = model if isinstance(model, SegmentationModel) else None
         fresh = SegmentationModel.create(channels, n_classes)
         if template is not None:
@@ -38,6 +46,7 @@ def resolve_model(
     if model is None:
         model = DEFAULT_MODEL
     resolved = model.copy() if isinstance(model, SegmentationModel) else load_model(model)
+    check_class_ids(painted_classes, set(resolved.classes))
     resolved.net.adapt_input_channels(channels)
     if resolved.n_classes != n_classes:
         resolved.net.replace_head(n_classes)
@@ -66,10 +75,12 @@ def adabn_batches(planes: list[PaintedPlane], rng: np.random.Generator) -> list[
     for k in range(ADABN_CROPS):
         image = planes[k % len(planes)].image
         rows, cols = image.shape[:2]
-        size = min(ADABN_SIZE, rows, cols)
-        y = int(rng.integers(0, rows - size + 1))
-        x = int(rng.integers(0, cols - size + 1))
-        crop = np.ascontiguousarray(image[y : y + size, x : x + size])
+        # Each side on its own: a square crop of a 16 x 4096 strip would be
+        # 16 x 16, one value per channel at the bottleneck, which BatchNorm refuses.
+        height, width = min(ADABN_SIZE, rows), min(ADABN_SIZE, cols)
+        y = int(rng.integers(0, rows - height + 1))
+        x = int(rng.integers(0, cols - width + 1))
+        crop = np.ascontiguousarray(image[y : y + height, x : x + width])
         batches.append(torch.from_numpy(crop).permute(2, 0, 1)[None])
     return batches
 

@@ -1,0 +1,73 @@
+"""Checks on a training run's numeric arguments, with messages in the user's terms.
+
+Without them a zero batch size, an 8-px patch or a validation share of 1.5
+reached torch or OpenCV and came back as their error text.
+"""
+
+from __future__ import annotations
+
+import math
+from numbers import Integral, Real
+
+MAX_BATCH = 256
+MAX_PATCH = 1024
+
+
+def _integer(name: str, value: object, low: int, high: int | None = None) -> None:
+    if isinstance(value, bool) or not isinstance(value, Integral):
+        raise ValueError(f"{name}={value!r} must be a whole number.")
+    if value < low or (high is not None and value > high):
+        span = f"at least {low}" if high is None else f"between {low} and {high}"
+        raise ValueError(f"{name}={value} must be {span}.")
+
+
+def check_training_arguments(
+    *,
+    max_seconds: float | None,
+    steps: int | None,
+    batch_size: int,
+    patch_size: int,
+    validation_fraction: float,
+    patience: int,
+    min_patch: int,
+) -> None:
+    """Raise ValueError naming the argument if any is out of range.
+
+    Parameters
+    ----------
+    max_seconds, steps : float or None, int or None
+        The budget: a positive number of seconds, or a step count (which wins).
+    batch_size, patch_size : int
+        Patches per step and their side.
+    validation_fraction : float
+        Share of painted pixels held out, in [0, 0.9].
+    patience : int
+        Epochs without improvement before stopping early.
+    min_patch : int
+        Smallest patch the network trains on (two pooling cells at the
+        bottleneck, so BatchNorm sees more than one value per channel).
+    """
+    if steps is not None:
+        _integer("steps", steps, 1)
+    elif (
+        max_seconds is None
+        or not isinstance(max_seconds, Real)
+        or not math.isfinite(max_seconds)
+        or max_seconds <= 0
+    ):
+        raise ValueError(
+            f"max_seconds={max_seconds!r}: give a positive, finite time budget or a "
+            "number of steps."
+        )
+    _integer("batch_size", batch_size, 1, MAX_BATCH)
+    _integer("patch_size", patch_size, min_patch, MAX_PATCH)
+    _integer("patience", patience, 1)
+    if (
+        isinstance(validation_fraction, bool)
+        or not isinstance(validation_fraction, Real)
+        or not 0 <= validation_fraction <= 0.9
+    ):
+        raise ValueError(
+            f"validation_fraction={validation_fraction!r} must be a share between 0 "
+            "(hold nothing out) and 0.9."
+        )
