@@ -5,6 +5,7 @@ import sys
 
 import numpy as np
 import pytest
+import torch
 
 import napari_finetune as nf
 from napari_finetune.models import DEFAULT_MODEL
@@ -21,9 +22,11 @@ from napari_finetune.session import (
     Suggestions,
     suggest_strategy,
 )
+from napari_finetune.session.labelling import KEPT_PREVIOUS, STOPPED
 from napari_finetune.session.policy import FEW_PAINTED_PX
+from napari_finetune.session.previews import LivePreviews
 from napari_finetune.synth.strokes import paint_strokes
-from napari_finetune.training import Finished, Started, Step
+from napari_finetune.training import EpochEnd, Finished, Started, Step
 
 
 @pytest.fixture(scope="module")
@@ -107,15 +110,46 @@ def test_the_session_trains_exactly_what_fit_trains(two_pairs):
     np.testing.assert_array_equal(nf.predict(result.model, image), nf.predict(model, image))
 
 
-def test_closing_a_round_early_keeps_its_best_model(two_pairs):
+def test_closing_a_round_after_an_epoch_keeps_its_best_model(two_pairs):
     session = LabellingSession(two_pairs)
     events = session.train_round(RoundOptions(max_seconds=600, augmentation=None))
+    for event in events:
+        if isinstance(event, EpochEnd):
+            break
+    events.close()
+    assert session.model is not None and not session.model.net.training
+    assert session.outcome == STOPPED
+    assert session.suggestions == []
+
+
+def test_a_round_stopped_before_any_epoch_or_failing_keeps_the_previous_model(
+    two_pairs, monkeypatch
+):
+    session = LabellingSession(two_pairs)
+    first = session.run_round(quick(suggestions=None)).model
+    weights = {k: v.clone() for k, v in first.net.state_dict().items()}
+    events = session.train_round(quick(start=CURRENT, steps=None, max_seconds=600))
     for event in events:
         if isinstance(event, Step) and event.step == 3:
             break
     events.close()
-    assert session.model is not None and not session.model.net.training
-    assert session.suggestions == []
+    assert session.model is first and session.outcome == KEPT_PREVIOUS
+    for name, tensor in first.net.state_dict().items():
+        assert torch.equal(tensor, weights[name]), name
+
+    def broken(self, model):
+        raise RuntimeError("preview failed")
+
+    monkeypatch.setattr(LivePreviews, "preview", broken)
+    with pytest.raises(RuntimeError, match="preview failed"):
+        session.run_round(quick(start=CURRENT, steps=60))
+    assert session.model is first and session.outcome == KEPT_PREVIOUS
+    # Nothing at all to go back to: still no model, not a half-trained one.
+    fresh = LabellingSession(two_pairs)
+    events = fresh.train_round(quick(steps=None, max_seconds=600))
+    next(events)
+    events.close()
+    assert fresh.model is None and fresh.outcome == KEPT_PREVIOUS
 
 
 def test_strategy_advice_follows_the_painted_amount():

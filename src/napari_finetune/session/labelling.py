@@ -26,8 +26,13 @@ from napari_finetune.session.pairs import Pair
 from napari_finetune.session.policy import StrategyAdvice, resolve_start, suggest_strategy
 from napari_finetune.session.previews import LivePreviews
 from napari_finetune.training.engine import finetune
-from napari_finetune.training.events import Finished, Started, Step
+from napari_finetune.training.events import EpochEnd, Finished, Started, Step
 from napari_finetune.training.history import Round, rounds
+
+# How the last round ended (:attr:`LabellingSession.outcome`).
+FINISHED = "finished"  # ran to its end: the session's model is the round's
+STOPPED = "stopped"  # stopped after a validated epoch: the round's best so far
+KEPT_PREVIOUS = "kept previous"  # failed or stopped too early: the model is unchanged
 
 
 class LabellingSession:
@@ -45,6 +50,7 @@ class LabellingSession:
         self.pairs: list[Pair] = []
         self.model = model
         self.suggestions: list[Suggestions] = []
+        self.outcome: str | None = None  # FINISHED, STOPPED or KEPT_PREVIOUS
         self.set_pairs(pairs)
 
     def set_pairs(self, pairs: Iterable[Pair]) -> None:
@@ -82,7 +88,9 @@ class LabellingSession:
 
         Trains on the pairs with painted pixels (in order); previews, final
         predictions and suggestions cover every pair. When the generator is
-        closed early, the session's model becomes the best of the round so far.
+        closed early, the session's model becomes the best of the round so far,
+        unless no epoch was validated yet: then, as after an error, the previous
+        model stays (see :attr:`outcome`).
 
         Parameters
         ----------
@@ -126,23 +134,33 @@ class LabellingSession:
     def _round(self, events: Iterator, options: RoundOptions) -> Iterator[object]:
         # Boxes of an earlier model must not outlive it (nor show after a round without them).
         self.suggestions = []
+        self.outcome = None
         previews = LivePreviews(self.pairs if options.live_previews else [])
-        trained, finished = None, None
+        trained, finished, judged, failed = None, None, False, False
         try:
             for event in events:
                 if isinstance(event, Started):
                     trained = event.model
+                judged = judged or isinstance(event, EpochEnd)
                 yield event
                 if isinstance(event, Finished):
                     finished = event
                     break
                 if isinstance(event, Step) and previews.due():
                     yield previews.preview(trained)
+        except Exception:
+            failed = True
+            raise
         finally:
             # Stop: closing the engine restores the best weights into the model.
             events.close()
-            if trained is not None:
+            # Rollback: a round that failed, or was stopped before any epoch was
+            # validated, has nothing better than the previous model to offer.
+            if trained is not None and judged and not failed:
                 self.model = trained
+                self.outcome = FINISHED if finished is not None else STOPPED
+            else:
+                self.outcome = KEPT_PREVIOUS
         if finished is None:
             return
         if options.final_predictions:
