@@ -1,7 +1,17 @@
+import json
+import os
+import subprocess
+import sys
+
 import numpy as np
+import pytest
 import tifffile
 
 from napari_finetune import cli
+
+HEAVY = ("torch", "numpy", "pandas", "skimage", "scipy", "napari")
+# Root may write anywhere: chmod cannot make a folder read-only for it.
+AS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 
 
 def test_generate_writes_images_and_exact_labels(tmp_path, capsys):
@@ -128,7 +138,7 @@ def test_fit_with_bad_input_exits_with_a_message(tmp_path, capsys):
 def test_demo_writes_a_report(tmp_path, capsys):
     from skimage.io import imread
 
-    report = tmp_path / "report.png"
+    report = tmp_path / "missing" / "dir" / "report.png"  # folders are made
     assert cli.main(["demo", "--seconds", "4", "--output", str(report)]) == 0
     picture = imread(report)
     assert picture.ndim == 3 and picture.shape[1] > 1000
@@ -180,3 +190,200 @@ def test_measure_without_pixel_size_says_lengths_are_in_px(tmp_path, capsys):
     assert "No pixel size" in capsys.readouterr().out
     assert cli.main(["measure", str(tmp_path / "missing.tif")]) == 2
     assert "does not exist" in capsys.readouterr().err
+    # The table is there now: refused without --overwrite, replaced with it.
+    before = (tmp_path / "g.csv").read_bytes()
+    (tmp_path / "g.csv").write_text("old")
+    assert cli.main(["measure", str(tmp_path / "b.tif"), "--output", str(tmp_path / "g.csv")]) == 2
+    assert "--overwrite" in capsys.readouterr().err
+    assert (tmp_path / "g.csv").read_text() == "old"
+    again = ["measure", str(tmp_path / "b.tif"), "--output", str(tmp_path / "g.csv")]
+    assert cli.main([*again, "--overwrite"]) == 0
+    assert (tmp_path / "g.csv").read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "b.tif",
+        "g.csv",
+        "g_segments.csv",
+        "g_summary.csv",
+    ]
+
+
+# -- start-up: the parser and refusals import nothing heavy ------------------------
+
+
+def test_parser_and_refusals_leave_heavy_libraries_unimported(tmp_path):
+    code = f"""
+import json, sys
+import napari_finetune, napari_finetune.cli
+napari_finetune.cli.build_parser()
+try:
+    napari_finetune.cli.main(["--help"])
+except SystemExit:
+    pass
+status = napari_finetune.cli.main(["fit", "--images", "nope.tif", "--labels", "nope.tif"])
+loaded = sorted(m for m in {HEAVY!r} if m in sys.modules)
+print(json.dumps({{"status": status, "loaded": loaded, "version": napari_finetune.__version__}}))
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    said = json.loads(done.stdout.strip().splitlines()[-1])
+    assert said["loaded"] == []
+    assert said["status"] == 2
+    assert said["version"]
+    assert "--images nope.tif does not exist." in done.stderr
+
+
+# -- checks before work ---------------------------------------------------------------
+
+
+class WorkStarted(Exception):
+    """Raised where a job would start its real work: its checks all passed."""
+
+
+@pytest.fixture
+def no_work(monkeypatch):
+    """Replace the first heavy step of every job by raising WorkStarted."""
+    import napari_finetune.measure
+    import napari_finetune.models.registry
+    import napari_finetune.training.pretrain
+    from napari_finetune.session import LabellingSession
+
+    def started(*args, **kwargs):
+        raise WorkStarted
+
+    monkeypatch.setattr(LabellingSession, "train_round", started)
+    monkeypatch.setattr(napari_finetune.models.registry, "load_model", started)
+    monkeypatch.setattr(napari_finetune.measure, "measure_map", started)
+    monkeypatch.setattr(napari_finetune.training.pretrain, "pretrain", started)
+
+
+@pytest.fixture
+def inputs(tmp_path):
+    """An image and painted labels on disk (contents do not matter before work)."""
+    tifffile.imwrite(tmp_path / "image.tif", np.zeros((32, 32), np.float32))
+    tifffile.imwrite(tmp_path / "painted.tif", np.ones((32, 32), np.uint8))
+    return tmp_path
+
+
+def job(name, output, folder):
+    """Command line of job ``name`` writing ``output``, reading files in ``folder``."""
+    reads = {
+        "fit": ["--images", str(folder / "image.tif"), "--labels", str(folder / "painted.tif")],
+        "predict": [str(folder / "image.tif")],
+        "measure": [str(folder / "painted.tif")],
+        "demo": [],
+        "pretrain": [],
+    }[name]
+    return [name, *reads, *([] if output is None else ["--output", str(output)])]
+
+
+JOBS_WITH_FILE_OUTPUT = ("fit", "measure", "demo", "pretrain")
+
+
+@pytest.mark.parametrize("name", [*JOBS_WITH_FILE_OUTPUT, "predict"])
+def test_the_checks_let_a_good_job_start(name, inputs, no_work):
+    with pytest.raises(WorkStarted):
+        cli.main(job(name, inputs / "new" / "dir" / "out.file", inputs))
+
+
+@pytest.mark.parametrize("name", JOBS_WITH_FILE_OUTPUT)
+def test_an_output_that_is_a_folder_is_refused_before_work(name, inputs, no_work, capsys):
+    (inputs / "folder").mkdir()
+    assert cli.main(job(name, inputs / "folder", inputs)) == 2
+    assert "is a folder: give a file name inside it." in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", [*JOBS_WITH_FILE_OUTPUT, "predict"])
+def test_an_output_below_a_file_is_refused_before_work(name, inputs, no_work, capsys):
+    (inputs / "notes.txt").write_text("keep")
+    assert cli.main(job(name, inputs / "notes.txt" / "out.file", inputs)) == 2
+    err = capsys.readouterr().err
+    assert "notes.txt is a file, not a folder." in err and err.count("\n") == 1
+    assert (inputs / "notes.txt").read_text() == "keep"
+
+
+def test_a_predict_output_folder_that_is_a_file_is_refused(inputs, no_work, capsys):
+    (inputs / "predictions").write_text("")
+    assert cli.main(job("predict", inputs / "predictions", inputs)) == 2
+    assert "--output" in (err := capsys.readouterr().err) and "is a file, not a folder" in err
+
+
+@pytest.mark.skipif(AS_ROOT, reason="root writes into read-only folders")
+@pytest.mark.parametrize("name", [*JOBS_WITH_FILE_OUTPUT, "predict"])
+def test_an_output_in_a_read_only_folder_is_refused_before_work(name, inputs, no_work, capsys):
+    locked = inputs / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    try:
+        assert cli.main(job(name, locked / "out.file", inputs)) == 2
+    finally:
+        locked.chmod(0o755)
+    assert "locked is not writable." in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", JOBS_WITH_FILE_OUTPUT)
+def test_an_existing_default_output_is_kept_unless_overwrite(
+    name, inputs, no_work, monkeypatch, capsys
+):
+    monkeypatch.chdir(inputs)
+    default = cli.build_parser().parse_args(job(name, None, inputs)).output
+    assert not default.is_absolute()  # e.g. ./model.ckpt for fit
+    default.write_text("an earlier result")
+    assert cli.main(job(name, None, inputs)) == 2
+    err = capsys.readouterr().err
+    assert f"--output {default} already exists: give --overwrite" in err
+    assert default.read_text() == "an earlier result"
+    with pytest.raises(WorkStarted):
+        cli.main([*job(name, None, inputs), "--overwrite"])
+
+
+def test_measure_refuses_an_existing_summary_too(inputs, no_work, capsys):
+    (inputs / "grains_summary.csv").write_text("old")
+    assert cli.main(job("measure", inputs / "grains.csv", inputs)) == 2
+    assert "summary file" in capsys.readouterr().err
+    with pytest.raises(WorkStarted):
+        cli.main([*job("measure", inputs / "grains.csv", inputs), "--overwrite"])
+
+
+def test_fit_never_writes_its_model_over_an_input(inputs, no_work, capsys):
+    args = job("fit", inputs / "painted.tif", inputs)
+    assert cli.main([*args, "--overwrite"]) == 2
+    assert "would write" in capsys.readouterr().err
+
+
+def test_predict_never_writes_over_its_input_images(inputs, no_work, capsys):
+    # image.tif's labels would go to image_labels.tif, which is also an input.
+    tifffile.imwrite(inputs / "image_labels.tif", np.full((32, 32), 7, np.uint8))
+    images = [str(inputs / "image_labels.tif"), str(inputs / "image.tif")]
+    assert cli.main(["predict", *images, "--output", str(inputs)]) == 2
+    err = capsys.readouterr().err
+    assert "would write" in err and "over its input" in err and "image_labels.tif" in err
+    assert (tifffile.imread(inputs / "image_labels.tif") == 7).all()
+
+
+def test_predict_refuses_two_images_with_one_output_name(inputs, no_work, capsys):
+    (inputs / "other").mkdir()
+    tifffile.imwrite(inputs / "other" / "image.tif", np.zeros((32, 32), np.float32))
+    images = [str(inputs / "image.tif"), str(inputs / "other" / "image.tif")]
+    assert cli.main(["predict", *images, "--output", str(inputs / "out")]) == 2
+    assert "twice" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "named"),
+    [
+        (
+            ["fit", "--images", "{d}/image.tif", "--labels", "{d}/nope.tif"],
+            "--labels {d}/nope.tif",
+        ),
+        (["fit", "--images", "{d}/nope.tif", "--labels", "{d}/painted.tif"], "--images {d}/nope"),
+        (["predict", "{d}/image.tif", "{d}/nope.tif"], "image {d}/nope.tif does not exist"),
+        (["predict", "{d}"], "is a folder, not a file"),
+        (["measure", "{d}/nope.tif"], "map {d}/nope.tif does not exist"),
+    ],
+)
+def test_missing_inputs_are_named_before_work(argv, named, inputs, no_work, capsys):
+    assert cli.main([arg.format(d=inputs) for arg in argv]) == 2
+    err = capsys.readouterr().err
+    assert named.format(d=inputs) in err and err.count("\n") == 1

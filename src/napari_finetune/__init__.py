@@ -1,16 +1,45 @@
-"""napari-finetune: fine-tune a pretrained U-Net on the labels you paint in napari."""
+"""napari-finetune: fine-tune a pretrained U-Net on the labels you paint in napari.
+
+The public API is loaded on first use (PEP 562): ``import napari_finetune`` and
+the command line stay fast, and torch, pandas and scikit-image are imported
+only when a function that needs them is asked for.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
 
 from napari_finetune._version import __version__
-from napari_finetune.inference import (
-    predict,
-    representativeness,
-    suggest_regions,
-    uncertainty,
-)
-from napari_finetune.measure import grains, measure_grains, phase_fractions
-from napari_finetune.models import SegmentationModel, load_model, save_model
-from napari_finetune.synth import voronoi_grains
-from napari_finetune.training import finetune, fit
+
+if TYPE_CHECKING:  # what type checkers and IDEs see; at run time see __getattr__
+    from napari_finetune.inference import (
+        predict,
+        representativeness,
+        suggest_regions,
+        uncertainty,
+    )
+    from napari_finetune.measure import grains, measure_grains, phase_fractions
+    from napari_finetune.models import SegmentationModel, load_model, save_model
+    from napari_finetune.synth import voronoi_grains
+    from napari_finetune.training import finetune, fit
+
+# Public name -> the subpackage that defines it.
+_LAZY = {
+    "SegmentationModel": "napari_finetune.models",
+    "finetune": "napari_finetune.training",
+    "fit": "napari_finetune.training",
+    "grains": "napari_finetune.measure",
+    "load_model": "napari_finetune.models",
+    "measure_grains": "napari_finetune.measure",
+    "phase_fractions": "napari_finetune.measure",
+    "predict": "napari_finetune.inference",
+    "representativeness": "napari_finetune.inference",
+    "save_model": "napari_finetune.models",
+    "suggest_regions": "napari_finetune.inference",
+    "uncertainty": "napari_finetune.inference",
+    "voronoi_grains": "napari_finetune.synth",
+}
 
 __all__ = [
     "SegmentationModel",
@@ -28,3 +57,19 @@ __all__ = [
     "uncertainty",
     "voronoi_grains",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """Import a public name's subpackage on first access, then keep the name here."""
+    try:
+        module = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    """The module's names with the public API included before it is loaded."""
+    return sorted({*globals(), *__all__})

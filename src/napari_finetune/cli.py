@@ -3,6 +3,11 @@
 One sub-command per job: ``view`` opens napari with the plugin's docks and a
 sample; ``generate``, ``fit``, ``predict``, ``measure``, ``demo`` and
 ``pretrain`` run headless (see :mod:`napari_finetune.cli_jobs`).
+
+Answering ``--help`` or refusing a bad argument must take well under a second,
+so this module and :mod:`.cli_jobs` import only the standard library and light
+modules of the package (the choice lists come from :mod:`.choices`); a job
+imports torch and friends once its files have been checked.
 """
 
 from __future__ import annotations
@@ -13,12 +18,16 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from napari_finetune import cli_jobs
-from napari_finetune.measure.instances import KINDS
-from napari_finetune.measure.report import BORDER_RULES
-from napari_finetune.models.registry import DEFAULT_MODEL
-from napari_finetune.session.options import BN_CHOICES, STRATEGY_CHOICES
+from napari_finetune.choices import (
+    BN_CHOICES,
+    BORDER_RULES,
+    DEFAULT_MODEL,
+    KINDS,
+    SAMPLE_KEYS,
+    STRATEGY_CHOICES,
+)
 
-SAMPLE_KEYS = ("painted", "equiaxed", "directional", "target_domain", "nist_steel")
+OVERWRITE_HELP = "replace the output file if it exists (default: refuse)"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -77,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     fit.add_argument("--seed", type=int, default=0)
     fit.add_argument("--output", type=Path, default=Path("model.ckpt"))
+    fit.add_argument("--overwrite", action="store_true", help=OVERWRITE_HELP)
     fit.add_argument(
         "--suggest",
         type=int,
@@ -117,6 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=Path("grains.csv"),
         help="per-grain CSV; the summary goes to <name>_summary.csv beside it",
     )
+    meas.add_argument("--overwrite", action="store_true", help=OVERWRITE_HELP)
 
     demo = jobs.add_parser(
         "demo", help="headless: sample -> paint -> fine-tune -> predict -> PNG report"
@@ -124,11 +135,13 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--output", type=Path, default=Path("napari-finetune-demo.png"))
     demo.add_argument("--seconds", type=float, default=30.0, help="training budget")
     demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument("--overwrite", action="store_true", help=OVERWRITE_HELP)
 
     pre = jobs.add_parser("pretrain", help="pretrain the U-Net on synthetic grains (task A)")
     pre.add_argument("--output", type=Path, default=Path(f"{DEFAULT_MODEL}.ckpt"))
     pre.add_argument("--minutes", type=float, default=20.0, help="time budget (default 20)")
     pre.add_argument("--seed", type=int, default=0)
+    pre.add_argument("--overwrite", action="store_true", help=OVERWRITE_HELP)
     return parser
 
 

@@ -1,24 +1,29 @@
 """What each ``napari-finetune`` job does (the parser and ``view`` live in :mod:`.cli`).
 
-Heavy imports are inside the jobs (torch itself comes with the package).
+This module imports only the standard library and light modules of the package:
+each job first checks its files (:mod:`.cli_checks`), then imports what it needs.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
-from napari_finetune.models.registry import DEFAULT_MODEL
+from napari_finetune.choices import DEFAULT_MODEL
+from napari_finetune.cli_checks import check_inputs, check_new_output, check_not_inputs
+from napari_finetune.data.safe_write import check_writable_file, check_writable_folder
 
 
 def generate(args: argparse.Namespace) -> int:
     """Write synthetic grains and their exact labels as TIFF."""
-    import tifffile
-
-    from napari_finetune.synth import voronoi_grains
-
     if args.count < 1:
         raise ValueError(f"--count={args.count} is invalid: it must be at least 1.")
+    check_writable_folder(args.output, "output folder")
+
+    from napari_finetune.data.io import write_image
+    from napari_finetune.synth import voronoi_grains
+
     args.output.mkdir(parents=True, exist_ok=True)
     for index in range(args.count):
         seed = args.seed + index
@@ -32,9 +37,9 @@ def generate(args: argparse.Namespace) -> int:
             seed=seed,
         )
         stem = args.output / f"grains_{seed:05d}"
-        tifffile.imwrite(f"{stem}_image.tif", sample.image)
-        tifffile.imwrite(f"{stem}_grains.tif", sample.grains)
-        tifffile.imwrite(f"{stem}_classes.tif", sample.classes)
+        write_image(f"{stem}_image.tif", sample.image)
+        write_image(f"{stem}_grains.tif", sample.grains)
+        write_image(f"{stem}_classes.tif", sample.classes)
         print(f"[{index + 1}/{args.count}] {stem}_{{image,grains,classes}}.tif")
     return 0
 
@@ -73,12 +78,17 @@ def _train(events: object) -> object:
 
 def fit(args: argparse.Namespace) -> int:
     """Fine-tune on image files and their painted labels; save the model."""
+    if len(args.images) != len(args.labels):
+        raise ValueError(f"got {len(args.images)} images but {len(args.labels)} label files.")
+    check_inputs(args.images, "--images")
+    check_inputs(args.labels, "--labels")
+    check_new_output(args.output, args.overwrite)
+    check_not_inputs([args.output], [*args.images, *args.labels], "fit")
+
     from napari_finetune.data.io import read_image
     from napari_finetune.models.checkpoint import save_model
     from napari_finetune.session import LabellingSession, Pair, RoundOptions, SuggestionOptions
 
-    if len(args.images) != len(args.labels):
-        raise ValueError(f"got {len(args.images)} images but {len(args.labels)} label files.")
     session = LabellingSession(
         Pair(read_image(image), read_image(labels), str(image))
         for image, labels in zip(args.images, args.labels, strict=True)
@@ -109,26 +119,47 @@ def fit(args: argparse.Namespace) -> int:
 
 def predict(args: argparse.Namespace) -> int:
     """Predict on image files; write labels and probabilities as TIFF."""
+    check_inputs(args.images, "image")
+    check_writable_folder(args.output, "--output")
+    outputs = [prediction_paths(path, args.output) for path in args.images]
+    written = [path for pair in outputs for path in pair]
+    for path in written:
+        check_writable_file(path)
+    check_not_inputs(written, args.images, "predict")
+
     from napari_finetune.data.io import read_image, write_image
     from napari_finetune.inference.predict import labels_from_probabilities, predict
     from napari_finetune.models.registry import load_model
 
     model = load_model(args.model)
-    for index, path in enumerate(args.images, start=1):
+    for index, (path, (labels, probs)) in enumerate(zip(args.images, outputs, strict=True), 1):
         probabilities = predict(model, read_image(path))
+        write_image(labels, labels_from_probabilities(probabilities))
+        write_image(probs, probabilities)
         stem = args.output / path.stem
-        write_image(f"{stem}_labels.tif", labels_from_probabilities(probabilities))
-        write_image(f"{stem}_probabilities.tif", probabilities)
         print(f"[{index}/{len(args.images)}] {stem}_{{labels,probabilities}}.tif")
     return 0
 
 
+def prediction_paths(image: Path, folder: Path) -> tuple[Path, Path]:
+    """Where ``predict`` writes the labels and the probabilities of ``image``."""
+    return folder / f"{image.stem}_labels.tif", folder / f"{image.stem}_probabilities.tif"
+
+
 def measure(args: argparse.Namespace) -> int:
     """Grains and ASTM E112 grain size of prediction files; write CSV."""
+    check_inputs(args.maps, "map")
+    check_new_output(args.output, args.overwrite)
+
     from napari_finetune.data.io import read_image
     from napari_finetune.measure import Calibration, GrainOptions, measure_map
-    from napari_finetune.measure.export import segments_path, write_grain_csv
+    from napari_finetune.measure.export import segments_path, summary_path, write_grain_csv
 
+    # The table's companions are written too: the same checks, before any measuring.
+    companions = {"summary": summary_path(args.output), "segments": segments_path(args.output)}
+    for what, path in companions.items():
+        check_new_output(path, args.overwrite, f"{what} file")
+    check_not_inputs([args.output, *companions.values()], args.maps, "measure")
     calibration = Calibration(args.pixel_size, args.unit) if args.pixel_size else Calibration()
     options = GrainOptions(min_size=args.min_size)
     reports = {}
@@ -152,6 +183,8 @@ def measure(args: argparse.Namespace) -> int:
 
 def demo(args: argparse.Namespace) -> int:
     """Headless: sample, paint, fine-tune, predict, and a PNG report."""
+    check_new_output(args.output, args.overwrite)
+
     from napari_finetune.inference.metrics import boundary_f1
     from napari_finetune.inference.predict import labels_from_probabilities
     from napari_finetune.report import write_report
@@ -202,6 +235,8 @@ def demo(args: argparse.Namespace) -> int:
 
 def pretrain(args: argparse.Namespace) -> int:
     """Pretrain the U-Net on synthetic grains (task A)."""
+    check_new_output(args.output, args.overwrite)
+
     from napari_finetune.models.checkpoint import save_model
     from napari_finetune.training.pretrain import (
         PretrainProgress,

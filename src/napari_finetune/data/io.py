@@ -8,6 +8,8 @@ import numpy as np
 import tifffile
 from skimage.io import imread, imsave
 
+from napari_finetune.data.safe_write import atomic_write
+
 TIFF_SUFFIXES = (".tif", ".tiff")
 
 
@@ -25,11 +27,16 @@ def read_image(path: str | Path) -> np.ndarray:
 
 
 def write_image(path: str | Path, data: np.ndarray) -> Path:
-    """Write ``data`` as TIFF (any dtype) or PNG (uint8/uint16)."""
+    """Write ``data`` as TIFF (any dtype) or PNG (uint8/uint16), atomically.
+
+    The file is written under a temporary name and renamed when complete (see
+    :func:`~napari_finetune.data.safe_write.atomic_write`): an existing file is
+    replaced whole or not at all. Missing parent folders are created.
+    """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.suffix.lower() in TIFF_SUFFIXES:
-        tifffile.imwrite(path, data)
-    else:
-        imsave(path, data, check_contrast=False)
+    with atomic_write(path) as temporary:
+        if path.suffix.lower() in TIFF_SUFFIXES:
+            tifffile.imwrite(temporary, data)
+        else:
+            imsave(temporary, data, check_contrast=False)
     return path

@@ -51,7 +51,20 @@ def check_writable_file(path: str | Path, what: str = "output") -> Path:
 
 
 def check_writable_folder(path: str | Path, what: str = "output folder") -> Path:
-    """Raise ValueError unless ``path`` is, or can be made, a writable folder."""
+    """Raise ValueError unless ``path`` is, or can be made, a writable folder.
+
+    Parameters
+    ----------
+    path : str or Path
+        The folder to write into (missing parents are fine: they can be made).
+    what : str
+        What the folder is, for the message (e.g. ``'--output'``).
+
+    Returns
+    -------
+    Path
+        ``path`` as a Path.
+    """
     path = Path(path)
     if path.exists() and not path.is_dir():
         raise ValueError(f"{what} {path} is a file, not a folder.")
@@ -68,7 +81,19 @@ def atomic_write(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it to ``path`` if the block succeeds.
 
     Parent folders are created. If the block raises, the temporary file is
-    removed and ``path`` is left as it was.
+    removed and ``path`` is left as it was. The block must create the
+    temporary file (give it to the writer as the file name).
+
+    Parameters
+    ----------
+    path : str or Path
+        The file to write.
+
+    Yields
+    ------
+    Path
+        The temporary file to write instead; it keeps ``path``'s suffix, since
+        some writers choose the format by it.
 
     Examples
     --------
@@ -83,6 +108,10 @@ def atomic_write(path: str | Path) -> Iterator[Path]:
     temporary = path.with_name(f".{path.stem}.{uuid.uuid4().hex[:8]}.partial{path.suffix}")
     try:
         yield temporary
+        # On disk before the rename: otherwise a power cut just after it can
+        # leave an empty file under the final name on some file systems.
+        with open(temporary, "rb+") as written:
+            os.fsync(written.fileno())
         os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)

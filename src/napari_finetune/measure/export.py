@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from napari_finetune.data.safe_write import atomic_write
 from napari_finetune.measure.report import GrainReport
 
 
@@ -42,7 +43,6 @@ def write_grain_csv(reports: dict[str, GrainReport], path: str | Path) -> tuple[
     if not reports:
         raise ValueError("no grain reports to write.")
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     tables = []
     for name, report in reports.items():
         unit = report.calibration.unit
@@ -57,9 +57,7 @@ def write_grain_csv(reports: dict[str, GrainReport], path: str | Path) -> tuple[
         )
         table.insert(0, "image", name)
         tables.append(table)
-    pd.concat(tables, ignore_index=True).to_csv(path, index=False)
     summary = pd.DataFrame([{"image": n, **r.summary()} for n, r in reports.items()])
-    summary.to_csv(summary_path(path), index=False)
     segments = []
     for name, report in reports.items():
         rows = report.pattern.segments.copy()
@@ -67,5 +65,14 @@ def write_grain_csv(reports: dict[str, GrainReport], path: str | Path) -> tuple[
         rows = rows.rename(columns={"length": f"length ({report.calibration.unit})"})
         rows.insert(0, "image", name)
         segments.append(rows)
-    pd.concat(segments, ignore_index=True).to_csv(segments_path(path), index=False)
+    # Everything is computed before the first file is written (an error in the
+    # measurements leaves all three old files), then each is replaced whole.
+    frames = {
+        path: pd.concat(tables, ignore_index=True),
+        summary_path(path): summary,
+        segments_path(path): pd.concat(segments, ignore_index=True),
+    }
+    for target, frame in frames.items():
+        with atomic_write(target) as temporary:
+            frame.to_csv(temporary, index=False)
     return path, summary_path(path)

@@ -18,14 +18,8 @@ from scipy import ndimage as ndi
 from skimage.morphology import local_maxima, reconstruction
 from skimage.segmentation import expand_labels, relabel_sequential, watershed
 
-KINDS = {
-    "auto": "guess: floats probabilities, {0, v} a boundary mask, {1, 2} classes, else ids",
-    "probabilities": "(K, rows, cols) class probabilities; the boundary class is taken",
-    "boundary": "(rows, cols) boundary probability or mask in [0, 1]",
-    "classes": "predicted or painted classes: 1 interior, 2 boundary",
-    "boundaries": "a traced boundary mask: 1 (or any non-zero) on boundaries",
-    "instances": "grains already labelled, one id each (0 = boundary or background)",
-}
+from napari_finetune.choices import KINDS as KINDS  # re-exported; no imports there
+
 MARKERS = {
     "components": "one marker per connected piece of interior (boundaries decide)",
     "distance": "also split pieces at narrow necks (peaks of the distance to the boundary)",

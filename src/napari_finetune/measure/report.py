@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from napari_finetune.choices import BORDER_RULES as BORDER_RULES  # re-exported
 from napari_finetune.measure.astm import (
     MIN_GRAINS,
     MIN_INTERCEPTS,
@@ -29,11 +30,6 @@ from napari_finetune.measure.astm import (
 from napari_finetune.measure.intercepts import Intercepts, e112_pattern, intercepts, line_grid
 from napari_finetune.measure.table import Calibration, grain_table
 
-BORDER_RULES = {
-    "half": "grains cut by the frame count one half (E112 Jeffries, E1382)",
-    "exclude": "grains cut by the frame are left out of counts and size statistics",
-    "include": "grains cut by the frame count fully (biased to more, smaller grains)",
-}
 PLANIMETRIC_FIELDS = (3, 3)
 ANISOTROPY_ANGLES = (0, 45, 90, 135)
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
+# The model a fine-tuning run starts from unless told otherwise (defined where
+# the command line reads it without torch; re-exported here).
+from napari_finetune.choices import DEFAULT_MODEL as DEFAULT_MODEL
 from napari_finetune.models.checkpoint import CheckpointError, load_checkpoint
 from napari_finetune.models.model import SegmentationModel
 
-# The model a fine-tuning run starts from unless told otherwise.
-DEFAULT_MODEL = "voronoi-unet"
 # name -> (file in napari_finetune/models/weights/, one-line description)
 REGISTRY: dict[str, tuple[str, str]] = {
     DEFAULT_MODEL: (

@@ -6,10 +6,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+# The choice lists are defined where the command line reads them without torch.
+from napari_finetune.choices import BN_CHOICES, STRATEGIES
+from napari_finetune.choices import STRATEGY_CHOICES as STRATEGY_CHOICES
 from napari_finetune.inference.suggest import REPRESENTATIVENESS_WEIGHT
 from napari_finetune.inference.uncertainty import DEFAULT_METHOD, METHODS
 from napari_finetune.models.registry import DEFAULT_MODEL, REGISTRY
-from napari_finetune.training.strategies import BN_MODES, STRATEGIES
 
 if TYPE_CHECKING:
     from napari_finetune.augment import AugmentationPipeline
@@ -23,8 +25,6 @@ START_CHOICES: list[tuple[str, str]] = [
     ("from scratch", SCRATCH),
     ("current model (continue)", CURRENT),
 ]
-BN_CHOICES = ["auto", *BN_MODES]
-STRATEGY_CHOICES = list(STRATEGIES)
 
 
 @dataclass(frozen=True)

@@ -19,19 +19,11 @@ import numpy as np
 import torch
 from torch import nn
 
+# Defined where the command line can read them without torch; re-exported here.
+from napari_finetune.choices import BN_MODES as BN_MODES
+from napari_finetune.choices import STRATEGIES as STRATEGIES
 from napari_finetune.models.unet import UNet
 
-STRATEGIES = {
-    "scratch": "random initialisation: the baseline that shows what pretraining buys",
-    "head": "encoder frozen, only decoder and head learn: safest with very few strokes",
-    "finetune": "all layers learn, slowly near the input and fast near the output",
-    "gradual": "head first, then encoder stages unfrozen from deep to shallow",
-}
-BN_MODES = {
-    "frozen": "keep the pretrained BatchNorm statistics",
-    "adapt": "BatchNorm statistics follow each training batch",
-    "adabn": "re-estimate BatchNorm statistics on your images, then keep them",
-}
 BASE_LR = 1e-3
 ENCODER_LR = (1e-5, 1e-4)  # shallowest and deepest encoder stage
 # Fractions of the run at which `gradual` unfreezes the next stage (deepest first).

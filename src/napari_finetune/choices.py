@@ -1,0 +1,47 @@
+"""The named options the command line, the widgets and the core offer: plain constants.
+
+This module imports nothing, so the command line can build its parser (choice
+lists, defaults, help) without loading torch, numpy or scikit-image. The modules
+that act on these names import them from here and re-export them under their
+old homes (``training.strategies.STRATEGIES``, ``measure.instances.KINDS``, ...).
+"""
+
+# The model a fine-tuning run starts from unless told otherwise (a shipped name).
+DEFAULT_MODEL = "voronoi-unet"
+
+# Transfer-learning strategies (see napari_finetune.training.strategies).
+STRATEGIES = {
+    "scratch": "random initialisation: the baseline that shows what pretraining buys",
+    "head": "encoder frozen, only decoder and head learn: safest with very few strokes",
+    "finetune": "all layers learn, slowly near the input and fast near the output",
+    "gradual": "head first, then encoder stages unfrozen from deep to shallow",
+}
+STRATEGY_CHOICES = list(STRATEGIES)
+
+# BatchNorm handling while training; "auto" lets the session choose.
+BN_MODES = {
+    "frozen": "keep the pretrained BatchNorm statistics",
+    "adapt": "BatchNorm statistics follow each training batch",
+    "adabn": "re-estimate BatchNorm statistics on your images, then keep them",
+}
+BN_CHOICES = ["auto", *BN_MODES]
+
+# What a map handed to grain measurement holds (see napari_finetune.measure.instances).
+KINDS = {
+    "auto": "guess: floats probabilities, {0, v} a boundary mask, {1, 2} classes, else ids",
+    "probabilities": "(K, rows, cols) class probabilities; the boundary class is taken",
+    "boundary": "(rows, cols) boundary probability or mask in [0, 1]",
+    "classes": "predicted or painted classes: 1 interior, 2 boundary",
+    "boundaries": "a traced boundary mask: 1 (or any non-zero) on boundaries",
+    "instances": "grains already labelled, one id each (0 = boundary or background)",
+}
+
+# How grains cut by the image frame are counted (see napari_finetune.measure.report).
+BORDER_RULES = {
+    "half": "grains cut by the frame count one half (E112 Jeffries, E1382)",
+    "exclude": "grains cut by the frame are left out of counts and size statistics",
+    "include": "grains cut by the frame count fully (biased to more, smaller grains)",
+}
+
+# Sample-data keys of the npe2 manifest (napari.yaml), in the order `view` offers them.
+SAMPLE_KEYS = ("painted", "equiaxed", "directional", "target_domain", "nist_steel")
