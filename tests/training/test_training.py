@@ -235,7 +235,7 @@ def test_painted_classes_must_be_classes_not_ids(painted_sample):
         nf.fit(sample.image, gap, "voronoi-unet", strategy="scratch", steps=1)
     stray = painted.astype(np.int32)
     stray[0, 0] = 5000
-    with pytest.raises(ValueError, match="value 5000 [(]1 px[)].*grain or cell ids"):
+    with pytest.raises(ValueError, match=r"value 5000 [(]1 px[)].*grain or cell ids"):
         nf.fit(sample.image, stray, "voronoi-unet", steps=1)
     grains = nf.voronoi_grains((192, 192), 30, seed=0)
     with pytest.raises(ValueError, match="grain or cell ids"):

@@ -208,7 +208,11 @@ def _config(metadata: CheckpointMetadata) -> UNetConfig:
 def _build(
     metadata: CheckpointMetadata, state: dict[str, torch.Tensor], path: Path
 ) -> SegmentationModel:
-    net = UNet(_config(metadata))
+    # Built on the meta device: no memory, no initialisation, and no draw from
+    # torch's global random stream (loading a model must not shift a seeded
+    # run that follows it). assign=True then puts the loaded tensors in place.
+    with torch.device("meta"):
+        net = UNet(_config(metadata))
     # assign: take the loaded tensors as they are. Copying them in runs a
     # multi-threaded op in the calling thread, often napari's GUI thread; the
     # OpenMP team it creates outlives the call, and with more OpenMP threads

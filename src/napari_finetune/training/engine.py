@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from napari_finetune.augment import AugmentationPipeline
-from napari_finetune.data.painted import collect_painted
+from napari_finetune.data.painted import as_pairs, collect_painted
 from napari_finetune.data.patches import PatchSampler
 from napari_finetune.data.split import split_validation
 from napari_finetune.models.model import SegmentationModel
@@ -33,6 +33,7 @@ from napari_finetune.training.arguments import check_training_arguments
 from napari_finetune.training.events import EpochEnd, Finished, Started, Step
 from napari_finetune.training.keep_best import KeepBest
 from napari_finetune.training.losses import painted_loss
+from napari_finetune.training.provenance import describe_start, finish_record, run_record
 from napari_finetune.training.schedules import check_schedule, learning_rate_factor
 from napari_finetune.training.start import (
     adabn_batches,
@@ -118,6 +119,7 @@ def finetune(
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     painted = collect_painted(images, labels)
+    start = describe_start(model, strategy)
     trained = resolve_model(model, strategy, painted.channels, painted.painted_classes)
     # Deeper networks pool more: the bottleneck must keep more than one pixel.
     check_training_arguments(**arguments, min_patch=2 * trained.net.min_size)
@@ -141,6 +143,19 @@ def finetune(
     st.batchnorm_train_mode(net, bn_mode, frozen)
 
     run = 1 + max((h.get("run", 0) for h in trained.history), default=0)
+    provenance = run_record(
+        run,
+        *zip(*as_pairs(images, labels), strict=True),
+        start,
+        {
+            "strategy": strategy,
+            "bn_mode": bn_mode,
+            **arguments,
+            "augmentation": None if pipeline is None else pipeline.to_yaml(),
+            "schedule": schedule,
+            "seed": seed,
+        },
+    )
     estimate = steps or 100
     yield Started(
         trained,
@@ -244,12 +259,17 @@ def finetune(
             # A last, partial epoch is judged like the others.
             epoch += 1
             yield end_epoch(time.perf_counter() - started)[0]
+    except GeneratorExit:
+        reason = "stopped"
+        raise
     finally:
         # Runs on completion and when the consumer closes the generator (Stop).
         keeper.restore()
         st.set_trainable(net, set())
         net.eval()
         trained.history.extend(history)
+        finish_record(provenance, trained, step, reason)
+        trained.provenance.append(provenance)
         if pipeline is not None:
             trained.augmentation = pipeline.to_yaml()
     yield Finished(

@@ -1,0 +1,136 @@
+"""Where a model came from: one record per training run, saved inside the model.
+
+A record names the start model (by its weights' hash), hashes every training
+image and painting, counts the painted pixels per class, and keeps every
+option, the seed, the library versions and the result's own hash. With it a
+run can be repeated and checked (:mod:`~napari_finetune.training.reproduce`),
+and a model found on a shared drive months later still says what it learned
+from.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import platform
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from napari_finetune._version import __version__
+from napari_finetune.models.checkpoint_tensors import tensor_digest
+from napari_finetune.models.model import SegmentationModel
+from napari_finetune.models.registry import DEFAULT_MODEL, REGISTRY, load_model
+
+# Libraries whose versions can change a run's numbers.
+LIBRARIES = ("torch", "numpy", "albumentations", "opencv-python-headless", "scikit-image")
+
+
+def array_digest(array: np.ndarray) -> str:
+    """SHA-256 over an array's shape, dtype and values (C order)."""
+    array = np.ascontiguousarray(array)
+    digest = hashlib.sha256(f"{array.shape}|{array.dtype.str}|".encode())
+    digest.update(array.data)
+    return digest.hexdigest()
+
+
+def library_versions() -> dict[str, str]:
+    """Versions of Python, napari-finetune and the libraries that shape training."""
+    versions = {"python": platform.python_version(), "napari-finetune": __version__}
+    for name in LIBRARIES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+def describe_start(model: SegmentationModel | str | Path | None, strategy: str) -> dict[str, Any]:
+    """The start of a run: ``kind`` (shipped, scratch or model), its name and weights' hash.
+
+    Parameters
+    ----------
+    model : SegmentationModel, str, Path or None
+        What the run was given to start from: a model, a shipped name or a
+        checkpoint path (None: the default shipped model).
+    strategy : str
+        The run's strategy (``'scratch'`` ignores the start weights).
+    """
+    if strategy == "scratch":
+        return {"kind": "scratch", "name": "scratch"}
+    # Only a name is "shipped": a fine-tuned model keeps its start's name.
+    kind = "shipped" if isinstance(model, str) and model in REGISTRY else "model"
+    if not isinstance(model, SegmentationModel):
+        model = load_model(DEFAULT_MODEL if model is None else model)
+    return {"kind": kind, "name": model.name, "sha256": tensor_digest(model.net.state_dict())}
+
+
+def painted_counts(labels: np.ndarray) -> dict[str, int]:
+    """Painted pixels per class value, as ``{"1": n1, "2": n2, ...}``."""
+    counts = np.bincount(np.asarray(labels).ravel().astype(np.int64))
+    return {str(k): int(n) for k, n in enumerate(counts) if k and n}
+
+
+def run_record(
+    run: int,
+    images: list[np.ndarray],
+    labels: list[np.ndarray],
+    start: dict[str, Any],
+    options: dict[str, Any],
+) -> dict[str, Any]:
+    """The provenance record of a run about to start (see the module description).
+
+    Parameters
+    ----------
+    run : int
+        Number of the run in the model's history.
+    images, labels : list of numpy.ndarray
+        The images and paintings exactly as given to training, in order.
+    start : dict
+        :func:`describe_start` of the start model.
+    options : dict
+        Every argument that shapes the run (strategy, budget, seed, ...).
+    """
+    per_image = [painted_counts(lab) for lab in labels]
+    total: dict[str, int] = {}
+    for counts in per_image:
+        for key, n in counts.items():
+            total[key] = total.get(key, 0) + n
+    return {
+        "run": run,
+        "started": datetime.now(UTC).isoformat(timespec="seconds"),
+        "start": start,
+        "images": [
+            {
+                "shape": list(np.shape(i)),
+                "dtype": str(np.asarray(i).dtype),
+                "sha256": array_digest(i),
+            }
+            for i in images
+        ],
+        "labels": [
+            {
+                "shape": list(np.shape(lab)),
+                "dtype": str(np.asarray(lab).dtype),
+                "sha256": array_digest(lab),
+                "painted": counts,
+            }
+            for lab, counts in zip(labels, per_image, strict=True)
+        ],
+        "painted_pixels": dict(sorted(total.items(), key=lambda kv: int(kv[0]))),
+        "options": options,
+        "versions": library_versions(),
+    }
+
+
+def finish_record(
+    record: dict[str, Any], model: SegmentationModel, steps: int, reason: str
+) -> None:
+    """Add the outcome to ``record``: steps run, why it ended, the kept weights' hash."""
+    record["result"] = {
+        "steps": steps,
+        "reason": reason,
+        "sha256": tensor_digest(model.net.state_dict()),
+    }

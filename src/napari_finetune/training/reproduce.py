@@ -1,0 +1,172 @@
+"""Repeat a model's last training run from its provenance, and say if it came out the same.
+
+Runs with a step count are bitwise reproducible on the same machine and
+library versions, so the retrained weights' hash is compared with the one
+recorded. Time-budget runs stop after however many steps the machine managed:
+they are repeated with the same options, and the result is only expected to be
+close.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from napari_finetune.augment import AugmentationPipeline
+from napari_finetune.models.checkpoint_tensors import tensor_digest
+from napari_finetune.models.model import SegmentationModel
+from napari_finetune.models.registry import load_model
+from napari_finetune.training.engine import fit
+from napari_finetune.training.provenance import array_digest, library_versions
+
+# Options a record must hold to repeat the run; they are passed to ``fit`` as they are.
+REPEATED = (
+    "strategy",
+    "bn_mode",
+    "max_seconds",
+    "steps",
+    "batch_size",
+    "patch_size",
+    "validation_fraction",
+    "patience",
+    "schedule",
+    "seed",
+)
+
+
+@dataclass(frozen=True)
+class Reproduction:
+    """The result of :func:`reproduce`.
+
+    Attributes
+    ----------
+    model : SegmentationModel
+        The retrained model.
+    identical : bool
+        Whether its weights are bit for bit those recorded.
+    expected_identical : bool
+        Whether they should be: the run had a step count, and the library
+        versions are those recorded.
+    notes : list of str
+        What differs from the recorded run (library versions, steps run).
+    """
+
+    model: SegmentationModel
+    identical: bool
+    expected_identical: bool
+    notes: list[str]
+
+
+def last_run(model: SegmentationModel) -> dict[str, Any]:
+    """The provenance record of ``model``'s last training run; ValueError if it has none."""
+    if not model.provenance:
+        raise ValueError(
+            f"model '{model.name}' has no training provenance (it was pretrained, or "
+            "saved by a napari-finetune before 0.2): there is no run to repeat."
+        )
+    record = model.provenance[-1]
+    options = record.get("options")
+    needed = ("start", "images", "labels", "options", "result")
+    if any(key not in record for key in needed) or not isinstance(options, dict):
+        raise ValueError(f"the provenance of model '{model.name}' is incomplete.")
+    missing = [key for key in REPEATED if key not in options]
+    if missing:
+        raise ValueError(f"the provenance of model '{model.name}' lacks the option {missing[0]}.")
+    return record
+
+
+def check_inputs(
+    record: dict[str, Any], images: list[np.ndarray], labels: list[np.ndarray]
+) -> None:
+    """ValueError naming the first image or painting that is not the one trained on."""
+    if len(images) != len(record["images"]) or len(labels) != len(record["labels"]):
+        raise ValueError(
+            f"the run trained on {len(record['images'])} images and paintings; "
+            f"got {len(images)} images and {len(labels)} paintings."
+        )
+    for kind, given, recorded in (
+        ("image", images, record["images"]),
+        ("painting", labels, record["labels"]),
+    ):
+        for index, (array, entry) in enumerate(zip(given, recorded, strict=True), start=1):
+            if array_digest(array) != entry.get("sha256"):
+                raise ValueError(
+                    f"{kind} {index} (shape {tuple(np.shape(array))}, {np.asarray(array).dtype}) "
+                    f"is not the one the run trained on (shape {tuple(entry.get('shape', ()))}, "
+                    f"{entry.get('dtype')}): give the files in the order they were trained on."
+                )
+
+
+def _start_model(
+    start: dict[str, Any], given: SegmentationModel | str | Path | None
+) -> SegmentationModel | str | None:
+    if start.get("kind") == "scratch":
+        return None
+    if given is None:
+        if start.get("kind") != "shipped":
+            raise ValueError(
+                f"the run started from model '{start.get('name')}' (not a shipped one): "
+                "give that model as the start."
+            )
+        given = start["name"]
+    model = given if isinstance(given, SegmentationModel) else load_model(given)
+    if tensor_digest(model.net.state_dict()) != start.get("sha256"):
+        raise ValueError(
+            f"the start model '{model.name}' is not the one the run started from "
+            f"('{start.get('name')}', sha256 {str(start.get('sha256'))[:12]}…)."
+        )
+    # A shipped start goes by its name, so the new record says "shipped" too.
+    return given if isinstance(given, str) and start.get("kind") == "shipped" else model
+
+
+def reproduce(
+    model: SegmentationModel,
+    images: list[np.ndarray],
+    labels: list[np.ndarray],
+    start: SegmentationModel | str | Path | None = None,
+) -> Reproduction:
+    """Repeat ``model``'s last run on the same images and paintings.
+
+    Parameters
+    ----------
+    model : SegmentationModel
+        A model trained by this plugin (its provenance names the run).
+    images, labels : list of numpy.ndarray
+        The images and paintings, in the order trained on; their hashes must
+        match the record.
+    start : SegmentationModel, str or Path, optional
+        The start model, needed when the run did not start from a shipped
+        model or from scratch.
+
+    Returns
+    -------
+    Reproduction
+        The retrained model and whether it equals the recorded one bit for bit.
+
+    Raises
+    ------
+    ValueError
+        No or incomplete provenance, other images, or a missing or different
+        start model.
+    """
+    record = last_run(model)
+    check_inputs(record, images, labels)
+    options = {key: record["options"][key] for key in REPEATED}
+    yaml = record["options"].get("augmentation")
+    pipeline = AugmentationPipeline.from_yaml(yaml) if yaml else None
+    begin = _start_model(record["start"], start)
+    retrained, _ = fit(images, labels, begin, augmentation=pipeline, **options)
+    notes = [
+        f"{name} {record.get('versions', {}).get(name)} then, {version} now"
+        for name, version in library_versions().items()
+        if record.get("versions", {}).get(name) not in (None, version)
+    ]
+    steps_now = retrained.provenance[-1]["result"]["steps"]
+    if steps_now != record["result"].get("steps"):
+        notes.append(f"{record['result'].get('steps')} steps then, {steps_now} now")
+    identical = retrained.provenance[-1]["result"]["sha256"] == record["result"].get("sha256")
+    expected = options["steps"] is not None and not notes
+    return Reproduction(retrained, identical, expected, notes)

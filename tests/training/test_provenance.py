@@ -1,0 +1,105 @@
+"""Every trained model says what it learned from, and its last run can be repeated."""
+
+import numpy as np
+import pytest
+
+import napari_finetune as nf
+from napari_finetune.models import load_checkpoint, save_model
+from napari_finetune.models.checkpoint_tensors import tensor_digest
+from napari_finetune.synth.strokes import paint_strokes
+from napari_finetune.training.provenance import array_digest
+from napari_finetune.training.reproduce import reproduce
+
+
+@pytest.fixture(scope="module")
+def painted():
+    sample = nf.voronoi_grains((160, 160), 12, seed=5)
+    return sample.image, paint_strokes(sample, n_boundary_strokes=4, n_interior_strokes=5, seed=5)
+
+
+def quick(**kwargs):
+    return {"steps": 4, "batch_size": 4, "patch_size": 64, "seed": 3} | kwargs
+
+
+def test_a_run_records_data_hashes_counts_options_and_result(painted, tmp_path):
+    image, labels = painted
+    model, _ = nf.fit(image, labels, "voronoi-unet", **quick())
+    (record,) = model.provenance
+    assert record["start"]["kind"] == "shipped" and record["start"]["name"] == "voronoi-unet"
+    assert record["images"][0]["sha256"] == array_digest(image)
+    assert record["labels"][0]["sha256"] == array_digest(labels)
+    painted_px = {str(k): int((labels == k).sum()) for k in (1, 2)}
+    assert record["painted_pixels"] == painted_px == record["labels"][0]["painted"]
+    assert record["options"]["steps"] == 4 and record["options"]["seed"] == 3
+    assert (
+        record["options"]["strategy"] == "finetune"
+        and "preset" in record["options"]["augmentation"]
+    )
+    assert {"torch", "numpy", "python", "napari-finetune"} <= set(record["versions"])
+    assert record["result"] == {
+        "steps": 4,
+        "reason": "completed",
+        "sha256": tensor_digest(model.net.state_dict()),
+    }
+    # It travels with the model file, history included.
+    loaded = load_checkpoint(save_model(model, tmp_path / "m.ckpt"))
+    assert loaded.provenance == model.provenance and loaded.history == model.history
+
+
+def test_a_stopped_run_says_so(painted):
+    image, labels = painted
+    events = nf.finetune(image, labels, "voronoi-unet", **quick(steps=50))
+    started = next(events)
+    next(events)
+    events.close()
+    assert started.model.provenance[-1]["result"]["reason"] == "stopped"
+    assert started.model.provenance[-1]["result"]["steps"] == 1
+
+
+def test_a_step_count_run_is_repeated_bit_for_bit(painted, tmp_path):
+    image, labels = painted
+    model, _ = nf.fit(image, labels, "voronoi-unet", **quick())
+    saved = load_checkpoint(save_model(model, tmp_path / "m.ckpt"))
+    again = reproduce(saved, [image], [labels])
+    assert again.identical and again.expected_identical and again.notes == []
+    assert tensor_digest(again.model.net.state_dict()) == tensor_digest(model.net.state_dict())
+
+
+def test_a_warm_started_round_needs_its_start_model(painted):
+    image, labels = painted
+    first, _ = nf.fit(image, labels, "voronoi-unet", **quick())
+    second, _ = nf.fit(image, labels, first, **quick(seed=4))
+    assert second.provenance[-1]["start"]["kind"] == "model"
+    assert len(second.provenance) == 2
+    with pytest.raises(ValueError, match=r"not a shipped one.*give that model"):
+        reproduce(second, [image], [labels])
+    with pytest.raises(ValueError, match="is not the one the run started from"):
+        reproduce(second, [image], [labels], start="voronoi-unet")
+    assert reproduce(second, [image], [labels], start=first).identical
+
+
+def test_other_data_or_no_provenance_is_refused(painted):
+    image, labels = painted
+    model, _ = nf.fit(image, labels, "voronoi-unet", **quick())
+    changed = labels.copy()
+    changed[0, 0] = 1 if changed[0, 0] != 1 else 2
+    with pytest.raises(ValueError, match=r"painting 1 .* is not the one the run trained on"):
+        reproduce(model, [image], [changed])
+    with pytest.raises(ValueError, match="trained on 1 images"):
+        reproduce(model, [image, image], [labels, labels])
+    with pytest.raises(ValueError, match="no training provenance"):
+        reproduce(nf.load_model("voronoi-unet"), [image], [labels])
+    model.provenance[-1]["options"].pop("seed")
+    with pytest.raises(ValueError, match="lacks the option seed"):
+        reproduce(model, [image], [labels])
+
+
+def test_array_digest_sees_shape_dtype_and_values():
+    a = np.zeros((4, 6), np.uint8)
+    assert array_digest(a) == array_digest(a.copy())
+    assert array_digest(a) != array_digest(a.reshape(6, 4))
+    assert array_digest(a) != array_digest(a.astype(np.uint16))
+    b = a.copy()
+    b[3, 5] = 1
+    assert array_digest(a) != array_digest(b)
+    assert array_digest(np.asfortranarray(b)) == array_digest(b)
