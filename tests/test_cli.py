@@ -113,6 +113,34 @@ def test_fit_then_predict_on_files(tmp_path, capsys):
     assert probabilities.shape == (2, 96, 96)
 
 
+def test_retrain_repeats_a_fit_bit_for_bit(tmp_path, capsys):
+    import napari_finetune as nf
+    from napari_finetune.synth.strokes import paint_strokes
+
+    sample = nf.voronoi_grains((96, 96), 8, seed=1)
+    tifffile.imwrite(tmp_path / "image.tif", sample.image)
+    tifffile.imwrite(tmp_path / "painted.tif", paint_strokes(sample, 3, 3, seed=1))
+    data = ["--images", str(tmp_path / "image.tif"), "--labels", str(tmp_path / "painted.tif")]
+    model = str(tmp_path / "model.ckpt")
+    assert cli.main(["fit", *data, "--steps", "3", "--output", model]) == 0
+    again = str(tmp_path / "again.ckpt")
+    assert cli.main(["retrain", model, *data, "--output", again]) == 0
+    assert "identical: the retrained weights equal the recorded ones" in capsys.readouterr().out
+    assert (
+        nf.load_model(again).provenance[-1]["result"]
+        == (nf.load_model(model).provenance[-1]["result"])
+    )
+    # Other data: refused with the painting named, before any training.
+    tifffile.imwrite(tmp_path / "other.tif", paint_strokes(sample, 4, 3, seed=2))
+    assert cli.main(["retrain", model, *data[:3], str(tmp_path / "other.tif")]) == 2
+    assert "painting 1" in capsys.readouterr().err
+    # A model with no training run to repeat.
+    shipped = str(tmp_path / "shipped.ckpt")
+    nf.save_model(nf.load_model("voronoi-unet"), shipped)
+    assert cli.main(["retrain", shipped, *data]) == 2
+    assert "no training provenance" in capsys.readouterr().err
+
+
 def test_fit_with_bad_input_exits_with_a_message(tmp_path, capsys):
     tifffile.imwrite(tmp_path / "image.tif", np.zeros((64, 64), np.float32))
     tifffile.imwrite(tmp_path / "labels.tif", np.zeros((64, 64), np.uint8))

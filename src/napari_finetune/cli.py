@@ -96,6 +96,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     fit.add_argument("--box-size", type=int, default=64, help="side of those boxes in px")
 
+    again = jobs.add_parser(
+        "retrain",
+        help="repeat a model's last training run from its provenance and compare the weights",
+    )
+    again.add_argument("model", type=Path, help="a checkpoint written by fit or the dock")
+    again.add_argument("--images", type=Path, nargs="+", required=True, help="as trained on")
+    again.add_argument("--labels", type=Path, nargs="+", required=True, help="as trained on")
+    again.add_argument(
+        "--start",
+        help="the model the run started from, when it was not a shipped one (a checkpoint)",
+    )
+    again.add_argument("--output", type=Path, help="also save the retrained model here")
+    again.add_argument("--overwrite", action="store_true", help=OVERWRITE_HELP)
+
     pred = jobs.add_parser("predict", help="predict with a model; writes TIFF")
     pred.add_argument("images", type=Path, nargs="+")
     pred.add_argument("--model", default=DEFAULT_MODEL, help="shipped name or checkpoint")
@@ -174,6 +188,7 @@ def _view(sample: str) -> int:
 JOBS = {
     "generate": cli_jobs.generate,
     "fit": cli_jobs.fit,
+    "retrain": cli_jobs.retrain,
     "predict": cli_jobs.predict,
     "measure": cli_jobs.measure,
     "demo": cli_jobs.demo,
