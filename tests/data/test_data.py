@@ -161,3 +161,24 @@ def test_held_out_regions_contain_every_class_when_some_choice_does():
         assert split.grouping == "regions"
         assert set(np.unique(split.validation[0])) == {0, 1, 2}
         assert set(np.unique(split.train[0])) == {0, 1, 2}
+
+
+def test_unreadable_image_files_are_named_with_what_is_wrong(tmp_path):
+    import tifffile
+
+    from napari_finetune.data.io import read_image
+
+    good = tmp_path / "good.tif"
+    tifffile.imwrite(good, np.arange(64 * 64, dtype=np.uint16).reshape(64, 64))
+    np.testing.assert_array_equal(read_image(good), tifffile.imread(good))
+    whole = good.read_bytes()
+    header_only = tmp_path / "header.tif"
+    header_only.write_bytes(whole[:8])  # decodes to an empty array, not an error
+    with pytest.raises(ValueError, match=r"header\.tif holds no image data"):
+        read_image(header_only)
+    truncated = tmp_path / "truncated.tif"
+    truncated.write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(ValueError, match=r"truncated\.tif cannot be read"):
+        read_image(truncated)
+    with pytest.raises(ValueError, match="is a folder"):
+        read_image(tmp_path)

@@ -135,7 +135,7 @@ class ModelActions:
             return
         try:
             save_model(self.session.model, path)
-        except OSError as err:
+        except (OSError, ValueError) as err:  # unwritable place: say so, keep the model
             self._report(err)
             return
         self.status.value = f"Saved the model to {Path(path).name}."
@@ -150,10 +150,11 @@ class ModelActions:
         if not path:
             return
         try:
-            self.session.model = load_checkpoint(path)
-        except CheckpointError as err:
+            model = load_checkpoint(path)
+        except CheckpointError as err:  # every bad file: one sentence, current model kept
             self._report(err)
             return
+        self.session.model = model
         self.status.value = f"Loaded {Path(path).name}: classes {self.session.model.classes}."
         self._loaded(self.session.model)
 

@@ -16,14 +16,25 @@ TIFF_SUFFIXES = (".tif", ".tiff")
 def read_image(path: str | Path) -> np.ndarray:
     """An image file as an array; ValueError naming the file if it cannot be read."""
     path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"{path} is a folder, not an image file.")
     if not path.is_file():
         raise ValueError(f"{path} does not exist.")
     try:
         if path.suffix.lower() in TIFF_SUFFIXES:
-            return tifffile.imread(path)
-        return np.asarray(imread(path))
+            data = tifffile.imread(path)
+        else:
+            data = np.asarray(imread(path))
     except Exception as err:  # any decoder error: report the file, not the decoder
         raise ValueError(f"{path.name} cannot be read as an image: {err}") from None
+    # A damaged TIFF can decode to an empty array rather than fail: say so here,
+    # not later as "image 0 has shape (0,)".
+    if data.size == 0 or data.ndim < 2:
+        raise ValueError(
+            f"{path.name} holds no image data (shape {data.shape}): the file is empty, "
+            "truncated or corrupt."
+        )
+    return data
 
 
 def write_image(path: str | Path, data: np.ndarray) -> Path:
