@@ -1,0 +1,66 @@
+"""*Save model…* and *Load model…* with places and files that are not what they seem."""
+
+import numpy as np
+import pytest
+
+from conftest import capture_messages
+from napari_finetune._widgets import fine_tune_dock as module
+from napari_finetune._widgets._model_actions import ModelActions
+from napari_finetune._widgets.fine_tune_dock import FineTuneWidget
+from napari_finetune.models import save_model
+from napari_finetune.models.registry import load_model
+
+
+@pytest.fixture
+def messages(monkeypatch):
+    return capture_messages(monkeypatch, module)
+
+
+@pytest.fixture
+def dock(painted, tmp_path, monkeypatch):
+    """A dock whose current model was loaded from a file (no training needed)."""
+    good = save_model(load_model("voronoi-unet"), tmp_path / "good.ckpt")
+    widget = FineTuneWidget(painted)
+    monkeypatch.setattr(ModelActions, "ask_path", lambda self, save: str(good))
+    widget.files.load.clicked.emit()
+    assert widget.model is not None
+    return widget
+
+
+def choose(monkeypatch, path):
+    monkeypatch.setattr(ModelActions, "ask_path", lambda self, save: str(path))
+
+
+def test_saving_where_nothing_can_be_written_is_reported(dock, tmp_path, monkeypatch, messages):
+    blocker = tmp_path / "a file"
+    blocker.write_text("not a folder")
+    for target, said in (
+        (blocker / "m.ckpt", "is a file, not a folder"),
+        (tmp_path, "is a folder"),
+    ):
+        choose(monkeypatch, target)
+        dock.files.save.clicked.emit()  # raised FileExistsError into the Qt loop before
+        assert said in dock.status.value
+    assert len(messages["error"]) == 2
+    assert blocker.read_text() == "not a folder"
+
+
+def test_bad_model_files_are_refused_and_the_current_model_stays(
+    dock, tmp_path, monkeypatch, messages
+):
+    current = dock.model
+    noise = tmp_path / "noise.ckpt"
+    noise.write_bytes(np.random.default_rng(1).integers(0, 256, 4096, np.uint8).tobytes())
+    nan = load_model("voronoi-unet")
+    nan.net.head.weight.data[0] = float("nan")
+    cases = [
+        (tmp_path, "is a folder"),  # was "does not exist"
+        (noise, "not a napari-finetune model"),  # was 6 lines of torch advice
+        (save_model(nan, tmp_path / "nan.ckpt"), "NaN or infinite"),  # loaded before
+    ]
+    for path, said in cases:
+        choose(monkeypatch, path)
+        dock.files.load.clicked.emit()
+        assert said in dock.status.value and "PyTorch" not in dock.status.value
+        assert dock.model is current
+    assert len(messages["error"]) == len(cases)
