@@ -133,7 +133,7 @@ def test_mismatched_weights_are_reported(tmp_path):
     state.pop("head.weight")
     path = tmp_path / "m.ckpt"
     save_file(dict(state), str(path), metadata=load_header(save_model(model, path)))
-    with pytest.raises(CheckpointError, match=r"lacks the tensor head\.weight"):
+    with pytest.raises(CheckpointError, match=r"lacks the weights head\.weight"):
         load_checkpoint(path)
 
 

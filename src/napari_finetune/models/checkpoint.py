@@ -135,10 +135,11 @@ def _read(path: Path) -> tuple[CheckpointMetadata, dict[str, torch.Tensor]]:
                 )
                 for name in handle.keys()  # noqa: SIM118 (a safetensors handle, not a dict)
             }
-    except (SafetensorError, OSError, ValueError) as err:
+    except (SafetensorError, OSError, ValueError):
+        # The reader's own text ("Error while deserializing header: ...") says nothing to users.
         raise CheckpointError(
-            f"{path.name} is not a napari-finetune model, or it is corrupt "
-            f"(not a readable safetensors file: {str(err).splitlines()[0][:120]})."
+            f"{path.name} is not a napari-finetune model, or it is corrupt (its header "
+            "cannot be read)."
         ) from None
     _check_format(path, header.get("format"), header.get("version"))
     metadata = parse_metadata(_decode(header.get("metadata")))
@@ -170,7 +171,7 @@ def _read_legacy(path: Path) -> tuple[CheckpointMetadata, dict[str, torch.Tensor
     if not isinstance(state, dict) or not all(
         isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()
     ):
-        raise ValueError("its weights are not a set of named tensors")
+        raise ValueError("its weights are not a set of named arrays")
     layout = {k: (tuple(v.shape), str(v.dtype).removeprefix("torch.")) for k, v in state.items()}
     check_layout(layout, _config(metadata))
     state = {k: v.contiguous() for k, v in state.items()}

@@ -50,14 +50,14 @@ def check_layout(found: Mapping[str, TensorSpec], config: UNetConfig) -> None:
     missing = sorted(set(expected) - set(found))
     extra = sorted(set(found) - set(expected))
     if missing or extra:
-        what = f"lacks the tensor {missing[0]}" if missing else f"has a stray tensor {extra[0]}"
+        what = f"lacks the weights {missing[0]}" if missing else f"has stray weights {extra[0]}"
         raise ValueError(f"it {what} (its weights are not those of its architecture)")
     for name, (shape, dtype) in expected.items():
         got_shape, got_dtype = found[name]
         if tuple(got_shape) != shape:
             raise ValueError(_shape_sentence(name, tuple(got_shape), shape))
         if got_dtype != dtype:
-            raise ValueError(f"its tensor {name} holds {got_dtype} numbers, not {dtype}")
+            raise ValueError(f"its weights {name} hold {got_dtype} numbers, not {dtype}")
 
 
 def _shape_sentence(name: str, got: tuple[int, ...], want: tuple[int, ...]) -> str:
@@ -69,7 +69,7 @@ def _shape_sentence(name: str, got: tuple[int, ...], want: tuple[int, ...]) -> s
         )
     if name == HEAD and len(got) == 4 and len(want) == 4 and got[0] != want[0]:
         return f"its head predicts {got[0]} classes, but its metadata says {want[0]}"
-    return f"its tensor {name} has shape {got}, but its architecture needs {want}"
+    return f"its weights {name} have shape {got}, but its architecture needs {want}"
 
 
 def check_values(state: Mapping[str, torch.Tensor]) -> None:
@@ -79,9 +79,9 @@ def check_values(state: Mapping[str, torch.Tensor]) -> None:
         if name.endswith(COUNTER_SUFFIX):
             continue
         if not np.isfinite(values).all():
-            raise ValueError(f"its tensor {name} contains NaN or infinite values")
+            raise ValueError(f"its weights {name} contain NaN or infinite values")
         if name.endswith("running_var") and (values < 0).any():
-            raise ValueError(f"its tensor {name} has negative variances")
+            raise ValueError(f"its weights {name} hold negative variances")
 
 
 def tensor_digest(state: Mapping[str, torch.Tensor]) -> str:
