@@ -19,6 +19,7 @@ from napari.utils.notifications import show_error, show_warning
 from qtpy.QtWidgets import QSizePolicy
 
 from napari_finetune._widgets._active_learning import ActiveLearningPanel
+from napari_finetune._widgets._autosave_rows import AutosaveRows
 from napari_finetune._widgets._controls import button_row
 from napari_finetune._widgets._layers import LayerFollower
 from napari_finetune._widgets._model_actions import ModelActions
@@ -90,8 +91,9 @@ class FineTuneWidget(Container):
         self.train = PushButton(text="Fine-tune")
         self.stop = PushButton(text="Stop", enabled=False)
         self.status = Label(value="Paint a few strokes (1, 2, …) and click Fine-tune.")
+        self.model_info = Label(value=texts.describe_model(None))
         self.plot = TrainingPlot()
-        for label in (self.strategy_info, self.status):
+        for label in (self.strategy_info, self.status, self.model_info):
             label.native.setWordWrap(True)
             label.native.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
         self.active = ActiveLearningPanel(napari_viewer, self._on_retrain, self.pairs.labels_of)
@@ -106,10 +108,12 @@ class FineTuneWidget(Container):
             viewer=napari_viewer,
         )
 
-        self.extend([self.pairs, self.add_pair, self.source, self.checkpoint, self.strategy])
+        self.autosave = AutosaveRows(napari_viewer, self.pairs, self._report_error)
+        self.extend([self.pairs, button_row(self.add_pair, self.autosave.restore)])
+        self.extend([*self.autosave.widgets, self.source, self.checkpoint, self.strategy])
         self.extend([self.strategy_info, self.bn_mode, self.seconds, self.steps])
         self.extend([self.augmentation, self.seed, button_row(self.train, self.stop)])
-        self.append(self.status)
+        self.extend([self.status, self.model_info])
         self.native.layout().addWidget(self.plot)
         self.extend(self.files.widgets)
         self.extend(self.active.widgets)
@@ -203,6 +207,7 @@ class FineTuneWidget(Container):
     def _start_training(self, seconds: float | None = None) -> None:
         if self._worker is not None:
             return
+        self.autosave.save_now()  # training may take the machine down: paintings first
         try:
             self.session.set_pairs(self.pairs.session_pairs())
             self._events = self.session.train_round(self._options(seconds))
@@ -266,6 +271,7 @@ class FineTuneWidget(Container):
         if self.model is not None:
             self.active.retrain.enabled = True
         self._stop_reason = None
+        self.model_info.value = texts.describe_model(self.model)
 
     def _on_destroyed(self, _object: object = None) -> None:
         worker = self._worker
@@ -290,7 +296,8 @@ class FineTuneWidget(Container):
         classes = self.model.classes if self.model is not None else {}
         show_prediction(self._viewer, event, colormap, classes)
 
-    def _on_loaded(self, _model: SegmentationModel) -> None:
+    def _on_loaded(self, model: SegmentationModel) -> None:
+        self.model_info.value = texts.describe_model(model, loaded=True)
         self.source.value = CURRENT
         self.active.update_rounds(self.session.rounds())
         self.active.retrain.enabled = True

@@ -3,9 +3,12 @@
 The Fine-tune dock, the CLI and the benchmarks drive a :class:`LabellingSession`
 with :class:`RoundOptions`; it decides the defaults (strategy, start model),
 runs a round as a generator of events and, after it, computes uncertainty and
-ranked boxes to paint for every image.
+ranked boxes to paint for every image. :class:`PaintingAutosave` keeps copies of
+what the user paints, so that no painting is lost.
 """
 
+from napari_finetune.session.autosave import PaintingAutosave
+from napari_finetune.session.autosave_files import AutosaveEntry
 from napari_finetune.session.events import Prediction, RankedBox, RoundFinished, Suggestions
 from napari_finetune.session.labelling import LabellingSession
 from napari_finetune.session.options import (
@@ -19,7 +22,7 @@ from napari_finetune.session.options import (
 )
 from napari_finetune.session.pairs import Pair
 from napari_finetune.session.policy import StrategyAdvice, resolve_start, suggest_strategy
-from napari_finetune.session.status import StatusLine
+from napari_finetune.session.status import StatusLine, describe_model
 
 __all__ = [
     "BN_CHOICES",
@@ -27,7 +30,9 @@ __all__ = [
     "SCRATCH",
     "START_CHOICES",
     "STRATEGY_CHOICES",
+    "AutosaveEntry",
     "LabellingSession",
+    "PaintingAutosave",
     "Pair",
     "Prediction",
     "RankedBox",
@@ -37,6 +42,7 @@ __all__ = [
     "StrategyAdvice",
     "SuggestionOptions",
     "Suggestions",
+    "describe_model",
     "resolve_start",
     "suggest_strategy",
 ]

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from napari_finetune.models.registry import REGISTRY
 from napari_finetune.session.events import RoundFinished
 from napari_finetune.training.events import EpochEnd, Finished, Started, Step
+from napari_finetune.training.history import rounds
+
+if TYPE_CHECKING:
+    from napari_finetune.models.model import SegmentationModel
 
 STOPPING = "Stopping after this batch; keeping the best model so far…"
 STOPPED = "Stopped: the best model so far is kept (Save model… to keep it)."
@@ -59,3 +66,30 @@ def finished_text(event: Finished, round_number: int | None = None) -> str:
     kept = f"epoch {event.best_epoch}" if event.best_epoch else "the starting weights"
     which = f"Round {round_number} done" if round_number else "Done"
     return f"{which} ({event.reason}, {event.elapsed:.0f} s): kept {kept}{best}."
+
+
+def describe_model(model: SegmentationModel | None, loaded: bool = False) -> str:
+    """Which model is current, in one line, e.g. "model: fine-tuned from voronoi-unet, 2 rounds".
+
+    The user must know what *Predict*, *Save model…* and a warm-started
+    *Retrain* act on: the shipped weights, their own fine-tuned ones, or a file.
+
+    Parameters
+    ----------
+    model : SegmentationModel or None
+        The session's model; None before the first round.
+    loaded : bool
+        Whether it was just read from a checkpoint file (its ``name`` is then
+        the model it descends from, or the file name).
+    """
+    if model is None:
+        return "model: none yet (Fine-tune trains one)"
+    n = len(rounds(model.history))
+    origin = "loaded checkpoint, " if loaded else ""
+    if n and model.name == "scratch":
+        return f"model: {origin}trained from scratch, {n} round{'s' * (n > 1)}"
+    if n:
+        return f"model: {origin}fine-tuned from {model.name}, {n} round{'s' * (n > 1)}"
+    if loaded or model.name not in REGISTRY:
+        return f"model: {model.name} (loaded)"
+    return f"model: {model.name} (shipped)"

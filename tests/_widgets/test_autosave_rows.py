@@ -1,0 +1,206 @@
+"""The Fine-tune dock keeps what the user paints: autosave, forced saves, *Restore paintings…*."""
+
+import gc
+import os
+import weakref
+
+import numpy as np
+import pytest
+
+from conftest import capture_messages
+from napari_finetune._widgets import fine_tune_dock as module
+from napari_finetune._widgets._autosave_rows import AutosaveRows
+from napari_finetune._widgets._model_actions import ModelActions
+from napari_finetune._widgets.fine_tune_dock import FineTuneWidget
+from napari_finetune.session.autosave import FOLDER_VARIABLE
+
+
+@pytest.fixture
+def folder(tmp_path, monkeypatch):
+    """The autosave folder of the docks made in a test."""
+    monkeypatch.setenv(FOLDER_VARIABLE, str(tmp_path / "autosave"))
+    return tmp_path / "autosave"
+
+
+@pytest.fixture
+def messages(monkeypatch):
+    return capture_messages(monkeypatch, module)
+
+
+def quick(widget, min_interval=0.2):
+    """Shorter intervals than a user's 30 s, so that a test sees a save."""
+    widget.autosave.autosave.min_interval = min_interval
+    widget.autosave.timer.setInterval(50)
+    return widget.autosave
+
+
+def idle(rows, qtbot):
+    qtbot.waitUntil(lambda: not rows._workers, timeout=10_000)
+
+
+def files_in(folder):
+    return {p for p in folder.rglob("*") if p.is_file()}
+
+
+def test_painting_a_chosen_layer_is_autosaved_after_the_interval(painted, qtbot, folder):
+    w = FineTuneWidget(painted)
+    rows = quick(w)
+    layer = painted.layers["grains painted"]
+    assert str(folder).split(os.sep)[-1] in rows.status.value  # says where saves go
+    # The painting as the dock found it is saved first (it may predate the dock).
+    qtbot.waitUntil(lambda: len(rows.autosave.saved()) == 1, timeout=10_000)
+    idle(rows, qtbot)
+    qtbot.wait(400)
+    assert len(rows.autosave.saved()) == 1  # nothing painted since: nothing written
+    layer.selected_label = 2
+    layer.paint((100, 100), 2)  # a brush stroke, as the mouse makes it
+    assert layer.data[100, 100] == 2
+    qtbot.waitUntil(lambda: len(rows.autosave.saved()) == 2, timeout=10_000)
+    newest = rows.autosave.saved()[0]
+    assert newest.layer_name == "grains painted" and newest.image_name == "grains"
+    np.testing.assert_array_equal(rows.autosave.load(newest), layer.data)
+    assert newest.path.is_relative_to(folder)
+    assert "Autosaved 'grains painted'" in rows.status.value
+
+
+def test_restore_adds_a_new_layer_and_changes_no_user_layer(painted, qtbot, folder, monkeypatch):
+    w = FineTuneWidget(painted)
+    rows = w.autosave
+    layer = painted.layers["grains painted"]
+    layer.scale = (0.5, 0.25)
+    saved_data = layer.data.copy()
+    rows.save_now()
+    idle(rows, qtbot)
+    layer.data = np.zeros_like(layer.data)  # the user erases everything
+    before = {lay.name: np.asarray(lay.data).copy() for lay in painted.layers}
+    offered = []
+    monkeypatch.setattr(AutosaveRows, "choose", lambda self, e: offered.extend(e) or e[0])
+    w.autosave.restore.clicked.emit()
+    assert [e.layer_name for e in offered] == ["grains painted"]
+    restored = painted.layers[-1]
+    assert restored.name.startswith("grains painted (restored ")
+    np.testing.assert_array_equal(restored.data, saved_data)
+    assert restored.data.dtype == saved_data.dtype
+    assert tuple(restored.scale) == (0.5, 0.25)
+    for label in (1, 2):  # classes keep their colours
+        np.testing.assert_allclose(restored.colormap.map(label), layer.colormap.map(label))
+    for name, data in before.items():  # no existing layer was touched
+        np.testing.assert_array_equal(painted.layers[name].data, data)
+    assert "Restored 'grains painted'" in rows.status.value
+
+
+def test_nothing_is_written_outside_the_autosave_folder(painted, qtbot, tmp_path, folder):
+    cwd_before = set(os.listdir())
+    w = quick(FineTuneWidget(painted), min_interval=0)
+    painted.layers["grains painted"].paint((10, 10), 1)
+    qtbot.waitUntil(lambda: len(w.autosave.saved()) >= 1, timeout=10_000)
+    idle(w, qtbot)
+    assert {p for p in tmp_path.rglob("*") if p.is_file()} == files_in(folder)
+    assert {p.suffix for p in files_in(folder)} == {".tif", ".json"}
+    assert set(os.listdir()) == cwd_before
+
+
+def test_training_forces_a_save_whatever_the_interval(painted, qtbot, folder, monkeypatch):
+    w = FineTuneWidget(painted)
+    w.autosave.autosave.min_interval = 3600
+    w.autosave.save_now()
+    idle(w.autosave, qtbot)
+    painted.layers["grains painted"].paint((20, 20), 2)
+    assert not w.autosave.autosave.due("grains painted")
+
+    def stop_here(options):
+        raise ValueError("no training in this test")
+
+    monkeypatch.setattr(w.session, "train_round", stop_here)
+    capture_messages(monkeypatch, module)
+    w.train.clicked.emit()
+    idle(w.autosave, qtbot)
+    newest = w.autosave.autosave.saved()[0]
+    np.testing.assert_array_equal(
+        w.autosave.autosave.load(newest), painted.layers["grains painted"].data
+    )
+    assert len(w.autosave.autosave.saved()) == 2
+
+
+def test_a_removed_painting_is_saved_and_comes_back(painted, qtbot, folder, monkeypatch):
+    w = FineTuneWidget(painted)
+    w.autosave.autosave.min_interval = 3600
+    layer = painted.layers["grains painted"]
+    layer.paint((30, 30), 1)
+    expected = layer.data.copy()
+    painted.layers.remove(layer)
+    assert "as it was removed" in w.autosave.status.value
+    monkeypatch.setattr(AutosaveRows, "choose", lambda self, entries: entries[0])
+    w.autosave.restore.clicked.emit()
+    np.testing.assert_array_equal(painted.layers[-1].data, expected)
+
+
+def test_a_damaged_autosave_is_reported_not_restored(painted, qtbot, folder, messages):
+    w = FineTuneWidget(painted)
+    w.autosave.save_now()
+    idle(w.autosave, qtbot)
+    (entry,) = w.autosave.autosave.saved()
+    entry.path.write_bytes(b"garbage")
+    n_layers = len(painted.layers)
+    w.autosave.choose = lambda entries: entries[0]
+    w.autosave.restore.clicked.emit()
+    assert len(painted.layers) == n_layers
+    assert "cannot be read" in messages["error"][0]
+
+
+def test_restore_with_nothing_saved_says_so(painted, folder):
+    w = FineTuneWidget(painted)
+    w.autosave.restore.clicked.emit()
+    assert "No autosaved paintings yet" in w.autosave.status.value
+
+
+def test_model_line_follows_rounds_and_loaded_checkpoints(
+    painted, qtbot, folder, tmp_path, monkeypatch
+):
+    w = FineTuneWidget(painted)
+    assert w.model_info.value == "model: none yet (Fine-tune trains one)"
+    w.steps.value = 5
+    w.train.clicked.emit()
+    qtbot.waitUntil(lambda: w._worker is None, timeout=120_000)
+    assert w.model_info.value == "model: fine-tuned from voronoi-unet, 1 round"
+    monkeypatch.setattr(ModelActions, "ask_path", lambda self, save: str(tmp_path / "g.ckpt"))
+    w.files.save.clicked.emit()
+    other = FineTuneWidget(painted)
+    other.files.load.clicked.emit()
+    assert other.model_info.value == (
+        "model: loaded checkpoint, fine-tuned from voronoi-unet, 1 round"
+    )
+
+
+@pytest.mark.parametrize("how", ["viewer.close()", "widget deleted"])
+def test_closing_the_window_saves_what_was_painted_since(make_napari_viewer, qtbot, folder, how):
+    viewer = make_napari_viewer()
+    viewer.open_sample("napari-finetune", "painted")
+    _, w = viewer.window.add_plugin_dock_widget("napari-finetune", "Fine-tune")
+    w.autosave.autosave.min_interval = 3600
+    w.autosave.save_now()
+    idle(w.autosave, qtbot)
+    layer = viewer.layers["grains painted"]
+    layer.paint((40, 40), 2)
+    expected = layer.data.copy()
+    if how == "viewer.close()":
+        viewer.close()  # removes the layers first
+    else:  # as the window's close button does: widgets deleted, layers still there
+        w.native.deleteLater()
+    qtbot.waitUntil(lambda: w.autosave._closed, timeout=10_000)
+    entries = w.autosave.autosave.saved()
+    assert len(entries) == 2
+    np.testing.assert_array_equal(w.autosave.autosave.load(entries[0]), expected)
+
+
+def test_the_rows_keep_no_removed_layer_alive(painted, qtbot, folder):
+    w = FineTuneWidget(painted)
+    layer = painted.add_labels(np.zeros((64, 64), np.uint8), name="scratch paint")
+    layer.paint((5, 5), 1)
+    w.autosave._edited[layer] = True
+    ref = weakref.ref(layer)
+    painted.layers.remove(layer)
+    del layer
+    gc.collect()
+    assert ref() is None
+    w.autosave.tick()  # and nothing breaks once it is gone
