@@ -54,7 +54,8 @@ def _class_colors(layer: Labels) -> dict | None:
 class AutosaveRows:
     """Autosave the chosen painted layers; restore a saved painting as a new layer.
 
-    Not a container of its own: :attr:`widgets` go into the dock's form.
+    Not a container of its own: the dock places :attr:`restore` (beside
+    *+ add image*) and :attr:`widgets` (the autosave status line) in its form.
     Layers are held only weakly, so a closed viewer or dock is freed.
 
     Parameters
