@@ -77,6 +77,20 @@ def test_strokes_option_adds_a_painted_layer(widget):
     w.generate.clicked.emit()
     assert [layer.name for layer in viewer.layers] == ["demo", "demo painted"]
     assert set(np.unique(viewer.layers["demo painted"].data)) == {0, 1, 2}
+    assert "grain interior" in w.status.value and "could be placed" not in w.status.value
+
+
+def test_one_grain_with_strokes_says_none_could_be_placed(widget, errors):
+    # Raised IndexError in the stroke tracer (and aborted PyQt) before.
+    w, viewer = widget
+    w.status.value = "Not generated: an earlier, unrelated error"
+    w.n_grains.value = 1
+    w.add_strokes.value = True
+    w.generate.clicked.emit()
+    assert not errors
+    assert [layer.name for layer in viewer.layers] == ["grains", "grains painted"]
+    assert "no any class strokes" not in w.status.value
+    assert "could be placed" in w.status.value and "earlier" not in w.status.value
 
 
 def test_bad_parameters_show_a_notification_and_add_nothing(widget, errors):

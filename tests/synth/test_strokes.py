@@ -3,7 +3,7 @@ import pytest
 from scipy import ndimage as ndi
 
 import napari_finetune as nf
-from napari_finetune.synth.strokes import paint_strokes
+from napari_finetune.synth.strokes import describe_strokes, paint_strokes
 
 
 @pytest.fixture(scope="module")
@@ -47,3 +47,19 @@ def test_each_interior_stroke_stays_inside_one_grain(sample):
 def test_strokes_are_deterministic_per_seed(sample):
     np.testing.assert_array_equal(paint_strokes(sample, seed=3), paint_strokes(sample, seed=3))
     assert (paint_strokes(sample, seed=3) != paint_strokes(sample, seed=4)).any()
+
+
+@pytest.mark.parametrize("n_grains", [1, 2])
+def test_too_few_grains_give_an_empty_painting_that_says_why(n_grains):
+    sample = nf.voronoi_grains((64, 64), n_grains, seed=0)
+    painted = paint_strokes(sample, seed=0)
+    assert painted.shape == (64, 64) and painted.dtype == np.uint8
+    said = describe_strokes(painted)
+    assert "could be placed" in said and "generate more grains" in said
+
+
+def test_a_full_painting_is_described_with_its_pixel_counts(sample):
+    painted = paint_strokes(sample, seed=0)
+    said = describe_strokes(painted)
+    assert f"{int((painted == 1).sum()):,} px grain interior" in said
+    assert "could be placed" not in said

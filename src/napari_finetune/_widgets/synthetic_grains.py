@@ -22,7 +22,7 @@ from napari.utils.notifications import show_error
 from napari_finetune._sample_data import LayerData, grain_layer_data
 from napari_finetune.synth.grains import render_sample
 from napari_finetune.synth.parameters import GrainParameters, TargetDomain
-from napari_finetune.synth.strokes import paint_strokes
+from napari_finetune.synth.strokes import describe_strokes, paint_strokes
 
 if TYPE_CHECKING:
     import napari
@@ -222,9 +222,11 @@ class SyntheticGrainsWidget(Container):
         params = layers[0][1]["metadata"]["napari_finetune"]["synthetic"]
         seconds = time.perf_counter() - self._started
         rows, cols = params["shape"]
+        painted = [data for data, kw, _ in layers if kw["name"].endswith(" painted")]
+        strokes = f"; {describe_strokes(painted[-1])}" if painted else ""
         self.status.value = (
             f"{params['grain_count']} grains, {rows}×{cols} px, seed {params['seed']}: "
-            f"{seconds:.2f} s"
+            f"{seconds:.2f} s{strokes}"
         )
 
     def _report_error(self, err: BaseException) -> None:

@@ -57,6 +57,26 @@ def paint_strokes(
     return painted
 
 
+def describe_strokes(painted: np.ndarray) -> str:
+    """What :func:`paint_strokes` managed to paint, in words, and if it is enough to train.
+
+    A sample of one or two grains has no boundary long enough to trace, or no
+    grain clear of the image edge to scribble in; the user must hear that
+    rather than find an empty painting.
+    """
+    interior = int(np.count_nonzero(painted == INTERIOR))
+    boundary = int(np.count_nonzero(painted == BOUNDARY))
+    said = f"painted {interior:,} px grain interior and {boundary:,} px boundary"
+    if interior and boundary:
+        return said
+    lacking = "boundary" if interior else "grain interior" if boundary else "no"
+    lacking = "no strokes" if lacking == "no" else f"no {lacking} strokes"
+    return (
+        f"{said}: {lacking} could be placed (too few grains inside the image); "
+        "generate more grains to train on this sample"
+    )
+
+
 def _trace_boundaries(
     painted: np.ndarray, sample: GrainSample, count: int, rng: np.random.Generator
 ) -> None:
@@ -71,6 +91,8 @@ def _trace_boundaries(
         points.append(np.stack([ys, xs], axis=1))
         pairs.append(np.sort(np.stack([a[ys, xs], b[ys, xs]], axis=1), axis=1))
     points, pairs = np.concatenate(points), np.concatenate(pairs)
+    if not len(points):  # a single grain: no boundary to trace
+        return
     keys = pairs[:, 0].astype(np.int64) * (int(grains.max()) + 1) + pairs[:, 1]
     _, inverse, lengths = np.unique(keys, return_inverse=True, return_counts=True)
     # Long interfaces only: short facets near triple junctions are not what a
