@@ -22,7 +22,7 @@ from napari_finetune.session import (
     Suggestions,
     suggest_strategy,
 )
-from napari_finetune.session.labelling import KEPT_PREVIOUS, STOPPED
+from napari_finetune.session.labelling import PREVIOUS_KEPT, ROUND_STOPPED
 from napari_finetune.session.policy import FEW_PAINTED_PX
 from napari_finetune.session.previews import LivePreviews
 from napari_finetune.synth.strokes import paint_strokes
@@ -118,7 +118,7 @@ def test_closing_a_round_after_an_epoch_keeps_its_best_model(two_pairs):
             break
     events.close()
     assert session.model is not None and not session.model.net.training
-    assert session.outcome == STOPPED
+    assert session.outcome == ROUND_STOPPED
     assert session.suggestions == []
 
 
@@ -133,7 +133,7 @@ def test_a_round_stopped_before_any_epoch_or_failing_keeps_the_previous_model(
         if isinstance(event, Step) and event.step == 3:
             break
     events.close()
-    assert session.model is first and session.outcome == KEPT_PREVIOUS
+    assert session.model is first and session.outcome == PREVIOUS_KEPT
     for name, tensor in first.net.state_dict().items():
         assert torch.equal(tensor, weights[name]), name
 
@@ -143,13 +143,13 @@ def test_a_round_stopped_before_any_epoch_or_failing_keeps_the_previous_model(
     monkeypatch.setattr(LivePreviews, "preview", broken)
     with pytest.raises(RuntimeError, match="preview failed"):
         session.run_round(quick(start=CURRENT, steps=60))
-    assert session.model is first and session.outcome == KEPT_PREVIOUS
+    assert session.model is first and session.outcome == PREVIOUS_KEPT
     # Nothing at all to go back to: still no model, not a half-trained one.
     fresh = LabellingSession(two_pairs)
     events = fresh.train_round(quick(steps=None, max_seconds=600))
     next(events)
     events.close()
-    assert fresh.model is None and fresh.outcome == KEPT_PREVIOUS
+    assert fresh.model is None and fresh.outcome == PREVIOUS_KEPT
 
 
 def test_strategy_advice_follows_the_painted_amount():

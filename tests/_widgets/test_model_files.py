@@ -64,3 +64,17 @@ def test_bad_model_files_are_refused_and_the_current_model_stays(
         assert said in dock.status.value and "PyTorch" not in dock.status.value
         assert dock.model is current
     assert len(messages["error"]) == len(cases)
+
+
+def test_stop_before_the_first_epoch_keeps_the_loaded_model(dock, qtbot):
+    current = dock.model
+    weights = {k: v.clone() for k, v in current.net.state_dict().items()}
+    dock.seconds.value = 600
+    dock.train.clicked.emit()
+    qtbot.waitUntil(lambda: "patches/s" in dock.status.value, timeout=120_000)
+    dock.stop.clicked.emit()
+    qtbot.waitUntil(lambda: dock._worker is None, timeout=60_000)
+    assert "previous model is kept" in dock.status.value
+    assert dock.model is current
+    for name, tensor in current.net.state_dict().items():
+        assert (tensor == weights[name]).all(), name

@@ -266,8 +266,8 @@ class FineTuneWidget(Container):
         self._worker = self._events = self._progress = None
         self._inputs = set()
         self.train.enabled, self.stop.enabled = True, False
-        if self._stop_reason == "user" and self.model is not None:
-            self.status.value = texts.STOPPED
+        if self._stop_reason == "user":
+            self.status.value = texts.stopped(self.session.outcome, self.model is not None)
         if self.model is not None:
             self.active.retrain.enabled = True
         self._stop_reason = None

@@ -30,9 +30,9 @@ from napari_finetune.training.events import EpochEnd, Finished, Started, Step
 from napari_finetune.training.history import Round, rounds
 
 # How the last round ended (:attr:`LabellingSession.outcome`).
-FINISHED = "finished"  # ran to its end: the session's model is the round's
-STOPPED = "stopped"  # stopped after a validated epoch: the round's best so far
-KEPT_PREVIOUS = "kept previous"  # failed or stopped too early: the model is unchanged
+ROUND_FINISHED = "finished"  # ran to its end: the session's model is the round's
+ROUND_STOPPED = "stopped"  # stopped after a validated epoch: the round's best so far
+PREVIOUS_KEPT = "kept previous"  # failed or stopped too early: the model is unchanged
 
 
 class LabellingSession:
@@ -50,7 +50,7 @@ class LabellingSession:
         self.pairs: list[Pair] = []
         self.model = model
         self.suggestions: list[Suggestions] = []
-        self.outcome: str | None = None  # FINISHED, STOPPED or KEPT_PREVIOUS
+        self.outcome: str | None = None  # ROUND_FINISHED, ROUND_STOPPED or PREVIOUS_KEPT
         self.set_pairs(pairs)
 
     def set_pairs(self, pairs: Iterable[Pair]) -> None:
@@ -158,9 +158,9 @@ class LabellingSession:
             # validated, has nothing better than the previous model to offer.
             if trained is not None and judged and not failed:
                 self.model = trained
-                self.outcome = FINISHED if finished is not None else STOPPED
+                self.outcome = ROUND_FINISHED if finished is not None else ROUND_STOPPED
             else:
-                self.outcome = KEPT_PREVIOUS
+                self.outcome = PREVIOUS_KEPT
         if finished is None:
             return
         if options.final_predictions:

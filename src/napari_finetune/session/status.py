@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from napari_finetune.models.registry import REGISTRY
 from napari_finetune.session.events import RoundFinished
+from napari_finetune.session.labelling import ROUND_STOPPED
 from napari_finetune.training.events import EpochEnd, Finished, Started, Step
 from napari_finetune.training.history import rounds
 
@@ -14,6 +15,23 @@ if TYPE_CHECKING:
 
 STOPPING = "Stopping after this batch; keeping the best model so far…"
 STOPPED = "Stopped: the best model so far is kept (Save model… to keep it)."
+
+
+def stopped(outcome: str | None, has_model: bool) -> str:
+    """What Stop left behind: the round's best so far, or (too early) the previous model.
+
+    Parameters
+    ----------
+    outcome : str or None
+        :attr:`LabellingSession.outcome <napari_finetune.session.LabellingSession.outcome>`.
+    has_model : bool
+        Whether the session has a model now.
+    """
+    if outcome == ROUND_STOPPED:
+        return STOPPED
+    if has_model:
+        return "Stopped before the first epoch was validated: the previous model is kept."
+    return "Stopped before the first epoch was validated: there is no model yet."
 
 
 def input_removed(name: str) -> str:
