@@ -20,8 +20,15 @@ from napari_finetune.session.options import (
     RoundOptions,
     SuggestionOptions,
 )
+from napari_finetune.session.painting import (
+    PaintClass,
+    painting_brush_size,
+    painting_classes,
+    painting_legend,
+)
 from napari_finetune.session.pairs import Pair
 from napari_finetune.session.policy import StrategyAdvice, resolve_start, suggest_strategy
+from napari_finetune.session.predicting import predicted, prediction_model
 from napari_finetune.session.status import StatusLine, describe_model
 
 __all__ = [
@@ -32,6 +39,7 @@ __all__ = [
     "STRATEGY_CHOICES",
     "AutosaveEntry",
     "LabellingSession",
+    "PaintClass",
     "PaintingAutosave",
     "Pair",
     "Prediction",
@@ -43,6 +51,11 @@ __all__ = [
     "SuggestionOptions",
     "Suggestions",
     "describe_model",
+    "painting_brush_size",
+    "painting_classes",
+    "painting_legend",
+    "predicted",
+    "prediction_model",
     "resolve_start",
     "suggest_strategy",
 ]
