@@ -13,16 +13,23 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pint
 from magicgui.widgets import CheckBox, ComboBox, PushButton, SpinBox
-from napari.layers import Image, Labels, Shapes
+from napari.layers import Image, Labels, Layer, Shapes
+from napari.utils.colormaps import Colormap
 
 from napari_finetune._widgets._controls import button_row
 from napari_finetune._widgets._layers import output_metadata, spatial_shape
-from napari_finetune._widgets._result_layers import layer_named
+from napari_finetune._widgets._result_layers import layer_named, placement
 from napari_finetune._widgets._training_plot import RoundsPlot
 from napari_finetune.inference.suggest import REPRESENTATIVENESS_WEIGHT
 from napari_finetune.inference.uncertainty import DEFAULT_METHOD, METHODS
 from napari_finetune.session import RankedBox, SuggestionOptions, Suggestions
+from napari_finetune.session.result_style import (
+    OverlayStyle,
+    displayed_brightness,
+    uncertainty_style,
+)
 
 if TYPE_CHECKING:
     import napari
@@ -87,7 +94,7 @@ class ActiveLearningPanel:
         return SuggestionOptions(self.method.value, self.n.value, self.size.value, weight)
 
     def show_uncertainty(self, event: Suggestions) -> None:
-        """Create or update ``<image> uncertainty`` (inferno, additive)."""
+        """Create or update ``<image> uncertainty``, styled for the image's brightness."""
         target = layer_named(self._viewer, event.target, Image)
         if target is None:
             return
@@ -104,17 +111,17 @@ class ActiveLearningPanel:
             return
         if layer is not None:
             self._viewer.layers.remove(layer)
+        shown = target.data if event.plane is None else target.data[event.plane]
+        style = uncertainty_style(displayed_brightness(shown, target.contrast_limits))
         self._viewer.add_image(
             unsure,
             name=name,
-            colormap="inferno",
+            colormap=_colormap(style),
             contrast_limits=(0.0, top),
-            opacity=0.55,
-            blending="additive",
+            opacity=style.opacity,
+            blending=style.blending,
             metadata=output_metadata("uncertainty"),
-            translate=target.translate,
-            scale=target.scale,
-            units=target.units,
+            **placement(target),
         )
 
     def show_ranking(self, ranking: list[RankedBox], targets: list[str]) -> None:
@@ -133,14 +140,16 @@ class ActiveLearningPanel:
         mine = [(k, b) for k, b in enumerate(self._ranking, 1) if b.target == target_name]
         if target is None or not mine:
             return
+        # napari takes two corners for a 2D rectangle but needs all four in a stack.
         rectangles = [
-            np.array([[*lead, y0, x0], [*lead, y1, x1]], float)
+            np.array([[*lead, y, x] for y, x in ((y0, x0), (y0, x1), (y1, x1), (y1, x0))], float)
             for _, b in mine
             for lead in [[] if b.plane is None else [b.plane]]
             for y0, x0, y1, x1 in [b.box]
         ]
         self._viewer.add_shapes(
             rectangles,
+            ndim=target.ndim,
             shape_type="rectangle",
             name=name,
             edge_color="#ffd54f",
@@ -149,9 +158,7 @@ class ActiveLearningPanel:
             features={"rank": [k for k, _ in mine]},
             text={"string": "{rank}", "color": "#ffd54f", "anchor": "upper_left", "size": 12},
             metadata=output_metadata("suggestions"),
-            translate=target.translate,
-            scale=target.scale,
-            units=target.units,
+            **placement(target),
         )
 
     def go_to_next(self) -> None:
@@ -165,17 +172,23 @@ class ActiveLearningPanel:
         painted = self._labels_of(box.target)
         if image is not None:
             image.visible = True
-        if box.plane is not None:
-            self._viewer.dims.set_current_step(self._viewer.dims.ndim - 3, box.plane)
-        reference = painted if painted is not None else image
-        centre, pixel = ((y0 + y1) / 2, (x0 + x1) / 2), 1.0
+        # The boxes layer sits where the image does: its placement decides the centre.
+        reference = image if image is not None else painted
+        centre, pixel = np.array([(y0 + y1) / 2, (x0 + x1) / 2]), 1.0
+        lead = [] if box.plane is None else [box.plane]
         if reference is not None:
-            scale, offset = reference.scale[-2:], reference.translate[-2:]
-            centre = tuple(c * s + o for c, s, o in zip(centre, scale, offset, strict=True))
-            pixel = float(max(scale))
+            world = reference.data_to_world([*lead, *centre])
+            factors = _to_viewer_units(self._viewer, reference)[-len(world) :]
+            centre = np.asarray(world, float) * factors
+            pixel = float(max(np.abs(reference.scale[-2:]) * factors[-2:]))
+            if box.plane is not None:
+                # Layers align on the right: the plane axis is the third from last.
+                self._viewer.dims.set_point(self._viewer.dims.ndim - 3, centre[-3])
+        elif box.plane is not None:
+            self._viewer.dims.set_current_step(self._viewer.dims.ndim - 3, box.plane)
         # napari >= 0.9 moved the camera to viewer.scene; older versions have viewer.camera.
         camera = getattr(self._viewer, "scene", self._viewer).camera
-        camera.center = centre
+        camera.center = tuple(float(c) for c in centre[-2:])
         canvas = _canvas_size(self._viewer)
         camera.zoom = BOX_SHARE_OF_CANVAS * min(canvas) / (max(y1 - y0, x1 - x0) * pixel)
         if painted is not None and painted in self._viewer.layers:
@@ -199,3 +212,28 @@ def _canvas_size(viewer: napari.viewer.Viewer) -> tuple[int, int]:
     if canvas is not None and hasattr(canvas, "size"):
         return tuple(canvas.size)
     return getattr(viewer, "_canvas_size", (600, 800))
+
+
+def _to_viewer_units(viewer: napari.viewer.Viewer, layer: Layer) -> np.ndarray:
+    """Per axis of ``layer``: how many of the viewer's units one of the layer's units is.
+
+    napari shows layers in nm and µm together in the smaller unit, and the
+    dims and camera work in it, while ``data_to_world`` keeps the layer's own.
+    """
+    viewer_units = getattr(viewer.dims, "units", None)
+    factors = np.ones(layer.ndim)
+    if viewer_units is None:
+        return factors
+    registry = pint.get_application_registry()
+    pairs = zip(layer.units[::-1], viewer_units[::-1], strict=False)
+    for axis, (own, shown) in enumerate(pairs, start=1):
+        if own != shown and own.dimensionality == shown.dimensionality:
+            factors[-axis] = registry.Quantity(1.0, own).to(shown).magnitude
+    return factors
+
+
+def _colormap(style: OverlayStyle) -> str | Colormap:
+    """The built-in colormap of that name, or the style's own RGBA ramp."""
+    if style.colours is None:
+        return style.colormap
+    return Colormap(np.array(style.colours), name=style.colormap)

@@ -3,6 +3,8 @@
 Results always go to new layers named after their source image; the user's
 layers are only read. Layers are created on the first result and updated in
 place afterwards (live previews during training refresh the same layer).
+Every result layer sits exactly where its image does: same scale, offset,
+rotation, shear, affine and physical units (:func:`placement`).
 """
 
 from __future__ import annotations
@@ -10,14 +12,19 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-from napari.layers import Image, Labels
+from napari.layers import Image, Labels, Layer
+from napari.utils.transforms import CompositeAffine
 
 from napari_finetune._widgets._layers import output_metadata, spatial_shape
 from napari_finetune.inference.predict import labels_from_probabilities
 from napari_finetune.session import Prediction
+from napari_finetune.session.result_style import ClassColour, prediction_colours
 
 if TYPE_CHECKING:
     import napari
+
+# Pixels no prediction covers yet (planes of a stack not previewed).
+UNPREDICTED = "not predicted yet"
 
 
 def layer_named(viewer: napari.viewer.Viewer, name: str, kind: type) -> object:
@@ -26,6 +33,67 @@ def layer_named(viewer: napari.viewer.Viewer, name: str, kind: type) -> object:
         if layer.name == name and isinstance(layer, kind):
             return layer
     return None
+
+
+def placement(source: Layer, ndim: int | None = None) -> dict:
+    """Layer keywords that put an ``ndim``-axis layer where ``source`` is.
+
+    Trailing axes line up with the source's (napari aligns axes on the right):
+    extra leading axes (the class axis of probabilities) get unit scale, no
+    offset and pixel units; with fewer axes (a 2D view of one plane of a stack)
+    the source's last ones are kept.
+
+    Returns
+    -------
+    dict
+        ``scale``, ``translate``, ``rotate``, ``shear``, ``affine`` and ``units``.
+    """
+    own = source.ndim
+    ndim = own if ndim is None else ndim
+    physical = CompositeAffine(
+        scale=source.scale,
+        translate=source.translate,
+        rotate=source.rotate,
+        shear=source.shear,
+        ndim=own,
+    )
+    world, units = source.affine, tuple(source.units)
+    if ndim > own:
+        extra = range(ndim - own)
+        physical, world = physical.expand_dims(extra), world.expand_dims(extra)
+        units = ("pixel",) * len(extra) + units
+    elif ndim < own:
+        kept = range(own - ndim, own)
+        physical, world = physical.set_slice(kept), world.set_slice(kept)
+        units = units[own - ndim :]
+    return {
+        "scale": physical.scale,
+        "translate": physical.translate,
+        "rotate": physical.rotate,
+        "shear": physical.shear,
+        "affine": world.affine_matrix,
+        "units": units,
+    }
+
+
+def painted_colours(colormap: object | None, n_classes: int) -> list:
+    """RGBA colours of classes 1..K in a painted layer's colormap (none if unknown)."""
+    if colormap is None or not hasattr(colormap, "map"):
+        return []
+    return list(np.asarray(colormap.map(np.arange(1, n_classes + 1))))
+
+
+def class_styling(colours: dict[int, ClassColour]) -> dict:
+    """Labels-layer keywords: each class' own colour, and its name on hover (features)."""
+    return {
+        "colormap": {0: "transparent", None: "transparent"}
+        | {value: c.colour for value, c in colours.items()},
+        "features": {
+            "index": [0, *colours],
+            "class": [UNPREDICTED, *(c.name for c in colours.values())],
+            "colour": ["none", *(c.colour_name for c in colours.values())],
+        },
+    }
 
 
 def show_prediction(
@@ -43,14 +111,23 @@ def show_prediction(
     event : Prediction
         Probabilities of one plane (live) or of the whole image (final).
     colormap : object or None
-        The painted layer's colormap, so predicted classes keep their colours.
+        The painted layer's colormap: the prediction's colours are chosen
+        unlike the painted ones, so that the two are never confused.
     classes : dict
-        Class value -> name, for the probability layer's description.
+        Class value -> name, shown when hovering a predicted pixel.
     """
     target = layer_named(viewer, event.target, Image)
     if target is None:  # the image was removed meanwhile
         return
     predicted = labels_from_probabilities(event.probabilities)
+    n_classes = event.probabilities.shape[0]
+    names = {k: classes.get(k, f"class {k}") for k in range(1, n_classes + 1)}
+    colours = prediction_colours(names, painted_colours(colormap, n_classes))
+    meta = output_metadata("prediction")
+    meta["napari_finetune"]["classes"] = {
+        k: {"name": c.name, "colour": c.colour, "colour name": c.colour_name}
+        for k, c in colours.items()
+    }
     name = f"{event.target} prediction"
     layer = layer_named(viewer, name, Labels)
     if event.plane is not None:
@@ -64,14 +141,19 @@ def show_prediction(
             predicted,
             name=name,
             opacity=0.4,
-            metadata=output_metadata("prediction"),
-            translate=target.translate,
-            scale=target.scale,
-            units=target.units,
-            **({"colormap": colormap} if colormap is not None else {}),
+            metadata=meta,
+            **placement(target),
+            **class_styling(colours),
         )
     else:
         layer.data = predicted
+        if (
+            layer.metadata.get("napari_finetune", {}).get("classes")
+            != meta["napari_finetune"]["classes"]
+        ):  # e.g. the live previews' model had no class names yet
+            for key, value in class_styling(colours).items():
+                setattr(layer, key, value)
+            layer.metadata = meta
     if event.final:
         show_probabilities(viewer, event.target, event.probabilities, target, classes)
 
@@ -87,7 +169,6 @@ def show_probabilities(
     name = f"{base} probabilities"
     two = probabilities.shape[0] == 2
     data = probabilities[1] if two else probabilities
-    extra = () if two else (0,)
     meta = output_metadata("probabilities")
     meta["napari_finetune"]["shows"] = (
         f"probability of class 2 ({classes.get(2, 'class 2')})"
@@ -107,7 +188,5 @@ def show_probabilities(
         contrast_limits=(0, 1),
         visible=False,
         metadata=meta,
-        translate=(*extra, *target.translate),
-        scale=(*[1] * len(extra), *target.scale),
-        units=(*["pixel"] * len(extra), *target.units),
+        **placement(target, data.ndim),
     )

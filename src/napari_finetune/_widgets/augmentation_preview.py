@@ -27,7 +27,7 @@ from napari_finetune._widgets._layers import (
     current_plane,
     input_layers,
 )
-from napari_finetune._widgets._preview_layers import show_mosaic
+from napari_finetune._widgets._preview_layers import clear_mosaic, show_mosaic
 from napari_finetune._widgets._viewer_state import viewer_state
 from napari_finetune.augment import (
     PRESETS,
@@ -154,10 +154,13 @@ class AugmentationPreviewWidget(Container):
 
     # -- pipeline controls ---------------------------------------------------------
 
-    def _set_pipeline(self, pipeline: AugmentationPipeline) -> None:
+    def _set_pipeline(self, pipeline: AugmentationPipeline) -> bool:
+        """Use ``pipeline``; whether a preview of another modality was cleared."""
+        cleared = pipeline.preset != self.pipeline.preset and clear_mosaic(self._viewer)
         self.pipeline = pipeline
         viewer_state(self._viewer).augmentation = pipeline
         self._sync_controls()
+        return cleared
 
     def _sync_controls(self) -> None:
         preset = get_preset(self.pipeline.preset)
@@ -179,8 +182,11 @@ class AugmentationPreviewWidget(Container):
             chance.enabled = reason is None
 
     def _on_preset(self, key: str) -> None:
-        self._set_pipeline(self.pipeline.with_preset(key))
-        self.status.value = f"Modality: {get_preset(key).title}."
+        # Views of the old modality may show transforms it forbids: they go.
+        cleared = self._set_pipeline(self.pipeline.with_preset(key))
+        self.status.value = f"Modality: {get_preset(key).title}." + (
+            " The previous preview was cleared: click Preview." if cleared else ""
+        )
 
     def _on_toggle(self, name: str, on: bool) -> None:
         try:
@@ -190,9 +196,13 @@ class AugmentationPreviewWidget(Container):
                 self.toggles[name].value = False
             self.status.value = f"Refused: {err}"
             show_warning(str(err))
+            return
+        # A refusal shown before is about another toggle: it must not stay.
+        self.status.value = f"{name} {'on' if on else 'off'}."
 
     def _on_probability(self, name: str, p: float) -> None:
         self._set_pipeline(self.pipeline.with_probability(name, p))
+        self.status.value = f"{name}: probability {p:.2f}."
 
     # -- preview -------------------------------------------------------------------
 
@@ -247,8 +257,9 @@ class AugmentationPreviewWidget(Container):
         show_mosaic(self._viewer, result, image_layer, labels_layer, tile_shape)
         self.status.value = result.summary()
 
-    def _report_error(self, err: BaseException) -> None:
-        self.status.value = f"Not previewed: {err}"
+    def _report_error(self, err: BaseException, failed: str = "Not previewed") -> None:
+        """Say what failed (``failed``: e.g. "Not loaded") and why, in the status and a popup."""
+        self.status.value = f"{failed}: {err}"
         show_error(f"Augmentation preview: {err}")
 
     def _on_finished(self) -> None:
@@ -271,7 +282,7 @@ class AugmentationPreviewWidget(Container):
         try:
             self.pipeline.save(path)
         except OSError as err:
-            self._report_error(err)
+            self._report_error(err, "Not saved")
             return
         self.status.value = f"Saved the pipeline to {Path(path).name}."
 
@@ -282,7 +293,9 @@ class AugmentationPreviewWidget(Container):
         try:
             pipeline = AugmentationPipeline.load(path)
         except (OSError, ValueError) as err:
-            self._report_error(err)
+            self._report_error(err, "Not loaded")
             return
-        self._set_pipeline(pipeline)
-        self.status.value = f"Loaded {Path(path).name} ({get_preset(pipeline.preset).title})."
+        cleared = self._set_pipeline(pipeline)
+        self.status.value = f"Loaded {Path(path).name} ({get_preset(pipeline.preset).title})." + (
+            " The previous preview was cleared: click Preview." if cleared else ""
+        )

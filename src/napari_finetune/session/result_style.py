@@ -1,0 +1,226 @@
+"""How result layers look: class colours of a prediction, the uncertainty overlay.
+
+Decisions only (no Qt, no napari): the Fine-tune dock applies them to its
+layers, and a script or a report can use the same colours. A prediction
+gets colours of its own, chosen away from the colours the user paints with
+so that predicted and painted pixels are never confused; the uncertainty
+map is styled by how bright the image under it is displayed, since an
+additive overlay vanishes on a white micrograph.
+"""
+
+from __future__ import annotations
+
+import colorsys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+# Okabe & Ito's colour-blind-safe palette (without black), in order of preference.
+PREDICTION_PALETTE: tuple[tuple[str, str], ...] = (
+    ("blue", "#0072b2"),
+    ("vermilion", "#d55e00"),
+    ("bluish green", "#009e73"),
+    ("reddish purple", "#cc79a7"),
+    ("orange", "#e69f00"),
+    ("sky blue", "#56b4e9"),
+    ("yellow", "#f0e442"),
+)
+# CIE76 colour difference below which two colours read as "the same" at a glance.
+MIN_COLOUR_DIFFERENCE = 30.0
+# Mean displayed intensity (0 black .. 1 white) from which an image counts as bright.
+BRIGHT_IMAGE = 0.5
+# Pixels looked at to judge brightness: a strided sample is as good as all of them.
+BRIGHTNESS_SAMPLES = 65_536
+
+
+@dataclass(frozen=True)
+class ClassColour:
+    """The colour of one predicted class.
+
+    Attributes
+    ----------
+    name : str
+        The class' name (e.g. ``'boundary'``).
+    colour : str
+        ``'#rrggbb'``.
+    colour_name : str
+        The colour in words (e.g. ``'vermilion'``), for legends and status lines.
+    """
+
+    name: str
+    colour: str
+    colour_name: str
+
+
+@dataclass(frozen=True)
+class OverlayStyle:
+    """How to draw a scalar map over an image.
+
+    Attributes
+    ----------
+    colormap : str
+        A colormap name: napari's own when ``colours`` is None.
+    colours : tuple or None
+        RGBA stops (0..1, evenly spaced from low to high) of a colormap of
+        our own called ``colormap``; alpha rises with the value, so low values
+        leave the image visible.
+    blending : str
+        ``'additive'`` or ``'translucent'``.
+    opacity : float
+        Layer opacity.
+    """
+
+    colormap: str
+    colours: tuple[tuple[float, float, float, float], ...] | None
+    blending: str
+    opacity: float
+
+
+# Dark image: glowing inferno added to it (black = sure adds nothing).
+DARK_IMAGE_UNCERTAINTY = OverlayStyle("inferno", None, "additive", 0.55)
+# Bright image: adding light to white shows nothing; a dark violet-to-crimson
+# ramp whose alpha grows with the uncertainty is drawn over it instead.
+BRIGHT_IMAGE_UNCERTAINTY = OverlayStyle(
+    "unsure (on bright images)",
+    (
+        (0.20, 0.00, 0.45, 0.00),
+        (0.30, 0.00, 0.60, 0.45),
+        (0.55, 0.00, 0.55, 0.80),
+        (0.70, 0.00, 0.20, 0.95),
+    ),
+    "translucent",
+    0.85,
+)
+
+
+def _rgb(colour: str | Sequence[float]) -> tuple[np.ndarray, float]:
+    """RGB in 0..1 and alpha of ``'#rrggbb'``, ``'#rrggbbaa'`` or an RGB(A) sequence."""
+    if isinstance(colour, str):
+        digits = colour.lstrip("#")
+        values = [int(digits[i : i + 2], 16) / 255 for i in range(0, len(digits), 2)]
+    else:
+        values = [float(v) for v in colour]
+    alpha = values[3] if len(values) > 3 else 1.0
+    return np.asarray(values[:3], float), alpha
+
+
+def _lab(rgb: np.ndarray) -> np.ndarray:
+    """CIELAB (D65) of an sRGB colour in 0..1."""
+    linear = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    xyz = (
+        np.array(
+            [
+                [0.4124, 0.3576, 0.1805],
+                [0.2126, 0.7152, 0.0722],
+                [0.0193, 0.1192, 0.9505],
+            ]
+        )
+        @ linear
+    )
+    xyz = xyz / np.array([0.95047, 1.0, 1.08883])
+    f = np.where(xyz > 0.008856, np.cbrt(xyz), 7.787 * xyz + 16 / 116)
+    return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
+
+
+def colour_difference(a: str | Sequence[float], b: str | Sequence[float]) -> float:
+    """CIE76 difference of two colours (about 2.3: just noticeable; 30: clearly different)."""
+    return float(np.linalg.norm(_lab(_rgb(a)[0]) - _lab(_rgb(b)[0])))
+
+
+def _extra_colour(index: int) -> tuple[str, str]:
+    """Colours past the palette: hues a golden angle apart, saturated, mid-bright."""
+    hue = (0.11 + index * 0.381966) % 1.0
+    r, g, b = colorsys.hsv_to_rgb(hue, 0.85, 0.85)
+    hex_colour = f"#{round(r * 255):02x}{round(g * 255):02x}{round(b * 255):02x}"
+    return f"hue {round(hue * 360)}°", hex_colour
+
+
+def prediction_colours(
+    classes: Mapping[int, str],
+    avoid: Sequence[str | Sequence[float]] = (),
+) -> dict[int, ClassColour]:
+    """A distinct colour for each predicted class, unlike the colours to ``avoid``.
+
+    Classes take colours from :data:`PREDICTION_PALETTE` in order, skipping
+    any within :data:`MIN_COLOUR_DIFFERENCE` of a colour to avoid (the painted
+    layer's classes) or of one already given; when none is left that far, the
+    colour farthest from them is used.
+
+    Parameters
+    ----------
+    classes : mapping
+        Class value (1..K) -> name.
+    avoid : sequence
+        Colours already in use: ``'#rrggbb'`` or RGB(A) in 0..1. Fully
+        transparent ones (alpha 0) are ignored.
+
+    Returns
+    -------
+    dict
+        Class value -> :class:`ClassColour`, in the order of the values.
+    """
+    taken = [_lab(rgb) for rgb, alpha in map(_rgb, avoid) if alpha > 0]
+    candidates = list(PREDICTION_PALETTE)
+    candidates += [_extra_colour(i) for i in range(max(0, len(classes) - len(candidates)))]
+    chosen: dict[int, ClassColour] = {}
+    for value in sorted(classes):
+
+        def distance(candidate: tuple[str, str]) -> float:
+            lab = _lab(_rgb(candidate[1])[0])
+            return min((float(np.linalg.norm(lab - t)) for t in taken), default=np.inf)
+
+        pick = next((c for c in candidates if distance(c) >= MIN_COLOUR_DIFFERENCE), None)
+        pick = pick or max(candidates, key=distance)
+        candidates.remove(pick)
+        taken.append(_lab(_rgb(pick[1])[0]))
+        chosen[value] = ClassColour(classes[value], pick[1], pick[0])
+    return chosen
+
+
+def displayed_brightness(
+    image: np.ndarray,
+    contrast_limits: tuple[float, float] | None = None,
+) -> float:
+    """Mean intensity of ``image`` as displayed, 0 (black) .. 1 (white).
+
+    Parameters
+    ----------
+    image : numpy.ndarray
+        A plane or a stack, grey or RGB(A) (channels last; alpha is ignored).
+    contrast_limits : tuple, optional
+        The display's ``(low, high)``; by default the data's range
+        (0..255 for 8-bit RGB).
+    """
+    data = np.asarray(image)
+    if data.ndim >= 3 and data.shape[-1] in (3, 4):
+        data = data[..., :3]
+    step = max(1, int(np.ceil(data.size / BRIGHTNESS_SAMPLES)))
+    sample = data.reshape(-1)[::step].astype(np.float64)
+    if sample.size == 0:
+        return 0.0
+    if contrast_limits is None:
+        low, high = (0.0, 255.0) if data.dtype == np.uint8 else (sample.min(), sample.max())
+    else:
+        low, high = map(float, contrast_limits)
+    if high <= low:
+        return float(sample.mean() > low)
+    return float(np.clip((sample - low) / (high - low), 0.0, 1.0).mean())
+
+
+def uncertainty_style(brightness: float) -> OverlayStyle:
+    """How to draw the uncertainty map over an image of this displayed brightness.
+
+    Parameters
+    ----------
+    brightness : float
+        :func:`displayed_brightness` of the image under the map.
+
+    Returns
+    -------
+    OverlayStyle
+        :data:`DARK_IMAGE_UNCERTAINTY` (inferno, additive) below
+        :data:`BRIGHT_IMAGE`, else :data:`BRIGHT_IMAGE_UNCERTAINTY`
+        (a dark ramp, translucent, low values see-through).
+    """
+    return BRIGHT_IMAGE_UNCERTAINTY if brightness >= BRIGHT_IMAGE else DARK_IMAGE_UNCERTAINTY
