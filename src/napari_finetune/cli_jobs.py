@@ -44,11 +44,14 @@ def generate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _progress(fraction: float, text: str) -> None:
+def _progress(fraction: float, text: str, done: bool = False) -> None:
     """A one-line text progress bar on stderr."""
     width = 30
-    filled = int(width * min(max(fraction, 0.0), 1.0))
-    end = "\n" if fraction >= 1 else ""
+    # The last epoch's validation and the final predictions run past the
+    # budget: the bar waits at 99.9 % for them instead of showing 127 %.
+    fraction = 1.0 if done else min(max(fraction, 0.0), 0.999)
+    filled = int(width * fraction)
+    end = "\n" if done else ""
     print(
         f"\r[{'#' * filled}{'.' * (width - filled)}] {100 * fraction:5.1f}% {text}",
         end=end,
@@ -71,7 +74,7 @@ def _train(events: object) -> object:
             fraction = event.elapsed / max(event.elapsed + event.time_left, 1e-9)
             _progress(fraction, f"loss {event.loss:.3f} · {text}")
         elif isinstance(event, RoundFinished):
-            _progress(1.0, text)
+            _progress(1.0, text, done=True)
             return event
     raise RuntimeError("training ended without a result")
 
@@ -298,7 +301,7 @@ def pretrain(args: argparse.Namespace) -> int:
                 _progress(event.elapsed / budget, f"step {event.step} loss {event.loss:.3f}")
             continue
         model = event
-    _progress(1.0, "done")
+    _progress(1.0, "done", done=True)
     scores = evaluate_on_fresh_samples(model)
     model.history.append({"task": "pretrain evaluation", **scores})
     save_model(model, args.output)

@@ -72,10 +72,20 @@ def write_report(
         ax.set_axis_off()
     curve = axes[-1]
     epochs = [h["epoch"] for h in history]
-    curve.plot(epochs, [h["train_loss"] for h in history], label="train loss")
+    # Markers: a run whose budget fits one epoch has a single point per curve,
+    # which a line alone does not draw (the panel looked empty).
+    style = {"marker": "o", "markersize": 4}
+    curve.plot(epochs, [h["train_loss"] for h in history], label="train loss", **style)
     if any(h.get("validation_loss") is not None for h in history):
-        curve.plot(epochs, [h["validation_loss"] for h in history], label="validation loss")
-        curve.plot(epochs, [h["validation_score"] for h in history], label="validation F1")
+        curve.plot(
+            epochs, [h["validation_loss"] for h in history], label="validation loss", **style
+        )
+        scores = [h["validation_score"] for h in history]
+        curve.plot(epochs, scores, label="validation F1 (2 px band)", **style)
+        lows = [h.get("validation_low") for h in history]
+        if all(v is not None for v in lows):
+            highs = [h["validation_high"] for h in history]
+            curve.fill_between(epochs, lows, highs, alpha=0.2, color=curve.lines[-1].get_color())
     curve.set_xlabel("epoch")
     curve.legend()
     curve.set_title("learning curves")

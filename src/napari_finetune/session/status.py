@@ -50,6 +50,7 @@ class StatusLine:
 
     def __init__(self) -> None:
         self.last_score: float | None = None
+        self.last_range = ""
 
     def describe(self, event: object) -> str | None:
         """The status for ``event``, or None when it does not change the status."""
@@ -64,9 +65,14 @@ class StatusLine:
         if isinstance(event, EpochEnd):
             if event.validation_score is not None:
                 self.last_score = event.validation_score
+                self.last_range = _range(event.held_out)
             return None
         if isinstance(event, Step):
-            score = f" · val F1 {self.last_score:.3f}" if self.last_score is not None else ""
+            score = (
+                f" · val F1 {self.last_score:.3f}{self.last_range}"
+                if self.last_score is not None
+                else ""
+            )
             return (
                 f"epoch {event.epoch} · {event.samples_per_second:.0f} patches/s · "
                 f"{event.time_left:.0f} s left{score}"
@@ -78,9 +84,23 @@ class StatusLine:
         return None
 
 
+def _range(held_out: object) -> str:
+    low = getattr(held_out, "low", None)
+    return f" ({low:.2f}–{held_out.high:.2f})" if low is not None else ""
+
+
 def finished_text(event: Finished, round_number: int | None = None) -> str:
-    """The end of a run in words, e.g. "Done (time budget, 60 s): kept epoch 9; …"."""
-    best = f"; best validation F1 {event.best_score:.3f}" if event.best_score is not None else ""
+    """The end of a run in words, e.g. "Done (time budget, 60 s): kept epoch 9; …".
+
+    The validation score is given with its range, what it rests on and, when
+    it cannot be trusted, why (see :class:`~napari_finetune.training.held_out_score.HeldOutScore`).
+    """
+    if event.held_out is not None and event.held_out.score is not None:
+        best = f"; {event.held_out.describe()}"
+    elif event.best_score is not None:
+        best = f"; best validation F1 {event.best_score:.3f}"
+    else:
+        best = "; nothing held out for validation"
     kept = f"epoch {event.best_epoch}" if event.best_epoch else "the starting weights"
     which = f"Round {round_number} done" if round_number else "Done"
     return f"{which} ({event.reason}, {event.elapsed:.0f} s): kept {kept}{best}."

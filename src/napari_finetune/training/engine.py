@@ -31,6 +31,7 @@ from napari_finetune.models.registry import DEFAULT_MODEL
 from napari_finetune.training import strategies as st
 from napari_finetune.training.arguments import check_training_arguments
 from napari_finetune.training.events import EpochEnd, Finished, Started, Step
+from napari_finetune.training.held_out_score import HeldOutScore
 from napari_finetune.training.keep_best import KeepBest
 from napari_finetune.training.losses import painted_loss
 from napari_finetune.training.provenance import describe_start, finish_record, run_record
@@ -143,19 +144,11 @@ def finetune(
     st.batchnorm_train_mode(net, bn_mode, frozen)
 
     run = 1 + max((h.get("run", 0) for h in trained.history), default=0)
-    provenance = run_record(
-        run,
-        *zip(*as_pairs(images, labels), strict=True),
-        start,
-        {
-            "strategy": strategy,
-            "bn_mode": bn_mode,
-            **arguments,
-            "augmentation": None if pipeline is None else pipeline.to_yaml(),
-            "schedule": schedule,
-            "seed": seed,
-        },
-    )
+    # Everything that shapes the run, so that it can be repeated (training/reproduce.py).
+    augmentation_yaml = None if pipeline is None else pipeline.to_yaml()
+    options = {"strategy": strategy, "bn_mode": bn_mode, **arguments, "schedule": schedule}
+    options |= {"augmentation": augmentation_yaml, "seed": seed}
+    provenance = run_record(run, *zip(*as_pairs(images, labels), strict=True), start, options)
     estimate = steps or 100
     yield Started(
         trained,
@@ -171,13 +164,15 @@ def finetune(
     )
 
     keeper = KeepBest(net, patience)
+    kept_held_out: list[HeldOutScore | None] = [None]  # the kept epoch's, set by end_epoch
     history: list[dict] = []
     reason, step, epoch, epoch_losses = "completed", 0, 0, []
     started = time.perf_counter()
 
     def end_epoch(elapsed: float) -> tuple[EpochEnd, bool]:
         """Validate, keep the weights worth keeping, record the epoch; say whether to stop."""
-        val_loss, val_score = validate(trained, planes, split)
+        val_loss, held_out = validate(trained, planes, split)
+        val_score = held_out.score
         verdict = keeper.judge(epoch, val_score)
         record = {
             "run": run,
@@ -186,7 +181,7 @@ def finetune(
             "strategy": strategy,
             "train_loss": float(np.mean(epoch_losses)),
             "validation_loss": val_loss,
-            "validation_score": val_score,
+            **held_out.record(),
             "elapsed": round(elapsed, 3),
             "train_pixels": split.n_train,
             "validation_pixels": split.n_validation,
@@ -203,7 +198,10 @@ def finetune(
             verdict.kept,
             elapsed,
             [n for n, _ in groups if n not in frozen],
+            held_out,
         )
+        if verdict.kept:
+            kept_held_out[0] = held_out
         return event, verdict.stop
 
     try:
@@ -279,6 +277,7 @@ def finetune(
         keeper.epoch,
         time.perf_counter() - started,
         best_score=keeper.score,
+        held_out=kept_held_out[0],
     )
 
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from napari_finetune.models.model import SegmentationModel
+    from napari_finetune.training.held_out_score import HeldOutScore
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ class EpochEnd:
     is_best: bool
     elapsed: float
     trainable: list[str] = field(default_factory=list)
+    held_out: HeldOutScore | None = None  # the score with its range, size and caution
 
 
 @dataclass(frozen=True)
@@ -73,3 +75,4 @@ class Finished:
     best_epoch: int
     elapsed: float
     best_score: float | None = None
+    held_out: HeldOutScore | None = None  # of the kept epoch

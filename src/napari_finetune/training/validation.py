@@ -6,9 +6,14 @@ import numpy as np
 
 from napari_finetune.data.painted import PaintedPlane
 from napari_finetune.data.split import Split
-from napari_finetune.inference.metrics import ClassF1
 from napari_finetune.inference.predict import predict_plane
 from napari_finetune.models.model import SegmentationModel
+from napari_finetune.training.held_out_score import (
+    HeldOutScore,
+    region_counts,
+    summarize,
+    thin_classes,
+)
 
 # Context around held-out pixels when predicting them.
 VALIDATION_MARGIN = 32
@@ -16,8 +21,11 @@ VALIDATION_MARGIN = 32
 
 def validate(
     model: SegmentationModel, planes: list[PaintedPlane], split: Split
-) -> tuple[float | None, float | None]:
-    """Cross-entropy loss and mean per-class F1 on the held-out painted pixels.
+) -> tuple[float | None, HeldOutScore]:
+    """Cross-entropy loss and the tolerance-band F1 on the held-out painted pixels.
+
+    See :mod:`~napari_finetune.training.held_out_score` for why held-out
+    strokes are scored in a band beside them, not only pixel by pixel.
 
     Parameters
     ----------
@@ -31,11 +39,13 @@ def validate(
     Returns
     -------
     tuple
-        ``(loss, f1)``, both None when nothing is held out.
+        ``(loss, held_out)``: the loss (None when nothing is held out) and the
+        score with its range, size and caution.
     """
     if split.n_validation == 0:
-        return None, None
-    losses, f1 = [], ClassF1()
+        return None, HeldOutScore(None)
+    thin = thin_classes(model.classes)
+    losses, regions, classes = [], [], set()
     for plane, held in zip(planes, split.validation, strict=True):
         if not held.any():
             continue
@@ -48,5 +58,7 @@ def validate(
         painted = target > 0
         chosen = probs[target[painted] - 1, *np.nonzero(painted)]
         losses.append(-np.log(np.clip(chosen, 1e-7, 1)))
-        f1.add(np.argmax(probs, axis=0)[painted] + 1, target[painted])
-    return float(np.concatenate(losses).mean()), f1.mean()
+        predicted = np.argmax(probs, axis=0) + 1
+        regions += region_counts(predicted, target, plane.labels[y0:y1, x0:x1], thin)
+        classes.update(int(k) for k in np.unique(plane.labels) if k)
+    return float(np.concatenate(losses).mean()), summarize(regions, classes)

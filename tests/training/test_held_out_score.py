@@ -1,0 +1,92 @@
+"""The validation score sees what goes wrong beside a held-out stroke, and says how sure it is."""
+
+import numpy as np
+import pytest
+
+from napari_finetune.training.held_out_score import (
+    HeldOutScore,
+    f1_of,
+    region_counts,
+    summarize,
+    thin_classes,
+)
+
+BOUNDARY, INTERIOR = 2, 1
+
+
+def scene():
+    """A vertical boundary (columns 49-51) traced on rows 30-70, two interior scribbles."""
+    held = np.zeros((100, 100), np.uint8)
+    held[30:71, 49:52] = BOUNDARY
+    held[40:61, 18:22] = INTERIOR
+    held[40:61, 78:82] = INTERIOR
+    return held
+
+
+def prediction(half_width):
+    predicted = np.full((100, 100), INTERIOR, np.uint8)
+    predicted[:, 50 - half_width : 51 + half_width] = BOUNDARY  # the whole boundary line
+    return predicted
+
+
+def score(predicted, held):
+    return f1_of(region_counts(predicted, held, held, {BOUNDARY}))
+
+
+def pixel_f1(predicted, held):
+    """The old score: per-pixel F1 on the held-out pixels only."""
+    scores = []
+    for k in (INTERIOR, BOUNDARY):
+        truth, pred = held == k, (predicted == k) & (held > 0)
+        tp = (truth & pred).sum()
+        scores.append(2 * tp / (truth.sum() + pred.sum()))
+    return float(np.mean(scores))
+
+
+def test_a_right_prediction_scores_one_even_where_the_boundary_goes_on_unpainted():
+    held = scene()
+    assert score(prediction(1), held) == pytest.approx(1.0)
+
+
+def test_a_thick_boundary_beside_the_stroke_costs_precision_that_pixel_f1_missed():
+    held = scene()
+    thick = prediction(6)  # 13 px wide where the truth is 3
+    assert pixel_f1(thick, held) == pytest.approx(1.0)  # the old, optimistic number
+    honest = score(thick, held)
+    assert 0.6 < honest < 0.9
+    assert score(prediction(3), held) > honest  # less wrong, better score
+
+
+def test_a_boundary_predicted_on_an_interior_scribble_is_a_false_positive():
+    held = scene()
+    predicted = prediction(1)
+    predicted[45:55, 15:25] = BOUNDARY
+    assert score(predicted, held) < 0.95
+
+
+def test_a_missed_boundary_costs_recall():
+    held = scene()
+    predicted = prediction(1)
+    predicted[30:50, :] = INTERIOR  # half the traced stretch missed
+    assert score(predicted, held) < 0.9  # boundary recall ~0.56, interior unaffected
+
+
+def test_the_score_says_how_much_it_rests_on_and_when_not_to_trust_it():
+    held = scene()
+    regions = region_counts(prediction(1), held, held, {BOUNDARY})
+    assert len(regions) == 3
+    result = summarize(regions, {INTERIOR, BOUNDARY})
+    assert result.pixels == int((held > 0).sum()) and result.regions == 3
+    assert result.low <= result.score <= result.high and result.caution is None
+    assert "on 291 px in 3 regions" in result.describe()
+    few = summarize(regions[:2], {INTERIOR, BOUNDARY})
+    assert "too little held out" in few.caution and "paint a few more" in few.describe()
+    one_class = summarize([regions[0], regions[2]], {INTERIOR, BOUNDARY})
+    assert one_class.caution is not None
+    assert HeldOutScore(None).describe() == "nothing held out for validation"
+
+
+def test_thin_classes_are_named_so():
+    assert thin_classes({1: "grain interior", 2: "boundary"}) == {2}
+    assert thin_classes({1: "cytoplasm", 2: "Membrane", 3: "nucleus"}) == {2}
+    assert thin_classes({1: "matrix", 2: "gamma prime"}) == set()
