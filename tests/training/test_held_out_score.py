@@ -75,7 +75,10 @@ def test_the_score_says_how_much_it_rests_on_and_when_not_to_trust_it():
     held = scene()
     regions = region_counts(prediction(1), held, held, {BOUNDARY})
     assert len(regions) == 3
-    result = summarize(regions, {INTERIOR, BOUNDARY})
+    # Scribbles 28 px from the boundary: the easy pixels, and said so.
+    easy = summarize(regions, {INTERIOR, BOUNDARY}, {BOUNDARY})
+    assert "easy ones" in easy.caution
+    result = summarize(regions, {INTERIOR, BOUNDARY})  # no thin class: no such caution
     assert result.pixels == int((held > 0).sum()) and result.regions == 3
     assert result.low <= result.score <= result.high and result.caution is None
     assert "on 291 px in 3 regions" in result.describe()
@@ -90,3 +93,16 @@ def test_thin_classes_are_named_so():
     assert thin_classes({1: "grain interior", 2: "boundary"}) == {2}
     assert thin_classes({1: "cytoplasm", 2: "Membrane", 3: "nucleus"}) == {2}
     assert thin_classes({1: "matrix", 2: "gamma prime"}) == set()
+
+
+def test_a_fully_painted_box_is_not_called_easy():
+    held = np.full((60, 60), INTERIOR, np.uint8)
+    held[:, 28:31] = BOUNDARY
+    predicted = held.copy()
+    regions = [
+        *region_counts(predicted, held, held, {BOUNDARY}),
+        *region_counts(predicted, held, held, {BOUNDARY}),
+        *region_counts(predicted, held, held, {BOUNDARY}),
+    ]
+    result = summarize(regions, {INTERIOR, BOUNDARY}, {BOUNDARY})
+    assert result.score == 1.0 and result.caution is None

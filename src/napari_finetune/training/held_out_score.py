@@ -35,6 +35,9 @@ BAND_PX = 8
 THIN_WORDS = ("boundar", "membrane", "edge", "outline", "wall", "contour")
 # Below these the score is shown with a warning rather than as a fact.
 MIN_REGIONS, MIN_PIXELS, MAX_RANGE = 3, 200, 0.15
+# Held-out interiors this far from boundaries are the easy pixels: with fewer
+# than this share near a boundary the score says little about the boundaries.
+MIN_NEAR_THIN = 0.1
 BOOTSTRAP_DRAWS = 200
 
 
@@ -53,6 +56,10 @@ class RegionCounts:
 
     pixels: int = 0
     counts: dict[int, list[int]] = field(default_factory=dict)
+    # Region-class pixels, and those of them within the band of a painted thin
+    # pixel: where interiors meet boundaries, i.e. where mistakes happen.
+    region_pixels: int = 0
+    near_thin: int = 0
 
     def add(self, k: int, hit: int, truth: int, correct: int, predicted: int) -> None:
         """Add counts for class ``k``."""
@@ -90,8 +97,10 @@ def region_counts(
         One per connected held-out region (strokes closer than ``band`` merge).
     """
     regions, _ = ndi.label(ndi.binary_dilation(held > 0, iterations=band))
-    near_paint = {k: ndi.distance_transform_edt(painted != k) <= tolerance for k in thin}
+    thin_distance = {k: ndi.distance_transform_edt(painted != k) for k in thin}
+    near_paint = {k: d <= tolerance for k, d in thin_distance.items()}
     near_thin = np.logical_or.reduce(list(near_paint.values())) if thin else None
+    in_band = np.logical_or.reduce([d <= band for d in thin_distance.values()]) if thin else None
     out = []
     for r, box in enumerate(ndi.find_objects(regions), start=1):
         zone = regions[box] == r
@@ -115,6 +124,9 @@ def region_counts(
                 )
             else:
                 scored = mine if near_thin is None else mine & ~near_thin[box]
+                found.region_pixels += int(truth.sum())
+                if in_band is not None:
+                    found.near_thin += int((truth & in_band[box]).sum())
                 hits = int((scored & truth & (predicted[box] == k)).sum())
                 found.add(
                     k,
@@ -233,8 +245,20 @@ class HeldOutScore:
         return f"{said}; {self.caution}" if self.caution else said
 
 
-def summarize(regions: list[RegionCounts], classes: set[int], seed: int = 0) -> HeldOutScore:
-    """Score, bootstrap range and trust of held-out regions covering ``classes``."""
+def _share_near_thin(regions: list[RegionCounts]) -> float:
+    """Share of held-out region-class pixels near a painted thin pixel (1 when none)."""
+    total = sum(r.region_pixels for r in regions)
+    return sum(r.near_thin for r in regions) / total if total else 1.0
+
+
+def summarize(
+    regions: list[RegionCounts], classes: set[int], thin: set[int] | None = None, seed: int = 0
+) -> HeldOutScore:
+    """Score, bootstrap range and trust of held-out regions covering ``classes``.
+
+    ``thin`` are the classes scored with the band; without any, the "easy
+    pixels" caution does not apply (a phase map has no boundaries to be near).
+    """
     score = f1_of(regions)
     if score is None:
         return HeldOutScore(None)
@@ -256,6 +280,11 @@ def summarize(regions: list[RegionCounts], classes: set[int], seed: int = 0) -> 
     elif seen != classes:
         missing = ", ".join(str(k) for k in sorted(classes - seen))
         caution = f"class {missing} is not among the held-out pixels: the score ignores it"
+    elif thin and _share_near_thin(regions) < MIN_NEAR_THIN:
+        caution = (
+            "the held-out pixels are the easy ones (interior strokes far from boundaries): "
+            "the true score is likely lower; paint a small box completely to validate on"
+        )
     elif high - low > MAX_RANGE:
         caution = "the held-out regions disagree widely: take the score as a rough guide"
     return HeldOutScore(score, low, high, pixels, len(regions), caution)

@@ -61,4 +61,4 @@ def validate(
         predicted = np.argmax(probs, axis=0) + 1
         regions += region_counts(predicted, target, plane.labels[y0:y1, x0:x1], thin)
         classes.update(int(k) for k in np.unique(plane.labels) if k)
-    return float(np.concatenate(losses).mean()), summarize(regions, classes)
+    return float(np.concatenate(losses).mean()), summarize(regions, classes, thin)
