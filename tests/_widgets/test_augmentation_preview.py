@@ -1,9 +1,10 @@
 import numpy as np
 import pytest
-from conftest import capture_messages
 from qtpy.QtCore import QTimer
 
+from conftest import capture_messages
 from napari_finetune._widgets import augmentation_preview as module
+from napari_finetune._widgets._preview_layers import clear_mosaic
 from napari_finetune._widgets._viewer_state import viewer_state
 from napari_finetune._widgets.augmentation_preview import AugmentationPreviewWidget
 from napari_finetune.augment import AugmentationPipeline
@@ -151,3 +152,118 @@ def test_large_preview_runs_in_a_worker(make_napari_viewer, qtbot):
     assert w.preview.enabled
     assert "big augmented" in viewer.layers
     assert len(ticks) >= 5  # the event loop kept running
+
+
+def preview_layer_names(viewer):
+    return [layer.name for layer in viewer.layers if "augment" in layer.name]
+
+
+def test_a_new_modality_clears_the_old_preview(painted, qtbot):
+    w = AugmentationPreviewWidget(painted)
+    w.probabilities["Rotate"].value = 1.0
+    run_preview(w, qtbot)
+    assert preview_layer_names(painted)
+    w.preset.value = "directional"  # forbids the rotations the tiles show
+    assert preview_layer_names(painted) == []
+    assert [layer.name for layer in painted.layers] == ["grains", "grains painted"]
+    assert "cleared" in w.status.value
+    w.preset.value = "eels"  # nothing left to clear: not claimed
+    assert "cleared" not in w.status.value
+    assert not clear_mosaic(painted)
+
+
+def test_a_legal_toggle_replaces_the_refusal(painted, messages):
+    w = AugmentationPreviewWidget(painted)
+    w.preset.value = "directional"
+    w.toggles["VerticalFlip"].value = True
+    assert w.status.value.startswith("Refused: VerticalFlip")
+    w.toggles["ElasticTransform"].value = True
+    assert w.status.value == "ElasticTransform on."
+    w.toggles["VerticalFlip"].value = True
+    w.probabilities["ElasticTransform"].value = 0.4
+    assert w.status.value == "ElasticTransform: probability 0.40."
+    assert len(messages["warning"]) == 2  # one per refusal, none for the legal changes
+
+
+def test_file_failures_say_what_failed(painted, tmp_path, monkeypatch, messages):
+    w = AugmentationPreviewWidget(painted)
+    (tmp_path / "junk.yaml").write_text("hello: world\n")
+    for name in ("junk.yaml", "missing.yaml"):
+        monkeypatch.setattr(
+            AugmentationPreviewWidget, "_ask_path", lambda self, save, n=name: str(tmp_path / n)
+        )
+        w.load.clicked.emit()
+        assert w.status.value.startswith("Not loaded: "), w.status.value
+    monkeypatch.setattr(
+        AugmentationPreviewWidget, "_ask_path", lambda self, save: str(tmp_path / "no" / "p.yaml")
+    )
+    w.save.clicked.emit()
+    assert w.status.value.startswith("Not saved: "), w.status.value
+    assert len(messages["error"]) == 3
+    assert not any("Not previewed" in m for m in messages["error"])
+
+
+def _screen_rectangle(viewer, screenshot, layer, corner, shape):
+    """(top, left, bottom, right) in screenshot pixels of a tile of ``layer``."""
+    camera = getattr(viewer, "scene", viewer).camera
+    centre, zoom = np.asarray(camera.center[-2:]), camera.zoom
+    half = np.array(screenshot.shape[:2]) / 2
+    ends = [
+        (np.asarray(layer.data_to_world(np.add(corner, delta))) - centre) * zoom + half
+        for delta in ((0, 0), shape)
+    ]
+    return (*ends[0], *ends[1])
+
+
+def test_captions_stay_above_their_own_tile(make_napari_viewer, qtbot):
+    painted = make_napari_viewer(show=True)  # a hidden canvas draws no text
+    painted.open_sample("napari-finetune", "painted")
+    w = AugmentationPreviewWidget(painted)
+    w.toggles["ElasticTransform"].value = True
+    w.toggles["GaussNoise"].value = True
+    w.n_views.value = 8  # long captions, small tiles at the overview zoom
+    run_preview(w, qtbot)
+    grid = painted.layers["grains augmented"]
+    captions = painted.layers["augmentation captions"]
+    assert captions.text.scaling  # sized in image pixels: they shrink with their tile
+    for layer in painted.layers:
+        layer.visible = layer is captions
+    painted.reset_view()
+    shot = painted.screenshot(canvas_only=True, flash=False)
+    red, green, blue = (shot[..., k].astype(int) for k in range(3))
+    text = (red > 120) & (green > 120) & (blue < 80)
+    assert text.sum() > 200  # the captions were drawn
+    rows, columns = np.nonzero(text)
+    tiles = [_screen_rectangle(painted, shot, grid, c, (512, 512)) for c in captions.data]
+    for top, left, bottom, right in tiles:
+        inside = (
+            (rows > top + 1) & (rows < bottom - 1) & (columns > left + 1) & (columns < right - 1)
+        )
+        assert not inside.any(), "a caption runs over a tile"
+    lefts, rights = {t[1] for t in tiles}, {t[3] for t in tiles}
+    in_a_column = np.zeros(columns.shape, bool)
+    for left, right in zip(sorted(lefts), sorted(rights), strict=True):
+        in_a_column |= (columns >= left - 2) & (columns <= right + 2)
+    assert in_a_column.all(), "a caption runs into the gap or the next column"
+
+
+def test_preview_on_a_calibrated_image_keeps_its_units(steel, qtbot, monkeypatch):
+    import napari._vispy.canvas as vispy_canvas
+
+    shown = []
+    monkeypatch.setattr(vispy_canvas, "show_warning", shown.append)
+    image = steel.layers["NIST steel"]
+    w = AugmentationPreviewWidget(steel)
+    w.toggles["RandomRotate90"].value = False  # the sample is not square
+    w.n_views.value = 2
+    run_preview(w, qtbot)
+    ours = [steel.layers[name] for name in preview_layer_names(steel)]
+    assert len(ours) == 3  # image, mask, captions
+    for layer in ours:
+        assert layer.units == image.units
+        np.testing.assert_allclose(layer.scale, image.scale)
+        # right of the original, 1.1 of its width away
+        np.testing.assert_allclose(layer.translate, (0, 800 * 1.1 * image.scale[1]))
+    assert steel.layers.extent.units is not None
+    steel.screenshot(canvas_only=True, flash=False)  # a draw checks the units
+    assert not [m for m in shown if "Inconsistent units" in m]

@@ -129,9 +129,9 @@ def colour_difference(a: str | Sequence[float], b: str | Sequence[float]) -> flo
 
 
 def _extra_colour(index: int) -> tuple[str, str]:
-    """Colours past the palette: hues a golden angle apart, saturated, mid-bright."""
+    """Colours past the palette: hues a golden angle apart, saturated, light or dark."""
     hue = (0.11 + index * 0.381966) % 1.0
-    r, g, b = colorsys.hsv_to_rgb(hue, 0.85, 0.85)
+    r, g, b = colorsys.hsv_to_rgb(hue, 0.85, 0.95 if index % 2 else 0.6)
     hex_colour = f"#{round(r * 255):02x}{round(g * 255):02x}{round(b * 255):02x}"
     return f"hue {round(hue * 360)}°", hex_colour
 
@@ -162,7 +162,8 @@ def prediction_colours(
     """
     taken = [_lab(rgb) for rgb, alpha in map(_rgb, avoid) if alpha > 0]
     candidates = list(PREDICTION_PALETTE)
-    candidates += [_extra_colour(i) for i in range(max(0, len(classes) - len(candidates)))]
+    # Spare candidates past the palette, so that the farthest ones can be picked.
+    candidates += [_extra_colour(i) for i in range(3 * max(0, len(classes) - len(candidates)))]
     chosen: dict[int, ClassColour] = {}
     for value in sorted(classes):
 
