@@ -32,6 +32,11 @@ CLASS_NAMES = {0: "unpainted", 1: "grain interior", 2: "boundary"}
 SAMPLE_SHAPE = (512, 512)
 
 
+def truth_metadata(what: str) -> dict[str, Any]:
+    """Marks a sample's exact answer (not a painting): never picked by default to learn from."""
+    return {"napari_finetune": {"truth": what}}
+
+
 def sample_data_dir() -> Path:
     """Folder of the shipped example files (inside the installed package)."""
     packaged = Path(str(resources.files("napari_finetune"))) / "sample_data"
@@ -55,6 +60,7 @@ def boundaries_layer(boundaries: np.ndarray, name: str, **extra: Any) -> LayerDa
         "colormap": {1: BOUNDARY_COLOUR, None: "transparent"},
         "opacity": 0.6,
         "features": {"index": [0, 1], "class": ["grain", "boundary"]},
+        "metadata": truth_metadata("boundaries"),
     }
     return boundaries, kwargs | extra, "labels"
 
@@ -102,7 +108,12 @@ def grain_layer_data(
         return [*layers, painted_layer(painted, f"{name} painted")]
     ids = (
         sample.grains,
-        {"name": f"{name} ids", "opacity": 0.25, "visible": False},
+        {
+            "name": f"{name} ids",
+            "opacity": 0.25,
+            "visible": False,
+            "metadata": truth_metadata("grain ids"),
+        },
         "labels",
     )
     return [*layers, ids, boundaries_layer(sample.boundaries, f"{name} boundaries")]

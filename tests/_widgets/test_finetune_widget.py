@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
-from conftest import capture_messages
 
 import napari_finetune as nf
+from conftest import capture_messages
 from napari_finetune._widgets import fine_tune_dock as module
 from napari_finetune._widgets._model_actions import ModelActions
 from napari_finetune._widgets.fine_tune_dock import FineTuneWidget
@@ -111,8 +111,13 @@ def test_saved_model_loads_back_and_predicts_the_same(painted, qtbot, tmp_path, 
 
 def test_predict_button_runs_on_another_image(painted, qtbot, messages):
     w = FineTuneWidget(painted)
+    # Before any training: the start model chosen (the shipped one) predicts, and says so.
     w.files.predict_button.clicked.emit()
-    assert "Train or load a model first" in messages["error"][0]
+    qtbot.waitUntil(lambda: "grains prediction" in painted.layers, timeout=60_000)
+    qtbot.waitUntil(lambda: w.files.predict_button.enabled, timeout=10_000)
+    assert messages["error"] == [] and w.model is None
+    assert "with voronoi-unet (shipped)" in w.status.value
+    assert "not fine-tuned" in w.status.value
     w.steps.value = 5
     w.train.clicked.emit()
     finish(w, qtbot)
@@ -121,6 +126,8 @@ def test_predict_button_runs_on_another_image(painted, qtbot, messages):
     w.files.predict_button.clicked.emit()
     qtbot.waitUntil(lambda: "other prediction" in painted.layers, timeout=60_000)
     assert painted.layers["other prediction"].data.shape == (200, 300)
+    qtbot.waitUntil(lambda: "Predicted 'other'" in w.status.value, timeout=10_000)
+    assert "with the current model (fine-tuned from voronoi-unet" in w.status.value
 
 
 def test_removing_an_input_layer_stops_with_a_message(painted, qtbot, messages):
@@ -217,7 +224,7 @@ def test_two_images_each_get_their_own_uncertainty_and_numbered_boxes(painted, q
     strokes.data[40:60, 40:200] = 1
     strokes.data[100:104, 40:200] = 2
     w = FineTuneWidget(painted)
-    w.add_pair.clicked.emit()
+    w.pairs.add_pair.clicked.emit()
     rows = w.pairs.rows()
     assert [r.image_layer.value.name for r in rows] == ["second", "grains"]
     assert [r.labels_layer.value.name for r in rows] == ["second painted", "grains painted"]

@@ -66,6 +66,15 @@ def is_plugin_output(layer: object) -> bool:
     return "role" in getattr(layer, "metadata", {}).get("napari_finetune", {})
 
 
+def is_ground_truth(layer: object) -> bool:
+    """Whether ``layer`` is a sample's exact answer (grain ids, traced boundaries).
+
+    Such layers are offered as inputs but never chosen by default as painted
+    labels: training on them learns the sample's classes, not the user's.
+    """
+    return "truth" in getattr(layer, "metadata", {}).get("napari_finetune", {})
+
+
 def input_layers(viewer: napari.viewer.Viewer, kind: type[Layer]) -> list[tuple[str, Layer]]:
     """The user's layers of one kind, newest first, without the plugin's outputs."""
     return [

@@ -1,4 +1,9 @@
-"""The Fine-tune dock's model rows: *Predict*, *Measure grains*, *Save model…*, *Load model…*."""
+"""The Fine-tune dock's model rows: *Predict*, *Measure grains*, *Save model…*, *Load model…*.
+
+*Predict* works before any training too: it then loads the start model chosen
+(the shipped one by default) in the worker, so that the user sees what it does
+out of the box.
+"""
 
 from __future__ import annotations
 
@@ -15,14 +20,18 @@ from qtpy.QtWidgets import QFileDialog
 from napari_finetune._widgets._controls import button_row
 from napari_finetune._widgets._layers import is_plugin_output
 from napari_finetune.inference.predict import predict
-from napari_finetune.models import CheckpointError, load_checkpoint, save_model
-from napari_finetune.session import LabellingSession, Prediction
+from napari_finetune.models import (
+    CheckpointError,
+    SegmentationModel,
+    load_checkpoint,
+    load_model,
+    save_model,
+)
+from napari_finetune.session import LabellingSession, Prediction, predicted, prediction_model
 
 if TYPE_CHECKING:
     import napari
     from magicgui.widgets import Label, Widget
-
-    from napari_finetune.models import SegmentationModel
 
 
 class ModelActions:
@@ -39,7 +48,8 @@ class ModelActions:
     status : Label
         The dock's status line.
     show : callable
-        Shows a :class:`~napari_finetune.session.Prediction` as layers.
+        Shows a :class:`~napari_finetune.session.Prediction` of a model as layers:
+        ``show(prediction, model)``.
     loaded : callable
         Called with the model after *Load model…*.
     report : callable
@@ -48,6 +58,9 @@ class ModelActions:
         True while training runs: the model is then not touched.
     viewer : napari.viewer.Viewer
         Where the *Measure grains* dock opens.
+    start : callable
+        The start model chosen for training (a shipped name, a checkpoint path,
+        ``'scratch'`` or ``'current'``): *Predict* uses it while there is no model.
     """
 
     def __init__(
@@ -55,14 +68,15 @@ class ModelActions:
         session: LabellingSession,
         image_choices: Callable,
         status: Label,
-        show: Callable[[Prediction], None],
+        show: Callable[[Prediction, SegmentationModel], None],
         loaded: Callable[[SegmentationModel], None],
         report: Callable[[BaseException], None],
         busy: Callable[[], bool],
         viewer: napari.viewer.Viewer,
+        start: Callable[[], object],
     ) -> None:
         self.session, self.status, self._busy = session, status, busy
-        self._viewer = viewer
+        self._viewer, self._start = viewer, start
         self._show, self._loaded, self._report = show, loaded, report
         self.predict_on = ComboBox(choices=image_choices, label="predict on")
         self.predict_button = PushButton(text="Predict")
@@ -81,28 +95,35 @@ class ModelActions:
         self._worker = None
 
     def predict(self) -> None:
-        """Predict on the chosen image layer in a worker; show the result layers."""
-        target, model = self.predict_on.value, self.session.model
+        """Predict on the chosen image layer in a worker; show the result layers.
+
+        With no current model, the start model chosen is loaded in the worker.
+        """
+        target = self.predict_on.value
         if self._busy():
             return
-        if model is None or target is None:
-            what = "Train or load a model first." if model is None else "Choose an image."
-            self._report(ValueError(what))
+        if target is None:
+            self._report(ValueError("Choose an image."))
             return
+        chosen = prediction_model(self._start(), self.session.model)
+        current = chosen is self.session.model
         self.predict_button.enabled = False
         self.status.value = f"Predicting on '{target.name}'…"
         image = np.asarray(target.data)
-        worker = create_worker(predict, model, image, _start_thread=False, _ignore_errors=True)
-        worker.returned.connect(
-            lambda probs: self._show(Prediction(target.name, probs, final=True))
+        worker = create_worker(
+            load_and_predict, chosen, image, _start_thread=False, _ignore_errors=True
         )
-        worker.returned.connect(
-            lambda _: setattr(self.status, "value", f"Predicted '{target.name}'.")
-        )
+        worker.returned.connect(lambda result: self._predicted(target.name, *result, current))
         worker.errored.connect(self._report)
         worker.finished.connect(lambda: setattr(self.predict_button, "enabled", True))
         self._worker = worker
         worker.start()
+
+    def _predicted(
+        self, name: str, model: SegmentationModel, probs: np.ndarray, current: bool
+    ) -> None:
+        self._show(Prediction(name, probs, final=True), model)
+        self.status.value = predicted(name, model, current)
 
     def measure_prediction(self) -> None:
         """Open the *Measure grains* dock on the newest prediction and measure it."""
@@ -162,3 +183,12 @@ class ModelActions:
 def is_prediction(layer: object) -> bool:
     """Whether ``layer`` is one of the plugin's ``<image> prediction`` layers."""
     return is_plugin_output(layer) and layer.metadata["napari_finetune"]["role"] == "prediction"
+
+
+def load_and_predict(
+    model: SegmentationModel | str | Path, image: np.ndarray
+) -> tuple[SegmentationModel, np.ndarray]:
+    """Class probabilities of ``image``; a model name or file is loaded first (in the worker)."""
+    if not isinstance(model, SegmentationModel):
+        model = load_model(model)
+    return model, predict(model, image)

@@ -1,9 +1,11 @@
 """The *training data* rows of the Fine-tune dock: image layers and their painted labels.
 
 Each row picks an image layer and the labels layer painted on it; the list
-follows layers as they are added, renamed or removed. It turns the rows into
-the core's :class:`~napari_finetune.session.Pair` objects (copies of the
-data, so painting on while training cannot change what is learnt).
+follows layers as they are added, renamed or removed. A sample's exact answer
+is never picked by default, and *New painting layer* adds an empty one to
+paint. The rows become the core's :class:`~napari_finetune.session.Pair`
+objects (copies of the data, so painting on while training cannot change
+what is learnt).
 """
 
 from __future__ import annotations
@@ -15,16 +17,21 @@ import numpy as np
 from magicgui.widgets import ComboBox, Container, PushButton
 from napari.layers import Image, Labels
 
+from napari_finetune._widgets._controls import narrow_choices
 from napari_finetune._widgets._layers import (
     check_same_plane_shape,
     has_painted_pixels,
     input_layers,
+    is_ground_truth,
     spatial_shape,
 )
+from napari_finetune._widgets._painting_layer import add_painting_layer
 from napari_finetune.session import Pair
 
 if TYPE_CHECKING:
     import napari
+
+    from napari_finetune.session import PaintClass
 
 
 class TrainingPair(Container):
@@ -42,15 +49,26 @@ class TrainingPair(Container):
             layout="horizontal",
             labels=False,
         )
+        self.margins = (0, 0, 0, 0)
+        narrow_choices(self)
 
 
 class TrainingPairs(Container):
-    """The rows of (image, painted labels) pairs; ``on_change`` is called when they change."""
+    """The rows of (image, painted labels) pairs; ``on_change`` is called when they change.
+
+    The buttons :attr:`add_pair` and :attr:`new_painting` are placed by the dock.
+    """
 
     def __init__(self, viewer: napari.viewer.Viewer, on_change: Callable[[], None]) -> None:
         super().__init__(labels=False, label="training data")
+        self.margins = (0, 0, 0, 0)
         self._viewer = viewer
         self._on_change = on_change
+        self.add_pair = PushButton(text="+ add image", tooltip="learn from one more image")
+        self.new_painting = PushButton(
+            text="New painting layer", tooltip="an empty labels layer on the image, to paint on"
+        )
+        self.add_pair.changed.connect(self.add_row)
 
     def image_choices(self, _widget: object = None) -> list:
         """Image layers offered as inputs, newest first."""
@@ -91,11 +109,17 @@ class TrainingPairs(Container):
             self.default_labels(row)
 
     def default_labels(self, row: TrainingPair, force: bool = False) -> None:
-        """The newest painted labels layer of the image's shape, unless one is set."""
+        """The newest painted labels layer of the image's shape, unless one is set.
+
+        A sample's exact answer (:func:`is_ground_truth`) is never the default:
+        it can still be chosen by hand.
+        """
         image, current = row.image_layer.value, row.labels_layer.value
         if image is None or (current is not None and not force):
             return
         for _, layer in self.labels_choices():
+            if is_ground_truth(layer):
+                continue
             try:
                 check_same_plane_shape(image, layer)
             except ValueError:
@@ -103,6 +127,39 @@ class TrainingPairs(Container):
             if has_painted_pixels(layer):
                 row.labels_layer.value = layer
                 return
+        if force:
+            row.labels_layer.value = None
+
+    def row_to_paint(self) -> TrainingPair | None:
+        """The row a new painting is for: the first without labels, else the last one."""
+        rows = [r for r in self.rows() if r.image_layer.value is not None]
+        bare = [r for r in rows if r.labels_layer.value is None]
+        if bare:
+            return bare[0]
+        return rows[-1] if rows else None
+
+    def add_painting(self, classes: dict[int, PaintClass]) -> Labels:
+        """An empty ``'<image> painted'`` layer for :meth:`row_to_paint`, chosen in that row.
+
+        Raises
+        ------
+        ValueError
+            When there is no image to paint on.
+        """
+        row = self.row_to_paint()
+        if row is None:
+            raise ValueError("Open an image to paint on first.")
+        layer = add_painting_layer(self._viewer, row.image_layer.value, classes)
+        row.labels_layer.value = layer
+        return layer
+
+    def unpainted(self) -> list[str]:
+        """Names of the rows' images that have no labels layer chosen."""
+        return [
+            r.image_layer.value.name
+            for r in self.rows()
+            if r.image_layer.value is not None and r.labels_layer.value is None
+        ]
 
     def painted_pixels(self) -> int:
         """Painted pixels in the chosen labels layers."""

@@ -8,6 +8,7 @@ from matplotlib.ticker import MaxNLocator
 
 # napari's dark theme, so the plot does not glare in the dock.
 BACKGROUND, FOREGROUND = "#262930", "#d6d0ce"
+TRAIN, VALIDATION, SCORE = "#5fa8ff", "#ff9f40", "#7fd87f"
 
 
 class DockCanvas(FigureCanvasQTAgg):
@@ -37,7 +38,7 @@ class TrainingPlot(DockCanvas):
         super().__init__(figure)
         self.loss_axes = figure.add_subplot()
         self.score_axes = self.loss_axes.twinx()
-        self.setMinimumHeight(170)
+        self.setMinimumHeight(190)
         self.clear()
 
     def clear(self) -> None:
@@ -64,39 +65,58 @@ class TrainingPlot(DockCanvas):
         score.clear()
         for ax in (loss, score):
             self.style(ax)
-        loss.set_xlabel("epoch", color=FOREGROUND, fontsize=8)
+        # Clearing a twin axis puts its ticks and label back on the left, over the loss ones.
+        score.yaxis.tick_right()
+        score.yaxis.set_label_position("right")
+        score.tick_params(axis="y", colors=SCORE)
+        loss.set_xlabel("epoch", color=FOREGROUND, fontsize=8, labelpad=1)
         loss.xaxis.set_major_locator(MaxNLocator(integer=True))  # no epoch 1.25
         loss.set_ylabel("loss", color=FOREGROUND, fontsize=8)
-        score.set_ylabel("validation F1", color="#7fd87f", fontsize=8)
+        score.set_ylabel("validation F1", color=SCORE, fontsize=8)
         score.set_ylim(0, 1)
-        if self.epochs:
-            loss.plot(self.epochs, self.train, color="#5fa8ff", marker=".", label="train loss")
+        self.figure.legends.clear()
+        if not self.epochs:
+            loss.text(
+                0.5,
+                0.5,
+                "loss and validation F1 per epoch",
+                transform=loss.transAxes,
+                ha="center",
+                color=FOREGROUND,
+                fontsize=8,
+                alpha=0.6,
+            )
+        else:
+            loss.plot(self.epochs, self.train, color=TRAIN, marker=".", label="train loss")
             held = [
                 (e, v) for e, v in zip(self.epochs, self.validation, strict=True) if v is not None
             ]
             if held:
-                loss.plot(
-                    *zip(*held, strict=True), color="#ff9f40", marker=".", label="validation loss"
-                )
+                epochs, losses = zip(*held, strict=True)
+                loss.plot(epochs, losses, color=VALIDATION, marker=".", label="val. loss")
             scored = [
                 (e, s) for e, s in zip(self.epochs, self.score, strict=True) if s is not None
             ]
             if scored:
                 score.plot(
                     *zip(*scored, strict=True),
-                    color="#7fd87f",
+                    color=SCORE,
                     linestyle="--",
                     marker=".",
-                    label="validation F1",
+                    label="val. F1",
                 )
             lines = loss.get_lines() + score.get_lines()
-            loss.legend(
+            # Above the axes, in one row: it never hides a curve.
+            self.figure.legend(
                 lines,
                 [line.get_label() for line in lines],
+                loc="outside upper center",
+                ncols=len(lines),
                 fontsize=7,
-                facecolor=BACKGROUND,
+                frameon=False,
                 labelcolor=FOREGROUND,
-                loc="upper right",
+                handlelength=1.5,
+                columnspacing=1.0,
             )
         self.draw_idle()
 
@@ -121,8 +141,9 @@ class RoundsPlot(DockCanvas):
         ax = self.axes
         ax.clear()
         self.style(ax)
-        ax.set_xlabel("painted pixels", color=FOREGROUND, fontsize=8)
+        ax.set_xlabel("painted pixels", color=FOREGROUND, fontsize=8, labelpad=1)
         ax.set_ylabel("best val. F1", color=FOREGROUND, fontsize=8)
+        ax.margins(x=0.08, y=0.25)  # round numbers beside the end points stay inside
         if self.points:
             xs, ys = zip(*self.points, strict=True)
             ax.plot(xs, ys, color="#ffd54f", marker="o")

@@ -3,49 +3,42 @@
 Controls become :class:`~napari_finetune.session.RoundOptions`; the session
 (Qt-free) trains in a napari worker thread and its events are shown here:
 progress, curves, status, prediction, uncertainty and suggestion layers.
-Every decision (strategy, start model, status text, suggestions) is the core's.
+Every decision (strategy, start model, status text, suggestions, the classes
+of a new painting) is the core's; :mod:`._dock_sections` places the controls.
 """
 
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from magicgui.widgets import ComboBox, Container, FileEdit, Label, PushButton, SpinBox
+from magicgui.widgets import Container, PushButton
 from napari.layers import Labels
 from napari.qt.threading import create_worker
 from napari.utils.notifications import show_error, show_warning
-from qtpy.QtWidgets import QSizePolicy
 
 from napari_finetune._widgets._active_learning import ActiveLearningPanel
 from napari_finetune._widgets._autosave_rows import AutosaveRows
-from napari_finetune._widgets._controls import button_row
+from napari_finetune._widgets._controls import wrapping_label
+from napari_finetune._widgets._dock_sections import arrange
 from napari_finetune._widgets._layers import LayerFollower
 from napari_finetune._widgets._model_actions import ModelActions
 from napari_finetune._widgets._progress import TrainingProgress
 from napari_finetune._widgets._result_layers import show_prediction
+from napari_finetune._widgets._round_controls import NAMES, RoundControls
 from napari_finetune._widgets._training_pairs import TrainingPairs
 from napari_finetune._widgets._training_plot import TrainingPlot
-from napari_finetune._widgets._viewer_state import viewer_state
-from napari_finetune.augment import PRESETS
-from napari_finetune.models import DEFAULT_MODEL
 from napari_finetune.session import (
-    BN_CHOICES,
     CURRENT,
-    START_CHOICES,
-    STRATEGY_CHOICES,
     LabellingSession,
     Prediction,
     RoundFinished,
-    RoundOptions,
     StatusLine,
     Suggestions,
-    suggest_strategy,
+    painting,
 )
 from napari_finetune.session import status as texts
 from napari_finetune.training import EpochEnd, Started, Step
-from napari_finetune.training.strategies import STRATEGIES
 
 if TYPE_CHECKING:
     import napari
@@ -55,9 +48,6 @@ if TYPE_CHECKING:
 # Status and progress bar refresh at most this often: a repaint per batch takes
 # CPU and the GIL from the training thread on a 2-core machine.
 GUI_REFRESH_SECONDS = 1.0
-FROM_PREVIEW = "from Augmentation preview"
-FROM_FILE = "file"
-SOURCES = [*START_CHOICES[:-1], ("checkpoint file…", FROM_FILE), START_CHOICES[-1]]
 
 
 def _drive(events):  # a generator function, so napari makes a GeneratorWorker
@@ -68,34 +58,24 @@ class FineTuneWidget(Container):
     """Pick painted layers, a start model and a strategy; click *Fine-tune*."""
 
     def __init__(self, napari_viewer: napari.viewer.Viewer) -> None:
-        super().__init__(labels=True)
+        super().__init__(labels=False)
         self._viewer = napari_viewer
         self.session = LabellingSession()
         self._status_line = StatusLine()
         self._worker = self._events = self._progress = None
         self._inputs: set[int] = set()  # ids of the layers the running round reads
-        self._strategy_chosen_by_user, self._last_refresh = False, 0.0
+        self._last_refresh, self._hint = 0.0, ""  # the hint: the status saying what to do first
         self._stop_reason: str | None = None  # 'user' or 'removed' once asked to stop
 
         self.pairs = TrainingPairs(napari_viewer, self._suggest_strategy)
-        self.add_pair = PushButton(text="+ add image")
-        self.source = ComboBox(choices=SOURCES, value=DEFAULT_MODEL, label="start from")
-        self.checkpoint = FileEdit(mode="r", filter="*.ckpt", label="checkpoint", visible=False)
-        self.strategy = ComboBox(choices=STRATEGY_CHOICES, value="finetune", label="strategy")
-        self.strategy_info = Label(value="")
-        self.bn_mode = ComboBox(choices=BN_CHOICES, label="BatchNorm")
-        self.seconds = SpinBox(value=60, min=2, max=86_400, label="time budget (s)")
-        self.steps = SpinBox(value=0, min=0, max=10_000_000, label="or steps (0: time)")
-        self.augmentation = ComboBox(choices=self._augmentation_choices, label="augmentation")
-        self.seed = SpinBox(value=0, min=0, max=2**31 - 1, label="seed")
+        self.settings = RoundControls(napari_viewer)
+        for name in NAMES:  # self.source, self.seconds...: as scripts and tests reach them
+            setattr(self, name, getattr(self.settings, name))
         self.train = PushButton(text="Fine-tune")
         self.stop = PushButton(text="Stop", enabled=False)
-        self.status = Label(value="Paint a few strokes (1, 2, …) and click Fine-tune.")
-        self.model_info = Label(value=texts.describe_model(None))
+        self.status = wrapping_label()
+        self.model_info = wrapping_label(texts.describe_model(None))
         self.plot = TrainingPlot()
-        for label in (self.strategy_info, self.status, self.model_info):
-            label.native.setWordWrap(True)
-            label.native.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
         self.active = ActiveLearningPanel(napari_viewer, self._on_retrain, self.pairs.labels_of)
         self.files = ModelActions(
             self.session,
@@ -106,22 +86,12 @@ class FineTuneWidget(Container):
             self._report_error,
             busy=lambda: self._worker is not None,
             viewer=napari_viewer,
+            start=self.settings.start,
         )
-
         self.autosave = AutosaveRows(napari_viewer, self.pairs, self._report_error)
-        self.extend([self.pairs, button_row(self.add_pair, self.autosave.restore)])
-        self.extend([*self.autosave.widgets, self.source, self.checkpoint, self.strategy])
-        self.extend([self.strategy_info, self.bn_mode, self.seconds, self.steps])
-        self.extend([self.augmentation, self.seed, button_row(self.train, self.stop)])
-        self.extend([self.status, self.model_info])
-        self.native.layout().addWidget(self.plot)
-        self.extend(self.files.widgets)
-        self.extend(self.active.widgets)
-        self.native.layout().addWidget(self.active.plot)
+        arrange(self)
 
-        self.add_pair.changed.connect(self.pairs.add_row)
-        self.source.changed.connect(lambda s: setattr(self.checkpoint, "visible", s == FROM_FILE))
-        self.strategy.changed.connect(self._on_strategy)
+        self.pairs.new_painting.changed.connect(self._on_new_painting)
         self.train.changed.connect(self._on_train)
         self.stop.changed.connect(self._on_stop)
         # Closing the viewer deletes this dock: the worker must not outlive it.
@@ -137,11 +107,6 @@ class FineTuneWidget(Container):
         return self.session.model
 
     # -- layers and choices ----------------------------------------------------------
-
-    def _augmentation_choices(self, _widget: object = None) -> list:
-        presets = [(f"{p.title} preset", key) for key, p in PRESETS.items()]
-        shared = [(FROM_PREVIEW, FROM_PREVIEW)] if viewer_state(self._viewer).augmentation else []
-        return [*shared, *presets, ("none", "none")]
 
     def _watch_paint(self, layer: object) -> None:
         if isinstance(layer, Labels):
@@ -159,38 +124,27 @@ class FineTuneWidget(Container):
         self.pairs.refresh()
         self._suggest_strategy()
 
-    def _on_strategy(self, strategy: str) -> None:
-        self._strategy_chosen_by_user = True
-        self.strategy_info.value = STRATEGIES[strategy]
+    def _show_hint(self) -> None:
+        """Say what to do first, unless the status says something else by now."""
+        if self._worker is None and self.status.value in ("", self._hint):
+            self._hint = self.status.value = painting.paint_first(self.pairs.unpainted())
+
+    def _on_new_painting(self) -> None:
+        classes = painting.painting_classes(self.model)
+        try:
+            layer = self.pairs.add_painting(classes)
+        except ValueError as err:
+            self._report_error(err)
+            return
+        self.status.value = painting.new_painting(layer.name, classes)
 
     def _suggest_strategy(self, _event: object = None) -> None:
-        """Show the core's suggested strategy for what is painted, until the user picks one."""
-        if self._strategy_chosen_by_user or self._worker is not None:
-            return
-        advice = suggest_strategy(self.pairs.painted_pixels())
-        with self.strategy.changed.blocked():
-            self.strategy.value = advice.strategy
-        self.strategy_info.value = advice.explanation
+        """Show the core's suggested strategy for what is painted, and what to do first."""
+        if self._worker is None:
+            self.settings.show_advice(self.pairs.painted_pixels())
+        self._show_hint()
 
     # -- training ------------------------------------------------------------------
-
-    def _options(self, seconds: float | None) -> RoundOptions:
-        source = self.source.value
-        start = Path(self.checkpoint.value) if source == FROM_FILE else source
-        augmentation = self.augmentation.value
-        if augmentation == FROM_PREVIEW:
-            augmentation = viewer_state(self._viewer).augmentation
-        return RoundOptions(
-            start=start,
-            strategy=self.strategy.value if self._strategy_chosen_by_user else None,
-            bn_mode=self.bn_mode.value,
-            max_seconds=float(seconds or self.seconds.value),
-            # A retrain round has a time budget of its own, whatever the step count says.
-            steps=None if seconds else self.steps.value or None,
-            augmentation=None if augmentation == "none" else augmentation,
-            seed=self.seed.value,
-            suggestions=self.active.options(),
-        )
 
     def _on_retrain(self) -> None:
         """A short warm-started round on what is painted now."""
@@ -210,7 +164,8 @@ class FineTuneWidget(Container):
         self.autosave.save_now()  # training may take the machine down: paintings first
         try:
             self.session.set_pairs(self.pairs.session_pairs())
-            self._events = self.session.train_round(self._options(seconds))
+            options = self.settings.options(seconds, self.active.options())
+            self._events = self.session.train_round(options)
         except ValueError as err:  # CheckpointError included
             self._report_error(err)
             return
@@ -290,11 +245,11 @@ class FineTuneWidget(Container):
 
     # -- results -------------------------------------------------------------------
 
-    def _show_prediction(self, event: Prediction) -> None:
+    def _show_prediction(self, event: Prediction, model: SegmentationModel | None = None) -> None:
         painted = self.pairs.labels_of(event.target)
         colormap = painted.colormap if painted is not None else None
-        classes = self.model.classes if self.model is not None else {}
-        show_prediction(self._viewer, event, colormap, classes)
+        model = model if model is not None else self.model
+        show_prediction(self._viewer, event, colormap, model.classes if model else {})
 
     def _on_loaded(self, model: SegmentationModel) -> None:
         self.model_info.value = texts.describe_model(model, loaded=True)

@@ -1,0 +1,70 @@
+"""*New painting layer*: an empty labels layer on an image, ready to paint the model's classes.
+
+The classes, their colours and the brush are the core's
+(:mod:`napari_finetune.session.painting`); here they become a napari layer.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from napari.layers import Image, Labels
+from napari.utils.colormaps import DirectLabelColormap
+
+from napari_finetune._widgets._layers import spatial_shape
+from napari_finetune.session.painting import PaintClass, painting_brush_size
+
+if TYPE_CHECKING:
+    import napari
+
+# Painted values beyond the model's classes still show, in a colour of their own.
+OTHER_CLASS_COLOUR = "#808080"
+
+
+def add_painting_layer(
+    viewer: napari.viewer.Viewer, image: Image, classes: dict[int, PaintClass]
+) -> Labels:
+    """Add ``'<image> painted'``: zeros shaped, placed and calibrated like ``image``.
+
+    The layer is selected, in paint mode with class 1 and a brush sized to
+    the image; its features and metadata name the classes.
+
+    Parameters
+    ----------
+    viewer : napari.viewer.Viewer
+        Where the layer is added.
+    image : Image
+        The image to paint on (its RGB axis, if any, is not part of the labels).
+    classes : dict
+        Value -> :class:`~napari_finetune.session.painting.PaintClass`.
+
+    Returns
+    -------
+    Labels
+        The new layer.
+    """
+    shape = spatial_shape(image)
+    dtype = np.uint8 if max(classes, default=1) < 256 else np.uint16
+    colours = {0: "transparent", None: OTHER_CLASS_COLOUR}
+    colours |= {value: c.colour for value, c in classes.items()}
+    layer = viewer.add_labels(
+        np.zeros(shape, dtype),
+        name=f"{image.name} painted",
+        scale=image.scale,
+        translate=image.translate,
+        units=image.units,
+        axis_labels=image.axis_labels,
+        colormap=DirectLabelColormap(color_dict=colours),
+        opacity=1.0,
+        features={
+            "index": [0, *classes],
+            "class": ["unpainted", *(c.name for c in classes.values())],
+        },
+        metadata={"napari_finetune": {"classes": {v: c.name for v, c in classes.items()}}},
+    )
+    viewer.layers.selection.active = layer
+    layer.selected_label = min(classes, default=1)
+    layer.brush_size = painting_brush_size(shape)
+    layer.mode = "paint"
+    return layer

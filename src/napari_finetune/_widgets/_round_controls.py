@@ -1,0 +1,114 @@
+"""The Fine-tune dock's round settings: start model, strategy, time budget, advanced ones.
+
+They become the core's :class:`~napari_finetune.session.RoundOptions`. The
+strategy the core suggests for what is painted shows until the user picks one.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from magicgui.widgets import ComboBox, FileEdit, SpinBox
+
+from napari_finetune._widgets._controls import wrapping_label
+from napari_finetune._widgets._viewer_state import viewer_state
+from napari_finetune.augment import PRESETS
+from napari_finetune.models import DEFAULT_MODEL
+from napari_finetune.session import (
+    BN_CHOICES,
+    START_CHOICES,
+    STRATEGY_CHOICES,
+    RoundOptions,
+    SuggestionOptions,
+    suggest_strategy,
+)
+from napari_finetune.training.strategies import STRATEGIES
+
+if TYPE_CHECKING:
+    import napari
+
+FROM_PREVIEW = "from Augmentation preview"
+FROM_FILE = "file"
+SOURCES = [*START_CHOICES[:-1], ("checkpoint file…", FROM_FILE), START_CHOICES[-1]]
+# The controls by name, as the dock (and the scripts driving it) reach them.
+NAMES = (
+    "source",
+    "checkpoint",
+    "strategy",
+    "strategy_info",
+    "bn_mode",
+    "seconds",
+    "steps",
+    "augmentation",
+    "seed",
+)
+
+
+class RoundControls:
+    """What the next round starts from, how it trains and for how long.
+
+    Not a container: the dock places the widgets in its groups.
+
+    Parameters
+    ----------
+    viewer : napari.viewer.Viewer
+        Whose Augmentation preview pipeline can be chosen.
+    """
+
+    def __init__(self, viewer: napari.viewer.Viewer) -> None:
+        self._viewer = viewer
+        self.chosen_by_user = False  # the strategy: then no longer suggested
+        self.source = ComboBox(choices=SOURCES, value=DEFAULT_MODEL, label="start from")
+        self.checkpoint = FileEdit(mode="r", filter="*.ckpt", label="checkpoint", visible=False)
+        self.strategy = ComboBox(choices=STRATEGY_CHOICES, value="finetune", label="strategy")
+        self.strategy_info = wrapping_label()
+        self.bn_mode = ComboBox(choices=BN_CHOICES, label="BatchNorm")
+        self.seconds = SpinBox(value=60, min=2, max=86_400, label="time budget (s)")
+        self.steps = SpinBox(value=0, min=0, max=10_000_000, label="or steps (0: time)")
+        self.augmentation = ComboBox(choices=self._augmentation_choices, label="augmentation")
+        self.seed = SpinBox(value=0, min=0, max=2**31 - 1, label="seed")
+        self.source.changed.connect(lambda s: setattr(self.checkpoint, "visible", s == FROM_FILE))
+        self.strategy.changed.connect(self._on_strategy)
+
+    def _augmentation_choices(self, _widget: object = None) -> list:
+        presets = [(f"{p.title} preset", key) for key, p in PRESETS.items()]
+        shared = [(FROM_PREVIEW, FROM_PREVIEW)] if viewer_state(self._viewer).augmentation else []
+        return [*shared, *presets, ("none", "none")]
+
+    def _on_strategy(self, strategy: str) -> None:
+        self.chosen_by_user = True
+        self.strategy_info.value = STRATEGIES[strategy]
+
+    def show_advice(self, painted_pixels: int) -> None:
+        """Show the core's suggested strategy for ``painted_pixels``, until the user picks one."""
+        if self.chosen_by_user:
+            return
+        advice = suggest_strategy(painted_pixels)
+        with self.strategy.changed.blocked():
+            self.strategy.value = advice.strategy
+        self.strategy_info.value = advice.explanation
+
+    def start(self) -> str | Path:
+        """The start model chosen: a shipped name, ``'scratch'``, ``'current'`` or a file."""
+        source = self.source.value
+        return Path(self.checkpoint.value) if source == FROM_FILE else source
+
+    def options(
+        self, seconds: float | None, suggestions: SuggestionOptions | None
+    ) -> RoundOptions:
+        """The round the controls describe; ``seconds`` overrides the budget (a retrain)."""
+        augmentation = self.augmentation.value
+        if augmentation == FROM_PREVIEW:
+            augmentation = viewer_state(self._viewer).augmentation
+        return RoundOptions(
+            start=self.start(),
+            strategy=self.strategy.value if self.chosen_by_user else None,
+            bn_mode=self.bn_mode.value,
+            max_seconds=float(seconds or self.seconds.value),
+            # A retrain round has a time budget of its own, whatever the step count says.
+            steps=None if seconds else self.steps.value or None,
+            augmentation=None if augmentation == "none" else augmentation,
+            seed=self.seed.value,
+            suggestions=suggestions,
+        )
