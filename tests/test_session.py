@@ -26,7 +26,7 @@ from napari_finetune.session.labelling import PREVIOUS_KEPT, ROUND_STOPPED
 from napari_finetune.session.policy import FEW_PAINTED_PX
 from napari_finetune.session.previews import LivePreviews
 from napari_finetune.synth.strokes import paint_strokes
-from napari_finetune.training import EpochEnd, Finished, Started, Step
+from napari_finetune.training import EpochEnd, Finished, Preparing, Started, Step
 
 
 @pytest.fixture(scope="module")
@@ -147,7 +147,7 @@ def test_a_round_stopped_before_any_epoch_or_failing_keeps_the_previous_model(
     # Nothing at all to go back to: still no model, not a half-trained one.
     fresh = LabellingSession(two_pairs)
     events = fresh.train_round(quick(steps=None, max_seconds=600))
-    next(events)
+    assert isinstance(next(events), Preparing)  # progress from the first second
     events.close()
     assert fresh.model is None and fresh.outcome == PREVIOUS_KEPT
 
@@ -161,7 +161,7 @@ def test_strategy_advice_follows_the_painted_amount():
 def test_start_from_scratch_forces_the_scratch_strategy(two_pairs):
     session = LabellingSession(two_pairs)
     events = session.train_round(quick(start=SCRATCH, strategy="head"))
-    assert next(events).strategy == "scratch"
+    assert next(e for e in events if isinstance(e, Started)).strategy == "scratch"
     events.close()
 
 
@@ -203,10 +203,14 @@ def test_status_line_shows_time_left_of_this_rounds_budget(two_pairs):
         text = status.describe(event)
         if isinstance(event, Step):
             lines.append(text)
+        elif isinstance(event, Preparing):
+            assert text.startswith("Preparing: ") and not lines
         elif isinstance(event, Started):
             assert "2 s" in text and "cpu" in text
         elif isinstance(event, Finished):
             assert text.startswith("Done (time budget")
+            # The score comes with what it rests on (or says nothing was held out).
+            assert "validation" in text
         elif isinstance(event, RoundFinished):
             assert text.startswith("Round 1 done")
     lefts = [float(line.split(" s left")[0].split("· ")[-1]) for line in lines]

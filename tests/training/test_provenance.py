@@ -7,6 +7,7 @@ import napari_finetune as nf
 from napari_finetune.models import load_checkpoint, save_model
 from napari_finetune.models.checkpoint_tensors import tensor_digest
 from napari_finetune.synth.strokes import paint_strokes
+from napari_finetune.training import Started
 from napari_finetune.training.provenance import array_digest
 from napari_finetune.training.reproduce import reproduce
 
@@ -49,7 +50,7 @@ def test_a_run_records_data_hashes_counts_options_and_result(painted, tmp_path):
 def test_a_stopped_run_says_so(painted):
     image, labels = painted
     events = nf.finetune(image, labels, "voronoi-unet", **quick(steps=50))
-    started = next(events)
+    started = next(e for e in events if isinstance(e, Started))
     next(events)
     events.close()
     assert started.model.provenance[-1]["result"]["reason"] == "stopped"

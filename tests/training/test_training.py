@@ -186,7 +186,7 @@ def test_bad_training_arguments(painted_sample, kwargs, message):
 def test_predicting_between_yields_does_not_change_how_training_runs(painted_sample):
     sample, painted = painted_sample
     run = nf.finetune(sample.image, painted, "voronoi-unet", bn_mode="adapt", steps=6, **small())
-    started = next(run)
+    started = next(e for e in run if isinstance(e, Started))
     model = started.model
     before = state(model)
     for event in run:

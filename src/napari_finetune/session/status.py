@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from napari_finetune.models.registry import REGISTRY
 from napari_finetune.session.events import RoundFinished
 from napari_finetune.session.labelling import ROUND_STOPPED
-from napari_finetune.training.events import EpochEnd, Finished, Started, Step
+from napari_finetune.training.events import EpochEnd, Finished, Preparing, Started, Step
 from napari_finetune.training.history import rounds
 
 if TYPE_CHECKING:
@@ -54,6 +54,8 @@ class StatusLine:
 
     def describe(self, event: object) -> str | None:
         """The status for ``event``, or None when it does not change the status."""
+        if isinstance(event, Preparing):
+            return f"Preparing: {event.stage}…"
         if isinstance(event, Started):
             self.last_score = None
             budget = f"{event.max_seconds:.0f} s" if event.max_seconds else "a step budget"

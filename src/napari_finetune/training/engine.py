@@ -1,16 +1,11 @@
 """The training engine: fine-tuning from painted labels, as a generator of events.
 
-``finetune`` yields a :class:`Started` event, one :class:`Step` per batch, an
-:class:`EpochEnd` per epoch and a final :class:`Finished`. The consumer may stop
-between any two yields and close the generator: the model named in ``Started``
-then holds the weights the keep-best rule kept so far. ``fit`` is the blocking form.
-
-The pieces live next door: learning-rate schedules in
-:mod:`~napari_finetune.training.schedules`, the keep-best/early-stopping rule in
-:mod:`~napari_finetune.training.keep_best`, validation in
-:mod:`~napari_finetune.training.validation`, strategies and BatchNorm modes in
-:mod:`~napari_finetune.training.strategies`, the start model and pipeline in
-:mod:`~napari_finetune.training.start`.
+``finetune`` yields :class:`Preparing` events, a :class:`Started` event, one
+:class:`Step` per batch, an :class:`EpochEnd` per epoch and a final
+:class:`Finished`. The consumer may stop between any two yields and close the
+generator: the model named in ``Started`` then holds the weights the keep-best
+rule kept so far. ``fit`` is the blocking form. The pieces live next door in
+``training/``: schedules, keep_best, validation, strategies, start, provenance.
 """
 
 from __future__ import annotations
@@ -30,7 +25,7 @@ from napari_finetune.models.model import SegmentationModel
 from napari_finetune.models.registry import DEFAULT_MODEL
 from napari_finetune.training import strategies as st
 from napari_finetune.training.arguments import check_training_arguments
-from napari_finetune.training.events import EpochEnd, Finished, Started, Step
+from napari_finetune.training.events import EpochEnd, Finished, Preparing, Started, Step
 from napari_finetune.training.held_out_score import HeldOutScore
 from napari_finetune.training.keep_best import KeepBest
 from napari_finetune.training.losses import painted_loss
@@ -99,8 +94,9 @@ def finetune(
 
     Yields
     ------
-    Started, Step, EpochEnd, Finished
-        Progress events; ``Step`` at least once per batch.
+    Preparing, Started, Step, EpochEnd, Finished
+        Progress events (``Preparing`` only once the inputs were checked);
+        ``Step`` at least once per batch.
     """
     st.check_choice(strategy, st.STRATEGIES, "strategy")
     if bn_mode == "auto":
@@ -124,6 +120,7 @@ def finetune(
     trained = resolve_model(model, strategy, painted.channels, painted.painted_classes)
     # Deeper networks pool more: the bottleneck must keep more than one pixel.
     check_training_arguments(**arguments, min_patch=2 * trained.net.min_size)
+    yield Preparing(f"normalising {len(painted.planes)} painted plane(s)", 0.0)
     # Normalised once, the way the model being trained normalises.
     planes = painted.normalized(trained.normalization)
     pipeline = resolve_pipeline(augmentation)
@@ -132,7 +129,9 @@ def finetune(
 
     net = trained.net.to(memory_format=torch.channels_last)
     if bn_mode == "adabn":
+        yield Preparing("adapting BatchNorm to your images", 0.3)
         st.adapt_batchnorm(net, adabn_batches(planes, rng))
+    yield Preparing("setting up the optimiser", 0.8)
     base_lrs = st.learning_rates(net, strategy)
     groups = net.parameter_groups()
     optimizer = torch.optim.AdamW(

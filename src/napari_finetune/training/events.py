@@ -11,6 +11,18 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
+class Preparing:
+    """Setting up before the first step (normalising, BatchNorm adaptation, optimiser).
+
+    Yielded after the inputs were checked, so a consumer can show progress from
+    the first second: on a busy 2-core machine the set-up took 9 s.
+    """
+
+    stage: str  # what is being done, as a phrase for the status line
+    fraction: float  # of the set-up done, 0..1
+
+
+@dataclass(frozen=True)
 class Started:
     """Training is about to begin.
 
