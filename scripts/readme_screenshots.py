@@ -1,11 +1,13 @@
 """Screenshots of napari with the plugin's samples and widget, for the README.
 
-Run under a virtual display, e.g.::
+Run under a virtual display as large as the largest screen shown, e.g.::
 
-    xvfb-run -a -s "-screen 0 1600x1000x24" python scripts/readme_screenshots.py
+    xvfb-run -a -s "-screen 0 1920x1080x24" python scripts/readme_screenshots.py
 
 Writes the README's figures to ``docs/images/`` (or the folder given as the
-first argument); ``--all`` adds one figure for each of the other samples.
+first argument); ``--all`` adds one figure for each of the other samples;
+``--screens`` writes only the window of ``napari-finetune view`` on a laptop
+(1366 × 768) and a full-HD (1920 × 1080) screen.
 """
 
 from __future__ import annotations
@@ -19,6 +21,10 @@ from qtpy.QtWidgets import QApplication
 
 PLUGIN = "napari-finetune"
 WINDOW_SIZE = (1500, 900)
+# Screens people have: a small laptop and full HD (the window as large as the screen).
+SCREENS = ((1366, 768), (1920, 1080))
+# The docks `napari-finetune view` opens, tabified; Fine-tune last, so in front.
+VIEW_DOCKS = ("Synthetic grains", "Augmentation preview", "Measure grains", "Fine-tune")
 
 
 def settle(viewer: napari.Viewer, rounds: int = 20) -> None:
@@ -123,8 +129,29 @@ def measure_grains(out: Path) -> None:
     viewer.close()
 
 
+def view_on_screens(out: Path) -> None:
+    """``napari-finetune view`` (painted sample, four docks tabified) filling each screen."""
+    for width, height in SCREENS:
+        viewer = napari.Viewer(title="napari-finetune")
+        viewer.open_sample(PLUGIN, "painted")
+        for name in VIEW_DOCKS:
+            viewer.window.add_plugin_dock_widget(PLUGIN, name, tabify=True)
+        window = viewer.window._qt_window
+        window.resize(width, height)
+        settle(viewer)
+        if (window.width(), window.height()) != (width, height):
+            print(
+                f"the window does not fit {width} × {height}: it is {window.width()} × "
+                f"{window.height()}",
+                file=sys.stderr,
+            )
+        shot(viewer, out / f"view_{width}x{height}.png")
+        viewer.close()
+
+
 def main(out: Path, every_sample: bool) -> None:
     out.mkdir(parents=True, exist_ok=True)
+    view_on_screens(out)
 
     viewer = napari.Viewer(title="napari-finetune")
     viewer.window.resize(*WINDOW_SIZE)
@@ -158,5 +185,10 @@ def main(out: Path, every_sample: bool) -> None:
 
 
 if __name__ == "__main__":
-    args = [a for a in sys.argv[1:] if a != "--all"]
-    main(Path(args[0]) if args else Path("docs/images"), every_sample="--all" in sys.argv)
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    folder = Path(args[0]) if args else Path("docs/images")
+    if "--screens" in sys.argv:
+        folder.mkdir(parents=True, exist_ok=True)
+        view_on_screens(folder)
+    else:
+        main(folder, every_sample="--all" in sys.argv)

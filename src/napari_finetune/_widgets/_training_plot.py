@@ -30,6 +30,11 @@ class DockCanvas(FigureCanvasQTAgg):
             spine.set_color(FOREGROUND)
 
 
+def placeholder(ax: object, text: str) -> None:
+    """Say in an empty plot what it will show."""
+    ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", color=FOREGROUND, fontsize=8)
+
+
 class TrainingPlot(DockCanvas):
     """Loss and score per epoch; call :meth:`add_epoch`, then it redraws when idle."""
 
@@ -76,16 +81,7 @@ class TrainingPlot(DockCanvas):
         score.set_ylim(0, 1)
         self.figure.legends.clear()
         if not self.epochs:
-            loss.text(
-                0.5,
-                0.5,
-                "loss and validation F1 per epoch",
-                transform=loss.transAxes,
-                ha="center",
-                color=FOREGROUND,
-                fontsize=8,
-                alpha=0.6,
-            )
+            placeholder(loss, "loss and validation F1 per epoch")
         else:
             loss.plot(self.epochs, self.train, color=TRAIN, marker=".", label="train loss")
             held = [
@@ -143,8 +139,10 @@ class RoundsPlot(DockCanvas):
         self.style(ax)
         ax.set_xlabel("painted pixels", color=FOREGROUND, fontsize=8, labelpad=1)
         ax.set_ylabel("best val. F1", color=FOREGROUND, fontsize=8)
-        ax.margins(x=0.08, y=0.25)  # round numbers beside the end points stay inside
-        if self.points:
+        if not self.points:
+            placeholder(ax, "best validation F1 after each round")
+        else:
+            ax.margins(x=0.08, y=0.25)  # round numbers beside the end points stay inside
             xs, ys = zip(*self.points, strict=True)
             ax.plot(xs, ys, color="#ffd54f", marker="o")
             for k, (x, y) in enumerate(self.points, start=1):
