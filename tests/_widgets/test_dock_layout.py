@@ -5,6 +5,9 @@ from qtpy.QtWidgets import QApplication
 from superqt import QCollapsible
 
 from napari_finetune._widgets._controls import VerticalScrollArea
+from napari_finetune._widgets._round_controls import FROM_PREVIEW
+from napari_finetune._widgets._viewer_state import viewer_state
+from napari_finetune.augment import AugmentationPipeline
 
 DOCKS = ("Synthetic grains", "Augmentation preview", "Measure grains", "Fine-tune")
 LAPTOP = (1366, 768)
@@ -66,9 +69,11 @@ def test_controls_come_in_groups_and_the_advanced_ones_are_folded(painted):
     for control in (w.bn_mode, w.steps, w.augmentation, w.seed):
         assert folds["Advanced"].isAncestorOf(control.native)
     assert not folds["Advanced"].isAncestorOf(w.seconds.native)
-    # a folded picker still follows the layers (it stays a magicgui child of the dock)
-    w.augmentation.reset_choices()
-    assert w.augmentation.value is not None
+    # a folded picker is still refreshed with the dock (it stays a magicgui child of it)
+    assert FROM_PREVIEW not in w.augmentation.choices
+    viewer_state(painted).augmentation = AugmentationPipeline.from_preset("equiaxed")
+    w.reset_choices()
+    assert FROM_PREVIEW in w.augmentation.choices
 
 
 @pytest.mark.parametrize("sample", ["nist_steel", "equiaxed"])
