@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from magicgui.widgets import Container, Label, Widget
 from qtpy.QtCore import QSize, Qt
-from qtpy.QtWidgets import QComboBox, QFrame, QScrollArea, QSizePolicy, QWidget
+from qtpy.QtWidgets import QComboBox, QFrame, QLabel, QScrollArea, QSizePolicy, QWidget
 from superqt import QCollapsible
 
 # A dock in a scroll area can be this short; napari's window then fits a laptop screen.
 MIN_DOCK_HEIGHT = 160
+FORM = "napari_finetune_form"  # marks the Qt widget of a form, whose labels get aligned
 # Drop-down lists are at least this many characters wide, not as wide as their longest entry.
 MIN_CHOICE_CHARACTERS = 10
 
@@ -49,7 +50,17 @@ def form(*widgets: Widget) -> Container:
     """Controls with their labels in a column on the left, without extra margins."""
     box = Container(widgets=list(widgets), labels=True)
     box.margins = (0, 0, 0, 0)
+    box.native.setProperty(FORM, True)
     return box
+
+
+def align_forms(widget: Widget) -> None:
+    """One label column for every :func:`form` in ``widget``, as wide as its widest label."""
+    forms = [w for w in widget.native.findChildren(QWidget) if w.property(FORM)]
+    labels = [label for box in forms for label in box.findChildren(QLabel)]
+    width = max((label.sizeHint().width() for label in labels), default=0)
+    for label in labels:
+        label.setMinimumWidth(width)
 
 
 def section(title: str, *parts: Widget) -> Container:

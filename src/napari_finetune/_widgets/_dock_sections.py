@@ -14,7 +14,14 @@ from typing import TYPE_CHECKING
 
 from magicgui.widgets import Container
 
-from napari_finetune._widgets._controls import button_row, fold, form, scroll_area, section
+from napari_finetune._widgets._controls import (
+    align_forms,
+    button_row,
+    fold,
+    form,
+    scroll_area,
+    section,
+)
 
 if TYPE_CHECKING:
     from napari_finetune._widgets.fine_tune_dock import FineTuneWidget
@@ -42,6 +49,7 @@ def arrange(dock: FineTuneWidget) -> Container:
     run.native.layout().addWidget(dock.plot)
     results = section("Results", *dock.files.widgets)
     body.extend([data, model, run, _active_learning(dock), results])
+    align_forms(body)
     scroll_area(dock, body)
     # Below the scroll area: what Fine-tune, Predict or Save just did is always in view.
     dock.append(dock.status)
