@@ -66,6 +66,23 @@ def test_brightness_as_displayed():
     rgb[..., 0] = 255
     assert displayed_brightness(rgb) == pytest.approx(1 / 3)
     assert displayed_brightness(np.full((4, 8, 8), 7.0)) in (0.0, 1.0)  # flat: no crash
+    grey_stack = np.zeros((5, 64, 3))  # three columns, not three channels
+    grey_stack[..., 0] = 1.0
+    assert displayed_brightness(grey_stack, rgb=False) == pytest.approx(1 / 3)
+    assert displayed_brightness(np.zeros((0, 4))) == 0.0
+
+
+def test_brightness_reads_only_a_sample_of_a_large_image():
+    class Lazy:  # records what is read, like a Dask or Zarr array
+        shape, dtype = (4096, 4096), np.dtype(np.uint8)
+
+        def __getitem__(self, index):
+            self.read = np.zeros(self.shape, np.uint8)[index]
+            return self.read
+
+    lazy = Lazy()
+    assert displayed_brightness(lazy) == 0.0
+    assert lazy.read.size <= 2 * 65_536
 
 
 def test_uncertainty_style_follows_the_samples_brightness():

@@ -112,7 +112,8 @@ class ActiveLearningPanel:
         if layer is not None:
             self._viewer.layers.remove(layer)
         shown = target.data if event.plane is None else target.data[event.plane]
-        style = uncertainty_style(displayed_brightness(shown, target.contrast_limits))
+        brightness = displayed_brightness(shown, target.contrast_limits, target.rgb)
+        style = uncertainty_style(brightness)
         self._viewer.add_image(
             unsure,
             name=name,

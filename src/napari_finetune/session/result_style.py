@@ -182,26 +182,37 @@ def prediction_colours(
 def displayed_brightness(
     image: np.ndarray,
     contrast_limits: tuple[float, float] | None = None,
+    rgb: bool | None = None,
 ) -> float:
     """Mean intensity of ``image`` as displayed, 0 (black) .. 1 (white).
 
+    Looks at a strided sample of about :data:`BRIGHTNESS_SAMPLES` pixels,
+    taken before anything is read, so that a lazy (Dask, Zarr) image loads
+    only those.
+
     Parameters
     ----------
-    image : numpy.ndarray
+    image : array-like
         A plane or a stack, grey or RGB(A) (channels last; alpha is ignored).
     contrast_limits : tuple, optional
         The display's ``(low, high)``; by default the data's range
-        (0..255 for 8-bit RGB).
+        (0..255 for 8-bit images).
+    rgb : bool, optional
+        Whether the last axis holds colour channels; guessed from its length
+        (3 or 4) when not given.
     """
-    data = np.asarray(image)
-    if data.ndim >= 3 and data.shape[-1] in (3, 4):
-        data = data[..., :3]
-    step = max(1, int(np.ceil(data.size / BRIGHTNESS_SAMPLES)))
-    sample = data.reshape(-1)[::step].astype(np.float64)
-    if sample.size == 0:
+    shape = tuple(np.shape(image))
+    if rgb is None:
+        rgb = len(shape) >= 3 and shape[-1] in (3, 4)
+    spatial = shape[:-1] if rgb else shape
+    if not spatial or 0 in spatial:
         return 0.0
+    step = max(1, int(np.ceil((np.prod(spatial) / BRIGHTNESS_SAMPLES) ** (1 / len(spatial)))))
+    index = tuple(slice(None, None, step) for _ in spatial) + ((slice(0, 3),) if rgb else ())
+    sample = np.asarray(image[index], dtype=np.float64)
     if contrast_limits is None:
-        low, high = (0.0, 255.0) if data.dtype == np.uint8 else (sample.min(), sample.max())
+        uint8 = np.dtype(getattr(image, "dtype", sample.dtype)) == np.uint8
+        low, high = (0.0, 255.0) if uint8 else (float(sample.min()), float(sample.max()))
     else:
         low, high = map(float, contrast_limits)
     if high <= low:
