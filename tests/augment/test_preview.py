@@ -3,6 +3,7 @@ import pytest
 
 import napari_finetune as nf
 from napari_finetune.augment import AugmentationPipeline, label_iou, mosaic, preview_views
+from napari_finetune.augment.preview import preview_mosaic
 
 
 @pytest.fixture(scope="module")
@@ -56,3 +57,22 @@ def test_mosaic_places_tiles_in_a_grid():
 def test_bad_view_count_is_refused(sample):
     with pytest.raises(ValueError, match="n=0"):
         preview_views(sample.image, sample.classes, AugmentationPipeline(), n=0)
+
+
+def test_mosaic_takes_rotated_tiles_of_a_non_square_image():
+    # A 90° view of a 600 × 800 image is 800 × 600: "could not broadcast" before.
+    wide = np.ones((6, 8), np.uint8)
+    tall = np.full((8, 6), 2, np.uint8)
+    grid, corners = mosaic([wide, tall, wide], columns=3, gap=1)
+    assert grid.shape == (8, 3 * 8 + 2)
+    for tile, (y, x) in zip([wide, tall, wide], corners, strict=True):
+        np.testing.assert_array_equal(grid[y : y + tile.shape[0], x : x + tile.shape[1]], tile)
+    assert grid[6:, 0:8].max() == 0  # below the wide tile: gap colour
+
+
+def test_previews_of_a_non_square_image_with_quarter_turns():
+    # The NIST sample (600 × 800) failed whenever a view drew a 90° turn.
+    sample = nf.voronoi_grains((60, 80), 6, seed=0)
+    pipeline = AugmentationPipeline.from_preset("equiaxed")
+    result = preview_mosaic(sample.image, sample.classes, pipeline, n=12, seed=0)
+    assert result.image.shape == result.mask.shape and len(result.corners) == 13

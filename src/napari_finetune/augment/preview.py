@@ -90,7 +90,11 @@ def preview_views(
 def mosaic(
     tiles: Sequence[np.ndarray], columns: int | None = None, gap: int = 16
 ) -> tuple[np.ndarray, list[tuple[int, int]]]:
-    """Tiles of one shape laid out in a grid, separated by ``gap`` pixels of 0.
+    """Tiles laid out in a grid, separated by ``gap`` pixels of 0.
+
+    Tiles may differ in shape: a 90° rotation of a 600 × 800 image is
+    800 × 600. Every cell is as large as the largest tile and each tile sits
+    at its cell's top-left corner.
 
     Returns
     -------
@@ -101,14 +105,15 @@ def mosaic(
     """
     columns = columns or math.ceil(math.sqrt(len(tiles)))
     rows = math.ceil(len(tiles) / columns)
-    height, width = tiles[0].shape[:2]
+    height = max(tile.shape[0] for tile in tiles)
+    width = max(tile.shape[1] for tile in tiles)
     shape = (rows * height + (rows - 1) * gap, columns * width + (columns - 1) * gap)
     grid = np.zeros(shape + tiles[0].shape[2:], dtype=tiles[0].dtype)
     corners = []
     for index, tile in enumerate(tiles):
         y = (index // columns) * (height + gap)
         x = (index % columns) * (width + gap)
-        grid[y : y + height, x : x + width] = tile
+        grid[y : y + tile.shape[0], x : x + tile.shape[1]] = tile
         corners.append((y, x))
     return grid, corners
 
