@@ -123,7 +123,7 @@ def describe_model(model: SegmentationModel | None, loaded: bool = False) -> str
         the model it descends from, or the file name).
     """
     if model is None:
-        return "model: none yet (Fine-tune trains one)"
+        return "model: none trained yet (Predict uses the start model as shipped)"
     n = len(rounds(model.history))
     origin = "loaded checkpoint, " if loaded else ""
     if n and model.name == "scratch":
