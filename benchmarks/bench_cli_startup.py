@@ -25,6 +25,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from common import markdown_table
+
 
 def console_script() -> list[str]:
     """The installed ``napari-finetune`` (beside this Python first: no pyenv shim in the clock)."""
@@ -65,17 +67,6 @@ def wall_times(command: list[str], expected: int, repeats: int, folder: Path) ->
                 f"{' '.join(command)} exited {done.returncode}, not {expected}:\n{done.stderr}"
             )
     return times
-
-
-def markdown_table(headers: list[str], rows: list[list[object]]) -> str:
-    """A Markdown table, floats to three decimals (as :mod:`common`'s, without its imports)."""
-
-    def cell(value: object) -> str:
-        return f"{value:.3f}" if isinstance(value, float) else str(value)
-
-    lines = ["| " + " | ".join(headers) + " |", "|" + " --- |" * len(headers)]
-    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
-    return "\n".join(lines)
 
 
 def main() -> None:
