@@ -11,7 +11,8 @@ configurations:
 - ``libgomp default``: what the plugin did before;
 - ``active`` / ``passive``: ``OMP_WAIT_POLICY`` (spin always / sleep at barriers);
 - ``spin 10k``: a short spin before sleeping (``GOMP_SPINCOUNT``);
-- ``napari_finetune default``: whatever the package chooses on import;
+- ``napari_finetune default``: the package as shipped: a time-budget run
+  measures the load first and leaves busy cores alone (training/threads.py);
 - ``1 thread``: ``torch.set_num_threads(1)``, the floor.
 
 Usage::

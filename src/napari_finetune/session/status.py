@@ -59,9 +59,15 @@ class StatusLine:
         if isinstance(event, Started):
             self.last_score = None
             budget = f"{event.max_seconds:.0f} s" if event.max_seconds else "a step budget"
+            used, usual = event.threads or (0, 0)
+            busy = (
+                f", {used} of {usual} threads: other programs keep cores busy"
+                if used < usual
+                else ""
+            )
             return (
                 f"Training '{event.strategy}' (BatchNorm {event.bn_mode}, {event.device}, "
-                f"{budget}) on {event.n_train_pixels:,} painted px; "
+                f"{budget}{busy}) on {event.n_train_pixels:,} painted px; "
                 f"{event.n_validation_pixels:,} px held out by {event.validation}."
             )
         if isinstance(event, EpochEnd):

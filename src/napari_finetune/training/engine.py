@@ -37,6 +37,7 @@ from napari_finetune.training.start import (
     resolve_model,
     resolve_pipeline,
 )
+from napari_finetune.training.threads import threads_for_run
 from napari_finetune.training.validation import validate
 
 STEPS_PER_EPOCH = 25
@@ -76,19 +77,19 @@ def finetune(
     bn_mode : {'auto', 'frozen', 'adapt', 'adabn'}
         BatchNorm handling; ``'auto'`` is ``'adapt'`` from scratch, else ``'adabn'``.
     max_seconds : float, optional
-        Time budget; the learning-rate schedule follows elapsed time.
+        Time budget; the schedule follows elapsed time, and the run uses fewer
+        CPU threads when other programs keep cores busy (training/threads.py).
     steps : int, optional
-        Exact number of optimisation steps instead (bitwise reproducible).
+        Exact number of steps instead (bitwise reproducible: threads as torch's).
     batch_size, patch_size : int
         Patches per step and their side.
     augmentation : AugmentationPipeline, str or None
         A pipeline, a preset name, a YAML file, or None for no augmentation.
     schedule : {'onecycle', 'cosine'}
         Learning-rate schedule.
-    validation_fraction : float
-        Share of painted pixels held out by group (0 = none).
-    patience : int
-        Epochs without a better validation score before stopping early.
+    validation_fraction, patience : float, int
+        Share of painted pixels held out by group (0 = none); epochs without a
+        better validation score before stopping early.
     seed : int
         Seed of everything random.
 
@@ -149,6 +150,8 @@ def finetune(
     options |= {"augmentation": augmentation_yaml, "seed": seed}
     provenance = run_record(run, *zip(*as_pairs(images, labels), strict=True), start, options)
     estimate = steps or 100
+    threads, torch_threads = threads_for_run(steps), torch.get_num_threads()
+    provenance["threads"] = threads  # how many CPU threads trained (see training/threads.py)
     yield Started(
         trained,
         strategy,
@@ -160,8 +163,9 @@ def finetune(
         dict(trained.classes),
         device=device_of(trained),
         max_seconds=None if steps else float(max_seconds),
+        threads=(threads, torch_threads),
     )
-
+    torch.set_num_threads(threads)  # restored in the finally below
     keeper = KeepBest(net, patience)
     kept_held_out: list[HeldOutScore | None] = [None]  # the kept epoch's, set by end_epoch
     history: list[dict] = []
@@ -229,12 +233,9 @@ def finetune(
             step += 1
             epoch_losses.append(loss.item())
             elapsed = time.perf_counter() - started
-            if steps:
-                time_left = elapsed / step * (steps - step)
-            else:
-                time_left = max(0.0, max_seconds - elapsed)
-                if step >= 3:
-                    estimate = max(step, int(step * max_seconds / elapsed))
+            left = elapsed / step * (steps - step) if steps else max(0.0, max_seconds - elapsed)
+            if not steps and step >= 3:
+                estimate = max(step, int(step * max_seconds / elapsed))
             yield Step(
                 step,
                 estimate,
@@ -243,7 +244,7 @@ def finetune(
                 {g["name"]: g["lr"] for g in optimizer.param_groups},
                 elapsed,
                 step * batch_size / elapsed,
-                time_left,
+                left,
             )
             if step % STEPS_PER_EPOCH == 0:
                 epoch += 1
@@ -261,14 +262,14 @@ def finetune(
         raise
     finally:
         # Runs on completion and when the consumer closes the generator (Stop).
+        torch.set_num_threads(torch_threads)
         keeper.restore()
         st.set_trainable(net, set())
         net.eval()
         trained.history.extend(history)
         finish_record(provenance, trained, step, reason)
         trained.provenance.append(provenance)
-        if pipeline is not None:
-            trained.augmentation = pipeline.to_yaml()
+        trained.augmentation = augmentation_yaml or trained.augmentation
     yield Finished(
         trained,
         history,

@@ -41,6 +41,8 @@ class Started:
     classes: dict[int, str]
     device: str = "cpu"
     max_seconds: float | None = None  # the time budget; None when a step count is set
+    # (used, usual): fewer than usual when other programs keep cores busy
+    threads: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)

@@ -164,6 +164,9 @@ def reproduce(
         for name, version in library_versions().items()
         if record.get("versions", {}).get(name) not in (None, version)
     ]
+    threads_now = retrained.provenance[-1].get("threads")
+    if record.get("threads") not in (None, threads_now):
+        notes.append(f"{record.get('threads')} CPU threads then, {threads_now} now")
     steps_now = retrained.provenance[-1]["result"]["steps"]
     if steps_now != record["result"].get("steps"):
         notes.append(f"{record['result'].get('steps')} steps then, {steps_now} now")
