@@ -11,13 +11,19 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+# Normalised values are kept within this many percentile spans of 0: a hot
+# pixel still reads as far brighter than anything else, but values near
+# float32's limit (3.4e38) made the network's activations overflow into NaN.
+OUTLIER_LIMIT = 1e6
+
 
 @dataclass(frozen=True)
 class Normalization:
     """Map each image's ``low`` and ``high`` percentiles to 0 and 1.
 
-    RGB images are normalised per channel; the result is float32 and not
-    clipped (bright outliers stay > 1 rather than being flattened).
+    RGB images are normalised per channel; the result is float32 and clipped
+    only far out, to ±``OUTLIER_LIMIT`` (bright outliers stay > 1 rather than
+    being flattened, but never overflow the network).
     """
 
     low: float = 1.0
@@ -32,11 +38,22 @@ class Normalization:
 
     def __call__(self, image: np.ndarray) -> np.ndarray:
         """Normalised float32 copy of a (rows, cols) or (rows, cols, channels) image."""
-        data = np.asarray(image, dtype=np.float32)
-        axes = (0, 1)
-        lo, hi = np.percentile(data, (self.low, self.high), axis=axes, keepdims=True)
+        source = np.asarray(image)
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = self._map(np.asarray(source, dtype=np.float32))
+        if not np.isfinite(out).all() and np.isfinite(source).all():
+            # Values near or beyond float32's range (float64 images up to 1.8e308)
+            # overflow on the way: redo the arithmetic in float64, scaled to ±1.
+            data = np.asarray(source, dtype=np.float64)
+            data = data / max(float(np.abs(data).max()), np.finfo(np.float64).tiny)
+            out = self._map(data)
+        np.clip(out, -OUTLIER_LIMIT, OUTLIER_LIMIT, out=out)
+        return out.astype(np.float32, copy=False)
+
+    def _map(self, data: np.ndarray) -> np.ndarray:
+        lo, hi = np.percentile(data, (self.low, self.high), axis=(0, 1), keepdims=True)
         span = np.where(hi - lo > 1e-12, hi - lo, 1.0)
-        return ((data - lo) / span).astype(np.float32)
+        return (data - lo) / span
 
     def to_dict(self) -> dict:
         """Plain data for checkpoint metadata."""

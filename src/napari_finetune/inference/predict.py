@@ -25,8 +25,11 @@ def as_planes(model: SegmentationModel, image: np.ndarray) -> tuple[np.ndarray, 
     """
     image = np.asarray(image)
     rgb = model.in_channels == 3
-    if not np.issubdtype(image.dtype, np.number) and image.dtype != bool:
-        raise ValueError(f"image dtype {image.dtype} is not numeric.")
+    # By kind: complex and timedelta count as numbers to NumPy, not to a microscope.
+    if image.dtype.kind not in "biuf":
+        raise ValueError(
+            f"image dtype {image.dtype} is not numeric: give integers, floats or booleans."
+        )
     colour_axis = image.ndim in (3, 4) and image.shape[-1] in (3, 4)
     if rgb:
         if not colour_axis:
@@ -49,6 +52,8 @@ def as_planes(model: SegmentationModel, image: np.ndarray) -> tuple[np.ndarray, 
             f"({'RGB' if rgb else 'grey'})."
         )
     rows, cols = image.shape[spatial - 2 : spatial]
+    if spatial == 3 and image.shape[0] == 0:
+        raise ValueError(f"the image stack of shape {image.shape} has no planes.")
     if min(rows, cols) < MIN_SIDE:
         raise ValueError(
             f"image is {rows} × {cols} px: the model needs at least {MIN_SIDE} px per side."

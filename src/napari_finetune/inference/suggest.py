@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from numbers import Integral, Real
+
 import numpy as np
 from scipy import ndimage as ndi
 
@@ -105,37 +107,57 @@ def rank_regions(
         :func:`box_score`, best first; fewer than ``n`` when the unpainted area
         runs out. Scores of boxes on different images compare directly.
     """
-    uncertainty = np.asarray(uncertainty, dtype=np.float64)
-    if uncertainty.ndim != 2:
-        raise ValueError(f"uncertainty must be a 2D map, not shape {uncertainty.shape}.")
-    if labels is not None and np.shape(labels) != uncertainty.shape:
+    for name, value in (("n", n), ("size", size)):
+        if isinstance(value, bool) or not isinstance(value, Integral) or value < 1:
+            raise ValueError(f"{name}={value!r} must be a whole number of at least 1.")
+    weight = representativeness_weight
+    if isinstance(weight, bool) or not isinstance(weight, Real) or not 0 <= weight < np.inf:
         raise ValueError(
-            f"labels of shape {np.shape(labels)} do not match the map's {uncertainty.shape}."
+            f"representativeness_weight={weight!r} must be a finite number of at least 0."
         )
-    if representativeness is not None and np.shape(representativeness) != uncertainty.shape:
-        raise ValueError(
-            f"representativeness of shape {np.shape(representativeness)} does not match "
-            f"the map's {uncertainty.shape}."
+    uncertainty = _numeric_map("uncertainty", uncertainty)
+    if uncertainty.ndim != 2 or not uncertainty.size:
+        raise ValueError(f"uncertainty must be a non-empty 2D map, not shape {uncertainty.shape}.")
+    _check_finite("uncertainty", uncertainty)
+    if labels is not None:
+        labels = _numeric_map("labels", labels, uncertainty.shape)
+    if representativeness is not None:
+        representativeness = _numeric_map(
+            "representativeness", representativeness, uncertainty.shape
         )
-    if n < 1 or size < 1:
-        raise ValueError(f"n={n} and size={size} must both be at least 1.")
+        _check_finite("representativeness", representativeness)
+        if representativeness.min() < 0 or representativeness.max() > 1:
+            raise ValueError("representativeness values must lie between 0 and 1.")
     rows, cols = uncertainty.shape
-    h, w = min(size, rows), min(size, cols)
-    typical = (
-        None
-        if representativeness is None
-        else window_means(np.asarray(representativeness, np.float64), h, w)
-    )
+    h, w = int(min(size, rows)), int(min(size, cols))
+    typical = None if representativeness is None else window_means(representativeness, h, w)
     score = box_score(window_means(uncertainty, h, w), typical, representativeness_weight)
     if labels is not None:
-        touched = window_means((np.asarray(labels) > 0).astype(np.float64), h, w)
+        # Painted = non-zero, as documented: a stray negative value is paint too.
+        touched = window_means((labels != 0).astype(np.float64), h, w)
         score[touched > 1e-9] = -np.inf
     boxes = []
     for _ in range(n):
         y, x = np.unravel_index(np.argmax(score), score.shape)
-        if not np.isfinite(score[y, x]):
+        if score[y, x] == -np.inf:  # every window left is ruled out
             break
         boxes.append(((int(y), int(x), int(y) + h, int(x) + w), float(score[y, x])))
         # Windows overlapping this box start less than a box away in both axes.
         score[max(0, y - h + 1) : y + h, max(0, x - w + 1) : x + w] = -np.inf
     return boxes
+
+
+def _numeric_map(name: str, values: object, shape: tuple[int, ...] | None = None) -> np.ndarray:
+    """``values`` as a float64 array; ValueError unless real numbers of ``shape``."""
+    array = np.asarray(values)
+    if array.dtype.kind not in "biuf":
+        raise ValueError(f"{name} must hold real numbers, not {array.dtype}.")
+    if shape is not None and array.shape != shape:
+        verb = "do" if name == "labels" else "does"
+        raise ValueError(f"{name} of shape {array.shape} {verb} not match the map's {shape}.")
+    return array.astype(np.float64, copy=False)
+
+
+def _check_finite(name: str, values: np.ndarray) -> None:
+    if not np.isfinite(values).all():
+        raise ValueError(f"{name} contains NaN or infinite values.")

@@ -121,6 +121,7 @@ def uncertainty(
     if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
         raise ValueError(f"samples={samples!r} must be a whole number of at least 1.")
     check_tiling(tile, overlap, 2 * model.net.min_size)
+    get_preset(preset)  # checked for every method: a typo is an error even where unused
     planes, stack = as_planes(model, image)
     net = model.net
     transforms = dihedral_transforms(preset) if method == "tta" else []

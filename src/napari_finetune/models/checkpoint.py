@@ -105,10 +105,16 @@ def load_checkpoint(path: str | Path) -> SegmentationModel:
         weights do not fit together; the message is one plain sentence.
     """
     path = Path(path)
-    if path.is_dir():
-        raise CheckpointError(f"{path} is a folder, not a model file.")
-    if not path.is_file():
-        raise CheckpointError(f"checkpoint {path} does not exist.")
+    try:
+        folder, file = path.is_dir(), path.is_file()
+    except OSError as err:  # e.g. a name longer than the file system allows
+        raise CheckpointError(
+            f"{_shown(str(path))} cannot be opened: {err.strerror or err}."
+        ) from None
+    if folder:
+        raise CheckpointError(f"{_shown(str(path))} is a folder, not a model file.")
+    if not file:
+        raise CheckpointError(f"checkpoint {_shown(str(path))} does not exist.")
     try:
         with path.open("rb") as handle:
             legacy = handle.read(2) == b"PK"  # torch.save writes a zip archive
@@ -117,10 +123,12 @@ def load_checkpoint(path: str | Path) -> SegmentationModel:
         raise
     except (ValueError, KeyError, TypeError) as err:
         raise CheckpointError(
-            f"{path.name} is not a valid napari-finetune model: {err}."
+            f"{_shown(path.name)} is not a valid napari-finetune model: {_shown(str(err), 400)}."
         ) from None
     except OSError as err:
-        raise CheckpointError(f"{path.name} cannot be read: {err.strerror or err}.") from None
+        raise CheckpointError(
+            f"{_shown(path.name)} cannot be read: {err.strerror or err}."
+        ) from None
     return _build(metadata, state, path)
 
 
@@ -138,7 +146,7 @@ def _read(path: Path) -> tuple[CheckpointMetadata, dict[str, torch.Tensor]]:
     except (SafetensorError, OSError, ValueError):
         # The reader's own text ("Error while deserializing header: ...") says nothing to users.
         raise CheckpointError(
-            f"{path.name} is not a napari-finetune model, or it is corrupt (its header "
+            f"{_shown(path.name)} is not a napari-finetune model, or it is corrupt (its header "
             "cannot be read)."
         ) from None
     _check_format(path, header.get("format"), header.get("version"))
@@ -148,7 +156,7 @@ def _read(path: Path) -> tuple[CheckpointMetadata, dict[str, torch.Tensor]]:
     check_values(state)
     if header.get("sha256") != tensor_digest(state):
         raise CheckpointError(
-            f"{path.name} is damaged: its weights do not match their checksum "
+            f"{_shown(path.name)} is damaged: its weights do not match their checksum "
             "(the file was changed or corrupted after saving)."
         )
     return metadata, state
@@ -161,10 +169,10 @@ def _read_legacy(path: Path) -> tuple[CheckpointMetadata, dict[str, torch.Tensor
         # The weights-only unpickler raises many types on damaged or hostile
         # input; its text (advice about PyTorch 2.6 defaults) means nothing to users.
         raise CheckpointError(
-            f"{path.name} is not a napari-finetune model, or it is corrupt."
+            f"{_shown(path.name)} is not a napari-finetune model, or it is corrupt."
         ) from None
     if not isinstance(payload, dict):
-        raise CheckpointError(f"{path.name} is not a napari-finetune model.")
+        raise CheckpointError(f"{_shown(path.name)} is not a napari-finetune model.")
     _check_format(path, payload.get("format"), payload.get("version"))
     metadata = parse_metadata(_decode(payload.get("metadata")))
     state = payload.get("state")
@@ -172,24 +180,44 @@ def _read_legacy(path: Path) -> tuple[CheckpointMetadata, dict[str, torch.Tensor
         isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()
     ):
         raise ValueError("its weights are not a set of named arrays")
+    for name, tensor in state.items():
+        if tensor.layout != torch.strided:
+            raise ValueError(f"its weights {name} are sparse, not a plain array")
+        if tensor.is_meta:
+            raise ValueError(f"its weights {name} hold no values (saved without their data)")
     layout = {k: (tuple(v.shape), str(v.dtype).removeprefix("torch.")) for k, v in state.items()}
     check_layout(layout, _config(metadata))
-    state = {k: v.contiguous() for k, v in state.items()}
+    # detach: a state dict saved with its parameters (keep_vars=True) requires grad.
+    state = {k: v.detach().contiguous() for k, v in state.items()}
     check_values(state)
     return metadata, state
 
 
 def _check_format(path: Path, tag: object, version: object) -> None:
     if tag != FORMAT:
-        raise CheckpointError(f"{path.name} is not a napari-finetune model.")
-    if str(version) not in ("1", str(VERSION)):
-        newer = str(version).isdigit() and int(str(version)) > VERSION
+        raise CheckpointError(f"{_shown(path.name)} is not a napari-finetune model.")
+    text = str(version)
+    if text not in ("1", str(VERSION)):
+        # ASCII digits only, and few: int() refuses '²' and numbers of 4300 digits.
+        newer = text.isascii() and text.isdigit() and (len(text) > 6 or int(text) > VERSION)
+        shown = text if len(text) <= 20 else f"{text[:20]}..."
         raise CheckpointError(
-            f"{path.name} was saved by a newer napari-finetune (format {version}); "
+            f"{_shown(path.name)} was saved by a newer napari-finetune (format {shown}); "
             f"this version ({__version__}) reads formats 1 and {VERSION}: update the plugin."
             if newer
-            else f"{path.name} has an unknown checkpoint format version {version!r}."
+            else f"{_shown(path.name)} has an unknown checkpoint format version {shown!r}."
         )
+
+
+def _shown(text: str, limit: int = 160) -> str:
+    """``text`` for a one-line message: control characters escaped, the middle cut.
+
+    Longer than ``limit``, a path keeps its start and its file name.
+    """
+    if not text.isprintable():
+        text = text.encode("unicode_escape").decode("ascii")
+    half = (limit - 3) // 2
+    return text if len(text) <= limit else f"{text[:half]}...{text[-half:]}"
 
 
 def _decode(text: object) -> object:
@@ -199,6 +227,10 @@ def _decode(text: object) -> object:
         return json.loads(text)
     except json.JSONDecodeError:
         raise ValueError("its metadata is not valid JSON") from None
+    except ValueError:  # int() refuses numbers of more than 4300 digits
+        raise ValueError("its metadata holds a number too long to read") from None
+    except RecursionError:  # lists in lists a thousand deep: no model writes that
+        raise ValueError("its metadata is nested too deeply") from None
 
 
 def _config(metadata: CheckpointMetadata) -> UNetConfig:
