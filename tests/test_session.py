@@ -141,6 +141,7 @@ def test_a_round_stopped_before_any_epoch_or_failing_keeps_the_previous_model(
         raise RuntimeError("preview failed")
 
     monkeypatch.setattr(LivePreviews, "preview", broken)
+    monkeypatch.setattr(LivePreviews, "due", lambda self: True)  # fails at the first step
     with pytest.raises(RuntimeError, match="preview failed"):
         session.run_round(quick(start=CURRENT, steps=60))
     assert session.model is first and session.outcome == PREVIOUS_KEPT

@@ -129,12 +129,6 @@ def test_load_checkpoint_with_any_path_loads_or_is_refused(name):
         assert str(error).strip() and "\n" not in str(error)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=OSError,
-    reason="models/registry.py asks Path.exists() first, which raises for overlong "
-    "names (not in this change)",
-)
 def test_load_model_with_an_overlong_name():
     """Found by fuzzing: ``load_model('a' * 5000)`` raised OSError (file name too long)."""
     with pytest.raises(CheckpointError):

@@ -52,7 +52,11 @@ def load_model(name_or_path: str | Path = DEFAULT_MODEL) -> SegmentationModel:
         model.name = key
         return model
     path = Path(name_or_path)
-    if not path.exists():
+    try:
+        exists = path.exists()
+    except OSError:  # e.g. a name longer than the file system allows
+        exists = False
+    if not exists:
         known = ", ".join(REGISTRY)
         raise CheckpointError(
             f"model {key!r} is neither a shipped model ({known}) nor an existing file."

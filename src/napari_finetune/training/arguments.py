@@ -30,6 +30,7 @@ def check_training_arguments(
     validation_fraction: float,
     patience: int,
     min_patch: int,
+    seed: int = 0,
 ) -> None:
     """Raise ValueError naming the argument if any is out of range.
 
@@ -46,6 +47,8 @@ def check_training_arguments(
     min_patch : int
         Smallest patch the network trains on (two pooling cells at the
         bottleneck, so BatchNorm sees more than one value per channel).
+    seed : int
+        Seed of everything random: a whole number in [0, 2**32).
     """
     if steps is not None:
         _integer("steps", steps, 1)
@@ -59,6 +62,7 @@ def check_training_arguments(
             f"max_seconds={max_seconds!r}: give a positive, finite time budget or a "
             "number of steps."
         )
+    _integer("seed", seed, 0, 2**32 - 1)
     _integer("batch_size", batch_size, 1, MAX_BATCH)
     _integer("patch_size", patch_size, min_patch, MAX_PATCH)
     _integer("patience", patience, 1)

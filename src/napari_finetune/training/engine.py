@@ -112,7 +112,7 @@ def finetune(
         "validation_fraction": validation_fraction,
         "patience": patience,
     }
-    check_training_arguments(**arguments, min_patch=MIN_PATCH)
+    check_training_arguments(**arguments, min_patch=MIN_PATCH, seed=seed)
 
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)

@@ -14,6 +14,7 @@ from napari_finetune.models.registry import DEFAULT_MODEL, load_model
 
 # AdaBN statistics come from this many random crops of this side.
 ADABN_CROPS, ADABN_SIZE = 16, 256
+ADABN_MIN = 32
 
 
 def resolve_model(
@@ -65,6 +66,8 @@ def resolve_pipeline(
         return augmentation
     path = Path(augmentation)
     if path.suffix in (".yaml", ".yml"):
+        if not path.is_file():
+            raise ValueError(f"augmentation pipeline {path} does not exist.")
         return AugmentationPipeline.load(path)
     return AugmentationPipeline.from_preset(augmentation)
 
@@ -81,6 +84,11 @@ def adabn_batches(planes: list[PaintedPlane], rng: np.random.Generator) -> list[
         y = int(rng.integers(0, rows - height + 1))
         x = int(rng.integers(0, cols - width + 1))
         crop = np.ascontiguousarray(image[y : y + height, x : x + width])
+        # Under 32 px both ways the bottleneck would hold one value per channel,
+        # which BatchNorm refuses: mirror the crop out to 32 px.
+        short = [(0, max(0, ADABN_MIN - n)) for n in crop.shape[:2]]
+        if any(after for _, after in short):
+            crop = np.pad(crop, [*short, (0, 0)], mode="symmetric")
         batches.append(torch.from_numpy(crop).permute(2, 0, 1)[None])
     return batches
 
