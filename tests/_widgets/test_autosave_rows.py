@@ -158,7 +158,9 @@ def test_model_line_follows_rounds_and_loaded_checkpoints(
     painted, qtbot, folder, tmp_path, monkeypatch
 ):
     w = FineTuneWidget(painted)
-    assert w.model_info.value == "model: none trained yet (Predict uses the start model as shipped)"
+    assert (
+        w.model_info.value == "model: none trained yet (Predict uses the start model as shipped)"
+    )
     w.steps.value = 5
     w.train.clicked.emit()
     qtbot.waitUntil(lambda: w._worker is None, timeout=120_000)

@@ -17,7 +17,9 @@ def model_with(name, runs):
 
 
 def test_describes_each_kind_of_model():
-    assert describe_model(None) == "model: none trained yet (Predict uses the start model as shipped)"
+    assert (
+        describe_model(None) == "model: none trained yet (Predict uses the start model as shipped)"
+    )
     assert describe_model(model_with("voronoi-unet", [])) == "model: voronoi-unet (shipped)"
     assert describe_model(model_with("voronoi-unet", [1])) == (
         "model: fine-tuned from voronoi-unet, 1 round"

@@ -5,7 +5,7 @@ import torch
 import napari_finetune as nf
 from napari_finetune.models import SegmentationModel
 from napari_finetune.synth.strokes import paint_strokes
-from napari_finetune.training import EpochEnd, Finished, Started, Step
+from napari_finetune.training import EpochEnd, Finished, Preparing, Started, Step
 from napari_finetune.training import strategies as st
 from napari_finetune.training.engine import STEPS_PER_EPOCH
 from napari_finetune.training.losses import painted_loss
@@ -63,7 +63,9 @@ def test_events_come_once_per_batch_then_per_epoch(painted_sample):
     events = list(
         nf.finetune(sample.image, painted, None, strategy="scratch", steps=steps, **small())
     )
-    assert isinstance(events[0], Started) and isinstance(events[-1], Finished)
+    # Set-up first (scratch: no BatchNorm adaptation), then the run.
+    assert [type(e) for e in events[:3]] == [Preparing, Preparing, Started]
+    assert isinstance(events[-1], Finished)
     assert sum(isinstance(e, Step) for e in events) == steps
     epochs = [e for e in events if isinstance(e, EpochEnd)]
     assert len(epochs) == 2  # one full epoch and the final partial one
@@ -215,10 +217,13 @@ def test_finished_reports_the_kept_epoch_and_its_score(painted_sample):
 
 
 def test_steps_say_how_much_of_this_runs_budget_is_left(painted_sample):
-    started, *rest = nf.finetune(
-        painted_sample[0].image, painted_sample[1], max_seconds=3, augmentation=None, **small()
+    events = list(
+        nf.finetune(
+            painted_sample[0].image, painted_sample[1], max_seconds=3, augmentation=None, **small()
+        )
     )
-    steps = [e for e in rest if isinstance(e, Step)]
+    started = next(e for e in events if isinstance(e, Started))
+    steps = [e for e in events if isinstance(e, Step)]
     assert started.max_seconds == 3 and started.device == "cpu"
     lefts = [s.time_left for s in steps]
     assert all(0 <= left <= 3 for left in lefts)
