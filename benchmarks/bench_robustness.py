@@ -216,7 +216,7 @@ SHOULD_WORK = {
 
 def first_line(err: BaseException) -> str:
     text = str(err).strip().splitlines()
-    return text[0][:110] if text else ""
+    return text[0][:200] if text else ""
 
 
 def classify_refusal(err: ValueError) -> tuple[str, str]:
