@@ -17,7 +17,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from napari_finetune import cli_jobs
+from napari_finetune import cli_jobs, cli_retrain
 from napari_finetune.choices import (
     BN_CHOICES,
     BORDER_RULES,
@@ -184,11 +184,11 @@ def _view(sample: str) -> int:
     return 0
 
 
-# Each job but `view` (the only one that needs napari) lives in cli_jobs.
+# Each job but `view` (the only one that needs napari) lives in cli_jobs (retrain: cli_retrain).
 JOBS = {
     "generate": cli_jobs.generate,
     "fit": cli_jobs.fit,
-    "retrain": cli_jobs.retrain,
+    "retrain": cli_retrain.retrain,
     "predict": cli_jobs.predict,
     "measure": cli_jobs.measure,
     "demo": cli_jobs.demo,

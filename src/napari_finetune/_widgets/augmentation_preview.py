@@ -152,8 +152,6 @@ class AugmentationPreviewWidget(Container):
                 self.labels_layer.value = candidate
                 return
 
-    # -- pipeline controls ---------------------------------------------------------
-
     def _set_pipeline(self, pipeline: AugmentationPipeline) -> bool:
         """Use ``pipeline``; whether a preview of another modality was cleared."""
         cleared = pipeline.preset != self.pipeline.preset and clear_mosaic(self._viewer)
