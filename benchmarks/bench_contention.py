@@ -17,7 +17,7 @@ configurations:
 
 Usage::
 
-    python benchmarks/bench_contention.py [--seconds 15] [--busy 1]
+    python benchmarks/bench_contention.py [--seconds 15] [--busy 1] [--neighbour spin|torch]
 """
 
 from __future__ import annotations
@@ -65,6 +65,21 @@ def spin(stop_at: float) -> None:
         x += 1
 
 
+NEIGHBOUR = """
+import time, torch
+stop_at = {stop_at}
+x, w = torch.randn(1, 16, 256, 256), torch.randn(16, 16, 3, 3)
+while time.time() < stop_at:
+    torch.nn.functional.conv2d(x, w, padding=1)
+"""
+
+
+def torch_neighbour(stop_at: float) -> subprocess.Popen:
+    """Another torch program (default threads) convolving until ``stop_at``: a test run, say."""
+    code = NEIGHBOUR.format(stop_at=stop_at)
+    return subprocess.Popen([sys.executable, "-c", code])
+
+
 def train(env: dict[str, str], threads: int | None, seconds: float) -> dict:
     unset = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")
     environment = {k: v for k, v in os.environ.items() if k not in unset} | env
@@ -79,6 +94,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--busy", type=int, default=1, help="busy processes beside training")
+    parser.add_argument(
+        "--neighbour",
+        choices=("spin", "torch"),
+        default="spin",
+        help="a Python loop on one core, or another torch program with its own threads",
+    )
     args = parser.parse_args()
     print(
         "| configuration | policy | threads | quiet (patches/s) | busy (patches/s) | busy/quiet |"
@@ -87,16 +108,19 @@ def main() -> None:
     for name, (env, threads) in CONFIGS.items():
         quiet = train(env, threads, args.seconds)
         stop_at = time.time() + args.seconds + 30
-        spinners = [
-            multiprocessing.Process(target=spin, args=(stop_at,), daemon=True)
-            for _ in range(args.busy)
-        ]
-        for process in spinners:
-            process.start()
+        if args.neighbour == "torch":
+            others = [torch_neighbour(stop_at) for _ in range(args.busy)]
+        else:
+            others = [
+                multiprocessing.Process(target=spin, args=(stop_at,), daemon=True)
+                for _ in range(args.busy)
+            ]
+            for process in others:
+                process.start()
         try:
             busy = train(env, threads, args.seconds)
         finally:
-            for process in spinners:
+            for process in others:
                 process.terminate()
         print(
             f"| {name} | {quiet['policy']} | {quiet['threads']} | {quiet['speed']:.1f} | "
