@@ -261,3 +261,20 @@ def test_measure_grains_is_one_click_after_a_round(painted, qtbot, messages):
     qtbot.waitUntil(lambda: "grains grains" in painted.layers, timeout=60_000)
     grains = painted.layers["grains grains"]
     assert grains.data.shape == (512, 512) and grains.data.max() > 1
+
+
+def test_a_busy_bar_shows_from_the_first_set_up_event(painted, qtbot, monkeypatch):
+    # Set-up (normalising, BatchNorm adaptation) took 9 s on a busy PC with no bar.
+    created = []
+
+    class Recording(module.TrainingProgress):
+        def __init__(self, viewer, total, description):
+            created.append(total)
+            super().__init__(viewer, total, description)
+
+    monkeypatch.setattr(module, "TrainingProgress", Recording)
+    w = FineTuneWidget(painted)
+    w.steps.value = 5
+    w.train.clicked.emit()
+    finish(w, qtbot)
+    assert created == [0]  # one bar, made indeterminate at the first Preparing event

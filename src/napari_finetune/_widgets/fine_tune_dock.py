@@ -38,7 +38,7 @@ from napari_finetune.session import (
     painting,
 )
 from napari_finetune.session import status as texts
-from napari_finetune.training import EpochEnd, Started, Step
+from napari_finetune.training import EpochEnd, Preparing, Started, Step
 
 if TYPE_CHECKING:
     import napari
@@ -190,8 +190,14 @@ class FineTuneWidget(Container):
             self._last_refresh = now
             if self._progress is not None:
                 self._progress.update(event.step, event.total_steps)
+        elif isinstance(event, Preparing) and self._progress is None:
+            # A busy bar from the first second: set-up can take seconds on a busy PC.
+            self._progress = TrainingProgress(self._viewer, 0, "Fine-tune")
         elif isinstance(event, Started):
-            self._progress = TrainingProgress(self._viewer, event.total_steps, "Fine-tune")
+            if self._progress is None:
+                self._progress = TrainingProgress(self._viewer, event.total_steps, "Fine-tune")
+            else:
+                self._progress.update(0, event.total_steps)
         elif isinstance(event, EpochEnd):
             self.plot.add_epoch(
                 event.epoch, event.train_loss, event.validation_loss, event.validation_score
