@@ -67,6 +67,7 @@ def refused(path, match):
         (lambda m: m.update(history=3), "'history' is wrong"),
         (lambda m: m.update(history="lots"), "'history' is wrong"),
         (lambda m: m.update(history=[1, 2]), "'history.0' is wrong"),
+        (lambda m: m.update(history=[{"run": "x"}]), "run that is not a whole number"),
         (lambda m: m.update(classes={str(k): "c" for k in range(1, 6)}), "names 5 classes"),
         (lambda m: m.update(classes={"1": "a", "7": "b"}), "must be 1..2"),
         (lambda m: m["architecture"].update(in_channels="1"), "in_channels"),

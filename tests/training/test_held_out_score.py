@@ -106,3 +106,13 @@ def test_a_fully_painted_box_is_not_called_easy():
     ]
     result = summarize(regions, {INTERIOR, BOUNDARY}, {BOUNDARY})
     assert result.score == 1.0 and result.caution is None
+
+
+def test_a_region_class_predicted_where_another_was_painted_costs_precision():
+    # Two phases, one held-out region each, everything predicted as phase 2: before,
+    # phase 2's false positives on region A were never counted (score 0.5).
+    held = np.zeros((80, 80), np.uint8)
+    held[5:25, 5:25], held[50:70, 50:70] = 1, 2
+    predicted = np.full((80, 80), 2, np.uint8)
+    regions = region_counts(predicted, held, held, set())
+    assert f1_of(regions) == pytest.approx((0 + 2 / 3) / 2)

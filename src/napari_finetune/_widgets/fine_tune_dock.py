@@ -9,6 +9,7 @@ of a new painting) is the core's; :mod:`._dock_sections` places the controls.
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import TYPE_CHECKING
 
@@ -50,8 +51,14 @@ if TYPE_CHECKING:
 GUI_REFRESH_SECONDS = 1.0
 
 
-def _drive(events):  # a generator function, so napari makes a GeneratorWorker
-    yield from events
+def _drive(events, stop: threading.Event):  # a generator function: a GeneratorWorker
+    # Stop closes the round here, in the worker thread: its clean-up (restoring the
+    # kept weights and the thread count) must not run in napari's GUI thread.
+    for event in events:
+        yield event
+        if stop.is_set():
+            events.close()
+            return
 
 
 class FineTuneWidget(Container):
@@ -115,7 +122,7 @@ class FineTuneWidget(Container):
     def _on_layer_removed(self, layer: object) -> None:
         if self._worker is not None and id(layer) in self._inputs:
             self._stop_reason = "removed"
-            self._worker.quit()
+            self._stop_asked.set()
             self.status.value = texts.input_removed(layer.name)
             show_warning(self.status.value)
 
@@ -174,7 +181,10 @@ class FineTuneWidget(Container):
         self._stop_reason, self._last_refresh = None, 0.0
         self.train.enabled, self.stop.enabled = False, True
         self.status.value = "Starting…"
-        worker = create_worker(_drive, self._events, _start_thread=False, _ignore_errors=True)
+        self._stop_asked = threading.Event()
+        worker = create_worker(
+            _drive, self._events, self._stop_asked, _start_thread=False, _ignore_errors=True
+        )
         worker.yielded.connect(self._on_event)
         worker.errored.connect(self._report_error)
         worker.finished.connect(self._on_finished)
@@ -216,7 +226,7 @@ class FineTuneWidget(Container):
     def _on_stop(self) -> None:
         if self._worker is not None:
             self._stop_reason = "user"
-            self._worker.quit()
+            self._stop_asked.set()
             self.status.value = texts.STOPPING
 
     def _on_finished(self) -> None:

@@ -27,6 +27,8 @@ MAX_CLASSES = 64
 MAX_HISTORY = 100_000
 
 Scalar = int | float | str | bool | None
+# History fields the plugin counts with (rounds curve, run numbers).
+COUNTERS = ("run", "epoch", "step", "train_pixels", "validation_pixels")
 
 
 class _Strict(BaseModel):
@@ -67,6 +69,20 @@ class CheckpointMetadata(_Strict):
     saved: str = ""
     napari_finetune_version: str = ""
     provenance: list[dict[str, Any]] = []
+
+    @field_validator("history")
+    @classmethod
+    def _history_counters_are_whole_numbers(
+        cls, history: list[dict[str, Scalar]]
+    ) -> list[dict[str, Scalar]]:
+        # The rounds curve and the next run's number are read from these.
+        for index, record in enumerate(history):
+            for key in COUNTERS:
+                if key in record and (
+                    isinstance(record[key], bool) or not isinstance(record[key], int)
+                ):
+                    raise ValueError(f"record {index} has a {key} that is not a whole number")
+        return history
 
     @field_validator("classes")
     @classmethod

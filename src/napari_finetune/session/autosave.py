@@ -238,7 +238,12 @@ class PaintingAutosave:
     def _sessions(self) -> list[Path]:
         if not self.folder.is_dir():
             return []
-        return [p for p in self.folder.iterdir() if p.is_dir() and _SESSION.match(p.name)]
+        # Never a symlink: pruning one would delete files in the folder it points to.
+        return [
+            p
+            for p in self.folder.iterdir()
+            if p.is_dir() and not p.is_symlink() and _SESSION.match(p.name)
+        ]
 
 
 def _placement_json(scale, translate, units, colors) -> dict:

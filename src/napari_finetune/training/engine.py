@@ -165,7 +165,6 @@ def finetune(
         max_seconds=None if steps else float(max_seconds),
         threads=(threads, torch_threads),
     )
-    torch.set_num_threads(threads)  # restored in the finally below
     keeper = KeepBest(net, patience)
     kept_held_out: list[HeldOutScore | None] = [None]  # the kept epoch's, set by end_epoch
     history: list[dict] = []
@@ -208,6 +207,7 @@ def finetune(
         return event, verdict.stop
 
     try:
+        torch.set_num_threads(threads)  # restored in the finally below
         while True:
             elapsed = time.perf_counter() - started
             progress = step / steps if steps else elapsed / max_seconds

@@ -101,6 +101,7 @@ def region_counts(
     near_paint = {k: d <= tolerance for k, d in thin_distance.items()}
     near_thin = np.logical_or.reduce(list(near_paint.values())) if thin else None
     in_band = np.logical_or.reduce([d <= band for d in thin_distance.values()]) if thin else None
+    regional = {int(k) for k in np.unique(painted) if k} - thin
     out = []
     for r, box in enumerate(ndi.find_objects(regions), start=1):
         zone = regions[box] == r
@@ -135,10 +136,15 @@ def region_counts(
                     hits,
                     int((scored & (predicted[box] == k)).sum()),
                 )
-        # A thin class predicted over other held-out pixels is a false positive
-        # too (e.g. a boundary predicted on an interior scribble).
+        # A class predicted over held-out pixels of other classes is a false
+        # positive too (e.g. a boundary predicted on an interior scribble).
         for k in thin - here:
             wrong = mine & (predicted[box] == k) & ~near_paint[k][box]
+            if wrong.any():
+                found.add(k, 0, 0, 0, int(wrong.sum()))
+        for k in regional - here:
+            scored = mine if near_thin is None else mine & ~near_thin[box]
+            wrong = scored & (predicted[box] == k)
             if wrong.any():
                 found.add(k, 0, 0, 0, int(wrong.sum()))
         out.append(found)

@@ -68,10 +68,12 @@ def last_run(model: SegmentationModel) -> dict[str, Any]:
             "saved by a napari-finetune before 0.2): there is no run to repeat."
         )
     record = model.provenance[-1]
-    options = record.get("options")
-    needed = ("start", "images", "labels", "options", "result")
-    if any(key not in record for key in needed) or not isinstance(options, dict):
+    kinds = {"start": dict, "images": list, "labels": list, "options": dict, "result": dict}
+    if not all(isinstance(record.get(key), kind) for key, kind in kinds.items()) or not all(
+        isinstance(entry, dict) for entry in (*record["images"], *record["labels"])
+    ):
         raise ValueError(f"the provenance of model '{model.name}' is incomplete.")
+    options = record["options"]
     missing = [key for key in REPEATED if key not in options]
     if missing:
         raise ValueError(f"the provenance of model '{model.name}' lacks the option {missing[0]}.")

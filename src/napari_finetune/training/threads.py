@@ -16,6 +16,9 @@ import os
 
 import torch
 
+# torch's thread count as the process started (a reused worker thread may hold a
+# run's reduced count): the ceiling of every run, and what step-count runs use.
+DEFAULT_THREADS = torch.get_num_threads()
 # How long the machine is watched before a run, in seconds.
 SAMPLE_SECONDS = 0.25
 # A core counts as taken when others keep it this busy.
@@ -58,12 +61,11 @@ def choose_threads(available: int, busy: float, current: int) -> int:
 def threads_for_run(steps: int | None) -> int:
     """Torch threads for a run: adapted to the machine's load for a time budget.
 
-    A run with a step count keeps torch's thread count, whatever the load: its
+    A run with a step count keeps torch's usual thread count, whatever the load: its
     result must not depend on what else ran at the time (bitwise
     reproducibility). A time-budget run depends on the machine's speed anyway
     and gets :func:`choose_threads` of the load measured now.
     """
-    current = torch.get_num_threads()
     if steps is not None:
-        return current
-    return choose_threads(cpu_count(), busy_cores(), current)
+        return DEFAULT_THREADS
+    return choose_threads(cpu_count(), busy_cores(), DEFAULT_THREADS)
