@@ -173,7 +173,7 @@ def finetune(
 
     def end_epoch(elapsed: float) -> tuple[EpochEnd, bool]:
         """Validate, keep the weights worth keeping, record the epoch; say whether to stop."""
-        val_loss, held_out = validate(trained, planes, split)
+        val_loss, held_out = validate(trained, planes, split, painted.painted_classes)
         val_score = held_out.score
         verdict = keeper.judge(epoch, val_score)
         record = {

@@ -75,6 +75,7 @@ def region_counts(
     thin: set[int],
     tolerance: float = TOLERANCE_PX,
     band: int = BAND_PX,
+    classes: set[int] | None = None,
 ) -> list[RegionCounts]:
     """Counts for each held-out region of one (cropped) plane.
 
@@ -90,6 +91,8 @@ def region_counts(
         Classes scored with the tolerance band.
     tolerance, band : float, int
         Tolerance and band width in pixels.
+    classes : set of int, optional
+        All painted classes, when the caller knows them (else read from ``painted``).
 
     Returns
     -------
@@ -101,7 +104,9 @@ def region_counts(
     near_paint = {k: d <= tolerance for k, d in thin_distance.items()}
     near_thin = np.logical_or.reduce(list(near_paint.values())) if thin else None
     in_band = np.logical_or.reduce([d <= band for d in thin_distance.values()]) if thin else None
-    regional = {int(k) for k in np.unique(painted) if k} - thin
+    if classes is None:
+        classes = {int(k) for k in np.unique(painted) if k}
+    regional = set(classes) - thin
     out = []
     for r, box in enumerate(ndi.find_objects(regions), start=1):
         zone = regions[box] == r

@@ -20,7 +20,10 @@ VALIDATION_MARGIN = 32
 
 
 def validate(
-    model: SegmentationModel, planes: list[PaintedPlane], split: Split
+    model: SegmentationModel,
+    planes: list[PaintedPlane],
+    split: Split,
+    classes: set[int] | frozenset[int] | None = None,
 ) -> tuple[float | None, HeldOutScore]:
     """Cross-entropy loss and the tolerance-band F1 on the held-out painted pixels.
 
@@ -35,6 +38,9 @@ def validate(
         Normalised training planes.
     split : Split
         Which painted pixels of each plane are held out.
+    classes : set of int, optional
+        The painted classes (known to the caller once; otherwise found here,
+        a full sort of every plane at each epoch).
 
     Returns
     -------
@@ -45,7 +51,10 @@ def validate(
     if split.n_validation == 0:
         return None, HeldOutScore(None)
     thin = thin_classes(model.classes)
-    losses, regions, classes = [], [], set()
+    if classes is None:
+        classes = {int(k) for p in planes for k in np.unique(p.labels) if k}
+    classes = set(classes)
+    losses, regions = [], []
     for plane, held in zip(planes, split.validation, strict=True):
         if not held.any():
             continue
@@ -59,6 +68,6 @@ def validate(
         chosen = probs[target[painted] - 1, *np.nonzero(painted)]
         losses.append(-np.log(np.clip(chosen, 1e-7, 1)))
         predicted = np.argmax(probs, axis=0) + 1
-        regions += region_counts(predicted, target, plane.labels[y0:y1, x0:x1], thin)
-        classes.update(int(k) for k in np.unique(plane.labels) if k)
+        painted = plane.labels[y0:y1, x0:x1]
+        regions += region_counts(predicted, target, painted, thin, classes=classes)
     return float(np.concatenate(losses).mean()), summarize(regions, classes, thin)
