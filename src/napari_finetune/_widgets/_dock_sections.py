@@ -54,6 +54,10 @@ def arrange(dock: FineTuneWidget) -> Container:
     # Below the scroll area: what Fine-tune, Predict or Save just did is always in view.
     dock.append(dock.status)
     dock.status.native.setStyleSheet("border-top: 1px solid #5a626c; padding: 4px 8px;")
+    # Room for two wrapped lines: an ignored width policy keeps the layout from
+    # asking the label how tall its wrapped text is, and the second line was cut.
+    lines = dock.status.native.fontMetrics().lineSpacing()
+    dock.status.native.setMinimumHeight(2 * lines + 10)
     return body
 
 
