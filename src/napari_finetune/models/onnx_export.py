@@ -1,0 +1,195 @@
+"""ONNX export: the network as a portable file that any ONNX runtime can run.
+
+The graph is traced by PyTorch's TorchScript-based exporter from the network
+with BatchNorm folded into the convolutions (:mod:`~napari_finetune.models.fused`),
+with batch, height and width left dynamic (the U-Net resizes to each skip
+connection, so odd sizes work). That exporter is used rather than the newer
+``dynamo=True`` one because it exports this network in 0.14 s instead of 6.5 s
+and needs no extra package; the live previews re-use its graph (see
+:func:`graph_template`).
+
+The input is the *normalised* image; how to normalise (per-image percentiles)
+is written into the file's metadata and its doc string, since ONNX has no
+percentile operator to fold it into the graph.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import json
+import warnings
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from napari_finetune._version import __version__
+from napari_finetune.data.safe_write import atomic_write, check_writable_file
+from napari_finetune.models.fused import fused_for_inference
+from napari_finetune.models.model import SegmentationModel
+from napari_finetune.models.unet import UNetConfig
+
+# Opset 17 is read by every ONNX Runtime since 1.11 (2022), by the Java runtime
+# deepImageJ ships and by OpenCV's DNN module; ONNX Runtime 1.32 applies all its
+# CPU graph optimisations to it. Nothing in this network needs a newer opset.
+OPSET = 17
+INPUT_NAME = "image"
+OUTPUTS = ("probabilities", "logits")
+# Key of the JSON document in the ONNX file's metadata_props.
+METADATA_KEY = "napari_finetune"
+# The trace needs one example; every side is dynamic afterwards.
+_EXAMPLE_SIDE = 64
+
+
+class _Probabilities(nn.Module):
+    """A network followed by a softmax over the class channel."""
+
+    def __init__(self, net: nn.Module) -> None:
+        super().__init__()
+        self.net = net
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.softmax(self.net(x), dim=1)
+
+
+def export_onnx(
+    model: SegmentationModel,
+    path: str | Path,
+    *,
+    output: str = "probabilities",
+    overwrite: bool = False,
+) -> Path:
+    """Write ``model`` as an ONNX file.
+
+    Parameters
+    ----------
+    model : SegmentationModel
+        The model to export (left unchanged, training mode included).
+    path : str or Path
+        Destination file, conventionally ``*.onnx``; parent folders are created.
+    output : {'probabilities', 'logits'}
+        What the graph returns: class probabilities (softmax in the graph) or
+        the raw logits.
+    overwrite : bool
+        Replace an existing file.
+
+    Returns
+    -------
+    Path
+        The written file. Its input ``image`` is float32 ``(N, C, H, W)``
+        normalised as the metadata says; its output ``probabilities`` (or
+        ``logits``) is float32 ``(N, K, H, W)``, channel k for class k + 1.
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``output``, a path that cannot be written, or an
+        existing file without ``overwrite``.
+    """
+    if not isinstance(model, SegmentationModel):
+        raise ValueError(
+            f"there is no model to export: got {type(model).__name__}, not a "
+            "SegmentationModel (load or fine-tune one first)."
+        )
+    path = check_writable_file(path, "ONNX file")
+    if path.exists() and not overwrite:
+        raise ValueError(f"{path} already exists: choose another name or allow overwriting.")
+    data = onnx_model_bytes(model, output=output)
+    with atomic_write(path) as temporary:
+        temporary.write_bytes(data)
+    return path
+
+
+def onnx_model_bytes(model: SegmentationModel, output: str = "probabilities") -> bytes:
+    """The serialised ONNX model of ``model``, with its metadata (see :func:`export_onnx`)."""
+    import onnx
+
+    proto = onnx.load_from_string(_traced(fused_for_inference(model.net), output))
+    proto.doc_string = _doc_string(model, output)
+    entry = proto.metadata_props.add()
+    entry.key = METADATA_KEY
+    entry.value = json.dumps(onnx_metadata(model, output))
+    return proto.SerializeToString()
+
+
+def onnx_metadata(model: SegmentationModel, output: str = "probabilities") -> dict:
+    """What a user of the ONNX file needs to know, as plain data."""
+    norm = model.normalization
+    return {
+        "napari_finetune_version": __version__,
+        "model_name": model.name,
+        "architecture": {"name": "unet", **model.net.config.to_dict()},
+        "classes": {str(k): v for k, v in model.classes.items()},
+        "input": {
+            "name": INPUT_NAME,
+            "axes": "NCHW",
+            "dtype": "float32",
+            "min_side": 16,
+            "normalization": {
+                **norm.to_dict(),
+                "formula": "(x - p_low) / (p_high - p_low), per image and per channel",
+            },
+        },
+        "output": {"name": output, "axes": "NCHW", "channel k": "class k + 1"},
+    }
+
+
+def graph_template(config: UNetConfig, output: str = "logits") -> bytes:
+    """The ONNX graph of an untrained network of ``config`` (cached per architecture).
+
+    Its initializers carry the names of the folded network's ``state_dict``,
+    so the graph is traced once per architecture and each new set of weights
+    is only copied in (:func:`napari_finetune.inference.runtime` does so in
+    milliseconds, against 0.14 s for a new trace).
+    """
+    return _template(config, output)
+
+
+@functools.lru_cache(maxsize=8)
+def _template(config: UNetConfig, output: str) -> bytes:
+    from napari_finetune.models.unet import UNet
+
+    with torch.random.fork_rng():  # the random init must not move the global stream
+        net = UNet(config)
+    return _traced(fused_for_inference(net), output)
+
+
+def _traced(net: nn.Module, output: str) -> bytes:
+    if output not in OUTPUTS:
+        raise ValueError(f"output={output!r} is unknown: choose one of {', '.join(OUTPUTS)}.")
+    module = _Probabilities(net) if output == "probabilities" else net
+    in_channels = net.config.in_channels
+    example = torch.zeros(1, in_channels, _EXAMPLE_SIDE, _EXAMPLE_SIDE)
+    dynamic = {0: "batch", 2: "height", 3: "width"}
+    buffer = io.BytesIO()
+    with warnings.catch_warnings():
+        # The TorchScript exporter warns that it is deprecated in favour of
+        # dynamo=True (see the module doc for why it is kept) and that the
+        # traced shape arithmetic is data-independent, which is what we want.
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            module,
+            (example,),
+            buffer,
+            input_names=[INPUT_NAME],
+            output_names=[output],
+            dynamic_axes={INPUT_NAME: dynamic, output: dynamic},
+            opset_version=OPSET,
+            # Keep every initializer under its state_dict name (graph_template relies on it).
+            do_constant_folding=False,
+            dynamo=False,
+        )
+    return buffer.getvalue()
+
+
+def _doc_string(model: SegmentationModel, output: str) -> str:
+    norm = model.normalization
+    classes = ", ".join(f"{k} = {v}" for k, v in sorted(model.classes.items()))
+    return (
+        f"U-Net from napari-finetune {__version__} ({model.name or 'unnamed'}). "
+        f"Input '{INPUT_NAME}': float32 (N, {model.in_channels}, H, W), H and W >= 16, "
+        f"each image normalised per channel so that its {norm.low:g}th percentile maps "
+        f"to 0 and its {norm.high:g}th to 1. Output '{output}': float32 (N, "
+        f"{model.n_classes}, H, W), channel k for class k + 1 ({classes})."
+    )
