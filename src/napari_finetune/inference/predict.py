@@ -6,6 +6,7 @@ import numpy as np
 import torch
 
 from napari_finetune.data.painted import MIN_SIDE
+from napari_finetune.inference.runtime import DEFAULT_BACKEND, logits_function, resolve_backend
 from napari_finetune.inference.tiling import apply_tiled, check_tiling
 from napari_finetune.models.model import SegmentationModel
 
@@ -75,20 +76,31 @@ def as_batch(piece: np.ndarray) -> torch.Tensor:
 
 @torch.inference_mode()
 def predict_plane(
-    model: SegmentationModel, image: np.ndarray, tile: int = TILE, overlap: int = OVERLAP
+    model: SegmentationModel,
+    image: np.ndarray,
+    tile: int = TILE,
+    overlap: int = OVERLAP,
+    backend: str = "torch",
 ) -> np.ndarray:
-    """Probabilities ``(K, rows, cols)`` of one normalised ``(rows, cols, C)`` plane."""
-    net = model.net
-    net.eval()
+    """Probabilities ``(K, rows, cols)`` of one normalised ``(rows, cols, C)`` plane.
+
+    PyTorch by default: training's validation calls this on small crops with
+    weights that change every epoch (see :mod:`~napari_finetune.inference.runtime`).
+    """
+    forward = logits_function(model, backend)
 
     def per_tile(piece: np.ndarray) -> np.ndarray:
-        return torch.softmax(net(as_batch(piece)), dim=1)[0].numpy()
+        return torch.softmax(forward(as_batch(piece)), dim=1)[0].numpy()
 
     return apply_tiled(image, per_tile, model.n_classes, tile, overlap)
 
 
 def predict(
-    model: SegmentationModel, image: np.ndarray, tile: int = TILE, overlap: int = OVERLAP
+    model: SegmentationModel,
+    image: np.ndarray,
+    tile: int = TILE,
+    overlap: int = OVERLAP,
+    backend: str = DEFAULT_BACKEND,
 ) -> np.ndarray:
     """Class probabilities for an image of any size.
 
@@ -101,6 +113,9 @@ def predict(
         (``(planes, rows, cols[, 3])``, predicted plane by plane).
     tile, overlap : int
         Tile side and overlap in pixels; tiles are blended with smooth weights.
+    backend : {'auto', 'onnxruntime', 'torch'}
+        What runs the network: ``'auto'`` takes ONNX Runtime where installed
+        (2-6x faster on a CPU, within 1e-5), else PyTorch.
 
     Returns
     -------
@@ -111,12 +126,13 @@ def predict(
     Raises
     ------
     ValueError
-        For images under 16 px, NaN values, a channel count the model lacks, or
-        a tile/overlap that cannot work.
+        For images under 16 px, NaN values, a channel count the model lacks, a
+        tile/overlap that cannot work, or an unknown or missing backend.
     """
     check_tiling(tile, overlap, 2 * model.net.min_size)
+    backend = resolve_backend(backend)
     planes, stack = as_planes(model, image)
-    out = [predict_plane(model, model.normalization(p), tile, overlap) for p in planes]
+    out = [predict_plane(model, model.normalization(p), tile, overlap, backend) for p in planes]
     return np.stack(out, axis=1) if stack else out[0]
 
 

@@ -16,7 +16,10 @@ The methods:
 - ``entropy``: entropy of a single prediction.
 - ``margin``: 1 - (top probability - second probability).
 
-All maps lie in [0, 1] (entropies are divided by log K).
+All maps lie in [0, 1] (entropies are divided by log K). ``tta``, ``entropy``
+and ``margin`` run the network on the inference backend
+(:mod:`~napari_finetune.inference.runtime`); the two dropout methods need live
+dropout masks and run on PyTorch.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from torch import nn
 
 from napari_finetune.augment import get_preset
 from napari_finetune.inference.predict import OVERLAP, TILE, as_batch, as_planes
+from napari_finetune.inference.runtime import DEFAULT_BACKEND, logits_function, resolve_backend
 from napari_finetune.inference.tiling import apply_tiled, check_tiling
 from napari_finetune.models.model import SegmentationModel
 
@@ -90,6 +94,7 @@ def uncertainty(
     seed: int = 0,
     tile: int = TILE,
     overlap: int = OVERLAP,
+    backend: str = DEFAULT_BACKEND,
 ) -> np.ndarray:
     """Per-pixel uncertainty of ``model`` on ``image``; higher = less sure.
 
@@ -110,6 +115,9 @@ def uncertainty(
         Seed of the dropout masks (the global torch RNG is left untouched).
     tile, overlap : int
         Tiling, as in prediction.
+    backend : {'auto', 'onnxruntime', 'torch'}
+        What runs the network, as in :func:`napari_finetune.predict` (the
+        dropout methods always use PyTorch).
 
     Returns
     -------
@@ -122,14 +130,17 @@ def uncertainty(
         raise ValueError(f"samples={samples!r} must be a whole number of at least 1.")
     check_tiling(tile, overlap, 2 * model.net.min_size)
     get_preset(preset)  # checked for every method: a typo is an error even where unused
+    backend = resolve_backend(backend)
     planes, stack = as_planes(model, image)
     net = model.net
+    dropout = method in ("mc_dropout", "mutual_information")
+    forward = net if dropout else logits_function(model, backend)
     transforms = dihedral_transforms(preset) if method == "tta" else []
 
     @torch.inference_mode()
     def per_tile(piece: np.ndarray) -> np.ndarray:
         x = as_batch(piece)
-        if method in ("mc_dropout", "mutual_information"):
+        if dropout:
             skips = net.encode(x)  # deterministic: once
             draws = [torch.softmax(net.decode(skips), 1) for _ in range(samples)]
             total = normalized_entropy(sum(draws) / samples)
@@ -139,10 +150,10 @@ def uncertainty(
             return (total - expected).clamp_min(0).numpy()
         if method == "tta":
             mean = sum(
-                inverse(torch.softmax(net(forward(x)), 1)) for forward, inverse in transforms
+                inverse(torch.softmax(forward(there(x)), 1)) for there, inverse in transforms
             ) / len(transforms)
             return normalized_entropy(mean).numpy()
-        probabilities = torch.softmax(net(x), 1)
+        probabilities = torch.softmax(forward(x), 1)
         if method == "entropy":
             return normalized_entropy(probabilities).numpy()
         top = probabilities.topk(2, dim=1).values
@@ -150,7 +161,7 @@ def uncertainty(
 
     with torch.random.fork_rng():
         torch.manual_seed(seed)
-        if method in ("mc_dropout", "mutual_information"):
+        if dropout:
             _dropout_only(net)
         else:
             net.eval()

@@ -150,8 +150,14 @@ def graph_template(config: UNetConfig, output: str = "logits") -> bytes:
 def _template(config: UNetConfig, output: str) -> bytes:
     from napari_finetune.models.unet import UNet
 
-    with torch.random.fork_rng():  # the random init must not move the global stream
-        net = UNet(config)
+    with torch.random.fork_rng(), torch.no_grad():  # must not move the global stream
+        net = UNet(config).eval()
+        # The exporter merges initializers of equal content (fresh BatchNorm folds
+        # to all-zero biases), which would leave some weights without a name:
+        # distinct random values keep one initializer per state_dict entry.
+        for tensor in net.state_dict().values():
+            if tensor.is_floating_point():
+                tensor.copy_(torch.rand_like(tensor) + 0.5)
     return _traced(fused_for_inference(net), output)
 
 

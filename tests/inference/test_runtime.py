@@ -1,0 +1,111 @@
+"""The inference backends: ONNX Runtime agrees with PyTorch and follows the weights."""
+
+import numpy as np
+import pytest
+import torch
+
+import napari_finetune as nf
+from napari_finetune._sample_data import sample_data_dir
+from napari_finetune.data.io import read_image
+from napari_finetune.inference import runtime
+from napari_finetune.inference.runtime import logits_function, resolve_backend
+
+pytest.importorskip("onnxruntime")
+
+
+@pytest.fixture(scope="module")
+def model():
+    return nf.load_model("voronoi-unet")
+
+
+@pytest.fixture(scope="module")
+def steel():
+    """A real micrograph (NIST etched steel, shipped with the plugin), grey."""
+    image = read_image(sample_data_dir() / "nist_steel" / "image.png")
+    return image if image.ndim == 2 else image[..., :3].mean(axis=-1)
+
+
+@pytest.mark.parametrize("shape", [(16, 16), (97, 251), (300, 200), (515, 1037)])
+def test_onnxruntime_equals_torch_on_random_images(model, shape):
+    image = np.random.default_rng(1).random(shape).astype(np.float32) * 4000
+    fast = nf.predict(model, image, backend="onnxruntime")
+    eager = nf.predict(model, image, backend="torch")
+    assert np.abs(fast - eager).max() < 1e-4
+
+
+def test_onnxruntime_equals_torch_on_a_real_micrograph(model, steel):
+    fast = nf.predict(model, steel, backend="onnxruntime")
+    eager = nf.predict(model, steel, backend="torch")
+    assert np.abs(fast - eager).max() < 1e-4
+    fast_unc = nf.uncertainty(model, steel, backend="onnxruntime")
+    eager_unc = nf.uncertainty(model, steel, backend="torch")
+    assert np.abs(fast_unc - eager_unc).max() < 1e-4
+
+
+def test_test_time_augmentation_runs_on_onnxruntime(model):
+    image = nf.voronoi_grains((96, 96), 8, seed=3).image
+    fast = nf.uncertainty(model, image, method="tta", backend="onnxruntime")
+    eager = nf.uncertainty(model, image, method="tta", backend="torch")
+    assert np.abs(fast - eager).max() < 1e-4
+
+
+def test_a_session_follows_weight_changes(model):
+    """After a training step the fast path must use the new weights, not the cached ones."""
+    changed = model.copy()
+    image = nf.voronoi_grains((64, 64), 6, seed=4).image
+    before = nf.predict(changed, image)
+    with torch.no_grad():
+        changed.net.head.bias += torch.tensor([2.0, -2.0])
+    after = nf.predict(changed, image)
+    assert np.abs(after - before).max() > 0.1
+    np.testing.assert_allclose(after, nf.predict(changed, image, backend="torch"), atol=1e-4)
+
+
+def test_a_session_follows_batchnorm_statistics(model):
+    """AdaBN changes buffers, not parameters: the cache key must include them."""
+    changed = model.copy()
+    image = nf.voronoi_grains((64, 64), 6, seed=5).image
+    before = nf.predict(changed, image)
+    with torch.no_grad():
+        changed.net.encoder_stages[0][1].running_mean += 0.5
+    after = nf.predict(changed, image)
+    assert np.abs(after - before).max() > 1e-3
+    np.testing.assert_allclose(after, nf.predict(changed, image, backend="torch"), atol=1e-4)
+
+
+def test_sessions_are_reused_while_weights_stay(model, monkeypatch):
+    image = nf.voronoi_grains((64, 64), 6, seed=6).image
+    nf.predict(model, image)
+    built = []
+    original = runtime._new_session
+    monkeypatch.setattr(
+        runtime, "_new_session", lambda *a: built.append(1) or original(*a)
+    )
+    nf.predict(model, image)
+    nf.uncertainty(model, image)
+    assert built == []
+
+
+def test_prediction_leaves_the_model_as_it_was(model):
+    trained = model.copy()
+    trained.net.train()
+    before = {k: v.clone() for k, v in trained.net.state_dict().items()}
+    nf.predict(trained, nf.voronoi_grains((64, 64), 6, seed=7).image)
+    after = trained.net.state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before)
+
+
+def test_unknown_backend_is_refused_in_words(model):
+    with pytest.raises(ValueError, match="backend='tensorrt' is unknown"):
+        nf.predict(model, np.zeros((32, 32), np.float32), backend="tensorrt")
+
+
+def test_missing_onnxruntime_falls_back_or_says_so(monkeypatch):
+    monkeypatch.setattr(runtime, "onnxruntime_available", lambda: False)
+    assert resolve_backend("auto") == "torch"
+    with pytest.raises(ValueError, match="onnxruntime is not installed"):
+        resolve_backend("onnxruntime")
+
+
+def test_torch_backend_is_the_network_itself(model):
+    assert logits_function(model, "torch") is model.net
