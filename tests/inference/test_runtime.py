@@ -78,9 +78,7 @@ def test_sessions_are_reused_while_weights_stay(model, monkeypatch):
     nf.predict(model, image)
     built = []
     original = runtime._new_session
-    monkeypatch.setattr(
-        runtime, "_new_session", lambda *a: built.append(1) or original(*a)
-    )
+    monkeypatch.setattr(runtime, "_new_session", lambda *a: built.append(1) or original(*a))
     nf.predict(model, image)
     nf.uncertainty(model, image)
     assert built == []
