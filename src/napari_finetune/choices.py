@@ -45,3 +45,16 @@ BORDER_RULES = {
 
 # Sample-data keys of the npe2 manifest (napari.yaml), in the order `view` offers them.
 SAMPLE_KEYS = ("painted", "equiaxed", "directional", "target_domain", "nist_steel")
+
+# What runs the network for inference (see napari_finetune.inference.runtime).
+BACKENDS = {
+    "auto": "ONNX Runtime where installed (2-6x faster on a CPU), else PyTorch",
+    "onnxruntime": "ONNX Runtime's CPU execution provider",
+    "torch": "PyTorch eager, as trained",
+}
+
+# Formats a model can be exported to (see napari_finetune.models.exporting).
+EXPORT_FORMATS = {
+    "onnx": "one .onnx file for any ONNX runtime; how to normalise is in its metadata",
+    "bioimageio": "a BioImage.IO model package (.zip): deepImageJ, ilastik, QuPath, bioimage.io",
+}

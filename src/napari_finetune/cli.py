@@ -1,8 +1,9 @@
 """Console entry point ``napari-finetune``.
 
 One sub-command per job: ``view`` opens napari with the plugin's docks and a
-sample; ``generate``, ``fit``, ``predict``, ``measure``, ``demo`` and
-``pretrain`` run headless (see :mod:`napari_finetune.cli_jobs`).
+sample; ``generate``, ``fit``, ``predict``, ``measure``, ``demo``,
+``pretrain``, ``retrain`` and ``export`` run headless (see
+:mod:`napari_finetune.cli_jobs`).
 
 Answering ``--help`` or refusing a bad argument must take well under a second,
 so this module and :mod:`.cli_jobs` import only the standard library and light
@@ -17,11 +18,13 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from napari_finetune import cli_jobs, cli_retrain
+from napari_finetune import cli_export, cli_jobs, cli_retrain
 from napari_finetune.choices import (
+    BACKENDS,
     BN_CHOICES,
     BORDER_RULES,
     DEFAULT_MODEL,
+    EXPORT_FORMATS,
     KINDS,
     SAMPLE_KEYS,
     STRATEGY_CHOICES,
@@ -119,6 +122,25 @@ def build_parser() -> argparse.ArgumentParser:
         default=Path("predictions"),
         help="folder for <name>_labels.tif and <name>_probabilities.tif",
     )
+    pred.add_argument(
+        "--backend",
+        choices=list(BACKENDS),
+        default="auto",
+        help="what runs the network: " + "; ".join(f"{k}: {v}" for k, v in BACKENDS.items()),
+    )
+
+    exp = jobs.add_parser(
+        "export", help="export a model as ONNX or as a BioImage.IO model package"
+    )
+    exp.add_argument("model", help=f"shipped name ({DEFAULT_MODEL}) or checkpoint file")
+    exp.add_argument(
+        "--format",
+        choices=list(EXPORT_FORMATS),
+        help="; ".join(f"{k}: {v}" for k, v in EXPORT_FORMATS.items())
+        + " (default: from the suffix of --output, .onnx or .zip)",
+    )
+    exp.add_argument("--output", type=Path, required=True, help="file to write")
+    exp.add_argument("--overwrite", action="store_true", help=OVERWRITE_HELP)
 
     meas = jobs.add_parser(
         "measure", help="grains and ASTM E112 grain size from predictions; writes CSV"
@@ -190,6 +212,7 @@ JOBS = {
     "fit": cli_jobs.fit,
     "retrain": cli_retrain.retrain,
     "predict": cli_jobs.predict,
+    "export": cli_export.export,
     "measure": cli_jobs.measure,
     "demo": cli_jobs.demo,
     "pretrain": cli_jobs.pretrain,

@@ -136,7 +136,7 @@ def predict(args: argparse.Namespace) -> int:
 
     model = load_model(args.model)
     for index, (path, (labels, probs)) in enumerate(zip(args.images, outputs, strict=True), 1):
-        probabilities = predict(model, read_image(path))
+        probabilities = predict(model, read_image(path), backend=args.backend)
         write_image(labels, labels_from_probabilities(probabilities))
         write_image(probs, probabilities)
         stem = args.output / path.stem

@@ -25,9 +25,10 @@ import numpy as np
 import torch
 from torch import nn
 
+from napari_finetune.choices import BACKENDS as BACKEND_CHOICES
 from napari_finetune.models.model import SegmentationModel
 
-BACKENDS = ("auto", "onnxruntime", "torch")
+BACKENDS = tuple(BACKEND_CHOICES)
 DEFAULT_BACKEND = "auto"
 
 Forward = Callable[[torch.Tensor], torch.Tensor]
