@@ -8,6 +8,11 @@ from pathlib import Path
 # The model a fine-tuning run starts from unless told otherwise (defined where
 # the command line reads it without torch; re-exported here).
 from napari_finetune.choices import DEFAULT_MODEL as DEFAULT_MODEL
+from napari_finetune.models.bioimageio_import import (
+    load_exported_package,
+    looks_like_onnx,
+    onnx_refusal,
+)
 from napari_finetune.models.checkpoint import CheckpointError, load_checkpoint
 from napari_finetune.models.model import SegmentationModel
 
@@ -32,8 +37,11 @@ def load_model(name_or_path: str | Path = DEFAULT_MODEL) -> SegmentationModel:
     Parameters
     ----------
     name_or_path : str or Path
-        A registered name (``'voronoi-unet'``) or the path of a checkpoint
-        written by :func:`napari_finetune.save_model`.
+        A registered name (``'voronoi-unet'``), the path of a checkpoint
+        written by :func:`napari_finetune.save_model`, or of a BioImage.IO
+        package (``.zip``) written by
+        :func:`~napari_finetune.models.bioimageio_package.export_bioimageio`
+        (only its attached checkpoint is read; no code in it is run).
 
     Returns
     -------
@@ -44,7 +52,7 @@ def load_model(name_or_path: str | Path = DEFAULT_MODEL) -> SegmentationModel:
     ------
     CheckpointError
         If the name is unknown and no such file exists, or the file is not a
-        valid checkpoint.
+        valid checkpoint nor a package napari-finetune exported.
     """
     key = str(name_or_path)
     if key in REGISTRY:
@@ -61,4 +69,14 @@ def load_model(name_or_path: str | Path = DEFAULT_MODEL) -> SegmentationModel:
         raise CheckpointError(
             f"model {key!r} is neither a shipped model ({known}) nor an existing file."
         )
-    return load_checkpoint(path)
+    if path.is_file():
+        package = load_exported_package(path)
+        if package is not None:
+            return package
+    try:
+        return load_checkpoint(path)
+    except CheckpointError:
+        # Checked only after a failure, so that no checkpoint is ever taken for ONNX.
+        if path.is_file() and looks_like_onnx(path):
+            raise onnx_refusal(path) from None
+        raise

@@ -175,3 +175,33 @@ class UNet(nn.Module):
         self.config = UNetConfig(
             in_channels, self.config.n_classes, self.config.widths, self.config.dropout
         )
+
+
+class UNetProbabilities(UNet):
+    """A :class:`UNet` built from plain keyword arguments that outputs probabilities.
+
+    The ``callable`` of exported BioImage.IO packages: their rdf can only give
+    JSON keyword arguments (no :class:`UNetConfig`), and their consumers expect
+    class probabilities, not logits. The parameters and ``state_dict`` keys are
+    exactly :class:`UNet`'s, so a UNet's weights load into it unchanged. This
+    file imports nothing but torch and the standard library, so that it can be
+    shipped as a package's architecture source on its own.
+
+    Parameters
+    ----------
+    in_channels, n_classes, widths, dropout
+        As in :class:`UNetConfig` (``widths`` may be a list, as JSON gives it).
+    """
+
+    def __init__(
+        self,
+        in_channels: int = 1,
+        n_classes: int = 2,
+        widths: tuple[int, ...] | list[int] = (8, 16, 32, 64, 128),
+        dropout: float = 0.1,
+    ) -> None:
+        super().__init__(UNetConfig(in_channels, n_classes, tuple(widths), dropout))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Probabilities ``(N, K, H, W)`` (softmax over classes) for images ``(N, C, H, W)``."""
+        return torch.softmax(super().forward(x), dim=1)

@@ -1,0 +1,157 @@
+"""The model card (README.md) of an exported BioImage.IO package.
+
+Written from what the model itself records: its classes and normalisation,
+its training history (pretraining steps and every fine-tuning epoch) and the
+provenance of each run (start model, images, painted pixels, options). A
+reader of the Model Zoo gets the same facts as a napari-finetune user.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from napari_finetune._version import __version__
+from napari_finetune.models.model import SegmentationModel
+
+PRETRAINING = (
+    "Pretrained by napari-finetune on abundant synthetic Voronoi grain micrographs with "
+    "exact labels (`napari_finetune.training.pretrain`): random grain sizes and shapes, "
+    "boundary widths, contrasts, SEM-like noise, blur, scan jitter, vignetting and drift. "
+    "No real micrograph was used."
+)
+
+
+def model_card(model: SegmentationModel) -> str:
+    """Markdown model card of ``model``: what it is, its data, use, limits and validation."""
+    config = model.net.config
+    norm = model.normalization
+    n_parameters = sum(p.numel() for p in model.net.parameters())
+    classes = "\n".join(f"| {k} | {name} | {k - 1} |" for k, name in sorted(model.classes.items()))
+    channels = "1 channel (grey)" if model.in_channels == 1 else "3 channels (RGB)"
+    lines = [
+        f"# {model.name or 'napari-finetune model'}",
+        "",
+        f"A U-Net for semantic segmentation exported by napari-finetune {__version__}, a napari "
+        "plugin that fine-tunes a small pretrained U-Net on the labels a user paints.",
+        "",
+        "## Model",
+        f"- U-Net, encoder widths {tuple(config.widths)}, decoder dropout {config.dropout:g} "
+        f"(inactive at inference), {n_parameters:,} parameters.",
+        f"- Input: float32 `(batch, channel, y, x)`, {channels}, any side of at least "
+        f"{model.net.min_size} px (odd sides too).",
+        "- Normalisation (`scale_range` in rdf.yaml): per image and per channel, the "
+        f"percentile {norm.low:g} maps to 0 and the percentile {norm.high:g} to 1 (values "
+        "beyond are kept, not clipped).",
+        "- Output: float32 `(batch, class, y, x)`, the probability of each class (softmax "
+        "over the class axis), same size as the input.",
+        "",
+        "| label | class | output channel |",
+        "|---|---|---|",
+        classes,
+        "",
+        "## Training data",
+        *_training_lines(model),
+        "",
+        "## Intended use",
+        "A starting point, or the result, of fine-tuning on a few painted strokes of the "
+        "user's own micrographs in napari-finetune: grain interiors and boundaries in "
+        "electron or light micrographs of polycrystalline materials. Threshold or arg-max the "
+        "probabilities for a label image; instances (grains) follow from the boundaries.",
+        "",
+        "## Limits",
+        "- Trust it only on images like those it was trained on (see above); a model "
+        "pretrained only on synthetic grains needs fine-tuning for real micrographs.",
+        "- It segments classes, not instances; it is 2D (stacks are predicted slice by slice).",
+        "- Probabilities are not calibrated; low contrast, other magnifications or "
+        "artefacts unseen in training lower them without warning.",
+        "",
+        "## Validation",
+        *_validation_lines(model),
+        "",
+        "## Files",
+        "- `weights.pt` with `unet.py` (`UNetProbabilities`): PyTorch state dict; "
+        "`weights.onnx`: the same network as ONNX (BatchNorm folded in).",
+        "- `napari-finetune.ckpt`: the model with its full history, loaded by "
+        "`napari_finetune.load_model('package.zip')` (which reads only this file and runs "
+        "no code from the package).",
+        "- `test_input.npy`, `test_output.npy` (and as TIFF, `sample_input.tif`, "
+        "`sample_output.tif`): a synthetic grain image and what napari-finetune predicts for "
+        "it.",
+        "",
+        "## Licence and citation",
+        "BSD-3-Clause, by the napari-finetune developers. Please cite U-Net (Ronneberger "
+        "et al., 2015) and the transfer-learning methods listed in rdf.yaml.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _training_lines(model: SegmentationModel) -> list[str]:
+    history = model.history
+    lines = []
+    pretrain = [h for h in history if h.get("task") == "pretrain"]
+    if pretrain:
+        last = pretrain[-1]
+        lines.append(
+            f"- {PRETRAINING} {_count(last.get('step'))} steps, final training loss "
+            f"{_number(last.get('train_loss'))}."
+        )
+    elif model.name == "scratch" and not model.provenance:
+        lines.append("- None: the weights are randomly initialised.")
+    for run in model.provenance:
+        lines.append(f"- {_run_line(run)}")
+    if not lines:
+        lines.append(
+            f"- Not recorded in the model (it came from {model.name or 'an unnamed file'})."
+        )
+    return lines
+
+
+def _run_line(run: dict[str, Any]) -> str:
+    start = run.get("start") or {}
+    options = run.get("options") or {}
+    images = run.get("images") or []
+    painted = run.get("painted_pixels") or {}
+    result = run.get("result") or {}
+    counts = ", ".join(f"class {k}: {n:,} px" for k, n in painted.items() if isinstance(n, int))
+    sizes = ", ".join("×".join(str(s) for s in i.get("shape", [])) for i in images[:5])
+    more = f" and {len(images) - 5} more" if len(images) > 5 else ""
+    return (
+        f"Run {run.get('run', '?')} ({run.get('started', 'date unknown')}): "
+        f"{options.get('strategy', 'fine-tuning')} from {start.get('name', 'unknown')}, "
+        f"on {len(images)} image(s) ({sizes}{more}) with painted pixels {counts or 'unknown'}; "
+        f"seed {options.get('seed', '?')}, {result.get('steps', '?')} steps, ended: "
+        f"{result.get('reason', 'unknown')}. Images and paintings are identified by their "
+        "SHA-256 in the checkpoint's provenance."
+    )
+
+
+def _validation_lines(model: SegmentationModel) -> list[str]:
+    lines = [
+        "Paint (or take exact) labels on images the model never saw, predict, and compare "
+        "the arg-max with them, e.g. boundary F1 with a 2 px tolerance; napari-finetune "
+        "reports such a held-out score after each fine-tuning epoch."
+    ]
+    for record in model.history:
+        if record.get("task") == "pretrain evaluation":
+            lines.append(
+                f"- Boundary F1 (2 px tolerance) on fresh synthetic images: "
+                f"{_number(record.get('all'))} overall."
+            )
+    scored = [h for h in model.history if h.get("validation_score") is not None]
+    if scored:
+        last = scored[-1]
+        lines.append(
+            f"- Last fine-tuning epoch (run {last.get('run', '?')}): held-out validation "
+            f"score {_number(last.get('validation_score'))} on painted pixels held out from "
+            "training."
+        )
+    return lines
+
+
+def _count(value: object) -> str:
+    return f"{value:,}" if isinstance(value, int) else "?"
+
+
+def _number(value: object) -> str:
+    return f"{value:.3f}" if isinstance(value, int | float) else "not recorded"
