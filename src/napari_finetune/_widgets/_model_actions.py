@@ -1,4 +1,4 @@
-"""The Fine-tune dock's model rows: *Predict*, *Measure grains*, *Save model…*, *Load model…*.
+"""The Fine-tune dock's model rows: *Predict*, *Measure grains*, *Save model…*, *Export…*, *Load…*.
 
 *Predict* works before any training too: it then loads the start model chosen
 (the shipped one by default) in the worker, so that the user sees what it does
@@ -19,14 +19,10 @@ from qtpy.QtWidgets import QFileDialog
 
 from napari_finetune._widgets._controls import button_row
 from napari_finetune._widgets._layers import is_plugin_output
+from napari_finetune.export_formats import SUFFIXES
 from napari_finetune.inference.predict import predict
-from napari_finetune.models import (
-    CheckpointError,
-    SegmentationModel,
-    load_checkpoint,
-    load_model,
-    save_model,
-)
+from napari_finetune.models import CheckpointError, SegmentationModel, load_model, save_model
+from napari_finetune.models.exporting import export_model
 from napari_finetune.session import LabellingSession, Prediction, predicted, prediction_model
 
 if TYPE_CHECKING:
@@ -82,17 +78,23 @@ class ModelActions:
         self.predict_button = PushButton(text="Predict")
         self.measure = PushButton(text="Measure grains", tooltip="grains and ASTM E112 G")
         self.save = PushButton(text="Save model…")
+        self.export = PushButton(
+            text="Export…",
+            tooltip="ONNX file, or a BioImage.IO package for deepImageJ, ilastik, QuPath",
+        )
         self.load = PushButton(text="Load model…")
         self.widgets: list[Widget] = [
             self.predict_on,
             button_row(self.predict_button, self.measure),
-            button_row(self.save, self.load),
+            button_row(self.save, self.export, self.load),
         ]
         self.predict_button.changed.connect(self.predict)
         self.measure.changed.connect(self.measure_prediction)
         self.save.changed.connect(self.save_model)
+        self.export.changed.connect(self.export_model)
         self.load.changed.connect(self.load_model)
         self._worker = None
+        self._export_worker = None
 
     def predict(self) -> None:
         """Predict on the chosen image layer in a worker; show the result layers.
@@ -140,11 +142,59 @@ class ModelActions:
 
     def ask_path(self, save: bool) -> str:
         """Ask for a checkpoint file (patched in tests)."""
-        ask = QFileDialog.getSaveFileName if save else QFileDialog.getOpenFileName
-        title = "Save model" if save else "Load model"
-        parent = self.save.native
-        path, _ = ask(parent, title, "model.ckpt", "napari-finetune model (*.ckpt)")
+        if save:
+            path, _ = QFileDialog.getSaveFileName(
+                self.save.native, "Save model", "model.ckpt", "napari-finetune model (*.ckpt)"
+            )
+            return path
+        path, _ = QFileDialog.getOpenFileName(
+            self.load.native,
+            "Load model",
+            "",
+            "napari-finetune model (*.ckpt *.zip);;napari-finetune checkpoint (*.ckpt);;"
+            "BioImage.IO package exported by napari-finetune (*.zip)",
+        )
         return path
+
+    def ask_export_path(self) -> str:
+        """Ask where to export; a bare name gets the chosen format's suffix (patched in tests)."""
+        filters = {"ONNX model (*.onnx)": ".onnx", "BioImage.IO model package (*.zip)": ".zip"}
+        name = f"{self.session.model.name or 'model'}".replace(" ", "_")
+        path, chosen = QFileDialog.getSaveFileName(
+            self.export.native, "Export model", f"{name}.onnx", ";;".join(filters)
+        )
+        if path and Path(path).suffix.lower() not in SUFFIXES:
+            path += filters.get(chosen, ".onnx")
+        return path
+
+    def export_model(self) -> None:
+        """Export the session's model as ONNX or a BioImage.IO package, in a worker."""
+        if self.session.model is None:
+            self._report(ValueError("Train or load a model first: there is no model to export."))
+            return
+        if self._busy():
+            self._report(ValueError("Stop training before exporting: the model is changing."))
+            return
+        path = self.ask_export_path()
+        if not path:
+            return
+        model = self.session.model
+        self.export.enabled = False
+        self.status.value = f"Exporting the model to {Path(path).name}…"
+        # The file dialog has already asked before replacing a file.
+        worker = create_worker(
+            export_model, model, path, overwrite=True, _start_thread=False, _ignore_errors=True
+        )
+        worker.returned.connect(self._exported)
+        worker.errored.connect(self._report)
+        worker.finished.connect(lambda: setattr(self.export, "enabled", True))
+        self._export_worker = worker
+        worker.start()
+
+    def _exported(self, path: Path) -> None:
+        size = path.stat().st_size / 1e6
+        self.status.value = f"Exported the model to {path.name} ({size:.1f} MB)."
+        show_info(self.status.value)
 
     def save_model(self) -> None:
         """Write the session's model to a checkpoint the user picks."""
@@ -171,7 +221,7 @@ class ModelActions:
         if not path:
             return
         try:
-            model = load_checkpoint(path)
+            model = load_model(Path(path))
         except CheckpointError as err:  # every bad file: one sentence, current model kept
             self._report(err)
             return

@@ -1,0 +1,75 @@
+"""*Export…* in the Fine-tune dock: ONNX and BioImage.IO files, in a worker, errors in words."""
+
+import numpy as np
+import pytest
+
+import napari_finetune as nf
+from conftest import capture_messages
+from napari_finetune._widgets import fine_tune_dock as module
+from napari_finetune._widgets._model_actions import ModelActions
+from napari_finetune._widgets.fine_tune_dock import FineTuneWidget
+from napari_finetune.models import save_model
+from napari_finetune.models.registry import load_model
+
+ort = pytest.importorskip("onnxruntime")
+
+
+@pytest.fixture
+def messages(monkeypatch):
+    return capture_messages(monkeypatch, module)
+
+
+@pytest.fixture
+def dock(painted, tmp_path, monkeypatch):
+    """A dock whose current model was loaded from a file (no training needed)."""
+    good = save_model(load_model("voronoi-unet"), tmp_path / "good.ckpt")
+    widget = FineTuneWidget(painted)
+    monkeypatch.setattr(ModelActions, "ask_path", lambda self, save: str(good))
+    widget.files.load.clicked.emit()
+    return widget
+
+
+def export_to(dock, monkeypatch, qtbot, path):
+    monkeypatch.setattr(ModelActions, "ask_export_path", lambda self: str(path))
+    dock.files.export.clicked.emit()
+    qtbot.waitUntil(lambda: dock.files.export.enabled, timeout=120_000)
+
+
+def test_export_writes_an_onnx_file_that_predicts_like_the_model(
+    dock, tmp_path, monkeypatch, qtbot
+):
+    path = tmp_path / "out" / "grains.onnx"
+    export_to(dock, monkeypatch, qtbot, path)
+    assert dock.status.value.startswith("Exported the model to grains.onnx (1.")
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    image = nf.voronoi_grains((64, 96), 8, seed=0).image
+    batch = dock.model.normalization(image)[None, None]
+    np.testing.assert_allclose(
+        session.run(None, {"image": batch})[0][0], nf.predict(dock.model, image), atol=1e-4
+    )
+
+
+def test_export_without_a_model_says_so(painted, monkeypatch, messages):
+    widget = FineTuneWidget(painted)
+    asked = []
+    monkeypatch.setattr(ModelActions, "ask_export_path", lambda self: asked.append(1) or "")
+    widget.files.export.clicked.emit()
+    assert "no model to export" in widget.status.value
+    assert asked == [] and len(messages["error"]) == 1
+
+
+def test_export_to_an_impossible_place_is_reported(dock, tmp_path, monkeypatch, qtbot, messages):
+    blocker = tmp_path / "notes.txt"
+    blocker.write_text("a file, not a folder")
+    export_to(dock, monkeypatch, qtbot, blocker / "grains.onnx")
+    assert "notes.txt" in dock.status.value
+    assert blocker.read_text() == "a file, not a folder"
+    assert len(messages["error"]) == 1
+
+
+def test_cancelling_the_dialog_does_nothing(dock, monkeypatch, messages):
+    before = dock.status.value
+    monkeypatch.setattr(ModelActions, "ask_export_path", lambda self: "")
+    dock.files.export.clicked.emit()
+    assert dock.status.value == before and dock.files.export.enabled
+    assert messages["error"] == []
