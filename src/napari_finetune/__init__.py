@@ -20,13 +20,23 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time see __getattr_
         uncertainty,
     )
     from napari_finetune.measure import grains, measure_grains, phase_fractions
-    from napari_finetune.models import SegmentationModel, load_model, save_model
+    from napari_finetune.models import (
+        SegmentationModel,
+        export_bioimageio,
+        export_model,
+        export_onnx,
+        load_model,
+        save_model,
+    )
     from napari_finetune.synth import voronoi_grains
     from napari_finetune.training import finetune, fit
 
 # Public name -> the subpackage that defines it.
 _LAZY = {
     "SegmentationModel": "napari_finetune.models",
+    "export_bioimageio": "napari_finetune.models",
+    "export_model": "napari_finetune.models",
+    "export_onnx": "napari_finetune.models",
     "finetune": "napari_finetune.training",
     "fit": "napari_finetune.training",
     "grains": "napari_finetune.measure",
@@ -44,6 +54,9 @@ _LAZY = {
 __all__ = [
     "SegmentationModel",
     "__version__",
+    "export_bioimageio",
+    "export_model",
+    "export_onnx",
     "finetune",
     "fit",
     "grains",

@@ -73,3 +73,19 @@ def test_cancelling_the_dialog_does_nothing(dock, monkeypatch, messages):
     dock.files.export.clicked.emit()
     assert dock.status.value == before and dock.files.export.enabled
     assert messages["error"] == []
+
+
+def test_a_bioimageio_package_exported_from_the_dock_loads_back(
+    dock, tmp_path, monkeypatch, qtbot
+):
+    pytest.importorskip("bioimageio.spec")
+    path = tmp_path / "grains.zip"
+    export_to(dock, monkeypatch, qtbot, path)
+    assert dock.status.value.startswith("Exported the model to grains.zip")
+    exported = dock.model
+    monkeypatch.setattr(ModelActions, "ask_path", lambda self, save: str(path))
+    dock.files.load.clicked.emit()
+    assert dock.status.value.startswith("Loaded grains.zip")
+    assert dock.model is not exported
+    image = nf.voronoi_grains((64, 64), 6, seed=1).image
+    np.testing.assert_array_equal(nf.predict(dock.model, image), nf.predict(exported, image))

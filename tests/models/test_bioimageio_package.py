@@ -223,3 +223,13 @@ def test_a_failed_export_leaves_the_old_file(exported, tmp_path, monkeypatch):
         export_bioimageio(exported[0], existing, overwrite=True)
     assert existing.read_text() == "old package"
     assert [p.name for p in tmp_path.iterdir()] == ["package.zip"]
+
+
+def test_a_fine_tune_can_start_from_an_exported_package(exported):
+    from napari_finetune.session.policy import resolve_start
+
+    model, path = exported
+    start, strategy = resolve_start(path, None, "finetune")
+    assert isinstance(start, SegmentationModel) and strategy == "finetune"
+    for name, tensor in model.net.state_dict().items():
+        assert torch.equal(start.net.state_dict()[name], tensor), name

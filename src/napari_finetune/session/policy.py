@@ -9,9 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from napari_finetune.models.checkpoint import load_checkpoint
 from napari_finetune.models.model import SegmentationModel
-from napari_finetune.models.registry import REGISTRY
+from napari_finetune.models.registry import REGISTRY, load_model
 from napari_finetune.session.options import CURRENT, SCRATCH
 from napari_finetune.training.strategies import STRATEGIES
 
@@ -78,4 +77,5 @@ def resolve_start(
         return current, strategy
     if key in REGISTRY:
         return key, strategy  # the engine loads shipped weights itself
-    return load_checkpoint(Path(start)), strategy
+    # load_model, not load_checkpoint: a BioImage.IO package this plugin exported works too.
+    return load_model(Path(start)), strategy
