@@ -1,40 +1,48 @@
 """CPU inference: which runtime runs the shipped U-Net fastest, and how close to the limit.
 
-Every row runs the shipped ``napari_finetune.predict`` (normalisation, 512²
-tiles with 64 px overlap, blending and softmax included) on a random float32
-image; only what runs the network differs:
+Every row runs the shipped prediction code (normalisation, 512² tiles with 64 px
+overlap, blending and softmax included) on a random float32 image; only what
+runs the network differs:
 
-- ``torch eager``: ``backend="torch"``, the network as trained;
-- ``torch + fused BN``: ``backend="torch"`` on the network with BatchNorm folded
-  into the convolutions (:func:`napari_finetune.models.fused.fused_for_inference`);
-- ``torch.compile``: the fused network compiled by inductor (compile time
-  excluded; one tile shape, so one compilation);
-- ``ONNX Runtime``: ``backend="onnxruntime"``, what ``backend="auto"`` ships.
+- ``torch eager (as trained)``: the network as training leaves it (weights in
+  the default layout, BatchNorm separate): what ``predict`` ran before;
+- ``torch (backend='torch')``: BatchNorm folded into the convolutions and
+  weights channels-last (:func:`napari_finetune.inference.runtime.logits_function`);
+- ``ONNX Runtime (backend='onnxruntime')``: what ``backend='auto'`` ships;
+- ``torch.compile``: the folded channels-last network compiled by inductor
+  (not shipped: it needs a C++ compiler on the user's PC and compiles for
+  tens of seconds on a cold cache; first-call time shown).
 
-Mpx/s is image pixels per second (median of ``--repeats``; 8192² runs once);
-max |Δ| is the largest probability difference against torch eager on the same
-image. The conv-limit fraction is Mpx/s × 23.1 kFLOP/px (the forward cost of
-the shipped U-Net, counted below with ``torch.utils.flop_counter``) over the
-75 GFLOP/s this machine's 2 cores sustain on 3×3 convolutions in torch. It
-counts image pixels only; the 64 px tile overlap recomputes 1.56× the pixels
-of a 2048² image, which a runtime pays on top.
+The runtimes are timed in turn, round after round (``--repeats`` rounds; one
+for 8192²), and the median of each is reported, so that the machine's changing
+speed (it is shared) affects them alike. Mpx/s counts image pixels; max |Δ| is
+the largest probability difference against ``torch eager``. The conv-limit
+column is Mpx/s × 23.1 kFLOP/px (the forward cost of the shipped U-Net, counted
+with ``torch.utils.flop_counter``) over the 75 GFLOP/s that torch sustains on
+3×3 convolutions on these 2 cores; the 64 px tile overlap makes a runtime
+compute 1.56× the pixels of a 2048² image (1.41× at 8192²) on top of that.
 
-Further rows: the uncertainty map (entropy), a live preview during training
-(weights change before every call, so the ONNX session is rebuilt each time),
-and ONNX export time and file size.
+Further rows: the uncertainty map (entropy and MC dropout), a live preview
+during training (weights change before every call, so the prepared network or
+session is rebuilt each time), larger tiles, and ONNX export time and size.
 
 Usage::
 
-    python benchmarks/bench_inference.py [--sizes 512 2048 8192] [--repeats 3] [--no-compile]
+    python benchmarks/bench_inference.py [--sizes 512 2048 8192] [--repeats 5] [--no-compile]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import tempfile
 import time
 from pathlib import Path
+
+# Inductor compiles in this process, without a pool of worker processes that
+# would stay behind and share the 2 cores with the runtimes timed after it.
+os.environ.setdefault("TORCHINDUCTOR_COMPILE_THREADS", "1")
 
 import numpy as np
 import torch
@@ -42,9 +50,9 @@ from common import markdown_table
 from torch.utils.flop_counter import FlopCounterMode
 
 import napari_finetune as nf
-from napari_finetune.inference.runtime import logits_function
+from napari_finetune.inference.predict import predict_plane
+from napari_finetune.inference.runtime import inference_network, logits_function
 from napari_finetune.models import DEFAULT_MODEL, SegmentationModel
-from napari_finetune.models.fused import fused_for_inference
 from napari_finetune.models.onnx_export import export_onnx
 
 CONV_LIMIT_GFLOPS = 75.0
@@ -67,39 +75,46 @@ def timed(function, repeats: int) -> float:
     return statistics.median(times)
 
 
-def variants(model: SegmentationModel, compiled_only: bool) -> dict[str, tuple]:
-    """Runtime name -> (model to pass to predict, backend); eager first (the reference)."""
-    fused = SegmentationModel(fused_for_inference(model.net), model.classes, model.normalization)
-    found = {"torch eager": (model, "torch")}
-    if compiled_only:
-        compiled_net = torch.compile(fused_for_inference(model.net), dynamic=False)
+def runtimes(model: SegmentationModel, compile_too: bool) -> dict[str, object]:
+    """Runtime name -> function of an image returning probabilities; eager first."""
+
+    def as_trained(image, m=model):
+        return predict_plane(m, m.normalization(image[..., None]), backend=None)
+
+    found = {
+        "torch eager (as trained)": as_trained,
+        "torch (backend='torch')": lambda image: nf.predict(model, image, backend="torch"),
+        "ONNX Runtime (backend='onnxruntime')": lambda image: nf.predict(
+            model, image, backend="onnxruntime"
+        ),
+    }
+    if compile_too:
+        compiled_net = torch.compile(inference_network(model), dynamic=False)
         compiled = SegmentationModel(compiled_net, model.classes, model.normalization)
-        found["torch.compile (fused)"] = (compiled, "torch")
-    else:
-        found["torch + fused BN"] = (fused, "torch")
-        found["ONNX Runtime"] = (model, "onnxruntime")
+        found["torch.compile (not shipped)"] = lambda image: as_trained(image, compiled)
     return found
 
 
-def runtime_rows(model, sizes, repeats, compiled_only, kflop):
+def runtime_rows(model, sizes, repeats, compile_too, kflop):
     rows = []
-    runtimes = variants(model, compiled_only)
+    found = runtimes(model, compile_too)
     for side in sizes:
         image = np.random.default_rng(side).random((side, side)).astype(np.float32)
-        reps = 1 if side > 4096 else repeats
-        reference = None
-        for name, (variant, backend) in runtimes.items():
-            warm_start = time.perf_counter()
-            nf.predict(variant, image[:512, :512], backend=backend)  # warm-up (and compile)
-            warm = time.perf_counter() - warm_start
-            result = nf.predict(variant, image, backend=backend)
-            run = lambda v=variant, b=backend, i=image: nf.predict(v, i, backend=b)  # noqa: E731
-            seconds = timed(run, reps)
-            if reference is None:
-                reference = result
-            delta = float(np.abs(result - reference).max())
-            mpx = side * side / 1e6 / seconds
-            extra = f" (first call {warm:.1f} s)" if "compile" in name and side == sizes[0] else ""
+        first_call, results, times = {}, {}, {name: [] for name in found}
+        for name, run in found.items():
+            start = time.perf_counter()
+            run(image[:512, :512])  # warm-up (and compilation)
+            first_call[name] = time.perf_counter() - start
+        reference = found["torch eager (as trained)"](image)
+        for _ in range(1 if side > 4096 else repeats):
+            for name, run in found.items():
+                start = time.perf_counter()
+                results[name] = run(image)
+                times[name].append(time.perf_counter() - start)
+        for name in found:
+            mpx = side * side / 1e6 / statistics.median(times[name])
+            delta = float(np.abs(results[name] - reference).max())
+            extra = f" (first call {first_call[name]:.0f} s)" if "compile" in name else ""
             rows.append(
                 [
                     name + extra,
@@ -109,69 +124,102 @@ def runtime_rows(model, sizes, repeats, compiled_only, kflop):
                     f"{mpx * kflop / CONV_LIMIT_GFLOPS:.0%}",
                 ]
             )
-            del result
             print(" | ".join(rows[-1]), flush=True)
+        results.clear()
     return rows
 
 
-def other_rows(model, repeats, kflop):
+def interleaved(runs: dict[str, object], repeats: int, before=None) -> dict[str, float]:
+    """Median seconds of each function, timed in turn round after round."""
+    times = {name: [] for name in runs}
+    for _ in range(repeats):
+        for name, run in runs.items():
+            if before is not None:
+                before()
+            start = time.perf_counter()
+            run()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+def other_rows(model, repeats):
     side = 2048
+    mpx = side * side / 1e6
     image = np.random.default_rng(1).random((side, side)).astype(np.float32)
     rows = []
-    for backend in ("torch", "onnxruntime"):
-        nf.uncertainty(model, image[:512, :512], backend=backend)
-        seconds = timed(lambda b=backend: nf.uncertainty(model, image, backend=b), repeats)
-        rows.append(
-            [f"uncertainty (entropy), {backend}", f"{side / 1e3 * side / 1e3 / seconds:.2f}"]
-        )
+    maps = {
+        "uncertainty (entropy), backend='torch'": lambda: nf.uncertainty(
+            model, image, backend="torch"
+        ),
+        "uncertainty (entropy), backend='onnxruntime'": lambda: nf.uncertainty(
+            model, image, backend="onnxruntime"
+        ),
+        "uncertainty (MC dropout, 8 samples; torch)": lambda: nf.uncertainty(
+            model, image, method="mc_dropout"
+        ),
+    }
+    for run in maps.values():
+        run()
+    for name, seconds in interleaved(maps, repeats).items():
+        rows.append([name, f"{mpx / seconds:.2f} Mpx/s"])
+
     # A live preview while training: the weights differ at every call.
     trained = model.copy()
-    for backend in ("torch", "onnxruntime"):
-        times = []
-        for _ in range(repeats):
-            with torch.no_grad():
-                trained.net.head.bias.add_(1e-3)
-            start = time.perf_counter()
-            nf.predict(trained, image, backend=backend)
-            times.append(time.perf_counter() - start)
-        mpx = side * side / 1e6 / statistics.median(times)
-        rows.append([f"live preview (new weights each call), {backend}", f"{mpx:.2f}"])
-    # What a weight change costs the ONNX path by itself.
-    sizes = []
-    for _ in range(repeats):
+
+    def step() -> None:
         with torch.no_grad():
             trained.net.head.bias.add_(1e-3)
-        start = time.perf_counter()
-        logits_function(trained, "onnxruntime")
-        sizes.append(time.perf_counter() - start)
-    rows.append(
-        ["ONNX session rebuild after a weight change", f"{statistics.median(sizes) * 1e3:.0f} ms"]
-    )
+
+    previews = {
+        "live preview, network as trained (before)": lambda: predict_plane(
+            trained, trained.normalization(image[..., None]), backend=None
+        ),
+        "live preview, backend='torch'": lambda: nf.predict(trained, image, backend="torch"),
+        "live preview, backend='onnxruntime'": lambda: nf.predict(
+            trained, image, backend="onnxruntime"
+        ),
+    }
+    for name, seconds in interleaved(previews, repeats, before=step).items():
+        rows.append([name + " (new weights each call)", f"{mpx / seconds:.2f} Mpx/s"])
+    rebuild = {
+        "prepare backend='torch' after a weight change": lambda: logits_function(trained, "torch"),
+        "prepare backend='onnxruntime' after a weight change": lambda: logits_function(
+            trained, "onnxruntime"
+        ),
+    }
+    for name, seconds in interleaved(rebuild, repeats, before=step).items():
+        rows.append([name, f"{seconds * 1e3:.0f} ms"])
+
+    # Larger tiles: less overlap to recompute, but a different tiling (not within 1e-4).
+    default = nf.predict(model, image)
+    tiles = {
+        f"ONNX Runtime, tile {tile}": lambda t=tile: nf.predict(model, image, tile=t)
+        for tile in (512, 1024, 2048)
+    }
+    for name, seconds in interleaved(tiles, repeats).items():
+        tile = int(name.rsplit(" ", 1)[1])
+        delta = float(np.abs(nf.predict(model, image, tile=tile) - default).max())
+        rows.append([f"{name} (max |Δ| vs tile 512: {delta:.1e})", f"{mpx / seconds:.2f} Mpx/s"])
+
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "model.onnx"
         seconds = timed(lambda: export_onnx(model, path, overwrite=True), repeats)
-        rows.append(
-            ["ONNX export (export_onnx)", f"{seconds:.2f} s, {path.stat().st_size / 1e6:.1f} MB"]
-        )
-    rows.append(["forward cost of the shipped U-Net", f"{kflop:.1f} kFLOP/px"])
+        size = path.stat().st_size / 1e6
+        rows.append(["ONNX export (export_onnx)", f"{seconds:.2f} s, {size:.1f} MB"])
     return rows
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[512, 2048, 8192])
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--no-compile", action="store_true", help="skip torch.compile")
     args = parser.parse_args()
     model = nf.load_model(DEFAULT_MODEL)
     kflop = flops_per_pixel(model) / 1e3
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
-    rows = runtime_rows(model, args.sizes, args.repeats, False, kflop)
-    others = other_rows(model, args.repeats, kflop)
-    if not args.no_compile:
-        # Last: inductor leaves compile workers behind that slow what runs after it.
-        compiled = runtime_rows(model, args.sizes, args.repeats, True, kflop)
-        rows += [row for row in compiled if row[0].startswith("torch.compile")]
+    others = other_rows(model, args.repeats)
+    rows = runtime_rows(model, args.sizes, args.repeats, not args.no_compile, kflop)
     print()
     print(
         markdown_table(
@@ -179,7 +227,8 @@ def main() -> None:
         )
     )
     print()
-    print(markdown_table(["what (2048²)", "Mpx/s or cost"], others))
+    print(markdown_table(["what (2048², default backend)", "speed or cost"], others))
+    print(f"\nforward cost of the shipped U-Net: {kflop:.1f} kFLOP/px")
 
 
 if __name__ == "__main__":

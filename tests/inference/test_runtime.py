@@ -25,18 +25,26 @@ def steel():
     return image if image.ndim == 2 else image[..., :3].mean(axis=-1)
 
 
+def as_trained(model, image):
+    """Probabilities from the network as trained: unfused, default layout (the reference)."""
+    from napari_finetune.inference.predict import predict_plane
+
+    return predict_plane(model, model.normalization(image[..., None]), backend=None)
+
+
 @pytest.mark.parametrize("shape", [(16, 16), (97, 251), (300, 200), (515, 1037)])
-def test_onnxruntime_equals_torch_on_random_images(model, shape):
+def test_both_backends_equal_the_network_as_trained_on_random_images(model, shape):
     image = np.random.default_rng(1).random(shape).astype(np.float32) * 4000
-    fast = nf.predict(model, image, backend="onnxruntime")
-    eager = nf.predict(model, image, backend="torch")
-    assert np.abs(fast - eager).max() < 1e-4
+    reference = as_trained(model, image)
+    for backend in ("onnxruntime", "torch"):
+        assert np.abs(nf.predict(model, image, backend=backend) - reference).max() < 1e-4
 
 
 def test_onnxruntime_equals_torch_on_a_real_micrograph(model, steel):
     fast = nf.predict(model, steel, backend="onnxruntime")
     eager = nf.predict(model, steel, backend="torch")
     assert np.abs(fast - eager).max() < 1e-4
+    assert np.abs(fast - as_trained(model, steel)).max() < 1e-4
     fast_unc = nf.uncertainty(model, steel, backend="onnxruntime")
     eager_unc = nf.uncertainty(model, steel, backend="torch")
     assert np.abs(fast_unc - eager_unc).max() < 1e-4
@@ -105,5 +113,20 @@ def test_missing_onnxruntime_falls_back_or_says_so(monkeypatch):
         resolve_backend("onnxruntime")
 
 
-def test_torch_backend_is_the_network_itself(model):
-    assert logits_function(model, "torch") is model.net
+def test_torch_backend_runs_a_prepared_copy_and_leaves_the_network_alone(model):
+    prepared = logits_function(model, "torch")
+    assert prepared is not model.net
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in prepared.modules())
+    first = prepared.encoder_stages[0][0].weight
+    assert first.is_contiguous(memory_format=torch.channels_last)
+    assert any(isinstance(m, torch.nn.BatchNorm2d) for m in model.net.modules())
+    assert logits_function(model, "torch") is prepared  # cached while the weights stay
+
+
+@pytest.mark.parametrize("method", ["mc_dropout", "mutual_information"])
+def test_dropout_methods_leave_the_users_network_in_evaluation_mode(model, method):
+    image = nf.voronoi_grains((64, 64), 6, seed=8).image
+    model.net.eval()
+    first = nf.uncertainty(model, image, method=method, samples=4)
+    assert not any(m.training for m in model.net.modules())
+    np.testing.assert_array_equal(first, nf.uncertainty(model, image, method=method, samples=4))

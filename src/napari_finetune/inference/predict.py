@@ -80,14 +80,20 @@ def predict_plane(
     image: np.ndarray,
     tile: int = TILE,
     overlap: int = OVERLAP,
-    backend: str = "torch",
+    backend: str | None = None,
 ) -> np.ndarray:
     """Probabilities ``(K, rows, cols)`` of one normalised ``(rows, cols, C)`` plane.
 
-    PyTorch by default: training's validation calls this on small crops with
-    weights that change every epoch (see :mod:`~napari_finetune.inference.runtime`).
+    ``backend=None`` runs the model's own network as it is (put in evaluation
+    mode): training's validation calls this on small crops with weights that
+    change every epoch, and its scores must not depend on the inference
+    backend (see :mod:`~napari_finetune.inference.runtime` for the others).
     """
-    forward = logits_function(model, backend)
+    if backend is None:
+        forward = model.net
+        forward.eval()
+    else:
+        forward = logits_function(model, backend)
 
     def per_tile(piece: np.ndarray) -> np.ndarray:
         return torch.softmax(forward(as_batch(piece)), dim=1)[0].numpy()
@@ -114,8 +120,9 @@ def predict(
     tile, overlap : int
         Tile side and overlap in pixels; tiles are blended with smooth weights.
     backend : {'auto', 'onnxruntime', 'torch'}
-        What runs the network: ``'auto'`` takes ONNX Runtime where installed
-        (2-6x faster on a CPU, within 1e-5), else PyTorch.
+        What runs the network, BatchNorm folded in either case (within 1e-5 of
+        the network as trained): ``'auto'`` takes ONNX Runtime where installed,
+        else PyTorch (channels-last). See ``benchmarks/bench_inference.py``.
 
     Returns
     -------

@@ -1,17 +1,25 @@
-"""Which engine runs the network forward for inference: ONNX Runtime or PyTorch.
+"""What runs the network forward for inference: ONNX Runtime or PyTorch, both prepared.
 
-Measured on this project's 2-core CPU (``benchmarks/bench_inference.py``), ONNX
-Runtime's CPU execution provider runs the shipped U-Net 2-6x faster than
-PyTorch eager, within 1e-5 of it, so inference uses it whenever it is
-installed. Training keeps PyTorch: it needs gradients, and its weights change
-at every step.
+Both paths run the network with BatchNorm folded into the convolutions
+(:mod:`~napari_finetune.models.fused`), which computes the same function within
+1e-5:
 
-A session is built from the architecture's ONNX graph (traced once per
-architecture, :func:`~napari_finetune.models.onnx_export.graph_template`) with
-the current weights copied in, folded with BatchNorm; it is cached per network
-and rebuilt only when the weights' content changes, which costs ~20 ms. So the
-live previews of a running fine-tune, whose weights change between previews,
-still take the fast path.
+- ``'onnxruntime'``: ONNX Runtime's CPU execution provider. A session is built
+  from the architecture's ONNX graph (traced once per architecture,
+  :func:`~napari_finetune.models.onnx_export.graph_template`) with the current
+  weights copied in (~20 ms);
+- ``'torch'``: PyTorch with weights and activations channels-last, the layout
+  oneDNN's convolutions are fastest in on a CPU (the network as trained keeps
+  its weights in the default layout, which made every convolution reorder them).
+
+``'auto'`` takes ONNX Runtime where installed: measured on this project's 2-core
+CPU (``benchmarks/bench_inference.py``) it is the faster of the two on 512²
+tiles and much faster on whole large images. Prepared networks and sessions are
+cached per network and rebuilt only when the weights' content (parameters and
+BatchNorm statistics) changes, so the live previews of a running fine-tune,
+whose weights change between previews, take the fast path too. Training and
+its validation use the network itself (``backend=None`` in
+:func:`~napari_finetune.inference.predict.predict_plane`).
 """
 
 from __future__ import annotations
@@ -26,6 +34,7 @@ import torch
 from torch import nn
 
 from napari_finetune.choices import BACKENDS as BACKEND_CHOICES
+from napari_finetune.models.fused import fused_for_inference
 from napari_finetune.models.model import SegmentationModel
 
 BACKENDS = tuple(BACKEND_CHOICES)
@@ -34,8 +43,9 @@ DEFAULT_BACKEND = "auto"
 Forward = Callable[[torch.Tensor], torch.Tensor]
 
 _lock = threading.Lock()
-# net -> (weights digest, threads, session); entries go when the network does.
-_sessions: weakref.WeakKeyDictionary[nn.Module, tuple[str, int, object]] = (
+# (net, backend) -> (weights digest, threads, prepared network or session);
+# entries go when the network does.
+_prepared: weakref.WeakKeyDictionary[nn.Module, dict[str, tuple[str, int, object]]] = (
     weakref.WeakKeyDictionary()
 )
 
@@ -75,22 +85,20 @@ def logits_function(model: SegmentationModel, backend: str = DEFAULT_BACKEND) ->
     Parameters
     ----------
     model : SegmentationModel
-        The model; its network is put in evaluation mode (dropout off,
-        BatchNorm running statistics).
+        The model (left unchanged: the fast paths run prepared copies).
     backend : {'auto', 'onnxruntime', 'torch'}
-        ``'auto'`` takes ONNX Runtime where installed, else PyTorch eager.
+        ``'auto'`` takes ONNX Runtime where installed, else PyTorch.
 
     Returns
     -------
     callable
-        The forward pass; ONNX Runtime uses as many threads as torch is set to
+        The forward pass in evaluation mode (dropout off, BatchNorm running
+        statistics). Both use as many threads as torch is set to
         (``torch.get_num_threads()`` when the function is made).
     """
-    net = model.net
-    net.eval()
     if resolve_backend(backend) == "torch":
-        return net
-    session = _session(model)
+        return _cached(model, "torch", _prepared_network)
+    session = _cached(model, "onnxruntime", _new_session)
 
     def forward(x: torch.Tensor) -> torch.Tensor:
         array = np.ascontiguousarray(x.detach().cpu().numpy(), dtype=np.float32)
@@ -99,19 +107,28 @@ def logits_function(model: SegmentationModel, backend: str = DEFAULT_BACKEND) ->
     return forward
 
 
-def _session(model: SegmentationModel) -> object:
-    """The cached ONNX Runtime session for the model's current weights."""
+def inference_network(model: SegmentationModel) -> nn.Module:
+    """A fresh copy of the network prepared for inference (BN folded, channels-last).
+
+    Not cached: for callers that switch modes on it (Monte-Carlo dropout turns
+    its dropout layers on), so that no other caller sees that mode.
+    """
+    return _prepared_network(model, torch.get_num_threads())
+
+
+def _cached(model: SegmentationModel, backend: str, build: Callable) -> object:
+    """The prepared network or session for the model's current weights and threads."""
     net = model.net
     digest = _weights_digest(net)
     threads = torch.get_num_threads()
     with _lock:
-        cached = _sessions.get(net)
+        cached = _prepared.get(net, {}).get(backend)
         if cached is not None and cached[:2] == (digest, threads):
             return cached[2]
-    session = _new_session(model, threads)
+    built = build(model, threads)
     with _lock:
-        _sessions[net] = (digest, threads, session)
-    return session
+        _prepared.setdefault(net, {})[backend] = (digest, threads, built)
+    return built
 
 
 def _weights_digest(net: nn.Module) -> str:
@@ -123,12 +140,16 @@ def _weights_digest(net: nn.Module) -> str:
     return digest.hexdigest()
 
 
+def _prepared_network(model: SegmentationModel, threads: int) -> nn.Module:
+    del threads  # torch reads its thread count at each call
+    return fused_for_inference(model.net).to(memory_format=torch.channels_last)
+
+
 def _new_session(model: SegmentationModel, threads: int) -> object:
     import onnx
     import onnxruntime as ort
     from onnx import numpy_helper
 
-    from napari_finetune.models.fused import fused_for_inference
     from napari_finetune.models.onnx_export import graph_template
 
     proto = onnx.load_from_string(graph_template(model.net.config, "logits"))
@@ -146,8 +167,10 @@ def _new_session(model: SegmentationModel, threads: int) -> object:
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
-    options.log_severity_level = 3  # warnings about unused initializers are not the user's
+    # Idle pool threads must not spin: they took CPU from training that ran next
+    # (a torch run right after a spinning session was 7x slower).
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.log_severity_level = 3  # warnings about unused initializers are not the user's
     return ort.InferenceSession(
         proto.SerializeToString(), options, providers=["CPUExecutionProvider"]
     )

@@ -19,7 +19,7 @@ The methods:
 All maps lie in [0, 1] (entropies are divided by log K). ``tta``, ``entropy``
 and ``margin`` run the network on the inference backend
 (:mod:`~napari_finetune.inference.runtime`); the two dropout methods need live
-dropout masks and run on PyTorch.
+dropout masks and run on PyTorch's prepared network (BatchNorm folded).
 """
 
 from __future__ import annotations
@@ -33,7 +33,12 @@ from torch import nn
 
 from napari_finetune.augment import get_preset
 from napari_finetune.inference.predict import OVERLAP, TILE, as_batch, as_planes
-from napari_finetune.inference.runtime import DEFAULT_BACKEND, logits_function, resolve_backend
+from napari_finetune.inference.runtime import (
+    DEFAULT_BACKEND,
+    inference_network,
+    logits_function,
+    resolve_backend,
+)
 from napari_finetune.inference.tiling import apply_tiled, check_tiling
 from napari_finetune.models.model import SegmentationModel
 
@@ -132,8 +137,9 @@ def uncertainty(
     get_preset(preset)  # checked for every method: a typo is an error even where unused
     backend = resolve_backend(backend)
     planes, stack = as_planes(model, image)
-    net = model.net
     dropout = method in ("mc_dropout", "mutual_information")
+    # Dropout needs PyTorch; a private prepared copy, so its dropout mode is seen by no one else.
+    net = inference_network(model) if dropout else None
     forward = net if dropout else logits_function(model, backend)
     transforms = dihedral_transforms(preset) if method == "tta" else []
 
@@ -163,12 +169,5 @@ def uncertainty(
         torch.manual_seed(seed)
         if dropout:
             _dropout_only(net)
-        else:
-            net.eval()
-        try:
-            maps = [
-                apply_tiled(model.normalization(p), per_tile, 1, tile, overlap)[0] for p in planes
-            ]
-        finally:
-            net.eval()
+        maps = [apply_tiled(model.normalization(p), per_tile, 1, tile, overlap)[0] for p in planes]
     return np.stack(maps) if stack else maps[0]
