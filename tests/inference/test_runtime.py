@@ -106,11 +106,11 @@ def test_unknown_backend_is_refused_in_words(model):
         nf.predict(model, np.zeros((32, 32), np.float32), backend="tensorrt")
 
 
-def test_missing_onnxruntime_falls_back_or_says_so(monkeypatch):
+def test_auto_needs_no_extra_package_and_a_missing_onnxruntime_is_named(monkeypatch):
     monkeypatch.setattr(runtime, "onnxruntime_available", lambda: False)
     assert resolve_backend("auto") == "torch"
     with pytest.raises(ValueError, match="onnxruntime is not installed"):
-        resolve_backend("onnxruntime")
+        nf.predict(nf.load_model("voronoi-unet"), np.zeros((32, 32)), backend="onnxruntime")
 
 
 def test_torch_backend_runs_a_prepared_copy_and_leaves_the_network_alone(model):

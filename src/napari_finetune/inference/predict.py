@@ -121,8 +121,8 @@ def predict(
         Tile side and overlap in pixels; tiles are blended with smooth weights.
     backend : {'auto', 'onnxruntime', 'torch'}
         What runs the network, BatchNorm folded in either case (within 1e-5 of
-        the network as trained): ``'auto'`` takes ONNX Runtime where installed,
-        else PyTorch (channels-last). See ``benchmarks/bench_inference.py``.
+        the network as trained): ``'auto'`` is PyTorch, channels-last (see
+        :mod:`napari_finetune.inference.runtime` for the measurements).
 
     Returns
     -------
