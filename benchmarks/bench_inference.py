@@ -6,6 +6,8 @@ runs the network differs:
 
 - ``torch eager (as trained)``: the network as training leaves it (weights in
   the default layout, BatchNorm separate): what ``predict`` ran before;
+- ``torch, BN folded only`` and ``torch, channels-last only``: each half of
+  the preparation below by itself;
 - ``torch (backend='torch')``: BatchNorm folded into the convolutions and
   weights channels-last (:func:`napari_finetune.inference.runtime.logits_function`);
 - ``ONNX Runtime (backend='onnxruntime')``: what ``backend='auto'`` ships;
@@ -53,6 +55,7 @@ import napari_finetune as nf
 from napari_finetune.inference.predict import predict_plane
 from napari_finetune.inference.runtime import inference_network, logits_function
 from napari_finetune.models import DEFAULT_MODEL, SegmentationModel
+from napari_finetune.models.fused import fused_for_inference
 from napari_finetune.models.onnx_export import export_onnx
 
 CONV_LIMIT_GFLOPS = 75.0
@@ -81,8 +84,14 @@ def runtimes(model: SegmentationModel, compile_too: bool) -> dict[str, object]:
     def as_trained(image, m=model):
         return predict_plane(m, m.normalization(image[..., None]), backend=None)
 
+    # What each half of the torch preparation buys by itself.
+    folded = SegmentationModel(fused_for_inference(model.net), model.classes, model.normalization)
+    channels_last = model.copy()
+    channels_last.net.to(memory_format=torch.channels_last)
     found = {
         "torch eager (as trained)": as_trained,
+        "torch, BN folded only": lambda image: as_trained(image, folded),
+        "torch, channels-last only": lambda image: as_trained(image, channels_last),
         "torch (backend='torch')": lambda image: nf.predict(model, image, backend="torch"),
         "ONNX Runtime (backend='onnxruntime')": lambda image: nf.predict(
             model, image, backend="onnxruntime"
@@ -142,8 +151,7 @@ def interleaved(runs: dict[str, object], repeats: int, before=None) -> dict[str,
     return {name: statistics.median(values) for name, values in times.items()}
 
 
-def other_rows(model, repeats):
-    side = 2048
+def other_rows(model, repeats, side):
     mpx = side * side / 1e6
     image = np.random.default_rng(1).random((side, side)).astype(np.float32)
     rows = []
@@ -193,8 +201,9 @@ def other_rows(model, repeats):
     # Larger tiles: less overlap to recompute, but a different tiling (not within 1e-4).
     default = nf.predict(model, image)
     tiles = {
-        f"ONNX Runtime, tile {tile}": lambda t=tile: nf.predict(model, image, tile=t)
+        f"default backend, tile {tile}": lambda t=tile: nf.predict(model, image, tile=t)
         for tile in (512, 1024, 2048)
+        if tile <= side
     }
     for name, seconds in interleaved(tiles, repeats).items():
         tile = int(name.rsplit(" ", 1)[1])
@@ -214,11 +223,12 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[512, 2048, 8192])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--no-compile", action="store_true", help="skip torch.compile")
+    parser.add_argument("--side", type=int, default=2048, help="image side of the second table")
     args = parser.parse_args()
     model = nf.load_model(DEFAULT_MODEL)
     kflop = flops_per_pixel(model) / 1e3
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
-    others = other_rows(model, args.repeats)
+    others = other_rows(model, args.repeats, args.side)
     rows = runtime_rows(model, args.sizes, args.repeats, not args.no_compile, kflop)
     print()
     print(
@@ -227,7 +237,7 @@ def main() -> None:
         )
     )
     print()
-    print(markdown_table(["what (2048², default backend)", "speed or cost"], others))
+    print(markdown_table([f"what ({args.side}²)", "speed or cost"], others))
     print(f"\nforward cost of the shipped U-Net: {kflop:.1f} kFLOP/px")
 
 

@@ -24,6 +24,10 @@ pytestmark = pytest.mark.slow
         ["bench_real_data.py", "--seconds", "3", "--seeds", "1"],
         ["bench_speed.py", "--seconds", "5"],
         [
+            "bench_inference.py",
+            *("--sizes", "64", "--side", "512", "--repeats", "1", "--no-compile"),
+        ],
+        [
             "bench_active_learning.py",
             *("--datasets", "tuning isbi2012", "--modes", "active", "random"),
             *("--seeds", "1", "--rounds", "2", "--steps", "3", "--weight", "4", "--rounds-only"),
