@@ -91,7 +91,38 @@ def fine_tune(out: Path, seconds: int = 40) -> None:
     for layer in viewer.layers:
         layer.visible = layer.name in ("grains", "grains grains", "grains E112 pattern")
     shot(viewer, out / "measure_prediction.png")
+    export_model(viewer, widget, out)
     viewer.close()
+
+
+def export_model(viewer: napari.Viewer, widget: object, out: Path) -> None:
+    """*Export…* of the fine-tuned model as a BioImage.IO package (its status line after)."""
+    import tempfile
+
+    from napari_finetune._widgets._model_actions import ModelActions
+
+    for layer in viewer.layers:
+        layer.visible = layer.name in ("grains", "grains prediction")
+    # Measure grains was tabified in front of the Fine-tune dock: bring that back,
+    # scrolled down to the model buttons.
+    from qtpy.QtWidgets import QScrollArea
+
+    viewer.window._dock_widgets[f"Fine-tune ({PLUGIN})"].raise_()
+    parent = widget.files.export.native.parentWidget()
+    while parent is not None and not isinstance(parent, QScrollArea):
+        parent = parent.parentWidget()
+    if parent is not None:
+        QApplication.processEvents()
+        parent.ensureWidgetVisible(widget.files.export.native)
+    with tempfile.TemporaryDirectory() as folder:
+        target = str(Path(folder) / "grains-unet.zip")
+        ModelActions.ask_export_path = lambda self: target  # the file dialog's answer
+        widget.files.export.clicked.emit()
+        deadline = time.monotonic() + 120
+        while not widget.files.export.enabled and time.monotonic() < deadline:
+            QApplication.processEvents()
+            time.sleep(0.02)
+        shot(viewer, out / "export_model.png")
 
 
 def active_learning(viewer: napari.Viewer, widget: object, out: Path) -> None:
