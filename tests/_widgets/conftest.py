@@ -27,3 +27,19 @@ def capture_messages(monkeypatch, module):
     monkeypatch.setattr(module, "show_error", shown["error"].append)
     monkeypatch.setattr(module, "show_warning", shown["warning"].append)
     return shown
+
+
+@pytest.fixture
+def dock_with_model(painted, tmp_path, monkeypatch):
+    """A Fine-tune dock whose current model was loaded from a file (no training needed)."""
+    from napari_finetune._widgets._model_actions import ModelActions
+    from napari_finetune._widgets.fine_tune_dock import FineTuneWidget
+    from napari_finetune.models import save_model
+    from napari_finetune.models.registry import load_model
+
+    good = save_model(load_model("voronoi-unet"), tmp_path / "good.ckpt")
+    widget = FineTuneWidget(painted)
+    monkeypatch.setattr(ModelActions, "ask_path", lambda self, save: str(good))
+    widget.files.load.clicked.emit()
+    assert widget.model is not None
+    return widget

@@ -6,7 +6,6 @@ import pytest
 from conftest import capture_messages
 from napari_finetune._widgets import fine_tune_dock as module
 from napari_finetune._widgets._model_actions import ModelActions
-from napari_finetune._widgets.fine_tune_dock import FineTuneWidget
 from napari_finetune.models import save_model
 from napari_finetune.models.registry import load_model
 
@@ -17,14 +16,8 @@ def messages(monkeypatch):
 
 
 @pytest.fixture
-def dock(painted, tmp_path, monkeypatch):
-    """A dock whose current model was loaded from a file (no training needed)."""
-    good = save_model(load_model("voronoi-unet"), tmp_path / "good.ckpt")
-    widget = FineTuneWidget(painted)
-    monkeypatch.setattr(ModelActions, "ask_path", lambda self, save: str(good))
-    widget.files.load.clicked.emit()
-    assert widget.model is not None
-    return widget
+def dock(dock_with_model):
+    return dock_with_model
 
 
 def choose(monkeypatch, path):

@@ -22,9 +22,10 @@ import numpy as np
 import tifffile
 import torch
 
-from napari_finetune.data.safe_write import atomic_write, check_writable_file
+from napari_finetune.data.safe_write import atomic_write
 from napari_finetune.models.bioimageio_card import model_card
 from napari_finetune.models.checkpoint import save_model
+from napari_finetune.models.exporting import check_export
 from napari_finetune.models.model import SegmentationModel
 from napari_finetune.models.onnx_export import onnx_model_bytes
 
@@ -69,14 +70,7 @@ def export_bioimageio(
     package with ``bioimageio.core.test_model`` also needs ``bioimageio.core``
     and ``onnxruntime``.
     """
-    if not isinstance(model, SegmentationModel):
-        raise ValueError(
-            f"there is no model to export: got {type(model).__name__}, not a "
-            "SegmentationModel (load or fine-tune one first)."
-        )
-    path = check_writable_file(path, "BioImage.IO package")
-    if path.exists() and not overwrite:
-        raise ValueError(f"{path} already exists: choose another name or allow overwriting.")
+    path = check_export(model, path, "BioImage.IO package", overwrite)
     # Imported here: bioimageio.spec takes a second to import and only export needs it.
     try:
         import onnx  # noqa: F401 (the ONNX weights need it)

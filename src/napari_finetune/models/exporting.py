@@ -9,9 +9,42 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from napari_finetune.data.safe_write import check_writable_file
 from napari_finetune.export_formats import SUFFIXES as SUFFIXES
 from napari_finetune.export_formats import export_format
 from napari_finetune.models.model import SegmentationModel
+
+
+def check_export(model: object, path: str | Path, what: str, overwrite: bool) -> Path:
+    """Raise ValueError unless ``model`` is a model and ``path`` a new, writable file.
+
+    Every exporter calls this before any work, so all refuse alike.
+
+    Parameters
+    ----------
+    model : object
+        What was given as the model.
+    path : str or Path
+        The destination.
+    what : str
+        What the file is, for the message (e.g. ``'ONNX file'``).
+    overwrite : bool
+        Whether an existing file may be replaced.
+
+    Returns
+    -------
+    Path
+        ``path`` as a Path.
+    """
+    if not isinstance(model, SegmentationModel):
+        raise ValueError(
+            f"there is no model to export: got {type(model).__name__}, not a "
+            "SegmentationModel (load or fine-tune one first)."
+        )
+    path = check_writable_file(path, what)
+    if path.exists() and not overwrite:
+        raise ValueError(f"{path} already exists: choose another name or allow overwriting.")
+    return path
 
 
 def export_model(
@@ -45,11 +78,6 @@ def export_model(
         With no model, an unknown format, a path that cannot be written, or an
         existing file without ``overwrite``.
     """
-    if not isinstance(model, SegmentationModel):
-        raise ValueError(
-            f"there is no model to export: got {type(model).__name__}, not a "
-            "SegmentationModel (load or fine-tune one first)."
-        )
     if export_format(path, format) == "onnx":
         from napari_finetune.models.onnx_export import export_onnx
 

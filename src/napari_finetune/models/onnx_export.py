@@ -25,7 +25,8 @@ import torch
 from torch import nn
 
 from napari_finetune._version import __version__
-from napari_finetune.data.safe_write import atomic_write, check_writable_file
+from napari_finetune.data.safe_write import atomic_write
+from napari_finetune.models.exporting import check_export
 from napari_finetune.models.fused import fused_for_inference
 from napari_finetune.models.model import SegmentationModel
 from napari_finetune.models.unet import UNetConfig
@@ -87,14 +88,7 @@ def export_onnx(
         For an unknown ``output``, a path that cannot be written, or an
         existing file without ``overwrite``.
     """
-    if not isinstance(model, SegmentationModel):
-        raise ValueError(
-            f"there is no model to export: got {type(model).__name__}, not a "
-            "SegmentationModel (load or fine-tune one first)."
-        )
-    path = check_writable_file(path, "ONNX file")
-    if path.exists() and not overwrite:
-        raise ValueError(f"{path} already exists: choose another name or allow overwriting.")
+    path = check_export(model, path, "ONNX file", overwrite)
     data = onnx_model_bytes(model, output=output)
     with atomic_write(path) as temporary:
         temporary.write_bytes(data)
