@@ -101,8 +101,10 @@ def test_corrupt_foreign_and_missing_files_give_clear_errors(tmp_path):
     text.write_text("hello")
     with pytest.raises(CheckpointError):
         load_checkpoint(text)
-    with pytest.raises(CheckpointError, match="neither a shipped model"):
+    with pytest.raises(CheckpointError, match=r"model file .*missing\.ckpt does not exist\."):
         load_model(tmp_path / "missing.ckpt")
+    with pytest.raises(CheckpointError, match="neither a shipped model"):
+        load_model("voronoi-unte")  # a misspelt name, not a file
 
 
 class _Payload:

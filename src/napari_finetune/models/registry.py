@@ -13,7 +13,7 @@ from napari_finetune.models.bioimageio_import import (
     looks_like_onnx,
     onnx_refusal,
 )
-from napari_finetune.models.checkpoint import CheckpointError, load_checkpoint
+from napari_finetune.models.checkpoint import CheckpointError, _shown, load_checkpoint
 from napari_finetune.models.model import SegmentationModel
 
 # name -> (file in napari_finetune/models/weights/, one-line description)
@@ -65,6 +65,8 @@ def load_model(name_or_path: str | Path = DEFAULT_MODEL) -> SegmentationModel:
     except OSError:  # e.g. a name longer than the file system allows
         exists = False
     if not exists:
+        if path.suffix or len(path.parts) > 1:  # meant as a file: say just that
+            raise CheckpointError(f"model file {_shown(key)} does not exist.")
         known = ", ".join(REGISTRY)
         raise CheckpointError(
             f"model {key!r} is neither a shipped model ({known}) nor an existing file."
