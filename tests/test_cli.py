@@ -109,11 +109,12 @@ def test_fit_then_predict_on_files(tmp_path, capsys):
                 str(model),
                 "--output",
                 str(tmp_path / "out"),
+                "--probabilities",
             ]
         )
         == 0
     )
-    labels = tifffile.imread(tmp_path / "out" / "image_labels.tif")
+    labels = tifffile.imread(tmp_path / "out" / "image_prediction.tif")
     probabilities = tifffile.imread(tmp_path / "out" / "image_probabilities.tif")
     assert labels.shape == (96, 96) and set(np.unique(labels)) <= {1, 2}
     assert probabilities.shape == (2, 96, 96)
@@ -185,14 +186,14 @@ def test_measure_writes_a_grain_table_and_a_summary(tmp_path, capsys):
     import napari_finetune as nf
 
     sample = nf.voronoi_grains((256, 256), 40, seed=4)
-    tifffile.imwrite(tmp_path / "a_labels.tif", sample.classes)  # 1 interior, 2 boundary
+    tifffile.imwrite(tmp_path / "a_prediction.tif", sample.classes)  # 1 interior, 2 boundary
     probabilities = np.stack([sample.classes == 1, sample.classes == 2]).astype(np.float32)
     tifffile.imwrite(tmp_path / "b_probabilities.tif", probabilities)
     out = tmp_path / "out" / "grains.csv"
     status = cli.main(
         [
             "measure",
-            str(tmp_path / "a_labels.tif"),
+            str(tmp_path / "a_prediction.tif"),
             str(tmp_path / "b_probabilities.tif"),
             "--pixel-size",
             "0.5",
@@ -205,7 +206,7 @@ def test_measure_writes_a_grain_table_and_a_summary(tmp_path, capsys):
     assert status == 0
     table = pd.read_csv(out)
     summary = pd.read_csv(tmp_path / "out" / "grains_summary.csv")
-    assert set(table["image"]) == {"a_labels.tif", "b_probabilities.tif"}
+    assert set(table["image"]) == {"a_prediction.tif", "b_probabilities.tif"}
     assert (table.groupby("image").size() == 40).all()
     assert "area (um²)" in table.columns
     assert summary["grains"].tolist() == [40, 40]
@@ -387,13 +388,19 @@ def test_fit_never_writes_its_model_over_an_input(inputs, no_work, capsys):
 
 
 def test_predict_never_writes_over_its_input_images(inputs, no_work, capsys):
-    # image.tif's labels would go to image_labels.tif, which is also an input.
-    tifffile.imwrite(inputs / "image_labels.tif", np.full((32, 32), 7, np.uint8))
-    images = [str(inputs / "image_labels.tif"), str(inputs / "image.tif")]
-    assert cli.main(["predict", *images, "--output", str(inputs)]) == 2
+    # image.tif's labels would go to image_prediction.tif, which is also an input.
+    tifffile.imwrite(inputs / "image_prediction.tif", np.full((32, 32), 7, np.uint8))
+    images = [str(inputs / "image_prediction.tif"), str(inputs / "image.tif")]
+    assert cli.main(["predict", *images, "--output", str(inputs), "--overwrite"]) == 2
     err = capsys.readouterr().err
-    assert "would write" in err and "over its input" in err and "image_labels.tif" in err
-    assert (tifffile.imread(inputs / "image_labels.tif") == 7).all()
+    assert "is the folder of the input" in err and err.count("\n") == 1
+    assert (tifffile.imread(inputs / "image_prediction.tif") == 7).all()
+    # The same file under another name (a hard link) in another output folder.
+    (inputs / "out").mkdir()
+    os.link(inputs / "image.tif", inputs / "out" / "image_prediction.tif")
+    images = [str(inputs / "image.tif")]
+    assert cli.main(["predict", *images, "--output", str(inputs / "out"), "--overwrite"]) == 2
+    assert "over its input" in capsys.readouterr().err
 
 
 def test_predict_refuses_two_images_with_one_output_name(inputs, no_work, capsys):
@@ -401,7 +408,7 @@ def test_predict_refuses_two_images_with_one_output_name(inputs, no_work, capsys
     tifffile.imwrite(inputs / "other" / "image.tif", np.zeros((32, 32), np.float32))
     images = [str(inputs / "image.tif"), str(inputs / "other" / "image.tif")]
     assert cli.main(["predict", *images, "--output", str(inputs / "out")]) == 2
-    assert "twice" in capsys.readouterr().err
+    assert "would both write image_prediction.tif" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
@@ -412,8 +419,8 @@ def test_predict_refuses_two_images_with_one_output_name(inputs, no_work, capsys
             "--labels {d}/nope.tif",
         ),
         (["fit", "--images", "{d}/nope.tif", "--labels", "{d}/painted.tif"], "--images {d}/nope"),
-        (["predict", "{d}/image.tif", "{d}/nope.tif"], "image {d}/nope.tif does not exist"),
-        (["predict", "{d}"], "is a folder, not a file"),
+        (["predict", "{d}/image.tif", "{d}/nope.tif"], "{d}/nope.tif does not exist"),
+        (["predict", "{d}/*.png"], "the pattern {d}/*.png matches no images"),
         (["measure", "{d}/nope.tif"], "map {d}/nope.tif does not exist"),
     ],
 )

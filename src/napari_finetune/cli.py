@@ -3,7 +3,8 @@
 One sub-command per job: ``view`` opens napari with the plugin's docks and a
 sample; ``generate``, ``fit``, ``predict``, ``measure``, ``demo``,
 ``pretrain``, ``retrain`` and ``export`` run headless (see
-:mod:`napari_finetune.cli_jobs`).
+:mod:`napari_finetune.cli_jobs`; ``predict`` takes whole folders, see
+:mod:`napari_finetune.cli_predict`).
 
 Answering ``--help`` or refusing a bad argument must take well under a second,
 so this module and :mod:`.cli_jobs` import only the standard library and light
@@ -18,7 +19,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from napari_finetune import cli_export, cli_jobs, cli_retrain
+from napari_finetune import cli_export, cli_jobs, cli_predict, cli_retrain
 from napari_finetune.choices import (
     BACKENDS,
     BN_CHOICES,
@@ -113,14 +114,32 @@ def build_parser() -> argparse.ArgumentParser:
     again.add_argument("--output", type=Path, help="also save the retrained model here")
     again.add_argument("--overwrite", action="store_true", help=OVERWRITE_HELP)
 
-    pred = jobs.add_parser("predict", help="predict with a model; writes TIFF")
-    pred.add_argument("images", type=Path, nargs="+")
+    pred = jobs.add_parser(
+        "predict",
+        help="predict with a model on images, folders or glob patterns; writes TIFF",
+        description="Predict every image given: files, folders (their TIFF/PNG files and "
+        "OME-Zarr stores) or quoted glob patterns such as 'data/*.tif'. Images whose outputs "
+        "exist are skipped, so a stopped run resumes; an unreadable image is reported and "
+        "the rest go on. Exit status 1 if any image failed.",
+    )
+    pred.add_argument("images", type=Path, nargs="+", help="image files, folders or glob patterns")
     pred.add_argument("--model", default=DEFAULT_MODEL, help="shipped name or checkpoint")
     pred.add_argument(
         "--output",
         type=Path,
         default=Path("predictions"),
-        help="folder for <name>_labels.tif and <name>_probabilities.tif",
+        help="folder for <name>_prediction.tif (labels 1..K), not that of the images "
+        "(default ./predictions)",
+    )
+    pred.add_argument(
+        "--probabilities",
+        action="store_true",
+        help="also write <name>_probabilities.tif (float32, one plane per class)",
+    )
+    pred.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="predict images whose outputs exist again (default: skip them)",
     )
     pred.add_argument(
         "--backend",
@@ -206,12 +225,13 @@ def _view(sample: str) -> int:
     return 0
 
 
-# Each job but `view` (the only one that needs napari) lives in cli_jobs (retrain: cli_retrain).
+# Each job but `view` (the only one that needs napari) lives in cli_jobs (retrain:
+# cli_retrain, predict: cli_predict, export: cli_export).
 JOBS = {
     "generate": cli_jobs.generate,
     "fit": cli_jobs.fit,
     "retrain": cli_retrain.retrain,
-    "predict": cli_jobs.predict,
+    "predict": cli_predict.predict,
     "export": cli_export.export,
     "measure": cli_jobs.measure,
     "demo": cli_jobs.demo,

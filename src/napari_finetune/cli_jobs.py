@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from napari_finetune.choices import DEFAULT_MODEL
 from napari_finetune.cli_checks import check_inputs, check_new_output, check_not_inputs
-from napari_finetune.data.safe_write import check_writable_file, check_writable_folder
+from napari_finetune.data.safe_write import check_writable_folder
 
 
 def generate(args: argparse.Namespace) -> int:
@@ -118,35 +117,6 @@ def fit(args: argparse.Namespace) -> int:
         plane = "" if box.plane is None else f" plane {box.plane}"
         print(f"paint next {rank}: {box.target}{plane} rows {y0}-{y1}, columns {x0}-{x1}")
     return 0
-
-
-def predict(args: argparse.Namespace) -> int:
-    """Predict on image files; write labels and probabilities as TIFF."""
-    check_inputs(args.images, "image")
-    check_writable_folder(args.output, "--output")
-    outputs = [prediction_paths(path, args.output) for path in args.images]
-    written = [path for pair in outputs for path in pair]
-    for path in written:
-        check_writable_file(path)
-    check_not_inputs(written, args.images, "predict")
-
-    from napari_finetune.data.io import read_image, write_image
-    from napari_finetune.inference.predict import labels_from_probabilities, predict
-    from napari_finetune.models.registry import load_model
-
-    model = load_model(args.model)
-    for index, (path, (labels, probs)) in enumerate(zip(args.images, outputs, strict=True), 1):
-        probabilities = predict(model, read_image(path), backend=args.backend)
-        write_image(labels, labels_from_probabilities(probabilities))
-        write_image(probs, probabilities)
-        stem = args.output / path.stem
-        print(f"[{index}/{len(args.images)}] {stem}_{{labels,probabilities}}.tif")
-    return 0
-
-
-def prediction_paths(image: Path, folder: Path) -> tuple[Path, Path]:
-    """Where ``predict`` writes the labels and the probabilities of ``image``."""
-    return folder / f"{image.stem}_labels.tif", folder / f"{image.stem}_probabilities.tif"
 
 
 def measure(args: argparse.Namespace) -> int:

@@ -1,0 +1,153 @@
+"""Every output of a folder run named and checked before any work (standard library only).
+
+A folder run refuses at once, in one line, what would end badly an hour later:
+an output folder that cannot be written, outputs written among the inputs (the
+next run over that folder would take the predictions for images), two images
+whose outputs share a name, or an output over an input. It skips images whose
+outputs all exist: they were written by rename, so an existing output is a
+complete one, and a run stopped or crashed half-way resumes where it was.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from napari_finetune.batch.discovery import Source, find_images, output_stem
+from napari_finetune.cli_checks import check_not_inputs
+from napari_finetune.data.safe_write import check_writable_file, check_writable_folder
+
+PREDICTION_SUFFIX = "_prediction.tif"
+PROBABILITIES_SUFFIX = "_probabilities.tif"
+
+
+@dataclass(frozen=True)
+class PlannedFile:
+    """One image, the files it will write, and whether they exist already (``skip``)."""
+
+    image: Path
+    outputs: tuple[Path, ...]
+    skip: bool
+
+
+@dataclass(frozen=True)
+class FolderPlan:
+    """The images of a folder run and their outputs, checked.
+
+    ``outputs`` of each file are the labels (``<name>_prediction.tif``) and,
+    when ``probabilities`` is set, ``<name>_probabilities.tif``.
+    """
+
+    files: tuple[PlannedFile, ...]
+    output_dir: Path
+    probabilities: bool
+    overwrite: bool
+
+    @property
+    def to_do(self) -> list[PlannedFile]:
+        """The files this run predicts."""
+        return [file for file in self.files if not file.skip]
+
+    @property
+    def skipped(self) -> list[PlannedFile]:
+        """The files whose outputs all exist (kept, unless ``overwrite``)."""
+        return [file for file in self.files if file.skip]
+
+
+def output_paths(image: Path, output_dir: Path, probabilities: bool = False) -> tuple[Path, ...]:
+    """Where a folder run writes the outputs of ``image``.
+
+    Parameters
+    ----------
+    image : Path
+        An input image file or OME-Zarr store.
+    output_dir : Path
+        The run's output folder.
+    probabilities : bool
+        Whether the class probabilities are written too.
+
+    Returns
+    -------
+    tuple of Path
+        ``<name>_prediction.tif`` (labels 1..K), then ``<name>_probabilities.tif``
+        if asked for; ``<name>`` is :func:`~napari_finetune.batch.output_stem`.
+    """
+    stem = output_stem(image)
+    suffixes = (PREDICTION_SUFFIX, PROBABILITIES_SUFFIX) if probabilities else (PREDICTION_SUFFIX,)
+    return tuple(output_dir / f"{stem}{suffix}" for suffix in suffixes)
+
+
+def plan_predictions(
+    inputs: Source | Iterable[Source],
+    output_dir: str | os.PathLike[str],
+    *,
+    probabilities: bool = False,
+    overwrite: bool = False,
+    what: str = "output folder",
+) -> FolderPlan:
+    """Find the images, name their outputs, and refuse what cannot end well.
+
+    Parameters
+    ----------
+    inputs : str, Path or iterable of them
+        A folder, a glob pattern, image files, or a list of those
+        (see :func:`~napari_finetune.batch.find_images`).
+    output_dir : str or Path
+        Folder for the outputs; made if missing. It may not be the folder of
+        any input.
+    probabilities : bool
+        Also write ``<name>_probabilities.tif``.
+    overwrite : bool
+        Predict images whose outputs exist again, replacing them (default:
+        skip them).
+    what : str
+        What the output folder is called, for messages (``'--output'`` on the
+        command line).
+
+    Returns
+    -------
+    FolderPlan
+        Every image with its outputs, those already done marked ``skip``.
+
+    Raises
+    ------
+    ValueError
+        In one line naming the file or folder: no images found, an output
+        folder that cannot be written or that holds inputs, two images with
+        one output name, an output over an input, or a read-only output.
+    """
+    images = find_images(inputs)
+    output_dir = check_writable_folder(output_dir, what)
+    for image in images:
+        if _same_folder(image.parent, output_dir):
+            raise ValueError(
+                f"{what} {output_dir} is the folder of the input {image.name}: predictions "
+                "there would be read as images by the next run. Choose another folder."
+            )
+    first_with_stem: dict[str, Path] = {}
+    for image in images:
+        stem = output_stem(image)
+        if stem in first_with_stem:
+            raise ValueError(
+                f"{first_with_stem[stem]} and {image} would both write "
+                f"{stem}{PREDICTION_SUFFIX}: rename one, or run them into separate folders."
+            )
+        first_with_stem[stem] = image
+    files = []
+    for image in images:
+        outputs = output_paths(image, output_dir, probabilities)
+        skip = not overwrite and all(path.is_file() for path in outputs)
+        if not skip:
+            for path in outputs:
+                check_writable_file(path)
+        files.append(PlannedFile(image, outputs, skip))
+    check_not_inputs([path for file in files for path in file.outputs], images, "predict")
+    return FolderPlan(tuple(files), output_dir, probabilities, overwrite)
+
+
+def _same_folder(a: Path, b: Path) -> bool:
+    if not (a.exists() and b.exists()):
+        return False
+    return os.path.samefile(a, b)

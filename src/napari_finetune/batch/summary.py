@@ -1,0 +1,95 @@
+"""The end of a folder run: one row per image, printable as a plain-text table."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+DONE, SKIPPED, FAILED = "done", "skipped", "failed"
+
+
+@dataclass(frozen=True)
+class FileRow:
+    """What became of one image: ``status`` is ``'done'``, ``'skipped'`` or ``'failed'``.
+
+    ``shape`` is the image's array shape (empty for a skipped file, which was
+    not read); ``message`` says why a file failed.
+    """
+
+    path: Path
+    status: str
+    outputs: tuple[Path, ...] = ()
+    shape: tuple[int, ...] = ()
+    seconds: float = 0.0
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class FolderSummary:
+    """Every image of a folder run, in the order they were found."""
+
+    rows: tuple[FileRow, ...]
+    output_dir: Path
+    seconds: float = 0.0
+
+    def count(self, status: str) -> int:
+        """How many images ended with ``status`` (``'done'``, ``'skipped'`` or ``'failed'``)."""
+        return sum(row.status == status for row in self.rows)
+
+    @property
+    def ok(self) -> bool:
+        """True when no image failed (all done or skipped)."""
+        return self.count(FAILED) == 0
+
+    def line(self) -> str:
+        """One sentence: the counts and the time taken."""
+        counts = Counter(row.status for row in self.rows)
+        said = ", ".join(f"{counts[s]} {s}" for s in (DONE, SKIPPED, FAILED) if counts[s])
+        return f"{said or 'nothing to do'} in {self.seconds:.1f} s; outputs in {self.output_dir}"
+
+    def table(self) -> str:
+        """The rows as an aligned text table: file, status, size, seconds, message."""
+        headers = ("file", "status", "size", "seconds", "message")
+        cells = [
+            (
+                row.path.name,
+                row.status,
+                describe_shape(row.shape),
+                f"{row.seconds:.1f}" if row.status != SKIPPED else "",
+                row.message,
+            )
+            for row in self.rows
+        ]
+        return text_table(headers, cells)
+
+
+def describe_shape(shape: tuple[int, ...]) -> str:
+    """An image shape for people: ``1024 × 1024``, ``512 × 512 × 3``, or blank if unknown."""
+    return " × ".join(str(side) for side in shape)
+
+
+def text_table(headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
+    """Columns padded to their widest cell; the last column is left ragged.
+
+    Parameters
+    ----------
+    headers : tuple of str
+        Column titles.
+    rows : list of tuple of str
+        One tuple of cells per row, as many as ``headers``.
+
+    Returns
+    -------
+    str
+        The table, a rule under the headers, no trailing newline.
+    """
+    widths = [max(len(cell) for cell in column) for column in zip(headers, *rows, strict=True)]
+
+    def render(cells: tuple[str, ...]) -> str:
+        padded = [cell.ljust(width) for cell, width in zip(cells[:-1], widths, strict=False)]
+        return "  ".join([*padded, cells[-1]]).rstrip()
+
+    # A long message must not make the rule under the headers a screen wide.
+    rule = tuple("-" * min(width, 40) for width in widths)
+    return "\n".join([render(headers), render(rule), *(render(row) for row in rows)])

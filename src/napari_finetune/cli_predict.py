@@ -1,0 +1,86 @@
+"""``napari-finetune predict``: a model over image files, folders and glob patterns.
+
+Drives :func:`napari_finetune.batch.predict_plan` and prints one line per image
+and the summary table. The folder and every output are checked (standard
+library only) before torch is imported, so a refusal takes a fraction of a
+second. Exit status: 0 when every image was done or skipped, 1 when any
+failed, 2 for refused arguments, 130 when stopped with Ctrl-C (the images
+done so far are complete; running again resumes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from napari_finetune.batch.events import FileDone, FileFailed, FolderFinished, FolderStarted
+from napari_finetune.batch.planning import plan_predictions
+
+
+def predict(args: argparse.Namespace) -> int:
+    """Predict every image named on the command line; write TIFF and print a summary."""
+    plan = plan_predictions(
+        args.images,
+        args.output,
+        probabilities=args.probabilities,
+        overwrite=args.overwrite,
+        what="--output",
+    )
+
+    from napari_finetune.batch.folder_run import predict_plan
+    from napari_finetune.models.registry import load_model
+
+    model = load_model(args.model)
+    events = predict_plan(model, plan, backend=args.backend)
+    try:
+        for event in events:
+            if isinstance(event, FolderStarted):
+                print(_started_line(event, args.overwrite))
+            elif isinstance(event, FileDone):
+                extra = " (+ probabilities)" if len(event.outputs) > 1 else ""
+                print(
+                    f"[{event.index}/{event.to_do}] {event.path.name} → {event.outputs[0]}"
+                    f"{extra} ({event.seconds:.1f} s, {_time_left(event.time_left)})",
+                    flush=True,
+                )
+            elif isinstance(event, FileFailed):
+                print(
+                    f"[{event.index}/{event.to_do}] {event.path.name} FAILED: {event.message}",
+                    flush=True,
+                )
+            elif isinstance(event, FolderFinished):
+                summary = event.summary
+    except KeyboardInterrupt:
+        events.close()
+        print(
+            "stopped: the images done so far are complete; run the same command again "
+            "to do the rest (done images are skipped).",
+            file=sys.stderr,
+        )
+        return 130
+    print()
+    print(summary.table())
+    print(summary.line())
+    return 0 if summary.ok else 1
+
+
+def _started_line(event: FolderStarted, overwrite: bool) -> str:
+    if not event.to_do:
+        return (
+            f"nothing to predict: all {event.total} images have their outputs in "
+            f"{event.output_dir} (--overwrite redoes them)"
+        )
+    said = f"predicting {event.to_do} of {event.total} images into {event.output_dir}"
+    if event.skipped:
+        said += f" ({event.skipped} skipped: their outputs exist; --overwrite redoes them)"
+    elif overwrite and event.total:
+        said += " (existing outputs replaced)"
+    return said
+
+
+def _time_left(seconds: float) -> str:
+    if seconds <= 0:
+        return "done"
+    if seconds < 120:
+        return f"{seconds:.0f} s left"
+    return f"{seconds / 60:.0f} min left"

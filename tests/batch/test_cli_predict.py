@@ -1,0 +1,84 @@
+import json
+import subprocess
+import sys
+
+import numpy as np
+import tifffile
+
+from napari_finetune import cli
+
+HEAVY = ("torch", "numpy", "pandas", "skimage", "scipy", "napari")
+
+
+def test_a_folder_and_a_glob_end_to_end(folder, tmp_path, capsys):
+    out = tmp_path / "out"
+    argv = ["predict", str(folder), "--output", str(out), "--probabilities"]
+    assert cli.main(argv) == 0
+    said = capsys.readouterr().out
+    assert "predicting 3 of 3 images" in said
+    assert f"[1/3] a.tif → {out / 'a_prediction.tif'} (+ probabilities) (" in said
+    assert "3 done in" in said and "file   status" in said
+    assert tifffile.imread(out / "c_probabilities.tif").shape == (2, 64, 64)
+    # Again, with a pattern: everything is already done.
+    assert cli.main(["predict", f"{folder}/*.tif", "--output", str(out)]) == 0
+    assert "nothing to predict: all 3 images" in capsys.readouterr().out
+
+
+def test_a_corrupt_file_is_reported_and_the_rest_done(folder, tmp_path, capsys, write_corrupt):
+    write_corrupt(folder / "b.tif")
+    assert cli.main(["predict", str(folder), "--output", str(tmp_path / "out")]) == 1
+    said = capsys.readouterr().out
+    assert "[2/3] b.tif FAILED: b.tif holds no image data" in said
+    assert "[3/3] c.tif → " in said and "2 done, 1 failed" in said
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "a_prediction.tif",
+        "c_prediction.tif",
+    ]
+
+
+def test_refusals_exit_2_before_work(folder, tmp_path, capsys):
+    assert cli.main(["predict", str(folder), "--output", str(folder)]) == 2
+    assert "is the folder of the input" in capsys.readouterr().err
+    tifffile.imwrite(folder / "a.png", np.zeros((32, 32), np.uint8))
+    assert cli.main(["predict", str(folder), "--output", str(tmp_path / "out")]) == 2
+    assert "would both write a_prediction.tif" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_refused_folder_loads_no_heavy_module(tmp_path):
+    (tmp_path / "empty").mkdir()
+    code = f"""
+import json, sys
+import napari_finetune.cli
+status = napari_finetune.cli.main(["predict", "empty", "--output", "out"])
+loaded = sorted(m for m in {HEAVY!r} if m in sys.modules)
+print(json.dumps({{"status": status, "loaded": loaded}}))
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    said = json.loads(done.stdout.strip().splitlines()[-1])
+    assert said == {"status": 2, "loaded": []}
+    assert "empty holds no images" in done.stderr
+
+
+def test_ctrl_c_keeps_complete_files_and_a_rerun_resumes(folder, tmp_path, monkeypatch, capsys):
+    from napari_finetune.batch import folder_run
+
+    real = folder_run.predict
+    calls = []
+
+    def interrupted_on_the_second(model, image, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(model, image, **kwargs)
+
+    monkeypatch.setattr(folder_run, "predict", interrupted_on_the_second)
+    out = tmp_path / "out"
+    assert cli.main(["predict", str(folder), "--output", str(out)]) == 130
+    assert "run the same command again" in capsys.readouterr().err
+    assert [p.name for p in out.iterdir()] == ["a_prediction.tif"]
+    monkeypatch.setattr(folder_run, "predict", real)
+    assert cli.main(["predict", str(folder), "--output", str(out)]) == 0
+    assert "predicting 2 of 3 images" in capsys.readouterr().out
