@@ -171,15 +171,17 @@ def other_rows(model, repeats, side):
     for name, seconds in interleaved(maps, repeats).items():
         rows.append([name, f"{mpx / seconds:.2f} Mpx/s"])
 
-    # A live preview while training: the weights differ at every call.
+    # A live preview while training: the weights differ at every call, and the
+    # network is channels-last, as the training engine leaves it.
     trained = model.copy()
+    trained.net.to(memory_format=torch.channels_last)
 
     def step() -> None:
         with torch.no_grad():
             trained.net.head.bias.add_(1e-3)
 
     previews = {
-        "live preview, network as trained (before)": lambda: predict_plane(
+        "live preview, the training network itself (before)": lambda: predict_plane(
             trained, trained.normalization(image[..., None]), backend=None
         ),
         "live preview, backend='torch'": lambda: nf.predict(trained, image, backend="torch"),
