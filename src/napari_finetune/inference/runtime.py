@@ -5,10 +5,11 @@ Both paths run the network with BatchNorm folded into the convolutions
 1e-5:
 
 - ``'torch'`` (what ``'auto'`` takes): PyTorch with weights and activations
-  channels-last, the layout oneDNN's convolutions are fastest in on a CPU (the
-  network as trained keeps its weights in the default layout, which made every
-  convolution reorder them: 1.8 Mpx/s on a 2048² image, 3.5 with the folded
-  channels-last copy);
+  channels-last, the layout oneDNN's convolutions are fastest in on a CPU (a
+  model loaded from a file has its weights in the default layout, which made
+  every convolution reorder them: 1.9 Mpx/s on a 2048² image, 3.7 with the
+  folded channels-last copy; the training engine makes its network
+  channels-last itself);
 - ``'onnxruntime'``: ONNX Runtime's CPU execution provider, where installed. A
   session is built from the architecture's ONNX graph (traced once per
   architecture, :func:`~napari_finetune.models.onnx_export.graph_template`)
