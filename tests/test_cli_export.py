@@ -84,6 +84,7 @@ def test_predict_backends_agree(tmp_path):
             str(tmp_path / "grains.tif"),
             "--output",
             str(out),
+            "--probabilities",
             "--backend",
             backend,
         ]
