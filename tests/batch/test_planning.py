@@ -45,3 +45,13 @@ def test_images_with_one_output_name_are_refused(folder, tmp_path, grains_image)
     tifffile.imwrite(tmp_path / "other" / "b.tif", grains_image(4))
     with pytest.raises(ValueError, match=r"would both write b_prediction\.tif"):
         plan_predictions([folder / "b.tif", tmp_path / "other" / "b.tif"], tmp_path / "out")
+
+
+def test_the_default_output_folder_is_beside_the_images(folder, tmp_path):
+    from napari_finetune.batch import default_output_dir
+
+    out = default_output_dir(folder)
+    assert out == tmp_path / "images_predictions"
+    assert default_output_dir(f"{folder}/") == out
+    plan = plan_predictions(folder, out)  # accepted: not the images' folder
+    assert plan.files[0].outputs == (out / "a_prediction.tif",)

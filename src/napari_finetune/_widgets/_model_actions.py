@@ -1,5 +1,7 @@
 """The Fine-tune dock's model rows: *Predict*, *Measure grains*, *Save model…*, *Export…*, *Load…*.
 
+*Apply to folder…* (:mod:`._folder_run`) sits under them and uses the same model.
+
 *Predict* works before any training too: it then loads the start model chosen
 (the shipped one by default) in the worker, so that the user sees what it does
 out of the box.
@@ -18,6 +20,7 @@ from napari.utils.notifications import show_info
 from qtpy.QtWidgets import QFileDialog
 
 from napari_finetune._widgets._controls import button_row
+from napari_finetune._widgets._folder_run import FolderRun
 from napari_finetune._widgets._layers import is_plugin_output
 from napari_finetune.export_formats import SUFFIXES
 from napari_finetune.inference.predict import predict
@@ -83,10 +86,12 @@ class ModelActions:
             tooltip="ONNX file, or a BioImage.IO package for deepImageJ, ilastik, QuPath",
         )
         self.load = PushButton(text="Load model…")
+        self.folder = FolderRun(session, status, report, busy, viewer, start)
         self.widgets: list[Widget] = [
             self.predict_on,
             button_row(self.predict_button, self.measure),
             button_row(self.save, self.export, self.load),
+            *self.folder.widgets,
         ]
         self.predict_button.changed.connect(self.predict)
         self.measure.changed.connect(self.measure_prediction)

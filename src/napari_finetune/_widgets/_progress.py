@@ -77,6 +77,10 @@ class TrainingProgress:
         self._bar.update(step - self._bar.n)
         self._call(_step_one_frame)
 
+    def describe(self, text: str) -> None:
+        """Replace the text beside the bar (e.g. files done and the time left)."""
+        self._bar.set_description(text)
+
     def close(self) -> None:
         """Close the bar; napari's spinner animates again for any other bar."""
         self._call(_resume)

@@ -17,7 +17,12 @@ from typing import TYPE_CHECKING
 
 from napari_finetune.batch.discovery import find_images, output_stem
 from napari_finetune.batch.events import FileDone, FileFailed, FolderFinished, FolderStarted
-from napari_finetune.batch.planning import FolderPlan, PlannedFile, plan_predictions
+from napari_finetune.batch.planning import (
+    FolderPlan,
+    PlannedFile,
+    default_output_dir,
+    plan_predictions,
+)
 from napari_finetune.batch.summary import FileRow, FolderSummary
 
 if TYPE_CHECKING:
@@ -38,6 +43,7 @@ __all__ = [
     "FolderStarted",
     "FolderSummary",
     "PlannedFile",
+    "default_output_dir",
     "find_images",
     "output_stem",
     "plan_predictions",

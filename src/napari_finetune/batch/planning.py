@@ -21,6 +21,7 @@ from napari_finetune.data.safe_write import check_writable_file, check_writable_
 
 PREDICTION_SUFFIX = "_prediction.tif"
 PROBABILITIES_SUFFIX = "_probabilities.tif"
+OUTPUT_FOLDER_SUFFIX = "_predictions"
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,26 @@ def output_paths(image: Path, output_dir: Path, probabilities: bool = False) -> 
     stem = output_stem(image)
     suffixes = (PREDICTION_SUFFIX, PROBABILITIES_SUFFIX) if probabilities else (PREDICTION_SUFFIX,)
     return tuple(output_dir / f"{stem}{suffix}" for suffix in suffixes)
+
+
+def default_output_dir(input_dir: str | os.PathLike[str]) -> Path:
+    """The output folder offered for a folder of images: ``<folder>_predictions`` beside it.
+
+    Beside, not inside: outputs among the inputs would be read as images by the
+    next run over that folder.
+
+    Parameters
+    ----------
+    input_dir : str or Path
+        The folder of images.
+
+    Returns
+    -------
+    Path
+        ``<parent>/<name>_predictions`` (a trailing separator or ``.`` is ignored).
+    """
+    folder = Path(os.path.abspath(input_dir))
+    return folder.with_name(f"{folder.name}{OUTPUT_FOLDER_SUFFIX}")
 
 
 def plan_predictions(

@@ -1,0 +1,304 @@
+"""*Apply to folder…* in the Fine-tune dock: the model over every image of a folder.
+
+The core (:mod:`napari_finetune.batch`) plans the run, refusing a bad output
+folder before any work, and predicts one file at a time as a generator of
+events; this module asks for the folders, drives that generator in a napari
+worker and shows its events: a progress bar, the dock's status line, and at
+the end the summary table in a read-only box under the buttons.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from magicgui.widgets import PushButton, TextEdit
+from napari.qt.threading import create_worker
+from napari.utils.notifications import show_info
+from qtpy.QtCore import QPoint, QTimer
+from qtpy.QtGui import QFontDatabase
+from qtpy.QtWidgets import (
+    QCheckBox,
+    QFileDialog,
+    QMessageBox,
+    QScrollArea,
+    QTextEdit,
+    QWidget,
+)
+
+from napari_finetune._widgets._controls import button_row
+from napari_finetune._widgets._progress import TrainingProgress
+from napari_finetune.batch import status as words
+from napari_finetune.batch.events import FileDone, FileFailed, FolderFinished, FolderStarted
+from napari_finetune.batch.planning import FolderPlan, default_output_dir, plan_predictions
+from napari_finetune.models import SegmentationModel
+from napari_finetune.session import prediction_model
+
+if TYPE_CHECKING:
+    import napari
+    from magicgui.widgets import Label, Widget
+
+    from napari_finetune.session import LabellingSession
+
+# The dock scrolls to the summary box this long after showing it (its layout settles).
+SCROLL_DELAY_MS = 100
+# The summary box shows this many table lines before it scrolls.
+TABLE_LINES = 8
+
+
+def run_until_stopped(
+    model: SegmentationModel | str | Path, plan: FolderPlan, stop: threading.Event
+) -> Iterator[object]:
+    """The folder run's events until ``stop`` is set (a generator: a napari GeneratorWorker).
+
+    A model name or file is loaded here, in the worker. Stop closes the run
+    between files, in the worker thread: every output written is complete.
+    """
+    from napari_finetune.batch.folder_run import predict_plan
+
+    events = predict_plan(model, plan)
+    for event in events:
+        yield event
+        if stop.is_set():
+            events.close()
+            return
+
+
+class FolderRun:
+    """*Apply to folder…* and its *Stop*: predict every image of a folder into files.
+
+    Not a container of its own: :attr:`widgets` go into the dock's form.
+
+    Parameters
+    ----------
+    session : LabellingSession
+        Whose current model is used (a copy: training or loading meanwhile
+        does not change the run).
+    status : Label
+        The dock's status line.
+    report : callable
+        Reports an error to the user.
+    busy : callable
+        True while training runs: the folder run is then refused.
+    viewer : napari.viewer.Viewer
+        Whose status bar shows the progress.
+    start : callable
+        The start model chosen for training: used while there is no model.
+    """
+
+    def __init__(
+        self,
+        session: LabellingSession,
+        status: Label,
+        report: Callable[[BaseException], None],
+        busy: Callable[[], bool],
+        viewer: napari.viewer.Viewer,
+        start: Callable[[], object],
+    ) -> None:
+        self.session, self.status, self._report = session, status, report
+        self._busy, self._viewer, self._start = busy, viewer, start
+        self.apply = PushButton(
+            text="Apply to folder…",
+            tooltip="predict every TIFF/PNG/OME-Zarr image of a folder into "
+            "<name>_prediction.tif files; images already done are skipped",
+        )
+        self.stop = PushButton(text="Stop folder run", enabled=False)
+        self.table = TextEdit(visible=False)
+        self._setup_table(self.table.native)
+        self.widgets: list[Widget] = [button_row(self.apply, self.stop), self.table]
+        self.apply.changed.connect(self.run)
+        self.stop.changed.connect(self._on_stop)
+        self.apply.native.destroyed.connect(self._on_destroyed)
+        self.probabilities = False  # the last choice, offered again
+        self._worker = self._progress = None
+        self._stop_asked = threading.Event()
+        self._handled = self._failed = self._to_do = 0
+        self._summary_shown = False
+
+    @property
+    def running(self) -> bool:
+        """Whether a folder run is going on."""
+        return self._worker is not None
+
+    # -- dialogs (patched in tests) ----------------------------------------------------
+
+    def ask_input_folder(self) -> str:
+        """Ask for the folder of images; ``''`` if cancelled."""
+        return QFileDialog.getExistingDirectory(self.apply.native, "Apply to folder: images")
+
+    def ask_output(self, input_dir: Path, default: Path) -> tuple[str, bool] | None:
+        """Ask where the outputs go and whether probabilities too; None if cancelled.
+
+        Offers ``default`` (:func:`~napari_finetune.batch.default_output_dir`),
+        or another folder picked in a second dialog titled "Output folder".
+        """
+        box = QMessageBox(self.apply.native)
+        box.setWindowTitle("Apply to folder")
+        box.setText(f"Write the predictions of every image in {input_dir.name} to:\n{default}")
+        box.setInformativeText(
+            "One <name>_prediction.tif per image; images whose outputs are there already "
+            "are skipped."
+        )
+        write = box.addButton("Write there", QMessageBox.AcceptRole)
+        other = box.addButton("Choose another folder…", QMessageBox.ActionRole)
+        box.addButton(QMessageBox.Cancel)
+        also = QCheckBox("also class probabilities (<name>_probabilities.tif)")
+        also.setChecked(self.probabilities)
+        box.setCheckBox(also)
+        box.exec()
+        clicked = box.clickedButton()
+        if clicked is write:
+            return str(default), also.isChecked()
+        if clicked is other:
+            chosen = QFileDialog.getExistingDirectory(
+                self.apply.native, "Output folder", str(default.parent)
+            )
+            return (chosen, also.isChecked()) if chosen else None
+        return None
+
+    # -- the run ------------------------------------------------------------------------
+
+    def run(self) -> None:
+        """Ask for the folders, plan the run (refusals shown at once), predict in a worker."""
+        if self.running:
+            return
+        if self._busy():
+            self._report(ValueError(words.STOP_TRAINING_FIRST))
+            return
+        folder = self.ask_input_folder()
+        if not folder:
+            return
+        answer = self.ask_output(Path(folder), default_output_dir(folder))
+        if answer is None:
+            return
+        output, self.probabilities = answer
+        try:
+            plan = plan_predictions(folder, output, probabilities=self.probabilities)
+        except ValueError as err:  # nothing found, or outputs that could not end well
+            self._report(err)
+            return
+        chosen = prediction_model(self._start(), self.session.model)
+        current = chosen is self.session.model
+        self._model_words = words.model_words(chosen, current)
+        if current:  # training or *Load model…* meanwhile must not change the run
+            chosen = copy.deepcopy(chosen)
+        self._begin(chosen, plan)
+
+    def _begin(self, model: SegmentationModel | str | Path, plan: FolderPlan) -> None:
+        self._stop_asked = threading.Event()
+        self._handled = self._failed = 0
+        self._summary_shown = False
+        self._to_do = len(plan.to_do)
+        self.apply.enabled, self.stop.enabled = False, True
+        self.table.visible = False  # the last run's table, until this one's
+        self.status.value = words.found(len(plan.files))
+        worker = create_worker(
+            run_until_stopped,
+            model,
+            plan,
+            self._stop_asked,
+            _start_thread=False,
+            _ignore_errors=True,
+        )
+        worker.yielded.connect(self._on_event)
+        worker.errored.connect(self._report)
+        worker.finished.connect(self._on_finished)
+        self._worker = worker
+        worker.start()
+
+    def _on_event(self, event: object) -> None:
+        # napari's progress bar processes Qt events while it opens and moves, so
+        # later events can be handled inside these calls: every handler says its
+        # words first and touches the bar last, and the newest words stay.
+        if isinstance(event, FolderStarted):
+            self.status.value = words.started(event, self._model_words)
+            if event.to_do:
+                self._open_bar(event.to_do)
+        elif isinstance(event, FileDone | FileFailed):
+            self._handled = event.index
+            self._failed += isinstance(event, FileFailed)
+            if not self._stop_asked.is_set():
+                self.status.value = words.file_handled(event, self._failed)
+            bar = self._progress
+            if bar is not None:
+                bar.describe(words.progress(event))
+                bar.update(event.index, event.to_do)
+        elif isinstance(event, FolderFinished):
+            self.show_summary(event.summary.table(), words.finished(event.summary))
+
+    def _open_bar(self, total: int) -> None:
+        bar = TrainingProgress(self._viewer, total, "Folder")
+        if not self.running:  # the run ended while the bar opened
+            bar.close()
+            return
+        self._progress = bar
+        if self._handled:
+            bar.update(self._handled, total)
+
+    def show_summary(self, table: str, line: str) -> None:
+        """Show the summary table in the dock and the line in the status and a notification."""
+        self.table.native.setPlainText(f"{table}\n{line}")  # plain: a message may hold '<'
+        self.table.visible = True
+        self.status.value = line
+        self._summary_shown = True
+        scroll_to(self.table.native)
+        show_info(line)
+
+    def _on_stop(self) -> None:
+        if self.running:
+            self._stop_asked.set()
+            self.stop.enabled = False
+            self.status.value = words.STOPPING
+
+    def _on_finished(self) -> None:
+        if self._stop_asked.is_set() and not self._summary_shown:
+            self.status.value = words.stopped(self._handled, self._failed, self._to_do)
+        bar, self._progress, self._worker = self._progress, None, None
+        self.apply.enabled, self.stop.enabled = True, False
+        if bar is not None:
+            bar.close()
+
+    def _on_destroyed(self, _object: object = None) -> None:
+        # The dock is gone: the run stops after its current file and shows nothing.
+        self._stop_asked.set()
+        worker, self._worker = self._worker, None
+        if worker is not None:
+            try:
+                for signal in (worker.yielded, worker.errored, worker.finished):
+                    signal.disconnect()
+            except (RuntimeError, TypeError):  # the worker has ended and its signals are gone
+                pass
+        if self._progress is not None:
+            self._progress.close()
+            self._progress = None
+
+    @staticmethod
+    def _setup_table(box: QTextEdit) -> None:
+        box.setReadOnly(True)
+        box.setLineWrapMode(QTextEdit.NoWrap)
+        box.setFont(QFontDatabase.systemFont(QFontDatabase.FixedFont))
+        lines = box.fontMetrics().lineSpacing()
+        box.setFixedHeight(TABLE_LINES * lines + 12)
+
+
+def scroll_to(widget: QWidget) -> None:
+    """Scroll the dock's scroll area (if ``widget`` is in one) so that ``widget`` is in view."""
+    area = widget.parentWidget()
+    while area is not None and not isinstance(area, QScrollArea):
+        area = area.parentWidget()
+    if area is None:
+        return
+
+    def show_whole() -> None:
+        # Not ensureWidgetVisible: for a text box it shows the text cursor, its first line.
+        try:
+            middle = widget.mapTo(area.widget(), QPoint(0, widget.height() // 2))
+            area.ensureVisible(middle.x(), middle.y(), 0, widget.height() // 2 + 8)
+        except RuntimeError:  # the dock was closed meanwhile
+            pass
+
+    # A widget just shown gets its place over a few layout passes: scroll after them.
+    QTimer.singleShot(SCROLL_DELAY_MS, show_whole)
