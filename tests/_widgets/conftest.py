@@ -21,14 +21,6 @@ def steel(make_napari_viewer):
     return _viewer_with(make_napari_viewer, "nist_steel")
 
 
-def capture_messages(monkeypatch, module):
-    """Record the napari error and warning notifications a widget module shows."""
-    shown = {"error": [], "warning": []}
-    monkeypatch.setattr(module, "show_error", shown["error"].append)
-    monkeypatch.setattr(module, "show_warning", shown["warning"].append)
-    return shown
-
-
 @pytest.fixture
 def dock_with_model(painted, tmp_path, monkeypatch):
     """A Fine-tune dock whose current model was loaded from a file (no training needed)."""

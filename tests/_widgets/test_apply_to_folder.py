@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 import tifffile
+from widget_messages import capture_messages
 
 import napari_finetune as nf
-from conftest import capture_messages
 from napari_finetune._widgets import _folder_run
 from napari_finetune._widgets import fine_tune_dock as module
 from napari_finetune._widgets._folder_run import FolderRun

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 from qtpy.QtCore import QTimer
+from widget_messages import capture_messages
 
-from conftest import capture_messages
 from napari_finetune._widgets import augmentation_preview as module
 from napari_finetune._widgets._preview_layers import clear_mosaic
 from napari_finetune._widgets._viewer_state import viewer_state

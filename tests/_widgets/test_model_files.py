@@ -2,8 +2,8 @@
 
 import numpy as np
 import pytest
+from widget_messages import capture_messages
 
-from conftest import capture_messages
 from napari_finetune._widgets import fine_tune_dock as module
 from napari_finetune._widgets._model_actions import ModelActions
 from napari_finetune.models import save_model

@@ -3,8 +3,8 @@
 import numpy as np
 from napari.utils.colormaps import DirectLabelColormap
 from numpy.testing import assert_allclose
+from widget_messages import capture_messages
 
-from conftest import capture_messages
 from napari_finetune._widgets import fine_tune_dock as module
 from napari_finetune._widgets.fine_tune_dock import FineTuneWidget
 from napari_finetune.models.model import SegmentationModel

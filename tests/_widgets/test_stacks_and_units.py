@@ -4,9 +4,9 @@ import napari._vispy.canvas as vispy_canvas
 import numpy as np
 import pytest
 from napari.layers import Image
+from widget_messages import capture_messages
 
 import napari_finetune as nf
-from conftest import capture_messages
 from napari_finetune._widgets import fine_tune_dock as module
 from napari_finetune._widgets._result_layers import placement, show_prediction
 from napari_finetune._widgets.fine_tune_dock import FineTuneWidget
