@@ -15,6 +15,7 @@ import sys
 
 from napari_finetune.batch.events import FileDone, FileFailed, FolderFinished, FolderStarted
 from napari_finetune.batch.planning import plan_predictions
+from napari_finetune.batch.status import time_left
 
 
 def predict(args: argparse.Namespace) -> int:
@@ -40,7 +41,7 @@ def predict(args: argparse.Namespace) -> int:
                 extra = " (+ probabilities)" if len(event.outputs) > 1 else ""
                 print(
                     f"[{event.index}/{event.to_do}] {event.path.name} → {event.outputs[0]}"
-                    f"{extra} ({event.seconds:.1f} s, {_time_left(event.time_left)})",
+                    f"{extra} ({event.seconds:.1f} s, {time_left(event.time_left)})",
                     flush=True,
                 )
             elif isinstance(event, FileFailed):
@@ -76,11 +77,3 @@ def _started_line(event: FolderStarted, overwrite: bool) -> str:
     elif overwrite and event.total:
         said += " (existing outputs replaced)"
     return said
-
-
-def _time_left(seconds: float) -> str:
-    if seconds <= 0:
-        return "done"
-    if seconds < 120:
-        return f"{seconds:.0f} s left"
-    return f"{seconds / 60:.0f} min left"
