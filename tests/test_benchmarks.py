@@ -27,6 +27,7 @@ pytestmark = pytest.mark.slow
             "bench_inference.py",
             *("--sizes", "64", "--side", "512", "--repeats", "1", "--no-compile"),
         ],
+        ["bench_large_image.py", "--side", "1024"],
         [
             "bench_active_learning.py",
             *("--datasets", "tuning isbi2012", "--modes", "active", "random"),

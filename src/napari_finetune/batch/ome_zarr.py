@@ -1,16 +1,95 @@
-"""Reading an OME-Zarr image whole, as the arrays ``predict`` takes (needs zarr).
+"""Reading an OME-Zarr image, whole or lazily, as the arrays ``predict`` takes (needs zarr).
 
-The full-resolution level of the first multiscale image is read into memory
-and its axes arranged as ``predict`` expects: ``(rows, cols)``, ``(rows, cols,
-3)`` for colour, or ``(planes, rows, cols)`` for a z-stack. Reading tile by
-tile, without the whole image in memory, is a later step.
+The full-resolution level of the first multiscale image has its axes arranged
+as ``predict`` expects: ``(rows, cols)``, ``(rows, cols, 3)`` for colour, or
+``(planes, rows, cols)`` for a z-stack. :func:`read_ome_zarr` reads it into
+memory; :func:`open_ome_zarr` gives it as a dask array that reads chunks only
+when sliced, with the metadata that a labels group beside it needs
+(:mod:`~napari_finetune.batch.ome_zarr_labels`).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+
+@dataclass(frozen=True)
+class OmeImage:
+    """The first multiscale image of an OME-Zarr store, opened lazily.
+
+    ``data`` is the full-resolution level as a dask array with its axes
+    arranged for ``predict``; ``multiscales`` the store's metadata of that
+    image (datasets, axes, transformations), ``version`` its NGFF version
+    (``'0.5'`` keeps it under the ``ome`` key, in a Zarr v3 store) and
+    ``shapes`` the shape of every level, as stored.
+    """
+
+    path: Path
+    data: object
+    multiscales: dict
+    version: str
+    shapes: tuple[tuple[int, ...], ...]
+
+
+def is_ome_zarr(path: str | Path) -> bool:
+    """Whether ``path`` is a folder holding Zarr metadata (a store to open with zarr)."""
+    path = Path(path)
+    return path.is_dir() and any(
+        (path / name).is_file() for name in ("zarr.json", ".zattrs", ".zgroup", ".zarray")
+    )
+
+
+def open_ome_zarr(path: str | Path) -> OmeImage:
+    """The full-resolution image of an OME-Zarr store, read lazily (needs zarr and dask).
+
+    Parameters
+    ----------
+    path : str or Path
+        A ``*.zarr`` folder holding an OME-Zarr image (NGFF 0.1 to 0.5).
+
+    Returns
+    -------
+    OmeImage
+        ``data`` is ``(rows, cols)``, ``(rows, cols, 3)`` or ``(planes, rows, cols)``.
+
+    Raises
+    ------
+    ValueError
+        Naming the store, as :func:`read_ome_zarr` does.
+    """
+    import dask.array as da
+
+    path = Path(path)
+    zarr = _zarr(path)
+    try:
+        node = zarr.open_group(str(path), mode="r")
+        attrs = node.attrs.asdict()
+        ome = attrs.get("ome", {})
+        multiscales = attrs.get("multiscales") or ome.get("multiscales")
+        if not multiscales:
+            raise ValueError("it has no 'multiscales' metadata (not an OME-Zarr image)")
+        image = multiscales[0]
+        levels = [node[d["path"]] for d in image["datasets"]]
+        data = da.from_zarr(levels[0])
+        axes = [axis["name"] if isinstance(axis, dict) else axis for axis in image.get("axes", [])]
+        version = str(ome.get("version") or image.get("version", "0.4"))
+    except Exception as err:  # any store or codec error: report the store, not zarr
+        raise ValueError(f"{path.name} cannot be read as OME-Zarr: {err}") from None
+    shapes = tuple(tuple(level.shape) for level in levels)
+    return OmeImage(path, _arranged(data, axes, path), image, version, shapes)
+
+
+def _zarr(path: Path) -> object:
+    try:
+        import zarr
+    except ImportError:
+        raise ValueError(
+            f"{path.name} is a Zarr store: reading it needs zarr (pip install zarr)."
+        ) from None
+    return zarr
 
 
 def read_ome_zarr(path: str | Path) -> np.ndarray:
@@ -33,12 +112,7 @@ def read_ome_zarr(path: str | Path) -> np.ndarray:
         holds a time series or more than RGB channels.
     """
     path = Path(path)
-    try:
-        import zarr
-    except ImportError:
-        raise ValueError(
-            f"{path.name} is a Zarr store: reading it needs zarr (pip install zarr)."
-        ) from None
+    zarr = _zarr(path)
     try:
         node = zarr.open(str(path), mode="r")
         if isinstance(node, zarr.Array):
@@ -56,6 +130,7 @@ def read_ome_zarr(path: str | Path) -> np.ndarray:
 
 
 def _arranged(data: np.ndarray, axes: list[str], path: Path) -> np.ndarray:
+    # NumPy or dask arrays alike (np.squeeze and np.moveaxis dispatch to dask).
     # NGFF before 0.3 had no axes field and always five: t, c, z, y, x.
     if len(axes) != data.ndim:
         axes = ["t", "c", "z", "y", "x"][-data.ndim :] if data.ndim <= 5 else []

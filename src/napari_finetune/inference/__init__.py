@@ -1,5 +1,6 @@
-"""Tiled prediction, uncertainty maps and region suggestions (no Qt)."""
+"""Tiled and larger-than-memory prediction, uncertainty maps and region suggestions (no Qt)."""
 
+from napari_finetune.inference.lazy import predict_bands, predict_lazy
 from napari_finetune.inference.predict import labels_from_probabilities, predict
 from napari_finetune.inference.representativeness import representativeness
 from napari_finetune.inference.suggest import rank_regions, suggest_regions
@@ -8,6 +9,8 @@ from napari_finetune.inference.uncertainty import uncertainty
 __all__ = [
     "labels_from_probabilities",
     "predict",
+    "predict_bands",
+    "predict_lazy",
     "rank_regions",
     "representativeness",
     "suggest_regions",

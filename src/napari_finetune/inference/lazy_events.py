@@ -1,0 +1,36 @@
+"""Small events that a larger-than-memory prediction yields, band after band."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class BandDone:
+    """A band of rows is predicted and written to the output store.
+
+    Rows ``0 .. rows_done`` of ``rows`` are final in the store; ``seconds`` is
+    the time since the run started (the percentile sample included) and
+    ``time_left`` the seconds per row so far times the rows left.
+    """
+
+    rows_done: int
+    rows: int
+    seconds: float
+    time_left: float
+
+
+@dataclass(frozen=True)
+class PredictionWritten:
+    """Every band is written and the store marked complete.
+
+    ``output`` is the store (or, beside an OME-Zarr image, the label image's
+    folder); ``megapixels_per_second`` counts image pixels over ``seconds``.
+    """
+
+    output: Path | None
+    rows: int
+    cols: int
+    seconds: float
+    megapixels_per_second: float

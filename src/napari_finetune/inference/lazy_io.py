@@ -1,0 +1,193 @@
+"""Where a larger-than-memory prediction reads from and writes to, checked before any work.
+
+The input is any array that slices lazily (a dask or zarr array, a
+``numpy.memmap`` or ``tifffile.memmap``, or a plain NumPy array), or the path
+of a Zarr store: a plain Zarr array, or an OME-Zarr image. The output is a new
+Zarr store (a path that does not exist yet, or a ``zarr.Group``):
+
+- ``labels``: uint8 ``(rows, cols)``, chunks of ``chunk × chunk``, 0 where not
+  predicted yet (predicted classes are 1..K);
+- ``probabilities`` (on request): float32 ``(K, rows, cols)``, chunks of
+  ``1 × chunk × chunk``, channel k the probability of class k + 1, NaN where
+  not predicted yet;
+- attributes ``napari_finetune``: ``complete`` (false until the last band is
+  written), ``rows_done`` (rows written so far, from the top), tiling,
+  classes and the normalisation used.
+
+For an OME-Zarr input and no ``output``, the labels go beside the image as the
+label image ``<store>/labels/<name>/`` (:mod:`~napari_finetune.batch.ome_zarr_labels`),
+the probabilities, if asked for, as the extra array ``probabilities`` in it.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from napari_finetune.batch.ome_zarr import OmeImage, is_ome_zarr, open_ome_zarr
+
+
+@dataclass
+class LazySource:
+    """The image to predict: ``array`` ``(rows, cols)`` or ``(rows, cols, C)``, and where it is."""
+
+    array: object
+    location: Path | None = None
+    ome: OmeImage | None = None
+
+
+def open_source(image: object) -> LazySource:
+    """The lazily sliced array behind ``image`` (see the module), and its file or store.
+
+    Raises
+    ------
+    ValueError
+        For an object that is not an array, a path that is not a Zarr store,
+        or a 1-D or 4-D array.
+    """
+    if isinstance(image, str | os.PathLike):
+        path = Path(image)
+        if not is_ome_zarr(path):
+            raise ValueError(
+                f"image path {path} is not a Zarr store: open other files lazily yourself "
+                "(tifffile.memmap, dask) and pass the array."
+            )
+        import zarr
+
+        node = zarr.open(str(path), mode="r")
+        source = LazySource(node, path) if isinstance(node, zarr.Array) else _ome_source(path)
+    else:
+        source = LazySource(image, _location(image))
+    array = source.array
+    if not all(hasattr(array, name) for name in ("shape", "dtype", "__getitem__")):
+        raise ValueError(
+            f"image is a {type(array).__name__}, not an array: give a dask array, a zarr "
+            "array, a numpy.memmap (or tifffile.memmap), or the path of a Zarr store."
+        )
+    if len(array.shape) not in (2, 3):
+        raise ValueError(
+            f"image of shape {tuple(array.shape)} is not a 2D image (rows, cols) or an RGB "
+            "image (rows, cols, 3); predict stacks one plane at a time."
+        )
+    if np.dtype(array.dtype).kind not in "biuf":
+        raise ValueError(f"image dtype {array.dtype} is not numeric: give integers or floats.")
+    return source
+
+
+def _ome_source(path: Path) -> LazySource:
+    ome = open_ome_zarr(path)
+    return LazySource(ome.data, path, ome)
+
+
+def _location(image: object) -> Path | None:
+    """The file or Zarr store an array reads from, when it says (memory maps, zarr arrays)."""
+    filename = getattr(image, "filename", None)
+    if filename:
+        return Path(filename)
+    root = getattr(getattr(image, "store", None), "root", None)
+    return Path(root) if root is not None else None
+
+
+@dataclass
+class LazyOutput:
+    """The arrays a prediction writes into, and the group that holds its state."""
+
+    location: Path | None
+    group: object
+    labels: object
+    probabilities: object | None = None
+    prefix: tuple[int, ...] = ()
+    state: dict = field(default_factory=dict)
+
+    def write(self, y0: int, labels: np.ndarray, probabilities: np.ndarray) -> None:
+        """Write finished rows ``y0 .. y0 + len(labels)`` of labels (and probabilities)."""
+        rows = slice(y0, y0 + labels.shape[0])
+        self.labels[(*self.prefix, rows, slice(None))] = labels
+        if self.probabilities is not None:
+            self.probabilities[:, rows, :] = probabilities
+
+    def mark(self, **values: object) -> None:
+        """Update the ``napari_finetune`` attributes (``rows_done``, ``complete``)."""
+        self.state.update(values)
+        self.group.attrs["napari_finetune"] = self.state
+
+
+def create_output(
+    output: object,
+    source: LazySource,
+    n_classes: int,
+    chunk: int,
+    probabilities: bool,
+    label_name: str,
+    state: dict,
+) -> LazyOutput:
+    """Check ``output`` against the input and create the empty arrays (see the module).
+
+    Raises
+    ------
+    ValueError
+        When ``output`` exists, lies inside the input's store or file, is missing
+        for an input that is not OME-Zarr, or is neither a path nor a zarr group.
+    """
+    import zarr
+
+    rows, cols = source.array.shape[:2]
+    if output is None:
+        if source.ome is None:
+            raise ValueError(
+                "output= is needed: a new Zarr store path (only an OME-Zarr input gets "
+                "its labels beside the image)."
+            )
+        from napari_finetune.batch.ome_zarr_labels import create_labels, labels_path
+
+        labels, prefix = create_labels(source.ome, label_name, n_classes, chunk, state)
+        group = zarr.open_group(str(labels_path(source.ome, label_name)), mode="r+")
+        target = LazyOutput(labels_path(source.ome, label_name), group, labels, prefix=prefix)
+    elif isinstance(output, zarr.Group):
+        for name in ("labels", "probabilities"):
+            if name in output:
+                raise ValueError(
+                    f"the output group has an array {name!r} already: predictions never "
+                    "overwrite, give a new group or store."
+                )
+        target = LazyOutput(_location(output), output, None)
+    elif isinstance(output, str | os.PathLike):
+        path = Path(output)
+        if path.exists():
+            raise ValueError(
+                f"output {path} exists: predictions never overwrite, give a new path."
+            )
+        if source.location is not None and _inside(path, source.location):
+            raise ValueError(
+                f"output {path} is inside the input {source.location}: it would write into "
+                "the input's store; give a path outside it."
+            )
+        target = LazyOutput(path, zarr.open_group(str(path), mode="w-"), None)
+    else:
+        raise ValueError(
+            f"output is a {type(output).__name__}: give the path of a new Zarr store or a "
+            "zarr group."
+        )
+    if target.labels is None:
+        target.labels = target.group.create_array(
+            "labels", shape=(rows, cols), dtype="uint8", chunks=(chunk, chunk), fill_value=0
+        )
+    if probabilities:
+        target.probabilities = target.group.create_array(
+            "probabilities",
+            shape=(n_classes, rows, cols),
+            dtype="float32",
+            chunks=(1, chunk, chunk),
+            fill_value=float("nan"),
+        )
+    target.state = dict(state)
+    target.mark()
+    return target
+
+
+def _inside(path: Path, container: Path) -> bool:
+    path, container = path.resolve(), container.resolve()
+    return path == container or container in path.parents
