@@ -13,8 +13,10 @@ from typing import TYPE_CHECKING
 from napari_finetune._version import __version__
 
 if TYPE_CHECKING:  # what type checkers and IDEs see; at run time see __getattr__
+    from napari_finetune.batch import predict_folder
     from napari_finetune.inference import (
         predict,
+        predict_lazy,
         representativeness,
         suggest_regions,
         uncertainty,
@@ -44,6 +46,8 @@ _LAZY = {
     "measure_grains": "napari_finetune.measure",
     "phase_fractions": "napari_finetune.measure",
     "predict": "napari_finetune.inference",
+    "predict_folder": "napari_finetune.batch",
+    "predict_lazy": "napari_finetune.inference",
     "representativeness": "napari_finetune.inference",
     "save_model": "napari_finetune.models",
     "suggest_regions": "napari_finetune.inference",
@@ -64,6 +68,8 @@ __all__ = [
     "measure_grains",
     "phase_fractions",
     "predict",
+    "predict_folder",
+    "predict_lazy",
     "representativeness",
     "save_model",
     "suggest_regions",
