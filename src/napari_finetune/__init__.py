@@ -7,9 +7,9 @@ only when a function that needs them is asked for.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
 
+from napari_finetune._lazy import lazy_getattr
 from napari_finetune._version import __version__
 
 if TYPE_CHECKING:  # what type checkers and IDEs see; at run time see __getattr__
@@ -78,15 +78,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> object:
-    """Import a public name's subpackage on first access, then keep the name here."""
-    try:
-        module = _LAZY[name]
-    except KeyError:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value  # later look-ups skip this function
-    return value
+__getattr__ = lazy_getattr(__name__, _LAZY, globals())
 
 
 def __dir__() -> list[str]:

@@ -9,7 +9,7 @@ layers; only their Qt widget is placed inside the fold or the scroll area.
 from __future__ import annotations
 
 from magicgui.widgets import Container, Label, Widget
-from qtpy.QtCore import QSize, Qt
+from qtpy.QtCore import QPoint, QSize, Qt, QTimer
 from qtpy.QtWidgets import QComboBox, QFrame, QLabel, QScrollArea, QSizePolicy, QWidget
 from superqt import QCollapsible
 
@@ -129,3 +129,27 @@ def scroll_area(dock: Container, body: Container) -> VerticalScrollArea:
     # An expanding dock: napari adds no stretch below it, the scroll area gets the height.
     dock.native.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Expanding)
     return area
+
+
+# A widget just shown is scrolled to this long after (its layout settles first).
+SCROLL_DELAY_MS = 100
+
+
+def scroll_to(widget: QWidget) -> None:
+    """Scroll the dock's scroll area (if ``widget`` is in one) so that ``widget`` is in view."""
+    area = widget.parentWidget()
+    while area is not None and not isinstance(area, QScrollArea):
+        area = area.parentWidget()
+    if area is None:
+        return
+
+    def show_whole() -> None:
+        # Not ensureWidgetVisible: for a text box it shows the text cursor, its first line.
+        try:
+            middle = widget.mapTo(area.widget(), QPoint(0, widget.height() // 2))
+            area.ensureVisible(middle.x(), middle.y(), 0, widget.height() // 2 + 8)
+        except RuntimeError:  # the dock was closed meanwhile
+            pass
+
+    # A widget just shown gets its place over a few layout passes: scroll after them.
+    QTimer.singleShot(SCROLL_DELAY_MS, show_whole)

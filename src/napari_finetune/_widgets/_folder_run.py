@@ -9,7 +9,6 @@ the end the summary table in a read-only box under the buttons.
 
 from __future__ import annotations
 
-import copy
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,18 +17,15 @@ from typing import TYPE_CHECKING
 from magicgui.widgets import PushButton, TextEdit
 from napari.qt.threading import create_worker
 from napari.utils.notifications import show_info
-from qtpy.QtCore import QPoint, QTimer
 from qtpy.QtGui import QFontDatabase
 from qtpy.QtWidgets import (
     QCheckBox,
     QFileDialog,
     QMessageBox,
-    QScrollArea,
     QTextEdit,
-    QWidget,
 )
 
-from napari_finetune._widgets._controls import button_row
+from napari_finetune._widgets._controls import button_row, scroll_to
 from napari_finetune._widgets._progress import TrainingProgress
 from napari_finetune.batch import status as words
 from napari_finetune.batch.events import FileDone, FileFailed, FolderFinished, FolderStarted
@@ -43,8 +39,6 @@ if TYPE_CHECKING:
 
     from napari_finetune.session import LabellingSession
 
-# The dock scrolls to the summary box this long after showing it (its layout settles).
-SCROLL_DELAY_MS = 100
 # The summary box shows this many table lines before it scrolls.
 TABLE_LINES = 8
 
@@ -75,8 +69,8 @@ class FolderRun:
     Parameters
     ----------
     session : LabellingSession
-        Whose current model is used (a copy: training or loading meanwhile
-        does not change the run).
+        Whose current model is used (training and loading never change it in
+        place, so the run's model stays as it was).
     status : Label
         The dock's status line.
     report : callable
@@ -181,10 +175,10 @@ class FolderRun:
             self._report(err)
             return
         chosen = prediction_model(self._start(), self.session.model)
-        current = chosen is self.session.model
-        self._model_words = words.model_words(chosen, current)
-        if current:  # training or *Load model…* meanwhile must not change the run
-            chosen = copy.deepcopy(chosen)
+        # No copy: training trains a copy and *Load model…* replaces the session's
+        # model, so this one never changes under the run (and a copy here would run
+        # multi-threaded torch ops in the GUI thread, which slows later training).
+        self._model_words = words.model_words(chosen, chosen is self.session.model)
         self._begin(chosen, plan)
 
     def _begin(self, model: SegmentationModel | str | Path, plan: FolderPlan) -> None:
@@ -282,23 +276,3 @@ class FolderRun:
         box.setFont(QFontDatabase.systemFont(QFontDatabase.FixedFont))
         lines = box.fontMetrics().lineSpacing()
         box.setFixedHeight(TABLE_LINES * lines + 12)
-
-
-def scroll_to(widget: QWidget) -> None:
-    """Scroll the dock's scroll area (if ``widget`` is in one) so that ``widget`` is in view."""
-    area = widget.parentWidget()
-    while area is not None and not isinstance(area, QScrollArea):
-        area = area.parentWidget()
-    if area is None:
-        return
-
-    def show_whole() -> None:
-        # Not ensureWidgetVisible: for a text box it shows the text cursor, its first line.
-        try:
-            middle = widget.mapTo(area.widget(), QPoint(0, widget.height() // 2))
-            area.ensureVisible(middle.x(), middle.y(), 0, widget.height() // 2 + 8)
-        except RuntimeError:  # the dock was closed meanwhile
-            pass
-
-    # A widget just shown gets its place over a few layout passes: scroll after them.
-    QTimer.singleShot(SCROLL_DELAY_MS, show_whole)

@@ -12,9 +12,9 @@ numpy are loaded on first use (PEP 562), as in :mod:`napari_finetune`.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
 
+from napari_finetune._lazy import lazy_getattr
 from napari_finetune.batch.discovery import find_images, output_stem
 from napari_finetune.batch.events import FileDone, FileFailed, FolderFinished, FolderStarted
 from napari_finetune.batch.planning import (
@@ -53,15 +53,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> object:
-    """Import the folder run (torch, numpy) only when one of its names is asked for."""
-    try:
-        module = _LAZY[name]
-    except KeyError:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _LAZY, globals())
 
 
 def __dir__() -> list[str]:
