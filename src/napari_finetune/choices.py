@@ -58,3 +58,12 @@ EXPORT_FORMATS = {
     "onnx": "one .onnx file for any ONNX runtime; how to normalise is in its metadata",
     "bioimageio": "a BioImage.IO model package (.zip): deepImageJ, ilastik, QuPath, bioimage.io",
 }
+
+# Where training, prediction and uncertainty run (see napari_finetune.models.device).
+DEVICES = {
+    "auto": "a CUDA GPU if there is one, else Apple's MPS, else the CPU",
+    "cpu": "the processor: always there, the tested default",
+    "cuda": "an NVIDIA GPU (a CUDA build of PyTorch); cuda:1 for the second one",
+    "mps": "Apple silicon's GPU (Metal Performance Shaders)",
+}
+DEVICE_CHOICES = list(DEVICES)

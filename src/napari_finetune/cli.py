@@ -25,6 +25,7 @@ from napari_finetune.choices import (
     BN_CHOICES,
     BORDER_RULES,
     DEFAULT_MODEL,
+    DEVICE_CHOICES,
     EXPORT_FORMATS,
     KINDS,
     SAMPLE_KEYS,
@@ -99,6 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="after training, print the N boxes most worth painting next over all images",
     )
     fit.add_argument("--box-size", type=int, default=64, help="side of those boxes in px")
+    add_device_argument(fit)
 
     again = jobs.add_parser(
         "retrain",
@@ -191,13 +193,26 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seconds", type=float, default=30.0, help="training budget")
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument("--overwrite", action="store_true", help=OVERWRITE_HELP)
+    add_device_argument(demo)
 
     pre = jobs.add_parser("pretrain", help="pretrain the U-Net on synthetic grains (task A)")
     pre.add_argument("--output", type=Path, default=Path(f"{DEFAULT_MODEL}.ckpt"))
     pre.add_argument("--minutes", type=float, default=20.0, help="time budget (default 20)")
     pre.add_argument("--seed", type=int, default=0)
     pre.add_argument("--overwrite", action="store_true", help=OVERWRITE_HELP)
+    add_device_argument(pre)
     return parser
+
+
+def add_device_argument(job: argparse.ArgumentParser) -> None:
+    """``--device``: where a job's network runs (checked when the job starts)."""
+    job.add_argument(
+        "--device",
+        default="auto",
+        metavar="|".join(DEVICE_CHOICES),
+        help="where the network runs: auto (a CUDA GPU, else Apple MPS, else the CPU; "
+        "the default), cpu, cuda, cuda:N or mps",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -105,6 +105,7 @@ def fit(args: argparse.Namespace) -> int:
         seed=args.seed,
         live_previews=False,
         final_predictions=False,
+        device=args.device,
         suggestions=(
             SuggestionOptions(n=args.suggest, size=args.box_size) if args.suggest else None
         ),
@@ -175,7 +176,11 @@ def demo(args: argparse.Namespace) -> int:
     )
     session = LabellingSession([Pair(sample.image, painted, "grains")])
     options = RoundOptions(
-        max_seconds=args.seconds, seed=args.seed, live_previews=False, suggestions=None
+        max_seconds=args.seconds,
+        seed=args.seed,
+        live_previews=False,
+        suggestions=None,
+        device=args.device,
     )
     prediction = None
 
@@ -218,7 +223,7 @@ def pretrain(args: argparse.Namespace) -> int:
     )
 
     budget = args.minutes * 60
-    for event in pretrain(minutes=args.minutes, seed=args.seed):
+    for event in pretrain(minutes=args.minutes, seed=args.seed, device=args.device):
         if isinstance(event, PretrainProgress):
             if event.step % 20 == 0:
                 _progress(event.elapsed / budget, f"step {event.step} loss {event.loss:.3f}")

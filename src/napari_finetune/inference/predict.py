@@ -6,7 +6,13 @@ import numpy as np
 import torch
 
 from napari_finetune.data.painted import MIN_SIDE
-from napari_finetune.inference.runtime import DEFAULT_BACKEND, logits_function, resolve_backend
+from napari_finetune.inference.runtime import (
+    DEFAULT_BACKEND,
+    logits_function,
+    model_device,
+    resolve_backend,
+    run_device,
+)
 from napari_finetune.inference.tiling import apply_tiled, check_tiling
 from napari_finetune.models.model import SegmentationModel
 
@@ -81,19 +87,25 @@ def predict_plane(
     tile: int = TILE,
     overlap: int = OVERLAP,
     backend: str | None = None,
+    device: str | torch.device | None = None,
 ) -> np.ndarray:
     """Probabilities ``(K, rows, cols)`` of one normalised ``(rows, cols, C)`` plane.
 
     ``backend=None`` runs the model's own network as it is (put in evaluation
-    mode): training's validation calls this on small crops with weights that
-    change every epoch, and its scores must not depend on the inference
-    backend (see :mod:`~napari_finetune.inference.runtime` for the others).
+    mode), on its own device: training's validation calls this on small crops
+    with weights that change every epoch, and its scores must not depend on
+    the inference backend (see :mod:`~napari_finetune.inference.runtime` for
+    the others, which run on ``device``, by default the model's).
     """
     if backend is None:
-        forward = model.net
-        forward.eval()
+        net = model.net.eval()
+        where = model_device(model)
+
+        def forward(x: torch.Tensor) -> torch.Tensor:
+            return net(x.to(where)).float().cpu()
+
     else:
-        forward = logits_function(model, backend)
+        forward = logits_function(model, backend, device)
 
     def per_tile(piece: np.ndarray) -> np.ndarray:
         return torch.softmax(forward(as_batch(piece)), dim=1)[0].numpy()
@@ -107,6 +119,7 @@ def predict(
     tile: int = TILE,
     overlap: int = OVERLAP,
     backend: str = DEFAULT_BACKEND,
+    device: str | torch.device | None = None,
 ) -> np.ndarray:
     """Class probabilities for an image of any size.
 
@@ -123,6 +136,10 @@ def predict(
         What runs the network, BatchNorm folded in either case (within 1e-5 of
         the network as trained): ``'auto'`` is PyTorch, channels-last (see
         :mod:`napari_finetune.inference.runtime` for the measurements).
+    device : str or torch.device, optional
+        ``'auto'``, ``'cpu'``, ``'cuda'``, ``'cuda:N'`` or ``'mps'``
+        (:mod:`napari_finetune.models.device`); default: where the model's
+        weights are. The model itself is not moved: a prepared copy runs there.
 
     Returns
     -------
@@ -134,12 +151,17 @@ def predict(
     ------
     ValueError
         For images under 16 px, NaN values, a channel count the model lacks, a
-        tile/overlap that cannot work, or an unknown or missing backend.
+        tile/overlap that cannot work, an unknown or missing backend, or a
+        device this machine lacks.
     """
     check_tiling(tile, overlap, 2 * model.net.min_size)
     backend = resolve_backend(backend)
+    device = run_device(model, device, backend)
     planes, stack = as_planes(model, image)
-    out = [predict_plane(model, model.normalization(p), tile, overlap, backend) for p in planes]
+    out = [
+        predict_plane(model, model.normalization(p), tile, overlap, backend, device)
+        for p in planes
+    ]
     return np.stack(out, axis=1) if stack else out[0]
 
 

@@ -48,6 +48,7 @@ def deep_features(model: SegmentationModel, plane: np.ndarray, tile: int = TILE)
     """
     net = model.net
     net.eval()
+    device = next(net.parameters()).device  # the network's own: it may be on a GPU
     stride = net.min_size
     rows, cols = plane.shape[:2]
     margin = MIRROR_CELLS * stride
@@ -58,7 +59,8 @@ def deep_features(model: SegmentationModel, plane: np.ndarray, tile: int = TILE)
     for y in tile_starts(padded.shape[0], tile, 2 * margin):
         for x in tile_starts(padded.shape[1], tile, 2 * margin):
             piece = padded[y : y + tile, x : x + tile]
-            cells = net.encode(as_batch(piece))[-1][0].permute(1, 2, 0).numpy()
+            features = net.encode(as_batch(piece).to(device))[-1][0]
+            cells = features.permute(1, 2, 0).float().cpu().numpy()
             if grid is None:
                 shape = (padded.shape[0] // stride, padded.shape[1] // stride, cells.shape[-1])
                 grid = np.empty(shape, np.float32)

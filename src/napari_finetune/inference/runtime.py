@@ -24,6 +24,11 @@ changes, so the live previews of a running fine-tune, whose weights change
 between previews, take the fast path too. Training and its validation use the
 network itself (``backend=None`` in
 :func:`~napari_finetune.inference.predict.predict_plane`).
+
+Device: the PyTorch path runs on the model's device unless told otherwise
+(``device=``, see :mod:`~napari_finetune.models.device`); its prepared copy
+lives there, and the forward function takes and returns CPU tensors, so the
+tiling around it is the same everywhere. ONNX Runtime runs on the CPU only.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ import torch
 from torch import nn
 
 from napari_finetune.choices import BACKENDS as BACKEND_CHOICES
+from napari_finetune.models.device import resolve_device
 from napari_finetune.models.fused import fused_for_inference
 from napari_finetune.models.model import SegmentationModel
 
@@ -83,7 +89,35 @@ def resolve_backend(backend: str = DEFAULT_BACKEND) -> str:
     return backend
 
 
-def logits_function(model: SegmentationModel, backend: str = DEFAULT_BACKEND) -> Forward:
+def model_device(model: SegmentationModel) -> torch.device:
+    """The device the model's weights are on."""
+    return next(model.net.parameters()).device
+
+
+def run_device(
+    model: SegmentationModel, device: str | torch.device | None, backend: str
+) -> torch.device:
+    """Where inference runs: ``device`` checked, or the model's device when None.
+
+    Raises
+    ------
+    ValueError
+        For a device this machine lacks, or ONNX Runtime asked to run off the CPU.
+    """
+    chosen = model_device(model) if device is None else resolve_device(device)
+    if backend == "onnxruntime" and chosen.type != "cpu":
+        raise ValueError(
+            f"backend='onnxruntime' runs on the CPU only, not on {chosen}: use "
+            "backend='torch' on a GPU."
+        )
+    return chosen
+
+
+def logits_function(
+    model: SegmentationModel,
+    backend: str = DEFAULT_BACKEND,
+    device: str | torch.device | None = None,
+) -> Forward:
     """A function mapping a float32 ``(N, C, H, W)`` tensor to logits ``(N, K, H, W)``.
 
     Parameters
@@ -92,17 +126,29 @@ def logits_function(model: SegmentationModel, backend: str = DEFAULT_BACKEND) ->
         The model (left unchanged: the fast paths run prepared copies).
     backend : {'auto', 'onnxruntime', 'torch'}
         ``'auto'`` is ``'torch'`` (see the module description).
+    device : str or torch.device, optional
+        Where the PyTorch path runs (default: where the model's weights are).
 
     Returns
     -------
     callable
         The forward pass in evaluation mode (dropout off, BatchNorm running
-        statistics). Both use as many threads as torch is set to
-        (``torch.get_num_threads()`` when the function is made).
+        statistics), CPU tensors in and out. Both use as many threads as torch
+        is set to (``torch.get_num_threads()`` when the function is made).
     """
-    if resolve_backend(backend) == "torch":
-        return _cached(model, "torch", _prepared_network)
-    session = _cached(model, "onnxruntime", _new_session)
+    backend = resolve_backend(backend)
+    device = run_device(model, device, backend)
+    if backend == "torch":
+        net = _cached(model, f"torch@{device}", _prepared_network, device)
+        if device.type == "cpu":
+            return net
+
+        def on_device(x: torch.Tensor) -> torch.Tensor:
+            x = x.to(device, non_blocking=True).contiguous(memory_format=torch.channels_last)
+            return net(x).float().cpu()
+
+        return on_device
+    session = _cached(model, "onnxruntime", _new_session, device)
 
     def forward(x: torch.Tensor) -> torch.Tensor:
         array = np.ascontiguousarray(x.detach().cpu().numpy(), dtype=np.float32)
@@ -111,17 +157,22 @@ def logits_function(model: SegmentationModel, backend: str = DEFAULT_BACKEND) ->
     return forward
 
 
-def inference_network(model: SegmentationModel) -> nn.Module:
+def inference_network(
+    model: SegmentationModel, device: str | torch.device | None = None
+) -> nn.Module:
     """A fresh copy of the network prepared for inference (BN folded, channels-last).
 
     Not cached: for callers that switch modes on it (Monte-Carlo dropout turns
-    its dropout layers on), so that no other caller sees that mode.
+    its dropout layers on), so that no other caller sees that mode. It lives
+    on ``device`` (default: where the model's weights are).
     """
-    return _prepared_network(model, torch.get_num_threads())
+    return _prepared_network(model, torch.get_num_threads(), run_device(model, device, "torch"))
 
 
-def _cached(model: SegmentationModel, backend: str, build: Callable) -> object:
-    """The prepared network or session for the model's current weights and threads."""
+def _cached(
+    model: SegmentationModel, backend: str, build: Callable, device: torch.device
+) -> object:
+    """The prepared network or session for the model's current weights, threads and device."""
     net = model.net
     digest = _weights_digest(net)
     threads = torch.get_num_threads()
@@ -129,7 +180,7 @@ def _cached(model: SegmentationModel, backend: str, build: Callable) -> object:
         cached = _prepared.get(net, {}).get(backend)
         if cached is not None and cached[:2] == (digest, threads):
             return cached[2]
-    built = build(model, threads)
+    built = build(model, threads, device)
     with _lock:
         _prepared.setdefault(net, {})[backend] = (digest, threads, built)
     return built
@@ -144,12 +195,13 @@ def _weights_digest(net: nn.Module) -> str:
     return digest.hexdigest()
 
 
-def _prepared_network(model: SegmentationModel, threads: int) -> nn.Module:
+def _prepared_network(model: SegmentationModel, threads: int, device: torch.device) -> nn.Module:
     del threads  # torch reads its thread count at each call
-    return fused_for_inference(model.net).to(memory_format=torch.channels_last)
+    return fused_for_inference(model.net).to(device, memory_format=torch.channels_last)
 
 
-def _new_session(model: SegmentationModel, threads: int) -> object:
+def _new_session(model: SegmentationModel, threads: int, device: torch.device) -> object:
+    del device  # the CPU (run_device refuses others for ONNX Runtime)
     import onnx
     import onnxruntime as ort
     from onnx import numpy_helper
@@ -157,7 +209,7 @@ def _new_session(model: SegmentationModel, threads: int) -> object:
     from napari_finetune.models.onnx_export import graph_template
 
     proto = onnx.load_from_string(graph_template(model.net.config, "logits"))
-    state = fused_for_inference(model.net).state_dict()
+    state = {k: v.cpu() for k, v in fused_for_inference(model.net).state_dict().items()}
     copied = set()
     for initializer in proto.graph.initializer:
         if initializer.name in state:

@@ -38,6 +38,7 @@ from napari_finetune.inference.runtime import (
     inference_network,
     logits_function,
     resolve_backend,
+    run_device,
 )
 from napari_finetune.inference.tiling import apply_tiled, check_tiling
 from napari_finetune.models.model import SegmentationModel
@@ -100,6 +101,7 @@ def uncertainty(
     tile: int = TILE,
     overlap: int = OVERLAP,
     backend: str = DEFAULT_BACKEND,
+    device: str | torch.device | None = None,
 ) -> np.ndarray:
     """Per-pixel uncertainty of ``model`` on ``image``; higher = less sure.
 
@@ -123,6 +125,9 @@ def uncertainty(
     backend : {'auto', 'onnxruntime', 'torch'}
         What runs the network, as in :func:`napari_finetune.predict` (the
         dropout methods always use PyTorch).
+    device : str or torch.device, optional
+        Where the network runs, as in :func:`napari_finetune.predict`
+        (default: where the model's weights are).
 
     Returns
     -------
@@ -136,24 +141,25 @@ def uncertainty(
     check_tiling(tile, overlap, 2 * model.net.min_size)
     get_preset(preset)  # checked for every method: a typo is an error even where unused
     backend = resolve_backend(backend)
-    planes, stack = as_planes(model, image)
     dropout = method in ("mc_dropout", "mutual_information")
+    device = run_device(model, device, "torch" if dropout else backend)
+    planes, stack = as_planes(model, image)
     # Dropout needs PyTorch; a private prepared copy, so its dropout mode is seen by no one else.
-    net = inference_network(model) if dropout else None
-    forward = net if dropout else logits_function(model, backend)
+    net = inference_network(model, device) if dropout else None
+    forward = None if dropout else logits_function(model, backend, device)
     transforms = dihedral_transforms(preset) if method == "tta" else []
 
     @torch.inference_mode()
     def per_tile(piece: np.ndarray) -> np.ndarray:
         x = as_batch(piece)
         if dropout:
-            skips = net.encode(x)  # deterministic: once
-            draws = [torch.softmax(net.decode(skips), 1) for _ in range(samples)]
+            skips = net.encode(x.to(device))  # deterministic: once
+            draws = [torch.softmax(net.decode(skips).float(), 1) for _ in range(samples)]
             total = normalized_entropy(sum(draws) / samples)
             if method == "mc_dropout":
-                return total.numpy()
+                return total.cpu().numpy()
             expected = sum(normalized_entropy(d) for d in draws) / samples
-            return (total - expected).clamp_min(0).numpy()
+            return (total - expected).clamp_min(0).cpu().numpy()
         if method == "tta":
             mean = sum(
                 inverse(torch.softmax(forward(there(x)), 1)) for there, inverse in transforms

@@ -128,6 +128,7 @@ class LabellingSession:
             steps=options.steps,
             augmentation=options.augmentation,
             seed=options.seed,
+            device=options.device,
         )
         return self._round(events, options)
 

@@ -11,6 +11,7 @@ from napari_finetune.choices import BN_CHOICES, STRATEGIES
 from napari_finetune.choices import STRATEGY_CHOICES as STRATEGY_CHOICES
 from napari_finetune.inference.suggest import REPRESENTATIVENESS_WEIGHT
 from napari_finetune.inference.uncertainty import DEFAULT_METHOD, METHODS
+from napari_finetune.models.device import DEFAULT_DEVICE, resolve_device
 from napari_finetune.models.registry import DEFAULT_MODEL, REGISTRY
 
 if TYPE_CHECKING:
@@ -86,6 +87,9 @@ class RoundOptions:
         Predict on every image after training.
     suggestions : SuggestionOptions or None
         Uncertainty maps and boxes for every image after training (None: none).
+    device : str
+        Where to train (and then predict): ``'auto'``, ``'cpu'``, ``'cuda'``,
+        ``'cuda:N'`` or ``'mps'`` (:mod:`napari_finetune.models.device`).
     """
 
     start: str | Path | SegmentationModel = DEFAULT_MODEL
@@ -98,8 +102,10 @@ class RoundOptions:
     live_previews: bool = True
     final_predictions: bool = True
     suggestions: SuggestionOptions | None = field(default_factory=SuggestionOptions)
+    device: str = DEFAULT_DEVICE
 
     def __post_init__(self) -> None:
+        resolve_device(self.device)  # a GPU this machine lacks is said before the round
         if self.strategy is not None and self.strategy not in STRATEGIES:
             raise ValueError(
                 f"strategy={self.strategy!r} is unknown: choose one of {', '.join(STRATEGIES)}."

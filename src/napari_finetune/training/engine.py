@@ -21,6 +21,7 @@ from napari_finetune.augment import AugmentationPipeline
 from napari_finetune.data.painted import as_pairs, collect_painted
 from napari_finetune.data.patches import PatchSampler
 from napari_finetune.data.split import split_validation
+from napari_finetune.models.device import DEFAULT_DEVICE, resolve_device, training_autocast_dtype
 from napari_finetune.models.model import SegmentationModel
 from napari_finetune.models.registry import DEFAULT_MODEL
 from napari_finetune.training import strategies as st
@@ -61,6 +62,7 @@ def finetune(
     validation_fraction: float = 0.2,
     patience: int = 8,
     seed: int = 0,
+    device: str | torch.device | None = DEFAULT_DEVICE,
 ) -> Iterator[Started | Step | EpochEnd | Finished]:
     """Fine-tune a segmentation model on sparse painted labels, yielding events.
 
@@ -92,6 +94,11 @@ def finetune(
         better validation score before stopping early.
     seed : int
         Seed of everything random.
+    device : str or torch.device, optional
+        Where to train: ``'auto'`` (a CUDA GPU, else Apple MPS, else the CPU),
+        ``'cpu'``, ``'cuda'``, ``'cuda:N'`` or ``'mps'``
+        (:mod:`napari_finetune.models.device`). The trained model stays there.
+        On CUDA the forward pass runs in bfloat16 autocast where the GPU has it.
 
     Yields
     ------
@@ -113,6 +120,8 @@ def finetune(
         "patience": patience,
     }
     check_training_arguments(**arguments, min_patch=MIN_PATCH, seed=seed)
+    device = resolve_device(device)  # a missing GPU is said before any work
+    autocast_dtype = training_autocast_dtype(device)
 
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
@@ -128,10 +137,10 @@ def finetune(
     split = split_validation(planes, validation_fraction, seed)
     sampler = PatchSampler(planes, split.train, patch_size, pipeline, seed)
 
-    net = trained.net.to(memory_format=torch.channels_last)
+    net = trained.net.to(device, memory_format=torch.channels_last)
     if bn_mode == "adabn":
         yield Preparing("adapting BatchNorm to your images", 0.3)
-        st.adapt_batchnorm(net, adabn_batches(planes, rng))
+        st.adapt_batchnorm(net, [b.to(device) for b in adabn_batches(planes, rng)])
     yield Preparing("setting up the optimiser", 0.8)
     base_lrs = st.learning_rates(net, strategy)
     groups = net.parameter_groups()
@@ -152,6 +161,8 @@ def finetune(
     estimate = steps or 100
     threads, torch_threads = threads_for_run(steps), torch.get_num_threads()
     provenance["threads"] = threads  # how many CPU threads trained (see training/threads.py)
+    provenance["device"] = device_of(trained)
+    provenance["precision"] = "float32" if autocast_dtype is None else "bfloat16 autocast"
     yield Started(
         trained,
         strategy,
@@ -226,7 +237,10 @@ def finetune(
                 group["lr"] = base_lrs[group["name"]] * factor
 
             x, y = sampler.batch(batch_size)
-            loss = painted_loss(net(x), y)
+            x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+            with torch.autocast(device.type, autocast_dtype, enabled=autocast_dtype is not None):
+                logits = net(x)
+            loss = painted_loss(logits.float(), y)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()

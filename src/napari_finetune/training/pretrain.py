@@ -20,6 +20,7 @@ import torch
 from napari_finetune.data.normalize import Normalization
 from napari_finetune.inference.metrics import boundary_f1
 from napari_finetune.inference.predict import labels_from_probabilities, predict
+from napari_finetune.models.device import DEFAULT_DEVICE, resolve_device, training_autocast_dtype
 from napari_finetune.models.model import SegmentationModel
 from napari_finetune.models.registry import DEFAULT_MODEL
 from napari_finetune.synth import GrainSample, TargetDomain, voronoi_grains
@@ -117,15 +118,21 @@ def pretrain(
     patch_size: int = 128,
     lr: float = 2e-3,
     seed: int = 0,
+    device: str | torch.device | None = DEFAULT_DEVICE,
 ) -> Iterator[PretrainProgress | SegmentationModel]:
     """Train a U-Net on synthetic grains for ``minutes``; yields progress, then the model.
 
-    The learning rate follows a one-cycle schedule over the time budget.
+    The learning rate follows a one-cycle schedule over the time budget. The
+    network trains on ``device`` (see :mod:`napari_finetune.models.device`;
+    bfloat16 autocast on CUDA GPUs that have it) while the CPU renders the
+    synthetic samples; the model comes back on the CPU, ready to be saved.
     """
+    device = resolve_device(device)
+    autocast_dtype = training_autocast_dtype(device)
     torch.manual_seed(seed)
     model = SegmentationModel.create(in_channels=1, n_classes=2)
     model.name = DEFAULT_MODEL
-    net = model.net.to(memory_format=torch.channels_last)
+    net = model.net.to(device, memory_format=torch.channels_last)
     optimizer = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-4)
     net.train()
     budget = minutes * 60
@@ -144,7 +151,10 @@ def pretrain(
         )
         for group in optimizer.param_groups:
             group["lr"] = lr * factor
-        loss = painted_loss(net(x), y)
+        x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+        with torch.autocast(device.type, autocast_dtype, enabled=autocast_dtype is not None):
+            logits = net(x)
+        loss = painted_loss(logits.float(), y)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -161,4 +171,5 @@ def pretrain(
             )
         yield PretrainProgress(step, losses[-1], time.perf_counter() - started, lr * factor)
     net.eval()
+    model.net = net.cpu()
     yield model

@@ -17,6 +17,7 @@ import numpy as np
 
 from napari_finetune.augment import AugmentationPipeline
 from napari_finetune.models.checkpoint_tensors import tensor_digest
+from napari_finetune.models.device import resolve_device
 from napari_finetune.models.model import SegmentationModel
 from napari_finetune.models.registry import load_model
 from napari_finetune.training.engine import fit
@@ -160,7 +161,14 @@ def reproduce(
     yaml = record["options"].get("augmentation")
     pipeline = AugmentationPipeline.from_yaml(yaml) if yaml else None
     begin = _start_model(record["start"], start)
-    retrained, _ = fit(images, labels, begin, augmentation=pipeline, **options)
+    # On the device it was trained on where this machine has it: a GPU run
+    # repeated on the CPU (or the reverse) cannot give the same bits.
+    device_then = record.get("device", "cpu")
+    try:
+        device = resolve_device(device_then)
+    except ValueError:
+        device = resolve_device("cpu")
+    retrained, _ = fit(images, labels, begin, augmentation=pipeline, device=device, **options)
     notes = [
         f"{name} {record.get('versions', {}).get(name)} then, {version} now"
         for name, version in library_versions().items()
@@ -169,6 +177,9 @@ def reproduce(
     threads_now = retrained.provenance[-1].get("threads")
     if record.get("threads") not in (None, threads_now):
         notes.append(f"{record.get('threads')} CPU threads then, {threads_now} now")
+    device_now = retrained.provenance[-1].get("device")
+    if device_then != device_now:
+        notes.append(f"trained on {device_then} then, on {device_now} now")
     steps_now = retrained.provenance[-1]["result"]["steps"]
     if steps_now != record["result"].get("steps"):
         notes.append(f"{record['result'].get('steps')} steps then, {steps_now} now")
