@@ -95,9 +95,7 @@ def model():
 def test_predict_and_uncertainty_on_the_cpu_equal_the_default(model):
     image = nf.voronoi_grains((96, 80), 8, seed=2).image
     assert np.array_equal(nf.predict(model, image, device="cpu"), nf.predict(model, image))
-    assert np.array_equal(
-        nf.uncertainty(model, image, device="cpu"), nf.uncertainty(model, image)
-    )
+    assert np.array_equal(nf.uncertainty(model, image, device="cpu"), nf.uncertainty(model, image))
     assert next(model.net.parameters()).device.type == "cpu"  # the model is not moved
 
 

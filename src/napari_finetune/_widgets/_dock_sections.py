@@ -43,7 +43,7 @@ def arrange(dock: FineTuneWidget) -> Container:
         dock.strategy_info,
         dock.model_info,
     )
-    run = section("Run", form(dock.seconds))
+    run = section("Run", form(dock.seconds, dock.device))
     fold(run, "Advanced", form(dock.bn_mode, dock.steps, dock.augmentation, dock.seed))
     run.append(button_row(dock.train, dock.stop))
     run.native.layout().addWidget(dock.plot)

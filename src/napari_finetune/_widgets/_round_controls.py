@@ -15,6 +15,7 @@ from napari_finetune._widgets._controls import wrapping_label
 from napari_finetune._widgets._viewer_state import viewer_state
 from napari_finetune.augment import PRESETS
 from napari_finetune.models import DEFAULT_MODEL
+from napari_finetune.models.device import device_menu
 from napari_finetune.session import (
     BN_CHOICES,
     START_CHOICES,
@@ -42,6 +43,7 @@ NAMES = (
     "steps",
     "augmentation",
     "seed",
+    "device",
 )
 
 
@@ -68,6 +70,11 @@ class RoundControls:
         self.steps = SpinBox(value=0, min=0, max=10_000_000, label="or steps (0: time)")
         self.augmentation = ComboBox(choices=self._augmentation_choices, label="augmentation")
         self.seed = SpinBox(value=0, min=0, max=2**31 - 1, label="seed")
+        self.device = ComboBox(choices=device_menu(), value="auto", label="device")
+        self.device.tooltip = (
+            "Where training and prediction run. auto takes a CUDA GPU, else Apple's "
+            "MPS, else the CPU; only the devices this computer has are listed."
+        )
         self.source.changed.connect(lambda s: setattr(self.checkpoint, "visible", s == FROM_FILE))
         self.strategy.changed.connect(self._on_strategy)
 
@@ -111,4 +118,5 @@ class RoundControls:
             augmentation=None if augmentation == "none" else augmentation,
             seed=self.seed.value,
             suggestions=suggestions,
+            device=self.device.value,
         )

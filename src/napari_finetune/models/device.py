@@ -27,6 +27,7 @@ __all__ = [
     "available_devices",
     "describe_device",
     "device_choices_here",
+    "device_menu",
     "resolve_device",
     "training_autocast_dtype",
 ]
@@ -60,6 +61,21 @@ def device_choices_here() -> list[str]:
             kinds.append(kind)
     # The CPU last, as in available_devices, but after 'auto' it reads best first.
     return ["auto", *kinds]
+
+
+def device_menu() -> list[tuple[str, str]]:
+    """``(label, choice)`` pairs for a menu: ``'auto'`` says what it takes here.
+
+    Returns
+    -------
+    list of tuple
+        For example ``[('auto: CPU', 'auto'), ('CPU', 'cpu')]`` on a machine
+        without a GPU, ``[('auto: GPU cuda:0 (NVIDIA H200)', 'auto'), ('GPU cuda',
+        'cuda'), ('CPU', 'cpu')]`` with one.
+    """
+    names = {"cpu": "CPU", "cuda": "GPU cuda", "mps": "Apple MPS"}
+    auto = f"auto: {describe_device(resolve_device('auto'))}"
+    return [(auto, "auto"), *[(names[k], k) for k in device_choices_here()[1:]]]
 
 
 def resolve_device(device: str | torch.device | None = DEFAULT_DEVICE) -> torch.device:

@@ -1,0 +1,37 @@
+"""The Fine-tune dock's device choice: what this computer has, and it reaches the round."""
+
+import pytest
+import torch
+
+from napari_finetune._widgets.fine_tune_dock import FineTuneWidget
+from napari_finetune.models import device as dev
+
+
+def test_the_dock_offers_the_devices_here_and_the_round_gets_the_choice(painted):
+    w = FineTuneWidget(painted)
+    assert list(w.device.choices) == dev.device_choices_here()
+    assert w.device.value == "auto"
+    auto_label = w.device.native.currentText()
+    assert auto_label.startswith("auto: ")  # says what auto takes here
+    w.device.value = "cpu"
+    assert w.settings.options(None, None).device == "cpu"
+
+
+def test_a_computer_with_a_gpu_lists_it(painted, monkeypatch):
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda index=0: "Test GPU")
+    monkeypatch.setattr(dev, "_mps_available", lambda: False)
+    w = FineTuneWidget(painted)
+    assert list(w.device.choices) == ["auto", "cuda", "cpu"]
+    assert w.device.native.currentText() == "auto: GPU cuda:0 (Test GPU)"
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")
+def test_a_device_gone_since_the_menu_was_made_is_said_before_training(painted, monkeypatch):
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda index=0: "Test GPU")
+    w = FineTuneWidget(painted)
+    w.device.value = "cuda"
+    monkeypatch.undo()  # the GPU is gone (unplugged eGPU, driver reset)
+    with pytest.raises(ValueError, match="device 'cuda' was asked for"):
+        w.settings.options(None, None)
