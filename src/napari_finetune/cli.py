@@ -144,6 +144,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="predict images whose outputs exist again (default: skip them)",
     )
     pred.add_argument(
+        "--measure",
+        action="store_true",
+        help="also measure the grains of each image: <name>_grains.csv (+ _summary, "
+        "_segments, as `measure` writes them) and measurements.csv, one row per image "
+        "(grain count, ASTM E112 G by two methods with 95%% intervals, mean size)",
+    )
+    pred.add_argument(
+        "--pixel-size",
+        type=float,
+        help="with --measure: length of one pixel for every image (default: from each "
+        "image's FEI/Zeiss TIFF tags, else lengths in px and no G)",
+    )
+    pred.add_argument("--unit", default="um", help="unit of --pixel-size: um, nm or mm")
+    pred.add_argument(
         "--backend",
         choices=list(BACKENDS),
         default="auto",

@@ -5,7 +5,9 @@ and the summary table. The folder and every output are checked (standard
 library only) before torch is imported, so a refusal takes a fraction of a
 second. Exit status: 0 when every image was done or skipped, 1 when any
 failed, 2 for refused arguments, 130 when stopped with Ctrl-C (the images
-done so far are complete; running again resumes).
+done so far are complete; running again resumes). With ``--measure`` each
+image's grains are measured too, and the run ends by saying where its
+``measurements.csv`` (one row per image) went.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ def predict(args: argparse.Namespace) -> int:
         probabilities=args.probabilities,
         overwrite=args.overwrite,
         what="--output",
+        measure=args.measure,
+        calibration=_given_calibration(args),
     )
 
     from napari_finetune.batch.folder_run import predict_plan
@@ -38,10 +42,18 @@ def predict(args: argparse.Namespace) -> int:
             if isinstance(event, FolderStarted):
                 print(_started_line(event, args.overwrite))
             elif isinstance(event, FileDone):
-                extra = " (+ probabilities)" if len(event.outputs) > 1 else ""
+                extra = "".join(
+                    f" (+ {what})"
+                    for what, asked in (
+                        ("probabilities", plan.probabilities),
+                        ("grains", plan.measure),
+                    )
+                    if asked
+                )
+                note = f" — {event.message}" if event.message else ""
                 print(
                     f"[{event.index}/{event.to_do}] {event.path.name} → {event.outputs[0]}"
-                    f"{extra} ({event.seconds:.1f} s, {time_left(event.time_left)})",
+                    f"{extra} ({event.seconds:.1f} s, {time_left(event.time_left)}){note}",
                     flush=True,
                 )
             elif isinstance(event, FileFailed):
@@ -58,11 +70,21 @@ def predict(args: argparse.Namespace) -> int:
             "to do the rest (done images are skipped).",
             file=sys.stderr,
         )
+        if plan.measurements_csv is not None:
+            print(f"measurements so far: {plan.measurements_csv}", file=sys.stderr)
         return 130
     print()
     print(summary.table())
     print(summary.line())
     return 0 if summary.ok else 1
+
+
+def _given_calibration(args: argparse.Namespace) -> tuple[float, str] | None:
+    if args.pixel_size is None:
+        return None
+    if not args.measure:
+        raise ValueError("--pixel-size is for measuring grains: add --measure.")
+    return args.pixel_size, args.unit
 
 
 def _started_line(event: FolderStarted, overwrite: bool) -> str:

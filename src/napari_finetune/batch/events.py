@@ -28,7 +28,8 @@ class FileDone:
 
     ``index`` counts the files this run has handled so far, failures included,
     out of ``to_do``; ``time_left`` is the mean seconds of the files done so
-    far times the files still to do.
+    far times the files still to do. ``message`` is a note on an image done
+    all the same, e.g. that its grains could not be measured (empty if none).
     """
 
     path: Path
@@ -38,6 +39,7 @@ class FileDone:
     to_do: int
     time_left: float
     shape: tuple[int, ...] = ()
+    message: str = ""
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ import numpy as np
 
 from napari_finetune.batch.discovery import Source, is_zarr_store
 from napari_finetune.batch.events import FileDone, FileFailed, FolderFinished, FolderStarted
+from napari_finetune.batch.measurements import measure_prediction, with_measurement_table
 from napari_finetune.batch.ome_zarr import read_ome_zarr
 from napari_finetune.batch.planning import FolderPlan, plan_predictions
 from napari_finetune.batch.summary import DONE, FAILED, SKIPPED, FileRow, FolderSummary
@@ -42,6 +43,8 @@ def predict_files(
     probabilities: bool = False,
     backend: str = DEFAULT_BACKEND,
     overwrite: bool = False,
+    measure: bool = False,
+    calibration: tuple[float, str] | None = None,
 ) -> Iterator[FolderEvent]:
     """Predict every image of a folder (or pattern, or list); yield an event per file.
 
@@ -65,6 +68,14 @@ def predict_files(
     overwrite : bool
         Predict images whose outputs exist again (default: skip them, so a
         stopped run resumes).
+    measure : bool
+        Also measure the grains of each image from its probabilities: its grain
+        CSVs (``<name>_grains.csv`` and companions) and, at the end,
+        ``measurements.csv`` with one row per image (see
+        :mod:`napari_finetune.batch.measurements`).
+    calibration : tuple of (float, str), optional
+        ``(pixel size, unit)`` for measuring every image, instead of the pixel
+        size in each image's instrument tags.
 
     Returns
     -------
@@ -83,7 +94,14 @@ def predict_files(
     >>> for event in predict_files("voronoi-unet", "data/*.tif", "out"):  # doctest: +SKIP
     ...     print(event)
     """
-    plan = plan_predictions(inputs, output_dir, probabilities=probabilities, overwrite=overwrite)
+    plan = plan_predictions(
+        inputs,
+        output_dir,
+        probabilities=probabilities,
+        overwrite=overwrite,
+        measure=measure,
+        calibration=calibration,
+    )
     return predict_plan(model, plan, backend=backend)
 
 
@@ -100,7 +118,9 @@ def predict_plan(
     model : SegmentationModel, str or Path
         A model, a shipped name or a checkpoint.
     plan : FolderPlan
-        From :func:`~napari_finetune.batch.plan_predictions`.
+        From :func:`~napari_finetune.batch.plan_predictions`; whether grains are
+        measured is the plan's (``measure``): the grain CSVs are among the
+        outputs it checked and skips on.
     backend : {'auto', 'onnxruntime', 'torch'}
         What runs the network.
 
@@ -113,7 +133,8 @@ def predict_plan(
         from napari_finetune.models.registry import load_model
 
         model = load_model(model)
-    return _run(model, plan, resolve_backend(backend))
+    events = _run(model, plan, resolve_backend(backend))
+    return with_measurement_table(events, plan) if plan.measure else events
 
 
 def predict_folder(
@@ -124,12 +145,14 @@ def predict_folder(
     probabilities: bool = False,
     backend: str = DEFAULT_BACKEND,
     overwrite: bool = False,
+    measure: bool = False,
+    calibration: tuple[float, str] | None = None,
 ) -> FolderSummary:
     """Blocking form of :func:`predict_files`: run it to the end, return the summary.
 
     Parameters
     ----------
-    model, inputs, output_dir, probabilities, backend, overwrite
+    model, inputs, output_dir, probabilities, backend, overwrite, measure, calibration
         As :func:`predict_files`.
 
     Returns
@@ -144,6 +167,8 @@ def predict_folder(
         probabilities=probabilities,
         backend=backend,
         overwrite=overwrite,
+        measure=measure,
+        calibration=calibration,
     )
     for event in events:
         if isinstance(event, FolderFinished):
@@ -181,12 +206,13 @@ def _run(model: SegmentationModel, plan: FolderPlan, backend: str) -> Iterator[F
         write_image(file.outputs[0], labels_from_probabilities(probs))
         if plan.probabilities:
             write_image(file.outputs[1], probs)
+        note = measure_prediction(probs, file.image, plan, model.classes) if plan.measure else ""
         del probs
         seconds = time.perf_counter() - began
         spent.append(seconds)
-        rows[file.image] = FileRow(file.image, DONE, file.outputs, shape, seconds)
+        rows[file.image] = FileRow(file.image, DONE, file.outputs, shape, seconds, note)
         left = _time_left(spent, len(to_do) - index)
-        yield FileDone(file.image, file.outputs, seconds, index, len(to_do), left, shape)
+        yield FileDone(file.image, file.outputs, seconds, index, len(to_do), left, shape, note)
     summary = FolderSummary(
         tuple(rows[file.image] for file in plan.files),
         plan.output_dir,

@@ -6,6 +6,8 @@ next run over that folder would take the predictions for images), two images
 whose outputs share a name, or an output over an input. It skips images whose
 outputs all exist: they were written by rename, so an existing output is a
 complete one, and a run stopped or crashed half-way resumes where it was.
+With ``measure``, each image's grain CSVs are outputs like its prediction: an
+image counts as done only when they exist too.
 """
 
 from __future__ import annotations
@@ -22,6 +24,12 @@ from napari_finetune.data.safe_write import check_writable_file, check_writable_
 PREDICTION_SUFFIX = "_prediction.tif"
 PROBABILITIES_SUFFIX = "_probabilities.tif"
 OUTPUT_FOLDER_SUFFIX = "_predictions"
+# The grain CSVs of one image, named as measure.export names a table's companions
+# (``<table>_summary.csv``, ``<table>_segments.csv``), and the run's table of them.
+GRAINS_SUFFIXES = ("_grains.csv", "_grains_summary.csv", "_grains_segments.csv")
+MEASUREMENTS_CSV = "measurements.csv"
+# Units a pixel size may be given in (what the grain report turns into mm for G).
+LENGTH_UNITS = {"um": "µm", "µm": "µm", "nm": "nm", "mm": "mm"}
 
 
 @dataclass(frozen=True)
@@ -37,14 +45,24 @@ class PlannedFile:
 class FolderPlan:
     """The images of a folder run and their outputs, checked.
 
-    ``outputs`` of each file are the labels (``<name>_prediction.tif``) and,
-    when ``probabilities`` is set, ``<name>_probabilities.tif``.
+    ``outputs`` of each file are the labels (``<name>_prediction.tif``),
+    ``<name>_probabilities.tif`` when ``probabilities`` is set, and the grain
+    CSVs (:func:`measurement_paths`) when ``measure`` is set; ``calibration``
+    is the ``(pixel size, unit)`` given for every image, or None to read each
+    image's instrument tags.
     """
 
     files: tuple[PlannedFile, ...]
     output_dir: Path
     probabilities: bool
     overwrite: bool
+    measure: bool = False
+    calibration: tuple[float, str] | None = None
+
+    @property
+    def measurements_csv(self) -> Path | None:
+        """The run's table of grain measurements, one row per image (None unless ``measure``)."""
+        return self.output_dir / MEASUREMENTS_CSV if self.measure else None
 
     @property
     def to_do(self) -> list[PlannedFile]:
@@ -57,7 +75,9 @@ class FolderPlan:
         return [file for file in self.files if file.skip]
 
 
-def output_paths(image: Path, output_dir: Path, probabilities: bool = False) -> tuple[Path, ...]:
+def output_paths(
+    image: Path, output_dir: Path, probabilities: bool = False, measure: bool = False
+) -> tuple[Path, ...]:
     """Where a folder run writes the outputs of ``image``.
 
     Parameters
@@ -68,16 +88,32 @@ def output_paths(image: Path, output_dir: Path, probabilities: bool = False) -> 
         The run's output folder.
     probabilities : bool
         Whether the class probabilities are written too.
+    measure : bool
+        Whether the grain CSVs are written too.
 
     Returns
     -------
     tuple of Path
         ``<name>_prediction.tif`` (labels 1..K), then ``<name>_probabilities.tif``
-        if asked for; ``<name>`` is :func:`~napari_finetune.batch.output_stem`.
+        if asked for, then :func:`measurement_paths` if asked for; ``<name>`` is
+        :func:`~napari_finetune.batch.output_stem`.
     """
     stem = output_stem(image)
     suffixes = (PREDICTION_SUFFIX, PROBABILITIES_SUFFIX) if probabilities else (PREDICTION_SUFFIX,)
-    return tuple(output_dir / f"{stem}{suffix}" for suffix in suffixes)
+    paths = tuple(output_dir / f"{stem}{suffix}" for suffix in suffixes)
+    return paths + measurement_paths(image, output_dir) if measure else paths
+
+
+def measurement_paths(image: Path, output_dir: Path) -> tuple[Path, Path, Path]:
+    """The grain CSVs of ``image``: per grain, its summary row, its E112 intercept segments.
+
+    ``<name>_grains.csv``, ``<name>_grains_summary.csv`` and
+    ``<name>_grains_segments.csv``: the files the *Measure grains* dock
+    exports for a table named ``<name>_grains.csv``.
+    """
+    stem = output_stem(image)
+    table, summary, segments = (output_dir / f"{stem}{suffix}" for suffix in GRAINS_SUFFIXES)
+    return table, summary, segments
 
 
 def default_output_dir(input_dir: str | os.PathLike[str]) -> Path:
@@ -107,6 +143,8 @@ def plan_predictions(
     probabilities: bool = False,
     overwrite: bool = False,
     what: str = "output folder",
+    measure: bool = False,
+    calibration: tuple[float, str] | None = None,
 ) -> FolderPlan:
     """Find the images, name their outputs, and refuse what cannot end well.
 
@@ -126,6 +164,12 @@ def plan_predictions(
     what : str
         What the output folder is called, for messages (``'--output'`` on the
         command line).
+    measure : bool
+        Also measure the grains of each image: its grain CSVs
+        (:func:`measurement_paths`) and the run's ``measurements.csv``.
+    calibration : tuple of (float, str), optional
+        ``(pixel size, unit)`` for every image (unit µm, um, nm or mm), instead
+        of each image's instrument tags; only with ``measure``.
 
     Returns
     -------
@@ -137,8 +181,10 @@ def plan_predictions(
     ValueError
         In one line naming the file or folder: no images found, an output
         folder that cannot be written or that holds inputs, two images with
-        one output name, an output over an input, or a read-only output.
+        one output name, an output over an input, a read-only output, or a
+        calibration that is not a positive length in a known unit.
     """
+    calibration = _checked_calibration(calibration, measure)
     images = find_images(inputs)
     output_dir = check_writable_folder(output_dir, what)
     for image in images:
@@ -158,14 +204,33 @@ def plan_predictions(
         first_with_stem[stem] = image
     files = []
     for image in images:
-        outputs = output_paths(image, output_dir, probabilities)
+        outputs = output_paths(image, output_dir, probabilities, measure)
         skip = not overwrite and all(path.is_file() for path in outputs)
         if not skip:
             for path in outputs:
                 check_writable_file(path)
         files.append(PlannedFile(image, outputs, skip))
-    check_not_inputs([path for file in files for path in file.outputs], images, "predict")
-    return FolderPlan(tuple(files), output_dir, probabilities, overwrite)
+    plan = FolderPlan(tuple(files), output_dir, probabilities, overwrite, measure, calibration)
+    written = [path for file in files for path in file.outputs]
+    if plan.measurements_csv is not None:  # rewritten by every run, skipped files or not
+        written.append(check_writable_file(plan.measurements_csv))
+    check_not_inputs(written, images, "predict")
+    return plan
+
+
+def _checked_calibration(
+    calibration: tuple[float, str] | None, measure: bool
+) -> tuple[float, str] | None:
+    if calibration is None:
+        return None
+    if not measure:
+        raise ValueError("a pixel size is for measuring grains: ask for measurements too.")
+    size, unit = calibration
+    if unit not in LENGTH_UNITS:
+        raise ValueError(f"unit {unit!r} is not a length unit: use um, nm or mm.")
+    if not size > 0:  # also refuses NaN
+        raise ValueError(f"the pixel size must be a positive length, not {size}.")
+    return float(size), LENGTH_UNITS[unit]
 
 
 def _same_folder(a: Path, b: Path) -> bool:

@@ -27,11 +27,16 @@ class FileRow:
 
 @dataclass(frozen=True)
 class FolderSummary:
-    """Every image of a folder run, in the order they were found."""
+    """Every image of a folder run, in the order they were found.
+
+    ``measurements`` is the run's table of grain measurements (one row per
+    image) when the run measured grains, else None.
+    """
 
     rows: tuple[FileRow, ...]
     output_dir: Path
     seconds: float = 0.0
+    measurements: Path | None = None
 
     def count(self, status: str) -> int:
         """How many images ended with ``status`` (``'done'``, ``'skipped'`` or ``'failed'``)."""
@@ -43,10 +48,13 @@ class FolderSummary:
         return self.count(FAILED) == 0
 
     def line(self) -> str:
-        """One sentence: the counts and the time taken."""
+        """One sentence: the counts, the time taken, and where the outputs are."""
         counts = Counter(row.status for row in self.rows)
         said = ", ".join(f"{counts[s]} {s}" for s in (DONE, SKIPPED, FAILED) if counts[s])
-        return f"{said or 'nothing to do'} in {self.seconds:.1f} s; outputs in {self.output_dir}"
+        said = f"{said or 'nothing to do'} in {self.seconds:.1f} s; outputs in {self.output_dir}"
+        if self.measurements is not None:
+            said += f"; grain measurements in {self.measurements.name}"
+        return said
 
     def table(self) -> str:
         """The rows as an aligned text table: file, status, size, seconds, message."""
@@ -61,7 +69,10 @@ class FolderSummary:
             )
             for row in self.rows
         ]
-        return text_table(headers, cells)
+        table = text_table(headers, cells)
+        if self.measurements is not None:
+            table += f"\ngrain measurements, one row per image: {self.measurements}"
+        return table
 
 
 def describe_shape(shape: tuple[int, ...]) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -22,7 +23,11 @@ def segments_path(table_path: str | Path) -> Path:
     return path.with_name(f"{path.stem}_segments{path.suffix or '.csv'}")
 
 
-def write_grain_csv(reports: dict[str, GrainReport], path: str | Path) -> tuple[Path, Path]:
+def write_grain_csv(
+    reports: dict[str, GrainReport],
+    path: str | Path,
+    extra: Mapping[str, Mapping[str, object]] | None = None,
+) -> tuple[Path, Path]:
     """One row per grain of every image (column ``image``), and one summary row per image.
 
     Every intercept segment of the E112 pattern (like NIST GSAT's CSV) goes to
@@ -34,6 +39,9 @@ def write_grain_csv(reports: dict[str, GrainReport], path: str | Path) -> tuple[
         Image name -> its :class:`~napari_finetune.measure.report.GrainReport`.
     path : str or Path
         The per-grain CSV; the summary goes to :func:`summary_path` of it.
+    extra : dict, optional
+        Image name -> more columns for its summary row, after the report's
+        own (e.g. where the calibration came from).
 
     Returns
     -------
@@ -57,7 +65,10 @@ def write_grain_csv(reports: dict[str, GrainReport], path: str | Path) -> tuple[
         )
         table.insert(0, "image", name)
         tables.append(table)
-    summary = pd.DataFrame([{"image": n, **r.summary()} for n, r in reports.items()])
+    extra = extra or {}
+    summary = pd.DataFrame(
+        [{"image": n, **r.summary(), **extra.get(n, {})} for n, r in reports.items()]
+    )
     segments = []
     for name, report in reports.items():
         rows = report.pattern.segments.copy()
