@@ -1,13 +1,15 @@
 """*Apply to folder…* in the Fine-tune dock: predicted in a worker, resumable, stoppable."""
 
 import numpy as np
+import pandas as pd
 import pytest
 import tifffile
 from widget_messages import capture_messages
 
 import napari_finetune as nf
-from napari_finetune._widgets import _folder_run
+from napari_finetune._widgets import _folder_dialog, _folder_run
 from napari_finetune._widgets import fine_tune_dock as module
+from napari_finetune._widgets._folder_dialog import FolderChoice, OutputFolderDialog
 from napari_finetune._widgets._folder_run import FolderRun
 from napari_finetune._widgets.fine_tune_dock import FineTuneWidget
 
@@ -44,7 +46,7 @@ def answer(monkeypatch, folder, output=None, probabilities=False):
     monkeypatch.setattr(
         FolderRun,
         "ask_output",
-        lambda self, folder, default: (str(output or default), probabilities),
+        lambda self, folder, default: FolderChoice(str(output or default), probabilities),
     )
 
 
@@ -177,3 +179,52 @@ def test_cancelling_a_dialog_does_nothing(dock_with_model, images, monkeypatch, 
     assert dock_with_model.status.value == before
     assert not (images.parent / "images_predictions").exists()
     assert messages["error"] == []
+
+
+def test_the_measure_grains_box_writes_grain_csvs_and_a_table(
+    dock_with_model, images, monkeypatch, qtbot, messages
+):
+    monkeypatch.setattr(FolderRun, "ask_input_folder", lambda self: str(images))
+    offered = []
+
+    def tick_measure_and_write_there(dialog):
+        # The dialog the user sees, answered as a user would: tick the box, click.
+        offered.append(dialog.measure.isChecked())
+        assert dialog.measure.text() == "Measure grains (CSV per image + table)"
+        dialog.measure.setChecked(True)
+        dialog.write.click()
+        return dialog.result()
+
+    monkeypatch.setattr(OutputFolderDialog, "exec", tick_measure_and_write_there)
+    run = apply_to_folder(dock_with_model, qtbot)
+    out = images.parent / "images_predictions"
+    assert {"a_grains.csv", "a_grains_summary.csv", "c_grains_segments.csv"} <= {
+        p.name for p in out.iterdir()
+    }
+    table = pd.read_csv(out / "measurements.csv")
+    assert list(table["file"]) == ["a.tif", "b.tif", "c.tif"]
+    assert table.loc[0, "grains"] > 1 and "prediction failed" in table.loc[1, "warnings"]
+    assert dock_with_model.status.value.endswith("grain measurements in measurements.csv")
+    assert f"one row per image: {out / 'measurements.csv'}" in run.table.value
+    assert messages["info"] == [dock_with_model.status.value]
+
+    # Offered ticked the next time; the measured images are skipped, the table still whole.
+    apply_to_folder(dock_with_model, qtbot)
+    assert offered == [False, True]
+    assert dock_with_model.status.value.startswith("Folder: 2 skipped, 1 failed in ")
+    assert list(pd.read_csv(out / "measurements.csv")["file"]) == ["a.tif", "b.tif", "c.tif"]
+
+
+def test_cancel_and_another_folder_in_the_output_dialog(dock_with_model, tmp_path, monkeypatch):
+    run = dock_with_model.files.folder
+    monkeypatch.setattr(OutputFolderDialog, "exec", lambda dialog: dialog.cancel.click())
+    assert run.ask_output(tmp_path, tmp_path / "out") is None
+
+    def other_with_probabilities(dialog):
+        dialog.probabilities.setChecked(True)
+        dialog.other.click()
+
+    monkeypatch.setattr(OutputFolderDialog, "exec", other_with_probabilities)
+    chosen = str(tmp_path / "elsewhere")
+    monkeypatch.setattr(_folder_dialog.QFileDialog, "getExistingDirectory", lambda *args: chosen)
+    assert run.ask_output(tmp_path, tmp_path / "out") == FolderChoice(chosen, True, False)

@@ -82,3 +82,45 @@ def test_ctrl_c_keeps_complete_files_and_a_rerun_resumes(folder, tmp_path, monke
     monkeypatch.setattr(folder_run, "predict", real)
     assert cli.main(["predict", str(folder), "--output", str(out)]) == 0
     assert "predicting 2 of 3 images" in capsys.readouterr().out
+
+
+def test_measure_writes_the_grain_tables_and_says_where(folder, tmp_path, capsys):
+    import pandas as pd
+
+    out = tmp_path / "out"
+    argv = ["predict", str(folder), "--output", str(out), "--measure", "--pixel-size", "0.5"]
+    assert cli.main(argv) == 0
+    said = capsys.readouterr().out
+    assert f"[1/3] a.tif → {out / 'a_prediction.tif'} (+ grains) (" in said
+    assert f"grain measurements, one row per image: {out / 'measurements.csv'}" in said
+    assert said.rstrip().endswith("grain measurements in measurements.csv")
+    rows = pd.read_csv(out / "measurements.csv")
+    assert list(rows["file"]) == ["a.tif", "b.tif", "c.tif"]
+    assert set(rows["calibration"]) == {"given for the run"} and set(rows["pixel size"]) == {0.5}
+    assert set(rows["length unit"]) == {"µm"} and rows["G planimetric"].notna().all()
+    assert (out / "b_grains.csv").is_file()
+    # A pixel size alone asks for nothing to measure: refused before any work.
+    again = ["predict", str(folder), "--output", str(tmp_path / "o2"), "--pixel-size", "0.5"]
+    assert cli.main(again) == 2
+    assert "--pixel-size is for measuring grains: add --measure" in capsys.readouterr().err
+    assert not (tmp_path / "o2").exists()
+
+
+def test_ctrl_c_with_measure_leaves_the_table_so_far(folder, tmp_path, monkeypatch, capsys):
+    from napari_finetune.batch import folder_run
+
+    real = folder_run.predict
+    calls = []
+
+    def interrupted_on_the_second(model, image, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(model, image, **kwargs)
+
+    monkeypatch.setattr(folder_run, "predict", interrupted_on_the_second)
+    out = tmp_path / "out"
+    assert cli.main(["predict", str(folder), "--output", str(out), "--measure"]) == 130
+    assert f"measurements so far: {out / 'measurements.csv'}" in capsys.readouterr().err
+    lines = (out / "measurements.csv").read_text().splitlines()
+    assert len(lines) == 2 and lines[1].startswith("a.tif,")

@@ -4,7 +4,9 @@ The core (:mod:`napari_finetune.batch`) plans the run, refusing a bad output
 folder before any work, and predicts one file at a time as a generator of
 events; this module asks for the folders, drives that generator in a napari
 worker and shows its events: a progress bar, the dock's status line, and at
-the end the summary table in a read-only box under the buttons.
+the end the summary table in a read-only box under the buttons. *Measure
+grains* in the output dialog also writes each image's grain CSVs and a
+``measurements.csv`` of all (:mod:`napari_finetune.batch.measurements`).
 """
 
 from __future__ import annotations
@@ -18,14 +20,10 @@ from magicgui.widgets import PushButton, TextEdit
 from napari.qt.threading import create_worker
 from napari.utils.notifications import show_info
 from qtpy.QtGui import QFontDatabase
-from qtpy.QtWidgets import (
-    QCheckBox,
-    QFileDialog,
-    QMessageBox,
-    QTextEdit,
-)
+from qtpy.QtWidgets import QFileDialog, QTextEdit
 
 from napari_finetune._widgets._controls import button_row, scroll_to
+from napari_finetune._widgets._folder_dialog import FolderChoice, ask_output_folder
 from napari_finetune._widgets._progress import TrainingProgress
 from napari_finetune.batch import status as words
 from napari_finetune.batch.events import FileDone, FileFailed, FolderFinished, FolderStarted
@@ -106,7 +104,7 @@ class FolderRun:
         self.apply.changed.connect(self.run)
         self.stop.changed.connect(self._on_stop)
         self.apply.native.destroyed.connect(self._on_destroyed)
-        self.probabilities = False  # the last choice, offered again
+        self.last = FolderChoice("")  # the last check boxes, offered again
         self._worker = self._progress = None
         self._stop_asked = threading.Event()
         self._handled = self._failed = self._to_do = 0
@@ -123,35 +121,14 @@ class FolderRun:
         """Ask for the folder of images; ``''`` if cancelled."""
         return QFileDialog.getExistingDirectory(self.apply.native, "Apply to folder: images")
 
-    def ask_output(self, input_dir: Path, default: Path) -> tuple[str, bool] | None:
-        """Ask where the outputs go and whether probabilities too; None if cancelled.
+    def ask_output(self, input_dir: Path, default: Path) -> FolderChoice | None:
+        """Ask where the outputs go, whether probabilities and grain measurements too.
 
         Offers ``default`` (:func:`~napari_finetune.batch.default_output_dir`),
-        or another folder picked in a second dialog titled "Output folder".
+        or another folder picked in a second dialog titled "Output folder";
+        None if cancelled.
         """
-        box = QMessageBox(self.apply.native)
-        box.setWindowTitle("Apply to folder")
-        box.setText(f"Write the predictions of every image in {input_dir.name} to:\n{default}")
-        box.setInformativeText(
-            "One <name>_prediction.tif per image; images whose outputs are there already "
-            "are skipped."
-        )
-        write = box.addButton("Write there", QMessageBox.AcceptRole)
-        other = box.addButton("Choose another folder…", QMessageBox.ActionRole)
-        box.addButton(QMessageBox.Cancel)
-        also = QCheckBox("also class probabilities (<name>_probabilities.tif)")
-        also.setChecked(self.probabilities)
-        box.setCheckBox(also)
-        box.exec()
-        clicked = box.clickedButton()
-        if clicked is write:
-            return str(default), also.isChecked()
-        if clicked is other:
-            chosen = QFileDialog.getExistingDirectory(
-                self.apply.native, "Output folder", str(default.parent)
-            )
-            return (chosen, also.isChecked()) if chosen else None
-        return None
+        return ask_output_folder(self.apply.native, input_dir, default, self.last)
 
     # -- the run ------------------------------------------------------------------------
 
@@ -168,9 +145,11 @@ class FolderRun:
         answer = self.ask_output(Path(folder), default_output_dir(folder))
         if answer is None:
             return
-        output, self.probabilities = answer
+        self.last = answer
         try:
-            plan = plan_predictions(folder, output, probabilities=self.probabilities)
+            plan = plan_predictions(
+                folder, answer.output, probabilities=answer.probabilities, measure=answer.measure
+            )
         except ValueError as err:  # nothing found, or outputs that could not end well
             self._report(err)
             return

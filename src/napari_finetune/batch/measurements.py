@@ -216,7 +216,7 @@ def grain_numbers(
             column = f"{FRACTION_PREFIX}{names[value]}"
             numbers[column] = float(phases.loc[value, "fraction"]) if present else 0.0
             numbers[f"{column} 95% CI"] = phases.loc[value, "ci95"] if present else None
-    numbers["warnings"] = "; ".join(report.warnings)
+    numbers["warnings"] = " ".join(report.warnings)  # each one a sentence
     return numbers
 
 

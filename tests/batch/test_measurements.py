@@ -1,0 +1,206 @@
+"""Folder runs with ``measure=True``: grain CSVs per image, measurements.csv, resume, failures."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import tifffile
+
+import napari_finetune as nf
+from napari_finetune.batch import FileDone, FileFailed, plan_predictions, predict_files
+from napari_finetune.batch.measurements import (
+    TABLE_COLUMNS,
+    measure_prediction,
+    write_measurement_table,
+)
+from napari_finetune.batch.planning import measurement_paths
+from napari_finetune.measure import Calibration, measure_grains
+from napari_finetune.measure.export import segments_path, summary_path
+
+# An FEI/Thermo SEM's tags: 0.2 µm pixels, and a data bar under the first 160 rows.
+FEI_INI = "[Scan]\nPixelWidth=2e-07\n[Image]\nResolutionY={rows}\n"
+BAR = 24
+
+
+def write_fei(path, image, specimen_rows):
+    ini = FEI_INI.format(rows=specimen_rows)
+    tifffile.imwrite(path, image, extratags=[(34682, "s", 0, ini, True)])
+    return path
+
+
+def exact_probabilities(sample, classes=2):
+    """Probabilities that are the sample's exact labels: interior 1, boundary 2 (one-hot).
+
+    With ``classes=3`` the odd grains' interior is class 3: a second phase.
+    """
+    boundary = sample.boundaries.astype(bool)
+    label = np.where(boundary, 2, 1)
+    if classes == 3:
+        label[~boundary & (sample.grains % 2 == 1)] = 3
+    return np.stack([(label == c) for c in range(1, classes + 1)]).astype(np.float32)
+
+
+def table(out):
+    return pd.read_csv(out / "measurements.csv")
+
+
+def test_the_grain_csvs_of_exact_probabilities_match_the_exact_grains(tmp_path):
+    sample = nf.voronoi_grains((160, 160), 30, seed=2)
+    probs = exact_probabilities(sample)
+    # The data bar holds a fine grid of "boundaries": measured, it would add many grains.
+    bar = np.zeros((2, BAR, 160), np.float32)
+    bar[1, ::4], bar[1, :, ::4] = 1, 1
+    bar[0] = 1 - bar[1]
+    image = write_fei(tmp_path / "a.tif", np.zeros((160 + BAR, 160), np.uint8), 160)
+    plan = plan_predictions(image, tmp_path / "out", measure=True)
+
+    assert measure_prediction(np.concatenate([probs, bar], axis=1), image, plan) == ""
+
+    truth = measure_grains(sample.grains, Calibration(200, "nm"))
+    grains_csv, summary, segments = measurement_paths(image, tmp_path / "out")
+    # Named as the Measure grains dock names a table's companions.
+    assert (summary, segments) == (summary_path(grains_csv), segments_path(grains_csv))
+    row = pd.read_csv(summary).iloc[0]
+    assert row["grains"] == len(truth.table) == 30
+    assert row["G planimetric"] == pytest.approx(truth.planimetric.g, abs=0.05)
+    assert row["G intercept"] == pytest.approx(truth.intercept.g, abs=0.1)
+    assert row["G planimetric 95% low"] < row["G planimetric"] < row["G planimetric 95% high"]
+    assert (row["calibration"], row["data bar rows"], row["length unit"]) == (
+        "FEI/Thermo tags",
+        BAR,
+        "nm",
+    )
+    per_grain = pd.read_csv(grains_csv)
+    assert len(per_grain) == 30 and set(per_grain["image"]) == {"a.tif"}
+    assert {"area (nm²)", "ecd (nm)", "border"} <= set(per_grain.columns)
+    assert row["mean grain area"] == pytest.approx(per_grain["area (nm²)"].mean())
+
+
+def test_three_classes_give_a_fraction_per_class(tmp_path):
+    sample = nf.voronoi_grains((128, 128), 20, seed=4)
+    probs = exact_probabilities(sample, classes=3)
+    image = tmp_path / "a.tif"
+    tifffile.imwrite(image, sample.image)
+    plan = plan_predictions(image, tmp_path / "out", measure=True)
+    names = {1: "ferrite", 2: "boundary", 3: "pearlite"}
+    measure_prediction(probs, image, plan, names)
+
+    row = pd.read_csv(write_measurement_table(plan)).iloc[0]
+    fractions = [f"fraction {name}" for name in names.values()]
+    assert sum(row[f] for f in fractions) == pytest.approx(1.0)
+    assert row["fraction pearlite"] == pytest.approx(probs[2].mean(), abs=1e-6)
+    assert row["fraction pearlite 95% CI"] > 0
+    assert row["calibration"] == "none: lengths in px" and np.isnan(row["G planimetric"])
+
+
+def test_a_folder_run_measures_every_image_close_to_its_exact_grains(tmp_path, model):
+    images = tmp_path / "images"
+    images.mkdir()
+    samples = {
+        name: nf.voronoi_grains((192, 192), 30, seed=seed) for seed, name in enumerate("ab")
+    }
+    bar = np.zeros((BAR, 192), np.float32)
+    write_fei(images / "a.tif", np.concatenate([samples["a"].image, bar]), 192)
+    tifffile.imwrite(images / "b.tif", samples["b"].image)  # no tags: px
+    out = tmp_path / "out"
+
+    events = list(predict_files(model, images, out, measure=True))
+
+    done = [e for e in events if isinstance(e, FileDone)]
+    assert [e.outputs[1:] for e in done] == [measurement_paths(images / n, out) for n in "ab"]
+    assert all(path.is_file() for e in done for path in e.outputs)
+    summary = events[-1].summary
+    assert summary.measurements == out / "measurements.csv"
+    assert summary.line().endswith("grain measurements in measurements.csv")
+    assert f"one row per image: {out / 'measurements.csv'}" in summary.table()
+    rows = table(out).set_index("file")
+    assert list(table(out).columns) == list(TABLE_COLUMNS)
+    assert list(rows.index) == ["a.tif", "b.tif"]
+    a, b = rows.loc["a.tif"], rows.loc["b.tif"]
+    truth = measure_grains(samples["a"].grains, Calibration(200, "nm"))
+    assert abs(a["grains"] - len(truth.table)) <= 3
+    assert a["G planimetric"] == pytest.approx(truth.planimetric.g, abs=0.3)
+    assert a["G intercept"] == pytest.approx(truth.intercept.g, abs=0.3)
+    assert (a["calibration"], a["data bar rows"], a["area unit"]) == (
+        "FEI/Thermo tags",
+        BAR,
+        "nm²",
+    )
+    assert abs(b["grains"] - samples["b"].grains.max()) <= 3
+    assert (b["calibration"], b["length unit"]) == ("none: lengths in px", "px")
+    assert np.isnan(b["G planimetric"]) and "No pixel size" in b["warnings"]
+
+
+def test_a_resumed_run_skips_measured_images_and_its_table_has_every_row(folder, tmp_path, model):
+    out = tmp_path / "out"
+    list(predict_files(model, folder, out, measure=True))
+    first = table(out)
+    a_grains = out / "a_grains.csv"
+    before = a_grains.stat().st_mtime_ns
+    (out / "c_grains_summary.csv").unlink()  # c counts as done only with all its outputs
+    tifffile.imwrite(folder / "d.tif", nf.voronoi_grains((64, 64), 8, seed=9).image)
+
+    events = list(predict_files(model, folder, out, measure=True))
+
+    assert (events[0].to_do, events[0].skipped) == (2, 2)
+    assert [e.path.name for e in events if isinstance(e, FileDone)] == ["c.tif", "d.tif"]
+    assert a_grains.stat().st_mtime_ns == before
+    again = table(out)
+    assert list(again["file"]) == ["a.tif", "b.tif", "c.tif", "d.tif"]
+    pd.testing.assert_frame_equal(again.iloc[:3], first)
+
+
+def test_images_without_grains_or_data_do_not_stop_the_run(folder, tmp_path, model, write_corrupt):
+    tifffile.imwrite(folder / "a.tif", np.zeros((64, 64), np.float32))  # no grains
+    write_corrupt(folder / "b.tif")
+    tifffile.imwrite(folder / "stack.tif", np.zeros((2, 64, 64), np.float32))
+    out = tmp_path / "out"
+
+    events = list(predict_files(model, folder, out, measure=True))
+
+    said = {e.path.name: e.message for e in events if isinstance(e, FileDone | FileFailed)}
+    assert said["a.tif"].startswith("No grain boundaries found")
+    assert said["b.tif"].startswith("b.tif holds no image data")
+    assert said["c.tif"] == ""
+    assert said["stack.tif"].startswith("not measured: a map of shape (2, 2, 64, 64)")
+    rows = table(out).set_index("file")
+    assert list(rows.index) == ["a.tif", "b.tif", "c.tif", "stack.tif"]
+    assert rows.loc["a.tif", "grains"] <= 1
+    assert rows.loc["b.tif", "warnings"].startswith("not measured: the prediction failed: b.tif")
+    assert rows.loc["c.tif", "grains"] > 1
+    assert rows.loc["stack.tif", "warnings"].startswith("not measured: a map of shape")
+    # Done is done: only the unreadable image is tried again.
+    again = list(predict_files(model, folder, out, measure=True))
+    assert (again[0].to_do, again[0].skipped) == (1, 3)
+    assert len(table(out)) == 4
+
+
+def test_stop_writes_the_table_of_the_images_done(folder, tmp_path, model):
+    out = tmp_path / "out"
+    events = predict_files(model, folder, out, measure=True)
+    for event in events:
+        if isinstance(event, FileDone):
+            events.close()
+    assert list(table(out)["file"]) == ["a.tif"]
+
+
+def test_plans_name_the_csvs_and_refuse_a_bad_pixel_size(folder, tmp_path):
+    out = tmp_path / "out"
+    plan = plan_predictions(folder, out, probabilities=True, measure=True)
+    assert [p.name for p in plan.files[0].outputs] == [
+        "a_prediction.tif",
+        "a_probabilities.tif",
+        "a_grains.csv",
+        "a_grains_summary.csv",
+        "a_grains_segments.csv",
+    ]
+    assert plan.measurements_csv == out / "measurements.csv"
+    assert plan_predictions(folder, out).measurements_csv is None
+    assert plan_predictions(folder, out, measure=True, calibration=(0.5, "um")).calibration == (
+        0.5,
+        "µm",
+    )
+    for calibration, said in [((0.5, "inch"), "not a length unit"), ((0.0, "nm"), "positive")]:
+        with pytest.raises(ValueError, match=said):
+            plan_predictions(folder, out, measure=True, calibration=calibration)
+    with pytest.raises(ValueError, match="ask for measurements too"):
+        plan_predictions(folder, out, calibration=(0.5, "nm"))
