@@ -163,6 +163,13 @@ def build_parser() -> argparse.ArgumentParser:
         default="auto",
         help="what runs the network: " + "; ".join(f"{k}: {v}" for k, v in BACKENDS.items()),
     )
+    pred.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="predict on the Dask cluster whose scheduler is at ADDRESS (e.g. "
+        "tcp://host:8786), one task per image; images and --output on a file system every "
+        'worker mounts (needs pip install "napari-finetune[cluster]")',
+    )
 
     exp = jobs.add_parser(
         "export", help="export a model as ONNX or as a BioImage.IO model package"

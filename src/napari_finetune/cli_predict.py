@@ -7,17 +7,24 @@ second. Exit status: 0 when every image was done or skipped, 1 when any
 failed, 2 for refused arguments, 130 when stopped with Ctrl-C (the images
 done so far are complete; running again resumes). With ``--measure`` each
 image's grains are measured too, and the run ends by saying where its
-``measurements.csv`` (one row per image) went.
+``measurements.csv`` (one row per image) went. With ``--scheduler`` the images
+are tasks on that Dask cluster (:mod:`napari_finetune.batch.folder_cluster`);
+a scheduler that does not answer within 5 s is refused like any bad argument
+(exit status 2, nothing written).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from napari_finetune.batch.events import FileDone, FileFailed, FolderFinished, FolderStarted
-from napari_finetune.batch.planning import plan_predictions
+from napari_finetune.batch.planning import FolderPlan, plan_predictions
 from napari_finetune.batch.status import time_left
+
+if TYPE_CHECKING:
+    from distributed import Client
 
 
 def predict(args: argparse.Namespace) -> int:
@@ -31,12 +38,21 @@ def predict(args: argparse.Namespace) -> int:
         measure=args.measure,
         calibration=_given_calibration(args),
     )
+    # Before torch is imported: a wrong address is said in seconds.
+    client = _cluster_client(args.scheduler) if args.scheduler else None
+    try:
+        return _predict_plan(args, plan, client)
+    finally:
+        if client is not None:
+            client.close()  # this process's connection; the cluster stays up
 
+
+def _predict_plan(args: argparse.Namespace, plan: FolderPlan, client: Client | None) -> int:
     from napari_finetune.batch.folder_run import predict_plan
     from napari_finetune.models.registry import load_model
 
     model = load_model(args.model)
-    events = predict_plan(model, plan, backend=args.backend)
+    events = predict_plan(model, plan, backend=args.backend, client=client)
     try:
         for event in events:
             if isinstance(event, FolderStarted):
@@ -77,6 +93,15 @@ def predict(args: argparse.Namespace) -> int:
     print(summary.table())
     print(summary.line())
     return 0 if summary.ok else 1
+
+
+def _cluster_client(address: str) -> Client:
+    from napari_finetune.batch.cluster import connect
+
+    try:
+        return connect(address)
+    except ImportError as err:  # no distributed: a refused argument, said in one line
+        raise ValueError(str(err)) from None
 
 
 def _given_calibration(args: argparse.Namespace) -> tuple[float, str] | None:

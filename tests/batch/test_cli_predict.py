@@ -63,9 +63,9 @@ print(json.dumps({{"status": status, "loaded": loaded}}))
 
 
 def test_ctrl_c_keeps_complete_files_and_a_rerun_resumes(folder, tmp_path, monkeypatch, capsys):
-    from napari_finetune.batch import folder_run
+    from napari_finetune.batch import file_prediction
 
-    real = folder_run.predict
+    real = file_prediction.predict
     calls = []
 
     def interrupted_on_the_second(model, image, **kwargs):
@@ -74,12 +74,12 @@ def test_ctrl_c_keeps_complete_files_and_a_rerun_resumes(folder, tmp_path, monke
             raise KeyboardInterrupt
         return real(model, image, **kwargs)
 
-    monkeypatch.setattr(folder_run, "predict", interrupted_on_the_second)
+    monkeypatch.setattr(file_prediction, "predict", interrupted_on_the_second)
     out = tmp_path / "out"
     assert cli.main(["predict", str(folder), "--output", str(out)]) == 130
     assert "run the same command again" in capsys.readouterr().err
     assert [p.name for p in out.iterdir()] == ["a_prediction.tif"]
-    monkeypatch.setattr(folder_run, "predict", real)
+    monkeypatch.setattr(file_prediction, "predict", real)
     assert cli.main(["predict", str(folder), "--output", str(out)]) == 0
     assert "predicting 2 of 3 images" in capsys.readouterr().out
 
@@ -107,9 +107,9 @@ def test_measure_writes_the_grain_tables_and_says_where(folder, tmp_path, capsys
 
 
 def test_ctrl_c_with_measure_leaves_the_table_so_far(folder, tmp_path, monkeypatch, capsys):
-    from napari_finetune.batch import folder_run
+    from napari_finetune.batch import file_prediction
 
-    real = folder_run.predict
+    real = file_prediction.predict
     calls = []
 
     def interrupted_on_the_second(model, image, **kwargs):
@@ -118,7 +118,7 @@ def test_ctrl_c_with_measure_leaves_the_table_so_far(folder, tmp_path, monkeypat
             raise KeyboardInterrupt
         return real(model, image, **kwargs)
 
-    monkeypatch.setattr(folder_run, "predict", interrupted_on_the_second)
+    monkeypatch.setattr(file_prediction, "predict", interrupted_on_the_second)
     out = tmp_path / "out"
     assert cli.main(["predict", str(folder), "--output", str(out), "--measure"]) == 130
     assert f"measurements so far: {out / 'measurements.csv'}" in capsys.readouterr().err

@@ -10,6 +10,10 @@ output (a full disk) stops the run, since every later file would fail the same.
 Stop = the consumer stops asking (closes the generator): the generator only
 pauses between files, after their outputs were renamed into place, so a
 stopped run leaves complete files only, and the next run skips them.
+
+Everything one image gets is :func:`~napari_finetune.batch.file_prediction.predict_file`;
+given a Dask ``client``, each image is a task that calls it on a worker
+(:mod:`~napari_finetune.batch.folder_cluster`), and the events are the same.
 """
 
 from __future__ import annotations
@@ -17,20 +21,19 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterable, Iterator
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-
-from napari_finetune.batch.discovery import Source, is_zarr_store
+from napari_finetune.batch.discovery import Source
 from napari_finetune.batch.events import FileDone, FileFailed, FolderFinished, FolderStarted
-from napari_finetune.batch.measurements import measure_prediction, with_measurement_table
-from napari_finetune.batch.ome_zarr import read_ome_zarr
+from napari_finetune.batch.file_prediction import predict_file
+from napari_finetune.batch.measurements import with_measurement_table
 from napari_finetune.batch.planning import FolderPlan, plan_predictions
-from napari_finetune.batch.summary import DONE, FAILED, SKIPPED, FileRow, FolderSummary
-from napari_finetune.data.io import read_image, write_image
-from napari_finetune.inference.predict import labels_from_probabilities, predict
+from napari_finetune.batch.summary import SKIPPED, FileRow, FolderSummary
 from napari_finetune.inference.runtime import DEFAULT_BACKEND, resolve_backend
 from napari_finetune.models.model import SegmentationModel
+
+if TYPE_CHECKING:
+    from distributed import Client
 
 FolderEvent = FolderStarted | FileDone | FileFailed | FolderFinished
 
@@ -45,6 +48,7 @@ def predict_files(
     overwrite: bool = False,
     measure: bool = False,
     calibration: tuple[float, str] | None = None,
+    client: Client | None = None,
 ) -> Iterator[FolderEvent]:
     """Predict every image of a folder (or pattern, or list); yield an event per file.
 
@@ -76,6 +80,11 @@ def predict_files(
     calibration : tuple of (float, str), optional
         ``(pixel size, unit)`` for measuring every image, instead of the pixel
         size in each image's instrument tags.
+    client : distributed.Client, optional
+        Predict on this Dask cluster, one task per image (see
+        :mod:`~napari_finetune.batch.folder_cluster`): the images and the
+        output folder must be on a file system every worker mounts. Needs
+        ``pip install "napari-finetune[cluster]"``.
 
     Returns
     -------
@@ -87,7 +96,8 @@ def predict_files(
     ------
     ValueError
         At the call, for inputs or outputs refused by
-        :func:`~napari_finetune.batch.plan_predictions`, or an unknown backend.
+        :func:`~napari_finetune.batch.plan_predictions`, an unknown backend,
+        or a ``client`` that is closed or whose workers cannot see the files.
 
     Examples
     --------
@@ -102,7 +112,7 @@ def predict_files(
         measure=measure,
         calibration=calibration,
     )
-    return predict_plan(model, plan, backend=backend)
+    return predict_plan(model, plan, backend=backend, client=client)
 
 
 def predict_plan(
@@ -110,6 +120,7 @@ def predict_plan(
     plan: FolderPlan,
     *,
     backend: str = DEFAULT_BACKEND,
+    client: Client | None = None,
 ) -> Iterator[FolderEvent]:
     """Run a checked :class:`FolderPlan` (see :func:`predict_files`, which makes one).
 
@@ -123,6 +134,8 @@ def predict_plan(
         outputs it checked and skips on.
     backend : {'auto', 'onnxruntime', 'torch'}
         What runs the network.
+    client : distributed.Client, optional
+        Predict on this Dask cluster, as :func:`predict_files`.
 
     Returns
     -------
@@ -133,7 +146,13 @@ def predict_plan(
         from napari_finetune.models.registry import load_model
 
         model = load_model(model)
-    events = _run(model, plan, resolve_backend(backend))
+    if client is not None:
+        from napari_finetune.batch.folder_cluster import check_cluster, run_on_cluster
+
+        check_cluster(client, plan)  # at the call, as the plan's checks
+        events = run_on_cluster(client, model, plan, resolve_backend(backend))
+    else:
+        events = _run(model, plan, resolve_backend(backend))
     return with_measurement_table(events, plan) if plan.measure else events
 
 
@@ -147,12 +166,13 @@ def predict_folder(
     overwrite: bool = False,
     measure: bool = False,
     calibration: tuple[float, str] | None = None,
+    client: Client | None = None,
 ) -> FolderSummary:
     """Blocking form of :func:`predict_files`: run it to the end, return the summary.
 
     Parameters
     ----------
-    model, inputs, output_dir, probabilities, backend, overwrite, measure, calibration
+    model, inputs, output_dir, probabilities, backend, overwrite, measure, calibration, client
         As :func:`predict_files`.
 
     Returns
@@ -169,16 +189,12 @@ def predict_folder(
         overwrite=overwrite,
         measure=measure,
         calibration=calibration,
+        client=client,
     )
     for event in events:
         if isinstance(event, FolderFinished):
             return event.summary
     raise RuntimeError("the folder run ended without a summary")
-
-
-def read_input(path: Path) -> np.ndarray:
-    """An input image whole: TIFF/PNG via :func:`~napari_finetune.data.io.read_image`, or Zarr."""
-    return read_ome_zarr(path) if is_zarr_store(path) else read_image(path)
 
 
 def _run(model: SegmentationModel, plan: FolderPlan, backend: str) -> Iterator[FolderEvent]:
@@ -188,31 +204,13 @@ def _run(model: SegmentationModel, plan: FolderPlan, backend: str) -> Iterator[F
     yield FolderStarted(len(plan.files), len(to_do), len(plan.skipped), plan.output_dir)
     spent: list[float] = []  # seconds of each file predicted, for the time left
     for index, file in enumerate(to_do, start=1):
-        began = time.perf_counter()
-        shape: tuple[int, ...] = ()
-        try:
-            image = read_input(file.image)
-            shape = image.shape
-            probs = predict(model, image, backend=backend)
-        except (ValueError, MemoryError) as err:
-            image = None  # a large image that failed to predict is not kept while paused
-            seconds = time.perf_counter() - began
-            message = str(err) or type(err).__name__
-            rows[file.image] = FileRow(file.image, FAILED, (), shape, seconds, message)
-            left = _time_left(spent or [seconds], len(to_do) - index)
-            yield FileFailed(file.image, message, index, len(to_do), left, seconds)
-            continue
-        del image  # only one image in memory at a time, even while paused at a yield
-        write_image(file.outputs[0], labels_from_probabilities(probs))
-        if plan.probabilities:
-            write_image(file.outputs[1], probs)
-        note = measure_prediction(probs, file.image, plan, model.classes) if plan.measure else ""
-        del probs
-        seconds = time.perf_counter() - began
-        spent.append(seconds)
-        rows[file.image] = FileRow(file.image, DONE, file.outputs, shape, seconds, note)
-        left = _time_left(spent, len(to_do) - index)
-        yield FileDone(file.image, file.outputs, seconds, index, len(to_do), left, shape, note)
+        # Returns with the image and its probabilities gone: nothing is held while paused.
+        outcome = predict_file(model, file, plan, backend)
+        if outcome.done:
+            spent.append(outcome.seconds)
+        rows[file.image] = outcome.row(file)
+        left = _time_left(spent or [outcome.seconds], len(to_do) - index)
+        yield outcome.event(file, index, len(to_do), left)
     summary = FolderSummary(
         tuple(rows[file.image] for file in plan.files),
         plan.output_dir,

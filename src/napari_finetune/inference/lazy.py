@@ -2,12 +2,20 @@
 
 The image is read one band of tiles at a time (the tile height, full width,
 the overlap with the band above read again), every tile is predicted and
-blended into accumulators exactly as :func:`~napari_finetune.inference.tiling.apply_tiled`
-blends them (same tiles, same windows, same order of additions), and the
-rows that no later tile touches are written to the store as soon as the band
-is done. Memory holds one band of the input, its normalised tile and the
-accumulators of one band (``(K + 1) × tile × cols`` float32), whatever the
-number of rows.
+blended with the windows of :func:`~napari_finetune.inference.tiling.apply_tiled`
+(same tiles, same windows) into the band's own sums
+(:mod:`~napari_finetune.inference.lazy_bands`); the sums of the rows the band
+above overlaps are added to them, and the rows that no later tile touches are
+written to the store as soon as the band is done. Memory holds one band of the
+input, its normalised tile and the sums of one band (``(K + 1) × tile × cols``
+float32, one more channel for the uncertainty), whatever the number of rows.
+
+On a Dask cluster (``client=``), the bands are tasks
+(:mod:`~napari_finetune.inference.lazy_cluster`): workers compute the sums of
+a band with the same function, this process adds them in the same order and
+writes the store, so the result has the same bits as the single-process run
+(given the same number of torch threads per task). At most two bands per
+worker are in flight.
 
 Normalisation: the model's percentiles (1 and 99.5 by default) are taken
 from a regular grid of at most ``sample_pixels`` pixels
@@ -21,30 +29,29 @@ Stopping: the generator may be closed after any :class:`BandDone`; the store
 then holds the finished bands complete (rows ``0 .. rows_done``, labels 0 and
 probabilities NaN below) and its attributes say ``complete: false`` and
 ``rows_done``. Nothing resumes such a store: predict again into a new one.
+On a cluster, closing cancels the bands in flight.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 from napari_finetune.data.painted import MIN_SIDE
 from napari_finetune.data.sampled_normalize import SAMPLE_PIXELS, sampled_normalization
+from napari_finetune.inference.lazy_bands import channels_view, local_band_sums, sum_channels
 from napari_finetune.inference.lazy_events import BandDone, PredictionWritten
 from napari_finetune.inference.lazy_io import create_output, open_source
-from napari_finetune.inference.predict import (
-    OVERLAP,
-    TILE,
-    as_batch,
-    as_planes,
-    labels_from_probabilities,
-)
-from napari_finetune.inference.runtime import DEFAULT_BACKEND, logits_function, resolve_backend
-from napari_finetune.inference.tiling import blend_window, check_tiling, tile_starts
+from napari_finetune.inference.predict import OVERLAP, TILE, as_planes, labels_from_probabilities
+from napari_finetune.inference.runtime import DEFAULT_BACKEND, resolve_backend
+from napari_finetune.inference.tiling import check_tiling, tile_starts
 from napari_finetune.models.model import SegmentationModel
+
+if TYPE_CHECKING:
+    from distributed import Client
 
 
 def predict_bands(
@@ -56,13 +63,17 @@ def predict_bands(
     overlap: int = OVERLAP,
     backend: str = DEFAULT_BACKEND,
     probabilities: bool = False,
+    uncertainty: bool = False,
     chunk: int | None = None,
     label_name: str = "prediction",
     sample_pixels: int = SAMPLE_PIXELS,
+    client: Client | None = None,
 ) -> Iterator[BandDone | PredictionWritten]:
     """Predict a lazily read image band by band into a Zarr store, yielding progress.
 
-    Parameters are those of :func:`predict_lazy`.
+    Parameters are those of :func:`predict_lazy`. The viewer asks for the
+    uncertainty map with ``predict_bands(model, image, output, uncertainty=True)``
+    and reads ``<output>/uncertainty`` (float32 ``(rows, cols)``, see there).
 
     Yields
     ------
@@ -81,7 +92,13 @@ def predict_bands(
     array = source.array
     rows, cols = array.shape[:2]
     _check_for_model(model, array)
-    normalize = sampled_normalization(model.normalization, _channels_view(array), sample_pixels)
+    if client is not None:
+        from napari_finetune.batch.cluster import check_client
+        from napari_finetune.inference.lazy_cluster import band_reader
+
+        check_client(client)
+        band_reader(image)  # refuses, before any work, what workers cannot read
+    normalize = sampled_normalization(model.normalization, channels_view(array), sample_pixels)
     state = {
         "complete": False,
         "rows_done": 0,
@@ -93,41 +110,45 @@ def predict_bands(
         "normalization": {**model.normalization.to_dict(), **normalize.to_dict()},
     }
     target = create_output(
-        output, source, model.n_classes, chunk, probabilities, label_name, state
+        output, source, model.n_classes, chunk, probabilities, label_name, state, uncertainty
     )
-    forward = logits_function(model, backend)
-    windows: dict[tuple[int, int], np.ndarray] = {}
-    starts, col_starts = tile_starts(rows, tile, overlap), tile_starts(cols, tile, overlap)
-    carry_total = np.zeros((model.n_classes, 0, cols), np.float32)
-    carry_weight = np.zeros((0, cols), np.float32)
-    for index, y in enumerate(starts):
-        y1 = min(y + tile, rows)
-        band = _read_band(array, y, y1)
-        total = np.zeros((model.n_classes, y1 - y, cols), np.float32)
-        weight = np.zeros((y1 - y, cols), np.float32)
-        total[:, : carry_weight.shape[0]] = carry_total
-        weight[: carry_weight.shape[0]] = carry_weight
-        for x in col_starts:
-            piece = band[:, x : min(x + tile, cols)]
-            shape = piece.shape[:2]
-            if shape not in windows:
-                windows[shape] = blend_window(*shape, overlap)
-            with torch.inference_mode():
-                probs = torch.softmax(forward(as_batch(normalize(piece))), dim=1)[0].numpy()
-            total[:, :, x : x + shape[1]] += probs * windows[shape]
-            weight[:, x : x + shape[1]] += windows[shape]
-        # Rows above the next band's first tile get no more contributions.
-        end = starts[index + 1] if index + 1 < len(starts) else rows
-        done = total[:, : end - y] / weight[: end - y]
-        target.write(y, labels_from_probabilities(done), done)
-        carry_total, carry_weight = total[:, end - y :], weight[end - y :]
-        target.mark(rows_done=end)
-        seconds = time.perf_counter() - started
-        yield BandDone(end, rows, seconds, seconds / end * (rows - end))
+    starts = tile_starts(rows, tile, overlap)
+    arguments = (starts, normalize, tile, overlap, backend, uncertainty)
+    if client is None:
+        sums_of_bands = local_band_sums(model, array, *arguments)
+    else:
+        from napari_finetune.inference.lazy_cluster import cluster_band_sums
+
+        sums_of_bands = cluster_band_sums(client, model, image, array, *arguments)
+    k = model.n_classes
+    # Sums of the rows the band above overlaps, still to get the next band's tiles.
+    carry = np.zeros((sum_channels(k, uncertainty), 0, cols), np.float32)
+    try:
+        for index, (y, sums) in enumerate(zip(starts, sums_of_bands, strict=True)):
+            # Each band's sums start from zeros (wherever they were computed) and the
+            # carry is added here, in band order: the same bits on a cluster.
+            sums[:, : carry.shape[1]] += carry
+            # Rows above the next band's first tile get no more contributions.
+            end = starts[index + 1] if index + 1 < len(starts) else rows
+            done = sums[:, : end - y]
+            blended = done[:k] / done[k]
+            entropy = done[k + 1] / done[k] if uncertainty else None
+            target.write(y, labels_from_probabilities(blended), blended, entropy)
+            carry = sums[:, end - y :]
+            target.mark(rows_done=end)
+            seconds = time.perf_counter() - started
+            yield BandDone(end, rows, seconds, seconds / end * (rows - end))
+    finally:
+        sums_of_bands.close()  # on a cluster: cancels the bands still in flight
     if source.ome is not None and output is None:
+        import dask
+
         from napari_finetune.batch.ome_zarr_labels import fill_pyramid
 
-        fill_pyramid(source.ome, label_name)
+        # The label store is this machine's: filled here even when a Dask client
+        # is the default scheduler.
+        with dask.config.set(scheduler="threads"):
+            fill_pyramid(source.ome, label_name)
     target.mark(complete=True)
     seconds = time.perf_counter() - started
     yield PredictionWritten(target.location, rows, cols, seconds, rows * cols / 1e6 / seconds)
@@ -142,9 +163,11 @@ def predict_lazy(
     overlap: int = OVERLAP,
     backend: str = DEFAULT_BACKEND,
     probabilities: bool = False,
+    uncertainty: bool = False,
     chunk: int | None = None,
     label_name: str = "prediction",
     sample_pixels: int = SAMPLE_PIXELS,
+    client: Client | None = None,
 ) -> PredictionWritten:
     """Predict an image larger than memory into a Zarr store (blocking :func:`predict_bands`).
 
@@ -159,15 +182,22 @@ def predict_lazy(
     output : str, Path, zarr.Group or None
         A new Zarr store (a path that must not exist, outside the input's
         store) or a group to hold ``labels`` (uint8 ``(rows, cols)``) and,
-        on request, ``probabilities`` (float32 ``(K, rows, cols)``). None for an
-        OME-Zarr input: the labels go beside the image, ``<store>/labels/<label_name>/``,
-        with its NGFF metadata and as many levels as the image.
+        on request, ``probabilities`` (float32 ``(K, rows, cols)``) and
+        ``uncertainty`` (float32 ``(rows, cols)``). None for an OME-Zarr
+        input: the labels go beside the image, ``<store>/labels/<label_name>/``,
+        with its NGFF metadata and as many levels as the image; the
+        probabilities and uncertainty as arrays of those names in that
+        folder (:attr:`PredictionWritten.output` is where, in both cases).
     tile, overlap : int
         Tile side and overlap in pixels, as in :func:`~napari_finetune.predict`.
     backend : {'auto', 'onnxruntime', 'torch'}
         What runs the network.
     probabilities : bool
         Also write the float32 probabilities (4 bytes × K per pixel).
+    uncertainty : bool
+        Also write ``uncertainty``: the normalised entropy in [0, 1], higher =
+        less sure, as ``nf.uncertainty(model, image, method='entropy')``
+        computes it in memory (within 1e-5 when the image is sampled whole).
     chunk : int, optional
         Chunk side of the written arrays (default: the tile side).
     label_name : str
@@ -175,6 +205,11 @@ def predict_lazy(
     sample_pixels : int
         Largest number of pixels the normalisation percentiles are taken from
         (a regular grid; images up to this size are sampled whole, exactly).
+    client : distributed.Client, optional
+        Run the bands as tasks on this Dask cluster (see the module); the
+        input must be one its workers can read, or that can be sent to them
+        (:mod:`~napari_finetune.inference.lazy_cluster`). Needs
+        ``pip install "napari-finetune[cluster]"``.
 
     Returns
     -------
@@ -186,8 +221,9 @@ def predict_lazy(
     ValueError
         For an input that is not a 2D grey or RGB array (or a Zarr store), an
         image the model cannot take, an output that exists, lies inside the
-        input's store or is missing, or bad tiling, all before any work; for
-        NaN or infinite values in a band, when that band is read.
+        input's store or is missing, bad tiling, a closed ``client`` or an
+        input its workers cannot read, all before any work; for NaN or
+        infinite values in a band, when that band is read.
     """
     *_, last = predict_bands(
         model,
@@ -197,9 +233,11 @@ def predict_lazy(
         overlap=overlap,
         backend=backend,
         probabilities=probabilities,
+        uncertainty=uncertainty,
         chunk=chunk,
         label_name=label_name,
         sample_pixels=sample_pixels,
+        client=client,
     )
     return last
 
@@ -218,17 +256,3 @@ def _check_for_model(model: SegmentationModel, array: object) -> None:
         raise ValueError(
             f"image is {rows} × {cols} px: the model needs at least {MIN_SIDE} px per side."
         )
-
-
-def _channels_view(array: object) -> object:
-    return array[..., :3] if len(array.shape) == 3 else array
-
-
-def _read_band(array: object, y0: int, y1: int) -> np.ndarray:
-    """Rows ``y0 .. y1`` as ``(h, cols, C)``; ValueError for NaN or infinite values."""
-    band = np.asarray(_channels_view(array)[y0:y1])
-    if band.ndim == 2:
-        band = band[..., None]
-    if band.dtype.kind == "f" and not np.isfinite(band).all():
-        raise ValueError(f"image contains NaN or infinite values (rows {y0} to {y1}).")
-    return band

@@ -10,13 +10,21 @@ Zarr store (a path that does not exist yet, or a ``zarr.Group``):
 - ``probabilities`` (on request): float32 ``(K, rows, cols)``, chunks of
   ``1 × chunk × chunk``, channel k the probability of class k + 1, NaN where
   not predicted yet;
+- ``uncertainty`` (on request): float32 ``(rows, cols)`` in [0, 1], chunks of
+  ``chunk × chunk``, the normalised entropy (higher = less sure), NaN where not
+  predicted yet;
 - attributes ``napari_finetune``: ``complete`` (false until the last band is
   written), ``rows_done`` (rows written so far, from the top), tiling,
   classes and the normalisation used.
 
 For an OME-Zarr input and no ``output``, the labels go beside the image as the
 label image ``<store>/labels/<name>/`` (:mod:`~napari_finetune.batch.ome_zarr_labels`),
-the probabilities, if asked for, as the extra array ``probabilities`` in it.
+the probabilities and the uncertainty, if asked for, as the extra arrays
+``probabilities`` and ``uncertainty`` in it (beside its levels ``0``, ``1``, ...:
+NGFF readers list a label image's arrays from its ``multiscales`` metadata and
+pass over others). Either way ``<output>/uncertainty`` is the uncertainty, with
+``<output>`` the location :class:`~napari_finetune.inference.lazy_events.PredictionWritten`
+gives.
 """
 
 from __future__ import annotations
@@ -99,15 +107,24 @@ class LazyOutput:
     group: object
     labels: object
     probabilities: object | None = None
+    uncertainty: object | None = None
     prefix: tuple[int, ...] = ()
     state: dict = field(default_factory=dict)
 
-    def write(self, y0: int, labels: np.ndarray, probabilities: np.ndarray) -> None:
-        """Write finished rows ``y0 .. y0 + len(labels)`` of labels (and probabilities)."""
+    def write(
+        self,
+        y0: int,
+        labels: np.ndarray,
+        probabilities: np.ndarray,
+        uncertainty: np.ndarray | None = None,
+    ) -> None:
+        """Write finished rows ``y0 .. y0 + len(labels)`` of every array the output holds."""
         rows = slice(y0, y0 + labels.shape[0])
         self.labels[(*self.prefix, rows, slice(None))] = labels
         if self.probabilities is not None:
             self.probabilities[:, rows, :] = probabilities
+        if self.uncertainty is not None:
+            self.uncertainty[rows, :] = uncertainty
 
     def mark(self, **values: object) -> None:
         """Update the ``napari_finetune`` attributes (``rows_done``, ``complete``)."""
@@ -123,6 +140,7 @@ def create_output(
     probabilities: bool,
     label_name: str,
     state: dict,
+    uncertainty: bool = False,
 ) -> LazyOutput:
     """Check ``output`` against the input and create the empty arrays (see the module).
 
@@ -147,7 +165,7 @@ def create_output(
         group = zarr.open_group(str(labels_path(source.ome, label_name)), mode="r+")
         target = LazyOutput(labels_path(source.ome, label_name), group, labels, prefix=prefix)
     elif isinstance(output, zarr.Group):
-        for name in ("labels", "probabilities"):
+        for name in ("labels", "probabilities", "uncertainty"):
             if name in output:
                 raise ValueError(
                     f"the output group has an array {name!r} already: predictions never "
@@ -181,6 +199,14 @@ def create_output(
             shape=(n_classes, rows, cols),
             dtype="float32",
             chunks=(1, chunk, chunk),
+            fill_value=float("nan"),
+        )
+    if uncertainty:
+        target.uncertainty = target.group.create_array(
+            "uncertainty",
+            shape=(rows, cols),
+            dtype="float32",
+            chunks=(chunk, chunk),
             fill_value=float("nan"),
         )
     target.state = dict(state)

@@ -1,0 +1,114 @@
+"""A Dask cluster to run on: connect to a scheduler, check a client, ship the model once.
+
+Folder runs (:mod:`~napari_finetune.batch.folder_cluster`) and large images
+(:mod:`~napari_finetune.inference.lazy_cluster`) run on an existing
+``dask.distributed`` cluster when given a client (or, on the command line, a
+scheduler address). Dask does all the scheduling: files or bands are tasks,
+results come back as they finish. A cluster on SLURM or PBS comes from
+dask-jobqueue (``SLURMCluster``, ``PBSCluster``), started by the user; its
+client is passed as is.
+
+``distributed`` is an optional dependency (``pip install
+"napari-finetune[cluster]"``) imported here only, and only when a cluster is
+asked for.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from distributed import Client, Future
+
+INSTALL_HINT = 'pip install "napari-finetune[cluster]"'
+# A scheduler that does not answer within this is reported, not waited for.
+CONNECT_TIMEOUT = 5.0
+
+
+def import_distributed() -> ModuleType:
+    """The ``distributed`` package; ImportError naming the extra to install when missing."""
+    try:
+        import distributed
+    except ImportError as err:
+        raise ImportError(
+            f"running on a Dask cluster needs the 'distributed' package: {INSTALL_HINT}"
+        ) from err
+    return distributed
+
+
+def connect(address: str, timeout: float = CONNECT_TIMEOUT) -> Client:
+    """A client of the Dask scheduler at ``address``, or a ValueError within ``timeout`` s.
+
+    Parameters
+    ----------
+    address : str
+        The scheduler, e.g. ``'tcp://host:8786'``.
+    timeout : float
+        Seconds to wait for it to answer.
+
+    Returns
+    -------
+    distributed.Client
+        Not made the default Dask scheduler: other Dask work in this process
+        (reading stores, filling label pyramids) stays local.
+
+    Raises
+    ------
+    ValueError
+        In one line, when nothing (or something other than a Dask scheduler)
+        answers at ``address``.
+    ImportError
+        When ``distributed`` is not installed.
+    """
+    distributed = import_distributed()
+    try:
+        return distributed.Client(address, timeout=timeout, set_as_default=False)
+    except Exception as err:
+        # Refused, timed out, or a service that is not a Dask scheduler (whose
+        # answer fails to deserialise in any of several ways).
+        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise ValueError(
+            f"no Dask scheduler answers at {address} within {timeout:g} s ({reason}): "
+            "check the address and that the scheduler is running."
+        ) from None
+
+
+def check_client(client: object) -> Client:
+    """``client`` if it is an open ``distributed.Client``; a ValueError saying why not.
+
+    Parameters
+    ----------
+    client : object
+        What was given as ``client=``.
+
+    Returns
+    -------
+    distributed.Client
+        The same client.
+    """
+    distributed = import_distributed()
+    if not isinstance(client, distributed.Client):
+        raise ValueError(
+            f"client= is a {type(client).__name__}: give a distributed.Client, e.g. "
+            "Client('tcp://host:8786') or Client(SLURMCluster(...))."
+        )
+    if client.status != "running":
+        raise ValueError(
+            f"the Dask client is {client.status}: give an open client (connect again with "
+            "distributed.Client(address))."
+        )
+    return client
+
+
+def worker_count(client: Client) -> int:
+    """Workers the scheduler knows now (0 while a job-queue cluster is still starting)."""
+    return len(client.nthreads())
+
+
+def scatter_model(client: Client, model: object) -> Future:
+    """The model sent to every worker once, as a future that tasks take as an argument.
+
+    Without this each task would carry its own pickled copy of the weights.
+    """
+    return client.scatter(model, broadcast=True, hash=False)

@@ -1,0 +1,120 @@
+"""One image of a folder run, start to end: read, predict, write its outputs, measure.
+
+:func:`predict_file` is all the work one image gets, whoever runs it: the
+single-process run (:mod:`~napari_finetune.batch.folder_run`) calls it in a
+loop, and on a Dask cluster (:mod:`~napari_finetune.batch.folder_cluster`)
+each image is one task that calls it on a worker. Whatever a folder run does
+per image (predicting, writing, measuring grains) goes here, so that both
+runs do it, and write the same bytes.
+
+It returns a small :class:`FileOutcome`, never the image or its
+probabilities: memory holds one image while it works, nothing after, and on a
+cluster only a few numbers travel back.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from napari_finetune.batch.discovery import is_zarr_store
+from napari_finetune.batch.events import FileDone, FileFailed
+from napari_finetune.batch.measurements import measure_prediction
+from napari_finetune.batch.ome_zarr import read_ome_zarr
+from napari_finetune.batch.planning import FolderPlan, PlannedFile
+from napari_finetune.batch.summary import DONE, FAILED, FileRow
+from napari_finetune.data.io import read_image, write_image
+from napari_finetune.inference.predict import labels_from_probabilities, predict
+from napari_finetune.models.model import SegmentationModel
+
+
+@dataclass(frozen=True)
+class FileOutcome:
+    """What became of one image: done or not, its shape, the seconds it took.
+
+    ``message`` says why it failed, or is a note on an image done all the
+    same (e.g. that its grains could not be measured; empty if none).
+    """
+
+    done: bool
+    shape: tuple[int, ...]
+    seconds: float
+    message: str = ""
+
+    def row(self, file: PlannedFile) -> FileRow:
+        """The image's row of the run's summary."""
+        if self.done:
+            return FileRow(file.image, DONE, file.outputs, self.shape, self.seconds, self.message)
+        return FileRow(file.image, FAILED, (), self.shape, self.seconds, self.message)
+
+    def event(
+        self, file: PlannedFile, index: int, to_do: int, time_left: float
+    ) -> FileDone | FileFailed:
+        """The event a run yields for the image, the ``index``-th of ``to_do`` it handled."""
+        if self.done:
+            return FileDone(
+                file.image,
+                file.outputs,
+                self.seconds,
+                index,
+                to_do,
+                time_left,
+                self.shape,
+                self.message,
+            )
+        return FileFailed(file.image, self.message, index, to_do, time_left, self.seconds)
+
+
+def read_input(path: Path) -> np.ndarray:
+    """An input image whole: TIFF/PNG via :func:`~napari_finetune.data.io.read_image`, or Zarr."""
+    return read_ome_zarr(path) if is_zarr_store(path) else read_image(path)
+
+
+def predict_file(
+    model: SegmentationModel, file: PlannedFile, plan: FolderPlan, backend: str
+) -> FileOutcome:
+    """Read, predict and write the outputs of one planned image (and measure its grains).
+
+    Parameters
+    ----------
+    model : SegmentationModel
+        The model.
+    file : PlannedFile
+        The image and its outputs (:func:`~napari_finetune.batch.plan_predictions`).
+    plan : FolderPlan
+        The run's options: ``probabilities``, ``measure``, ``calibration``
+        and ``output_dir`` (its ``files`` are not used).
+    backend : str
+        A resolved backend (``'torch'`` or ``'onnxruntime'``).
+
+    Returns
+    -------
+    FileOutcome
+        Done (every output written, each by rename: complete or absent), or
+        failed with one line saying why: an image that cannot be read or
+        predicted (corrupt, colour for a grey model, too small, too large).
+
+    Raises
+    ------
+    OSError
+        When an output cannot be written (a full disk): the run stops, since
+        every later image would fail the same.
+    """
+    began = time.perf_counter()
+    shape: tuple[int, ...] = ()
+    try:
+        image = read_input(file.image)
+        shape = image.shape
+        probs = predict(model, image, backend=backend)
+    except (ValueError, MemoryError) as err:
+        message = str(err) or type(err).__name__
+        return FileOutcome(False, shape, time.perf_counter() - began, message)
+    del image  # the probabilities are written from here on: one image in memory
+    write_image(file.outputs[0], labels_from_probabilities(probs))
+    if plan.probabilities:
+        write_image(file.outputs[1], probs)
+    note = measure_prediction(probs, file.image, plan, model.classes) if plan.measure else ""
+    return FileOutcome(True, shape, time.perf_counter() - began, note)

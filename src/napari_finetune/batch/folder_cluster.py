@@ -1,0 +1,163 @@
+"""A folder run on a Dask cluster: one task per image, events as tasks finish.
+
+Each planned image is a task that runs
+:func:`~napari_finetune.batch.file_prediction.predict_file`, the function the
+single-process run calls, on a worker: it reads the image, predicts it, writes
+its outputs under temporary names and renames them (and measures its grains,
+if asked). The model is sent to every worker once. Dask schedules the tasks;
+this generator yields a :class:`~napari_finetune.batch.events.FileDone` or
+:class:`~napari_finetune.batch.events.FileFailed` as each finishes
+(``distributed.as_completed``), so ``index`` counts images in the order they
+finished, and ``time_left`` is the wall-clock time per image so far (which
+counts the workers' parallelism) times the images left.
+
+The images and the output folder must be on a file system every worker
+mounts, under the same absolute paths: the tasks get absolute paths, and the
+run checks, before it starts, that the workers see the first image.
+
+A corrupt image fails its own task's row and the rest go on; a worker that
+dies on an image (out of memory, say) fails that image (Dask retries it on
+other workers first); an error writing an output stops the run, as it does
+in one process. Stop (closing the generator) cancels every task not finished:
+Dask cannot interrupt a task that is running, so the images being predicted
+at that moment are still written, whole, a moment later (by rename: an
+output is complete or absent), and the next run skips them.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from napari_finetune.batch.cluster import check_client, import_distributed, scatter_model
+from napari_finetune.batch.events import FolderFinished, FolderStarted
+from napari_finetune.batch.file_prediction import FileOutcome, predict_file
+from napari_finetune.batch.planning import FolderPlan, PlannedFile
+from napari_finetune.batch.summary import SKIPPED, FileRow, FolderSummary
+from napari_finetune.models.model import SegmentationModel
+
+if TYPE_CHECKING:
+    from distributed import Client, Future
+
+    from napari_finetune.batch.folder_run import FolderEvent
+
+
+def check_cluster(client: object, plan: FolderPlan) -> Client:
+    """ValueError unless ``client`` is open and its workers see the plan's first image.
+
+    Parameters
+    ----------
+    client : object
+        What was given as ``client=``.
+    plan : FolderPlan
+        The run's plan.
+
+    Returns
+    -------
+    distributed.Client
+        The client.
+    """
+    client = check_client(client)
+    to_do = plan.to_do
+    if to_do and client.nthreads():  # a cluster still starting has no workers to ask
+        image = str(to_do[0].image.absolute())
+        blind = [worker for worker, seen in client.run(os.path.exists, image).items() if not seen]
+        if blind:
+            raise ValueError(
+                f"the Dask workers at {', '.join(sorted(blind))} cannot see {image}: a "
+                "cluster needs the images and the output folder on a file system every "
+                "worker mounts, under the same path."
+            )
+    return client
+
+
+def run_on_cluster(
+    client: Client, model: SegmentationModel, plan: FolderPlan, backend: str
+) -> Iterator[FolderEvent]:
+    """The events of a folder run whose images are tasks on ``client``'s cluster.
+
+    Parameters
+    ----------
+    client : distributed.Client
+        An open client (:func:`check_cluster`).
+    model : SegmentationModel
+        The model, sent to every worker once.
+    plan : FolderPlan
+        The checked plan.
+    backend : str
+        A resolved backend.
+
+    Yields
+    ------
+    FolderStarted, FileDone, FileFailed, FolderFinished
+        As the single-process run (:func:`~napari_finetune.batch.predict_files`).
+    """
+    distributed = import_distributed()
+    started = time.perf_counter()
+    to_do = plan.to_do
+    rows = {file.image: FileRow(file.image, SKIPPED, file.outputs) for file in plan.skipped}
+    yield FolderStarted(len(plan.files), len(to_do), len(plan.skipped), plan.output_dir)
+    if to_do:
+        shipped = scatter_model(client, model)
+        futures = client.map(
+            _predict_task,
+            [_absolute(file) for file in to_do],
+            model=shipped,
+            # The options only: the list of files would travel with every task.
+            plan=replace(plan, files=(), output_dir=plan.output_dir.absolute()),
+            backend=backend,
+            pure=False,
+        )
+        file_of = {future.key: file for future, file in zip(futures, to_do, strict=True)}
+        began = time.perf_counter()
+        try:
+            finished = distributed.as_completed(futures)
+            for index, future in enumerate(finished, start=1):
+                file = file_of[future.key]
+                outcome = _outcome(future, distributed)
+                rows[file.image] = outcome.row(file)
+                left = (time.perf_counter() - began) / index * (len(to_do) - index)
+                yield outcome.event(file, index, len(to_do), left)
+        finally:
+            # Stop, or an error writing: no task that has not started will.
+            client.cancel([*futures, shipped])
+    summary = FolderSummary(
+        tuple(rows[file.image] for file in plan.files),
+        plan.output_dir,
+        time.perf_counter() - started,
+    )
+    yield FolderFinished(summary)
+
+
+def _predict_task(
+    file: PlannedFile, model: SegmentationModel, plan: FolderPlan, backend: str
+) -> FileOutcome:
+    """On a worker: :func:`predict_file`, with Dask reading OME-Zarr in this task only."""
+    import dask
+
+    # An OME-Zarr input is read through dask: computed here, not as new tasks
+    # waiting for this worker's only thread.
+    with dask.config.set(scheduler="synchronous"):
+        return predict_file(model, file, plan, backend)
+
+
+def _absolute(file: PlannedFile) -> PlannedFile:
+    # Workers do not share this process's working folder.
+    return replace(
+        file,
+        image=file.image.absolute(),
+        outputs=tuple(Path(path).absolute() for path in file.outputs),
+    )
+
+
+def _outcome(future: Future, distributed: object) -> FileOutcome:
+    """The task's outcome; a worker lost on this image fails the image, not the run."""
+    try:
+        return future.result()
+    except distributed.KilledWorker as err:
+        message = f"the Dask worker predicting it died (out of memory?): {err}"
+        return FileOutcome(False, (), 0.0, message.splitlines()[0])

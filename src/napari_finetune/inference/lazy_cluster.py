@@ -1,0 +1,210 @@
+"""The bands of a large image as tasks on a Dask cluster, their sums gathered in order.
+
+Each band is one task that runs :func:`~napari_finetune.inference.lazy_bands.band_sums`,
+the function the single-process run calls, on a worker; the driver
+(:func:`~napari_finetune.inference.lazy.predict_bands`) takes the sums back
+band after band in order, adds the overlap carried from the band above and
+writes the store itself, so workers need not see the output.
+
+A worker reads its band itself where it can:
+
+- the path of a Zarr array or OME-Zarr image: opened on the worker;
+- a zarr array in a store on disk: opened on the worker by the store's path;
+- a whole ``numpy.memmap`` (``tifffile.memmap`` of a TIFF file): mapped on
+  the worker by its file name, offset and shape;
+
+(those need the file on a file system every worker mounts), and otherwise
+gets it from here:
+
+- a dask array: the band's slice is computed on the cluster
+  (``client.compute``) and handed to its task, as Dask does with any graph;
+- another NumPy array (a slice of a memory map included): the band is read
+  here and sent.
+
+Anything else (an h5py dataset, a zarr array in memory, ...) is refused with
+a ValueError before any work. At most two bands per worker are in flight, so
+memory stays bounded on the workers and here whatever the number of rows.
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+from collections import deque
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from napari_finetune.batch.cluster import scatter_model, worker_count
+from napari_finetune.data.sampled_normalize import FixedNormalization
+from napari_finetune.inference.lazy_bands import as_band, band_sums, channels_view, read_band
+from napari_finetune.inference.runtime import logits_function
+from napari_finetune.models.model import SegmentationModel
+
+BANDS_PER_WORKER = 2
+
+
+@dataclass(frozen=True)
+class StoreBands:
+    """A Zarr array or OME-Zarr image by path (``path`` within a store, or the store's root)."""
+
+    store: str
+    path: str = ""
+
+    def read(self, y0: int, y1: int) -> np.ndarray:
+        """Rows ``y0 .. y1`` as ``(h, cols, C)``."""
+        from napari_finetune.inference.lazy_io import open_source
+
+        if not self.path:
+            return read_band(open_source(self.store).array, y0, y1)
+        import zarr
+
+        return read_band(zarr.open_array(self.store, path=self.path, mode="r"), y0, y1)
+
+
+@dataclass(frozen=True)
+class MemmapBands:
+    """A memory-mapped file, mapped again on the worker."""
+
+    filename: str
+    dtype: str
+    shape: tuple[int, ...]
+    offset: int
+    order: str
+
+    def read(self, y0: int, y1: int) -> np.ndarray:
+        """Rows ``y0 .. y1`` as ``(h, cols, C)``."""
+        array = np.memmap(
+            self.filename, self.dtype, "r", self.offset, self.shape, order=self.order
+        )
+        return read_band(array, y0, y1)
+
+
+def band_reader(image: object) -> StoreBands | MemmapBands | None:
+    """How a worker reads the bands of ``image`` itself; None when they are sent from here.
+
+    Raises
+    ------
+    ValueError
+        For an input no worker can read and that cannot be sent (see the module).
+    """
+    if isinstance(image, str | os.PathLike):
+        return StoreBands(str(Path(image).resolve()))
+    if isinstance(image, np.memmap) and isinstance(image.base, mmap.mmap) and image.filename:
+        order = "F" if image.flags.f_contiguous and not image.flags.c_contiguous else "C"
+        return MemmapBands(
+            image.filename, image.dtype.str, tuple(image.shape), image.offset, order
+        )
+    if isinstance(image, np.ndarray) or _is_dask(image):
+        return None
+    root = getattr(getattr(image, "store", None), "root", None)
+    if type(image).__module__.startswith("zarr") and root is not None:
+        return StoreBands(str(Path(root).resolve()), image.path)
+    raise ValueError(
+        f"image is a {type(image).__name__}, which Dask workers cannot read: on a cluster "
+        "give the path of a Zarr or OME-Zarr store, a zarr array in a store on disk, a "
+        "numpy.memmap (tifffile.memmap), a dask array or a NumPy array."
+    )
+
+
+def _is_dask(image: object) -> bool:
+    return type(image).__module__.startswith("dask") and hasattr(image, "dask")
+
+
+def _band_task(
+    model: SegmentationModel,
+    source: StoreBands | MemmapBands | np.ndarray,
+    y0: int,
+    y1: int,
+    normalize: FixedNormalization,
+    tile: int,
+    overlap: int,
+    backend: str,
+    uncertainty: bool,
+) -> np.ndarray:
+    """On a worker: read (or take) one band and return its sums."""
+    import dask
+
+    # Reading an OME-Zarr band computes a dask array: here, in this task, not
+    # as more tasks that would wait for this worker's only thread.
+    with dask.config.set(scheduler="synchronous"):
+        band = source.read(y0, y1) if hasattr(source, "read") else as_band(source, y0, y1)
+    forward = logits_function(model, backend)  # prepared once per worker, then cached
+    return band_sums(forward, normalize, band, model.n_classes, tile, overlap, uncertainty)
+
+
+def cluster_band_sums(
+    client: object,
+    model: SegmentationModel,
+    image: object,
+    array: object,
+    starts: Sequence[int],
+    normalize: FixedNormalization,
+    tile: int,
+    overlap: int,
+    backend: str,
+    uncertainty: bool,
+) -> Iterator[np.ndarray]:
+    """The sums of the bands starting at ``starts``, computed on the cluster, in order.
+
+    Parameters
+    ----------
+    client : distributed.Client
+        An open client (:func:`~napari_finetune.batch.cluster.check_client`).
+    model : SegmentationModel
+        Sent to every worker once.
+    image : object
+        The input as given (a path, a memmap, a dask array, ...): it says how
+        workers read (:func:`band_reader`).
+    array : array-like
+        The opened input (:func:`~napari_finetune.inference.lazy_io.open_source`).
+    starts : sequence of int
+        First row of each band.
+    normalize, tile, overlap, backend, uncertainty
+        As for :func:`~napari_finetune.inference.lazy_bands.band_sums`.
+
+    Yields
+    ------
+    numpy.ndarray
+        Each band's sums, in the order of ``starts``. Closing the generator
+        cancels the bands not yet taken.
+    """
+    reader = band_reader(image)
+    rows = array.shape[0]
+    shipped = scatter_model(client, model)
+    limit = BANDS_PER_WORKER * max(1, worker_count(client))
+
+    def submit(y: int) -> object:
+        y1 = min(y + tile, rows)
+        if reader is not None:
+            source = reader
+        elif _is_dask(array):
+            source = client.compute(channels_view(array)[y:y1])
+        else:
+            source = client.scatter(np.ascontiguousarray(channels_view(array)[y:y1]))
+        return client.submit(
+            _band_task,
+            shipped,
+            source,
+            y,
+            y1,
+            normalize,
+            tile,
+            overlap,
+            backend,
+            uncertainty,
+            pure=False,
+        )
+
+    pending: deque = deque()
+    queued = iter(starts)
+    try:
+        for _ in starts:
+            # A window of bands in flight: Dask schedules them, this bounds memory.
+            while len(pending) < limit and (y := next(queued, None)) is not None:
+                pending.append(submit(y))
+            yield pending.popleft().result()
+    finally:
+        client.cancel([*pending, shipped])
