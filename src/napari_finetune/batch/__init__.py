@@ -3,7 +3,9 @@
 ``find_images`` turns a folder, a glob pattern or a list of files into the
 image files to predict; ``plan_predictions`` checks the output folder and names
 every output before any work; ``predict_files`` is the run as a generator of
-events (:mod:`.events`), ``predict_folder`` its blocking form.
+events (:mod:`.events`), ``predict_folder`` its blocking form. With
+``measure=True`` each image's grains are measured too: its grain CSVs and the
+run's ``measurements.csv`` (:mod:`.measurements`).
 
 Finding and planning use the standard library only, so the command line can
 refuse a bad folder before it imports torch; the names that need torch and

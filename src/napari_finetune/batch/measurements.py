@@ -146,7 +146,8 @@ def measure_prediction(
     found = image_calibration(image, plan.calibration)
     calibration = found.calibration
     row: dict[str, object] = {
-        "pixel size": calibration.pixel_size,
+        # 12 digits: 2e-07 m read from the tags is 200 nm, not 199.99999999999997.
+        "pixel size": float(f"{calibration.pixel_size:.12g}"),
         "calibration": found.source,
         "data bar rows": found.data_bar_rows,
     }
