@@ -19,7 +19,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from napari_finetune import cli_export, cli_jobs, cli_predict, cli_retrain
+from napari_finetune import cli_compare, cli_export, cli_jobs, cli_predict, cli_retrain
 from napari_finetune.choices import (
     BACKENDS,
     BN_CHOICES,
@@ -216,6 +216,16 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--overwrite", action="store_true", help=OVERWRITE_HELP)
     add_device_argument(demo)
 
+    versus = jobs.add_parser(
+        "compare",
+        help="which transfer-learning strategy suits your painted data (short runs of each)",
+        description="Train each strategy on 25/50/100 % of the painted regions with two "
+        "seeds, score every run on the same held-out painted regions, and recommend one; "
+        "the last line names it.",
+    )
+    cli_compare.add_compare_arguments(versus, STRATEGY_CHOICES)
+    add_device_argument(versus)
+
     pre = jobs.add_parser("pretrain", help="pretrain the U-Net on synthetic grains (task A)")
     pre.add_argument("--output", type=Path, default=Path(f"{DEFAULT_MODEL}.ckpt"))
     pre.add_argument("--minutes", type=float, default=20.0, help="time budget (default 20)")
@@ -269,6 +279,7 @@ JOBS = {
     "retrain": cli_retrain.retrain,
     "predict": cli_predict.predict,
     "export": cli_export.export,
+    "compare": cli_compare.compare,
     "measure": cli_jobs.measure,
     "demo": cli_jobs.demo,
     "pretrain": cli_jobs.pretrain,

@@ -41,6 +41,7 @@ def arrange(dock: FineTuneWidget) -> Container:
         "Model & strategy",
         form(dock.source, dock.checkpoint, dock.strategy),
         dock.strategy_info,
+        button_row(dock.advisor.button),
         dock.model_info,
     )
     run = section("Run", form(dock.seconds, dock.device))

@@ -27,6 +27,7 @@ from napari_finetune._widgets._model_actions import ModelActions
 from napari_finetune._widgets._progress import TrainingProgress
 from napari_finetune._widgets._result_layers import show_prediction
 from napari_finetune._widgets._round_controls import NAMES, RoundControls
+from napari_finetune._widgets._strategy_advisor import AdvisorLauncher
 from napari_finetune._widgets._training_pairs import TrainingPairs
 from napari_finetune._widgets._training_plot import TrainingPlot
 from napari_finetune.session import (
@@ -96,6 +97,7 @@ class FineTuneWidget(Container):
             start=self.settings.start,
         )
         self.autosave = AutosaveRows(napari_viewer, self.pairs, self._report_error)
+        self.advisor = AdvisorLauncher(self)  # *Compare strategies…*
         arrange(self)
 
         self.pairs.new_painting.changed.connect(self._on_new_painting)

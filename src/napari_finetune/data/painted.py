@@ -171,6 +171,33 @@ def collect_painted(images: object, labels: object) -> PaintedPairs:
     )
 
 
+def held_out_planes(painted: PaintedPairs, held_out: object) -> list[np.ndarray]:
+    """Per painted plane, its part of ``held_out`` (masks given per image, like the labels).
+
+    Raises
+    ------
+    ValueError
+        When the masks are not one per image, or a mask does not cover its labels.
+    """
+    if isinstance(held_out, np.ndarray) or hasattr(held_out, "__array__"):
+        held_out = [held_out]
+    masks = [np.asarray(m, bool) for m in held_out]
+    sources = 1 + max(p.source for p in painted.planes)
+    if len(masks) < sources:
+        raise ValueError(f"{len(masks)} held-out masks for at least {sources} images.")
+    out = []
+    for plane in painted.planes:
+        mask = masks[plane.source]
+        mask = mask if plane.plane is None else mask[plane.plane]
+        if mask.shape != plane.labels.shape:
+            raise ValueError(
+                f"the held-out mask of image {plane.source} has shape {mask.shape}, "
+                f"its labels {plane.labels.shape}."
+            )
+        out.append(mask)
+    return out
+
+
 def _class_ids(index: int, plane: int | None, labels: np.ndarray) -> set[int]:
     """The painted class values of one plane; ValueError if they cannot be classes.
 

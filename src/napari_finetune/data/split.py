@@ -86,6 +86,45 @@ def split_validation(planes: list[PaintedPlane], fraction: float = 0.2, seed: in
     return _split_regions(planes, fraction, rng)
 
 
+def given_split(planes: list[PaintedPlane], held_out: list[np.ndarray]) -> Split:
+    """The split a caller chose: ``held_out`` masks say which painted pixels validate.
+
+    Parameters
+    ----------
+    planes : list of PaintedPlane
+        Training planes.
+    held_out : list of numpy.ndarray
+        One boolean ``(rows, cols)`` mask per plane, True where a painted pixel
+        is held out (unpainted pixels are ignored).
+
+    Returns
+    -------
+    Split
+        ``grouping`` is ``'given'``.
+
+    Raises
+    ------
+    ValueError
+        When a mask's shape differs from its plane's, or nothing painted is
+        left to train on.
+    """
+    if len(held_out) != len(planes):
+        raise ValueError(f"{len(held_out)} held-out masks for {len(planes)} painted planes.")
+    train, validation = [], []
+    for plane, mask in zip(planes, held_out, strict=True):
+        mask = np.asarray(mask, bool)
+        if mask.shape != plane.labels.shape:
+            raise ValueError(
+                f"a held-out mask of shape {mask.shape} for painted labels of shape "
+                f"{plane.labels.shape}."
+            )
+        train.append(np.where(mask, 0, plane.labels))
+        validation.append(np.where(mask, plane.labels, 0))
+    if not any(t.any() for t in train):
+        raise ValueError("every painted pixel is held out: nothing is left to train on.")
+    return Split(train, validation, "given")
+
+
 def _classes(labels: np.ndarray) -> set[int]:
     return {int(c) for c in np.unique(labels) if c > 0}
 

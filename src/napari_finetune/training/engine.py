@@ -18,9 +18,9 @@ import numpy as np
 import torch
 
 from napari_finetune.augment import AugmentationPipeline
-from napari_finetune.data.painted import as_pairs, collect_painted
+from napari_finetune.data.painted import as_pairs, collect_painted, held_out_planes
 from napari_finetune.data.patches import PatchSampler
-from napari_finetune.data.split import split_validation
+from napari_finetune.data.split import given_split, split_validation
 from napari_finetune.models.device import DEFAULT_DEVICE, resolve_device, training_autocast_dtype
 from napari_finetune.models.model import SegmentationModel
 from napari_finetune.models.registry import DEFAULT_MODEL
@@ -63,6 +63,7 @@ def finetune(
     patience: int = 8,
     seed: int = 0,
     device: str | torch.device | None = DEFAULT_DEVICE,
+    held_out: object = None,
 ) -> Iterator[Started | Step | EpochEnd | Finished]:
     """Fine-tune a segmentation model on sparse painted labels, yielding events.
 
@@ -99,6 +100,11 @@ def finetune(
         ``'cpu'``, ``'cuda'``, ``'cuda:N'`` or ``'mps'``
         (:mod:`napari_finetune.models.device`). The trained model stays there.
         On CUDA the forward pass runs in bfloat16 autocast where the GPU has it.
+    held_out : array or list of arrays, optional
+        Boolean masks shaped like ``labels``: the painted pixels to validate on
+        instead of a split by ``validation_fraction`` (which is then ignored).
+        For comparisons that must score every run on the same pixels
+        (:mod:`napari_finetune.training.advisor`).
 
     Yields
     ------
@@ -126,6 +132,7 @@ def finetune(
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     painted = collect_painted(images, labels)
+    held = None if held_out is None else held_out_planes(painted, held_out)
     start = describe_start(model, strategy)
     trained = resolve_model(model, strategy, painted.channels, painted.painted_classes)
     # Deeper networks pool more: the bottleneck must keep more than one pixel.
@@ -134,7 +141,10 @@ def finetune(
     # Normalised once, the way the model being trained normalises.
     planes = painted.normalized(trained.normalization)
     pipeline = resolve_pipeline(augmentation)
-    split = split_validation(planes, validation_fraction, seed)
+    if held is None:
+        split = split_validation(planes, validation_fraction, seed)
+    else:
+        split = given_split(planes, held)
     sampler = PatchSampler(planes, split.train, patch_size, pipeline, seed)
 
     net = trained.net.to(device, memory_format=torch.channels_last)
@@ -157,6 +167,8 @@ def finetune(
     augmentation_yaml = None if pipeline is None else pipeline.to_yaml()
     options = {"strategy": strategy, "bn_mode": bn_mode, **arguments, "schedule": schedule}
     options |= {"augmentation": augmentation_yaml, "seed": seed}
+    if held_out is not None:
+        options["validation"] = "given"  # pixels chosen by the caller: not repeatable from here
     provenance = run_record(run, *zip(*as_pairs(images, labels), strict=True), start, options)
     estimate = steps or 100
     threads, torch_threads = threads_for_run(steps), torch.get_num_threads()

@@ -177,6 +177,8 @@ def reproduce(
     threads_now = retrained.provenance[-1].get("threads")
     if record.get("threads") not in (None, threads_now):
         notes.append(f"{record.get('threads')} CPU threads then, {threads_now} now")
+    if record["options"].get("validation") == "given":
+        notes.append("validated on pixels its caller chose then, on a split of the painted now")
     device_now = retrained.provenance[-1].get("device")
     if device_then != device_now:
         notes.append(f"trained on {device_then} then, on {device_now} now")

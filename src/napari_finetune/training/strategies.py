@@ -109,8 +109,11 @@ def adapt_batchnorm(net: UNet, batches: list[torch.Tensor]) -> None:
         bn.momentum = None
     was_training = net.training
     net.train()
-    for batch in batches:
-        net(batch)
+    # Running statistics update in training mode with or without autograd: no
+    # graph is needed, and building one cost several times the forward passes.
+    with torch.no_grad():
+        for batch in batches:
+            net(batch)
     for bn, momentum in zip(bns, momenta, strict=True):
         bn.momentum = momentum
     net.train(was_training)

@@ -1,0 +1,245 @@
+"""*Compare strategies…* in the Fine-tune dock: the strategy advisor on the user's paintings.
+
+The core (:mod:`napari_finetune.training.advisor`) plans the comparison (which
+painted regions are held out, the nested subsets), trains and scores every
+run, and recommends; this panel takes the dock's painted pairs, start model,
+augmentation and device, drives the comparison in a napari worker with a
+progress bar and Stop, redraws the figure after every run, and sets the
+recommended strategy in the dock with one click.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING
+
+from magicgui.widgets import CheckBox, Container, PushButton, SpinBox
+from matplotlib.figure import Figure
+from napari.qt.threading import create_worker
+from napari.utils.notifications import show_error, show_info
+
+from napari_finetune._widgets._controls import button_row, form, wrapping_label
+from napari_finetune._widgets._progress import TrainingProgress
+from napari_finetune._widgets._training_plot import BACKGROUND, DockCanvas
+from napari_finetune.choices import STRATEGY_CHOICES
+from napari_finetune.models.registry import DEFAULT_MODEL
+from napari_finetune.session.policy import resolve_start
+from napari_finetune.training.advisor import (
+    ComparisonFinished,
+    ComparisonStarted,
+    RunDone,
+    RunProgress,
+    compare_strategies,
+    estimated_seconds,
+)
+from napari_finetune.training.advisor_plot import draw_comparison
+from napari_finetune.training.advisor_result import StrategyComparison
+
+if TYPE_CHECKING:
+    from napari_finetune._widgets.fine_tune_dock import FineTuneWidget
+
+
+def _drive(events, stop: threading.Event):  # a generator function: a GeneratorWorker
+    # Stop closes the comparison here, in the worker: the run in progress ends in
+    # this thread, never in napari's GUI thread.
+    for event in events:
+        yield event
+        if stop.is_set():
+            events.close()
+            return
+
+
+class StrategyAdvisor(Container):
+    """Short runs of each strategy on the dock's paintings; plot, pick, one click to use it.
+
+    Parameters
+    ----------
+    dock : FineTuneWidget
+        Whose painted pairs, start model, augmentation and device are compared,
+        and whose strategy the pick is set in.
+    """
+
+    def __init__(self, dock: FineTuneWidget) -> None:
+        super().__init__(labels=False)
+        self._dock = dock
+        self._worker = self._progress = None
+        self._runs: list = []
+        self._held_out = 0
+        self._grouping = ""
+        self.intro = wrapping_label(
+            "Each strategy trains briefly on 25, 50 and 100 % of your painted regions, "
+            "with two seeds; every run is scored on the same painted regions held out "
+            "from training."
+        )
+        self.seconds = SpinBox(value=8, min=2, max=600, label="seconds per run")
+        self.seeds = SpinBox(value=2, min=2, max=10, label="seeds")
+        self.choose = {
+            name: CheckBox(value=True, text=name, tooltip=f"compare '{name}'")
+            for name in STRATEGY_CHOICES
+        }
+        self.estimate = wrapping_label()
+        self.start = PushButton(text="Compare")
+        self.stop = PushButton(text="Stop", enabled=False)
+        self.plot = DockCanvas(Figure(figsize=(4.2, 2.4), facecolor=BACKGROUND))
+        self.plot.setMinimumHeight(220)
+        self.verdict = wrapping_label()
+        self.use = PushButton(text="Use the recommended strategy", enabled=False)
+        self.extend(
+            [
+                self.intro,
+                form(self.seconds, self.seeds),
+                button_row(*self.choose.values()),
+                self.estimate,
+                button_row(self.start, self.stop),
+                self.verdict,
+                button_row(self.use),
+            ]
+        )
+        self.native.layout().insertWidget(5, self.plot)
+        self._pick: str | None = None
+        for widget in (self.seconds, self.seeds, *self.choose.values()):
+            widget.changed.connect(self._update_estimate)
+        self.start.changed.connect(self._on_start)
+        self.stop.changed.connect(self._on_stop)
+        self.use.changed.connect(self._on_use)
+        self._update_estimate()
+
+    def strategies(self) -> tuple[str, ...]:
+        """The strategies ticked."""
+        return tuple(name for name, box in self.choose.items() if box.value)
+
+    def _update_estimate(self, _value: object = None) -> None:
+        runs = 3 * self.seeds.value * len(self.strategies())
+        seconds = estimated_seconds(runs, self.seconds.value)
+        self.estimate.value = f"{runs} runs, about {seconds / 60:.1f} min on this computer's CPU."
+
+    def _on_start(self) -> None:
+        if self._worker is not None or self._dock._worker is not None:
+            return
+        try:
+            pairs = self._dock.pairs.session_pairs()
+            options = self._dock.settings.options(None, None)
+            start, _ = resolve_start(options.start, self._dock.model, "finetune")
+            events = compare_strategies(
+                [p.plane_image for p in pairs],
+                [p.plane_labels for p in pairs],
+                DEFAULT_MODEL if start is None else start,
+                strategies=self.strategies(),
+                seeds=tuple(range(self.seeds.value)),
+                seconds=float(self.seconds.value),
+                augmentation=options.augmentation,
+                device=options.device,
+            )
+        except ValueError as err:
+            self._say_error(err)
+            return
+        self._runs, self._pick = [], None
+        self.use.enabled, self.use.text = False, "Use the recommended strategy"
+        self.verdict.value = "Starting…"
+        self.start.enabled, self.stop.enabled = False, True
+        self._stop_asked = threading.Event()
+        worker = create_worker(
+            _drive, events, self._stop_asked, _start_thread=False, _ignore_errors=True
+        )
+        worker.yielded.connect(self._on_event)
+        worker.errored.connect(self._say_error)
+        worker.finished.connect(self._on_finished)
+        self._worker = worker
+        worker.start()
+
+    def _on_event(self, event: object) -> None:
+        if isinstance(event, ComparisonStarted):
+            self._held_out, self._grouping = event.held_out_pixels, event.grouping
+            self._progress = TrainingProgress(self._dock._viewer, 1000, "Compare strategies")
+        elif isinstance(event, RunProgress):
+            if self._progress is not None:
+                self._progress.update(int(1000 * event.progress), 1000)
+            self.verdict.value = (
+                f"Run {event.index} of {event.runs}: {event.strategy} on "
+                f"{event.painted_pixels:,} painted px, seed {event.seed}…"
+            )
+        elif isinstance(event, RunDone):
+            self._runs.append(event.result)
+            self._draw()
+        elif isinstance(event, ComparisonFinished):
+            self._show_pick(event.comparison)
+
+    def _comparison(self) -> StrategyComparison:
+        return StrategyComparison(tuple(self._runs), self._held_out, self._grouping)
+
+    def _draw(self) -> None:
+        draw_comparison(self.plot.figure, self._comparison(), dark=True)
+        self.plot.draw_idle()
+
+    def _show_pick(self, comparison: StrategyComparison) -> None:
+        pick = comparison.recommendation()
+        self._pick = pick.strategy
+        self.verdict.value = pick.text
+        self.use.text = f"Use '{pick.strategy}'"
+        self.use.enabled = True
+        show_info(f"Compare strategies: {pick.text}")
+
+    def _on_use(self) -> None:
+        if self._pick is None:
+            return
+        self._dock.strategy.value = self._pick  # counts as the user's choice
+        self._dock.status.value = f"Strategy set to '{self._pick}' (Compare strategies)."
+
+    def _on_stop(self) -> None:
+        if self._worker is not None:
+            self._stop_asked.set()
+            self.verdict.value = "Stopping after this step…"
+
+    def _on_finished(self) -> None:
+        if self._progress is not None:
+            self._progress.close()
+        self._worker = self._progress = None
+        self.start.enabled, self.stop.enabled = True, False
+        if self._pick is None and self._runs:
+            # Stopped: what the runs so far say, if any was scored.
+            try:
+                self._show_pick(self._comparison())
+                self.verdict.value = f"Stopped after {len(self._runs)} runs. {self.verdict.value}"
+            except ValueError:
+                self.verdict.value = f"Stopped after {len(self._runs)} runs, none scored."
+        elif self._pick is None:
+            self.verdict.value = "Stopped before any run finished."
+
+    def _say_error(self, err: BaseException) -> None:
+        self.verdict.value = f"Error: {err}"
+        show_error(f"Compare strategies: {err}")
+
+
+class AdvisorLauncher:
+    """The dock's *Compare strategies…* button: opens the panel as a dock of its own.
+
+    Parameters
+    ----------
+    dock : FineTuneWidget
+        The Fine-tune dock the panel works for.
+    """
+
+    def __init__(self, dock: FineTuneWidget) -> None:
+        self._dock = dock
+        self.panel: StrategyAdvisor | None = None
+        self.button = PushButton(text="Compare strategies…")
+        self.button.tooltip = (
+            "Which strategy suits your paintings? Short runs of each, scored on painted "
+            "regions held out; sets the pick here with one click."
+        )
+        self.button.changed.connect(self.open)
+
+    def open(self, _value: object = None) -> StrategyAdvisor:
+        """Show the panel (made on first use, again after it was closed); return it."""
+        if self.panel is None:
+            self.panel = StrategyAdvisor(self._dock)
+            self.panel.native.destroyed.connect(self._forget)
+            self._dock._viewer.window.add_dock_widget(
+                self.panel, name="Compare strategies", area="right", tabify=True
+            )
+        self.panel.native.parent().show()
+        self.panel.native.parent().raise_()
+        return self.panel
+
+    def _forget(self, _object: object = None) -> None:
+        self.panel = None

@@ -1,0 +1,218 @@
+"""The strategy advisor: which transfer-learning strategy suits the user's own painted data.
+
+The lessons' decision table (label count × domain gap → feature extraction,
+fine-tuning, BatchNorm adaptation, gradual unfreezing) is advice; this runs it.
+Each strategy trains on nested subsets of the painted regions (25 / 50 / 100 %
+by default) for a short budget with two or more seeds, every run scored on the
+same held-out painted regions (:mod:`~napari_finetune.training.advisor_plan`);
+the result plots score against painted pixels per strategy with the loss
+curves, and recommends the best with how sure that is
+(:mod:`~napari_finetune.training.advisor_result`).
+
+``compare_strategies`` yields events, so a widget shows progress and Stop
+closes it (the run in progress stops at its next step); ``compare`` is the
+blocking form.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from napari_finetune.choices import STRATEGY_CHOICES
+from napari_finetune.data.painted import as_pairs
+from napari_finetune.models.device import DEFAULT_DEVICE
+from napari_finetune.models.registry import DEFAULT_MODEL, load_model
+from napari_finetune.training.advisor_plan import DEFAULT_FRACTIONS, plan_comparison
+from napari_finetune.training.advisor_result import RunResult, StrategyComparison
+from napari_finetune.training.engine import finetune
+from napari_finetune.training.events import Finished, Step
+
+DEFAULT_SECONDS = 8.0
+DEFAULT_SEEDS = (0, 1)
+# Seconds a run takes beyond its training budget (start, BatchNorm adaptation,
+# validation), measured on this project's 2-core CPU; for the time estimate.
+RUN_OVERHEAD_SECONDS = 1.5
+
+
+def estimated_seconds(runs: int, seconds: float) -> float:
+    """Wall time of ``runs`` runs of ``seconds`` each, as measured here (for estimates)."""
+    return runs * (seconds + RUN_OVERHEAD_SECONDS)
+
+
+@dataclass(frozen=True)
+class ComparisonStarted:
+    """The plan: how many runs, on what, validated on how many held-out pixels."""
+
+    runs: int
+    strategies: tuple[str, ...]
+    painted_pixels: tuple[int, ...]  # per subset, smallest first
+    seeds: tuple[int, ...]
+    held_out_pixels: int
+    grouping: str
+
+
+@dataclass(frozen=True)
+class RunProgress:
+    """Within run ``index`` (1-based) of ``runs``: how far, overall, in [0, 1]."""
+
+    index: int
+    runs: int
+    strategy: str
+    painted_pixels: int
+    seed: int
+    progress: float
+    elapsed: float
+
+
+@dataclass(frozen=True)
+class RunDone:
+    """A run ended and was scored on the held-out pixels."""
+
+    index: int
+    runs: int
+    result: RunResult
+
+
+@dataclass(frozen=True)
+class ComparisonFinished:
+    """Every run done: the comparison, its recommendation and the wall time."""
+
+    comparison: StrategyComparison
+    seconds: float
+
+
+def compare_strategies(
+    images: object,
+    labels: object,
+    model: str | Path | object = DEFAULT_MODEL,
+    *,
+    strategies: tuple[str, ...] = tuple(STRATEGY_CHOICES),
+    fractions: tuple[float, ...] = DEFAULT_FRACTIONS,
+    seeds: tuple[int, ...] = DEFAULT_SEEDS,
+    seconds: float = DEFAULT_SECONDS,
+    augmentation: object = "equiaxed",
+    device: str = DEFAULT_DEVICE,
+) -> Iterator[ComparisonStarted | RunProgress | RunDone | ComparisonFinished]:
+    """Train every strategy on nested shares of the painted regions; yield progress.
+
+    Parameters
+    ----------
+    images, labels : array or list of arrays
+        The user's images and painted labels, as for :func:`~napari_finetune.finetune`.
+    model : str, Path or SegmentationModel
+        The pretrained start (``scratch`` ignores it); loaded once.
+    strategies : tuple of str
+        Strategies to compare (default all: scratch, head, finetune, gradual).
+    fractions : tuple of float
+        Shares of the training regions (nested subsets).
+    seeds : tuple of int
+        One run per seed (at least two, so a range shows).
+    seconds : float
+        Training budget of each run; the whole takes about
+        ``len(strategies) × len(fractions) × len(seeds) × (seconds + ~1)``.
+    augmentation : str, AugmentationPipeline or None
+        As for :func:`~napari_finetune.finetune`.
+    device : str
+        Where to train (:mod:`napari_finetune.models.device`).
+
+    Yields
+    ------
+    ComparisonStarted, RunProgress, RunDone, ComparisonFinished
+
+    Raises
+    ------
+    ValueError
+        At the call, for unknown strategies, fewer than two seeds, a budget
+        under one second, bad images or labels, or too few painted regions
+        (saying how many more to paint).
+    """
+    unknown = [s for s in strategies if s not in STRATEGY_CHOICES]
+    if unknown or not strategies:
+        raise ValueError(
+            f"strategies {list(strategies)} must be some of {', '.join(STRATEGY_CHOICES)}."
+        )
+    if len(set(seeds)) < 2:
+        raise ValueError("give at least two different seeds: one run says nothing of the noise.")
+    if seconds < 1:
+        raise ValueError(f"seconds={seconds} per run is too short: give at least 1.")
+    plan = plan_comparison(images, labels, tuple(fractions), seeds[0])
+    images = [image for image, _ in as_pairs(images, labels)]  # one list, as the plan's labels
+    if not hasattr(model, "net"):
+        model = load_model(model) if any(s != "scratch" for s in strategies) else None
+    return _run(
+        images, plan, model, tuple(strategies), tuple(seeds), seconds, augmentation, device
+    )
+
+
+def compare(images: object, labels: object, **kwargs: object) -> StrategyComparison:
+    """Blocking form of :func:`compare_strategies` (same arguments): the comparison."""
+    for event in compare_strategies(images, labels, **kwargs):
+        if isinstance(event, ComparisonFinished):
+            return event.comparison
+    raise RuntimeError("the comparison ended without a result")
+
+
+def _run(images, plan, model, strategies, seeds, seconds, augmentation, device):
+    started = time.perf_counter()
+    total = len(plan.subsets) * len(seeds) * len(strategies)
+    yield ComparisonStarted(
+        total,
+        strategies,
+        tuple(s.painted_pixels for s in plan.subsets),
+        seeds,
+        plan.held_out_pixels,
+        plan.grouping,
+    )
+    results: list[RunResult] = []
+    index = 0
+    # Smallest subsets first: a comparison stopped early still shows the few-label end.
+    for subset in plan.subsets:
+        for seed in seeds:
+            for strategy in strategies:
+                index += 1
+                events = finetune(
+                    images,
+                    subset.labels,
+                    model,
+                    strategy=strategy,
+                    max_seconds=seconds,
+                    augmentation=augmentation,
+                    seed=seed,
+                    held_out=plan.held_out,
+                    device=device,
+                )
+                finished = None
+                try:
+                    for event in events:
+                        if isinstance(event, Step):
+                            within = min(1.0, event.elapsed / seconds)
+                            yield RunProgress(
+                                index,
+                                total,
+                                strategy,
+                                subset.painted_pixels,
+                                seed,
+                                (index - 1 + within) / total,
+                                time.perf_counter() - started,
+                            )
+                        elif isinstance(event, Finished):
+                            finished = event
+                finally:
+                    events.close()  # Stop: the run in progress ends at once
+                result = RunResult(
+                    strategy,
+                    subset.fraction,
+                    subset.painted_pixels,
+                    seed,
+                    finished.best_score,
+                    finished.history,
+                    finished.elapsed,
+                    finished.history[-1]["step"] if finished.history else 0,
+                )
+                results.append(result)
+                yield RunDone(index, total, result)
+    comparison = StrategyComparison(tuple(results), plan.held_out_pixels, plan.grouping)
+    yield ComparisonFinished(comparison, time.perf_counter() - started)

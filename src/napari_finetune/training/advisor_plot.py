@@ -1,0 +1,75 @@
+"""The strategy comparison as a figure: score against painted pixels, and loss curves.
+
+Left: the held-out score of each strategy against the painted pixels it
+trained on (median over seeds, the band from worst to best seed), the
+course's transfer experiment on the user's own data. Right: training and
+validation loss per epoch of each strategy with all the labels (first seed),
+so that an overfitting gap (validation loss rising while training loss falls)
+shows. Drawn on a Matplotlib figure the caller owns (the dock's canvas, or a
+PNG from the command line).
+"""
+
+from __future__ import annotations
+
+from napari_finetune.training.advisor_result import StrategyComparison
+
+# One colour per strategy; on napari's dark theme, its background.
+COLOURS = {"scratch": "#9e9e9e", "head": "#4fc3f7", "finetune": "#ffb74d", "gradual": "#81c784"}
+DARK_BACKGROUND = "#262930"
+
+
+def draw_comparison(figure: object, comparison: StrategyComparison, dark: bool = False) -> None:
+    """Draw ``comparison`` on a Matplotlib ``figure`` (cleared first).
+
+    Parameters
+    ----------
+    figure : matplotlib.figure.Figure
+        Where to draw.
+    comparison : StrategyComparison
+        The runs so far (a stopped comparison draws what it has).
+    dark : bool
+        Light text on a dark background (napari's default theme).
+    """
+    figure.clear()
+    ink = "#d6d0ce" if dark else "#202020"
+    background = DARK_BACKGROUND if dark else "white"
+    scores, losses = figure.subplots(1, 2)
+    table = comparison.table().dropna(subset=["median"])
+    for strategy, rows in table.groupby("strategy", sort=False):
+        rows = rows.sort_values("painted_pixels")
+        colour = COLOURS.get(strategy, ink)
+        scores.plot(rows["painted_pixels"], rows["median"], "o-", color=colour, label=strategy)
+        scores.fill_between(
+            rows["painted_pixels"], rows["low"], rows["high"], color=colour, alpha=0.2
+        )
+    scores.set_xlabel("painted pixels trained on")
+    scores.set_ylabel("held-out F1")
+    scores.set_title(f"validated on {comparison.held_out_pixels:,} held-out px", fontsize=9)
+    most = max((r.painted_pixels for r in comparison.runs), default=0)
+    first_seed = min((r.seed for r in comparison.runs), default=0)
+    for run in comparison.runs:
+        if run.painted_pixels != most or run.seed != first_seed or not run.history:
+            continue
+        colour = COLOURS.get(run.strategy, ink)
+        epochs = [h["epoch"] for h in run.history]
+        losses.plot(epochs, [h["train_loss"] for h in run.history], "-", color=colour)
+        validation = [h.get("validation_loss") for h in run.history]
+        if any(v is not None for v in validation):
+            losses.plot(epochs, validation, "--", color=colour)
+    losses.plot([], [], "-", color=ink, label="training")
+    losses.plot([], [], "--", color=ink, label="validation")
+    losses.set_xlabel("epoch")
+    losses.set_ylabel("loss")
+    losses.set_title("with all the painted labels", fontsize=9)
+    for axes in (scores, losses):
+        if axes.has_data():
+            axes.legend(fontsize=8, frameon=False, labelcolor=ink)
+        axes.tick_params(colors=ink, labelsize=8)
+        axes.xaxis.label.set_color(ink)
+        axes.yaxis.label.set_color(ink)
+        axes.title.set_color(ink)
+        axes.set_facecolor(background)
+        for spine in axes.spines.values():
+            spine.set_color(ink)
+    figure.patch.set_facecolor(background)
+    figure.tight_layout()

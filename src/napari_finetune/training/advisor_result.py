@@ -1,0 +1,127 @@
+"""What a strategy comparison found: one result per run, a table, and a recommendation.
+
+The recommendation is taken where the user stands: with all their painted
+labels (the largest subset). The strategy with the best median held-out
+score over seeds is named; it is called *clear* only when its worst seed
+beats every other strategy's best seed. Otherwise the ranges overlap and the
+text says which strategies are within noise of it, so a user does not read a
+difference of a few thousandths as a verdict.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """One training run of a comparison and its held-out score."""
+
+    strategy: str
+    fraction: float  # share of the training regions
+    painted_pixels: int  # painted pixels trained on
+    seed: int
+    score: float | None  # held-out score of the kept weights
+    history: list[dict] = field(default_factory=list)  # per epoch: losses and scores
+    seconds: float = 0.0
+    steps: int = 0
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """The strategy to use, its score range, and how sure that is."""
+
+    strategy: str
+    median: float
+    low: float
+    high: float
+    clear: bool  # its worst seed beats every other strategy's best
+    close: tuple[str, ...]  # strategies whose range overlaps its range
+    text: str
+
+
+@dataclass(frozen=True)
+class StrategyComparison:
+    """Every run of a comparison."""
+
+    runs: tuple[RunResult, ...]
+    held_out_pixels: int
+    grouping: str
+
+    def table(self) -> pd.DataFrame:
+        """Median, lowest and highest held-out score per strategy and subset size."""
+        rows = []
+        for (strategy, pixels), runs in self._groups().items():
+            scores = [r.score for r in runs if r.score is not None]
+            rows.append(
+                {
+                    "strategy": strategy,
+                    "painted_pixels": pixels,
+                    "fraction": runs[0].fraction,
+                    "seeds": len(runs),
+                    "median": statistics.median(scores) if scores else None,
+                    "low": min(scores) if scores else None,
+                    "high": max(scores) if scores else None,
+                }
+            )
+        return pd.DataFrame(rows)
+
+    def recommendation(self) -> Recommendation:
+        """The best strategy with all the painted labels, and whether it is clearly best.
+
+        Raises
+        ------
+        ValueError
+            When no run was scored (the comparison was stopped before any).
+        """
+        scored = [r for r in self.runs if r.score is not None]
+        if not scored:
+            raise ValueError("no run was scored: let the comparison run longer.")
+        most = max(r.painted_pixels for r in scored)
+        ranges = {}
+        for (strategy, pixels), runs in self._groups().items():
+            scores = [r.score for r in runs if r.score is not None]
+            if pixels == most and scores:
+                ranges[strategy] = (statistics.median(scores), min(scores), max(scores))
+        best = max(ranges, key=lambda s: ranges[s][0])
+        median, low, high = ranges[best]
+        close = tuple(
+            s for s, (_, _, other_high) in ranges.items() if s != best and other_high >= low
+        )
+        seeds = len([r for r in scored if r.strategy == best and r.painted_pixels == most])
+        said = (
+            f"{best}: held-out F1 {median:.3f} ({low:.3f}–{high:.3f} over {seeds} "
+            f"seed{'s' if seeds != 1 else ''}) with all {most:,} painted px"
+        )
+        if not close:
+            text = f"{said}; its worst seed beats every other strategy's best: use {best}."
+        else:
+            others = ", ".join(f"{s} {ranges[s][0]:.3f}" for s in close)
+            text = (
+                f"{said}; the ranges overlap with {others}: within noise, {best} has the "
+                "higher median. Paint more, or give each run more time, to tell them apart."
+            )
+        return Recommendation(best, median, low, high, not close, close, text)
+
+    def transfer_gap(self) -> dict[int, float]:
+        """Per subset size: best pretrained strategy's median minus scratch's (when both ran)."""
+        medians: dict[int, dict[str, float]] = {}
+        for (strategy, pixels), runs in self._groups().items():
+            scores = [r.score for r in runs if r.score is not None]
+            if scores:
+                medians.setdefault(pixels, {})[strategy] = statistics.median(scores)
+        gaps = {}
+        for pixels, by_strategy in sorted(medians.items()):
+            pretrained = [v for s, v in by_strategy.items() if s != "scratch"]
+            if "scratch" in by_strategy and pretrained:
+                gaps[pixels] = max(pretrained) - by_strategy["scratch"]
+        return gaps
+
+    def _groups(self) -> dict[tuple[str, int], list[RunResult]]:
+        groups: dict[tuple[str, int], list[RunResult]] = {}
+        for run in self.runs:
+            groups.setdefault((run.strategy, run.painted_pixels), []).append(run)
+        return groups

@@ -1,0 +1,69 @@
+"""*Compare strategies…*: the advisor panel on the dock's paintings, Stop, and one-click use."""
+
+import pytest
+
+from napari_finetune._widgets import _strategy_advisor as module
+from napari_finetune._widgets.fine_tune_dock import FineTuneWidget
+from napari_finetune.training.advisor_result import RunResult
+
+
+def test_the_button_opens_one_panel_that_estimates_its_time(painted):
+    dock = FineTuneWidget(painted)
+    panel = dock.advisor.open()
+    assert dock.advisor.open() is panel  # a second click shows the same panel
+    assert panel.estimate.value.startswith("24 runs, about 3.8 min")
+    panel.choose["scratch"].value = False
+    panel.seeds.value = 3
+    assert panel.estimate.value.startswith("27 runs")
+    assert panel.strategies() == ("head", "finetune", "gradual")
+
+
+def test_stop_shows_the_runs_so_far_and_use_sets_the_dock_strategy(painted, qtbot):
+    dock = FineTuneWidget(painted)
+    before = painted.layers["grains painted"].data.copy()
+    panel = dock.advisor.open()
+    panel.seconds.value = 2
+    for name in ("scratch", "head", "finetune"):
+        panel.choose[name].value = name == "head"
+    panel.start.clicked.emit()
+    assert not panel.start.enabled and panel.stop.enabled
+    qtbot.waitUntil(lambda: len(panel._runs) >= 1, timeout=120_000)
+    panel.stop.clicked.emit()
+    qtbot.waitUntil(lambda: panel._worker is None, timeout=60_000)
+    assert panel.start.enabled and not panel.stop.enabled
+    assert panel.verdict.value.startswith("Stopped after")
+    assert "head: held-out F1" in panel.verdict.value
+    assert panel.plot.figure.axes[0].has_data()
+    assert panel.use.enabled and panel.use.text == "Use 'head'"
+    dock.strategy.value = "scratch"
+    panel.use.clicked.emit()
+    assert dock.strategy.value == "head" and dock.settings.chosen_by_user
+    assert (painted.layers["grains painted"].data == before).all()
+
+
+def test_too_few_painted_regions_are_said_and_nothing_starts(painted, monkeypatch):
+    errors = []
+    monkeypatch.setattr(module, "show_error", errors.append)
+    layer = painted.layers["grains painted"]
+    layer.data[:] = 0
+    layer.data[10:20, 10:20], layer.data[200:210, 200:210] = 1, 2
+    dock = FineTuneWidget(painted)
+    panel = dock.advisor.open()
+    panel.start.clicked.emit()
+    assert panel._worker is None and panel.start.enabled
+    assert "only 2 painted regions: paint at least 2 more" in panel.verdict.value
+    assert errors and errors[0].startswith("Compare strategies: only 2 painted regions")
+
+
+def test_a_pick_from_runs_is_shown_in_words(painted):
+    panel = FineTuneWidget(painted).advisor.open()
+    panel._runs = [RunResult("gradual", 1.0, 900, s, 0.8 + s / 100) for s in (0, 1)]
+    panel._held_out = 300
+    panel._show_pick(panel._comparison())
+    assert panel.verdict.value.startswith("gradual: held-out F1 0.805 (0.800–0.810 over 2 seeds)")
+    assert panel.use.text == "Use 'gradual'"
+
+
+@pytest.fixture(autouse=True)
+def _no_notifications(monkeypatch):
+    monkeypatch.setattr(module, "show_info", lambda *a: None)

@@ -1,0 +1,177 @@
+"""The strategy advisor: its plan (held-out regions, nested subsets), runs, and verdict."""
+
+import itertools
+
+import numpy as np
+import pytest
+
+import napari_finetune as nf
+from napari_finetune import cli
+from napari_finetune.synth.strokes import paint_strokes
+from napari_finetune.training import Finished
+from napari_finetune.training.advisor import (
+    ComparisonFinished,
+    ComparisonStarted,
+    RunDone,
+    RunProgress,
+    compare_strategies,
+)
+from napari_finetune.training.advisor_plan import painted_regions, plan_comparison
+from napari_finetune.training.advisor_result import RunResult, StrategyComparison
+
+
+@pytest.fixture(scope="module")
+def painted():
+    sample = nf.voronoi_grains((384, 384), 40, seed=1)
+    return sample.image, paint_strokes(sample, seed=2)
+
+
+def test_every_subset_keeps_the_same_held_out_pixels_and_nests(painted):
+    image, labels = painted
+    plan = plan_comparison(image, labels, (0.25, 0.5, 1.0), seed=0)
+    (held,) = plan.held_out
+    assert plan.grouping == "regions" and held.any()
+    assert plan.held_out_pixels == int((held & (labels > 0)).sum())
+    trained = []
+    for subset in plan.subsets:
+        (lab,) = subset.labels
+        # The held-out pixels are in every subset's labels, with their painted classes...
+        np.testing.assert_array_equal(lab[held], labels[held])
+        train = (lab > 0) & ~held
+        # ...and training pixels are painted pixels, never held-out ones.
+        np.testing.assert_array_equal(lab[train], labels[train])
+        assert subset.painted_pixels == int(train.sum())
+        assert set(np.unique(lab[train])) == {1, 2}  # even the smallest has both classes
+        trained.append(train)
+    assert all((a & ~b).sum() == 0 for a, b in itertools.pairwise(trained))
+    assert [s.painted_pixels for s in plan.subsets] == sorted(
+        {s.painted_pixels for s in plan.subsets}
+    )
+    assert trained[-1].sum() + plan.held_out_pixels == (labels > 0).sum()
+
+
+def test_too_few_regions_says_how_many_more_to_paint():
+    labels = np.zeros((128, 128), np.uint8)
+    labels[10:20, 10:20], labels[90:100, 90:100] = 1, 2
+    with pytest.raises(ValueError, match="only 2 painted regions: paint at least 2 more"):
+        plan_comparison(np.random.default_rng(0).random((128, 128)), labels)
+    assert len(painted_regions([labels])) == 2
+
+
+def test_the_engine_validates_on_exactly_the_pixels_it_is_given(painted):
+    image, labels = painted
+    plan = plan_comparison(image, labels, (1.0,))
+    events = list(
+        nf.finetune(
+            image,
+            plan.subsets[0].labels[0],
+            steps=2,
+            batch_size=2,
+            patch_size=64,
+            held_out=plan.held_out[0],
+        )
+    )
+    finished = events[-1]
+    assert isinstance(finished, Finished)
+    assert finished.history[-1]["validation_pixels"] == plan.held_out_pixels
+    assert finished.history[-1]["train_pixels"] == plan.subsets[0].painted_pixels
+    with pytest.raises(ValueError, match="mask of image 0 has shape"):
+        next(nf.finetune(image, labels, held_out=np.zeros((3, 3), bool)))
+
+
+def run(strategy, pixels, seed, score):
+    return RunResult(strategy, 1.0, pixels, seed, score)
+
+
+def test_a_pick_is_clear_only_when_ranges_do_not_overlap():
+    clear = StrategyComparison(
+        (run("head", 100, 0, 0.80), run("head", 100, 1, 0.82)) * 1
+        + (run("finetune", 100, 0, 0.90), run("finetune", 100, 1, 0.91))
+        + (run("finetune", 10, 0, 0.10),),  # a smaller subset never decides
+        500,
+        "regions",
+    )
+    pick = clear.recommendation()
+    assert (pick.strategy, pick.clear, pick.close) == ("finetune", True, ())
+    assert pick.median == pytest.approx(0.905) and "use finetune" in pick.text
+    close = StrategyComparison(
+        (
+            run("head", 100, 0, 0.88),
+            run("head", 100, 1, 0.92),
+            run("finetune", 100, 0, 0.90),
+            run("finetune", 100, 1, 0.91),
+            run("scratch", 100, 0, 0.5),
+            run("scratch", 100, 1, 0.6),
+        ),
+        500,
+        "regions",
+    )
+    pick = close.recommendation()
+    assert pick.strategy == "finetune" and not pick.clear and pick.close == ("head",)
+    assert "ranges overlap with head 0.900" in pick.text
+    with pytest.raises(ValueError, match="no run was scored"):
+        StrategyComparison((run("head", 1, 0, None),), 0, "regions").recommendation()
+
+
+def test_transfer_gap_is_the_best_pretrained_minus_scratch_per_subset():
+    runs = (
+        run("scratch", 10, 0, 0.5),
+        run("head", 10, 0, 0.8),
+        run("finetune", 10, 0, 0.9),
+        run("scratch", 40, 0, 0.85),
+        run("finetune", 40, 0, 0.9),
+    )
+    gaps = StrategyComparison(runs, 0, "regions").transfer_gap()
+    assert gaps == {10: pytest.approx(0.4), 40: pytest.approx(0.05)}
+
+
+def test_a_short_comparison_runs_every_run_and_stops_at_once(painted):
+    image, labels = painted
+    events = compare_strategies(
+        image, labels, strategies=("scratch", "head"), fractions=(1.0,), seconds=1.0
+    )
+    started = next(events)
+    assert isinstance(started, ComparisonStarted) and started.runs == 4
+    seen = list(events)
+    done = [e.result for e in seen if isinstance(e, RunDone)]
+    assert len(done) == 4 and all(0 <= r.score <= 1 for r in done)
+    assert {(r.strategy, r.seed) for r in done} == {
+        (s, k) for s in ("scratch", "head") for k in (0, 1)
+    }
+    progress = [e.progress for e in seen if isinstance(e, RunProgress)]
+    assert progress == sorted(progress) and 0 < progress[-1] <= 1
+    finished = seen[-1]
+    assert isinstance(finished, ComparisonFinished)
+    assert finished.comparison.recommendation().strategy in ("scratch", "head")
+    # Stop: closing after the first run ends the comparison there.
+    events = compare_strategies(image, labels, strategies=("head",), seconds=1.0)
+    for event in events:
+        if isinstance(event, RunDone):
+            events.close()
+    assert list(events) == []
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"strategies": ("best",)}, "must be some of scratch, head"),
+        ({"seeds": (0,)}, "at least two different seeds"),
+        ({"seconds": 0.5}, "too short"),
+        ({"fractions": (0, 1)}, "must each be above 0"),
+    ],
+)
+def test_bad_settings_are_refused_at_the_call(painted, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        compare_strategies(*painted, **kwargs)
+
+
+def test_cli_compare_names_the_pick_last(tmp_path, capsys):
+    plot = tmp_path / "compare.png"
+    args = ["compare", "--sample", "painted", "--seconds", "1", "--strategies", "head"]
+    assert cli.main([*args, "--fractions", "1", "--plot", str(plot)]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[-1] == "recommended strategy: head"
+    assert lines[0].startswith("2 runs of 1 s on the painted-strokes sample")
+    assert plot.stat().st_size > 10_000
+    assert cli.main(["compare", "--images", str(plot)]) == 2
+    assert "one --labels file per --images file" in capsys.readouterr().err
