@@ -115,7 +115,8 @@ def run_on_cluster(
         file_of = {future.key: file for future, file in zip(futures, to_do, strict=True)}
         began = time.perf_counter()
         try:
-            finished = distributed.as_completed(futures)
+            # This client's loop: it need not be the default Dask client.
+            finished = distributed.as_completed(futures, loop=client.loop)
             for index, future in enumerate(finished, start=1):
                 file = file_of[future.key]
                 outcome = _outcome(future, distributed)

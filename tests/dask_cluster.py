@@ -1,0 +1,41 @@
+"""A 2-worker Dask ``LocalCluster`` for the cluster tests, as module-scoped fixtures.
+
+A test module makes its own: ``cluster_client = local_cluster_fixture()``
+(workers are threads of this process: starts in a fraction of a second, and
+its torch threads are this process's, so results equal the single-process
+run's bit for bit), or ``local_cluster_fixture(processes=True)`` (workers are
+processes, as on a real cluster: about 3 s to start; Dask starts them with
+``OMP_NUM_THREADS=1``, so torch runs one thread in each).
+"""
+
+import time
+
+import pytest
+
+
+def local_cluster_fixture(processes=False):
+    """A module-scoped fixture: a client of a 2-worker, 1-thread-each ``LocalCluster``."""
+
+    @pytest.fixture(scope="module")
+    def client():
+        distributed = pytest.importorskip("distributed")
+        with (
+            distributed.LocalCluster(
+                n_workers=2, threads_per_worker=1, processes=processes, dashboard_address=":0"
+            ) as cluster,
+            distributed.Client(cluster, set_as_default=False) as client,
+        ):
+            yield client
+
+    return client
+
+
+def wait_until_idle(client, timeout=20.0):
+    """Wait until no worker runs a task (cancelled tasks that had started finish their file)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        busy = client.run(lambda dask_worker: len(dask_worker.state.executing))
+        if not any(busy.values()):
+            return
+        time.sleep(0.05)
+    raise TimeoutError("the cluster is still busy")
