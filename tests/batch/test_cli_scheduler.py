@@ -57,3 +57,11 @@ def test_without_distributed_the_message_names_the_extra(folder, tmp_path, capsy
     said = capsys.readouterr().err
     assert "needs the 'distributed' package: pip install \"napari-finetune[cluster]\"" in said
     assert not (tmp_path / "out").exists()
+
+
+def test_a_worker_address_is_not_taken_for_the_scheduler(folder, tmp_path, cluster_client, capsys):
+    worker = next(iter(cluster_client.nthreads()))
+    argv = ["predict", str(folder), "--output", str(tmp_path / "out"), "--scheduler", worker]
+    assert cli.main(argv) == 2
+    assert f"{worker} is a Dask Worker, not the scheduler" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()

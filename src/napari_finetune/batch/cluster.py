@@ -15,6 +15,8 @@ asked for.
 
 from __future__ import annotations
 
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from types import ModuleType
 from typing import TYPE_CHECKING
 
@@ -62,16 +64,40 @@ def connect(address: str, timeout: float = CONNECT_TIMEOUT) -> Client:
         When ``distributed`` is not installed.
     """
     distributed = import_distributed()
-    try:
-        return distributed.Client(address, timeout=timeout, set_as_default=False)
-    except Exception as err:
-        # Refused, timed out, or a service that is not a Dask scheduler (whose
-        # answer fails to deserialise in any of several ways).
-        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+    # Asked first, on a connection of its own: a Client that fails half-way
+    # through its start leaves an object whose clean-up waits 10 s and prints
+    # a traceback when the program exits.
+    with ThreadPoolExecutor(1) as thread:  # its own event loop, whatever runs here
+        asking = asyncio.wait_for(_identity(address, timeout), timeout)
+        try:
+            identity = thread.submit(asyncio.run, asking).result()
+        except Exception as err:
+            # Refused, timed out, a malformed address, or a service that is not
+            # Dask (whose answer fails to deserialise in any of several ways).
+            reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+            raise ValueError(
+                f"no Dask scheduler answers at {address} within {timeout:g} s ({reason}): "
+                "check the address and that the scheduler is running."
+            ) from None
+    if not isinstance(identity, dict) or identity.get("type") != "Scheduler":
+        what = identity.get("type", "service") if isinstance(identity, dict) else "service"
         raise ValueError(
-            f"no Dask scheduler answers at {address} within {timeout:g} s ({reason}): "
-            "check the address and that the scheduler is running."
-        ) from None
+            f"{address} is a Dask {what}, not the scheduler: give the scheduler's address "
+            "(its log says 'Scheduler at: tcp://...')."
+        )
+    return distributed.Client(address, timeout=timeout, set_as_default=False)
+
+
+async def _identity(address: str, timeout: float) -> object:
+    """What answers at ``address`` says it is (Dask's ``identity`` message)."""
+    from distributed.comm import connect as open_comm
+
+    comm = await open_comm(address, timeout=timeout)
+    try:
+        await comm.write({"op": "identity", "reply": True})
+        return await comm.read()
+    finally:
+        comm.abort()
 
 
 def check_client(client: object) -> Client:
