@@ -22,6 +22,7 @@ from qtpy.QtWidgets import QFileDialog
 from napari_finetune._widgets._controls import button_row
 from napari_finetune._widgets._folder_run import FolderRun
 from napari_finetune._widgets._layers import is_plugin_output
+from napari_finetune._widgets._lazy_prediction import LazyPrediction
 from napari_finetune.export_formats import SUFFIXES
 from napari_finetune.inference.predict import predict
 from napari_finetune.models import CheckpointError, SegmentationModel, load_model, save_model
@@ -31,6 +32,7 @@ from napari_finetune.session import LabellingSession, Prediction, predicted, pre
 if TYPE_CHECKING:
     import napari
     from magicgui.widgets import Label, Widget
+    from napari.layers import Labels
 
 
 class ModelActions:
@@ -60,6 +62,9 @@ class ModelActions:
     start : callable
         The start model chosen for training (a shipped name, a checkpoint path,
         ``'scratch'`` or ``'current'``): *Predict* uses it while there is no model.
+    labels_of : callable, optional
+        The labels layer painted on an image (by name), whose colours a
+        band-by-band prediction avoids (:mod:`._lazy_prediction`).
     """
 
     def __init__(
@@ -73,6 +78,7 @@ class ModelActions:
         busy: Callable[[], bool],
         viewer: napari.viewer.Viewer,
         start: Callable[[], object],
+        labels_of: Callable[[str], Labels | None] | None = None,
     ) -> None:
         self.session, self.status, self._busy = session, status, busy
         self._viewer, self._start = viewer, start
@@ -87,6 +93,8 @@ class ModelActions:
         )
         self.load = PushButton(text="Load model…")
         self.folder = FolderRun(session, status, report, busy, viewer, start)
+        # Lazy (Dask, Zarr, multiscale) or very large images: band by band into a store.
+        self.lazy = LazyPrediction(viewer, status, report, self.predict_button, labels_of)
         self.widgets: list[Widget] = [
             self.predict_on,
             button_row(self.predict_button, self.measure),
@@ -105,8 +113,13 @@ class ModelActions:
         """Predict on the chosen image layer in a worker; show the result layers.
 
         With no current model, the start model chosen is loaded in the worker.
+        A lazy or very large image goes band by band into a Zarr store
+        (:mod:`._lazy_prediction`); while it does, this button stops it.
         """
         target = self.predict_on.value
+        if self.lazy.running:
+            self.lazy.stop()
+            return
         if self._busy():
             return
         if target is None:
@@ -114,6 +127,9 @@ class ModelActions:
             return
         chosen = prediction_model(self._start(), self.session.model)
         current = chosen is self.session.model
+        if self.lazy.takes(target):
+            self.lazy.start(target, chosen, current)
+            return
         self.predict_button.enabled = False
         self.status.value = f"Predicting on '{target.name}'…"
         image = np.asarray(target.data)

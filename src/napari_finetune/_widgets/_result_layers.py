@@ -96,6 +96,25 @@ def class_styling(colours: dict[int, ClassColour]) -> dict:
     }
 
 
+def prediction_style(
+    classes: dict[int, str], n_classes: int, colormap: object | None
+) -> tuple[dict, dict]:
+    """Labels-layer keywords and metadata of a prediction of ``n_classes`` classes.
+
+    The classes' colours are chosen unlike those of the painted layer's
+    ``colormap`` (:func:`~napari_finetune.session.result_style.prediction_colours`);
+    the metadata marks the layer as a prediction and lists the colours.
+    """
+    names = {k: classes.get(k, f"class {k}") for k in range(1, n_classes + 1)}
+    colours = prediction_colours(names, painted_colours(colormap, n_classes))
+    meta = output_metadata("prediction")
+    meta["napari_finetune"]["classes"] = {
+        k: {"name": c.name, "colour": c.colour, "colour name": c.colour_name}
+        for k, c in colours.items()
+    }
+    return class_styling(colours), meta
+
+
 def show_prediction(
     viewer: napari.viewer.Viewer,
     event: Prediction,
@@ -120,14 +139,7 @@ def show_prediction(
     if target is None:  # the image was removed meanwhile
         return
     predicted = labels_from_probabilities(event.probabilities)
-    n_classes = event.probabilities.shape[0]
-    names = {k: classes.get(k, f"class {k}") for k in range(1, n_classes + 1)}
-    colours = prediction_colours(names, painted_colours(colormap, n_classes))
-    meta = output_metadata("prediction")
-    meta["napari_finetune"]["classes"] = {
-        k: {"name": c.name, "colour": c.colour, "colour name": c.colour_name}
-        for k, c in colours.items()
-    }
+    styling, meta = prediction_style(classes, event.probabilities.shape[0], colormap)
     name = f"{event.target} prediction"
     layer = layer_named(viewer, name, Labels)
     if event.plane is not None:
@@ -143,7 +155,7 @@ def show_prediction(
             opacity=0.4,
             metadata=meta,
             **placement(target),
-            **class_styling(colours),
+            **styling,
         )
     else:
         layer.data = predicted
@@ -151,7 +163,7 @@ def show_prediction(
             layer.metadata.get("napari_finetune", {}).get("classes")
             != meta["napari_finetune"]["classes"]
         ):  # e.g. the live previews' model had no class names yet
-            for key, value in class_styling(colours).items():
+            for key, value in styling.items():
                 setattr(layer, key, value)
             layer.metadata = meta
     if event.final:

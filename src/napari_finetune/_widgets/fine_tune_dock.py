@@ -95,6 +95,7 @@ class FineTuneWidget(Container):
             busy=lambda: self._worker is not None,
             viewer=napari_viewer,
             start=self.settings.start,
+            labels_of=self.pairs.labels_of,
         )
         self.autosave = AutosaveRows(napari_viewer, self.pairs, self._report_error)
         self.advisor = AdvisorLauncher(self)  # *Compare strategies…*
