@@ -170,11 +170,11 @@ def test_a_dask_layer_gets_a_styled_multiscale_prediction_from_its_store(
     # Refreshed to the last band: what napari displays (its slice of the level in
     # view; no public name for it) is predicted down to the bottom row.
     assert (np.asarray(result._slice.image.raw)[-10:] > 0).all()
-    if "lazy uncertainty" in viewer.layers:  # the core writes the map
-        unsure = viewer.layers["lazy uncertainty"]
-        assert unsure.multiscale and not unsure.visible
-        assert all(isinstance(level, zarr.Array) for level in unsure.data)
-        assert 1e-3 <= unsure.contrast_limits[1] <= 1
+    unsure = viewer.layers["lazy uncertainty"]
+    assert unsure.multiscale and not unsure.visible
+    assert all(isinstance(level, zarr.Array) for level in unsure.data)
+    assert [level.shape for level in unsure.data] == [(600, 1100), (300, 550)]
+    assert 1e-3 <= unsure.contrast_limits[1] <= 1
     assert [one.name for one in viewer.layers][: len(before)] == before
     assert isinstance(layer.data, da.Array)
 

@@ -127,11 +127,10 @@ def test_the_run_writes_a_pyramid_and_equals_predict(tmp_path, model, image):
     np.testing.assert_array_equal(opened.labels[0][:], expected)
     np.testing.assert_array_equal(opened.labels[1][:], expected[::2, ::2])
     assert done.written.output == plan.output and 0 < opened.brightness < 1
-    if opened.uncertainty is not None:  # the core writes one
-        unsure = opened.uncertainty
-        assert [a.shape for a in unsure] == [SHAPE, (300, 550)]
-        np.testing.assert_array_equal(unsure[1][:], unsure[0][::2, ::2])
-        assert 1e-3 <= done.display_max <= 1
+    unsure = opened.uncertainty
+    assert [a.shape for a in unsure] == [SHAPE, (300, 550)]
+    np.testing.assert_array_equal(unsure[1][:], unsure[0][::2, ::2])
+    assert np.isfinite(unsure[0][:]).all() and 1e-3 <= done.display_max <= 1
 
 
 def test_stop_keeps_the_finished_band_at_every_level(tmp_path, model, image):

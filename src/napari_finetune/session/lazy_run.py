@@ -40,8 +40,7 @@ class StoreOpened:
     labels : list of zarr.Array
         The labels' levels (uint8, 0 = not predicted yet), finest first.
     uncertainty : list of zarr.Array or None
-        The uncertainty map's levels (float32, NaN = not predicted yet), if
-        the core writes one.
+        The uncertainty map's levels (float32, NaN = not predicted yet), if asked for.
     location : Path
         The store, or the label image beside an OME-Zarr image.
     brightness : float
@@ -97,7 +96,7 @@ def predict_lazily(
     rgb : bool
         Whether the image's last axis holds colours.
     uncertainty : bool
-        Also write and show the uncertainty map, where the core can.
+        Also write the uncertainty map (normalised entropy, ``<store>/uncertainty``).
 
     Yields
     ------
@@ -119,15 +118,16 @@ def predict_lazily(
 
     if not isinstance(model, SegmentationModel):
         model = load_model(model)
-    extra = {"uncertainty": True} if uncertainty and _core_writes_uncertainty() else {}
-    events = predict_bands(model, plan.image, plan.output, label_name=plan.label_name, **extra)
+    events = predict_bands(
+        model, plan.image, plan.output, label_name=plan.label_name, uncertainty=uncertainty
+    )
     pyramids: list[BandPyramid] = []
     try:
         for event in events:
             if isinstance(event, BandDone):
                 first = not pyramids
                 if first:  # the store exists from the first band on
-                    pyramids = _open_pyramids(plan, "uncertainty" in extra)
+                    pyramids = _open_pyramids(plan, uncertainty)
                 for pyramid in pyramids:
                     pyramid.fill(event.rows_done)
                 if first:
@@ -153,15 +153,6 @@ def predict_lazily(
         raise ValueError(f"Layer '{plan.layer}': {err}") from None
 
 
-def _core_writes_uncertainty() -> bool:
-    """Whether this version of ``predict_bands`` takes ``uncertainty=``."""
-    import inspect
-
-    from napari_finetune.inference.lazy import predict_bands
-
-    return "uncertainty" in inspect.signature(predict_bands).parameters
-
-
 def _open_pyramids(plan: LazyPlan, uncertainty: bool) -> list[BandPyramid]:
     """The labels' pyramid (and the uncertainty's), levels added as needed for display."""
     import zarr
@@ -174,7 +165,7 @@ def _open_pyramids(plan: LazyPlan, uncertainty: bool) -> list[BandPyramid]:
         pyramids = [open_pyramid(group, paths[0], tuple(paths[1:]))]
     else:
         pyramids = [open_pyramid(group, "labels")]
-    if uncertainty and "uncertainty" in group:
+    if uncertainty:
         pyramids.append(open_pyramid(group, "uncertainty"))
     return pyramids
 
