@@ -9,7 +9,7 @@ from napari_finetune.inference.lazy import predict_bands, predict_lazy
 zarr = pytest.importorskip("zarr")
 da = pytest.importorskip("dask.array")
 
-SHAPE = (1100, 1300)  # 3 × 3 tiles: their overlaps blend, below sample_pixels
+SHAPE = (800, 900)  # 2 × 2 tiles: their overlaps blend; below sample_pixels
 
 
 @pytest.fixture(scope="module")
@@ -19,7 +19,7 @@ def model():
 
 @pytest.fixture(scope="module")
 def image():
-    return nf.voronoi_grains(SHAPE, 80, seed=1).image
+    return nf.voronoi_grains(SHAPE, 50, seed=1).image
 
 
 def test_equals_the_in_memory_entropy_map(tmp_path, model, image):
