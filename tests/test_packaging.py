@@ -28,7 +28,13 @@ def test_manifest_lists_the_samples_and_widget():
     keys = {s.key for s in manifest.contributions.sample_data}
     assert keys == {"equiaxed", "directional", "target_domain", "painted", "nist_steel"}
     widgets = {w.display_name for w in manifest.contributions.widgets}
-    assert widgets == {"Synthetic grains", "Augmentation preview", "Fine-tune", "Measure grains"}
+    assert widgets == {
+        "Synthetic grains",
+        "Augmentation preview",
+        "Fine-tune",
+        "Measure grains",
+        "Feature maps",
+    }
 
 
 def test_top_level_manifest_is_a_link_to_the_packaged_one():

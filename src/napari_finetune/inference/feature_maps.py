@@ -205,3 +205,26 @@ def channel_contrast(
         for source, target in zip(maps, out, strict=True):
             np.clip((source[c] - lo) / span, 0, 1, out=target[c])
     return out
+
+
+def describe_feature_maps(
+    result: FeatureMaps,
+    image: str,
+    model: str,
+    seconds: float,
+    plane: int | None = None,
+    compared: bool = False,
+) -> str:
+    """What the dock says once a stage's maps are shown (``plane``: of a stack)."""
+    where = f"'{image}'" + ("" if plane is None else f" plane {plane}")
+    what = f"{result.stage.describe()} of {model} on {where} ({seconds:.1f} s)."
+    if compared:
+        return (
+            f"{what} Left: the pretrained start, over the image: the fine-tuned model; "
+            "each channel on one scale for both, so what fine-tuning changed shows. "
+            "The slider picks the channel."
+        )
+    return (
+        f"{what} The slider picks the channel; each channel is stretched to its own "
+        "range (1st to 99.5th percentile)."
+    )

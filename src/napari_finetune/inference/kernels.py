@@ -69,14 +69,24 @@ def kernel_cells(kernel: np.ndarray) -> list[list[str]]:
     return [[text(v) for v in row] for row in np.asarray(kernel, float)]
 
 
+class KernelCellError(ValueError):
+    """A kernel cell that is not a number; ``row`` and ``column`` count from 1."""
+
+    def __init__(self, message: str, row: int, column: int) -> None:
+        super().__init__(message)
+        self.row, self.column = row, column
+
+
 def parse_kernel(cells: Sequence[Sequence[str]]) -> np.ndarray:
     """A kernel from a square grid of cell texts (``'2'``, ``'-0.5'``, ``'1/16'``, ``'3e-2'``).
 
     Raises
     ------
+    KernelCellError
+        A ValueError naming the first cell that is not a finite number ("row 2,
+        column 3: 'abc' is not a number"; also in its ``row`` and ``column``).
     ValueError
-        Naming the first cell that is not a finite number ("row 2, column 3:
-        'abc' is not a number"), or a grid that is not square with an odd side.
+        For a grid that is not square with an odd side.
     """
     rows = [list(row) for row in cells]
     size = len(rows)
@@ -89,11 +99,15 @@ def parse_kernel(cells: Sequence[Sequence[str]]) -> np.ndarray:
             text = str(cell).strip().replace("−", "-")  # a typographic minus pasted in
             where = f"row {i + 1}, column {j + 1}"
             if not text:
-                raise ValueError(f"{where} is empty: enter a number (0 for nothing).")
+                raise KernelCellError(
+                    f"{where} is empty: enter a number (0 for nothing).", i + 1, j + 1
+                )
             try:
                 kernel[i, j] = float(Fraction(text))
             except (ValueError, ZeroDivisionError):
-                raise ValueError(f"{where}: {cell!r} is not a number.") from None
+                raise KernelCellError(
+                    f"{where}: {cell!r} is not a number.", i + 1, j + 1
+                ) from None
     return kernel
 
 

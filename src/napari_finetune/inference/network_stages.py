@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from napari_finetune.models.model import SegmentationModel
+from napari_finetune.models.unet import UNetConfig
 
 
 @dataclass(frozen=True)
@@ -43,15 +44,21 @@ class Stage:
     factor: int
     channels: int
 
+    def label(self) -> str:
+        """Short, for a menu: ``'encoder 2 (1/4, 32 ch)'``."""
+        size = "full" if self.factor == 1 else f"1/{self.factor}"
+        return f"{self.name} ({size}, {self.channels} ch)"
+
     def describe(self) -> str:
         """``'encoder 2: 1/4 resolution, 32 channels'``."""
         size = "full resolution" if self.factor == 1 else f"1/{self.factor} resolution"
         return f"{self.name}: {size}, {self.channels} channels"
 
 
-def stages(model: SegmentationModel) -> list[Stage]:
+def stages(model: SegmentationModel | UNetConfig) -> list[Stage]:
     """Every stage of the U-Net: encoders shallow to deep, then decoders deep to shallow."""
-    widths = model.net.config.widths
+    config = model if isinstance(model, UNetConfig) else model.net.config
+    widths = config.widths
     n = len(widths)
     found = [Stage(f"encoder {i}", i, "encoder", i, 2**i, widths[i]) for i in range(n)]
     for k in range(n - 1):
@@ -60,7 +67,7 @@ def stages(model: SegmentationModel) -> list[Stage]:
     return found
 
 
-def stage_names(model: SegmentationModel) -> list[str]:
+def stage_names(model: SegmentationModel | UNetConfig) -> list[str]:
     """Names of :func:`stages`: ``['encoder 0', ..., 'decoder 0', ...]``."""
     return [s.name for s in stages(model)]
 

@@ -1,0 +1,270 @@
+"""Dock widget *Feature maps*: what the network sees, and a kernel playground beside it.
+
+For the chosen image (the plane in view, for a stack) and model, a worker
+computes one stage's activations (:mod:`napari_finetune.inference.feature_maps`)
+and they appear as ``<image> <stage> features``, one channel per slider
+position, over the image; *Before / after* shows the same stage of the
+pretrained start beside it. The first-layer kernels show as small images
+right of the image. The playground applies a typed 3x3 or 5x5 kernel to the
+image as ``<image> kernel response`` while the user types (debounced, in a
+worker) and names the learned kernels most like it. The user's layers are only
+read; every decision and every number comes from the core.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from typing import TYPE_CHECKING
+
+import numpy as np
+from magicgui.widgets import ComboBox, Container, PushButton
+from napari.layers import Image
+from napari.qt.threading import create_worker
+from napari.utils.notifications import show_error, show_warning
+
+from napari_finetune._widgets import _feature_layers as layers
+from napari_finetune._widgets._controls import (
+    align_forms,
+    button_row,
+    form,
+    scroll_area,
+    section,
+    wrapping_label,
+)
+from napari_finetune._widgets._kernel_playground import KernelPlayground
+from napari_finetune._widgets._layers import LayerFollower, current_plane, input_layers
+from napari_finetune._widgets._model_choice import ModelChoice
+from napari_finetune._widgets._progress import TrainingProgress
+from napari_finetune.inference.feature_compare import iter_before_after, start_model_of
+from napari_finetune.inference.feature_maps import (
+    FeatureProgress,
+    channel_contrast,
+    describe_feature_maps,
+    iter_feature_maps,
+)
+from napari_finetune.inference.learned_kernels import (
+    first_layer_kernels,
+    kernel_mosaic,
+)
+from napari_finetune.inference.network_stages import stages
+from napari_finetune.models.unet import UNetConfig
+
+if TYPE_CHECKING:
+    import napari
+
+# px: the model and stage menus show their whole entries ('voronoi-unet (shipped)').
+MIN_WIDTH = 380
+
+
+def _maps_job(load, image, stage):  # generator functions: napari GeneratorWorkers
+    model = load()
+    result = yield from iter_feature_maps(model, image, stage)
+    return model, (result,), channel_contrast(result.maps)
+
+
+def _compare_job(load, image, stage):
+    after = load()
+    before, why = start_model_of(after)
+    if before is None:
+        raise ValueError(why)
+    pair = yield from iter_before_after(before, after, image, stage)
+    return after, pair, channel_contrast(*(maps.maps for maps in pair))
+
+
+def _kernels_job(load):
+    model = load()
+    return model, first_layer_kernels(model)
+
+
+class FeatureMapsWidget(Container):
+    """Stage activations, first-layer kernels and a kernel playground for one image."""
+
+    def __init__(self, napari_viewer: napari.viewer.Viewer) -> None:
+        super().__init__(labels=False)
+        self._viewer = napari_viewer
+        self._worker = self._progress = None
+        self.image_layer = ComboBox(label="image", choices=self._image_choices)
+        self.models = ModelChoice(napari_viewer, self._on_model)
+        self.stage = ComboBox(label="stage", choices=self._stage_choices)
+        self.show_maps = PushButton(text="Show feature maps")
+        self.compare = PushButton(
+            text="Before / after",
+            tooltip="The same stage of the pretrained start beside the fine-tuned model's.",
+        )
+        self.show_kernels = PushButton(text="Show first-layer kernels")
+        self.status = wrapping_label("Choose an image and a stage, then Show feature maps.")
+        self.playground = KernelPlayground(napari_viewer, self._plane, self._loader_or_none)
+
+        sees = section(
+            "What the network sees",
+            form(self.image_layer, self.models.source, self.models.file, self.stage),
+            button_row(self.show_maps, self.compare),
+            button_row(self.show_kernels),
+            self.status,
+        )
+        playground = section("Kernel playground", self.playground)
+        body = Container(widgets=[sees, playground], labels=False)
+        align_forms(body)
+        scroll_area(self, body)
+        self.native.setMinimumWidth(MIN_WIDTH)
+
+        self.show_maps.changed.connect(lambda: self._run("maps"))
+        self.compare.changed.connect(lambda: self._run("compare"))
+        self.show_kernels.changed.connect(lambda: self._run("kernels"))
+        self.image_layer.changed.connect(lambda _layer: self.playground.follow_image())
+        napari_viewer.dims.events.current_step.connect(self._follow_image)
+        self.native.destroyed.connect(self._on_destroyed)
+        self._follower = LayerFollower(napari_viewer, self._refresh)
+
+    # -- inputs ------------------------------------------------------------------------
+
+    def _image_choices(self, _widget: object = None) -> list:
+        return input_layers(self._viewer, Image)
+
+    def _stage_choices(self, _widget: object = None) -> list:
+        model = self.models.known() if hasattr(self, "models") else None
+        config = model.net.config if model is not None else UNetConfig()
+        return [(s.label(), s.name) for s in stages(config)]
+
+    def _refresh(self) -> None:
+        self.models.refresh()
+        self.reset_choices()
+
+    def _on_model(self) -> None:
+        self.stage.reset_choices()  # another architecture may have other stages
+
+    def _plane(self) -> tuple[Image, np.ndarray, int | None]:
+        """The chosen layer, the plane in view, and its index in a stack (None for 2D)."""
+        layer = self.image_layer.value
+        if layer is None:
+            raise ValueError("open or choose an image layer.")
+        plane = current_plane(layer, self._viewer)
+        extra = layer.data.ndim - (3 if layer.rgb else 2)
+        if extra > 1:
+            raise ValueError(f"layer '{layer.name}' has {extra} stack axes: use a 2D stack.")
+        index = None
+        if extra == 1:
+            step = self._viewer.dims.current_step[-(layer.ndim)]
+            index = min(int(step), layer.data.shape[0] - 1)
+        return layer, plane, index
+
+    # -- stage maps and kernels ------------------------------------------------------
+
+    def _run(self, what: str) -> None:
+        if self._worker is not None:
+            return
+        self._refresh()
+        layer = self.image_layer.value
+        try:
+            load = self.models.loader()
+            if what == "kernels":
+                job, args, shown = _kernels_job, (load,), (layer, None, None)
+            else:
+                layer, plane, index = self._plane()
+                job = _maps_job if what == "maps" else _compare_job
+                args, shown = (load, plane, self.stage.value), (layer, index, self.stage.value)
+        except ValueError as err:
+            self._report(err, layer)
+            return
+        self._set_busy(True)
+        self.status.value = f"Computing with {self.models.label()}…"
+        started = time.perf_counter()
+        worker = create_worker(job, *args, _start_thread=False, _ignore_errors=True)
+        if hasattr(worker, "yielded"):
+            worker.yielded.connect(self._on_progress)
+        worker.returned.connect(
+            lambda result: self._show(what, result, shown, time.perf_counter() - started)
+        )
+        worker.errored.connect(lambda err: self._report(err, layer))
+        worker.finished.connect(self._on_finished)
+        self._worker = worker
+        worker.start()
+
+    def _on_progress(self, event: FeatureProgress) -> None:
+        if self._progress is None:
+            self._progress = TrainingProgress(self._viewer, event.total, "Feature maps")
+        self._progress.update(event.done, event.total)
+
+    def _show(self, what: str, result: tuple, shown: tuple, seconds: float) -> None:
+        layer, index, stage = shown
+        if layer is not None and layer not in self._viewer.layers:
+            self.status.value = f"Not shown: layer '{layer.name}' was removed meanwhile."
+            show_warning(f"Feature maps: {self.status.value}")
+            return
+        model = result[0]
+        self.stage.reset_choices()
+        if what == "kernels":
+            # Four to a row while they are few: each kernel big enough to read its number.
+            kernels = result[1]
+            mosaic, corners = kernel_mosaic(kernels, per_row=4 if len(kernels) <= 8 else 8)
+            source = layer or next(iter(self._viewer.layers), None)
+            if source is None:
+                self.status.value = "Open an image to place the kernels beside it."
+                return
+            layers.show_kernel_mosaic(self._viewer, source, mosaic, corners, model.name)
+            self.status.value = (
+                f"First-layer kernels of {self.models.label()}, right of the image, numbered "
+                "left to right, top to bottom (BatchNorm scale folded in: green positive, "
+                "pink negative, white 0)."
+            )
+            return
+        maps, displays = result[1], result[2]
+        base = f"{layer.name} {stage} features"
+        if what == "compare":
+            cols = layer.data.shape[-2] if layer.rgb else layer.data.shape[-1]
+            shift = -cols * (1 + layers.GAP)
+            layers.show_stage_maps(
+                self._viewer,
+                layer,
+                index,
+                displays[0],
+                maps[0].factor,
+                f"{base} (pretrained)",
+                shift,
+            )
+            layers.show_stage_maps(
+                self._viewer, layer, index, displays[1], maps[1].factor, f"{base} (fine-tuned)"
+            )
+        else:
+            layers.show_stage_maps(self._viewer, layer, index, displays[0], maps[0].factor, base)
+        self.status.value = describe_feature_maps(
+            maps[-1], layer.name, self.models.label(), seconds, index, what == "compare"
+        )
+
+    def _on_finished(self) -> None:
+        if self._progress is not None:
+            self._progress.close()
+        self._worker = self._progress = None
+        self._set_busy(False)
+
+    def _set_busy(self, busy: bool) -> None:
+        for button in (self.show_maps, self.compare, self.show_kernels):
+            button.enabled = not busy
+
+    def _report(self, err: BaseException, layer: object = None) -> None:
+        where = f"layer '{layer.name}': " if layer is not None else ""
+        self.status.value = f"Not shown: {where}{err}"
+        show_error(f"Feature maps: {where}{err}")
+
+    def _loader_or_none(self):
+        try:
+            return self.models.loader()
+        except ValueError:
+            return None  # no model: the playground still works, with nothing to compare
+
+    def _follow_image(self, _event: object = None) -> None:
+        self.playground.follow_image()
+
+    def _on_destroyed(self, _object: object = None) -> None:
+        # The dock's Qt widgets are gone: nothing may call into them any more.
+        self._viewer.dims.events.current_step.disconnect(self._follow_image)
+        self.playground.close_down()
+        worker, self._worker = self._worker, None
+        if worker is not None:
+            for signal in (worker.yielded, worker.returned, worker.errored, worker.finished):
+                with contextlib.suppress(RuntimeError, TypeError, AttributeError):
+                    signal.disconnect()  # it ended (its signals are gone) or has no such one
+        if self._progress is not None:
+            self._progress.close()
+            self._progress = None

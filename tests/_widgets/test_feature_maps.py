@@ -1,0 +1,158 @@
+"""The Feature maps dock: stage maps over the image, kernels beside it, the playground."""
+
+import numpy as np
+import torch
+from widget_messages import capture_messages
+
+from napari_finetune._widgets import _kernel_playground as playground_module
+from napari_finetune._widgets import feature_maps as module
+from napari_finetune._widgets._model_choice import CURRENT
+from napari_finetune._widgets.feature_maps import FeatureMapsWidget
+from napari_finetune.models.checkpoint_tensors import tensor_digest
+from napari_finetune.models.registry import load_model
+
+
+def user_layers(viewer):
+    """Names and data copies of the layers the user had."""
+    return {layer.name: np.array(layer.data) for layer in viewer.layers}
+
+
+def untouched(viewer, before):
+    for name, data in before.items():
+        np.testing.assert_array_equal(viewer.layers[name].data, data)
+
+
+def run(widget, button, qtbot):
+    button.clicked.emit()
+    qtbot.waitUntil(lambda: widget._worker is None, timeout=60_000)
+
+
+def test_stage_maps_overlay_the_image_and_kernels_sit_beside_it(painted, qtbot, monkeypatch):
+    shown = capture_messages(monkeypatch, module)
+    before = user_layers(painted)
+    w = FeatureMapsWidget(painted)
+    assert w.image_layer.value.name == "grains" and w.models.source.value == "voronoi-unet"
+    w.stage.value = "encoder 2"
+    run(w, w.show_maps, qtbot)
+    assert shown["error"] == [], w.status.value
+    maps = painted.layers["grains encoder 2 features"]
+    assert maps.data.shape == (32, 128, 128) and maps.data.dtype == np.float32
+    assert maps.data.min() >= 0 and maps.data.max() <= 1 and maps.contrast_limits == [0, 1]
+    # one cell per 4 x 4 pixels, centred on them
+    np.testing.assert_allclose(maps.scale, (1, 4, 4))
+    np.testing.assert_allclose(maps.translate, (0, 1.5, 1.5))
+    assert maps.metadata["napari_finetune"]["role"] == "feature maps"
+    assert "encoder 2: 1/4 resolution, 32 channels" in w.status.value
+    run(w, w.show_kernels, qtbot)
+    kernels = painted.layers["voronoi-unet first-layer kernels"]
+    assert kernels.rgb and kernels.data.shape == (7, 15, 4)  # 8 kernels, 4 to a row
+    assert kernels.translate[-1] > 512  # right of the 512-px image, not over it
+    assert len(painted.layers["voronoi-unet first-layer kernels (numbers)"].data) == 8
+    untouched(painted, before)
+    assert set(w._image_choices()) == {
+        ("grains", painted.layers["grains"])
+    }  # outputs are not inputs
+
+
+def test_the_playground_applies_a_kernel_and_refuses_a_bad_cell(painted, qtbot, monkeypatch):
+    shown = capture_messages(monkeypatch, playground_module)
+    before = user_layers(painted)
+    w = FeatureMapsWidget(painted)
+    w.playground.grid.preset.value = "Sobel y"  # live: applied once typing pauses
+    qtbot.waitUntil(lambda: "grains kernel response" in painted.layers, timeout=30_000)
+    qtbot.waitUntil(lambda: not w.playground.busy, timeout=30_000)
+    response = painted.layers["grains kernel response"]
+    assert response.data.shape == (512, 512) and response.colormap.name == "PiYG"
+    low, high = response.contrast_limits
+    assert low == -high  # white is 0
+    assert "Most like your kernel: learned kernel" in w.playground.status.value
+    kept, names = response.data.copy(), [layer.name for layer in painted.layers]
+
+    w.playground.grid.cells[2][3].value = "abc"  # row 2, column 3 of the 3x3 grid in the 5x5 cells
+    assert w.playground.grid.preset.value == "custom"
+    qtbot.waitUntil(lambda: "not applied" in w.playground.status.value, timeout=10_000)
+    assert "row 2, column 3: 'abc' is not a number" in w.playground.status.value
+    assert "e0503c" in w.playground.grid.cells[2][3].native.styleSheet()  # outlined
+    assert shown["warning"] == []  # while typing: said in the dock only
+    w.playground.apply.clicked.emit()
+    assert shown["warning"] == ["Feature maps: row 2, column 3: 'abc' is not a number."]
+    np.testing.assert_array_equal(response.data, kept)  # nothing else changed
+    assert [layer.name for layer in painted.layers] == names
+
+    w.playground.grid.cells[2][3].value = "1/2"
+    qtbot.waitUntil(lambda: "Response of the kernel" in w.playground.status.value, timeout=10_000)
+    qtbot.waitUntil(lambda: not w.playground.busy, timeout=10_000)
+    assert w.playground.grid.cells[2][3].native.styleSheet() == ""
+    assert not np.array_equal(painted.layers["grains kernel response"].data, kept)
+    w.playground.grid.kernel_size.value = 5  # a custom kernel keeps its centre, the new ring is 0
+    assert w.playground.grid.texts()[0] == ["0"] * 5 and w.playground.grid.texts()[2][3] == "1/2"
+    untouched(painted, before)
+
+
+def test_before_after_shows_the_pretrained_start_beside_the_fine_tuned_maps(
+    painted, qtbot, monkeypatch
+):
+    from napari_finetune._widgets.fine_tune_dock import FineTuneWidget
+
+    shown = capture_messages(monkeypatch, module)
+    shipped = load_model("voronoi-unet")
+    tuned = shipped.copy()
+    start = {"kind": "shipped", "name": "voronoi-unet"}
+    tuned.provenance = [
+        {"run": 1, "start": {**start, "sha256": tensor_digest(shipped.net.state_dict())}}
+    ]
+    with torch.no_grad():
+        tuned.net.encoder_stages[1][1][0].weight.mul_(0.5)
+    dock = FineTuneWidget(painted)
+    painted.window.add_dock_widget(dock, name="Fine-tune")
+    w = FeatureMapsWidget(painted)
+    assert w.models.source.value == "voronoi-unet"  # the dock has no model yet
+    dock.session.model = tuned
+    w._refresh()
+    assert w.models.source.value == CURRENT
+    w.stage.value = "encoder 1"
+    run(w, w.compare, qtbot)
+    assert shown["error"] == [], w.status.value
+    left = painted.layers["grains encoder 1 features (pretrained)"]
+    right = painted.layers["grains encoder 1 features (fine-tuned)"]
+    assert left.data.shape == right.data.shape == (16, 256, 256)
+    np.testing.assert_allclose(right.translate, (0, 0.5, 0.5))  # over the image
+    np.testing.assert_allclose(left.translate, (0, 0.5, 0.5 - 512 * 1.05))  # left of it
+    assert not np.allclose(left.data, right.data)
+    assert "Left: the pretrained start" in w.status.value
+
+    tuned.provenance = []  # a model without a training record cannot be compared
+    run(w, w.compare, qtbot)
+    assert "Not shown: layer 'grains': the model has no training record" in w.status.value
+    assert shown["error"][-1].startswith("Feature maps: layer 'grains'")
+
+
+def test_a_stack_shows_the_plane_in_view(make_napari_viewer, qtbot):
+    import napari_finetune as nf
+
+    viewer = make_napari_viewer()
+    planes = np.stack([nf.voronoi_grains((64, 96), 8, seed=s).image for s in range(3)])
+    viewer.add_image(planes, name="stack")
+    viewer.dims.set_current_step(0, 2)
+    w = FeatureMapsWidget(viewer)
+    w.stage.value = "decoder 3"
+    run(w, w.show_maps, qtbot)
+    maps = viewer.layers["stack decoder 3 features"]
+    assert maps.data.shape == (8, 1, 64, 96)  # channels, the one plane, rows, cols
+    np.testing.assert_allclose(maps.translate, (0, 2, 0, 0))
+    assert "on 'stack' plane 2" in w.status.value
+    assert maps.axis_labels[0] == "channel"
+
+
+def test_a_model_file_must_be_chosen_first(painted, monkeypatch):
+    shown = capture_messages(monkeypatch, module)
+    names = [layer.name for layer in painted.layers]
+    w = FeatureMapsWidget(painted)
+    w.models.source.value = "file"
+    assert not w.models.file.native.isHidden()  # the file picker shows
+    w.show_maps.clicked.emit()
+    assert w._worker is None
+    assert w.status.value == (
+        "Not shown: layer 'grains': choose a model file (a .ckpt checkpoint or an exported .zip)."
+    )
+    assert len(shown["error"]) == 1 and [layer.name for layer in painted.layers] == names
