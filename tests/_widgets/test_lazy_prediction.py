@@ -12,6 +12,7 @@ from napari_finetune._widgets import _lazy_prediction
 from napari_finetune._widgets import fine_tune_dock as module
 from napari_finetune._widgets._lazy_prediction import LazyPrediction
 from napari_finetune._widgets._result_layers import prediction_style
+from napari_finetune._widgets.measure_grains import MeasureGrainsWidget
 from napari_finetune.inference.lazy_events import BandDone
 from napari_finetune.models import SegmentationModel
 from napari_finetune.session.lazy_layers import FOLDER_VARIABLE
@@ -177,6 +178,11 @@ def test_a_dask_layer_gets_a_styled_multiscale_prediction_from_its_store(
     assert 1e-3 <= unsure.contrast_limits[1] <= 1
     assert [one.name for one in viewer.layers][: len(before)] == before
     assert isinstance(layer.data, da.Array)
+    # Measure grains measures the full resolution, not the level napari keeps in memory.
+    measuring = MeasureGrainsWidget(viewer)
+    measuring.measure_layer(result)
+    qtbot.waitUntil(lambda: measuring._worker is None, timeout=WAIT_MS)
+    assert viewer.layers["lazy grains"].data.shape == (600, 1100)
 
     predict(dock, layer, qtbot)  # again: a new store, the result layer replaced
     assert dock.status.value.endswith(f"{predictions / 'lazy_prediction-2.zarr'}.")

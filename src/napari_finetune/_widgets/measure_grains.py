@@ -141,6 +141,9 @@ class MeasureGrainsWidget(Container):
         if getattr(layer, "rgb", False):
             raise ValueError("it is an RGB image, not a map to measure.")
         kind, data = self.kind.value, layer.data
+        if getattr(layer, "multiscale", False):
+            # NumPy reads a multiscale layer's data as its coarsest level: take the finest.
+            data = data[0]
         role = _role(layer)
         if kind == "auto" and role == "prediction":
             kind = "classes"
