@@ -19,7 +19,14 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from napari_finetune import cli_compare, cli_export, cli_jobs, cli_predict, cli_retrain
+from napari_finetune import (
+    cli_compare,
+    cli_export,
+    cli_jobs,
+    cli_predict,
+    cli_predict_large,
+    cli_retrain,
+)
 from napari_finetune.choices import (
     BACKENDS,
     BN_CHOICES,
@@ -170,6 +177,17 @@ def build_parser() -> argparse.ArgumentParser:
         "tcp://host:8786), one task per image; images and --output on a file system every "
         'worker mounts (needs pip install "napari-finetune[cluster]")',
     )
+    add_device_argument(pred)
+
+    large = jobs.add_parser(
+        "predict-large",
+        help="predict one image larger than memory (OME-Zarr, Zarr, TIFF) into a Zarr store",
+        description="Predict one large image band by band, reading only the rows in use and "
+        "writing each band as it is done: labels beside an OME-Zarr image (labels/NAME), "
+        "or into a new Zarr store (--output).",
+    )
+    cli_predict_large.add_predict_large_arguments(large, list(BACKENDS))
+    add_device_argument(large)
 
     exp = jobs.add_parser(
         "export", help="export a model as ONNX or as a BioImage.IO model package"
@@ -278,6 +296,7 @@ JOBS = {
     "fit": cli_jobs.fit,
     "retrain": cli_retrain.retrain,
     "predict": cli_predict.predict,
+    "predict-large": cli_predict_large.predict_large,
     "export": cli_export.export,
     "compare": cli_compare.compare,
     "measure": cli_jobs.measure,

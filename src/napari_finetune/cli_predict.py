@@ -39,7 +39,7 @@ def predict(args: argparse.Namespace) -> int:
         calibration=_given_calibration(args),
     )
     # Before torch is imported: a wrong address is said in seconds.
-    client = _cluster_client(args.scheduler) if args.scheduler else None
+    client = cluster_client(args.scheduler) if args.scheduler else None
     try:
         return _predict_plan(args, plan, client)
     finally:
@@ -52,7 +52,7 @@ def _predict_plan(args: argparse.Namespace, plan: FolderPlan, client: Client | N
     from napari_finetune.models.registry import load_model
 
     model = load_model(args.model)
-    events = predict_plan(model, plan, backend=args.backend, client=client)
+    events = predict_plan(model, plan, backend=args.backend, device=args.device, client=client)
     try:
         for event in events:
             if isinstance(event, FolderStarted):
@@ -95,7 +95,8 @@ def _predict_plan(args: argparse.Namespace, plan: FolderPlan, client: Client | N
     return 0 if summary.ok else 1
 
 
-def _cluster_client(address: str) -> Client:
+def cluster_client(address: str) -> Client:
+    """A client of the scheduler at ``address``; a refusal is a ValueError in one line."""
     from napari_finetune.batch.cluster import connect
 
     try:

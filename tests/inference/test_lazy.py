@@ -184,8 +184,10 @@ def test_bad_input(tmp_path, model, image):
         predict_lazy(model, source, tmp_path / "in.zarr" / "out")
     with pytest.raises(ValueError, match="output= is needed"):
         predict_lazy(model, small)
-    with pytest.raises(ValueError, match="not a Zarr store"):
+    with pytest.raises(ValueError, match="missing.tif does not exist"):
         predict_lazy(model, tmp_path / "missing.tif", tmp_path / "c.zarr")
+    with pytest.raises(ValueError, match="neither a TIFF nor a Zarr store"):
+        predict_lazy(model, tmp_path / "image.png", tmp_path / "c.zarr")
     with pytest.raises(ValueError, match="stack of planes"):
         predict_lazy(model, da.zeros((5, 64, 64)), tmp_path / "d.zarr")
     with pytest.raises(ValueError, match="output is a int"):

@@ -151,3 +151,23 @@ def test_cli_jobs_refuse_a_missing_gpu_with_exit_2(tmp_path, capsys, job):
     assert cli.main([*job, "--output", str(output), "--device", "cuda"]) == 2
     assert "device 'cuda' was asked for" in capsys.readouterr().err
     assert not output.exists()
+
+
+@no_gpu
+def test_folder_and_large_image_runs_refuse_a_missing_gpu_before_writing(tmp_path, model, capsys):
+    import tifffile
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    tifffile.imwrite(folder / "a.tif", nf.voronoi_grains((64, 64), 4, seed=0).image)
+    with pytest.raises(ValueError, match="device 'cuda' was asked for"):
+        nf.predict_folder(model, folder, tmp_path / "out", device="cuda")
+    with pytest.raises(ValueError, match="device 'cuda' was asked for"):
+        nf.predict_lazy(model, folder / "a.tif", tmp_path / "a.zarr", device="cuda")
+    args = ["predict", str(folder), "--output", str(tmp_path / "out"), "--device", "cuda"]
+    assert cli.main(args) == 2
+    assert "device 'cuda' was asked for" in capsys.readouterr().err
+    assert not any((tmp_path / "out").glob("*.tif")) and not (tmp_path / "a.zarr").exists()
+    # The default: where the model's weights are (the CPU here).
+    summary = nf.predict_folder(model, folder, tmp_path / "out", device="cpu")
+    assert summary.ok and (tmp_path / "out" / "a_prediction.tif").is_file()

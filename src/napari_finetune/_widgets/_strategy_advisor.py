@@ -80,8 +80,8 @@ class StrategyAdvisor(Container):
         self.estimate = wrapping_label()
         self.start = PushButton(text="Compare")
         self.stop = PushButton(text="Stop", enabled=False)
-        self.plot = DockCanvas(Figure(figsize=(4.2, 2.4), facecolor=BACKGROUND))
-        self.plot.setMinimumHeight(220)
+        self.plot = DockCanvas(Figure(figsize=(4.2, 3.2), facecolor=BACKGROUND))
+        self.plot.setMinimumHeight(300)
         self.verdict = wrapping_label()
         self.use = PushButton(text="Use the recommended strategy", enabled=False)
         self.extend(

@@ -74,7 +74,11 @@ def read_input(path: Path) -> np.ndarray:
 
 
 def predict_file(
-    model: SegmentationModel, file: PlannedFile, plan: FolderPlan, backend: str
+    model: SegmentationModel,
+    file: PlannedFile,
+    plan: FolderPlan,
+    backend: str,
+    device: str | None = None,
 ) -> FileOutcome:
     """Read, predict and write the outputs of one planned image (and measure its grains).
 
@@ -89,6 +93,10 @@ def predict_file(
         and ``output_dir`` (its ``files`` are not used).
     backend : str
         A resolved backend (``'torch'`` or ``'onnxruntime'``).
+    device : str, optional
+        Where the network runs (:mod:`napari_finetune.models.device`; default:
+        where the model's weights are). Resolved here, on the machine that
+        predicts: ``'auto'`` on a cluster worker takes that worker's GPU.
 
     Returns
     -------
@@ -108,7 +116,7 @@ def predict_file(
     try:
         image = read_input(file.image)
         shape = image.shape
-        probs = predict(model, image, backend=backend)
+        probs = predict(model, image, backend=backend, device=device)
     except (ValueError, MemoryError) as err:
         message = str(err) or type(err).__name__
         return FileOutcome(False, shape, time.perf_counter() - began, message)

@@ -76,7 +76,11 @@ def check_cluster(client: object, plan: FolderPlan) -> Client:
 
 
 def run_on_cluster(
-    client: Client, model: SegmentationModel, plan: FolderPlan, backend: str
+    client: Client,
+    model: SegmentationModel,
+    plan: FolderPlan,
+    backend: str,
+    device: str | None = None,
 ) -> Iterator[FolderEvent]:
     """The events of a folder run whose images are tasks on ``client``'s cluster.
 
@@ -90,6 +94,9 @@ def run_on_cluster(
         The checked plan.
     backend : str
         A resolved backend.
+    device : str, optional
+        Where each worker runs the network, resolved on the worker (``'auto'``
+        takes the worker's GPU where it has one).
 
     Yields
     ------
@@ -110,6 +117,7 @@ def run_on_cluster(
             # The options only: the list of files would travel with every task.
             plan=replace(plan, files=(), output_dir=plan.output_dir.absolute()),
             backend=backend,
+            device=device,
             pure=False,
         )
         file_of = {future.key: file for future, file in zip(futures, to_do, strict=True)}
@@ -135,7 +143,11 @@ def run_on_cluster(
 
 
 def _predict_task(
-    file: PlannedFile, model: SegmentationModel, plan: FolderPlan, backend: str
+    file: PlannedFile,
+    model: SegmentationModel,
+    plan: FolderPlan,
+    backend: str,
+    device: str | None = None,
 ) -> FileOutcome:
     """On a worker: :func:`predict_file`, with Dask reading OME-Zarr in this task only."""
     import dask
@@ -143,7 +155,7 @@ def _predict_task(
     # An OME-Zarr input is read through dask: computed here, not as new tasks
     # waiting for this worker's only thread.
     with dask.config.set(scheduler="synchronous"):
-        return predict_file(model, file, plan, backend)
+        return predict_file(model, file, plan, backend, device)
 
 
 def _absolute(file: PlannedFile) -> PlannedFile:

@@ -29,7 +29,7 @@ from napari_finetune.batch.file_prediction import predict_file
 from napari_finetune.batch.measurements import with_measurement_table
 from napari_finetune.batch.planning import FolderPlan, plan_predictions
 from napari_finetune.batch.summary import SKIPPED, FileRow, FolderSummary
-from napari_finetune.inference.runtime import DEFAULT_BACKEND, resolve_backend
+from napari_finetune.inference.runtime import DEFAULT_BACKEND, resolve_backend, run_device
 from napari_finetune.models.model import SegmentationModel
 
 if TYPE_CHECKING:
@@ -45,6 +45,7 @@ def predict_files(
     *,
     probabilities: bool = False,
     backend: str = DEFAULT_BACKEND,
+    device: str | None = None,
     overwrite: bool = False,
     measure: bool = False,
     calibration: tuple[float, str] | None = None,
@@ -69,6 +70,10 @@ def predict_files(
         Also write ``<name>_probabilities.tif`` (float32 ``(K, rows, cols)``).
     backend : {'auto', 'onnxruntime', 'torch'}
         What runs the network (see :func:`napari_finetune.predict`).
+    device : str, optional
+        ``'auto'``, ``'cpu'``, ``'cuda'``, ``'cuda:N'`` or ``'mps'``
+        (:mod:`napari_finetune.models.device`; default: where the model's
+        weights are). Checked at the call; on a cluster, on each worker.
     overwrite : bool
         Predict images whose outputs exist again (default: skip them, so a
         stopped run resumes).
@@ -112,7 +117,7 @@ def predict_files(
         measure=measure,
         calibration=calibration,
     )
-    return predict_plan(model, plan, backend=backend, client=client)
+    return predict_plan(model, plan, backend=backend, device=device, client=client)
 
 
 def predict_plan(
@@ -120,6 +125,7 @@ def predict_plan(
     plan: FolderPlan,
     *,
     backend: str = DEFAULT_BACKEND,
+    device: str | None = None,
     client: Client | None = None,
 ) -> Iterator[FolderEvent]:
     """Run a checked :class:`FolderPlan` (see :func:`predict_files`, which makes one).
@@ -134,6 +140,8 @@ def predict_plan(
         outputs it checked and skips on.
     backend : {'auto', 'onnxruntime', 'torch'}
         What runs the network.
+    device : str, optional
+        Where it runs, as :func:`predict_files`.
     client : distributed.Client, optional
         Predict on this Dask cluster, as :func:`predict_files`.
 
@@ -150,9 +158,10 @@ def predict_plan(
         from napari_finetune.batch.folder_cluster import check_cluster, run_on_cluster
 
         check_cluster(client, plan)  # at the call, as the plan's checks
-        events = run_on_cluster(client, model, plan, resolve_backend(backend))
+        events = run_on_cluster(client, model, plan, resolve_backend(backend), device)
     else:
-        events = _run(model, plan, resolve_backend(backend))
+        run_device(model, device, resolve_backend(backend))  # a missing GPU: said now
+        events = _run(model, plan, resolve_backend(backend), device)
     return with_measurement_table(events, plan) if plan.measure else events
 
 
@@ -163,6 +172,7 @@ def predict_folder(
     *,
     probabilities: bool = False,
     backend: str = DEFAULT_BACKEND,
+    device: str | None = None,
     overwrite: bool = False,
     measure: bool = False,
     calibration: tuple[float, str] | None = None,
@@ -172,7 +182,9 @@ def predict_folder(
 
     Parameters
     ----------
-    model, inputs, output_dir, probabilities, backend, overwrite, measure, calibration, client
+    model, inputs, output_dir, probabilities, backend, device, overwrite, measure, calibration
+        As :func:`predict_files`.
+    client
         As :func:`predict_files`.
 
     Returns
@@ -186,6 +198,7 @@ def predict_folder(
         output_dir,
         probabilities=probabilities,
         backend=backend,
+        device=device,
         overwrite=overwrite,
         measure=measure,
         calibration=calibration,
@@ -197,7 +210,9 @@ def predict_folder(
     raise RuntimeError("the folder run ended without a summary")
 
 
-def _run(model: SegmentationModel, plan: FolderPlan, backend: str) -> Iterator[FolderEvent]:
+def _run(
+    model: SegmentationModel, plan: FolderPlan, backend: str, device: str | None
+) -> Iterator[FolderEvent]:
     started = time.perf_counter()
     to_do = plan.to_do
     rows = {file.image: FileRow(file.image, SKIPPED, file.outputs) for file in plan.skipped}
@@ -205,7 +220,7 @@ def _run(model: SegmentationModel, plan: FolderPlan, backend: str) -> Iterator[F
     spent: list[float] = []  # seconds of each file predicted, for the time left
     for index, file in enumerate(to_do, start=1):
         # Returns with the image and its probabilities gone: nothing is held while paused.
-        outcome = predict_file(model, file, plan, backend)
+        outcome = predict_file(model, file, plan, backend, device)
         if outcome.done:
             spent.append(outcome.seconds)
         rows[file.image] = outcome.row(file)

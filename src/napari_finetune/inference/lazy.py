@@ -46,7 +46,7 @@ from napari_finetune.inference.lazy_bands import channels_view, local_band_sums,
 from napari_finetune.inference.lazy_events import BandDone, PredictionWritten
 from napari_finetune.inference.lazy_io import create_output, open_source
 from napari_finetune.inference.predict import OVERLAP, TILE, as_planes, labels_from_probabilities
-from napari_finetune.inference.runtime import DEFAULT_BACKEND, resolve_backend
+from napari_finetune.inference.runtime import DEFAULT_BACKEND, resolve_backend, run_device
 from napari_finetune.inference.tiling import check_tiling, tile_starts
 from napari_finetune.models.model import SegmentationModel
 
@@ -62,6 +62,7 @@ def predict_bands(
     tile: int = TILE,
     overlap: int = OVERLAP,
     backend: str = DEFAULT_BACKEND,
+    device: str | None = None,
     probabilities: bool = False,
     uncertainty: bool = False,
     chunk: int | None = None,
@@ -85,6 +86,8 @@ def predict_bands(
     started = time.perf_counter()
     check_tiling(tile, overlap, 2 * model.net.min_size)
     backend = resolve_backend(backend)
+    if client is None:
+        run_device(model, device, backend)  # a missing GPU is said before any work
     chunk = tile if chunk is None else chunk
     if isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1:
         raise ValueError(f"chunk={chunk!r} must be a whole number of pixels, at least 1.")
@@ -113,7 +116,7 @@ def predict_bands(
         output, source, model.n_classes, chunk, probabilities, label_name, state, uncertainty
     )
     starts = tile_starts(rows, tile, overlap)
-    arguments = (starts, normalize, tile, overlap, backend, uncertainty)
+    arguments = (starts, normalize, tile, overlap, backend, uncertainty, device)
     if client is None:
         sums_of_bands = local_band_sums(model, array, *arguments)
     else:
@@ -162,6 +165,7 @@ def predict_lazy(
     tile: int = TILE,
     overlap: int = OVERLAP,
     backend: str = DEFAULT_BACKEND,
+    device: str | None = None,
     probabilities: bool = False,
     uncertainty: bool = False,
     chunk: int | None = None,
@@ -192,6 +196,9 @@ def predict_lazy(
         Tile side and overlap in pixels, as in :func:`~napari_finetune.predict`.
     backend : {'auto', 'onnxruntime', 'torch'}
         What runs the network.
+    device : str, optional
+        Where: ``'auto'``, ``'cpu'``, ``'cuda[:N]'`` or ``'mps'`` (default: the
+        model's device; on a cluster, resolved on each worker).
     probabilities : bool
         Also write the float32 probabilities (4 bytes × K per pixel).
     uncertainty : bool
@@ -232,6 +239,7 @@ def predict_lazy(
         tile=tile,
         overlap=overlap,
         backend=backend,
+        device=device,
         probabilities=probabilities,
         uncertainty=uncertainty,
         chunk=chunk,

@@ -134,9 +134,10 @@ def local_band_sums(
     overlap: int,
     backend: str,
     uncertainty: bool,
+    device: str | None = None,
 ) -> Iterator[np.ndarray]:
     """:func:`band_sums` of the bands starting at ``starts``, read and predicted here, in order."""
-    forward = logits_function(model, backend)
+    forward = logits_function(model, backend, device)
     rows = array.shape[0]
     for y in starts:
         band = read_band(array, y, min(y + tile, rows))

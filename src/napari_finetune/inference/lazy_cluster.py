@@ -38,6 +38,7 @@ from pathlib import Path
 import numpy as np
 
 from napari_finetune.batch.cluster import scatter_model, worker_count
+from napari_finetune.data.lazy_tiff import is_tiff, open_tiff_lazily
 from napari_finetune.data.sampled_normalize import FixedNormalization
 from napari_finetune.inference.lazy_bands import as_band, band_sums, channels_view, read_band
 from napari_finetune.inference.runtime import logits_function
@@ -90,6 +91,14 @@ def band_reader(image: object) -> StoreBands | MemmapBands | None:
     ValueError
         For an input no worker can read and that cannot be sent (see the module).
     """
+    if isinstance(image, str | os.PathLike) and is_tiff(image):
+        opened = open_tiff_lazily(image)
+        if isinstance(opened, np.memmap):
+            return band_reader(opened)
+        raise ValueError(
+            f"{Path(image).name} is compressed or tiled: Dask workers read uncompressed "
+            "TIFFs (memory-mapped) and Zarr stores; convert it, e.g. to OME-Zarr."
+        )
     if isinstance(image, str | os.PathLike):
         return StoreBands(str(Path(image).resolve()))
     if isinstance(image, np.memmap) and isinstance(image.base, mmap.mmap) and image.filename:
@@ -123,15 +132,16 @@ def _band_task(
     overlap: int,
     backend: str,
     uncertainty: bool,
+    device: str | None = None,
 ) -> np.ndarray:
-    """On a worker: read (or take) one band and return its sums."""
+    """On a worker: read (or take) one band and return its sums (``device`` resolved there)."""
     import dask
 
     # Reading an OME-Zarr band computes a dask array: here, in this task, not
     # as more tasks that would wait for this worker's only thread.
     with dask.config.set(scheduler="synchronous"):
         band = source.read(y0, y1) if hasattr(source, "read") else as_band(source, y0, y1)
-    forward = logits_function(model, backend)  # prepared once per worker, then cached
+    forward = logits_function(model, backend, device)  # prepared once per worker, then cached
     return band_sums(forward, normalize, band, model.n_classes, tile, overlap, uncertainty)
 
 
@@ -146,6 +156,7 @@ def cluster_band_sums(
     overlap: int,
     backend: str,
     uncertainty: bool,
+    device: str | None = None,
 ) -> Iterator[np.ndarray]:
     """The sums of the bands starting at ``starts``, computed on the cluster, in order.
 
@@ -164,6 +175,8 @@ def cluster_band_sums(
         First row of each band.
     normalize, tile, overlap, backend, uncertainty
         As for :func:`~napari_finetune.inference.lazy_bands.band_sums`.
+    device : str, optional
+        Where each worker runs the network (resolved on the worker).
 
     Yields
     ------
@@ -195,6 +208,7 @@ def cluster_band_sums(
             overlap,
             backend,
             uncertainty,
+            device,
             pure=False,
         )
 

@@ -1,8 +1,9 @@
 """Where a larger-than-memory prediction reads from and writes to, checked before any work.
 
 The input is any array that slices lazily (a dask or zarr array, a
-``numpy.memmap`` or ``tifffile.memmap``, or a plain NumPy array), or the path
-of a Zarr store: a plain Zarr array, or an OME-Zarr image. The output is a new
+``numpy.memmap`` or ``tifffile.memmap``, or a plain NumPy array), the path of
+a TIFF (:mod:`~napari_finetune.data.lazy_tiff`), or the path of a Zarr store:
+a plain Zarr array, or an OME-Zarr image. The output is a new
 Zarr store (a path that does not exist yet, or a ``zarr.Group``):
 
 - ``labels``: uint8 ``(rows, cols)``, chunks of ``chunk × chunk``, 0 where not
@@ -36,6 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from napari_finetune.batch.ome_zarr import OmeImage, is_ome_zarr, open_ome_zarr
+from napari_finetune.data.lazy_tiff import is_tiff, open_tiff_lazily
 
 
 @dataclass
@@ -56,12 +58,14 @@ def open_source(image: object) -> LazySource:
         For an object that is not an array, a path that is not a Zarr store,
         or a 1-D or 4-D array.
     """
-    if isinstance(image, str | os.PathLike):
+    if isinstance(image, str | os.PathLike) and is_tiff(image):
+        source = LazySource(open_tiff_lazily(image), Path(image))
+    elif isinstance(image, str | os.PathLike):
         path = Path(image)
         if not is_ome_zarr(path):
             raise ValueError(
-                f"image path {path} is not a Zarr store: open other files lazily yourself "
-                "(tifffile.memmap, dask) and pass the array."
+                f"image path {path} is neither a TIFF nor a Zarr store: open other files "
+                "lazily yourself (dask) and pass the array."
             )
         import zarr
 

@@ -1,0 +1,142 @@
+"""The strategy advisor on real and synthetic paintings: its wall time and its pick.
+
+Runs the shipped advisor (``napari_finetune.training.advisor.compare_strategies``,
+as *Compare strategies…* and ``napari-finetune compare`` run it: 4 strategies ×
+25/50/100 % of the painted regions × 2 seeds, ``--seconds`` each) on
+
+- ``painted``: the painted-strokes sample (File > Open Sample);
+- ``isbi2012``: 3 images × 4 boxes of 48² among images 0–19 (as bench_real_data);
+- ``taskb``: synthetic task B of bench_transfer, 3 images × 4 boxes of 48².
+
+With ``--truth-seconds S`` it also trains every strategy on all the painted
+pixels for S seconds (2 seeds) and scores it against the exact labels of
+unseen images (isbi2012 20–29; fresh task-B images): the best strategy there
+is what the pick should match, within noise.
+
+Usage::
+
+    python benchmarks/bench_advisor.py [--datasets painted isbi2012 taskb]
+        [--seconds 8] [--truth-seconds 60]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+from bench_transfer import POOL, task_b
+from common import isbi2012, markdown_table, paint_boxes, score_model
+
+import napari_finetune as nf
+from napari_finetune._sample_data import painted_grains
+from napari_finetune.choices import STRATEGY_CHOICES
+from napari_finetune.models import DEFAULT_MODEL
+from napari_finetune.training.advisor import ComparisonFinished, RunDone, compare_strategies
+
+
+def painted_data():
+    layers = {kind: data for data, _, kind in painted_grains()}
+    return [layers["image"]], [layers["labels"]], None, None
+
+
+def isbi_data():
+    data = isbi2012()
+    chosen, labels = paint_boxes(data.paint_truth, 3, 4, 48, seed=0)
+    images = [data.paint_images[k] for k in chosen]
+    return images, labels, data.score_images, data.score_truth
+
+
+def taskb_data():
+    pool = [task_b(1000 + k) for k in range(POOL)]
+    chosen, labels = paint_boxes([s.classes for s in pool], 3, 4, 48, seed=0)
+    test = [task_b(2000 + k) for k in range(4)]
+    return (
+        [pool[k].image for k in chosen],
+        labels,
+        [s.image for s in test],
+        [s.classes for s in test],
+    )
+
+
+DATASETS = {"painted": painted_data, "isbi2012": isbi_data, "taskb": taskb_data}
+
+
+def truth_scores(images, labels, test_images, test_truth, seconds, start):
+    """Median test F1 per strategy, trained on every painted pixel (2 seeds)."""
+    scores = {}
+    for strategy in STRATEGY_CHOICES:
+        runs = []
+        for seed in (0, 1):
+            model, _ = nf.fit(
+                images, labels, start, strategy=strategy, max_seconds=seconds, seed=seed
+            )
+            runs.append(score_model(model, test_images, test_truth))
+        scores[strategy] = (statistics.median(runs), min(runs), max(runs))
+        print(f"  truth: {strategy} test F1 {scores[strategy][0]:.3f}", flush=True)
+    return scores
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--datasets", nargs="+", choices=list(DATASETS), default=list(DATASETS))
+    parser.add_argument("--seconds", type=float, default=8.0, help="budget of each advisor run")
+    parser.add_argument("--truth-seconds", type=float, default=0, help="0: skip the truth runs")
+    args = parser.parse_args()
+    start = nf.load_model(DEFAULT_MODEL)
+    rows = []
+    for name in args.datasets:
+        images, labels, test_images, test_truth = DATASETS[name]()
+        began = time.perf_counter()
+        for event in compare_strategies(images, labels, start, seconds=args.seconds):
+            if isinstance(event, RunDone):
+                r = event.result
+                print(
+                    f"{name} [{event.index}/{event.runs}] {r.strategy} {r.painted_pixels} px "
+                    f"seed {r.seed}: {r.score:.3f} ({r.steps} steps)",
+                    flush=True,
+                )
+            elif isinstance(event, ComparisonFinished):
+                comparison = event.comparison
+        wall = time.perf_counter() - began
+        pick = comparison.recommendation()
+        print(pick.text)
+        gaps = ", ".join(f"{g:+.3f} @ {px}" for px, g in comparison.transfer_gap().items())
+        truth = "–"
+        if args.truth_seconds and test_images is not None:
+            found = truth_scores(
+                images, labels, test_images, test_truth, args.truth_seconds, start
+            )
+            best = max(found, key=lambda s: found[s][0])
+            low = found[best][1]
+            within = [s for s, (_, _, high) in found.items() if high >= low]
+            truth = f"{best} {found[best][0]:.3f}; within noise: {', '.join(within)}"
+        rows.append(
+            [
+                name,
+                f"{wall:.0f} s",
+                f"{pick.strategy} {pick.median:.3f}",
+                "clear" if pick.clear else "overlap: " + ", ".join(pick.close),
+                gaps,
+                truth,
+            ]
+        )
+    print()
+    print(f"Advisor, {args.seconds:g} s per run, 24 runs each:")
+    print(
+        markdown_table(
+            [
+                "data",
+                "wall time",
+                "pick (held-out F1)",
+                "sure?",
+                "transfer gap by px",
+                "long runs",
+            ],
+            rows,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
