@@ -120,6 +120,9 @@ def test_before_after_shows_the_pretrained_start_beside_the_fine_tuned_maps(
     np.testing.assert_allclose(left.translate, (0, 0.5, 0.5 - 512 * 1.05))  # left of it
     assert not np.allclose(left.data, right.data)
     assert "Left: the pretrained start" in w.status.value
+    captions = painted.layers["grains encoder 1 features (captions)"]
+    assert list(captions.features["caption"]) == ["pretrained start", "fine-tuned: encoder 1"]
+    assert painted.layers.selection.active is right
 
     tuned.provenance = []  # a model without a training record cannot be compared
     run(w, w.compare, qtbot)

@@ -34,6 +34,8 @@ GAP = 0.05
 MOSAIC_WIDTH = 0.45
 # Kernel numbers are this many mosaic pixels tall (they sit in the gap above each kernel).
 NUMBER_SIZE = 0.7
+# Captions of a before/after are this fraction of the image's height tall.
+CAPTION_SIZE = 0.035
 
 
 def _where(source: Layer, ndim: int, plane: int | None, factor: float, shift: float) -> dict:
@@ -181,4 +183,34 @@ def show_kernel_mosaic(
         },
         **where,
     )
+    viewer.layers.selection.active = layer
     return layer
+
+
+def show_captions(
+    viewer: napari.viewer.Viewer, source: Image, name: str, captions: list[tuple[float, str]]
+) -> Points:
+    """Words just above ``source``'s top edge: ``(column in source pixels, text)`` pairs.
+
+    Side by side, the two maps look alike at a glance; a caption over each
+    says which is which without reading the layer list.
+    """
+    rows = source.data.shape[-3] if source.rgb else source.data.shape[-2]
+    where = placement(source, 2)
+    pixel = float(min(np.abs(where["scale"])))
+    return _replace(
+        viewer,
+        name,
+        Points,
+        np.array([[-0.5, column - 0.5] for column, _ in captions], float),
+        size=0,
+        features={"caption": [text for _, text in captions]},
+        text={
+            "string": "{caption}",
+            "anchor": "upper_left",  # above the image
+            "size": CAPTION_SIZE * rows * pixel,
+            "scaling": True,
+            "color": "white",
+        },
+        **where,
+    )

@@ -223,9 +223,12 @@ class FeatureMapsWidget(Container):
                 f"{base} (pretrained)",
                 shift,
             )
-            layers.show_stage_maps(
+            tuned = layers.show_stage_maps(
                 self._viewer, layer, index, displays[1], maps[1].factor, f"{base} (fine-tuned)"
             )
+            captions = [(shift, "pretrained start"), (0.0, f"fine-tuned: {stage}")]
+            layers.show_captions(self._viewer, layer, f"{base} (captions)", captions)
+            self._viewer.layers.selection.active = tuned  # its opacity is what one adjusts
         else:
             layers.show_stage_maps(self._viewer, layer, index, displays[0], maps[0].factor, base)
         self.status.value = describe_feature_maps(
