@@ -246,6 +246,7 @@ class FeatureMapsWidget(Container):
             button.enabled = not busy
 
     def _report(self, err: BaseException, layer: object = None) -> None:
+        self.stage.reset_choices()  # a model just loaded may have other stages
         where = f"layer '{layer.name}': " if layer is not None else ""
         self.status.value = f"Not shown: {where}{err}"
         show_error(f"Feature maps: {where}{err}")
@@ -261,7 +262,8 @@ class FeatureMapsWidget(Container):
 
     def _on_destroyed(self, _object: object = None) -> None:
         # The dock's Qt widgets are gone: nothing may call into them any more.
-        self._viewer.dims.events.current_step.disconnect(self._follow_image)
+        with contextlib.suppress(RuntimeError, TypeError, ValueError):
+            self._viewer.dims.events.current_step.disconnect(self._follow_image)
         self.playground.close_down()
         worker, self._worker = self._worker, None
         if worker is not None:
