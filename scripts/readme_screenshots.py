@@ -7,7 +7,8 @@ Run under a virtual display as large as the largest screen shown, e.g.::
 Writes the README's figures to ``docs/images/`` (or the folder given as the
 first argument); ``--all`` adds one figure for each of the other samples;
 ``--screens`` writes only the window of ``napari-finetune view`` on a laptop
-(1366 × 768) and a full-HD (1920 × 1080) screen.
+(1366 × 768) and a full-HD (1920 × 1080) screen; ``--advisor`` only the
+*Compare strategies* figure (24 runs of 4 s: a few minutes).
 """
 
 from __future__ import annotations
@@ -160,6 +161,20 @@ def measure_grains(out: Path) -> None:
     viewer.close()
 
 
+def compare_strategies(out: Path, seconds: int = 4) -> None:
+    """*Compare strategies…* run to the end on the painted sample (``seconds`` per run)."""
+    viewer = napari.Viewer(title="napari-finetune: compare strategies")
+    viewer.window.resize(1700, 1000)
+    viewer.open_sample(PLUGIN, "painted")
+    _, dock = viewer.window.add_plugin_dock_widget(PLUGIN, "Fine-tune")
+    panel = dock.advisor.open()
+    panel.seconds.value = seconds
+    panel.start.clicked.emit()
+    wait_for(panel, seconds=1200)
+    shot(viewer, out / "compare_strategies.png")
+    viewer.close()
+
+
 def view_on_screens(out: Path) -> None:
     """``napari-finetune view`` (painted sample, four docks tabified) filling each screen."""
     for width, height in SCREENS:
@@ -204,6 +219,7 @@ def main(out: Path, every_sample: bool) -> None:
     augmentation_preview(out / "augmentation_preview.png")
     fine_tune(out)
     measure_grains(out)
+    compare_strategies(out)
     if not every_sample:
         return
 
@@ -221,5 +237,8 @@ if __name__ == "__main__":
     if "--screens" in sys.argv:
         folder.mkdir(parents=True, exist_ok=True)
         view_on_screens(folder)
+    elif "--advisor" in sys.argv:
+        folder.mkdir(parents=True, exist_ok=True)
+        compare_strategies(folder)
     else:
         main(folder, every_sample="--all" in sys.argv)

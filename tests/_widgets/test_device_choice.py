@@ -35,3 +35,39 @@ def test_a_device_gone_since_the_menu_was_made_is_said_before_training(painted, 
     monkeypatch.undo()  # the GPU is gone (unplugged eGPU, driver reset)
     with pytest.raises(ValueError, match="device 'cuda' was asked for"):
         w.settings.options(None, None)
+
+
+def test_predict_and_apply_to_folder_run_on_the_dock_device(painted, qtbot, monkeypatch, tmp_path):
+    import numpy as np
+    import tifffile
+
+    from napari_finetune._widgets import _folder_run, _model_actions
+    from napari_finetune.batch import plan_predictions
+
+    seen = []
+
+    def fake_predict(model, image, device=None):
+        seen.append(("predict", device))
+        return np.full((2, *image.shape), 0.5, np.float32)
+
+    def fake_run(model, plan, stop, device=None):
+        seen.append(("folder", device))
+        yield from ()
+
+    monkeypatch.setattr(_model_actions, "predict", fake_predict)
+    monkeypatch.setattr(_folder_run, "run_until_stopped", fake_run)
+    w = FineTuneWidget(painted)
+    w.device.value = "cpu"
+    w.files.predict_on.value = painted.layers["grains"]
+    w.files.predict_button.clicked.emit()
+    qtbot.waitUntil(
+        lambda: w.files._worker is None or not w.files._worker.is_running, timeout=30_000
+    )
+    qtbot.waitUntil(lambda: ("predict", "cpu") in seen, timeout=30_000)
+    (tmp_path / "in").mkdir()
+    tifffile.imwrite(tmp_path / "in" / "a.tif", np.zeros((32, 32), np.uint8))
+    plan = plan_predictions(tmp_path / "in", tmp_path / "out")
+    w.device.value = "auto"
+    w.files.folder._begin("voronoi-unet", plan)
+    qtbot.waitUntil(lambda: not w.files.folder.running, timeout=30_000)
+    assert ("folder", "auto") in seen

@@ -42,7 +42,10 @@ TABLE_LINES = 8
 
 
 def run_until_stopped(
-    model: SegmentationModel | str | Path, plan: FolderPlan, stop: threading.Event
+    model: SegmentationModel | str | Path,
+    plan: FolderPlan,
+    stop: threading.Event,
+    device: str | None = None,
 ) -> Iterator[object]:
     """The folder run's events until ``stop`` is set (a generator: a napari GeneratorWorker).
 
@@ -51,7 +54,7 @@ def run_until_stopped(
     """
     from napari_finetune.batch.folder_run import predict_plan
 
-    events = predict_plan(model, plan)
+    events = predict_plan(model, plan, device=device)
     for event in events:
         yield event
         if stop.is_set():
@@ -79,6 +82,8 @@ class FolderRun:
         Whose status bar shows the progress.
     start : callable
         The start model chosen for training: used while there is no model.
+    device : callable, optional
+        The device chosen in the dock (``'auto'``, ``'cpu'``, ...); None: the model's.
     """
 
     def __init__(
@@ -89,9 +94,11 @@ class FolderRun:
         busy: Callable[[], bool],
         viewer: napari.viewer.Viewer,
         start: Callable[[], object],
+        device: Callable[[], str] | None = None,
     ) -> None:
         self.session, self.status, self._report = session, status, report
         self._busy, self._viewer, self._start = busy, viewer, start
+        self._device = device
         self.apply = PushButton(
             text="Apply to folder…",
             tooltip="predict every TIFF/PNG/OME-Zarr image of a folder into "
@@ -173,6 +180,7 @@ class FolderRun:
             model,
             plan,
             self._stop_asked,
+            self._device() if self._device is not None else None,
             _start_thread=False,
             _ignore_errors=True,
         )

@@ -65,6 +65,9 @@ class ModelActions:
     labels_of : callable, optional
         The labels layer painted on an image (by name), whose colours a
         band-by-band prediction avoids (:mod:`._lazy_prediction`).
+    device : callable, optional
+        The device chosen in the dock, where *Predict* and *Apply to folder…*
+        run (None: where the model's weights are).
     """
 
     def __init__(
@@ -79,6 +82,7 @@ class ModelActions:
         viewer: napari.viewer.Viewer,
         start: Callable[[], object],
         labels_of: Callable[[str], Labels | None] | None = None,
+        device: Callable[[], str] | None = None,
     ) -> None:
         self.session, self.status, self._busy = session, status, busy
         self._viewer, self._start = viewer, start
@@ -92,7 +96,8 @@ class ModelActions:
             tooltip="ONNX file, or a BioImage.IO package for deepImageJ, ilastik, QuPath",
         )
         self.load = PushButton(text="Load model…")
-        self.folder = FolderRun(session, status, report, busy, viewer, start)
+        self._device = device or (lambda: None)
+        self.folder = FolderRun(session, status, report, busy, viewer, start, self._device)
         # Lazy (Dask, Zarr, multiscale) or very large images: band by band into a store.
         self.lazy = LazyPrediction(viewer, status, report, self.predict_button, labels_of)
         self.widgets: list[Widget] = [
@@ -128,13 +133,18 @@ class ModelActions:
         chosen = prediction_model(self._start(), self.session.model)
         current = chosen is self.session.model
         if self.lazy.takes(target):
-            self.lazy.start(target, chosen, current)
+            self.lazy.start(target, chosen, current, device=self._device())
             return
         self.predict_button.enabled = False
         self.status.value = f"Predicting on '{target.name}'…"
         image = np.asarray(target.data)
         worker = create_worker(
-            load_and_predict, chosen, image, _start_thread=False, _ignore_errors=True
+            load_and_predict,
+            chosen,
+            image,
+            self._device(),
+            _start_thread=False,
+            _ignore_errors=True,
         )
         worker.returned.connect(lambda result: self._predicted(target.name, *result, current))
         worker.errored.connect(self._report)
@@ -257,9 +267,9 @@ def is_prediction(layer: object) -> bool:
 
 
 def load_and_predict(
-    model: SegmentationModel | str | Path, image: np.ndarray
+    model: SegmentationModel | str | Path, image: np.ndarray, device: str | None = None
 ) -> tuple[SegmentationModel, np.ndarray]:
     """Class probabilities of ``image``; a model name or file is loaded first (in the worker)."""
     if not isinstance(model, SegmentationModel):
         model = load_model(model)
-    return model, predict(model, image)
+    return model, predict(model, image, device=device)

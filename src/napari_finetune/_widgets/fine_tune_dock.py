@@ -96,6 +96,7 @@ class FineTuneWidget(Container):
             viewer=napari_viewer,
             start=self.settings.start,
             labels_of=self.pairs.labels_of,
+            device=lambda: self.settings.device.value,
         )
         self.autosave = AutosaveRows(napari_viewer, self.pairs, self._report_error)
         self.advisor = AdvisorLauncher(self)  # *Compare strategies…*

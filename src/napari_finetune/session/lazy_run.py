@@ -78,6 +78,7 @@ def predict_lazily(
     contrast_limits: tuple[float, float] | None = None,
     rgb: bool = False,
     uncertainty: bool = True,
+    device: str | None = None,
 ) -> Iterator[StoreOpened | BandDone | LazyPredicted]:
     """Predict ``plan``'s image band by band into its store, yielding what the dock shows.
 
@@ -97,6 +98,9 @@ def predict_lazily(
         Whether the image's last axis holds colours.
     uncertainty : bool
         Also write the uncertainty map (normalised entropy, ``<store>/uncertainty``).
+    device : str, optional
+        Where the network runs (:mod:`napari_finetune.models.device`; default:
+        where the model's weights are).
 
     Yields
     ------
@@ -119,7 +123,12 @@ def predict_lazily(
     if not isinstance(model, SegmentationModel):
         model = load_model(model)
     events = predict_bands(
-        model, plan.image, plan.output, label_name=plan.label_name, uncertainty=uncertainty
+        model,
+        plan.image,
+        plan.output,
+        label_name=plan.label_name,
+        uncertainty=uncertainty,
+        device=device,
     )
     pyramids: list[BandPyramid] = []
     try:
