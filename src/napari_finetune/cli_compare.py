@@ -33,6 +33,13 @@ def add_compare_arguments(job: argparse.ArgumentParser, strategies: list[str]) -
         default=[0.25, 0.5, 1.0],
         help="shares of the painted regions to train on (default 0.25 0.5 1)",
     )
+    job.add_argument(
+        "--bn-modes",
+        nargs="+",
+        choices=["auto", "frozen", "adapt", "adabn"],
+        default=["auto"],
+        help="BatchNorm handlings each pretrained strategy runs with (default auto: AdaBN)",
+    )
     job.add_argument("--seeds", type=int, default=2, help="runs per strategy and share (≥ 2)")
     job.add_argument("--seconds", type=float, default=8.0, help="training budget of each run")
     job.add_argument("--augmentation", default="equiaxed", help="preset or pipeline YAML")
@@ -71,6 +78,7 @@ def compare(args: argparse.Namespace) -> int:
         seconds=args.seconds,
         augmentation=None if args.augmentation == "none" else args.augmentation,
         device=args.device,
+        bn_modes=tuple(args.bn_modes),
     )
     for event in events:
         if isinstance(event, advisor.ComparisonStarted):
@@ -85,7 +93,7 @@ def compare(args: argparse.Namespace) -> int:
             run = event.result
             score = "not scored" if run.score is None else f"F1 {run.score:.3f}"
             print(
-                f"[{event.index}/{event.runs}] {run.strategy} on {run.painted_pixels:,} px, "
+                f"[{event.index}/{event.runs}] {run.candidate} on {run.painted_pixels:,} px, "
                 f"seed {run.seed}: {score} ({run.steps} steps)",
                 flush=True,
             )
@@ -102,7 +110,8 @@ def compare(args: argparse.Namespace) -> int:
         print(f"wrote {plot}")
     pick = comparison.recommendation()
     print(f"{pick.text} ({seconds:.0f} s in all)")
-    print(f"recommended strategy: {pick.strategy}")
+    flag = "" if pick.bn_mode == "auto" else f" with --bn-mode {pick.bn_mode}"
+    print(f"recommended strategy: {pick.strategy}{flag}")
     return 0
 
 

@@ -175,3 +175,27 @@ def test_cli_compare_names_the_pick_last(tmp_path, capsys):
     assert plot.stat().st_size > 10_000
     assert cli.main(["compare", "--images", str(plot)]) == 2
     assert "one --labels file per --images file" in capsys.readouterr().err
+
+
+def test_batchnorm_variants_are_candidates_of_their_own(painted):
+    image, labels = painted
+    events = compare_strategies(
+        image,
+        labels,
+        strategies=("scratch", "head"),
+        fractions=(1.0,),
+        seconds=1.0,
+        bn_modes=("auto", "frozen"),
+    )
+    started = next(events)
+    assert started.strategies == ("scratch", "head", "head (BN frozen)")
+    results = [e.result for e in events if isinstance(e, RunDone)]
+    assert {(r.strategy, r.bn_mode) for r in results} == {
+        ("scratch", "auto"),
+        ("head", "auto"),
+        ("head", "frozen"),
+    }
+    frozen = next(r for r in results if r.bn_mode == "frozen")
+    assert frozen.candidate == "head (BN frozen)"
+    with pytest.raises(ValueError, match="bn_modes"):
+        compare_strategies(image, labels, bn_modes=("sometimes",))

@@ -77,6 +77,12 @@ class StrategyAdvisor(Container):
             name: CheckBox(value=True, text=name, tooltip=f"compare '{name}'")
             for name in STRATEGY_CHOICES
         }
+        self.batchnorm = CheckBox(
+            value=False,
+            text="also BatchNorm frozen / adapt",
+            tooltip="run each pretrained strategy with frozen and with adapting BatchNorm "
+            "too (the usual is AdaBN): the lessons' adaptation choices, 3× the runs",
+        )
         self.estimate = wrapping_label()
         self.start = PushButton(text="Compare")
         self.stop = PushButton(text="Stop", enabled=False)
@@ -89,6 +95,7 @@ class StrategyAdvisor(Container):
                 self.intro,
                 form(self.seconds, self.seeds),
                 button_row(*self.choose.values()),
+                self.batchnorm,
                 self.estimate,
                 button_row(self.start, self.stop),
                 self.verdict,
@@ -96,8 +103,8 @@ class StrategyAdvisor(Container):
             ]
         )
         self.native.layout().insertWidget(5, self.plot)
-        self._pick: str | None = None
-        for widget in (self.seconds, self.seeds, *self.choose.values()):
+        self._pick = None  # the Recommendation shown
+        for widget in (self.seconds, self.seeds, self.batchnorm, *self.choose.values()):
             widget.changed.connect(self._update_estimate)
         self.start.changed.connect(self._on_start)
         self.stop.changed.connect(self._on_stop)
@@ -108,8 +115,15 @@ class StrategyAdvisor(Container):
         """The strategies ticked."""
         return tuple(name for name, box in self.choose.items() if box.value)
 
+    def bn_modes(self) -> tuple[str, ...]:
+        """The BatchNorm handlings each pretrained strategy runs with."""
+        return ("auto", "frozen", "adapt") if self.batchnorm.value else ("auto",)
+
     def _update_estimate(self, _value: object = None) -> None:
-        runs = 3 * self.seeds.value * len(self.strategies())
+        strategies = self.strategies()
+        pretrained = sum(s != "scratch" for s in strategies)
+        candidates = len(strategies) - pretrained + pretrained * len(self.bn_modes())
+        runs = 3 * self.seeds.value * candidates
         seconds = estimated_seconds(runs, self.seconds.value)
         self.estimate.value = f"{runs} runs, about {seconds / 60:.1f} min on this computer's CPU."
 
@@ -129,6 +143,7 @@ class StrategyAdvisor(Container):
                 seconds=float(self.seconds.value),
                 augmentation=options.augmentation,
                 device=options.device,
+                bn_modes=self.bn_modes(),
             )
         except ValueError as err:
             self._say_error(err)
@@ -173,17 +188,18 @@ class StrategyAdvisor(Container):
 
     def _show_pick(self, comparison: StrategyComparison) -> None:
         pick = comparison.recommendation()
-        self._pick = pick.strategy
+        self._pick = pick
         self.verdict.value = pick.text
-        self.use.text = f"Use '{pick.strategy}'"
+        self.use.text = f"Use '{pick.candidate}'"
         self.use.enabled = True
         show_info(f"Compare strategies: {pick.text}")
 
     def _on_use(self) -> None:
         if self._pick is None:
             return
-        self._dock.strategy.value = self._pick  # counts as the user's choice
-        self._dock.status.value = f"Strategy set to '{self._pick}' (Compare strategies)."
+        self._dock.strategy.value = self._pick.strategy  # counts as the user's choice
+        self._dock.bn_mode.value = self._pick.bn_mode
+        self._dock.status.value = f"Strategy set to '{self._pick.candidate}' (Compare strategies)."
 
     def _on_stop(self) -> None:
         if self._worker is not None:

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from napari_finetune.choices import STRATEGY_CHOICES
+from napari_finetune.choices import BN_CHOICES, STRATEGY_CHOICES
 from napari_finetune.data.painted import as_pairs
 from napari_finetune.models.device import DEFAULT_DEVICE
 from napari_finetune.models.registry import DEFAULT_MODEL, load_model
@@ -95,6 +95,7 @@ def compare_strategies(
     seconds: float = DEFAULT_SECONDS,
     augmentation: object = "equiaxed",
     device: str = DEFAULT_DEVICE,
+    bn_modes: tuple[str, ...] = ("auto",),
 ) -> Iterator[ComparisonStarted | RunProgress | RunDone | ComparisonFinished]:
     """Train every strategy on nested shares of the painted regions; yield progress.
 
@@ -117,6 +118,10 @@ def compare_strategies(
         As for :func:`~napari_finetune.finetune`.
     device : str
         Where to train (:mod:`napari_finetune.models.device`).
+    bn_modes : tuple of str
+        BatchNorm handlings each pretrained strategy is run with (the lessons'
+        adaptation choices: ``'auto'`` — AdaBN for a pretrained start —,
+        ``'frozen'``, ``'adapt'``, ``'adabn'``); ``scratch`` always adapts.
 
     Yields
     ------
@@ -138,13 +143,17 @@ def compare_strategies(
         raise ValueError("give at least two different seeds: one run says nothing of the noise.")
     if seconds < 1:
         raise ValueError(f"seconds={seconds} per run is too short: give at least 1.")
+    if not bn_modes or any(m not in BN_CHOICES for m in bn_modes):
+        raise ValueError(f"bn_modes {list(bn_modes)} must be some of {', '.join(BN_CHOICES)}.")
+    modes = tuple(dict.fromkeys(bn_modes))
+    candidates = tuple(
+        (s, m) for s in strategies for m in (("auto",) if s == "scratch" else modes)
+    )
     plan = plan_comparison(images, labels, tuple(fractions), seeds[0])
     images = [image for image, _ in as_pairs(images, labels)]  # one list, as the plan's labels
     if not hasattr(model, "net"):
         model = load_model(model) if any(s != "scratch" for s in strategies) else None
-    return _run(
-        images, plan, model, tuple(strategies), tuple(seeds), seconds, augmentation, device
-    )
+    return _run(images, plan, model, candidates, tuple(seeds), seconds, augmentation, device)
 
 
 def compare(images: object, labels: object, **kwargs: object) -> StrategyComparison:
@@ -155,12 +164,12 @@ def compare(images: object, labels: object, **kwargs: object) -> StrategyCompari
     raise RuntimeError("the comparison ended without a result")
 
 
-def _run(images, plan, model, strategies, seeds, seconds, augmentation, device):
+def _run(images, plan, model, candidates, seeds, seconds, augmentation, device):
     started = time.perf_counter()
-    total = len(plan.subsets) * len(seeds) * len(strategies)
+    total = len(plan.subsets) * len(seeds) * len(candidates)
     yield ComparisonStarted(
         total,
-        strategies,
+        tuple(RunResult(s, 0, 0, 0, None, bn_mode=m).candidate for s, m in candidates),
         tuple(s.painted_pixels for s in plan.subsets),
         seeds,
         plan.held_out_pixels,
@@ -171,13 +180,14 @@ def _run(images, plan, model, strategies, seeds, seconds, augmentation, device):
     # Smallest subsets first: a comparison stopped early still shows the few-label end.
     for subset in plan.subsets:
         for seed in seeds:
-            for strategy in strategies:
+            for strategy, bn_mode in candidates:
                 index += 1
                 events = finetune(
                     images,
                     subset.labels,
                     model,
                     strategy=strategy,
+                    bn_mode=bn_mode,
                     max_seconds=seconds,
                     augmentation=augmentation,
                     seed=seed,
@@ -211,6 +221,7 @@ def _run(images, plan, model, strategies, seeds, seconds, augmentation, device):
                     finished.history,
                     finished.elapsed,
                     finished.history[-1]["step"] if finished.history else 0,
+                    bn_mode,
                 )
                 results.append(result)
                 yield RunDone(index, total, result)

@@ -16,6 +16,14 @@ from napari_finetune.training.advisor_result import StrategyComparison
 # One colour per strategy; on napari's dark theme, its background.
 COLOURS = {"scratch": "#9e9e9e", "head": "#4fc3f7", "finetune": "#ffb74d", "gradual": "#81c784"}
 DARK_BACKGROUND = "#262930"
+# A BatchNorm variant of a strategy: its colour, another marker and line.
+VARIANT_STYLE = {"frozen": "s:", "adapt": "^--", "adabn": "d-."}
+
+
+def _style(label: str) -> tuple[str, str]:
+    """(colour key, format) of a candidate: 'finetune' or 'finetune (BN adapt)'."""
+    base, _, rest = label.partition(" (BN ")
+    return base, VARIANT_STYLE.get(rest.rstrip(")"), "o-")
 
 
 def draw_comparison(figure: object, comparison: StrategyComparison, dark: bool = False) -> None:
@@ -37,8 +45,9 @@ def draw_comparison(figure: object, comparison: StrategyComparison, dark: bool =
     table = comparison.table().dropna(subset=["median"])
     for strategy, rows in table.groupby("strategy", sort=False):
         rows = rows.sort_values("painted_pixels")
-        colour = COLOURS.get(strategy, ink)
-        scores.plot(rows["painted_pixels"], rows["median"], "o-", color=colour, label=strategy)
+        base, style = _style(strategy)
+        colour = COLOURS.get(base, ink)
+        scores.plot(rows["painted_pixels"], rows["median"], style, color=colour, label=strategy)
         scores.fill_between(
             rows["painted_pixels"], rows["low"], rows["high"], color=colour, alpha=0.2
         )
@@ -50,6 +59,8 @@ def draw_comparison(figure: object, comparison: StrategyComparison, dark: bool =
     for run in comparison.runs:
         if run.painted_pixels != most or run.seed != first_seed or not run.history:
             continue
+        if run.bn_mode != "auto":
+            continue  # the strategies' own curves: variants would crowd them
         colour = COLOURS.get(run.strategy, ink)
         epochs = [h["epoch"] for h in run.history]
         losses.plot(epochs, [h["train_loss"] for h in run.history], "-", color=colour)

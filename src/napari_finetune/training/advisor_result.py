@@ -28,13 +28,21 @@ class RunResult:
     history: list[dict] = field(default_factory=list)  # per epoch: losses and scores
     seconds: float = 0.0
     steps: int = 0
+    bn_mode: str = "auto"  # BatchNorm handling; 'auto' is the strategy's usual one
+
+    @property
+    def candidate(self) -> str:
+        """What was compared: the strategy, with its BatchNorm mode when not the usual one."""
+        return self.strategy if self.bn_mode == "auto" else f"{self.strategy} (BN {self.bn_mode})"
 
 
 @dataclass(frozen=True)
 class Recommendation:
     """The strategy to use, its score range, and how sure that is."""
 
+    candidate: str  # as in the table: 'finetune' or 'finetune (BN adapt)'
     strategy: str
+    bn_mode: str
     median: float
     low: float
     high: float
@@ -52,7 +60,7 @@ class StrategyComparison:
     grouping: str
 
     def table(self) -> pd.DataFrame:
-        """Median, lowest and highest held-out score per strategy and subset size."""
+        """Median, lowest and highest held-out score per candidate and subset size."""
         rows = []
         for (strategy, pixels), runs in self._groups().items():
             scores = [r.score for r in runs if r.score is not None]
@@ -91,7 +99,8 @@ class StrategyComparison:
         close = tuple(
             s for s, (_, _, other_high) in ranges.items() if s != best and other_high >= low
         )
-        seeds = len([r for r in scored if r.strategy == best and r.painted_pixels == most])
+        seeds = len([r for r in scored if r.candidate == best and r.painted_pixels == most])
+        chosen = next(r for r in scored if r.candidate == best)
         said = (
             f"{best}: held-out F1 {median:.3f} ({low:.3f}–{high:.3f} over {seeds} "
             f"seed{'s' if seeds != 1 else ''}) with all {most:,} painted px"
@@ -104,7 +113,9 @@ class StrategyComparison:
                 f"{said}; the ranges overlap with {others}: within noise, {best} has the "
                 "higher median. Paint more, or give each run more time, to tell them apart."
             )
-        return Recommendation(best, median, low, high, not close, close, text)
+        return Recommendation(
+            best, chosen.strategy, chosen.bn_mode, median, low, high, not close, close, text
+        )
 
     def transfer_gap(self) -> dict[int, float]:
         """Per subset size: best pretrained strategy's median minus scratch's (when both ran)."""
@@ -123,5 +134,5 @@ class StrategyComparison:
     def _groups(self) -> dict[tuple[str, int], list[RunResult]]:
         groups: dict[tuple[str, int], list[RunResult]] = {}
         for run in self.runs:
-            groups.setdefault((run.strategy, run.painted_pixels), []).append(run)
+            groups.setdefault((run.candidate, run.painted_pixels), []).append(run)
         return groups
