@@ -219,16 +219,40 @@ def test_an_ome_zarr_store_opened_in_napari_gets_labels_beside_the_image(
     assert set(np.unique(result.data[1][:])) == {1, 2}
 
 
-def test_a_lazy_stack_is_refused_naming_the_layer_and_rgb_works_with_an_rgb_model(
+class ReadWhere(da.Array):
+    """A Dask array that records, for each whole read, whether it was in the GUI thread."""
+
+    def __array__(self, *args, **kwargs):
+        self.in_gui_thread.append(threading.current_thread() is threading.main_thread())
+        return super().__array__(*args, **kwargs)
+
+
+def test_a_small_lazy_stack_is_predicted_a_huge_one_refused_and_rgb_works_with_an_rgb_model(
     viewer, qtbot, messages
 ):
-    stack = viewer.add_image(da.zeros((3, 300, 300), dtype=np.float32), name="z stack")
+    planes = np.stack([nf.voronoi_grains((96, 96), 8, seed=s).image for s in range(3)])
+    small = da.from_array(planes)
+    small = ReadWhere(small.dask, small.name, small.chunks, meta=small._meta)
+    small.in_gui_thread = []
+    stack = viewer.add_image(small, name="z stack", contrast_limits=(0, 1))
     dock = module.FineTuneWidget(viewer)
-    predict(dock, stack, qtbot)
+    # A small Dask z-stack is read (in the worker) and predicted plane by plane.
+    dock.files.predict_on.value = stack
+    dock.files.predict_button.clicked.emit()
+    assert not dock.files.lazy.running
+    qtbot.waitUntil(lambda: "z stack prediction" in viewer.layers, timeout=WAIT_MS)
+    assert messages["error"] == []
+    assert viewer.layers["z stack prediction"].data.shape == (3, 96, 96)
+    assert small.in_gui_thread == [False]
+    qtbot.waitUntil(lambda: dock.files.predict_button.enabled, timeout=WAIT_MS)
+    # Too large to read whole: band by band, where a stack is refused naming the layer.
+    huge = da.zeros((2, 8192, 4096), dtype=np.uint8)
+    layer = viewer.add_image(huge, name="huge stack", contrast_limits=(0, 1), visible=False)
+    predict(dock, layer, qtbot)
     assert len(messages["error"]) == 1
-    assert messages["error"][0].startswith("Fine-tune: Layer 'z stack': ")
+    assert messages["error"][0].startswith("Fine-tune: Layer 'huge stack': ")
     assert "stack of planes" in messages["error"][0]
-    assert "z stack prediction" not in viewer.layers
+    assert "huge stack prediction" not in viewer.layers
 
     colour = nf.voronoi_grains((300, 320), 20, seed=5).image
     rgb = np.stack([colour, colour * 0.8, colour * 0.6], axis=-1)

@@ -71,6 +71,32 @@ def test_lazy_is_decided_from_the_type_and_the_size(tmp_path):
     assert not is_lazy(np.broadcast_to(np.uint8(0), (3, side, side)))
 
 
+def test_a_small_lazy_stack_is_read_and_a_huge_one_goes_band_by_band(tmp_path):
+    # A small z-stack in Dask, Zarr or a memory map is read and predicted plane by plane.
+    assert not is_lazy(da.zeros((3, 300, 300)))
+    assert not is_lazy(zarr.zeros((2, 64, 64), store=str(tmp_path / "z.zarr")))
+    assert not is_lazy(da.zeros((3, 300, 300, 3)), rgb=True)
+    # Too large to read whole: band by band, where the core refuses a stack in words.
+    side = int(np.sqrt(LAZY_PIXELS))
+    assert is_lazy(da.zeros((2, side, side // 2)))
+    assert is_lazy(da.zeros((3, 300, 300)), multiscale=True)
+    # Leading axes of length 1 are one image: lazy data goes band by band at any size.
+    assert is_lazy(da.zeros((1, 300, 300)))
+    assert is_lazy(np.broadcast_to(np.uint8(0), (1, side, side)))
+
+
+def test_a_plane_as_large_as_the_lazy_rule_is_refused_naming_the_layer():
+    side = int(np.sqrt(LAZY_PIXELS))
+    lazy_layers.check_plane_fits("ok", (3, side, side - 1), "measure")
+    lazy_layers.check_plane_fits("ok", (side, side - 1, 3), "feature maps", rgb=True)
+    with pytest.raises(ValueError, match=r"^Layer 'huge' \(30000 × 30000 px a plane\)") as err:
+        lazy_layers.check_plane_fits("huge", (30_000, 30_000), "measure")
+    assert "napari-finetune predict --measure" in str(err.value)
+    assert "predict_folder(..., measure=True)" in str(err.value)
+    with pytest.raises(ValueError, match=r"'colour'.*add a crop of it as a new layer"):
+        lazy_layers.check_plane_fits("colour", (2, side, side, 3), "feature maps", rgb=True)
+
+
 def test_a_dask_array_of_a_script_goes_to_the_prediction_folder(tmp_path, monkeypatch):
     monkeypatch.setenv(lazy_layers.FOLDER_VARIABLE, str(tmp_path / "home"))
     plan = plan_lazy_prediction("my grains/1", never_read((2000, 900)))

@@ -137,11 +137,10 @@ class ModelActions:
             return
         self.predict_button.enabled = False
         self.status.value = f"Predicting on '{target.name}'…"
-        image = np.asarray(target.data)
         worker = create_worker(
             load_and_predict,
             chosen,
-            image,
+            target.data,  # a small Dask or Zarr stack is read in the worker, not here
             self._device(),
             _start_thread=False,
             _ignore_errors=True,
@@ -267,9 +266,12 @@ def is_prediction(layer: object) -> bool:
 
 
 def load_and_predict(
-    model: SegmentationModel | str | Path, image: np.ndarray, device: str | None = None
+    model: SegmentationModel | str | Path, image: object, device: str | None = None
 ) -> tuple[SegmentationModel, np.ndarray]:
-    """Class probabilities of ``image``; a model name or file is loaded first (in the worker)."""
+    """Class probabilities of ``image``; a model name or file is loaded first (in the worker).
+
+    ``image`` is an array or a lazy one (a small Dask or Zarr stack), read here.
+    """
     if not isinstance(model, SegmentationModel):
         model = load_model(model)
-    return model, predict(model, image, device=device)
+    return model, predict(model, np.asarray(image), device=device)

@@ -7,6 +7,12 @@ Zarr store on disk, instead of being read whole into memory with its
 probabilities beside it (:func:`is_lazy`). So is an image held in memory
 that is as large as :data:`LAZY_PIXELS`: predicting it whole would take
 about 16 bytes per pixel more (probabilities and their sums), over 1 GB.
+A stack goes band by band only when it is too large to read (the band path
+refuses it in words); a smaller one is read and predicted plane by plane.
+
+The docks that read one plane whole (*Measure grains*, *Feature maps*) refuse
+a plane of :data:`LAZY_PIXELS` or more in words naming the layer
+(:func:`check_plane_fits`): the same size rule.
 
 Where the store goes (:func:`plan_lazy_prediction`):
 
@@ -58,17 +64,81 @@ def is_lazy(data: object, multiscale: bool = False, rgb: bool = False) -> bool:
     Returns
     -------
     bool
-        True for multiscale data, memory maps and any array that is not a NumPy
-        array in memory (Dask, Zarr...); for a NumPy array, True when it is one
-        image (not a stack) of at least :data:`LAZY_PIXELS` pixels.
+        True for multiscale data. For one image (leading axes of length 1
+        aside): True for memory maps and any array that is not a NumPy array
+        in memory (Dask, Zarr...), and for a NumPy array of at least
+        :data:`LAZY_PIXELS` pixels. For a stack: True only when it is not in
+        memory and has at least :data:`LAZY_PIXELS` pixels in all, too many to
+        read whole (the band path then refuses it, naming the layer).
     """
-    if multiscale or isinstance(data, np.memmap):
+    if multiscale:
         return True
-    if not isinstance(data, np.ndarray):
-        return True
-    spatial = data.shape[:-1] if rgb else data.shape
-    # In-memory stacks are predicted plane by plane, which bounds their memory already.
-    return len(spatial) == 2 and spatial[0] * spatial[1] >= LAZY_PIXELS
+    spatial = _spatial(data.shape, rgb)
+    pixels = int(np.prod(spatial, dtype=np.int64))
+    in_memory = isinstance(data, np.ndarray) and not isinstance(data, np.memmap)
+    if len(spatial) <= 2:
+        return not in_memory or pixels >= LAZY_PIXELS
+    # A stack is predicted plane by plane in memory, which bounds its memory;
+    # one that is not in memory yet is read whole first, so only when it fits.
+    return not in_memory and pixels >= LAZY_PIXELS
+
+
+def _spatial(shape: tuple[int, ...], rgb: bool) -> tuple[int, ...]:
+    """The spatial axes of a layer's shape, leading axes of length 1 dropped."""
+    spatial = tuple(shape[:-1] if rgb else shape)
+    while len(spatial) > 2 and spatial[0] == 1:
+        spatial = spatial[1:]
+    return spatial
+
+
+# What the docks that read one plane whole suggest for a plane too large for them.
+LARGE_PLANE_ADVICE = {
+    "measure": (
+        "measure large images from their files, outside the viewer: "
+        "`napari-finetune predict --measure` or `predict_folder(..., measure=True)`."
+    ),
+    "feature maps": (
+        "add a crop of it as a new layer (a few thousand pixels a side), e.g. "
+        "`viewer.add_image(layer.data[:2048, :2048])`, and look at that."
+    ),
+}
+
+
+def check_plane_fits(name: str, shape: tuple[int, ...], what: str, *, rgb: bool = False) -> None:
+    """Refuse, naming the layer, a plane too large for a dock that reads one plane whole.
+
+    The rule is :func:`is_lazy`'s: a plane of :data:`LAZY_PIXELS` pixels or
+    more is read band by band, never whole (the read alone would take much of
+    the viewer's memory, and the work on it far more).
+
+    Parameters
+    ----------
+    name : str
+        The layer's name.
+    shape : tuple of int
+        The shape of the layer's data (its finest level when multiscale).
+    what : {'measure', 'feature maps'}
+        The dock asking: says what to do instead (:data:`LARGE_PLANE_ADVICE`).
+    rgb : bool
+        Whether the last axis holds colour channels.
+
+    Raises
+    ------
+    ValueError
+        For a plane of at least :data:`LAZY_PIXELS` pixels, with the layer's
+        name, the plane's size and what to do instead.
+    """
+    spatial = tuple(shape[:-1] if rgb else shape)
+    if len(spatial) < 2:
+        return  # not an image: the dock's own checks say why
+    rows, cols = spatial[-2:]
+    if rows * cols >= LAZY_PIXELS:
+        side = int(np.sqrt(LAZY_PIXELS))
+        raise ValueError(
+            f"Layer '{name}' ({rows} × {cols} px a plane) is too large to read whole here: "
+            f"planes of {side} × {side} px or more are only read band by band. Instead, "
+            f"{LARGE_PLANE_ADVICE[what]}"
+        )
 
 
 def prediction_folder() -> Path:
