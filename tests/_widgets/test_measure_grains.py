@@ -1,3 +1,5 @@
+import threading
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -103,6 +105,47 @@ def test_a_stack_is_measured_on_the_plane_in_view(make_napari_viewer, qtbot, err
     grains = viewer.layers["stack grains"].data
     assert grains.shape == (2, 128, 128) and grains[0].max() == 0 and grains[1].max() == 20
     assert "Plane 1" in w.status.value
+
+
+def test_a_lazy_map_is_read_in_the_worker_and_a_huge_one_is_refused(
+    make_napari_viewer, qtbot, errors
+):
+    import dask
+    import dask.array as da
+
+    import napari_finetune as nf
+
+    viewer = make_napari_viewer()
+    boundaries = nf.voronoi_grains((128, 128), 12, seed=2).boundaries
+    in_gui_thread = []
+
+    def noted(block):
+        in_gui_thread.append(threading.current_thread() is threading.main_thread())
+        return block
+
+    lazy = da.from_array(boundaries, chunks=64).map_blocks(noted, dtype=boundaries.dtype)
+    layer = viewer.add_labels(lazy, name="lazy map", visible=False)  # hidden: napari reads none
+    w = MeasureGrainsWidget(viewer)
+    w.source.value = layer
+    in_gui_thread.clear()
+    with dask.config.set(scheduler="synchronous"):  # blocks computed in the thread that asks
+        measured(w, qtbot)
+    assert errors == [] and in_gui_thread == [False] * 4  # 4 chunks, all read in the worker
+    assert viewer.layers["lazy map grains"].data.max() > 0
+
+    def never(block):
+        raise AssertionError("a pixel of the huge map was read")
+
+    huge = da.zeros((30_000, 30_000), np.uint8, chunks=10_000).map_blocks(never, dtype=np.uint8)
+    role = {"napari_finetune": {"role": "prediction"}}
+    levels = [huge, huge[::4, ::4], huge[::16, ::16]]
+    big = viewer.add_labels(levels, name="huge prediction", metadata=role, visible=False)
+    w.source.value = big
+    w.measure.clicked.emit()
+    assert w._worker is None
+    assert errors[-1].startswith("Measure grains: layer 'huge prediction': its planes are 30000")
+    assert "napari-finetune predict --measure" in errors[-1]
+    assert "huge grains" not in viewer.layers
 
 
 def test_open_sem_tiff_sets_the_calibration_and_crops_the_data_bar(

@@ -25,8 +25,30 @@ def spatial_shape(layer: Layer) -> tuple[int, ...]:
     return shape[:-1] if isinstance(layer, Image) and layer.rgb else shape
 
 
+def finest(layer: Layer) -> object:
+    """The layer's full-resolution data (the first level of a multiscale layer).
+
+    NumPy reads a multiscale layer's ``data`` as its coarsest level; this is
+    the array itself, nothing read.
+    """
+    return layer.data[0] if layer.multiscale else layer.data
+
+
+def plane_in_view(layer: Layer, viewer: napari.viewer.Viewer) -> tuple[int, ...]:
+    """The index of the plane in view along the layer's stack axes (``()`` for a 2D layer)."""
+    shape = spatial_shape(layer)
+    extra = len(shape) - 2
+    if extra <= 0:
+        return ()
+    # Leading (stack) axes follow the viewer's sliders, aligned to the right.
+    step = viewer.dims.current_step[-len(shape) :][:extra]
+    return tuple(min(int(s), n - 1) for s, n in zip(step, shape[:extra], strict=True))
+
+
 def current_plane(layer: Layer, viewer: napari.viewer.Viewer) -> np.ndarray:
     """The 2D plane (RGB kept) of ``layer`` at the viewer's current slider position.
+
+    Reads it here: for a lazy layer, :func:`read_later` in a worker instead.
 
     Raises
     ------
@@ -35,14 +57,36 @@ def current_plane(layer: Layer, viewer: napari.viewer.Viewer) -> np.ndarray:
     """
     if layer.multiscale:
         raise ValueError(f"layer '{layer.name}' is multiscale; open a single-scale copy.")
-    data = layer.data
-    extra = len(spatial_shape(layer)) - 2
-    if extra > 0:
-        # Leading (stack) axes follow the viewer's sliders, aligned to the right.
-        step = viewer.dims.current_step[-len(spatial_shape(layer)) :][:extra]
-        index = tuple(min(int(s), n - 1) for s, n in zip(step, data.shape[:extra], strict=True))
-        data = data[index]
-    return np.asarray(data)
+    return np.asarray(layer.data[plane_in_view(layer, viewer)])
+
+
+def read_later(
+    data: object, index: tuple = (), snapshot: bool = False
+) -> Callable[[], np.ndarray]:
+    """A function that returns ``data[index]`` as a NumPy array: call it in a worker.
+
+    Parameters
+    ----------
+    data : array-like
+        A layer's data (its finest level when multiscale, :func:`finest`).
+    index : tuple
+        The part to read, e.g. the plane in view (:func:`plane_in_view`).
+    snapshot : bool
+        Copy an array in memory now: a labels layer the user may paint in
+        while the worker reads it. Without, the worker gets a view.
+
+    Returns
+    -------
+    callable
+        With no argument, returns the part. A NumPy array in memory is taken
+        now (a view, cheap; a copy with ``snapshot``); anything else (Dask,
+        Zarr, a memory map) is read only when the function is called, so that
+        reading and decompressing it never holds up the GUI thread.
+    """
+    if isinstance(data, np.ndarray) and not isinstance(data, np.memmap):
+        part = np.array(data[index]) if snapshot else data[index]
+        return lambda: part
+    return lambda: np.array(data[index])
 
 
 def check_same_plane_shape(image: Image, labels: Labels) -> None:

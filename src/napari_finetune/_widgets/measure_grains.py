@@ -9,6 +9,7 @@ numbers, and exports CSV and a PNG report. The user's layers are only read.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -26,9 +27,11 @@ from napari_finetune._widgets._grain_layers import (
 )
 from napari_finetune._widgets._layers import (
     LayerFollower,
-    current_plane,
+    finest,
     is_plugin_output,
     layers_of,
+    plane_in_view,
+    read_later,
 )
 from napari_finetune._widgets._size_plot import SizePlot
 from napari_finetune.measure import (
@@ -41,6 +44,7 @@ from napari_finetune.measure import (
 from napari_finetune.measure.export import write_grain_csv
 from napari_finetune.measure.figure import write_grain_report
 from napari_finetune.measure.instances import KINDS, MARKERS
+from napari_finetune.session.lazy_layers import check_plane_fits
 
 if TYPE_CHECKING:
     import napari
@@ -52,6 +56,16 @@ MEASURABLE_ROLES = ("prediction", "probabilities")
 
 def _role(layer: object) -> str | None:
     return layer.metadata.get("napari_finetune", {}).get("role")
+
+
+def _read_and_measure(read: Callable[[], np.ndarray], *args: object) -> GrainMeasurement:
+    """In the worker: read the map (a lazy layer's plane is decompressed here), measure it."""
+    return measure_map(read(), *args)
+
+
+def _read_and_report(path: str, read: Callable[[], np.ndarray] | None, *args: object) -> object:
+    """In the worker: read the image plane shown under the grains, then draw the report."""
+    return write_grain_report(path, read() if read is not None else None, *args)
 
 
 class MeasureGrainsWidget(Container):
@@ -131,19 +145,21 @@ class MeasureGrainsWidget(Container):
         self.pixel_size.value = found.pixel_size
         self.unit.value = found.unit if found.unit in UNITS else "px"
 
-    def _plane_of(self, layer: object) -> tuple[np.ndarray, str, int | None]:
-        """A copy of the 2D map to measure, its kind, and the plane in view for stacks.
+    def _plane_of(self, layer: object) -> tuple[Callable[[], np.ndarray], str, int | None]:
+        """How to read the 2D map to measure (in the worker), its kind, the plane in view.
 
         The plugin's probability layer is P(class 2) for two classes (a
         boundary map, 2D or a stack) and a (class, ...) stack for more; its
-        prediction layer holds classes 1..K.
+        prediction layer holds classes 1..K. Nothing lazy is read here: a
+        Dask, Zarr or multiscale layer's plane is read by the returned
+        function, in the worker; a plane as large as the band-by-band rule
+        (:func:`~napari_finetune.session.lazy_layers.check_plane_fits`) is
+        refused with what to do instead.
         """
         if getattr(layer, "rgb", False):
             raise ValueError("it is an RGB image, not a map to measure.")
-        kind, data = self.kind.value, layer.data
-        if getattr(layer, "multiscale", False):
-            # NumPy reads a multiscale layer's data as its coarsest level: take the finest.
-            data = data[0]
+        # The full resolution: NumPy would read a multiscale layer's coarsest level.
+        kind, data = self.kind.value, finest(layer)
         role = _role(layer)
         if kind == "auto" and role == "prediction":
             kind = "classes"
@@ -152,13 +168,18 @@ class MeasureGrainsWidget(Container):
         )
         if kind == "auto" and role == "probabilities":
             kind = "probabilities" if per_class else "boundary"
-        spatial = data.ndim - (1 if per_class else 0)
+        spatial = len(data.shape) - (1 if per_class else 0)
+        if spatial not in (2, 3):
+            raise ValueError(
+                f"its shape {tuple(data.shape)} is neither a 2D map nor a stack of them."
+            )
+        check_plane_fits(tuple(data.shape), "measure")
+        # A snapshot of a labels layer in memory: the user may paint while it is measured.
         if spatial == 2:
-            return np.array(data), kind, None
-        if spatial != 3:
-            raise ValueError(f"its shape {data.shape} is neither a 2D map nor a stack of them.")
+            return read_later(data, snapshot=True), kind, None
         plane = min(int(self._viewer.dims.current_step[-3]), data.shape[-3] - 1)
-        return np.array(data[:, plane] if per_class else data[plane]), kind, plane
+        index = (slice(None), plane) if per_class else (plane,)
+        return read_later(data, index, snapshot=True), kind, plane
 
     # -- measuring -----------------------------------------------------------------
 
@@ -175,7 +196,7 @@ class MeasureGrainsWidget(Container):
         try:
             if layer is None:
                 raise ValueError("Choose a prediction, probability or labels layer to measure.")
-            data, kind, plane = self._plane_of(layer)
+            read, kind, plane = self._plane_of(layer)
             options = GrainOptions(min_size=self.min_size.value, markers=self.markers.value)
             calibration = (
                 Calibration()
@@ -189,8 +210,8 @@ class MeasureGrainsWidget(Container):
         self.measure.enabled = False
         self.status.value = f"Measuring '{layer.name}'…"
         worker = create_worker(
-            measure_map,
-            data,
+            _read_and_measure,
+            read,
             kind,
             options,
             calibration,
@@ -277,15 +298,16 @@ class MeasureGrainsWidget(Container):
         path = self._ask_path(f"{self._source_name} grains.png", "PNG (*.png)")
         if not path:
             return
-        image = None
+        read = None
         for layer in self._viewer.layers:
             if isinstance(layer, Image) and layer.name == self._source_name:
-                image = np.array(current_plane(layer, self._viewer))
+                # Read in the worker: the image may be lazy (its plane is as large as the map).
+                read = read_later(finest(layer), plane_in_view(layer, self._viewer))
         measurement = self.measurement
         worker = create_worker(
-            write_grain_report,
+            _read_and_report,
             path,
-            image,
+            read,
             measurement.grains,
             measurement.report,
             _start_thread=False,

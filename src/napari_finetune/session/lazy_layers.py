@@ -104,8 +104,8 @@ LARGE_PLANE_ADVICE = {
 }
 
 
-def check_plane_fits(name: str, shape: tuple[int, ...], what: str, *, rgb: bool = False) -> None:
-    """Refuse, naming the layer, a plane too large for a dock that reads one plane whole.
+def check_plane_fits(shape: tuple[int, ...], what: str, *, rgb: bool = False) -> None:
+    """Refuse a plane too large for a dock that reads one plane whole.
 
     The rule is :func:`is_lazy`'s: a plane of :data:`LAZY_PIXELS` pixels or
     more is read band by band, never whole (the read alone would take much of
@@ -113,8 +113,6 @@ def check_plane_fits(name: str, shape: tuple[int, ...], what: str, *, rgb: bool 
 
     Parameters
     ----------
-    name : str
-        The layer's name.
     shape : tuple of int
         The shape of the layer's data (its finest level when multiscale).
     what : {'measure', 'feature maps'}
@@ -125,8 +123,9 @@ def check_plane_fits(name: str, shape: tuple[int, ...], what: str, *, rgb: bool 
     Raises
     ------
     ValueError
-        For a plane of at least :data:`LAZY_PIXELS` pixels, with the layer's
-        name, the plane's size and what to do instead.
+        For a plane of at least :data:`LAZY_PIXELS` pixels: its size and what
+        to do instead, worded to follow the layer's name (``"layer 'x': "``),
+        which the dock puts first.
     """
     spatial = tuple(shape[:-1] if rgb else shape)
     if len(spatial) < 2:
@@ -135,8 +134,8 @@ def check_plane_fits(name: str, shape: tuple[int, ...], what: str, *, rgb: bool 
     if rows * cols >= LAZY_PIXELS:
         side = int(np.sqrt(LAZY_PIXELS))
         raise ValueError(
-            f"Layer '{name}' ({rows} × {cols} px a plane) is too large to read whole here: "
-            f"planes of {side} × {side} px or more are only read band by band. Instead, "
+            f"its planes are {rows} × {cols} px, too large to read whole here (planes of "
+            f"{side} × {side} px or more are only read band by band). Instead, "
             f"{LARGE_PLANE_ADVICE[what]}"
         )
 
