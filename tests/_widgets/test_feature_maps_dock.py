@@ -1,5 +1,7 @@
 """The Feature maps dock: stage maps over the image, kernels beside it, the playground."""
 
+import threading
+
 import numpy as np
 import torch
 from widget_messages import capture_messages
@@ -8,6 +10,7 @@ from napari_finetune._widgets import _kernel_playground as playground_module
 from napari_finetune._widgets import feature_maps as module
 from napari_finetune._widgets._model_choice import CURRENT
 from napari_finetune._widgets.feature_maps import FeatureMapsWidget
+from napari_finetune.inference.feature_maps import channel_contrast, feature_maps
 from napari_finetune.models.checkpoint_tensors import tensor_digest
 from napari_finetune.models.registry import load_model
 
@@ -145,6 +148,63 @@ def test_a_stack_shows_the_plane_in_view(make_napari_viewer, qtbot):
     np.testing.assert_allclose(maps.translate, (0, 2, 0, 0))
     assert "on 'stack' plane 2" in w.status.value
     assert maps.axis_labels[0] == "channel"
+    # The maps are those of the plane in view, not of another plane.
+    model = load_model("voronoi-unet")
+    maps_of = {k: feature_maps(model, planes[k], "decoder 3").maps for k in (0, 2)}
+    np.testing.assert_allclose(maps.data[:, 0], channel_contrast(maps_of[2])[0], atol=1e-4)
+    assert not np.allclose(maps.data[:, 0], channel_contrast(maps_of[0])[0], atol=1e-2)
+
+
+def test_a_lazy_plane_is_read_in_the_worker_and_a_huge_one_is_refused(
+    make_napari_viewer, qtbot, monkeypatch
+):
+    import dask
+    import dask.array as da
+
+    import napari_finetune as nf
+
+    shown = capture_messages(monkeypatch, module)
+    played = capture_messages(monkeypatch, playground_module)
+    viewer = make_napari_viewer()
+    viewer.add_labels(np.zeros((32, 32), np.uint8), name="painted")
+    w = FeatureMapsWidget(viewer)
+    run(w, w.show_kernels, qtbot)  # no image to place them beside: a labels layer will not do
+    assert w.status.value == "Open an image to place the kernels beside it."
+
+    image = nf.voronoi_grains((64, 64), 8, seed=0).image
+    in_gui_thread = []
+
+    def noted(block):
+        in_gui_thread.append(threading.current_thread() is threading.main_thread())
+        return block
+
+    lazy = da.from_array(image, chunks=32).map_blocks(noted, dtype=image.dtype)
+    viewer.add_image(lazy, name="lazy", contrast_limits=(0, 1), visible=False)  # napari reads none
+    assert w.image_layer.value.name == "lazy"
+    in_gui_thread.clear()
+    with dask.config.set(scheduler="synchronous"):  # blocks computed in the thread that asks
+        run(w, w.show_maps, qtbot)
+        w.playground.apply.clicked.emit()
+        qtbot.waitUntil(lambda: not w.playground.busy, timeout=30_000)
+    assert shown["error"] == played["error"] == [], w.status.value
+    assert "lazy kernel response" in viewer.layers and "lazy encoder 0 features" in viewer.layers
+    assert in_gui_thread == [False] * 8  # 4 chunks for the maps, 4 for the kernel
+
+    def never(block):
+        raise AssertionError("a pixel of the huge image was read")
+
+    huge = da.zeros((30_000, 30_000), np.uint8, chunks=10_000).map_blocks(never, dtype=np.uint8)
+    viewer.add_image(huge, name="huge", contrast_limits=(0, 1), visible=False)
+    w.image_layer.value = viewer.layers["huge"]
+    w.show_maps.clicked.emit()
+    assert w._worker is None
+    assert w.status.value.startswith("Not shown: layer 'huge': its planes are 30000 × 30000 px")
+    assert "add a crop of it as a new layer" in w.status.value
+    assert shown["error"][-1].startswith("Feature maps: layer 'huge': its planes")
+    w.playground.apply.clicked.emit()
+    assert not w.playground.busy
+    assert w.playground.status.value.startswith("Kernel not applied: layer 'huge': its planes")
+    assert "huge kernel response" not in viewer.layers
 
 
 def test_a_model_file_must_be_chosen_first(painted, monkeypatch):

@@ -1,7 +1,7 @@
 """The *Feature maps* dock's kernel playground: type a kernel, see its response, compare.
 
 A grid of cells (:mod:`._kernel_grid`) is read by the core; the kernel is
-applied to the image plane in view in a worker once typing pauses (or on
+applied to the image plane in view (read there too) in a worker once typing pauses (or on
 *Apply kernel*), as ``<image> kernel response``, and the learned first-layer
 kernels most like it are named. A cell that is not a number is outlined and
 named, and nothing else changes: the last response stays as it was.
@@ -22,6 +22,7 @@ from qtpy.QtCore import QTimer
 from napari_finetune._widgets._controls import button_row, wrapping_label
 from napari_finetune._widgets._feature_layers import show_kernel_response
 from napari_finetune._widgets._kernel_grid import KernelGrid
+from napari_finetune._widgets._workers import disconnect_worker
 from napari_finetune.data.normalize import Normalization
 from napari_finetune.inference.kernels import apply_kernel
 from napari_finetune.inference.learned_kernels import (
@@ -38,15 +39,22 @@ if TYPE_CHECKING:
 # The playground waits this long after the last keystroke before applying.
 DEBOUNCE_MS = 300
 
-Plane = tuple[Image, np.ndarray, int | None]  # layer, the plane in view, its index in a stack
+# The layer, a function reading its plane in view (in the worker), its index in a stack.
+Plane = tuple[Image, Callable[[], np.ndarray], int | None]
 
 
-def _kernel_job(load: Callable[[], SegmentationModel] | None, image, kernel) -> tuple:
-    """The response, and the similarity with the model's learned kernels (worker-safe)."""
+def _kernel_job(
+    load: Callable[[], SegmentationModel] | None, read: Callable[[], np.ndarray], kernel
+) -> tuple:
+    """The response, and the similarity with the model's learned kernels (worker-safe).
+
+    The plane is read here, in the worker: a lazy layer's plane is decompressed
+    on every applied keystroke, which the GUI thread must not wait for.
+    """
     model = load() if load is not None else None
     normalization = model.normalization if model is not None else Normalization()
     similar = None if model is None else kernel_similarity(kernel, first_layer_kernels(model))
-    return apply_kernel(image, kernel, normalization), similar
+    return apply_kernel(read(), kernel, normalization), similar
 
 
 class KernelPlayground(Container):
@@ -57,8 +65,9 @@ class KernelPlayground(Container):
     viewer : napari.Viewer
         Where the response layer goes.
     plane : callable
-        Returns the chosen image layer, the plane in view and its stack index
-        (raises ValueError in words when there is none).
+        Returns the chosen image layer, a function reading the plane in view
+        (called in the worker) and its stack index; raises ValueError in
+        words, naming the layer, when there is none or it cannot be read whole.
     loader : callable
         Returns a function loading the chosen model, or None when there is none
         (the image is then normalised as models do by default).
@@ -113,7 +122,7 @@ class KernelPlayground(Container):
         """Apply the typed kernel to the image plane in a worker (the latest edit wins)."""
         try:
             kernel = self.grid.kernel()
-            layer, plane, index = self._plane()
+            layer, read, index = self._plane()
         except ValueError as err:
             # Refused: the bad cell is outlined and named; no layer changes.
             self.status.value = f"Kernel not applied: {err}"
@@ -125,7 +134,7 @@ class KernelPlayground(Container):
             return
         self._shown = (id(layer), index)
         worker = create_worker(
-            _kernel_job, self._loader(), plane, kernel, _start_thread=False, _ignore_errors=True
+            _kernel_job, self._loader(), read, kernel, _start_thread=False, _ignore_errors=True
         )
         worker.returned.connect(lambda result: self._show(result, layer, index))
         worker.errored.connect(lambda err: self._report(err, layer))
@@ -158,9 +167,4 @@ class KernelPlayground(Container):
         """The dock is closing: no timer, and no worker may call back into it."""
         self._timer.stop()
         worker, self._worker = self._worker, None
-        if worker is not None:
-            for signal in (worker.returned, worker.errored, worker.finished):
-                try:
-                    signal.disconnect()
-                except (RuntimeError, TypeError):  # it ended: its signals are gone
-                    continue
+        disconnect_worker(worker)

@@ -1,7 +1,8 @@
 """Dock widget *Feature maps*: what the network sees, and a kernel playground beside it.
 
-For the chosen image (the plane in view, for a stack) and model, a worker
-computes one stage's activations (:mod:`napari_finetune.inference.feature_maps`)
+For the chosen image (the plane in view, for a stack, read in the worker; a
+plane too large to read whole is refused) and model, a worker computes one
+stage's activations (:mod:`napari_finetune.inference.feature_maps`)
 and they appear as ``<image> <stage> features``, one channel per slider
 position, over the image; *Before / after* shows the same stage of the
 pretrained start beside it. The first-layer kernels show as small images
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -33,9 +35,15 @@ from napari_finetune._widgets._controls import (
     wrapping_label,
 )
 from napari_finetune._widgets._kernel_playground import KernelPlayground
-from napari_finetune._widgets._layers import LayerFollower, current_plane, input_layers
+from napari_finetune._widgets._layers import (
+    LayerFollower,
+    input_layers,
+    plane_in_view,
+    read_later,
+)
 from napari_finetune._widgets._model_choice import ModelChoice
 from napari_finetune._widgets._progress import TrainingProgress
+from napari_finetune._widgets._workers import let_go
 from napari_finetune.inference.feature_compare import iter_before_after, start_model_of
 from napari_finetune.inference.feature_maps import (
     FeatureProgress,
@@ -49,6 +57,7 @@ from napari_finetune.inference.learned_kernels import (
 )
 from napari_finetune.inference.network_stages import stages
 from napari_finetune.models.unet import UNetConfig
+from napari_finetune.session.lazy_layers import check_plane_fits
 
 if TYPE_CHECKING:
     import napari
@@ -57,18 +66,22 @@ if TYPE_CHECKING:
 MIN_WIDTH = 380
 
 
-def _maps_job(load, image, stage):  # generator functions: napari GeneratorWorkers
+# Jobs run in the worker; ``read`` reads the image plane there (a lazy one is
+# decompressed there, not in the GUI thread).
+
+
+def _maps_job(load, read, stage):  # generator functions: napari GeneratorWorkers
     model = load()
-    result = yield from iter_feature_maps(model, image, stage)
+    result = yield from iter_feature_maps(model, read(), stage)
     return model, (result,), channel_contrast(result.maps)
 
 
-def _compare_job(load, image, stage):
+def _compare_job(load, read, stage):
     after = load()
     before, why = start_model_of(after)
     if before is None:
         raise ValueError(why)
-    pair = yield from iter_before_after(before, after, image, stage)
+    pair = yield from iter_before_after(before, after, read(), stage)
     return after, pair, channel_contrast(*(maps.maps for maps in pair))
 
 
@@ -134,20 +147,33 @@ class FeatureMapsWidget(Container):
     def _on_model(self) -> None:
         self.stage.reset_choices()  # another architecture may have other stages
 
-    def _plane(self) -> tuple[Image, np.ndarray, int | None]:
-        """The chosen layer, the plane in view, and its index in a stack (None for 2D)."""
+    def _plane(self) -> tuple[Image, Callable[[], np.ndarray], int | None]:
+        """The chosen layer, how to read its plane in view, and its index in a stack.
+
+        Reads nothing (the playground asks on every keystroke): the returned
+        function reads the plane, in a worker. The index is None for 2D.
+
+        Raises
+        ------
+        ValueError
+            Naming the layer: multiscale, more than one stack axis, or a plane
+            too large to read whole (the core's rule, ``check_plane_fits``).
+        """
         layer = self.image_layer.value
         if layer is None:
             raise ValueError("open or choose an image layer.")
-        plane = current_plane(layer, self._viewer)
-        extra = layer.data.ndim - (3 if layer.rgb else 2)
-        if extra > 1:
-            raise ValueError(f"layer '{layer.name}' has {extra} stack axes: use a 2D stack.")
-        index = None
-        if extra == 1:
-            step = self._viewer.dims.current_step[-(layer.ndim)]
-            index = min(int(step), layer.data.shape[0] - 1)
-        return layer, plane, index
+        shape = tuple(layer.data.shape)
+        extra = len(shape) - (3 if layer.rgb else 2)
+        try:
+            if layer.multiscale:
+                raise ValueError("it is multiscale: open a single-scale copy.")
+            if extra > 1:
+                raise ValueError(f"it has {extra} stack axes: use a 2D stack.")
+            check_plane_fits(shape, "feature maps", rgb=layer.rgb)
+        except ValueError as err:
+            raise ValueError(f"layer '{layer.name}': {err}") from None
+        where = plane_in_view(layer, self._viewer)
+        return layer, read_later(layer.data, where), (where[0] if where else None)
 
     # -- stage maps and kernels ------------------------------------------------------
 
@@ -158,15 +184,19 @@ class FeatureMapsWidget(Container):
         layer = self.image_layer.value
         try:
             load = self.models.loader()
-            if what == "kernels":
-                job, args, shown = _kernels_job, (load,), (layer, None, None)
-            else:
-                layer, plane, index = self._plane()
-                job = _maps_job if what == "maps" else _compare_job
-                args, shown = (load, plane, self.stage.value), (layer, index, self.stage.value)
         except ValueError as err:
             self._report(err, layer)
             return
+        if what == "kernels":
+            job, args, shown = _kernels_job, (load,), (layer, None, None)
+        else:
+            try:
+                layer, read, index = self._plane()
+            except ValueError as err:  # its words name the layer
+                self._report(err)
+                return
+            job = _maps_job if what == "maps" else _compare_job
+            args, shown = (load, read, self.stage.value), (layer, index, self.stage.value)
         self._set_busy(True)
         self.status.value = f"Computing with {self.models.label()}…"
         started = time.perf_counter()
@@ -198,7 +228,8 @@ class FeatureMapsWidget(Container):
             # Four to a row while they are few: each kernel big enough to read its number.
             kernels = result[1]
             mosaic, corners = kernel_mosaic(kernels, per_row=4 if len(kernels) <= 8 else 8)
-            source = layer or next(iter(self._viewer.layers), None)
+            # Beside an image layer only: a labels or points layer has no such size.
+            source = layer or next((image for _, image in self._image_choices()), None)
             if source is None:
                 self.status.value = "Open an image to place the kernels beside it."
                 return
@@ -265,11 +296,5 @@ class FeatureMapsWidget(Container):
         with contextlib.suppress(RuntimeError, TypeError, ValueError):
             self._viewer.dims.events.current_step.disconnect(self._follow_image)
         self.playground.close_down()
-        worker, self._worker = self._worker, None
-        if worker is not None:
-            for signal in (worker.yielded, worker.returned, worker.errored, worker.finished):
-                with contextlib.suppress(RuntimeError, TypeError, AttributeError):
-                    signal.disconnect()  # it ended (its signals are gone) or has no such one
-        if self._progress is not None:
-            self._progress.close()
-            self._progress = None
+        worker, bar, self._worker, self._progress = self._worker, self._progress, None, None
+        let_go(worker, bar)
