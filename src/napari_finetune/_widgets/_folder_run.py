@@ -25,6 +25,7 @@ from qtpy.QtWidgets import QFileDialog, QTextEdit
 from napari_finetune._widgets._controls import button_row, scroll_to
 from napari_finetune._widgets._folder_dialog import FolderChoice, ask_output_folder
 from napari_finetune._widgets._progress import TrainingProgress
+from napari_finetune._widgets._workers import let_go
 from napari_finetune.batch import status as words
 from napari_finetune.batch.events import FileDone, FileFailed, FolderFinished, FolderStarted
 from napari_finetune.batch.planning import FolderPlan, default_output_dir, plan_predictions
@@ -244,17 +245,8 @@ class FolderRun:
 
     def _on_destroyed(self, _object: object = None) -> None:
         # The dock is gone: the run stops after its current file and shows nothing.
-        self._stop_asked.set()
-        worker, self._worker = self._worker, None
-        if worker is not None:
-            try:
-                for signal in (worker.yielded, worker.errored, worker.finished):
-                    signal.disconnect()
-            except (RuntimeError, TypeError):  # the worker has ended and its signals are gone
-                pass
-        if self._progress is not None:
-            self._progress.close()
-            self._progress = None
+        worker, bar, self._worker, self._progress = self._worker, self._progress, None, None
+        let_go(worker, bar, self._stop_asked)
 
     @staticmethod
     def _setup_table(box: QTextEdit) -> None:

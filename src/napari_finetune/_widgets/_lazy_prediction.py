@@ -25,9 +25,10 @@ from napari.qt.threading import create_worker
 from napari.utils.colormaps import Colormap
 from napari.utils.notifications import show_info
 
-from napari_finetune._widgets._layers import output_metadata
+from napari_finetune._widgets._layers import finest, output_metadata
 from napari_finetune._widgets._progress import TrainingProgress
 from napari_finetune._widgets._result_layers import layer_named, placement, prediction_style
+from napari_finetune._widgets._workers import let_go
 from napari_finetune.inference.lazy_events import BandDone
 from napari_finetune.session import lazy_layers as words
 from napari_finetune.session import predicted
@@ -45,11 +46,6 @@ if TYPE_CHECKING:
 # visible tiles and the whole coarsest level from disk in the GUI thread.
 REFRESH_SECONDS = 1.0
 PREDICT, STOP = "Predict", "Stop prediction"
-
-
-def finest(layer: Image) -> object:
-    """The layer's full-resolution data (the first level of a multiscale layer)."""
-    return layer.data[0] if layer.multiscale else layer.data
 
 
 def overlay_colormap(style: OverlayStyle) -> str | Colormap:
@@ -272,14 +268,5 @@ class LazyPrediction:
 
     def _on_destroyed(self, _object: object = None) -> None:
         # The dock is gone: the run stops after its current band and shows nothing.
-        self._stop_asked.set()
-        worker, self._worker = self._worker, None
-        if worker is not None:
-            try:
-                for signal in (worker.yielded, worker.errored, worker.finished):
-                    signal.disconnect()
-            except (RuntimeError, TypeError):  # the worker has ended and its signals are gone
-                pass
-        if self._progress is not None:
-            self._progress.close()
-            self._progress = None
+        worker, bar, self._worker, self._progress = self._worker, self._progress, None, None
+        let_go(worker, bar, self._stop_asked)
