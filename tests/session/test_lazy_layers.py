@@ -180,3 +180,32 @@ def test_refusals_name_the_layer(tmp_path, model):
     with pytest.raises(ValueError, match=r"^Layer 'z stack': .*stack of planes"):
         list(predict_lazily(model, plan))
     assert not plan.output.exists()
+
+
+def test_closing_the_run_closes_the_core_generator_at_once(tmp_path, model, monkeypatch):
+    from types import SimpleNamespace
+
+    from napari_finetune.inference import lazy
+    from napari_finetune.session import lazy_run
+
+    made, cleaned = [], []
+
+    def bands(*args, **kwargs):
+        def events():
+            try:
+                yield BandDone(100, 200, 1.0, 1.0)
+                yield BandDone(200, 200, 2.0, 0.0)
+            finally:
+                cleaned.append("predict_bands cleaned up")  # cancels cluster bands
+
+        made.append(events())  # held here: refcounting alone would not close it
+        return made[-1]
+
+    pyramid = SimpleNamespace(arrays=[np.zeros((200, 200), np.uint8)], fill=lambda rows: None)
+    monkeypatch.setattr(lazy, "predict_bands", bands)
+    monkeypatch.setattr(lazy_run, "_open_pyramids", lambda plan, unsure: [pyramid])
+    plan = plan_lazy_prediction("grains", np.zeros((200, 200), np.float32), folder=tmp_path)
+    run = predict_lazily(model, plan, uncertainty=False)
+    assert isinstance(next(run), StoreOpened)
+    run.close()  # the consumer stops asking
+    assert cleaned == ["predict_bands cleaned up"]

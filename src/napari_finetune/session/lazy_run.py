@@ -156,10 +156,14 @@ def predict_lazily(
                 top = _display_max(coarsest, coarsest.shape[-2]) if unsure else None
                 yield LazyPredicted(event, model, top)
             if stop is not None and stop.is_set():
-                events.close()
                 return
     except ValueError as err:
         raise ValueError(f"Layer '{plan.layer}': {err}") from None
+    finally:
+        # predict_bands' own cleanup (on a cluster, cancelling the bands in flight)
+        # runs now, on Stop, an error or the consumer closing this generator, not
+        # whenever its generator happens to be collected.
+        events.close()
 
 
 def _open_pyramids(plan: LazyPlan, uncertainty: bool) -> list[BandPyramid]:
