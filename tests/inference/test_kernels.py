@@ -6,6 +6,7 @@ import pytest
 import napari_finetune as nf
 from napari_finetune.inference.kernels import (
     KERNEL_PRESETS,
+    KernelCellError,
     apply_kernel,
     kernel_cells,
     kernel_preset,
@@ -30,6 +31,10 @@ def test_a_cell_that_is_not_a_number_is_refused_naming_it():
     for bad in ("nan", "inf", "1/0", "0,5"):
         cells[1][2] = bad
         with pytest.raises(ValueError, match="row 2, column 3"):
+            parse_kernel(cells)
+    for huge in ("1e400", "-1E400", "inf", "-Infinity", "NaN"):  # 1e400 overflowed uncaught
+        cells[1][2] = huge
+        with pytest.raises(KernelCellError, match=r"row 2, column 3: .* is not a finite number"):
             parse_kernel(cells)
     with pytest.raises(ValueError, match="square grid with an odd side"):
         parse_kernel([["1", "2"], ["3", "4"]])

@@ -102,13 +102,28 @@ def parse_kernel(cells: Sequence[Sequence[str]]) -> np.ndarray:
                 raise KernelCellError(
                     f"{where} is empty: enter a number (0 for nothing).", i + 1, j + 1
                 )
-            try:
-                kernel[i, j] = float(Fraction(text))
-            except (ValueError, ZeroDivisionError):
+            value = _cell_value(text)
+            if value is None:
+                raise KernelCellError(f"{where}: {cell!r} is not a number.", i + 1, j + 1)
+            if not np.isfinite(value):
                 raise KernelCellError(
-                    f"{where}: {cell!r} is not a number.", i + 1, j + 1
-                ) from None
+                    f"{where}: {cell!r} is not a finite number: give one within ±1e308.",
+                    i + 1,
+                    j + 1,
+                )
+            kernel[i, j] = value
     return kernel
+
+
+def _cell_value(text: str) -> float | None:
+    """The cell's number (inf or NaN for those, or beyond the floats); None if not a number."""
+    try:
+        return float(Fraction(text))
+    except OverflowError:  # '1e400': a Fraction, beyond the largest float
+        return np.inf
+    except (ValueError, ZeroDivisionError):
+        # Fraction takes no 'inf' or 'nan': say what they are rather than 'not a number'.
+        return np.nan if text.lower().lstrip("+-") in {"inf", "infinity", "nan"} else None
 
 
 def grey_normalised(image: np.ndarray, normalization: Normalization | None = None) -> np.ndarray:
