@@ -2,13 +2,15 @@
 
 The Fine-tune dock's current model is found among the viewer's docks (it is
 whatever that dock trained or loaded last); shipped models and files are
-loaded in the worker that needs them, once, and kept while the file is
-unchanged.
+loaded in the worker that needs them, and the last :data:`KEPT_MODELS` are
+kept (while their file is unchanged): going back and forth between two
+models reads no file, and a session of many models does not hold them all.
 """
 
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,6 +24,8 @@ if TYPE_CHECKING:
     import napari
 
 CURRENT, FROM_FILE = "current", "file"
+# Loaded models kept, the most recently used: each holds its weights in memory.
+KEPT_MODELS = 2
 
 
 def fine_tune_model(viewer: napari.viewer.Viewer) -> SegmentationModel | None:
@@ -46,7 +50,7 @@ class ModelChoice:
         self._viewer = viewer
         self._on_change = on_change
         self._lock = threading.Lock()
-        self._loaded: dict[tuple, SegmentationModel] = {}
+        self._loaded: OrderedDict[tuple, SegmentationModel] = OrderedDict()  # oldest first
         self._picked = False  # whether the user chose a source (then it is never switched)
         self.source = ComboBox(label="model", choices=self._choices)
         self.file = FileEdit(mode="r", filter="*.ckpt *.zip", label="model file", visible=False)
@@ -117,10 +121,17 @@ class ModelChoice:
         return found[-1] if found else None
 
     def _load(self, name: str, stamp: int | None) -> SegmentationModel:
+        """The model ``name`` (a file at modification time ``stamp``), loaded or kept."""
+        key = (name, stamp)
         with self._lock:
-            if (name, stamp) in self._loaded:
-                return self._loaded[(name, stamp)]
+            if key in self._loaded:
+                self._loaded.move_to_end(key)
+                return self._loaded[key]
         model = load_model(name)  # CheckpointError is a ValueError: said in words
         with self._lock:
-            self._loaded[(name, stamp)] = model
+            for old in [k for k in self._loaded if k[0] == name]:  # the file before it changed
+                del self._loaded[old]
+            self._loaded[key] = model
+            while len(self._loaded) > KEPT_MODELS:
+                self._loaded.popitem(last=False)
         return model
