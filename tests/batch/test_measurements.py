@@ -199,7 +199,15 @@ def test_plans_name_the_csvs_and_refuse_a_bad_pixel_size(folder, tmp_path):
         0.5,
         "µm",
     )
-    for calibration, said in [((0.5, "inch"), "not a length unit"), ((0.0, "nm"), "positive")]:
+    for calibration, said in [
+        ((0.5, "inch"), "not a length unit"),
+        ((0.0, "nm"), "positive"),
+        (("0.5", "um"), r"positive length \(a number\), not '0.5'"),  # was a TypeError
+        ((None, "um"), "positive length"),
+        ((float("inf"), "um"), "positive length"),
+        ((0.5, ["um"]), "not a length unit"),
+        ((0.5,), r"must be \(pixel size, unit\)"),
+    ]:
         with pytest.raises(ValueError, match=said):
             plan_predictions(folder, out, measure=True, calibration=calibration)
     with pytest.raises(ValueError, match="ask for measurements too"):

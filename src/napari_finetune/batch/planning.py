@@ -12,6 +12,8 @@ image counts as done only when they exist too.
 
 from __future__ import annotations
 
+import math
+import numbers
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -225,11 +227,18 @@ def _checked_calibration(
         return None
     if not measure:
         raise ValueError("a pixel size is for measuring grains: ask for measurements too.")
-    size, unit = calibration
-    if unit not in LENGTH_UNITS:
+    try:
+        size, unit = calibration
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"calibration {calibration!r} must be (pixel size, unit), e.g. (0.5, 'um')."
+        ) from None
+    if not isinstance(unit, str) or unit not in LENGTH_UNITS:
         raise ValueError(f"unit {unit!r} is not a length unit: use um, nm or mm.")
-    if not size > 0:  # also refuses NaN
-        raise ValueError(f"the pixel size must be a positive length, not {size}.")
+    # A number, not a text or a flag ('0.5' > 0 would raise TypeError); NaN and inf refused.
+    number = isinstance(size, numbers.Real) and not isinstance(size, bool)
+    if not (number and math.isfinite(size) and size > 0):
+        raise ValueError(f"the pixel size must be a positive length (a number), not {size!r}.")
     return float(size), LENGTH_UNITS[unit]
 
 
