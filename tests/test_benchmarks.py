@@ -28,6 +28,8 @@ pytestmark = pytest.mark.slow
             *("--sizes", "64", "--side", "512", "--repeats", "1", "--no-compile"),
         ],
         ["bench_large_image.py", "--side", "1024"],
+        ["bench_cluster.py", "--images", "2"],
+        ["bench_advisor.py", "--datasets", "painted", "--seconds", "1"],
         ["bench_feature_maps.py", "--side", "256", "--repeats", "1"],
         ["bench_viewer_memory.py", "--runs", "2", "--images", "2", "--side", "256"],
         [

@@ -23,7 +23,7 @@ def test_a_computer_with_a_gpu_lists_it(painted, monkeypatch):
     monkeypatch.setattr(dev, "_mps_available", lambda: False)
     w = FineTuneWidget(painted)
     assert list(w.device.choices) == ["auto", "cuda", "cpu"]
-    assert w.device.native.currentText() == "auto: GPU cuda:0 (Test GPU)"
+    assert w.device.native.currentText() == "auto: GPU cuda:0"
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")

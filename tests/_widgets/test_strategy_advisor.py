@@ -41,7 +41,7 @@ def test_stop_shows_the_runs_so_far_and_use_sets_the_dock_strategy(painted, qtbo
     assert (painted.layers["grains painted"].data == before).all()
 
 
-def test_too_few_painted_regions_are_said_and_nothing_starts(painted, monkeypatch):
+def test_too_few_painted_regions_are_said_and_nothing_runs(painted, monkeypatch, qtbot):
     errors = []
     monkeypatch.setattr(module, "show_error", errors.append)
     layer = painted.layers["grains painted"]
@@ -50,9 +50,28 @@ def test_too_few_painted_regions_are_said_and_nothing_starts(painted, monkeypatc
     dock = FineTuneWidget(painted)
     panel = dock.advisor.open()
     panel.start.clicked.emit()
-    assert panel._worker is None and panel.start.enabled
-    assert "only 2 painted regions: paint at least 2 more" in panel.verdict.value
+    qtbot.waitUntil(lambda: not panel.running, timeout=30_000)
+    assert panel.start.enabled and panel._runs == []
+    # The error stays said: the end of the worker does not turn it into "Stopped".
+    assert panel.verdict.value.startswith("Error: only 2 painted regions: paint at least 2")
     assert errors and errors[0].startswith("Compare strategies: only 2 painted regions")
+
+
+def test_closing_the_panel_stops_the_comparison_and_training_waits_for_it(painted, qtbot):
+    dock = FineTuneWidget(painted)
+    panel = dock.advisor.open()
+    panel.seconds.value = 60
+    panel.start.clicked.emit()
+    qtbot.waitUntil(lambda: panel._progress is not None, timeout=60_000)
+    worker = panel._worker
+    dock.train.clicked.emit()  # refused while the comparison runs
+    assert dock._worker is None and "Compare strategies is running" in dock.status.value
+    assert dock.busy()
+    panel.native.close()
+    panel.native.deleteLater()
+    qtbot.waitUntil(lambda: dock.advisor.panel is None, timeout=10_000)
+    qtbot.waitUntil(lambda: not worker.is_running, timeout=30_000)  # well before 60 s runs
+    assert not dock.advisor.running
 
 
 def test_a_pick_from_runs_is_shown_in_words(painted):

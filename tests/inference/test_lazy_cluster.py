@@ -106,3 +106,11 @@ def test_inputs_workers_cannot_read_and_closed_clients_are_refused_first(
     with pytest.raises(ValueError, match="the Dask client is closed"):
         predict_lazy(model, da.from_array(image), tmp_path / "b.zarr", client=closed)
     assert not (tmp_path / "a.zarr").exists() and not (tmp_path / "b.zarr").exists()
+
+
+def test_an_input_the_workers_cannot_see_is_refused_before_any_work(tmp_path, cluster_client):
+    from napari_finetune.batch.cluster import check_workers_see
+
+    with pytest.raises(ValueError, match=r"cannot see .*nowhere.zarr: a cluster needs the input"):
+        check_workers_see(cluster_client, tmp_path / "nowhere.zarr", "the input image")
+    check_workers_see(cluster_client, tmp_path, "the input image")  # seen: no error

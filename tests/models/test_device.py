@@ -171,3 +171,28 @@ def test_folder_and_large_image_runs_refuse_a_missing_gpu_before_writing(tmp_pat
     # The default: where the model's weights are (the CPU here).
     summary = nf.predict_folder(model, folder, tmp_path / "out", device="cpu")
     assert summary.ok and (tmp_path / "out" / "a_prediction.tif").is_file()
+
+
+needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+
+
+@needs_cuda
+def test_a_model_trained_on_a_gpu_predicts_exports_and_travels(tmp_path):
+    sample = nf.voronoi_grains((128, 128), 10, seed=0)
+    model, _ = nf.fit(
+        sample.image, sample.classes, steps=3, batch_size=2, patch_size=64, device="cuda"
+    )
+    assert next(model.net.parameters()).device.type == "cuda"
+    on_gpu = nf.predict(model, sample.image)
+    on_cpu = nf.predict(model, sample.image, device="cpu")
+    assert np.abs(on_gpu - on_cpu).max() < 1e-3  # float32 both; cuDNN vs oneDNN sums
+    assert next(model.net.parameters()).device.type == "cuda"  # not moved
+    nf.export_onnx(model, tmp_path / "m.onnx")  # traced on the CPU
+    pytest.importorskip("onnxruntime")
+    runtime = nf.predict(model, sample.image, backend="onnxruntime")
+    assert np.abs(runtime - on_cpu).max() < 1e-4
+    from napari_finetune.models import save_model
+    from napari_finetune.models.registry import load_model
+
+    loaded = load_model(save_model(model, tmp_path / "m.ckpt"))  # CPU tensors in the file
+    assert next(loaded.net.parameters()).device.type == "cpu"

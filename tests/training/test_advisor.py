@@ -143,12 +143,20 @@ def test_a_short_comparison_runs_every_run_and_stops_at_once(painted):
     finished = seen[-1]
     assert isinstance(finished, ComparisonFinished)
     assert finished.comparison.recommendation().strategy in ("scratch", "head")
-    # Stop: closing after the first run ends the comparison there.
+    # Stop: closing after the first run ends the comparison there...
     events = compare_strategies(image, labels, strategies=("head",), seconds=1.0)
+    seen = []
     for event in events:
+        seen.append(event)
         if isinstance(event, RunDone):
             events.close()
-    assert list(events) == []
+    assert sum(isinstance(e, RunDone) for e in seen) == 1
+    assert not any(isinstance(e, ComparisonFinished) for e in seen)
+    # ...and closing in the middle of a run ends that run at once.
+    events = compare_strategies(image, labels, strategies=("head",), seconds=30.0)
+    first = next(e for e in events if isinstance(e, RunProgress))
+    events.close()
+    assert first.index == 1 and first.elapsed < 30
 
 
 @pytest.mark.parametrize(

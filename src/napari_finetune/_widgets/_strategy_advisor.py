@@ -10,7 +10,9 @@ recommended strategy in the dock with one click.
 
 from __future__ import annotations
 
+import contextlib
 import threading
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from magicgui.widgets import CheckBox, Container, PushButton, SpinBox
@@ -24,6 +26,7 @@ from napari_finetune._widgets._training_plot import BACKGROUND, DockCanvas
 from napari_finetune.choices import STRATEGY_CHOICES
 from napari_finetune.models.registry import DEFAULT_MODEL
 from napari_finetune.session.policy import resolve_start
+from napari_finetune.session.stopping import until_stopped
 from napari_finetune.training.advisor import (
     ComparisonFinished,
     ComparisonStarted,
@@ -31,6 +34,7 @@ from napari_finetune.training.advisor import (
     RunProgress,
     compare_strategies,
     estimated_seconds,
+    planned_runs,
 )
 from napari_finetune.training.advisor_plot import draw_comparison
 from napari_finetune.training.advisor_result import StrategyComparison
@@ -39,14 +43,9 @@ if TYPE_CHECKING:
     from napari_finetune._widgets.fine_tune_dock import FineTuneWidget
 
 
-def _drive(events, stop: threading.Event):  # a generator function: a GeneratorWorker
-    # Stop closes the comparison here, in the worker: the run in progress ends in
-    # this thread, never in napari's GUI thread.
-    for event in events:
-        yield event
-        if stop.is_set():
-            events.close()
-            return
+def _compare(stop: threading.Event, *args: object, **kwargs: object) -> Iterator[object]:
+    """In the worker: plan the comparison (a refusal is the worker's error), then run it."""
+    yield from until_stopped(compare_strategies(*args, **kwargs), stop)
 
 
 class StrategyAdvisor(Container):
@@ -104,6 +103,11 @@ class StrategyAdvisor(Container):
         )
         self.native.layout().insertWidget(5, self.plot)
         self._pick = None  # the Recommendation shown
+        self._errored = False
+        self._stop_asked = threading.Event()
+        # Closing the panel mid-run: the comparison stops, and its signals no
+        # longer reach the deleted widgets.
+        self.native.destroyed.connect(self._on_destroyed)
         for widget in (self.seconds, self.seeds, self.batchnorm, *self.choose.values()):
             widget.changed.connect(self._update_estimate)
         self.start.changed.connect(self._on_start)
@@ -119,42 +123,58 @@ class StrategyAdvisor(Container):
         """The BatchNorm handlings each pretrained strategy runs with."""
         return ("auto", "frozen", "adapt") if self.batchnorm.value else ("auto",)
 
+    @property
+    def running(self) -> bool:
+        """Whether a comparison is going on."""
+        return self._worker is not None
+
     def _update_estimate(self, _value: object = None) -> None:
-        strategies = self.strategies()
-        pretrained = sum(s != "scratch" for s in strategies)
-        candidates = len(strategies) - pretrained + pretrained * len(self.bn_modes())
-        runs = 3 * self.seeds.value * candidates
+        if not self.strategies():
+            self.estimate.value = "Tick at least one strategy."
+            return
+        runs = planned_runs(self.strategies(), self.bn_modes(), self.seeds.value)
         seconds = estimated_seconds(runs, self.seconds.value)
-        self.estimate.value = f"{runs} runs, about {seconds / 60:.1f} min on this computer's CPU."
+        self.estimate.value = f"{runs} runs, about {seconds / 60:.1f} min on a 2-core CPU."
 
     def _on_start(self) -> None:
-        if self._worker is not None or self._dock._worker is not None:
+        if self.running:
+            return
+        if self._dock.busy():
+            self._say_error(
+                ValueError(
+                    "Fine-tune, Predict or a folder run is going on: wait or stop it first."
+                )
+            )
             return
         try:
+            # Copies of the layers, here; planning and loading the model happen in the worker.
             pairs = self._dock.pairs.session_pairs()
             options = self._dock.settings.options(None, None)
             start, _ = resolve_start(options.start, self._dock.model, "finetune")
-            events = compare_strategies(
-                [p.plane_image for p in pairs],
-                [p.plane_labels for p in pairs],
-                DEFAULT_MODEL if start is None else start,
-                strategies=self.strategies(),
-                seeds=tuple(range(self.seeds.value)),
-                seconds=float(self.seconds.value),
-                augmentation=options.augmentation,
-                device=options.device,
-                bn_modes=self.bn_modes(),
-            )
+            if not self.strategies():
+                raise ValueError("Tick at least one strategy to compare.")
         except ValueError as err:
             self._say_error(err)
             return
-        self._runs, self._pick = [], None
+        self._runs, self._pick, self._errored = [], None, False
         self.use.enabled, self.use.text = False, "Use the recommended strategy"
-        self.verdict.value = "Starting…"
+        self.verdict.value = "Planning: which painted regions are held out…"
         self.start.enabled, self.stop.enabled = False, True
         self._stop_asked = threading.Event()
         worker = create_worker(
-            _drive, events, self._stop_asked, _start_thread=False, _ignore_errors=True
+            _compare,
+            self._stop_asked,
+            [p.plane_image for p in pairs],
+            [p.plane_labels for p in pairs],
+            DEFAULT_MODEL if start is None else start,
+            strategies=self.strategies(),
+            seeds=tuple(range(self.seeds.value)),
+            seconds=float(self.seconds.value),
+            augmentation=options.augmentation,
+            device=options.device,
+            bn_modes=self.bn_modes(),
+            _start_thread=False,
+            _ignore_errors=True,
         )
         worker.yielded.connect(self._on_event)
         worker.errored.connect(self._say_error)
@@ -211,6 +231,8 @@ class StrategyAdvisor(Container):
             self._progress.close()
         self._worker = self._progress = None
         self.start.enabled, self.stop.enabled = True, False
+        if self._errored:
+            return  # the error stays said
         if self._pick is None and self._runs:
             # Stopped: what the runs so far say, if any was scored.
             try:
@@ -221,7 +243,19 @@ class StrategyAdvisor(Container):
         elif self._pick is None:
             self.verdict.value = "Stopped before any run finished."
 
+    def _on_destroyed(self, _object: object = None) -> None:
+        self._stop_asked.set()
+        worker = self._worker
+        if worker is not None:
+            for signal in (worker.yielded, worker.errored, worker.finished):
+                with contextlib.suppress(RuntimeError, TypeError):  # nothing left connected
+                    signal.disconnect()
+        if self._progress is not None:
+            self._progress.close()
+        self._worker = self._progress = None
+
     def _say_error(self, err: BaseException) -> None:
+        self._errored = True
         self.verdict.value = f"Error: {err}"
         show_error(f"Compare strategies: {err}")
 
@@ -244,6 +278,11 @@ class AdvisorLauncher:
             "regions held out; sets the pick here with one click."
         )
         self.button.changed.connect(self.open)
+
+    @property
+    def running(self) -> bool:
+        """Whether the panel's comparison is going on."""
+        return self.panel is not None and self.panel.running
 
     def open(self, _value: object = None) -> StrategyAdvisor:
         """Show the panel (made on first use, again after it was closed); return it."""

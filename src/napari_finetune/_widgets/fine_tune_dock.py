@@ -40,6 +40,7 @@ from napari_finetune.session import (
     painting,
 )
 from napari_finetune.session import status as texts
+from napari_finetune.session.stopping import until_stopped
 from napari_finetune.training import EpochEnd, Preparing, Started, Step
 
 if TYPE_CHECKING:
@@ -50,16 +51,6 @@ if TYPE_CHECKING:
 # Status and progress bar refresh at most this often: a repaint per batch takes
 # CPU and the GIL from the training thread on a 2-core machine.
 GUI_REFRESH_SECONDS = 1.0
-
-
-def _drive(events, stop: threading.Event):  # a generator function: a GeneratorWorker
-    # Stop closes the round here, in the worker thread: its clean-up (restoring the
-    # kept weights and the thread count) must not run in napari's GUI thread.
-    for event in events:
-        yield event
-        if stop.is_set():
-            events.close()
-            return
 
 
 class FineTuneWidget(Container):
@@ -92,7 +83,7 @@ class FineTuneWidget(Container):
             self._show_prediction,
             self._on_loaded,
             self._report_error,
-            busy=lambda: self._worker is not None,
+            busy=lambda: self._worker is not None or self.advisor.running,
             viewer=napari_viewer,
             start=self.settings.start,
             labels_of=self.pairs.labels_of,
@@ -169,8 +160,24 @@ class FineTuneWidget(Container):
         # No parameters: the button's signal passes its value, which must not land in `seconds`.
         self._start_training()
 
+    def busy(self) -> bool:
+        """Whether training, a prediction, a folder run or a comparison is going on."""
+        files = self.files
+        return (
+            self._worker is not None
+            or self.advisor.running
+            or files.lazy.running
+            or files.folder.running
+            or not files.predict_button.enabled  # an in-memory Predict
+        )
+
     def _start_training(self, seconds: float | None = None) -> None:
         if self._worker is not None:
+            return
+        if self.advisor.running:
+            # Two time-budgeted trainings at once would share the cores (and torch's
+            # process-wide thread count): neither result would mean what it says.
+            self._report_error(ValueError("Compare strategies is running: stop it first."))
             return
         self.autosave.save_now()  # training may take the machine down: paintings first
         try:
@@ -187,7 +194,11 @@ class FineTuneWidget(Container):
         self.status.value = "Starting…"
         self._stop_asked = threading.Event()
         worker = create_worker(
-            _drive, self._events, self._stop_asked, _start_thread=False, _ignore_errors=True
+            until_stopped,
+            self._events,
+            self._stop_asked,
+            _start_thread=False,
+            _ignore_errors=True,
         )
         worker.yielded.connect(self._on_event)
         worker.errored.connect(self._report_error)

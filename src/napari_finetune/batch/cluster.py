@@ -16,7 +16,10 @@ asked for.
 from __future__ import annotations
 
 import asyncio
+import copy
+import os
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
 
@@ -127,6 +130,29 @@ def check_client(client: object) -> Client:
     return client
 
 
+def check_workers_see(client: Client, path: str | os.PathLike[str], what: str) -> None:
+    """ValueError unless every worker of ``client`` sees ``path`` (none yet: no check).
+
+    Parameters
+    ----------
+    client : distributed.Client
+        An open client.
+    path : str or Path
+        A file or folder the tasks will open.
+    what : str
+        What must be shared, for the message (e.g. "the images and the output folder").
+    """
+    if not client.nthreads():  # no workers yet to ask
+        return
+    where = str(Path(path).absolute())
+    blind = [worker for worker, seen in client.run(os.path.exists, where).items() if not seen]
+    if blind:
+        raise ValueError(
+            f"the Dask workers at {', '.join(sorted(blind))} cannot see {where}: a cluster "
+            f"needs {what} on a file system every worker mounts, under the same path."
+        )
+
+
 def worker_count(client: Client) -> int:
     """Workers the scheduler knows now (0 while a job-queue cluster is still starting)."""
     return len(client.nthreads())
@@ -136,5 +162,10 @@ def scatter_model(client: Client, model: object) -> Future:
     """The model sent to every worker once, as a future that tasks take as an argument.
 
     Without this each task would carry its own pickled copy of the weights.
+    Weights on a GPU travel as a CPU copy: a worker without that GPU could not
+    unpickle them (tasks then run on the device their ``device`` names).
     """
+    if next(model.net.parameters()).device.type != "cpu":
+        model = copy.deepcopy(model)
+        model.net.cpu()
     return client.scatter(model, broadcast=True, hash=False)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from napari_finetune.batch.discovery import is_zarr_store
 from napari_finetune.batch.events import FileDone, FileFailed
@@ -117,8 +118,9 @@ def predict_file(
         image = read_input(file.image)
         shape = image.shape
         probs = predict(model, image, backend=backend, device=device)
-    except (ValueError, MemoryError) as err:
-        message = str(err) or type(err).__name__
+    except (ValueError, MemoryError, torch.cuda.OutOfMemoryError) as err:
+        # A GPU too small for this image fails this image, not the run.
+        message = str(err).splitlines()[0] if str(err) else type(err).__name__
         return FileOutcome(False, shape, time.perf_counter() - began, message)
     del image  # the probabilities are written from here on: one image in memory
     write_image(file.outputs[0], labels_from_probabilities(probs))

@@ -26,14 +26,18 @@ output is complete or absent), and the next run skips them.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from napari_finetune.batch.cluster import check_client, import_distributed, scatter_model
+from napari_finetune.batch.cluster import (
+    check_client,
+    check_workers_see,
+    import_distributed,
+    scatter_model,
+)
 from napari_finetune.batch.events import FolderFinished, FolderStarted
 from napari_finetune.batch.file_prediction import FileOutcome, predict_file
 from napari_finetune.batch.planning import FolderPlan, PlannedFile
@@ -62,16 +66,8 @@ def check_cluster(client: object, plan: FolderPlan) -> Client:
         The client.
     """
     client = check_client(client)
-    to_do = plan.to_do
-    if to_do and client.nthreads():  # a cluster still starting has no workers to ask
-        image = str(to_do[0].image.absolute())
-        blind = [worker for worker, seen in client.run(os.path.exists, image).items() if not seen]
-        if blind:
-            raise ValueError(
-                f"the Dask workers at {', '.join(sorted(blind))} cannot see {image}: a "
-                "cluster needs the images and the output folder on a file system every "
-                "worker mounts, under the same path."
-            )
+    if plan.to_do:
+        check_workers_see(client, plan.to_do[0].image, "the images and the output folder")
     return client
 
 
@@ -95,8 +91,9 @@ def run_on_cluster(
     backend : str
         A resolved backend.
     device : str, optional
-        Where each worker runs the network, resolved on the worker (``'auto'``
-        takes the worker's GPU where it has one).
+        Where each worker runs the network, resolved on the worker; None is
+        ``'auto'`` there (the worker's GPU where it has one): the model travels
+        as a CPU copy, so "where its weights are" would always be the CPU.
 
     Yields
     ------
@@ -117,7 +114,7 @@ def run_on_cluster(
             # The options only: the list of files would travel with every task.
             plan=replace(plan, files=(), output_dir=plan.output_dir.absolute()),
             backend=backend,
-            device=device,
+            device=device or "auto",
             pure=False,
         )
         file_of = {future.key: file for future, file in zip(futures, to_do, strict=True)}

@@ -96,11 +96,14 @@ def predict_bands(
     rows, cols = array.shape[:2]
     _check_for_model(model, array)
     if client is not None:
-        from napari_finetune.batch.cluster import check_client
+        from napari_finetune.batch.cluster import check_client, check_workers_see
         from napari_finetune.inference.lazy_cluster import band_reader
 
         check_client(client)
-        band_reader(image)  # refuses, before any work, what workers cannot read
+        reader = band_reader(image)  # refuses, before any work, what workers cannot read
+        if reader is not None:
+            shared = getattr(reader, "store", None) or reader.filename
+            check_workers_see(client, shared, "the input image")
     normalize = sampled_normalization(model.normalization, channels_view(array), sample_pixels)
     state = {
         "complete": False,

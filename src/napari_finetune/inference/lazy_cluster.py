@@ -176,7 +176,8 @@ def cluster_band_sums(
     normalize, tile, overlap, backend, uncertainty
         As for :func:`~napari_finetune.inference.lazy_bands.band_sums`.
     device : str, optional
-        Where each worker runs the network (resolved on the worker).
+        Where each worker runs the network (resolved on the worker; None is
+        ``'auto'`` there, as for folder runs).
 
     Yields
     ------
@@ -208,7 +209,7 @@ def cluster_band_sums(
             overlap,
             backend,
             uncertainty,
-            device,
+            device or "auto",
             pure=False,
         )
 

@@ -104,7 +104,11 @@ def run_device(
     ValueError
         For a device this machine lacks, or ONNX Runtime asked to run off the CPU.
     """
-    chosen = model_device(model) if device is None else resolve_device(device)
+    if device is None:
+        # ONNX Runtime copies the weights to the CPU itself, wherever they are.
+        chosen = torch.device("cpu") if backend == "onnxruntime" else model_device(model)
+    else:
+        chosen = resolve_device(device)
     if backend == "onnxruntime" and chosen.type != "cpu":
         raise ValueError(
             f"backend='onnxruntime' runs on the CPU only, not on {chosen}: use "

@@ -70,11 +70,12 @@ def device_menu() -> list[tuple[str, str]]:
     -------
     list of tuple
         For example ``[('auto: CPU', 'auto'), ('CPU', 'cpu')]`` on a machine
-        without a GPU, ``[('auto: GPU cuda:0 (NVIDIA H200)', 'auto'), ('GPU cuda',
-        'cuda'), ('CPU', 'cpu')]`` with one.
+        without a GPU, ``[('auto: GPU cuda:0', 'auto'), ('GPU cuda', 'cuda'),
+        ('CPU', 'cpu')]`` with one. Without the GPU's name: asking for it starts
+        CUDA (seconds, and GPU memory) in the thread that asks, the GUI's here.
     """
     names = {"cpu": "CPU", "cuda": "GPU cuda", "mps": "Apple MPS"}
-    auto = f"auto: {describe_device(resolve_device('auto'))}"
+    auto = f"auto: {describe_device(resolve_device('auto'), name=False)}"
     return [(auto, "auto"), *[(names[k], k) for k in device_choices_here()[1:]]]
 
 
@@ -136,12 +137,13 @@ def resolve_device(device: str | torch.device | None = DEFAULT_DEVICE) -> torch.
     return chosen
 
 
-def describe_device(device: str | torch.device) -> str:
+def describe_device(device: str | torch.device, name: bool = True) -> str:
     """A name for a status line: ``'CPU'``, ``'GPU cuda:0 (NVIDIA H200)'``, ``'Apple MPS'``."""
     device = torch.device(device)
     if device.type == "cuda":
         index = 0 if device.index is None else device.index
-        return f"GPU cuda:{index} ({torch.cuda.get_device_name(index)})"
+        said = f"GPU cuda:{index}"
+        return f"{said} ({torch.cuda.get_device_name(index)})" if name else said
     if device.type == "mps":
         return "Apple MPS"
     return "CPU"

@@ -99,7 +99,8 @@ def onnx_model_bytes(model: SegmentationModel, output: str = "probabilities") ->
     """The serialised ONNX model of ``model``, with its metadata (see :func:`export_onnx`)."""
     import onnx
 
-    proto = onnx.load_from_string(_traced(fused_for_inference(model.net), output))
+    # On the CPU: a model trained on a GPU is traced with a CPU example input.
+    proto = onnx.load_from_string(_traced(fused_for_inference(model.net).cpu(), output))
     proto.doc_string = _doc_string(model, output)
     entry = proto.metadata_props.add()
     entry.key = METADATA_KEY

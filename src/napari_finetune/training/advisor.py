@@ -42,6 +42,37 @@ def estimated_seconds(runs: int, seconds: float) -> float:
     return runs * (seconds + RUN_OVERHEAD_SECONDS)
 
 
+def candidates_of(
+    strategies: tuple[str, ...], bn_modes: tuple[str, ...] = ("auto",)
+) -> tuple[tuple[str, str], ...]:
+    """The (strategy, BatchNorm mode) pairs compared: ``scratch`` only with its usual one.
+
+    Raises
+    ------
+    ValueError
+        For unknown strategies or BatchNorm modes, or none of either.
+    """
+    unknown = [s for s in strategies if s not in STRATEGY_CHOICES]
+    if unknown or not strategies:
+        raise ValueError(
+            f"strategies {list(strategies)} must be some of {', '.join(STRATEGY_CHOICES)}."
+        )
+    if not bn_modes or any(m not in BN_CHOICES for m in bn_modes):
+        raise ValueError(f"bn_modes {list(bn_modes)} must be some of {', '.join(BN_CHOICES)}.")
+    modes = tuple(dict.fromkeys(bn_modes))
+    return tuple((s, m) for s in strategies for m in (("auto",) if s == "scratch" else modes))
+
+
+def planned_runs(
+    strategies: tuple[str, ...],
+    bn_modes: tuple[str, ...] = ("auto",),
+    seeds: int = len(DEFAULT_SEEDS),
+    shares: int = len(DEFAULT_FRACTIONS),
+) -> int:
+    """How many runs a comparison makes (at most: shares equal in regions run once)."""
+    return len(candidates_of(strategies, bn_modes)) * seeds * shares
+
+
 @dataclass(frozen=True)
 class ComparisonStarted:
     """The plan: how many runs, on what, validated on how many held-out pixels."""
@@ -134,21 +165,11 @@ def compare_strategies(
         under one second, bad images or labels, or too few painted regions
         (saying how many more to paint).
     """
-    unknown = [s for s in strategies if s not in STRATEGY_CHOICES]
-    if unknown or not strategies:
-        raise ValueError(
-            f"strategies {list(strategies)} must be some of {', '.join(STRATEGY_CHOICES)}."
-        )
+    candidates = candidates_of(tuple(strategies), tuple(bn_modes))
     if len(set(seeds)) < 2:
         raise ValueError("give at least two different seeds: one run says nothing of the noise.")
     if seconds < 1:
         raise ValueError(f"seconds={seconds} per run is too short: give at least 1.")
-    if not bn_modes or any(m not in BN_CHOICES for m in bn_modes):
-        raise ValueError(f"bn_modes {list(bn_modes)} must be some of {', '.join(BN_CHOICES)}.")
-    modes = tuple(dict.fromkeys(bn_modes))
-    candidates = tuple(
-        (s, m) for s in strategies for m in (("auto",) if s == "scratch" else modes)
-    )
     plan = plan_comparison(images, labels, tuple(fractions), seeds[0])
     images = [image for image, _ in as_pairs(images, labels)]  # one list, as the plan's labels
     if not hasattr(model, "net"):

@@ -47,26 +47,47 @@ class ComparisonPlan:
     training_regions: int
 
 
-def painted_regions(labels: list[np.ndarray]) -> list[tuple[int, np.ndarray]]:
-    """Painted regions as validation groups them: ``(image index, mask)``, plane by plane.
+@dataclass(frozen=True)
+class Region:
+    """One painted region: its image, its bounding box there, and its pixels in that box.
+
+    Kept as a box and a small mask, not a mask of the whole image: 200 strokes
+    on an 8192² image would otherwise hold 13 GB of masks.
+    """
+
+    index: int  # which image
+    box: tuple[slice, ...]  # within that image's labels (plane first for a stack)
+    mask: np.ndarray  # bool, the box's shape: the region's painted pixels
+
+    def copy_into(self, target: np.ndarray, source: np.ndarray) -> None:
+        """Copy the region's pixels of ``source`` into ``target`` (both shaped like the labels)."""
+        target[self.box][self.mask] = source[self.box][self.mask]
+
+    def values(self, labels: np.ndarray) -> np.ndarray:
+        """The region's values in ``labels``."""
+        return labels[self.box][self.mask]
+
+
+def painted_regions(labels: list[np.ndarray]) -> list[Region]:
+    """Painted regions as validation groups them, plane by plane.
 
     Strokes closer than ``REGION_MERGE_PX`` are one region (their patches would
-    overlap); a mask has its image's shape and marks the region's painted pixels.
+    overlap).
     """
     regions = []
     for index, lab in enumerate(labels):
-        planes = [(..., lab)] if lab.ndim == 2 else [(z, lab[z]) for z in range(lab.shape[0])]
+        planes = [((), lab)] if lab.ndim == 2 else [((z,), lab[z]) for z in range(lab.shape[0])]
         for where, plane in planes:
             painted = plane > 0
             if not painted.any():
                 continue
-            merged, count = ndi.label(
-                ndi.binary_dilation(painted, iterations=REGION_MERGE_PX // 2)
-            )
-            for k in range(1, count + 1):
-                mask = np.zeros(lab.shape, bool)
-                mask[where] = (merged == k) & painted
-                regions.append((index, mask))
+            merged, _ = ndi.label(ndi.binary_dilation(painted, iterations=REGION_MERGE_PX // 2))
+            for k, box in enumerate(ndi.find_objects(merged), start=1):
+                if box is None:
+                    continue
+                mask = (merged[box] == k) & painted[box]
+                full = tuple(slice(z, z + 1) for z in where) + box
+                regions.append(Region(index, full, mask.reshape(lab[full].shape)))
     return regions
 
 
@@ -113,7 +134,7 @@ def plan_comparison(
             f"(it needs {MIN_GROUPS + 1} or more)."
         )
     held_out = [np.zeros(lab.shape, bool) for _, lab in pairs]
-    train = [np.zeros(lab.shape, np.int64) for _, lab in pairs]
+    train = [np.zeros_like(lab) for _, lab in pairs]
     for plane, kept, held in zip(painted.planes, split.train, split.validation, strict=True):
         where = (plane.source,) if plane.plane is None else (plane.source, plane.plane)
         held_out[where[0]][where[1:]] = held > 0
@@ -122,9 +143,9 @@ def plan_comparison(
     sizes = sorted({max(1, math.ceil(f * len(regions) - 1e-9)) for f in fractions})
     subsets = []
     for count in sizes:
-        chosen = [np.zeros(lab.shape, np.int64) for _, lab in pairs]
-        for index, where in regions[:count]:
-            chosen[index][where] = train[index][where]
+        chosen = [np.zeros_like(lab) for _, lab in pairs]
+        for region in regions[:count]:
+            region.copy_into(chosen[region.index], train[region.index])
         labels_k = [
             np.where(h, lab, c) for (_, lab), h, c in zip(pairs, held_out, chosen, strict=True)
         ]
@@ -134,17 +155,15 @@ def plan_comparison(
     return ComparisonPlan(held_out, tuple(subsets), split.grouping, held_pixels, len(regions))
 
 
-def _ordered_regions(
-    train: list[np.ndarray], rng: np.random.Generator
-) -> list[tuple[int, np.ndarray]]:
-    """Training regions as (image index, mask) in a seeded order, new classes first."""
+def _ordered_regions(train: list[np.ndarray], rng: np.random.Generator) -> list[Region]:
+    """Training regions in a seeded order, regions bringing a new class first."""
     regions = painted_regions(train)
     order = [regions[k] for k in rng.permutation(len(regions))]
     # Regions bringing a class not seen yet go first, so small subsets hold every class.
     seen: set[int] = set()
     first, rest = [], []
-    for index, mask in order:
-        classes = {int(c) for c in np.unique(train[index][mask])}
-        (first if classes - seen else rest).append((index, mask))
+    for region in order:
+        classes = {int(c) for c in np.unique(region.values(train[region.index]))}
+        (first if classes - seen else rest).append(region)
         seen |= classes
     return first + rest

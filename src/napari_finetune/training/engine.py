@@ -29,7 +29,6 @@ from napari_finetune.training.arguments import check_training_arguments
 from napari_finetune.training.events import EpochEnd, Finished, Preparing, Started, Step
 from napari_finetune.training.held_out_score import HeldOutScore
 from napari_finetune.training.keep_best import KeepBest
-from napari_finetune.training.losses import painted_loss
 from napari_finetune.training.provenance import describe_start, finish_record, run_record
 from napari_finetune.training.schedules import check_schedule, learning_rate_factor
 from napari_finetune.training.start import (
@@ -38,6 +37,7 @@ from napari_finetune.training.start import (
     resolve_model,
     resolve_pipeline,
 )
+from napari_finetune.training.step import train_step
 from napari_finetune.training.threads import threads_for_run
 from napari_finetune.training.validation import validate
 
@@ -249,15 +249,8 @@ def finetune(
                 group["lr"] = base_lrs[group["name"]] * factor
 
             x, y = sampler.batch(batch_size)
-            x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
-            with torch.autocast(device.type, autocast_dtype, enabled=autocast_dtype is not None):
-                logits = net(x)
-            loss = painted_loss(logits.float(), y)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
+            epoch_losses.append(train_step(net, optimizer, x, y, device, autocast_dtype))
             step += 1
-            epoch_losses.append(loss.item())
             elapsed = time.perf_counter() - started
             left = elapsed / step * (steps - step) if steps else max(0.0, max_seconds - elapsed)
             if not steps and step >= 3:

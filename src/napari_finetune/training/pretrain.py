@@ -24,7 +24,7 @@ from napari_finetune.models.device import DEFAULT_DEVICE, resolve_device, traini
 from napari_finetune.models.model import SegmentationModel
 from napari_finetune.models.registry import DEFAULT_MODEL
 from napari_finetune.synth import GrainSample, TargetDomain, voronoi_grains
-from napari_finetune.training.losses import painted_loss
+from napari_finetune.training.step import train_step
 
 IMAGE_SIDE = 256
 PATCHES_PER_SAMPLE = 2
@@ -151,14 +151,7 @@ def pretrain(
         )
         for group in optimizer.param_groups:
             group["lr"] = lr * factor
-        x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
-        with torch.autocast(device.type, autocast_dtype, enabled=autocast_dtype is not None):
-            logits = net(x)
-        loss = painted_loss(logits.float(), y)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        losses.append(loss.item())
+        losses.append(train_step(net, optimizer, x, y, device, autocast_dtype))
         if step % 50 == 0:
             model.history.append(
                 {

@@ -162,7 +162,9 @@ def reproduce(
     pipeline = AugmentationPipeline.from_yaml(yaml) if yaml else None
     begin = _start_model(record["start"], start)
     # On the device it was trained on where this machine has it: a GPU run
-    # repeated on the CPU (or the reverse) cannot give the same bits.
+    # repeated on the CPU (or the reverse) cannot give the same bits. (Nor,
+    # always, a CUDA run on CUDA: cuDNN and upsampling backward are not
+    # deterministic by default; the comparison then says "not identical".)
     device_then = record.get("device", "cpu")
     try:
         device = resolve_device(device_then)
