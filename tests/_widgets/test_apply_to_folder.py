@@ -4,6 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import tifffile
+from qtpy.QtCore import QEvent
+from qtpy.QtWidgets import QApplication, QDialog
 from widget_messages import capture_messages
 
 import napari_finetune as nf
@@ -228,3 +230,6 @@ def test_cancel_and_another_folder_in_the_output_dialog(dock_with_model, tmp_pat
     chosen = str(tmp_path / "elsewhere")
     monkeypatch.setattr(_folder_dialog.QFileDialog, "getExistingDirectory", lambda *args: chosen)
     assert run.ask_output(tmp_path, tmp_path / "out") == FolderChoice(chosen, True, False)
+    # The dialogs asked are deleted once answered, not kept as children of the button.
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    assert run.apply.native.findChildren(QDialog) == []

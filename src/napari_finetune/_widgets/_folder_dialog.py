@@ -111,11 +111,16 @@ def ask_output_folder(
         The folder and the check boxes' states.
     """
     dialog = OutputFolderDialog(parent, input_dir, default, last)
-    dialog.exec()
-    probabilities, measure = dialog.probabilities.isChecked(), dialog.measure.isChecked()
-    if dialog.clicked is dialog.write:
+    try:
+        dialog.exec()
+        probabilities, measure = dialog.probabilities.isChecked(), dialog.measure.isChecked()
+        write, other = dialog.clicked is dialog.write, dialog.clicked is dialog.other
+    finally:
+        # A child of the dock's button: kept, every Apply to folder… would add one.
+        dialog.deleteLater()
+    if write:
         return FolderChoice(str(default), probabilities, measure)
-    if dialog.clicked is dialog.other:
+    if other:
         chosen = QFileDialog.getExistingDirectory(parent, "Output folder", str(default.parent))
         return FolderChoice(chosen, probabilities, measure) if chosen else None
     return None
