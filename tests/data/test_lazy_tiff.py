@@ -1,5 +1,7 @@
 """TIFFs read only where sliced: memory maps, or tifffile's Zarr view of tiles."""
 
+import gc
+
 import numpy as np
 import pytest
 import tifffile
@@ -34,3 +36,47 @@ def test_missing_and_broken_files_are_named(tmp_path):
     with pytest.raises(ValueError, match=r"d.tif cannot be read as a TIFF"):
         open_tiff_lazily(tmp_path / "d.tif")
     assert is_tiff("x.ome.TIF") and not is_tiff("x.png")
+
+
+def test_the_zarr_view_closes_its_file_with_the_array_or_at_once_on_failure(
+    tmp_path, pixels, monkeypatch
+):
+    zarr = pytest.importorskip("zarr")
+    from tifffile.zarr import ZarrTiffStore
+
+    closed = []
+    close = ZarrTiffStore.close
+    monkeypatch.setattr(ZarrTiffStore, "close", lambda store: closed.append(close(store)))
+    tifffile.imwrite(tmp_path / "b.tif", pixels, tile=(64, 64), compression="zlib")
+    array = open_tiff_lazily(tmp_path / "b.tif")
+    np.testing.assert_array_equal(array[:10, :10], pixels[:10, :10])  # the file is open now
+    assert closed == []  # open as long as the array is
+    del array
+    gc.collect()
+    assert len(closed) == 1  # not left to the garbage collector's unclosed-file warning
+
+    def broken(*args, **kwargs):
+        raise KeyError("no array in this store")
+
+    monkeypatch.setattr(zarr, "open", broken)
+    with pytest.raises(KeyError):
+        open_tiff_lazily(tmp_path / "b.tif")
+    assert len(closed) == 2
+
+
+def test_a_cluster_refuses_a_compressed_tiff_without_opening_it_through_zarr(
+    tmp_path, pixels, monkeypatch
+):
+    pytest.importorskip("distributed")
+    from napari_finetune.inference.lazy_cluster import MemmapBands, band_reader
+
+    tifffile.imwrite(tmp_path / "a.tif", pixels)
+    tifffile.imwrite(tmp_path / "b.tif", pixels, tile=(64, 64), compression="zlib")
+
+    def no_zarr(*args, **kwargs):
+        raise AssertionError("opened through Zarr (and never closed) only to be refused")
+
+    monkeypatch.setattr(tifffile, "imread", no_zarr)
+    assert isinstance(band_reader(tmp_path / "a.tif"), MemmapBands)
+    with pytest.raises(ValueError, match=r"b\.tif is compressed or tiled: Dask workers read"):
+        band_reader(tmp_path / "b.tif")

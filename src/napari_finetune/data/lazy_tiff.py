@@ -6,12 +6,20 @@ need not: an uncompressed TIFF with contiguous pixels is memory-mapped
 compressed, strips) is opened through tifffile's Zarr interface
 (``imread(aszarr=True)``), which decodes only the tiles or strips a slice
 touches. Both come from tifffile; nothing here reads pixels by hand.
+
+The Zarr view reads through a tifffile store that keeps the file open once
+read: the store lives as long as the returned array (which holds it) and is
+closed when the array is collected, or at once if opening the array fails.
+A memory map holds no file handle (only the mapping).
 """
 
 from __future__ import annotations
 
 import os
+import weakref
 from pathlib import Path
+
+import numpy as np
 
 TIFF_SUFFIXES = (".tif", ".tiff")
 
@@ -19,6 +27,38 @@ TIFF_SUFFIXES = (".tif", ".tiff")
 def is_tiff(path: str | os.PathLike[str]) -> bool:
     """Whether ``path`` names a TIFF file by its suffix (``.tif``, ``.tiff``, ``.ome.tif``)."""
     return Path(path).suffix.lower() in TIFF_SUFFIXES
+
+
+def memmap_tiff(path: str | os.PathLike[str]) -> np.memmap | None:
+    """The first image of a TIFF memory-mapped, or None when that cannot be.
+
+    The file is opened once, to read where the pixels are, and closed.
+
+    Parameters
+    ----------
+    path : str or Path
+        A TIFF file.
+
+    Returns
+    -------
+    numpy.memmap or None
+        A read-only memory map when the pixels are stored uncompressed and
+        contiguous; None otherwise (compressed, tiled or in strips).
+
+    Raises
+    ------
+    ValueError
+        For a file that cannot be read as a TIFF, said with its name.
+    """
+    import tifffile
+
+    path = Path(path)
+    try:
+        return tifffile.memmap(path, mode="r")
+    except ValueError:
+        return None  # compressed, tiled or not contiguous
+    except (OSError, tifffile.TiffFileError) as err:
+        raise ValueError(f"{path.name} cannot be read as a TIFF: {err}") from None
 
 
 def open_tiff_lazily(path: str | os.PathLike[str]) -> object:
@@ -33,8 +73,9 @@ def open_tiff_lazily(path: str | os.PathLike[str]) -> object:
     -------
     numpy.memmap or zarr.Array
         A read-only memory map when the pixels are stored uncompressed and
-        contiguous, else a Zarr array over the file's tiles or strips (its
-        full-resolution level for a pyramidal TIFF).
+        contiguous (:func:`memmap_tiff`), else a Zarr array over the file's
+        tiles or strips (its full-resolution level for a pyramidal TIFF),
+        whose file is closed when the array is collected (see the module).
 
     Raises
     ------
@@ -46,12 +87,9 @@ def open_tiff_lazily(path: str | os.PathLike[str]) -> object:
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"{path} does not exist or is not a file.")
-    try:
-        return tifffile.memmap(path, mode="r")
-    except ValueError:
-        pass  # compressed, tiled or not contiguous: read through Zarr
-    except (OSError, tifffile.TiffFileError) as err:
-        raise ValueError(f"{path.name} cannot be read as a TIFF: {err}") from None
+    mapped = memmap_tiff(path)
+    if mapped is not None:
+        return mapped
     try:
         import zarr
     except ImportError:
@@ -60,7 +98,16 @@ def open_tiff_lazily(path: str | os.PathLike[str]) -> object:
             '(pip install "napari-finetune[zarr]").'
         ) from None
     try:
-        node = zarr.open(tifffile.imread(path, aszarr=True), mode="r")
+        store = tifffile.imread(path, aszarr=True)
     except (OSError, tifffile.TiffFileError) as err:
         raise ValueError(f"{path.name} cannot be read as a TIFF: {err}") from None
-    return node if isinstance(node, zarr.Array) else node["0"]  # pyramid: level 0
+    try:
+        node = zarr.open(store, mode="r")
+        array = node if isinstance(node, zarr.Array) else node["0"]  # pyramid: level 0
+    except BaseException:
+        store.close()  # nothing else holds it: its file goes now
+        raise
+    # The store reopens the file on the next read if need be, so closing it when
+    # this array goes is safe even for another view of the same store.
+    weakref.finalize(array, store.close)
+    return array

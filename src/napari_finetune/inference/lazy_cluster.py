@@ -38,7 +38,7 @@ from pathlib import Path
 import numpy as np
 
 from napari_finetune.batch.cluster import scatter_model, worker_count
-from napari_finetune.data.lazy_tiff import is_tiff, open_tiff_lazily
+from napari_finetune.data.lazy_tiff import is_tiff, memmap_tiff
 from napari_finetune.data.sampled_normalize import FixedNormalization
 from napari_finetune.inference.lazy_bands import as_band, band_sums, channels_view, read_band
 from napari_finetune.inference.runtime import logits_function
@@ -92,9 +92,10 @@ def band_reader(image: object) -> StoreBands | MemmapBands | None:
         For an input no worker can read and that cannot be sent (see the module).
     """
     if isinstance(image, str | os.PathLike) and is_tiff(image):
-        opened = open_tiff_lazily(image)
-        if isinstance(opened, np.memmap):
-            return band_reader(opened)
+        # Opened once, to find its pixels, and closed: never through Zarr only to refuse it.
+        mapped = memmap_tiff(image)
+        if mapped is not None:
+            return band_reader(mapped)
         raise ValueError(
             f"{Path(image).name} is compressed or tiled: Dask workers read uncompressed "
             "TIFFs (memory-mapped) and Zarr stores; convert it, e.g. to OME-Zarr."
