@@ -184,7 +184,7 @@ def test_bad_input(tmp_path, model, image):
         predict_lazy(model, source, tmp_path / "in.zarr" / "out")
     with pytest.raises(ValueError, match="output= is needed"):
         predict_lazy(model, small)
-    with pytest.raises(ValueError, match="missing.tif does not exist"):
+    with pytest.raises(ValueError, match=r"missing\.tif does not exist"):
         predict_lazy(model, tmp_path / "missing.tif", tmp_path / "c.zarr")
     with pytest.raises(ValueError, match="neither a TIFF nor a Zarr store"):
         predict_lazy(model, tmp_path / "image.png", tmp_path / "c.zarr")
