@@ -8,6 +8,7 @@ processes, as on a real cluster: about 3 s to start; Dask starts them with
 ``OMP_NUM_THREADS=1``, so torch runs one thread in each).
 """
 
+import os
 import time
 
 import pytest
@@ -19,6 +20,10 @@ def local_cluster_fixture(processes=False):
     @pytest.fixture(scope="module")
     def client():
         distributed = pytest.importorskip("distributed")
+        # A process LocalCluster sets OMP_NUM_THREADS=1 (and friends) in this
+        # process's environment and leaves it: every later subprocess of the test
+        # run would then start torch with one thread.
+        environment = dict(os.environ)
         with (
             distributed.LocalCluster(
                 n_workers=2, threads_per_worker=1, processes=processes, dashboard_address=":0"
@@ -26,6 +31,8 @@ def local_cluster_fixture(processes=False):
             distributed.Client(cluster, set_as_default=False) as client,
         ):
             yield client
+        os.environ.clear()
+        os.environ.update(environment)
 
     return client
 
