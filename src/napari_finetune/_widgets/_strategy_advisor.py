@@ -10,7 +10,6 @@ recommended strategy in the dock with one click.
 
 from __future__ import annotations
 
-import contextlib
 import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
@@ -23,6 +22,7 @@ from napari.utils.notifications import show_error, show_info
 from napari_finetune._widgets._controls import button_row, form, wrapping_label
 from napari_finetune._widgets._progress import TrainingProgress
 from napari_finetune._widgets._training_plot import BACKGROUND, DockCanvas
+from napari_finetune._widgets._workers import let_go
 from napari_finetune.choices import STRATEGY_CHOICES
 from napari_finetune.models.registry import DEFAULT_MODEL
 from napari_finetune.session.policy import resolve_start
@@ -244,15 +244,9 @@ class StrategyAdvisor(Container):
             self.verdict.value = "Stopped before any run finished."
 
     def _on_destroyed(self, _object: object = None) -> None:
-        self._stop_asked.set()
-        worker = self._worker
-        if worker is not None:
-            for signal in (worker.yielded, worker.errored, worker.finished):
-                with contextlib.suppress(RuntimeError, TypeError):  # nothing left connected
-                    signal.disconnect()
-        if self._progress is not None:
-            self._progress.close()
-        self._worker = self._progress = None
+        # The panel is gone: the comparison stops after its current step, unseen.
+        worker, bar, self._worker, self._progress = self._worker, self._progress, None, None
+        let_go(worker, bar, self._stop_asked)
 
     def _say_error(self, err: BaseException) -> None:
         self._errored = True
