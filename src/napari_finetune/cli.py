@@ -131,52 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
         "exist are skipped, so a stopped run resumes; an unreadable image is reported and "
         "the rest go on. Exit status 1 if any image failed.",
     )
-    pred.add_argument("images", type=Path, nargs="+", help="image files, folders or glob patterns")
-    pred.add_argument("--model", default=DEFAULT_MODEL, help="shipped name or checkpoint")
-    pred.add_argument(
-        "--output",
-        type=Path,
-        default=Path("predictions"),
-        help="folder for <name>_prediction.tif (labels 1..K), not that of the images "
-        "(default ./predictions)",
-    )
-    pred.add_argument(
-        "--probabilities",
-        action="store_true",
-        help="also write <name>_probabilities.tif (float32, one plane per class)",
-    )
-    pred.add_argument(
-        "--overwrite",
-        action="store_true",
-        help="predict images whose outputs exist again (default: skip them)",
-    )
-    pred.add_argument(
-        "--measure",
-        action="store_true",
-        help="also measure the grains of each image: <name>_grains.csv (+ _summary, "
-        "_segments, as `measure` writes them) and measurements.csv, one row per image "
-        "(grain count, ASTM E112 G by two methods with 95%% intervals, mean size)",
-    )
-    pred.add_argument(
-        "--pixel-size",
-        type=float,
-        help="with --measure: length of one pixel for every image (default: from each "
-        "image's FEI/Zeiss TIFF tags, else lengths in px and no G)",
-    )
-    pred.add_argument("--unit", default="um", help="unit of --pixel-size: um, nm or mm")
-    pred.add_argument(
-        "--backend",
-        choices=list(BACKENDS),
-        default="auto",
-        help="what runs the network: " + "; ".join(f"{k}: {v}" for k, v in BACKENDS.items()),
-    )
-    pred.add_argument(
-        "--scheduler",
-        metavar="ADDRESS",
-        help="predict on the Dask cluster whose scheduler is at ADDRESS (e.g. "
-        "tcp://host:8786), one task per image; images and --output on a file system every "
-        'worker mounts (needs pip install "napari-finetune[cluster]")',
-    )
+    cli_predict.add_predict_arguments(pred, BACKENDS, DEFAULT_MODEL)
     add_device_argument(pred)
 
     large = jobs.add_parser(

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from napari_finetune.batch.events import FileDone, FileFailed, FolderFinished, FolderStarted
@@ -25,6 +26,58 @@ from napari_finetune.batch.status import time_left
 
 if TYPE_CHECKING:
     from distributed import Client
+
+
+def add_predict_arguments(
+    job: argparse.ArgumentParser, backends: dict[str, str], default_model: str
+) -> None:
+    """The ``predict`` job's options (``--device`` is added by the caller)."""
+    job.add_argument("images", type=Path, nargs="+", help="image files, folders or glob patterns")
+    job.add_argument("--model", default=default_model, help="shipped name or checkpoint")
+    job.add_argument(
+        "--output",
+        type=Path,
+        default=Path("predictions"),
+        help="folder for <name>_prediction.tif (labels 1..K), not that of the images "
+        "(default ./predictions)",
+    )
+    job.add_argument(
+        "--probabilities",
+        action="store_true",
+        help="also write <name>_probabilities.tif (float32, one plane per class)",
+    )
+    job.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="predict images whose outputs exist again (default: skip them)",
+    )
+    job.add_argument(
+        "--measure",
+        action="store_true",
+        help="also measure the grains of each image: <name>_grains.csv (+ _summary, "
+        "_segments, as `measure` writes them) and measurements.csv, one row per image "
+        "(grain count, ASTM E112 G by two methods with 95%% intervals, mean size)",
+    )
+    job.add_argument(
+        "--pixel-size",
+        type=float,
+        help="with --measure: length of one pixel for every image (default: from each "
+        "image's FEI/Zeiss TIFF tags, else lengths in px and no G)",
+    )
+    job.add_argument("--unit", default="um", help="unit of --pixel-size: um, nm or mm")
+    job.add_argument(
+        "--backend",
+        choices=list(backends),
+        default="auto",
+        help="what runs the network: " + "; ".join(f"{k}: {v}" for k, v in backends.items()),
+    )
+    job.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="predict on the Dask cluster whose scheduler is at ADDRESS (e.g. "
+        "tcp://host:8786), one task per image; images and --output on a file system every "
+        'worker mounts (needs pip install "napari-finetune[cluster]")',
+    )
 
 
 def predict(args: argparse.Namespace) -> int:

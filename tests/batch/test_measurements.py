@@ -7,11 +7,8 @@ import tifffile
 
 import napari_finetune as nf
 from napari_finetune.batch import FileDone, FileFailed, plan_predictions, predict_files
-from napari_finetune.batch.measurements import (
-    TABLE_COLUMNS,
-    measure_prediction,
-    write_measurement_table,
-)
+from napari_finetune.batch.measurement_table import TABLE_COLUMNS, write_measurement_table
+from napari_finetune.batch.measurements import measure_prediction
 from napari_finetune.batch.planning import measurement_paths
 from napari_finetune.measure import Calibration, measure_grains
 from napari_finetune.measure.export import segments_path, summary_path

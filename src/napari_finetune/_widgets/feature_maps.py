@@ -57,7 +57,7 @@ from napari_finetune.inference.learned_kernels import (
 )
 from napari_finetune.inference.network_stages import stages
 from napari_finetune.models.unet import UNetConfig
-from napari_finetune.session.lazy_layers import check_plane_fits
+from napari_finetune.session.lazy_rule import check_plane_fits
 
 if TYPE_CHECKING:
     import napari

@@ -44,7 +44,7 @@ from napari_finetune.measure import (
 from napari_finetune.measure.export import write_grain_csv
 from napari_finetune.measure.figure import write_grain_report
 from napari_finetune.measure.instances import KINDS, MARKERS
-from napari_finetune.session.lazy_layers import check_plane_fits
+from napari_finetune.session.lazy_rule import check_plane_fits
 
 if TYPE_CHECKING:
     import napari

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 from napari_finetune.batch.discovery import Source
 from napari_finetune.batch.events import FileDone, FileFailed, FolderFinished, FolderStarted
 from napari_finetune.batch.file_prediction import predict_file
-from napari_finetune.batch.measurements import with_measurement_table
+from napari_finetune.batch.measurement_table import with_measurement_table
 from napari_finetune.batch.planning import FolderPlan, plan_predictions
 from napari_finetune.batch.summary import SKIPPED, FileRow, FolderSummary
 from napari_finetune.inference.runtime import DEFAULT_BACKEND, resolve_backend, run_device

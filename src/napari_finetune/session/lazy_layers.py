@@ -42,102 +42,27 @@ import numpy as np
 from napari_finetune.batch.status import time_left
 from napari_finetune.inference.predict import OVERLAP, TILE
 from napari_finetune.inference.tiling import tile_starts
+from napari_finetune.session.lazy_rule import (  # the size rule, used here and by the docks
+    LARGE_PLANE_ADVICE,
+    LAZY_PIXELS,
+    check_plane_fits,
+    is_lazy,
+)
 
-# An in-memory image of this many pixels (8192 × 8192) is predicted band by band too.
-LAZY_PIXELS = 8192 * 8192
+__all__ = [
+    "FOLDER_VARIABLE",
+    "LABEL_NAME",
+    "LARGE_PLANE_ADVICE",
+    "LAZY_PIXELS",
+    "LazyPlan",
+    "check_plane_fits",
+    "is_lazy",
+    "plan_lazy_prediction",
+    "prediction_folder",
+]
+
 FOLDER_VARIABLE = "NAPARI_FINETUNE_PREDICTIONS_DIR"
 LABEL_NAME = "prediction"
-
-
-def is_lazy(data: object, multiscale: bool = False, rgb: bool = False) -> bool:
-    """Whether *Predict* reads this layer data band by band into a store (see the module).
-
-    Parameters
-    ----------
-    data : array-like
-        The layer's data (its finest level when multiscale).
-    multiscale : bool
-        Whether the layer is multiscale: its levels are meant to be read in parts.
-    rgb : bool
-        Whether the last axis holds colour channels.
-
-    Returns
-    -------
-    bool
-        True for multiscale data. For one image (leading axes of length 1
-        aside): True for memory maps and any array that is not a NumPy array
-        in memory (Dask, Zarr...), and for a NumPy array of at least
-        :data:`LAZY_PIXELS` pixels. For a stack: True only when it is not in
-        memory and has at least :data:`LAZY_PIXELS` pixels in all, too many to
-        read whole (the band path then refuses it, naming the layer).
-    """
-    if multiscale:
-        return True
-    spatial = _spatial(data.shape, rgb)
-    pixels = int(np.prod(spatial, dtype=np.int64))
-    in_memory = isinstance(data, np.ndarray) and not isinstance(data, np.memmap)
-    if len(spatial) <= 2:
-        return not in_memory or pixels >= LAZY_PIXELS
-    # A stack is predicted plane by plane in memory, which bounds its memory;
-    # one that is not in memory yet is read whole first, so only when it fits.
-    return not in_memory and pixels >= LAZY_PIXELS
-
-
-def _spatial(shape: tuple[int, ...], rgb: bool) -> tuple[int, ...]:
-    """The spatial axes of a layer's shape, leading axes of length 1 dropped."""
-    spatial = tuple(shape[:-1] if rgb else shape)
-    while len(spatial) > 2 and spatial[0] == 1:
-        spatial = spatial[1:]
-    return spatial
-
-
-# What the docks that read one plane whole suggest for a plane too large for them.
-LARGE_PLANE_ADVICE = {
-    "measure": (
-        "measure large images from their files, outside the viewer: "
-        "`napari-finetune predict --measure` or `predict_folder(..., measure=True)`."
-    ),
-    "feature maps": (
-        "add a crop of it as a new layer (a few thousand pixels a side), e.g. "
-        "`viewer.add_image(layer.data[:2048, :2048])`, and look at that."
-    ),
-}
-
-
-def check_plane_fits(shape: tuple[int, ...], what: str, *, rgb: bool = False) -> None:
-    """Refuse a plane too large for a dock that reads one plane whole.
-
-    The rule is :func:`is_lazy`'s: a plane of :data:`LAZY_PIXELS` pixels or
-    more is read band by band, never whole (the read alone would take much of
-    the viewer's memory, and the work on it far more).
-
-    Parameters
-    ----------
-    shape : tuple of int
-        The shape of the layer's data (its finest level when multiscale).
-    what : {'measure', 'feature maps'}
-        The dock asking: says what to do instead (:data:`LARGE_PLANE_ADVICE`).
-    rgb : bool
-        Whether the last axis holds colour channels.
-
-    Raises
-    ------
-    ValueError
-        For a plane of at least :data:`LAZY_PIXELS` pixels: its size and what
-        to do instead, worded to follow the layer's name (``"layer 'x': "``),
-        which the dock puts first.
-    """
-    spatial = tuple(shape[:-1] if rgb else shape)
-    if len(spatial) < 2:
-        return  # not an image: the dock's own checks say why
-    rows, cols = spatial[-2:]
-    if rows * cols >= LAZY_PIXELS:
-        side = int(np.sqrt(LAZY_PIXELS))
-        raise ValueError(
-            f"its planes are {rows} × {cols} px, too large to read whole here (planes of "
-            f"{side} × {side} px or more are only read band by band). Instead, "
-            f"{LARGE_PLANE_ADVICE[what]}"
-        )
 
 
 def prediction_folder() -> Path:

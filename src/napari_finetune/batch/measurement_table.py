@@ -1,0 +1,142 @@
+"""``measurements.csv`` of a folder run: one row per image, rebuilt from its summary CSVs.
+
+:mod:`~napari_finetune.batch.measurements` measures each image and writes
+its CSVs; this module gathers their summary rows into the run's table when
+the run ends or stops (:func:`with_measurement_table`), so a resumed run's
+table covers the images it skipped too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from napari_finetune.batch.events import FileFailed, FolderFinished
+from napari_finetune.batch.measurements import FRACTION_PREFIX
+from napari_finetune.batch.planning import FolderPlan, measurement_paths
+from napari_finetune.data.safe_write import atomic_write
+
+if TYPE_CHECKING:
+    from napari_finetune.batch.folder_run import FolderEvent
+
+# The columns of measurements.csv, in order; the phase fractions (``fraction
+# <class>`` and ``fraction <class> 95% CI``, models of three or more classes)
+# go before ``pixel size``. Units are columns of their own, not parts of the
+# names, so that images in µm and in px share one column each.
+TABLE_COLUMNS = (
+    "file",
+    "grains",
+    "grains cut by frame",
+    "G planimetric",
+    "G planimetric 95% low",
+    "G planimetric 95% high",
+    "G intercept",
+    "G intercept 95% low",
+    "G intercept 95% high",
+    "mean grain area",
+    "area unit",
+    "mean ECD",
+    "length unit",
+    "pixel size",
+    "calibration",
+    "data bar rows",
+    "warnings",
+)
+COUNT_COLUMNS = ("grains", "grains cut by frame", "data bar rows")
+
+
+def write_measurement_table(plan: FolderPlan, failures: Mapping[Path, str] | None = None) -> Path:
+    """Write ``measurements.csv``: one row per image measured, from its summary CSV.
+
+    Built from the files, not from memory, so images a resumed run skipped
+    have their rows too. Written under a temporary name and renamed: a crash
+    leaves the last complete table.
+
+    Parameters
+    ----------
+    plan : FolderPlan
+        The run (with ``measure``): its images, in order, and the output folder.
+    failures : dict, optional
+        Image -> why this run could not predict it: a row saying so (an image
+        not predicted yet, as after *Stop*, has no row until a run does it).
+
+    Returns
+    -------
+    Path
+        The table, :attr:`FolderPlan.measurements_csv`.
+    """
+    path = plan.measurements_csv
+    if path is None:
+        raise ValueError("this folder run does not measure grains: plan it with measure=True.")
+    failures = failures or {}
+    rows = []
+    for file in plan.files:
+        summary = measurement_paths(file.image, plan.output_dir)[1]
+        if summary.is_file():
+            row = _read_summary(summary)
+        elif file.image in failures:
+            row = {"warnings": f"not measured: the prediction failed: {failures[file.image]}"}
+        else:
+            continue
+        rows.append({**row, "file": file.image.name})
+    fractions = list(
+        dict.fromkeys(c for row in rows for c in row if c.startswith(FRACTION_PREFIX))
+    )
+    at = TABLE_COLUMNS.index("pixel size")
+    columns = [*TABLE_COLUMNS[:at], *fractions, *TABLE_COLUMNS[at:]]
+    table = pd.DataFrame(rows, columns=columns)
+    for counts in COUNT_COLUMNS:  # whole numbers, though a row without numbers is empty
+        table[counts] = table[counts].astype("Int64")
+    with atomic_write(path) as temporary:
+        table.to_csv(temporary, index=False)
+    return path
+
+
+def with_measurement_table(
+    events: Iterator[FolderEvent], plan: FolderPlan
+) -> Iterator[FolderEvent]:
+    """A folder run's events, with ``measurements.csv`` written when the run ends or stops.
+
+    The :class:`FolderFinished` event's summary names the table. Stop (closing
+    this generator) or Ctrl-C stops the run and writes the table of the images
+    done so far: the next run completes it. An error (a full disk) writes none.
+
+    Parameters
+    ----------
+    events : iterator of events
+        The run (:func:`~napari_finetune.batch.predict_plan` without measuring
+        the table).
+    plan : FolderPlan
+        Its plan, planned with ``measure=True``.
+    """
+    failures: dict[Path, str] = {}
+    written = False
+    try:
+        for event in events:
+            if isinstance(event, FileFailed):
+                failures[event.path] = event.message
+            elif isinstance(event, FolderFinished):
+                table = write_measurement_table(plan, failures)
+                written = True
+                event = FolderFinished(replace(event.summary, measurements=table))
+            yield event
+    except (GeneratorExit, KeyboardInterrupt):  # Stop in the dock, Ctrl-C on the command line
+        events.close()
+        if not written:
+            write_measurement_table(plan, failures)
+        raise
+
+
+def _read_summary(path: Path) -> dict[str, object]:
+    try:
+        frame = pd.read_csv(path)
+    except ValueError as err:  # edited or damaged by hand: say so in its row
+        return {"warnings": f"{path.name} cannot be read: {err}"}
+    if frame.empty:
+        return {"warnings": f"{path.name} has no row"}
+    row = frame.iloc[0].to_dict()
+    return {key: value for key, value in row.items() if not pd.isna(value)}
