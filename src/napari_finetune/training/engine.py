@@ -152,12 +152,7 @@ def finetune(
         yield Preparing("adapting BatchNorm to your images", 0.3)
         st.adapt_batchnorm(net, [b.to(device) for b in adabn_batches(planes, rng)])
     yield Preparing("setting up the optimiser", 0.8)
-    base_lrs = st.learning_rates(net, strategy)
-    groups = net.parameter_groups()
-    optimizer = torch.optim.AdamW(
-        [{"params": params, "lr": base_lrs[name], "name": name} for name, params in groups],
-        weight_decay=1e-4,
-    )
+    optimizer, base_lrs = st.optimizer_for(net, strategy)
     frozen = st.initially_frozen(net, strategy)
     st.set_trainable(net, frozen)
     st.batchnorm_train_mode(net, bn_mode, frozen)
@@ -222,7 +217,7 @@ def finetune(
             keeper.score,
             verdict.kept,
             elapsed,
-            [n for n, _ in groups if n not in frozen],
+            [g["name"] for g in optimizer.param_groups if g["name"] not in frozen],
             held_out,
         )
         if verdict.kept:

@@ -36,6 +36,23 @@ def check_choice(value: str, options: dict[str, str], what: str) -> None:
         raise ValueError(f"{what}={value!r} is unknown: choose one of {', '.join(options)}.")
 
 
+def optimizer_for(net: UNet, strategy: str) -> tuple[torch.optim.Optimizer, dict[str, float]]:
+    """AdamW over the network's parameter groups at the strategy's rates, and those rates.
+
+    Each group keeps its name (``group["name"]``): the schedule scales its base
+    rate, and the events say which groups learn.
+    """
+    base_lrs = learning_rates(net, strategy)
+    optimizer = torch.optim.AdamW(
+        [
+            {"params": params, "lr": base_lrs[name], "name": name}
+            for name, params in net.parameter_groups()
+        ],
+        weight_decay=1e-4,
+    )
+    return optimizer, base_lrs
+
+
 def learning_rates(net: UNet, strategy: str) -> dict[str, float]:
     """Learning rate of each parameter group (``net.parameter_groups()`` names)."""
     names = [name for name, _ in net.parameter_groups()]
