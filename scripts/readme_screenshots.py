@@ -175,6 +175,25 @@ def compare_strategies(out: Path, seconds: int = 4) -> None:
     viewer.close()
 
 
+def adaptation(out: Path, seconds: int = 20) -> None:
+    """The dock's adaptation levers (L2-SP + MMD, pseudo-labels on) mid-training."""
+    viewer = napari.Viewer(title="napari-finetune: adaptation")
+    viewer.window.resize(*WINDOW_SIZE)
+    viewer.open_sample(PLUGIN, "painted")
+    _, widget = viewer.window.add_plugin_dock_widget(PLUGIN, "Fine-tune")
+    widget.seconds.value = seconds
+    widget.adaptation.value = "l2sp+mmd"
+    widget.semi_supervised.value = True
+    widget.train.clicked.emit()
+    started = time.monotonic()
+    while time.monotonic() - started < 0.7 * seconds:
+        QApplication.processEvents()
+        time.sleep(0.01)
+    shot(viewer, out / "adaptation.png")
+    wait_for(widget, seconds=seconds + 120)
+    viewer.close()
+
+
 def view_on_screens(out: Path) -> None:
     """``napari-finetune view`` (painted sample, four docks tabified) filling each screen."""
     for width, height in SCREENS:
@@ -237,6 +256,9 @@ if __name__ == "__main__":
     if "--screens" in sys.argv:
         folder.mkdir(parents=True, exist_ok=True)
         view_on_screens(folder)
+    elif "--adaptation" in sys.argv:
+        folder.mkdir(parents=True, exist_ok=True)
+        adaptation(folder)
     elif "--advisor" in sys.argv:
         folder.mkdir(parents=True, exist_ok=True)
         compare_strategies(folder)

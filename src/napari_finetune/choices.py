@@ -26,6 +26,22 @@ BN_MODES = {
 }
 BN_CHOICES = ["auto", *BN_MODES]
 
+# Adaptation levers beside BatchNorm (see napari_finetune.training.objectives);
+# several join with "+", e.g. "l2sp+mmd".
+ADAPTATIONS = {
+    "none": "only the painted pixels and the BatchNorm choice",
+    "l2sp": "pull pretrained weights back toward their start: guards against forgetting",
+    "mmd": "align the encoder's features of your images with synthetic ones (MMD)",
+    "dann": "a domain classifier the encoder learns to fool (gradient reversal)",
+}
+# What the dock and the command line offer: each lever, and L2-SP with each alignment.
+ADAPTATION_CHOICES = ["none", "l2sp", "mmd", "dann", "l2sp+mmd", "l2sp+dann"]
+# The switch for pseudo-labels on unpainted pixels, in words.
+SEMI_SUPERVISED = (
+    "also learn from unpainted pixels: a mean teacher's confident pseudo-labels, "
+    "kept under the augmentations your preset allows"
+)
+
 # What a map handed to grain measurement holds (see napari_finetune.measure.instances).
 KINDS = {
     "auto": "guess: floats probabilities, {0, v} a boundary mask, {1, 2} classes, else ids",

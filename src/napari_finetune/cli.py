@@ -28,6 +28,8 @@ from napari_finetune import (
     cli_retrain,
 )
 from napari_finetune.choices import (
+    ADAPTATION_CHOICES,
+    ADAPTATIONS,
     BACKENDS,
     BN_CHOICES,
     BORDER_RULES,
@@ -36,6 +38,7 @@ from napari_finetune.choices import (
     EXPORT_FORMATS,
     KINDS,
     SAMPLE_KEYS,
+    SEMI_SUPERVISED,
     STRATEGY_CHOICES,
 )
 
@@ -89,6 +92,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="transfer-learning strategy (default: suggested from the painted amount)",
     )
     fit.add_argument("--bn-mode", choices=BN_CHOICES, default="auto", help="BatchNorm handling")
+    fit.add_argument(
+        "--adaptation",
+        choices=ADAPTATION_CHOICES,
+        default="none",
+        help="; ".join(f"{name}: {line}" for name, line in ADAPTATIONS.items()),
+    )
+    fit.add_argument("--semi-supervised", action="store_true", help=SEMI_SUPERVISED)
+    fit.add_argument(
+        "--unlabelled",
+        type=Path,
+        nargs="+",
+        default=[],
+        help="more images nobody painted, for --semi-supervised",
+    )
     fit.add_argument("--seconds", type=float, default=60.0, help="time budget (default 60)")
     fit.add_argument("--steps", type=int, help="an exact number of steps instead of seconds")
     fit.add_argument(

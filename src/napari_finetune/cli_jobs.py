@@ -84,17 +84,28 @@ def fit(args: argparse.Namespace) -> int:
         raise ValueError(f"got {len(args.images)} images but {len(args.labels)} label files.")
     check_inputs(args.images, "--images")
     check_inputs(args.labels, "--labels")
+    check_inputs(args.unlabelled, "--unlabelled")
     check_new_output(args.output, args.overwrite)
-    check_not_inputs([args.output], [*args.images, *args.labels], "fit")
+    check_not_inputs([args.output], [*args.images, *args.labels, *args.unlabelled], "fit")
+
+    import numpy as np
 
     from napari_finetune.data.io import read_image
     from napari_finetune.models.checkpoint import save_model
     from napari_finetune.session import LabellingSession, Pair, RoundOptions, SuggestionOptions
 
-    session = LabellingSession(
+    pairs = [
         Pair(read_image(image), read_image(labels), str(image))
         for image, labels in zip(args.images, args.labels, strict=True)
-    )
+    ]
+    # Unlabelled images join as pairs with nothing painted, read as the painted
+    # images are (a last axis of colour when theirs has one).
+    colour = pairs[0].image.ndim - pairs[0].labels.ndim
+    for path in args.unlabelled:
+        image = read_image(path)
+        nothing = np.zeros(image.shape[: image.ndim - colour], np.uint8)
+        pairs.append(Pair(image, nothing, str(path)))
+    session = LabellingSession(pairs)
     options = RoundOptions(
         start=args.model,
         strategy=args.strategy,
@@ -106,6 +117,8 @@ def fit(args: argparse.Namespace) -> int:
         live_previews=False,
         final_predictions=False,
         device=args.device,
+        adaptation=args.adaptation,
+        semi_supervised=args.semi_supervised,
         suggestions=(
             SuggestionOptions(n=args.suggest, size=args.box_size) if args.suggest else None
         ),

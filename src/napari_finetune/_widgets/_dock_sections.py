@@ -44,7 +44,14 @@ def arrange(dock: FineTuneWidget) -> Container:
         button_row(dock.advisor.button),
         dock.model_info,
     )
-    run = section("Run", form(dock.seconds, dock.device))
+    # The adaptation levers stay in view: their explanation changes with the choice,
+    # and a fold keeps the height its content had when it opened.
+    run = section(
+        "Run",
+        form(dock.seconds, dock.device, dock.adaptation),
+        dock.adaptation_info,
+        dock.semi_supervised,
+    )
     fold(run, "Advanced", form(dock.bn_mode, dock.steps, dock.augmentation, dock.seed))
     run.append(button_row(dock.train, dock.stop))
     run.native.layout().addWidget(dock.plot)

@@ -9,11 +9,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from magicgui.widgets import ComboBox, FileEdit, SpinBox
+from magicgui.widgets import CheckBox, ComboBox, FileEdit, SpinBox
 
 from napari_finetune._widgets._controls import wrapping_label
 from napari_finetune._widgets._viewer_state import viewer_state
 from napari_finetune.augment import PRESETS
+from napari_finetune.choices import ADAPTATION_CHOICES, SEMI_SUPERVISED
 from napari_finetune.models import DEFAULT_MODEL
 from napari_finetune.models.device import device_menu
 from napari_finetune.session import (
@@ -24,6 +25,7 @@ from napari_finetune.session import (
     SuggestionOptions,
     suggest_strategy,
 )
+from napari_finetune.training.objectives import describe_adaptation
 from napari_finetune.training.strategies import STRATEGIES
 
 if TYPE_CHECKING:
@@ -39,6 +41,9 @@ NAMES = (
     "strategy",
     "strategy_info",
     "bn_mode",
+    "adaptation",
+    "adaptation_info",
+    "semi_supervised",
     "seconds",
     "steps",
     "augmentation",
@@ -66,6 +71,10 @@ class RoundControls:
         self.strategy = ComboBox(choices=STRATEGY_CHOICES, value="finetune", label="strategy")
         self.strategy_info = wrapping_label()
         self.bn_mode = ComboBox(choices=BN_CHOICES, label="BatchNorm")
+        self.adaptation = ComboBox(choices=ADAPTATION_CHOICES, value="none", label="adaptation")
+        self.adaptation_info = wrapping_label(describe_adaptation("none"))
+        self.semi_supervised = CheckBox(value=False, text="learn from unpainted pixels")
+        self.semi_supervised.tooltip = SEMI_SUPERVISED[0].upper() + SEMI_SUPERVISED[1:] + "."
         self.seconds = SpinBox(value=60, min=2, max=86_400, label="time budget (s)")
         self.steps = SpinBox(value=0, min=0, max=10_000_000, label="or steps (0: time)")
         self.augmentation = ComboBox(choices=self._augmentation_choices, label="augmentation")
@@ -77,6 +86,9 @@ class RoundControls:
         )
         self.source.changed.connect(lambda s: setattr(self.checkpoint, "visible", s == FROM_FILE))
         self.strategy.changed.connect(self._on_strategy)
+        self.adaptation.changed.connect(
+            lambda name: setattr(self.adaptation_info, "value", describe_adaptation(name))
+        )
 
     def _augmentation_choices(self, _widget: object = None) -> list:
         presets = [(f"{p.title} preset", key) for key, p in PRESETS.items()]
@@ -119,4 +131,6 @@ class RoundControls:
             seed=self.seed.value,
             suggestions=suggestions,
             device=self.device.value,
+            adaptation=self.adaptation.value,
+            semi_supervised=self.semi_supervised.value,
         )

@@ -129,8 +129,21 @@ class LabellingSession:
             augmentation=options.augmentation,
             seed=options.seed,
             device=options.device,
+            adaptation=options.adaptation,
+            semi_supervised=options.semi_supervised,
+            unlabelled=self._unpainted_images(painted) if options.semi_supervised else None,
         )
         return self._round(events, options)
+
+    def _unpainted_images(self, painted: list) -> list | None:
+        """The session's images nobody painted yet, of the painted ones' kind (grey or colour)."""
+        colour = {np.ndim(p.image) - np.ndim(p.labels) for p in painted}
+        unpainted = [
+            p.image
+            for p in self.pairs
+            if not p.painted_pixels and {np.ndim(p.image) - np.ndim(p.labels)} == colour
+        ]
+        return unpainted or None
 
     def _round(self, events: Iterator, options: RoundOptions) -> Iterator[object]:
         # Boxes of an earlier model must not outlive it (nor show after a round without them).

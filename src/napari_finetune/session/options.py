@@ -13,6 +13,7 @@ from napari_finetune.inference.suggest import REPRESENTATIVENESS_WEIGHT
 from napari_finetune.inference.uncertainty import DEFAULT_METHOD, METHODS
 from napari_finetune.models.device import DEFAULT_DEVICE, resolve_device
 from napari_finetune.models.registry import DEFAULT_MODEL, REGISTRY
+from napari_finetune.training.objectives import parse_adaptation
 
 if TYPE_CHECKING:
     from napari_finetune.augment import AugmentationPipeline
@@ -90,6 +91,12 @@ class RoundOptions:
     device : str
         Where to train (and then predict): ``'auto'``, ``'cpu'``, ``'cuda'``,
         ``'cuda:N'`` or ``'mps'`` (:mod:`napari_finetune.models.device`).
+    adaptation : str
+        Levers beside BatchNorm: ``'none'``, ``'l2sp'``, ``'mmd'``, ``'dann'``
+        or a ``+`` join (:data:`~napari_finetune.choices.ADAPTATIONS`).
+    semi_supervised : bool
+        Also learn from confident pseudo-labels on unpainted pixels, including
+        the session's images that have no painting.
     """
 
     start: str | Path | SegmentationModel = DEFAULT_MODEL
@@ -103,9 +110,12 @@ class RoundOptions:
     final_predictions: bool = True
     suggestions: SuggestionOptions | None = field(default_factory=SuggestionOptions)
     device: str = DEFAULT_DEVICE
+    adaptation: str = "none"
+    semi_supervised: bool = False
 
     def __post_init__(self) -> None:
         resolve_device(self.device)  # a GPU this machine lacks is said before the round
+        parse_adaptation(self.adaptation)
         if self.strategy is not None and self.strategy not in STRATEGIES:
             raise ValueError(
                 f"strategy={self.strategy!r} is unknown: choose one of {', '.join(STRATEGIES)}."

@@ -66,7 +66,8 @@ class StatusLine:
                 else ""
             )
             return (
-                f"Training '{event.strategy}' (BatchNorm {event.bn_mode}, {event.device}, "
+                f"Training '{event.strategy}' (BatchNorm {event.bn_mode}, "
+                f"{event.levers + ', ' if event.levers else ''}{event.device}, "
                 f"{budget}{busy}) on {event.n_train_pixels:,} painted px; "
                 f"{event.n_validation_pixels:,} px held out by {event.validation}."
             )

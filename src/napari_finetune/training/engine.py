@@ -29,6 +29,7 @@ from napari_finetune.training.arguments import check_training_arguments
 from napari_finetune.training.events import EpochEnd, Finished, Preparing, Started, Step
 from napari_finetune.training.held_out_score import HeldOutScore
 from napari_finetune.training.keep_best import KeepBest
+from napari_finetune.training.objectives import parse_adaptation, run_objectives, unlabelled_planes
 from napari_finetune.training.provenance import describe_start, finish_record, run_record
 from napari_finetune.training.schedules import check_schedule, learning_rate_factor
 from napari_finetune.training.start import (
@@ -64,6 +65,9 @@ def finetune(
     seed: int = 0,
     device: str | torch.device | None = DEFAULT_DEVICE,
     held_out: object = None,
+    adaptation: str = "none",
+    semi_supervised: bool = False,
+    unlabelled: object = None,
 ) -> Iterator[Started | Step | EpochEnd | Finished]:
     """Fine-tune a segmentation model on sparse painted labels, yielding events.
 
@@ -105,6 +109,18 @@ def finetune(
         instead of a split by ``validation_fraction`` (which is then ignored).
         For comparisons that must score every run on the same pixels
         (:mod:`napari_finetune.training.advisor`).
+    adaptation : str
+        Levers beside BatchNorm (:data:`~napari_finetune.choices.ADAPTATIONS`):
+        ``'none'``, ``'l2sp'`` (pull pretrained weights toward their start),
+        ``'mmd'`` or ``'dann'`` (align features with synthetic images), or a
+        ``+`` join such as ``'l2sp+mmd'`` (:mod:`~napari_finetune.training.objectives`).
+    semi_supervised : bool
+        Also learn from a mean teacher's confident pseudo-labels on unpainted
+        pixels (:mod:`~napari_finetune.training.unlabelled`).
+    unlabelled : array or list of arrays, optional
+        Extra images nobody painted, for ``semi_supervised`` (the painted
+        images' unpainted pixels are always used). Stacks are sampled, at most
+        32 planes; the images must have the painted images' channels.
 
     Yields
     ------
@@ -117,6 +133,7 @@ def finetune(
         bn_mode = "adapt" if strategy == "scratch" else "adabn"
     st.check_choice(bn_mode, st.BN_MODES, "bn_mode")
     check_schedule(schedule)
+    parse_adaptation(adaptation)  # an unknown lever is said before any work
     arguments = {
         "max_seconds": max_seconds,
         "steps": steps,
@@ -137,6 +154,9 @@ def finetune(
     trained = resolve_model(model, strategy, painted.channels, painted.painted_classes)
     # Deeper networks pool more: the bottleneck must keep more than one pixel.
     check_training_arguments(**arguments, min_patch=2 * trained.net.min_size)
+    extra_planes = unlabelled_planes(
+        unlabelled if semi_supervised else None, painted.channels, trained.normalization, seed
+    )
     yield Preparing(f"normalising {len(painted.planes)} painted plane(s)", 0.0)
     # Normalised once, the way the model being trained normalises.
     planes = painted.normalized(trained.normalization)
@@ -152,7 +172,25 @@ def finetune(
         yield Preparing("adapting BatchNorm to your images", 0.3)
         st.adapt_batchnorm(net, [b.to(device) for b in adabn_batches(planes, rng)])
     yield Preparing("setting up the optimiser", 0.8)
+    objectives = run_objectives(
+        net,
+        adaptation=adaptation,
+        semi_supervised=semi_supervised,
+        planes=planes,
+        unlabelled=extra_planes,
+        normalization=trained.normalization,
+        channels=painted.channels,
+        pipeline=pipeline,
+        patch_size=patch_size,
+        seed=seed,
+        pretrained=strategy != "scratch",
+    )
+    for notice in [] if objectives is None else objectives.notices:
+        yield Preparing(notice, 0.8)
     optimizer, base_lrs = st.optimizer_for(net, strategy)
+    if objectives is not None:
+        objectives.add_parameters(optimizer, base_lrs)
+        objectives.to(device)
     frozen = st.initially_frozen(net, strategy)
     st.set_trainable(net, frozen)
     st.batchnorm_train_mode(net, bn_mode, frozen)
@@ -162,6 +200,11 @@ def finetune(
     augmentation_yaml = None if pipeline is None else pipeline.to_yaml()
     options = {"strategy": strategy, "bn_mode": bn_mode, **arguments, "schedule": schedule}
     options |= {"augmentation": augmentation_yaml, "seed": seed}
+    options |= {"adaptation": adaptation, "semi_supervised": semi_supervised}
+    if objectives is not None and objectives.notices:
+        options["notices"] = list(objectives.notices)
+    if extra_planes:
+        options["unlabelled_planes"] = len(extra_planes)  # not hashed: not repeatable from here
     if held_out is not None:
         options["validation"] = "given"  # pixels chosen by the caller: not repeatable from here
     provenance = run_record(run, *zip(*as_pairs(images, labels), strict=True), start, options)
@@ -182,6 +225,7 @@ def finetune(
         device=device_of(trained),
         max_seconds=None if steps else float(max_seconds),
         threads=(threads, torch_threads),
+        levers="" if objectives is None else objectives.in_words(),
     )
     keeper = KeepBest(net, patience)
     kept_held_out: list[HeldOutScore | None] = [None]  # the kept epoch's, set by end_epoch
@@ -244,7 +288,8 @@ def finetune(
                 group["lr"] = base_lrs[group["name"]] * factor
 
             x, y = sampler.batch(batch_size)
-            epoch_losses.append(train_step(net, optimizer, x, y, device, autocast_dtype))
+            loss = train_step(net, optimizer, x, y, device, autocast_dtype, objectives, progress)
+            epoch_losses.append(loss)
             step += 1
             elapsed = time.perf_counter() - started
             left = elapsed / step * (steps - step) if steps else max(0.0, max_seconds - elapsed)

@@ -43,6 +43,9 @@ class Started:
     max_seconds: float | None = None  # the time budget; None when a step count is set
     # (used, usual): fewer than usual when other programs keep cores busy
     threads: tuple[int, int] | None = None
+    # What teaches besides the painted pixels, in words ("" for nothing): the
+    # adaptation levers in effect and the pseudo-labels (training/objectives.py).
+    levers: str = ""
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ REPEATED = (
     "schedule",
     "seed",
 )
+LEVERS = ("adaptation", "semi_supervised")
 
 
 @dataclass(frozen=True)
@@ -158,6 +159,8 @@ def reproduce(
     record = last_run(model)
     check_inputs(record, images, labels)
     options = {key: record["options"][key] for key in REPEATED}
+    # Levers recorded since issue 20; older records trained without them.
+    options |= {key: record["options"][key] for key in LEVERS if key in record["options"]}
     yaml = record["options"].get("augmentation")
     pipeline = AugmentationPipeline.from_yaml(yaml) if yaml else None
     begin = _start_model(record["start"], start)
@@ -179,6 +182,11 @@ def reproduce(
     threads_now = retrained.provenance[-1].get("threads")
     if record.get("threads") not in (None, threads_now):
         notes.append(f"{record.get('threads')} CPU threads then, {threads_now} now")
+    if record["options"].get("unlabelled_planes"):
+        notes.append(
+            f"learned from {record['options']['unlabelled_planes']} unlabelled planes then, "
+            "from none now"
+        )
     if record["options"].get("validation") == "given":
         notes.append("validated on pixels its caller chose then, on a split of the painted now")
     device_now = retrained.provenance[-1].get("device")

@@ -10,11 +10,15 @@ loss is taken in float32 over painted pixels only.
 from __future__ import annotations
 
 import contextlib
+from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
 
 from napari_finetune.training.losses import painted_loss
+
+if TYPE_CHECKING:
+    from napari_finetune.training.objectives import RunObjectives
 
 
 def autocast(device: torch.device, dtype: torch.dtype | None) -> contextlib.AbstractContextManager:
@@ -35,6 +39,8 @@ def train_step(
     y: torch.Tensor,
     device: torch.device,
     autocast_dtype: torch.dtype | None = None,
+    objectives: RunObjectives | None = None,
+    progress: float = 0.0,
 ) -> float:
     """Forward, painted-pixel loss, backward and one optimiser step; returns the loss.
 
@@ -50,17 +56,32 @@ def train_step(
         Where to train.
     autocast_dtype : torch.dtype, optional
         The forward pass's autocast dtype (None: float32).
+    objectives : RunObjectives, optional
+        Extra objectives (pseudo-labels, domain alignment, L2-SP): their
+        patches join the same forward pass, their loss is added.
+    progress : float
+        Share of the run done (the extra objectives ramp with it).
 
     Returns
     -------
     float
-        The batch's loss.
+        The painted pixels' loss (without the extra objectives': curves stay comparable).
     """
-    x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+    extra, decoded = ([], 0) if objectives is None else objectives.inputs(len(x), device)
+    x_all = torch.cat([x, *(e.to(x.device) for e in extra)]) if extra else x
+    x_all, y = x_all.to(device, non_blocking=True), y.to(device, non_blocking=True)
+    n = len(x)
     with autocast(device, autocast_dtype):
-        logits = net(x)
-    loss = painted_loss(logits.float(), y)
+        skips = net.encode(x_all)
+        # Source patches only align encoder features: the decoder never sees them.
+        logits = net.decode([s[: n + decoded] for s in skips])
+    loss = painted_loss(logits[:n].float(), y)
+    total = loss
+    if objectives is not None:
+        total = loss + objectives.loss(logits[n:].float(), skips[-1], n, progress)
     optimizer.zero_grad(set_to_none=True)
-    loss.backward()
+    total.backward()
     optimizer.step()
+    if objectives is not None:
+        objectives.after_step(net, optimizer)
     return loss.item()

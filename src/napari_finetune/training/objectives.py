@@ -1,0 +1,246 @@
+"""What a run learns from besides the painted pixels: the adaptation levers of issue 20.
+
+- ``l2sp``: pretrained weights are pulled back toward their start after each
+  step (:mod:`~napari_finetune.training.start_anchor`);
+- ``mmd`` / ``dann``: the encoder's features of the user's images are aligned
+  with those of synthetic source images (:mod:`~napari_finetune.training.domain`);
+- ``semi_supervised``: confident pseudo-labels of a mean teacher on unpainted
+  pixels (:mod:`~napari_finetune.training.unlabelled`).
+
+:func:`run_objectives` turns the options into a :class:`RunObjectives`, or
+None when nothing beyond the painted pixels is asked, so a plain run is the
+plain step it always was. The engine calls :meth:`RunObjectives.inputs` before
+each step, :meth:`~RunObjectives.loss` inside it and
+:meth:`~RunObjectives.after_step` after the optimiser.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from torch import nn
+
+from napari_finetune.augment import AugmentationPipeline
+from napari_finetune.choices import ADAPTATIONS
+from napari_finetune.data.normalize import Normalization
+from napari_finetune.data.painted import PaintedPlane
+from napari_finetune.training.domain import DomainAlignment, SourcePatches
+from napari_finetune.training.start_anchor import StartAnchor
+from napari_finetune.training.unlabelled import MeanTeacher, UnpaintedCrops
+
+# Planes of extra unlabelled stacks used at most (chosen by the seed): a stack
+# of thousands of planes is sampled, never loaded whole.
+MAX_UNLABELLED_PLANES = 32
+
+
+def parse_adaptation(adaptation: str) -> tuple[str, ...]:
+    """The levers named by ``'none'``, ``'l2sp'``, ``'mmd'``, ``'dann'`` or a ``+`` join.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name, or ``mmd`` with ``dann`` (two alignments of one thing).
+    """
+    names = tuple(n.strip() for n in str(adaptation).split("+") if n.strip())
+    for name in names or ("",):
+        if name not in ADAPTATIONS:
+            raise ValueError(
+                f"adaptation={adaptation!r} is unknown: choose one of {', '.join(ADAPTATIONS)}, "
+                "or join them with '+' (e.g. 'l2sp+mmd')."
+            )
+    if "mmd" in names and "dann" in names:
+        raise ValueError("adaptation: choose 'mmd' or 'dann', not both.")
+    return tuple(n for n in names if n != "none")
+
+
+def describe_adaptation(adaptation: str) -> str:
+    """One line saying what ``adaptation`` does (its levers' lines joined)."""
+    levers = parse_adaptation(adaptation) or ("none",)
+    text = "; ".join(ADAPTATIONS[name] for name in levers)
+    return text[0].upper() + text[1:] + "."
+
+
+def unlabelled_planes(
+    unlabelled: object, channels: int, normalization: Normalization, seed: int
+) -> list[np.ndarray]:
+    """Extra unlabelled images as normalised ``(rows, cols, channels)`` planes.
+
+    Parameters
+    ----------
+    unlabelled : array or list of arrays, optional
+        2D grey, ``(rows, cols, 3|4)`` colour, or 3D stacks of either.
+    channels : int
+        The painted images' channel count: the unlabelled images must match.
+    normalization : Normalization
+        The model's.
+    seed : int
+        Chooses the planes of stacks longer than :data:`MAX_UNLABELLED_PLANES`.
+
+    Raises
+    ------
+    ValueError
+        Naming the image, when its channel count differs or it is not 2D/3D.
+    """
+    if unlabelled is None:
+        return []
+    images = [unlabelled] if hasattr(unlabelled, "shape") else list(unlabelled)
+    rng = np.random.default_rng(seed + 3)
+    planes = []
+    for index, image in enumerate(images):
+        shape = tuple(image.shape)
+        colour = len(shape) in (3, 4) and shape[-1] in (3, 4)
+        spatial = len(shape) - 1 if colour else len(shape)
+        if (3 if colour else 1) != channels or spatial not in (2, 3):
+            raise ValueError(
+                f"unlabelled image {index} has shape {shape}: the painted images have "
+                f"{channels} channel(s), so it must be {_expected(channels)}."
+            )
+        if spatial == 2:
+            stack = [image]
+        else:
+            count = shape[0]
+            chosen = sorted(rng.choice(count, min(count, MAX_UNLABELLED_PLANES), replace=False))
+            stack = [image[int(z)] for z in chosen]  # only these planes are read
+        for plane in stack:
+            plane = np.asarray(plane)
+            plane = plane[..., :3] if colour else plane[..., None]
+            planes.append(normalization(plane))
+    return planes
+
+
+def _expected(channels: int) -> str:
+    if channels == 3:
+        return "(rows, cols, 3) colour or a (planes, rows, cols, 3) stack"
+    return "(rows, cols) grey or a (planes, rows, cols) stack"
+
+
+@dataclass
+class RunObjectives:
+    """The extra objectives of one run (see the module docstring)."""
+
+    anchor: StartAnchor | None = None
+    teacher: MeanTeacher | None = None
+    domain: DomainAlignment | None = None
+    unlabelled_share: float = 0.5  # unlabelled and source patches per painted patch
+    notices: list[str] = field(default_factory=list)
+
+    def in_words(self) -> str:
+        """What teaches besides the painted pixels, e.g. ``'L2-SP, MMD, pseudo-labels'``."""
+        words = ["L2-SP"] if self.anchor is not None else []
+        words += [] if self.domain is None else [self.domain.kind.upper()]
+        words += ["pseudo-labels"] if self.teacher is not None else []
+        return ", ".join(words)
+
+    def add_parameters(self, optimizer: torch.optim.Optimizer, base_lrs: dict) -> None:
+        """Give the DANN classifier its own optimiser group (``'domain'``)."""
+        if self.domain is not None and self.domain.classifier is not None:
+            base_lrs["domain"] = 1e-3
+            optimizer.add_param_group(
+                {"params": list(self.domain.classifier.parameters()), "lr": 1e-3, "name": "domain"}
+            )
+
+    def to(self, device: torch.device) -> None:
+        """Move the learned parts to the training device."""
+        if self.domain is not None and self.domain.classifier is not None:
+            self.domain.classifier.to(device)
+
+    def inputs(self, batch_size: int, device: torch.device) -> tuple[list[torch.Tensor], int]:
+        """Extra patches for this step: ``[unlabelled?, source?]`` and how many are decoded."""
+        n = max(1, round(batch_size * self.unlabelled_share))
+        parts, decoded = [], 0
+        if self.teacher is not None:
+            parts.append(self.teacher.inputs(n, device))
+            decoded = n
+        if self.domain is not None:
+            parts.append(self.domain.source.batch(n))
+        return parts, decoded
+
+    def loss(
+        self, logits: torch.Tensor, bottleneck: torch.Tensor, n_painted: int, progress: float
+    ) -> torch.Tensor:
+        """The extra loss: ``logits`` of the unlabelled crops, bottleneck of all patches."""
+        total = logits.new_zeros(())
+        if self.teacher is not None:
+            total = total + self.teacher.loss(logits, progress)
+        if self.domain is not None:
+            n_user = n_painted + (len(logits) if self.teacher is not None else 0)
+            target, source = bottleneck[:n_user], bottleneck[n_user:]
+            total = total + self.domain.loss(source.float(), target.float(), progress)
+        return total
+
+    def after_step(self, net: nn.Module, optimizer: torch.optim.Optimizer) -> None:
+        """L2-SP pull and the mean teacher's update."""
+        if self.anchor is not None:
+            self.anchor.pull(optimizer)
+        if self.teacher is not None:
+            self.teacher.follow(net)
+
+
+def run_objectives(
+    net: nn.Module,
+    *,
+    adaptation: str,
+    semi_supervised: bool,
+    planes: Sequence[PaintedPlane],
+    unlabelled: Sequence[np.ndarray],
+    normalization: Normalization,
+    channels: int,
+    pipeline: AugmentationPipeline | None,
+    patch_size: int,
+    seed: int,
+    pretrained: bool,
+) -> RunObjectives | None:
+    """The run's extra objectives, or None when only the painted pixels teach.
+
+    Parameters
+    ----------
+    net : torch.nn.Module
+        The network about to be trained (after AdaBN): the start the anchor keeps.
+    adaptation : str
+        ``'none'``, ``'l2sp'``, ``'mmd'``, ``'dann'`` or a ``+`` join (:func:`parse_adaptation`).
+    semi_supervised : bool
+        Learn from confident pseudo-labels on unpainted pixels.
+    planes : list of PaintedPlane
+        The normalised painted planes.
+    unlabelled : list of numpy.ndarray
+        Extra normalised unlabelled planes (:func:`unlabelled_planes`).
+    normalization : Normalization
+        The model's (for the synthetic source patches).
+    channels : int
+        The images' channel count.
+    pipeline : AugmentationPipeline or None
+        The run's augmentation.
+    patch_size, seed : int
+        As the run's.
+    pretrained : bool
+        False from scratch: there is no start worth anchoring to (``l2sp`` is
+        then dropped with a notice).
+    """
+    levers = parse_adaptation(adaptation)
+    objectives = RunObjectives()
+    if "l2sp" in levers:
+        if pretrained:
+            fresh = {name for name, _ in net.named_parameters() if name.startswith("head.")}
+            objectives.anchor = StartAnchor(net, fresh=fresh)
+        else:
+            objectives.notices.append("L2-SP needs a pretrained start: from scratch it is off.")
+    if semi_supervised:
+        crops = UnpaintedCrops(list(planes), list(unlabelled), patch_size, seed)
+        if crops.has_pixels:
+            objectives.teacher = MeanTeacher(net, crops, pipeline, seed)
+        else:
+            objectives.notices.append(
+                "every pixel is painted and no unlabelled images were given: "
+                "training without pseudo-labels."
+            )
+    kind = next((n for n in levers if n in ("mmd", "dann")), None)
+    if kind is not None:
+        source = SourcePatches(normalization, channels, patch_size, seed)
+        width = net.config.widths[-1]
+        objectives.domain = DomainAlignment(kind, source, width, seed)
+    if objectives.anchor is None and objectives.teacher is None and objectives.domain is None:
+        return None if not objectives.notices else objectives
+    return objectives

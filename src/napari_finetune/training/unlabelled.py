@@ -1,0 +1,189 @@
+"""Unpainted pixels as data: confident pseudo-labels from a mean teacher (issue 20).
+
+Most of what the user shows the plugin is never painted. Each step, crops are
+drawn anywhere in the user's images (and in any extra, unlabelled images). A
+*mean teacher* (an exponential moving average of the network being trained,
+Tarvainen & Valpola 2017) predicts the plain crop; where it is confident and
+the user painted nothing, its class becomes a pseudo-label. The crop and its
+pseudo-labels then go through the run's augmentation pipeline together, as
+painted patches do (FixMatch, Sohn et al. 2020): the student must give the
+same answer on a view the physics preset allows, and the preset decides which
+transforms are legal. The pseudo-label loss is a mean over confident pixels
+weighted below 1 and ramped up from 0, so it never outvotes the painted pixels
+and an untrained teacher early in the run says nothing.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+
+import numpy as np
+import torch
+from torch import nn
+
+from napari_finetune.augment import AugmentationPipeline
+from napari_finetune.data.painted import PaintedPlane
+from napari_finetune.data.patches import IGNORE
+from napari_finetune.training.losses import painted_loss
+
+# A teacher probability at least this high makes a pseudo-label.
+CONFIDENCE = 0.9
+# Weight of the pseudo-label loss at full strength: below the painted loss's 1.
+PSEUDO_WEIGHT = 0.5
+# Share of the run over which that weight ramps up from 0 (sigmoid-shaped).
+RAMP = 0.3
+# Mean-teacher decay per step: at ~4 steps/s a time constant of ~5 s.
+TEACHER_DECAY = 0.95
+
+
+def ramp(progress: float, length: float = RAMP) -> float:
+    """Laine & Aila's sigmoid ramp-up: ~0 at the start, 1 from ``length`` of the run."""
+    if progress >= length:
+        return 1.0
+    return math.exp(-5.0 * (1.0 - progress / length) ** 2)
+
+
+def confident_per_class(probabilities: torch.Tensor, free: torch.Tensor) -> torch.Tensor:
+    """Which free pixels get a pseudo-label: the surer half of each predicted class.
+
+    One absolute threshold labels the large, easy class (grain interior) and
+    almost never the thin one (boundaries, at lower confidence): the
+    pseudo-labels would teach "less boundary". So each class keeps its pixels
+    at or above the class's median confidence, capped at :data:`CONFIDENCE`
+    and never below halfway from a guess (1 / K) to it (FlexMatch's class-wise
+    thresholds, Zhang et al. 2021, in their simplest form).
+
+    Parameters
+    ----------
+    probabilities : torch.Tensor
+        ``(N, K, H, W)`` teacher probabilities.
+    free : torch.Tensor
+        ``(N, H, W)`` bool: pixels nobody painted.
+    """
+    confidence, index = probabilities.max(dim=1)
+    guess = 1.0 / probabilities.shape[1]
+    floor = guess + (CONFIDENCE - guess) / 2
+    sure = torch.zeros_like(free)
+    for k in index[free].unique():
+        mine = free & (index == k)
+        threshold = min(max(float(confidence[mine].median()), floor), CONFIDENCE)
+        sure |= mine & (confidence >= threshold)
+    return sure
+
+
+class UnpaintedCrops:
+    """Random crops of the user's images, and which of their pixels nobody painted.
+
+    Parameters
+    ----------
+    planes : list of PaintedPlane
+        The normalised painted planes (their unpainted pixels are used).
+    extra : list of numpy.ndarray
+        Normalised ``(rows, cols, channels)`` unlabelled planes.
+    patch_size : int
+        Crop side; smaller planes are mirrored out.
+    seed : int
+        Source of the crop positions.
+    """
+
+    def __init__(
+        self, planes: list[PaintedPlane], extra: list[np.ndarray], patch_size: int, seed: int
+    ) -> None:
+        self.sources = [(p.image, p.labels) for p in planes if (p.labels == 0).any()]
+        self.sources += [(image, None) for image in extra]
+        self.patch_size = patch_size
+        self.rng = np.random.default_rng(seed)
+
+    @property
+    def has_pixels(self) -> bool:
+        """Whether there is any unpainted pixel to learn from."""
+        return bool(self.sources)
+
+    def crop(self) -> tuple[np.ndarray, np.ndarray]:
+        """One ``(image (P, P, C) float32, unpainted (P, P) bool)`` crop."""
+        image, labels = self.sources[self.rng.integers(len(self.sources))]
+        rows, cols = image.shape[:2]
+        size = self.patch_size
+        y = int(self.rng.integers(0, max(rows - size, 0) + 1))
+        x = int(self.rng.integers(0, max(cols - size, 0) + 1))
+        piece = image[y : y + size, x : x + size]
+        if labels is None:
+            free = np.ones(piece.shape[:2], bool)
+        else:
+            free = labels[y : y + size, x : x + size] == 0
+        short = [(0, size - n) for n in piece.shape[:2]]
+        if any(after for _, after in short):
+            piece = np.pad(piece, [*short, (0, 0)], mode="symmetric")
+            free = np.pad(free, short, constant_values=False)  # mirrored pixels teach nothing
+        return np.ascontiguousarray(piece, dtype=np.float32), free
+
+
+class MeanTeacher:
+    """Pseudo-labelled, augmented crops of unpainted pixels, and their loss.
+
+    Parameters
+    ----------
+    net : torch.nn.Module
+        The network being trained (the teacher starts as its copy).
+    crops : UnpaintedCrops
+        Where crops come from.
+    pipeline : AugmentationPipeline or None
+        The run's augmentation (the legal transforms of its preset).
+    seed : int
+        Seed of the augmentations.
+    """
+
+    def __init__(
+        self,
+        net: nn.Module,
+        crops: UnpaintedCrops,
+        pipeline: AugmentationPipeline | None,
+        seed: int,
+    ) -> None:
+        self.teacher = copy.deepcopy(net).eval()
+        for p in self.teacher.parameters():
+            p.requires_grad_(False)
+        self.crops, self.pipeline = crops, pipeline
+        self.rng = np.random.default_rng(seed + 1)
+        self.targets: torch.Tensor | None = None
+        self.confident = 0.0  # share of the last batch's crop pixels pseudo-labelled
+
+    @torch.no_grad()
+    def inputs(self, n: int, device: torch.device) -> torch.Tensor:
+        """``n`` augmented crops ``(n, C, P, P)``; :meth:`loss` uses their pseudo-labels."""
+        crops = [self.crops.crop() for _ in range(n)]
+        x = torch.from_numpy(np.stack([c for c, _ in crops])).permute(0, 3, 1, 2)
+        x = x.contiguous(memory_format=torch.channels_last).to(device)
+        probabilities = torch.softmax(self.teacher(x).float(), dim=1)
+        free = torch.from_numpy(np.stack([f for _, f in crops])).to(device)
+        sure = confident_per_class(probabilities, free)
+        # Classes 1..K where confident and unpainted, 0 elsewhere (as a painting).
+        pseudo = torch.where(sure, probabilities.argmax(dim=1) + 1, 0)
+        pseudo = pseudo.to(torch.uint8).cpu().numpy()
+        images, targets = [], []
+        for (image, _), mask in zip(crops, pseudo, strict=True):
+            if self.pipeline is not None:
+                out = self.pipeline.apply(image, mask, seed=int(self.rng.integers(2**31)))
+                image, mask = out.image, out.mask
+            images.append(image.astype(np.float32, copy=False))
+            targets.append(mask.astype(np.int64) - 1)  # 0 -> IGNORE, as painted patches
+        self.targets = torch.from_numpy(np.stack(targets))
+        self.confident = float((self.targets != IGNORE).float().mean())
+        x = torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2)
+        return x.contiguous(memory_format=torch.channels_last)
+
+    def loss(self, logits: torch.Tensor, progress: float) -> torch.Tensor:
+        """Weighted painted-style loss of the student on the pseudo-labels."""
+        target = self.targets.to(logits.device)
+        return PSEUDO_WEIGHT * ramp(progress) * painted_loss(logits, target)
+
+    @torch.no_grad()
+    def follow(self, net: nn.Module) -> None:
+        """Move the teacher's weights (and BatchNorm statistics) toward the student's."""
+        student = net.state_dict().values()
+        for mine, theirs in zip(self.teacher.state_dict().values(), student, strict=True):
+            if mine.dtype.is_floating_point:
+                mine.lerp_(theirs, 1.0 - TEACHER_DECAY)
+            else:
+                mine.copy_(theirs)

@@ -1,0 +1,35 @@
+"""The Fine-tune dock's adaptation levers: choices, their explanation, and the round gets them."""
+
+from napari_finetune._widgets.fine_tune_dock import FineTuneWidget
+from napari_finetune.choices import ADAPTATION_CHOICES, ADAPTATIONS
+
+
+def test_the_dock_offers_the_levers_and_explains_the_chosen_one(painted):
+    w = FineTuneWidget(painted)
+    assert list(w.adaptation.choices) == ADAPTATION_CHOICES
+    assert w.adaptation.value == "none" and not w.semi_supervised.value
+    assert w.adaptation_info.value.startswith("Only the painted pixels")
+    w.adaptation.value = "l2sp+mmd"
+    info = w.adaptation_info.value
+    assert ADAPTATIONS["l2sp"][5:] in info and "(MMD)" in info
+    w.semi_supervised.value = True
+    options = w.settings.options(None, None)
+    assert options.adaptation == "l2sp+mmd" and options.semi_supervised is True
+    # In view in the Run section, not folded away under Advanced.
+    assert w.adaptation.native.isVisibleTo(w.native)
+    assert w.semi_supervised.native.isVisibleTo(w.native)
+
+
+def test_a_round_with_levers_says_them_in_the_status_line(painted, qtbot):
+    w = FineTuneWidget(painted)
+    w.steps.value = 3
+    w.adaptation.value = "l2sp"
+    w.semi_supervised.value = True
+    said = []
+    w.status.changed.connect(said.append)
+    w.train.clicked.emit()
+    qtbot.waitUntil(lambda: w._worker is None, timeout=120_000)
+    started = [s for s in said if s.startswith("Training '")]
+    assert started and "L2-SP, pseudo-labels" in started[0], said[:5]
+    record = w.session.model.provenance[-1]["options"]
+    assert record["adaptation"] == "l2sp" and record["semi_supervised"] is True

@@ -1,0 +1,134 @@
+"""The adaptation levers of issue 20 through the engine: options, notices, bad input."""
+
+import numpy as np
+import pytest
+import torch
+
+import napari_finetune as nf
+from napari_finetune.data.normalize import Normalization
+from napari_finetune.synth.strokes import paint_strokes
+from napari_finetune.training import Finished, Preparing
+from napari_finetune.training.objectives import (
+    MAX_UNLABELLED_PLANES,
+    parse_adaptation,
+    unlabelled_planes,
+)
+from napari_finetune.training.reproduce import reproduce
+
+
+@pytest.fixture(scope="module")
+def painted_sample():
+    sample = nf.voronoi_grains((128, 128), 10, seed=3)
+    return sample, paint_strokes(sample, n_boundary_strokes=4, n_interior_strokes=4, seed=1)
+
+
+def small(**kwargs):
+    return {"batch_size": 4, "patch_size": 64, "seed": 0, "steps": 4} | kwargs
+
+
+def weights(model):
+    return torch.cat([p.detach().flatten() for p in model.net.parameters()])
+
+
+@pytest.mark.parametrize(
+    ("text", "levers"),
+    [("none", ()), ("l2sp", ("l2sp",)), ("l2sp+mmd", ("l2sp", "mmd")), (" dann ", ("dann",))],
+)
+def test_adaptation_names_and_joins(text, levers):
+    assert parse_adaptation(text) == levers
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("coral", "unknown: choose one of none, l2sp"), ("mmd+dann", "not both"), ("", "unknown")],
+)
+def test_unknown_or_clashing_adaptations_are_refused(text, message, painted_sample):
+    sample, painted = painted_sample
+    with pytest.raises(ValueError, match=message):
+        next(nf.finetune(sample.image, painted, adaptation=text, **small()))
+
+
+def test_unlabelled_images_of_another_channel_count_are_refused_by_name(painted_sample):
+    sample, painted = painted_sample
+    colour = np.zeros((64, 64, 3), np.float32)
+    with pytest.raises(ValueError, match=r"unlabelled image 1 has shape \(64, 64, 3\)"):
+        options = small(semi_supervised=True, unlabelled=[sample.image, colour])
+        list(nf.finetune(sample.image, painted, **options))
+
+
+def test_a_stack_of_thousands_of_planes_is_sampled_not_loaded():
+    class Stack:
+        """A 5000-plane stack that counts the planes read."""
+
+        shape = (5000, 32, 32)
+
+        def __init__(self):
+            self.read = []
+
+        def __getitem__(self, z):
+            self.read.append(z)
+            return np.full((32, 32), z, np.float32)
+
+    stack = Stack()
+    planes = unlabelled_planes(stack, 1, Normalization(), seed=0)
+    assert len(planes) == len(stack.read) == MAX_UNLABELLED_PLANES
+    assert len(set(stack.read)) == MAX_UNLABELLED_PLANES
+    assert planes[0].shape == (32, 32, 1)
+    again = Stack()
+    unlabelled_planes(again, 1, Normalization(), seed=0)
+    assert again.read == stack.read  # chosen by the seed
+
+
+def test_everything_painted_falls_back_with_a_notice(painted_sample):
+    sample, _ = painted_sample
+    events = list(nf.finetune(sample.image, sample.classes, semi_supervised=True, **small()))
+    notices = [e.stage for e in events if isinstance(e, Preparing)]
+    assert any("every pixel is painted" in n for n in notices)
+    finished = events[-1]
+    assert isinstance(finished, Finished)
+    assert "every pixel is painted" in finished.model.provenance[-1]["options"]["notices"][0]
+
+
+@pytest.mark.parametrize("lever", [dict(adaptation="mmd"), dict(adaptation="dann")])
+def test_domain_levers_change_the_encoder_and_repeat_with_the_seed(painted_sample, lever):
+    sample, painted = painted_sample
+    plain, _ = nf.fit(sample.image, painted, **small())
+    adapted, history = nf.fit(sample.image, painted, **small(**lever))
+    again, _ = nf.fit(sample.image, painted, **small(**lever))
+    assert torch.equal(weights(adapted), weights(again))
+    assert not torch.equal(weights(adapted), weights(plain))
+    record = adapted.provenance[-1]["options"]
+    assert record["adaptation"] == lever["adaptation"] and record["semi_supervised"] is False
+    assert np.isfinite(history[-1]["train_loss"])
+
+
+def test_l2sp_keeps_the_weights_closer_to_the_pretrained_start(painted_sample):
+    sample, painted = painted_sample
+    start = nf.load_model("voronoi-unet")
+    begin = weights(start)
+    options = small(steps=12, strategy="finetune")
+    plain, _ = nf.fit(sample.image, painted, start, **options)
+    anchored, _ = nf.fit(sample.image, painted, start, adaptation="l2sp", **options)
+    assert (weights(anchored) - begin).norm() < 0.97 * (weights(plain) - begin).norm()
+
+
+def test_l2sp_from_scratch_is_off_with_a_notice(painted_sample):
+    sample, painted = painted_sample
+    events = list(
+        nf.finetune(sample.image, painted, None, strategy="scratch", adaptation="l2sp", **small())
+    )
+    assert any(isinstance(e, Preparing) and "L2-SP needs a pretrained" in e.stage for e in events)
+
+
+def test_semi_supervised_run_learns_from_extra_unlabelled_images(painted_sample):
+    sample, painted = painted_sample
+    other = nf.voronoi_grains((96, 96), 8, seed=9).image
+    model, history = nf.fit(
+        sample.image, painted, semi_supervised=True, unlabelled=[other], **small()
+    )
+    options = model.provenance[-1]["options"]
+    assert options["semi_supervised"] is True and options["unlabelled_planes"] == 1
+    assert len(history) == 1 and np.isfinite(history[0]["train_loss"])
+    result = reproduce(model, [sample.image], [painted])
+    assert any("1 unlabelled planes then" in note for note in result.notes)
+    assert result.model.provenance[-1]["options"]["semi_supervised"] is True
