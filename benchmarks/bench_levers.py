@@ -23,7 +23,9 @@ Usage::
     python benchmarks/bench_levers.py [--datasets isbi2012 nist_steel taskb nasa]
         [--levers none l2sp semi mmd dann] [--seconds 60] [--seeds 3] [--peer]
 
-``--peer`` also runs the deep-features random forest of ``bench_feature_forest.py``.
+``--peer`` also runs the deep-features random forest of ``bench_feature_forest.py``;
+``--model`` starts every run from another pretrained model (e.g. one from
+``napari-finetune pretrain --world``): the "new pretraining" lever.
 """
 
 from __future__ import annotations
@@ -83,8 +85,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--peer", action="store_true")
+    parser.add_argument(
+        "--model", default=DEFAULT_MODEL, help="start model: shipped name or checkpoint"
+    )
     args = parser.parse_args()
-    start = nf.load_model(DEFAULT_MODEL)
+    start = nf.load_model(args.model)
     found: dict[str, list[dict]] = {}
     for name in args.datasets:
         for seed in range(args.seeds):
@@ -132,7 +137,8 @@ def main() -> None:
         headers.append("worst-seed margin over deep RF")
     print()
     print(
-        f"Median (min–max) over {args.seeds} seeds, {args.seconds:g} s per run; boundary F1 "
+        f"{args.model}: median (min–max) over {args.seeds} seeds, {args.seconds:g} s per run; "
+        "boundary F1 "
         "(2 px), or mean IoU for nasa; ratio = lever / fully labelled, per seed:"
     )
     table = markdown_table(headers, rows)

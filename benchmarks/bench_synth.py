@@ -1,4 +1,4 @@
-"""Time the synthetic grain generator: median of repeated runs per configuration.
+"""Time the synthetic generators (Voronoi grains and the wider world): medians per configuration.
 
 Usage::
 
@@ -45,6 +45,18 @@ def time_config(shape, n, kwargs, repeats):
     return times
 
 
+def time_world(kind: str, side: int, repeats: int) -> list[float]:
+    """Seconds per :func:`~napari_finetune.synth.world_sample` of ``kind`` (the wider world)."""
+    from napari_finetune.synth import world_sample
+
+    times = []
+    for seed in range(repeats):
+        start = time.perf_counter()
+        world_sample(kind, seed, shape=(side, side))
+        times.append(time.perf_counter() - start)
+    return times
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7)
@@ -58,6 +70,15 @@ def main() -> None:
             f"| {label} | {statistics.median(times):.3f} | "
             f"{min(times):.3f}–{max(times):.3f} | {len(times)} |"
         )
+    from napari_finetune.synth import KINDS
+
+    for kind in KINDS:
+        for side in (256, 512):
+            times = time_world(kind, side, args.repeats)
+            print(
+                f"| world_sample {kind!r}, {side}² | {statistics.median(times):.3f} | "
+                f"{min(times):.3f}–{max(times):.3f} | {len(times)} |"
+            )
 
 
 if __name__ == "__main__":

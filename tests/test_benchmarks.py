@@ -32,6 +32,11 @@ pytestmark = pytest.mark.slow
         ["bench_advisor.py", "--datasets", "painted", "--seconds", "1"],
         ["bench_feature_forest.py", "--datasets", "nist_steel", "--seconds", "2", "--seeds", "1"],
         ["bench_feature_maps.py", "--side", "256", "--repeats", "1"],
+        [
+            "bench_levers.py",
+            *("--datasets", "nist_steel", "--levers", "none", "l2sp+semi", "dann"),
+            *("--seconds", "2", "--seeds", "1"),
+        ],
         ["bench_viewer_memory.py", "--runs", "2", "--images", "2", "--side", "256"],
         [
             "bench_active_learning.py",

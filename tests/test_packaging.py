@@ -26,7 +26,10 @@ def test_manifest_validates_with_imports():
 def test_manifest_lists_the_samples_and_widget():
     manifest = PluginManifest.from_distribution("napari-finetune")
     keys = {s.key for s in manifest.contributions.sample_data}
-    assert keys == {"equiaxed", "directional", "target_domain", "painted", "nist_steel"}
+    assert keys == {
+        *("equiaxed", "directional", "target_domain", "painted", "nist_steel"),
+        *("twins", "second_phases", "tint_etch", "ebsd_ipf", "em_membranes"),
+    }
     widgets = {w.display_name for w in manifest.contributions.widgets}
     assert widgets == {
         "Synthetic grains",

@@ -60,7 +60,18 @@ BORDER_RULES = {
 }
 
 # Sample-data keys of the npe2 manifest (napari.yaml), in the order `view` offers them.
-SAMPLE_KEYS = ("painted", "equiaxed", "directional", "target_domain", "nist_steel")
+SAMPLE_KEYS = (
+    "painted",
+    "equiaxed",
+    "directional",
+    "target_domain",
+    "nist_steel",
+    "twins",
+    "second_phases",
+    "tint_etch",
+    "ebsd_ipf",
+    "em_membranes",
+)
 
 # What runs the network for inference (see napari_finetune.inference.runtime).
 BACKENDS = {

@@ -221,6 +221,11 @@ def build_parser() -> argparse.ArgumentParser:
     pre.add_argument("--minutes", type=float, default=20.0, help="time budget (default 20)")
     pre.add_argument("--seed", type=int, default=0)
     pre.add_argument("--overwrite", action="store_true", help=OVERWRITE_HELP)
+    pre.add_argument(
+        "--world",
+        action="store_true",
+        help="the wider synthetic world: twins, second phases, EM membranes beside the grains",
+    )
     add_device_argument(pre)
     return parser
 

@@ -236,7 +236,8 @@ def pretrain(args: argparse.Namespace) -> int:
     )
 
     budget = args.minutes * 60
-    for event in pretrain(minutes=args.minutes, seed=args.seed, device=args.device):
+    events = pretrain(minutes=args.minutes, seed=args.seed, device=args.device, world=args.world)
+    for event in events:
         if isinstance(event, PretrainProgress):
             if event.step % 20 == 0:
                 _progress(event.elapsed / budget, f"step {event.step} loss {event.loss:.3f}")

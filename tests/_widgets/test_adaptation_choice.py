@@ -26,10 +26,31 @@ def test_a_round_with_levers_says_them_in_the_status_line(painted, qtbot):
     w.adaptation.value = "l2sp"
     w.semi_supervised.value = True
     said = []
-    w.status.changed.connect(said.append)
+    # Every text the status line shows, as the round's events arrive.
+    w.status.native.setText = lambda text, setter=w.status.native.setText: (
+        said.append(text),
+        setter(text),
+    )
     w.train.clicked.emit()
     qtbot.waitUntil(lambda: w._worker is None, timeout=120_000)
     started = [s for s in said if s.startswith("Training '")]
     assert started and "L2-SP, pseudo-labels" in started[0], said[:5]
     record = w.session.model.provenance[-1]["options"]
     assert record["adaptation"] == "l2sp" and record["semi_supervised"] is True
+
+
+def test_with_levers_the_live_preview_shows_and_stop_keeps_the_best_model(painted, qtbot):
+    w = FineTuneWidget(painted)
+    w.seconds.value = 600
+    w.adaptation.value = "l2sp+dann"
+    w.semi_supervised.value = True
+    w.train.clicked.emit()
+    # The live preview appears while the run goes on...
+    qtbot.waitUntil(lambda: "grains prediction" in painted.layers, timeout=120_000)
+    assert w._worker is not None
+    qtbot.waitUntil(lambda: len(w.plot.epochs) >= 1, timeout=120_000)
+    # ...and Stop ends it between batches, keeping the best model so far.
+    w.stop.clicked.emit()
+    qtbot.waitUntil(lambda: w._worker is None, timeout=60_000)
+    assert "best model so far" in w.status.value
+    assert not w.model.net.training

@@ -163,6 +163,26 @@ def test_held_out_regions_contain_every_class_when_some_choice_does():
         assert set(np.unique(split.train[0])) == {0, 1, 2}
 
 
+def test_a_rare_class_keeps_most_of_its_pixels_for_training():
+    # A rare phase painted in two boxes, 600 px in one and 25 px in the other
+    # (as on the NASA superalloy set): validation must take the small one, or
+    # training learns the phase from 25 px.
+    image = np.random.default_rng(6).random((400, 400))
+    labels = np.zeros((400, 400), np.uint8)
+    for k in range(8):
+        y, x = 20 + 100 * (k // 4), 20 + 90 * (k % 4)
+        labels[y : y + 48, x : x + 48] = 1 + (np.arange(48) >= 24)[None, :]
+    labels[20:44, 20:45] = 3  # 600 px of the rare class in the first box
+    labels[120:125, 200:205] = 3  # 25 px in the seventh
+    planes, _, _ = prepare_planes(image, labels)
+    for seed in range(10):
+        split = split_validation(planes, 0.2, seed=seed)
+        assert split.grouping == "regions"
+        kept = (split.train[0] == 3).sum()
+        assert kept >= 0.5 * (labels == 3).sum(), (seed, kept)
+        assert set(np.unique(split.validation[0])) == {0, 1, 2, 3}
+
+
 def test_unreadable_image_files_are_named_with_what_is_wrong(tmp_path):
     import tifffile
 

@@ -22,6 +22,9 @@ REGION_MERGE_PX = 24
 MIN_GROUPS = 3
 # Random orders tried to find a held-out set that contains every class.
 HELD_OUT_TRIES = 16
+# Training keeps at least this share of each class's painted pixels when it can:
+# a rare class painted in two boxes must not lose the big one to validation.
+KEEP_OF_EACH_CLASS = 0.5
 
 
 @dataclass(frozen=True)
@@ -74,7 +77,7 @@ def split_validation(planes: list[PaintedPlane], fraction: float = 0.2, seed: in
     if len(sources) >= MIN_GROUPS:
         of_source = [[p for p in planes if p.source == s] for s in sources]
         counts = [sum(int((p.labels > 0).sum()) for p in group) for group in of_source]
-        classes = [set().union(*(_classes(p.labels) for p in group)) for group in of_source]
+        classes = [_class_counts(*(p.labels for p in group)) for group in of_source]
         chosen = _choose_held(counts, classes, fraction, rng, strict=True)
         if chosen is not None:
             held = {sources[k] for k in chosen}
@@ -125,8 +128,14 @@ def given_split(planes: list[PaintedPlane], held_out: list[np.ndarray]) -> Split
     return Split(train, validation, "given")
 
 
-def _classes(labels: np.ndarray) -> set[int]:
-    return {int(c) for c in np.unique(labels) if c > 0}
+def _class_counts(*labels: np.ndarray) -> dict[int, int]:
+    """Painted pixels per class over ``labels``."""
+    counts: dict[int, int] = {}
+    for lab in labels:
+        values, numbers = np.unique(lab[lab > 0], return_counts=True)
+        for value, number in zip(values.tolist(), numbers.tolist(), strict=True):
+            counts[int(value)] = counts.get(int(value), 0) + int(number)
+    return counts
 
 
 def _nothing_held(planes: list[PaintedPlane]) -> Split:
@@ -135,24 +144,27 @@ def _nothing_held(planes: list[PaintedPlane]) -> Split:
 
 def _choose_held(
     counts: list[int],
-    classes: list[set[int]],
+    classes: list[dict[int, int]],
     fraction: float,
     rng: np.random.Generator,
     strict: bool = False,
 ) -> list[int] | None:
     """Indices of the groups to hold out: about ``fraction`` of the pixels in all.
 
-    Groups are visited in random order and taken while the held-out share stays
-    within 1.5 x ``fraction``. Of a few such orders, the first that leaves every
-    painted class in training and holds out every class wins (a validation set
-    of one class scores a meaningless F1 of 1.0), else the best try. When
-    every group is larger than the limit, the smallest is taken if training
-    keeps most pixels, unless ``strict``.
+    ``classes`` holds each group's painted pixels per class. Groups are visited
+    in random order and taken while the held-out share stays within 1.5 x
+    ``fraction``. Of a few such orders, the first wins that leaves every painted
+    class in training with at least :data:`KEEP_OF_EACH_CLASS` of its pixels and
+    holds out every class (a validation set of one class scores a meaningless
+    F1 of 1.0), else the best try. (A rare phase painted 624 px in one box and
+    25 px in another once trained on the 25.) When every group is larger than
+    the limit, the smallest is taken if training keeps most pixels, unless ``strict``.
     """
     total = sum(counts)
     limit = max(1.5 * fraction * total, 1)
     every_class = set().union(*classes)
-    best, best_quality = [], (False, -1)
+    per_class = {c: sum(g.get(c, 0) for g in classes) for c in every_class}
+    best, best_quality = [], (False, False, -1)
     for _ in range(HELD_OUT_TRIES):
         chosen, held = [], 0
         for order in rng.permutation(len(counts)):
@@ -165,11 +177,15 @@ def _choose_held(
             continue
         kept = set().union(*(c for k, c in enumerate(classes) if k not in chosen))
         covered = set().union(*(classes[k] for k in chosen))
-        # Training must keep every class; then the more classes validated the better.
-        quality = (kept == every_class, len(covered))
+        held_of = {c: sum(classes[k].get(c, 0) for k in chosen) for c in every_class}
+        share = KEEP_OF_EACH_CLASS
+        enough = all(per_class[c] - held_of[c] >= share * per_class[c] for c in held_of)
+        # Training must keep every class, and most of each; then the more
+        # classes validated the better.
+        quality = (kept == every_class, enough, len(covered))
         if quality > best_quality:
             best, best_quality = chosen, quality
-        if quality == (True, len(every_class)):
+        if quality == (True, True, len(every_class)):
             break
     if best:
         return best
@@ -188,7 +204,7 @@ def _split_regions(planes: list[PaintedPlane], fraction: float, rng: np.random.G
     if len(regions) < MIN_GROUPS:
         return _nothing_held(planes)
     counts = [int(r.sum()) for _, r in regions]
-    classes = [_classes(planes[i].labels[r]) for i, r in regions]
+    classes = [_class_counts(planes[i].labels[r]) for i, r in regions]
     chosen = _choose_held(counts, classes, fraction, rng)
     if chosen is None:
         return _nothing_held(planes)

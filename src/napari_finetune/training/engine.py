@@ -18,26 +18,20 @@ import numpy as np
 import torch
 
 from napari_finetune.augment import AugmentationPipeline
-from napari_finetune.data.painted import as_pairs, collect_painted, held_out_planes
-from napari_finetune.data.patches import PatchSampler
-from napari_finetune.data.split import given_split, split_validation
+from napari_finetune.data.painted import as_pairs
 from napari_finetune.models.device import DEFAULT_DEVICE, resolve_device, training_autocast_dtype
 from napari_finetune.models.model import SegmentationModel
 from napari_finetune.models.registry import DEFAULT_MODEL
 from napari_finetune.training import strategies as st
 from napari_finetune.training.arguments import check_training_arguments
-from napari_finetune.training.events import EpochEnd, Finished, Preparing, Started, Step
+from napari_finetune.training.events import EpochEnd, Finished, Started, Step
 from napari_finetune.training.held_out_score import HeldOutScore
 from napari_finetune.training.keep_best import KeepBest
-from napari_finetune.training.objectives import parse_adaptation, run_objectives, unlabelled_planes
-from napari_finetune.training.provenance import describe_start, finish_record, run_record
+from napari_finetune.training.objectives import parse_adaptation
+from napari_finetune.training.provenance import finish_record, run_record
+from napari_finetune.training.run_setup import set_up_run
 from napari_finetune.training.schedules import check_schedule, learning_rate_factor
-from napari_finetune.training.start import (
-    adabn_batches,
-    device_of,
-    resolve_model,
-    resolve_pipeline,
-)
+from napari_finetune.training.start import device_of
 from napari_finetune.training.step import train_step
 from napari_finetune.training.threads import threads_for_run
 from napari_finetune.training.validation import validate
@@ -147,67 +141,35 @@ def finetune(
     autocast_dtype = training_autocast_dtype(device)
 
     torch.manual_seed(seed)
-    rng = np.random.default_rng(seed)
-    painted = collect_painted(images, labels)
-    held = None if held_out is None else held_out_planes(painted, held_out)
-    start = describe_start(model, strategy)
-    trained = resolve_model(model, strategy, painted.channels, painted.painted_classes)
-    # Deeper networks pool more: the bottleneck must keep more than one pixel.
-    check_training_arguments(**arguments, min_patch=2 * trained.net.min_size)
-    extra_planes = unlabelled_planes(
-        unlabelled if semi_supervised else None, painted.channels, trained.normalization, seed
-    )
-    yield Preparing(f"normalising {len(painted.planes)} painted plane(s)", 0.0)
-    # Normalised once, the way the model being trained normalises.
-    planes = painted.normalized(trained.normalization)
-    pipeline = resolve_pipeline(augmentation)
-    if held is None:
-        split = split_validation(planes, validation_fraction, seed)
-    else:
-        split = given_split(planes, held)
-    sampler = PatchSampler(planes, split.train, patch_size, pipeline, seed)
-
-    net = trained.net.to(device, memory_format=torch.channels_last)
-    if bn_mode == "adabn":
-        yield Preparing("adapting BatchNorm to your images", 0.3)
-        st.adapt_batchnorm(net, [b.to(device) for b in adabn_batches(planes, rng)])
-    yield Preparing("setting up the optimiser", 0.8)
-    objectives = run_objectives(
-        net,
+    setup = yield from set_up_run(
+        images,
+        labels,
+        model,
+        strategy=strategy,
+        bn_mode=bn_mode,
+        arguments=arguments,
+        augmentation=augmentation,
+        seed=seed,
+        device=device,
+        held_out=held_out,
         adaptation=adaptation,
         semi_supervised=semi_supervised,
-        planes=planes,
-        unlabelled=extra_planes,
-        normalization=trained.normalization,
-        channels=painted.channels,
-        pipeline=pipeline,
-        patch_size=patch_size,
-        seed=seed,
-        pretrained=strategy != "scratch",
+        unlabelled=unlabelled,
     )
-    for notice in [] if objectives is None else objectives.notices:
-        yield Preparing(notice, 0.8)
-    optimizer, base_lrs = st.optimizer_for(net, strategy)
-    if objectives is not None:
-        objectives.add_parameters(optimizer, base_lrs)
-        objectives.to(device)
-    frozen = st.initially_frozen(net, strategy)
-    st.set_trainable(net, frozen)
-    st.batchnorm_train_mode(net, bn_mode, frozen)
+    trained, planes, split, net = setup.trained, setup.planes, setup.split, setup.net
+    optimizer, base_lrs, frozen = setup.optimizer, setup.base_lrs, setup.frozen
 
     run = 1 + max((h.get("run", 0) for h in trained.history), default=0)
     # Everything that shapes the run, so that it can be repeated (training/reproduce.py).
-    augmentation_yaml = None if pipeline is None else pipeline.to_yaml()
+    augmentation_yaml = None if setup.pipeline is None else setup.pipeline.to_yaml()
     options = {"strategy": strategy, "bn_mode": bn_mode, **arguments, "schedule": schedule}
     options |= {"augmentation": augmentation_yaml, "seed": seed}
     options |= {"adaptation": adaptation, "semi_supervised": semi_supervised}
-    if objectives is not None and objectives.notices:
-        options["notices"] = list(objectives.notices)
-    if extra_planes:
-        options["unlabelled_planes"] = len(extra_planes)  # not hashed: not repeatable from here
+    options |= setup.objectives.record()
     if held_out is not None:
         options["validation"] = "given"  # pixels chosen by the caller: not repeatable from here
-    provenance = run_record(run, *zip(*as_pairs(images, labels), strict=True), start, options)
+    pairs = zip(*as_pairs(images, labels), strict=True)
+    provenance = run_record(run, *pairs, setup.start, options)
     estimate = steps or 100
     threads, torch_threads = threads_for_run(steps), torch.get_num_threads()
     provenance["threads"] = threads  # how many CPU threads trained (see training/threads.py)
@@ -225,7 +187,7 @@ def finetune(
         device=device_of(trained),
         max_seconds=None if steps else float(max_seconds),
         threads=(threads, torch_threads),
-        levers="" if objectives is None else objectives.in_words(),
+        levers=setup.objectives.in_words(),
     )
     keeper = KeepBest(net, patience)
     kept_held_out: list[HeldOutScore | None] = [None]  # the kept epoch's, set by end_epoch
@@ -235,7 +197,7 @@ def finetune(
 
     def end_epoch(elapsed: float) -> tuple[EpochEnd, bool]:
         """Validate, keep the weights worth keeping, record the epoch; say whether to stop."""
-        val_loss, held_out = validate(trained, planes, split, painted.painted_classes)
+        val_loss, held_out = validate(trained, planes, split, setup.painted.painted_classes)
         val_score = held_out.score
         verdict = keeper.judge(epoch, val_score)
         record = {
@@ -287,9 +249,9 @@ def finetune(
             for group in optimizer.param_groups:
                 group["lr"] = base_lrs[group["name"]] * factor
 
-            x, y = sampler.batch(batch_size)
-            loss = train_step(net, optimizer, x, y, device, autocast_dtype, objectives, progress)
-            epoch_losses.append(loss)
+            x, y = setup.sampler.batch(batch_size)
+            how = (device, autocast_dtype, setup.objectives, progress)
+            epoch_losses.append(train_step(net, optimizer, x, y, *how))
             step += 1
             elapsed = time.perf_counter() - started
             left = elapsed / step * (steps - step) if steps else max(0.0, max_seconds - elapsed)

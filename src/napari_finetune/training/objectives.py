@@ -7,9 +7,9 @@
 - ``semi_supervised``: confident pseudo-labels of a mean teacher on unpainted
   pixels (:mod:`~napari_finetune.training.unlabelled`).
 
-:func:`run_objectives` turns the options into a :class:`RunObjectives`, or
-None when nothing beyond the painted pixels is asked, so a plain run is the
-plain step it always was. The engine calls :meth:`RunObjectives.inputs` before
+:func:`run_objectives` turns the options into a :class:`RunObjectives`; when
+nothing beyond the painted pixels is asked it is not ``active`` and a plain run
+is the plain step it always was. The engine calls :meth:`RunObjectives.inputs` before
 each step, :meth:`~RunObjectives.loss` inside it and
 :meth:`~RunObjectives.after_step` after the optimiser.
 """
@@ -126,6 +126,19 @@ class RunObjectives:
     domain: DomainAlignment | None = None
     unlabelled_share: float = 0.5  # unlabelled and source patches per painted patch
     notices: list[str] = field(default_factory=list)
+    unlabelled_planes: int = 0  # extra unlabelled planes the pseudo-labels may come from
+
+    @property
+    def active(self) -> bool:
+        """Whether anything beyond the painted pixels teaches."""
+        return not (self.anchor is None and self.teacher is None and self.domain is None)
+
+    def record(self) -> dict:
+        """What the run's provenance keeps of them beyond the options (notices, extra planes)."""
+        kept: dict = {"notices": list(self.notices)} if self.notices else {}
+        if self.unlabelled_planes:
+            kept["unlabelled_planes"] = self.unlabelled_planes  # not hashed: not repeatable
+        return kept
 
     def in_words(self) -> str:
         """What teaches besides the painted pixels, e.g. ``'L2-SP, MMD, pseudo-labels'``."""
@@ -134,18 +147,16 @@ class RunObjectives:
         words += ["pseudo-labels"] if self.teacher is not None else []
         return ", ".join(words)
 
-    def add_parameters(self, optimizer: torch.optim.Optimizer, base_lrs: dict) -> None:
-        """Give the DANN classifier its own optimiser group (``'domain'``)."""
+    def attach(
+        self, optimizer: torch.optim.Optimizer, base_lrs: dict, device: torch.device
+    ) -> None:
+        """Put the DANN classifier on ``device`` with its own optimiser group (``'domain'``)."""
         if self.domain is not None and self.domain.classifier is not None:
+            self.domain.classifier.to(device)
             base_lrs["domain"] = 1e-3
             optimizer.add_param_group(
                 {"params": list(self.domain.classifier.parameters()), "lr": 1e-3, "name": "domain"}
             )
-
-    def to(self, device: torch.device) -> None:
-        """Move the learned parts to the training device."""
-        if self.domain is not None and self.domain.classifier is not None:
-            self.domain.classifier.to(device)
 
     def inputs(self, batch_size: int, device: torch.device) -> tuple[list[torch.Tensor], int]:
         """Extra patches for this step: ``[unlabelled?, source?]`` and how many are decoded."""
@@ -192,8 +203,8 @@ def run_objectives(
     patch_size: int,
     seed: int,
     pretrained: bool,
-) -> RunObjectives | None:
-    """The run's extra objectives, or None when only the painted pixels teach.
+) -> RunObjectives:
+    """The run's extra objectives (not :attr:`~RunObjectives.active` when only paint teaches).
 
     Parameters
     ----------
@@ -220,7 +231,7 @@ def run_objectives(
         then dropped with a notice).
     """
     levers = parse_adaptation(adaptation)
-    objectives = RunObjectives()
+    objectives = RunObjectives(unlabelled_planes=len(unlabelled) if semi_supervised else 0)
     if "l2sp" in levers:
         if pretrained:
             fresh = {name for name, _ in net.named_parameters() if name.startswith("head.")}
@@ -241,6 +252,4 @@ def run_objectives(
         source = SourcePatches(normalization, channels, patch_size, seed)
         width = net.config.widths[-1]
         objectives.domain = DomainAlignment(kind, source, width, seed)
-    if objectives.anchor is None and objectives.teacher is None and objectives.domain is None:
-        return None if not objectives.notices else objectives
     return objectives

@@ -28,6 +28,12 @@ from napari_finetune.training.step import train_step
 
 IMAGE_SIDE = 256
 PATCHES_PER_SAMPLE = 2
+# The wider world (issue 20): Voronoi grains keep this share of the draws; the
+# rest goes evenly to these grey kinds of napari_finetune.synth.world.
+WORLD_SHARE = 0.4
+WORLD_GREY_KINDS = ("twins", "second_phases", "em_membranes")
+# The successor model's name once pretrained on the wider world.
+WORLD_MODEL = "world-unet"
 
 
 def random_sample(rng: np.random.Generator, side: int = IMAGE_SIDE) -> GrainSample:
@@ -62,20 +68,52 @@ def random_sample(rng: np.random.Generator, side: int = IMAGE_SIDE) -> GrainSamp
     )
 
 
+def world_mixture_sample(rng: np.random.Generator, side: int = IMAGE_SIDE) -> tuple:
+    """``(image, classes)`` from the wider synthetic world, grey kinds only.
+
+    :data:`WORLD_SHARE` of the draws are today's Voronoi grains
+    (:func:`random_sample`: both morphologies, SEM and target-domain
+    renderings); the rest is split evenly between twinned grains, second phases
+    and EM membranes (:func:`napari_finetune.synth.world_sample`). The colour
+    kinds (tint etching, EBSD IPF) need an RGB model and are left out here.
+    """
+    from napari_finetune.synth import world_sample
+
+    if rng.random() < WORLD_SHARE:
+        sample = random_sample(rng, side)
+        return sample.image, sample.classes
+    kind = WORLD_GREY_KINDS[int(rng.integers(len(WORLD_GREY_KINDS)))]
+    sample = world_sample(kind, rng, (side, side))
+    return sample.image, sample.classes
+
+
+def _voronoi_sample(rng: np.random.Generator) -> tuple:
+    sample = random_sample(rng)
+    return sample.image, sample.classes
+
+
 def synthetic_batches(
-    batch_size: int, patch_size: int, normalization: Normalization, seed: int
+    batch_size: int,
+    patch_size: int,
+    normalization: Normalization,
+    seed: int,
+    world: bool = False,
 ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-    """Endless batches of fully labelled patches, each from a fresh sample."""
+    """Endless batches of fully labelled patches, each from a fresh sample.
+
+    ``world`` draws from :func:`world_mixture_sample` instead of Voronoi grains only.
+    """
     rng = np.random.default_rng(seed)
+    draw = world_mixture_sample if world else _voronoi_sample
     while True:
         images, targets = [], []
         for index in range(batch_size):
             # Two patches per generated image: halves the generation cost.
             if index % PATCHES_PER_SAMPLE == 0:
-                sample = random_sample(rng)
+                picture, classes = draw(rng)
             y, x = rng.integers(0, IMAGE_SIDE - patch_size + 1, 2)
-            image = normalization(sample.image[y : y + patch_size, x : x + patch_size, None])
-            target = sample.classes[y : y + patch_size, x : x + patch_size].astype(np.int64) - 1
+            image = normalization(picture[y : y + patch_size, x : x + patch_size, None])
+            target = classes[y : y + patch_size, x : x + patch_size].astype(np.int64) - 1
             k = int(rng.integers(4))  # rotations and flips: cheap extra variety
             image, target = np.rot90(image, k), np.rot90(target, k)
             if rng.random() < 0.5:
@@ -119,6 +157,7 @@ def pretrain(
     lr: float = 2e-3,
     seed: int = 0,
     device: str | torch.device | None = DEFAULT_DEVICE,
+    world: bool = False,
 ) -> Iterator[PretrainProgress | SegmentationModel]:
     """Train a U-Net on synthetic grains for ``minutes``; yields progress, then the model.
 
@@ -126,19 +165,22 @@ def pretrain(
     network trains on ``device`` (see :mod:`napari_finetune.models.device`;
     bfloat16 autocast on CUDA GPUs that have it) while the CPU renders the
     synthetic samples; the model comes back on the CPU, ready to be saved.
+    ``world`` pretrains on the wider synthetic world (:func:`world_mixture_sample`:
+    twins, second phases and EM membranes beside the Voronoi grains) and names
+    the model :data:`WORLD_MODEL`.
     """
     device = resolve_device(device)
     autocast_dtype = training_autocast_dtype(device)
     torch.manual_seed(seed)
     model = SegmentationModel.create(in_channels=1, n_classes=2)
-    model.name = DEFAULT_MODEL
+    model.name = WORLD_MODEL if world else DEFAULT_MODEL
     net = model.net.to(device, memory_format=torch.channels_last)
     optimizer = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-4)
     net.train()
     budget = minutes * 60
     started = time.perf_counter()
     losses: list[float] = []
-    batches = synthetic_batches(batch_size, patch_size, model.normalization, seed)
+    batches = synthetic_batches(batch_size, patch_size, model.normalization, seed, world)
     for step, (x, y) in enumerate(batches, start=1):
         progress = (time.perf_counter() - started) / budget
         if progress >= 1:
@@ -159,7 +201,7 @@ def pretrain(
                     "step": step,
                     "train_loss": float(np.mean(losses[-50:])),
                     "elapsed": round(time.perf_counter() - started, 1),
-                    "task": "pretrain",
+                    "task": "pretrain (wider world)" if world else "pretrain",
                 }
             )
         yield PretrainProgress(step, losses[-1], time.perf_counter() - started, lr * factor)

@@ -67,6 +67,8 @@ def train_step(
     float
         The painted pixels' loss (without the extra objectives': curves stay comparable).
     """
+    if objectives is not None and not objectives.active:
+        objectives = None
     extra, decoded = ([], 0) if objectives is None else objectives.inputs(len(x), device)
     x_all = torch.cat([x, *(e.to(x.device) for e in extra)]) if extra else x
     x_all, y = x_all.to(device, non_blocking=True), y.to(device, non_blocking=True)

@@ -1,0 +1,73 @@
+"""``fit --adaptation --semi-supervised --unlabelled`` and ``pretrain --world`` reach the core."""
+
+import numpy as np
+import pytest
+import tifffile
+
+from napari_finetune import cli
+
+
+class Captured(Exception):
+    """Raised with what the job handed to the core."""
+
+
+@pytest.fixture
+def files(tmp_path):
+    tifffile.imwrite(tmp_path / "image.tif", np.zeros((32, 32), np.float32))
+    tifffile.imwrite(tmp_path / "painted.tif", np.ones((32, 32), np.uint8))
+    tifffile.imwrite(tmp_path / "more.tif", np.zeros((40, 48), np.float32))
+    return tmp_path
+
+
+def test_fit_hands_the_levers_and_the_unlabelled_images_to_the_round(files, monkeypatch):
+    from napari_finetune.session import LabellingSession
+
+    def train_round(session, options):
+        raise Captured(session, options)
+
+    monkeypatch.setattr(LabellingSession, "train_round", train_round)
+    with pytest.raises(Captured) as caught:
+        cli.main(
+            [
+                *("fit", "--images", str(files / "image.tif")),
+                *("--labels", str(files / "painted.tif")),
+                *("--adaptation", "l2sp+dann", "--semi-supervised"),
+                *("--unlabelled", str(files / "more.tif")),
+                *("--output", str(files / "model.ckpt")),
+            ]
+        )
+    session, options = caught.value.args
+    assert options.adaptation == "l2sp+dann" and options.semi_supervised is True
+    unpainted = [p for p in session.pairs if not p.painted_pixels]
+    assert [p.image.shape for p in unpainted] == [(40, 48)]
+    assert unpainted[0].labels.shape == (40, 48)  # nothing painted on it
+
+
+def test_an_unknown_adaptation_is_refused_by_the_parser(files, capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["fit", "--images", "a.tif", "--labels", "b.tif", "--adaptation", "coral"])
+    assert "invalid choice: 'coral'" in capsys.readouterr().err
+
+
+def test_a_missing_unlabelled_file_is_named_before_work(files, capsys):
+    code = cli.main(
+        [
+            *("fit", "--images", str(files / "image.tif")),
+            *("--labels", str(files / "painted.tif")),
+            *("--unlabelled", str(files / "gone.tif")),
+            *("--output", str(files / "model.ckpt")),
+        ]
+    )
+    assert code == 2 and "gone.tif" in capsys.readouterr().err
+
+
+def test_pretrain_world_asks_for_the_wider_world(files, monkeypatch):
+    import napari_finetune.training.pretrain as pre
+
+    def pretrain(**kwargs):
+        raise Captured(kwargs)
+
+    monkeypatch.setattr(pre, "pretrain", pretrain)
+    with pytest.raises(Captured) as caught:
+        cli.main(["pretrain", "--world", "--output", str(files / "w.ckpt")])
+    assert caught.value.args[0]["world"] is True

@@ -1,0 +1,53 @@
+"""Pretraining on the wider synthetic world (issue 20): the mixture and the successor's name."""
+
+import numpy as np
+import pytest
+
+from napari_finetune.data.normalize import Normalization
+from napari_finetune.training import pretrain as pre
+
+
+def test_the_mixture_keeps_voronoi_grains_and_adds_the_grey_kinds(monkeypatch):
+    drawn = []
+    real = pre.random_sample
+
+    def voronoi(rng, side=256):
+        drawn.append("v")
+        return real(rng, side)
+
+    monkeypatch.setattr(pre, "random_sample", voronoi)
+    import napari_finetune.synth as synth
+
+    real_world = synth.world_sample
+
+    def world(kind, rng, shape):
+        drawn.append(kind)
+        return real_world(kind, rng, shape)
+
+    monkeypatch.setattr(synth, "world_sample", world)
+    rng = np.random.default_rng(0)
+    for _ in range(30):
+        image, classes = pre.world_mixture_sample(rng, side=128)
+        assert image.shape == classes.shape == (128, 128)
+        assert set(np.unique(classes)) <= {1, 2} and (classes == 2).any()
+    assert set(drawn) == {"v", *pre.WORLD_GREY_KINDS}  # no colour kinds in a grey model
+    assert 0.2 < drawn.count("v") / len(drawn) < 0.6
+
+
+def test_world_batches_are_labelled_patches_that_repeat_with_the_seed():
+    batches = pre.synthetic_batches(4, 64, Normalization(), seed=3, world=True)
+    x, y = next(batches)
+    assert x.shape == (4, 1, 64, 64) and y.shape == (4, 64, 64)
+    assert set(y.unique().tolist()) <= {0, 1}
+    again_x, again_y = next(pre.synthetic_batches(4, 64, Normalization(), seed=3, world=True))
+    assert (x == again_x).all() and (y == again_y).all()
+    plain_x, _ = next(pre.synthetic_batches(4, 64, Normalization(), seed=3))
+    assert not (x == plain_x).all()
+
+
+@pytest.mark.filterwarnings("ignore")
+def test_a_world_pretraining_names_its_model():
+    events = list(pre.pretrain(minutes=0.02, batch_size=2, patch_size=64, world=True))
+    model = events[-1]
+    assert model.name == pre.WORLD_MODEL and len(events) > 1
+    assert not model.net.training and model.n_classes == 2
