@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from napari_finetune.synth import rendering
+from napari_finetune.synth.grain_map import random_streams
 from napari_finetune.synth.parameters import GrainParameters, TargetDomain
 from napari_finetune.synth.seeds import place_sites
 from napari_finetune.synth.tessellation import grain_boundaries, tessellate
@@ -128,13 +129,7 @@ def voronoi_grains(
 
 def render_sample(params: GrainParameters) -> GrainSample:
     """Generate the sample described by already-validated ``params``."""
-    streams = dict(
-        zip(
-            _STREAMS,
-            (np.random.default_rng(s) for s in np.random.SeedSequence(params.seed).spawn(5)),
-            strict=True,
-        )
-    )
+    streams = random_streams(params.seed, _STREAMS)
     sites = place_sites(
         params.shape,
         params.grain_count,
