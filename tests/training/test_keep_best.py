@@ -6,15 +6,16 @@ from napari_finetune.training import KeepBest
 from napari_finetune.training.schedules import learning_rate_factor
 
 
-def run(scores, patience=3):
+def run(scores, patience=3, losses=None):
     """Judge epochs whose weights are all equal to the epoch number."""
     net = nn.Linear(1, 1)
     keeper = KeepBest(net, patience=patience)
     verdicts = []
-    for epoch, score in enumerate(scores, start=1):
+    losses = losses or [None] * len(scores)
+    for epoch, (score, loss) in enumerate(zip(scores, losses, strict=True), start=1):
         with torch.no_grad():
             net.weight.fill_(epoch)
-        verdicts.append(keeper.judge(epoch, score))
+        verdicts.append(keeper.judge(epoch, score, loss))
         if verdicts[-1].stop:
             break
     keeper.restore()
@@ -38,6 +39,31 @@ def test_keeps_the_newest_epoch_within_noise_of_the_best(scores, kept, stopped_a
     assert keeper.score == scores[kept - 1]
     stops = [k for k, v in enumerate(verdicts, start=1) if v.stop]
     assert stops == ([] if stopped_at is None else [stopped_at])
+
+
+def test_a_score_spike_with_a_falling_loss_does_not_bring_back_its_epoch():
+    # The superalloy's seed 1: a class with 14 held-out px lifted the mean
+    # score of undertrained weights; the loss kept falling as the model improved.
+    scores = [0.22, 0.44, 0.67, 0.79, 0.64, 0.61, 0.61, 0.58, 0.65, 0.63, 0.63]
+    losses = [1.12, 0.90, 0.75, 0.58, 0.47, 0.33, 0.25, 0.37, 0.23, 0.18, 0.24]
+    keeper, verdicts, weight = run(scores, patience=3, losses=losses)
+    assert not any(v.stop for v in verdicts)
+    # epoch 8 (loss 0.37, 1.5x the lowest) and 11 (0.24 vs 0.18) are worse on both counts
+    assert [v.kept for v in verdicts] == [True] * 7 + [False, True, True, False]
+    assert keeper.epoch == weight == 10
+    # Judged by the score alone, the spike is restored and the run stops.
+    alone, _, weight = run(scores, patience=3)
+    assert alone.epoch == weight == 4
+
+
+def test_a_collapse_seen_by_score_and_loss_restores_the_best_epoch():
+    # Issue 20's ssTEM run: score 0.868 -> 0.78 while the loss went 0.32 -> 0.53.
+    scores = [0.80, 0.84, 0.86, 0.868, 0.85, 0.78, 0.78, 0.77]
+    losses = [0.50, 0.40, 0.34, 0.32, 0.36, 0.50, 0.53, 0.53]
+    keeper, verdicts, weight = run(scores, patience=3, losses=losses)
+    assert keeper.epoch == weight == 5
+    assert [v.new_low for v in verdicts][:5] == [True, True, True, True, False]
+    assert verdicts[-1].stop
 
 
 def test_a_rise_smaller_than_min_improvement_is_no_new_peak():

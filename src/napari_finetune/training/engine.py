@@ -199,7 +199,7 @@ def finetune(
         """Validate, keep the weights worth keeping, record the epoch; say whether to stop."""
         val_loss, held_out = validate(trained, planes, split, setup.painted.painted_classes)
         val_score = held_out.score
-        verdict = keeper.judge(epoch, val_score)
+        verdict = keeper.judge(epoch, val_score, val_loss)
         record = {
             "run": run,
             "epoch": epoch,
