@@ -26,6 +26,9 @@ Usage::
 ``--peer`` also runs the deep-features random forest of ``bench_feature_forest.py``;
 ``--model`` starts every run from another pretrained model (e.g. one from
 ``napari-finetune pretrain --world``): the "new pretraining" lever.
+``--full-from`` takes the fully labelled scores from an earlier run's
+``levers.json`` instead of training them again (same data sets and seeds),
+so that a second model or lever is ranked against the same reference.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ import argparse
 import json
 import statistics
 import time
+from pathlib import Path
 
 import numpy as np
 from bench_feature_forest import dataset, deep_forest, nasa, score
@@ -85,22 +89,36 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--peer", action="store_true")
+    parser.add_argument("--full-from", type=Path, help="levers.json with the 'full' runs")
+    parser.add_argument(
+        "--patience", type=int, default=8, help="epochs without progress before stopping early"
+    )
     parser.add_argument(
         "--model", default=DEFAULT_MODEL, help="start model: shipped name or checkpoint"
     )
     args = parser.parse_args()
     start = nf.load_model(args.model)
+    earlier = json.loads(args.full_from.read_text()) if args.full_from else {}
     found: dict[str, list[dict]] = {}
     for name in args.datasets:
         for seed in range(args.seeds):
             kind, images, labels, score_images, truth = dataset(name, seed)
             result = {"seed": seed}
             runs = [(lever, labels, lever_options(lever)) for lever in args.levers]
-            runs.append(("full", full_labels(name, seed, images), lever_options("none")))
+            if earlier:
+                result["full"] = earlier[name][seed]["full"]
+            else:
+                runs.append(("full", full_labels(name, seed, images), lever_options("none")))
             for lever, painting, options in runs:
                 began = time.perf_counter()
                 tuned, history = nf.fit(
-                    images, painting, start, max_seconds=args.seconds, seed=seed, **options
+                    images,
+                    painting,
+                    start,
+                    max_seconds=args.seconds,
+                    seed=seed,
+                    patience=args.patience,
+                    **options,
                 )
                 trained = time.perf_counter() - began
                 scored = score(kind, [nf.predict(tuned, i) for i in score_images], truth)

@@ -1,4 +1,4 @@
-"""``fit --adaptation --semi-supervised --unlabelled`` and ``pretrain --world`` reach the core."""
+"""``fit`` with the levers and ``pretrain --world [--regions]`` reach the core."""
 
 import numpy as np
 import pytest
@@ -71,3 +71,13 @@ def test_pretrain_world_asks_for_the_wider_world(files, monkeypatch):
     with pytest.raises(Captured) as caught:
         cli.main(["pretrain", "--world", "--output", str(files / "w.ckpt")])
     assert caught.value.args[0]["world"] is True
+    assert caught.value.args[0]["regions"] is False
+    with pytest.raises(Captured) as caught:
+        cli.main(["pretrain", "--world", "--regions", "--output", str(files / "r.ckpt")])
+    assert caught.value.args[0]["regions"] is True
+
+
+def test_pretrain_regions_without_the_world_is_refused(files, capsys):
+    code = cli.main(["pretrain", "--regions", "--output", str(files / "r.ckpt")])
+    assert code == 2 and "--regions needs --world" in capsys.readouterr().err
+    assert not (files / "r.ckpt").exists()

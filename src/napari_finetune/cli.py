@@ -226,6 +226,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="the wider synthetic world: twins, second phases, EM membranes beside the grains",
     )
+    pre.add_argument(
+        "--regions",
+        action="store_true",
+        help="with --world: the multi-class variant (interior, boundary, precipitate, "
+        "lamellar colony)",
+    )
     add_device_argument(pre)
     return parser
 

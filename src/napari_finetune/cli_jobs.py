@@ -227,6 +227,9 @@ def demo(args: argparse.Namespace) -> int:
 def pretrain(args: argparse.Namespace) -> int:
     """Pretrain the U-Net on synthetic grains (task A)."""
     check_new_output(args.output, args.overwrite)
+    if args.regions and not args.world:
+        print("error: --regions needs --world (only the wider world has phases).", file=sys.stderr)
+        return 2
 
     from napari_finetune.models.checkpoint import save_model
     from napari_finetune.training.pretrain import (
@@ -236,7 +239,13 @@ def pretrain(args: argparse.Namespace) -> int:
     )
 
     budget = args.minutes * 60
-    events = pretrain(minutes=args.minutes, seed=args.seed, device=args.device, world=args.world)
+    events = pretrain(
+        minutes=args.minutes,
+        seed=args.seed,
+        device=args.device,
+        world=args.world,
+        regions=args.regions,
+    )
     for event in events:
         if isinstance(event, PretrainProgress):
             if event.step % 20 == 0:

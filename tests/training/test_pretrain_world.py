@@ -51,3 +51,30 @@ def test_a_world_pretraining_names_its_model():
     model = events[-1]
     assert model.name == pre.WORLD_MODEL and len(events) > 1
     assert not model.net.training and model.n_classes == 2
+
+
+def test_the_region_mixture_labels_precipitates_and_colonies_off_the_boundaries():
+    rng = np.random.default_rng(1)
+    seen = set()
+    for _ in range(40):
+        image, classes = pre.world_mixture_sample(rng, side=128, regions=True)
+        assert image.shape == classes.shape == (128, 128)
+        assert set(np.unique(classes)) <= set(pre.REGION_CLASSES)
+        seen |= set(np.unique(classes).tolist())
+    assert seen == set(pre.REGION_CLASSES)
+    # The same draws without regions are boundary/interior only, boundaries unchanged.
+    plain = pre.world_mixture_sample(np.random.default_rng(1), side=128)[1]
+    again = pre.world_mixture_sample(np.random.default_rng(1), side=128, regions=True)[1]
+    assert ((plain == 2) == (again == 2)).all()
+
+
+@pytest.mark.filterwarnings("ignore")
+def test_a_region_pretraining_makes_the_four_class_variant():
+    events = list(
+        pre.pretrain(minutes=0.02, batch_size=2, patch_size=64, world=True, regions=True)
+    )
+    model = events[-1]
+    assert model.name == pre.WORLD_REGIONS_MODEL and model.n_classes == 4
+    assert model.classes == pre.REGION_CLASSES
+    with pytest.raises(ValueError, match="needs world=True"):
+        next(pre.pretrain(minutes=0.02, regions=True))

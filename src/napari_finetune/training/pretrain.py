@@ -13,6 +13,7 @@ import math
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import torch
@@ -34,6 +35,10 @@ WORLD_SHARE = 0.4
 WORLD_GREY_KINDS = ("twins", "second_phases", "em_membranes")
 # The successor model's name once pretrained on the wider world.
 WORLD_MODEL = "world-unet"
+# The multi-class variant: second phases' regions are classes of their own
+# beside interior and boundary (a precipitate's rim is its region, not a boundary).
+WORLD_REGIONS_MODEL = "world-regions-unet"
+REGION_CLASSES = {1: "interior", 2: "boundary", 3: "precipitate", 4: "lamellar colony"}
 
 
 def random_sample(rng: np.random.Generator, side: int = IMAGE_SIDE) -> GrainSample:
@@ -68,7 +73,9 @@ def random_sample(rng: np.random.Generator, side: int = IMAGE_SIDE) -> GrainSamp
     )
 
 
-def world_mixture_sample(rng: np.random.Generator, side: int = IMAGE_SIDE) -> tuple:
+def world_mixture_sample(
+    rng: np.random.Generator, side: int = IMAGE_SIDE, regions: bool = False
+) -> tuple:
     """``(image, classes)`` from the wider synthetic world, grey kinds only.
 
     :data:`WORLD_SHARE` of the draws are today's Voronoi grains
@@ -76,6 +83,8 @@ def world_mixture_sample(rng: np.random.Generator, side: int = IMAGE_SIDE) -> tu
     renderings); the rest is split evenly between twinned grains, second phases
     and EM membranes (:func:`napari_finetune.synth.world_sample`). The colour
     kinds (tint etching, EBSD IPF) need an RGB model and are left out here.
+    ``regions`` labels :data:`REGION_CLASSES`: second phases' precipitates and
+    lamellar colonies become classes 3 and 4 (grain boundaries stay 2).
     """
     from napari_finetune.synth import world_sample
 
@@ -84,7 +93,13 @@ def world_mixture_sample(rng: np.random.Generator, side: int = IMAGE_SIDE) -> tu
         return sample.image, sample.classes
     kind = WORLD_GREY_KINDS[int(rng.integers(len(WORLD_GREY_KINDS)))]
     sample = world_sample(kind, rng, (side, side))
-    return sample.image, sample.classes
+    if not regions or sample.regions is None:
+        return sample.image, sample.classes
+    classes = sample.classes.copy()
+    # Region classes 2 (precipitate) and 3 (colony) -> 3 and 4, off the boundaries.
+    inside = (sample.regions > 1) & (classes != 2)
+    classes[inside] = sample.regions[inside] + 1
+    return sample.image, classes
 
 
 def _voronoi_sample(rng: np.random.Generator) -> tuple:
@@ -98,13 +113,15 @@ def synthetic_batches(
     normalization: Normalization,
     seed: int,
     world: bool = False,
+    regions: bool = False,
 ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
     """Endless batches of fully labelled patches, each from a fresh sample.
 
-    ``world`` draws from :func:`world_mixture_sample` instead of Voronoi grains only.
+    ``world`` draws from :func:`world_mixture_sample` instead of Voronoi grains
+    only; ``regions`` (with ``world``) labels its :data:`REGION_CLASSES`.
     """
     rng = np.random.default_rng(seed)
-    draw = world_mixture_sample if world else _voronoi_sample
+    draw = partial(world_mixture_sample, regions=regions) if world else _voronoi_sample
     while True:
         images, targets = [], []
         for index in range(batch_size):
@@ -134,6 +151,12 @@ class PretrainProgress:
     lr: float
 
 
+def _task(world: bool, regions: bool) -> str:
+    if regions:
+        return "pretrain (wider world, region classes)"
+    return "pretrain (wider world)" if world else "pretrain"
+
+
 def evaluate_on_fresh_samples(
     model: SegmentationModel, n: int = 8, side: int = 384, seed: int = 12345
 ) -> dict[str, float]:
@@ -158,6 +181,7 @@ def pretrain(
     seed: int = 0,
     device: str | torch.device | None = DEFAULT_DEVICE,
     world: bool = False,
+    regions: bool = False,
 ) -> Iterator[PretrainProgress | SegmentationModel]:
     """Train a U-Net on synthetic grains for ``minutes``; yields progress, then the model.
 
@@ -167,20 +191,31 @@ def pretrain(
     synthetic samples; the model comes back on the CPU, ready to be saved.
     ``world`` pretrains on the wider synthetic world (:func:`world_mixture_sample`:
     twins, second phases and EM membranes beside the Voronoi grains) and names
-    the model :data:`WORLD_MODEL`.
+    the model :data:`WORLD_MODEL`; ``regions`` (with ``world``) makes the
+    multi-class variant :data:`WORLD_REGIONS_MODEL`, with the four
+    :data:`REGION_CLASSES`.
+
+    Raises
+    ------
+    ValueError
+        If ``regions`` is asked without ``world`` (Voronoi grains have no phases).
     """
+    if regions and not world:
+        raise ValueError("regions=True needs world=True: only the wider world has phases.")
     device = resolve_device(device)
     autocast_dtype = training_autocast_dtype(device)
     torch.manual_seed(seed)
-    model = SegmentationModel.create(in_channels=1, n_classes=2)
+    model = SegmentationModel.create(in_channels=1, n_classes=4 if regions else 2)
     model.name = WORLD_MODEL if world else DEFAULT_MODEL
+    if regions:
+        model.name, model.classes = WORLD_REGIONS_MODEL, dict(REGION_CLASSES)
     net = model.net.to(device, memory_format=torch.channels_last)
     optimizer = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-4)
     net.train()
     budget = minutes * 60
     started = time.perf_counter()
     losses: list[float] = []
-    batches = synthetic_batches(batch_size, patch_size, model.normalization, seed, world)
+    batches = synthetic_batches(batch_size, patch_size, model.normalization, seed, world, regions)
     for step, (x, y) in enumerate(batches, start=1):
         progress = (time.perf_counter() - started) / budget
         if progress >= 1:
@@ -201,7 +236,7 @@ def pretrain(
                     "step": step,
                     "train_loss": float(np.mean(losses[-50:])),
                     "elapsed": round(time.perf_counter() - started, 1),
-                    "task": "pretrain (wider world)" if world else "pretrain",
+                    "task": _task(world, regions),
                 }
             )
         yield PretrainProgress(step, losses[-1], time.perf_counter() - started, lr * factor)
