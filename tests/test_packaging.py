@@ -78,6 +78,7 @@ def test_wheel_ships_sample_data_and_manifest(tmp_path):
         "napari_finetune/sample_data/nist_steel/LICENSE-NIST.md",
         "napari_finetune/sample_data/README.md",
         "napari_finetune/models/weights/voronoi-unet.ckpt",
+        "napari_finetune/models/weights/world-unet.ckpt",
         "napari_finetune/models/weights/MODEL_CARD.md",
     ):
         assert required in names

@@ -1,4 +1,4 @@
-"""The Fine-tune dock's adaptation levers: choices, their explanation, and the round gets them."""
+"""The Fine-tune dock's levers (adaptation, pseudo-labels, the start model): choices and rounds."""
 
 from napari_finetune._widgets.fine_tune_dock import FineTuneWidget
 from napari_finetune.choices import ADAPTATION_CHOICES, ADAPTATIONS
@@ -54,3 +54,16 @@ def test_with_levers_the_live_preview_shows_and_stop_keeps_the_best_model(painte
     qtbot.waitUntil(lambda: w._worker is None, timeout=60_000)
     assert "best model so far" in w.status.value
     assert not w.model.net.training
+
+
+def test_the_dock_starts_from_the_wider_world_model_when_chosen(painted, qtbot):
+    w = FineTuneWidget(painted)
+    assert w.source.value == "voronoi-unet"  # the default stays
+    assert "world-unet" in w.source.choices
+    assert "world-unet: " in w.source.tooltip and "voronoi-unet: " in w.source.tooltip
+    w.source.value = "world-unet"
+    w.steps.value = 3
+    w.train.clicked.emit()
+    qtbot.waitUntil(lambda: w._worker is None, timeout=120_000)
+    start = w.session.model.provenance[-1]["start"]
+    assert start["kind"] == "shipped" and start["name"] == "world-unet"

@@ -139,11 +139,16 @@ def test_mismatched_weights_are_reported(tmp_path):
         load_checkpoint(path)
 
 
-def test_shipped_model_loads_without_network():
-    model = load_model("voronoi-unet")
-    assert model.name == "voronoi-unet" and model.n_classes == 2 and model.in_channels == 1
+@pytest.mark.parametrize(
+    ("name", "task"), [("voronoi-unet", "pretrain"), ("world-unet", "pretrain (wider world)")]
+)
+def test_shipped_models_load_without_network(name, task):
+    model = load_model(name)
+    assert model.name == name and model.n_classes == 2 and model.in_channels == 1
+    assert model.classes == {1: "grain interior", 2: "boundary"}
     assert not model.net.training
     assert any(h.get("task") == "pretrain evaluation" for h in model.history)
+    assert {h["task"] for h in model.history if "step" in h} == {task}
 
 
 @pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="counts threads in /proc")

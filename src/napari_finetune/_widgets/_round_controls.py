@@ -17,6 +17,7 @@ from napari_finetune.augment import PRESETS
 from napari_finetune.choices import ADAPTATION_CHOICES, SEMI_SUPERVISED
 from napari_finetune.models import DEFAULT_MODEL
 from napari_finetune.models.device import device_menu
+from napari_finetune.models.registry import describe_shipped
 from napari_finetune.session import (
     BN_CHOICES,
     START_CHOICES,
@@ -67,6 +68,7 @@ class RoundControls:
         self._viewer = viewer
         self.chosen_by_user = False  # the strategy: then no longer suggested
         self.source = ComboBox(choices=SOURCES, value=DEFAULT_MODEL, label="start from")
+        self.source.tooltip = describe_shipped()
         self.checkpoint = FileEdit(mode="r", filter="*.ckpt", label="checkpoint", visible=False)
         self.strategy = ComboBox(choices=STRATEGY_CHOICES, value="finetune", label="strategy")
         self.strategy_info = wrapping_label()

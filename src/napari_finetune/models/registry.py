@@ -23,7 +23,19 @@ REGISTRY: dict[str, tuple[str, str]] = {
         "U-Net pretrained on synthetic Voronoi grains (boundary vs interior); "
         "see models/weights/MODEL_CARD.md",
     ),
+    # Issue 20's successor candidate: selectable, not the default (it is better
+    # on EM membranes and the superalloy's phases, not on every measured set).
+    "world-unet": (
+        "world-unet.ckpt",
+        "U-Net pretrained on the wider synthetic world (Voronoi grains, twins, second "
+        "phases, EM membranes; boundary vs interior); see models/weights/MODEL_CARD.md",
+    ),
 }
+
+
+def describe_shipped() -> str:
+    """One line per shipped model, ``"name: description"``, for menus and help."""
+    return "\n".join(f"{name}: {about}" for name, (_, about) in REGISTRY.items())
 
 
 def weights_dir() -> Path:
