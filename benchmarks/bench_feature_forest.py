@@ -117,14 +117,24 @@ def score(kind: str, probabilities: list[np.ndarray], truth: list[np.ndarray]) -
         ]
         return {"score": float(np.mean(f1))}
     ious, errors = [], []
+    intersections, unions = np.zeros(3), np.zeros(3)  # per phase, over all images
     for p, t in zip(probabilities, truth, strict=True):
         found = np.argmax(p, 0) + 1
         for k in (1, 2, 3):
             union = ((found == k) | (t == k)).sum()
+            intersections[k - 1] += ((found == k) & (t == k)).sum()
+            unions[k - 1] += union
             if union:
                 ious.append(((found == k) & (t == k)).sum() / union)
         errors.append(abs((found > 1).mean() - (t > 1).mean()))
-    return {"score": float(np.mean(ious)), "fraction error": float(np.mean(errors))}
+    # Which phase a gap comes from (matrix, secondary γ′, tertiary γ′).
+    pairs = zip(intersections, unions, strict=True)
+    per_phase = [round(float(i / u), 3) if u else None for i, u in pairs]
+    return {
+        "score": float(np.mean(ious)),
+        "fraction error": float(np.mean(errors)),
+        "IoU per phase": per_phase,
+    }
 
 
 def dataset(name: str, seed: int):
