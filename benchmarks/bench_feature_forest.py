@@ -122,10 +122,11 @@ def score(kind: str, probabilities: list[np.ndarray], truth: list[np.ndarray]) -
         found = np.argmax(p, 0) + 1
         for k in (1, 2, 3):
             union = ((found == k) | (t == k)).sum()
-            intersections[k - 1] += ((found == k) & (t == k)).sum()
+            intersection = ((found == k) & (t == k)).sum()
+            intersections[k - 1] += intersection
             unions[k - 1] += union
             if union:
-                ious.append(((found == k) & (t == k)).sum() / union)
+                ious.append(intersection / union)
         errors.append(abs((found > 1).mean() - (t > 1).mean()))
     # Which phase a gap comes from (matrix, secondary γ′, tertiary γ′).
     pairs = zip(intersections, unions, strict=True)
