@@ -1,8 +1,10 @@
+import numpy as np
 import pytest
 import torch
 from torch import nn
 
 from napari_finetune.training import KeepBest
+from napari_finetune.training.keep_best import scatter
 from napari_finetune.training.schedules import learning_rate_factor
 
 
@@ -64,6 +66,38 @@ def test_a_collapse_seen_by_score_and_loss_restores_the_best_epoch():
     assert keeper.epoch == weight == 5
     assert [v.new_low for v in verdicts][:5] == [True, True, True, True, False]
     assert verdicts[-1].stop
+
+
+def test_one_lucky_epoch_of_a_noisy_validation_does_not_come_back():
+    # The superalloy, sparse painting, seed 0: three held-out boxes made the
+    # score jump by 0.1-0.3 between epochs. Epoch 7 (0.638, loss 0.266) was
+    # luck; its weights scored 0.40 on the test images.
+    scores = [0.005, 0.143, 0.321, 0.244, 0.36, 0.329, 0.638, 0.339, 0.535, 0.4, 0.361]
+    scores += [0.49, 0.511, 0.44, 0.465]
+    losses = [1.364, 1.294, 1.21, 1.295, 1.737, 1.054, 0.266, 1.44, 0.528, 1.272, 1.776]
+    losses += [0.769, 0.928, 1.212, 1.075]
+    keeper, verdicts, weight = run(scores, patience=20, losses=losses)
+    assert keeper.epoch == weight == 15
+    # With the fixed margins alone the lucky epoch came back.
+    fixed = KeepBest(nn.Linear(1, 1), noise_multiple=0.0)
+    verdicts = [
+        fixed.judge(e, s, lo)
+        for e, (s, lo) in enumerate(zip(scores, losses, strict=True), start=1)
+    ]
+    assert fixed.epoch == 7 and not any(v.kept for v in verdicts[7:])
+
+
+@pytest.mark.parametrize(
+    ("curve", "expected"),
+    [
+        ([0.5, 0.6, 0.7, 0.8, 0.9], 0.0),  # a steady rise is no noise
+        (list(np.log([1.0, 0.5, 0.25, 0.125])), 0.0),  # nor a geometric fall, as logs
+        ([0.5, 0.7, 0.5, 0.7, 0.5, 0.7], 0.4 / 1.652),  # a +-0.1 flicker
+        ([0.9, 0.8], 0.0),  # too short to tell
+    ],
+)
+def test_scatter_measures_noise_not_trend(curve, expected):
+    assert scatter(curve) == pytest.approx(expected, abs=1e-9)
 
 
 def test_a_rise_smaller_than_min_improvement_is_no_new_peak():

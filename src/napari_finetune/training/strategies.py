@@ -3,8 +3,9 @@
 - ``scratch``: random initialisation, one learning rate (the baseline).
 - ``head``: feature extraction; the encoder is frozen, decoder and head learn.
 - ``finetune``: everything learns, with learning rates growing with depth
-  (early encoder 1e-5 -> late encoder 1e-4 -> decoder and head 1e-3): generic
-  early filters move least.
+  (early encoder 1e-4 -> late encoder 1e-3 = decoder and head): generic early
+  filters move least. A tenth of that (1e-5 -> 1e-4) underfit the painted pixels
+  of real micrographs (README, "Learning from fewer strokes").
 - ``gradual``: ``finetune``'s rates, but the encoder starts frozen and its
   stages are unfrozen deepest first, on a schedule over the run.
 
@@ -25,7 +26,7 @@ from napari_finetune.choices import STRATEGIES as STRATEGIES
 from napari_finetune.models.unet import UNet
 
 BASE_LR = 1e-3
-ENCODER_LR = (1e-5, 1e-4)  # shallowest and deepest encoder stage
+ENCODER_LR = (1e-4, 1e-3)  # shallowest and deepest encoder stage
 # Fractions of the run at which `gradual` unfreezes the next stage (deepest first).
 UNFREEZE_AT = (0.2, 0.4, 0.6, 0.8)
 
