@@ -119,7 +119,7 @@ class KeepBest:
         self.min_improvement = min_improvement
         self.noise_multiple = noise_multiple
         self.scores: list[float] = []  # validation scores judged so far
-        self.losses: list[float] = []  # validation losses judged so far
+        self.log_losses: list[float] = []  # log validation losses judged so far
         self.peak: float | None = None  # best validation score seen
         self.low: float | None = None  # lowest validation loss seen
         self.score: float | None = None  # validation score of the kept weights
@@ -151,14 +151,14 @@ class KeepBest:
         # Margins from the scatter *before* this epoch: a drop must not widen its own.
         score_margin = max(self.keep_within, self.noise_multiple * scatter(self.scores))
         # The loss's margin is relative: its scatter on a log scale.
-        log_scatter = scatter(np.log(np.maximum(self.losses, 1e-12)).tolist())
+        log_scatter = scatter(self.log_losses)
         loss_margin = max(self.loss_within, math.expm1(self.noise_multiple * log_scatter))
         score_worse = score is not None and score < self.peak - score_margin
         loss_worse = loss is None or loss > self.low * (1 + loss_margin)
         if score is not None:
             self.scores.append(score)
         if loss is not None:
-            self.losses.append(loss)
+            self.log_losses.append(math.log(max(loss, 1e-12)))
         kept = not (score_worse and loss_worse)
         if kept:
             self._state = self._snapshot()
