@@ -156,13 +156,7 @@ def measure(args: argparse.Namespace) -> int:
         except ValueError as err:
             raise ValueError(f"{path.name}: {err}") from None
         reports[path.name] = found.report
-        said = found.report.lines()
-        if found.phases is not None:
-            said += [
-                f"{row['name']} {100 * row['fraction']:.1f} %"
-                for _, row in found.phases.iterrows()
-            ]
-        print(f"[{index}/{len(args.maps)}] {path.name}: " + " ".join(said))
+        print(f"[{index}/{len(args.maps)}] {path.name}: " + " ".join(found.lines()))
     table, summary = write_grain_csv(reports, args.output)
     print(f"wrote {table}, {summary} and {segments_path(table)}")
     return 0

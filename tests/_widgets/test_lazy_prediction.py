@@ -183,6 +183,15 @@ def test_a_dask_layer_gets_a_styled_multiscale_prediction_from_its_store(
     measuring.measure_layer(result)
     qtbot.waitUntil(lambda: measuring._worker is None, timeout=WAIT_MS)
     assert viewer.layers["lazy grains"].data.shape == (600, 1100)
+    # Reopened from its store by the plugin's reader: the same layers, on the image.
+    viewer.layers.remove("lazy grains")
+    viewer.layers.remove("lazy uncertainty")
+    viewer.layers.remove(result)
+    unsure, again = viewer.open(str(store), plugin="napari-finetune")
+    assert (unsure.name, again.name) == ("lazy uncertainty", "lazy prediction")
+    assert tuple(again.scale) == (0.5, 0.5) and tuple(unsure.scale) == (0.5, 0.5)
+    assert [level.shape for level in again.data] == [(600, 1100), (300, 550)]
+    assert list(again.features["class"]) == list(styling["features"]["class"])
 
     predict(dock, layer, qtbot)  # again: a new store, the result layer replaced
     assert dock.status.value.endswith(f"{predictions / 'lazy_prediction-2.zarr'}.")

@@ -1,6 +1,7 @@
 """Grains, per-grain tables and ASTM E112 numbers on constructed cases with known answers."""
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -196,6 +197,20 @@ def test_phase_fractions_with_confidence_interval():
     assert table.loc[2, "ci95"] > 0  # the fields disagree: 1, 0, 0 per column
     with pytest.raises(ValueError, match="only one class"):
         phase_fractions(np.ones((10, 10), np.uint8))
+
+
+def test_a_three_phase_map_says_its_fractions_in_words():
+    classes = np.ones((96, 96), np.uint8)
+    classes[:, 40:] = 3  # the grains of phase 1 and 3 meet at a boundary of class 2
+    classes[:, 38:42] = 2
+    said = nf.measure.measure_map(classes, "classes").lines()
+    assert said[:-1] == measure_grains(grains(classes, "classes")).lines()
+    assert said[-1].startswith("Phase fractions: ")
+    # class 1: 38 of 96 columns, class 2: 4, class 3: 54, each with its range over fields
+    shares = r"class 1 39\.6 % ± [\d.]+, class 2 4\.2 % ± [\d.]+, class 3 56\.2 %"
+    assert re.search(shares, said[-1])
+    two_classes = nf.measure.measure_map(np.where(classes == 3, 1, classes), "classes")
+    assert not any("Phase fractions" in line for line in two_classes.lines())
 
 
 def test_bad_inputs_name_what_is_wrong():

@@ -55,6 +55,16 @@ def overlay_colormap(style: OverlayStyle) -> str | Colormap:
     return Colormap(np.array(style.colours), name=style.colormap)
 
 
+def _plane_placement(layer: Image) -> dict:
+    """The image's scale, offset and units on its last two axes, as plain lists."""
+    where = placement(layer, 2)
+    return {
+        "scale": [float(v) for v in where["scale"]],
+        "translate": [float(v) for v in where["translate"]],
+        "units": [str(u) for u in where["units"]],
+    }
+
+
 class LazyPrediction:
     """Band-by-band *Predict* for lazy image layers, with its progress bar and Stop.
 
@@ -121,7 +131,11 @@ class LazyPrediction:
             return
         try:
             plan = plan_lazy_prediction(
-                layer.name, finest(layer), rgb=layer.rgb, source=layer.source.path
+                layer.name,
+                finest(layer),
+                rgb=layer.rgb,
+                source=layer.source.path,
+                placement=_plane_placement(layer),
             )
         except (ValueError, OSError) as err:  # e.g. a prediction folder that cannot be made
             self._report(err)

@@ -18,13 +18,14 @@ from napari.utils.transforms import CompositeAffine
 from napari_finetune._widgets._layers import output_metadata, spatial_shape
 from napari_finetune.inference.predict import labels_from_probabilities
 from napari_finetune.session import Prediction
-from napari_finetune.session.result_style import ClassColour, prediction_colours
+from napari_finetune.session.result_style import (
+    class_styling,
+    colours_metadata,
+    prediction_colours,
+)
 
 if TYPE_CHECKING:
     import napari
-
-# Pixels no prediction covers yet (planes of a stack not previewed).
-UNPREDICTED = "not predicted yet"
 
 
 def layer_named(viewer: napari.viewer.Viewer, name: str, kind: type) -> object:
@@ -83,19 +84,6 @@ def painted_colours(colormap: object | None, n_classes: int) -> list:
     return list(np.asarray(colormap.map(np.arange(1, n_classes + 1))))
 
 
-def class_styling(colours: dict[int, ClassColour]) -> dict:
-    """Labels-layer keywords: each class' own colour, and its name on hover (features)."""
-    return {
-        "colormap": {0: "transparent", None: "transparent"}
-        | {value: c.colour for value, c in colours.items()},
-        "features": {
-            "index": [0, *colours],
-            "class": [UNPREDICTED, *(c.name for c in colours.values())],
-            "colour": ["none", *(c.colour_name for c in colours.values())],
-        },
-    }
-
-
 def prediction_style(
     classes: dict[int, str], n_classes: int, colormap: object | None
 ) -> tuple[dict, dict]:
@@ -108,10 +96,7 @@ def prediction_style(
     names = {k: classes.get(k, f"class {k}") for k in range(1, n_classes + 1)}
     colours = prediction_colours(names, painted_colours(colormap, n_classes))
     meta = output_metadata("prediction")
-    meta["napari_finetune"]["classes"] = {
-        k: {"name": c.name, "colour": c.colour, "colour name": c.colour_name}
-        for k, c in colours.items()
-    }
+    meta["napari_finetune"]["classes"] = colours_metadata(colours)
     return class_styling(colours), meta
 
 

@@ -232,18 +232,9 @@ class MeasureGrainsWidget(Container):
         show_grains(self._viewer, base, result, layer, plane)
         show_pattern(self._viewer, base, result.grains.shape, layer)
         self.plot.show(result)
-        lines = result.report.lines()
+        lines = result.lines()
         if plane is not None:
             lines.insert(0, f"Plane {plane} of '{layer.name}' (the one in view).")
-        if result.phases is not None:
-            lines.append(
-                "Phase fractions: "
-                + ", ".join(
-                    f"{r['name']} {100 * r['fraction']:.1f} %"
-                    + (f" ± {100 * r['ci95']:.1f}" if r["ci95"] is not None else "")
-                    for _, r in result.phases.iterrows()
-                )
-            )
         self.status.value = "\n".join(lines)
         self.export.enabled = self.report.enabled = True
 

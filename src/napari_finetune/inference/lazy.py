@@ -69,12 +69,17 @@ def predict_bands(
     label_name: str = "prediction",
     sample_pixels: int = SAMPLE_PIXELS,
     client: Client | None = None,
+    layer: dict | None = None,
 ) -> Iterator[BandDone | PredictionWritten]:
     """Predict a lazily read image band by band into a Zarr store, yielding progress.
 
-    Parameters are those of :func:`predict_lazy`. The viewer asks for the
-    uncertainty map with ``predict_bands(model, image, output, uncertainty=True)``
-    and reads ``<output>/uncertainty`` (float32 ``(rows, cols)``, see there).
+    Parameters are those of :func:`predict_lazy`, and ``layer``: the viewer
+    layer the image is (its ``name``, ``scale``, ``translate``, ``units``),
+    kept in the store's attributes so that it reopens as that layer's
+    prediction (:mod:`~napari_finetune.session.prediction_store`). The viewer
+    asks for the uncertainty map with ``predict_bands(model, image, output,
+    uncertainty=True)`` and reads ``<output>/uncertainty`` (float32
+    ``(rows, cols)``, see there).
 
     Yields
     ------
@@ -115,6 +120,8 @@ def predict_bands(
         "classes": {str(k): name for k, name in model.classes.items()},
         "normalization": {**model.normalization.to_dict(), **normalize.to_dict()},
     }
+    if layer:
+        state["layer"] = dict(layer)
     target = create_output(
         output, source, model.n_classes, chunk, probabilities, label_name, state, uncertainty
     )

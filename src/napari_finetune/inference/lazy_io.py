@@ -16,7 +16,9 @@ Zarr store (a path that does not exist yet, or a ``zarr.Group``):
   predicted yet;
 - attributes ``napari_finetune``: ``complete`` (false until the last band is
   written), ``rows_done`` (rows written so far, from the top), tiling,
-  classes and the normalisation used.
+  classes and the normalisation used; from the viewer also ``layer``, the
+  image layer's name and placement (reopened by
+  :mod:`~napari_finetune.session.prediction_store`).
 
 For an OME-Zarr input and no ``output``, the labels go beside the image as the
 label image ``<store>/labels/<name>/`` (:mod:`~napari_finetune.batch.ome_zarr_labels`),

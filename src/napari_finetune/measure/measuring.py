@@ -21,6 +21,18 @@ class GrainMeasurement:
     report: GrainReport
     phases: pd.DataFrame | None
 
+    def lines(self) -> list[str]:
+        """The report in words, then the phase fractions with their 95 % ranges, if any."""
+        lines = self.report.lines()
+        if self.phases is not None:
+            fractions = ", ".join(
+                f"{row['name']} {100 * row['fraction']:.1f} %"
+                + (f" ± {100 * row['ci95']:.1f}" if row["ci95"] is not None else "")
+                for _, row in self.phases.iterrows()
+            )
+            lines.append(f"Phase fractions: {fractions}")
+        return lines
+
 
 def class_map(data: np.ndarray, kind: str) -> np.ndarray | None:
     """Classes 1..K of a probability or class map, None for other kinds."""

@@ -34,7 +34,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -100,6 +100,9 @@ class LazyPlan:
         The image's size.
     bands : int
         Bands of rows the prediction takes (one event each).
+    placement : dict
+        The image layer's ``scale``, ``translate`` and ``units`` of its last two
+        axes, kept in the store so that it reopens where the image is (may be empty).
     """
 
     layer: str
@@ -110,6 +113,7 @@ class LazyPlan:
     rows: int
     cols: int
     bands: int
+    placement: dict = field(default_factory=dict)
 
     @property
     def beside_image(self) -> bool:
@@ -124,6 +128,7 @@ def plan_lazy_prediction(
     rgb: bool = False,
     source: str | Path | None = None,
     folder: str | Path | None = None,
+    placement: dict | None = None,
 ) -> LazyPlan:
     """Decide what to read and where to write for a band-by-band *Predict* (see the module).
 
@@ -141,6 +146,9 @@ def plan_lazy_prediction(
         The file or store the layer was opened from (napari's ``layer.source.path``).
     folder : str or Path, optional
         Where stores with no better place go (default :func:`prediction_folder`).
+    placement : dict, optional
+        The layer's ``scale``, ``translate`` and ``units`` (its last two axes),
+        recorded in the store (:mod:`~napari_finetune.session.prediction_store`).
 
     Returns
     -------
@@ -157,7 +165,9 @@ def plan_lazy_prediction(
     if store is not None:
         label = _fresh(lambda n: store / "labels" / n, LABEL_NAME)
         location = store / "labels" / label
-        return LazyPlan(name, store, None, label, location, rows, cols, bands)
+        return LazyPlan(
+            name, store, None, label, location, rows, cols, bands, dict(placement or {})
+        )
     if place is not None and _writable(place.parent):
         base = f"{_stem(place.name)}_prediction"
         output = place.parent / f"{_fresh(lambda n: place.parent / f'{n}.zarr', base)}.zarr"
@@ -166,7 +176,9 @@ def plan_lazy_prediction(
         home.mkdir(parents=True, exist_ok=True)
         base = f"{_safe(name)}_prediction"
         output = home / f"{_fresh(lambda n: home / f'{n}.zarr', base)}.zarr"
-    return LazyPlan(name, data, output, LABEL_NAME, output, rows, cols, bands)
+    return LazyPlan(
+        name, data, output, LABEL_NAME, output, rows, cols, bands, dict(placement or {})
+    )
 
 
 def _without_leading_ones(data: object, rgb: bool) -> object:

@@ -129,6 +129,8 @@ def predict_lazily(
         label_name=plan.label_name,
         uncertainty=uncertainty,
         device=device,
+        # Which layer it is of and where that sits, for reopening the store.
+        layer={"name": plan.layer, **plan.placement},
     )
     pyramids: list[BandPyramid] = []
     try:

@@ -32,6 +32,9 @@ MIN_COLOUR_DIFFERENCE = 30.0
 BRIGHT_IMAGE = 0.5
 # Pixels looked at to judge brightness: a strided sample is as good as all of them.
 BRIGHTNESS_SAMPLES = 65_536
+# What hovering shows over pixels no prediction covers yet (planes not previewed,
+# rows a stopped band-by-band run did not reach).
+UNPREDICTED = "not predicted yet"
 
 
 @dataclass(frozen=True)
@@ -236,3 +239,24 @@ def uncertainty_style(brightness: float) -> OverlayStyle:
         (a dark ramp, translucent, low values see-through).
     """
     return BRIGHT_IMAGE_UNCERTAINTY if brightness >= BRIGHT_IMAGE else DARK_IMAGE_UNCERTAINTY
+
+
+def class_styling(colours: dict[int, ClassColour]) -> dict:
+    """Labels-layer keywords for napari: each class' own colour, its name on hover (features)."""
+    return {
+        "colormap": {0: "transparent", None: "transparent"}
+        | {value: c.colour for value, c in colours.items()},
+        "features": {
+            "index": [0, *colours],
+            "class": [UNPREDICTED, *(c.name for c in colours.values())],
+            "colour": ["none", *(c.colour_name for c in colours.values())],
+        },
+    }
+
+
+def colours_metadata(colours: dict[int, ClassColour]) -> dict[int, dict[str, str]]:
+    """What a prediction layer's metadata says of its classes: name, colour, colour name."""
+    return {
+        k: {"name": c.name, "colour": c.colour, "colour name": c.colour_name}
+        for k, c in colours.items()
+    }

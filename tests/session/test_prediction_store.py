@@ -1,0 +1,156 @@
+"""Reopening a prediction store: which paths are one, their levels, layers and words."""
+
+import shutil
+
+import numpy as np
+import pytest
+
+import napari_finetune as nf
+from napari_finetune._reader import get_reader
+from napari_finetune.inference.lazy import predict_bands, predict_lazy
+from napari_finetune.session.prediction_store import (
+    LAYER_KEY,
+    _down_to_top,
+    open_prediction_store,
+    prediction_layers,
+)
+
+zarr = pytest.importorskip("zarr")
+da = pytest.importorskip("dask.array")
+
+SHAPE = (500, 300)
+
+
+@pytest.fixture(scope="module")
+def model():
+    return nf.load_model("voronoi-unet")
+
+
+@pytest.fixture(scope="module")
+def image():
+    return nf.voronoi_grains(SHAPE, 30, seed=3).image
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory, model, image):
+    """A complete store, as ``predict-large`` writes it: labels and uncertainty, no pyramid."""
+    path = tmp_path_factory.mktemp("stores") / "mosaic_prediction-2.zarr"
+    predict_lazy(model, da.from_array(image), path, uncertainty=True)
+    return path
+
+
+def test_a_complete_store_reopens_as_the_dock_showed_it(written, model):
+    store = open_prediction_store(written)
+    assert store.complete and store.image_name == "mosaic"
+    assert store.in_words() == "complete, 2 classes"
+    unsure, labels = prediction_layers(store)
+    data, kwargs, kind = labels
+    assert kind == "labels" and kwargs["name"] == "mosaic prediction"
+    assert not kwargs["multiscale"] and isinstance(data, zarr.Array)  # fits in one level
+    assert set(np.unique(data[:])) == {1, 2}
+    meta = kwargs["metadata"]["napari_finetune"]
+    assert meta["role"] == "prediction" and meta["store"] == str(written)
+    names = [c["name"] for c in meta["classes"].values()]
+    assert names == [model.classes[1], model.classes[2]]
+    assert list(kwargs["features"]["class"])[1:] == names  # hover says the class
+    assert kwargs["colormap"][0] == "transparent"
+    data, kwargs, kind = unsure
+    assert kind == "image" and kwargs["name"] == "mosaic uncertainty"
+    assert not kwargs["visible"] and data.dtype == np.float32 and data.shape == SHAPE
+    assert kwargs["metadata"]["napari_finetune"]["role"] == "uncertainty"
+    # Reading wrote nothing: the store's files are as they were.
+    assert not (written / "pyramid").exists()
+
+
+def test_a_large_store_gets_lazy_coarser_levels_for_display(written):
+    store = open_prediction_store(written)
+    levels = _down_to_top(store.labels, top=100)
+    assert [level.shape for level in levels] == [SHAPE, (250, 150), (125, 75), (63, 38)]
+    full = store.labels[0][:]
+    np.testing.assert_array_equal(np.asarray(levels[2]), full[::4, ::4])
+    assert isinstance(levels[0], zarr.Array) and isinstance(levels[1], da.Array)
+
+
+def test_a_stopped_run_says_how_far_it_got(tmp_path, model, image):
+    path = tmp_path / "part.zarr"
+    events = predict_bands(model, da.from_array(np.vstack([image, image])), path)
+    next(events)
+    events.close()
+    store = open_prediction_store(path)
+    assert not store.complete and store.uncertainty is None
+    assert store.in_words() == "stopped after 448 of 1,000 rows: the rest is not predicted"
+    (labels,) = prediction_layers(store)
+    assert labels[1]["name"] == "part prediction"
+    assert labels[1]["metadata"]["napari_finetune"]["state"] == store.in_words()
+    one_band = tmp_path / "one.zarr"
+    events = predict_bands(model, da.from_array(image), one_band)
+    next(events)  # its only band: stopped before the store was marked complete
+    events.close()
+    said = open_prediction_store(one_band).in_words()
+    assert said == "stopped after its last band: every row is predicted"
+
+
+def test_labels_beside_an_ome_zarr_image_reopen_with_their_levels(tmp_path, model, image):
+    path = tmp_path / "grains.ome.zarr"
+    root = zarr.open_group(str(path), mode="w", zarr_format=3)
+    datasets = []
+    for level in range(2):
+        f = 2**level
+        root.create_array(str(level), data=image[None, ::f, ::f], chunks=(1, 128, 128))
+        transform = [{"type": "scale", "scale": [1, f, f]}]
+        datasets.append({"path": str(level), "coordinateTransformations": transform})
+    axes = [{"name": "c", "type": "channel"}, {"name": "y"}, {"name": "x"}]
+    root.attrs["ome"] = {"version": "0.5", "multiscales": [{"axes": axes, "datasets": datasets}]}
+    predict_lazy(model, path)
+    store = open_prediction_store(path / "labels" / "prediction")
+    assert store.image_name == "grains.ome"
+    assert [level.shape for level in store.labels] == [(1, *SHAPE), (1, 250, 150)]
+    (labels,) = prediction_layers(store)
+    assert labels[1]["multiscale"] and labels[1]["name"] == "grains.ome prediction"
+    assert open_prediction_store(path) is None  # the image itself is not a prediction
+
+
+def test_other_paths_are_left_to_other_readers(tmp_path, image):
+    plain = tmp_path / "plain.zarr"
+    zarr.open_group(str(plain), mode="w").create_array("labels", data=image > 0.5)
+    other = tmp_path / "attrs.zarr"
+    zarr.open_group(str(other), mode="w").attrs["napari_finetune"] = {"note": "not a store"}
+    folder = tmp_path / "images"
+    folder.mkdir()
+    (folder / "a.tif").write_bytes(b"II*\x00")
+    for path in (plain, other, folder, folder / "a.tif", tmp_path / "missing.zarr"):
+        assert open_prediction_store(path) is None
+        assert get_reader(str(path)) is None
+    assert get_reader([str(plain), str(other)]) is None
+
+
+def test_a_store_cut_short_is_refused_naming_it(tmp_path, written):
+    copy = tmp_path / "copy.zarr"
+    shutil.copytree(written, copy)
+    shutil.rmtree(copy / "labels")
+    with pytest.raises(ValueError, match=r"prediction store .*copy.zarr: its array .*labels"):
+        open_prediction_store(copy)
+    reader = get_reader(str(copy))
+    with pytest.raises(ValueError, match=r"copy\.zarr"):
+        reader(str(copy))
+    layers = get_reader([str(written)])(str(written))
+    assert [kind for _, _, kind in layers] == ["image", "labels"]
+
+
+def test_the_layer_a_dock_store_was_of_names_and_places_it(tmp_path, written):
+    copy = tmp_path / "SEM_01_prediction.zarr"
+    shutil.copytree(written, copy)
+    group = zarr.open_group(str(copy), mode="r+")
+    where = {"name": "SEM 01", "scale": [0.02, 0.02], "translate": [5, 0], "units": ["µm"] * 2}
+    state = group.attrs["napari_finetune"]
+    group.attrs["napari_finetune"] = state | {LAYER_KEY: where}
+    unsure, labels = prediction_layers(open_prediction_store(copy))
+    for kwargs, suffix in ((unsure[1], "uncertainty"), (labels[1], "prediction")):
+        assert kwargs["name"] == f"SEM 01 {suffix}"
+        assert kwargs["scale"] == [0.02, 0.02] and kwargs["translate"] == [5.0, 0.0]
+        assert kwargs["units"] == ["µm", "µm"]
+    wrong = {"name": "", "scale": ["a", 1], "units": "µm"}  # not ours to trust
+    group.attrs["napari_finetune"] = state | {LAYER_KEY: wrong}
+    (_, kwargs, _) = prediction_layers(open_prediction_store(copy))[1]
+    assert kwargs["name"] == "SEM_01 prediction"
+    assert not {"scale", "translate", "units"} & set(kwargs)
