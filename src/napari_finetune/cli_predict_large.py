@@ -64,12 +64,18 @@ def predict_large(args: argparse.Namespace) -> int:
 
 
 def _predict(args: argparse.Namespace, client: object) -> int:
+    from napari_finetune.batch.band_pyramid import open_result_pyramids
     from napari_finetune.batch.status import time_left
     from napari_finetune.inference.lazy import predict_bands
     from napari_finetune.inference.lazy_events import BandDone, PredictionWritten
     from napari_finetune.models.registry import DEFAULT_MODEL, load_model
 
     model = load_model(args.model or DEFAULT_MODEL)
+    # Where the result goes (a new store, or the label image beside the OME-Zarr
+    # image): its display levels are filled band by band, as the dock does, so
+    # that the store opens in napari without reading it whole.
+    location = args.output or Path(args.image) / "labels" / args.name
+    pyramids = []
     events = predict_bands(
         model,
         args.image,
@@ -84,6 +90,10 @@ def _predict(args: argparse.Namespace, client: object) -> int:
     try:
         for event in events:
             if isinstance(event, BandDone):
+                if not pyramids:  # the store exists from the first band on
+                    pyramids = open_result_pyramids(location, args.uncertainty)
+                for pyramid in pyramids:
+                    pyramid.fill(event.rows_done)
                 print(
                     f"rows {event.rows_done:,} of {event.rows:,} "
                     f"({100 * event.rows_done / event.rows:.0f} %, {time_left(event.time_left)})",

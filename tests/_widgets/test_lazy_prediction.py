@@ -11,6 +11,7 @@ import napari_finetune as nf
 from napari_finetune._widgets import _lazy_prediction
 from napari_finetune._widgets import fine_tune_dock as module
 from napari_finetune._widgets._lazy_prediction import LazyPrediction
+from napari_finetune._widgets._open_prediction import add_prediction_store
 from napari_finetune._widgets._result_layers import prediction_style
 from napari_finetune._widgets.measure_grains import MeasureGrainsWidget
 from napari_finetune.inference.lazy_events import BandDone
@@ -183,11 +184,11 @@ def test_a_dask_layer_gets_a_styled_multiscale_prediction_from_its_store(
     measuring.measure_layer(result)
     qtbot.waitUntil(lambda: measuring._worker is None, timeout=WAIT_MS)
     assert viewer.layers["lazy grains"].data.shape == (600, 1100)
-    # Reopened from its store by the plugin's reader: the same layers, on the image.
+    # Reopened from its store (File > IO Utilities): the same layers, on the image.
     viewer.layers.remove("lazy grains")
     viewer.layers.remove("lazy uncertainty")
     viewer.layers.remove(result)
-    unsure, again = viewer.open(str(store), plugin="napari-finetune")
+    unsure, again = add_prediction_store(viewer, str(store))
     assert (unsure.name, again.name) == ("lazy uncertainty", "lazy prediction")
     assert tuple(again.scale) == (0.5, 0.5) and tuple(unsure.scale) == (0.5, 0.5)
     assert [level.shape for level in again.data] == [(600, 1100), (300, 550)]

@@ -203,7 +203,7 @@ def test_closing_the_run_closes_the_core_generator_at_once(tmp_path, model, monk
 
     pyramid = SimpleNamespace(arrays=[np.zeros((200, 200), np.uint8)], fill=lambda rows: None)
     monkeypatch.setattr(lazy, "predict_bands", bands)
-    monkeypatch.setattr(lazy_run, "_open_pyramids", lambda plan, unsure: [pyramid])
+    monkeypatch.setattr(lazy_run, "open_result_pyramids", lambda where, unsure: [pyramid])
     plan = plan_lazy_prediction("grains", np.zeros((200, 200), np.float32), folder=tmp_path)
     run = predict_lazily(model, plan, uncertainty=False)
     assert isinstance(next(run), StoreOpened)

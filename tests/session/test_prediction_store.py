@@ -1,4 +1,4 @@
-"""Reopening a prediction store: which paths are one, their levels, layers and words."""
+"""Reopening a prediction store: which folders are one, their levels, layers and words."""
 
 import shutil
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import napari_finetune as nf
-from napari_finetune._reader import get_reader
+from napari_finetune.batch import band_pyramid
 from napari_finetune.inference.lazy import predict_bands, predict_lazy
 from napari_finetune.session.prediction_store import (
     LAYER_KEY,
@@ -33,15 +33,20 @@ def image():
 
 @pytest.fixture(scope="module")
 def written(tmp_path_factory, model, image):
-    """A complete store, as ``predict-large`` writes it: labels and uncertainty, no pyramid."""
+    """A complete store from Python: labels and uncertainty, no display levels."""
     path = tmp_path_factory.mktemp("stores") / "mosaic_prediction-2.zarr"
     predict_lazy(model, da.from_array(image), path, uncertainty=True)
     return path
 
 
+def files_of(folder):
+    return sorted((p.relative_to(folder), p.stat().st_mtime_ns) for p in folder.rglob("*"))
+
+
 def test_a_complete_store_reopens_as_the_dock_showed_it(written, model):
+    before = files_of(written)
     store = open_prediction_store(written)
-    assert store.complete and store.image_name == "mosaic"
+    assert store.complete and store.image_name == "mosaic" and store.n_classes == 2
     assert store.in_words() == "complete, 2 classes"
     unsure, labels = prediction_layers(store)
     data, kwargs, kind = labels
@@ -54,15 +59,15 @@ def test_a_complete_store_reopens_as_the_dock_showed_it(written, model):
     assert names == [model.classes[1], model.classes[2]]
     assert list(kwargs["features"]["class"])[1:] == names  # hover says the class
     assert kwargs["colormap"][0] == "transparent"
+    assert not {"scale", "translate", "units"} & set(kwargs)  # nothing recorded: pixels
     data, kwargs, kind = unsure
     assert kind == "image" and kwargs["name"] == "mosaic uncertainty"
     assert not kwargs["visible"] and data.dtype == np.float32 and data.shape == SHAPE
     assert kwargs["metadata"]["napari_finetune"]["role"] == "uncertainty"
-    # Reading wrote nothing: the store's files are as they were.
-    assert not (written / "pyramid").exists()
+    assert files_of(written) == before  # only read
 
 
-def test_a_large_store_gets_lazy_coarser_levels_for_display(written):
+def test_without_display_levels_a_large_store_gets_strided_ones(written):
     store = open_prediction_store(written)
     levels = _down_to_top(store.labels, top=100)
     assert [level.shape for level in levels] == [SHAPE, (250, 150), (125, 75), (63, 38)]
@@ -90,51 +95,58 @@ def test_a_stopped_run_says_how_far_it_got(tmp_path, model, image):
     assert said == "stopped after its last band: every row is predicted"
 
 
-def test_labels_beside_an_ome_zarr_image_reopen_with_their_levels(tmp_path, model, image):
+def test_labels_beside_an_ome_zarr_image_reopen_with_their_levels_and_scale(
+    tmp_path, model, image
+):
     path = tmp_path / "grains.ome.zarr"
     root = zarr.open_group(str(path), mode="w", zarr_format=3)
     datasets = []
     for level in range(2):
         f = 2**level
         root.create_array(str(level), data=image[None, ::f, ::f], chunks=(1, 128, 128))
-        transform = [{"type": "scale", "scale": [1, f, f]}]
+        transform = [{"type": "scale", "scale": [1, 0.05 * f, 0.05 * f]}]
         datasets.append({"path": str(level), "coordinateTransformations": transform})
-    axes = [{"name": "c", "type": "channel"}, {"name": "y"}, {"name": "x"}]
+    axes = [
+        {"name": "c", "type": "channel"},
+        {"name": "y", "type": "space", "unit": "micrometer"},
+        {"name": "x", "type": "space", "unit": "micrometer"},
+    ]
     root.attrs["ome"] = {"version": "0.5", "multiscales": [{"axes": axes, "datasets": datasets}]}
     predict_lazy(model, path)
     store = open_prediction_store(path / "labels" / "prediction")
     assert store.image_name == "grains.ome"
     assert [level.shape for level in store.labels] == [(1, *SHAPE), (1, 250, 150)]
     (labels,) = prediction_layers(store)
-    assert labels[1]["multiscale"] and labels[1]["name"] == "grains.ome prediction"
-    assert open_prediction_store(path) is None  # the image itself is not a prediction
+    kwargs = labels[1]
+    assert kwargs["multiscale"] and kwargs["name"] == "grains.ome prediction"
+    assert kwargs["scale"] == [1.0, 0.05, 0.05]  # the channel axis: unit scale
+    assert kwargs["units"] == ["pixel", "micrometer", "micrometer"]
+    with pytest.raises(ValueError, match="without napari-finetune's prediction attributes"):
+        open_prediction_store(path)  # the image itself is not a prediction
 
 
-def test_other_paths_are_left_to_other_readers(tmp_path, image):
-    plain = tmp_path / "plain.zarr"
-    zarr.open_group(str(plain), mode="w").create_array("labels", data=image > 0.5)
-    other = tmp_path / "attrs.zarr"
-    zarr.open_group(str(other), mode="w").attrs["napari_finetune"] = {"note": "not a store"}
-    folder = tmp_path / "images"
-    folder.mkdir()
-    (folder / "a.tif").write_bytes(b"II*\x00")
-    for path in (plain, other, folder, folder / "a.tif", tmp_path / "missing.zarr"):
-        assert open_prediction_store(path) is None
-        assert get_reader(str(path)) is None
-    assert get_reader([str(plain), str(other)]) is None
-
-
-def test_a_store_cut_short_is_refused_naming_it(tmp_path, written):
-    copy = tmp_path / "copy.zarr"
+def test_a_store_in_a_folder_called_labels_keeps_its_own_name(tmp_path, written):
+    copy = tmp_path / "labels" / "img_prediction.zarr"
     shutil.copytree(written, copy)
-    shutil.rmtree(copy / "labels")
-    with pytest.raises(ValueError, match=r"prediction store .*copy.zarr: its array .*labels"):
-        open_prediction_store(copy)
-    reader = get_reader(str(copy))
-    with pytest.raises(ValueError, match=r"copy\.zarr"):
-        reader(str(copy))
-    layers = get_reader([str(written)])(str(written))
-    assert [kind for _, _, kind in layers] == ["image", "labels"]
+    assert open_prediction_store(copy).image_name == "img"
+
+
+def test_predict_large_writes_display_levels_the_store_opens_on(tmp_path, monkeypatch, image):
+    import tifffile
+
+    from napari_finetune import cli
+
+    monkeypatch.setattr(band_pyramid, "PYRAMID_TOP", 200)
+    tifffile.imwrite(tmp_path / "big.tif", image)
+    out = tmp_path / "big_prediction.zarr"
+    argv = ["predict-large", str(tmp_path / "big.tif"), "--output", str(out), "--uncertainty"]
+    assert cli.main(argv) == 0
+    store = open_prediction_store(out)
+    assert [type(level) for level in store.labels] == [zarr.Array] * 3  # no strided reads
+    assert [level.shape for level in store.labels] == [SHAPE, (250, 150), (125, 75)]
+    full = store.labels[0][:]
+    np.testing.assert_array_equal(store.labels[2][:], full[::4, ::4])
+    assert [level.shape for level in store.uncertainty] == [SHAPE, (250, 150), (125, 75)]
 
 
 def test_the_layer_a_dock_store_was_of_names_and_places_it(tmp_path, written):
@@ -149,8 +161,36 @@ def test_the_layer_a_dock_store_was_of_names_and_places_it(tmp_path, written):
         assert kwargs["name"] == f"SEM 01 {suffix}"
         assert kwargs["scale"] == [0.02, 0.02] and kwargs["translate"] == [5.0, 0.0]
         assert kwargs["units"] == ["µm", "µm"]
-    wrong = {"name": "", "scale": ["a", 1], "units": "µm"}  # not ours to trust
+    wrong = {"name": "", "scale": ["a", 1], "units": ["µm", "furlongs of gold"]}
     group.attrs["napari_finetune"] = state | {LAYER_KEY: wrong}
     (_, kwargs, _) = prediction_layers(open_prediction_store(copy))[1]
     assert kwargs["name"] == "SEM_01 prediction"
     assert not {"scale", "translate", "units"} & set(kwargs)
+
+
+def test_other_folders_and_damaged_stores_are_refused_naming_them(tmp_path, written, image):
+    plain = tmp_path / "plain.zarr"
+    zarr.open_group(str(plain), mode="w").create_array("labels", data=image > 0.5)
+    folder = tmp_path / "images"
+    folder.mkdir()
+    (folder / "a.tif").write_bytes(b"II*\x00")
+    for path, said in (
+        (plain, "without napari-finetune's prediction attributes"),
+        (folder, "is not a prediction store: choose"),
+        (folder / "a.tif", "is not a prediction store"),
+        (tmp_path / "missing.zarr", "is not a prediction store"),
+    ):
+        with pytest.raises(ValueError, match=said):
+            open_prediction_store(path)
+    copy = tmp_path / "copy.zarr"
+    shutil.copytree(written, copy)
+    shutil.rmtree(copy / "labels")
+    with pytest.raises(ValueError, match=r"prediction store .*copy\.zarr is damaged .*labels"):
+        open_prediction_store(copy)
+    odd = tmp_path / "odd.zarr"
+    shutil.copytree(written, odd)
+    group = zarr.open_group(str(odd), mode="r+")
+    group.attrs["ome"] = "not a dict"  # attributes no napari-finetune store has
+    group.attrs["multiscales"] = [{"datasets": "nothing"}]
+    with pytest.raises(ValueError, match=r"odd\.zarr is damaged"):
+        open_prediction_store(odd)

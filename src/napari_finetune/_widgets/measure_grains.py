@@ -33,6 +33,7 @@ from napari_finetune._widgets._layers import (
     plane_in_view,
     read_later,
 )
+from napari_finetune._widgets._open_prediction import open_prediction_store_dialog
 from napari_finetune._widgets._size_plot import SizePlot
 from napari_finetune.measure import (
     BORDER_RULES,
@@ -87,6 +88,9 @@ class MeasureGrainsWidget(Container):
         self.open_tiff = PushButton(
             text="Open SEM TIFF…", tooltip="pixel size from FEI/Zeiss tags"
         )
+        self.open_store = PushButton(
+            text="Open prediction…", tooltip="a prediction store (.zarr) of a large image"
+        )
         self.measure = PushButton(text="Measure grains")
         self.status = Label(value="Choose a prediction or labels layer and click Measure.")
         self.status.native.setWordWrap(True)
@@ -95,7 +99,8 @@ class MeasureGrainsWidget(Container):
         self.export = PushButton(text="Export CSV…", enabled=False)
         self.report = PushButton(text="Save report (PNG)…", enabled=False)
         self.extend([self.source, self.kind, self.min_size, self.markers, self.border])
-        self.extend([self.pixel_size, self.unit, button_row(self.open_tiff, self.measure)])
+        self.extend([self.pixel_size, self.unit])
+        self.append(button_row(self.open_tiff, self.open_store, self.measure))
         self.append(self.status)
         self.native.layout().addWidget(self.plot)
         self.append(button_row(self.export, self.report))
@@ -108,6 +113,7 @@ class MeasureGrainsWidget(Container):
         self.source.changed.connect(self._read_calibration)
         self.measure.changed.connect(self.run)
         self.open_tiff.changed.connect(self._on_open_tiff)
+        self.open_store.changed.connect(self._on_open_store)
         self.export.changed.connect(self._on_export)
         self.report.changed.connect(self._on_report)
         self._follower = LayerFollower(napari_viewer, self.reset_choices)
@@ -268,6 +274,13 @@ class MeasureGrainsWidget(Container):
             self.status.value = add_calibrated_tiff(self._viewer, path)
         except ValueError as err:
             self._report_error(err)
+
+    def _on_open_store(self) -> None:
+        """Open a prediction store (:mod:`._open_prediction`) and choose its prediction."""
+        added = open_prediction_store_dialog(self._viewer)
+        if added:
+            self.reset_choices()
+            self.source.value = added[-1]
 
     def _on_export(self) -> None:
         if self.measurement is None:

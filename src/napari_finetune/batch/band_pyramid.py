@@ -99,7 +99,7 @@ def _source_index(target: int, length: int, factor: int) -> np.ndarray:
 
 
 def open_pyramid(
-    group: object, name: str, levels: tuple[str, ...] = (), top: int = PYRAMID_TOP
+    group: object, name: str, levels: tuple[str, ...] = (), top: int | None = None
 ) -> BandPyramid:
     """The pyramid of array ``name`` of ``group``: its given levels, and new ones down to ``top``.
 
@@ -113,15 +113,16 @@ def open_pyramid(
     levels : tuple of str
         Coarser arrays the group has already, finest first (an OME-Zarr label
         image's other datasets); their steps are the rounded ratios of the shapes.
-    top : int
+    top : int, optional
         Levels are added, each half the size of the coarsest so far, until
-        rows and columns are at most ``top``.
+        rows and columns are at most ``top`` (default :data:`PYRAMID_TOP`).
 
     Returns
     -------
     BandPyramid
         With nothing filled yet.
     """
+    top = PYRAMID_TOP if top is None else top
     full = group[name]
     rows, cols = full.shape[-2:]
     pyramid = BandPyramid(full)
@@ -150,3 +151,34 @@ def open_pyramid(
         pyramid.levels.append(PyramidLevel(array, (step, step)))
         coarsest = shape[-2:]
     return pyramid
+
+
+def open_result_pyramids(location: object, uncertainty: bool) -> list[BandPyramid]:
+    """The labels' pyramid (and the uncertainty's) of a prediction store, levels added as needed.
+
+    Parameters
+    ----------
+    location : str or Path
+        The store, or the label image beside an OME-Zarr image (its own
+        levels, listed in its NGFF ``multiscales``, come first).
+    uncertainty : bool
+        Whether the store has an ``uncertainty`` array to give a pyramid too.
+
+    Returns
+    -------
+    list of BandPyramid
+        The labels', then the uncertainty's; nothing filled yet.
+    """
+    import zarr
+
+    group = zarr.open_group(str(location), mode="r+")
+    attrs = group.attrs.asdict()
+    multiscales = attrs.get("ome", attrs).get("multiscales")
+    if multiscales:
+        paths = [d["path"] for d in multiscales[0]["datasets"]]
+        pyramids = [open_pyramid(group, paths[0], tuple(paths[1:]))]
+    else:
+        pyramids = [open_pyramid(group, "labels")]
+    if uncertainty:
+        pyramids.append(open_pyramid(group, "uncertainty"))
+    return pyramids

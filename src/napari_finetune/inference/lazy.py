@@ -118,6 +118,7 @@ def predict_bands(
         "tile": tile,
         "overlap": overlap,
         "classes": {str(k): name for k, name in model.classes.items()},
+        "n_classes": model.n_classes,
         "normalization": {**model.normalization.to_dict(), **normalize.to_dict()},
     }
     if layer:

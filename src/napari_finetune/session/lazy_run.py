@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from napari_finetune.batch.band_pyramid import BandPyramid, open_pyramid
+from napari_finetune.batch.band_pyramid import BandPyramid, open_result_pyramids
 from napari_finetune.inference.lazy_events import BandDone, PredictionWritten
 from napari_finetune.models.model import SegmentationModel
 from napari_finetune.session.lazy_layers import LazyPlan
@@ -138,7 +138,7 @@ def predict_lazily(
             if isinstance(event, BandDone):
                 first = not pyramids
                 if first:  # the store exists from the first band on
-                    pyramids = _open_pyramids(plan, uncertainty)
+                    pyramids = open_result_pyramids(plan.location, uncertainty)
                 for pyramid in pyramids:
                     pyramid.fill(event.rows_done)
                 if first:
@@ -166,23 +166,6 @@ def predict_lazily(
         # runs now, on Stop, an error or the consumer closing this generator, not
         # whenever its generator happens to be collected.
         events.close()
-
-
-def _open_pyramids(plan: LazyPlan, uncertainty: bool) -> list[BandPyramid]:
-    """The labels' pyramid (and the uncertainty's), levels added as needed for display."""
-    import zarr
-
-    group = zarr.open_group(str(plan.location), mode="r+")
-    if plan.beside_image:
-        attrs = group.attrs.asdict()
-        multiscales = attrs.get("ome", attrs)["multiscales"]
-        paths = [d["path"] for d in multiscales[0]["datasets"]]
-        pyramids = [open_pyramid(group, paths[0], tuple(paths[1:]))]
-    else:
-        pyramids = [open_pyramid(group, "labels")]
-    if uncertainty:
-        pyramids.append(open_pyramid(group, "uncertainty"))
-    return pyramids
 
 
 def _brightness(plan: LazyPlan, contrast_limits: tuple | None, rgb: bool) -> float:

@@ -7,19 +7,22 @@ Zarr store (:mod:`~napari_finetune.inference.lazy_io`): a store of its own
 OME-Zarr image (``<image>/labels/prediction``, levels ``0``, ``1``, ...). Both
 carry the ``napari_finetune`` attributes: classes, rows done, complete or not.
 
-Opened again days later (dragged onto napari, *File ▸ Open Folder*), such a
-store is shown as the dock showed it: ``<image> prediction`` as a labels layer
-with the classes' names, ``<image> uncertainty`` hidden beneath it, both read
-lazily as multiscale layers (the store's own display levels where the dock
-filled them, else every ``f``-th pixel, the rule of
-:mod:`~napari_finetune.batch.band_pyramid`), and marked as predictions so that
-*Measure grains* offers them. A store the dock wrote also says which layer it
-was of (:data:`LAYER_KEY`): the layers take its name, scale, offset and units,
-so grain sizes come out in µm again. Nothing is written: the store is only
-read. A stopped run's store says how far it got.
+Opened again days later (*File ▸ IO Utilities ▸ Open prediction store…*, or
+*Open prediction…* in *Measure grains*), such a store is shown as the dock
+showed it: ``<image> prediction`` as a labels layer with the classes' names
+on hover, and ``<image> uncertainty``, hidden. Both read the store lazily: a
+result larger than :data:`~napari_finetune.batch.band_pyramid.PYRAMID_TOP` a
+side is a multiscale layer on the display levels the dock and
+``predict-large`` fill as they go (for stores without them, every 2nd, 4th...
+pixel, read once when first shown). The layers are marked as predictions, so
+that *Measure grains* offers them, and sit where the image sat: the dock
+records the image layer's name, scale, offset and units (:data:`LAYER_KEY`),
+and a label image beside an OME-Zarr image has its own scale and units. A
+stopped run's store says how far it got. Nothing is written: the store is only
+read.
 
-Qt-free: this module describes napari's layer-data tuples; ``_reader.py``
-hands them to napari.
+Qt-free: this module describes napari's layer-data tuples;
+``_widgets/_open_prediction.py`` adds them to the viewer.
 """
 
 from __future__ import annotations
@@ -28,7 +31,8 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from napari_finetune.batch.band_pyramid import PYRAMID_GROUP, PYRAMID_TOP
+from napari_finetune.batch import band_pyramid
+from napari_finetune.batch.band_pyramid import PYRAMID_GROUP
 from napari_finetune.session.result_style import (
     DARK_IMAGE_UNCERTAINTY,
     class_styling,
@@ -40,6 +44,9 @@ STATE_KEY = "napari_finetune"
 # The dock's stores also say which layer they are of and where it sits (a key
 # of the state): ``name`` and, for its last two axes, ``scale``, ``translate``, ``units``.
 LAYER_KEY = "layer"
+WHAT_TO_CHOOSE = (
+    "choose a '<image>_prediction.zarr' folder, or 'labels/prediction' inside an OME-Zarr image"
+)
 
 
 @dataclass(frozen=True)
@@ -57,16 +64,18 @@ class PredictionStore:
     state : dict
         The ``napari_finetune`` attributes: ``rows``, ``rows_done``,
         ``complete``, ``classes``, tiling and normalisation.
-    layer : dict
-        The image layer the dock predicted (:data:`LAYER_KEY`; empty for a
-        store written from Python or the command line).
+    beside_image : bool
+        Whether it is a label image inside an OME-Zarr image.
+    placement : dict
+        ``scale``, ``translate`` and ``units`` of the last two axes, where known.
     """
 
     location: Path
     labels: list
     uncertainty: list | None
     state: dict
-    layer: dict
+    beside_image: bool = False
+    placement: dict | None = None
 
     @property
     def complete(self) -> bool:
@@ -81,12 +90,10 @@ class PredictionStore:
         OME-Zarr image's, as napari names it (``mosaic.ome`` of
         ``mosaic.ome.zarr/labels/prediction``).
         """
-        if isinstance(self.layer.get("name"), str) and self.layer["name"]:
-            return self.layer["name"]
-        path = self.location
-        if path.parent.name == "labels":
-            path = path.parent.parent
-        # As napari names the image layer: ``mosaic.ome`` of ``mosaic.ome.zarr``.
+        layer = self.state.get(LAYER_KEY)
+        if isinstance(layer, dict) and isinstance(layer.get("name"), str) and layer["name"]:
+            return layer["name"]
+        path = self.location.parent.parent if self.beside_image else self.location
         stem = path.name.removesuffix(".zarr")
         base, _, suffix = stem.rpartition("_prediction")
         # The dock's stores: <image>_prediction.zarr, or <image>_prediction-2.zarr beside it.
@@ -94,10 +101,19 @@ class PredictionStore:
             return base
         return stem or "image"
 
+    @property
+    def n_classes(self) -> int:
+        """Classes the model predicted (recorded, else the highest named class)."""
+        recorded = self.state.get("n_classes")
+        if isinstance(recorded, int) and recorded > 0:
+            return recorded
+        named = [int(k) for k in self.state.get("classes") or {} if str(k).isdigit()]
+        return max(named, default=1)
+
     def in_words(self) -> str:
         """E.g. "complete, 3 classes" or "stopped after 4,096 of 32,768 rows"."""
         if self.complete:
-            return f"complete, {len(self.state.get('classes', {}))} classes"
+            return f"complete, {self.n_classes} classes"
         done, rows = int(self.state.get("rows_done", 0)), self.state.get("rows")
         if isinstance(rows, int) and done >= rows:
             return "stopped after its last band: every row is predicted"
@@ -105,65 +121,71 @@ class PredictionStore:
         return f"stopped after {done:,}{total} rows: the rest is not predicted"
 
 
-def open_prediction_store(path: str | Path) -> PredictionStore | None:
-    """The prediction store at ``path``, or None when ``path`` is not one.
-
-    Never raises for a path that is something else (a file, another Zarr
-    store, a folder of images): napari asks every reader about every path.
+def open_prediction_store(path: str | Path) -> PredictionStore:
+    """The prediction store at ``path``, opened for reading.
 
     Raises
     ------
     ValueError
-        For a store marked as this plugin's whose arrays are missing or of
-        the wrong shape (a copy cut short), naming the store and what is wrong.
+        Naming ``path``: it is not a prediction store (a file, another Zarr
+        store, a folder of images), or it is one whose arrays are missing or
+        do not fit together (a copy cut short).
     """
     path = Path(path)
-    if not path.is_dir() or not any((path / name).is_file() for name in ("zarr.json", ".zattrs")):
-        return None
     try:
         import zarr
 
         group = zarr.open_group(str(path), mode="r")
-    except Exception:  # not a Zarr group, or zarr is not installed: some other reader's file
-        return None
-    attrs = group.attrs.asdict()
+        attrs = group.attrs.asdict()
+    except Exception:  # not a folder, not a Zarr group, or zarr missing: not a store of ours
+        raise ValueError(f"{path} is not a prediction store: {WHAT_TO_CHOOSE}.") from None
     state = attrs.get(STATE_KEY)
     if not isinstance(state, dict) or "rows_done" not in state:
-        return None
-    multiscales = attrs.get("ome", attrs).get("multiscales")
-    try:
-        if multiscales:  # a label image beside an OME-Zarr image
-            paths = [d["path"] for d in multiscales[0]["datasets"]]
-            labels = [group[p] for p in paths]
-            extra = []
-        else:
-            labels = [group["labels"]]
-            extra = _display_levels(group, "labels")
-        uncertainty = None
-        if "uncertainty" in group:
-            uncertainty = [group["uncertainty"], *_display_levels(group, "uncertainty")]
-    except (KeyError, IndexError, TypeError) as err:
         raise ValueError(
-            f"prediction store {path}: its array {err} is missing; the store is incomplete "
-            "(copied only in part?)."
-        ) from None
-    full = labels[0].shape[-2:]
-    if uncertainty is not None and tuple(uncertainty[0].shape[-2:]) != tuple(full):
-        raise ValueError(
-            f"prediction store {path}: uncertainty {tuple(uncertainty[0].shape)} and labels "
-            f"{tuple(labels[0].shape)} differ in size."
+            f"{path} is a Zarr store without napari-finetune's prediction attributes: "
+            f"{WHAT_TO_CHOOSE}."
         )
-    labels = _down_to_top([*labels, *extra])
+    try:
+        return _open(path, group, attrs, state)
+    except Exception as err:  # anything a damaged store throws, said with its name
+        raise ValueError(
+            f"prediction store {path} is damaged ({type(err).__name__}: {err}); was it copied "
+            "only in part?"
+        ) from None
+
+
+def _open(path: Path, group: object, attrs: dict, state: dict) -> PredictionStore:
+    ome = attrs.get("ome") if isinstance(attrs.get("ome"), dict) else attrs
+    multiscales = ome.get("multiscales")
+    if multiscales:  # a label image beside an OME-Zarr image
+        datasets = multiscales[0]["datasets"]
+        paths = [d["path"] for d in datasets]
+        labels = [group[p] for p in paths]
+        labels += _display_levels(group, paths[0])
+        placement = _ome_placement(multiscales[0])
+    else:
+        labels = [group["labels"], *_display_levels(group, "labels")]
+        placement = {}
+    placement = _checked_placement(state.get(LAYER_KEY)) or placement
+    uncertainty = None
+    if "uncertainty" in group:
+        uncertainty = [group["uncertainty"], *_display_levels(group, "uncertainty")]
+    full = tuple(labels[0].shape[-2:])
+    if min(full) < 1:
+        raise ValueError(f"its labels are empty, {tuple(labels[0].shape)}")
+    if uncertainty is not None and tuple(uncertainty[0].shape[-2:]) != full:
+        raise ValueError(
+            f"uncertainty {tuple(uncertainty[0].shape)} and labels "
+            f"{tuple(labels[0].shape)} differ in size"
+        )
+    labels = _down_to_top(labels)
     if uncertainty is not None:
         uncertainty = _down_to_top(uncertainty)
-    layer = state.get(LAYER_KEY)
-    return PredictionStore(
-        path, labels, uncertainty, state, layer if isinstance(layer, dict) else {}
-    )
+    return PredictionStore(path, labels, uncertainty, state, bool(multiscales), placement)
 
 
 def _display_levels(group: object, name: str) -> list:
-    """The coarser levels the dock added for display (``pyramid/<name>/1``, ``2``, ...)."""
+    """The coarser levels added for display (``pyramid/<name>/1``, ``2``, ...)."""
     levels, k = [], 1
     while f"{PYRAMID_GROUP}/{name}/{k}" in group:
         levels.append(group[f"{PYRAMID_GROUP}/{name}/{k}"])
@@ -171,17 +193,20 @@ def _display_levels(group: object, name: str) -> list:
     return levels
 
 
-def _down_to_top(levels: list, top: int = PYRAMID_TOP) -> list:
-    """``levels`` and, read lazily, every 2nd, 4th... pixel of the finest until one fits ``top``.
+def _down_to_top(levels: list, top: int | None = None) -> list:
+    """``levels`` and, lazily, every 2nd, 4th... pixel of the finest until one fits ``top``.
 
-    napari reads a multiscale layer's coarsest level whole: a store written
-    without display levels (``predict-large``) would otherwise be read whole.
+    napari reads a multiscale layer's coarsest level whole: without display
+    levels it would read the full resolution. A strided level still touches
+    every chunk once when first shown; the dock and ``predict-large`` write
+    display levels so that it does not happen for their stores.
     """
     import dask.array as da
 
+    top = band_pyramid.PYRAMID_TOP if top is None else top
     levels = list(levels)
     rows, cols = levels[0].shape[-2:]
-    step = max(1, round(rows / levels[-1].shape[-2]))
+    step = max(1, round(rows / max(1, levels[-1].shape[-2])))
     if max(levels[-1].shape[-2:]) <= top:
         return levels
     finest = da.from_array(levels[0], chunks=levels[0].chunks)
@@ -192,17 +217,60 @@ def _down_to_top(levels: list, top: int = PYRAMID_TOP) -> list:
     return levels
 
 
+def _ome_placement(multiscale: dict) -> dict:
+    """Scale, offset and units of the last two axes of an NGFF label image's finest level."""
+    out: dict = {}
+    for transform in multiscale["datasets"][0].get("coordinateTransformations", []):
+        kind = transform.get("type")
+        if kind == "scale":
+            out["scale"] = list(transform["scale"])[-2:]
+        elif kind == "translation":
+            out["translate"] = list(transform["translation"])[-2:]
+    axes = multiscale.get("axes") or []
+    units = [a.get("unit") for a in axes[-2:] if isinstance(a, dict)]
+    if len(units) == 2 and all(units):
+        out["units"] = units
+    return _checked_placement(out)
+
+
+def _checked_placement(record: object) -> dict:
+    """The usable part of a placement record: two numbers per key, units pint knows."""
+    if not isinstance(record, dict):
+        return {}
+    out: dict = {}
+    for key in ("scale", "translate"):
+        values = record.get(key)
+        try:
+            if isinstance(values, list) and len(values) == 2:
+                out[key] = [float(v) for v in values]
+        except (TypeError, ValueError):
+            continue
+    units = record.get("units")
+    if isinstance(units, list) and len(units) == 2 and all(isinstance(u, str) for u in units):
+        try:
+            import pint
+
+            registry = pint.get_application_registry()
+            for unit in units:
+                registry.Unit(unit)
+            out["units"] = units
+        except Exception:  # an unknown unit (napari would refuse it): pixels instead
+            pass
+    return out
+
+
 def prediction_layers(store: PredictionStore) -> list[tuple]:
     """Layer-data tuples for napari of ``store``: the uncertainty (hidden), then the labels.
 
     The labels come last so that they are the selected layer, as after *Predict*.
     Class colours are :func:`~napari_finetune.session.result_style.prediction_colours`'
-    (the painted layer that trained the model is not known here).
+    (the painted layer that trained the model is not known here); the
+    uncertainty map has the dark-image style over its whole range (the image
+    under it is not known either).
     """
     name = store.image_name
     raw = store.state.get("classes") or {}
-    n_classes = max((int(k) for k in raw), default=1)
-    names = {k: raw.get(str(k), f"class {k}") for k in range(1, n_classes + 1)}
+    names = {k: raw.get(str(k), f"class {k}") for k in range(1, store.n_classes + 1)}
     colours = prediction_colours(names)
     meta = {"role": "prediction", "store": str(store.location), "state": store.in_words()}
     meta["classes"] = colours_metadata(colours)
@@ -215,8 +283,7 @@ def prediction_layers(store: PredictionStore) -> list[tuple]:
                 {
                     "name": f"{name} uncertainty",
                     "multiscale": len(store.uncertainty) > 1,
-                    **_placement(store.layer, store.uncertainty[0].ndim),
-                    # The image under it is not known: the dark-image style, its full range.
+                    **_placement(store.placement, store.uncertainty[0].ndim),
                     "colormap": DARK_IMAGE_UNCERTAINTY.colormap,
                     "contrast_limits": (0.0, 1.0),
                     "blending": DARK_IMAGE_UNCERTAINTY.blending,
@@ -233,7 +300,7 @@ def prediction_layers(store: PredictionStore) -> list[tuple]:
             {
                 "name": f"{name} prediction",
                 "multiscale": len(store.labels) > 1,
-                **_placement(store.layer, store.labels[0].ndim),
+                **_placement(store.placement, store.labels[0].ndim),
                 "opacity": 0.4,
                 **class_styling(colours),
                 "metadata": {STATE_KEY: meta},
@@ -244,23 +311,17 @@ def prediction_layers(store: PredictionStore) -> list[tuple]:
     return layers
 
 
-def _placement(layer: dict, ndim: int) -> dict:
-    """``scale``, ``translate`` and ``units`` for an ``ndim``-axis layer from the stored two axes.
-
-    Leading axes (an OME-Zarr label image's channel axis) get unit scale, no
-    offset and pixel units; a record that is not two numbers per key is ignored.
-    """
-    out: dict = {}
-    for key, lead in (("scale", 1.0), ("translate", 0.0)):
-        values = layer.get(key)
-        if isinstance(values, list) and len(values) == 2:
-            try:
-                out[key] = [lead] * (ndim - 2) + [float(v) for v in values]
-            except (TypeError, ValueError):
-                continue
-    units = layer.get("units")
-    if isinstance(units, list) and len(units) == 2 and all(isinstance(u, str) for u in units):
-        out["units"] = ["pixel"] * (ndim - 2) + units
+def _placement(placement: dict | None, ndim: int) -> dict:
+    """``placement`` (two axes) for an ``ndim``-axis layer: leading axes unit, zero, pixels."""
+    lead = ndim - 2
+    out = {}
+    if placement:
+        if "scale" in placement:
+            out["scale"] = [1.0] * lead + placement["scale"]
+        if "translate" in placement:
+            out["translate"] = [0.0] * lead + placement["translate"]
+        if "units" in placement:
+            out["units"] = ["pixel"] * lead + placement["units"]
     return out
 
 
