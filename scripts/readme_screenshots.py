@@ -6,9 +6,11 @@ Run under a virtual display as large as the largest screen shown, e.g.::
 
 Writes the README's figures to ``docs/images/`` (or the folder given as the
 first argument); ``--all`` adds one figure for each of the other samples;
-``--screens`` writes only the window of ``napari-finetune view`` on a laptop
-(1366 × 768) and a full-HD (1920 × 1080) screen; ``--advisor`` only the
-*Compare strategies* figure (24 runs of 4 s: a few minutes).
+``--reopen`` only the *Measure grains* figures (a reopened prediction
+store, the NIST sample); ``--screens`` writes only the window of
+``napari-finetune view`` on a laptop (1366 × 768) and a full-HD
+(1920 × 1080) screen; ``--advisor`` only the *Compare strategies* figure
+(24 runs of 4 s: a few minutes).
 """
 
 from __future__ import annotations
@@ -161,6 +163,35 @@ def measure_grains(out: Path) -> None:
     viewer.close()
 
 
+def reopened_prediction(out: Path) -> None:
+    """A 2400² prediction store reopened with *Open prediction…* in *Measure grains*, measured."""
+    import tempfile
+
+    import dask.array as da
+
+    import napari_finetune as nf
+    from napari_finetune._widgets import _open_prediction
+    from napari_finetune.inference.lazy import predict_bands
+
+    image = nf.voronoi_grains((2400, 2400), 900, target_domain=True, seed=7).image
+    store = Path(tempfile.mkdtemp()) / "mosaic_prediction.zarr"
+    layer = {"name": "mosaic", "scale": [0.05, 0.05], "translate": [0, 0], "units": ["µm"] * 2}
+    for _ in predict_bands(
+        nf.load_model("voronoi-unet"), da.from_array(image), store, uncertainty=True, layer=layer
+    ):
+        pass
+    viewer = napari.Viewer(title="napari-finetune: a prediction store reopened")
+    viewer.window.resize(*WINDOW_SIZE)
+    viewer.add_image(image, name="mosaic", scale=(0.05, 0.05), units="µm")
+    _, widget = viewer.window.add_plugin_dock_widget(PLUGIN, "Measure grains")
+    _open_prediction.ask_store_folder = lambda: str(store)
+    widget.open_store.clicked.emit()
+    widget.measure.clicked.emit()
+    wait_for(widget)
+    shot(viewer, out / "reopened_prediction.png")
+    viewer.close()
+
+
 def compare_strategies(out: Path, seconds: int = 4) -> None:
     """*Compare strategies…* run to the end on the painted sample (``seconds`` per run)."""
     viewer = napari.Viewer(title="napari-finetune: compare strategies")
@@ -238,6 +269,7 @@ def main(out: Path, every_sample: bool) -> None:
     augmentation_preview(out / "augmentation_preview.png")
     fine_tune(out)
     measure_grains(out)
+    reopened_prediction(out)
     compare_strategies(out)
     if not every_sample:
         return
@@ -259,6 +291,10 @@ if __name__ == "__main__":
     elif "--adaptation" in sys.argv:
         folder.mkdir(parents=True, exist_ok=True)
         adaptation(folder)
+    elif "--reopen" in sys.argv:
+        folder.mkdir(parents=True, exist_ok=True)
+        reopened_prediction(folder)
+        measure_grains(folder)
     elif "--advisor" in sys.argv:
         folder.mkdir(parents=True, exist_ok=True)
         compare_strategies(folder)

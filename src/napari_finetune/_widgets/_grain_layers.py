@@ -1,17 +1,19 @@
-"""The *Measure grains* dock's layers: grains, the E112 pattern, a calibrated SEM image."""
+"""The *Measure grains* dock's layers: the map to measure, grains, the E112 pattern, SEM images."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 from napari.layers import Labels, Layer, Shapes
 
-from napari_finetune._widgets._layers import output_metadata
+from napari_finetune._widgets._layers import finest, output_metadata, read_later
 from napari_finetune._widgets._result_layers import layer_named
 from napari_finetune.data.calibration import open_calibrated
 from napari_finetune.measure import GrainMeasurement, e112_pattern
+from napari_finetune.session.lazy_rule import check_plane_fits
 
 if TYPE_CHECKING:
     import napari
@@ -104,3 +106,48 @@ def add_calibrated_tiff(viewer: napari.viewer.Viewer, path: str) -> str:
     rows = found.data_bar_rows
     bar = f"; its {rows}-row data bar was cropped" if rows else ""
     return f"Opened '{name}': {found.pixel_size:g} {found.unit}/px ({found.instrument} tags){bar}."
+
+
+def role_of(layer: object) -> str | None:
+    """The role of one of the plugin's layers (``'prediction'``...), None for the user's."""
+    return layer.metadata.get("napari_finetune", {}).get("role")
+
+
+def map_to_measure(
+    layer: Layer, kind: str, dims: object
+) -> tuple[Callable[[], np.ndarray], str, int | None]:
+    """How to read the 2D map of ``layer`` to measure (in the worker), its kind, the plane in view.
+
+    ``kind`` is the dock's choice (``'auto'`` decides from the layer's role);
+    ``dims`` the viewer's dimensions (the plane in view of a stack).
+
+    The plugin's probability layer is P(class 2) for two classes (a
+    boundary map, 2D or a stack) and a (class, ...) stack for more; its
+    prediction layer holds classes 1..K. Nothing lazy is read here: a
+    Dask, Zarr or multiscale layer's plane is read by the returned
+    function, in the worker; a plane as large as the band-by-band rule
+    (:func:`~napari_finetune.session.lazy_layers.check_plane_fits`) is
+    refused with what to do instead.
+    """
+    if getattr(layer, "rgb", False):
+        raise ValueError("it is an RGB image, not a map to measure.")
+    # The full resolution: NumPy would read a multiscale layer's coarsest level.
+    data = finest(layer)
+    role = role_of(layer)
+    if kind == "auto" and role == "prediction":
+        kind = "classes"
+    per_class = role == "probabilities" and "each class" in str(
+        layer.metadata["napari_finetune"].get("shows", "")
+    )
+    if kind == "auto" and role == "probabilities":
+        kind = "probabilities" if per_class else "boundary"
+    spatial = len(data.shape) - (1 if per_class else 0)
+    if spatial not in (2, 3):
+        raise ValueError(f"its shape {tuple(data.shape)} is neither a 2D map nor a stack of them.")
+    check_plane_fits(tuple(data.shape), "measure")
+    # A snapshot of a labels layer in memory: the user may paint while it is measured.
+    if spatial == 2:
+        return read_later(data, snapshot=True), kind, None
+    plane = min(int(dims.current_step[-3]), data.shape[-3] - 1)
+    index = (slice(None), plane) if per_class else (plane,)
+    return read_later(data, index, snapshot=True), kind, plane

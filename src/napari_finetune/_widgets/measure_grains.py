@@ -22,6 +22,8 @@ from qtpy.QtWidgets import QFileDialog, QSizePolicy
 from napari_finetune._widgets._controls import button_row
 from napari_finetune._widgets._grain_layers import (
     add_calibrated_tiff,
+    map_to_measure,
+    role_of,
     show_grains,
     show_pattern,
 )
@@ -45,7 +47,6 @@ from napari_finetune.measure import (
 from napari_finetune.measure.export import write_grain_csv
 from napari_finetune.measure.figure import write_grain_report
 from napari_finetune.measure.instances import KINDS, MARKERS
-from napari_finetune.session.lazy_rule import check_plane_fits
 
 if TYPE_CHECKING:
     import napari
@@ -53,10 +54,6 @@ if TYPE_CHECKING:
 UNITS = ["px", "µm", "nm", "mm"]
 # The plugin's own layers that can be measured (grains, uncertainty... cannot).
 MEASURABLE_ROLES = ("prediction", "probabilities")
-
-
-def _role(layer: object) -> str | None:
-    return layer.metadata.get("napari_finetune", {}).get("role")
 
 
 def _read_and_measure(read: Callable[[], np.ndarray], *args: object) -> GrainMeasurement:
@@ -100,7 +97,8 @@ class MeasureGrainsWidget(Container):
         self.report = PushButton(text="Save report (PNG)…", enabled=False)
         self.extend([self.source, self.kind, self.min_size, self.markers, self.border])
         self.extend([self.pixel_size, self.unit])
-        self.append(button_row(self.open_tiff, self.open_store, self.measure))
+        self.append(button_row(self.open_tiff, self.open_store))
+        self.append(self.measure)
         self.append(self.status)
         self.native.layout().addWidget(self.plot)
         self.append(button_row(self.export, self.report))
@@ -126,13 +124,13 @@ class MeasureGrainsWidget(Container):
         return [
             (name, layer)
             for name, layer in layers_of(self._viewer, (Image, Labels))
-            if not is_plugin_output(layer) or _role(layer) in MEASURABLE_ROLES
+            if not is_plugin_output(layer) or role_of(layer) in MEASURABLE_ROLES
         ]
 
     def _default_source(self) -> None:
         """The newest prediction if there is one, else the newest labels layer."""
         choices = self._source_choices()
-        ranked = [layer for _, layer in choices if _role(layer) == "prediction"]
+        ranked = [layer for _, layer in choices if role_of(layer) == "prediction"]
         ranked += [layer for _, layer in choices if isinstance(layer, Labels)]
         if ranked:
             self.source.value = ranked[0]
@@ -151,42 +149,6 @@ class MeasureGrainsWidget(Container):
         self.pixel_size.value = found.pixel_size
         self.unit.value = found.unit if found.unit in UNITS else "px"
 
-    def _plane_of(self, layer: object) -> tuple[Callable[[], np.ndarray], str, int | None]:
-        """How to read the 2D map to measure (in the worker), its kind, the plane in view.
-
-        The plugin's probability layer is P(class 2) for two classes (a
-        boundary map, 2D or a stack) and a (class, ...) stack for more; its
-        prediction layer holds classes 1..K. Nothing lazy is read here: a
-        Dask, Zarr or multiscale layer's plane is read by the returned
-        function, in the worker; a plane as large as the band-by-band rule
-        (:func:`~napari_finetune.session.lazy_layers.check_plane_fits`) is
-        refused with what to do instead.
-        """
-        if getattr(layer, "rgb", False):
-            raise ValueError("it is an RGB image, not a map to measure.")
-        # The full resolution: NumPy would read a multiscale layer's coarsest level.
-        kind, data = self.kind.value, finest(layer)
-        role = _role(layer)
-        if kind == "auto" and role == "prediction":
-            kind = "classes"
-        per_class = role == "probabilities" and "each class" in str(
-            layer.metadata["napari_finetune"].get("shows", "")
-        )
-        if kind == "auto" and role == "probabilities":
-            kind = "probabilities" if per_class else "boundary"
-        spatial = len(data.shape) - (1 if per_class else 0)
-        if spatial not in (2, 3):
-            raise ValueError(
-                f"its shape {tuple(data.shape)} is neither a 2D map nor a stack of them."
-            )
-        check_plane_fits(tuple(data.shape), "measure")
-        # A snapshot of a labels layer in memory: the user may paint while it is measured.
-        if spatial == 2:
-            return read_later(data, snapshot=True), kind, None
-        plane = min(int(self._viewer.dims.current_step[-3]), data.shape[-3] - 1)
-        index = (slice(None), plane) if per_class else (plane,)
-        return read_later(data, index, snapshot=True), kind, plane
-
     # -- measuring -----------------------------------------------------------------
 
     def measure_layer(self, layer: object) -> None:
@@ -202,7 +164,7 @@ class MeasureGrainsWidget(Container):
         try:
             if layer is None:
                 raise ValueError("Choose a prediction, probability or labels layer to measure.")
-            read, kind, plane = self._plane_of(layer)
+            read, kind, plane = map_to_measure(layer, self.kind.value, self._viewer.dims)
             options = GrainOptions(min_size=self.min_size.value, markers=self.markers.value)
             calibration = (
                 Calibration()
