@@ -39,6 +39,11 @@ from napari_finetune.session.result_style import (
     colours_metadata,
     prediction_colours,
 )
+from napari_finetune.session.store_placement import (
+    checked_placement,
+    ome_placement,
+    placement_for,
+)
 
 STATE_KEY = "napari_finetune"
 # The dock's stores also say which layer they are of and where it sits (a key
@@ -162,11 +167,11 @@ def _open(path: Path, group: object, attrs: dict, state: dict) -> PredictionStor
         paths = [d["path"] for d in datasets]
         labels = [group[p] for p in paths]
         labels += _display_levels(group, paths[0])
-        placement = _ome_placement(multiscales[0])
+        placement = ome_placement(multiscales[0])
     else:
         labels = [group["labels"], *_display_levels(group, "labels")]
         placement = {}
-    placement = _checked_placement(state.get(LAYER_KEY)) or placement
+    placement = checked_placement(state.get(LAYER_KEY)) or placement
     uncertainty = None
     if "uncertainty" in group:
         uncertainty = [group["uncertainty"], *_display_levels(group, "uncertainty")]
@@ -217,48 +222,6 @@ def _down_to_top(levels: list, top: int | None = None) -> list:
     return levels
 
 
-def _ome_placement(multiscale: dict) -> dict:
-    """Scale, offset and units of the last two axes of an NGFF label image's finest level."""
-    out: dict = {}
-    for transform in multiscale["datasets"][0].get("coordinateTransformations", []):
-        kind = transform.get("type")
-        if kind == "scale":
-            out["scale"] = list(transform["scale"])[-2:]
-        elif kind == "translation":
-            out["translate"] = list(transform["translation"])[-2:]
-    axes = multiscale.get("axes") or []
-    units = [a.get("unit") for a in axes[-2:] if isinstance(a, dict)]
-    if len(units) == 2 and all(units):
-        out["units"] = units
-    return _checked_placement(out)
-
-
-def _checked_placement(record: object) -> dict:
-    """The usable part of a placement record: two numbers per key, units pint knows."""
-    if not isinstance(record, dict):
-        return {}
-    out: dict = {}
-    for key in ("scale", "translate"):
-        values = record.get(key)
-        try:
-            if isinstance(values, list) and len(values) == 2:
-                out[key] = [float(v) for v in values]
-        except (TypeError, ValueError):
-            continue
-    units = record.get("units")
-    if isinstance(units, list) and len(units) == 2 and all(isinstance(u, str) for u in units):
-        try:
-            import pint
-
-            registry = pint.get_application_registry()
-            for unit in units:
-                registry.Unit(unit)
-            out["units"] = units
-        except Exception:  # an unknown unit (napari would refuse it): pixels instead
-            pass
-    return out
-
-
 def prediction_layers(store: PredictionStore) -> list[tuple]:
     """Layer-data tuples for napari of ``store``: the uncertainty (hidden), then the labels.
 
@@ -283,7 +246,7 @@ def prediction_layers(store: PredictionStore) -> list[tuple]:
                 {
                     "name": f"{name} uncertainty",
                     "multiscale": len(store.uncertainty) > 1,
-                    **_placement(store.placement, store.uncertainty[0].ndim),
+                    **placement_for(store.placement, store.uncertainty[0].ndim),
                     "colormap": DARK_IMAGE_UNCERTAINTY.colormap,
                     "contrast_limits": (0.0, 1.0),
                     "blending": DARK_IMAGE_UNCERTAINTY.blending,
@@ -300,7 +263,7 @@ def prediction_layers(store: PredictionStore) -> list[tuple]:
             {
                 "name": f"{name} prediction",
                 "multiscale": len(store.labels) > 1,
-                **_placement(store.placement, store.labels[0].ndim),
+                **placement_for(store.placement, store.labels[0].ndim),
                 "opacity": 0.4,
                 **class_styling(colours),
                 "metadata": {STATE_KEY: meta},
@@ -309,20 +272,6 @@ def prediction_layers(store: PredictionStore) -> list[tuple]:
         )
     )
     return layers
-
-
-def _placement(placement: dict | None, ndim: int) -> dict:
-    """``placement`` (two axes) for an ``ndim``-axis layer: leading axes unit, zero, pixels."""
-    lead = ndim - 2
-    out = {}
-    if placement:
-        if "scale" in placement:
-            out["scale"] = [1.0] * lead + placement["scale"]
-        if "translate" in placement:
-            out["translate"] = [0.0] * lead + placement["translate"]
-        if "units" in placement:
-            out["units"] = ["pixel"] * lead + placement["units"]
-    return out
 
 
 def _levels_or_one(levels: list) -> object:

@@ -1,0 +1,65 @@
+"""Where a reopened prediction store's layers sit: scale, offset and units of two axes.
+
+A store the dock wrote records the image layer's placement; a label image
+beside an OME-Zarr image has its NGFF scale and axis units. Either is checked
+here (two numbers per key, units pint knows) before napari sees it, and
+widened to layers with leading axes (an OME-Zarr label image's channel axis).
+"""
+
+from __future__ import annotations
+
+
+def ome_placement(multiscale: dict) -> dict:
+    """Scale, offset and units of the last two axes of an NGFF label image's finest level."""
+    out: dict = {}
+    for transform in multiscale["datasets"][0].get("coordinateTransformations", []):
+        kind = transform.get("type")
+        if kind == "scale":
+            out["scale"] = list(transform["scale"])[-2:]
+        elif kind == "translation":
+            out["translate"] = list(transform["translation"])[-2:]
+    axes = multiscale.get("axes") or []
+    units = [a.get("unit") for a in axes[-2:] if isinstance(a, dict)]
+    if len(units) == 2 and all(units):
+        out["units"] = units
+    return checked_placement(out)
+
+
+def checked_placement(record: object) -> dict:
+    """The usable part of a placement record: two numbers per key, units pint knows."""
+    if not isinstance(record, dict):
+        return {}
+    out: dict = {}
+    for key in ("scale", "translate"):
+        values = record.get(key)
+        try:
+            if isinstance(values, list) and len(values) == 2:
+                out[key] = [float(v) for v in values]
+        except (TypeError, ValueError):
+            continue
+    units = record.get("units")
+    if isinstance(units, list) and len(units) == 2 and all(isinstance(u, str) for u in units):
+        try:
+            import pint
+
+            registry = pint.get_application_registry()
+            for unit in units:
+                registry.Unit(unit)
+            out["units"] = units
+        except Exception:  # an unknown unit (napari would refuse it): pixels instead
+            pass
+    return out
+
+
+def placement_for(placement: dict | None, ndim: int) -> dict:
+    """``placement`` (two axes) for an ``ndim``-axis layer: leading axes unit, zero, pixels."""
+    lead = ndim - 2
+    out = {}
+    if placement:
+        if "scale" in placement:
+            out["scale"] = [1.0] * lead + placement["scale"]
+        if "translate" in placement:
+            out["translate"] = [0.0] * lead + placement["translate"]
+        if "units" in placement:
+            out["units"] = ["pixel"] * lead + placement["units"]
+    return out
