@@ -153,6 +153,13 @@ def open_pyramid(
     return pyramid
 
 
+def label_image_multiscale(attrs: dict) -> dict | None:
+    """The NGFF multiscale of a label image's attributes (0.4 or 0.5), None for a plain store."""
+    ome = attrs.get("ome") if isinstance(attrs.get("ome"), dict) else attrs
+    multiscales = ome.get("multiscales")
+    return multiscales[0] if multiscales else None
+
+
 def open_result_pyramids(location: object, uncertainty: bool) -> list[BandPyramid]:
     """The labels' pyramid (and the uncertainty's) of a prediction store, levels added as needed.
 
@@ -173,9 +180,9 @@ def open_result_pyramids(location: object, uncertainty: bool) -> list[BandPyrami
 
     group = zarr.open_group(str(location), mode="r+")
     attrs = group.attrs.asdict()
-    multiscales = attrs.get("ome", attrs).get("multiscales")
-    if multiscales:
-        paths = [d["path"] for d in multiscales[0]["datasets"]]
+    multiscale = label_image_multiscale(attrs)
+    if multiscale:
+        paths = [d["path"] for d in multiscale["datasets"]]
         pyramids = [open_pyramid(group, paths[0], tuple(paths[1:]))]
     else:
         pyramids = [open_pyramid(group, "labels")]

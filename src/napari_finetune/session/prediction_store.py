@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from napari_finetune.batch import band_pyramid
-from napari_finetune.batch.band_pyramid import PYRAMID_GROUP
+from napari_finetune.batch.band_pyramid import PYRAMID_GROUP, label_image_multiscale
 from napari_finetune.session.result_style import (
     DARK_IMAGE_UNCERTAINTY,
     class_styling,
@@ -160,14 +160,13 @@ def open_prediction_store(path: str | Path) -> PredictionStore:
 
 
 def _open(path: Path, group: object, attrs: dict, state: dict) -> PredictionStore:
-    ome = attrs.get("ome") if isinstance(attrs.get("ome"), dict) else attrs
-    multiscales = ome.get("multiscales")
-    if multiscales:  # a label image beside an OME-Zarr image
-        datasets = multiscales[0]["datasets"]
+    multiscale = label_image_multiscale(attrs)
+    if multiscale:  # a label image beside an OME-Zarr image
+        datasets = multiscale["datasets"]
         paths = [d["path"] for d in datasets]
         labels = [group[p] for p in paths]
         labels += _display_levels(group, paths[0])
-        placement = ome_placement(multiscales[0])
+        placement = ome_placement(multiscale)
     else:
         labels = [group["labels"], *_display_levels(group, "labels")]
         placement = {}
@@ -186,7 +185,7 @@ def _open(path: Path, group: object, attrs: dict, state: dict) -> PredictionStor
     labels = _down_to_top(labels)
     if uncertainty is not None:
         uncertainty = _down_to_top(uncertainty)
-    return PredictionStore(path, labels, uncertainty, state, bool(multiscales), placement)
+    return PredictionStore(path, labels, uncertainty, state, bool(multiscale), placement)
 
 
 def _display_levels(group: object, name: str) -> list:
