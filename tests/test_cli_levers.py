@@ -72,6 +72,15 @@ def test_pretrain_world_asks_for_the_wider_world(files, monkeypatch):
         cli.main(["pretrain", "--world", "--output", str(files / "w.ckpt")])
     assert caught.value.args[0]["world"] is True
     assert caught.value.args[0]["regions"] is False
+    assert caught.value.args[0]["workers"] is None and caught.value.args[0]["batch_size"] == 8
+    with pytest.raises(Captured) as caught:
+        cli.main(
+            [
+                *("pretrain", "--world", "--workers", "6", "--batch-size", "32"),
+                *("--output", str(files / "g.ckpt")),
+            ]
+        )
+    assert caught.value.args[0]["workers"] == 6 and caught.value.args[0]["batch_size"] == 32
     with pytest.raises(Captured) as caught:
         cli.main(["pretrain", "--world", "--regions", "--output", str(files / "r.ckpt")])
     assert caught.value.args[0]["regions"] is True

@@ -232,6 +232,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --world: the multi-class variant (interior, boundary, precipitate, "
         "lamellar colony)",
     )
+    pre.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="processes that render the synthetic samples (default: none on the CPU, "
+        "all cores but two beside a GPU, where rendering is the bottleneck)",
+    )
+    pre.add_argument("--batch-size", type=int, default=8, help="patches per step (default 8)")
     add_device_argument(pre)
     return parser
 

@@ -218,6 +218,13 @@ def demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _steps_done(last) -> str:
+    """`` after N steps (R per second)`` of a pretraining's last progress, if any."""
+    if last is None or last.elapsed <= 0:
+        return ""
+    return f" after {last.step} steps ({last.step / last.elapsed:.1f} per second)"
+
+
 def pretrain(args: argparse.Namespace) -> int:
     """Pretrain the U-Net on synthetic grains (task A)."""
     check_new_output(args.output, args.overwrite)
@@ -233,15 +240,19 @@ def pretrain(args: argparse.Namespace) -> int:
     )
 
     budget = args.minutes * 60
+    last = None
     events = pretrain(
         minutes=args.minutes,
         seed=args.seed,
         device=args.device,
         world=args.world,
         regions=args.regions,
+        workers=args.workers,
+        batch_size=args.batch_size,
     )
     for event in events:
         if isinstance(event, PretrainProgress):
+            last = event
             if event.step % 20 == 0:
                 _progress(event.elapsed / budget, f"step {event.step} loss {event.loss:.3f}")
             continue
@@ -251,7 +262,7 @@ def pretrain(args: argparse.Namespace) -> int:
     model.history.append({"task": "pretrain evaluation", **scores})
     save_model(model, args.output)
     print(
-        f"wrote {args.output}; boundary F1 on fresh synthetic images: "
+        f"wrote {args.output}{_steps_done(last)}; boundary F1 on fresh synthetic images: "
         + ", ".join(f"{k} {v:.3f}" for k, v in scores.items())
     )
     return 0

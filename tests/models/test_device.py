@@ -185,7 +185,8 @@ def test_a_model_trained_on_a_gpu_predicts_exports_and_travels(tmp_path):
     assert next(model.net.parameters()).device.type == "cuda"
     on_gpu = nf.predict(model, sample.image)
     on_cpu = nf.predict(model, sample.image, device="cpu")
-    assert np.abs(on_gpu - on_cpu).max() < 1e-3  # float32 both; cuDNN vs oneDNN sums
+    # float32 both, TF32 off (full_float32): bench_device.py measured 1.3e-6 on an H200.
+    assert np.abs(on_gpu - on_cpu).max() < 1e-4
     assert next(model.net.parameters()).device.type == "cuda"  # not moved
     nf.export_onnx(model, tmp_path / "m.onnx")  # traced on the CPU
     pytest.importorskip("onnxruntime")

@@ -44,6 +44,7 @@ from torch import nn
 
 from napari_finetune.choices import BACKENDS as BACKEND_CHOICES
 from napari_finetune.models.device import resolve_device
+from napari_finetune.models.full_float32 import full_float32
 from napari_finetune.models.fused import fused_for_inference
 from napari_finetune.models.model import SegmentationModel
 
@@ -149,7 +150,8 @@ def logits_function(
 
         def on_device(x: torch.Tensor) -> torch.Tensor:
             x = x.to(device, non_blocking=True).contiguous(memory_format=torch.channels_last)
-            return net(x).float().cpu()
+            with full_float32(device):  # the CPU's answer within 1e-4: no TF32
+                return net(x).float().cpu()
 
         return on_device
     session = _cached(model, "onnxruntime", _new_session, device)

@@ -41,6 +41,7 @@ from napari_finetune.inference.runtime import (
     run_device,
 )
 from napari_finetune.inference.tiling import apply_tiled, check_tiling
+from napari_finetune.models.full_float32 import full_float32
 from napari_finetune.models.model import SegmentationModel
 
 METHODS = ("mc_dropout", "mutual_information", "tta", "entropy", "margin")
@@ -153,8 +154,9 @@ def uncertainty(
     def per_tile(piece: np.ndarray) -> np.ndarray:
         x = as_batch(piece)
         if dropout:
-            skips = net.encode(x.to(device))  # deterministic: once
-            draws = [torch.softmax(net.decode(skips).float(), 1) for _ in range(samples)]
+            with full_float32(device):  # no TF32 (the masks are the device's own draws)
+                skips = net.encode(x.to(device))  # deterministic: once
+                draws = [torch.softmax(net.decode(skips).float(), 1) for _ in range(samples)]
             total = normalized_entropy(sum(draws) / samples)
             if method == "mc_dropout":
                 return total.cpu().numpy()

@@ -10,6 +10,7 @@ what a grain boundary is, not one rendering of it.
 from __future__ import annotations
 
 import math
+import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -111,7 +112,7 @@ def synthetic_batches(
     batch_size: int,
     patch_size: int,
     normalization: Normalization,
-    seed: int,
+    seed: int | np.random.SeedSequence,
     world: bool = False,
     regions: bool = False,
 ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
@@ -139,6 +140,66 @@ def synthetic_batches(
             targets.append(np.ascontiguousarray(target))
         x = torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2)
         yield x.contiguous(memory_format=torch.channels_last), torch.from_numpy(np.stack(targets))
+
+
+class SyntheticBatchStream(torch.utils.data.IterableDataset):
+    """:func:`synthetic_batches` rendered by data-loader worker processes.
+
+    A GPU trains this small U-Net far faster than one CPU core renders
+    micrographs, so on a GPU the rendering is the bottleneck: each worker
+    process renders its own endless stream, seeded from ``(seed, worker)``,
+    and the loader takes their batches in turn. The same seed and number of
+    workers give the same batches, in the same order.
+    """
+
+    def __init__(
+        self,
+        batch_size: int,
+        patch_size: int,
+        normalization: Normalization,
+        seed: int,
+        world: bool,
+        regions: bool,
+    ) -> None:
+        super().__init__()
+        self.options = (batch_size, patch_size, normalization)
+        self.seed, self.world, self.regions = seed, world, regions
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        info = torch.utils.data.get_worker_info()
+        if info is None:  # in the training process: the one stream pretraining always had
+            return synthetic_batches(*self.options, self.seed, self.world, self.regions)
+        # Each worker renders on one core: its threads would fight the other workers.
+        torch.set_num_threads(1)
+        seed = np.random.SeedSequence([self.seed, info.id])
+        return synthetic_batches(*self.options, seed, self.world, self.regions)
+
+
+def default_data_workers(device: torch.device) -> int:
+    """How many processes render training samples when none is asked for.
+
+    None on the CPU (the training itself needs the cores, and one stream keeps
+    a pretraining run bit-for-bit what it was); on a GPU all cores but two (the
+    training loop and the system), at most 16.
+    """
+    if device.type == "cpu":
+        return 0
+    return max(0, min(16, (os.cpu_count() or 1) - 2))
+
+
+def _batches(
+    stream: SyntheticBatchStream, workers: int, device: torch.device
+) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    if workers == 0:
+        return iter(stream)
+    loader = torch.utils.data.DataLoader(
+        stream,
+        batch_size=None,
+        num_workers=workers,
+        pin_memory=device.type == "cuda",
+        prefetch_factor=8,
+    )
+    return iter(loader)
 
 
 @dataclass(frozen=True)
@@ -182,6 +243,7 @@ def pretrain(
     device: str | torch.device | None = DEFAULT_DEVICE,
     world: bool = False,
     regions: bool = False,
+    workers: int | None = None,
 ) -> Iterator[PretrainProgress | SegmentationModel]:
     """Train a U-Net on synthetic grains for ``minutes``; yields progress, then the model.
 
@@ -193,16 +255,24 @@ def pretrain(
     twins, second phases and EM membranes beside the Voronoi grains) and names
     the model :data:`WORLD_MODEL`; ``regions`` (with ``world``) makes the
     multi-class variant :data:`WORLD_REGIONS_MODEL`, with the four
-    :data:`REGION_CLASSES`.
+    :data:`REGION_CLASSES`. ``workers`` processes render the samples
+    (:class:`SyntheticBatchStream`; None: :func:`default_data_workers`, 0: the
+    training process itself, as on the CPU).
 
     Raises
     ------
     ValueError
-        If ``regions`` is asked without ``world`` (Voronoi grains have no phases).
+        If ``regions`` is asked without ``world`` (Voronoi grains have no phases),
+        a ``batch_size`` below 1 or a negative ``workers``.
     """
     if regions and not world:
         raise ValueError("regions=True needs world=True: only the wider world has phases.")
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be 1 or more, not {batch_size}.")
+    if workers is not None and workers < 0:
+        raise ValueError(f"workers must be 0 or more, not {workers}.")
     device = resolve_device(device)
+    workers = default_data_workers(device) if workers is None else workers
     autocast_dtype = training_autocast_dtype(device)
     torch.manual_seed(seed)
     model = SegmentationModel.create(in_channels=1, n_classes=4 if regions else 2)
@@ -215,7 +285,10 @@ def pretrain(
     budget = minutes * 60
     started = time.perf_counter()
     losses: list[float] = []
-    batches = synthetic_batches(batch_size, patch_size, model.normalization, seed, world, regions)
+    stream = SyntheticBatchStream(
+        batch_size, patch_size, model.normalization, seed, world, regions
+    )
+    batches = _batches(stream, workers, device)
     for step, (x, y) in enumerate(batches, start=1):
         progress = (time.perf_counter() - started) / budget
         if progress >= 1:
@@ -237,6 +310,9 @@ def pretrain(
                     "train_loss": float(np.mean(losses[-50:])),
                     "elapsed": round(time.perf_counter() - started, 1),
                     "task": _task(world, regions),
+                    "device": device.type,
+                    "batch_size": batch_size,
+                    "data_workers": workers,
                 }
             )
         yield PretrainProgress(step, losses[-1], time.perf_counter() - started, lr * factor)

@@ -1,0 +1,56 @@
+"""Full float32 arithmetic for prediction on a CUDA GPU (no TF32).
+
+PyTorch lets cuDNN run float32 convolutions in TF32 on Ampere and newer GPUs
+by default (a 10-bit mantissa): on an H200 that moved the shipped model's
+class probabilities up to 1.9e-3 away from the CPU's (``bench_device.py``),
+twenty times the 1e-4 a prediction map is held to wherever it is computed.
+Prediction and uncertainty therefore run inside :func:`full_float32`, which
+turns TF32 off for convolutions and matrix products while at least one of
+them runs and puts back whatever the user's process had set afterwards.
+Training is untouched: it runs in bfloat16 autocast on CUDA anyway.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator
+
+import torch
+
+_lock = threading.Lock()
+_inside = 0  # prediction passes running now, in any thread
+_saved: tuple[bool, bool] | None = None  # the TF32 flags they found
+
+
+@contextlib.contextmanager
+def full_float32(device: torch.device) -> Iterator[None]:
+    """Run the block with TF32 off on ``device`` if it is a CUDA GPU.
+
+    The flags are process-wide, so nested and concurrent passes (a napari
+    worker thread beside a script) count themselves in: the first one in turns
+    TF32 off, the last one out restores the flags as they were.
+
+    Parameters
+    ----------
+    device : torch.device
+        Where the block's network runs; nothing changes unless it is CUDA.
+    """
+    global _inside, _saved
+    if device.type != "cuda":
+        yield
+        return
+    with _lock:
+        if _inside == 0:
+            _saved = (torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32)
+            torch.backends.cudnn.allow_tf32 = False
+            torch.backends.cuda.matmul.allow_tf32 = False
+        _inside += 1
+    try:
+        yield
+    finally:
+        with _lock:
+            _inside -= 1
+            if _inside == 0 and _saved is not None:
+                torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = _saved
+                _saved = None
