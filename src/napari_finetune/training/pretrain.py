@@ -10,7 +10,6 @@ what a grain boundary is, not one rendering of it.
 from __future__ import annotations
 
 import math
-import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,6 +25,11 @@ from napari_finetune.models.device import DEFAULT_DEVICE, resolve_device, traini
 from napari_finetune.models.model import SegmentationModel
 from napari_finetune.models.registry import DEFAULT_MODEL
 from napari_finetune.synth import GrainSample, TargetDomain, voronoi_grains
+from napari_finetune.training.pretrain_workers import (
+    SeededBatchStream,
+    default_data_workers,
+    loader_batches,
+)
 from napari_finetune.training.step import train_step
 
 IMAGE_SIDE = 256
@@ -142,66 +146,6 @@ def synthetic_batches(
         yield x.contiguous(memory_format=torch.channels_last), torch.from_numpy(np.stack(targets))
 
 
-class SyntheticBatchStream(torch.utils.data.IterableDataset):
-    """:func:`synthetic_batches` rendered by data-loader worker processes.
-
-    A GPU trains this small U-Net far faster than one CPU core renders
-    micrographs, so on a GPU the rendering is the bottleneck: each worker
-    process renders its own endless stream, seeded from ``(seed, worker)``,
-    and the loader takes their batches in turn. The same seed and number of
-    workers give the same batches, in the same order.
-    """
-
-    def __init__(
-        self,
-        batch_size: int,
-        patch_size: int,
-        normalization: Normalization,
-        seed: int,
-        world: bool,
-        regions: bool,
-    ) -> None:
-        super().__init__()
-        self.options = (batch_size, patch_size, normalization)
-        self.seed, self.world, self.regions = seed, world, regions
-
-    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        info = torch.utils.data.get_worker_info()
-        if info is None:  # in the training process: the one stream pretraining always had
-            return synthetic_batches(*self.options, self.seed, self.world, self.regions)
-        # Each worker renders on one core: its threads would fight the other workers.
-        torch.set_num_threads(1)
-        seed = np.random.SeedSequence([self.seed, info.id])
-        return synthetic_batches(*self.options, seed, self.world, self.regions)
-
-
-def default_data_workers(device: torch.device) -> int:
-    """How many processes render training samples when none is asked for.
-
-    None on the CPU (the training itself needs the cores, and one stream keeps
-    a pretraining run bit-for-bit what it was); on a GPU all cores but two (the
-    training loop and the system), at most 16.
-    """
-    if device.type == "cpu":
-        return 0
-    return max(0, min(16, (os.cpu_count() or 1) - 2))
-
-
-def _batches(
-    stream: SyntheticBatchStream, workers: int, device: torch.device
-) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-    if workers == 0:
-        return iter(stream)
-    loader = torch.utils.data.DataLoader(
-        stream,
-        batch_size=None,
-        num_workers=workers,
-        pin_memory=device.type == "cuda",
-        prefetch_factor=8,
-    )
-    return iter(loader)
-
-
 @dataclass(frozen=True)
 class PretrainProgress:
     """One pretraining step."""
@@ -256,8 +200,8 @@ def pretrain(
     the model :data:`WORLD_MODEL`; ``regions`` (with ``world``) makes the
     multi-class variant :data:`WORLD_REGIONS_MODEL`, with the four
     :data:`REGION_CLASSES`. ``workers`` processes render the samples
-    (:class:`SyntheticBatchStream`; None: :func:`default_data_workers`, 0: the
-    training process itself, as on the CPU).
+    (:mod:`~napari_finetune.training.pretrain_workers`; None: one per core but
+    two beside a GPU, none on the CPU; 0: the training process itself).
 
     Raises
     ------
@@ -285,10 +229,15 @@ def pretrain(
     budget = minutes * 60
     started = time.perf_counter()
     losses: list[float] = []
-    stream = SyntheticBatchStream(
-        batch_size, patch_size, model.normalization, seed, world, regions
+    render = partial(
+        synthetic_batches,
+        batch_size,
+        patch_size,
+        model.normalization,
+        world=world,
+        regions=regions,
     )
-    batches = _batches(stream, workers, device)
+    batches = loader_batches(SeededBatchStream(render, seed), workers, device)
     for step, (x, y) in enumerate(batches, start=1):
         progress = (time.perf_counter() - started) / budget
         if progress >= 1:
