@@ -181,14 +181,23 @@ def _organelles(
             if kind == MITOCHONDRION:
                 long = rng.uniform(0.12, 0.3) * diameter
                 short = max(3.0, rng.uniform(0.3, 0.6) * long)
-                grown = ellipse(r, c, long + 2, short + 2, cells.shape, angle)
-                pixels = ellipse(r, c, long, short, cells.shape, angle)
             else:
                 radius = max(3.0, rng.uniform(0.04, 0.08) * diameter)
+            # The shape always covers its centre: a taken centre is a refusal without
+            # drawing anything (most tries, once the cells fill up; the same draws
+            # from rng either way, so a seed gives the sample it always gave).
+            if taken[r, c]:
+                continue
+            if kind == MITOCHONDRION:
+                grown = ellipse(r, c, long + 2, short + 2, cells.shape, angle)
+            else:
                 grown = disk((r, c), radius + 2, shape=cells.shape)
-                pixels = disk((r, c), radius, shape=cells.shape)
             if taken[grown].any() or (cells[grown] != cells[r, c]).any():
                 continue
+            if kind == MITOCHONDRION:
+                pixels = ellipse(r, c, long, short, cells.shape, angle)
+            else:
+                pixels = disk((r, c), radius, shape=cells.shape)
             taken[grown] = True
             organelles[pixels] = kind
             axis[pixels] = angle

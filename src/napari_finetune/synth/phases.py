@@ -263,6 +263,8 @@ def _intragranular(
         centre = np.unravel_index(rng.choice(candidates), grains.shape)
         edge = rng.uniform(low, high)
         grain = grains[centre]
+        if taken[centre]:  # the particle covers its centre: refused without drawing it
+            continue
         rr, cc = _cuboid(np.array(centre, float), edge + 4, cube_axes[grain], grains.shape)
         if not _free(rr, cc, regions, taken) or (grains[rr, cc] != grain).any():
             continue
@@ -291,6 +293,8 @@ def _on_boundaries(
         r, c = np.unravel_index(rng.choice(candidates), grains.shape)
         radii = rng.uniform(low, high, 2) / 2
         rotation = rng.uniform(0, np.pi)
+        if taken[r, c] or regions[r, c] != MATRIX:  # its centre is not free: refused at once
+            continue
         grown = ellipse(r, c, radii[0] + 2, radii[1] + 2, grains.shape, rotation)
         if not _free(*grown, regions, taken):
             continue
