@@ -26,9 +26,11 @@ Usage::
 ``--peer`` also runs the deep-features random forest of ``bench_feature_forest.py``;
 ``--model`` starts every run from another pretrained model (e.g. one from
 ``napari-finetune pretrain --world``): the "new pretraining" lever.
-``--full-from`` takes the fully labelled scores from an earlier run's
-``levers.json`` instead of training them again (same data sets and seeds),
-so that a second model or lever is ranked against the same reference.
+``--full-from`` takes the fully labelled scores from earlier runs'
+``levers.json`` files (one or several) instead of training them again (same
+data sets and seeds), so that a second model or lever is ranked against the same reference;
+``--output`` names the results file (default ``results/levers.json``), so that
+runs of one data set at a time do not overwrite each other.
 """
 
 from __future__ import annotations
@@ -89,16 +91,34 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--peer", action="store_true")
-    parser.add_argument("--full-from", type=Path, help="levers.json with the 'full' runs")
+    parser.add_argument(
+        "--full-from",
+        type=Path,
+        nargs="+",
+        default=[],
+        help="levers.json file(s) with the 'full' runs (several: one per data set)",
+    )
     parser.add_argument(
         "--patience", type=int, default=8, help="epochs without progress before stopping early"
     )
     parser.add_argument(
         "--model", default=DEFAULT_MODEL, help="start model: shipped name or checkpoint"
     )
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=RESULTS / "levers.json",
+        help="where the per-seed results go (one file per model or data set keeps "
+        "earlier runs for --full-from)",
+    )
     args = parser.parse_args()
     start = nf.load_model(args.model)
-    earlier = json.loads(args.full_from.read_text()) if args.full_from else {}
+    earlier: dict[str, list[dict]] = {}
+    for path in args.full_from:
+        earlier |= json.loads(path.read_text())
+    missing = [name for name in args.datasets if args.full_from and name not in earlier]
+    if missing:
+        parser.error(f"--full-from holds no fully labelled runs of {', '.join(missing)}")
     found: dict[str, list[dict]] = {}
     for name in args.datasets:
         for seed in range(args.seeds):
@@ -161,8 +181,9 @@ def main() -> None:
     )
     table = markdown_table(headers, rows)
     print(table)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "levers.json").write_text(json.dumps(found, indent=1))
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(found, indent=1))
+    print(f"wrote {args.output}")
 
 
 if __name__ == "__main__":
