@@ -237,7 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=None,
         help="processes that render the synthetic samples (default: none on the CPU, "
-        "all cores but two beside a GPU, where rendering is the bottleneck)",
+        "all cores but two beside a CUDA GPU, where rendering is the bottleneck)",
     )
     pre.add_argument("--batch-size", type=int, default=8, help="patches per step (default 8)")
     add_device_argument(pre)
