@@ -218,7 +218,7 @@ def demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _steps_done(last) -> str:
+def _steps_done(last: object | None) -> str:
     """`` after N steps (R per second)`` of a pretraining's last progress, if any."""
     if last is None or last.elapsed <= 0:
         return ""

@@ -180,29 +180,32 @@ def _organelles(
             angle = rng.uniform(0, np.pi)
             if kind == MITOCHONDRION:
                 long = rng.uniform(0.12, 0.3) * diameter
-                short = max(3.0, rng.uniform(0.3, 0.6) * long)
+                radii = (long, max(3.0, rng.uniform(0.3, 0.6) * long))
             else:
-                radius = max(3.0, rng.uniform(0.04, 0.08) * diameter)
+                radii = (max(3.0, rng.uniform(0.04, 0.08) * diameter),)
             # The shape always covers its centre: a taken centre is a refusal without
             # drawing anything (most tries, once the cells fill up; the same draws
             # from rng either way, so a seed gives the sample it always gave).
             if taken[r, c]:
                 continue
-            if kind == MITOCHONDRION:
-                grown = ellipse(r, c, long + 2, short + 2, cells.shape, angle)
-            else:
-                grown = disk((r, c), radius + 2, shape=cells.shape)
+            grown = _organelle_pixels(r, c, radii, angle, cells.shape, margin=2)
             if taken[grown].any() or (cells[grown] != cells[r, c]).any():
                 continue
-            if kind == MITOCHONDRION:
-                pixels = ellipse(r, c, long, short, cells.shape, angle)
-            else:
-                pixels = disk((r, c), radius, shape=cells.shape)
+            pixels = _organelle_pixels(r, c, radii, angle, cells.shape)
             taken[grown] = True
             organelles[pixels] = kind
             axis[pixels] = angle
             placed += 1
     return organelles, axis
+
+
+def _organelle_pixels(
+    r: int, c: int, radii: tuple[float, ...], angle: float, shape: tuple, margin: float = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """A mitochondrion's ellipse (two radii) or a vesicle's disk (one), grown by ``margin``."""
+    if len(radii) == 2:
+        return ellipse(r, c, radii[0] + margin, radii[1] + margin, shape, angle)
+    return disk((r, c), radii[0] + margin, shape=shape)
 
 
 def _draw_organelles(image: np.ndarray, organelles: np.ndarray, axis: np.ndarray) -> None:
