@@ -6,17 +6,25 @@ as *Compare strategies…* and ``napari-finetune compare`` run it: 4 strategies 
 
 - ``painted``: the painted-strokes sample (File > Open Sample);
 - ``isbi2012``: 3 images × 4 boxes of 48² among images 0–19 (as bench_real_data);
-- ``taskb``: synthetic task B of bench_transfer, 3 images × 4 boxes of 48².
+- ``taskb``: synthetic task B of bench_transfer, 3 images × 4 boxes of 48²;
+- ``nist_steel``, ``nasa``: the paintings of ``bench_levers.py`` at its seed 0
+  (NIST steel 12 boxes on its paint image; the superalloy 3 ``train`` images ×
+  4 boxes, scored as mean IoU of the three phases).
 
-With ``--truth-seconds S`` it also trains every strategy on all the painted
+With ``--truth-seconds S`` it also trains every candidate on all the painted
 pixels for S seconds (2 seeds) and scores it against the exact labels of
-unseen images (isbi2012 20–29; fresh task-B images): the best strategy there
-is what the pick should match, within noise.
+unseen images (isbi2012 20–29; fresh task-B images; NIST steel's right half;
+the superalloy's ``val``): the best candidate there is what the pick should
+match, within noise.
+
+``--strategies`` narrows the strategies compared; ``--also-from world-unet``
+runs each pretrained strategy from that start model too, as the dock's *also
+start from* box does, so the advisor picks the start model as well.
 
 Usage::
 
-    python benchmarks/bench_advisor.py [--datasets painted isbi2012 taskb]
-        [--seconds 8] [--truth-seconds 60]
+    python benchmarks/bench_advisor.py [--datasets painted isbi2012 taskb nist_steel nasa]
+        [--seconds 8] [--truth-seconds 60] [--strategies finetune] [--also-from world-unet]
 """
 
 from __future__ import annotations
@@ -25,26 +33,32 @@ import argparse
 import statistics
 import time
 
+from bench_feature_forest import dataset, score
 from bench_transfer import POOL, task_b
-from common import isbi2012, markdown_table, paint_boxes, score_model
+from common import isbi2012, markdown_table, paint_boxes
 
 import napari_finetune as nf
 from napari_finetune._sample_data import painted_grains
 from napari_finetune.choices import STRATEGY_CHOICES
 from napari_finetune.models import DEFAULT_MODEL
-from napari_finetune.training.advisor import ComparisonFinished, RunDone, compare_strategies
+from napari_finetune.training.advisor import (
+    ComparisonFinished,
+    RunDone,
+    compare_strategies,
+    start_label,
+)
 
 
 def painted_data():
     layers = {kind: data for data, _, kind in painted_grains()}
-    return [layers["image"]], [layers["labels"]], None, None
+    return "boundary", [layers["image"]], [layers["labels"]], None, None
 
 
 def isbi_data():
     data = isbi2012()
     chosen, labels = paint_boxes(data.paint_truth, 3, 4, 48, seed=0)
     images = [data.paint_images[k] for k in chosen]
-    return images, labels, data.score_images, data.score_truth
+    return "boundary", images, labels, data.score_images, data.score_truth
 
 
 def taskb_data():
@@ -52,6 +66,7 @@ def taskb_data():
     chosen, labels = paint_boxes([s.classes for s in pool], 3, 4, 48, seed=0)
     test = [task_b(2000 + k) for k in range(4)]
     return (
+        "boundary",
         [pool[k].image for k in chosen],
         labels,
         [s.image for s in test],
@@ -59,40 +74,67 @@ def taskb_data():
     )
 
 
-DATASETS = {"painted": painted_data, "isbi2012": isbi_data, "taskb": taskb_data}
+DATASETS = {
+    "painted": painted_data,
+    "isbi2012": isbi_data,
+    "taskb": taskb_data,
+    "nist_steel": lambda: dataset("nist_steel", 0),
+    "nasa": lambda: dataset("nasa", 0),
+}
 
 
-def truth_scores(images, labels, test_images, test_truth, seconds, start):
-    """Median test F1 per strategy, trained on every painted pixel (2 seeds)."""
+def truth_scores(kind, images, labels, test_images, test_truth, seconds, candidates):
+    """Median (low, high) test score per candidate, trained on every painted pixel (2 seeds).
+
+    ``candidates`` maps a candidate's name to its (strategy, start model).
+    """
     scores = {}
-    for strategy in STRATEGY_CHOICES:
+    for name, (strategy, start) in candidates.items():
         runs = []
         for seed in (0, 1):
             model, _ = nf.fit(
                 images, labels, start, strategy=strategy, max_seconds=seconds, seed=seed
             )
-            runs.append(score_model(model, test_images, test_truth))
-        scores[strategy] = (statistics.median(runs), min(runs), max(runs))
-        print(f"  truth: {strategy} test F1 {scores[strategy][0]:.3f}", flush=True)
+            probabilities = [nf.predict(model, image) for image in test_images]
+            runs.append(score(kind, probabilities, test_truth)["score"])
+        scores[name] = (statistics.median(runs), min(runs), max(runs))
+        print(f"  truth: {name} test score {scores[name][0]:.3f} {runs}", flush=True)
     return scores
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--datasets", nargs="+", choices=list(DATASETS), default=list(DATASETS))
+    parser.add_argument(
+        "--datasets", nargs="+", choices=list(DATASETS), default=["painted", "isbi2012", "taskb"]
+    )
     parser.add_argument("--seconds", type=float, default=8.0, help="budget of each advisor run")
     parser.add_argument("--truth-seconds", type=float, default=0, help="0: skip the truth runs")
+    parser.add_argument(
+        "--strategies", nargs="+", choices=STRATEGY_CHOICES, default=STRATEGY_CHOICES
+    )
+    parser.add_argument(
+        "--also-from", nargs="+", default=[], help="other start models (e.g. world-unet)"
+    )
     args = parser.parse_args()
     start = nf.load_model(DEFAULT_MODEL)
+    others = [nf.load_model(name) for name in args.also_from]
     rows = []
     for name in args.datasets:
-        images, labels, test_images, test_truth = DATASETS[name]()
+        kind, images, labels, test_images, test_truth = DATASETS[name]()
         began = time.perf_counter()
-        for event in compare_strategies(images, labels, start, seconds=args.seconds):
+        events = compare_strategies(
+            images,
+            labels,
+            start,
+            strategies=tuple(args.strategies),
+            seconds=args.seconds,
+            other_starts=tuple(others),
+        )
+        for event in events:
             if isinstance(event, RunDone):
                 r = event.result
                 print(
-                    f"{name} [{event.index}/{event.runs}] {r.strategy} {r.painted_pixels} px "
+                    f"{name} [{event.index}/{event.runs}] {r.candidate} {r.painted_pixels} px "
                     f"seed {r.seed}: {r.score:.3f} ({r.steps} steps)",
                     flush=True,
                 )
@@ -104,8 +146,13 @@ def main() -> None:
         gaps = ", ".join(f"{g:+.3f} @ {px}" for px, g in comparison.transfer_gap().items())
         truth = "–"
         if args.truth_seconds and test_images is not None:
+            candidates = {
+                r.candidate: (r.strategy, next(m for m in (start, *others) if _named(m, r)))
+                for r in comparison.runs
+                if r.bn_mode == "auto"
+            }
             found = truth_scores(
-                images, labels, test_images, test_truth, args.truth_seconds, start
+                kind, images, labels, test_images, test_truth, args.truth_seconds, candidates
             )
             best = max(found, key=lambda s: found[s][0])
             low = found[best][1]
@@ -115,14 +162,15 @@ def main() -> None:
             [
                 name,
                 f"{wall:.0f} s",
-                f"{pick.strategy} {pick.median:.3f}",
+                f"{pick.candidate} {pick.median:.3f}",
                 "clear" if pick.clear else "overlap: " + ", ".join(pick.close),
                 gaps,
                 truth,
             ]
         )
     print()
-    print(f"Advisor, {args.seconds:g} s per run, 24 runs each:")
+    runs = len(comparison.runs)
+    print(f"Advisor, {args.seconds:g} s per run, {runs} runs each (the last data set's count):")
     print(
         markdown_table(
             [
@@ -136,6 +184,11 @@ def main() -> None:
             rows,
         )
     )
+
+
+def _named(model, run) -> bool:
+    """Whether ``model`` is the start model ``run`` names ('' when only one was compared)."""
+    return not run.start or start_label(model) == run.start
 
 
 if __name__ == "__main__":

@@ -193,13 +193,17 @@ def reopened_prediction(out: Path) -> None:
 
 
 def compare_strategies(out: Path, seconds: int = 4) -> None:
-    """*Compare strategies…* run to the end on the painted sample (``seconds`` per run)."""
+    """*Compare strategies…* run to the end on the painted sample (``seconds`` per run).
+
+    Every strategy from both shipped start models (*also start from world-unet*).
+    """
     viewer = napari.Viewer(title="napari-finetune: compare strategies")
     viewer.window.resize(1700, 1000)
     viewer.open_sample(PLUGIN, "painted")
     _, dock = viewer.window.add_plugin_dock_widget(PLUGIN, "Fine-tune")
     panel = dock.advisor.open()
     panel.seconds.value = seconds
+    panel.other_starts.value = True
     panel.start.clicked.emit()
     wait_for(panel, seconds=1200)
     shot(viewer, out / "compare_strategies.png")

@@ -90,3 +90,16 @@ def test_pretrain_regions_without_the_world_is_refused(files, capsys):
     code = cli.main(["pretrain", "--regions", "--output", str(files / "r.ckpt")])
     assert code == 2 and "--regions needs --world" in capsys.readouterr().err
     assert not (files / "r.ckpt").exists()
+
+
+@pytest.mark.parametrize(
+    ("option", "said"),
+    [
+        (("--batch-size", "0"), "--batch-size must be 1 or more, not 0"),
+        (("--workers", "-2"), "--workers must be 0 or more, not -2"),
+    ],
+)
+def test_pretrain_names_the_option_it_refuses(files, capsys, option, said):
+    code = cli.main(["pretrain", *option, "--output", str(files / "p.ckpt")])
+    assert code == 2 and said in capsys.readouterr().err
+    assert not (files / "p.ckpt").exists()

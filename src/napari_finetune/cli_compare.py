@@ -24,6 +24,14 @@ def add_compare_arguments(job: argparse.ArgumentParser, strategies: list[str]) -
     job.add_argument("--labels", nargs="+", help="painted labels, one per image")
     job.add_argument("--model", default=None, help="pretrained start (default voronoi-unet)")
     job.add_argument(
+        "--also-from",
+        nargs="+",
+        default=[],
+        metavar="MODEL",
+        help="also run each pretrained strategy from these start models (shipped names "
+        "or checkpoints, e.g. world-unet) and pick the start too",
+    )
+    job.add_argument(
         "--strategies", nargs="+", choices=strategies, default=strategies, help="(default all)"
     )
     job.add_argument(
@@ -79,6 +87,7 @@ def compare(args: argparse.Namespace) -> int:
         augmentation=None if args.augmentation == "none" else args.augmentation,
         device=args.device,
         bn_modes=tuple(args.bn_modes),
+        other_starts=tuple(args.also_from),
     )
     for event in events:
         if isinstance(event, advisor.ComparisonStarted):
@@ -89,6 +98,8 @@ def compare(args: argparse.Namespace) -> int:
                 f"painted px (whole {event.grouping})",
                 flush=True,
             )
+            if event.caution:
+                print(f"caution: {event.caution}", flush=True)
         elif isinstance(event, advisor.RunDone):
             run = event.result
             score = "not scored" if run.score is None else f"F1 {run.score:.3f}"
@@ -110,8 +121,9 @@ def compare(args: argparse.Namespace) -> int:
         print(f"wrote {plot}")
     pick = comparison.recommendation()
     print(f"{pick.text} ({seconds:.0f} s in all)")
-    flag = "" if pick.bn_mode == "auto" else f" with --bn-mode {pick.bn_mode}"
-    print(f"recommended strategy: {pick.strategy}{flag}")
+    flags = [f"--model {pick.start}"] if pick.start else []
+    flags += [] if pick.bn_mode == "auto" else [f"--bn-mode {pick.bn_mode}"]
+    print(f"recommended strategy: {pick.strategy}{' with ' + ' '.join(flags) if flags else ''}")
     return 0
 
 

@@ -231,6 +231,13 @@ def pretrain(args: argparse.Namespace) -> int:
     if args.regions and not args.world:
         print("error: --regions needs --world (only the wider world has phases).", file=sys.stderr)
         return 2
+    # Said with the options' names before torch loads (the core says batch_size, workers).
+    if args.batch_size < 1:
+        print(f"error: --batch-size must be 1 or more, not {args.batch_size}.", file=sys.stderr)
+        return 2
+    if args.workers is not None and args.workers < 0:
+        print(f"error: --workers must be 0 or more, not {args.workers}.", file=sys.stderr)
+        return 2
 
     from napari_finetune.models.checkpoint import save_model
     from napari_finetune.training.pretrain import (

@@ -83,6 +83,57 @@ def test_a_pick_from_runs_is_shown_in_words(painted):
     assert panel.use.text == "Use 'gradual'"
 
 
+def test_other_start_models_are_offered_run_and_set_in_the_dock(painted, qtbot):
+    dock = FineTuneWidget(painted)
+    panel = dock.advisor.open()
+    assert panel.other_starts.text == "also start from world-unet"
+    panel.other_starts.value = True
+    # scratch once per share and seed, every pretrained strategy from both starts.
+    assert panel.estimate.value.startswith("42 runs")
+    dock.settings.source.value = "world-unet"
+    assert panel.other_starts.text == "also start from voronoi-unet"
+    dock.settings.source.value = "voronoi-unet"
+    panel.seconds.value = 2
+    for name in ("scratch", "head", "finetune", "gradual"):
+        panel.choose[name].value = name == "head"
+    assert panel.estimate.value.startswith("12 runs")
+    panel.start.clicked.emit()
+    qtbot.waitUntil(lambda: len(panel._runs) >= 2, timeout=120_000)
+    panel.stop.clicked.emit()
+    qtbot.waitUntil(lambda: panel._worker is None, timeout=60_000)
+    assert {r.start for r in panel._runs[:2]} == {"voronoi-unet", "world-unet"}
+    # A pick from world-unet: Use switches the dock's start model as well.
+    panel._runs = [
+        RunResult("head", 1.0, 900, seed, score, start=start)
+        for start, scores in (("voronoi-unet", (0.80, 0.81)), ("world-unet", (0.84, 0.86)))
+        for seed, score in enumerate(scores)
+    ]
+    panel._show_pick(panel._comparison())
+    assert panel.use.text == "Use 'head from world-unet'"
+    panel.use.clicked.emit()
+    assert dock.settings.source.value == "world-unet" and dock.strategy.value == "head"
+    assert "head from world-unet" in dock.status.value
+
+
+def test_a_caution_about_short_runs_is_shown_before_the_first_run(painted, qtbot, monkeypatch):
+    warnings = []
+    monkeypatch.setattr(module, "show_warning", warnings.append)
+    painted.layers["grains painted"].data[300:340, 300:340] = 3  # a third class
+    dock = FineTuneWidget(painted)
+    panel = dock.advisor.open()
+    panel.seconds.value = 2
+    for name in ("scratch", "head", "finetune", "gradual"):
+        panel.choose[name].value = name == "head"
+    panel.start.clicked.emit()
+    qtbot.waitUntil(lambda: panel.estimate.value.startswith("Caution:"), timeout=60_000)
+    assert "Give each run 30 s or more" in panel.estimate.value
+    assert warnings and "3 classes" in warnings[0]
+    qtbot.waitUntil(lambda: len(panel._runs) >= 1, timeout=60_000)
+    panel.stop.clicked.emit()
+    qtbot.waitUntil(lambda: panel._worker is None, timeout=60_000)
+    assert "Caution: your painting has 3 classes" in panel.verdict.value
+
+
 @pytest.fixture(autouse=True)
 def _no_notifications(monkeypatch):
     monkeypatch.setattr(module, "show_info", lambda *a: None)

@@ -1,12 +1,14 @@
 """The strategy advisor: its plan (held-out regions, nested subsets), runs, and verdict."""
 
 import itertools
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 import napari_finetune as nf
 from napari_finetune import cli
+from napari_finetune.models.model import SegmentationModel
 from napari_finetune.synth.strokes import paint_strokes
 from napari_finetune.training import Finished
 from napari_finetune.training.advisor import (
@@ -15,9 +17,17 @@ from napari_finetune.training.advisor import (
     RunDone,
     RunProgress,
     compare_strategies,
+    other_shipped_starts,
+    short_run_caution,
+    start_label,
+    start_to_use,
 )
 from napari_finetune.training.advisor_plan import painted_regions, plan_comparison
-from napari_finetune.training.advisor_result import RunResult, StrategyComparison
+from napari_finetune.training.advisor_result import (
+    Recommendation,
+    RunResult,
+    StrategyComparison,
+)
 
 
 @pytest.fixture(scope="module")
@@ -207,3 +217,111 @@ def test_batchnorm_variants_are_candidates_of_their_own(painted):
     assert frozen.candidate == "head (BN frozen)"
     with pytest.raises(ValueError, match="bn_modes"):
         compare_strategies(image, labels, bn_modes=("sometimes",))
+
+
+def test_start_models_are_compared_on_the_same_held_out_regions(painted):
+    image, labels = painted
+    events = compare_strategies(
+        image,
+        labels,
+        "voronoi-unet",
+        strategies=("scratch", "head"),
+        fractions=(1.0,),
+        seconds=1.0,
+        other_starts=("world-unet",),
+    )
+    started = next(events)
+    # scratch has no start model: it runs once, not once per start.
+    assert started.strategies == ("scratch", "head from voronoi-unet", "head from world-unet")
+    assert started.runs == 6
+    seen = list(events)
+    progress = {e.candidate for e in seen if isinstance(e, RunProgress)}
+    assert progress <= set(started.strategies)
+    results = [e.result for e in seen if isinstance(e, RunDone)]
+    assert {(r.strategy, r.start) for r in results} == {
+        ("scratch", ""),
+        ("head", "voronoi-unet"),
+        ("head", "world-unet"),
+    }
+    # Different pretrained weights from the same seed: different runs.
+    by_start = {r.start: r.score for r in results if r.seed == 0 and r.strategy == "head"}
+    assert by_start["voronoi-unet"] != by_start["world-unet"]
+    comparison = seen[-1].comparison
+    table = comparison.table()
+    assert set(table["start"]) == {"–", "voronoi-unet", "world-unet"}
+    pick = comparison.recommendation()
+    assert pick.candidate == (f"{pick.strategy} from {pick.start}" if pick.start else "scratch")
+    assert pick.text.startswith(pick.candidate + ": held-out F1")
+
+
+def test_other_shipped_starts_and_a_start_given_twice(painted):
+    assert other_shipped_starts("voronoi-unet") == ("world-unet",)
+    assert other_shipped_starts("world-unet") == ("voronoi-unet",)
+    # From scratch the pretrained strategies start from the default: the others are offered.
+    assert other_shipped_starts(None) == ("world-unet",)
+    # A checkpoint of the user's own: every shipped model is another start.
+    assert other_shipped_starts(Path("mine.ckpt")) == ("voronoi-unet", "world-unet")
+    assert start_label(Path("runs/mine.ckpt")) == "mine"
+    # A model in memory keeps the name of the shipped one it was fine-tuned from:
+    # beside those shipped weights it is "your model", not a second world-unet.
+    image, labels = painted
+    tuned, _ = nf.fit(image, labels, "world-unet", steps=2, seed=0)
+    assert tuned.name == "world-unet"
+    events = compare_strategies(
+        image, labels, tuned, strategies=("head",), fractions=(1.0,), other_starts=("world-unet",)
+    )
+    assert next(events).strategies == ("head from your model", "head from world-unet")
+    events.close()
+    with pytest.raises(ValueError, match="start model world-unet is given twice"):
+        compare_strategies(
+            np.zeros((64, 64)),
+            np.zeros((64, 64), np.uint8),
+            "world-unet",
+            other_starts=("world-unet",),
+        )
+
+
+def test_which_start_the_dock_switches_to_for_a_pick():
+    def pick(strategy, start=""):
+        return Recommendation(strategy, strategy, "auto", 0.9, 0.9, 0.9, True, (), "", start)
+
+    others = ("world-unet",)
+    assert start_to_use(pick("finetune", "world-unet"), "voronoi-unet", others) == "world-unet"
+    assert start_to_use(pick("finetune", "voronoi-unet"), "voronoi-unet", others) is None
+    # From scratch, a pretrained pick needs the start model its runs used.
+    assert start_to_use(pick("head"), None, ()) == "voronoi-unet"
+    assert start_to_use(pick("scratch"), None, others) is None
+    assert start_label(SegmentationModel(None, {}, name="run3.ckpt")) == "run3.ckpt"
+
+
+def test_cli_compare_also_from_names_the_start_model(capsys):
+    args = ["compare", "--sample", "painted", "--seconds", "1", "--strategies", "head"]
+    assert cli.main([*args, "--fractions", "1", "--also-from", "world-unet"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0].startswith("4 runs of 1 s on the painted-strokes sample: head from ")
+    assert lines[-1] in (
+        "recommended strategy: head with --model voronoi-unet",
+        "recommended strategy: head with --model world-unet",
+    )
+    assert cli.main([*args, "--also-from", "nothing-unet"]) == 2
+    assert "'nothing-unet' is neither a shipped model" in capsys.readouterr().err
+
+
+def test_runs_too_short_for_a_new_output_layer_are_said_with_the_pick(painted):
+    image, labels = painted
+    three = labels.copy()
+    three[300:340, 300:340] = 3  # a third class: the 2-class start model gets a new head
+    events = compare_strategies(image, three, strategies=("head",), fractions=(1.0,), seconds=1.0)
+    started = next(events)
+    assert started.caution.startswith("your painting has 3 classes and the start model was ")
+    assert "Give each run 30 s or more" in started.caution
+    finished = list(events)[-1]
+    assert finished.comparison.recommendation().text.endswith("Caution: " + started.caution)
+    # Long enough runs, or the start model's own classes: nothing to say.
+    events = compare_strategies(image, three, strategies=("head",), fractions=(1.0,), seconds=30)
+    assert next(events).caution is None
+    events.close()
+    events = compare_strategies(image, labels, strategies=("head",), fractions=(1.0,), seconds=1)
+    assert next(events).caution is None
+    events.close()
+    assert short_run_caution(3, [("", None)], 1.0) is None  # from scratch only: no head reused

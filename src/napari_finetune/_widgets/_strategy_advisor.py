@@ -5,7 +5,8 @@ painted regions are held out, the nested subsets), trains and scores every
 run, and recommends; this panel takes the dock's painted pairs, start model,
 augmentation and device, drives the comparison in a napari worker with a
 progress bar and Stop, redraws the figure after every run, and sets the
-recommended strategy in the dock with one click.
+recommended strategy in the dock with one click (and the start model, when
+the other shipped models were compared too).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING
 from magicgui.widgets import CheckBox, Container, PushButton, SpinBox
 from matplotlib.figure import Figure
 from napari.qt.threading import create_worker
-from napari.utils.notifications import show_error, show_info
+from napari.utils.notifications import show_error, show_info, show_warning
 
 from napari_finetune._widgets._controls import button_row, form, wrapping_label
 from napari_finetune._widgets._progress import TrainingProgress
@@ -25,6 +26,7 @@ from napari_finetune._widgets._training_plot import BACKGROUND, DockCanvas
 from napari_finetune._widgets._workers import let_go
 from napari_finetune.choices import STRATEGY_CHOICES
 from napari_finetune.models.registry import DEFAULT_MODEL
+from napari_finetune.session.options import SCRATCH
 from napari_finetune.session.policy import resolve_start
 from napari_finetune.session.stopping import until_stopped
 from napari_finetune.training.advisor import (
@@ -34,7 +36,9 @@ from napari_finetune.training.advisor import (
     RunProgress,
     compare_strategies,
     estimated_seconds,
+    other_shipped_starts,
     planned_runs,
+    start_to_use,
 )
 from napari_finetune.training.advisor_plot import draw_comparison
 from napari_finetune.training.advisor_result import StrategyComparison
@@ -65,6 +69,7 @@ class StrategyAdvisor(Container):
         self._runs: list = []
         self._held_out = 0
         self._grouping = ""
+        self._caution: str | None = None
         self.intro = wrapping_label(
             "Each strategy trains briefly on 25, 50 and 100 % of your painted regions, "
             "with two seeds; every run is scored on the same painted regions held out "
@@ -82,11 +87,17 @@ class StrategyAdvisor(Container):
             tooltip="run each pretrained strategy with frozen and with adapting BatchNorm "
             "too (the usual is AdaBN): the lessons' adaptation choices, 3× the runs",
         )
+        self.other_starts = CheckBox(
+            value=False,
+            tooltip="run each pretrained strategy from the other shipped start models too "
+            "(world-unet was pretrained on a wider synthetic world: twins, second phases, "
+            "EM membranes) and pick the start model as well",
+        )
         self.estimate = wrapping_label()
         self.start = PushButton(text="Compare")
         self.stop = PushButton(text="Stop", enabled=False)
-        self.plot = DockCanvas(Figure(figsize=(4.2, 3.2), facecolor=BACKGROUND))
-        self.plot.setMinimumHeight(300)
+        self.plot = DockCanvas(Figure(figsize=(4.2, 3.8), facecolor=BACKGROUND))
+        self.plot.setMinimumHeight(360)
         self.verdict = wrapping_label()
         self.use = PushButton(text="Use the recommended strategy", enabled=False)
         self.extend(
@@ -95,20 +106,30 @@ class StrategyAdvisor(Container):
                 form(self.seconds, self.seeds),
                 button_row(*self.choose.values()),
                 self.batchnorm,
+                self.other_starts,
                 self.estimate,
                 button_row(self.start, self.stop),
                 self.verdict,
                 button_row(self.use),
             ]
         )
-        self.native.layout().insertWidget(5, self.plot)
+        self.native.layout().insertWidget(6, self.plot)
         self._pick = None  # the Recommendation shown
+        self._compared_starts: tuple[str, ...] = ()  # the other starts the runs used
+        self._user_start = None  # what the dock started from when the runs began
         self._errored = False
         self._stop_asked = threading.Event()
         # Closing the panel mid-run: the comparison stops, and its signals no
         # longer reach the deleted widgets.
         self.native.destroyed.connect(self._on_destroyed)
-        for widget in (self.seconds, self.seeds, self.batchnorm, *self.choose.values()):
+        for widget in (
+            self.seconds,
+            self.seeds,
+            self.batchnorm,
+            self.other_starts,
+            self._dock.settings.source,
+            *self.choose.values(),
+        ):
             widget.changed.connect(self._update_estimate)
         self.start.changed.connect(self._on_start)
         self.stop.changed.connect(self._on_stop)
@@ -123,16 +144,25 @@ class StrategyAdvisor(Container):
         """The BatchNorm handlings each pretrained strategy runs with."""
         return ("auto", "frozen", "adapt") if self.batchnorm.value else ("auto",)
 
+    def starts_offered(self) -> tuple[str, ...]:
+        """The other shipped start models, beside the dock's *start from*."""
+        source = self._dock.settings.start()
+        return other_shipped_starts(None if source == SCRATCH else source)
+
     @property
     def running(self) -> bool:
         """Whether a comparison is going on."""
         return self._worker is not None
 
     def _update_estimate(self, _value: object = None) -> None:
+        offered = self.starts_offered()
+        self.other_starts.text = f"also start from {', '.join(offered)}"
+        self.other_starts.visible = bool(offered)
         if not self.strategies():
             self.estimate.value = "Tick at least one strategy."
             return
-        runs = planned_runs(self.strategies(), self.bn_modes(), self.seeds.value)
+        starts = 1 + (len(offered) if self.other_starts.value else 0)
+        runs = planned_runs(self.strategies(), self.bn_modes(), self.seeds.value, starts=starts)
         seconds = estimated_seconds(runs, self.seconds.value)
         self.estimate.value = f"{runs} runs, about {seconds / 60:.1f} min on a 2-core CPU."
 
@@ -156,6 +186,8 @@ class StrategyAdvisor(Container):
         except ValueError as err:
             self._say_error(err)
             return
+        others = self.starts_offered() if self.other_starts.value else ()
+        self._compared_starts, self._user_start = others, start
         self._runs, self._pick, self._errored = [], None, False
         self.use.enabled, self.use.text = False, "Use the recommended strategy"
         self.verdict.value = "Planning: which painted regions are held out…"
@@ -173,6 +205,7 @@ class StrategyAdvisor(Container):
             augmentation=options.augmentation,
             device=options.device,
             bn_modes=self.bn_modes(),
+            other_starts=others,
             _start_thread=False,
             _ignore_errors=True,
         )
@@ -185,12 +218,17 @@ class StrategyAdvisor(Container):
     def _on_event(self, event: object) -> None:
         if isinstance(event, ComparisonStarted):
             self._held_out, self._grouping = event.held_out_pixels, event.grouping
+            self._caution = event.caution
+            if event.caution:
+                # Said at once, before any run: the user may stop and give more seconds.
+                self.estimate.value = f"Caution: {event.caution}"
+                show_warning(f"Compare strategies: {event.caution}")
             self._progress = TrainingProgress(self._dock._viewer, 1000, "Compare strategies")
         elif isinstance(event, RunProgress):
             if self._progress is not None:
                 self._progress.update(int(1000 * event.progress), 1000)
             self.verdict.value = (
-                f"Run {event.index} of {event.runs}: {event.strategy} on "
+                f"Run {event.index} of {event.runs}: {event.candidate} on "
                 f"{event.painted_pixels:,} painted px, seed {event.seed}…"
             )
         elif isinstance(event, RunDone):
@@ -200,7 +238,7 @@ class StrategyAdvisor(Container):
             self._show_pick(event.comparison)
 
     def _comparison(self) -> StrategyComparison:
-        return StrategyComparison(tuple(self._runs), self._held_out, self._grouping)
+        return StrategyComparison(tuple(self._runs), self._held_out, self._grouping, self._caution)
 
     def _draw(self) -> None:
         draw_comparison(self.plot.figure, self._comparison(), dark=True)
@@ -217,6 +255,9 @@ class StrategyAdvisor(Container):
     def _on_use(self) -> None:
         if self._pick is None:
             return
+        switch_to = start_to_use(self._pick, self._user_start, self._compared_starts)
+        if switch_to is not None:
+            self._dock.settings.source.value = switch_to
         self._dock.strategy.value = self._pick.strategy  # counts as the user's choice
         self._dock.bn_mode.value = self._pick.bn_mode
         self._dock.status.value = f"Strategy set to '{self._pick.candidate}' (Compare strategies)."

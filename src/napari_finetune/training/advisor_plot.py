@@ -11,19 +11,30 @@ PNG from the command line).
 
 from __future__ import annotations
 
+import math
+
 from napari_finetune.training.advisor_result import StrategyComparison
 
 # One colour per strategy; on napari's dark theme, its background.
 COLOURS = {"scratch": "#9e9e9e", "head": "#4fc3f7", "finetune": "#ffb74d", "gradual": "#81c784"}
 DARK_BACKGROUND = "#262930"
-# A BatchNorm variant of a strategy: its colour, another marker and line.
-VARIANT_STYLE = {"frozen": "s:", "adapt": "^--", "adabn": "d-."}
+# A BatchNorm variant of a strategy: its colour, another line; another start
+# model: its colour, another marker.
+VARIANT_LINE = {"frozen": ":", "adapt": "--", "adabn": "-."}
+START_MARKERS = "oDvP"
+# Up to this many candidates the legend sits in the scores plot; each row of a
+# legend below the plots takes this share of the figure's height.
+LEGEND_INSIDE, LEGEND_ROW = 4, 0.06
 
 
-def _style(label: str) -> tuple[str, str]:
-    """(colour key, format) of a candidate: 'finetune' or 'finetune (BN adapt)'."""
-    base, _, rest = label.partition(" (BN ")
-    return base, VARIANT_STYLE.get(rest.rstrip(")"), "o-")
+def _styles(comparison: StrategyComparison) -> dict[str, tuple[str, str]]:
+    """(colour key, format) per candidate: colour by strategy, marker by start, line by BN."""
+    starts = list(dict.fromkeys(r.start for r in comparison.runs if r.strategy != "scratch"))
+    styles = {}
+    for run in comparison.runs:
+        marker = START_MARKERS[starts.index(run.start) % 4] if run.start in starts else "o"
+        styles[run.candidate] = (run.strategy, marker + VARIANT_LINE.get(run.bn_mode, "-"))
+    return styles
 
 
 def draw_comparison(figure: object, comparison: StrategyComparison, dark: bool = False) -> None:
@@ -43,9 +54,10 @@ def draw_comparison(figure: object, comparison: StrategyComparison, dark: bool =
     background = DARK_BACKGROUND if dark else "white"
     scores, losses = figure.subplots(1, 2)
     table = comparison.table().dropna(subset=["median"])
+    styles = _styles(comparison)
     for strategy, rows in table.groupby("strategy", sort=False):
         rows = rows.sort_values("painted_pixels")
-        base, style = _style(strategy)
+        base, style = styles[strategy]
         colour = COLOURS.get(base, ink)
         scores.plot(rows["painted_pixels"], rows["median"], style, color=colour, label=strategy)
         scores.fill_between(
@@ -62,18 +74,34 @@ def draw_comparison(figure: object, comparison: StrategyComparison, dark: bool =
         if run.bn_mode != "auto":
             continue  # the strategies' own curves: variants would crowd them
         colour = COLOURS.get(run.strategy, ink)
+        marker = styles[run.candidate][1][0] if run.start else None
         epochs = [h["epoch"] for h in run.history]
-        losses.plot(epochs, [h["train_loss"] for h in run.history], "-", color=colour)
+        losses.plot(
+            epochs,
+            [h["train_loss"] for h in run.history],
+            "-",
+            color=colour,
+            marker=marker,
+            markersize=3,
+        )
         validation = [h.get("validation_loss") for h in run.history]
         if any(v is not None for v in validation):
-            losses.plot(epochs, validation, "--", color=colour)
+            losses.plot(epochs, validation, "--", color=colour, marker=marker, markersize=3)
     losses.plot([], [], "-", color=ink, label="training")
     losses.plot([], [], "--", color=ink, label="validation")
     losses.set_xlabel("epoch")
     losses.set_ylabel("loss")
-    losses.set_title("with all the painted labels", fontsize=9)
+    losses.set_title("with all painted labels", fontsize=9)
+    handles, names = scores.get_legend_handles_labels()
+    # Many candidates (start models, BatchNorm variants) would cover the curves:
+    # their legend goes below both plots, two to a row.
+    below = len(names) > LEGEND_INSIDE
+    if below:
+        figure.legend(
+            handles, names, loc="lower center", ncol=2, fontsize=7, frameon=False, labelcolor=ink
+        )
     for axes in (scores, losses):
-        if axes.has_data():
+        if axes.has_data() and not (below and axes is scores):
             axes.legend(fontsize=8, frameon=False, labelcolor=ink)
         axes.tick_params(colors=ink, labelsize=8)
         axes.xaxis.label.set_color(ink)
@@ -83,4 +111,5 @@ def draw_comparison(figure: object, comparison: StrategyComparison, dark: bool =
         for spine in axes.spines.values():
             spine.set_color(ink)
     figure.patch.set_facecolor(background)
-    figure.tight_layout()
+    rows = math.ceil(len(names) / 2) if below else 0
+    figure.tight_layout(rect=(0, min(0.5, LEGEND_ROW * rows), 1, 1))

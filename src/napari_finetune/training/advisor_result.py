@@ -5,7 +5,9 @@ labels (the largest subset). The strategy with the best median held-out
 score over seeds is named; it is called *clear* only when its worst seed
 beats every other strategy's best seed. Otherwise the ranges overlap and the
 text says which strategies are within noise of it, so a user does not read a
-difference of a few thousandths as a verdict.
+difference of a few thousandths as a verdict. When start models were
+compared too, a candidate is a strategy *from* a start model, and the pick
+names both.
 """
 
 from __future__ import annotations
@@ -29,18 +31,23 @@ class RunResult:
     seconds: float = 0.0
     steps: int = 0
     bn_mode: str = "auto"  # BatchNorm handling; 'auto' is the strategy's usual one
+    start: str = ""  # the start model's name when several were compared, else ''
 
     @property
     def candidate(self) -> str:
-        """What was compared: the strategy, with its BatchNorm mode when not the usual one."""
-        return self.strategy if self.bn_mode == "auto" else f"{self.strategy} (BN {self.bn_mode})"
+        """What was compared: the strategy, its start model and BatchNorm mode where named.
+
+        ``'finetune'``, ``'finetune from world-unet'``, ``'head (BN frozen)'``.
+        """
+        name = f"{self.strategy} from {self.start}" if self.start else self.strategy
+        return name if self.bn_mode == "auto" else f"{name} (BN {self.bn_mode})"
 
 
 @dataclass(frozen=True)
 class Recommendation:
     """The strategy to use, its score range, and how sure that is."""
 
-    candidate: str  # as in the table: 'finetune' or 'finetune (BN adapt)'
+    candidate: str  # as in the table: 'finetune' or 'finetune from world-unet (BN adapt)'
     strategy: str
     bn_mode: str
     median: float
@@ -49,6 +56,7 @@ class Recommendation:
     clear: bool  # its worst seed beats every other strategy's best
     close: tuple[str, ...]  # strategies whose range overlaps its range
     text: str
+    start: str = ""  # the start model to use when several were compared, else ''
 
 
 @dataclass(frozen=True)
@@ -58,6 +66,7 @@ class StrategyComparison:
     runs: tuple[RunResult, ...]
     held_out_pixels: int
     grouping: str
+    caution: str | None = None  # why its runs may be too short to rank, said with the pick
 
     def table(self) -> pd.DataFrame:
         """Median, lowest and highest held-out score per candidate and subset size."""
@@ -67,6 +76,7 @@ class StrategyComparison:
             rows.append(
                 {
                     "strategy": strategy,
+                    "start": runs[0].start or "–",
                     "painted_pixels": pixels,
                     "fraction": runs[0].fraction,
                     "seeds": len(runs),
@@ -113,8 +123,19 @@ class StrategyComparison:
                 f"{said}; the ranges overlap with {others}: within noise, {best} has the "
                 "higher median. Paint more, or give each run more time, to tell them apart."
             )
+        if self.caution:
+            text = f"{text} Caution: {self.caution}"
         return Recommendation(
-            best, chosen.strategy, chosen.bn_mode, median, low, high, not close, close, text
+            best,
+            chosen.strategy,
+            chosen.bn_mode,
+            median,
+            low,
+            high,
+            not close,
+            close,
+            text,
+            chosen.start,
         )
 
     def transfer_gap(self) -> dict[int, float]:
