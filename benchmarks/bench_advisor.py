@@ -41,12 +41,8 @@ import napari_finetune as nf
 from napari_finetune._sample_data import painted_grains
 from napari_finetune.choices import STRATEGY_CHOICES
 from napari_finetune.models import DEFAULT_MODEL
-from napari_finetune.training.advisor import (
-    ComparisonFinished,
-    RunDone,
-    compare_strategies,
-    start_label,
-)
+from napari_finetune.training.advisor import ComparisonFinished, RunDone, compare_strategies
+from napari_finetune.training.advisor_starts import start_label
 
 
 def painted_data():

@@ -17,16 +17,18 @@ from napari_finetune.training.advisor import (
     RunDone,
     RunProgress,
     compare_strategies,
-    other_shipped_starts,
-    short_run_caution,
-    start_label,
-    start_to_use,
 )
 from napari_finetune.training.advisor_plan import painted_regions, plan_comparison
 from napari_finetune.training.advisor_result import (
     Recommendation,
     RunResult,
     StrategyComparison,
+)
+from napari_finetune.training.advisor_starts import (
+    other_shipped_starts,
+    short_run_caution,
+    start_label,
+    start_to_use,
 )
 
 

@@ -36,12 +36,11 @@ from napari_finetune.training.advisor import (
     RunProgress,
     compare_strategies,
     estimated_seconds,
-    other_shipped_starts,
     planned_runs,
-    start_to_use,
 )
 from napari_finetune.training.advisor_plot import draw_comparison
 from napari_finetune.training.advisor_result import StrategyComparison
+from napari_finetune.training.advisor_starts import other_shipped_starts, start_to_use
 
 if TYPE_CHECKING:
     from napari_finetune._widgets.fine_tune_dock import FineTuneWidget

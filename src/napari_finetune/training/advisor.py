@@ -8,9 +8,8 @@ same held-out painted regions (:mod:`~napari_finetune.training.advisor_plan`);
 the result plots score against painted pixels per strategy with the loss
 curves, and recommends the best with how sure that is
 (:mod:`~napari_finetune.training.advisor_result`). With ``other_starts`` each
-pretrained strategy also runs from other start models (the shipped
-``world-unet`` beside ``voronoi-unet``: which start suits these images is
-measured the same way, on the same held-out regions).
+pretrained strategy also runs from other start models
+(:mod:`~napari_finetune.training.advisor_starts`).
 
 ``compare_strategies`` yields events, so a widget shows progress and Stop
 closes it (the run in progress stops at its next step); ``compare`` is the
@@ -27,9 +26,10 @@ from pathlib import Path
 from napari_finetune.choices import BN_CHOICES, STRATEGY_CHOICES
 from napari_finetune.data.painted import as_pairs
 from napari_finetune.models.device import DEFAULT_DEVICE
-from napari_finetune.models.registry import DEFAULT_MODEL, REGISTRY, load_model
+from napari_finetune.models.registry import DEFAULT_MODEL, load_model
 from napari_finetune.training.advisor_plan import DEFAULT_FRACTIONS, plan_comparison
 from napari_finetune.training.advisor_result import RunResult, StrategyComparison
+from napari_finetune.training.advisor_starts import short_run_caution, start_names
 from napari_finetune.training.engine import finetune
 from napari_finetune.training.events import Finished, Step
 
@@ -38,39 +38,6 @@ DEFAULT_SEEDS = (0, 1)
 # Seconds a run takes beyond its training budget (start, BatchNorm adaptation,
 # validation), measured on this project's 2-core CPU; for the time estimate.
 RUN_OVERHEAD_SECONDS = 1.5
-
-
-# Seconds per run a comparison needs when the start model gets a new output
-# layer (the painting has another number of classes than it was pretrained on):
-# on the superalloy's three phases 8-s runs ranked the start models against
-# what 60-s runs found, 30-s runs as they did (README, bench_advisor.py).
-NEW_HEAD_SECONDS = 30.0
-
-
-def short_run_caution(
-    n_classes: int, starts: list[tuple[str, object]], seconds: float
-) -> str | None:
-    """Why runs of ``seconds`` are too short to rank, or None when they are not.
-
-    Parameters
-    ----------
-    n_classes : int
-        The number of classes painted (the highest class value).
-    starts : list of (name, SegmentationModel or None)
-        The start models compared (None: from scratch only).
-    seconds : float
-        Each run's budget.
-    """
-    fresh = [m for _, m in starts if m is not None and m.n_classes != n_classes]
-    if not fresh or seconds >= NEW_HEAD_SECONDS:
-        return None
-    return (
-        f"your painting has {n_classes} classes and the start model was pretrained on "
-        f"{fresh[0].n_classes}: its output layer starts afresh, and runs of {seconds:g} s "
-        "are too short to rank strategies or start models (on a three-phase superalloy, "
-        "8-s runs picked the wrong start model, 30-s runs the right one). Give each run "
-        f"{NEW_HEAD_SECONDS:g} s or more."
-    )
 
 
 def estimated_seconds(runs: int, seconds: float) -> float:
@@ -106,50 +73,6 @@ def candidates_of(
         for k in (range(1) if s == "scratch" else range(starts))
         for m in (("auto",) if s == "scratch" else modes)
     )
-
-
-def other_shipped_starts(start: object) -> tuple[str, ...]:
-    """The shipped start models other than ``start``, to compare it with.
-
-    ``start`` is what the user starts from: a shipped name, a checkpoint, a
-    model, or None (from scratch, when the pretrained strategies start from
-    the default). Every shipped model that is not it is offered.
-    """
-    current = DEFAULT_MODEL if start is None else start
-    return tuple(name for name in REGISTRY if not (isinstance(current, str) and name == current))
-
-
-def start_to_use(pick: object, start: object, other_starts: tuple[str, ...]) -> str | None:
-    """The shipped start model to switch to for the pick, or None to keep ``start``.
-
-    Parameters
-    ----------
-    pick : Recommendation
-        What the comparison recommends (its ``strategy`` and ``start``).
-    start : str, Path, SegmentationModel or None
-        What the user starts from; None from scratch.
-    other_starts : tuple of str
-        The shipped models the comparison also started from.
-
-    A pretrained pick from one of ``other_starts`` switches to that model; a
-    pretrained pick while the user starts from scratch switches to the model
-    the comparison used for it (the default), since a round from scratch
-    would train ``scratch`` whatever the strategy says.
-    """
-    if pick.strategy == "scratch":
-        return None
-    if pick.start and pick.start in other_starts:
-        return pick.start
-    return DEFAULT_MODEL if start is None else None
-
-
-def start_label(start: object) -> str:
-    """How a start model is named in a comparison: its shipped name, file stem or name."""
-    if isinstance(start, str):
-        return start if start in REGISTRY else Path(start).stem
-    if isinstance(start, Path):
-        return start.stem
-    return str(getattr(start, "name", "") or "your model")
 
 
 def planned_runs(
@@ -262,16 +185,7 @@ def compare_strategies(
         under one second, a start model given twice, bad images or labels, or
         too few painted regions (saying how many more to paint).
     """
-    labels_of_starts = [start_label(s) for s in (model, *other_starts)]
-    if hasattr(model, "net") and labels_of_starts[0] in labels_of_starts[1:]:
-        # A model in memory keeps the name of the shipped model it was fine-tuned
-        # from (the dock's current model): it is not those weights.
-        labels_of_starts[0] = "your model"
-    twice = {name for name in labels_of_starts if labels_of_starts.count(name) > 1}
-    if twice:
-        raise ValueError(
-            f"start model {', '.join(sorted(twice))} is given twice: compare different ones."
-        )
+    names = start_names(model, tuple(other_starts))
     candidates = candidates_of(tuple(strategies), tuple(bn_modes), 1 + len(other_starts))
     if len(set(seeds)) < 2:
         raise ValueError("give at least two different seeds: one run says nothing of the noise.")
@@ -281,11 +195,10 @@ def compare_strategies(
     images = [image for image, _ in as_pairs(images, labels)]  # one list, as the plan's labels
     pretrained = any(s != "scratch" for s in strategies)
     starts = []
-    for name, start in zip(labels_of_starts, (model, *other_starts), strict=True):
+    for name, start in zip(names, (model, *other_starts), strict=True):
         if not hasattr(start, "net"):
             start = load_model(start) if pretrained else None
-        # Named only when there is a choice: one start keeps the plain names.
-        starts.append(("" if not other_starts else name, start))
+        starts.append((name, start))
     n_classes = max(int(lab.max()) for lab in plan.subsets[-1].labels)
     caution = short_run_caution(n_classes, starts, seconds)
     return _run(
