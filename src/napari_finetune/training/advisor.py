@@ -171,7 +171,8 @@ def compare_strategies(
     other_starts : tuple
         Further start models (shipped names, checkpoints or models) every
         pretrained strategy also runs from, e.g. ``('world-unet',)``
-        (:func:`other_shipped_starts`); each is loaded once. The candidates
+        (:func:`~napari_finetune.training.advisor_starts.other_shipped_starts`);
+        each is loaded once. The candidates
         are then named with their start: ``'finetune from world-unet'``.
 
     Yields
