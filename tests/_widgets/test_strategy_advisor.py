@@ -72,6 +72,7 @@ def test_closing_the_panel_stops_the_comparison_and_training_waits_for_it(painte
     qtbot.waitUntil(lambda: dock.advisor.panel is None, timeout=10_000)
     qtbot.waitUntil(lambda: not worker.is_running, timeout=30_000)  # well before 60 s runs
     assert not dock.advisor.running
+    dock.settings.source.value = "world-unet"  # reaches no deleted panel widget
 
 
 def test_a_pick_from_runs_is_shown_in_words(painted):

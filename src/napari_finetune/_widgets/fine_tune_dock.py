@@ -19,6 +19,7 @@ from napari.qt.threading import create_worker
 from napari.utils.notifications import show_error, show_warning
 
 from napari_finetune._widgets._active_learning import ActiveLearningPanel
+from napari_finetune._widgets._advisor_launcher import AdvisorLauncher
 from napari_finetune._widgets._autosave_rows import AutosaveRows
 from napari_finetune._widgets._controls import wrapping_label
 from napari_finetune._widgets._dock_sections import arrange
@@ -27,7 +28,6 @@ from napari_finetune._widgets._model_actions import ModelActions
 from napari_finetune._widgets._progress import TrainingProgress
 from napari_finetune._widgets._result_layers import show_prediction
 from napari_finetune._widgets._round_controls import NAMES, RoundControls
-from napari_finetune._widgets._strategy_advisor import AdvisorLauncher
 from napari_finetune._widgets._training_pairs import TrainingPairs
 from napari_finetune._widgets._training_plot import TrainingPlot
 from napari_finetune.session import (
