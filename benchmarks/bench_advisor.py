@@ -5,11 +5,11 @@ as *Compare strategies…* and ``napari-finetune compare`` run it: 4 strategies 
 25/50/100 % of the painted regions × 2 seeds, ``--seconds`` each) on
 
 - ``painted``: the painted-strokes sample (File > Open Sample);
-- ``isbi2012``: 3 images × 4 boxes of 48² among images 0–19 (as bench_real_data);
-- ``taskb``: synthetic task B of bench_transfer, 3 images × 4 boxes of 48²;
-- ``nist_steel``, ``nasa``: the paintings of ``bench_levers.py`` at its seed 0
-  (NIST steel 12 boxes on its paint image; the superalloy 3 ``train`` images ×
-  4 boxes, scored as mean IoU of the three phases).
+- ``isbi2012`` (3 images × 4 boxes of 48² among images 0–19), ``taskb``
+  (synthetic task B of bench_transfer, 3 images × 4 boxes), ``nist_steel`` (12
+  boxes on its paint image) and ``nasa`` (3 superalloy ``train`` images × 4 boxes,
+  scored as mean IoU of the three phases): the paintings of ``bench_levers.py``
+  at ``--painting-seed`` (default 0).
 
 With ``--truth-seconds S`` it also trains every candidate on all the painted
 pixels for S seconds (2 seeds) and scores it against the exact labels of
@@ -25,6 +25,7 @@ Usage::
 
     python benchmarks/bench_advisor.py [--datasets painted isbi2012 taskb nist_steel nasa]
         [--seconds 8] [--truth-seconds 60] [--strategies finetune] [--also-from world-unet]
+        [--painting-seed 0]
 """
 
 from __future__ import annotations
@@ -32,10 +33,10 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+from functools import partial
 
 from bench_feature_forest import dataset, score
-from bench_transfer import POOL, task_b
-from common import isbi2012, markdown_table, paint_boxes
+from common import markdown_table
 
 import napari_finetune as nf
 from napari_finetune._sample_data import painted_grains
@@ -45,37 +46,15 @@ from napari_finetune.training.advisor import ComparisonFinished, RunDone, compar
 from napari_finetune.training.advisor_starts import start_label
 
 
-def painted_data():
+def painted_data(_seed: int = 0):
     layers = {kind: data for data, _, kind in painted_grains()}
     return "boundary", [layers["image"]], [layers["labels"]], None, None
 
 
-def isbi_data():
-    data = isbi2012()
-    chosen, labels = paint_boxes(data.paint_truth, 3, 4, 48, seed=0)
-    images = [data.paint_images[k] for k in chosen]
-    return "boundary", images, labels, data.score_images, data.score_truth
-
-
-def taskb_data():
-    pool = [task_b(1000 + k) for k in range(POOL)]
-    chosen, labels = paint_boxes([s.classes for s in pool], 3, 4, 48, seed=0)
-    test = [task_b(2000 + k) for k in range(4)]
-    return (
-        "boundary",
-        [pool[k].image for k in chosen],
-        labels,
-        [s.image for s in test],
-        [s.classes for s in test],
-    )
-
-
 DATASETS = {
     "painted": painted_data,
-    "isbi2012": isbi_data,
-    "taskb": taskb_data,
-    "nist_steel": lambda: dataset("nist_steel", 0),
-    "nasa": lambda: dataset("nasa", 0),
+    # The paintings of bench_levers.py / bench_feature_forest.py at --painting-seed.
+    **{name: partial(dataset, name) for name in ("isbi2012", "taskb", "nist_steel", "nasa")},
 }
 
 
@@ -111,12 +90,15 @@ def main() -> None:
     parser.add_argument(
         "--also-from", nargs="+", default=[], help="other start models (e.g. world-unet)"
     )
+    parser.add_argument(
+        "--painting-seed", type=int, default=0, help="which of bench_levers' paintings"
+    )
     args = parser.parse_args()
     start = nf.load_model(DEFAULT_MODEL)
     others = [nf.load_model(name) for name in args.also_from]
     rows = []
     for name in args.datasets:
-        kind, images, labels, test_images, test_truth = DATASETS[name]()
+        kind, images, labels, test_images, test_truth = DATASETS[name](args.painting_seed)
         began = time.perf_counter()
         events = compare_strategies(
             images,
