@@ -124,8 +124,10 @@ def main() -> None:
         gaps = ", ".join(f"{g:+.3f} @ {px}" for px, g in comparison.transfer_gap().items())
         truth = "–"
         if args.truth_seconds and test_images is not None:
+            # A run names its start model ('' when only one was compared).
+            by_name = {"": start} | {start_label(m): m for m in (start, *others)}
             candidates = {
-                r.candidate: (r.strategy, next(m for m in (start, *others) if _named(m, r)))
+                r.candidate: (r.strategy, by_name[r.start])
                 for r in comparison.runs
                 if r.bn_mode == "auto"
             }
@@ -162,11 +164,6 @@ def main() -> None:
             rows,
         )
     )
-
-
-def _named(model, run) -> bool:
-    """Whether ``model`` is the start model ``run`` names ('' when only one was compared)."""
-    return not run.start or start_label(model) == run.start
 
 
 if __name__ == "__main__":

@@ -187,7 +187,7 @@ class StrategyAdvisor(Container):
             return
         others = self.starts_offered() if self.other_starts.value else ()
         self._compared_starts, self._user_start = others, start
-        self._runs, self._pick, self._errored = [], None, False
+        self._runs, self._pick, self._errored, self._caution = [], None, False, None
         self.use.enabled, self.use.text = False, "Use the recommended strategy"
         self.verdict.value = "Planning: which painted regions are held out…"
         self.start.enabled, self.stop.enabled = False, True
