@@ -274,3 +274,32 @@ def test_a_small_lazy_stack_is_predicted_a_huge_one_refused_and_rgb_works_with_a
     assert not result.multiscale and isinstance(result.data, zarr.Array)
     assert result.data.shape == (300, 320)
     assert "with the current model" in dock.status.value
+
+
+def test_a_reopened_store_keeps_the_colours_chosen_unlike_the_painting(
+    viewer, qtbot, messages, predictions
+):
+    image = nf.voronoi_grains((300, 400), 20, seed=4).image
+    layer = viewer.add_image(da.from_array(image, chunks=128), name="lazy")
+    strokes = np.zeros(image.shape, np.uint8)
+    strokes[10:40, 10:60], strokes[100:110, 100:200] = 1, 2
+    # Painted in the first two colours a prediction would otherwise take.
+    painted = viewer.add_labels(strokes, name="lazy painted")
+    painted.colormap = {1: "#0072b2", 2: "#d55e00", None: "transparent"}
+    before = painted.data.copy()
+    dock = module.FineTuneWidget(viewer)
+    dock.pairs.rows()[0].image_layer.value = layer
+    dock.pairs.rows()[0].labels_layer.value = painted
+    assert dock.pairs.labels_of("lazy") is painted
+    predict(dock, layer, qtbot)
+    assert messages["error"] == []
+    shown = viewer.layers["lazy prediction"]
+    live = [np.ravel(shown.colormap.map(v)) for v in (1, 2)]
+    for value, colour in zip((1, 2), live, strict=True):
+        assert not np.allclose(colour, np.ravel(painted.colormap.map(value)), atol=0.05)
+    viewer.layers.remove("lazy uncertainty")
+    viewer.layers.remove(shown)
+    _, again = add_prediction_store(viewer, str(predictions / "lazy_prediction.zarr"))
+    for value, colour in zip((1, 2), live, strict=True):
+        np.testing.assert_allclose(np.ravel(again.colormap.map(value)), colour, atol=1e-6)
+    np.testing.assert_array_equal(painted.data, before)

@@ -14,6 +14,8 @@ from napari_finetune.session.prediction_store import (
     open_prediction_store,
     prediction_layers,
 )
+from napari_finetune.session.result_style import avoided as avoided_record
+from napari_finetune.session.result_style import colour_difference, prediction_colours
 
 zarr = pytest.importorskip("zarr")
 da = pytest.importorskip("dask.array")
@@ -166,6 +168,31 @@ def test_the_layer_a_dock_store_was_of_names_and_places_it(tmp_path, written):
     (_, kwargs, _) = prediction_layers(open_prediction_store(copy))[1]
     assert kwargs["name"] == "SEM_01 prediction"
     assert not {"scale", "translate", "units"} & set(kwargs)
+
+
+def test_colours_the_dock_avoided_are_avoided_again_and_damaged_ones_ignored(tmp_path, written):
+    copy = tmp_path / "painted_prediction.zarr"
+    shutil.copytree(written, copy)
+    group = zarr.open_group(str(copy), mode="r+")
+    state = group.attrs["napari_finetune"]
+
+    def colours(layer_record):
+        group.attrs["napari_finetune"] = state | {LAYER_KEY: layer_record}
+        meta = prediction_layers(open_prediction_store(copy))[1][1]["metadata"]
+        return [c["colour"] for c in meta["napari_finetune"]["classes"].values()]
+
+    plain = colours({"name": "painted"})
+    blue, vermilion = [0.0, 0.447, 0.698, 1.0], [0.835, 0.369, 0.0, 1.0]
+    assert plain == ["#0072b2", "#d55e00"]  # the palette's first two
+    avoided = colours({"name": "painted", **avoided_record([blue, vermilion, [0, 0, 0, 0]])})
+    expected = prediction_colours({1: "a", 2: "b"}, [blue, vermilion])
+    assert avoided == [c.colour for c in expected.values()]
+    assert all(colour_difference(c, p) >= 30 for c in avoided for p in (blue, vermilion))
+    # Only a 2-class prediction's share of the record counts (classes 1 and 2).
+    assert colours({**avoided_record([[0.3] * 3, [0.6] * 3, blue, vermilion])})[0] == plain[0]
+    damaged = {"avoid_colours": [["x", 1, 2], [2.0, 0, 0], [0.5], None, blue]}
+    assert colours(damaged) == colours(avoided_record([blue]))
+    assert colours({"avoid_colours": "blue"}) == plain
 
 
 def test_other_folders_and_damaged_stores_are_refused_naming_them(tmp_path, written, image):

@@ -27,14 +27,19 @@ from napari.utils.notifications import show_info
 
 from napari_finetune._widgets._layers import finest, output_metadata
 from napari_finetune._widgets._progress import TrainingProgress
-from napari_finetune._widgets._result_layers import layer_named, placement, prediction_style
+from napari_finetune._widgets._result_layers import (
+    layer_named,
+    painted_colours,
+    placement,
+    prediction_style,
+)
 from napari_finetune._widgets._workers import let_go
 from napari_finetune.inference.lazy_events import BandDone
 from napari_finetune.session import lazy_layers as words
 from napari_finetune.session import predicted
 from napari_finetune.session.lazy_layers import is_lazy, plan_lazy_prediction
 from napari_finetune.session.lazy_run import LazyPredicted, StoreOpened, predict_lazily
-from napari_finetune.session.result_style import OverlayStyle, uncertainty_style
+from napari_finetune.session.result_style import AVOID_RECORDED, OverlayStyle, uncertainty_style
 
 if TYPE_CHECKING:
     import napari
@@ -155,6 +160,7 @@ class LazyPrediction:
             self._stop_asked,
             contrast_limits=tuple(layer.contrast_limits),
             rgb=layer.rgb,
+            avoid_colours=painted_colours(self._colormap, AVOID_RECORDED),
             **options,
             _start_thread=False,
             _ignore_errors=True,

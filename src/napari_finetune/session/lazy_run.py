@@ -13,7 +13,7 @@ asking (or sets ``stop``): the store keeps the finished bands, marked incomplete
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +23,7 @@ from napari_finetune.batch.band_pyramid import BandPyramid, open_result_pyramids
 from napari_finetune.inference.lazy_events import BandDone, PredictionWritten
 from napari_finetune.models.model import SegmentationModel
 from napari_finetune.session.lazy_layers import LazyPlan
-from napari_finetune.session.result_style import displayed_brightness
+from napari_finetune.session.result_style import avoided, displayed_brightness
 
 # Upper contrast limit of the uncertainty map: this percentile of the values so far.
 DISPLAY_PERCENTILE = 99.5
@@ -79,6 +79,7 @@ def predict_lazily(
     rgb: bool = False,
     uncertainty: bool = True,
     device: str | None = None,
+    avoid_colours: Sequence[Sequence[float]] = (),
 ) -> Iterator[StoreOpened | BandDone | LazyPredicted]:
     """Predict ``plan``'s image band by band into its store, yielding what the dock shows.
 
@@ -101,6 +102,10 @@ def predict_lazily(
     device : str, optional
         Where the network runs (:mod:`napari_finetune.models.device`; default:
         where the model's weights are).
+    avoid_colours : sequence of RGBA
+        The painted layer's class colours (0..1): kept in the store, so that the
+        prediction reopens in the colours it was shown in, unlike the painting's
+        (:func:`~napari_finetune.session.prediction_store.prediction_layers`).
 
     Yields
     ------
@@ -130,7 +135,7 @@ def predict_lazily(
         uncertainty=uncertainty,
         device=device,
         # Which layer it is of and where that sits, for reopening the store.
-        layer={"name": plan.layer, **plan.placement},
+        layer={"name": plan.layer, **plan.placement, **avoided(avoid_colours)},
     )
     pyramids: list[BandPyramid] = []
     try:

@@ -35,6 +35,7 @@ from napari_finetune.batch import band_pyramid
 from napari_finetune.batch.band_pyramid import PYRAMID_GROUP, label_image_multiscale
 from napari_finetune.session.result_style import (
     DARK_IMAGE_UNCERTAINTY,
+    avoided_colours,
     class_styling,
     colours_metadata,
     prediction_colours,
@@ -225,15 +226,17 @@ def prediction_layers(store: PredictionStore) -> list[tuple]:
     """Layer-data tuples for napari of ``store``: the uncertainty (hidden), then the labels.
 
     The labels come last so that they are the selected layer, as after *Predict*.
-    Class colours are :func:`~napari_finetune.session.result_style.prediction_colours`'
-    (the painted layer that trained the model is not known here); the
-    uncertainty map has the dark-image style over its whole range (the image
-    under it is not known either).
+    Class colours are :func:`~napari_finetune.session.result_style.prediction_colours`',
+    unlike the painted layer's where the dock recorded them in the store, so that
+    the prediction reopens in the colours it was shown in; the uncertainty map
+    has the dark-image style over its whole range (the image under it is not
+    known here).
     """
     name = store.image_name
     raw = store.state.get("classes") or {}
     names = {k: raw.get(str(k), f"class {k}") for k in range(1, store.n_classes + 1)}
-    colours = prediction_colours(names)
+    avoid = avoided_colours(store.state.get(LAYER_KEY))[: store.n_classes]
+    colours = prediction_colours(names, avoid)
     meta = {"role": "prediction", "store": str(store.location), "state": store.in_words()}
     meta["classes"] = colours_metadata(colours)
     layers = []

@@ -182,6 +182,41 @@ def prediction_colours(
     return chosen
 
 
+AVOID_KEY = "avoid_colours"  # in a store's layer record: the painted layer's colours
+# How many painted classes' colours a store records: the worker may load the
+# model after the store is planned, so its class count is not known yet; a
+# prediction of more classes reopens unlike only these.
+AVOID_RECORDED = 16
+
+
+def avoided(colours: Sequence[Sequence[float]]) -> dict:
+    """A store's layer record of the colours its prediction was chosen unlike (JSON-able).
+
+    Empty when there are none, so that a store predicted without a painted
+    layer records nothing.
+    """
+    kept = [[round(float(v), 4) for v in colour] for colour in colours]
+    return {AVOID_KEY: kept} if kept else {}
+
+
+def avoided_colours(record: object) -> list[list[float]]:
+    """The colours a store's layer ``record`` says to avoid; none when it holds no usable ones.
+
+    A record edited or damaged by hand loses only its unusable colours (not
+    three or four numbers in 0..1): a reopened prediction then still opens.
+    """
+    colours = record.get(AVOID_KEY) if isinstance(record, dict) else None
+    usable = []
+    for colour in colours if isinstance(colours, list) else []:
+        try:
+            values = [float(v) for v in colour]
+        except (TypeError, ValueError):
+            continue
+        if len(values) in (3, 4) and all(0.0 <= v <= 1.0 for v in values):
+            usable.append(values)
+    return usable
+
+
 def displayed_brightness(
     image: np.ndarray,
     contrast_limits: tuple[float, float] | None = None,
