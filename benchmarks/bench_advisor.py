@@ -77,6 +77,15 @@ def truth_scores(kind, images, labels, test_images, test_truth, seconds, candida
     return scores
 
 
+def sureness(pick) -> str:
+    """``clear``, or the candidates within seed noise / doubted by redrawn regions."""
+    if pick.clear:
+        return "clear"
+    said = [f"overlap: {', '.join(pick.close)}"] if pick.close else []
+    said += [f"lean over {', '.join(pick.unsure)} (regions)"] if pick.unsure else []
+    return "; ".join(said)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -143,7 +152,7 @@ def main() -> None:
                 name,
                 f"{wall:.0f} s",
                 f"{pick.candidate} {pick.median:.3f}",
-                "clear" if pick.clear else "overlap: " + ", ".join(pick.close),
+                sureness(pick),
                 gaps,
                 truth,
             ]

@@ -30,6 +30,8 @@ from napari_finetune.training.advisor_starts import (
     start_label,
     start_to_use,
 )
+from napari_finetune.training.held_out_regions import RegionCounts
+from napari_finetune.training.held_out_score import f1_of
 
 
 @pytest.fixture(scope="module")
@@ -123,6 +125,35 @@ def test_a_pick_is_clear_only_when_ranges_do_not_overlap():
     assert "ranges overlap with head 0.900" in pick.text
     with pytest.raises(ValueError, match="no run was scored"):
         StrategyComparison((run("head", 1, 0, None),), 0, "regions").recommendation()
+
+
+def compared(*runs):
+    """A comparison of ``(strategy, seed, hits per region...)`` runs on four held-out regions."""
+    results = []
+    for strategy, seed, *hits in runs:
+        counts = tuple(RegionCounts(100, {1: [h, 100, h, 100]}) for h in hits)
+        results.append(RunResult(strategy, 1.0, 100, seed, sum(hits) / 400, regions=counts))
+    return StrategyComparison(tuple(results), 400, "regions")
+
+
+def test_a_lead_that_one_held_out_region_carries_is_a_lean_not_clear():
+    # Seeds apart (0.775 vs 0.69) but "head" is ahead on three regions of four.
+    leaning = [("finetune", 0, 99, 70, 70, 71), ("finetune", 1, 99, 71, 70, 70)]
+    leaning += [("head", 0, 50, 75, 75, 75), ("head", 1, 51, 75, 75, 75)]
+    pick = compared(*leaning).recommendation()
+    assert pick.strategy == "finetune" and pick.close == () and pick.unsure == ("head",)
+    assert not pick.clear
+    assert "stays ahead of head in" in pick.text and "a lean, not a verdict" in pick.text
+    # Ahead on every region: clear, as before.
+    sure = [("finetune", 0, 90, 91, 92, 90), ("finetune", 1, 89, 90, 93, 91)]
+    sure += [("head", 0, 80, 85, 88, 70), ("head", 1, 81, 84, 90, 72)]
+    pick = compared(*sure).recommendation()
+    assert pick.clear and pick.unsure == () and "use finetune" in pick.text
+    # One within seed noise, another doubted by the regions: both are said.
+    gradual = [("gradual", 0, 99, 70, 70, 71), ("gradual", 1, 98, 70, 70, 70)]
+    pick = compared(*leaning, *gradual).recommendation()
+    assert (pick.close, pick.unsure) == (("gradual",), ("head",)) and not pick.clear
+    assert "overlap with gradual" in pick.text and "stays ahead of head in" in pick.text
 
 
 def test_transfer_gap_is_the_best_pretrained_minus_scratch_per_subset():
@@ -248,6 +279,10 @@ def test_start_models_are_compared_on_the_same_held_out_regions(painted):
     # Different pretrained weights from the same seed: different runs.
     by_start = {r.start: r.score for r in results if r.seed == 0 and r.strategy == "head"}
     assert by_start["voronoi-unet"] != by_start["world-unet"]
+    # Each run keeps its counts per held-out region, the same regions for all: a
+    # lead can be judged region by region.
+    assert len({len(r.regions) for r in results}) == 1 and len(results[0].regions) >= 3
+    assert all(f1_of(list(r.regions)) == pytest.approx(r.score) for r in results)
     comparison = seen[-1].comparison
     table = comparison.table()
     assert set(table["start"]) == {"–", "voronoi-unet", "world-unet"}

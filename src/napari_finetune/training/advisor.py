@@ -290,6 +290,7 @@ def _run(images, plan, starts, candidates, seeds, seconds, augmentation, device,
                     finished.history[-1]["step"] if finished.history else 0,
                     bn_mode,
                     start_of(strategy, k),
+                    finished.held_out.counts if finished.held_out is not None else (),
                 )
                 results.append(result)
                 yield RunDone(index, total, result)

@@ -3,8 +3,10 @@
 The recommendation is taken where the user stands: with all their painted
 labels (the largest subset). The strategy with the best median held-out
 score over seeds is named; it is called *clear* only when its worst seed
-beats every other strategy's best seed. Otherwise the ranges overlap and the
-text says which strategies are within noise of it, so a user does not read a
+beats every other strategy's best seed, and its lead holds over resamples of
+the held-out regions (:mod:`~napari_finetune.training.held_out_lead`): two
+seeds measure the training's noise, not which pixels were held out. Otherwise
+the text says which strategies are within noise of it, so a user does not read a
 difference of a few thousandths as a verdict. When start models were
 compared too, a candidate is a strategy *from* a start model, and the pick
 names both.
@@ -16,6 +18,9 @@ import statistics
 from dataclasses import dataclass, field
 
 import pandas as pd
+
+from napari_finetune.training.held_out_lead import SURE_SHARE, lead_share
+from napari_finetune.training.held_out_regions import RegionCounts
 
 
 @dataclass(frozen=True)
@@ -32,6 +37,8 @@ class RunResult:
     steps: int = 0
     bn_mode: str = "auto"  # BatchNorm handling; 'auto' is the strategy's usual one
     start: str = ""  # the start model's name when several were compared, else ''
+    # The kept weights' counts per held-out region (same regions for every run).
+    regions: tuple[RegionCounts, ...] = field(default=(), repr=False, compare=False)
 
     @property
     def candidate(self) -> str:
@@ -53,10 +60,12 @@ class Recommendation:
     median: float
     low: float
     high: float
-    clear: bool  # its worst seed beats every other strategy's best
+    clear: bool  # its worst seed beats every other's best, on most draws of the regions
     close: tuple[str, ...]  # strategies whose range overlaps its range
     text: str
     start: str = ""  # the start model to use when several were compared, else ''
+    # Candidates its seeds beat, but not over resamples of the held-out regions.
+    unsure: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -111,18 +120,29 @@ class StrategyComparison:
         )
         seeds = len([r for r in scored if r.candidate == best and r.painted_pixels == most])
         chosen = next(r for r in scored if r.candidate == best)
+        shares = self._lead_shares(best, [s for s in ranges if s != best and s not in close])
+        unsure = tuple(s for s, share in shares.items() if share < SURE_SHARE)
         said = (
             f"{best}: held-out F1 {median:.3f} ({low:.3f}–{high:.3f} over {seeds} "
             f"seed{'s' if seeds != 1 else ''}) with all {most:,} painted px"
         )
-        if not close:
+        leads = ", ".join(f"{s} in {shares[s]:.0%}" for s in unsure)
+        if not close and not unsure:
             text = f"{said}; its worst seed beats every other strategy's best: use {best}."
+        elif not close:
+            text = (
+                f"{said}; its worst seed beats every other strategy's best, but redrawing "
+                f"the held-out regions it stays ahead of {leads} of the draws: a lean, "
+                f"not a verdict. Paint more regions to tell them apart."
+            )
         else:
             others = ", ".join(f"{s} {ranges[s][0]:.3f}" for s in close)
             text = (
                 f"{said}; the ranges overlap with {others}: within noise, {best} has the "
                 "higher median. Paint more, or give each run more time, to tell them apart."
             )
+            if unsure:
+                text += f" Redrawing the held-out regions, it stays ahead of {leads} of the draws."
         if self.caution:
             text = f"{text} Caution: {self.caution}"
         return Recommendation(
@@ -132,11 +152,29 @@ class StrategyComparison:
             median,
             low,
             high,
-            not close,
+            not close and not unsure,
             close,
             text,
             chosen.start,
+            unsure,
         )
+
+    def _lead_shares(self, best: str, others: list[str]) -> dict[str, float]:
+        """Per other candidate: how often ``best`` leads it over redrawn held-out regions.
+
+        Candidates whose runs carry no region counts are left out (nothing to redraw).
+        """
+        most = max(r.painted_pixels for r in self.runs if r.score is not None)
+
+        def regions_of(candidate: str) -> list[tuple[RegionCounts, ...]]:
+            return [
+                r.regions
+                for r in self.runs
+                if r.candidate == candidate and r.painted_pixels == most and r.score is not None
+            ]
+
+        shares = {s: lead_share(regions_of(best), regions_of(s)) for s in others}
+        return {s: share for s, share in shares.items() if share is not None}
 
     def transfer_gap(self) -> dict[int, float]:
         """Per subset size: best pretrained strategy's median minus scratch's (when both ran)."""

@@ -26,11 +26,25 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import ndimage as ndi
-from skimage.morphology import skeletonize
 
-TOLERANCE_PX = 2.0
-BAND_PX = 8
+from napari_finetune.training.held_out_regions import (  # re-exported: the score's parts
+    BAND_PX,
+    TOLERANCE_PX,
+    RegionCounts,
+    region_counts,
+)
+
+__all__ = [
+    "BAND_PX",
+    "TOLERANCE_PX",
+    "HeldOutScore",
+    "RegionCounts",
+    "f1_of",
+    "region_counts",
+    "summarize",
+    "thin_classes",
+]
+
 # Words in a class name that mark a thin class, scored with the tolerance band.
 THIN_WORDS = ("boundar", "membrane", "edge", "outline", "wall", "contour")
 # Below these the score is shown with a warning rather than as a fact.
@@ -44,153 +58,6 @@ BOOTSTRAP_DRAWS = 200
 def thin_classes(classes: dict[int, str]) -> set[int]:
     """Classes scored with the tolerance band: those whose name says they are thin."""
     return {k for k, name in classes.items() if any(w in name.lower() for w in THIN_WORDS)}
-
-
-@dataclass
-class RegionCounts:
-    """Per-class counts of one held-out region: ``{class: [hit, truth, correct, predicted]}``.
-
-    Recall = hit / truth, precision = correct / predicted (equal to TP counts
-    for region classes).
-    """
-
-    pixels: int = 0
-    counts: dict[int, list[int]] = field(default_factory=dict)
-    # Region-class pixels, and those of them within the band of a painted thin
-    # pixel: where interiors meet boundaries, i.e. where mistakes happen.
-    region_pixels: int = 0
-    near_thin: int = 0
-
-    def add(self, k: int, hit: int, truth: int, correct: int, predicted: int) -> None:
-        """Add counts for class ``k``."""
-        row = self.counts.setdefault(k, [0, 0, 0, 0])
-        for i, value in enumerate((hit, truth, correct, predicted)):
-            row[i] += value
-
-
-def region_counts(
-    predicted: np.ndarray,
-    held: np.ndarray,
-    painted: np.ndarray,
-    thin: set[int],
-    tolerance: float = TOLERANCE_PX,
-    band: int = BAND_PX,
-    classes: set[int] | None = None,
-) -> list[RegionCounts]:
-    """Counts for each held-out region of one (cropped) plane.
-
-    Parameters
-    ----------
-    predicted : numpy.ndarray
-        Predicted classes 1..K, ``(rows, cols)``.
-    held : numpy.ndarray
-        Held-out painted classes (0 elsewhere).
-    painted : numpy.ndarray
-        All painted classes, training and held out (0 unpainted).
-    thin : set of int
-        Classes scored with the tolerance band.
-    tolerance, band : float, int
-        Tolerance and band width in pixels.
-    classes : set of int, optional
-        All painted classes, when the caller knows them (else read from ``painted``).
-
-    Returns
-    -------
-    list of RegionCounts
-        One per connected held-out region (strokes closer than ``band`` merge).
-    """
-    regions, _ = ndi.label(ndi.binary_dilation(held > 0, iterations=band))
-    thin_distance = {k: ndi.distance_transform_edt(painted != k) for k in thin}
-    near_paint = {k: d <= tolerance for k, d in thin_distance.items()}
-    near_thin = np.logical_or.reduce(list(near_paint.values())) if thin else None
-    in_band = np.logical_or.reduce([d <= band for d in thin_distance.values()]) if thin else None
-    if classes is None:
-        classes = {int(k) for k in np.unique(painted) if k}
-    regional = set(classes) - thin
-    out = []
-    for r, box in enumerate(ndi.find_objects(regions), start=1):
-        zone = regions[box] == r
-        mine = zone & (held[box] > 0)
-        found = RegionCounts(int(mine.sum()))
-        here = set(int(k) for k in np.unique(held[box][mine]))
-        for k in here:
-            truth = mine & (held[box] == k)
-            if k in thin:
-                _add_thin(
-                    found,
-                    k,
-                    truth,
-                    zone,
-                    mine,
-                    predicted[box],
-                    painted[box],
-                    near_paint[k][box],
-                    tolerance,
-                    band,
-                )
-            else:
-                scored = mine if near_thin is None else mine & ~near_thin[box]
-                found.region_pixels += int(truth.sum())
-                if in_band is not None:
-                    found.near_thin += int((truth & in_band[box]).sum())
-                hits = int((scored & truth & (predicted[box] == k)).sum())
-                found.add(
-                    k,
-                    hits,
-                    int((scored & truth).sum()),
-                    hits,
-                    int((scored & (predicted[box] == k)).sum()),
-                )
-        # A class predicted over held-out pixels of other classes is a false
-        # positive too (e.g. a boundary predicted on an interior scribble).
-        for k in thin - here:
-            wrong = mine & (predicted[box] == k) & ~near_paint[k][box]
-            if wrong.any():
-                found.add(k, 0, 0, 0, int(wrong.sum()))
-        for k in regional - here:
-            scored = mine if near_thin is None else mine & ~near_thin[box]
-            wrong = scored & (predicted[box] == k)
-            if wrong.any():
-                found.add(k, 0, 0, 0, int(wrong.sum()))
-        out.append(found)
-    return out
-
-
-def _add_thin(
-    found: RegionCounts,
-    k: int,
-    truth: np.ndarray,
-    zone: np.ndarray,
-    mine: np.ndarray,
-    predicted: np.ndarray,
-    painted: np.ndarray,
-    near_paint: np.ndarray,
-    tolerance: float,
-    band: int,
-) -> None:
-    """Recall on the stroke, precision in the band beside it (not beyond its ends)."""
-    near_pred = ndi.distance_transform_edt(predicted != k) <= tolerance
-    beside = ndi.distance_transform_edt(~truth) <= band
-    # A traced stretch ends where the boundary goes on unpainted: predictions
-    # continuing past the ends are right, so the band stops short of them.
-    skeleton = skeletonize(truth)
-    neighbours = ndi.convolve(
-        skeleton.astype(np.uint8), np.ones((3, 3), np.uint8), mode="constant"
-    )
-    ends = skeleton & (neighbours <= 2)
-    if ends.any():
-        # The skeleton stops about half a stroke width short of the stroke's end.
-        reach = band + tolerance + ndi.distance_transform_edt(truth).max()
-        beside &= ndi.distance_transform_edt(~ends) > reach
-    scored = mine | (beside & zone & (painted == 0))
-    inside = scored & (predicted == k)
-    found.add(
-        k,
-        int((truth & near_pred).sum()),
-        int(truth.sum()),
-        int((inside & near_paint).sum()),
-        int(inside.sum()),
-    )
 
 
 def f1_of(regions: list[RegionCounts]) -> float | None:
@@ -225,6 +92,10 @@ class HeldOutScore:
         Held-out painted pixels and the regions they form.
     caution : str or None
         Why the score cannot be trusted, in words (None when it can).
+    counts : tuple of RegionCounts
+        Each held-out region's counts, in the order of the regions: runs
+        scored on the same held-out pixels can be compared region by region
+        (:mod:`~napari_finetune.training.held_out_lead`).
     """
 
     score: float | None
@@ -233,6 +104,7 @@ class HeldOutScore:
     pixels: int = 0
     regions: int = 0
     caution: str | None = None
+    counts: tuple[RegionCounts, ...] = field(default=(), repr=False, compare=False)
 
     def record(self) -> dict[str, float | int | str | None]:
         """The fields a training history keeps for each epoch."""
@@ -298,4 +170,4 @@ def summarize(
         )
     elif high - low > MAX_RANGE:
         caution = "the held-out regions disagree widely: take the score as a rough guide"
-    return HeldOutScore(score, low, high, pixels, len(regions), caution)
+    return HeldOutScore(score, low, high, pixels, len(regions), caution, tuple(regions))
