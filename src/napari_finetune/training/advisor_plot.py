@@ -22,9 +22,11 @@ DARK_BACKGROUND = "#262930"
 # model: its colour, another marker.
 VARIANT_LINE = {"frozen": ":", "adapt": "--", "adabn": "-."}
 START_MARKERS = "oDvP"
-# Up to this many candidates the legend sits in the scores plot; each row of a
-# legend below the plots takes this share of the figure's height.
-LEGEND_INSIDE, LEGEND_ROW = 4, 0.06
+# Up to this many candidates, named in up to this many characters, the legend
+# sits in the scores plot (longer names, "finetune from world-unet", cover its
+# curves and axis label in the dock's narrow plot); each row of a legend below
+# the plots takes this share of the figure's height.
+LEGEND_INSIDE, LEGEND_NAME_INSIDE, LEGEND_ROW = 4, 16, 0.06
 
 
 def _styles(comparison: StrategyComparison) -> dict[str, tuple[str, str]]:
@@ -93,9 +95,9 @@ def draw_comparison(figure: object, comparison: StrategyComparison, dark: bool =
     losses.set_ylabel("loss")
     losses.set_title("with all painted labels", fontsize=9)
     handles, names = scores.get_legend_handles_labels()
-    # Many candidates (start models, BatchNorm variants) would cover the curves:
-    # their legend goes below both plots, two to a row.
-    below = len(names) > LEGEND_INSIDE
+    # Many or long-named candidates (start models, BatchNorm variants) would
+    # cover the curves: their legend goes below both plots, two to a row.
+    below = len(names) > LEGEND_INSIDE or any(len(n) > LEGEND_NAME_INSIDE for n in names)
     if below:
         figure.legend(
             handles, names, loc="lower center", ncol=2, fontsize=7, frameon=False, labelcolor=ink

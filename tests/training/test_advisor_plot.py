@@ -1,0 +1,37 @@
+"""Where the strategy comparison's legend goes: inside the scores plot, or below both."""
+
+import pytest
+from matplotlib.figure import Figure
+
+from napari_finetune.training.advisor_plot import draw_comparison
+from napari_finetune.training.advisor_result import RunResult, StrategyComparison
+
+
+def comparison(*candidates):
+    runs = [
+        RunResult(strategy, 1.0, pixels, seed, 0.8 + 0.01 * seed, start=start)
+        for strategy, start in candidates
+        for pixels in (100, 200)
+        for seed in (0, 1)
+    ]
+    return StrategyComparison(tuple(runs), 50, "regions")
+
+
+@pytest.mark.parametrize(
+    ("candidates", "below"),
+    [
+        ((("scratch", ""), ("head", ""), ("finetune", ""), ("gradual", "")), False),
+        # Two long names ("finetune from voronoi-unet") would cover the curves.
+        ((("finetune", "voronoi-unet"), ("finetune", "world-unet")), True),
+        (tuple((s, start) for s in ("head", "finetune", "gradual") for start in "ab"), True),
+    ],
+)
+def test_the_legend_sits_inside_only_for_a_few_short_names(candidates, below):
+    figure = Figure()
+    draw_comparison(figure, comparison(*candidates))
+    scores = figure.axes[0]
+    assert (scores.get_legend() is None) == below
+    assert len(figure.legends) == int(below)
+    shown = figure.legends[0] if below else scores.get_legend()
+    names = {r.candidate for r in comparison(*candidates).runs}
+    assert {t.get_text() for t in shown.get_texts()} == names
