@@ -195,7 +195,7 @@ def avoided(colours: Sequence[Sequence[float]]) -> dict:
     Empty when there are none, so that a store predicted without a painted
     layer records nothing.
     """
-    kept = [[round(float(v), 4) for v in colour] for colour in colours]
+    kept = [[float(v) for v in colour] for colour in colours]
     return {AVOID_KEY: kept} if kept else {}
 
 

@@ -120,7 +120,7 @@ class StrategyComparison:
         )
         seeds = len([r for r in scored if r.candidate == best and r.painted_pixels == most])
         chosen = next(r for r in scored if r.candidate == best)
-        shares = self._lead_shares(best, [s for s in ranges if s != best and s not in close])
+        shares = self._lead_shares(best, [s for s in ranges if s != best and s not in close], most)
         unsure = tuple(s for s, share in shares.items() if share < SURE_SHARE)
         said = (
             f"{best}: held-out F1 {median:.3f} ({low:.3f}–{high:.3f} over {seeds} "
@@ -159,12 +159,12 @@ class StrategyComparison:
             unsure,
         )
 
-    def _lead_shares(self, best: str, others: list[str]) -> dict[str, float]:
+    def _lead_shares(self, best: str, others: list[str], most: int) -> dict[str, float]:
         """Per other candidate: how often ``best`` leads it over redrawn held-out regions.
 
-        Candidates whose runs carry no region counts are left out (nothing to redraw).
+        Runs on ``most`` painted pixels (all of them) count; candidates whose runs
+        carry no region counts are left out (nothing to redraw).
         """
-        most = max(r.painted_pixels for r in self.runs if r.score is not None)
 
         def regions_of(candidate: str) -> list[tuple[RegionCounts, ...]]:
             return [

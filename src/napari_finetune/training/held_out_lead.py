@@ -49,22 +49,23 @@ def lead_share(
     float or None
         The share of draws in which the leader's median score over its runs is
         higher (ties count half); None when it cannot be judged: a run without
-        region counts, or runs scored on different regions.
+        region counts, runs scored on different regions, or no draw with truth to score.
     """
     runs = [list(r) for r in (*leader, *other)]
     if not leader or not other or any(not r for r in runs) or len({len(r) for r in runs}) > 1:
         return None
     n = len(runs[0])
     rng = np.random.default_rng(seed)
-    ahead = 0.0
+    ahead, judged = 0.0, 0
     for _ in range(draws):
         chosen = rng.integers(0, n, n)
         mine = _median([[run[i] for i in chosen] for run in leader])
         theirs = _median([[run[i] for i in chosen] for run in other])
         if mine is None or theirs is None:
-            continue
+            continue  # a draw without painted truth scores neither
+        judged += 1
         ahead += 1.0 if mine > theirs else 0.5 if mine == theirs else 0.0
-    return ahead / draws
+    return ahead / judged if judged else None
 
 
 def _median(runs: list[list[RegionCounts]]) -> float | None:
