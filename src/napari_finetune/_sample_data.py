@@ -18,7 +18,8 @@ from skimage.io import imread
 from napari_finetune.synth import GrainSample, voronoi_grains
 from napari_finetune.synth.ipf import ipf_map
 from napari_finetune.synth.membranes import ORGANELLE_NAMES, em_membranes
-from napari_finetune.synth.phases import REGION_NAMES, second_phases
+from napari_finetune.synth.phase_classes import REGION_NAMES
+from napari_finetune.synth.phases import second_phases
 from napari_finetune.synth.strokes import paint_strokes
 from napari_finetune.synth.tint_etch import tint_etch
 from napari_finetune.synth.twins import annealing_twins

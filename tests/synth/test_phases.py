@@ -2,13 +2,8 @@ import numpy as np
 import pytest
 from scipy import ndimage as ndi
 
-from napari_finetune.synth.phases import (
-    LAMELLAR,
-    MATRIX,
-    PRECIPITATE,
-    REGION_NAMES,
-    second_phases,
-)
+from napari_finetune.synth.phase_classes import LAMELLAR, MATRIX, PRECIPITATE, REGION_NAMES
+from napari_finetune.synth.phases import second_phases
 
 CLEAN = {"dose": None, "blur": 0.0}
 

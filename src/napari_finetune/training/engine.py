@@ -5,7 +5,8 @@
 :class:`Finished`. The consumer may stop between any two yields and close the
 generator: the model named in ``Started`` then holds the weights the keep-best
 rule kept so far. ``fit`` is the blocking form. The pieces live next door in
-``training/``: schedules, keep_best, validation, strategies, start, provenance.
+``training/``: schedules, epoch_end, keep_best, validation, strategies, start,
+provenance.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from napari_finetune.augment import AugmentationPipeline
@@ -24,8 +24,8 @@ from napari_finetune.models.model import SegmentationModel
 from napari_finetune.models.registry import DEFAULT_MODEL
 from napari_finetune.training import strategies as st
 from napari_finetune.training.arguments import check_training_arguments
+from napari_finetune.training.epoch_end import EpochEnds
 from napari_finetune.training.events import EpochEnd, Finished, Started, Step
-from napari_finetune.training.held_out_score import HeldOutScore
 from napari_finetune.training.keep_best import KeepBest
 from napari_finetune.training.objectives import parse_adaptation
 from napari_finetune.training.provenance import finish_record, run_record
@@ -34,7 +34,6 @@ from napari_finetune.training.schedules import check_schedule, learning_rate_fac
 from napari_finetune.training.start import device_of
 from napari_finetune.training.step import train_step
 from napari_finetune.training.threads import threads_for_run
-from napari_finetune.training.validation import validate
 
 STEPS_PER_EPOCH = 25
 # Smallest patch side: twice the shipped U-Net's 16-px pooling cell.
@@ -190,45 +189,14 @@ def finetune(
         levers=setup.objectives.in_words(),
     )
     keeper = KeepBest(net, patience)
-    kept_held_out: list[HeldOutScore | None] = [None]  # the kept epoch's, set by end_epoch
-    history: list[dict] = []
+    epochs = EpochEnds(
+        trained, planes, split, setup.painted.painted_classes, keeper, run, strategy
+    )
     reason, step, epoch, epoch_losses = "completed", 0, 0, []
     started = time.perf_counter()
 
-    def end_epoch(elapsed: float) -> tuple[EpochEnd, bool]:
-        """Validate, keep the weights worth keeping, record the epoch; say whether to stop."""
-        val_loss, held_out = validate(trained, planes, split, setup.painted.painted_classes)
-        val_score = held_out.score
-        verdict = keeper.judge(epoch, val_score, val_loss)
-        record = {
-            "run": run,
-            "epoch": epoch,
-            "step": step,
-            "strategy": strategy,
-            "train_loss": float(np.mean(epoch_losses)),
-            "validation_loss": val_loss,
-            **held_out.record(),
-            "elapsed": round(elapsed, 3),
-            "train_pixels": split.n_train,
-            "validation_pixels": split.n_validation,
-        }
-        history.append(record)
-        epoch_losses.clear()
-        event = EpochEnd(
-            epoch,
-            step,
-            record["train_loss"],
-            val_loss,
-            val_score,
-            keeper.score,
-            verdict.kept,
-            elapsed,
-            [g["name"] for g in optimizer.param_groups if g["name"] not in frozen],
-            held_out,
-        )
-        if verdict.kept:
-            kept_held_out[0] = held_out
-        return event, verdict.stop
+    def trainable() -> list[str]:
+        return [g["name"] for g in optimizer.param_groups if g["name"] not in frozen]
 
     try:
         torch.set_num_threads(threads)  # restored in the finally below
@@ -269,7 +237,7 @@ def finetune(
             )
             if step % STEPS_PER_EPOCH == 0:
                 epoch += 1
-                event, stop = end_epoch(elapsed)
+                event, stop = epochs.end(epoch, step, epoch_losses, elapsed, trainable())
                 yield event
                 if stop:
                     reason = "early stopping"
@@ -277,7 +245,8 @@ def finetune(
         if epoch_losses:
             # A last, partial epoch is judged like the others.
             epoch += 1
-            yield end_epoch(time.perf_counter() - started)[0]
+            elapsed = time.perf_counter() - started
+            yield epochs.end(epoch, step, epoch_losses, elapsed, trainable())[0]
     except GeneratorExit:
         reason = "stopped"
         raise
@@ -287,18 +256,18 @@ def finetune(
         keeper.restore()
         st.set_trainable(net, set())
         net.eval()
-        trained.history.extend(history)
+        trained.history.extend(epochs.history)
         finish_record(provenance, trained, step, reason)
         trained.provenance.append(provenance)
         trained.augmentation = augmentation_yaml or trained.augmentation
     yield Finished(
         trained,
-        history,
+        epochs.history,
         reason,
         keeper.epoch,
         time.perf_counter() - started,
         best_score=keeper.score,
-        held_out=kept_held_out[0],
+        held_out=epochs.kept_held_out,
     )
 
 

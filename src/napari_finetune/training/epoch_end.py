@@ -1,0 +1,89 @@
+"""The end of a training epoch: validate, let keep-best judge, record the epoch.
+
+:class:`EpochEnds` is what :func:`~napari_finetune.training.engine.finetune`
+does every ``STEPS_PER_EPOCH`` steps (and after a last, partial epoch). It
+keeps the run's history records and the held-out score of the epoch whose
+weights keep-best holds, for the run's :class:`Finished` event.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from napari_finetune.data.painted import PaintedPlane
+from napari_finetune.data.split import Split
+from napari_finetune.models.model import SegmentationModel
+from napari_finetune.training.events import EpochEnd
+from napari_finetune.training.held_out_score import HeldOutScore
+from napari_finetune.training.keep_best import KeepBest
+from napari_finetune.training.validation import validate
+
+
+@dataclass
+class EpochEnds:
+    """Judges and records a run's epochs (see the module description)."""
+
+    trained: SegmentationModel
+    planes: list[PaintedPlane]
+    split: Split
+    painted_classes: int
+    keeper: KeepBest
+    run: int  # the run's number in the model's history
+    strategy: str
+    history: list[dict] = field(default_factory=list)
+    kept_held_out: HeldOutScore | None = None  # of the epoch keep-best holds
+
+    def end(
+        self,
+        epoch: int,
+        step: int,
+        losses: list[float],
+        elapsed: float,
+        trainable: list[str],
+    ) -> tuple[EpochEnd, bool]:
+        """Validate and record epoch ``epoch``; return its event and whether to stop.
+
+        Parameters
+        ----------
+        epoch, step : int
+            The epoch just ended (from 1) and the steps run so far.
+        losses : list of float
+            The epoch's training losses; emptied for the next epoch.
+        elapsed : float
+            Seconds since the first step.
+        trainable : list of str
+            Names of the parameter groups that trained in this epoch.
+        """
+        val_loss, held_out = validate(self.trained, self.planes, self.split, self.painted_classes)
+        verdict = self.keeper.judge(epoch, held_out.score, val_loss)
+        record = {
+            "run": self.run,
+            "epoch": epoch,
+            "step": step,
+            "strategy": self.strategy,
+            "train_loss": float(np.mean(losses)),
+            "validation_loss": val_loss,
+            **held_out.record(),
+            "elapsed": round(elapsed, 3),
+            "train_pixels": self.split.n_train,
+            "validation_pixels": self.split.n_validation,
+        }
+        self.history.append(record)
+        losses.clear()
+        if verdict.kept:
+            self.kept_held_out = held_out
+        event = EpochEnd(
+            epoch,
+            step,
+            record["train_loss"],
+            val_loss,
+            held_out.score,
+            self.keeper.score,
+            verdict.kept,
+            elapsed,
+            trainable,
+            held_out,
+        )
+        return event, verdict.stop
