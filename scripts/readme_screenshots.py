@@ -10,7 +10,7 @@ first argument); ``--all`` adds one figure for each of the other samples;
 store, the NIST sample); ``--screens`` writes only the window of
 ``napari-finetune view`` on a laptop (1366 × 768) and a full-HD
 (1920 × 1080) screen; ``--advisor`` only the *Compare strategies* figure
-(24 runs of 4 s: a few minutes).
+(24 runs of 4 s: a few minutes); ``--augment`` only the *Augmentation preview* figure.
 """
 
 from __future__ import annotations
@@ -52,6 +52,7 @@ def augmentation_preview(path: Path) -> None:
     viewer.open_sample(PLUGIN, "painted")
     _, widget = viewer.window.add_plugin_dock_widget(PLUGIN, "Augmentation preview")
     widget.toggles["ElasticTransform"].value = True
+    widget.toggles["Affine"].value = True  # zoom: off by default, shown here
     widget.preview.clicked.emit()
     deadline = time.monotonic() + 120
     while widget._worker is not None and time.monotonic() < deadline:
@@ -302,5 +303,8 @@ if __name__ == "__main__":
     elif "--advisor" in sys.argv:
         folder.mkdir(parents=True, exist_ok=True)
         compare_strategies(folder)
+    elif "--augment" in sys.argv:
+        folder.mkdir(parents=True, exist_ok=True)
+        augmentation_preview(folder / "augmentation_preview.png")
     else:
         main(folder, every_sample="--all" in sys.argv)

@@ -267,3 +267,16 @@ def test_preview_on_a_calibrated_image_keeps_its_units(steel, qtbot, monkeypatch
     assert steel.layers.extent.units is not None
     steel.screenshot(canvas_only=True, flash=False)  # a draw checks the units
     assert not [m for m in shown if "Inconsistent units" in m]
+
+
+def test_zoom_is_offered_off_by_default_and_says_what_it_does(painted, qtbot):
+    w = AugmentationPreviewWidget(painted)
+    zoom = w.toggles["Affine"]
+    assert zoom.text == "Affine (zoom)" and "magnification" in zoom.tooltip
+    assert not zoom.value and not w.pipeline.setting("Affine").enabled
+    zoom.value = True
+    w.probabilities["Affine"].value = 1.0
+    w.n_views.value = 2
+    run_preview(w, qtbot)
+    captions = list(painted.layers["augmentation captions"].features["caption"])
+    assert all("zoom ×" in c for c in captions[1:])

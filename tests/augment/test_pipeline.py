@@ -238,3 +238,25 @@ def test_preset_defaults_are_legal_and_switching_preset_drops_illegal_ones():
     assert directional.setting("Rotate").p == 0.9
     with pytest.raises(ValueError, match="unknown"):
         AugmentationPipeline.from_preset("sem")
+
+
+def test_zoom_scales_what_it_shows_by_the_factor_it_reports():
+    # A centred disc: its area changes by the reported factor squared, and a
+    # zoomed-out view brings in a border that is unpainted (label 0), never a class.
+    yy, xx = np.indices((128, 128))
+    disc = ((yy - 63.5) ** 2 + (xx - 63.5) ** 2 < 20**2).astype(np.uint8)
+    labels = disc + 1
+    seen = set()
+    for seed in range(12):
+        out = only("Affine").apply(disc.astype(np.float32), labels, seed)
+        factor = float(out.description.split("×")[1])
+        area = (out.mask == 2).sum() / (labels == 2).sum()
+        assert area == pytest.approx(factor**2, rel=0.06)
+        if factor < 0.95:
+            assert (out.mask[0] == 0).all() and (out.mask[:, -1] == 0).all()
+            seen.add("out")
+        elif factor > 1.05:
+            assert (out.mask > 0).all()
+            seen.add("in")
+        assert 0.67 - 0.01 <= factor <= 1.5 + 0.01
+    assert seen == {"in", "out"}  # both directions drawn

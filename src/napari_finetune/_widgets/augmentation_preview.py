@@ -69,7 +69,7 @@ class AugmentationPreviewWidget(Container):
         self.probabilities: dict[str, FloatSpinBox] = {}
         rows = []
         for name in CATALOG:
-            toggle = CheckBox(text=name)
+            toggle = CheckBox(text=CATALOG[name].shown_as)
             chance = FloatSpinBox(value=0.5, min=0.0, max=1.0, step=0.05, tooltip="probability")
             chance.native.setMaximumWidth(90)
             toggle.changed.connect(lambda on, name=name: self._on_toggle(name, on))

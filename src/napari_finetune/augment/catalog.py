@@ -52,6 +52,9 @@ class TransformInfo:
         Probability of applying it in a fresh pipeline.
     default_params : Mapping
         Keyword arguments (ranges) for the albumentations constructor.
+    title : str
+        What a checkbox shows when the class name alone would mislead
+        (``Affine`` here only zooms); empty: the name.
     """
 
     name: str
@@ -61,6 +64,12 @@ class TransformInfo:
     default_p: float
     default_params: Mapping[str, Any] = field(default_factory=dict)
     _describe: Callable[[Mapping[str, Any]], str] = field(default=lambda p: "", repr=False)
+    title: str = ""
+
+    @property
+    def shown_as(self) -> str:
+        """The name shown beside its checkbox."""
+        return self.title or self.name
 
     @property
     def geometric(self) -> bool:
@@ -70,7 +79,7 @@ class TransformInfo:
     def build(self, p: float, params: Mapping[str, Any]) -> A.BasicTransform:
         """The albumentations transform, label-safe when geometric."""
         kwargs = {**self.default_params, **params, "p": p}
-        if self.name in ("Rotate", "ElasticTransform"):
+        if self.name in ("Rotate", "Affine", "ElasticTransform"):
             kwargs = {**_LABEL_SAFE, **kwargs}
         return getattr(A, self.name)(**kwargs)
 
@@ -82,6 +91,11 @@ class TransformInfo:
 def _rotation_angle(sampled: Mapping[str, Any]) -> str:
     matrix = np.asarray(sampled["matrix"])
     return f"{math.degrees(math.atan2(matrix[1, 0], matrix[0, 0])):+.0f}°"
+
+
+def _zoom_factor(sampled: Mapping[str, Any]) -> str:
+    matrix = np.asarray(sampled["matrix"])
+    return f"×{math.sqrt(abs(float(np.linalg.det(matrix[:2, :2])))):.2f}"
 
 
 def _elastic(sampled: Mapping[str, Any]) -> str:
@@ -131,6 +145,18 @@ CATALOG: dict[str, TransformInfo] = {
             0.5,
             {"limit": (-180, 180)},
             _rotation_angle,
+        ),
+        TransformInfo(
+            "Affine",
+            "zoom",
+            GEOMETRIC,
+            "magnification: what a pixel is does not depend on the scale it was imaged "
+            "at (within ×0.67–1.5)",
+            0.5,
+            # Zooming in and out equally often; one factor for both axes.
+            {"scale": (0.67, 1.5), "keep_ratio": True, "balanced_scale": True},
+            _zoom_factor,
+            "Affine (zoom)",
         ),
         TransformInfo(
             "ElasticTransform",
