@@ -188,7 +188,11 @@ def main() -> None:
             print(
                 name,
                 seed,
-                {m: {k: round(v, 3) for k, v in r.items()} for m, r in found.items()},
+                # Scores rounded; the per-phase IoU list is rounded already.
+                {
+                    m: {k: round(v, 3) if isinstance(v, float) else v for k, v in r.items()}
+                    for m, r in found.items()
+                },
                 flush=True,
             )
             results.append(found)
