@@ -30,7 +30,10 @@ pytestmark = pytest.mark.slow
         ["bench_large_image.py", "--side", "1024"],
         ["bench_cluster.py", "--images", "2"],
         ["bench_advisor.py", "--datasets", "painted", "--seconds", "1"],
-        ["bench_feature_forest.py", "--datasets", "nist_steel", "--seconds", "2", "--seeds", "1"],
+        [
+            "bench_feature_forest.py",
+            *("--datasets", "nist_steel", "nasa", "--seconds", "2", "--seeds", "1"),
+        ],
         ["bench_feature_maps.py", "--side", "256", "--repeats", "1"],
         [
             "bench_levers.py",
