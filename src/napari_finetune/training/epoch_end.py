@@ -28,7 +28,7 @@ class EpochEnds:
     trained: SegmentationModel
     planes: list[PaintedPlane]
     split: Split
-    painted_classes: int
+    painted_classes: frozenset[int]  # the classes the painting holds (validation scores them)
     keeper: KeepBest
     run: int  # the run's number in the model's history
     strategy: str
