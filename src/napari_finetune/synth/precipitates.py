@@ -8,6 +8,7 @@ give up after ``TRIES_PER_PARTICLE`` tries per wanted particle (crowded grains).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -22,10 +23,10 @@ CUBOID_EXPONENT = 4.0
 # Tries per wanted precipitate before the placement gives up (crowded grains).
 TRIES_PER_PARTICLE = 4
 
+Pixels = tuple[np.ndarray, np.ndarray]  # a particle's (rows, cols), as skimage.draw gives
 
-def _cuboid(
-    centre: np.ndarray, edge: float, angle: float, shape: tuple[int, int]
-) -> tuple[np.ndarray, np.ndarray]:
+
+def _cuboid(centre: np.ndarray, edge: float, angle: float, shape: tuple[int, int]) -> Pixels:
     """Pixels of a rounded square (superellipse) of ``edge`` px turned by ``angle``."""
     t = np.linspace(0, 2 * np.pi, 48, endpoint=False)
     cos, sin = np.cos(t), np.sin(t)
@@ -42,13 +43,39 @@ def _free(rr: np.ndarray, cc: np.ndarray, regions: np.ndarray, taken: np.ndarray
     return rr.size > 0 and bool((regions[rr, cc] == MATRIX).all()) and not taken[rr, cc].any()
 
 
+def _place(
+    wanted: float,
+    candidates: np.ndarray,
+    taken: np.ndarray,
+    propose: Callable[[], tuple[Pixels, Pixels] | None],
+) -> list[Pixels]:
+    """Accept proposed particles until ``wanted`` are placed or the tries run out.
+
+    ``propose`` draws one particle from the placement's ``rng`` (its draws are
+    the same whether or not the particle is refused) and returns its grown
+    outline and its pixels, or None when refused; an accepted one's grown
+    outline is marked in ``taken``.
+    """
+    found: list[Pixels] = []
+    for _ in range(int(TRIES_PER_PARTICLE * wanted)):
+        if len(found) >= wanted or candidates.size == 0:
+            break
+        particle = propose()
+        if particle is None:
+            continue
+        grown, pixels = particle
+        taken[grown] = True
+        found.append(pixels)
+    return found
+
+
 def intragranular_cuboids(
     grains: np.ndarray,
     boundaries: np.ndarray,
     regions: np.ndarray,
     params: dict[str, Any],
     rng: np.random.Generator,
-) -> list[tuple[np.ndarray, np.ndarray]]:
+) -> list[Pixels]:
     """Aligned rounded cuboids inside matrix grains, apart from boundaries and each other."""
     low, high = params["precipitate_size"]
     n = int(grains.max())
@@ -57,23 +84,20 @@ def intragranular_cuboids(
     wanted = params["precipitate_fraction"] * hosts.sum() / ((low + high) / 2) ** 2
     candidates = np.flatnonzero(hosts)
     # Pixels near an accepted particle (a gap of 2 px keeps particles apart).
-    taken = np.zeros(grains.shape, bool)
-    taken |= boundaries > 0
-    found: list[tuple[np.ndarray, np.ndarray]] = []
-    for _ in range(int(TRIES_PER_PARTICLE * wanted)):
-        if len(found) >= wanted or candidates.size == 0:
-            break
+    taken = boundaries > 0
+
+    def propose() -> tuple[Pixels, Pixels] | None:
         centre = np.unravel_index(rng.choice(candidates), grains.shape)
         edge = rng.uniform(low, high)
         grain = grains[centre]
         if taken[centre]:  # the particle covers its centre: refused without drawing it
-            continue
-        rr, cc = _cuboid(np.array(centre, float), edge + 4, cube_axes[grain], grains.shape)
-        if not _free(rr, cc, regions, taken) or (grains[rr, cc] != grain).any():
-            continue
-        taken[rr, cc] = True
-        found.append(_cuboid(np.array(centre, float), edge, cube_axes[grain], grains.shape))
-    return found
+            return None
+        grown = _cuboid(np.array(centre, float), edge + 4, cube_axes[grain], grains.shape)
+        if not _free(*grown, regions, taken) or (grains[grown] != grain).any():
+            return None
+        return grown, _cuboid(np.array(centre, float), edge, cube_axes[grain], grains.shape)
+
+    return _place(wanted, candidates, taken, propose)
 
 
 def boundary_particles(
@@ -82,25 +106,23 @@ def boundary_particles(
     regions: np.ndarray,
     params: dict[str, Any],
     rng: np.random.Generator,
-) -> list[tuple[np.ndarray, np.ndarray]]:
+) -> list[Pixels]:
     """Rounded particles centred on grain-boundary pixels, not touching each other."""
     low, high = params["precipitate_size"]
     length = boundaries.sum() / params["boundary_width"]  # boundary line length, px
     wanted = round(float(length) / params["boundary_spacing"])
     candidates = np.flatnonzero(boundaries)
     taken = ndi.binary_dilation(regions == PRECIPITATE, iterations=2)
-    found: list[tuple[np.ndarray, np.ndarray]] = []
-    for _ in range(TRIES_PER_PARTICLE * wanted):
-        if len(found) >= wanted or candidates.size == 0:
-            break
+
+    def propose() -> tuple[Pixels, Pixels] | None:
         r, c = np.unravel_index(rng.choice(candidates), grains.shape)
         radii = rng.uniform(low, high, 2) / 2
         rotation = rng.uniform(0, np.pi)
         if taken[r, c] or regions[r, c] != MATRIX:  # its centre is not free: refused at once
-            continue
+            return None
         grown = ellipse(r, c, radii[0] + 2, radii[1] + 2, grains.shape, rotation)
         if not _free(*grown, regions, taken):
-            continue
-        taken[grown] = True
-        found.append(ellipse(r, c, radii[0], radii[1], grains.shape, rotation))
-    return found
+            return None
+        return grown, ellipse(r, c, radii[0], radii[1], grains.shape, rotation)
+
+    return _place(wanted, candidates, taken, propose)
