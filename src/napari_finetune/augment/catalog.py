@@ -150,8 +150,8 @@ CATALOG: dict[str, TransformInfo] = {
             "Affine",
             "zoom",
             GEOMETRIC,
-            "magnification: what a pixel is does not depend on the scale it was imaged "
-            "at (within ×0.67–1.5)",
+            # No range here: a pipeline may set its own; each view's caption says its factor.
+            "magnification: what a pixel is does not depend on the scale it was imaged at",
             0.5,
             # Zooming in and out equally often; one factor for both axes.
             {"scale": (0.67, 1.5), "keep_ratio": True, "balanced_scale": True},
