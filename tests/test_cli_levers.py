@@ -38,9 +38,28 @@ def test_fit_hands_the_levers_and_the_unlabelled_images_to_the_round(files, monk
         )
     session, options = caught.value.args
     assert options.adaptation == "l2sp+dann" and options.semi_supervised is True
+    assert options.fold_in is True  # the default
     unpainted = [p for p in session.pairs if not p.painted_pixels]
     assert [p.image.shape for p in unpainted] == [(40, 48)]
     assert unpainted[0].labels.shape == (40, 48)  # nothing painted on it
+
+
+def test_no_fold_in_keeps_the_held_out_strokes_out_of_training(files, monkeypatch):
+    from napari_finetune.session import LabellingSession
+
+    def train_round(session, options):
+        raise Captured(options)
+
+    monkeypatch.setattr(LabellingSession, "train_round", train_round)
+    with pytest.raises(Captured) as caught:
+        cli.main(
+            [
+                *("fit", "--images", str(files / "image.tif")),
+                *("--labels", str(files / "painted.tif"), "--no-fold-in"),
+                *("--output", str(files / "model.ckpt")),
+            ]
+        )
+    assert caught.value.args[0].fold_in is False
 
 
 def test_an_unknown_adaptation_is_refused_by_the_parser(files, capsys):

@@ -42,6 +42,11 @@ SEMI_SUPERVISED = (
     "kept under the augmentations your preset allows"
 )
 
+FOLD_IN = (
+    "for the run's last 40 % the held-out strokes train too, from the weights validation "
+    "kept; the score shown stays the one measured before they did"
+)
+
 # What a map handed to grain measurement holds (see napari_finetune.measure.instances).
 KINDS = {
     "auto": "guess: floats probabilities, {0, v} a boundary mask, {1, 2} classes, else ids",

@@ -36,6 +36,7 @@ from napari_finetune.choices import (
     DEFAULT_MODEL,
     DEVICE_CHOICES,
     EXPORT_FORMATS,
+    FOLD_IN,
     KINDS,
     SAMPLE_KEYS,
     SEMI_SUPERVISED,
@@ -105,6 +106,12 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="+",
         default=[],
         help="more images nobody painted, for --semi-supervised",
+    )
+    fit.add_argument(
+        "--no-fold-in",
+        dest="fold_in",
+        action="store_false",
+        help=f"keep the held-out strokes out of training to the end (by default {FOLD_IN})",
     )
     fit.add_argument("--seconds", type=float, default=60.0, help="time budget (default 60)")
     fit.add_argument("--steps", type=int, help="an exact number of steps instead of seconds")

@@ -119,6 +119,7 @@ def fit(args: argparse.Namespace) -> int:
         device=args.device,
         adaptation=args.adaptation,
         semi_supervised=args.semi_supervised,
+        fold_in=args.fold_in,
         suggestions=(
             SuggestionOptions(n=args.suggest, size=args.box_size) if args.suggest else None
         ),

@@ -33,3 +33,29 @@ def test_labels_neither_overlap_nor_fall_outside(qtbot, size):
     # the legend sits above the axes: it hides no curve
     (legend,) = plot.figure.legends
     assert box(legend).y0 >= box(loss).y1 - 1
+
+
+def test_the_fold_in_is_marked_and_its_legend_entry_fits(qtbot):
+    plot = TrainingPlot()
+    qtbot.addWidget(plot)
+    plot.resize(340, 190)  # the narrow dock
+    for epoch in range(1, 9):
+        held = epoch <= 5
+        plot.add_epoch(
+            epoch,
+            1 / epoch,
+            1.2 / epoch if held else None,
+            0.1 * epoch if held else None,
+            folded_in=epoch == 5,
+        )
+    plot.show()
+    plot.draw()
+    renderer = plot.figure.canvas.get_renderer()
+    (marker,) = [line for line in plot.loss_axes.get_lines() if line.get_linestyle() == ":"]
+    assert list(marker.get_xdata()) == [5.5, 5.5]
+    (legend,) = plot.figure.legends
+    assert "held-out px train" in [t.get_text() for t in legend.get_texts()]
+    box = legend.get_window_extent(renderer)
+    assert plot.figure.bbox.x0 <= box.x0 and box.x1 <= plot.figure.bbox.x1 + 1
+    plot.clear()
+    assert plot.folded_after is None  # a new run starts unmarked

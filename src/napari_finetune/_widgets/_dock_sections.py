@@ -52,7 +52,8 @@ def arrange(dock: FineTuneWidget) -> Container:
         dock.adaptation_info,
         dock.semi_supervised,
     )
-    fold(run, "Advanced", form(dock.bn_mode, dock.steps, dock.augmentation, dock.seed))
+    advanced = form(dock.bn_mode, dock.steps, dock.augmentation, dock.seed, dock.fold_in)
+    fold(run, "Advanced", advanced)
     run.append(button_row(dock.train, dock.stop))
     run.native.layout().addWidget(dock.plot)
     results = section("Results", *dock.files.widgets)

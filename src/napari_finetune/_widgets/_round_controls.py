@@ -14,7 +14,7 @@ from magicgui.widgets import CheckBox, ComboBox, FileEdit, SpinBox
 from napari_finetune._widgets._controls import wrapping_label
 from napari_finetune._widgets._viewer_state import viewer_state
 from napari_finetune.augment import PRESETS
-from napari_finetune.choices import ADAPTATION_CHOICES, SEMI_SUPERVISED
+from napari_finetune.choices import ADAPTATION_CHOICES, FOLD_IN, SEMI_SUPERVISED
 from napari_finetune.models import DEFAULT_MODEL
 from napari_finetune.models.device import device_menu
 from napari_finetune.models.registry import describe_shipped
@@ -45,6 +45,7 @@ NAMES = (
     "adaptation",
     "adaptation_info",
     "semi_supervised",
+    "fold_in",
     "seconds",
     "steps",
     "augmentation",
@@ -77,6 +78,8 @@ class RoundControls:
         self.adaptation_info = wrapping_label(describe_adaptation("none"))
         self.semi_supervised = CheckBox(value=False, text="learn from unpainted pixels")
         self.semi_supervised.tooltip = SEMI_SUPERVISED[0].upper() + SEMI_SUPERVISED[1:] + "."
+        self.fold_in = CheckBox(value=True, text="held-out strokes train at the end")
+        self.fold_in.tooltip = FOLD_IN[0].upper() + FOLD_IN[1:] + "."
         self.seconds = SpinBox(value=60, min=2, max=86_400, label="time budget (s)")
         self.steps = SpinBox(value=0, min=0, max=10_000_000, label="or steps (0: time)")
         self.augmentation = ComboBox(choices=self._augmentation_choices, label="augmentation")
@@ -135,4 +138,5 @@ class RoundControls:
             device=self.device.value,
             adaptation=self.adaptation.value,
             semi_supervised=self.semi_supervised.value,
+            fold_in=self.fold_in.value,
         )

@@ -52,12 +52,24 @@ class TrainingPlot(DockCanvas):
         self.train: list[float] = []
         self.validation: list[float | None] = []
         self.score: list[float | None] = []
+        self.folded_after: int | None = None  # the held-out pixels train after this epoch
         self._redraw()
 
     def add_epoch(
-        self, epoch: int, train_loss: float, validation_loss: float | None, score: float | None
+        self,
+        epoch: int,
+        train_loss: float,
+        validation_loss: float | None,
+        score: float | None,
+        folded_in: bool = False,
     ) -> None:
-        """Append one epoch and schedule a redraw (never blocks the GUI)."""
+        """Append one epoch and schedule a redraw (never blocks the GUI).
+
+        ``folded_in``: the held-out pixels train from the next epoch on, so the
+        validation curves end here; a dotted line marks it.
+        """
+        if folded_in:
+            self.folded_after = epoch
         self.epochs.append(epoch)
         self.train.append(train_loss)
         self.validation.append(validation_loss)
@@ -100,6 +112,14 @@ class TrainingPlot(DockCanvas):
                     linestyle="--",
                     marker=".",
                     label="val. F1",
+                )
+            if self.folded_after is not None:
+                loss.axvline(
+                    self.folded_after + 0.5,
+                    color=FOREGROUND,
+                    linestyle=":",
+                    linewidth=1,
+                    label="held-out px train",
                 )
             lines = loss.get_lines() + score.get_lines()
             # Above the axes, in one row: it never hides a curve.

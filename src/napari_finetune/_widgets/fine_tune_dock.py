@@ -225,7 +225,11 @@ class FineTuneWidget(Container):
                 self._progress.update(0, event.total_steps)
         elif isinstance(event, EpochEnd):
             self.plot.add_epoch(
-                event.epoch, event.train_loss, event.validation_loss, event.validation_score
+                event.epoch,
+                event.train_loss,
+                event.validation_loss,
+                event.validation_score,
+                event.folded_in,
             )
         elif isinstance(event, Prediction):
             self._show_prediction(event)

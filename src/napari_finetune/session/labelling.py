@@ -132,6 +132,7 @@ class LabellingSession:
             adaptation=options.adaptation,
             semi_supervised=options.semi_supervised,
             unlabelled=self._unpainted_images(painted) if options.semi_supervised else None,
+            fold_in=options.fold_in,
         )
         return self._round(events, options)
 

@@ -97,6 +97,9 @@ class RoundOptions:
     semi_supervised : bool
         Also learn from confident pseudo-labels on unpainted pixels, including
         the session's images that have no painting.
+    fold_in : bool
+        Let the held-out strokes train too for the round's last 40 %
+        (:mod:`~napari_finetune.training.fold_in`).
     """
 
     start: str | Path | SegmentationModel = DEFAULT_MODEL
@@ -112,6 +115,7 @@ class RoundOptions:
     device: str = DEFAULT_DEVICE
     adaptation: str = "none"
     semi_supervised: bool = False
+    fold_in: bool = True
 
     def __post_init__(self) -> None:
         resolve_device(self.device)  # a GPU this machine lacks is said before the round

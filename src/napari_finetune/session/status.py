@@ -45,19 +45,21 @@ def input_removed(name: str) -> str:
 class StatusLine:
     """Turns a round's events into status sentences.
 
-    Remembers the latest validation score so that step lines can show it.
+    Remembers the latest validation score so that step lines can show it, and
+    whether the held-out pixels train now (training/fold_in.py).
     """
 
     def __init__(self) -> None:
         self.last_score: float | None = None
         self.last_range = ""
+        self.folded_after: int | None = None
 
     def describe(self, event: object) -> str | None:
         """The status for ``event``, or None when it does not change the status."""
         if isinstance(event, Preparing):
             return f"Preparing: {event.stage}…"
         if isinstance(event, Started):
-            self.last_score = None
+            self.last_score, self.folded_after = None, None
             budget = f"{event.max_seconds:.0f} s" if event.max_seconds else "a step budget"
             used, usual = event.threads or (0, 0)
             busy = (
@@ -75,6 +77,8 @@ class StatusLine:
             if event.validation_score is not None:
                 self.last_score = event.validation_score
                 self.last_range = _range(event.held_out)
+            if event.folded_in:
+                self.folded_after = event.epoch
             return None
         if isinstance(event, Step):
             score = (
@@ -82,6 +86,8 @@ class StatusLine:
                 if self.last_score is not None
                 else ""
             )
+            if self.folded_after is not None:
+                score += f" to epoch {self.folded_after}; the held-out pixels train now"
             return (
                 f"epoch {event.epoch} · {event.samples_per_second:.0f} patches/s · "
                 f"{event.time_left:.0f} s left{score}"
@@ -104,13 +110,18 @@ def finished_text(event: Finished, round_number: int | None = None) -> str:
     The validation score is given with its range, what it rests on and, when
     it cannot be trusted, why (see :class:`~napari_finetune.training.held_out_score.HeldOutScore`).
     """
-    if event.held_out is not None and event.held_out.score is not None:
+    if event.folded_after is not None and event.held_out is not None:
+        # The held-out pixels trained the kept weights: their score is an earlier one.
+        best = f"; at epoch {event.validated_epoch}, {event.held_out.describe()}"
+    elif event.held_out is not None and event.held_out.score is not None:
         best = f"; {event.held_out.describe()}"
     elif event.best_score is not None:
         best = f"; best validation F1 {event.best_score:.3f}"
     else:
         best = "; nothing held out for validation"
     kept = f"epoch {event.best_epoch}" if event.best_epoch else "the starting weights"
+    if event.folded_after is not None:
+        kept += f" (the held-out pixels trained too from epoch {event.folded_after + 1})"
     which = f"Round {round_number} done" if round_number else "Done"
     return f"{which} ({event.reason}, {event.elapsed:.0f} s): kept {kept}{best}."
 

@@ -5,8 +5,8 @@
 :class:`Finished`. The consumer may stop between any two yields and close the
 generator: the model named in ``Started`` then holds the weights the keep-best
 rule kept so far. ``fit`` is the blocking form. The pieces live next door in
-``training/``: schedules, epoch_end, keep_best, validation, strategies, start,
-provenance.
+``training/``: schedules, epoch_end, keep_best, fold_in, validation, strategies,
+start, provenance.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import torch
 
 from napari_finetune.augment import AugmentationPipeline
 from napari_finetune.data.painted import as_pairs
+from napari_finetune.data.patches import PatchSampler
 from napari_finetune.models.device import DEFAULT_DEVICE, resolve_device, training_autocast_dtype
 from napari_finetune.models.model import SegmentationModel
 from napari_finetune.models.registry import DEFAULT_MODEL
@@ -61,6 +62,7 @@ def finetune(
     adaptation: str = "none",
     semi_supervised: bool = False,
     unlabelled: object = None,
+    fold_in: bool = True,
 ) -> Iterator[Started | Step | EpochEnd | Finished]:
     """Fine-tune a segmentation model on sparse painted labels, yielding events.
 
@@ -114,6 +116,10 @@ def finetune(
         Extra images nobody painted, for ``semi_supervised`` (the painted
         images' unpainted pixels are always used). Stacks are sampled, at most
         32 planes; the images must have the painted images' channels.
+    fold_in : bool
+        Let the held-out pixels train too for the run's last 40 %, from the
+        weights keep-best holds (:mod:`~napari_finetune.training.fold_in`);
+        ignored with ``held_out``, which must stay unseen.
 
     Yields
     ------
@@ -164,6 +170,7 @@ def finetune(
     options = {"strategy": strategy, "bn_mode": bn_mode, **arguments, "schedule": schedule}
     options |= {"augmentation": augmentation_yaml, "seed": seed}
     options |= {"adaptation": adaptation, "semi_supervised": semi_supervised}
+    options["fold_in"] = fold_in = fold_in and held_out is None  # a given set stays unseen
     options |= setup.objectives.record()
     if held_out is not None:
         options["validation"] = "given"  # pixels chosen by the caller: not repeatable from here
@@ -189,10 +196,10 @@ def finetune(
         levers=setup.objectives.in_words(),
     )
     keeper = KeepBest(net, patience)
-    epochs = EpochEnds(
-        trained, planes, split, setup.painted.painted_classes, keeper, run, strategy
-    )
+    classes = setup.painted.painted_classes
+    epochs = EpochEnds(trained, planes, split, classes, keeper, run, strategy, fold_in)
     reason, step, epoch, epoch_losses = "completed", 0, 0, []
+    sampler = setup.sampler
     started = time.perf_counter()
 
     def trainable() -> list[str]:
@@ -217,7 +224,7 @@ def finetune(
             for group in optimizer.param_groups:
                 group["lr"] = base_lrs[group["name"]] * factor
 
-            x, y = setup.sampler.batch(batch_size)
+            x, y = sampler.batch(batch_size)
             how = (device, autocast_dtype, setup.objectives, progress)
             epoch_losses.append(train_step(net, optimizer, x, y, *how))
             step += 1
@@ -237,7 +244,13 @@ def finetune(
             )
             if step % STEPS_PER_EPOCH == 0:
                 epoch += 1
-                event, stop = epochs.end(epoch, step, epoch_losses, elapsed, trainable())
+                progress = step / steps if steps else elapsed / max_seconds
+                event, stop = epochs.end(epoch, step, epoch_losses, elapsed, trainable(), progress)
+                if event.folded_in:  # the held-out pixels train too from now on
+                    # Seeded apart from the first sampler, whose draws must not repeat.
+                    sampler = PatchSampler(
+                        planes, epochs.split.train, patch_size, setup.pipeline, seed + 1
+                    )
                 yield event
                 if stop:
                     reason = "early stopping"
@@ -266,8 +279,7 @@ def finetune(
         reason,
         keeper.epoch,
         time.perf_counter() - started,
-        best_score=keeper.score,
-        held_out=epochs.kept_held_out,
+        **epochs.reported_score(),
     )
 
 

@@ -3,11 +3,14 @@
 :class:`EpochEnds` is what :func:`~napari_finetune.training.engine.finetune`
 does every ``STEPS_PER_EPOCH`` steps (and after a last, partial epoch). It
 keeps the run's history records and the held-out score of the epoch whose
-weights keep-best holds, for the run's :class:`Finished` event.
+weights keep-best holds, for the run's :class:`Finished` event. After a
+fold-in (:mod:`~napari_finetune.training.fold_in`) that score stays the last
+validated one.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -16,6 +19,7 @@ from napari_finetune.data.painted import PaintedPlane
 from napari_finetune.data.split import Split
 from napari_finetune.models.model import SegmentationModel
 from napari_finetune.training.events import EpochEnd
+from napari_finetune.training.fold_in import everything_trains, folds_in
 from napari_finetune.training.held_out_score import HeldOutScore
 from napari_finetune.training.keep_best import KeepBest
 from napari_finetune.training.validation import validate
@@ -32,8 +36,13 @@ class EpochEnds:
     keeper: KeepBest
     run: int  # the run's number in the model's history
     strategy: str
+    fold_in: bool = False  # the held-out pixels may join training (training/fold_in.py)
     history: list[dict] = field(default_factory=list)
     kept_held_out: HeldOutScore | None = None  # of the epoch keep-best holds
+    # After a fold-in: the last validated epoch, and the epoch and score of the
+    # weights training went on from (the score the run reports).
+    folded_after: int | None = None
+    validated: tuple[int, float | None] | None = None
 
     def end(
         self,
@@ -42,6 +51,7 @@ class EpochEnds:
         losses: list[float],
         elapsed: float,
         trainable: list[str],
+        progress: float | None = None,
     ) -> tuple[EpochEnd, bool]:
         """Validate and record epoch ``epoch``; return its event and whether to stop.
 
@@ -55,6 +65,10 @@ class EpochEnds:
             Seconds since the first step.
         trainable : list of str
             Names of the parameter groups that trained in this epoch.
+        progress : float, optional
+            Share of the run done; past ``FOLD_IN_AT`` (and not stopping) the
+            held-out pixels join training (the event says ``folded_in``).
+            None (a run's last, partial epoch): no fold-in.
         """
         val_loss, held_out = validate(self.trained, self.planes, self.split, self.painted_classes)
         verdict = self.keeper.judge(epoch, held_out.score, val_loss)
@@ -72,7 +86,7 @@ class EpochEnds:
         }
         self.history.append(record)
         losses.clear()
-        if verdict.kept:
+        if verdict.kept and self.folded_after is None:
             self.kept_held_out = held_out
         event = EpochEnd(
             epoch,
@@ -86,4 +100,34 @@ class EpochEnds:
             trainable,
             held_out,
         )
+        if not verdict.stop and folds_in(self.fold_in, self.split, progress):
+            self._fold_in(epoch)
+            event = dataclasses.replace(event, folded_in=True)
         return event, verdict.stop
+
+    def reported_score(self) -> dict:
+        """The :class:`Finished` event's score fields.
+
+        The kept epoch's score, or after a fold-in that of the last validated
+        weights, with the epochs that say so.
+        """
+        if self.validated is None:
+            return {"best_score": self.keeper.score, "held_out": self.kept_held_out}
+        epoch, score = self.validated
+        return {
+            "best_score": score,
+            "held_out": self.kept_held_out,
+            "folded_after": self.folded_after,
+            "validated_epoch": epoch,
+        }
+
+    def _fold_in(self, epoch: int) -> None:
+        """Move the held-out pixels to training after epoch ``epoch``.
+
+        The weights keep-best holds come back first (the newest, unless they
+        were clearly worse), so training on everything goes on from them.
+        """
+        self.keeper.restore()
+        self.split = everything_trains(self.split)
+        self.folded_after = epoch
+        self.validated = (self.keeper.epoch, self.keeper.score)

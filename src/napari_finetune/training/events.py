@@ -76,6 +76,8 @@ class EpochEnd:
     elapsed: float
     trainable: list[str] = field(default_factory=list)
     held_out: HeldOutScore | None = None  # the score with its range, size and caution
+    # The held-out pixels train from the next epoch on (training/fold_in.py).
+    folded_in: bool = False
 
 
 @dataclass(frozen=True)
@@ -83,7 +85,10 @@ class Finished:
     """The run ended; ``model`` holds the kept weights (those of ``best_epoch``).
 
     ``best_score`` is the validation score of the kept weights (None when
-    nothing was held out); ``best_epoch`` 0 means the starting weights.
+    nothing was held out); ``best_epoch`` 0 means the starting weights. After a
+    fold-in (``folded_after`` set: the held-out pixels trained from the next
+    epoch on) ``best_score`` and ``held_out`` are those of ``validated_epoch``,
+    the weights training went on from: the last honest estimate.
     """
 
     model: SegmentationModel
@@ -92,4 +97,6 @@ class Finished:
     best_epoch: int
     elapsed: float
     best_score: float | None = None
-    held_out: HeldOutScore | None = None  # of the kept epoch
+    held_out: HeldOutScore | None = None  # of the kept epoch (see above)
+    folded_after: int | None = None
+    validated_epoch: int | None = None

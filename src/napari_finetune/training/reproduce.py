@@ -161,6 +161,8 @@ def reproduce(
     options = {key: record["options"][key] for key in REPEATED}
     # Levers recorded since issue 20; older records trained without them.
     options |= {key: record["options"][key] for key in LEVERS if key in record["options"]}
+    # Runs recorded before the fold-in existed trained without it.
+    options["fold_in"] = bool(record["options"].get("fold_in", False))
     yaml = record["options"].get("augmentation")
     pipeline = AugmentationPipeline.from_yaml(yaml) if yaml else None
     begin = _start_model(record["start"], start)
