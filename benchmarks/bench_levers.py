@@ -10,6 +10,9 @@ random-forest peer columns apply row for row). Each lever trains the shipped
 - ``l2sp``: pretrained weights pulled back toward their start;
 - ``semi``: mean-teacher pseudo-labels on the unpainted pixels (``semi_supervised=True``);
 - ``mmd`` / ``dann``: encoder features aligned with synthetic source images;
+- ``nofold``: the held-out boxes never train (``fold_in=False``, as before the fold-in);
+- ``noval``: nothing held out, every painted pixel trains from the start
+  (``validation_fraction=0``: no keep-best guard, no early stopping);
 - any ``+`` join given with ``--levers`` (e.g. ``l2sp+semi``).
 
 ``full`` trains the same model on the same images *fully* labelled for the
@@ -52,12 +55,22 @@ from napari_finetune.models import DEFAULT_MODEL
 BOX = 48
 
 
+# Lever names that are switches of ``fit``, not adaptations: name -> keywords.
+SWITCHES = {
+    "semi": {"semi_supervised": True},
+    "nofold": {"fold_in": False},
+    "noval": {"validation_fraction": 0.0},
+}
+
+
 def lever_options(lever: str) -> dict:
-    """``fit`` keywords of a lever name (``semi`` may join others with ``+``)."""
+    """``fit`` keywords of a lever name (switches may join others with ``+``)."""
     names = [n for n in lever.split("+") if n]
-    semi = "semi" in names
-    adaptation = "+".join(n for n in names if n != "semi") or "none"
-    return {"adaptation": adaptation, "semi_supervised": semi}
+    options = {"semi_supervised": False}
+    for name in names:
+        options |= SWITCHES.get(name, {})
+    adaptation = "+".join(n for n in names if n not in SWITCHES) or "none"
+    return {"adaptation": adaptation, **options}
 
 
 def full_labels(name: str, seed: int, images: list[np.ndarray]) -> list[np.ndarray]:
