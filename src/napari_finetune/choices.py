@@ -43,8 +43,8 @@ SEMI_SUPERVISED = (
 )
 
 FOLD_IN = (
-    "for the run's last 40 % the held-out strokes train too, from the weights validation "
-    "kept; the score shown stays the one measured before they did"
+    "from the first epoch end past 60 % of the run, the held-out strokes train too, from "
+    "the weights validation kept; the score shown stays the one measured before they did"
 )
 
 # What a map handed to grain measurement holds (see napari_finetune.measure.instances).

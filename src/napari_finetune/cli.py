@@ -111,7 +111,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-fold-in",
         dest="fold_in",
         action="store_false",
-        help=f"keep the held-out strokes out of training to the end (by default {FOLD_IN})",
+        # argparse formats help with %: a literal one is doubled.
+        help="keep the held-out strokes out of training to the end (by default "
+        + FOLD_IN.replace("%", "%%")
+        + ")",
     )
     fit.add_argument("--seconds", type=float, default=60.0, help="time budget (default 60)")
     fit.add_argument("--steps", type=int, help="an exact number of steps instead of seconds")

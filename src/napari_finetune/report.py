@@ -82,10 +82,16 @@ def write_report(
         )
         scores = [h["validation_score"] for h in history]
         curve.plot(epochs, scores, label="validation F1 (2 px band)", **style)
-        lows = [h.get("validation_low") for h in history]
-        if all(v is not None for v in lows):
-            highs = [h["validation_high"] for h in history]
-            curve.fill_between(epochs, lows, highs, alpha=0.2, color=curve.lines[-1].get_color())
+        # Over the epochs that have a range (after a fold-in the later ones have none).
+        banded = [
+            (e, h)
+            for e, h in zip(epochs, history, strict=True)
+            if h.get("validation_low") is not None
+        ]
+        if banded:
+            ranges = [(e, h["validation_low"], h["validation_high"]) for e, h in banded]
+            at, lows, highs = zip(*ranges, strict=True)
+            curve.fill_between(at, lows, highs, alpha=0.2, color=curve.lines[-1].get_color())
     curve.set_xlabel("epoch")
     curve.legend()
     curve.set_title("learning curves")

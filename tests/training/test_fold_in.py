@@ -152,3 +152,61 @@ def test_repeating_a_run_recorded_before_the_fold_in_trains_without_it(painted, 
     with pytest.raises(RuntimeError, match="enough"):
         reproduce_module.reproduce(model, [image], [labels])
     assert seen["fold_in"] is False
+
+
+def test_a_fold_in_run_is_repeated_bit_for_bit(painted):
+    image, labels = painted
+    options = {"batch_size": 4, "patch_size": 64, "seed": 2, "augmentation": None}
+    model, history = nf.fit(image, labels, "voronoi-unet", steps=75, **options)
+    assert any(h.get("folded_in") for h in history)  # folded after epoch 2
+    again = reproduce_module.reproduce(model, [image], [labels])
+    assert again.identical and again.expected_identical
+
+
+def test_the_model_card_says_the_held_out_pixels_trained_the_exported_weights(painted):
+    from napari_finetune.models.bioimageio_card import model_card
+
+    image, labels = painted
+    model, history = nf.fit(image, labels, "voronoi-unet", steps=75, batch_size=4, patch_size=64)
+    (fold,) = [h for h in history if h.get("folded_in")]
+    kept = next(h for h in history if h["epoch"] == fold["continued_from_epoch"])
+    card = model_card(model)
+    assert f"at epoch {kept['epoch']}, on painted pixels held out until then" in card
+    assert f"from epoch {fold['epoch'] + 1} they trained too" in card
+    assert "held out from training" not in card
+
+
+def test_the_report_bands_only_the_validated_epochs(tmp_path, monkeypatch):
+    from matplotlib.axes import Axes
+
+    from napari_finetune.report import write_report
+
+    banded = []
+    monkeypatch.setattr(Axes, "fill_between", lambda self, x, *a, **k: banded.append(list(x)))
+    validated = {"validation_loss": 0.5, "validation_score": 0.8}
+    ranges = {"validation_low": 0.7, "validation_high": 0.9}
+    history = [
+        {"epoch": 1, "train_loss": 1.0, **validated, **ranges},
+        {"epoch": 2, "train_loss": 0.8, **validated, **ranges},
+        {"epoch": 3, "train_loss": 0.6, "validation_loss": None, "validation_score": None},
+    ]
+    image, labels = np.zeros((16, 16)), np.zeros((16, 16), np.uint8)
+    write_report(tmp_path / "r.png", image, labels, labels, history, "fold-in")
+    assert banded == [[1, 2]]  # it vanished for the whole run when one epoch had none
+
+
+def test_fit_help_describes_the_switch(capsys):
+    from napari_finetune import cli
+
+    with pytest.raises(SystemExit) as done:
+        cli.main(["fit", "--help"])
+    assert done.value.code == 0
+    assert "60 % of the run" in " ".join(capsys.readouterr().out.split())
+
+
+def test_without_a_validated_score_the_status_says_no_score_and_no_fold():
+    status = StatusLine()
+    status.describe(EpochEnd(3, 75, 0.3, None, None, None, True, 9.0, [], None, True))
+    assert "val F1" not in status.describe(Step(80, 125, 4, 0.2, {}, 10.0, 30.0, 5.0))
+    done = Finished(None, [], "completed", 5, 15.0, None, HeldOutScore(None), 3, validated_epoch=3)
+    assert "at epoch" not in finished_text(done)

@@ -139,7 +139,20 @@ def _validation_lines(model: SegmentationModel) -> list[str]:
                 f"{_number(record.get('all'))} overall."
             )
     scored = [h for h in model.history if h.get("validation_score") is not None]
-    if scored:
+    if scored and scored[-1].get("folded_in"):
+        # The held-out pixels trained the exported weights afterwards: the score is the
+        # one of the weights training went on from, said with when it was measured.
+        last = scored[-1]
+        epoch = last.get("continued_from_epoch", last.get("epoch"))
+        same_run = [h for h in scored if h.get("run") == last.get("run")]
+        kept = next((h for h in same_run if h.get("epoch") == epoch), last)
+        lines.append(
+            f"- Last fine-tuning run ({last.get('run', '?')}): held-out validation score "
+            f"{_number(kept.get('validation_score'))} at epoch {epoch}, on painted pixels "
+            f"held out until then; from epoch {last.get('epoch', 0) + 1} they trained "
+            "too, so these weights have seen them."
+        )
+    elif scored:
         last = scored[-1]
         lines.append(
             f"- Last fine-tuning epoch (run {last.get('run', '?')}): held-out validation "

@@ -98,8 +98,8 @@ class RoundOptions:
         Also learn from confident pseudo-labels on unpainted pixels, including
         the session's images that have no painting.
     fold_in : bool
-        Let the held-out strokes train too for the round's last 40 %
-        (:mod:`~napari_finetune.training.fold_in`).
+        Let the held-out strokes train too from the first epoch end at or past
+        60 % of the round (:mod:`~napari_finetune.training.fold_in`).
     """
 
     start: str | Path | SegmentationModel = DEFAULT_MODEL

@@ -78,7 +78,10 @@ class StatusLine:
                 self.last_score = event.validation_score
                 self.last_range = _range(event.held_out)
             if event.folded_in:
+                # Training goes on from the kept weights: theirs is the score to show.
                 self.folded_after = event.epoch
+                if event.best_score is not None:
+                    self.last_score = event.best_score
             return None
         if isinstance(event, Step):
             score = (
@@ -86,7 +89,7 @@ class StatusLine:
                 if self.last_score is not None
                 else ""
             )
-            if self.folded_after is not None:
+            if self.folded_after is not None and score:
                 score += f" to epoch {self.folded_after}; the held-out pixels train now"
             return (
                 f"epoch {event.epoch} · {event.samples_per_second:.0f} patches/s · "
@@ -110,7 +113,11 @@ def finished_text(event: Finished, round_number: int | None = None) -> str:
     The validation score is given with its range, what it rests on and, when
     it cannot be trusted, why (see :class:`~napari_finetune.training.held_out_score.HeldOutScore`).
     """
-    if event.folded_after is not None and event.held_out is not None:
+    if (
+        event.folded_after is not None
+        and event.held_out is not None
+        and event.held_out.score is not None
+    ):
         # The held-out pixels trained the kept weights: their score is an earlier one.
         best = f"; at epoch {event.validated_epoch}, {event.held_out.describe()}"
     elif event.held_out is not None and event.held_out.score is not None:

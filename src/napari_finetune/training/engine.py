@@ -117,9 +117,10 @@ def finetune(
         images' unpainted pixels are always used). Stacks are sampled, at most
         32 planes; the images must have the painted images' channels.
     fold_in : bool
-        Let the held-out pixels train too for the run's last 40 %, from the
-        weights keep-best holds (:mod:`~napari_finetune.training.fold_in`);
-        ignored with ``held_out``, which must stay unseen.
+        Let the held-out pixels train too from the first epoch end at or past
+        60 % of the run, from the weights keep-best holds
+        (:mod:`~napari_finetune.training.fold_in`); ignored with ``held_out``,
+        which must stay unseen.
 
     Yields
     ------

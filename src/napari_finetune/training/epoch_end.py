@@ -102,6 +102,9 @@ class EpochEnds:
         )
         if not verdict.stop and folds_in(self.fold_in, self.split, progress):
             self._fold_in(epoch)
+            # The history says it too (model cards, reports): training went on from there.
+            record["folded_in"] = True
+            record["continued_from_epoch"] = self.keeper.epoch
             event = dataclasses.replace(event, folded_in=True)
         return event, verdict.stop
 
@@ -127,6 +130,8 @@ class EpochEnds:
         The weights keep-best holds come back first (the newest, unless they
         were clearly worse), so training on everything goes on from them.
         """
+        # Only the weights come back: the optimiser's moments (and a mean teacher's
+        # average, a domain head) go on from the newest epoch; they adapt within steps.
         self.keeper.restore()
         self.split = everything_trains(self.split)
         self.folded_after = epoch

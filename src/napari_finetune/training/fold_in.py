@@ -9,8 +9,10 @@ four benchmark sets (isbi2012 0.880 → 0.892, task B 0.868 → 0.880, NIST stee
 
 But validation is also the guard against the collapse near the one-cycle
 schedule's peak (:mod:`~napari_finetune.training.keep_best`), so the held-out
-pixels join only once the schedule is past :data:`FOLD_IN_AT`, well past the
-peak (30 %), with the learning rate on its way down. At that epoch's end the
+pixels join only at the first epoch end at or past :data:`FOLD_IN_AT` of the
+run, well past the peak (30 %), with the learning rate on its way down (so with
+25-step epochs a short step-count run trains on everything for less than the
+last 40 %, and one of fewer than 25 steps never). At that epoch's end the
 weights keep-best holds come back (when the newest were clearly worse, else
 they are the newest); from then on nothing is left to validate on, every epoch
 is kept and the run no longer stops early. The score the run reports is that of
@@ -18,7 +20,7 @@ the last validated weights, said as such. Measured so (README, *Learning from
 fewer strokes*), the worst seed rose on three sets and was level on NIST steel
 (isbi2012 0.893, task B 0.881, NIST steel 0.967, superalloy 0.817).
 
-Not for a caller-given held-out set (:func:`~napari_finetune.training.advisor`
+Not for a caller-given held-out set (:mod:`~napari_finetune.training.advisor`
 compares runs on it, so it must stay unseen) nor when nothing is held out.
 """
 
