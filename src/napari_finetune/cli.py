@@ -28,20 +28,16 @@ from napari_finetune import (
     cli_retrain,
 )
 from napari_finetune.choices import (
-    ADAPTATION_CHOICES,
-    ADAPTATIONS,
     BACKENDS,
-    BN_CHOICES,
     BORDER_RULES,
     DEFAULT_MODEL,
     DEVICE_CHOICES,
     EXPORT_FORMATS,
-    FOLD_IN,
     KINDS,
     SAMPLE_KEYS,
-    SEMI_SUPERVISED,
     STRATEGY_CHOICES,
 )
+from napari_finetune.cli_fit_arguments import add_learning_arguments
 
 OVERWRITE_HELP = "replace the output file if it exists (default: refuse)"
 
@@ -82,40 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
         required=True,
         help="painted labels, one per image (0 = unpainted, 1..K classes)",
     )
-    fit.add_argument(
-        "--model",
-        default=DEFAULT_MODEL,
-        help=f"shipped name or checkpoint (default {DEFAULT_MODEL})",
-    )
-    fit.add_argument(
-        "--strategy",
-        choices=STRATEGY_CHOICES,
-        help="transfer-learning strategy (default: suggested from the painted amount)",
-    )
-    fit.add_argument("--bn-mode", choices=BN_CHOICES, default="auto", help="BatchNorm handling")
-    fit.add_argument(
-        "--adaptation",
-        choices=ADAPTATION_CHOICES,
-        default="none",
-        help="; ".join(f"{name}: {line}" for name, line in ADAPTATIONS.items()),
-    )
-    fit.add_argument("--semi-supervised", action="store_true", help=SEMI_SUPERVISED)
-    fit.add_argument(
-        "--unlabelled",
-        type=Path,
-        nargs="+",
-        default=[],
-        help="more images nobody painted, for --semi-supervised",
-    )
-    fit.add_argument(
-        "--no-fold-in",
-        dest="fold_in",
-        action="store_false",
-        # argparse formats help with %: a literal one is doubled.
-        help="keep the held-out strokes out of training to the end (by default "
-        + FOLD_IN.replace("%", "%%")
-        + ")",
-    )
+    add_learning_arguments(fit)
     fit.add_argument("--seconds", type=float, default=60.0, help="time budget (default 60)")
     fit.add_argument("--steps", type=int, help="an exact number of steps instead of seconds")
     fit.add_argument(

@@ -247,11 +247,9 @@ def finetune(
                 epoch += 1
                 progress = step / steps if steps else elapsed / max_seconds
                 event, stop = epochs.end(epoch, step, epoch_losses, elapsed, trainable(), progress)
-                if event.folded_in:  # the held-out pixels train too from now on
-                    # Seeded apart from the first sampler, whose draws must not repeat.
-                    sampler = PatchSampler(
-                        planes, epochs.split.train, patch_size, setup.pipeline, seed + 1
-                    )
+                if event.folded_in:  # held-out pixels train too; seed + 1: new draws
+                    train = epochs.split.train
+                    sampler = PatchSampler(planes, train, patch_size, setup.pipeline, seed + 1)
                 yield event
                 if stop:
                     reason = "early stopping"

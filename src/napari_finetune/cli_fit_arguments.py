@@ -1,0 +1,58 @@
+"""``fit``'s arguments for how the network learns: start, strategy, levers, fold-in.
+
+Split from :mod:`.cli` (the parser) to keep it one screenful per job; the
+texts come from :mod:`.choices`, shared with the dock.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from napari_finetune.choices import (
+    ADAPTATION_CHOICES,
+    ADAPTATIONS,
+    BN_CHOICES,
+    DEFAULT_MODEL,
+    FOLD_IN,
+    SEMI_SUPERVISED,
+    STRATEGY_CHOICES,
+)
+
+
+def add_learning_arguments(fit: argparse.ArgumentParser) -> None:
+    """Add ``--model``, ``--strategy``, ``--bn-mode``, the levers and ``--no-fold-in``."""
+    fit.add_argument(
+        "--model",
+        default=DEFAULT_MODEL,
+        help=f"shipped name or checkpoint (default {DEFAULT_MODEL})",
+    )
+    fit.add_argument(
+        "--strategy",
+        choices=STRATEGY_CHOICES,
+        help="transfer-learning strategy (default: suggested from the painted amount)",
+    )
+    fit.add_argument("--bn-mode", choices=BN_CHOICES, default="auto", help="BatchNorm handling")
+    fit.add_argument(
+        "--adaptation",
+        choices=ADAPTATION_CHOICES,
+        default="none",
+        help="; ".join(f"{name}: {line}" for name, line in ADAPTATIONS.items()),
+    )
+    fit.add_argument("--semi-supervised", action="store_true", help=SEMI_SUPERVISED)
+    fit.add_argument(
+        "--unlabelled",
+        type=Path,
+        nargs="+",
+        default=[],
+        help="more images nobody painted, for --semi-supervised",
+    )
+    fit.add_argument(
+        "--no-fold-in",
+        dest="fold_in",
+        action="store_false",
+        # argparse formats help with %: a literal one is doubled.
+        help="keep the held-out strokes out of training to the end (by default "
+        + FOLD_IN.replace("%", "%%")
+        + ")",
+    )
