@@ -14,12 +14,13 @@ from napari_finetune import cli
 ort = pytest.importorskip("onnxruntime")
 
 
-def test_export_a_shipped_model_as_onnx(tmp_path, capsys):
+@pytest.mark.parametrize("name", ["world-unet", "voronoi-unet"])
+def test_export_a_shipped_model_as_onnx(tmp_path, capsys, name):
     out = tmp_path / "models" / "grains.onnx"
-    assert cli.main(["export", "voronoi-unet", "--output", str(out)]) == 0
+    assert cli.main(["export", name, "--output", str(out)]) == 0
     assert f"wrote {out} (onnx" in capsys.readouterr().out
     session = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
-    model = nf.load_model("voronoi-unet")
+    model = nf.load_model(name)
     image = nf.voronoi_grains((96, 128), 10, seed=0).image
     got = session.run(None, {"image": model.normalization(image)[None, None]})[0][0]
     np.testing.assert_allclose(got, nf.predict(model, image), atol=1e-4)

@@ -105,6 +105,21 @@ def test_pretrain_world_asks_for_the_wider_world(files, monkeypatch):
     assert caught.value.args[0]["regions"] is True
 
 
+@pytest.mark.parametrize(
+    ("option", "default"), [((), "voronoi-unet.ckpt"), (("--world",), "world-unet.ckpt")]
+)
+def test_pretrain_writes_by_default_the_shipped_name_it_makes(
+    files, monkeypatch, capsys, option, default
+):
+    # An existing file of that name is refused before any training starts.
+    monkeypatch.chdir(files)
+    (files / default).write_bytes(b"mine")
+    assert cli.main(["pretrain", *option]) != 0
+    said = capsys.readouterr().err
+    assert default in said and "already exists" in said
+    assert (files / default).read_bytes() == b"mine"
+
+
 def test_pretrain_regions_without_the_world_is_refused(files, capsys):
     code = cli.main(["pretrain", "--regions", "--output", str(files / "r.ckpt")])
     assert code == 2 and "--regions needs --world" in capsys.readouterr().err

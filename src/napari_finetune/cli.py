@@ -190,7 +190,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_device_argument(versus)
 
     pre = jobs.add_parser("pretrain", help="pretrain the U-Net on synthetic grains (task A)")
-    pre.add_argument("--output", type=Path, default=Path(f"{DEFAULT_MODEL}.ckpt"))
+    pre.add_argument(
+        "--output", type=Path, help="default voronoi-unet.ckpt, with --world world-unet.ckpt"
+    )
     pre.add_argument("--minutes", type=float, default=20.0, help="time budget (default 20)")
     pre.add_argument("--seed", type=int, default=0)
     pre.add_argument("--overwrite", action="store_true", help=OVERWRITE_HELP)

@@ -22,7 +22,7 @@ def add_compare_arguments(job: argparse.ArgumentParser, strategies: list[str]) -
         "--sample", choices=["painted"], help="the painted-strokes sample instead of files"
     )
     job.add_argument("--labels", nargs="+", help="painted labels, one per image")
-    job.add_argument("--model", default=None, help="pretrained start (default voronoi-unet)")
+    job.add_argument("--model", default=None, help="pretrained start (default world-unet)")
     job.add_argument(
         "--also-from",
         nargs="+",

@@ -9,17 +9,15 @@ import argparse
 import time
 from pathlib import Path
 
-from napari_finetune.choices import DEFAULT_MODEL
+from napari_finetune.choices import SHIPPED_MODELS
 from napari_finetune.cli_checks import check_inputs, check_new_output, check_not_inputs
 from napari_finetune.export_formats import export_format
-
-SHIPPED = (DEFAULT_MODEL,)
 
 
 def export(args: argparse.Namespace) -> int:
     """Export ``args.model`` to ``args.output`` in ``args.format``."""
     fmt = export_format(args.output, args.format)
-    model_path = None if str(args.model) in SHIPPED else Path(args.model)
+    model_path = None if str(args.model) in SHIPPED_MODELS else Path(args.model)
     if model_path is not None:
         check_inputs([model_path], "model")
     check_new_output(args.output, args.overwrite)

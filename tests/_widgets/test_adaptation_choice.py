@@ -56,14 +56,14 @@ def test_with_levers_the_live_preview_shows_and_stop_keeps_the_best_model(painte
     assert not w.model.net.training
 
 
-def test_the_dock_starts_from_the_wider_world_model_when_chosen(painted, qtbot):
+def test_the_dock_starts_from_the_voronoi_model_when_chosen(painted, qtbot):
     w = FineTuneWidget(painted)
-    assert w.source.value == "voronoi-unet"  # the default stays
-    assert "world-unet" in w.source.choices
+    assert w.source.value == "world-unet"  # the default
+    assert "voronoi-unet" in w.source.choices
     assert "world-unet: " in w.source.tooltip and "voronoi-unet: " in w.source.tooltip
-    w.source.value = "world-unet"
+    w.source.value = "voronoi-unet"
     w.steps.value = 3
     w.train.clicked.emit()
     qtbot.waitUntil(lambda: w._worker is None, timeout=120_000)
     start = w.session.model.provenance[-1]["start"]
-    assert start["kind"] == "shipped" and start["name"] == "world-unet"
+    assert start["kind"] == "shipped" and start["name"] == "voronoi-unet"

@@ -158,7 +158,7 @@ def test_without_a_model_the_start_model_is_used(painted, images, monkeypatch, q
     )
     apply_to_folder(dock, qtbot)
     assert said == [
-        "Folder: predicting 3 of 3 images with voronoi-unet (not fine-tuned on your painting yet)…"
+        "Folder: predicting 3 of 3 images with world-unet (not fine-tuned on your painting yet)…"
     ]
     assert dock.status.value.startswith("Folder: 2 done, 1 failed")
     assert dock.model is None  # the folder run leaves the session as it was

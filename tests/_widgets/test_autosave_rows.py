@@ -164,13 +164,13 @@ def test_model_line_follows_rounds_and_loaded_checkpoints(
     w.steps.value = 5
     w.train.clicked.emit()
     qtbot.waitUntil(lambda: w._worker is None, timeout=120_000)
-    assert w.model_info.value == "model: fine-tuned from voronoi-unet, 1 round"
+    assert w.model_info.value == "model: fine-tuned from world-unet, 1 round"
     monkeypatch.setattr(ModelActions, "ask_path", lambda self, save: str(tmp_path / "g.ckpt"))
     w.files.save.clicked.emit()
     other = FineTuneWidget(painted)
     other.files.load.clicked.emit()
     assert other.model_info.value == (
-        "model: loaded checkpoint, fine-tuned from voronoi-unet, 1 round"
+        "model: loaded checkpoint, fine-tuned from world-unet, 1 round"
     )
 
 

@@ -34,7 +34,7 @@ def test_stage_maps_overlay_the_image_and_kernels_sit_beside_it(painted, qtbot, 
     shown = capture_messages(monkeypatch, module)
     before = user_layers(painted)
     w = FeatureMapsWidget(painted)
-    assert w.image_layer.value.name == "grains" and w.models.source.value == "voronoi-unet"
+    assert w.image_layer.value.name == "grains" and w.models.source.value == "world-unet"
     w.stage.value = "encoder 2"
     run(w, w.show_maps, qtbot)
     assert shown["error"] == [], w.status.value
@@ -47,10 +47,10 @@ def test_stage_maps_overlay_the_image_and_kernels_sit_beside_it(painted, qtbot, 
     assert maps.metadata["napari_finetune"]["role"] == "feature maps"
     assert "encoder 2: 1/4 resolution, 32 channels" in w.status.value
     run(w, w.show_kernels, qtbot)
-    kernels = painted.layers["voronoi-unet first-layer kernels"]
+    kernels = painted.layers["world-unet first-layer kernels"]
     assert kernels.rgb and kernels.data.shape == (7, 15, 4)  # 8 kernels, 4 to a row
     assert kernels.translate[-1] > 512  # right of the 512-px image, not over it
-    assert len(painted.layers["voronoi-unet first-layer kernels (numbers)"].data) == 8
+    assert len(painted.layers["world-unet first-layer kernels (numbers)"].data) == 8
     untouched(painted, before)
     assert set(w._image_choices()) == {
         ("grains", painted.layers["grains"])
@@ -98,9 +98,9 @@ def test_before_after_shows_the_pretrained_start_beside_the_fine_tuned_maps(
     from napari_finetune._widgets.fine_tune_dock import FineTuneWidget
 
     shown = capture_messages(monkeypatch, module)
-    shipped = load_model("voronoi-unet")
+    shipped = load_model("world-unet")
     tuned = shipped.copy()
-    start = {"kind": "shipped", "name": "voronoi-unet"}
+    start = {"kind": "shipped", "name": "world-unet"}
     tuned.provenance = [
         {"run": 1, "start": {**start, "sha256": tensor_digest(shipped.net.state_dict())}}
     ]
@@ -109,7 +109,7 @@ def test_before_after_shows_the_pretrained_start_beside_the_fine_tuned_maps(
     dock = FineTuneWidget(painted)
     painted.window.add_dock_widget(dock, name="Fine-tune")
     w = FeatureMapsWidget(painted)
-    assert w.models.source.value == "voronoi-unet"  # the dock has no model yet
+    assert w.models.source.value == "world-unet"  # the dock has no model yet
     dock.session.model = tuned
     w._refresh()
     assert w.models.source.value == CURRENT
@@ -149,7 +149,7 @@ def test_a_stack_shows_the_plane_in_view(make_napari_viewer, qtbot):
     assert "on 'stack' plane 2" in w.status.value
     assert maps.axis_labels[0] == "channel"
     # The maps are those of the plane in view, not of another plane.
-    model = load_model("voronoi-unet")
+    model = load_model("world-unet")
     maps_of = {k: feature_maps(model, planes[k], "decoder 3").maps for k in (0, 2)}
     np.testing.assert_allclose(maps.data[:, 0], channel_contrast(maps_of[2])[0], atol=1e-4)
     assert not np.allclose(maps.data[:, 0], channel_contrast(maps_of[0])[0], atol=1e-2)

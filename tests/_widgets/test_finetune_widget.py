@@ -116,7 +116,7 @@ def test_predict_button_runs_on_another_image(painted, qtbot, messages):
     qtbot.waitUntil(lambda: "grains prediction" in painted.layers, timeout=60_000)
     qtbot.waitUntil(lambda: w.files.predict_button.enabled, timeout=10_000)
     assert messages["error"] == [] and w.model is None
-    assert "with voronoi-unet (shipped)" in w.status.value
+    assert "with world-unet (shipped)" in w.status.value
     assert "not fine-tuned" in w.status.value
     w.steps.value = 5
     w.train.clicked.emit()
@@ -127,7 +127,7 @@ def test_predict_button_runs_on_another_image(painted, qtbot, messages):
     qtbot.waitUntil(lambda: "other prediction" in painted.layers, timeout=60_000)
     assert painted.layers["other prediction"].data.shape == (200, 300)
     qtbot.waitUntil(lambda: "Predicted 'other'" in w.status.value, timeout=10_000)
-    assert "with the current model (fine-tuned from voronoi-unet" in w.status.value
+    assert "with the current model (fine-tuned from world-unet" in w.status.value
 
 
 def test_removing_an_input_layer_stops_with_a_message(painted, qtbot, messages):

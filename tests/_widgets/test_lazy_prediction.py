@@ -148,7 +148,7 @@ def test_a_dask_layer_gets_a_styled_multiscale_prediction_from_its_store(
     predict(dock, layer, qtbot)
     assert messages["error"] == []
     store = predictions / "lazy_prediction.zarr"
-    assert dock.status.value.startswith("Predicted 'lazy' with voronoi-unet (shipped)")
+    assert dock.status.value.startswith("Predicted 'lazy' with world-unet (shipped)")
     assert dock.status.value.endswith(f"Labels in the new store {store}.")
     assert messages["info"] == [dock.status.value]
 
@@ -160,7 +160,7 @@ def test_a_dask_layer_gets_a_styled_multiscale_prediction_from_its_store(
     assert set(np.unique(full)) == {1, 2}
     np.testing.assert_array_equal(levels[1][:], full[::2, ::2])
     # Styled as an in-memory prediction, placed on the image, and selected.
-    styling, meta = prediction_style(nf.load_model("voronoi-unet").classes, 2, None)
+    styling, meta = prediction_style(nf.load_model("world-unet").classes, 2, None)
     meta["napari_finetune"]["store"] = str(store)
     assert result.metadata == meta
     for value in (1, 2):

@@ -87,13 +87,12 @@ def test_a_pick_from_runs_is_shown_in_words(painted):
 def test_other_start_models_are_offered_run_and_set_in_the_dock(painted, qtbot):
     dock = FineTuneWidget(painted)
     panel = dock.advisor.open()
-    assert panel.other_starts.text == "also start from world-unet"
+    assert panel.other_starts.text == "also start from voronoi-unet"
     panel.other_starts.value = True
     # scratch once per share and seed, every pretrained strategy from both starts.
     assert panel.estimate.value.startswith("42 runs")
-    dock.settings.source.value = "world-unet"
-    assert panel.other_starts.text == "also start from voronoi-unet"
     dock.settings.source.value = "voronoi-unet"
+    assert panel.other_starts.text == "also start from world-unet"
     panel.seconds.value = 2
     for name in ("scratch", "head", "finetune", "gradual"):
         panel.choose[name].value = name == "head"

@@ -23,7 +23,7 @@ def test_a_compressed_tiff_gives_the_labels_predict_gives(tmp_path, grains, caps
     said = capsys.readouterr().out
     assert "rows 600 of 600 (100 %, done)" in said and f"wrote {out}" in said
     store = zarr.open(str(out), mode="r")
-    model = nf.load_model("voronoi-unet")
+    model = nf.load_model("world-unet")  # the default
     expected = nf.predict(model, tifffile.imread(source))
     labels = np.argmax(expected, axis=0) + 1
     assert np.mean(store["labels"][:] == labels) > 0.999

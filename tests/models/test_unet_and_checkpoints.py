@@ -183,3 +183,11 @@ print(after_io - before, threads() - before, torch.get_num_threads())
 def load_header(path):
     with safe_open(str(path), framework="pt") as handle:
         return handle.metadata()
+
+
+def test_the_shipped_names_the_command_line_knows_are_the_registry():
+    from napari_finetune.choices import SHIPPED_MODELS
+    from napari_finetune.models.registry import DEFAULT_MODEL, REGISTRY
+
+    assert tuple(REGISTRY) == SHIPPED_MODELS
+    assert SHIPPED_MODELS[0] == DEFAULT_MODEL == "world-unet"

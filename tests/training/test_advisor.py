@@ -295,9 +295,9 @@ def test_other_shipped_starts_and_a_start_given_twice(painted):
     assert other_shipped_starts("voronoi-unet") == ("world-unet",)
     assert other_shipped_starts("world-unet") == ("voronoi-unet",)
     # From scratch the pretrained strategies start from the default: the others are offered.
-    assert other_shipped_starts(None) == ("world-unet",)
+    assert other_shipped_starts(None) == ("voronoi-unet",)
     # A checkpoint of the user's own: every shipped model is another start.
-    assert other_shipped_starts(Path("mine.ckpt")) == ("voronoi-unet", "world-unet")
+    assert other_shipped_starts(Path("mine.ckpt")) == ("world-unet", "voronoi-unet")
     assert start_label(Path("runs/mine.ckpt")) == "mine"
     # A model in memory keeps the name of the shipped one it was fine-tuned from:
     # beside those shipped weights it is "your model", not a second world-unet.
@@ -326,14 +326,14 @@ def test_which_start_the_dock_switches_to_for_a_pick():
     assert start_to_use(pick("finetune", "world-unet"), "voronoi-unet", others) == "world-unet"
     assert start_to_use(pick("finetune", "voronoi-unet"), "voronoi-unet", others) is None
     # From scratch, a pretrained pick needs the start model its runs used.
-    assert start_to_use(pick("head"), None, ()) == "voronoi-unet"
+    assert start_to_use(pick("head"), None, ()) == "world-unet"
     assert start_to_use(pick("scratch"), None, others) is None
     assert start_label(SegmentationModel(None, {}, name="run3.ckpt")) == "run3.ckpt"
 
 
 def test_cli_compare_also_from_names_the_start_model(capsys):
     args = ["compare", "--sample", "painted", "--seconds", "1", "--strategies", "head"]
-    assert cli.main([*args, "--fractions", "1", "--also-from", "world-unet"]) == 0
+    assert cli.main([*args, "--fractions", "1", "--also-from", "voronoi-unet"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert lines[0].startswith("4 runs of 1 s on the painted-strokes sample: head from ")
     assert lines[-1] in (

@@ -90,7 +90,8 @@ class StrategyAdvisor(Container):
             value=False,
             tooltip="run each pretrained strategy from the other shipped start models too "
             "(world-unet was pretrained on a wider synthetic world: twins, second phases, "
-            "EM membranes) and pick the start model as well",
+            "EM membranes; voronoi-unet on Voronoi grains alone) and pick the start model "
+            "as well",
         )
         self.estimate = wrapping_label()
         self.start = PushButton(text="Compare")

@@ -5,9 +5,10 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-# The model a fine-tuning run starts from unless told otherwise (defined where
-# the command line reads it without torch; re-exported here).
+# The model a fine-tuning run starts from unless told otherwise, and every
+# shipped name (defined where the command line reads them without torch).
 from napari_finetune.choices import DEFAULT_MODEL as DEFAULT_MODEL
+from napari_finetune.choices import SHIPPED_MODELS as SHIPPED_MODELS
 from napari_finetune.models.bioimageio_import import (
     load_exported_package,
     looks_like_onnx,
@@ -18,17 +19,17 @@ from napari_finetune.models.model import SegmentationModel
 
 # name -> (file in napari_finetune/models/weights/, one-line description)
 REGISTRY: dict[str, tuple[str, str]] = {
-    DEFAULT_MODEL: (
-        "voronoi-unet.ckpt",
-        "U-Net pretrained on synthetic Voronoi grains (boundary vs interior); "
-        "see models/weights/MODEL_CARD.md",
-    ),
-    # Issue 20's successor candidate: selectable, not the default (it is better
-    # on EM membranes and the superalloy's phases, not on every measured set).
+    # Issue 20's successor: the default since it beat voronoi-unet on the real sets.
     "world-unet": (
         "world-unet.ckpt",
         "U-Net pretrained on the wider synthetic world (Voronoi grains, twins, second "
-        "phases, EM membranes; boundary vs interior); see models/weights/MODEL_CARD.md",
+        "phases, EM membranes; boundary vs interior), the default; see "
+        "models/weights/MODEL_CARD.md",
+    ),
+    "voronoi-unet": (
+        "voronoi-unet.ckpt",
+        "U-Net pretrained on synthetic Voronoi grains alone (boundary vs interior), the "
+        "earlier default; see models/weights/MODEL_CARD.md",
     ),
 }
 
@@ -49,7 +50,7 @@ def load_model(name_or_path: str | Path = DEFAULT_MODEL) -> SegmentationModel:
     Parameters
     ----------
     name_or_path : str or Path
-        A registered name (``'voronoi-unet'``), the path of a checkpoint
+        A registered name (``'world-unet'``, ``'voronoi-unet'``), the path of a checkpoint
         written by :func:`napari_finetune.save_model`, or of a BioImage.IO
         package (``.zip``) written by
         :func:`~napari_finetune.models.bioimageio_package.export_bioimageio`
