@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 import torch
 
 from napari_finetune.data.normalize import Normalization
@@ -6,6 +7,7 @@ from napari_finetune.training.domain import (
     DomainAlignment,
     SourcePatches,
     feature_vectors,
+    learned_the_wider_world,
     mmd,
     reversal_strength,
 )
@@ -55,3 +57,31 @@ def test_source_patches_are_normalised_crops_with_the_models_channels():
     again = SourcePatches(Normalization(), channels=3, patch_size=64, seed=0).batch(3)
     assert torch.equal(batch, again)
     assert np.isfinite(batch.numpy()).all()
+
+
+def test_the_source_is_the_world_the_start_model_was_pretrained_on(monkeypatch):
+    import napari_finetune as nf
+    from napari_finetune.synth.strokes import paint_strokes
+    from napari_finetune.training import objectives
+
+    world = SourcePatches(Normalization(), channels=1, patch_size=64, seed=0, world=True)
+    grains = SourcePatches(Normalization(), channels=1, patch_size=64, seed=0)
+    assert not np.array_equal(world.pool[0], grains.pool[0])
+    # Read from the pretraining records, which fine-tuned descendants carry on.
+    assert learned_the_wider_world(nf.load_model("world-unet").history)
+    assert not learned_the_wider_world(nf.load_model("voronoi-unet").history)
+    assert not learned_the_wider_world([])
+
+    class Rendered(Exception):
+        pass
+
+    def source(*args):
+        raise Rendered(args[-1])
+
+    monkeypatch.setattr(objectives, "SourcePatches", source)
+    image = nf.voronoi_grains((96, 96), 8, seed=0)
+    labels = paint_strokes(image, 6, 2, seed=0)
+    for name, expected in (("world-unet", True), ("voronoi-unet", False)):
+        with pytest.raises(Rendered) as rendered:
+            nf.fit(image.image, labels, name, adaptation="dann", steps=1, seed=0)
+        assert rendered.value.args[0] is expected

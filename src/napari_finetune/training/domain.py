@@ -12,9 +12,12 @@ together while the painted pixels teach the task:
   gradient-reversal layer (Ganin & Lempitsky 2015): the classifier learns to
   tell the domains apart, the encoder learns to make that impossible.
 
-Source patches are fresh synthetic micrographs like those of pretraining
-(:func:`~napari_finetune.training.pretrain.random_sample`), rendered once per
-run into a small pool: 7 ms each, nothing downloaded.
+Source patches are fresh synthetic micrographs like those the start model was
+pretrained on: Voronoi grains (:func:`~napari_finetune.training.pretrain.random_sample`)
+or, for a model that learned the wider world (``world-unet`` and models fine-tuned
+from it), draws of that mixture
+(:func:`~napari_finetune.training.pretrain.world_mixture_sample`). They are rendered
+once per run into a small pool, nothing downloaded.
 """
 
 from __future__ import annotations
@@ -50,18 +53,34 @@ class SourcePatches:
         Crop side.
     seed : int
         Seed of the renderings and crops.
+    world : bool
+        Render the wider world's mixture instead of Voronoi grains alone: the
+        source of a model pretrained on it (:func:`learned_the_wider_world`).
     """
 
     def __init__(
-        self, normalization: Normalization, channels: int, patch_size: int, seed: int
+        self,
+        normalization: Normalization,
+        channels: int,
+        patch_size: int,
+        seed: int,
+        world: bool = False,
     ) -> None:
-        from napari_finetune.training.pretrain import IMAGE_SIDE, random_sample
+        from napari_finetune.training.pretrain import (
+            IMAGE_SIDE,
+            random_sample,
+            world_mixture_sample,
+        )
 
         self.rng = np.random.default_rng(seed + 2)
         side = max(IMAGE_SIDE, patch_size)
         self.pool = []
         for _ in range(SOURCE_POOL):
-            image = normalization(random_sample(self.rng, side).image[..., None])
+            if world:
+                grey = world_mixture_sample(self.rng, side)[0]
+            else:
+                grey = random_sample(self.rng, side).image
+            image = normalization(grey[..., None])
             self.pool.append(np.repeat(image, channels, axis=-1) if channels > 1 else image)
         self.patch_size = patch_size
 
@@ -74,6 +93,15 @@ class SourcePatches:
             crops.append(image[y : y + size, x : x + size])
         x = torch.from_numpy(np.stack(crops).astype(np.float32)).permute(0, 3, 1, 2)
         return x.contiguous(memory_format=torch.channels_last)
+
+
+def learned_the_wider_world(history: list[dict]) -> bool:
+    """Whether a model with this training ``history`` was pretrained on the wider world.
+
+    Read from the pretraining records (``pretrain (wider world…)``), so a model
+    fine-tuned from ``world-unet``, saved and loaded again, still says so.
+    """
+    return any(str(h.get("task", "")).startswith("pretrain (wider world") for h in history)
 
 
 def feature_vectors(features: torch.Tensor, n: int, generator: torch.Generator) -> torch.Tensor:

@@ -203,6 +203,7 @@ def run_objectives(
     patch_size: int,
     seed: int,
     pretrained: bool,
+    source_world: bool = False,
 ) -> RunObjectives:
     """The run's extra objectives (not :attr:`~RunObjectives.active` when only paint teaches).
 
@@ -229,6 +230,9 @@ def run_objectives(
     pretrained : bool
         False from scratch: there is no start worth anchoring to (``l2sp`` is
         then dropped with a notice).
+    source_world : bool
+        The start learned the wider synthetic world: ``mmd`` / ``dann`` align
+        with that mixture rather than Voronoi grains alone.
     """
     levers = parse_adaptation(adaptation)
     objectives = RunObjectives(unlabelled_planes=len(unlabelled) if semi_supervised else 0)
@@ -249,7 +253,7 @@ def run_objectives(
             )
     kind = next((n for n in levers if n in ("mmd", "dann")), None)
     if kind is not None:
-        source = SourcePatches(normalization, channels, patch_size, seed)
+        source = SourcePatches(normalization, channels, patch_size, seed, source_world)
         width = net.config.widths[-1]
         objectives.domain = DomainAlignment(kind, source, width, seed)
     return objectives

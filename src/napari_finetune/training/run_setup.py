@@ -26,6 +26,7 @@ from napari_finetune.models.model import SegmentationModel
 from napari_finetune.models.unet import UNet
 from napari_finetune.training import strategies as st
 from napari_finetune.training.arguments import check_training_arguments
+from napari_finetune.training.domain import learned_the_wider_world
 from napari_finetune.training.events import Preparing
 from napari_finetune.training.objectives import RunObjectives, run_objectives, unlabelled_planes
 from napari_finetune.training.provenance import describe_start
@@ -110,6 +111,7 @@ def set_up_run(
         patch_size=arguments["patch_size"],
         seed=seed,
         pretrained=strategy != "scratch",
+        source_world=learned_the_wider_world(trained.history),
     )
     for notice in objectives.notices:
         yield Preparing(notice, 0.8)
