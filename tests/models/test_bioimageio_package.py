@@ -233,3 +233,22 @@ def test_a_fine_tune_can_start_from_an_exported_package(exported):
     assert isinstance(start, SegmentationModel) and strategy == "finetune"
     for name, tensor in model.net.state_dict().items():
         assert torch.equal(start.net.state_dict()[name], tensor), name
+
+
+@pytest.mark.parametrize(
+    ("name", "said"),
+    [
+        ("world-unet", "on a wider synthetic world"),
+        ("voronoi-unet", "on abundant synthetic Voronoi grain micrographs"),
+    ],
+)
+def test_the_card_says_what_each_shipped_model_was_pretrained_on(name, said):
+    from napari_finetune.models.bioimageio_card import model_card
+
+    model = nf.load_model(name)
+    pretraining = [h for h in model.history if h["task"] != "pretrain evaluation"]
+    steps = pretraining[-1]["step"]
+    card = model_card(model)
+    training = card.split("## Training data")[1].split("## Intended use")[0]
+    assert said in training and f"{steps:,} steps" in training
+    assert "Not recorded in the model" not in training

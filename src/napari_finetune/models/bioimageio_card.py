@@ -13,11 +13,26 @@ from typing import Any
 from napari_finetune._version import __version__
 from napari_finetune.models.model import SegmentationModel
 
-PRETRAINING = (
-    "Pretrained by napari-finetune on abundant synthetic Voronoi grain micrographs with "
-    "exact labels (`napari_finetune.training.pretrain`): random grain sizes and shapes, "
-    "boundary widths, contrasts, SEM-like noise, blur, scan jitter, vignetting and drift. "
-    "No real micrograph was used."
+_NO_REAL = "No real micrograph was used."
+_VORONOI = (
+    "synthetic Voronoi grain micrographs with exact labels: random grain sizes and shapes, "
+    "boundary widths, contrasts, SEM-like noise, blur, scan jitter, vignetting and drift"
+)
+# What each pretraining task of the history learned from (``training.pretrain``).
+PRETRAINING = {
+    "pretrain": f"Pretrained by napari-finetune on abundant {_VORONOI} "
+    f"(`napari_finetune.training.pretrain`). {_NO_REAL}",
+    "pretrain (wider world)": "Pretrained by napari-finetune on a wider synthetic world "
+    f"(`napari_finetune.training.pretrain.world_mixture_sample`): {_VORONOI} for 40 % of "
+    "the draws; the rest annealing twins, second phases (γ′-like cuboids, particles on "
+    "boundaries, lamellar colonies) and EM cells with membranes and organelles, all with "
+    f"exact labels. {_NO_REAL}",
+}
+PRETRAINING["pretrain (wider world, region classes)"] = PRETRAINING[
+    "pretrain (wider world)"
+].replace(
+    "all with exact labels.",
+    "all with exact labels and region classes (interior, boundary, precipitate, lamellar colony).",
 )
 
 
@@ -89,12 +104,12 @@ def model_card(model: SegmentationModel) -> str:
 def _training_lines(model: SegmentationModel) -> list[str]:
     history = model.history
     lines = []
-    pretrain = [h for h in history if h.get("task") == "pretrain"]
+    pretrain = [h for h in history if h.get("task") in PRETRAINING]
     if pretrain:
         last = pretrain[-1]
         lines.append(
-            f"- {PRETRAINING} {_count(last.get('step'))} steps, final training loss "
-            f"{_number(last.get('train_loss'))}."
+            f"- {PRETRAINING[last['task']]} {_count(last.get('step'))} steps, final "
+            f"training loss {_number(last.get('train_loss'))}."
         )
     elif model.name == "scratch" and not model.provenance:
         lines.append("- None: the weights are randomly initialised.")
