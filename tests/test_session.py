@@ -86,6 +86,9 @@ def test_two_pairs_two_rounds_each_pair_gets_its_own_map_and_boxes(two_pairs):
     assert session.model is second.model and second.model is not before
     assert [r.run for r in second.rounds] == [1, 2]
     assert second.rounds[1].painted_pixels > second.rounds[0].painted_pixels
+    # Each round's point is the score its run reported for the weights it kept.
+    assert second.rounds[1].validation_score == second.finished.best_score
+    assert second.rounds[0].validation_score == first[-1].finished.best_score
     assert all(b.box != best.box or b.target != best.target for b in second.ranking)
 
 

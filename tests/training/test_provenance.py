@@ -24,7 +24,7 @@ def quick(**kwargs):
 
 def test_a_run_records_data_hashes_counts_options_and_result(painted, tmp_path):
     image, labels = painted
-    model, _ = nf.fit(image, labels, "voronoi-unet", **quick())
+    model, history = nf.fit(image, labels, "voronoi-unet", **quick())
     (record,) = model.provenance
     assert record["start"]["kind"] == "shipped" and record["start"]["name"] == "voronoi-unet"
     assert record["images"][0]["sha256"] == array_digest(image)
@@ -41,6 +41,8 @@ def test_a_run_records_data_hashes_counts_options_and_result(painted, tmp_path):
         "steps": 4,
         "reason": "completed",
         "sha256": tensor_digest(model.net.state_dict()),
+        # The one (partial) epoch is the kept one: the score the run reported.
+        "validation_score": history[-1]["validation_score"],
     }
     # It travels with the model file, history included.
     loaded = load_checkpoint(save_model(model, tmp_path / "m.ckpt"))

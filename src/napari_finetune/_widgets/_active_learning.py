@@ -197,11 +197,11 @@ class ActiveLearningPanel:
             painted.mode = "paint"
 
     def update_rounds(self, rounds: list[Round]) -> None:
-        """Redraw the rounds curve: painted pixels against the best validation score."""
+        """Redraw the rounds curve: painted pixels against the kept weights' score."""
         points = [
-            (r.painted_pixels, r.best_validation_score)
+            (r.painted_pixels, r.validation_score)
             for r in rounds
-            if r.best_validation_score is not None
+            if r.validation_score is not None
         ]
         self.plot.set_rounds(points)
 

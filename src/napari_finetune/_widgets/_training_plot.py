@@ -138,7 +138,7 @@ class TrainingPlot(DockCanvas):
 
 
 class RoundsPlot(DockCanvas):
-    """Active learning: best validation F1 against painted pixels, one point per round."""
+    """Active learning: the kept model's validation F1 against painted pixels, per round."""
 
     def __init__(self) -> None:
         figure = Figure(figsize=(3.6, 1.8), facecolor=BACKGROUND, layout="constrained")
@@ -149,7 +149,7 @@ class RoundsPlot(DockCanvas):
         self._redraw()
 
     def set_rounds(self, points: list[tuple[int, float]]) -> None:
-        """Replace the points ``(painted pixels, best validation F1)``."""
+        """Replace the points ``(painted pixels, validation F1 of the kept model)``."""
         self.points = list(points)
         self._redraw()
 
@@ -158,9 +158,9 @@ class RoundsPlot(DockCanvas):
         ax.clear()
         self.style(ax)
         ax.set_xlabel("painted pixels", color=FOREGROUND, fontsize=8, labelpad=1)
-        ax.set_ylabel("best val. F1", color=FOREGROUND, fontsize=8)
+        ax.set_ylabel("val. F1", color=FOREGROUND, fontsize=8)
         if not self.points:
-            placeholder(ax, "best validation F1 after each round")
+            placeholder(ax, "validation F1 of each round's model")
         else:
             ax.margins(x=0.08, y=0.25)  # round numbers beside the end points stay inside
             xs, ys = zip(*self.points, strict=True)

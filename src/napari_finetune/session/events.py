@@ -61,7 +61,7 @@ class RoundFinished:
 
     ``ranking`` lists the boxes of every image, best first (empty when no
     suggestions were asked for); ``rounds`` summarises every round of the
-    model's history (painted pixels against the best validation score).
+    model's history (painted pixels against the kept weights' validation score).
     """
 
     model: SegmentationModel

@@ -79,7 +79,9 @@ class LabellingSession:
 
     def rounds(self) -> list[Round]:
         """The rounds curve of the current model: one summary per training round."""
-        return rounds(self.model.history) if self.model is not None else []
+        if self.model is None:
+            return []
+        return rounds(self.model.history, self.model.provenance)
 
     # -- a round -------------------------------------------------------------------
 

@@ -269,7 +269,7 @@ def finetune(
         st.set_trainable(net, set())
         net.eval()
         trained.history.extend(epochs.history)
-        finish_record(provenance, trained, step, reason)
+        finish_record(provenance, trained, step, reason, epochs.reported_score()["best_score"])
         trained.provenance.append(provenance)
         trained.augmentation = augmentation_yaml or trained.augmentation
     yield Finished(

@@ -2,24 +2,48 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
 class Round:
-    """One fine-tuning run (an active-learning round)."""
+    """One fine-tuning run (an active-learning round).
+
+    ``validation_score`` is the held-out score of the weights the run handed
+    back (after a fold-in, of the last validated ones); None when nothing was
+    held out.
+    """
 
     run: int
     painted_pixels: int
-    best_validation_score: float | None
+    validation_score: float | None
     epochs: int
 
 
-def rounds(history: list[dict]) -> list[Round]:
+def rounds(history: list[dict], provenance: Sequence[dict] = ()) -> list[Round]:
     """Summaries of the fine-tuning runs in ``history`` (pretraining records skipped).
 
-    Painted pixels count both the training and the held-out pixels of that run.
+    Parameters
+    ----------
+    history : list of dict
+        The model's epoch records.
+    provenance : sequence of dict
+        The model's run records: each run's score is the one its ``result``
+        records for the weights it kept. Runs recorded before that existed
+        fall back to their best epoch's score (not always the kept one).
+
+    Returns
+    -------
+    list of Round
+        One per run, in run order. Painted pixels count both the training and
+        the held-out pixels of that run.
     """
+    kept = {
+        record.get("run"): record["result"]["validation_score"]
+        for record in provenance
+        if "validation_score" in (record.get("result") or {})
+    }
     by_run: dict[int, list[dict]] = {}
     for record in history:
         if "epoch" in record and record.get("run", 0) >= 1:
@@ -32,7 +56,7 @@ def rounds(history: list[dict]) -> list[Round]:
             Round(
                 run,
                 int(last.get("train_pixels", 0)) + int(last.get("validation_pixels", 0)),
-                max(scores) if scores else None,
+                kept[run] if run in kept else (max(scores) if scores else None),
                 len(records),
             )
         )

@@ -126,11 +126,20 @@ def run_record(
 
 
 def finish_record(
-    record: dict[str, Any], model: SegmentationModel, steps: int, reason: str
+    record: dict[str, Any],
+    model: SegmentationModel,
+    steps: int,
+    reason: str,
+    validation_score: float | None = None,
 ) -> None:
-    """Add the outcome to ``record``: steps run, why it ended, the kept weights' hash."""
+    """Add the outcome to ``record``: steps run, why it ended, the kept weights' hash.
+
+    ``validation_score`` is the score the run reports for the weights it hands
+    back (:attr:`Finished.best_score`; None when nothing was held out).
+    """
     record["result"] = {
         "steps": steps,
         "reason": reason,
         "sha256": tensor_digest(model.net.state_dict()),
+        "validation_score": validation_score,
     }
