@@ -4,7 +4,7 @@ Recent work ("Maybe you don't need a U-Net", Docherty et al. 2025; napari-convpa
 FeatureForest) argues that a pretrained network's features, upsampled to every
 pixel, with a random forest trained on the painted pixels, beat fine-tuning.
 This measures that claim on the plugin's own backbone (issue 20's peer): the
-features are ``nf.feature_maps`` of the shipped ``voronoi-unet`` (the Feature
+features are ``nf.feature_maps`` of the default start model (the Feature
 maps dock's core) at every encoder stage and the last decoder stage, upsampled
 bilinearly to the image (``scipy.ndimage.zoom``, order 1) and concatenated with
 the normalised intensity; the forest is scikit-learn's (100 trees, depth 12,

@@ -190,7 +190,7 @@ def isbi(args):
         model = fine_tuned(images, labels, args.steps, seed)
         forest, _ = random_forest_probabilities(images, labels, data.score_images, seed)
         for method, maps in (
-            ("fine-tuned voronoi-unet", [nf.predict(model, im) for im in data.score_images]),
+            (f"fine-tuned {DEFAULT_MODEL}", [nf.predict(model, im) for im in data.score_images]),
             ("random forest", forest),
         ):
             scores = [isbi_scores(t, grains(m)) for t, m in zip(truth_cells, maps, strict=True)]

@@ -3,8 +3,9 @@
 For every data set and seed a simulated annotator paints 3 images × 4 boxes
 of 48² (NIST steel: 12 boxes on its one paint image), exactly as
 ``bench_feature_forest.py`` does (same boxes, same seeds, so its
-random-forest peer columns apply row for row). Each lever trains the shipped
-``voronoi-unet`` for ``--seconds`` on those painted pixels:
+random-forest peer columns apply row for row). Each lever trains the default
+start model (``world-unet``; ``--model`` for another) for ``--seconds`` on those
+painted pixels:
 
 - ``none``: today's default (``finetune``, AdaBN);
 - ``l2sp``: pretrained weights pulled back toward their start;

@@ -36,6 +36,7 @@ from napari_finetune.training import Finished, Step
 
 SETTINGS = {"isbi2012": (3, 4), "nist_steel": (1, 12)}  # images, boxes per image
 BOX = 48
+FINETUNE = f"{DEFAULT_MODEL} finetune"  # the method as the tables name it
 
 
 def run(dataset, seconds: float, seed: int) -> dict[str, float]:
@@ -43,7 +44,7 @@ def run(dataset, seconds: float, seed: int) -> dict[str, float]:
     chosen, labels = paint_boxes(dataset.paint_truth, n_images, boxes, BOX, seed)
     images = [dataset.paint_images[k] for k in chosen]
     result = {"painted px": float(sum((lab > 0).sum() for lab in labels))}
-    for method, strategy in (("voronoi-unet finetune", "finetune"), ("scratch", "scratch")):
+    for method, strategy in ((FINETUNE, "finetune"), ("scratch", "scratch")):
         speed = []
         for event in nf.finetune(
             images, labels, DEFAULT_MODEL, strategy=strategy, max_seconds=seconds, seed=seed
@@ -67,7 +68,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=3)
     args = parser.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
-    methods = ["voronoi-unet finetune", "scratch", "random forest"]
+    methods = [FINETUNE, "scratch", "random forest"]
     rows, medians = [], {}
     for dataset in (isbi2012(), nist_steel()):
         runs = [run(dataset, args.seconds, seed) for seed in range(args.seeds)]
@@ -79,7 +80,7 @@ def main() -> None:
         rows.append(
             [dataset.name, int(med["painted px"])]
             + [f"{med[m]:.3f} ({spread[m][0]:.3f}–{spread[m][1]:.3f})" for m in methods]
-            + [f"{med['voronoi-unet finetune samples/s']:.0f}"]
+            + [f"{med[FINETUNE + ' samples/s']:.0f}"]
         )
     print()
     print(
