@@ -17,15 +17,16 @@ unseen images (isbi2012 20–29; fresh task-B images; NIST steel's right half;
 the superalloy's ``val``): the best candidate there is what the pick should
 match, within noise.
 
-``--strategies`` narrows the strategies compared; ``--also-from world-unet``
-runs each pretrained strategy from that start model too, as the dock's *also
+``--strategies`` narrows the strategies compared; ``--also-from voronoi-unet``
+runs each pretrained strategy from that start model too (``--model`` sets the
+first start; default the shipped default ``world-unet``), as the dock's *also
 start from* box does, so the advisor picks the start model as well.
 
 Usage::
 
     python benchmarks/bench_advisor.py [--datasets painted isbi2012 taskb nist_steel nasa]
-        [--seconds 8] [--truth-seconds 60] [--strategies finetune] [--also-from world-unet]
-        [--painting-seed 0]
+        [--seconds 8] [--truth-seconds 60] [--strategies finetune] [--also-from voronoi-unet]
+        [--model M] [--painting-seed 0]
 """
 
 from __future__ import annotations
@@ -97,13 +98,14 @@ def main() -> None:
         "--strategies", nargs="+", choices=STRATEGY_CHOICES, default=STRATEGY_CHOICES
     )
     parser.add_argument(
-        "--also-from", nargs="+", default=[], help="other start models (e.g. world-unet)"
+        "--also-from", nargs="+", default=[], help="other start models (e.g. voronoi-unet)"
     )
+    parser.add_argument("--model", default=DEFAULT_MODEL, help="the first start model")
     parser.add_argument(
         "--painting-seed", type=int, default=0, help="which of bench_levers' paintings"
     )
     args = parser.parse_args()
-    start = nf.load_model(DEFAULT_MODEL)
+    start = nf.load_model(args.model)
     others = [nf.load_model(name) for name in args.also_from]
     rows = []
     for name in args.datasets:

@@ -172,8 +172,11 @@ def main() -> None:
     )
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument(
+        "--model", default=DEFAULT_MODEL, help="backbone and start model: shipped name or file"
+    )
     args = parser.parse_args()
-    start = nf.load_model(DEFAULT_MODEL)
+    start = nf.load_model(args.model)
     rows = []
     for name in args.datasets:
         results = []

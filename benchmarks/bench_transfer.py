@@ -1,11 +1,13 @@
 """The transfer experiment: strategies x painted-label budgets on synthetic task B.
 
-Task A is the pretraining of the shipped ``voronoi-unet`` (varied synthetic
-grains). Task B is one specific, different microstructure: columnar grains at
-30 deg, finer than average, thin bright SE edges, low dose, strong target-domain
-effects (scan jitter, vignetting, drift). A simulated annotator fully paints
-N boxes of 48^2 on a pool of task-B images; each strategy trains the same
-number of steps on them; the score is boundary F1 (2 px) on fresh task-B images.
+Task A is the pretraining of the default start model (``world-unet``: varied
+synthetic grains among the wider world's kinds; ``voronoi-unet``, the earlier
+default, saw the grains alone). Task B is one specific, different
+microstructure: columnar grains at 30 deg, finer than average, thin bright SE
+edges, low dose, strong target-domain effects (scan jitter, vignetting, drift).
+A simulated annotator fully paints N boxes of 48^2 on a pool of task-B images;
+each strategy trains the same number of steps on them; the score is boundary F1
+(2 px) on fresh task-B images.
 
 Usage::
 
@@ -61,7 +63,7 @@ def main() -> None:
     test_images, test_truth = [s.image for s in test], [s.classes for s in test]
     start = nf.load_model(DEFAULT_MODEL)
     zero_shot = score_model(start, test_images, test_truth)
-    print(f"voronoi-unet without fine-tuning (zero-shot) on task B: F1 {zero_shot:.3f}")
+    print(f"{DEFAULT_MODEL} without fine-tuning (zero-shot) on task B: F1 {zero_shot:.3f}")
 
     strategies = args.strategies
     scores = {s: {b: [] for b in args.budgets} for s in strategies}

@@ -196,7 +196,7 @@ def reopened_prediction(out: Path) -> None:
 def compare_strategies(out: Path, seconds: int = 4) -> None:
     """*Compare strategies…* run to the end on the painted sample (``seconds`` per run).
 
-    Every strategy from both shipped start models (*also start from world-unet*).
+    Every strategy from both shipped start models (*also start from voronoi-unet*).
     """
     viewer = napari.Viewer(title="napari-finetune: compare strategies")
     viewer.window.resize(1700, 1000)

@@ -1,4 +1,8 @@
-"""Write MODEL_CARD.md for a pretrained checkpoint from its own metadata.
+"""Print the `voronoi-unet` section of MODEL_CARD.md from the checkpoint's own metadata.
+
+MODEL_CARD.md holds both shipped models' cards (``world-unet``, the default, was
+written by hand from its measurements), so this prints the section for pasting
+rather than overwriting the file.
 
 Usage::
 
@@ -69,9 +73,7 @@ def main(path: Path) -> None:
         f1_all=evaluation["all"],
         domains=domains,
     )
-    out = path.parent / "MODEL_CARD.md"
-    out.write_text(text, encoding="utf-8")
-    print(f"wrote {out}")
+    print(text)
 
 
 if __name__ == "__main__":

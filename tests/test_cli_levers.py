@@ -106,7 +106,12 @@ def test_pretrain_world_asks_for_the_wider_world(files, monkeypatch):
 
 
 @pytest.mark.parametrize(
-    ("option", "default"), [((), "voronoi-unet.ckpt"), (("--world",), "world-unet.ckpt")]
+    ("option", "default"),
+    [
+        ((), "voronoi-unet.ckpt"),
+        (("--world",), "world-unet.ckpt"),
+        (("--world", "--regions"), "world-regions-unet.ckpt"),
+    ],
 )
 def test_pretrain_writes_by_default_the_shipped_name_it_makes(
     files, monkeypatch, capsys, option, default

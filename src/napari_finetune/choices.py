@@ -6,13 +6,26 @@ that act on these names import them from here and re-export them under their
 old homes (``training.strategies.STRATEGIES``, ``measure.instances.KINDS``, ...).
 """
 
+# What pretraining names its models: on Voronoi grains alone, on the wider
+# synthetic world, and the wider world's multi-class variant (not shipped).
+VORONOI_MODEL = "voronoi-unet"
+WORLD_MODEL = "world-unet"
+WORLD_REGIONS_MODEL = "world-regions-unet"
 # The model a fine-tuning run starts from unless told otherwise (a shipped name):
 # pretrained on the wider synthetic world, it beats the Voronoi-only model on the
 # real sets measured (issue 20; the README's tables), which stays selectable.
-DEFAULT_MODEL = "world-unet"
+DEFAULT_MODEL = WORLD_MODEL
 # Every model shipped inside the package, the default first (the registry maps
 # each to its weights file; the command line needs only the names).
-SHIPPED_MODELS = (DEFAULT_MODEL, "voronoi-unet")
+SHIPPED_MODELS = (DEFAULT_MODEL, VORONOI_MODEL)
+
+
+def pretrained_name(world: bool, regions: bool) -> str:
+    """The name pretraining gives its model (``pretrain --world --regions``)."""
+    if regions:
+        return WORLD_REGIONS_MODEL
+    return WORLD_MODEL if world else VORONOI_MODEL
+
 
 # Transfer-learning strategies (see napari_finetune.training.strategies).
 STRATEGIES = {

@@ -35,6 +35,7 @@ from napari_finetune.choices import (
     EXPORT_FORMATS,
     KINDS,
     SAMPLE_KEYS,
+    SHIPPED_MODELS,
     STRATEGY_CHOICES,
 )
 from napari_finetune.cli_fit_arguments import add_learning_arguments
@@ -137,7 +138,9 @@ def build_parser() -> argparse.ArgumentParser:
     exp = jobs.add_parser(
         "export", help="export a model as ONNX or as a BioImage.IO model package"
     )
-    exp.add_argument("model", help=f"shipped name ({DEFAULT_MODEL}) or checkpoint file")
+    exp.add_argument(
+        "model", help=f"shipped name ({', '.join(SHIPPED_MODELS)}) or checkpoint file"
+    )
     exp.add_argument(
         "--format",
         choices=list(EXPORT_FORMATS),
@@ -191,7 +194,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     pre = jobs.add_parser("pretrain", help="pretrain the U-Net on synthetic grains (task A)")
     pre.add_argument(
-        "--output", type=Path, help="default voronoi-unet.ckpt, with --world world-unet.ckpt"
+        "--output",
+        type=Path,
+        help="default voronoi-unet.ckpt; with --world world-unet.ckpt, with --regions "
+        "world-regions-unet.ckpt",
     )
     pre.add_argument("--minutes", type=float, default=20.0, help="time budget (default 20)")
     pre.add_argument("--seed", type=int, default=0)

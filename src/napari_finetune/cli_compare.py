@@ -29,7 +29,7 @@ def add_compare_arguments(job: argparse.ArgumentParser, strategies: list[str]) -
         default=[],
         metavar="MODEL",
         help="also run each pretrained strategy from these start models (shipped names "
-        "or checkpoints, e.g. world-unet) and pick the start too",
+        "or checkpoints, e.g. voronoi-unet) and pick the start too",
     )
     job.add_argument(
         "--strategies", nargs="+", choices=strategies, default=strategies, help="(default all)"

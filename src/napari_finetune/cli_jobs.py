@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from napari_finetune.choices import DEFAULT_MODEL
+from napari_finetune.choices import DEFAULT_MODEL, pretrained_name
 from napari_finetune.cli_checks import check_inputs, check_new_output, check_not_inputs
 from napari_finetune.data.safe_write import check_writable_folder
 
@@ -229,8 +229,8 @@ def _steps_done(last: object | None) -> str:
 
 def pretrain(args: argparse.Namespace) -> int:
     """Pretrain the U-Net on synthetic grains (task A)."""
-    if args.output is None:  # named after the shipped model the same command made
-        args.output = Path("world-unet.ckpt" if args.world else "voronoi-unet.ckpt")
+    if args.output is None:  # named after the model it makes (as the shipped ones are)
+        args.output = Path(f"{pretrained_name(args.world, args.regions)}.ckpt")
     check_new_output(args.output, args.overwrite)
     if args.regions and not args.world:
         print("error: --regions needs --world (only the wider world has phases).", file=sys.stderr)

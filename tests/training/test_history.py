@@ -36,3 +36,16 @@ def test_runs_recorded_before_the_kept_score_fall_back_to_their_best_epoch():
     assert rounds(history, [{"run": 1, "result": {"steps": 75}}])[0].validation_score == 0.9
     assert rounds(history)[0].validation_score == 0.9
     assert rounds([{"task": "pretrain", "step": 5}]) == []
+
+
+def test_a_damaged_run_record_falls_back_to_the_epochs():
+    history = [epoch(1, 1, 0.7), epoch(1, 2, 0.9), epoch(2, 1, 0.6)]
+    for damaged in (
+        {"run": [1], "result": {"validation_score": 0.5}},
+        {"run": 1, "result": "validation_score"},
+        {"run": 1, "result": {"validation_score": "0.5"}},
+        {"run": 1, "result": {"validation_score": True}},
+        "not a record",
+    ):
+        got = rounds(history, [damaged, {"run": 2, "result": {"validation_score": 0.55}}])
+        assert [r.validation_score for r in got] == [0.9, 0.55]

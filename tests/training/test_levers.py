@@ -132,3 +132,24 @@ def test_semi_supervised_run_learns_from_extra_unlabelled_images(painted_sample)
     result = reproduce(model, [sample.image], [painted])
     assert any("1 unlabelled planes then" in note for note in result.notes)
     assert result.model.provenance[-1]["options"]["semi_supervised"] is True
+
+
+def test_a_dann_run_records_its_source_and_an_older_record_is_retrained_with_a_note(
+    painted_sample,
+):
+    sample, painted = painted_sample
+    model, _ = nf.fit(sample.image, painted, "world-unet", adaptation="dann", **small())
+    assert model.provenance[-1]["options"]["domain_source"] == "wider world"
+    again = reproduce(model, [sample.image], [painted])
+    assert again.identical and again.expected_identical
+    # Recorded before the source followed the start model: it aligned with Voronoi grains.
+    del model.provenance[-1]["options"]["domain_source"]
+    older = reproduce(model, [sample.image], [painted])
+    assert "aligned with synthetic Voronoi grains then, with wider world now" in older.notes
+    assert not older.expected_identical
+    plain, _ = nf.fit(sample.image, painted, "voronoi-unet", adaptation="mmd", **small())
+    assert plain.provenance[-1]["options"]["domain_source"] == "Voronoi grains"
+    assert (
+        "domain_source"
+        not in nf.fit(sample.image, painted, **small())[0].provenance[-1]["options"]
+    )

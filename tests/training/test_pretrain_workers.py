@@ -57,6 +57,7 @@ def test_a_pretraining_fed_by_workers_trains():
     events = list(pre.pretrain(minutes=0.05, batch_size=2, patch_size=32, workers=2))
     model = events[-1]
     assert len(events) > 2 and not model.net.training
+    assert model.name == "voronoi-unet"  # Voronoi grains alone, as the shipped one
     steps = [e for e in events[:-1] if isinstance(e, pre.PretrainProgress)]
     assert np.isfinite([s.loss for s in steps]).all()
 

@@ -105,7 +105,7 @@ class RunProgress:
 
     index: int
     runs: int
-    candidate: str  # as RunResult.candidate names it: 'finetune from world-unet'
+    candidate: str  # as RunResult.candidate names it: 'finetune from voronoi-unet'
     painted_pixels: int
     seed: int
     progress: float
@@ -170,10 +170,10 @@ def compare_strategies(
         ``'frozen'``, ``'adapt'``, ``'adabn'``); ``scratch`` always adapts.
     other_starts : tuple
         Further start models (shipped names, checkpoints or models) every
-        pretrained strategy also runs from, e.g. ``('world-unet',)``
+        pretrained strategy also runs from, e.g. ``('voronoi-unet',)``
         (:func:`~napari_finetune.training.advisor_starts.other_shipped_starts`);
         each is loaded once. The candidates
-        are then named with their start: ``'finetune from world-unet'``.
+        are then named with their start: ``'finetune from voronoi-unet'``.
 
     Yields
     ------

@@ -44,7 +44,7 @@ class RunResult:
     def candidate(self) -> str:
         """What was compared: the strategy, its start model and BatchNorm mode where named.
 
-        ``'finetune'``, ``'finetune from world-unet'``, ``'head (BN frozen)'``.
+        ``'finetune'``, ``'finetune from voronoi-unet'``, ``'head (BN frozen)'``.
         """
         name = f"{self.strategy} from {self.start}" if self.start else self.strategy
         return name if self.bn_mode == "auto" else f"{name} (BN {self.bn_mode})"
@@ -54,7 +54,7 @@ class RunResult:
 class Recommendation:
     """The strategy to use, its score range, and how sure that is."""
 
-    candidate: str  # as in the table: 'finetune' or 'finetune from world-unet (BN adapt)'
+    candidate: str  # as in the table: 'finetune' or 'finetune from voronoi-unet (BN adapt)'
     strategy: str
     bn_mode: str
     median: float

@@ -82,7 +82,7 @@ class SourcePatches:
                 grey = random_sample(self.rng, side).image
             image = normalization(grey[..., None])
             self.pool.append(np.repeat(image, channels, axis=-1) if channels > 1 else image)
-        self.patch_size = patch_size
+        self.patch_size, self.world = patch_size, world
 
     def batch(self, n: int) -> torch.Tensor:
         """``n`` crops ``(n, C, P, P)``, channels-last."""

@@ -39,11 +39,17 @@ def rounds(history: list[dict], provenance: Sequence[dict] = ()) -> list[Round]:
         One per run, in run order. Painted pixels count both the training and
         the held-out pixels of that run.
     """
-    kept = {
-        record.get("run"): record["result"]["validation_score"]
-        for record in provenance
-        if "validation_score" in (record.get("result") or {})
-    }
+    kept = {}
+    for record in provenance:
+        # A checkpoint edited by hand may hold anything here: only a plain run
+        # number with a number (or None) as its score counts; others use the epochs.
+        result = record.get("result") if isinstance(record, dict) else None
+        if not isinstance(result, dict) or "validation_score" not in result:
+            continue
+        run, score = record.get("run"), result["validation_score"]
+        number = isinstance(score, float | int) and not isinstance(score, bool)
+        if isinstance(run, int) and not isinstance(run, bool) and (score is None or number):
+            kept[run] = score
     by_run: dict[int, list[dict]] = {}
     for record in history:
         if "epoch" in record and record.get("run", 0) >= 1:

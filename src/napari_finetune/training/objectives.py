@@ -138,6 +138,8 @@ class RunObjectives:
         kept: dict = {"notices": list(self.notices)} if self.notices else {}
         if self.unlabelled_planes:
             kept["unlabelled_planes"] = self.unlabelled_planes  # not hashed: not repeatable
+        if self.domain is not None:  # follows the start model: said, so retrain can compare
+            kept["domain_source"] = "wider world" if self.domain.source.world else "Voronoi grains"
         return kept
 
     def in_words(self) -> str:

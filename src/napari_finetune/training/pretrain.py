@@ -18,12 +18,14 @@ from functools import partial
 import numpy as np
 import torch
 
+from napari_finetune.choices import WORLD_MODEL as WORLD_MODEL
+from napari_finetune.choices import WORLD_REGIONS_MODEL as WORLD_REGIONS_MODEL
+from napari_finetune.choices import pretrained_name
 from napari_finetune.data.normalize import Normalization
 from napari_finetune.inference.metrics import boundary_f1
 from napari_finetune.inference.predict import labels_from_probabilities, predict
 from napari_finetune.models.device import DEFAULT_DEVICE, resolve_device, training_autocast_dtype
 from napari_finetune.models.model import SegmentationModel
-from napari_finetune.models.registry import DEFAULT_MODEL
 from napari_finetune.synth import GrainSample, TargetDomain, voronoi_grains
 from napari_finetune.training.pretrain_workers import (
     SeededBatchStream,
@@ -38,11 +40,8 @@ PATCHES_PER_SAMPLE = 2
 # rest goes evenly to these grey kinds of napari_finetune.synth.world.
 WORLD_SHARE = 0.4
 WORLD_GREY_KINDS = ("twins", "second_phases", "em_membranes")
-# The successor model's name once pretrained on the wider world.
-WORLD_MODEL = "world-unet"
-# The multi-class variant: second phases' regions are classes of their own
-# beside interior and boundary (a precipitate's rim is its region, not a boundary).
-WORLD_REGIONS_MODEL = "world-regions-unet"
+# The multi-class variant (WORLD_REGIONS_MODEL): second phases' regions are classes
+# of their own beside interior and boundary (a precipitate's rim is its region).
 REGION_CLASSES = {1: "interior", 2: "boundary", 3: "precipitate", 4: "lamellar colony"}
 
 
@@ -197,8 +196,8 @@ def pretrain(
     synthetic samples; the model comes back on the CPU, ready to be saved.
     ``world`` pretrains on the wider synthetic world (:func:`world_mixture_sample`:
     twins, second phases and EM membranes beside the Voronoi grains) and names
-    the model :data:`WORLD_MODEL`; ``regions`` (with ``world``) makes the
-    multi-class variant :data:`WORLD_REGIONS_MODEL`, with the four
+    the model :data:`WORLD_MODEL` (else ``voronoi-unet``); ``regions`` (with
+    ``world``) makes the multi-class variant :data:`WORLD_REGIONS_MODEL`, with the four
     :data:`REGION_CLASSES`. ``workers`` processes render the samples
     (:mod:`~napari_finetune.training.pretrain_workers`; None: one per core but
     two beside a GPU, none on the CPU; 0: the training process itself).
@@ -220,9 +219,9 @@ def pretrain(
     autocast_dtype = training_autocast_dtype(device)
     torch.manual_seed(seed)
     model = SegmentationModel.create(in_channels=1, n_classes=4 if regions else 2)
-    model.name = WORLD_MODEL if world else DEFAULT_MODEL
+    model.name = pretrained_name(world, regions)
     if regions:
-        model.name, model.classes = WORLD_REGIONS_MODEL, dict(REGION_CLASSES)
+        model.classes = dict(REGION_CLASSES)
     net = model.net.to(device, memory_format=torch.channels_last)
     optimizer = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-4)
     net.train()

@@ -191,6 +191,12 @@ def reproduce(
         )
     if record["options"].get("validation") == "given":
         notes.append("validated on pixels its caller chose then, on a split of the painted now")
+    # mmd / dann's synthetic source follows the start model since issue 20's
+    # default switch; runs recorded before that aligned with Voronoi grains.
+    source_now = retrained.provenance[-1]["options"].get("domain_source")
+    source_then = record["options"].get("domain_source", "Voronoi grains")
+    if source_now is not None and source_then != source_now:
+        notes.append(f"aligned with synthetic {source_then} then, with {source_now} now")
     device_now = retrained.provenance[-1].get("device")
     if device_then != device_now:
         notes.append(f"trained on {device_then} then, on {device_now} now")
