@@ -4,11 +4,12 @@ Recent work ("Maybe you don't need a U-Net", Docherty et al. 2025; napari-convpa
 FeatureForest) argues that a pretrained network's features, upsampled to every
 pixel, with a random forest trained on the painted pixels, beat fine-tuning.
 This measures that claim on the plugin's own backbone (issue 20's peer): the
-features are ``nf.feature_maps`` of the default start model (the Feature
-maps dock's core) at every encoder stage and the last decoder stage, upsampled
-bilinearly to the image (``scipy.ndimage.zoom``, order 1) and concatenated with
-the normalised intensity; the forest is scikit-learn's (100 trees, depth 12,
-as the plain random-forest baseline). Every method learns from the same
+features are ``nf.feature_maps`` (the Feature maps dock's core) of the start
+model (``--model``; default the shipped default, ``world-unet``) at every encoder
+stage and the last decoder stage, upsampled bilinearly to the image
+(``scipy.ndimage.zoom``, order 1) and concatenated with the normalised intensity;
+the forest is scikit-learn's (100 trees, depth 12, as the plain random-forest
+baseline). Every method learns from the same
 painted pixels:
 
 - ``isbi2012``: 3 images × 4 boxes of 48² among images 0–19, scored on 20–29;
@@ -26,7 +27,7 @@ fine-tuned model's margin over the deep forest at its worst seed.
 Usage::
 
     python benchmarks/bench_feature_forest.py [--datasets isbi2012 nist_steel taskb nasa]
-        [--seconds 60] [--seeds 3]
+        [--seconds 60] [--seeds 3] [--model voronoi-unet]
 """
 
 from __future__ import annotations

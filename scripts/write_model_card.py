@@ -16,9 +16,8 @@ from pathlib import Path
 
 from napari_finetune.models import load_checkpoint
 
-TEMPLATE = """# Model card: `voronoi-unet`
-
-Shipped inside napari-finetune (`napari_finetune/models/weights/voronoi-unet.ckpt`,
+# The section sits under MODEL_CARD.md's shared "# Model cards: ..." heading.
+TEMPLATE = """Shipped inside napari-finetune (`napari_finetune/models/weights/voronoi-unet.ckpt`,
 {size_mb:.1f} MB); load it with `napari_finetune.load_model("voronoi-unet")`. Nothing is
 downloaded.
 

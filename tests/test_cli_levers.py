@@ -125,10 +125,15 @@ def test_pretrain_writes_by_default_the_shipped_name_it_makes(
     assert (files / default).read_bytes() == b"mine"
 
 
-def test_pretrain_regions_without_the_world_is_refused(files, capsys):
+def test_pretrain_regions_without_the_world_is_refused(files, capsys, monkeypatch):
     code = cli.main(["pretrain", "--regions", "--output", str(files / "r.ckpt")])
     assert code == 2 and "--regions needs --world" in capsys.readouterr().err
     assert not (files / "r.ckpt").exists()
+    # Said so even where the default output name is taken already.
+    monkeypatch.chdir(files)
+    (files / "world-regions-unet.ckpt").write_bytes(b"mine")
+    assert cli.main(["pretrain", "--regions"]) == 2
+    assert "--regions needs --world" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

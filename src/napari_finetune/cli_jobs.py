@@ -229,12 +229,12 @@ def _steps_done(last: object | None) -> str:
 
 def pretrain(args: argparse.Namespace) -> int:
     """Pretrain the U-Net on synthetic grains (task A)."""
-    if args.output is None:  # named after the model it makes (as the shipped ones are)
-        args.output = Path(f"{pretrained_name(args.world, args.regions)}.ckpt")
-    check_new_output(args.output, args.overwrite)
     if args.regions and not args.world:
         print("error: --regions needs --world (only the wider world has phases).", file=sys.stderr)
         return 2
+    if args.output is None:  # named after the model it makes (as the shipped ones are)
+        args.output = Path(f"{pretrained_name(args.world, args.regions)}.ckpt")
+    check_new_output(args.output, args.overwrite)
     # Said with the options' names before torch loads (the core says batch_size, workers).
     if args.batch_size < 1:
         print(f"error: --batch-size must be 1 or more, not {args.batch_size}.", file=sys.stderr)

@@ -191,8 +191,8 @@ def reproduce(
         )
     if record["options"].get("validation") == "given":
         notes.append("validated on pixels its caller chose then, on a split of the painted now")
-    # mmd / dann's synthetic source follows the start model since issue 20's
-    # default switch; runs recorded before that aligned with Voronoi grains.
+    # mmd / dann's synthetic source follows the start model (recorded as
+    # domain_source); before that, every run aligned with Voronoi grains.
     source_now = retrained.provenance[-1]["options"].get("domain_source")
     source_then = record["options"].get("domain_source", "Voronoi grains")
     if source_now is not None and source_then != source_now:
