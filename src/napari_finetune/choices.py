@@ -20,6 +20,13 @@ DEFAULT_MODEL = WORLD_MODEL
 SHIPPED_MODELS = (DEFAULT_MODEL, VORONOI_MODEL)
 
 
+# The ``task`` a pretraining writes in the model's history, one per kind; the
+# model card and the adaptation levers read them back.
+PRETRAIN_TASK = "pretrain"
+WORLD_PRETRAIN_TASK = "pretrain (wider world)"
+REGIONS_PRETRAIN_TASK = "pretrain (wider world, region classes)"
+
+
 def pretrained_name(world: bool, regions: bool) -> str:
     """The name pretraining gives its model (``pretrain --world --regions``)."""
     if regions:

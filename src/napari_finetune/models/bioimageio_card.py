@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from napari_finetune._version import __version__
+from napari_finetune.choices import PRETRAIN_TASK, REGIONS_PRETRAIN_TASK, WORLD_PRETRAIN_TASK
 from napari_finetune.models.model import SegmentationModel
 
 _NO_REAL = "No real micrograph was used."
@@ -20,17 +21,15 @@ _VORONOI = (
 )
 # What each pretraining task of the history learned from (``training.pretrain``).
 PRETRAINING = {
-    "pretrain": f"Pretrained by napari-finetune on abundant {_VORONOI} "
+    PRETRAIN_TASK: f"Pretrained by napari-finetune on abundant {_VORONOI} "
     f"(`napari_finetune.training.pretrain`). {_NO_REAL}",
-    "pretrain (wider world)": "Pretrained by napari-finetune on a wider synthetic world "
+    WORLD_PRETRAIN_TASK: "Pretrained by napari-finetune on a wider synthetic world "
     f"(`napari_finetune.training.pretrain.world_mixture_sample`): {_VORONOI} for 40 % of "
     "the draws; the rest annealing twins, second phases (γ′-like cuboids, particles on "
     "boundaries, lamellar colonies) and EM cells with membranes and organelles, all with "
     f"exact labels. {_NO_REAL}",
 }
-PRETRAINING["pretrain (wider world, region classes)"] = PRETRAINING[
-    "pretrain (wider world)"
-].replace(
+PRETRAINING[REGIONS_PRETRAIN_TASK] = PRETRAINING[WORLD_PRETRAIN_TASK].replace(
     "all with exact labels.",
     "all with exact labels and region classes (interior, boundary, precipitate, lamellar colony).",
 )

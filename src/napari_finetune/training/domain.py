@@ -28,6 +28,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from napari_finetune.choices import REGIONS_PRETRAIN_TASK, WORLD_PRETRAIN_TASK
 from napari_finetune.data.normalize import Normalization
 
 # Synthetic micrographs rendered per run, and the most feature vectors per
@@ -101,7 +102,7 @@ def learned_the_wider_world(history: list[dict]) -> bool:
     Read from the pretraining records (``pretrain (wider world…)``), so a model
     fine-tuned from ``world-unet``, saved and loaded again, still says so.
     """
-    return any(str(h.get("task", "")).startswith("pretrain (wider world") for h in history)
+    return any(h.get("task") in (WORLD_PRETRAIN_TASK, REGIONS_PRETRAIN_TASK) for h in history)
 
 
 def feature_vectors(features: torch.Tensor, n: int, generator: torch.Generator) -> torch.Tensor:

@@ -18,9 +18,14 @@ from functools import partial
 import numpy as np
 import torch
 
+from napari_finetune.choices import (
+    PRETRAIN_TASK,
+    REGIONS_PRETRAIN_TASK,
+    WORLD_PRETRAIN_TASK,
+    pretrained_name,
+)
 from napari_finetune.choices import WORLD_MODEL as WORLD_MODEL
 from napari_finetune.choices import WORLD_REGIONS_MODEL as WORLD_REGIONS_MODEL
-from napari_finetune.choices import pretrained_name
 from napari_finetune.data.normalize import Normalization
 from napari_finetune.inference.metrics import boundary_f1
 from napari_finetune.inference.predict import labels_from_probabilities, predict
@@ -157,8 +162,8 @@ class PretrainProgress:
 
 def _task(world: bool, regions: bool) -> str:
     if regions:
-        return "pretrain (wider world, region classes)"
-    return "pretrain (wider world)" if world else "pretrain"
+        return REGIONS_PRETRAIN_TASK
+    return WORLD_PRETRAIN_TASK if world else PRETRAIN_TASK
 
 
 def evaluate_on_fresh_samples(
