@@ -35,6 +35,10 @@ Usage::
 data sets and seeds), so that a second model or lever is ranked against the same reference;
 ``--output`` names the results file (default ``results/levers.json``), so that
 runs of one data set at a time do not overwrite each other.
+``--average-views`` also scores every trained model's predictions averaged over
+the flipped and rotated views its training allowed (``predict(...,
+average_views=True)``; rows ``<lever>, views averaged``, ratios against the
+fully labelled run's averaged score) and times both predictions.
 """
 
 from __future__ import annotations
@@ -51,6 +55,7 @@ from bench_transfer import POOL, task_b
 from common import RESULTS, isbi2012, markdown_table, nist_steel, paint_boxes
 
 import napari_finetune as nf
+from napari_finetune.inference.views import model_views
 from napari_finetune.models import DEFAULT_MODEL
 
 BOX = 48
@@ -96,6 +101,29 @@ def cell(values: list[float]) -> str:
     return f"{statistics.median(values):.3f} ({min(values):.3f}–{max(values):.3f})"
 
 
+def table_row(name: str, lever: str, results: list[dict], peer: bool, part: str = "") -> list:
+    """One table row: a lever's scores on one data set (``part='views'``: views averaged)."""
+
+    def of(run: dict) -> dict:
+        return run[part] if part else run
+
+    full = [of(r["full"])["score"] for r in results]
+    values = [of(r[lever])["score"] for r in results]
+    ratios = [v / f for v, f in zip(values, full, strict=True)]
+    label = f"{lever}, views averaged ({of(results[0][lever])['count']})" if part else lever
+    row = [name, label, cell(values), cell(ratios)]
+    if "fraction error" in of(results[0][lever]):
+        row.append(f"{statistics.median(of(r[lever])['fraction error'] for r in results):.3f}")
+    else:
+        row.append("–")
+    row.append(f"{statistics.median(r[lever]['steps'] for r in results):.0f}")
+    if peer:
+        forest = [r["deep features + RF"]["score"] for r in results]
+        margin = [v - p for v, p in zip(values, forest, strict=True)]
+        row.append(f"{min(margin):+.3f}")
+    return row
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -105,6 +133,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--peer", action="store_true")
+    parser.add_argument(
+        "--average-views",
+        action="store_true",
+        help="also score predictions averaged over the model's flipped and rotated views",
+    )
     parser.add_argument(
         "--full-from",
         type=Path,
@@ -133,6 +166,9 @@ def main() -> None:
     missing = [name for name in args.datasets if args.full_from and name not in earlier]
     if missing:
         parser.error(f"--full-from holds no fully labelled runs of {', '.join(missing)}")
+    earlier_runs = [run for runs in earlier.values() for run in runs]
+    if args.average_views and any("views" not in run["full"] for run in earlier_runs):
+        parser.error("--average-views needs --full-from runs made with --average-views")
     found: dict[str, list[dict]] = {}
     for name in args.datasets:
         for seed in range(args.seeds):
@@ -155,8 +191,19 @@ def main() -> None:
                     **options,
                 )
                 trained = time.perf_counter() - began
+                began = time.perf_counter()
                 scored = score(kind, [nf.predict(tuned, i) for i in score_images], truth)
+                predicted = time.perf_counter() - began
                 scored |= {"seconds": round(trained, 1), "steps": history[-1]["step"]}
+                if args.average_views:
+                    began = time.perf_counter()
+                    probabilities = [
+                        nf.predict(tuned, i, average_views=True) for i in score_images
+                    ]
+                    scored["views"] = score(kind, probabilities, truth) | {
+                        "count": len(model_views(tuned)),
+                        "time ratio": round((time.perf_counter() - began) / predicted, 1),
+                    }
                 # The validation curve: a collapse shows as a peak, then a fall.
                 scored["validation"] = [
                     round(h["validation_score"], 3) for h in history if h["validation_score"]
@@ -169,21 +216,10 @@ def main() -> None:
             found.setdefault(name, []).append(result)
     rows = []
     for name, results in found.items():
-        full = [r["full"]["score"] for r in results]
         for lever in [*args.levers, "full"]:
-            values = [r[lever]["score"] for r in results]
-            ratios = [v / f for v, f in zip(values, full, strict=True)]
-            row = [name, lever, cell(values), cell(ratios)]
-            if "fraction error" in results[0][lever]:
-                row.append(f"{statistics.median(r[lever]['fraction error'] for r in results):.3f}")
-            else:
-                row.append("–")
-            row.append(f"{statistics.median(r[lever]['steps'] for r in results):.0f}")
-            if args.peer:
-                peer = [r["deep features + RF"]["score"] for r in results]
-                margin = [v - p for v, p in zip(values, peer, strict=True)]
-                row.append(f"{min(margin):+.3f}")
-            rows.append(row)
+            rows.append(table_row(name, lever, results, args.peer))
+            if args.average_views:
+                rows.append(table_row(name, lever, results, args.peer, "views"))
     headers = ["data", "lever", "score", "ratio to full", "γ′ fraction error", "steps"]
     if args.peer:
         headers.append("worst-seed margin over deep RF")

@@ -39,7 +39,7 @@ pytestmark = pytest.mark.slow
             "bench_levers.py",
             *("--datasets", "nist_steel", "--levers", "none", "l2sp+semi", "dann"),
             *("nofold", "noval+mmd"),
-            *("--seconds", "2", "--seeds", "1"),
+            *("--seconds", "2", "--seeds", "1", "--average-views", "--peer"),
         ],
         ["bench_viewer_memory.py", "--runs", "2", "--images", "2", "--side", "256"],
         [

@@ -14,6 +14,7 @@ from napari_finetune.inference.runtime import (
     run_device,
 )
 from napari_finetune.inference.tiling import apply_tiled, check_tiling
+from napari_finetune.inference.views import IDENTITY, View, averaged, model_views
 from napari_finetune.models.model import SegmentationModel
 
 TILE, OVERLAP = 512, 64
@@ -88,6 +89,7 @@ def predict_plane(
     overlap: int = OVERLAP,
     backend: str | None = None,
     device: str | torch.device | None = None,
+    views: tuple[View, ...] = IDENTITY,
 ) -> np.ndarray:
     """Probabilities ``(K, rows, cols)`` of one normalised ``(rows, cols, C)`` plane.
 
@@ -95,7 +97,8 @@ def predict_plane(
     mode), on its own device: training's validation calls this on small crops
     with weights that change every epoch, and its scores must not depend on
     the inference backend (see :mod:`~napari_finetune.inference.runtime` for
-    the others, which run on ``device``, by default the model's).
+    the others, which run on ``device``, by default the model's). Each tile's
+    probabilities are the mean over ``views`` (:mod:`~napari_finetune.inference.views`).
     """
     if backend is None:
         net = model.net.eval()
@@ -106,6 +109,7 @@ def predict_plane(
 
     else:
         forward = logits_function(model, backend, device)
+    forward = averaged(forward, views)
 
     def per_tile(piece: np.ndarray) -> np.ndarray:
         return torch.softmax(forward(as_batch(piece)), dim=1)[0].numpy()
@@ -120,6 +124,7 @@ def predict(
     overlap: int = OVERLAP,
     backend: str = DEFAULT_BACKEND,
     device: str | torch.device | None = None,
+    average_views: bool = False,
 ) -> np.ndarray:
     """Class probabilities for an image of any size.
 
@@ -140,6 +145,11 @@ def predict(
         ``'auto'``, ``'cpu'``, ``'cuda'``, ``'cuda:N'`` or ``'mps'``
         (:mod:`napari_finetune.models.device`); default: where the model's
         weights are. The model itself is not moved: a prepared copy runs there.
+    average_views : bool
+        Average the probabilities over the flipped and rotated views the
+        model's training augmentation allowed (up to 8, that many times the
+        time; :mod:`~napari_finetune.inference.views`); one view when its
+        training recorded none.
 
     Returns
     -------
@@ -158,8 +168,9 @@ def predict(
     backend = resolve_backend(backend)
     device = run_device(model, device, backend)
     planes, stack = as_planes(model, image)
+    views = model_views(model) if average_views else IDENTITY
     out = [
-        predict_plane(model, model.normalization(p), tile, overlap, backend, device)
+        predict_plane(model, model.normalization(p), tile, overlap, backend, device, views)
         for p in planes
     ]
     return np.stack(out, axis=1) if stack else out[0]
