@@ -124,3 +124,14 @@ DEVICES = {
     "mps": "Apple silicon's GPU (Metal Performance Shaders)",
 }
 DEVICE_CHOICES = list(DEVICES)
+
+
+# What averaging the views does, said once for the dock's box and the command
+# line's --average-views (inference/views.py; measured in the README).
+AVERAGE_VIEWS_HELP = (
+    "average each prediction over the mirrored and turned views the model's training "
+    "allowed (up to 8, never one its augmentation preset forbids), at about 5x the "
+    "prediction time; for samples with no preferred direction: it helped EM membranes "
+    "and SEM phases, and cost accuracy on grains elongated along one direction "
+    "(README: Average flipped and rotated views)"
+)

@@ -23,9 +23,19 @@ from typing import TYPE_CHECKING
 from napari_finetune.batch.events import FileDone, FileFailed, FolderFinished, FolderStarted
 from napari_finetune.batch.planning import FolderPlan, plan_predictions
 from napari_finetune.batch.status import time_left
+from napari_finetune.choices import AVERAGE_VIEWS_HELP
 
 if TYPE_CHECKING:
     from distributed import Client
+
+
+def add_views_argument(job: argparse.ArgumentParser) -> None:
+    """``--average-views``, for every job that predicts."""
+    job.add_argument(
+        "--average-views",
+        action="store_true",
+        help=AVERAGE_VIEWS_HELP,
+    )
 
 
 def add_predict_arguments(
@@ -78,6 +88,7 @@ def add_predict_arguments(
         "tcp://host:8786), one task per image; images and --output on a file system every "
         'worker mounts (needs pip install "napari-finetune[cluster]")',
     )
+    add_views_argument(job)
 
 
 def predict(args: argparse.Namespace) -> int:
@@ -90,6 +101,7 @@ def predict(args: argparse.Namespace) -> int:
         what="--output",
         measure=args.measure,
         calibration=_given_calibration(args),
+        average_views=args.average_views,
     )
     # Before torch is imported: a wrong address is said in seconds.
     client = cluster_client(args.scheduler) if args.scheduler else None
@@ -102,9 +114,12 @@ def predict(args: argparse.Namespace) -> int:
 
 def _predict_plan(args: argparse.Namespace, plan: FolderPlan, client: Client | None) -> int:
     from napari_finetune.batch.folder_run import predict_plan
+    from napari_finetune.inference.views import describe_views, model_views
     from napari_finetune.models.registry import load_model
 
     model = load_model(args.model)
+    if plan.average_views:
+        print(f"{model.name}: {describe_views(model_views(model))}", flush=True)
     events = predict_plan(model, plan, backend=args.backend, device=args.device, client=client)
     try:
         for event in events:

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 from napari_finetune.cli_checks import check_inputs
+from napari_finetune.cli_predict import add_views_argument
 
 
 def add_predict_large_arguments(job: argparse.ArgumentParser, backends: list[str]) -> None:
@@ -39,6 +40,7 @@ def add_predict_large_arguments(job: argparse.ArgumentParser, backends: list[str
         metavar="ADDRESS",
         help="run the bands as tasks on the Dask cluster at ADDRESS (tcp://host:8786)",
     )
+    add_views_argument(job)
 
 
 def predict_large(args: argparse.Namespace) -> int:
@@ -68,9 +70,12 @@ def _predict(args: argparse.Namespace, client: object) -> int:
     from napari_finetune.batch.status import time_left
     from napari_finetune.inference.lazy import predict_bands
     from napari_finetune.inference.lazy_events import BandDone, PredictionWritten
+    from napari_finetune.inference.views import describe_views, model_views
     from napari_finetune.models.registry import DEFAULT_MODEL, load_model
 
     model = load_model(args.model or DEFAULT_MODEL)
+    if args.average_views:
+        print(f"{model.name}: {describe_views(model_views(model))}", flush=True)
     # Where the result goes (a new store, or the label image beside the OME-Zarr
     # image): its display levels are filled band by band, as the dock does, so
     # that the store opens in napari without reading it whole.
@@ -86,6 +91,7 @@ def _predict(args: argparse.Namespace, client: object) -> int:
         uncertainty=args.uncertainty,
         label_name=args.name,
         client=client,
+        average_views=args.average_views,
     )
     try:
         for event in events:

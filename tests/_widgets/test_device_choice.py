@@ -41,12 +41,13 @@ def test_predict_and_apply_to_folder_run_on_the_dock_device(painted, qtbot, monk
     import numpy as np
     import tifffile
 
-    from napari_finetune._widgets import _folder_run, _model_actions
+    from napari_finetune._widgets import _folder_run
     from napari_finetune.batch import plan_predictions
+    from napari_finetune.session import predicting
 
     seen = []
 
-    def fake_predict(model, image, device=None):
+    def fake_predict(model, image, device=None, average_views=False):
         seen.append(("predict", device))
         return np.full((2, *image.shape), 0.5, np.float32)
 
@@ -54,7 +55,7 @@ def test_predict_and_apply_to_folder_run_on_the_dock_device(painted, qtbot, monk
         seen.append(("folder", device))
         yield from ()
 
-    monkeypatch.setattr(_model_actions, "predict", fake_predict)
+    monkeypatch.setattr(predicting, "predict", fake_predict)
     monkeypatch.setattr(_folder_run, "run_until_stopped", fake_run)
     w = FineTuneWidget(painted)
     w.device.value = "cpu"

@@ -124,3 +124,30 @@ def test_ctrl_c_with_measure_leaves_the_table_so_far(folder, tmp_path, monkeypat
     assert f"measurements so far: {out / 'measurements.csv'}" in capsys.readouterr().err
     lines = (out / "measurements.csv").read_text().splitlines()
     assert len(lines) == 2 and lines[1].startswith("a.tif,")
+
+
+def test_average_views_says_how_many_and_writes_their_mean(folder, tmp_path, capsys, model):
+    from dataclasses import replace
+
+    import napari_finetune as nf
+    from napari_finetune.augment import AugmentationPipeline
+    from napari_finetune.models import save_model
+
+    pipeline = AugmentationPipeline.from_preset("equiaxed").to_yaml()
+    checkpoint = save_model(replace(model, augmentation=pipeline), tmp_path / "m.ckpt")
+    out = tmp_path / "out"
+    argv = ["predict", str(folder), "--output", str(out), "--model", str(checkpoint)]
+    assert cli.main([*argv, "--probabilities", "--average-views"]) == 0
+    said = capsys.readouterr().out
+    assert "averaged over 8 views (the flips and turns the model trained with)" in said
+    trained = nf.load_model(checkpoint)
+    image = tifffile.imread(folder / "b.tif")
+    np.testing.assert_allclose(
+        tifffile.imread(out / "b_probabilities.tif"),
+        nf.predict(trained, image, average_views=True),
+        atol=1e-6,
+    )
+    # the shipped model trained with no flips: one view, and said so
+    again = ["predict", str(folder), "--output", str(tmp_path / "o2"), "--average-views"]
+    assert cli.main(again) == 0
+    assert "one view: the model trained with no flips or turns" in capsys.readouterr().out

@@ -104,3 +104,22 @@ def test_an_ome_zarr_store_is_read_whole(tmp_path, model, grains_image):
         tifffile.imread(tmp_path / "out" / "a_prediction.tif"),
         labels_from_probabilities(nf.predict(model, image)),
     )
+
+
+def test_a_folder_run_can_average_the_model_views(folder, tmp_path, model):
+    from dataclasses import replace
+
+    from napari_finetune.augment import AugmentationPipeline
+
+    # a thermal gradient: mirrored left-right only (2 views)
+    directional = AugmentationPipeline.from_preset("directional").to_yaml()
+    trained = replace(model, augmentation=directional)
+    summary = predict_folder(
+        trained, folder, tmp_path / "out", probabilities=True, average_views=True
+    )
+    assert summary.ok
+    image = tifffile.imread(folder / "a.tif")
+    written = tifffile.imread(tmp_path / "out" / "a_probabilities.tif")
+    np.testing.assert_allclose(written, nf.predict(trained, image, average_views=True), atol=1e-6)
+    mirrored = nf.predict(trained, np.ascontiguousarray(image[:, ::-1]))[:, :, ::-1]
+    np.testing.assert_allclose(written, (nf.predict(trained, image) + mirrored) / 2, atol=1e-5)

@@ -197,3 +197,20 @@ def test_bad_input(tmp_path, model, image):
     with pytest.raises(ValueError, match="NaN"):
         predict_lazy(model, da.from_array(nan), tmp_path / "e.zarr")
     assert not (tmp_path / "a.zarr").exists() and not (tmp_path / "b.zarr").exists()
+
+
+def test_averaged_views_equal_predict_in_memory(tmp_path, model, image):
+    from dataclasses import replace
+
+    from napari_finetune.augment import AugmentationPipeline
+
+    trained = replace(model, augmentation=AugmentationPipeline.from_preset("equiaxed").to_yaml())
+    part = image[:600, :700]  # two bands, several tiles each
+    predict_lazy(
+        trained, da.from_array(part), tmp_path / "o.zarr", probabilities=True, average_views=True
+    )
+    store = zarr.open_group(str(tmp_path / "o.zarr"), mode="r")
+    averaged = nf.predict(trained, part, average_views=True)
+    np.testing.assert_allclose(store["probabilities"][:], averaged, atol=1e-5)
+    assert np.abs(averaged - nf.predict(trained, part)).max() > 1e-2
+    assert store.attrs["napari_finetune"]["views"] == 8

@@ -114,3 +114,27 @@ def test_an_input_the_workers_cannot_see_is_refused_before_any_work(tmp_path, cl
     with pytest.raises(ValueError, match=r"cannot see .*nowhere.zarr: a cluster needs the input"):
         check_workers_see(cluster_client, tmp_path / "nowhere.zarr", "the input image")
     check_workers_see(cluster_client, tmp_path, "the input image")  # seen: no error
+
+
+def test_workers_average_the_views_as_the_single_process_run(
+    tmp_path, model, image, cluster_client
+):
+    from dataclasses import replace
+
+    from napari_finetune.augment import AugmentationPipeline
+
+    # mirrored left-right only: a directional model's 2 views
+    pipeline = AugmentationPipeline.from_preset("directional").to_yaml()
+    trained = replace(model, augmentation=pipeline)
+    part = da.from_array(image[:600])
+    for client, name in ((None, "alone.zarr"), (cluster_client, "cluster.zarr")):
+        predict_lazy(
+            trained, part, tmp_path / name, probabilities=True, client=client, average_views=True
+        )
+    alone, cluster = (
+        zarr.open_group(str(tmp_path / n), mode="r") for n in ("alone.zarr", "cluster.zarr")
+    )
+    np.testing.assert_array_equal(cluster["probabilities"][:], alone["probabilities"][:])
+    assert cluster.attrs["napari_finetune"]["views"] == 2
+    one_view = nf.predict(trained, image[:600])
+    assert np.abs(alone["probabilities"][:] - one_view).max() > 1e-2

@@ -26,3 +26,19 @@ def test_the_status_names_the_model_that_predicted():
     assert text.startswith(f"Predicted 'grains' with {DEFAULT_MODEL} (shipped)")
     assert "not fine-tuned" in text
     assert "current model" in predicted("grains", shipped, current=True)
+
+
+def test_the_status_says_over_how_many_views_it_averaged():
+    from dataclasses import replace
+
+    from napari_finetune.augment import AugmentationPipeline
+
+    model = SegmentationModel.create(n_classes=2)
+    assert "views" not in predicted("grains", model, current=True)
+    assert predicted("grains", model, True, average_views=True).endswith(
+        " One view: the model trained with no flips or turns."
+    )
+    trained = replace(model, augmentation=AugmentationPipeline.from_preset("eels").to_yaml())
+    assert predicted("grains", trained, True, average_views=True).endswith(
+        " Averaged over 8 views (the flips and turns the model trained with)."
+    )

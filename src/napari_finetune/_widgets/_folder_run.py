@@ -85,6 +85,9 @@ class FolderRun:
         The start model chosen for training: used while there is no model.
     device : callable, optional
         The device chosen in the dock (``'auto'``, ``'cpu'``, ...); None: the model's.
+    average_views : callable, optional
+        Whether predictions average the model's flipped and rotated views (the
+        dock's box); None: they do not.
     """
 
     def __init__(
@@ -96,10 +99,12 @@ class FolderRun:
         viewer: napari.viewer.Viewer,
         start: Callable[[], object],
         device: Callable[[], str] | None = None,
+        average_views: Callable[[], bool] | None = None,
     ) -> None:
         self.session, self.status, self._report = session, status, report
         self._busy, self._viewer, self._start = busy, viewer, start
         self._device = device
+        self._average_views = average_views or (lambda: False)
         self.apply = PushButton(
             text="Apply to folder…",
             tooltip="predict every TIFF/PNG/OME-Zarr image of a folder into "
@@ -156,7 +161,11 @@ class FolderRun:
         self.last = answer
         try:
             plan = plan_predictions(
-                folder, answer.output, probabilities=answer.probabilities, measure=answer.measure
+                folder,
+                answer.output,
+                probabilities=answer.probabilities,
+                measure=answer.measure,
+                average_views=self._average_views(),
             )
         except ValueError as err:  # nothing found, or outputs that could not end well
             self._report(err)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-from magicgui.widgets import ComboBox, PushButton
+from magicgui.widgets import CheckBox, ComboBox, PushButton
 from napari.qt.threading import create_worker
 from napari.utils.notifications import show_info
 from qtpy.QtWidgets import QFileDialog
@@ -23,11 +23,18 @@ from napari_finetune._widgets._controls import button_row
 from napari_finetune._widgets._folder_run import FolderRun
 from napari_finetune._widgets._layers import is_plugin_output
 from napari_finetune._widgets._lazy_prediction import LazyPrediction
+from napari_finetune.choices import AVERAGE_VIEWS_HELP
 from napari_finetune.export_formats import SUFFIXES
-from napari_finetune.inference.predict import predict
 from napari_finetune.models import CheckpointError, SegmentationModel, load_model, save_model
 from napari_finetune.models.exporting import export_model
 from napari_finetune.session import LabellingSession, Prediction, predicted, prediction_model
+from napari_finetune.session.predicting import load_and_predict
+
+# For Predict, the predictions after Fine-tune and Apply to folder… alike.
+VIEWS_TIP = (
+    f"{AVERAGE_VIEWS_HELP[0].upper()}{AVERAGE_VIEWS_HELP[1:]}. Used by Predict, the "
+    "predictions after Fine-tune and Apply to folder…"
+)
 
 if TYPE_CHECKING:
     import napari
@@ -88,6 +95,11 @@ class ModelActions:
         self._viewer, self._start = viewer, start
         self._show, self._loaded, self._report = show, loaded, report
         self.predict_on = ComboBox(choices=image_choices, label="predict on")
+        self.average_views = CheckBox(
+            text="average flipped and rotated views",
+            value=False,
+            tooltip=VIEWS_TIP,
+        )
         self.predict_button = PushButton(text="Predict")
         self.measure = PushButton(text="Measure grains", tooltip="grains and ASTM E112 G")
         self.save = PushButton(text="Save model…")
@@ -97,11 +109,14 @@ class ModelActions:
         )
         self.load = PushButton(text="Load model…")
         self._device = device or (lambda: None)
-        self.folder = FolderRun(session, status, report, busy, viewer, start, self._device)
+        self.folder = FolderRun(
+            session, status, report, busy, viewer, start, self._device, self._views_asked
+        )
         # Lazy (Dask, Zarr, multiscale) or very large images: band by band into a store.
         self.lazy = LazyPrediction(viewer, status, report, self.predict_button, labels_of)
         self.widgets: list[Widget] = [
             self.predict_on,
+            self.average_views,
             button_row(self.predict_button, self.measure),
             button_row(self.save, self.export, self.load),
             *self.folder.widgets,
@@ -132,8 +147,9 @@ class ModelActions:
             return
         chosen = prediction_model(self._start(), self.session.model)
         current = chosen is self.session.model
+        views = self._views_asked()
         if self.lazy.takes(target):
-            self.lazy.start(target, chosen, current, device=self._device())
+            self.lazy.start(target, chosen, current, device=self._device(), average_views=views)
             return
         self.predict_button.enabled = False
         self.status.value = f"Predicting on '{target.name}'…"
@@ -142,20 +158,27 @@ class ModelActions:
             chosen,
             target.data,  # a small Dask or Zarr stack is read in the worker, not here
             self._device(),
+            views,
             _start_thread=False,
             _ignore_errors=True,
         )
-        worker.returned.connect(lambda result: self._predicted(target.name, *result, current))
+        worker.returned.connect(
+            lambda result: self._predicted(target.name, *result, current, views)
+        )
         worker.errored.connect(self._report)
         worker.finished.connect(lambda: setattr(self.predict_button, "enabled", True))
         self._worker = worker
         worker.start()
 
+    def _views_asked(self) -> bool:
+        """Whether predictions average the model's views (the box under *predict on*)."""
+        return self.average_views.value
+
     def _predicted(
-        self, name: str, model: SegmentationModel, probs: np.ndarray, current: bool
+        self, name: str, model: SegmentationModel, probs: np.ndarray, current: bool, views: bool
     ) -> None:
         self._show(Prediction(name, probs, final=True), model)
-        self.status.value = predicted(name, model, current)
+        self.status.value = predicted(name, model, current, views)
 
     def measure_prediction(self) -> None:
         """Open the *Measure grains* dock on the newest prediction and measure it."""
@@ -263,15 +286,3 @@ class ModelActions:
 def is_prediction(layer: object) -> bool:
     """Whether ``layer`` is one of the plugin's ``<image> prediction`` layers."""
     return is_plugin_output(layer) and layer.metadata["napari_finetune"]["role"] == "prediction"
-
-
-def load_and_predict(
-    model: SegmentationModel | str | Path, image: object, device: str | None = None
-) -> tuple[SegmentationModel, np.ndarray]:
-    """Class probabilities of ``image``; a model name or file is loaded first (in the worker).
-
-    ``image`` is an array or a lazy one (a small Dask or Zarr stack), read here.
-    """
-    if not isinstance(model, SegmentationModel):
-        model = load_model(model)
-    return model, predict(model, np.asarray(image), device=device)

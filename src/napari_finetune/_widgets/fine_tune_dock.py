@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from magicgui.widgets import Container, PushButton
@@ -183,6 +184,7 @@ class FineTuneWidget(Container):
         try:
             self.session.set_pairs(self.pairs.session_pairs())
             options = self.settings.options(seconds, self.active.options())
+            options = replace(options, average_views=self.files.average_views.value)
             self._events = self.session.train_round(options)
         except ValueError as err:  # CheckpointError included
             self._report_error(err)

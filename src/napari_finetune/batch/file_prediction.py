@@ -90,8 +90,8 @@ def predict_file(
     file : PlannedFile
         The image and its outputs (:func:`~napari_finetune.batch.plan_predictions`).
     plan : FolderPlan
-        The run's options: ``probabilities``, ``measure``, ``calibration``
-        and ``output_dir`` (its ``files`` are not used).
+        The run's options: ``probabilities``, ``measure``, ``calibration``,
+        ``average_views`` and ``output_dir`` (its ``files`` are not used).
     backend : str
         A resolved backend (``'torch'`` or ``'onnxruntime'``).
     device : str, optional
@@ -117,7 +117,9 @@ def predict_file(
     try:
         image = read_input(file.image)
         shape = image.shape
-        probs = predict(model, image, backend=backend, device=device)
+        probs = predict(
+            model, image, backend=backend, device=device, average_views=plan.average_views
+        )
     except (ValueError, MemoryError, torch.cuda.OutOfMemoryError) as err:
         # A GPU too small for this image fails this image, not the run.
         message = str(err).splitlines()[0] if str(err) else type(err).__name__

@@ -50,6 +50,7 @@ def predict_files(
     measure: bool = False,
     calibration: tuple[float, str] | None = None,
     client: Client | None = None,
+    average_views: bool = False,
 ) -> Iterator[FolderEvent]:
     """Predict every image of a folder (or pattern, or list); yield an event per file.
 
@@ -90,6 +91,9 @@ def predict_files(
         :mod:`~napari_finetune.batch.folder_cluster`): the images and the
         output folder must be on a file system every worker mounts. Needs
         ``pip install "napari-finetune[cluster]"``.
+    average_views : bool
+        Average each prediction over the flipped and rotated views the model's
+        training allowed (up to 8× the time; :mod:`~napari_finetune.inference.views`).
 
     Returns
     -------
@@ -116,6 +120,7 @@ def predict_files(
         overwrite=overwrite,
         measure=measure,
         calibration=calibration,
+        average_views=average_views,
     )
     return predict_plan(model, plan, backend=backend, device=device, client=client)
 
@@ -177,6 +182,7 @@ def predict_folder(
     measure: bool = False,
     calibration: tuple[float, str] | None = None,
     client: Client | None = None,
+    average_views: bool = False,
 ) -> FolderSummary:
     """Blocking form of :func:`predict_files`: run it to the end, return the summary.
 
@@ -184,7 +190,7 @@ def predict_folder(
     ----------
     model, inputs, output_dir, probabilities, backend, device, overwrite, measure, calibration
         As :func:`predict_files`.
-    client
+    client, average_views
         As :func:`predict_files`.
 
     Returns
@@ -203,6 +209,7 @@ def predict_folder(
         measure=measure,
         calibration=calibration,
         client=client,
+        average_views=average_views,
     )
     for event in events:
         if isinstance(event, FolderFinished):

@@ -51,7 +51,9 @@ class FolderPlan:
     ``<name>_probabilities.tif`` when ``probabilities`` is set, and the grain
     CSVs (:func:`measurement_paths`) when ``measure`` is set; ``calibration``
     is the ``(pixel size, unit)`` given for every image, or None to read each
-    image's instrument tags.
+    image's instrument tags; ``average_views``: predictions averaged over the
+    flipped and rotated views the model trained with
+    (:mod:`~napari_finetune.inference.views`).
     """
 
     files: tuple[PlannedFile, ...]
@@ -60,6 +62,7 @@ class FolderPlan:
     overwrite: bool
     measure: bool = False
     calibration: tuple[float, str] | None = None
+    average_views: bool = False
 
     @property
     def measurements_csv(self) -> Path | None:
@@ -147,6 +150,7 @@ def plan_predictions(
     what: str = "output folder",
     measure: bool = False,
     calibration: tuple[float, str] | None = None,
+    average_views: bool = False,
 ) -> FolderPlan:
     """Find the images, name their outputs, and refuse what cannot end well.
 
@@ -172,6 +176,9 @@ def plan_predictions(
     calibration : tuple of (float, str), optional
         ``(pixel size, unit)`` for every image (unit µm, um, nm or mm), instead
         of each image's instrument tags; only with ``measure``.
+    average_views : bool
+        Average each prediction over the flipped and rotated views the model's
+        training allowed (up to 8× the time; :mod:`~napari_finetune.inference.views`).
 
     Returns
     -------
@@ -212,7 +219,9 @@ def plan_predictions(
             for path in outputs:
                 check_writable_file(path)
         files.append(PlannedFile(image, outputs, skip))
-    plan = FolderPlan(tuple(files), output_dir, probabilities, overwrite, measure, calibration)
+    plan = FolderPlan(
+        tuple(files), output_dir, probabilities, overwrite, measure, calibration, average_views
+    )
     written = [path for file in files for path in file.outputs]
     if plan.measurements_csv is not None:  # rewritten by every run, skipped files or not
         written.append(check_writable_file(plan.measurements_csv))

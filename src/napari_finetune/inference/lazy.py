@@ -48,6 +48,7 @@ from napari_finetune.inference.lazy_io import create_output, open_source
 from napari_finetune.inference.predict import OVERLAP, TILE, as_planes, labels_from_probabilities
 from napari_finetune.inference.runtime import DEFAULT_BACKEND, resolve_backend, run_device
 from napari_finetune.inference.tiling import check_tiling, tile_starts
+from napari_finetune.inference.views import IDENTITY, model_views
 from napari_finetune.models.model import SegmentationModel
 
 if TYPE_CHECKING:
@@ -70,6 +71,7 @@ def predict_bands(
     sample_pixels: int = SAMPLE_PIXELS,
     client: Client | None = None,
     layer: dict | None = None,
+    average_views: bool = False,
 ) -> Iterator[BandDone | PredictionWritten]:
     """Predict a lazily read image band by band into a Zarr store, yielding progress.
 
@@ -110,6 +112,7 @@ def predict_bands(
             shared = getattr(reader, "store", None) or reader.filename
             check_workers_see(client, shared, "the input image")
     normalize = sampled_normalization(model.normalization, channels_view(array), sample_pixels)
+    views = model_views(model) if average_views else IDENTITY
     state = {
         "complete": False,
         "rows_done": 0,
@@ -120,6 +123,7 @@ def predict_bands(
         "classes": {str(k): name for k, name in model.classes.items()},
         "n_classes": model.n_classes,
         "normalization": {**model.normalization.to_dict(), **normalize.to_dict()},
+        "views": len(views),
     }
     if layer:
         state["layer"] = dict(layer)
@@ -127,7 +131,7 @@ def predict_bands(
         output, source, model.n_classes, chunk, probabilities, label_name, state, uncertainty
     )
     starts = tile_starts(rows, tile, overlap)
-    arguments = (starts, normalize, tile, overlap, backend, uncertainty, device)
+    arguments = (starts, normalize, tile, overlap, backend, uncertainty, device, views)
     if client is None:
         sums_of_bands = local_band_sums(model, array, *arguments)
     else:
@@ -183,6 +187,7 @@ def predict_lazy(
     label_name: str = "prediction",
     sample_pixels: int = SAMPLE_PIXELS,
     client: Client | None = None,
+    average_views: bool = False,
 ) -> PredictionWritten:
     """Predict an image larger than memory into a Zarr store (blocking :func:`predict_bands`).
 
@@ -228,6 +233,10 @@ def predict_lazy(
         input must be one its workers can read, or that can be sent to them
         (:mod:`~napari_finetune.inference.lazy_cluster`). Needs
         ``pip install "napari-finetune[cluster]"``.
+    average_views : bool
+        Average each tile over the flipped and rotated views the model's
+        training allowed, as :func:`~napari_finetune.predict` does (that many
+        times the time; :mod:`~napari_finetune.inference.views`).
 
     Returns
     -------
@@ -257,6 +266,7 @@ def predict_lazy(
         label_name=label_name,
         sample_pixels=sample_pixels,
         client=client,
+        average_views=average_views,
     )
     return last
 

@@ -34,6 +34,7 @@ from napari_finetune.data.sampled_normalize import FixedNormalization
 from napari_finetune.inference.predict import as_batch
 from napari_finetune.inference.runtime import logits_function
 from napari_finetune.inference.tiling import blend_window, tile_starts
+from napari_finetune.inference.views import IDENTITY, View, averaged
 from napari_finetune.models.model import SegmentationModel
 
 Forward = Callable[[torch.Tensor], torch.Tensor]
@@ -135,9 +136,13 @@ def local_band_sums(
     backend: str,
     uncertainty: bool,
     device: str | None = None,
+    views: tuple[View, ...] = IDENTITY,
 ) -> Iterator[np.ndarray]:
-    """:func:`band_sums` of the bands starting at ``starts``, read and predicted here, in order."""
-    forward = logits_function(model, backend, device)
+    """:func:`band_sums` of the bands starting at ``starts``, read and predicted here, in order.
+
+    Each tile is the mean over ``views`` (:mod:`~napari_finetune.inference.views`).
+    """
+    forward = averaged(logits_function(model, backend, device), views)
     rows = array.shape[0]
     for y in starts:
         band = read_band(array, y, min(y + tile, rows))

@@ -42,6 +42,7 @@ from napari_finetune.data.lazy_tiff import is_tiff, memmap_tiff
 from napari_finetune.data.sampled_normalize import FixedNormalization
 from napari_finetune.inference.lazy_bands import as_band, band_sums, channels_view, read_band
 from napari_finetune.inference.runtime import logits_function
+from napari_finetune.inference.views import IDENTITY, View, averaged
 from napari_finetune.models.model import SegmentationModel
 
 BANDS_PER_WORKER = 2
@@ -134,6 +135,7 @@ def _band_task(
     backend: str,
     uncertainty: bool,
     device: str | None = None,
+    views: tuple[View, ...] = IDENTITY,
 ) -> np.ndarray:
     """On a worker: read (or take) one band and return its sums (``device`` resolved there)."""
     import dask
@@ -142,7 +144,8 @@ def _band_task(
     # as more tasks that would wait for this worker's only thread.
     with dask.config.set(scheduler="synchronous"):
         band = source.read(y0, y1) if hasattr(source, "read") else as_band(source, y0, y1)
-    forward = logits_function(model, backend, device)  # prepared once per worker, then cached
+    # Prepared once per worker, then cached; averaged over the views asked for.
+    forward = averaged(logits_function(model, backend, device), views)
     return band_sums(forward, normalize, band, model.n_classes, tile, overlap, uncertainty)
 
 
@@ -158,6 +161,7 @@ def cluster_band_sums(
     backend: str,
     uncertainty: bool,
     device: str | None = None,
+    views: tuple[View, ...] = IDENTITY,
 ) -> Iterator[np.ndarray]:
     """The sums of the bands starting at ``starts``, computed on the cluster, in order.
 
@@ -179,6 +183,8 @@ def cluster_band_sums(
     device : str, optional
         Where each worker runs the network (resolved on the worker; None is
         ``'auto'`` there, as for folder runs).
+    views : tuple of View
+        Each tile is the mean over these (:mod:`~napari_finetune.inference.views`).
 
     Yields
     ------
@@ -211,6 +217,7 @@ def cluster_band_sums(
             backend,
             uncertainty,
             device or "auto",
+            views,
             pure=False,
         )
 

@@ -182,7 +182,10 @@ class LabellingSession:
             return
         if options.final_predictions:
             for pair in self.pairs:
-                yield Prediction(pair.name, predict(self.model, pair.image), final=True)
+                probabilities = predict(
+                    self.model, pair.image, average_views=options.average_views
+                )
+                yield Prediction(pair.name, probabilities, final=True)
         if options.suggestions is not None:
             yield from self.suggest(options.suggestions)
         yield RoundFinished(self.model, finished, self.rounds(), self.ranking())

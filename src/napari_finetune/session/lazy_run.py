@@ -80,6 +80,7 @@ def predict_lazily(
     uncertainty: bool = True,
     device: str | None = None,
     avoid_colours: Sequence[Sequence[float]] = (),
+    average_views: bool = False,
 ) -> Iterator[StoreOpened | BandDone | LazyPredicted]:
     """Predict ``plan``'s image band by band into its store, yielding what the dock shows.
 
@@ -106,6 +107,9 @@ def predict_lazily(
         The painted layer's class colours (0..1): kept in the store, so that the
         prediction reopens in the colours it was shown in, unlike the painting's
         (:func:`~napari_finetune.session.prediction_store.prediction_layers`).
+    average_views : bool
+        Average each tile over the flipped and rotated views the model trained
+        with (:mod:`~napari_finetune.inference.views`).
 
     Yields
     ------
@@ -134,6 +138,7 @@ def predict_lazily(
         label_name=plan.label_name,
         uncertainty=uncertainty,
         device=device,
+        average_views=average_views,
         # Which layer it is of and where that sits, for reopening the store.
         layer={"name": plan.layer, **plan.placement, **avoided(avoid_colours)},
     )

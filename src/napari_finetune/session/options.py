@@ -100,6 +100,10 @@ class RoundOptions:
     fold_in : bool
         Let the held-out strokes train too from the first epoch end at or past
         60 % of the round (:mod:`~napari_finetune.training.fold_in`).
+    average_views : bool
+        Average the final predictions over the flipped and rotated views the
+        model trained with (:mod:`~napari_finetune.inference.views`; the live
+        previews stay one view, to stay fast).
     """
 
     start: str | Path | SegmentationModel = DEFAULT_MODEL
@@ -116,6 +120,7 @@ class RoundOptions:
     adaptation: str = "none"
     semi_supervised: bool = False
     fold_in: bool = True
+    average_views: bool = False
 
     def __post_init__(self) -> None:
         resolve_device(self.device)  # a GPU this machine lacks is said before the round

@@ -9,8 +9,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
+from napari_finetune.inference.predict import predict
+from napari_finetune.inference.views import describe_views, model_views
 from napari_finetune.models.model import SegmentationModel
-from napari_finetune.models.registry import DEFAULT_MODEL
+from napari_finetune.models.registry import DEFAULT_MODEL, load_model
 from napari_finetune.session.options import CURRENT, SCRATCH
 from napari_finetune.session.status import describe_model
 
@@ -43,7 +47,9 @@ def prediction_model(
     return DEFAULT_MODEL if str(start) in (SCRATCH, CURRENT) else start
 
 
-def predicted(target: str, model: SegmentationModel, current: bool) -> str:
+def predicted(
+    target: str, model: SegmentationModel, current: bool, average_views: bool = False
+) -> str:
     """Which model predicted on ``target``, e.g. the shipped one before any training.
 
     Parameters
@@ -54,8 +60,49 @@ def predicted(target: str, model: SegmentationModel, current: bool) -> str:
         The model that predicted.
     current : bool
         Whether it is the session's current model (else the start model chosen).
+    average_views : bool
+        Whether the views were averaged: the line then says over how many.
     """
     what = describe_model(model).removeprefix("model: ")
     if current:
-        return f"Predicted '{target}' with the current model ({what})."
-    return f"Predicted '{target}' with {what}: not fine-tuned on your painting yet."
+        said = f"Predicted '{target}' with the current model ({what})."
+    else:
+        said = f"Predicted '{target}' with {what}: not fine-tuned on your painting yet."
+    if average_views:
+        views = describe_views(model_views(model))
+        said += f" {views[0].upper()}{views[1:]}."
+    return said
+
+
+def load_and_predict(
+    model: SegmentationModel | str | Path,
+    image: object,
+    device: str | None = None,
+    average_views: bool = False,
+) -> tuple[SegmentationModel, np.ndarray]:
+    """Class probabilities of ``image``; a model name or file is loaded first.
+
+    *Predict* runs this in a worker thread, so that loading a model from its
+    file, reading a lazy image and predicting all stay off the viewer's thread.
+
+    Parameters
+    ----------
+    model : SegmentationModel, str or Path
+        A model, or a shipped name or checkpoint to load.
+    image : array-like
+        An array or a lazy one (a small Dask or Zarr stack), read here.
+    device : str, optional
+        Where the network runs (default: where the model's weights are).
+    average_views : bool
+        Average over the flipped and rotated views the model trained with
+        (:mod:`~napari_finetune.inference.views`).
+
+    Returns
+    -------
+    tuple
+        The model (loaded, if a name or file was given) and its float32
+        ``(K, rows, cols)`` class probabilities.
+    """
+    if not isinstance(model, SegmentationModel):
+        model = load_model(model)
+    return model, predict(model, np.asarray(image), device=device, average_views=average_views)
