@@ -166,8 +166,8 @@ def main() -> None:
     missing = [name for name in args.datasets if args.full_from and name not in earlier]
     if missing:
         parser.error(f"--full-from holds no fully labelled runs of {', '.join(missing)}")
-    earlier_runs = [run for runs in earlier.values() for run in runs]
-    if args.average_views and any("views" not in run["full"] for run in earlier_runs):
+    used = [run for name in args.datasets for run in earlier.get(name, [])[: args.seeds]]
+    if args.average_views and any("views" not in run["full"] for run in used):
         parser.error("--average-views needs --full-from runs made with --average-views")
     found: dict[str, list[dict]] = {}
     for name in args.datasets:

@@ -40,7 +40,7 @@ def test_predict_the_round_and_the_folder_run_average_when_ticked(
     qtbot.waitUntil(lambda: bool(asked) and w.files.predict_button.enabled, timeout=WAIT_MS)
     assert asked == [True]
     # the shipped start model trained with no flips: said, not hidden
-    assert "One view: the model trained with no flips or turns." in w.status.value
+    assert "One view: the model records no flips or turns from its training." in w.status.value
 
     # the round's final predictions follow the box
     rounds = []

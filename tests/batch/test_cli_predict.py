@@ -150,4 +150,7 @@ def test_average_views_says_how_many_and_writes_their_mean(folder, tmp_path, cap
     # the shipped model trained with no flips: one view, and said so
     again = ["predict", str(folder), "--output", str(tmp_path / "o2"), "--average-views"]
     assert cli.main(again) == 0
-    assert "one view: the model trained with no flips or turns" in capsys.readouterr().out
+    assert (
+        "one view: the model records no flips or turns from its training"
+        in capsys.readouterr().out
+    )

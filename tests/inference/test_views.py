@@ -99,3 +99,20 @@ def test_predict_averages_the_views_of_the_whole_image(model):
     np.testing.assert_array_equal(
         nf.predict(model, image, average_views=True), nf.predict(model, image)
     )
+
+
+def test_an_unreadable_record_predicts_one_view_with_a_warning(model):
+    damaged = dataclasses.replace(model, augmentation="transforms: [{name: Warp}]\nversion: 99")
+    with pytest.warns(UserWarning, match="record cannot be read"):
+        assert model_views(damaged) == IDENTITY
+    image = nf.voronoi_grains((64, 64), 5, seed=1).image
+    with pytest.warns(UserWarning):
+        np.testing.assert_array_equal(
+            nf.predict(damaged, image, average_views=True), nf.predict(model, image)
+        )
+
+
+def test_a_transform_never_drawn_is_not_a_view(model):
+    pipeline = AugmentationPipeline.from_preset("equiaxed").with_probability("RandomRotate90", 0)
+    views = model_views(dataclasses.replace(model, augmentation=pipeline.to_yaml()))
+    assert len(views) == 4 and all(v.quarter_turns in (0, 2) for v in views)

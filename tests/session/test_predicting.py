@@ -36,7 +36,7 @@ def test_the_status_says_over_how_many_views_it_averaged():
     model = SegmentationModel.create(n_classes=2)
     assert "views" not in predicted("grains", model, current=True)
     assert predicted("grains", model, True, average_views=True).endswith(
-        " One view: the model trained with no flips or turns."
+        " One view: the model records no flips or turns from its training."
     )
     trained = replace(model, augmentation=AugmentationPipeline.from_preset("eels").to_yaml())
     assert predicted("grains", trained, True, average_views=True).endswith(

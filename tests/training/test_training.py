@@ -3,6 +3,7 @@ import pytest
 import torch
 
 import napari_finetune as nf
+from napari_finetune.augment import AugmentationPipeline
 from napari_finetune.models import SegmentationModel
 from napari_finetune.synth.strokes import paint_strokes
 from napari_finetune.training import EpochEnd, Finished, Preparing, Started, Step
@@ -274,3 +275,13 @@ def test_thin_strips_and_rgba_images_train_and_predict():
     coloured, _ = nf.fit(rgba, square, "voronoi-unet", steps=2, validation_fraction=0, **small())
     assert coloured.in_channels == 3
     np.testing.assert_array_equal(nf.predict(coloured, rgba), nf.predict(coloured, rgba[..., :3]))
+
+
+def test_the_model_records_the_augmentation_of_its_last_run(painted_sample):
+    image, painting = painted_sample[0].image, painted_sample[1]
+    flipped, _ = nf.fit(image, painting, steps=2, augmentation="directional", **small())
+    recorded = AugmentationPipeline.from_yaml(flipped.augmentation)
+    assert recorded.preset == "directional" and recorded.active
+    # trained again with none: the record says none, not the first run's flips
+    plain, _ = nf.fit(image, painting, flipped, steps=2, augmentation=None, **small())
+    assert flipped.augmentation is not None and plain.augmentation is None

@@ -103,7 +103,7 @@ class LazyPrediction:
         self._shown: list[tuple[object, list]] = []  # (layer, its levels) to refresh
         self._bands = self._rows_done = 0
         self._last_refresh, self._complete = 0.0, False
-        self._current, self._colormap = False, None
+        self._current, self._colormap, self._views = False, None, False
         button.native.destroyed.connect(self._on_destroyed)
 
     @property
@@ -147,6 +147,7 @@ class LazyPrediction:
             return
         painted = self._labels_of(layer.name)
         self._plan, self._target, self._current = plan, layer, current
+        self._views = bool(options.get("average_views", False))  # said when done
         self._colormap = painted.colormap if painted is not None else None
         self._stop_asked = threading.Event()
         self._shown, self._bands, self._rows_done, self._complete = [], 0, 0, False
@@ -207,7 +208,7 @@ class LazyPrediction:
             unsure = layer_named(self._viewer, f"{plan.layer} uncertainty", Image)
             if unsure is not None and event.display_max is not None:
                 unsure.contrast_limits = (0.0, event.display_max)
-            said = predicted(plan.layer, event.model, self._current)
+            said = predicted(plan.layer, event.model, self._current, self._views)
             self.status.value = words.finished(plan, said)
             show_info(self.status.value)
 

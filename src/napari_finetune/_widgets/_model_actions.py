@@ -32,8 +32,8 @@ from napari_finetune.session.predicting import load_and_predict
 
 # For Predict, the predictions after Fine-tune and Apply to folder… alike.
 VIEWS_TIP = (
-    f"{AVERAGE_VIEWS_HELP[0].upper()}{AVERAGE_VIEWS_HELP[1:]}. Used by Predict, the "
-    "predictions after Fine-tune and Apply to folder…"
+    f"{AVERAGE_VIEWS_HELP[0].upper()}{AVERAGE_VIEWS_HELP[1:]}. Used by Predict (band by "
+    "band too), the predictions after Fine-tune and Apply to folder…"
 )
 
 if TYPE_CHECKING:

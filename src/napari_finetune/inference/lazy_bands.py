@@ -19,7 +19,9 @@ Uncertainty is the normalised entropy of each tile's probabilities
 (:func:`~napari_finetune.inference.uncertainty.normalized_entropy`), blended
 with the tile windows as the probabilities are: exactly what
 ``uncertainty(model, image, method='entropy')`` computes in memory (the
-entropy of the blended probabilities would differ where tiles overlap).
+entropy of the blended probabilities would differ where tiles overlap). With
+views averaged (:mod:`~napari_finetune.inference.views`) it is the entropy of
+each tile's mean over the views.
 """
 
 from __future__ import annotations

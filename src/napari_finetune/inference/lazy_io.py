@@ -16,7 +16,8 @@ Zarr store (a path that does not exist yet, or a ``zarr.Group``):
   predicted yet;
 - attributes ``napari_finetune``: ``complete`` (false until the last band is
   written), ``rows_done`` (rows written so far, from the top), tiling,
-  classes and the normalisation used; from the viewer also ``layer``, the
+  classes, the normalisation used and ``views`` (how many flipped and rotated
+  views each tile averaged, 1 when none); from the viewer also ``layer``, the
   image layer's name and placement (reopened by
   :mod:`~napari_finetune.session.prediction_store`).
 

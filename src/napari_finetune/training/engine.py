@@ -271,7 +271,7 @@ def finetune(
         trained.history.extend(epochs.history)
         finish_record(provenance, trained, step, reason, epochs.reported_score()["best_score"])
         trained.provenance.append(provenance)
-        trained.augmentation = augmentation_yaml or trained.augmentation
+        trained.augmentation = augmentation_yaml  # the last run's (None: it had none)
     yield Finished(
         trained,
         epochs.history,
