@@ -41,6 +41,7 @@ from napari_finetune.inference.runtime import (
     run_device,
 )
 from napari_finetune.inference.tiling import apply_tiled, check_tiling
+from napari_finetune.inference.views import View
 from napari_finetune.models.full_float32 import full_float32
 from napari_finetune.models.model import SegmentationModel
 
@@ -64,23 +65,20 @@ def normalized_entropy(probabilities: torch.Tensor) -> torch.Tensor:
 
 
 def dihedral_transforms(preset: str) -> list[Flip]:
-    """(forward, inverse) pairs: identity plus the flips and rotations ``preset`` allows."""
+    """(forward, inverse) pairs: identity plus the flips and rotations ``preset`` allows.
+
+    Each flip and turn alone, not the group they make (which
+    :func:`~napari_finetune.inference.views.symmetry_views` gives predictions).
+    """
     allowed = get_preset(preset)
-    spatial = (-2, -1)
-    pairs: list[Flip] = [(lambda t: t, lambda t: t)]
+    views = [View()]
     if allowed.allows("HorizontalFlip"):
-        pairs.append((lambda t: t.flip(-1), lambda t: t.flip(-1)))
+        views.append(View(0, mirrored=True))
     if allowed.allows("VerticalFlip"):
-        pairs.append((lambda t: t.flip(-2), lambda t: t.flip(-2)))
+        views.append(View(2, mirrored=True))  # a top-bottom mirror: left-right, half turn
     if allowed.allows("RandomRotate90"):
-        for k in (1, 2, 3):
-            pairs.append(
-                (
-                    lambda t, k=k: t.rot90(k, spatial),
-                    lambda t, k=k: t.rot90(-k, spatial),
-                )
-            )
-    return pairs
+        views += [View(k) for k in (1, 2, 3)]
+    return [(view.there, view.back) for view in views]
 
 
 def _dropout_only(net: nn.Module) -> list[nn.Module]:
