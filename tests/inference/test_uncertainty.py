@@ -58,7 +58,9 @@ def test_tta_uses_only_transforms_the_preset_allows():
     assert len(dihedral_transforms("directional")) == 2  # identity, horizontal flip
     assert len(dihedral_transforms("ebsd")) == 1
     x = torch.arange(12.0).reshape(1, 1, 3, 4)
-    for forward, inverse in dihedral_transforms("equiaxed"):
+    expected = [x, x.flip(-1), x.flip(-2), *(x.rot90(k, (-2, -1)) for k in (1, 2, 3))]
+    for (forward, inverse), seen in zip(dihedral_transforms("equiaxed"), expected, strict=True):
+        assert torch.equal(forward(x), seen)
         assert torch.equal(inverse(forward(x)), x)
 
 
