@@ -35,6 +35,8 @@ Usage::
 data sets and seeds), so that a second model or lever is ranked against the same reference;
 ``--output`` names the results file (default ``results/levers.json``), so that
 runs of one data set at a time do not overwrite each other.
+``--augmentation`` trains every run with another preset (e.g. ``oriented`` for
+task B's grains elongated at 30°).
 ``--average-views`` also scores every trained model's predictions averaged over
 the flipped and rotated views its training allowed (``predict(...,
 average_views=True)``; rows ``<lever>, views averaged``, ratios against the
@@ -134,6 +136,11 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--peer", action="store_true")
     parser.add_argument(
+        "--augmentation",
+        default="equiaxed",
+        help="augmentation preset of every run (default equiaxed, fit's default)",
+    )
+    parser.add_argument(
         "--average-views",
         action="store_true",
         help="also score predictions averaged over the model's flipped and rotated views",
@@ -188,6 +195,7 @@ def main() -> None:
                     max_seconds=args.seconds,
                     seed=seed,
                     patience=args.patience,
+                    augmentation=args.augmentation,
                     **options,
                 )
                 trained = time.perf_counter() - began

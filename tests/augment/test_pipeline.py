@@ -184,6 +184,7 @@ def test_foreign_or_forbidden_yaml_is_refused(tmp_path):
 EXPECTED_FORBIDDEN = {
     "equiaxed": set(),
     "directional": {"VerticalFlip", "RandomRotate90", "Rotate"},
+    "oriented": {"HorizontalFlip", "VerticalFlip", "RandomRotate90", "Rotate"},
     "ebsd": {
         "HorizontalFlip",
         "VerticalFlip",
