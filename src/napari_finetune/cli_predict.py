@@ -29,6 +29,13 @@ if TYPE_CHECKING:
     from distributed import Client
 
 
+def say_views(model: object) -> None:
+    """Print over how many views ``model``'s predictions are averaged (``--average-views``)."""
+    from napari_finetune.inference.views import describe_views, model_views
+
+    print(f"{model.name}: {describe_views(model_views(model))}", flush=True)
+
+
 def add_views_argument(job: argparse.ArgumentParser) -> None:
     """``--average-views``, for every job that predicts."""
     job.add_argument(
@@ -114,12 +121,11 @@ def predict(args: argparse.Namespace) -> int:
 
 def _predict_plan(args: argparse.Namespace, plan: FolderPlan, client: Client | None) -> int:
     from napari_finetune.batch.folder_run import predict_plan
-    from napari_finetune.inference.views import describe_views, model_views
     from napari_finetune.models.registry import load_model
 
     model = load_model(args.model)
     if plan.average_views:
-        print(f"{model.name}: {describe_views(model_views(model))}", flush=True)
+        say_views(model)
     events = predict_plan(model, plan, backend=args.backend, device=args.device, client=client)
     try:
         for event in events:

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from napari_finetune.cli_checks import check_inputs
-from napari_finetune.cli_predict import add_views_argument
+from napari_finetune.cli_predict import add_views_argument, say_views
 
 
 def add_predict_large_arguments(job: argparse.ArgumentParser, backends: list[str]) -> None:
@@ -70,12 +70,11 @@ def _predict(args: argparse.Namespace, client: object) -> int:
     from napari_finetune.batch.status import time_left
     from napari_finetune.inference.lazy import predict_bands
     from napari_finetune.inference.lazy_events import BandDone, PredictionWritten
-    from napari_finetune.inference.views import describe_views, model_views
     from napari_finetune.models.registry import DEFAULT_MODEL, load_model
 
     model = load_model(args.model or DEFAULT_MODEL)
     if args.average_views:
-        print(f"{model.name}: {describe_views(model_views(model))}", flush=True)
+        say_views(model)
     # Where the result goes (a new store, or the label image beside the OME-Zarr
     # image): its display levels are filled band by band, as the dock does, so
     # that the store opens in napari without reading it whole.

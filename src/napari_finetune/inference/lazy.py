@@ -48,7 +48,7 @@ from napari_finetune.inference.lazy_io import create_output, open_source
 from napari_finetune.inference.predict import OVERLAP, TILE, as_planes, labels_from_probabilities
 from napari_finetune.inference.runtime import DEFAULT_BACKEND, resolve_backend, run_device
 from napari_finetune.inference.tiling import check_tiling, tile_starts
-from napari_finetune.inference.views import IDENTITY, model_views
+from napari_finetune.inference.views import views_for
 from napari_finetune.models.model import SegmentationModel
 
 if TYPE_CHECKING:
@@ -112,7 +112,7 @@ def predict_bands(
             shared = getattr(reader, "store", None) or reader.filename
             check_workers_see(client, shared, "the input image")
     normalize = sampled_normalization(model.normalization, channels_view(array), sample_pixels)
-    views = model_views(model) if average_views else IDENTITY
+    views = views_for(model, average_views)
     state = {
         "complete": False,
         "rows_done": 0,

@@ -14,7 +14,7 @@ from napari_finetune.inference.runtime import (
     run_device,
 )
 from napari_finetune.inference.tiling import apply_tiled, check_tiling
-from napari_finetune.inference.views import IDENTITY, View, averaged, model_views
+from napari_finetune.inference.views import IDENTITY, View, averaged, views_for
 from napari_finetune.models.model import SegmentationModel
 
 TILE, OVERLAP = 512, 64
@@ -168,7 +168,7 @@ def predict(
     backend = resolve_backend(backend)
     device = run_device(model, device, backend)
     planes, stack = as_planes(model, image)
-    views = model_views(model) if average_views else IDENTITY
+    views = views_for(model, average_views)
     out = [
         predict_plane(model, model.normalization(p), tile, overlap, backend, device, views)
         for p in planes

@@ -120,6 +120,11 @@ def model_views(model: SegmentationModel) -> tuple[View, ...]:
     )
 
 
+def views_for(model: SegmentationModel, average_views: bool) -> tuple[View, ...]:
+    """The views a prediction of ``model`` averages: its own, or just the image."""
+    return model_views(model) if average_views else IDENTITY
+
+
 def averaged(forward: Forward, views: tuple[View, ...]) -> Forward:
     """``forward`` whose logits give the mean of ``views``' class probabilities.
 
