@@ -5,8 +5,8 @@
 :class:`Finished`. The consumer may stop between any two yields and close the
 generator: the model named in ``Started`` then holds the weights the keep-best
 rule kept so far. ``fit`` is the blocking form. The pieces live next door in
-``training/``: schedules, epoch_end, keep_best, fold_in, validation, strategies,
-start, provenance.
+``training/``: schedules, run_clock, epoch_end, keep_best, fold_in, validation,
+strategies, start, provenance.
 """
 
 from __future__ import annotations
@@ -30,8 +30,9 @@ from napari_finetune.training.events import EpochEnd, Finished, Started, Step
 from napari_finetune.training.keep_best import KeepBest
 from napari_finetune.training.objectives import parse_adaptation
 from napari_finetune.training.provenance import finish_record, run_record
+from napari_finetune.training.run_clock import RunClock
 from napari_finetune.training.run_setup import set_up_run
-from napari_finetune.training.schedules import check_schedule, learning_rate_factor
+from napari_finetune.training.schedules import check_schedule, set_learning_rates
 from napari_finetune.training.start import device_of
 from napari_finetune.training.step import train_step
 from napari_finetune.training.threads import threads_for_run
@@ -91,7 +92,8 @@ def finetune(
         Learning-rate schedule.
     validation_fraction, patience : float, int
         Share of painted pixels held out by group (0 = none); epochs without a
-        better validation score before stopping early.
+        better validation score or loss before stopping early (with ``fold_in``
+        after a last stretch: :mod:`~napari_finetune.training.run_clock`).
     seed : int
         Seed of everything random.
     device : str or torch.device, optional
@@ -119,8 +121,8 @@ def finetune(
     fold_in : bool
         Let the held-out pixels train too from the first epoch end at or past
         60 % of the run, from the weights keep-best holds
-        (:mod:`~napari_finetune.training.fold_in`); ignored with ``held_out``,
-        which must stay unseen.
+        (:mod:`~napari_finetune.training.fold_in`), or at an earlier early
+        stop; ignored with ``held_out``, which must stay unseen.
 
     Yields
     ------
@@ -201,6 +203,7 @@ def finetune(
     epochs = EpochEnds(trained, planes, split, classes, keeper, run, strategy, fold_in)
     reason, step, epoch, epoch_losses = "completed", 0, 0, []
     sampler = setup.sampler
+    clock = RunClock(max_seconds, steps)  # an early stop's fold-in ends the run sooner
     started = time.perf_counter()
 
     def trainable() -> list[str]:
@@ -210,29 +213,26 @@ def finetune(
         torch.set_num_threads(threads)  # restored in the finally below
         while True:
             elapsed = time.perf_counter() - started
-            progress = step / steps if steps else elapsed / max_seconds
+            progress = clock.progress(step, elapsed)
             if progress >= 1:
-                reason = "completed" if steps else "time budget"
+                reason = clock.end_reason()
                 break
             release = st.unfrozen_by(net, strategy, progress)
             if frozen & release:
                 frozen = frozen - release
                 st.set_trainable(net, frozen)
-            # Every step: a consumer may have predicted with the model between
-            # yields (live preview), which leaves it in eval mode.
+            # Every step: a live preview between yields leaves the model in eval mode.
             st.batchnorm_train_mode(net, bn_mode, frozen)
-            factor = learning_rate_factor(progress, schedule)
-            for group in optimizer.param_groups:
-                group["lr"] = base_lrs[group["name"]] * factor
+            set_learning_rates(optimizer, base_lrs, progress, schedule)
 
             x, y = sampler.batch(batch_size)
             how = (device, autocast_dtype, setup.objectives, progress)
             epoch_losses.append(train_step(net, optimizer, x, y, *how))
             step += 1
             elapsed = time.perf_counter() - started
-            left = elapsed / step * (steps - step) if steps else max(0.0, max_seconds - elapsed)
-            if not steps and step >= 3:
-                estimate = max(step, int(step * max_seconds / elapsed))
+            left = clock.seconds_left(step, elapsed)
+            if steps or step >= 3:
+                estimate = clock.estimated_steps(step, elapsed)
             yield Step(
                 step,
                 estimate,
@@ -245,9 +245,10 @@ def finetune(
             )
             if step % STEPS_PER_EPOCH == 0:
                 epoch += 1
-                progress = step / steps if steps else elapsed / max_seconds
+                progress = clock.progress(step, elapsed)
                 event, stop = epochs.end(epoch, step, epoch_losses, elapsed, trainable(), progress)
                 if event.folded_in:  # held-out pixels train too; seed + 1: new draws
+                    clock.folded_in(step, elapsed)
                     train = epochs.split.train
                     sampler = PatchSampler(planes, train, patch_size, setup.pipeline, seed + 1)
                 yield event

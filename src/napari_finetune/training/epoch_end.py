@@ -66,9 +66,10 @@ class EpochEnds:
         trainable : list of str
             Names of the parameter groups that trained in this epoch.
         progress : float, optional
-            Share of the run done; past ``FOLD_IN_AT`` (and not stopping) the
-            held-out pixels join training (the event says ``folded_in``).
-            None (a run's last, partial epoch): no fold-in.
+            Share of the run done; past ``FOLD_IN_AT``, or earlier when early
+            stopping says stop, the held-out pixels join training (the event
+            says ``folded_in``; the run goes on). None (a run's last, partial
+            epoch): no fold-in.
         """
         val_loss, held_out = validate(self.trained, self.planes, self.split, self.painted_classes)
         verdict = self.keeper.judge(epoch, held_out.score, val_loss)
@@ -100,13 +101,17 @@ class EpochEnds:
             trainable,
             held_out,
         )
-        if not verdict.stop and folds_in(self.fold_in, self.split, progress):
+        already_folded = self.folded_after is not None
+        if folds_in(self.fold_in, self.split, progress, stopping=verdict.stop):
             self._fold_in(epoch)
             # The history says it too (model cards, reports): training went on from there.
             record["folded_in"] = True
             record["continued_from_epoch"] = self.keeper.epoch
-            event = dataclasses.replace(event, folded_in=True)
-        return event, verdict.stop
+            if verdict.stop:  # instead of stopping: a last stretch (training/run_clock.py)
+                record["early_stop_fold_in"] = True
+            return dataclasses.replace(event, folded_in=True), False
+        # After a fold-in nothing is validated, so early stopping has nothing to judge.
+        return event, verdict.stop and not already_folded
 
     def reported_score(self) -> dict:
         """The :class:`Finished` event's score fields.

@@ -16,7 +16,9 @@ last 40 %, and one of fewer than 25 steps never). At that epoch's end the
 weights keep-best holds come back (when the newest were clearly worse, else
 they are the newest); from then on nothing is left to validate on, every epoch
 is kept and the run no longer stops early. The score the run reports is that of
-the last validated weights, said as such. Measured so (README, *Learning from
+the last validated weights, said as such. When early stopping would end the run
+before that, the held-out pixels join then instead, for a last stretch
+(:mod:`~napari_finetune.training.run_clock`). Measured so (README, *Learning from
 fewer strokes*), the worst seed rose on three sets and was level on NIST steel
 (isbi2012 0.893, task B 0.881, NIST steel 0.967, superalloy 0.817).
 
@@ -34,7 +36,7 @@ from napari_finetune.data.split import Split
 FOLD_IN_AT = 0.6
 
 
-def folds_in(enabled: bool, split: Split, progress: float | None) -> bool:
+def folds_in(enabled: bool, split: Split, progress: float | None, stopping: bool = False) -> bool:
     """Whether the held-out pixels should join training now.
 
     Parameters
@@ -47,10 +49,13 @@ def folds_in(enabled: bool, split: Split, progress: float | None) -> bool:
         Share of the run done (elapsed / budget, or step / steps). None (a
         run's last, partial epoch) and 1 or more (the run is over) never fold
         in: nothing would train after it.
+    stopping : bool
+        Early stopping says stop: the held-out pixels join whatever the
+        progress, for a last stretch (:mod:`~napari_finetune.training.run_clock`)
+        instead of never training.
     """
-    return (
-        enabled and progress is not None and FOLD_IN_AT <= progress < 1 and split.n_validation > 0
-    )
+    earliest = 0.0 if stopping else FOLD_IN_AT
+    return enabled and progress is not None and earliest <= progress < 1 and split.n_validation > 0
 
 
 def everything_trains(split: Split) -> Split:

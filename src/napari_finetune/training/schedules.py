@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import torch
+
 SCHEDULES = {
     "onecycle": "warm up over the first 30 % from 1/25 of the rates, then anneal to ~0",
     "cosine": "start at the full rates and anneal to 0 along a half cosine",
@@ -41,3 +43,24 @@ def learning_rate_factor(progress: float, kind: str = "onecycle") -> float:
     if progress < WARMUP:
         return 0.04 + 0.96 * 0.5 * (1 - math.cos(math.pi * progress / WARMUP))
     return 0.5 * (1 + math.cos(math.pi * (progress - WARMUP) / (1 - WARMUP))) + 1e-4
+
+
+def set_learning_rates(
+    optimizer: torch.optim.Optimizer, base_lrs: dict[str, float], progress: float, kind: str
+) -> None:
+    """Set every parameter group's rate: its base rate × the schedule's factor at ``progress``.
+
+    Parameters
+    ----------
+    optimizer : torch.optim.Optimizer
+        Its parameter groups are named (``group['name']``).
+    base_lrs : dict
+        Group name -> base learning rate.
+    progress : float
+        Share of the run done (:class:`~napari_finetune.training.run_clock.RunClock`).
+    kind : {'onecycle', 'cosine'}
+        The schedule.
+    """
+    factor = learning_rate_factor(progress, kind)
+    for group in optimizer.param_groups:
+        group["lr"] = base_lrs[group["name"]] * factor

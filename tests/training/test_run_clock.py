@@ -1,0 +1,132 @@
+"""Early stopping before the fold-in: the held-out pixels join for a last stretch."""
+
+import numpy as np
+import pytest
+
+import napari_finetune as nf
+from napari_finetune.data.split import Split
+from napari_finetune.synth.strokes import paint_strokes
+from napari_finetune.training import EpochEnd, Finished, Step, engine, epoch_end
+from napari_finetune.training.fold_in import FOLD_IN_AT, everything_trains, folds_in
+from napari_finetune.training.held_out_score import HeldOutScore
+from napari_finetune.training.run_clock import RunClock
+from napari_finetune.training.schedules import learning_rate_factor
+
+
+def test_the_budget_alone_sets_the_progress_until_an_early_fold_in():
+    clock = RunClock(60.0, None)
+    assert clock.progress(10, 30.0) == pytest.approx(0.5)
+    assert clock.end() == 60.0 and clock.seconds_left(10, 45.0) == pytest.approx(15.0)
+    assert clock.estimated_steps(100, 30.0) == 200
+    assert clock.end_reason() == "time budget"
+    assert RunClock(None, 400).end_reason() == "completed"
+
+
+def test_a_regular_fold_in_leaves_the_run_as_it_was():
+    clock = RunClock(60.0, None)
+    assert clock.folded_in(300, 40.0) is False  # at 67 % of the budget
+    assert clock.stretch is None and clock.progress(300, 40.0) == pytest.approx(40 / 60)
+    assert clock.end_reason() == "time budget"
+
+
+def test_an_early_fold_in_makes_the_rest_of_the_run_the_last_stretch():
+    clock = RunClock(60.0, None)
+    assert clock.folded_in(150, 18.0) is True  # early stopping at 30 % of the budget
+    # From the fold-in's progress to the end over two thirds of the 18 s done.
+    assert clock.progress(150, 18.0) == pytest.approx(FOLD_IN_AT)
+    assert clock.progress(200, 24.0) == pytest.approx(FOLD_IN_AT + (1 - FOLD_IN_AT) / 2)
+    assert clock.progress(250, 30.0) == pytest.approx(1.0)
+    assert clock.end() == pytest.approx(30.0) and clock.seconds_left(200, 24.0) == pytest.approx(6)
+    assert clock.estimated_steps(200, 24.0) == 250
+    assert clock.end_reason() == "early stopping"
+    assert clock.folded_in(200, 24.0) is False  # one stretch only
+    assert clock.end() == pytest.approx(30.0)
+
+
+def test_a_step_budget_stretches_by_whole_steps_and_never_past_the_budget():
+    clock = RunClock(None, 400)
+    assert clock.folded_in(150, 15.0) is True
+    assert clock.end() == 250 and clock.estimated_steps(160, 16.0) == 250
+    assert clock.progress(200, 20.0) == pytest.approx(0.8)
+    assert clock.seconds_left(200, 20.0) == pytest.approx(5.0)
+    for done in range(1, 240):  # any early stop before 60 % of 400 steps
+        late = RunClock(None, 400)
+        late.folded_in(done, 1.0)
+        assert late.end() <= 400
+
+
+@pytest.mark.parametrize(
+    ("progress", "stopping", "expected"),
+    [
+        (0.2, True, True),  # early stopping: fold in instead of never training them
+        (0.2, False, False),  # still within the guarded part
+        (None, True, False),  # a run's last, partial epoch: nothing trains after it
+        (1.0, True, False),  # the run is over
+    ],
+)
+def test_early_stopping_folds_in_at_any_progress(progress, stopping, expected):
+    split = Split([np.array([[1, 2, 0]], np.uint8)], [np.array([[0, 0, 1]], np.uint8)], "regions")
+    assert folds_in(True, split, progress, stopping=stopping) is expected
+    assert folds_in(True, everything_trains(split), progress, stopping=stopping) is False
+
+
+@pytest.fixture(scope="module")
+def painted():
+    sample = nf.voronoi_grains((192, 192), 16, seed=3)
+    return sample.image, paint_strokes(sample, n_boundary_strokes=5, n_interior_strokes=6, seed=1)
+
+
+def flat_validation(monkeypatch):
+    """Validation that never improves after the first epoch, so patience runs out."""
+    real = epoch_end.validate
+
+    def validate(model, planes, split, classes=None):
+        if split.n_validation == 0:
+            return real(model, planes, split, classes)
+        return 0.5, HeldOutScore(0.8)
+
+    monkeypatch.setattr(epoch_end, "validate", validate)
+    monkeypatch.setattr(engine, "STEPS_PER_EPOCH", 2)
+
+
+def run(painted, **kwargs):
+    image, labels = painted
+    options = {"batch_size": 2, "patch_size": 32, "seed": 0, "augmentation": None}
+    options |= {"steps": 20, "patience": 2}
+    return list(nf.finetune(image, labels, "voronoi-unet", **options | kwargs))
+
+
+def test_a_run_that_stops_early_trains_the_held_out_pixels_for_a_last_stretch(
+    painted, monkeypatch
+):
+    flat_validation(monkeypatch)
+    events = run(painted)
+    finished = events[-1]
+    assert isinstance(finished, Finished) and finished.reason == "early stopping"
+    ends = [e for e in events if isinstance(e, EpochEnd)]
+    # Patience 2 runs out at epoch 3 (step 6, 30 % of 20 steps): the fold-in comes
+    # then, and the stretch is two thirds of those 6 steps.
+    assert [e.epoch for e in ends if e.folded_in] == [3]
+    history = finished.history
+    assert history[-1]["step"] == 10 and finished.folded_after == 3
+    assert history[2]["early_stop_fold_in"] is True
+    assert history[-1]["validation_pixels"] == 0
+    assert (
+        history[-1]["train_pixels"] == history[0]["train_pixels"] + history[0]["validation_pixels"]
+    )
+    steps = [e for e in events if isinstance(e, Step)]
+    assert steps[-1].total_steps == 10  # the progress bar ends with the stretch
+    # The stretch starts at the rate a regular fold-in starts at, not at the peak.
+    first, after = steps[0].learning_rates, steps[6].learning_rates
+    expected = learning_rate_factor(FOLD_IN_AT) / learning_rate_factor(0.0)
+    for name, rate in after.items():
+        assert rate / first[name] == pytest.approx(expected, rel=1e-6)
+
+
+def test_without_the_fold_in_a_run_that_stops_early_just_stops(painted, monkeypatch):
+    flat_validation(monkeypatch)
+    events = run(painted, fold_in=False)
+    finished = events[-1]
+    assert finished.reason == "early stopping" and finished.folded_after is None
+    assert finished.history[-1]["step"] == 6
+    assert all(e.validation_score is not None for e in events if isinstance(e, EpochEnd))
