@@ -37,6 +37,8 @@ data sets and seeds), so that a second model or lever is ranked against the same
 runs of one data set at a time do not overwrite each other.
 ``--augmentation`` trains every run with another preset (e.g. ``oriented`` for
 task B's grains elongated at 30°).
+Each run's record says why it ended (``ended``: time budget, or early stopping
+with its last stretch) and after which epoch the held-out boxes trained too.
 ``--average-views`` also scores every trained model's predictions averaged over
 the flipped and rotated views its training allowed (``predict(...,
 average_views=True)``; rows ``<lever>, views averaged``, ratios against the
@@ -203,6 +205,10 @@ def main() -> None:
                 scored = score(kind, [nf.predict(tuned, i) for i in score_images], truth)
                 predicted = time.perf_counter() - began
                 scored |= {"seconds": round(trained, 1), "steps": history[-1]["step"]}
+                # Why the run ended, and after which epoch the held-out boxes trained too.
+                folded = [h["epoch"] for h in history if h.get("folded_in")]
+                scored["ended"] = tuned.provenance[-1]["result"]["reason"]
+                scored["folded in after epoch"] = folded[0] if folded else None
                 if args.average_views:
                     began = time.perf_counter()
                     probabilities = [

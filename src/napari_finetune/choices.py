@@ -68,8 +68,9 @@ SEMI_SUPERVISED = (
 )
 
 FOLD_IN = (
-    "from the first epoch end past 60 % of the run, the held-out strokes train too, from "
-    "the weights validation kept; the score shown stays the one measured before they did"
+    "from the first epoch end past 60 % of the run (or when validation stops improving "
+    "before that, then for a last stretch), the held-out strokes train too, from the "
+    "weights validation kept; the score shown stays the one measured before they did"
 )
 
 # What a map handed to grain measurement holds (see napari_finetune.measure.instances).

@@ -130,3 +130,11 @@ def test_schedules_warm_up_then_anneal():
     assert learning_rate_factor(0.5, "cosine") == pytest.approx(0.5)
     with pytest.raises(ValueError, match="onecycle"):
         learning_rate_factor(0.5, "linear")
+
+
+def test_epochs_with_nothing_validated_never_stop_the_run():
+    # After a fold-in nothing is held out: patience has run out, but nothing is judged.
+    keeper = KeepBest(nn.Linear(1, 1), patience=2)
+    verdicts = [keeper.judge(e, s, 0.5) for e, s in enumerate([0.8, 0.7, 0.7, None, None], 1)]
+    assert [v.stop for v in verdicts] == [False, False, True, False, False]
+    assert all(v.kept for v in verdicts[3:])

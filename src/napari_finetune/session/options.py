@@ -99,7 +99,8 @@ class RoundOptions:
         the session's images that have no painting.
     fold_in : bool
         Let the held-out strokes train too from the first epoch end at or past
-        60 % of the round (:mod:`~napari_finetune.training.fold_in`).
+        60 % of the round, or for a last stretch when validation stops
+        improving before that (:mod:`~napari_finetune.training.fold_in`).
     average_views : bool
         Average the final predictions over the flipped and rotated views the
         model trained with (:mod:`~napari_finetune.inference.views`; the live

@@ -43,6 +43,7 @@ class EpochEnds:
     # weights training went on from (the score the run reports).
     folded_after: int | None = None
     validated: tuple[int, float | None] | None = None
+    stopped_early: bool = False  # early stopping brought the fold-in (training/run_clock.py)
 
     def end(
         self,
@@ -101,17 +102,15 @@ class EpochEnds:
             trainable,
             held_out,
         )
-        already_folded = self.folded_after is not None
         if folds_in(self.fold_in, self.split, progress, stopping=verdict.stop):
             self._fold_in(epoch)
             # The history says it too (model cards, reports): training went on from there.
             record["folded_in"] = True
             record["continued_from_epoch"] = self.keeper.epoch
             if verdict.stop:  # instead of stopping: a last stretch (training/run_clock.py)
-                record["early_stop_fold_in"] = True
+                record["early_stop_fold_in"] = self.stopped_early = True
             return dataclasses.replace(event, folded_in=True), False
-        # After a fold-in nothing is validated, so early stopping has nothing to judge.
-        return event, verdict.stop and not already_folded
+        return event, verdict.stop
 
     def reported_score(self) -> dict:
         """The :class:`Finished` event's score fields.

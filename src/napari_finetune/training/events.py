@@ -59,7 +59,7 @@ class Step:
     learning_rates: dict[str, float]
     elapsed: float
     samples_per_second: float
-    time_left: float = 0.0  # seconds left of this run's budget (or estimate for steps)
+    time_left: float = 0.0  # seconds left of the budget or last stretch (estimated for steps)
 
 
 @dataclass(frozen=True)

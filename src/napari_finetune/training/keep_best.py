@@ -163,7 +163,8 @@ class KeepBest:
         if kept:
             self._state = self._snapshot()
             self.score, self.epoch = score, epoch
-        stop = self.peak is not None and self.stale >= self.patience
+        # An epoch with nothing validated (after a fold-in) gives no reason to stop.
+        stop = score is not None and self.peak is not None and self.stale >= self.patience
         return Verdict(kept, new_peak, new_low, stop)
 
     def restore(self) -> None:

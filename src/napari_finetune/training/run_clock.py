@@ -6,13 +6,16 @@ step / ``steps``). But when validation stops improving before the fold-in
 held-out fifth of the painting untrained, and a longer budget made that
 likelier: on isbi2012 with 180 s two of three seeds stopped early, at 57 s and
 101 s, before the fold-in at 108 s (one scored 0.890, below the 60-s runs'
-0.902-0.910). So the held-out pixels join at once instead and the run goes on
-for a last stretch, the last ``1 - FOLD_IN_AT`` of a run that was never
-stopped, compressed: its progress runs from ``FOLD_IN_AT`` to 1 over
+0.902-0.910). So the held-out pixels join at once instead and the rest of the
+run is a last stretch: the last ``1 - FOLD_IN_AT`` of a run that was never
+stopped, compressed. Its progress runs from ``FOLD_IN_AT`` to 1 over
 ``(1 - FOLD_IN_AT) / FOLD_IN_AT`` (two thirds) of what the run had done, so it
-ends within the budget. The learning rate (the one-cycle's decay from where a regular
-fold-in takes it), gradual unfreezing and the pseudo-label ramp follow that
-progress as they would at the end of a full run.
+ends within the budget. The learning rate (the one-cycle's decay from where a
+regular fold-in takes it), the pseudo-label ramp and ``gradual``'s unfreezing
+follow that progress as at the end of a full run (``gradual`` stopped in its
+first 60 % thus unfreezes the stages due by then at once). A stop at or past
+``FOLD_IN_AT`` (before the fold-in's epoch end) folds in and goes on to the
+budget's end, as a regular fold-in would have.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from napari_finetune.training.fold_in import FOLD_IN_AT
 
 @dataclass
 class RunClock:
-    """A run's progress over its budget, and its last stretch after an early fold-in.
+    """A run's progress over its budget, and its last stretch after early stopping.
 
     Parameters
     ----------
@@ -36,9 +39,9 @@ class RunClock:
 
     max_seconds: float | None
     steps: int | None
-    # After an early fold-in: where the last stretch began and how long it is,
-    # in steps or seconds (whichever the budget counts).
-    stretch: tuple[float, float] | None = None
+    # After early stopping's fold-in: where the last stretch began, its length
+    # (in steps or seconds, whichever the budget counts) and its first progress.
+    stretch: tuple[float, float, float] | None = None
 
     def _done(self, step: int, elapsed: float) -> float:
         return float(step) if self.steps else elapsed
@@ -51,14 +54,14 @@ class RunClock:
         done = self._done(step, elapsed)
         if self.stretch is None:
             return done / self._budget()
-        began, length = self.stretch
-        return FOLD_IN_AT + (1 - FOLD_IN_AT) * (done - began) / length
+        began, length, first = self.stretch
+        return first + (1 - first) * (done - began) / length
 
     def end(self) -> float:
         """Where the run ends, in steps or seconds (the budget, or the stretch's end)."""
         if self.stretch is None:
             return self._budget()
-        began, length = self.stretch
+        began, length, _ = self.stretch
         return began + length
 
     def seconds_left(self, step: int, elapsed: float) -> float:
@@ -79,25 +82,26 @@ class RunClock:
             return "early stopping"
         return "completed" if self.steps else "time budget"
 
-    def folded_in(self, step: int, elapsed: float) -> bool:
-        """The held-out pixels joined training now: begin the last stretch if it is early.
+    def folded_in(self, step: int, elapsed: float, stopped_early: bool) -> None:
+        """The held-out pixels joined training; after early stopping, the last stretch begins.
 
-        A fold-in at or past ``FOLD_IN_AT`` (the regular one) changes nothing;
-        an earlier one (early stopping's) makes the rest of the run a last
-        stretch (see the module description).
-
-        Returns
-        -------
-        bool
-            Whether a last stretch began.
+        Parameters
+        ----------
+        step, elapsed : int, float
+            Steps and seconds done when they joined (after the epoch's
+            validation, which a short stretch must not pay for).
+        stopped_early : bool
+            Early stopping brought the fold-in (else it was the regular one,
+            which changes nothing here).
         """
-        if self.stretch is not None or self.progress(step, elapsed) >= FOLD_IN_AT:
-            return False
+        if not stopped_early or self.stretch is not None:
+            return
         done = self._done(step, elapsed)
-        # Done < FOLD_IN_AT x budget, so the stretch ends within the budget
-        # (rounded to whole steps, at most on its last step).
-        length = done * (1 - FOLD_IN_AT) / FOLD_IN_AT
+        first = min(max(self.progress(step, elapsed), FOLD_IN_AT), 1.0)
+        # done <= first x budget, so the stretch ends within the budget (at its
+        # end when first is the progress itself; in whole steps, at most on the
+        # budget's last step). A budget already spent: the run ends now.
+        length = done * (1 - first) / first
         if self.steps:
             length = float(max(1, round(length)))
-        self.stretch = (done, length)
-        return True
+        self.stretch = (done, length if length > 0 else 1.0, first)
