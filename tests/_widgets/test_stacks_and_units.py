@@ -220,3 +220,16 @@ def test_results_on_the_nist_sample_keep_micrometres(steel, qtbot, messages, uni
     assert unsure.colormap.name == BRIGHT_IMAGE_UNCERTAINTY.colormap
     assert unsure.opacity == pytest.approx(BRIGHT_IMAGE_UNCERTAINTY.opacity)
     assert_no_unit_clash(steel, unit_warnings)
+
+
+def test_the_prediction_layer_records_how_many_views_it_averaged(make_napari_viewer):
+    viewer = make_napari_viewer()
+    viewer.add_image(np.zeros((20, 30), np.float32), name="grains")
+    probabilities = np.full((2, 20, 30), 0.5, np.float32)
+    show_prediction(viewer, Prediction("grains", probabilities, final=False, views=1), None, {})
+    layer = viewer.layers["grains prediction"]
+    assert layer.metadata["napari_finetune"]["views"] == 1  # a live preview: one view
+    show_prediction(viewer, Prediction("grains", probabilities, final=True, views=8), None, {})
+    assert viewer.layers["grains prediction"] is layer
+    assert layer.metadata["napari_finetune"]["views"] == 8
+    assert layer.metadata["napari_finetune"]["role"] == "prediction"

@@ -158,3 +158,19 @@ def test_without_distributed_the_message_names_the_extra(folder, tmp_path, model
     with pytest.raises(ImportError, match=r'pip install "napari-finetune\[cluster\]"'):
         predict_files(model, folder, tmp_path / "out", client=object())
     assert not (tmp_path / "out").exists()
+
+
+def test_the_cluster_summary_says_how_many_views_each_prediction_averaged(
+    folder, tmp_path, model, cluster_client
+):
+    from dataclasses import replace
+
+    from napari_finetune.augment import AugmentationPipeline
+
+    equiaxed = AugmentationPipeline.from_preset("equiaxed").to_yaml()  # flips and turns: 8
+    trained = replace(model, augmentation=equiaxed)
+    summary = predict_folder(
+        trained, folder, tmp_path / "out", client=cluster_client, average_views=True
+    )
+    assert summary.ok and summary.views == 8
+    assert "each prediction averaged over 8 flipped and rotated views" in summary.line()

@@ -221,3 +221,15 @@ def test_other_folders_and_damaged_stores_are_refused_naming_them(tmp_path, writ
     group.attrs["multiscales"] = [{"datasets": "nothing"}]
     with pytest.raises(ValueError, match=r"odd\.zarr is damaged"):
         open_prediction_store(odd)
+
+
+def test_a_store_says_how_many_views_its_predictions_averaged(tmp_path, model, image):
+    from dataclasses import replace
+
+    from napari_finetune.augment import AugmentationPipeline
+
+    directional = AugmentationPipeline.from_preset("directional").to_yaml()  # left-right: 2
+    trained = replace(model, augmentation=directional)
+    path = tmp_path / "views.zarr"
+    predict_lazy(trained, da.from_array(image[:64, :64]), path, average_views=True)
+    assert open_prediction_store(path).in_words() == "complete, 2 classes, averaged over 2 views"

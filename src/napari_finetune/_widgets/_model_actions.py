@@ -25,6 +25,7 @@ from napari_finetune._widgets._layers import is_plugin_output
 from napari_finetune._widgets._lazy_prediction import LazyPrediction
 from napari_finetune.choices import AVERAGE_VIEWS_HELP
 from napari_finetune.export_formats import SUFFIXES
+from napari_finetune.inference.views import views_for
 from napari_finetune.models import CheckpointError, SegmentationModel, load_model, save_model
 from napari_finetune.models.exporting import export_model
 from napari_finetune.session import LabellingSession, Prediction, predicted, prediction_model
@@ -177,7 +178,8 @@ class ModelActions:
     def _predicted(
         self, name: str, model: SegmentationModel, probs: np.ndarray, current: bool, views: bool
     ) -> None:
-        self._show(Prediction(name, probs, final=True), model)
+        count = len(views_for(model, views))
+        self._show(Prediction(name, probs, final=True, views=count), model)
         self.status.value = predicted(name, model, current, views)
 
     def measure_prediction(self) -> None:

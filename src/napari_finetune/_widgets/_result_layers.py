@@ -125,6 +125,7 @@ def show_prediction(
         return
     predicted = labels_from_probabilities(event.probabilities)
     styling, meta = prediction_style(classes, event.probabilities.shape[0], colormap)
+    meta["napari_finetune"]["views"] = event.views  # averaged flipped and rotated views
     name = f"{event.target} prediction"
     layer = layer_named(viewer, name, Labels)
     if event.plane is not None:
@@ -144,13 +145,13 @@ def show_prediction(
         )
     else:
         layer.data = predicted
-        if (
-            layer.metadata.get("napari_finetune", {}).get("classes")
-            != meta["napari_finetune"]["classes"]
-        ):  # e.g. the live previews' model had no class names yet
+        said = layer.metadata.get("napari_finetune", {})
+        if said.get("classes") != meta["napari_finetune"]["classes"]:
+            # e.g. the live previews' model had no class names yet
             for key, value in styling.items():
                 setattr(layer, key, value)
-            layer.metadata = meta
+        if said != meta["napari_finetune"]:  # classes, or how many views were averaged
+            layer.metadata = {**layer.metadata, **meta}
     if event.final:
         show_probabilities(viewer, event.target, event.probabilities, target, classes)
 

@@ -42,6 +42,7 @@ from napari_finetune.batch.events import FolderFinished, FolderStarted
 from napari_finetune.batch.file_prediction import FileOutcome, predict_file
 from napari_finetune.batch.planning import FolderPlan, PlannedFile
 from napari_finetune.batch.summary import SKIPPED, FileRow, FolderSummary
+from napari_finetune.inference.views import views_for
 from napari_finetune.models.model import SegmentationModel
 
 if TYPE_CHECKING:
@@ -135,6 +136,7 @@ def run_on_cluster(
         tuple(rows[file.image] for file in plan.files),
         plan.output_dir,
         time.perf_counter() - started,
+        views=len(views_for(model, plan.average_views)),
     )
     yield FolderFinished(summary)
 

@@ -30,6 +30,7 @@ from napari_finetune.batch.measurement_table import with_measurement_table
 from napari_finetune.batch.planning import FolderPlan, plan_predictions
 from napari_finetune.batch.summary import SKIPPED, FileRow, FolderSummary
 from napari_finetune.inference.runtime import DEFAULT_BACKEND, resolve_backend, run_device
+from napari_finetune.inference.views import views_for
 from napari_finetune.models.model import SegmentationModel
 
 if TYPE_CHECKING:
@@ -237,6 +238,7 @@ def _run(
         tuple(rows[file.image] for file in plan.files),
         plan.output_dir,
         time.perf_counter() - started,
+        views=len(views_for(model, plan.average_views)),
     )
     yield FolderFinished(summary)
 

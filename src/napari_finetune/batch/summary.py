@@ -30,13 +30,16 @@ class FolderSummary:
     """Every image of a folder run, in the order they were found.
 
     ``measurements`` is the run's table of grain measurements (one row per
-    image) when the run measured grains, else None.
+    image) when the run measured grains, else None. ``views`` is how many
+    flipped and rotated views each prediction averaged (1: the image as it is;
+    :mod:`~napari_finetune.inference.views`).
     """
 
     rows: tuple[FileRow, ...]
     output_dir: Path
     seconds: float = 0.0
     measurements: Path | None = None
+    views: int = 1
 
     def count(self, status: str) -> int:
         """How many images ended with ``status`` (``'done'``, ``'skipped'`` or ``'failed'``)."""
@@ -52,6 +55,8 @@ class FolderSummary:
         counts = Counter(row.status for row in self.rows)
         said = ", ".join(f"{counts[s]} {s}" for s in (DONE, SKIPPED, FAILED) if counts[s])
         said = f"{said or 'nothing to do'} in {self.seconds:.1f} s; outputs in {self.output_dir}"
+        if self.views > 1 and counts[DONE]:
+            said += f"; each prediction averaged over {self.views} flipped and rotated views"
         if self.measurements is not None:
             said += f"; grain measurements in {self.measurements.name}"
         return said

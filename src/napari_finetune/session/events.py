@@ -18,13 +18,16 @@ class Prediction:
     """Probabilities ``(K, ...)`` for the image named ``target``.
 
     Live previews cover one plane (``plane`` is its index in a stack, None for
-    2D); the final prediction (``final``) covers the whole image.
+    2D); the final prediction (``final``) covers the whole image. ``views``:
+    how many flipped and rotated views the probabilities average
+    (:mod:`~napari_finetune.inference.views`; 1: the image as it is).
     """
 
     target: str
     probabilities: np.ndarray
     final: bool
     plane: int | None = None
+    views: int = 1
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from napari_finetune.inference.predict import predict
 from napari_finetune.inference.representativeness import representativeness
 from napari_finetune.inference.suggest import rank_regions
 from napari_finetune.inference.uncertainty import uncertainty
+from napari_finetune.inference.views import views_for
 from napari_finetune.models.model import SegmentationModel
 from napari_finetune.session.events import Prediction, RankedBox, RoundFinished, Suggestions
 from napari_finetune.session.options import RoundOptions, SuggestionOptions
@@ -181,11 +182,12 @@ class LabellingSession:
         if finished is None:
             return
         if options.final_predictions:
+            views = len(views_for(self.model, options.average_views))
             for pair in self.pairs:
                 probabilities = predict(
                     self.model, pair.image, average_views=options.average_views
                 )
-                yield Prediction(pair.name, probabilities, final=True)
+                yield Prediction(pair.name, probabilities, final=True, views=views)
         if options.suggestions is not None:
             yield from self.suggest(options.suggestions)
         yield RoundFinished(self.model, finished, self.rounds(), self.ranking())

@@ -117,8 +117,11 @@ class PredictionStore:
         return max(named, default=1)
 
     def in_words(self) -> str:
-        """E.g. "complete, 3 classes" or "stopped after 4,096 of 32,768 rows"."""
+        """E.g. "complete, 3 classes" (", averaged over 8 views") or "stopped after 4,096 rows"."""
         if self.complete:
+            views = self.state.get("views", 1)  # a store from before views: 1
+            if isinstance(views, int) and views > 1:
+                return f"complete, {self.n_classes} classes, averaged over {views} views"
             return f"complete, {self.n_classes} classes"
         done, rows = int(self.state.get("rows_done", 0)), self.state.get("rows")
         if isinstance(rows, int) and done >= rows:
