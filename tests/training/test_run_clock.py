@@ -149,3 +149,31 @@ def test_without_the_fold_in_a_run_that_stops_early_just_stops(painted, monkeypa
     assert finished.reason == "early stopping" and finished.folded_after is None
     assert finished.history[-1]["step"] == 6
     assert all(e.validation_score is not None for e in events if isinstance(e, EpochEnd))
+
+
+class FakeTime:
+    """A clock that moves half a second at every reading: time runs, deterministically."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def perf_counter(self):
+        self.now += 0.5
+        return self.now
+
+
+def test_with_a_time_budget_the_stretch_starts_after_validation_and_ends_early(
+    painted, monkeypatch
+):
+    flat_validation(monkeypatch)
+    monkeypatch.setattr(engine, "time", FakeTime())
+    events = run(painted, steps=None, max_seconds=20.0)
+    finished = events[-1]
+    assert finished.reason == "early stopping" and finished.folded_after == 3
+    # Epoch 3 ended at 6 s of 20 (two readings a step); the stretch begins at the
+    # next reading, 6.5 s, and lasts two thirds of that: it ends at 10.83 s.
+    steps = [e for e in events if isinstance(e, Step)]
+    assert steps[-1].elapsed < 10.84 < steps[-1].elapsed + 1.0
+    after = [e for e in steps if e.step > 6]
+    assert after[0].time_left == pytest.approx(10.8333 - after[0].elapsed, abs=1e-3)
+    assert all(e.time_left < 4.4 for e in after)
