@@ -173,4 +173,4 @@ def test_the_cluster_summary_says_how_many_views_each_prediction_averaged(
         trained, folder, tmp_path / "out", client=cluster_client, average_views=True
     )
     assert summary.ok and summary.views == 8
-    assert "each prediction averaged over 8 flipped and rotated views" in summary.line()
+    assert "each new prediction averaged over 8 flipped and rotated views" in summary.line()

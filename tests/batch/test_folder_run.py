@@ -118,9 +118,11 @@ def test_a_folder_run_can_average_the_model_views(folder, tmp_path, model):
         trained, folder, tmp_path / "out", probabilities=True, average_views=True
     )
     assert summary.ok and summary.views == 2
-    assert summary.line().endswith("; each prediction averaged over 2 flipped and rotated views")
+    assert summary.line().endswith(
+        "; each new prediction averaged over 2 flipped and rotated views"
+    )
     one = predict_folder(trained, folder, tmp_path / "one")
-    assert one.views == 1 and "views" not in one.line()
+    assert one.views == 1 and "averaged over" not in one.line()
     image = tifffile.imread(folder / "a.tif")
     written = tifffile.imread(tmp_path / "out" / "a_probabilities.tif")
     np.testing.assert_allclose(written, nf.predict(trained, image, average_views=True), atol=1e-6)

@@ -232,4 +232,7 @@ def test_a_store_says_how_many_views_its_predictions_averaged(tmp_path, model, i
     trained = replace(model, augmentation=directional)
     path = tmp_path / "views.zarr"
     predict_lazy(trained, da.from_array(image[:64, :64]), path, average_views=True)
-    assert open_prediction_store(path).in_words() == "complete, 2 classes, averaged over 2 views"
+    store = open_prediction_store(path)
+    assert store.views == 2 and store.in_words() == "complete, 2 classes, averaged over 2 views"
+    (_, kwargs, _), *_ = prediction_layers(store)  # no uncertainty: the labels alone
+    assert kwargs["metadata"]["napari_finetune"]["views"] == 2

@@ -151,6 +151,8 @@ def show_prediction(
             for key, value in styling.items():
                 setattr(layer, key, value)
         if said != meta["napari_finetune"]:  # classes, or how many views were averaged
+            # Ours is replaced whole: the data now in the layer is this prediction
+            # (a reopened store's location would no longer be true); others' stay.
             layer.metadata = {**layer.metadata, **meta}
     if event.final:
         show_probabilities(viewer, event.target, event.probabilities, target, classes)

@@ -56,7 +56,7 @@ class FolderSummary:
         said = ", ".join(f"{counts[s]} {s}" for s in (DONE, SKIPPED, FAILED) if counts[s])
         said = f"{said or 'nothing to do'} in {self.seconds:.1f} s; outputs in {self.output_dir}"
         if self.views > 1 and counts[DONE]:
-            said += f"; each prediction averaged over {self.views} flipped and rotated views"
+            said += f"; each new prediction averaged over {self.views} flipped and rotated views"
         if self.measurements is not None:
             said += f"; grain measurements in {self.measurements.name}"
         return said

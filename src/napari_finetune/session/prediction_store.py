@@ -116,12 +116,17 @@ class PredictionStore:
         named = [int(k) for k in self.state.get("classes") or {} if str(k).isdigit()]
         return max(named, default=1)
 
+    @property
+    def views(self) -> int:
+        """How many flipped and rotated views each pixel averaged (a store from before: 1)."""
+        views = self.state.get("views", 1)
+        return views if isinstance(views, int) and views > 0 else 1
+
     def in_words(self) -> str:
         """E.g. "complete, 3 classes" (", averaged over 8 views") or "stopped after 4,096 rows"."""
         if self.complete:
-            views = self.state.get("views", 1)  # a store from before views: 1
-            if isinstance(views, int) and views > 1:
-                return f"complete, {self.n_classes} classes, averaged over {views} views"
+            if self.views > 1:
+                return f"complete, {self.n_classes} classes, averaged over {self.views} views"
             return f"complete, {self.n_classes} classes"
         done, rows = int(self.state.get("rows_done", 0)), self.state.get("rows")
         if isinstance(rows, int) and done >= rows:
@@ -241,6 +246,7 @@ def prediction_layers(store: PredictionStore) -> list[tuple]:
     avoid = avoided_colours(store.state.get(LAYER_KEY))[: store.n_classes]
     colours = prediction_colours(names, avoid)
     meta = {"role": "prediction", "store": str(store.location), "state": store.in_words()}
+    meta["views"] = store.views
     meta["classes"] = colours_metadata(colours)
     layers = []
     if store.uncertainty is not None:

@@ -203,7 +203,7 @@ def finetune(
     epochs = EpochEnds(trained, planes, split, classes, keeper, run, strategy, fold_in)
     reason, step, epoch, epoch_losses = "completed", 0, 0, []
     sampler = setup.sampler
-    clock = RunClock(max_seconds, steps)  # an early stop's fold-in ends the run sooner
+    clock = RunClock(max_seconds, steps)  # progress, and early stopping's last stretch
     started = time.perf_counter()
 
     def trainable() -> list[str]:

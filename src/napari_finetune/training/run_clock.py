@@ -15,7 +15,7 @@ regular fold-in takes it), the pseudo-label ramp and ``gradual``'s unfreezing
 follow that progress as at the end of a full run (``gradual`` stopped in its
 first 60 % thus unfreezes the stages due by then at once). A stop at or past
 ``FOLD_IN_AT`` (before the fold-in's epoch end) folds in and goes on to the
-budget's end, as a regular fold-in would have.
+budget's end, as a regular fold-in would have (the run then ends on its budget).
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ class RunClock:
     # After early stopping's fold-in: where the last stretch began, its length
     # (in steps or seconds, whichever the budget counts) and its first progress.
     stretch: tuple[float, float, float] | None = None
+    ends_early: bool = False  # the stretch ends before the budget (a stop before FOLD_IN_AT)
 
     def _done(self, step: int, elapsed: float) -> float:
         return float(step) if self.steps else elapsed
@@ -77,8 +78,8 @@ class RunClock:
         return max(step, int(step * self.end() / max(elapsed, 1e-9)))
 
     def end_reason(self) -> str:
-        """Why a run that reached its end ended: its budget, or early stopping's last stretch."""
-        if self.stretch is not None:
+        """Why a run that reached its end ended: its budget, or a last stretch cut short."""
+        if self.ends_early:
             return "early stopping"
         return "completed" if self.steps else "time budget"
 
@@ -97,6 +98,7 @@ class RunClock:
         if not stopped_early or self.stretch is not None:
             return
         done = self._done(step, elapsed)
+        self.ends_early = self.progress(step, elapsed) < FOLD_IN_AT
         first = min(max(self.progress(step, elapsed), FOLD_IN_AT), 1.0)
         # done <= first x budget, so the stretch ends within the budget (at its
         # end when first is the progress itself; in whole steps, at most on the
