@@ -24,14 +24,14 @@ def test_the_budget_alone_sets_the_progress_until_early_stopping():
 
 def test_a_regular_fold_in_leaves_the_run_as_it_was():
     clock = RunClock(60.0, None)
-    clock.folded_in(300, 40.0, stopped_early=False)  # at 67 % of the budget
+    clock.folded_in(300, 40.0)  # at 67 % of the budget
     assert clock.stretch is None and clock.progress(300, 40.0) == pytest.approx(40 / 60)
     assert clock.end() == 60.0 and clock.end_reason() == "time budget"
 
 
 def test_an_early_stop_makes_the_rest_of_the_run_the_last_stretch():
     clock = RunClock(60.0, None)
-    clock.folded_in(150, 18.0, stopped_early=True)  # at 30 % of the budget
+    clock.folded_in(150, 18.0)  # at 30 % of the budget
     # From the fold-in's progress to the end over two thirds of the 18 s done.
     assert clock.progress(150, 18.0) == pytest.approx(FOLD_IN_AT)
     assert clock.progress(200, 24.0) == pytest.approx(FOLD_IN_AT + (1 - FOLD_IN_AT) / 2)
@@ -39,13 +39,13 @@ def test_an_early_stop_makes_the_rest_of_the_run_the_last_stretch():
     assert clock.end() == pytest.approx(30.0) and clock.seconds_left(200, 24.0) == pytest.approx(6)
     assert clock.estimated_steps(200, 24.0) == 250
     assert clock.end_reason() == "early stopping"
-    clock.folded_in(200, 24.0, stopped_early=True)  # one stretch only
+    clock.folded_in(200, 24.0)  # one stretch only
     assert clock.end() == pytest.approx(30.0)
 
 
 def test_an_early_stop_past_the_fold_in_point_goes_on_to_the_budget_end():
     clock = RunClock(60.0, None)
-    clock.folded_in(350, 42.0, stopped_early=True)  # at 70 %, before that epoch folded in
+    clock.folded_in(350, 42.0)  # at 70 %, before that epoch folded in
     assert clock.progress(350, 42.0) == pytest.approx(0.7)
     assert clock.progress(400, 51.0) == pytest.approx(51 / 60)
     # It trains to the budget's end: the budget ended it.
@@ -54,19 +54,19 @@ def test_an_early_stop_past_the_fold_in_point_goes_on_to_the_budget_end():
 
 def test_an_early_stop_after_the_budget_was_spent_ends_the_run():
     clock = RunClock(60.0, None)
-    clock.folded_in(500, 61.0, stopped_early=True)  # a slow validation ran past the budget
+    clock.folded_in(500, 61.0)  # a slow validation ran past the budget
     assert clock.progress(500, 61.0) >= 1 and clock.progress(500, 62.0) >= 1
 
 
 def test_a_step_budget_stretches_by_whole_steps_and_never_past_the_budget():
     clock = RunClock(None, 400)
-    clock.folded_in(150, 15.0, stopped_early=True)
+    clock.folded_in(150, 15.0)
     assert clock.end() == 250 and clock.estimated_steps(160, 16.0) == 250
     assert clock.progress(200, 20.0) == pytest.approx(0.8)
     assert clock.seconds_left(200, 20.0) == pytest.approx(5.0)
     for done in range(1, 400):  # an early stop at any step
         late = RunClock(None, 400)
-        late.folded_in(done, 1.0, stopped_early=True)
+        late.folded_in(done, 1.0)
         assert done < late.end() <= 400
         assert late.progress(int(late.end()), 2.0) == pytest.approx(1.0)
 

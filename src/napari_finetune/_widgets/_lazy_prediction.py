@@ -35,7 +35,6 @@ from napari_finetune._widgets._result_layers import (
 )
 from napari_finetune._widgets._workers import let_go
 from napari_finetune.inference.lazy_events import BandDone
-from napari_finetune.inference.views import views_for
 from napari_finetune.session import lazy_layers as words
 from napari_finetune.session import predicted
 from napari_finetune.session.lazy_layers import is_lazy, plan_lazy_prediction
@@ -218,7 +217,7 @@ class LazyPrediction:
         plan, target, model = self._plan, self._target, event.model
         styling, meta = prediction_style(model.classes, model.n_classes, self._colormap)
         meta["napari_finetune"]["store"] = str(event.location)
-        meta["napari_finetune"]["views"] = len(views_for(model, self._views))
+        meta["napari_finetune"]["views"] = event.views
         labels = self._replace(
             f"{plan.layer} prediction",
             Labels,

@@ -25,7 +25,6 @@ from napari_finetune._widgets._layers import is_plugin_output
 from napari_finetune._widgets._lazy_prediction import LazyPrediction
 from napari_finetune.choices import AVERAGE_VIEWS_HELP
 from napari_finetune.export_formats import SUFFIXES
-from napari_finetune.inference.views import views_for
 from napari_finetune.models import CheckpointError, SegmentationModel, load_model, save_model
 from napari_finetune.models.exporting import export_model
 from napari_finetune.session import LabellingSession, Prediction, predicted, prediction_model
@@ -176,9 +175,14 @@ class ModelActions:
         return self.average_views.value
 
     def _predicted(
-        self, name: str, model: SegmentationModel, probs: np.ndarray, current: bool, views: bool
+        self,
+        name: str,
+        model: SegmentationModel,
+        probs: np.ndarray,
+        count: int,
+        current: bool,
+        views: bool,
     ) -> None:
-        count = len(views_for(model, views))
         self._show(Prediction(name, probs, final=True, views=count), model)
         self.status.value = predicted(name, model, current, views)
 

@@ -21,6 +21,7 @@ import numpy as np
 
 from napari_finetune.batch.band_pyramid import BandPyramid, open_result_pyramids
 from napari_finetune.inference.lazy_events import BandDone, PredictionWritten
+from napari_finetune.inference.views import views_for
 from napari_finetune.models.model import SegmentationModel
 from napari_finetune.session.lazy_layers import LazyPlan
 from napari_finetune.session.result_style import avoided, displayed_brightness
@@ -47,6 +48,8 @@ class StoreOpened:
         How bright the image is displayed (0..1), to style the uncertainty map.
     display_max : float
         Upper contrast limit for the uncertainty map, from the first band.
+    views : int
+        How many flipped and rotated views each tile averages (as the store records).
     """
 
     model: SegmentationModel
@@ -55,6 +58,7 @@ class StoreOpened:
     location: Path
     brightness: float
     display_max: float
+    views: int = 1
 
 
 @dataclass(frozen=True)
@@ -160,6 +164,7 @@ def predict_lazily(
                         plan.location,
                         _brightness(plan, contrast_limits, rgb),
                         _display_max(unsure.full, event.rows_done) if unsure else 1.0,
+                        len(views_for(model, average_views)),
                     )
                 yield event
             elif isinstance(event, PredictionWritten):

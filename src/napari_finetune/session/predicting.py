@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from napari_finetune.inference.predict import predict
-from napari_finetune.inference.views import describe_views, model_views
+from napari_finetune.inference.views import describe_views, model_views, views_for
 from napari_finetune.models.model import SegmentationModel
 from napari_finetune.models.registry import DEFAULT_MODEL, load_model
 from napari_finetune.session.options import CURRENT, SCRATCH
@@ -79,7 +79,7 @@ def load_and_predict(
     image: object,
     device: str | None = None,
     average_views: bool = False,
-) -> tuple[SegmentationModel, np.ndarray]:
+) -> tuple[SegmentationModel, np.ndarray, int]:
     """Class probabilities of ``image``; a model name or file is loaded first.
 
     *Predict* runs this in a worker thread, so that loading a model from its
@@ -100,9 +100,10 @@ def load_and_predict(
     Returns
     -------
     tuple
-        The model (loaded, if a name or file was given) and its float32
-        ``(K, rows, cols)`` class probabilities.
+        The model (loaded, if a name or file was given), its float32
+        ``(K, rows, cols)`` class probabilities and how many views they average.
     """
     if not isinstance(model, SegmentationModel):
         model = load_model(model)
-    return model, predict(model, np.asarray(image), device=device, average_views=average_views)
+    probabilities = predict(model, np.asarray(image), device=device, average_views=average_views)
+    return model, probabilities, len(views_for(model, average_views))

@@ -248,7 +248,7 @@ def finetune(
                 progress = clock.progress(step, elapsed)
                 event, stop = epochs.end(epoch, step, epoch_losses, elapsed, trainable(), progress)
                 if event.folded_in:  # held-out pixels train too; seed + 1: new draws
-                    clock.folded_in(step, time.perf_counter() - started, epochs.stopped_early)
+                    clock.folded_in(step, time.perf_counter() - started)
                     train = epochs.split.train
                     sampler = PatchSampler(planes, train, patch_size, setup.pipeline, seed + 1)
                 yield event

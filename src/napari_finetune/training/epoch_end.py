@@ -43,7 +43,6 @@ class EpochEnds:
     # weights training went on from (the score the run reports).
     folded_after: int | None = None
     validated: tuple[int, float | None] | None = None
-    stopped_early: bool = False  # early stopping brought the fold-in (training/run_clock.py)
 
     def end(
         self,
@@ -108,7 +107,7 @@ class EpochEnds:
             record["folded_in"] = True
             record["continued_from_epoch"] = self.keeper.epoch
             if verdict.stop:  # instead of stopping: a last stretch (training/run_clock.py)
-                record["early_stop_fold_in"] = self.stopped_early = True
+                record["early_stop_fold_in"] = True
             return dataclasses.replace(event, folded_in=True), False
         return event, verdict.stop
 

@@ -15,7 +15,8 @@ regular fold-in takes it), the pseudo-label ramp and ``gradual``'s unfreezing
 follow that progress as at the end of a full run (``gradual`` stopped in its
 first 60 % thus unfreezes the stages due by then at once). A stop at or past
 ``FOLD_IN_AT`` (before the fold-in's epoch end) folds in and goes on to the
-budget's end, as a regular fold-in would have (the run then ends on its budget).
+budget's end, as a regular fold-in does: only a fold-in before ``FOLD_IN_AT``,
+which only early stopping brings, begins a stretch.
 """
 
 from __future__ import annotations
@@ -39,10 +40,9 @@ class RunClock:
 
     max_seconds: float | None
     steps: int | None
-    # After early stopping's fold-in: where the last stretch began, its length
-    # (in steps or seconds, whichever the budget counts) and its first progress.
-    stretch: tuple[float, float, float] | None = None
-    ends_early: bool = False  # the stretch ends before the budget (a stop before FOLD_IN_AT)
+    # After an early fold-in: where the last stretch began and how long it is,
+    # in steps or seconds (whichever the budget counts).
+    stretch: tuple[float, float] | None = None
 
     def _done(self, step: int, elapsed: float) -> float:
         return float(step) if self.steps else elapsed
@@ -55,14 +55,14 @@ class RunClock:
         done = self._done(step, elapsed)
         if self.stretch is None:
             return done / self._budget()
-        began, length, first = self.stretch
-        return first + (1 - first) * (done - began) / length
+        began, length = self.stretch
+        return FOLD_IN_AT + (1 - FOLD_IN_AT) * (done - began) / length
 
     def end(self) -> float:
         """Where the run ends, in steps or seconds (the budget, or the stretch's end)."""
         if self.stretch is None:
             return self._budget()
-        began, length, _ = self.stretch
+        began, length = self.stretch
         return began + length
 
     def seconds_left(self, step: int, elapsed: float) -> float:
@@ -78,32 +78,26 @@ class RunClock:
         return max(step, int(step * self.end() / max(elapsed, 1e-9)))
 
     def end_reason(self) -> str:
-        """Why a run that reached its end ended: its budget, or a last stretch cut short."""
-        if self.ends_early:
+        """Why a run that reached its end ended: its budget, or early stopping's stretch."""
+        if self.stretch is not None:
             return "early stopping"
         return "completed" if self.steps else "time budget"
 
-    def folded_in(self, step: int, elapsed: float, stopped_early: bool) -> None:
-        """The held-out pixels joined training; after early stopping, the last stretch begins.
+    def folded_in(self, step: int, elapsed: float) -> None:
+        """The held-out pixels joined training; before ``FOLD_IN_AT``, the last stretch begins.
 
         Parameters
         ----------
         step, elapsed : int, float
             Steps and seconds done when they joined (after the epoch's
             validation, which a short stretch must not pay for).
-        stopped_early : bool
-            Early stopping brought the fold-in (else it was the regular one,
-            which changes nothing here).
         """
-        if not stopped_early or self.stretch is not None:
-            return
+        if self.stretch is not None or self.progress(step, elapsed) >= FOLD_IN_AT:
+            return  # the regular fold-in, or a stop past it: on to the budget's end
         done = self._done(step, elapsed)
-        self.ends_early = self.progress(step, elapsed) < FOLD_IN_AT
-        first = min(max(self.progress(step, elapsed), FOLD_IN_AT), 1.0)
-        # done <= first x budget, so the stretch ends within the budget (at its
-        # end when first is the progress itself; in whole steps, at most on the
-        # budget's last step). A budget already spent: the run ends now.
-        length = done * (1 - first) / first
+        # done < FOLD_IN_AT x budget, so the stretch ends within the budget (in
+        # whole steps, at most on its last step).
+        length = done * (1 - FOLD_IN_AT) / FOLD_IN_AT
         if self.steps:
             length = float(max(1, round(length)))
-        self.stretch = (done, length if length > 0 else 1.0, first)
+        self.stretch = (done, length)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
-import torch
+if TYPE_CHECKING:
+    import torch
 
 SCHEDULES = {
     "onecycle": "warm up over the first 30 % from 1/25 of the rates, then anneal to ~0",
