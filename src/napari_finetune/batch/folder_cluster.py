@@ -42,7 +42,6 @@ from napari_finetune.batch.events import FolderFinished, FolderStarted
 from napari_finetune.batch.file_prediction import FileOutcome, predict_file
 from napari_finetune.batch.planning import FolderPlan, PlannedFile
 from napari_finetune.batch.summary import SKIPPED, FileRow, FolderSummary
-from napari_finetune.inference.views import views_for
 from napari_finetune.models.model import SegmentationModel
 
 if TYPE_CHECKING:
@@ -132,13 +131,7 @@ def run_on_cluster(
         finally:
             # Stop, or an error writing: no task that has not started will.
             client.cancel([*futures, shipped])
-    summary = FolderSummary(
-        tuple(rows[file.image] for file in plan.files),
-        plan.output_dir,
-        time.perf_counter() - started,
-        views=len(views_for(model, plan.average_views)),
-    )
-    yield FolderFinished(summary)
+    yield FolderFinished(FolderSummary.of_run(plan, rows, time.perf_counter() - started, model))
 
 
 def _predict_task(

@@ -30,7 +30,6 @@ from napari_finetune.batch.measurement_table import with_measurement_table
 from napari_finetune.batch.planning import FolderPlan, plan_predictions
 from napari_finetune.batch.summary import SKIPPED, FileRow, FolderSummary
 from napari_finetune.inference.runtime import DEFAULT_BACKEND, resolve_backend, run_device
-from napari_finetune.inference.views import views_for
 from napari_finetune.models.model import SegmentationModel
 
 if TYPE_CHECKING:
@@ -234,13 +233,7 @@ def _run(
         rows[file.image] = outcome.row(file)
         left = _time_left(spent or [outcome.seconds], len(to_do) - index)
         yield outcome.event(file, index, len(to_do), left)
-    summary = FolderSummary(
-        tuple(rows[file.image] for file in plan.files),
-        plan.output_dir,
-        time.perf_counter() - started,
-        views=len(views_for(model, plan.average_views)),
-    )
-    yield FolderFinished(summary)
+    yield FolderFinished(FolderSummary.of_run(plan, rows, time.perf_counter() - started, model))
 
 
 def _time_left(seconds: list[float], files_left: int) -> float:

@@ -5,6 +5,11 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from napari_finetune.batch.planning import FolderPlan
+    from napari_finetune.models.model import SegmentationModel
 
 DONE, SKIPPED, FAILED = "done", "skipped", "failed"
 
@@ -40,6 +45,30 @@ class FolderSummary:
     seconds: float = 0.0
     measurements: Path | None = None
     views: int = 1
+
+    @classmethod
+    def of_run(
+        cls, plan: FolderPlan, rows: dict[Path, FileRow], seconds: float, model: SegmentationModel
+    ) -> FolderSummary:
+        """The summary of a run of ``plan`` by ``model``: its rows in the plan's order.
+
+        Parameters
+        ----------
+        plan : FolderPlan
+            What the run was to do (its files, output folder, views choice).
+        rows : dict
+            Image path -> the row of what became of it, for every planned file.
+        seconds : float
+            How long the run took.
+        model : SegmentationModel
+            The model that predicted (its training says which views were averaged).
+        """
+        # Here, not at the top: the CLI reads this module before it may need torch.
+        from napari_finetune.inference.views import views_for
+
+        views = len(views_for(model, plan.average_views))
+        ordered = tuple(rows[file.image] for file in plan.files)
+        return cls(ordered, plan.output_dir, seconds, views=views)
 
     def count(self, status: str) -> int:
         """How many images ended with ``status`` (``'done'``, ``'skipped'`` or ``'failed'``)."""

@@ -26,6 +26,7 @@ cannot be read (a checkpoint from another version: said in a warning).
 
 from __future__ import annotations
 
+import functools
 import warnings
 from dataclasses import dataclass
 
@@ -104,7 +105,7 @@ def model_views(model: SegmentationModel) -> tuple[View, ...]:
     if not model.augmentation:
         return IDENTITY
     try:
-        pipeline = AugmentationPipeline.from_yaml(model.augmentation)
+        return _recorded_views(model.augmentation)
     except Exception as err:  # any damage: predict once, never fail a prediction over it
         said = str(err).splitlines()[0] if str(err) else type(err).__name__
         warnings.warn(
@@ -113,6 +114,13 @@ def model_views(model: SegmentationModel) -> tuple[View, ...]:
             stacklevel=2,
         )
         return IDENTITY
+
+
+# One parse per record: Predict, its status line and every file of a folder run ask.
+# A damaged record raises each time (nothing is cached), so each asker warns.
+@functools.lru_cache(maxsize=32)
+def _recorded_views(augmentation: str) -> tuple[View, ...]:
+    pipeline = AugmentationPipeline.from_yaml(augmentation)
     # A transform switched on with probability 0 never showed the model that view.
     active = {t.name for t in pipeline.active if t.p > 0}
     return symmetry_views(
