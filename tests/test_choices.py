@@ -62,3 +62,10 @@ def test_the_parser_offers_these_choices():
     assert offered[("measure", "kind")] is choices.KINDS
     assert offered[("measure", "border")] is choices.BORDER_RULES
     assert list(offered[("view", "sample")]) == [*choices.SAMPLE_KEYS, "none"]
+
+
+def test_help_lines_become_sentences_for_tooltips():
+    assert choices.as_sentence("the held-out strokes train too") == (
+        "The held-out strokes train too."
+    )
+    assert choices.as_sentence(choices.FOLD_IN).startswith("From the first epoch end")

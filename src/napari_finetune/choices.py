@@ -34,6 +34,15 @@ def pretrained_name(world: bool, regions: bool) -> str:
     return WORLD_MODEL if world else VORONOI_MODEL
 
 
+def as_sentence(text: str) -> str:
+    """``text`` with a capital first letter and a full stop: a help line as a tooltip.
+
+    >>> as_sentence("the held-out strokes train too")
+    'The held-out strokes train too.'
+    """
+    return text[:1].upper() + text[1:] + "."
+
+
 # Transfer-learning strategies (see napari_finetune.training.strategies).
 STRATEGIES = {
     "scratch": "random initialisation: the baseline that shows what pretraining buys",

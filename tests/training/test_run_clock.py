@@ -178,3 +178,31 @@ def test_with_a_time_budget_the_stretch_starts_after_validation_and_ends_early(
     after = [e for e in steps if e.step > 6]
     assert after[0].time_left == pytest.approx(10.8333 - after[0].elapsed, abs=1e-3)
     assert all(e.time_left < 4.4 for e in after)
+
+
+def test_a_fold_in_that_no_step_followed_is_withdrawn(painted, monkeypatch):
+    # Validation improves every epoch; the one that reaches 60 % of the budget
+    # (epoch 6, at 12 s of 20) takes 10 s, so the budget is spent when the
+    # held-out pixels would join: none of them ever trains.
+    clock = FakeTime()
+    calls = []
+
+    def validate(model, planes, split, classes=None):
+        calls.append(split.n_validation)
+        if clock.now >= 12:
+            clock.now += 10.0
+        return 0.5, HeldOutScore(0.5 + 0.01 * len(calls))
+
+    monkeypatch.setattr(epoch_end, "validate", validate)
+    monkeypatch.setattr(engine, "STEPS_PER_EPOCH", 2)
+    monkeypatch.setattr(engine, "time", clock)
+    events = run(painted, steps=None, max_seconds=20.0, patience=8)
+    ends = [e for e in events if isinstance(e, EpochEnd)]
+    assert [e.epoch for e in ends if e.folded_in] == [6]  # said while it happened
+    finished = events[-1]
+    assert finished.reason == "time budget" and finished.history[-1]["epoch"] == 6
+    # Afterwards: the kept epoch, as a run without a fold-in says it.
+    assert finished.folded_after is None and finished.validated_epoch is None
+    assert finished.best_epoch == 6 and finished.best_score == pytest.approx(0.56)
+    assert not any(h.get("folded_in") for h in finished.history)
+    assert finished.model.provenance[-1]["result"]["validation_score"] == pytest.approx(0.56)

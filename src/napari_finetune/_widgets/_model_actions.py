@@ -23,7 +23,7 @@ from napari_finetune._widgets._controls import button_row
 from napari_finetune._widgets._folder_run import FolderRun
 from napari_finetune._widgets._layers import is_plugin_output
 from napari_finetune._widgets._lazy_prediction import LazyPrediction
-from napari_finetune.choices import AVERAGE_VIEWS_HELP
+from napari_finetune.choices import AVERAGE_VIEWS_HELP, as_sentence
 from napari_finetune.export_formats import SUFFIXES
 from napari_finetune.models import CheckpointError, SegmentationModel, load_model, save_model
 from napari_finetune.models.exporting import export_model
@@ -32,7 +32,7 @@ from napari_finetune.session.predicting import load_and_predict
 
 # For Predict, the predictions after Fine-tune and Apply to folder… alike.
 VIEWS_TIP = (
-    f"{AVERAGE_VIEWS_HELP[0].upper()}{AVERAGE_VIEWS_HELP[1:]}. Used by Predict (band by "
+    f"{as_sentence(AVERAGE_VIEWS_HELP)} Used by Predict (band by "
     "band too), the predictions after Fine-tune and Apply to folder…"
 )
 

@@ -14,7 +14,7 @@ from magicgui.widgets import CheckBox, ComboBox, FileEdit, SpinBox
 from napari_finetune._widgets._controls import wrapping_label
 from napari_finetune._widgets._viewer_state import viewer_state
 from napari_finetune.augment import PRESETS
-from napari_finetune.choices import ADAPTATION_CHOICES, FOLD_IN, SEMI_SUPERVISED
+from napari_finetune.choices import ADAPTATION_CHOICES, FOLD_IN, SEMI_SUPERVISED, as_sentence
 from napari_finetune.models import DEFAULT_MODEL
 from napari_finetune.models.device import device_menu
 from napari_finetune.models.registry import describe_shipped
@@ -77,9 +77,9 @@ class RoundControls:
         self.adaptation = ComboBox(choices=ADAPTATION_CHOICES, value="none", label="adaptation")
         self.adaptation_info = wrapping_label(describe_adaptation("none"))
         self.semi_supervised = CheckBox(value=False, text="learn from unpainted pixels")
-        self.semi_supervised.tooltip = SEMI_SUPERVISED[0].upper() + SEMI_SUPERVISED[1:] + "."
+        self.semi_supervised.tooltip = as_sentence(SEMI_SUPERVISED)
         self.fold_in = CheckBox(value=True, text="held-out strokes train at the end")
-        self.fold_in.tooltip = FOLD_IN[0].upper() + FOLD_IN[1:] + "."
+        self.fold_in.tooltip = as_sentence(FOLD_IN)
         self.seconds = SpinBox(value=60, min=2, max=86_400, label="time budget (s)")
         self.steps = SpinBox(value=0, min=0, max=10_000_000, label="or steps (0: time)")
         self.augmentation = ComboBox(choices=self._augmentation_choices, label="augmentation")

@@ -26,7 +26,7 @@ each tile's mean over the views.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from functools import lru_cache
 
 import numpy as np
@@ -34,12 +34,10 @@ import torch
 
 from napari_finetune.data.sampled_normalize import FixedNormalization
 from napari_finetune.inference.predict import as_batch
-from napari_finetune.inference.runtime import logits_function
+from napari_finetune.inference.runtime import Forward, logits_function
 from napari_finetune.inference.tiling import blend_window, tile_starts
 from napari_finetune.inference.views import IDENTITY, View, averaged
 from napari_finetune.models.model import SegmentationModel
-
-Forward = Callable[[torch.Tensor], torch.Tensor]
 
 
 def sum_channels(n_classes: int, uncertainty: bool) -> int:

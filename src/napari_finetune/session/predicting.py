@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from napari_finetune.choices import as_sentence
 from napari_finetune.inference.predict import predict
 from napari_finetune.inference.views import describe_views, model_views, views_for
 from napari_finetune.models.model import SegmentationModel
@@ -70,7 +71,7 @@ def predicted(
         said = f"Predicted '{target}' with {what}: not fine-tuned on your painting yet."
     if average_views:
         views = describe_views(model_views(model))
-        said += f" {views[0].upper()}{views[1:]}."
+        said += f" {as_sentence(views)}"
     return said
 
 

@@ -269,7 +269,7 @@ def finetune(
         keeper.restore()
         st.set_trainable(net, set())
         net.eval()
-        trained.history.extend(epochs.history)
+        trained.history.extend(epochs.closed(step))  # a fold-in no step followed: withdrawn
         finish_record(provenance, trained, step, reason, epochs.reported_score()["best_score"])
         trained.provenance.append(provenance)
         trained.augmentation = augmentation_yaml  # the last run's (None: it had none)

@@ -43,6 +43,7 @@ class EpochEnds:
     # weights training went on from (the score the run reports).
     folded_after: int | None = None
     validated: tuple[int, float | None] | None = None
+    folded_at_step: int | None = None  # the run's steps when the held-out pixels joined
 
     def end(
         self,
@@ -103,6 +104,7 @@ class EpochEnds:
         )
         if folds_in(self.fold_in, self.split, progress, stopping=verdict.stop):
             self._fold_in(epoch)
+            self.folded_at_step = step
             # The history says it too (model cards, reports): training went on from there.
             record["folded_in"] = True
             record["continued_from_epoch"] = self.keeper.epoch
@@ -110,6 +112,21 @@ class EpochEnds:
                 record["early_stop_fold_in"] = True
             return dataclasses.replace(event, folded_in=True), False
         return event, verdict.stop
+
+    def closed(self, step: int) -> list[dict]:
+        """The run's history once it ended after ``step`` steps.
+
+        A fold-in that no step followed (its epoch's validation ran to the
+        budget's end) is withdrawn: the held-out pixels never trained, so the
+        history and the reported score say the kept epoch, as without a fold-in.
+        """
+        if self.folded_at_step is not None and step <= self.folded_at_step:
+            for record in self.history:
+                if record["epoch"] == self.folded_after:
+                    for key in ("folded_in", "continued_from_epoch", "early_stop_fold_in"):
+                        record.pop(key, None)
+            self.folded_after = self.validated = self.folded_at_step = None
+        return self.history
 
     def reported_score(self) -> dict:
         """The :class:`Finished` event's score fields.

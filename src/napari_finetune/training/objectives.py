@@ -24,7 +24,7 @@ import torch
 from torch import nn
 
 from napari_finetune.augment import AugmentationPipeline
-from napari_finetune.choices import ADAPTATIONS
+from napari_finetune.choices import ADAPTATIONS, as_sentence
 from napari_finetune.data.normalize import Normalization
 from napari_finetune.data.painted import PaintedPlane
 from napari_finetune.training.domain import DomainAlignment, SourcePatches
@@ -60,7 +60,7 @@ def describe_adaptation(adaptation: str) -> str:
     """One line saying what ``adaptation`` does (its levers' lines joined)."""
     levers = parse_adaptation(adaptation) or ("none",)
     text = "; ".join(ADAPTATIONS[name] for name in levers)
-    return text[0].upper() + text[1:] + "."
+    return as_sentence(text)
 
 
 def unlabelled_planes(
