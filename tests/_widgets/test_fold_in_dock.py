@@ -26,3 +26,15 @@ def test_a_round_marks_the_fold_in_on_the_curves_and_says_it_at_the_end(painted,
     assert w.plot.score[2] is None  # nothing is left to validate on
     assert "(the held-out pixels trained too from epoch 3); at epoch" in w.status.value
     assert w.session.model.provenance[-1]["options"]["fold_in"] is True
+
+
+def test_a_withdrawn_fold_in_takes_its_line_off_the_curves(painted):
+    w = FineTuneWidget(painted)
+    w.plot.add_epoch(1, 1.0, 0.9, 0.6)
+    w.plot.add_epoch(2, 0.8, 0.7, 0.7, folded_in=True)  # said as it happened
+    assert [line.get_label() for line in w.plot.loss_axes.lines].count("held-out px train") == 1
+    w.plot.settle_fold_in(None)  # the run ended before any step trained them
+    assert w.plot.folded_after is None
+    assert "held-out px train" not in [line.get_label() for line in w.plot.loss_axes.lines]
+    w.plot.settle_fold_in(2)  # a fold-in that trained keeps its line
+    assert w.plot.folded_after == 2

@@ -76,6 +76,15 @@ class TrainingPlot(DockCanvas):
         self.score.append(score)
         self._redraw()
 
+    def settle_fold_in(self, folded_after: int | None) -> None:
+        """The run's last word on the fold-in (its ``Finished.folded_after``).
+
+        A fold-in that no step followed is withdrawn by the engine: its line goes.
+        """
+        if folded_after != self.folded_after:
+            self.folded_after = folded_after
+            self._redraw()
+
     def _redraw(self) -> None:
         loss, score = self.loss_axes, self.score_axes
         loss.clear()

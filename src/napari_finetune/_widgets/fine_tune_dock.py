@@ -238,6 +238,7 @@ class FineTuneWidget(Container):
         elif isinstance(event, Suggestions):
             self.active.show_uncertainty(event)
         elif isinstance(event, RoundFinished):
+            self.plot.settle_fold_in(event.finished.folded_after)
             self.active.show_ranking(event.ranking, [p.name for p in self.session.pairs])
             self.active.update_rounds(event.rounds)
             self.active.retrain.enabled = True
