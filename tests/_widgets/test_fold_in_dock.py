@@ -3,7 +3,11 @@
 With the switch off every epoch validates: test_fold_in.py runs that through the engine.
 """
 
+import pytest
+
 from napari_finetune._widgets.fine_tune_dock import FineTuneWidget
+from napari_finetune.models import SegmentationModel
+from napari_finetune.session.labelling import PREVIOUS_KEPT, ROUND_FINISHED, ROUND_STOPPED
 
 
 def test_the_switch_is_on_by_default_and_reaches_the_round(painted):
@@ -28,13 +32,29 @@ def test_a_round_marks_the_fold_in_on_the_curves_and_says_it_at_the_end(painted,
     assert w.session.model.provenance[-1]["options"]["fold_in"] is True
 
 
-def test_a_withdrawn_fold_in_takes_its_line_off_the_curves(painted):
+def fold_in_lines(w):
+    return [line.get_label() for line in w.plot.loss_axes.lines].count("held-out px train")
+
+
+@pytest.mark.parametrize(
+    ("outcome", "folded_in", "line"),
+    [
+        (ROUND_STOPPED, False, False),  # stopped right after it: the engine withdrew it
+        (ROUND_FINISHED, False, False),  # the budget ran out in its epoch's validation
+        (ROUND_FINISHED, True, True),  # the held-out pixels trained: the line stays
+        (PREVIOUS_KEPT, False, True),  # the curves' run was discarded: left as it ran
+    ],
+)
+def test_the_curves_end_with_the_runs_last_word_on_the_fold_in(painted, outcome, folded_in, line):
     w = FineTuneWidget(painted)
     w.plot.add_epoch(1, 1.0, 0.9, 0.6)
     w.plot.add_epoch(2, 0.8, 0.7, 0.7, folded_in=True)  # said as it happened
-    assert [line.get_label() for line in w.plot.loss_axes.lines].count("held-out px train") == 1
-    w.plot.settle_fold_in(None)  # the run ended before any step trained them
-    assert w.plot.folded_after is None
-    assert "held-out px train" not in [line.get_label() for line in w.plot.loss_axes.lines]
-    w.plot.settle_fold_in(2)  # a fold-in that trained keeps its line
-    assert w.plot.folded_after == 2
+    assert fold_in_lines(w) == 1
+    model = SegmentationModel.create(1, 2)
+    model.history = [{"run": 1, "epoch": k, "validation_score": 0.7} for k in (1, 2)]
+    if folded_in:
+        model.history[1]["folded_in"] = True
+    w.session.model, w.session.outcome = model, outcome
+    w._on_finished()  # the worker ended
+    assert fold_in_lines(w) == int(line)
+    assert w.plot.folded_after == (2 if line else None)

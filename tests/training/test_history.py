@@ -49,3 +49,9 @@ def test_a_damaged_run_record_falls_back_to_the_epochs():
     ):
         got = rounds(history, [damaged, {"run": 2, "result": {"validation_score": 0.55}}])
         assert [r.validation_score for r in got] == [0.9, 0.55]
+
+
+def test_a_round_says_after_which_epoch_its_held_out_pixels_trained():
+    folded = {**epoch(1, 2, 0.9), "folded_in": True}
+    history = [epoch(1, 1, 0.8), folded, epoch(1, 3, None), epoch(2, 1, 0.7)]
+    assert [r.folded_after for r in rounds(history)] == [2, None]

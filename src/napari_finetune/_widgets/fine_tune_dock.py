@@ -238,7 +238,6 @@ class FineTuneWidget(Container):
         elif isinstance(event, Suggestions):
             self.active.show_uncertainty(event)
         elif isinstance(event, RoundFinished):
-            self.plot.settle_fold_in(event.finished.folded_after)
             self.active.show_ranking(event.ranking, [p.name for p in self.session.pairs])
             self.active.update_rounds(event.rounds)
             self.active.retrain.enabled = True
@@ -265,6 +264,8 @@ class FineTuneWidget(Container):
             self.active.retrain.enabled = True
         self._stop_reason = None
         self.model_info.value = texts.describe_model(self.model)
+        if (last := self.session.last_round()) is not None:  # a fold-in no step followed: gone
+            self.plot.settle_fold_in(last.folded_after)
 
     def _on_destroyed(self, _object: object = None) -> None:
         worker = self._worker
@@ -284,8 +285,7 @@ class FineTuneWidget(Container):
     # -- results -------------------------------------------------------------------
 
     def _show_prediction(self, event: Prediction, model: SegmentationModel | None = None) -> None:
-        painted = self.pairs.labels_of(event.target)
-        colormap = painted.colormap if painted is not None else None
+        colormap = getattr(self.pairs.labels_of(event.target), "colormap", None)
         model = model if model is not None else self.model
         show_prediction(self._viewer, event, colormap, model.classes if model else {})
 

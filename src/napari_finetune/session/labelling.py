@@ -84,6 +84,16 @@ class LabellingSession:
             return []
         return rounds(self.model.history, self.model.provenance)
 
+    def last_round(self) -> Round | None:
+        """The summary of the last round, if it handed back its model (finished or stopped).
+
+        None when no round ran, or the last one kept the previous model (it
+        failed, or was stopped before any epoch was validated).
+        """
+        if self.outcome not in (ROUND_FINISHED, ROUND_STOPPED):
+            return None
+        return self.rounds()[-1]
+
     # -- a round -------------------------------------------------------------------
 
     def train_round(self, options: RoundOptions | None = None) -> Iterator[object]:

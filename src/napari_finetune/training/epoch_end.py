@@ -117,8 +117,9 @@ class EpochEnds:
         """The run's history once it ended after ``step`` steps.
 
         A fold-in that no step followed (its epoch's validation ran to the
-        budget's end) is withdrawn: the held-out pixels never trained, so the
-        history and the reported score say the kept epoch, as without a fold-in.
+        budget's end, or the run was stopped then) is withdrawn: the held-out
+        pixels never trained, so the history and the reported score say the
+        kept epoch, as without a fold-in.
         """
         if self.folded_at_step is not None and step <= self.folded_at_step:
             for record in self.history:

@@ -19,6 +19,7 @@ class Round:
     painted_pixels: int
     validation_score: float | None
     epochs: int
+    folded_after: int | None = None  # the epoch after which the held-out pixels trained too
 
 
 def rounds(history: list[dict], provenance: Sequence[dict] = ()) -> list[Round]:
@@ -58,12 +59,14 @@ def rounds(history: list[dict], provenance: Sequence[dict] = ()) -> list[Round]:
     for run, records in sorted(by_run.items()):
         scores = [r["validation_score"] for r in records if r.get("validation_score") is not None]
         last = records[-1]
+        folded = [int(r["epoch"]) for r in records if r.get("folded_in")]
         summaries.append(
             Round(
                 run,
                 int(last.get("train_pixels", 0)) + int(last.get("validation_pixels", 0)),
                 kept[run] if run in kept else (max(scores) if scores else None),
                 len(records),
+                folded[0] if folded else None,
             )
         )
     return summaries
