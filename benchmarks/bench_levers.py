@@ -35,6 +35,10 @@ Usage::
 data sets and seeds), so that a second model or lever is ranked against the same reference;
 ``--output`` names the results file (default ``results/levers.json``), so that
 runs of one data set at a time do not overwrite each other.
+``--datasets strokes`` paints task B's grains with strokes instead of boxes.
+``--patch-size`` / ``--batch-size`` train every run with another patch
+geometry (e.g. ``--patch-size 128 --batch-size 8``, ``fit``'s default before
+16 × 64²; README: *Smaller training patches*).
 ``--augmentation`` trains every run with another preset (e.g. ``oriented`` for
 task B's grains elongated at 30°).
 Each run's record says why it ended (``ended``: time budget, or early stopping
@@ -61,8 +65,13 @@ from common import RESULTS, isbi2012, markdown_table, nist_steel, paint_boxes
 import napari_finetune as nf
 from napari_finetune.inference.views import model_views
 from napari_finetune.models import DEFAULT_MODEL
+from napari_finetune.synth.strokes import paint_strokes
+from napari_finetune.training.arguments import BATCH_SIZE, MAX_PATCH, PATCH_SIZE
+from napari_finetune.training.engine import MIN_PATCH
 
 BOX = 48
+# fit's patch geometry before 16 × 64² (results files without a "geometry" used it).
+BEFORE_GEOMETRY = {"patch_size": 128, "batch_size": 8}
 
 
 # Lever names that are switches of ``fit``, not adaptations: name -> keywords.
@@ -83,8 +92,34 @@ def lever_options(lever: str) -> dict:
     return {"adaptation": adaptation, **options}
 
 
+def strokes(seed: int):
+    """Task B's grains painted with strokes instead of boxes: ``dataset``'s form.
+
+    The seed picks 3 images of task B's pool; each gets 6 boundary and 6
+    interior strokes (brush radius 2); scored on task B's 4 test images, as
+    ``taskb``. For levers that may favour box paintings.
+    """
+    chosen = np.random.default_rng(seed).choice(POOL, 3, replace=False)
+    samples = [task_b(1000 + int(k)) for k in sorted(chosen)]
+    painted = [
+        paint_strokes(s, n_boundary_strokes=6, n_interior_strokes=6, seed=seed + 10 * i)
+        for i, s in enumerate(samples)
+    ]
+    test = [task_b(2000 + k) for k in range(4)]
+    images, truth = [s.image for s in samples], [s.classes for s in test]
+    return "boundary", images, painted, [s.image for s in test], truth
+
+
+def lever_dataset(name: str, seed: int):
+    """(kind, paint images, their labels, score images, score truth): ``dataset`` or strokes."""
+    return strokes(seed) if name == "strokes" else dataset(name, seed)
+
+
 def full_labels(name: str, seed: int, images: list[np.ndarray]) -> list[np.ndarray]:
-    """The exact labels of the images ``dataset(name, seed)`` painted boxes on."""
+    """The exact labels of the images ``lever_dataset(name, seed)`` painted (boxes, strokes)."""
+    if name == "strokes":
+        chosen = np.random.default_rng(seed).choice(POOL, 3, replace=False)
+        return [task_b(1000 + int(k)).classes for k in sorted(chosen)]
     if name in ("isbi2012", "nist_steel"):
         data = isbi2012() if name == "isbi2012" else nist_steel()
         n_images, boxes = (3, 4) if name == "isbi2012" else (1, 12)
@@ -158,6 +193,12 @@ def main() -> None:
         "--patience", type=int, default=8, help="epochs without progress before stopping early"
     )
     parser.add_argument(
+        "--patch-size", type=int, default=None, help="training patch side (default: fit's)"
+    )
+    parser.add_argument(
+        "--batch-size", type=int, default=None, help="patches per step (default: fit's)"
+    )
+    parser.add_argument(
         "--model", default=DEFAULT_MODEL, help="start model: shipped name or checkpoint"
     )
     parser.add_argument(
@@ -168,6 +209,14 @@ def main() -> None:
         "earlier runs for --full-from)",
     )
     args = parser.parse_args()
+    if args.patch_size is not None and not MIN_PATCH <= args.patch_size <= MAX_PATCH:
+        parser.error(f"--patch-size must be between {MIN_PATCH} and {MAX_PATCH}")
+    if args.batch_size is not None and args.batch_size < 1:
+        parser.error("--batch-size must be 1 or more")
+    # Patch geometry only where given (else fit's own), recorded with every result.
+    sizes = {"patch_size": args.patch_size, "batch_size": args.batch_size}
+    sizes = {key: value for key, value in sizes.items() if value is not None}
+    geometry = {"patch_size": PATCH_SIZE, "batch_size": BATCH_SIZE} | sizes
     start = nf.load_model(args.model)
     earlier: dict[str, list[dict]] = {}
     for path in args.full_from:
@@ -176,13 +225,16 @@ def main() -> None:
     if missing:
         parser.error(f"--full-from holds no fully labelled runs of {', '.join(missing)}")
     used = [run for name in args.datasets for run in earlier.get(name, [])[: args.seeds]]
+    # Results written before the geometry was recorded trained 8 × 128², then fit's default.
+    if any(run.get("geometry", BEFORE_GEOMETRY) != geometry for run in used):
+        parser.error(f"--full-from runs trained with another patch geometry than {geometry}")
     if args.average_views and any("views" not in run["full"] for run in used):
         parser.error("--average-views needs --full-from runs made with --average-views")
     found: dict[str, list[dict]] = {}
     for name in args.datasets:
         for seed in range(args.seeds):
-            kind, images, labels, score_images, truth = dataset(name, seed)
-            result = {"seed": seed}
+            kind, images, labels, score_images, truth = lever_dataset(name, seed)
+            result = {"seed": seed, "geometry": geometry}
             runs = [(lever, labels, lever_options(lever)) for lever in args.levers]
             if earlier:
                 result["full"] = earlier[name][seed]["full"]
@@ -198,6 +250,7 @@ def main() -> None:
                     seed=seed,
                     patience=args.patience,
                     augmentation=args.augmentation,
+                    **sizes,
                     **options,
                 )
                 trained = time.perf_counter() - began

@@ -1,6 +1,6 @@
 """Speed on this CPU: training throughput, prediction throughput, time to a good model.
 
-- training samples/s: patches of 128^2 per second inside ``fit`` (augmentation,
+- training samples/s: patches (of ``fit``'s default side) per second inside ``fit`` (augmentation,
   loss and optimiser step included);
 - prediction Mpx/s: ``predict`` on 512^2 and 2048^2 images (tiling, blending and
   normalisation included), median of repeats;
@@ -25,6 +25,7 @@ from common import isbi2012, markdown_table, paint_boxes, score_model
 import napari_finetune as nf
 from napari_finetune.models import DEFAULT_MODEL
 from napari_finetune.training import EpochEnd, Finished, Started, Step
+from napari_finetune.training.arguments import PATCH_SIZE
 
 
 def prediction_speed(model, side: int, repeats: int = 3) -> float:
@@ -72,7 +73,7 @@ def main() -> None:
     curve, samples = time_to_final(args.seconds)
     final = curve[-1][1]
     reached = next(t for t, f1 in curve if f1 >= final - 0.02)
-    rows.append(["training (isbi2012, 3 × 4 boxes)", f"{samples:.0f} patches of 128²/s"])
+    rows.append(["training (isbi2012, 3 × 4 boxes)", f"{samples:.0f} patches of {PATCH_SIZE}²/s"])
     rows.append(
         [
             "time to within 0.02 F1 of final",

@@ -37,9 +37,10 @@ pytestmark = pytest.mark.slow
         ["bench_feature_maps.py", "--side", "256", "--repeats", "1"],
         [
             "bench_levers.py",
-            *("--datasets", "nist_steel", "--levers", "none", "l2sp+semi", "dann"),
+            *("--datasets", "nist_steel", "strokes", "--levers", "none", "l2sp+semi", "dann"),
             *("nofold", "noval+mmd"),
             *("--seconds", "2", "--seeds", "1", "--average-views", "--peer"),
+            *("--patch-size", "64", "--batch-size", "4"),
         ],
         ["bench_viewer_memory.py", "--runs", "2", "--images", "2", "--side", "256"],
         [

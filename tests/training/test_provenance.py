@@ -106,3 +106,12 @@ def test_array_digest_sees_shape_dtype_and_values():
     b[3, 5] = 1
     assert array_digest(a) != array_digest(b)
     assert array_digest(np.asfortranarray(b)) == array_digest(b)
+
+
+def test_a_run_without_a_patch_geometry_trains_16_patches_of_64_and_records_it():
+    # The measured default (README: Smaller training patches); retrain repeats it.
+    sample = nf.voronoi_grains((96, 96), 8, seed=1)
+    labels = paint_strokes(sample, n_boundary_strokes=2, n_interior_strokes=2, seed=0)
+    model, _ = nf.fit(sample.image, labels, "voronoi-unet", steps=2, augmentation=None)
+    options = model.provenance[-1]["options"]
+    assert (options["patch_size"], options["batch_size"]) == (64, 16)

@@ -24,7 +24,7 @@ from napari_finetune.models.device import DEFAULT_DEVICE, resolve_device, traini
 from napari_finetune.models.model import SegmentationModel
 from napari_finetune.models.registry import DEFAULT_MODEL
 from napari_finetune.training import strategies as st
-from napari_finetune.training.arguments import check_training_arguments
+from napari_finetune.training.arguments import BATCH_SIZE, PATCH_SIZE, check_training_arguments
 from napari_finetune.training.epoch_end import EpochEnds
 from napari_finetune.training.events import EpochEnd, Finished, Started, Step
 from napari_finetune.training.keep_best import KeepBest
@@ -51,8 +51,8 @@ def finetune(
     bn_mode: str = "auto",
     max_seconds: float | None = 60.0,
     steps: int | None = None,
-    batch_size: int = 8,
-    patch_size: int = 128,
+    batch_size: int = BATCH_SIZE,
+    patch_size: int = PATCH_SIZE,
     augmentation: AugmentationPipeline | str | None = "equiaxed",
     schedule: str = "onecycle",
     validation_fraction: float = 0.2,
@@ -85,7 +85,7 @@ def finetune(
     steps : int, optional
         Exact number of steps instead (bitwise reproducible: threads as torch's).
     batch_size, patch_size : int
-        Patches per step and their side.
+        Patches per step and their side (default 16 of 64²: ``arguments.PATCH_SIZE``).
     augmentation : AugmentationPipeline, str or None
         A pipeline, a preset name, a YAML file, or None for no augmentation.
     schedule : {'onecycle', 'cosine'}
