@@ -92,6 +92,12 @@ def lever_options(lever: str) -> dict:
     return {"adaptation": adaptation, **options}
 
 
+def stroke_samples(seed: int) -> list:
+    """The 3 task B images (of its pool) the ``strokes`` set paints on for ``seed``."""
+    chosen = np.random.default_rng(seed).choice(POOL, 3, replace=False)
+    return [task_b(1000 + int(k)) for k in sorted(chosen)]
+
+
 def strokes(seed: int):
     """Task B's grains painted with strokes instead of boxes: ``dataset``'s form.
 
@@ -99,8 +105,7 @@ def strokes(seed: int):
     interior strokes (brush radius 2); scored on task B's 4 test images, as
     ``taskb``. For levers that may favour box paintings.
     """
-    chosen = np.random.default_rng(seed).choice(POOL, 3, replace=False)
-    samples = [task_b(1000 + int(k)) for k in sorted(chosen)]
+    samples = stroke_samples(seed)
     painted = [
         paint_strokes(s, n_boundary_strokes=6, n_interior_strokes=6, seed=seed + 10 * i)
         for i, s in enumerate(samples)
@@ -118,8 +123,7 @@ def lever_dataset(name: str, seed: int):
 def full_labels(name: str, seed: int, images: list[np.ndarray]) -> list[np.ndarray]:
     """The exact labels of the images ``lever_dataset(name, seed)`` painted (boxes, strokes)."""
     if name == "strokes":
-        chosen = np.random.default_rng(seed).choice(POOL, 3, replace=False)
-        return [task_b(1000 + int(k)).classes for k in sorted(chosen)]
+        return [sample.classes for sample in stroke_samples(seed)]
     if name in ("isbi2012", "nist_steel"):
         data = isbi2012() if name == "isbi2012" else nist_steel()
         n_images, boxes = (3, 4) if name == "isbi2012" else (1, 12)

@@ -115,3 +115,14 @@ def test_a_run_without_a_patch_geometry_trains_16_patches_of_64_and_records_it()
     model, _ = nf.fit(sample.image, labels, "voronoi-unet", steps=2, augmentation=None)
     options = model.provenance[-1]["options"]
     assert (options["patch_size"], options["batch_size"]) == (64, 16)
+
+
+def test_a_deeper_network_trains_on_the_patches_it_needs_by_default():
+    # Seven stages pool by 64: 64² patches would leave no bottleneck, so 128² is chosen.
+    deep = nf.SegmentationModel.create(widths=(2, 4, 8, 8, 8, 8, 8))
+    sample = nf.voronoi_grains((160, 160), 8, seed=1)
+    labels = paint_strokes(sample, n_boundary_strokes=2, n_interior_strokes=2, seed=0)
+    model, _ = nf.fit(sample.image, labels, deep, steps=1, augmentation=None, batch_size=2)
+    assert model.provenance[-1]["options"]["patch_size"] == 128
+    with pytest.raises(ValueError, match="patch_size=64 must be between 128"):
+        nf.fit(sample.image, labels, deep, steps=1, patch_size=64)

@@ -206,3 +206,33 @@ def test_a_fold_in_that_no_step_followed_is_withdrawn(painted, monkeypatch):
     assert finished.best_epoch == 6 and finished.best_score == pytest.approx(0.56)
     assert not any(h.get("folded_in") for h in finished.history)
     assert finished.model.provenance[-1]["result"]["validation_score"] == pytest.approx(0.56)
+
+
+def test_stop_right_after_a_fold_in_withdraws_it(painted, monkeypatch):
+    # Stop (the consumer closes the engine) at the epoch that folded in: no step
+    # trained the held-out pixels, so the model's history and record do not say so.
+    validate = epoch_end.validate
+    monkeypatch.setattr(engine, "STEPS_PER_EPOCH", 2)
+    calls = []
+
+    def rising(model, planes, split, classes=None):
+        if split.n_validation == 0:
+            return validate(model, planes, split, classes)
+        calls.append(1)
+        return 0.5, HeldOutScore(0.5 + 0.01 * len(calls))
+
+    monkeypatch.setattr(epoch_end, "validate", rising)
+    image, labels = painted
+    options = {"batch_size": 2, "patch_size": 32, "seed": 0, "augmentation": None, "steps": 20}
+    events = nf.finetune(image, labels, "voronoi-unet", **options)
+    model = None
+    for event in events:
+        model = getattr(event, "model", model)
+        if isinstance(event, EpochEnd) and event.folded_in:
+            events.close()  # Stop
+            break
+    assert event.epoch == 6  # 12 of 20 steps: the first epoch end at 60 %
+    assert model.history[-1]["epoch"] == 6
+    assert not any(h.get("folded_in") for h in model.history)
+    assert model.provenance[-1]["result"]["reason"] == "stopped"
+    assert model.provenance[-1]["result"]["validation_score"] == pytest.approx(0.56)

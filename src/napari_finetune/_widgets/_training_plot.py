@@ -77,7 +77,7 @@ class TrainingPlot(DockCanvas):
         self._redraw()
 
     def settle_fold_in(self, folded_after: int | None) -> None:
-        """The run's last word on the fold-in (its ``Finished.folded_after``).
+        """The run's last word on the fold-in (its round's ``Round.folded_after``).
 
         A fold-in that no step followed is withdrawn by the engine: its line goes.
         """

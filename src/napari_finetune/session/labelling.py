@@ -88,7 +88,8 @@ class LabellingSession:
         """The summary of the last round, if it handed back its model (finished or stopped).
 
         None when no round ran, or the last one kept the previous model (it
-        failed, or was stopped before any epoch was validated).
+        failed, or was stopped before any epoch was validated). A model set since
+        (loaded, say) is summarised as it is: call it when the round ends.
         """
         if self.outcome not in (ROUND_FINISHED, ROUND_STOPPED):
             return None

@@ -20,6 +20,23 @@ MAX_PATCH = 1024
 PATCH_SIZE, BATCH_SIZE = 64, 16
 
 
+def default_patch_size(min_patch: int) -> int:
+    """The patch side a run trains on when none is given.
+
+    Parameters
+    ----------
+    min_patch : int
+        The smallest side the network trains on (twice its pooling cell).
+
+    Returns
+    -------
+    int
+        :data:`PATCH_SIZE`, or ``min_patch`` for a network deep enough to need
+        more (a checkpoint of seven stages pools by 64: it needs 128).
+    """
+    return max(PATCH_SIZE, min_patch)
+
+
 def _integer(name: str, value: object, low: int, high: int | None = None) -> None:
     if isinstance(value, bool) or not isinstance(value, Integral):
         raise ValueError(f"{name}={value!r} must be a whole number.")
@@ -33,7 +50,7 @@ def check_training_arguments(
     max_seconds: float | None,
     steps: int | None,
     batch_size: int,
-    patch_size: int,
+    patch_size: int | None,
     validation_fraction: float,
     patience: int,
     min_patch: int,
@@ -46,7 +63,8 @@ def check_training_arguments(
     max_seconds, steps : float or None, int or None
         The budget: a positive number of seconds, or a step count (which wins).
     batch_size, patch_size : int
-        Patches per step and their side.
+        Patches per step and their side (None: not chosen yet, see
+        :func:`default_patch_size`).
     validation_fraction : float
         Share of painted pixels held out, in [0, 0.9].
     patience : int
@@ -71,7 +89,8 @@ def check_training_arguments(
         )
     _integer("seed", seed, 0, 2**32 - 1)
     _integer("batch_size", batch_size, 1, MAX_BATCH)
-    _integer("patch_size", patch_size, min_patch, MAX_PATCH)
+    if patch_size is not None:
+        _integer("patch_size", patch_size, min_patch, MAX_PATCH)
     _integer("patience", patience, 1)
     if (
         isinstance(validation_fraction, bool)

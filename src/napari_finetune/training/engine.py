@@ -24,7 +24,7 @@ from napari_finetune.models.device import DEFAULT_DEVICE, resolve_device, traini
 from napari_finetune.models.model import SegmentationModel
 from napari_finetune.models.registry import DEFAULT_MODEL
 from napari_finetune.training import strategies as st
-from napari_finetune.training.arguments import BATCH_SIZE, PATCH_SIZE, check_training_arguments
+from napari_finetune.training.arguments import BATCH_SIZE, check_training_arguments
 from napari_finetune.training.epoch_end import EpochEnds
 from napari_finetune.training.events import EpochEnd, Finished, Started, Step
 from napari_finetune.training.keep_best import KeepBest
@@ -52,7 +52,7 @@ def finetune(
     max_seconds: float | None = 60.0,
     steps: int | None = None,
     batch_size: int = BATCH_SIZE,
-    patch_size: int = PATCH_SIZE,
+    patch_size: int | None = None,
     augmentation: AugmentationPipeline | str | None = "equiaxed",
     schedule: str = "onecycle",
     validation_fraction: float = 0.2,
@@ -85,7 +85,7 @@ def finetune(
     steps : int, optional
         Exact number of steps instead (bitwise reproducible: threads as torch's).
     batch_size, patch_size : int
-        Patches per step and their side (default 16 of 64²: ``arguments.PATCH_SIZE``).
+        Patches per step and their side (default 16 of 64², 128² for a deeper network).
     augmentation : AugmentationPipeline, str or None
         A pipeline, a preset name, a YAML file, or None for no augmentation.
     schedule : {'onecycle', 'cosine'}
@@ -249,8 +249,8 @@ def finetune(
                 event, stop = epochs.end(epoch, step, epoch_losses, elapsed, trainable(), progress)
                 if event.folded_in:  # held-out pixels train too; seed + 1: new draws
                     clock.folded_in(step, time.perf_counter() - started)
-                    train = epochs.split.train
-                    sampler = PatchSampler(planes, train, patch_size, setup.pipeline, seed + 1)
+                    train, side = epochs.split.train, sampler.patch_size
+                    sampler = PatchSampler(planes, train, side, setup.pipeline, seed + 1)
                 yield event
                 if stop:
                     reason = "early stopping"

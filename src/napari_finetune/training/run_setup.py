@@ -25,7 +25,7 @@ from napari_finetune.data.split import Split, given_split, split_validation
 from napari_finetune.models.model import SegmentationModel
 from napari_finetune.models.unet import UNet
 from napari_finetune.training import strategies as st
-from napari_finetune.training.arguments import check_training_arguments
+from napari_finetune.training.arguments import check_training_arguments, default_patch_size
 from napari_finetune.training.domain import learned_the_wider_world
 from napari_finetune.training.events import Preparing
 from napari_finetune.training.objectives import RunObjectives, run_objectives, unlabelled_planes
@@ -71,7 +71,8 @@ def set_up_run(
 
     Takes :func:`~napari_finetune.training.engine.finetune`'s arguments (those
     checked already: ``bn_mode`` resolved, ``device`` a ``torch.device``,
-    ``arguments`` the numeric options). Bad input raises ``ValueError`` before
+    ``arguments`` the numeric options; a ``patch_size`` of None is set there to
+    the side chosen for the network). Bad input raises ``ValueError`` before
     the first event.
     """
     rng = np.random.default_rng(seed)
@@ -80,7 +81,10 @@ def set_up_run(
     start = describe_start(model, strategy)
     trained = resolve_model(model, strategy, painted.channels, painted.painted_classes)
     # Deeper networks pool more: the bottleneck must keep more than one pixel.
-    check_training_arguments(**arguments, min_patch=2 * trained.net.min_size)
+    min_patch = 2 * trained.net.min_size
+    if arguments["patch_size"] is None:  # the caller's dict: the run records the side chosen
+        arguments["patch_size"] = default_patch_size(min_patch)
+    check_training_arguments(**arguments, min_patch=min_patch)
     extra_planes = unlabelled_planes(
         unlabelled if semi_supervised else None, painted.channels, trained.normalization, seed
     )
