@@ -43,7 +43,6 @@ class EpochEnds:
     # weights training went on from (the score the run reports).
     folded_after: int | None = None
     validated: tuple[int, float | None] | None = None
-    folded_at_step: int | None = None  # the run's steps when the held-out pixels joined
 
     def end(
         self,
@@ -104,7 +103,6 @@ class EpochEnds:
         )
         if folds_in(self.fold_in, self.split, progress, stopping=verdict.stop):
             self._fold_in(epoch)
-            self.folded_at_step = step
             # The history says it too (model cards, reports): training went on from there.
             record["folded_in"] = True
             record["continued_from_epoch"] = self.keeper.epoch
@@ -121,12 +119,12 @@ class EpochEnds:
         pixels never trained, so the history and the reported score say the
         kept epoch, as without a fold-in.
         """
-        if self.folded_at_step is not None and step <= self.folded_at_step:
-            for record in self.history:
-                if record["epoch"] == self.folded_after:
-                    for key in ("folded_in", "continued_from_epoch", "early_stop_fold_in"):
-                        record.pop(key, None)
-            self.folded_after = self.validated = self.folded_at_step = None
+        folded = [r for r in self.history if r["epoch"] == self.folded_after]
+        # The fold-in epoch's record holds the steps run when the held-out pixels joined.
+        if folded and step <= folded[0]["step"]:
+            for key in ("folded_in", "continued_from_epoch", "early_stop_fold_in"):
+                folded[0].pop(key, None)
+            self.folded_after = self.validated = None
         return self.history
 
     def reported_score(self) -> dict:
