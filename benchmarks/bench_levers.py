@@ -10,6 +10,8 @@ painted pixels:
 - ``none``: today's default (``finetune``, AdaBN);
 - ``l2sp``: pretrained weights pulled back toward their start;
 - ``semi``: mean-teacher pseudo-labels on the unpainted pixels (``semi_supervised=True``);
+- ``auto``: ``fit``'s default, pseudo-labels only for strokes whose classes never meet
+  (``semi_supervised='auto'``; ``none`` switches them off);
 - ``mmd`` / ``dann``: encoder features aligned with synthetic source images;
 - ``nofold``: the held-out boxes never train (``fold_in=False``, as before the fold-in);
 - ``noval``: nothing held out, every painted pixel trains from the start
@@ -35,7 +37,9 @@ Usage::
 data sets and seeds), so that a second model or lever is ranked against the same reference;
 ``--output`` names the results file (default ``results/levers.json``), so that
 runs of one data set at a time do not overwrite each other.
-``--datasets strokes`` paints task B's grains with strokes instead of boxes.
+``--datasets strokes`` paints task B's grains with strokes instead of boxes;
+``--datasets sample`` is the plugin's own sample (``napari-finetune demo``: SEM-rendered
+grains the start model already segments, one image with its default strokes).
 ``--patch-size`` / ``--batch-size`` train every run with another patch
 geometry (e.g. ``--patch-size 128 --batch-size 8``, ``fit``'s default before
 16 × 64²; README: *Smaller training patches*).
@@ -65,6 +69,7 @@ from common import RESULTS, isbi2012, markdown_table, nist_steel, paint_boxes
 import napari_finetune as nf
 from napari_finetune.inference.views import model_views
 from napari_finetune.models import DEFAULT_MODEL
+from napari_finetune.synth import voronoi_grains
 from napari_finetune.synth.strokes import paint_strokes
 from napari_finetune.training.arguments import BATCH_SIZE, MAX_PATCH, PATCH_SIZE
 from napari_finetune.training.engine import MIN_PATCH
@@ -77,6 +82,7 @@ BEFORE_GEOMETRY = {"patch_size": 128, "batch_size": 8}
 # Lever names that are switches of ``fit``, not adaptations: name -> keywords.
 SWITCHES = {
     "semi": {"semi_supervised": True},
+    "auto": {"semi_supervised": "auto"},
     "nofold": {"fold_in": False},
     "noval": {"validation_fraction": 0.0},
 }
@@ -115,15 +121,37 @@ def strokes(seed: int):
     return "boundary", images, painted, [s.image for s in test], truth
 
 
+def demo_sample(seed: int):
+    """The image ``napari-finetune demo --seed`` paints on, and its strokes."""
+    sample = voronoi_grains((512, 512), 60, target_domain=True, seed=seed)
+    return sample, paint_strokes(sample, seed=seed)
+
+
+def sample(seed: int):
+    """The plugin's sample as ``napari-finetune demo`` paints it: ``dataset``'s form.
+
+    One 512² SEM-rendered grain image with the default strokes (6 boundary, 8
+    interior); scored on 2 fresh renderings. The start model already segments
+    these grains: training must not unlearn it.
+    """
+    painted_sample, painted = demo_sample(seed)
+    test = [voronoi_grains((512, 512), 60, target_domain=True, seed=100 + k) for k in range(2)]
+    images, truth = [painted_sample.image], [s.classes for s in test]
+    return "boundary", images, [painted], [s.image for s in test], truth
+
+
 def lever_dataset(name: str, seed: int):
     """(kind, paint images, their labels, score images, score truth): ``dataset`` or strokes."""
-    return strokes(seed) if name == "strokes" else dataset(name, seed)
+    made = {"strokes": strokes, "sample": sample}
+    return made[name](seed) if name in made else dataset(name, seed)
 
 
 def full_labels(name: str, seed: int, images: list[np.ndarray]) -> list[np.ndarray]:
     """The exact labels of the images ``lever_dataset(name, seed)`` painted (boxes, strokes)."""
     if name == "strokes":
         return [sample.classes for sample in stroke_samples(seed)]
+    if name == "sample":
+        return [demo_sample(seed)[0].classes]
     if name in ("isbi2012", "nist_steel"):
         data = isbi2012() if name == "isbi2012" else nist_steel()
         n_images, boxes = (3, 4) if name == "isbi2012" else (1, 12)

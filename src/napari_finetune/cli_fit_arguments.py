@@ -39,7 +39,15 @@ def add_learning_arguments(fit: argparse.ArgumentParser) -> None:
         default="none",
         help="; ".join(f"{name}: {line}" for name, line in ADAPTATIONS.items()),
     )
-    fit.add_argument("--semi-supervised", action="store_true", help=SEMI_SUPERVISED)
+    fit.add_argument(
+        "--semi-supervised",
+        nargs="?",
+        const="on",
+        default="auto",
+        choices=("auto", "on", "off"),
+        help=f"{SEMI_SUPERVISED}; auto (default): on for strokes whose classes never meet, "
+        "off for boxes; the flag alone means on",
+    )
     fit.add_argument(
         "--unlabelled",
         type=Path,

@@ -119,7 +119,7 @@ def fit(args: argparse.Namespace) -> int:
         final_predictions=False,
         device=args.device,
         adaptation=args.adaptation,
-        semi_supervised=args.semi_supervised,
+        semi_supervised={"on": True, "off": False}.get(args.semi_supervised, "auto"),
         fold_in=args.fold_in,
         suggestions=(
             SuggestionOptions(n=args.suggest, size=args.box_size) if args.suggest else None

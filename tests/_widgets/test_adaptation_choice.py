@@ -1,5 +1,7 @@
 """The Fine-tune dock's levers (adaptation, pseudo-labels, the start model): choices and rounds."""
 
+import numpy as np
+
 from napari_finetune._widgets.fine_tune_dock import FineTuneWidget
 from napari_finetune.choices import ADAPTATION_CHOICES, ADAPTATIONS
 
@@ -7,17 +9,38 @@ from napari_finetune.choices import ADAPTATION_CHOICES, ADAPTATIONS
 def test_the_dock_offers_the_levers_and_explains_the_chosen_one(painted):
     w = FineTuneWidget(painted)
     assert list(w.adaptation.choices) == ADAPTATION_CHOICES
-    assert w.adaptation.value == "none" and not w.semi_supervised.value
+    assert w.adaptation.value == "none"
     assert w.adaptation_info.value.startswith("Only the painted pixels")
     w.adaptation.value = "l2sp+mmd"
     info = w.adaptation_info.value
     assert ADAPTATIONS["l2sp"][5:] in info and "(MMD)" in info
-    w.semi_supervised.value = True
+    w.semi_supervised.value = False  # suggested on for the sample's strokes
     options = w.settings.options(None, None)
-    assert options.adaptation == "l2sp+mmd" and options.semi_supervised is True
+    assert options.adaptation == "l2sp+mmd" and options.semi_supervised is False
     # In view in the Run section, not folded away under Advanced.
     assert w.adaptation.native.isVisibleTo(w.native)
     assert w.semi_supervised.native.isVisibleTo(w.native)
+
+
+def test_pseudo_labels_are_suggested_for_strokes_until_the_user_decides(painted):
+    w = FineTuneWidget(painted)
+    # The sample's strokes never meet: on, with the reason, and left to the core.
+    assert w.semi_supervised.value and "never show where two classes meet" in (
+        w.semi_supervised.tooltip
+    )
+    assert w.settings.options(None, None).semi_supervised == "auto"
+    # A completely painted box shows where classes meet: the suggestion goes off.
+    layer = next(lay for lay in painted.layers if lay.name.endswith("painted"))
+    box = layer.data.copy()
+    box[100:160, 100:160] = 1
+    box[100:160, 128:131] = 2  # a boundary across it, its sides painted
+    layer.data = box
+    layer.events.paint()
+    assert not w.semi_supervised.value and "shows where classes meet" in w.semi_supervised.tooltip
+    # Once the user ticks it, it stays as they set it, whatever is painted next.
+    w.semi_supervised.value = True
+    layer.events.paint()
+    assert w.semi_supervised.value and w.settings.options(None, None).semi_supervised is True
 
 
 def test_a_round_with_levers_says_them_in_the_status_line(painted, qtbot):

@@ -1,7 +1,9 @@
 """The Fine-tune dock's round settings: start model, strategy, time budget, advanced ones.
 
 They become the core's :class:`~napari_finetune.session.RoundOptions`. The
-strategy the core suggests for what is painted shows until the user picks one.
+strategy the core suggests for what is painted shows until the user picks one;
+so does whether to learn from unpainted pixels (on for strokes whose classes
+never meet, :mod:`~napari_finetune.training.class_contact`).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from napari_finetune.session import (
     SuggestionOptions,
     suggest_strategy,
 )
+from napari_finetune.training.class_contact import AUTO, suggest_pseudo_labels
 from napari_finetune.training.objectives import describe_adaptation
 from napari_finetune.training.strategies import STRATEGIES
 
@@ -68,6 +71,7 @@ class RoundControls:
     def __init__(self, viewer: napari.viewer.Viewer) -> None:
         self._viewer = viewer
         self.chosen_by_user = False  # the strategy: then no longer suggested
+        self.semi_chosen_by_user = False  # likewise, learning from unpainted pixels
         self.source = ComboBox(choices=SOURCES, value=DEFAULT_MODEL, label="start from")
         self.source.tooltip = describe_shipped()
         self.checkpoint = FileEdit(mode="r", filter="*.ckpt", label="checkpoint", visible=False)
@@ -78,6 +82,7 @@ class RoundControls:
         self.adaptation_info = wrapping_label(describe_adaptation("none"))
         self.semi_supervised = CheckBox(value=False, text="learn from unpainted pixels")
         self.semi_supervised.tooltip = as_sentence(SEMI_SUPERVISED)
+        self.semi_supervised.changed.connect(lambda: setattr(self, "semi_chosen_by_user", True))
         self.fold_in = CheckBox(value=True, text="held-out strokes train at the end")
         self.fold_in.tooltip = as_sentence(FOLD_IN)
         self.seconds = SpinBox(value=60, min=2, max=86_400, label="time budget (s)")
@@ -104,8 +109,17 @@ class RoundControls:
         self.chosen_by_user = True
         self.strategy_info.value = STRATEGIES[strategy]
 
-    def show_advice(self, painted_pixels: int) -> None:
-        """Show the core's suggested strategy for ``painted_pixels``, until the user picks one."""
+    def show_advice(self, painted_pixels: int, painted: list) -> None:
+        """Show the core's suggestions for what is painted, each until the user picks.
+
+        ``painted_pixels`` decides the strategy; the labels ``painted`` whether
+        unpainted pixels teach too.
+        """
+        if not self.semi_chosen_by_user:
+            pseudo = suggest_pseudo_labels(painted)
+            with self.semi_supervised.changed.blocked():
+                self.semi_supervised.value = pseudo.on
+            self.semi_supervised.tooltip = pseudo.explanation
         if self.chosen_by_user:
             return
         advice = suggest_strategy(painted_pixels)
@@ -137,6 +151,6 @@ class RoundControls:
             suggestions=suggestions,
             device=self.device.value,
             adaptation=self.adaptation.value,
-            semi_supervised=self.semi_supervised.value,
+            semi_supervised=self.semi_supervised.value if self.semi_chosen_by_user else AUTO,
             fold_in=self.fold_in.value,
         )

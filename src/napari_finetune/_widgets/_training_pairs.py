@@ -169,6 +169,10 @@ class TrainingPairs(Container):
             if r.labels_layer.value is not None
         )
 
+    def painted_labels(self) -> list:
+        """The data of the chosen labels layers (not copies: for advice, not training)."""
+        return [r.labels_layer.value.data for r in self.rows() if r.labels_layer.value is not None]
+
     def layers(self) -> list:
         """Every layer the rows read (image and labels)."""
         return [

@@ -145,6 +145,7 @@ class LabellingSession:
             device=options.device,
             adaptation=options.adaptation,
             semi_supervised=options.semi_supervised,
+            # 'auto' may turn them on: the engine decides from the painting.
             unlabelled=self._unpainted_images(painted) if options.semi_supervised else None,
             fold_in=options.fold_in,
         )

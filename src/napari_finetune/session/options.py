@@ -13,6 +13,7 @@ from napari_finetune.inference.suggest import REPRESENTATIVENESS_WEIGHT
 from napari_finetune.inference.uncertainty import DEFAULT_METHOD, METHODS
 from napari_finetune.models.device import DEFAULT_DEVICE, resolve_device
 from napari_finetune.models.registry import DEFAULT_MODEL, REGISTRY
+from napari_finetune.training.class_contact import check_semi_supervised
 from napari_finetune.training.objectives import parse_adaptation
 
 if TYPE_CHECKING:
@@ -94,9 +95,11 @@ class RoundOptions:
     adaptation : str
         Levers beside BatchNorm: ``'none'``, ``'l2sp'``, ``'mmd'``, ``'dann'``
         or a ``+`` join (:data:`~napari_finetune.choices.ADAPTATIONS`).
-    semi_supervised : bool
+    semi_supervised : bool or 'auto'
         Also learn from confident pseudo-labels on unpainted pixels, including
-        the session's images that have no painting.
+        the session's images that have no painting; ``'auto'``: when the
+        painting's classes never meet (strokes,
+        :mod:`~napari_finetune.training.class_contact`).
     fold_in : bool
         Let the held-out strokes train too from the first epoch end at or past
         60 % of the round, or for a last stretch when validation stops
@@ -119,13 +122,14 @@ class RoundOptions:
     suggestions: SuggestionOptions | None = field(default_factory=SuggestionOptions)
     device: str = DEFAULT_DEVICE
     adaptation: str = "none"
-    semi_supervised: bool = False
+    semi_supervised: bool | str = "auto"
     fold_in: bool = True
     average_views: bool = False
 
     def __post_init__(self) -> None:
         resolve_device(self.device)  # a GPU this machine lacks is said before the round
         parse_adaptation(self.adaptation)
+        check_semi_supervised(self.semi_supervised)
         if self.strategy is not None and self.strategy not in STRATEGIES:
             raise ValueError(
                 f"strategy={self.strategy!r} is unknown: choose one of {', '.join(STRATEGIES)}."

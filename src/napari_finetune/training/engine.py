@@ -61,7 +61,7 @@ def finetune(
     device: str | torch.device | None = DEFAULT_DEVICE,
     held_out: object = None,
     adaptation: str = "none",
-    semi_supervised: bool = False,
+    semi_supervised: bool | str = "auto",
     unlabelled: object = None,
     fold_in: bool = True,
 ) -> Iterator[Started | Step | EpochEnd | Finished]:
@@ -111,9 +111,9 @@ def finetune(
         ``'none'``, ``'l2sp'`` (pull pretrained weights toward their start),
         ``'mmd'`` or ``'dann'`` (align features with synthetic images), or a
         ``+`` join such as ``'l2sp+mmd'`` (:mod:`~napari_finetune.training.objectives`).
-    semi_supervised : bool
-        Also learn from a mean teacher's confident pseudo-labels on unpainted
-        pixels (:mod:`~napari_finetune.training.unlabelled`).
+    semi_supervised : bool or 'auto'
+        Also learn from a mean teacher's pseudo-labels on unpainted pixels (training/
+        unlabelled.py); ``'auto'``: for strokes whose classes never meet (class_contact.py).
     unlabelled : array or list of arrays, optional
         Extra images nobody painted, for ``semi_supervised`` (the painted
         images' unpainted pixels are always used). Stacks are sampled, at most
@@ -172,7 +172,7 @@ def finetune(
     augmentation_yaml = None if setup.pipeline is None else setup.pipeline.to_yaml()
     options = {"strategy": strategy, "bn_mode": bn_mode, **arguments, "schedule": schedule}
     options |= {"augmentation": augmentation_yaml, "seed": seed}
-    options |= {"adaptation": adaptation, "semi_supervised": semi_supervised}
+    options |= {"adaptation": adaptation, "semi_supervised": setup.semi_supervised}
     options["fold_in"] = fold_in = fold_in and held_out is None  # a given set stays unseen
     options |= setup.objectives.record()
     if held_out is not None:

@@ -159,7 +159,8 @@ def reproduce(
     record = last_run(model)
     check_inputs(record, images, labels)
     options = {key: record["options"][key] for key in REPEATED}
-    # Levers recorded since issue 20; older records trained without them.
+    # Levers recorded since issue 20; older records trained without them (not 'auto').
+    options |= {"adaptation": "none", "semi_supervised": False}
     options |= {key: record["options"][key] for key in LEVERS if key in record["options"]}
     # Runs recorded before the fold-in existed trained without it.
     options["fold_in"] = bool(record["options"].get("fold_in", False))

@@ -26,6 +26,11 @@ from napari_finetune.models.model import SegmentationModel
 from napari_finetune.models.unet import UNet
 from napari_finetune.training import strategies as st
 from napari_finetune.training.arguments import check_training_arguments, default_patch_size
+from napari_finetune.training.class_contact import (
+    AUTO,
+    STROKES_NOTICE,
+    resolve_semi_supervised,
+)
 from napari_finetune.training.domain import learned_the_wider_world
 from napari_finetune.training.events import Preparing
 from napari_finetune.training.objectives import RunObjectives, run_objectives, unlabelled_planes
@@ -49,6 +54,7 @@ class RunSetup:
     optimizer: torch.optim.Optimizer
     base_lrs: dict[str, float]
     frozen: set[str]  # parameter groups frozen at the start
+    semi_supervised: bool = False  # as the run learns ('auto' decided from the painting)
 
 
 def set_up_run(
@@ -64,7 +70,7 @@ def set_up_run(
     device: torch.device,
     held_out: object,
     adaptation: str,
-    semi_supervised: bool,
+    semi_supervised: bool | str,
     unlabelled: object,
 ) -> Generator[Preparing, None, RunSetup]:
     """Check and prepare a run; yields :class:`Preparing` events, returns a :class:`RunSetup`.
@@ -72,11 +78,14 @@ def set_up_run(
     Takes :func:`~napari_finetune.training.engine.finetune`'s arguments (those
     checked already: ``bn_mode`` resolved, ``device`` a ``torch.device``,
     ``arguments`` the numeric options; a ``patch_size`` of None is set there to
-    the side chosen for the network). Bad input raises ``ValueError`` before
-    the first event.
+    the side chosen for the network; ``semi_supervised='auto'`` is decided from
+    the painting, :mod:`~napari_finetune.training.class_contact`). Bad input
+    raises ``ValueError`` before the first event.
     """
     rng = np.random.default_rng(seed)
     painted = collect_painted(images, labels)
+    auto = semi_supervised == AUTO
+    semi_supervised = resolve_semi_supervised(semi_supervised, [p.labels for p in painted.planes])
     held = None if held_out is None else held_out_planes(painted, held_out)
     start = describe_start(model, strategy)
     trained = resolve_model(model, strategy, painted.channels, painted.painted_classes)
@@ -117,6 +126,8 @@ def set_up_run(
         pretrained=strategy != "scratch",
         source_world=learned_the_wider_world(trained.history),
     )
+    if auto and objectives.teacher is not None:  # said, as it was not asked for
+        yield Preparing(STROKES_NOTICE, 0.8)
     for notice in objectives.notices:
         yield Preparing(notice, 0.8)
     optimizer, base_lrs = st.optimizer_for(net, strategy)
@@ -137,4 +148,5 @@ def set_up_run(
         optimizer,
         base_lrs,
         frozen,
+        semi_supervised and objectives.teacher is not None,
     )

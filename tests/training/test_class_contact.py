@@ -1,0 +1,91 @@
+"""Strokes vs boxes: whether the classes of a painting meet, and 'auto' pseudo-labels."""
+
+import numpy as np
+import pytest
+
+import napari_finetune as nf
+from napari_finetune.session import RoundOptions
+from napari_finetune.synth.strokes import paint_strokes
+from napari_finetune.training import Preparing
+from napari_finetune.training.class_contact import (
+    STROKES_BELOW,
+    STROKES_NOTICE,
+    class_contact,
+    resolve_semi_supervised,
+    suggest_pseudo_labels,
+)
+
+
+@pytest.fixture(scope="module")
+def sample():
+    return nf.voronoi_grains((128, 128), 10, seed=3)
+
+
+def box_painting(sample, corner=(40, 40), side=48):
+    painted = np.zeros_like(sample.classes)
+    rows, cols = slice(corner[0], corner[0] + side), slice(corner[1], corner[1] + side)
+    painted[rows, cols] = sample.classes[rows, cols]
+    return painted
+
+
+def small(**kwargs):
+    return {"batch_size": 4, "patch_size": 64, "seed": 0, "steps": 2} | kwargs
+
+
+def test_strokes_never_meet_and_boxes_do(sample):
+    strokes = paint_strokes(sample, n_boundary_strokes=4, n_interior_strokes=4, seed=1)
+    box = box_painting(sample)
+    assert set(np.unique(box)) == {0, 1, 2}  # the box crosses a boundary
+    assert class_contact([strokes]) < STROKES_BELOW < class_contact([box])
+    assert suggest_pseudo_labels([strokes]).on and not suggest_pseudo_labels([box]).on
+    # Strokes beside a box: the box shows where classes meet.
+    assert not suggest_pseudo_labels([strokes, box]).on
+
+
+def test_contact_counts_edges_by_hand():
+    painted = np.zeros((4, 6), np.uint8)
+    painted[1, 1:3] = 1  # two pixels of class 1 ...
+    painted[1, 3] = 2  # ... touching one of class 2
+    # The 1-2 pair counts from both sides (2 contacts); open edges 3 + 2 + 3 = 8.
+    assert class_contact([painted]) == pytest.approx(2 / 10)
+    assert class_contact([np.ones((3, 3), np.uint8)]) is None  # nothing unpainted, no contact
+    assert class_contact([np.zeros((3, 3), np.uint8)]) is None
+    assert class_contact([np.array([[1, 2], [2, 1]])]) == 1.0
+
+
+def test_rows_and_planes_do_not_wrap():
+    # Class 1 ends a row and class 2 starts the next; plane 0 ends in 1, plane 1 starts in 2.
+    rows = np.zeros((3, 4), np.uint8)
+    rows[0, 3], rows[1, 0] = 1, 2
+    assert class_contact([rows]) == 0.0
+    stack = np.zeros((2, 3, 3), np.uint8)
+    stack[0, 2, 2], stack[1, 0, 0] = 1, 2
+    assert class_contact([stack]) == 0.0
+
+
+def test_auto_resolves_from_the_painting_and_bad_values_are_refused(sample):
+    strokes = paint_strokes(sample, n_boundary_strokes=4, n_interior_strokes=4, seed=1)
+    assert resolve_semi_supervised("auto", [strokes]) is True
+    assert resolve_semi_supervised("auto", [box_painting(sample)]) is False
+    assert resolve_semi_supervised(False, [strokes]) is False
+    with pytest.raises(ValueError, match="must be True, False or 'auto'"):
+        resolve_semi_supervised("yes", [strokes])
+    with pytest.raises(ValueError, match="must be True, False or 'auto'"):
+        RoundOptions(semi_supervised="sometimes")
+
+
+def test_the_engine_turns_pseudo_labels_on_for_strokes_and_says_so(sample):
+    strokes = paint_strokes(sample, n_boundary_strokes=4, n_interior_strokes=4, seed=1)
+    events = list(nf.finetune(sample.image, strokes, **small()))
+    said = [e.stage for e in events if isinstance(e, Preparing)]
+    options = events[-1].model.provenance[-1]["options"]
+    # Recorded as a switch, so that a retrain repeats it whatever 'auto' would say then.
+    assert options["semi_supervised"] is True and STROKES_NOTICE in said
+
+    events = list(nf.finetune(sample.image, box_painting(sample), **small()))
+    options = events[-1].model.provenance[-1]["options"]
+    assert options["semi_supervised"] is False
+    assert STROKES_NOTICE not in [e.stage for e in events if isinstance(e, Preparing)]
+    # Asked for explicitly, no notice: the user knows.
+    events = list(nf.finetune(sample.image, strokes, semi_supervised=True, **small()))
+    assert STROKES_NOTICE not in [e.stage for e in events if isinstance(e, Preparing)]
