@@ -7,7 +7,8 @@ random-forest peer columns apply row for row). Each lever trains the default
 start model (``world-unet``; ``--model`` for another) for ``--seconds`` on those
 painted pixels:
 
-- ``none``: today's default (``finetune``, AdaBN);
+- ``none``: plain fine-tuning (``finetune``, AdaBN, no pseudo-labels: the default for box
+  paintings; every lever below trains without pseudo-labels unless it names ``semi``);
 - ``l2sp``: pretrained weights pulled back toward their start;
 - ``semi``: mean-teacher pseudo-labels on the unpainted pixels (``semi_supervised=True``);
 - ``auto``: ``fit``'s default, pseudo-labels only for strokes whose classes never meet

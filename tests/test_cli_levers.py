@@ -147,3 +147,33 @@ def test_pretrain_names_the_option_it_refuses(files, capsys, option, said):
     code = cli.main(["pretrain", *option, "--output", str(files / "p.ckpt")])
     assert code == 2 and said in capsys.readouterr().err
     assert not (files / "p.ckpt").exists()
+
+
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [
+        ((), "auto"),
+        (("--semi-supervised",), True),
+        (("--semi-supervised", "on"), True),
+        (("--semi-supervised", "off"), False),
+        (("--unlabelled", "more.tif"), True),  # images to learn from ask for it
+        (("--semi-supervised", "off", "--unlabelled", "more.tif"), False),
+    ],
+)
+def test_fit_pseudo_labels_are_auto_unless_said(files, monkeypatch, flags, expected):
+    from napari_finetune.session import LabellingSession
+
+    def train_round(session, options):
+        raise Captured(options)
+
+    monkeypatch.setattr(LabellingSession, "train_round", train_round)
+    flags = [str(files / f) if f.endswith(".tif") else f for f in flags]
+    with pytest.raises(Captured) as caught:
+        cli.main(
+            [
+                *("fit", "--images", str(files / "image.tif")),
+                *("--labels", str(files / "painted.tif"), *flags),
+                *("--output", str(files / "model.ckpt")),
+            ]
+        )
+    assert caught.value.args[0].semi_supervised == expected

@@ -53,7 +53,7 @@ def add_learning_arguments(fit: argparse.ArgumentParser) -> None:
         type=Path,
         nargs="+",
         default=[],
-        help="more images nobody painted, for --semi-supervised",
+        help="more images nobody painted, for pseudo-labels (turns 'auto' on)",
     )
     fit.add_argument(
         "--no-fold-in",

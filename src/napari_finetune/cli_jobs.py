@@ -119,7 +119,10 @@ def fit(args: argparse.Namespace) -> int:
         final_predictions=False,
         device=args.device,
         adaptation=args.adaptation,
-        semi_supervised={"on": True, "off": False}.get(args.semi_supervised, "auto"),
+        # Unlabelled images named on the command line ask for pseudo-labels.
+        semi_supervised={"on": True, "off": False}.get(
+            args.semi_supervised, True if args.unlabelled else "auto"
+        ),
         fold_in=args.fold_in,
         suggestions=(
             SuggestionOptions(n=args.suggest, size=args.box_size) if args.suggest else None

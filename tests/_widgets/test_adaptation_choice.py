@@ -1,7 +1,5 @@
 """The Fine-tune dock's levers (adaptation, pseudo-labels, the start model): choices and rounds."""
 
-import numpy as np
-
 from napari_finetune._widgets.fine_tune_dock import FineTuneWidget
 from napari_finetune.choices import ADAPTATION_CHOICES, ADAPTATIONS
 
@@ -34,13 +32,16 @@ def test_pseudo_labels_are_suggested_for_strokes_until_the_user_decides(painted)
     box = layer.data.copy()
     box[100:160, 100:160] = 1
     box[100:160, 128:131] = 2  # a boundary across it, its sides painted
-    layer.data = box
-    layer.events.paint()
+    strokes, layer.data = layer.data, box  # new data (as an undo) says it, no stroke needed
     assert not w.semi_supervised.value and "shows where classes meet" in w.semi_supervised.tooltip
-    # Once the user ticks it, it stays as they set it, whatever is painted next.
-    w.semi_supervised.value = True
-    layer.events.paint()
-    assert w.semi_supervised.value and w.settings.options(None, None).semi_supervised is True
+    layer.data = strokes
+    assert w.semi_supervised.value
+    # Once the user decides, it stays as they set it, whatever is painted next.
+    w.semi_supervised.value = False
+    layer.data = box
+    layer.data = strokes
+    assert not w.semi_supervised.value
+    assert w.settings.options(None, None).semi_supervised is False
 
 
 def test_a_round_with_levers_says_them_in_the_status_line(painted, qtbot):

@@ -59,8 +59,17 @@ def test_rows_and_planes_do_not_wrap():
     rows[0, 3], rows[1, 0] = 1, 2
     assert class_contact([rows]) == 0.0
     stack = np.zeros((2, 3, 3), np.uint8)
-    stack[0, 2, 2], stack[1, 0, 0] = 1, 2
+    stack[0, 2, 0], stack[1, 0, 0] = 1, 2  # the same column, one plane apart
     assert class_contact([stack]) == 0.0
+    stack[1, 0, 1] = 1  # meets the 2 beside it in plane 1: 2 contacts, open 2 + 1 + 1 + 1
+    assert class_contact(stack) == pytest.approx(2 / 7)
+
+
+def test_blocks_of_rows_count_as_the_whole(monkeypatch, sample):
+    box = box_painting(sample)
+    whole = class_contact([box])
+    monkeypatch.setattr("napari_finetune.training.class_contact.ROWS_AT_ONCE", 7)
+    assert class_contact([box]) == whole
 
 
 def test_auto_resolves_from_the_painting_and_bad_values_are_refused(sample):
@@ -68,8 +77,10 @@ def test_auto_resolves_from_the_painting_and_bad_values_are_refused(sample):
     assert resolve_semi_supervised("auto", [strokes]) is True
     assert resolve_semi_supervised("auto", [box_painting(sample)]) is False
     assert resolve_semi_supervised(False, [strokes]) is False
-    with pytest.raises(ValueError, match="must be True, False or 'auto'"):
-        resolve_semi_supervised("yes", [strokes])
+    assert resolve_semi_supervised(1, [box_painting(sample)]) is True
+    for bad in ("yes", 2, None):
+        with pytest.raises(ValueError, match="must be True, False or 'auto'"):
+            resolve_semi_supervised(bad, [strokes])
     with pytest.raises(ValueError, match="must be True, False or 'auto'"):
         RoundOptions(semi_supervised="sometimes")
 
@@ -89,3 +100,23 @@ def test_the_engine_turns_pseudo_labels_on_for_strokes_and_says_so(sample):
     # Asked for explicitly, no notice: the user knows.
     events = list(nf.finetune(sample.image, strokes, semi_supervised=True, **small()))
     assert STROKES_NOTICE not in [e.stage for e in events if isinstance(e, Preparing)]
+
+
+def test_a_run_recorded_before_auto_repeats_without_pseudo_labels(sample, monkeypatch):
+    from napari_finetune.training import reproduce as reproduce_module
+
+    strokes = paint_strokes(sample, n_boundary_strokes=4, n_interior_strokes=4, seed=1)
+    model, _ = nf.fit(sample.image, strokes, semi_supervised=False, **small())
+    for key in ("semi_supervised", "adaptation"):  # as a record from before the levers
+        del model.provenance[-1]["options"][key]
+    seen = {}
+
+    def fake_fit(images, labels, start, **options):
+        seen.update(options)
+        raise RuntimeError("enough")
+
+    monkeypatch.setattr(reproduce_module, "fit", fake_fit)
+    with pytest.raises(RuntimeError, match="enough"):
+        reproduce_module.reproduce(model, [sample.image], [strokes])
+    # Strokes: 'auto' would turn them on; the run it repeats had none.
+    assert seen["semi_supervised"] is False and seen["adaptation"] == "none"

@@ -20,6 +20,7 @@ from napari.layers import Image, Labels
 from napari_finetune._widgets._controls import narrow_choices
 from napari_finetune._widgets._layers import (
     check_same_plane_shape,
+    finest,
     has_painted_pixels,
     input_layers,
     is_ground_truth,
@@ -170,8 +171,13 @@ class TrainingPairs(Container):
         )
 
     def painted_labels(self) -> list:
-        """The data of the chosen labels layers (not copies: for advice, not training)."""
-        return [r.labels_layer.value.data for r in self.rows() if r.labels_layer.value is not None]
+        """The data of the chosen labels layers (not copies: for advice, not training).
+
+        A multiscale layer gives its finest level, the one painted on.
+        """
+        return [
+            finest(r.labels_layer.value) for r in self.rows() if r.labels_layer.value is not None
+        ]
 
     def layers(self) -> list:
         """Every layer the rows read (image and labels)."""

@@ -49,8 +49,7 @@ if TYPE_CHECKING:
 
     from napari_finetune.models import SegmentationModel
 
-# Status and progress bar refresh at most this often: a repaint per batch takes
-# CPU and the GIL from the training thread on a 2-core machine.
+# Status and progress refresh at most this often: repaints take CPU and the GIL from training.
 GUI_REFRESH_SECONDS = 1.0
 
 
@@ -112,8 +111,9 @@ class FineTuneWidget(Container):
     # -- layers and choices ----------------------------------------------------------
 
     def _watch_paint(self, layer: object) -> None:
-        if isinstance(layer, Labels):
+        if isinstance(layer, Labels):  # strokes, and undo or new data too
             layer.events.paint.connect(self._suggest_strategy)
+            layer.events.data.connect(self._suggest_strategy)
 
     def _on_layer_removed(self, layer: object) -> None:
         if self._worker is not None and id(layer) in self._inputs:

@@ -252,6 +252,7 @@ def _run(images, plan, starts, candidates, seeds, seconds, augmentation, device,
                     seed=seed,
                     held_out=plan.held_out,
                     device=device,
+                    semi_supervised=False,  # strategies compared as measured (README)
                 )
                 finished = None
                 try:

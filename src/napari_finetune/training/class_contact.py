@@ -31,6 +31,8 @@ from napari_finetune.choices import SEMI_SUPERVISED, as_sentence
 # 0, strokes kept clear of each other 0.
 STROKES_BELOW = 0.05
 AUTO = "auto"
+# Rows of a plane read at once: a 30 000-column mosaic costs tens of MB, not GB.
+ROWS_AT_ONCE = 1024
 STROKES_NOTICE = (
     "your strokes never show where two classes meet: also learning from the unpainted "
     "pixels between them (pseudo-labels), which teach where the edges are"
@@ -43,13 +45,15 @@ def class_contact(labels: Sequence[np.ndarray]) -> float | None:
     Counts, for every painted pixel and each of its four neighbours within its
     plane (the last two axes), whether the neighbour is unpainted (an open
     edge) or painted with another class (a contact), and returns
-    contacts / (contacts + open edges). Works on the painted pixels' indices,
-    so a sparse painting on a large image costs little beyond one scan.
+    contacts / (contacts + open edges). Reads a plane :data:`ROWS_AT_ONCE`
+    rows at a time, so a large (or lazily loaded) label layer costs little
+    memory.
 
     Parameters
     ----------
-    labels : sequence of numpy.ndarray
-        Painted labels (0 = unpainted), 2D or stacks of planes.
+    labels : numpy.ndarray or sequence of them
+        Painted labels (0 = unpainted), 2D or stacks of planes; array-likes
+        that slice (dask, zarr) are read a block of rows at a time.
 
     Returns
     -------
@@ -58,24 +62,22 @@ def class_contact(labels: Sequence[np.ndarray]) -> float | None:
         are painted; None when nothing painted has an unpainted or other-class
         neighbour (e.g. nothing painted).
     """
+    if hasattr(labels, "shape"):  # one array, not a list of them
+        labels = [labels]
     contacts = open_edges = 0
-    for plane_labels in labels:
-        flat = np.asarray(plane_labels).reshape(-1)
-        rows, cols = np.shape(plane_labels)[-2:]
-        painted = np.flatnonzero(flat)
-        if painted.size == 0:
-            continue
-        row, col = (painted // cols) % rows, painted % cols
-        value = flat[painted]
-        for offset, inside in (
-            (1, col < cols - 1),
-            (-1, col > 0),
-            (cols, row < rows - 1),
-            (-cols, row > 0),
-        ):
-            neighbour = flat[painted[inside] + offset]
-            open_edges += int(np.count_nonzero(neighbour == 0))
-            contacts += int(np.count_nonzero((neighbour != 0) & (neighbour != value[inside])))
+    for stack in labels:
+        shape = np.shape(stack)
+        for index in np.ndindex(*shape[:-2]):
+            plane = stack[index] if index else stack
+            for top in range(0, shape[-2], ROWS_AT_ONCE):
+                # One row more than the block's own: the vertical pairs across its edge.
+                block = np.asarray(plane[top : top + ROWS_AT_ONCE + 1])
+                own = block[:ROWS_AT_ONCE]
+                for a, b in ((own[:, :-1], own[:, 1:]), (block[:-1], block[1:])):
+                    a_painted, b_painted = a != 0, b != 0
+                    open_edges += int(np.count_nonzero(a_painted ^ b_painted))
+                    # A pair of classes that meet is an edge of each of its pixels.
+                    contacts += 2 * int(np.count_nonzero(a_painted & b_painted & (a != b)))
     edges = contacts + open_edges
     return contacts / edges if edges else None
 
@@ -97,11 +99,13 @@ def suggest_pseudo_labels(labels: Sequence[np.ndarray]) -> PseudoLabelAdvice:
         The painted labels of the run (0 = unpainted).
     """
     contact = class_contact(labels)
-    if contact is not None and contact < STROKES_BELOW:
+    if contact is None:
+        why = "suggested once you paint: on for strokes whose classes never meet"
+    elif contact < STROKES_BELOW:
         return PseudoLabelAdvice(True, as_sentence(f"{STROKES_NOTICE} (suggested)"))
-    return PseudoLabelAdvice(
-        False, as_sentence(f"{SEMI_SUPERVISED} (off: your painting shows where classes meet)")
-    )
+    else:
+        why = "off: your painting shows where classes meet"
+    return PseudoLabelAdvice(False, as_sentence(f"{SEMI_SUPERVISED} ({why})"))
 
 
 def resolve_semi_supervised(semi_supervised: bool | str, labels: Sequence[np.ndarray]) -> bool:
@@ -120,5 +124,9 @@ def resolve_semi_supervised(semi_supervised: bool | str, labels: Sequence[np.nda
 
 def check_semi_supervised(semi_supervised: object) -> None:
     """ValueError unless ``semi_supervised`` is True, False or ``'auto'``."""
-    if not (isinstance(semi_supervised, bool | np.bool_) or semi_supervised == AUTO):
+    if isinstance(semi_supervised, str):
+        valid = semi_supervised == AUTO
+    else:  # a switch: bools (numpy's too) and 0 / 1, as the plain flag always took
+        valid = isinstance(semi_supervised, int | np.bool_) and semi_supervised in (0, 1)
+    if not valid:
         raise ValueError(f"semi_supervised={semi_supervised!r} must be True, False or 'auto'.")

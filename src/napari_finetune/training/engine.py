@@ -115,9 +115,9 @@ def finetune(
         Also learn from a mean teacher's pseudo-labels on unpainted pixels (training/
         unlabelled.py); ``'auto'``: for strokes whose classes never meet (class_contact.py).
     unlabelled : array or list of arrays, optional
-        Extra images nobody painted, for ``semi_supervised`` (the painted
-        images' unpainted pixels are always used). Stacks are sampled, at most
-        32 planes; the images must have the painted images' channels.
+        Extra images nobody painted, when pseudo-labels are on (the painted
+        images' unpainted pixels always are; 'auto' may leave them off). Stacks give
+        32 sampled planes at most; the images must have the painted images' channels.
     fold_in : bool
         Let the held-out pixels train too from the first epoch end at or past
         60 % of the run, from the weights keep-best holds
