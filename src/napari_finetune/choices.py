@@ -63,7 +63,7 @@ BN_CHOICES = ["auto", *BN_MODES]
 # Adaptation levers beside BatchNorm (see napari_finetune.training.objectives);
 # several join with "+", e.g. "l2sp+mmd".
 ADAPTATIONS = {
-    "none": "only the painted pixels and the BatchNorm choice",
+    "none": "no pull toward the start, no feature alignment: the BatchNorm choice alone",
     "l2sp": "pull pretrained weights back toward their start: guards against forgetting",
     "mmd": "align the encoder's features of your images with synthetic ones (MMD)",
     "dann": "a domain classifier the encoder learns to fool (gradient reversal)",

@@ -8,7 +8,7 @@ def test_the_dock_offers_the_levers_and_explains_the_chosen_one(painted):
     w = FineTuneWidget(painted)
     assert list(w.adaptation.choices) == ADAPTATION_CHOICES
     assert w.adaptation.value == "none"
-    assert w.adaptation_info.value.startswith("Only the painted pixels")
+    assert w.adaptation_info.value.startswith("No pull toward the start")
     w.adaptation.value = "l2sp+mmd"
     info = w.adaptation_info.value
     assert ADAPTATIONS["l2sp"][5:] in info and "(MMD)" in info
@@ -23,9 +23,8 @@ def test_the_dock_offers_the_levers_and_explains_the_chosen_one(painted):
 def test_pseudo_labels_are_suggested_for_strokes_until_the_user_decides(painted):
     w = FineTuneWidget(painted)
     # The sample's strokes never meet: on, with the reason, and left to the core.
-    assert w.semi_supervised.value and "never show where two classes meet" in (
-        w.semi_supervised.tooltip
-    )
+    assert w.semi_supervised.value
+    assert "never show where two classes meet" in w.semi_supervised_info.value
     assert w.settings.options(None, None).semi_supervised == "auto"
     # A completely painted box shows where classes meet: the suggestion goes off.
     layer = next(lay for lay in painted.layers if lay.name.endswith("painted"))
@@ -33,14 +32,15 @@ def test_pseudo_labels_are_suggested_for_strokes_until_the_user_decides(painted)
     box[100:160, 100:160] = 1
     box[100:160, 128:131] = 2  # a boundary across it, its sides painted
     strokes, layer.data = layer.data, box  # new data (as an undo) says it, no stroke needed
-    assert not w.semi_supervised.value and "shows where classes meet" in w.semi_supervised.tooltip
+    assert not w.semi_supervised.value
+    assert "shows where classes meet" in w.semi_supervised_info.value
     layer.data = strokes
     assert w.semi_supervised.value
     # Once the user decides, it stays as they set it, whatever is painted next.
     w.semi_supervised.value = False
     layer.data = box
     layer.data = strokes
-    assert not w.semi_supervised.value
+    assert not w.semi_supervised.value and "(your choice)" in w.semi_supervised_info.value
     assert w.settings.options(None, None).semi_supervised is False
 
 

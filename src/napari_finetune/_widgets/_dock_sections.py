@@ -51,6 +51,7 @@ def arrange(dock: FineTuneWidget) -> Container:
         form(dock.seconds, dock.device, dock.adaptation),
         dock.adaptation_info,
         dock.semi_supervised,
+        dock.semi_supervised_info,
     )
     advanced = form(dock.bn_mode, dock.steps, dock.augmentation, dock.seed, dock.fold_in)
     fold(run, "Advanced", advanced)

@@ -48,6 +48,7 @@ NAMES = (
     "adaptation",
     "adaptation_info",
     "semi_supervised",
+    "semi_supervised_info",
     "fold_in",
     "seconds",
     "steps",
@@ -82,7 +83,8 @@ class RoundControls:
         self.adaptation_info = wrapping_label(describe_adaptation("none"))
         self.semi_supervised = CheckBox(value=False, text="learn from unpainted pixels")
         self.semi_supervised.tooltip = as_sentence(SEMI_SUPERVISED)
-        self.semi_supervised.changed.connect(lambda: setattr(self, "semi_chosen_by_user", True))
+        self.semi_supervised_info = wrapping_label(suggest_pseudo_labels([]).explanation)
+        self.semi_supervised.changed.connect(self._on_semi_supervised)
         self.fold_in = CheckBox(value=True, text="held-out strokes train at the end")
         self.fold_in.tooltip = as_sentence(FOLD_IN)
         self.seconds = SpinBox(value=60, min=2, max=86_400, label="time budget (s)")
@@ -109,6 +111,13 @@ class RoundControls:
         self.chosen_by_user = True
         self.strategy_info.value = STRATEGIES[strategy]
 
+    def _on_semi_supervised(self, on: bool) -> None:
+        self.semi_chosen_by_user = True
+        said = (
+            "on: pseudo-labels on unpainted pixels teach too" if on else "off: only paint teaches"
+        )
+        self.semi_supervised_info.value = as_sentence(f"{said} (your choice)")
+
     def show_advice(self, painted_pixels: int, painted: list) -> None:
         """Show the core's suggestions for what is painted, each until the user picks.
 
@@ -119,7 +128,7 @@ class RoundControls:
             pseudo = suggest_pseudo_labels(painted)
             with self.semi_supervised.changed.blocked():
                 self.semi_supervised.value = pseudo.on
-            self.semi_supervised.tooltip = pseudo.explanation
+            self.semi_supervised_info.value = pseudo.explanation
         if self.chosen_by_user:
             return
         advice = suggest_strategy(painted_pixels)

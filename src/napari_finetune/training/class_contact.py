@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from napari_finetune.choices import SEMI_SUPERVISED, as_sentence
+from napari_finetune.choices import as_sentence
 
 # Of the edges from painted pixels to other pixels, this share or more must reach
 # another painted class for the painting to count as showing where classes meet.
@@ -99,13 +99,17 @@ def suggest_pseudo_labels(labels: Sequence[np.ndarray]) -> PseudoLabelAdvice:
         The painted labels of the run (0 = unpainted).
     """
     contact = class_contact(labels)
-    if contact is None:
-        why = "suggested once you paint: on for strokes whose classes never meet"
-    elif contact < STROKES_BELOW:
+    if contact is not None and contact < STROKES_BELOW:
         return PseudoLabelAdvice(True, as_sentence(f"{STROKES_NOTICE} (suggested)"))
-    else:
-        why = "off: your painting shows where classes meet"
-    return PseudoLabelAdvice(False, as_sentence(f"{SEMI_SUPERVISED} ({why})"))
+    if contact is None:
+        return PseudoLabelAdvice(
+            False, "Suggested once you paint: on for strokes whose classes never meet."
+        )
+    return PseudoLabelAdvice(
+        False,
+        "Off (suggested): your painting shows where classes meet, and on such paintings "
+        "pseudo-labels did not help on every set measured.",
+    )
 
 
 def resolve_semi_supervised(semi_supervised: bool | str, labels: Sequence[np.ndarray]) -> bool:
