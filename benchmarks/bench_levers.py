@@ -8,7 +8,8 @@ start model (``world-unet``; ``--model`` for another) for ``--seconds`` on those
 painted pixels:
 
 - ``none``: plain fine-tuning (``finetune``, AdaBN, no pseudo-labels: the default for box
-  paintings; every lever below trains without pseudo-labels unless it names ``semi``);
+  paintings; every lever below trains without pseudo-labels unless it names ``semi``
+  or ``auto``);
 - ``l2sp``: pretrained weights pulled back toward their start;
 - ``semi``: mean-teacher pseudo-labels on the unpainted pixels (``semi_supervised=True``);
 - ``auto``: ``fit``'s default, pseudo-labels only for strokes whose classes never meet

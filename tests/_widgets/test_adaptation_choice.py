@@ -44,6 +44,30 @@ def test_pseudo_labels_are_suggested_for_strokes_until_the_user_decides(painted)
     assert w.settings.options(None, None).semi_supervised is False
 
 
+def test_the_suggestion_is_renewed_at_round_start_and_outputs_are_not_watched(painted, qtbot):
+    w = FineTuneWidget(painted)
+    layer = next(lay for lay in painted.layers if lay.name.endswith("painted"))
+    box = layer.data.copy()
+    box[100:160, 100:160] = 1
+    box[100:160, 128:131] = 2
+    # Edited in place, as undo does: no event, the box still says the old suggestion.
+    layer.data[...] = box
+    assert w.semi_supervised.value
+    w.steps.value = 2
+    w.train.clicked.emit()
+    assert not w.semi_supervised.value  # what 'auto' decides for this round
+    qtbot.waitUntil(lambda: w._worker is None, timeout=120_000)
+    assert w.session.model.provenance[-1]["options"]["semi_supervised"] is False
+    # The round's prediction layer is the plugin's: its new data asks nothing.
+    calls = []
+    w.settings.show_advice = lambda *a: calls.append(a)
+    prediction = painted.layers["grains prediction"]
+    prediction.data = prediction.data.copy()
+    assert calls == []
+    layer.data = layer.data.copy()  # the painting's does
+    assert len(calls) == 1
+
+
 def test_a_round_with_levers_says_them_in_the_status_line(painted, qtbot):
     w = FineTuneWidget(painted)
     w.steps.value = 3

@@ -65,11 +65,13 @@ def test_rows_and_planes_do_not_wrap():
     assert class_contact(stack) == pytest.approx(2 / 7)
 
 
-def test_blocks_of_rows_count_as_the_whole(monkeypatch, sample):
-    box = box_painting(sample)
-    whole = class_contact([box])
-    monkeypatch.setattr("napari_finetune.training.class_contact.ROWS_AT_ONCE", 7)
-    assert class_contact([box]) == whole
+@pytest.mark.parametrize("rows_at_once", [1, 7, 127])
+def test_blocks_of_rows_count_as_the_whole(monkeypatch, sample, rows_at_once):
+    box, strokes = box_painting(sample), paint_strokes(sample, 4, 4, seed=1)
+    stack = np.stack([box, strokes, np.roll(box, 1, axis=0)])  # 127: a last block of 1 row
+    whole = [class_contact([box]), class_contact([stack])]
+    monkeypatch.setattr("napari_finetune.training.class_contact.ROWS_AT_ONCE", rows_at_once)
+    assert [class_contact([box]), class_contact([stack])] == whole
 
 
 def test_auto_resolves_from_the_painting_and_bad_values_are_refused(sample):
@@ -120,3 +122,12 @@ def test_a_run_recorded_before_auto_repeats_without_pseudo_labels(sample, monkey
         reproduce_module.reproduce(model, [sample.image], [strokes])
     # Strokes: 'auto' would turn them on; the run it repeats had none.
     assert seen["semi_supervised"] is False and seen["adaptation"] == "none"
+
+
+def test_unlabelled_images_a_box_painting_does_not_use_are_said(sample):
+    events = list(
+        nf.finetune(sample.image, box_painting(sample), unlabelled=[sample.image], **small())
+    )
+    said = " ".join(e.stage for e in events if isinstance(e, Preparing))
+    assert "unlabelled images given are not used" in said
+    assert events[-1].model.provenance[-1]["options"]["semi_supervised"] is False

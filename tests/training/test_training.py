@@ -69,6 +69,7 @@ def test_events_come_once_per_batch_then_per_epoch(painted_sample):
             strategy="scratch",
             steps=steps,
             fold_in=False,  # every epoch validated (test_fold_in.py: the other case)
+            semi_supervised=False,  # strokes: 'auto' would say it turns pseudo-labels on
             **small(),
         )
     )

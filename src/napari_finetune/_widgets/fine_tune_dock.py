@@ -24,7 +24,7 @@ from napari_finetune._widgets._advisor_launcher import AdvisorLauncher
 from napari_finetune._widgets._autosave_rows import AutosaveRows
 from napari_finetune._widgets._controls import wrapping_label
 from napari_finetune._widgets._dock_sections import arrange
-from napari_finetune._widgets._layers import LayerFollower
+from napari_finetune._widgets._layers import LayerFollower, is_plugin_output
 from napari_finetune._widgets._model_actions import ModelActions
 from napari_finetune._widgets._progress import TrainingProgress
 from napari_finetune._widgets._result_layers import show_prediction
@@ -111,9 +111,9 @@ class FineTuneWidget(Container):
     # -- layers and choices ----------------------------------------------------------
 
     def _watch_paint(self, layer: object) -> None:
-        if isinstance(layer, Labels):  # strokes, and undo or new data too
+        if isinstance(layer, Labels) and not is_plugin_output(layer):  # the user's paintings
             layer.events.paint.connect(self._suggest_strategy)
-            layer.events.data.connect(self._suggest_strategy)
+            layer.events.data.connect(self._suggest_strategy)  # new data (undo: round start)
 
     def _on_layer_removed(self, layer: object) -> None:
         if self._worker is not None and id(layer) in self._inputs:
@@ -158,8 +158,7 @@ class FineTuneWidget(Container):
         self._start_training(seconds=self.active.retrain_seconds.value)
 
     def _on_train(self) -> None:
-        # No parameters: the button's signal passes its value, which must not land in `seconds`.
-        self._start_training()
+        self._start_training()  # not the signal's value: it must not land in `seconds`
 
     def busy(self) -> bool:
         """Whether training, a prediction, a folder run or a comparison is going on."""
@@ -181,6 +180,7 @@ class FineTuneWidget(Container):
             self._report_error(ValueError("Compare strategies is running: stop it first."))
             return
         self.autosave.save_now()  # training may take the machine down: paintings first
+        self._suggest_strategy()  # what 'auto' will decide, after edits no event announced
         try:
             self.session.set_pairs(self.pairs.session_pairs())
             options = self.settings.options(seconds, self.active.options())
@@ -260,12 +260,12 @@ class FineTuneWidget(Container):
         self.train.enabled, self.stop.enabled = True, False
         if self._stop_reason == "user":
             self.status.value = texts.stopped(self.session.outcome, self.model is not None)
-        if self.model is not None:
-            self.active.retrain.enabled = True
+        self.active.retrain.enabled = self.active.retrain.enabled or self.model is not None
         self._stop_reason = None
         self.model_info.value = texts.describe_model(self.model)
         if (last := self.session.last_round()) is not None:  # a fold-in no step followed: gone
             self.plot.settle_fold_in(last.folded_after)
+        self._suggest_strategy()  # strokes painted during the round were not judged
 
     def _on_destroyed(self, _object: object = None) -> None:
         worker = self._worker

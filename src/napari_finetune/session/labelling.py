@@ -26,6 +26,7 @@ from napari_finetune.session.options import RoundOptions, SuggestionOptions
 from napari_finetune.session.pairs import Pair
 from napari_finetune.session.policy import StrategyAdvice, resolve_start, suggest_strategy
 from napari_finetune.session.previews import LivePreviews
+from napari_finetune.training.class_contact import resolve_semi_supervised
 from napari_finetune.training.engine import finetune
 from napari_finetune.training.events import EpochEnd, Finished, Started, Step
 from napari_finetune.training.history import Round, rounds
@@ -131,6 +132,9 @@ class LabellingSession:
                 "2 = boundary) before training."
             )
         strategy = options.strategy or self.advice().strategy
+        pseudo_labels = resolve_semi_supervised(
+            options.semi_supervised, [p.labels for p in painted]
+        )
         start, strategy = resolve_start(options.start, self.model, strategy)
         events = finetune(
             [p.image for p in painted],
@@ -145,8 +149,8 @@ class LabellingSession:
             device=options.device,
             adaptation=options.adaptation,
             semi_supervised=options.semi_supervised,
-            # 'auto' may turn them on: the engine decides from the painting.
-            unlabelled=self._unpainted_images(painted) if options.semi_supervised else None,
+            # The session's unpainted images, when the painting gets pseudo-labels.
+            unlabelled=self._unpainted_images(painted) if pseudo_labels else None,
             fold_in=options.fold_in,
         )
         return self._round(events, options)

@@ -9,11 +9,11 @@ F1 0.999 before training) fine-tuning on 12 + 12 strokes for 30 s fell to 0.77 /
 0.81 / 0.84 (seeds 0 / 1 / 2); with the mean teacher's pseudo-labels on the
 unpainted pixels (:mod:`~napari_finetune.training.unlabelled`) it kept 0.996 /
 0.998 / 0.996. On task B's stroke paintings (6 + 6 strokes on 3 images, 60 s) they
-rose too (0.826 / 0.798 / 0.812 → 0.843 / 0.801 / 0.827). On box paintings
-pseudo-labels were measured below plain fine-tuning on some sets (README,
-*Learning from fewer strokes*), so ``semi_supervised='auto'`` turns them on only
-for a painting whose classes (nearly) never meet: :func:`class_contact` below
-:data:`STROKES_BELOW`.
+rose too (0.820 / 0.803 / 0.811 → 0.842 / 0.804 / 0.827). On box paintings they
+lost on task B (−0.005 to −0.014) and were level or better elsewhere (README,
+*Strokes teach with pseudo-labels*), so ``semi_supervised='auto'`` turns them on
+only for a painting whose classes (nearly) never meet: :func:`class_contact`
+below :data:`STROKES_BELOW`.
 """
 
 from __future__ import annotations
@@ -33,6 +33,10 @@ STROKES_BELOW = 0.05
 AUTO = "auto"
 # Rows of a plane read at once: a 30 000-column mosaic costs tens of MB, not GB.
 ROWS_AT_ONCE = 1024
+UNLABELLED_UNUSED = (
+    "your painting shows where classes meet, so pseudo-labels stay off ('auto'): the "
+    "unlabelled images given are not used (semi_supervised=True uses them)"
+)
 STROKES_NOTICE = (
     "your strokes never show where two classes meet: also learning from the unpainted "
     "pixels between them (pseudo-labels), which teach where the edges are"
@@ -68,10 +72,12 @@ def class_contact(labels: Sequence[np.ndarray]) -> float | None:
     for stack in labels:
         shape = np.shape(stack)
         for index in np.ndindex(*shape[:-2]):
-            plane = stack[index] if index else stack
             for top in range(0, shape[-2], ROWS_AT_ONCE):
                 # One row more than the block's own: the vertical pairs across its edge.
-                block = np.asarray(plane[top : top + ROWS_AT_ONCE + 1])
+                rows = slice(top, top + ROWS_AT_ONCE + 1)
+                block = np.asarray(stack[(*index, rows)])
+                if not block.any():
+                    continue
                 own = block[:ROWS_AT_ONCE]
                 for a, b in ((own[:, :-1], own[:, 1:]), (block[:-1], block[1:])):
                     a_painted, b_painted = a != 0, b != 0

@@ -29,6 +29,7 @@ from napari_finetune.training.arguments import check_training_arguments, default
 from napari_finetune.training.class_contact import (
     AUTO,
     STROKES_NOTICE,
+    UNLABELLED_UNUSED,
     resolve_semi_supervised,
 )
 from napari_finetune.training.domain import learned_the_wider_world
@@ -128,6 +129,8 @@ def set_up_run(
     )
     if auto and objectives.teacher is not None:  # said, as it was not asked for
         yield Preparing(STROKES_NOTICE, 0.8)
+    elif auto and not semi_supervised and unlabelled is not None:
+        yield Preparing(UNLABELLED_UNUSED, 0.8)
     for notice in objectives.notices:
         yield Preparing(notice, 0.8)
     optimizer, base_lrs = st.optimizer_for(net, strategy)
