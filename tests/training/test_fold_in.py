@@ -30,6 +30,7 @@ def painted():
 def run(painted, **kwargs):
     image, labels = painted
     options = {"batch_size": 4, "patch_size": 64, "seed": 0, "augmentation": None}
+    options["semi_supervised"] = False  # the fold-in alone (strokes: 'auto' adds a teacher)
     steps = EPOCHS * STEPS_PER_EPOCH
     return list(nf.finetune(image, labels, "voronoi-unet", steps=steps, **options | kwargs))
 
