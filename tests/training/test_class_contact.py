@@ -38,8 +38,12 @@ def test_strokes_never_meet_and_boxes_do(sample):
     assert set(np.unique(box)) == {0, 1, 2}  # the box crosses a boundary
     assert class_contact([strokes]) < STROKES_BELOW < class_contact([box])
     assert suggest_pseudo_labels([strokes]).on and not suggest_pseudo_labels([box]).on
-    # Strokes beside a box: the box shows where classes meet.
-    assert not suggest_pseudo_labels([strokes, box]).on
+    # Two boxes show where classes meet; a sample's strokes beside one box mostly do not.
+    assert not suggest_pseudo_labels([box, box_painting(sample, (10, 10))]).on
+    demo = nf.voronoi_grains((512, 512), 60, seed=0)  # the demo's size, default strokes
+    mixed = paint_strokes(demo, seed=0)
+    mixed[200:248, 240:288] = demo.classes[200:248, 240:288]
+    assert 0 < class_contact([mixed]) < STROKES_BELOW and suggest_pseudo_labels([mixed]).on
 
 
 def test_contact_counts_edges_by_hand():
