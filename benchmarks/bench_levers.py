@@ -12,7 +12,7 @@ painted pixels:
   or ``auto``);
 - ``l2sp``: pretrained weights pulled back toward their start;
 - ``semi``: mean-teacher pseudo-labels on the unpainted pixels (``semi_supervised=True``);
-- ``auto``: ``fit``'s default, pseudo-labels only for strokes whose classes never meet
+- ``auto``: ``fit``'s default, pseudo-labels only for strokes, whose classes rarely meet
   (``semi_supervised='auto'``; ``none`` switches them off);
 - ``mmd`` / ``dann``: encoder features aligned with synthetic source images;
 - ``nofold``: the held-out boxes never train (``fold_in=False``, as before the fold-in);

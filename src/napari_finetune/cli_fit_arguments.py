@@ -45,7 +45,7 @@ def add_learning_arguments(fit: argparse.ArgumentParser) -> None:
         const="on",
         default="auto",
         choices=("auto", "on", "off"),
-        help=f"{SEMI_SUPERVISED}; auto (default): on for strokes whose classes never meet, "
+        help=f"{SEMI_SUPERVISED}; auto (default): on for strokes (classes rarely meet), "
         "off for boxes; the flag alone means on",
     )
     fit.add_argument(

@@ -26,7 +26,7 @@ def test_pseudo_labels_are_suggested_for_strokes_until_the_user_decides(painted)
     w = FineTuneWidget(painted)
     # The sample's strokes never meet: on, with the reason, and left to the core.
     assert w.semi_supervised.value
-    assert "never show where two classes meet" in w.semi_supervised_info.value
+    assert "rarely shows where two classes meet" in w.semi_supervised_info.value
     assert w.settings.options(None, None).semi_supervised == "auto"
     # A completely painted box shows where classes meet: the suggestion goes off.
     layer = next(lay for lay in painted.layers if lay.name.endswith("painted"))

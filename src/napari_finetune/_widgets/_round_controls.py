@@ -2,8 +2,8 @@
 
 They become the core's :class:`~napari_finetune.session.RoundOptions`. The
 strategy the core suggests for what is painted shows until the user picks one;
-so does whether to learn from unpainted pixels (on for strokes whose classes
-never meet, :mod:`~napari_finetune.training.class_contact`).
+so does whether to learn from unpainted pixels (on for strokes, whose classes
+rarely meet, :mod:`~napari_finetune.training.class_contact`).
 """
 
 from __future__ import annotations

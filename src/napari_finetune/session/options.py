@@ -98,7 +98,7 @@ class RoundOptions:
     semi_supervised : bool or 'auto'
         Also learn from confident pseudo-labels on unpainted pixels, including
         the session's images that have no painting; ``'auto'``: when the
-        painting's classes never meet (strokes,
+        painting's classes rarely meet (strokes,
         :mod:`~napari_finetune.training.class_contact`).
     fold_in : bool
         Let the held-out strokes train too from the first epoch end at or past

@@ -12,7 +12,7 @@ unpainted pixels (:mod:`~napari_finetune.training.unlabelled`) it kept 0.996 /
 rose too (0.820 / 0.803 / 0.811 → 0.842 / 0.804 / 0.827). On box paintings they
 lost on task B (−0.005 to −0.014) and were level or better elsewhere (README,
 *Strokes teach with pseudo-labels*), so ``semi_supervised='auto'`` turns them on
-only for a painting whose classes (nearly) never meet: :func:`class_contact`
+only for a painting whose classes rarely meet: :func:`class_contact`
 below :data:`STROKES_BELOW`.
 """
 
@@ -40,8 +40,8 @@ UNLABELLED_UNUSED = (
     "unlabelled images given are not used (semi_supervised=True uses them)"
 )
 STROKES_NOTICE = (
-    "your strokes never show where two classes meet: also learning from the unpainted "
-    "pixels between them (pseudo-labels), which teach where the edges are"
+    "your painting rarely shows where two classes meet (strokes): also learning from the "
+    "unpainted pixels between them (pseudo-labels), which teach where the edges are"
 )
 
 
@@ -99,7 +99,7 @@ class PseudoLabelAdvice:
 
 
 def suggest_pseudo_labels(labels: Sequence[np.ndarray]) -> PseudoLabelAdvice:
-    """Pseudo-labels on for a painting of strokes whose classes never meet, else off.
+    """Pseudo-labels on for a painting whose classes rarely meet (strokes), else off.
 
     Parameters
     ----------
@@ -111,7 +111,7 @@ def suggest_pseudo_labels(labels: Sequence[np.ndarray]) -> PseudoLabelAdvice:
         return PseudoLabelAdvice(True, as_sentence(f"{STROKES_NOTICE} (suggested)"))
     if contact is None:
         return PseudoLabelAdvice(
-            False, "Suggested once you paint: on for strokes whose classes never meet."
+            False, "Suggested once you paint: on for strokes, whose classes rarely meet."
         )
     return PseudoLabelAdvice(
         False,
