@@ -108,22 +108,12 @@ def test_the_engine_turns_pseudo_labels_on_for_strokes_and_says_so(sample):
     assert STROKES_NOTICE not in [e.stage for e in events if isinstance(e, Preparing)]
 
 
-def test_a_run_recorded_before_auto_repeats_without_pseudo_labels(sample, monkeypatch):
-    from napari_finetune.training import reproduce as reproduce_module
-
+def test_a_run_recorded_before_auto_repeats_without_pseudo_labels(sample, repeat_options):
     strokes = paint_strokes(sample, n_boundary_strokes=4, n_interior_strokes=4, seed=1)
     model, _ = nf.fit(sample.image, strokes, semi_supervised=False, **small())
     for key in ("semi_supervised", "adaptation"):  # as a record from before the levers
         del model.provenance[-1]["options"][key]
-    seen = {}
-
-    def fake_fit(images, labels, start, **options):
-        seen.update(options)
-        raise RuntimeError("enough")
-
-    monkeypatch.setattr(reproduce_module, "fit", fake_fit)
-    with pytest.raises(RuntimeError, match="enough"):
-        reproduce_module.reproduce(model, [sample.image], [strokes])
+    seen = repeat_options(model, [sample.image], [strokes])
     # Strokes: 'auto' would turn them on; the run it repeats had none.
     assert seen["semi_supervised"] is False and seen["adaptation"] == "none"
 

@@ -132,9 +132,13 @@ class LabellingSession:
                 "2 = boundary) before training."
             )
         strategy = options.strategy or self.advice().strategy
-        pseudo_labels = resolve_semi_supervised(
+        # The session's unpainted images teach too when the painting gets pseudo-labels
+        # (judged only when there are some: the engine judges the painting again).
+        unpainted = self._unpainted_images(painted)
+        if unpainted and not resolve_semi_supervised(
             options.semi_supervised, [p.labels for p in painted]
-        )
+        ):
+            unpainted = None
         start, strategy = resolve_start(options.start, self.model, strategy)
         events = finetune(
             [p.image for p in painted],
@@ -149,8 +153,7 @@ class LabellingSession:
             device=options.device,
             adaptation=options.adaptation,
             semi_supervised=options.semi_supervised,
-            # The session's unpainted images, when the painting gets pseudo-labels.
-            unlabelled=self._unpainted_images(painted) if pseudo_labels else None,
+            unlabelled=unpainted,
             fold_in=options.fold_in,
         )
         return self._round(events, options)
