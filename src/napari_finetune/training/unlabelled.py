@@ -33,8 +33,12 @@ CONFIDENCE = 0.9
 PSEUDO_WEIGHT = 0.5
 # Share of the run over which that weight ramps up from 0 (sigmoid-shaped).
 RAMP = 0.3
-# Mean-teacher decay per step: at ~4 steps/s a time constant of ~5 s.
-TEACHER_DECAY = 0.95
+# Mean-teacher decay per step: a time constant of 200 steps (~40 s at the
+# ~5 steps/s of a CPU run with the teacher), so pseudo-labels stay close to
+# what the start model knew while the student learns the painting. A teacher
+# that followed within ~20 steps (0.95) let stroke paintings thicken
+# boundaries it had known thin (README, Strokes teach with pseudo-labels).
+TEACHER_DECAY = 0.995
 
 
 def ramp(progress: float, length: float = RAMP) -> float:
