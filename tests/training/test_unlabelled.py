@@ -5,8 +5,10 @@ from torch import nn
 
 from napari_finetune.augment import AugmentationPipeline
 from napari_finetune.data.painted import PaintedPlane
+from napari_finetune.training.losses import painted_loss
 from napari_finetune.training.unlabelled import (
     CONFIDENCE,
+    PRIOR_WEIGHT_RANGE,
     TEACHER_DECAY,
     MeanTeacher,
     UnpaintedCrops,
@@ -91,3 +93,38 @@ def test_the_teacher_follows_the_student_slowly():
     assert moved == pytest.approx(1.0 + (1.0 - TEACHER_DECAY))
     assert 1.0 < moved < 1.1
     assert not teacher.teacher.scale.requires_grad
+
+
+def test_painted_classes_are_weighed_to_the_images_class_mix():
+    # HalfSure sees class 2 (index 1) on the left half (probability ~1) and
+    # guesses 50/50 on the right: the images hold ~25 % class 1, ~75 % class 2.
+    teacher = MeanTeacher(HalfSure(), UnpaintedCrops([plane()], [], 40, 0), None, 0)
+    target = torch.full((1, 8, 8), -1)
+    target[0, :2] = 0  # 16 px of class 1 painted
+    target[0, 6:] = 1  # 16 px of class 2: painted half and half
+    assert teacher.painted_weights(target) is None  # the teacher has seen no crop yet
+    teacher.inputs(2, torch.device("cpu"))
+    assert teacher.class_share.tolist() == pytest.approx([0.25, 0.75], abs=1e-3)
+    # Each class: its share of the images over its share of the painting.
+    assert teacher.painted_weights(target).tolist() == pytest.approx([0.5, 1.5], abs=1e-3)
+    assert teacher.painted_weights(torch.full((1, 8, 8), -1)) is None
+    # A class the teacher hardly sees, painted a lot, keeps a say: the bounds hold.
+    teacher.class_share = torch.tensor([0.001, 0.999])
+    weights = teacher.painted_weights(target)
+    assert weights.tolist() == pytest.approx([PRIOR_WEIGHT_RANGE[0], 1.998], abs=1e-3)
+
+
+def test_class_weights_make_the_cross_entropy_a_weighted_mean_over_painted_pixels():
+    logits = torch.randn(1, 2, 8, 8)
+    target = torch.full((1, 8, 8), -1)
+    target[0, :2] = 0
+    target[0, 2:3] = 1
+    weights = torch.tensor([0.5, 3.0])
+    each = torch.nn.functional.cross_entropy(logits, target, ignore_index=-1, reduction="none")
+    painted = target != -1
+    by_hand = (each * weights[target.clamp_min(0)])[painted].sum() / weights[target[painted]].sum()
+    plain_ce = torch.nn.functional.cross_entropy(logits, target, ignore_index=-1)
+    dice_part = painted_loss(logits, target) - plain_ce
+    weighted = painted_loss(logits, target, class_weights=weights)
+    assert weighted.item() == pytest.approx((by_hand + dice_part).item(), rel=1e-5)
+    assert weighted.item() != pytest.approx(painted_loss(logits, target).item(), rel=1e-3)

@@ -13,7 +13,12 @@ import torch.nn.functional as F
 from napari_finetune.data.patches import IGNORE  # unpainted, set by the sampler
 
 
-def painted_loss(logits: torch.Tensor, target: torch.Tensor, dice_weight: float = 1.0):
+def painted_loss(
+    logits: torch.Tensor,
+    target: torch.Tensor,
+    dice_weight: float = 1.0,
+    class_weights: torch.Tensor | None = None,
+):
     """Cross-entropy + ``dice_weight`` x (1 - soft Dice) over painted pixels.
 
     Parameters
@@ -24,6 +29,9 @@ def painted_loss(logits: torch.Tensor, target: torch.Tensor, dice_weight: float 
         ``(N, H, W)`` int64 class indices 0..K-1, or -1 where unpainted.
     dice_weight : float
         Weight of the Dice term.
+    class_weights : torch.Tensor, optional
+        ``(K,)`` weight of each class's pixels in the cross-entropy (a weighted
+        mean); None weighs every painted pixel alike.
 
     Returns
     -------
@@ -33,7 +41,7 @@ def painted_loss(logits: torch.Tensor, target: torch.Tensor, dice_weight: float 
     painted = target != IGNORE
     if not painted.any():
         return logits.sum() * 0.0
-    ce = F.cross_entropy(logits, target, ignore_index=IGNORE)
+    ce = F.cross_entropy(logits, target, weight=class_weights, ignore_index=IGNORE)
     probs = torch.softmax(logits, dim=1).permute(0, 2, 3, 1)[painted]  # (P, K)
     onehot = F.one_hot(target[painted], logits.shape[1]).to(probs.dtype)
     present = onehot.sum(0) > 0

@@ -171,6 +171,10 @@ class RunObjectives:
             parts.append(self.domain.source.batch(n))
         return parts, decoded
 
+    def painted_weights(self, target: torch.Tensor) -> torch.Tensor | None:
+        """Class weights of the painted pixels' cross-entropy (the teacher's prior shift)."""
+        return None if self.teacher is None else self.teacher.painted_weights(target)
+
     def loss(
         self, logits: torch.Tensor, bottleneck: torch.Tensor, n_painted: int, progress: float
     ) -> torch.Tensor:

@@ -77,7 +77,8 @@ def train_step(
         skips = net.encode(x_all)
         # Source patches only align encoder features: the decoder never sees them.
         logits = net.decode([s[: n + decoded] for s in skips])
-    loss = painted_loss(logits[:n].float(), y)
+    weights = None if objectives is None else objectives.painted_weights(y)
+    loss = painted_loss(logits[:n].float(), y, class_weights=weights)
     total = loss
     if objectives is not None:
         total = loss + objectives.loss(logits[n:].float(), skips[-1], n, progress)

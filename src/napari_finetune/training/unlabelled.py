@@ -39,6 +39,10 @@ RAMP = 0.3
 # that followed within ~20 steps (0.95) let stroke paintings thicken
 # boundaries it had known thin (README, Strokes teach with pseudo-labels).
 TEACHER_DECAY = 0.995
+# Bounds on a painted class's cross-entropy weight (image share / painted share):
+# the teacher's estimate of the image's class mix may reweigh the painting, never
+# silence a class the user painted nor let one drown the rest.
+PRIOR_WEIGHT_RANGE = (0.1, 10.0)
 
 
 def ramp(progress: float, length: float = RAMP) -> float:
@@ -152,6 +156,8 @@ class MeanTeacher:
         self.rng = np.random.default_rng(seed + 1)
         self.targets: torch.Tensor | None = None
         self.confident = 0.0  # share of the last batch's crop pixels pseudo-labelled
+        self.class_share: torch.Tensor | None = None  # the teacher's class mix of the images
+        self._batches = 0
 
     @torch.no_grad()
     def inputs(self, n: int, device: torch.device) -> torch.Tensor:
@@ -160,6 +166,7 @@ class MeanTeacher:
         x = torch.from_numpy(np.stack([c for c, _ in crops])).permute(0, 3, 1, 2)
         x = x.contiguous(memory_format=torch.channels_last).to(device)
         probabilities = torch.softmax(self.teacher(x).float(), dim=1)
+        self._count_classes(probabilities)
         free = torch.from_numpy(np.stack([f for _, f in crops])).to(device)
         sure = confident_per_class(probabilities, free)
         # Classes 1..K where confident and unpainted, 0 elsewhere (as a painting).
@@ -176,6 +183,48 @@ class MeanTeacher:
         self.confident = float((self.targets != IGNORE).float().mean())
         x = torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2)
         return x.contiguous(memory_format=torch.channels_last)
+
+    def _count_classes(self, probabilities: torch.Tensor) -> None:
+        # A running mean over every crop so far: random crops anywhere in the
+        # images, so an estimate of their class mix, painted or not.
+        share = probabilities.mean(dim=(0, 2, 3)).cpu()
+        self._batches += 1
+        if self.class_share is None:
+            self.class_share = share
+        else:
+            self.class_share += (share - self.class_share) / self._batches
+
+    def painted_weights(self, target: torch.Tensor) -> torch.Tensor | None:
+        """Cross-entropy weights per class that give the painted pixels the images' class mix.
+
+        Strokes do not paint classes in the proportions the images hold them
+        (a traced boundary is half the painting, a tenth of the image); trained
+        on those proportions the network learns that boundaries are common and
+        paints them thick. Weighting each class by its share of the images (as
+        the teacher sees them) over its share of this batch's painted pixels
+        corrects that prior shift (Saerens et al. 2002), within
+        :data:`PRIOR_WEIGHT_RANGE`.
+
+        Parameters
+        ----------
+        target : torch.Tensor
+            ``(N, H, W)`` painted classes 0..K-1, -1 unpainted.
+
+        Returns
+        -------
+        torch.Tensor or None
+            ``(K,)`` weights, or None before the teacher has seen a crop or when
+            nothing is painted.
+        """
+        painted = target[target != IGNORE]
+        if self.class_share is None or not len(painted):
+            return None
+        classes = len(self.class_share)
+        counts = torch.bincount(painted.cpu(), minlength=classes).float()
+        painted_share = counts / counts.sum()
+        # Classes absent from the batch have no pixel to weigh: any finite value.
+        weights = self.class_share / painted_share.clamp_min(1e-6)
+        return weights.clamp(*PRIOR_WEIGHT_RANGE).to(target.device)
 
     def loss(self, logits: torch.Tensor, progress: float) -> torch.Tensor:
         """Weighted painted-style loss of the student on the pseudo-labels."""
