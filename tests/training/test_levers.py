@@ -8,12 +8,14 @@ import napari_finetune as nf
 from napari_finetune.data.normalize import Normalization
 from napari_finetune.synth.strokes import paint_strokes
 from napari_finetune.training import Finished, Preparing
+from napari_finetune.training.losses import painted_loss
 from napari_finetune.training.objectives import (
     MAX_UNLABELLED_PLANES,
     parse_adaptation,
     unlabelled_planes,
 )
 from napari_finetune.training.reproduce import reproduce
+from napari_finetune.training.unlabelled import FRESH_TEACHER_DECAY, TEACHER_DECAY
 
 
 @pytest.fixture(scope="module")
@@ -154,3 +156,59 @@ def test_a_dann_run_records_its_source_and_an_older_record_is_retrained_with_a_n
         "domain_source"
         not in nf.fit(sample.image, painted, **small())[0].provenance[-1]["options"]
     )
+
+
+def test_strokes_get_the_slow_weighing_teacher_a_new_head_or_a_box_the_fast_one(
+    painted_sample, monkeypatch
+):
+    import napari_finetune.training.step as step
+
+    seen = []
+
+    def spy(logits, target, dice_weight=1.0, class_weights=None):
+        seen.append(class_weights)
+        return painted_loss(logits, target, dice_weight, class_weights)
+
+    monkeypatch.setattr(step, "painted_loss", spy)
+    sample, painted = painted_sample
+    model, _ = nf.fit(sample.image, painted, semi_supervised=True, **small())
+    assert model.provenance[-1]["options"]["teacher"] == {
+        "decay": TEACHER_DECAY,
+        "class_weights": True,
+    }
+    assert len(seen) == 4 and all(w is not None and w.shape == (2,) for w in seen)
+    # A third class gives world-unet a new head: its teacher follows fast, weighs nothing.
+    third = painted.copy()
+    third[:6, :6] = 3
+    seen.clear()
+    model, _ = nf.fit(sample.image, third, semi_supervised=True, **small())
+    assert model.provenance[-1]["options"]["teacher"] == {
+        "decay": FRESH_TEACHER_DECAY,
+        "class_weights": False,
+    }
+    assert len(seen) == 4 and all(w is None for w in seen)
+    # A box painted completely (its classes meet): the fast teacher, unweighted.
+    box = np.zeros_like(painted)
+    box[:64, :64] = sample.classes[:64, :64]
+    seen.clear()
+    model, _ = nf.fit(sample.image, box, semi_supervised=True, **small())
+    assert model.provenance[-1]["options"]["teacher"]["decay"] == FRESH_TEACHER_DECAY
+    assert seen == [None] * 4
+    seen.clear()
+    model, _ = nf.fit(sample.image, painted, semi_supervised=False, **small())
+    assert "teacher" not in model.provenance[-1]["options"] and seen == [None] * 4
+
+
+def test_a_pseudo_label_run_recorded_before_the_slow_teacher_retrains_with_a_note(
+    painted_sample,
+):
+    sample, painted = painted_sample
+    model, _ = nf.fit(sample.image, painted, semi_supervised=True, **small())
+    assert reproduce(model, [sample.image], [painted]).identical
+    del model.provenance[-1]["options"]["teacher"]  # as recorded before it was
+    older = reproduce(model, [sample.image], [painted])
+    assert (
+        "a mean teacher decaying 0.95 a step, painted classes unweighted then, "
+        "a mean teacher decaying 0.995 a step, painted classes weighed to the images now"
+    ) in older.notes
+    assert not older.expected_identical

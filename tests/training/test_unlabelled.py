@@ -8,6 +8,7 @@ from napari_finetune.data.painted import PaintedPlane
 from napari_finetune.training.losses import painted_loss
 from napari_finetune.training.unlabelled import (
     CONFIDENCE,
+    FRESH_TEACHER_DECAY,
     PRIOR_WEIGHT_RANGE,
     TEACHER_DECAY,
     MeanTeacher,
@@ -128,3 +129,18 @@ def test_class_weights_make_the_cross_entropy_a_weighted_mean_over_painted_pixel
     weighted = painted_loss(logits, target, class_weights=weights)
     assert weighted.item() == pytest.approx((by_hand + dice_part).item(), rel=1e-5)
     assert weighted.item() != pytest.approx(painted_loss(logits, target).item(), rel=1e-3)
+
+
+def test_the_class_mix_is_a_running_mean_over_every_crop_and_a_new_head_gives_none():
+    net = HalfSure()
+    teacher = MeanTeacher(net, UnpaintedCrops([plane()], [], 40, 0), None, 0)
+    teacher.inputs(2, torch.device("cpu"))  # class 2 ~75 %
+    with torch.no_grad():
+        teacher.teacher.scale.fill_(0.0)  # now unsure everywhere: 50 / 50
+    teacher.inputs(2, torch.device("cpu"))
+    assert teacher.class_share.tolist() == pytest.approx([0.375, 0.625], abs=1e-3)
+    fresh = MeanTeacher(net, UnpaintedCrops([plane()], [], 40, 0), None, 0, keeps_start=False)
+    fresh.inputs(2, torch.device("cpu"))
+    target = torch.zeros((1, 4, 4), dtype=torch.int64)
+    assert fresh.painted_weights(target) is None and teacher.painted_weights(target) is not None
+    assert fresh.describe() == {"decay": FRESH_TEACHER_DECAY, "class_weights": False}

@@ -4,16 +4,16 @@ A box painted completely shows the network both sides of every boundary in it:
 painted boundary pixels touch painted interior pixels. Strokes do not: a
 boundary is traced on its own and interiors are scribbled well clear of it, so
 nothing says how far a boundary extends sideways, and fine-tuning learns thick
-boundaries. On synthetic grains that the start model already segmented (boundary
-F1 0.999 before training) fine-tuning on 12 + 12 strokes for 30 s fell to 0.77 /
-0.81 / 0.84 (seeds 0 / 1 / 2); with the mean teacher's pseudo-labels on the
-unpainted pixels (:mod:`~napari_finetune.training.unlabelled`) it kept 0.996 /
-0.998 / 0.996. On task B's stroke paintings (6 + 6 strokes on 3 images, 60 s) they
-rose too (0.820 / 0.803 / 0.811 → 0.842 / 0.804 / 0.827). On box paintings they
-lost on task B (−0.005 to −0.014) and were level or better elsewhere (README,
-*Strokes teach with pseudo-labels*), so ``semi_supervised='auto'`` turns them on
-only for a painting whose classes rarely meet: :func:`class_contact`
-below :data:`STROKES_BELOW`.
+boundaries. On the demo's SEM-rendered grains, which the start model already
+segmented (boundary F1 0.9995 before training), 60 s of fine-tuning on its
+strokes fell to 0.765 / 0.823 / 0.810 (seeds 0 / 1 / 2); with the mean
+teacher's pseudo-labels on the unpainted pixels
+(:mod:`~napari_finetune.training.unlabelled`) it kept 0.997 / 0.998 / 0.999.
+On task B's stroke paintings (6 + 6 strokes on 3 images, 60 s) they rose too
+(0.825 / 0.796 / 0.812 → 0.867 / 0.855 / 0.841). On box paintings they were
+not a win on every set (README, *Strokes teach with pseudo-labels*), so
+``semi_supervised='auto'`` turns them on only for a painting whose classes
+rarely meet: :func:`class_contact` below :data:`STROKES_BELOW`.
 """
 
 from __future__ import annotations
@@ -132,6 +132,27 @@ def resolve_semi_supervised(semi_supervised: bool | str, labels: Sequence[np.nda
     if semi_supervised == AUTO:
         return suggest_pseudo_labels(labels).on
     return bool(semi_supervised)
+
+
+def plan_pseudo_labels(
+    semi_supervised: bool | str, labels: Sequence[np.ndarray]
+) -> tuple[bool, bool]:
+    """Whether a run learns from pseudo-labels, and whether its painting is strokes.
+
+    The painting is judged whenever pseudo-labels may be on: ``'auto'``
+    follows it, and the mean teacher teaches strokes differently from boxes
+    (:class:`~napari_finetune.training.unlabelled.MeanTeacher`'s ``keeps_start``).
+
+    Raises
+    ------
+    ValueError
+        Anything but True, False or ``'auto'``.
+    """
+    check_semi_supervised(semi_supervised)
+    if not semi_supervised:
+        return False, False
+    strokes = suggest_pseudo_labels(labels).on
+    return (strokes if semi_supervised == AUTO else True), strokes
 
 
 def check_semi_supervised(semi_supervised: object) -> None:

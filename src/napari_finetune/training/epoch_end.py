@@ -149,8 +149,9 @@ class EpochEnds:
         The weights keep-best holds come back first (the newest, unless they
         were clearly worse), so training on everything goes on from them.
         """
-        # Only the weights come back: the optimiser's moments (and a mean teacher's
-        # average, a domain head) go on from the newest epoch; they adapt within steps.
+        # Only the weights come back: the optimiser's moments and a domain head go
+        # on from the newest epoch (they adapt within steps), and so does a mean
+        # teacher's average, which (from a pretrained start) is mostly the start.
         self.keeper.restore()
         self.split = everything_trains(self.split)
         self.folded_after = epoch

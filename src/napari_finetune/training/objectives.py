@@ -138,6 +138,8 @@ class RunObjectives:
         kept: dict = {"notices": list(self.notices)} if self.notices else {}
         if self.unlabelled_planes:
             kept["unlabelled_planes"] = self.unlabelled_planes  # not hashed: not repeatable
+        if self.teacher is not None:  # how it taught, so retrain can say when that changed
+            kept["teacher"] = self.teacher.describe()
         if self.domain is not None:  # follows the start model: said, so retrain can compare
             kept["domain_source"] = "wider world" if self.domain.source.world else "Voronoi grains"
         return kept
@@ -210,6 +212,7 @@ def run_objectives(
     seed: int,
     pretrained: bool,
     source_world: bool = False,
+    keeps_start: bool = False,
 ) -> RunObjectives:
     """The run's extra objectives (not :attr:`~RunObjectives.active` when only paint teaches).
 
@@ -239,6 +242,11 @@ def run_objectives(
     source_world : bool
         The start learned the wider synthetic world: ``mmd`` / ``dann`` align
         with that mixture rather than Voronoi grains alone.
+    keeps_start : bool
+        The painting is strokes and the output head is the start model's own
+        (not new for another class count): with ``pretrained`` the mean teacher
+        keeps close to the start model and weighs the painting to the images'
+        class mix (see :class:`~napari_finetune.training.unlabelled.MeanTeacher`).
     """
     levers = parse_adaptation(adaptation)
     objectives = RunObjectives(unlabelled_planes=len(unlabelled) if semi_supervised else 0)
@@ -251,7 +259,8 @@ def run_objectives(
     if semi_supervised:
         crops = UnpaintedCrops(list(planes), list(unlabelled), patch_size, seed)
         if crops.has_pixels:
-            objectives.teacher = MeanTeacher(net, crops, pipeline, seed)
+            keeps = pretrained and keeps_start
+            objectives.teacher = MeanTeacher(net, crops, pipeline, seed, keeps_start=keeps)
         else:
             objectives.notices.append(
                 "every pixel is painted and no unlabelled images were given: "

@@ -37,6 +37,14 @@ REPEATED = (
     "seed",
 )
 LEVERS = ("adaptation", "semi_supervised")
+# How a pseudo-label run's mean teacher taught before its provenance said.
+OLD_TEACHER = {"decay": 0.95, "class_weights": False}
+
+
+def teacher_words(teacher: dict) -> str:
+    """E.g. ``'a mean teacher decaying 0.995 a step, painted classes weighed to the images'``."""
+    weighed = "weighed to the images" if teacher.get("class_weights") else "unweighted"
+    return f"a mean teacher decaying {teacher.get('decay')} a step, painted classes {weighed}"
 
 
 @dataclass(frozen=True)
@@ -198,6 +206,12 @@ def reproduce(
     source_then = record["options"].get("domain_source", "Voronoi grains")
     if source_now is not None and source_then != source_now:
         notes.append(f"aligned with synthetic {source_then} then, with {source_now} now")
+    # Pseudo-label runs record their teacher since it slowed and weighs the
+    # painting; before that, every teacher followed within ~20 steps, unweighted.
+    teacher_now = retrained.provenance[-1]["options"].get("teacher")
+    teacher_then = record["options"].get("teacher", OLD_TEACHER)
+    if teacher_now is not None and teacher_then != teacher_now:
+        notes.append(f"{teacher_words(teacher_then)} then, {teacher_words(teacher_now)} now")
     device_now = retrained.provenance[-1].get("device")
     if device_then != device_now:
         notes.append(f"trained on {device_then} then, on {device_now} now")

@@ -30,7 +30,7 @@ from napari_finetune.training.class_contact import (
     AUTO,
     STROKES_NOTICE,
     UNLABELLED_UNUSED,
-    resolve_semi_supervised,
+    plan_pseudo_labels,
 )
 from napari_finetune.training.domain import learned_the_wider_world
 from napari_finetune.training.events import Preparing
@@ -86,10 +86,12 @@ def set_up_run(
     rng = np.random.default_rng(seed)
     painted = collect_painted(images, labels)
     auto = semi_supervised == AUTO
-    semi_supervised = resolve_semi_supervised(semi_supervised, [p.labels for p in painted.planes])
+    semi_supervised, strokes = plan_pseudo_labels(
+        semi_supervised, [p.labels for p in painted.planes]
+    )
     held = None if held_out is None else held_out_planes(painted, held_out)
     start = describe_start(model, strategy)
-    trained = resolve_model(model, strategy, painted.channels, painted.painted_classes)
+    trained, head_kept = resolve_model(model, strategy, painted.channels, painted.painted_classes)
     # Deeper networks pool more: the bottleneck must keep more than one pixel.
     min_patch = 2 * trained.net.min_size
     if arguments["patch_size"] is None:  # the caller's dict: the run records the side chosen
@@ -125,6 +127,7 @@ def set_up_run(
         patch_size=arguments["patch_size"],
         seed=seed,
         pretrained=strategy != "scratch",
+        keeps_start=strokes and head_kept,
         source_world=learned_the_wider_world(trained.history),
     )
     if auto and objectives.teacher is not None:  # said, as it was not asked for

@@ -22,13 +22,17 @@ def resolve_model(
     strategy: str,
     channels: int,
     painted_classes: set[int] | frozenset[int],
-) -> SegmentationModel:
-    """The model a run trains: a fresh one, or a copy of the start model fitted to the data.
+) -> tuple[SegmentationModel, bool]:
+    """The model a run trains, and whether its output head is the start model's own.
+
+    The model is a fresh one, or a copy of the start model fitted to the data.
 
     ``strategy='scratch'`` makes a new network (keeping a given model's
     normalisation); otherwise the start model (None: :data:`DEFAULT_MODEL`) is
     copied or loaded, its input adapted to ``channels`` and its head to the
-    largest painted class. The caller's model object is never changed.
+    largest painted class. The caller's model object is never changed. The
+    head is new (False) from scratch and when the class count changed: it
+    knows nothing of the classes yet (the mean teacher must learn fast then).
 
     Raises
     ------
@@ -43,19 +47,20 @@ def resolve_model(
         fresh = SegmentationModel.create(channels, n_classes)
         if template is not None:
             fresh.normalization = template.normalization
-        return fresh
+        return fresh, False
     if model is None:
         model = DEFAULT_MODEL
     resolved = model.copy() if isinstance(model, SegmentationModel) else load_model(model)
     check_class_ids(painted_classes, set(resolved.classes))
     resolved.net.adapt_input_channels(channels)
-    if resolved.n_classes != n_classes:
+    head_kept = resolved.n_classes == n_classes
+    if not head_kept:
         resolved.net.replace_head(n_classes)
     resolved.classes = {
         k: resolved.classes.get(k, DEFAULT_CLASSES.get(k, f"class {k}"))
         for k in range(1, n_classes + 1)
     }
-    return resolved
+    return resolved, head_kept
 
 
 def resolve_pipeline(

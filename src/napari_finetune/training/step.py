@@ -65,7 +65,9 @@ def train_step(
     Returns
     -------
     float
-        The painted pixels' loss (without the extra objectives': curves stay comparable).
+        The painted pixels' loss (without the extra objectives': curves stay
+        comparable; in a run with a mean teacher its cross-entropy weighs the
+        classes to the images' class mix, as it trains).
     """
     if objectives is not None and not objectives.active:
         objectives = None

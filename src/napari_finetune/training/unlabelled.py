@@ -9,8 +9,14 @@ pseudo-labels then go through the run's augmentation pipeline together, as
 painted patches do (FixMatch, Sohn et al. 2020): the student must give the
 same answer on a view the physics preset allows, and the preset decides which
 transforms are legal. The pseudo-label loss is a mean over confident pixels
-weighted below 1 and ramped up from 0, so it never outvotes the painted pixels
-and an untrained teacher early in the run says nothing.
+weighted below 1 and ramped up from 0, so it never outvotes the painted pixels.
+For strokes from a start model that knows the classes, the teacher *keeps the
+start*: it follows the student slowly, so its pseudo-labels stay close to what
+the start model knew, and it estimates the images' class mix, to which the
+painted pixels are weighed (:meth:`MeanTeacher.painted_weights`). Otherwise
+(a box painting, a new head from scratch or for another class count) it
+follows within ~20 steps and weighs nothing: on box paintings that was better
+(README, *Strokes teach with pseudo-labels*), and a new head knows nothing yet.
 """
 
 from __future__ import annotations
@@ -33,12 +39,16 @@ CONFIDENCE = 0.9
 PSEUDO_WEIGHT = 0.5
 # Share of the run over which that weight ramps up from 0 (sigmoid-shaped).
 RAMP = 0.3
-# Mean-teacher decay per step: a time constant of 200 steps (~40 s at the
-# ~5 steps/s of a CPU run with the teacher), so pseudo-labels stay close to
-# what the start model knew while the student learns the painting. A teacher
-# that followed within ~20 steps (0.95) let stroke paintings thicken
-# boundaries it had known thin (README, Strokes teach with pseudo-labels).
+# Mean-teacher decay per step when it keeps the start: a time constant of 200
+# steps (~40 s at the ~5 steps/s of a 2-core CPU run with the teacher, where it
+# was measured), so pseudo-labels stay close to what the start model knew while
+# the student learns the strokes. A teacher that followed within ~20 steps let
+# strokes thicken boundaries the start had known thin. Counted in steps: a
+# GPU's longer runs follow sooner in their run's terms.
 TEACHER_DECAY = 0.995
+# Otherwise (boxes; a head that never trained) the teacher follows within ~20
+# steps, as every teacher did first: on box paintings the slow one lost.
+FRESH_TEACHER_DECAY = 0.95
 # Bounds on a painted class's cross-entropy weight (image share / painted share):
 # the teacher's estimate of the image's class mix may reweigh the painting, never
 # silence a class the user painted nor let one drown the rest.
@@ -140,6 +150,11 @@ class MeanTeacher:
         The run's augmentation (the legal transforms of its preset).
     seed : int
         Seed of the augmentations.
+    keeps_start : bool
+        Strokes on a network that starts knowing the classes (pretrained, its
+        own head): the teacher follows slowly (:data:`TEACHER_DECAY`) and weighs
+        the painting to the images' class mix; else it follows fast
+        (:data:`FRESH_TEACHER_DECAY`) and weighs nothing.
     """
 
     def __init__(
@@ -148,6 +163,7 @@ class MeanTeacher:
         crops: UnpaintedCrops,
         pipeline: AugmentationPipeline | None,
         seed: int,
+        keeps_start: bool = True,
     ) -> None:
         self.teacher = copy.deepcopy(net).eval()
         for p in self.teacher.parameters():
@@ -156,6 +172,8 @@ class MeanTeacher:
         self.rng = np.random.default_rng(seed + 1)
         self.targets: torch.Tensor | None = None
         self.confident = 0.0  # share of the last batch's crop pixels pseudo-labelled
+        self.keeps_start = keeps_start
+        self.decay = TEACHER_DECAY if keeps_start else FRESH_TEACHER_DECAY
         self.class_share: torch.Tensor | None = None  # the teacher's class mix of the images
         self._batches = 0
 
@@ -213,11 +231,13 @@ class MeanTeacher:
         Returns
         -------
         torch.Tensor or None
-            ``(K,)`` weights, or None before the teacher has seen a crop or when
-            nothing is painted.
+            ``(K,)`` weights, or None before the teacher has seen a crop, when
+            nothing is painted, or when the teacher does not keep the start
+            (a box painting holds the images' mix already; a new head's
+            estimate would be noise).
         """
         painted = target[target != IGNORE]
-        if self.class_share is None or not len(painted):
+        if not self.keeps_start or self.class_share is None or not len(painted):
             return None
         classes = len(self.class_share)
         counts = torch.bincount(painted.cpu(), minlength=classes).float()
@@ -225,6 +245,10 @@ class MeanTeacher:
         # Classes absent from the batch have no pixel to weigh: any finite value.
         weights = self.class_share / painted_share.clamp_min(1e-6)
         return weights.clamp(*PRIOR_WEIGHT_RANGE).to(target.device)
+
+    def describe(self) -> dict:
+        """How this teacher teaches, for the run's provenance."""
+        return {"decay": self.decay, "class_weights": self.keeps_start}
 
     def loss(self, logits: torch.Tensor, progress: float) -> torch.Tensor:
         """Weighted painted-style loss of the student on the pseudo-labels."""
@@ -237,6 +261,6 @@ class MeanTeacher:
         student = net.state_dict().values()
         for mine, theirs in zip(self.teacher.state_dict().values(), student, strict=True):
             if mine.dtype.is_floating_point:
-                mine.lerp_(theirs, 1.0 - TEACHER_DECAY)
+                mine.lerp_(theirs, 1.0 - self.decay)
             else:
                 mine.copy_(theirs)
