@@ -29,8 +29,9 @@ from napari_finetune.choices import as_sentence
 # another painted class for the painting to count as showing where classes meet.
 # The benchmark box paintings (3 images × 4 boxes of 48²) score 0.49-0.83, strokes
 # kept clear of each other 0, and the demo's strokes with one 48² box beside them
-# 0.06-0.13: pseudo-labels lifted those too (0.801 / 0.993 / 0.908 → 0.987 / 0.999
-# / 0.997), as the strokes' sides stay unpainted.
+# 0.06-0.20: pseudo-labels lifted those too (a box around a boundary, 0.17-0.20:
+# 0.720 / 0.966 / 0.913 → 0.999 / 1.000 / 0.999), as the strokes' sides stay
+# unpainted.
 STROKES_BELOW = 0.25
 AUTO = "auto"
 # Rows of a plane read at once: a 30 000-column mosaic costs tens of MB, not GB.
