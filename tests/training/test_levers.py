@@ -176,7 +176,9 @@ def test_strokes_get_the_slow_weighing_teacher_a_new_head_or_a_box_the_fast_one(
         "decay": TEACHER_DECAY,
         "class_weights": True,
     }
-    assert len(seen) == 4 and all(w is not None and w.shape == (2,) for w in seen)
+    # Each step trains on the weighted loss (and shows the plain one on the curves).
+    weighted = [w for w in seen if w is not None]
+    assert len(weighted) == 4 and all(w.shape == (2,) for w in weighted)
     # A third class gives world-unet a new head: its teacher follows fast, weighs nothing.
     third = painted.copy()
     third[:6, :6] = 3
@@ -212,3 +214,18 @@ def test_a_pseudo_label_run_recorded_before_the_slow_teacher_retrains_with_a_not
         "a mean teacher decaying 0.995 a step, painted classes weighed to the images now"
     ) in older.notes
     assert not older.expected_identical
+
+
+def test_a_box_or_scratch_pseudo_label_run_recorded_before_retrains_without_a_teacher_note(
+    painted_sample,
+):
+    sample, painted = painted_sample
+    box = np.zeros_like(painted)
+    box[:64, :64] = sample.classes[:64, :64]
+    model, _ = nf.fit(sample.image, box, semi_supervised=True, **small())
+    del model.provenance[-1]["options"]["teacher"]  # as recorded before: the same teacher
+    older = reproduce(model, [sample.image], [box])
+    assert not any("mean teacher" in note for note in older.notes)
+    assert older.identical and older.expected_identical
+    scratch, _ = nf.fit(sample.image, painted, strategy="scratch", semi_supervised=True, **small())
+    assert scratch.provenance[-1]["options"]["teacher"]["decay"] == FRESH_TEACHER_DECAY

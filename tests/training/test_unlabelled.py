@@ -85,7 +85,7 @@ def test_pseudo_labels_travel_with_the_augmentation():
 
 def test_the_teacher_follows_the_student_slowly():
     student = HalfSure()
-    teacher = MeanTeacher(student, UnpaintedCrops([plane()], [], 40, 0), None, 0)
+    teacher = MeanTeacher(student, UnpaintedCrops([plane()], [], 40, 0), None, 0, keeps_start=True)
     with torch.no_grad():
         student.scale.fill_(2.0)
     teacher.follow(student)
@@ -99,7 +99,9 @@ def test_the_teacher_follows_the_student_slowly():
 def test_painted_classes_are_weighed_to_the_images_class_mix():
     # HalfSure sees class 2 (index 1) on the left half (probability ~1) and
     # guesses 50/50 on the right: the images hold ~25 % class 1, ~75 % class 2.
-    teacher = MeanTeacher(HalfSure(), UnpaintedCrops([plane()], [], 40, 0), None, 0)
+    teacher = MeanTeacher(
+        HalfSure(), UnpaintedCrops([plane()], [], 40, 0), None, 0, keeps_start=True
+    )
     target = torch.full((1, 8, 8), -1)
     target[0, :2] = 0  # 16 px of class 1 painted
     target[0, 6:] = 1  # 16 px of class 2: painted half and half
@@ -133,7 +135,7 @@ def test_class_weights_make_the_cross_entropy_a_weighted_mean_over_painted_pixel
 
 def test_the_class_mix_is_a_running_mean_over_every_crop_and_a_new_head_gives_none():
     net = HalfSure()
-    teacher = MeanTeacher(net, UnpaintedCrops([plane()], [], 40, 0), None, 0)
+    teacher = MeanTeacher(net, UnpaintedCrops([plane()], [], 40, 0), None, 0, keeps_start=True)
     teacher.inputs(2, torch.device("cpu"))  # class 2 ~75 %
     with torch.no_grad():
         teacher.teacher.scale.fill_(0.0)  # now unsure everywhere: 50 / 50

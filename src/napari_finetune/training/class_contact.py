@@ -152,6 +152,7 @@ def plan_pseudo_labels(
     check_semi_supervised(semi_supervised)
     if not semi_supervised:
         return False, False
+    # One block-wise pass over the painting, also when pseudo-labels are forced on.
     strokes = suggest_pseudo_labels(labels).on
     return (strokes if semi_supervised == AUTO else True), strokes
 

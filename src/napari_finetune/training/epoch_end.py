@@ -151,7 +151,7 @@ class EpochEnds:
         """
         # Only the weights come back: the optimiser's moments and a domain head go
         # on from the newest epoch (they adapt within steps), and so does a mean
-        # teacher's average, which (from a pretrained start) is mostly the start.
+        # teacher's average, which for a slow teacher (strokes) is mostly the start.
         self.keeper.restore()
         self.split = everything_trains(self.split)
         self.folded_after = epoch

@@ -210,6 +210,8 @@ def reproduce(
     # painting; before that, every teacher followed within ~20 steps, unweighted.
     teacher_now = retrained.provenance[-1]["options"].get("teacher")
     teacher_then = record["options"].get("teacher", OLD_TEACHER)
+    if not isinstance(teacher_then, dict):  # a hand-edited record: read as the old teacher
+        teacher_then = OLD_TEACHER
     if teacher_now is not None and teacher_then != teacher_now:
         notes.append(f"{teacher_words(teacher_then)} then, {teacher_words(teacher_now)} now")
     device_now = retrained.provenance[-1].get("device")

@@ -65,9 +65,8 @@ def train_step(
     Returns
     -------
     float
-        The painted pixels' loss (without the extra objectives': curves stay
-        comparable; in a run with a mean teacher its cross-entropy weighs the
-        classes to the images' class mix, as it trains).
+        The painted pixels' plain loss (without the extra objectives' nor the
+        class weights a slow teacher trains with: curves stay comparable).
     """
     if objectives is not None and not objectives.active:
         objectives = None
@@ -81,6 +80,10 @@ def train_step(
         logits = net.decode([s[: n + decoded] for s in skips])
     weights = None if objectives is None else objectives.painted_weights(y)
     loss = painted_loss(logits[:n].float(), y, class_weights=weights)
+    shown = loss
+    if weights is not None:  # the curves show the plain loss, as validation's
+        with torch.no_grad():
+            shown = painted_loss(logits[:n].detach().float(), y)
     total = loss
     if objectives is not None:
         total = loss + objectives.loss(logits[n:].float(), skips[-1], n, progress)
@@ -89,4 +92,4 @@ def train_step(
     optimizer.step()
     if objectives is not None:
         objectives.after_step(net, optimizer)
-    return loss.item()
+    return shown.item()

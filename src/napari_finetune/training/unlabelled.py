@@ -163,7 +163,7 @@ class MeanTeacher:
         crops: UnpaintedCrops,
         pipeline: AugmentationPipeline | None,
         seed: int,
-        keeps_start: bool = True,
+        keeps_start: bool = False,
     ) -> None:
         self.teacher = copy.deepcopy(net).eval()
         for p in self.teacher.parameters():
@@ -184,7 +184,8 @@ class MeanTeacher:
         x = torch.from_numpy(np.stack([c for c, _ in crops])).permute(0, 3, 1, 2)
         x = x.contiguous(memory_format=torch.channels_last).to(device)
         probabilities = torch.softmax(self.teacher(x).float(), dim=1)
-        self._count_classes(probabilities)
+        if self.keeps_start:  # only its weights use the class mix
+            self._count_classes(probabilities)
         free = torch.from_numpy(np.stack([f for _, f in crops])).to(device)
         sure = confident_per_class(probabilities, free)
         # Classes 1..K where confident and unpainted, 0 elsewhere (as a painting).
