@@ -244,7 +244,7 @@ def run_objectives(
         with that mixture rather than Voronoi grains alone.
     keeps_start : bool
         The painting is strokes and the output head is the start model's own
-        (not new for another class count): with ``pretrained`` the mean teacher
+        (never from scratch, nor for another class count): the mean teacher
         keeps close to the start model and weighs the painting to the images'
         class mix (see :class:`~napari_finetune.training.unlabelled.MeanTeacher`).
     """
@@ -259,8 +259,7 @@ def run_objectives(
     if semi_supervised:
         crops = UnpaintedCrops(list(planes), list(unlabelled), patch_size, seed)
         if crops.has_pixels:
-            keeps = pretrained and keeps_start
-            objectives.teacher = MeanTeacher(net, crops, pipeline, seed, keeps_start=keeps)
+            objectives.teacher = MeanTeacher(net, crops, pipeline, seed, keeps_start=keeps_start)
         else:
             objectives.notices.append(
                 "every pixel is painted and no unlabelled images were given: "
