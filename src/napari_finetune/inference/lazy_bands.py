@@ -35,7 +35,7 @@ import torch
 from napari_finetune.data.sampled_normalize import FixedNormalization
 from napari_finetune.inference.predict import as_batch
 from napari_finetune.inference.runtime import Forward, logits_function
-from napari_finetune.inference.tiling import blend_window, tile_starts
+from napari_finetune.inference.tiling import blend_window, pad_to_multiple, tile_starts
 from napari_finetune.inference.views import IDENTITY, View, averaged
 from napari_finetune.models.model import SegmentationModel
 
@@ -81,6 +81,7 @@ def band_sums(
     tile: int,
     overlap: int,
     uncertainty: bool = False,
+    multiple: int = 1,
 ) -> np.ndarray:
     """The blended sums of one band's tiles, from zeros.
 
@@ -99,6 +100,9 @@ def band_sums(
         Tile side and overlap in pixels.
     uncertainty : bool
         Also sum the tiles' normalised entropy.
+    multiple : int
+        Tiles are mirrored out to sides that are multiples of this (the
+        network's ``min_size``: :func:`~napari_finetune.inference.tiling.pad_to_multiple`).
 
     Returns
     -------
@@ -117,8 +121,10 @@ def band_sums(
         piece = band[:, x : min(x + tile, cols)]
         window = _window(*piece.shape[:2], overlap)
         columns = slice(x, x + piece.shape[1])
+        h, w = piece.shape[:2]
         with torch.inference_mode():
-            probabilities = torch.softmax(forward(as_batch(normalize(piece))), dim=1)
+            logits = forward(as_batch(pad_to_multiple(normalize(piece), multiple)))
+            probabilities = torch.softmax(logits[:, :, :h, :w], dim=1)
             total[:, :, columns] += probabilities[0].numpy() * window
             weight[:, columns] += window
             if uncertainty:
@@ -146,4 +152,13 @@ def local_band_sums(
     rows = array.shape[0]
     for y in starts:
         band = read_band(array, y, min(y + tile, rows))
-        yield band_sums(forward, normalize, band, model.n_classes, tile, overlap, uncertainty)
+        yield band_sums(
+            forward,
+            normalize,
+            band,
+            model.n_classes,
+            tile,
+            overlap,
+            uncertainty,
+            model.net.min_size,
+        )

@@ -146,7 +146,9 @@ def _band_task(
         band = source.read(y0, y1) if hasattr(source, "read") else as_band(source, y0, y1)
     # Prepared once per worker, then cached; averaged over the views asked for.
     forward = averaged(logits_function(model, backend, device), views)
-    return band_sums(forward, normalize, band, model.n_classes, tile, overlap, uncertainty)
+    return band_sums(
+        forward, normalize, band, model.n_classes, tile, overlap, uncertainty, model.net.min_size
+    )
 
 
 def cluster_band_sums(

@@ -114,7 +114,7 @@ def predict_plane(
     def per_tile(piece: np.ndarray) -> np.ndarray:
         return torch.softmax(forward(as_batch(piece)), dim=1)[0].numpy()
 
-    return apply_tiled(image, per_tile, model.n_classes, tile, overlap)
+    return apply_tiled(image, per_tile, model.n_classes, tile, overlap, model.net.min_size)
 
 
 def predict(

@@ -175,5 +175,9 @@ def uncertainty(
         torch.manual_seed(seed)
         if dropout:
             _dropout_only(net)
-        maps = [apply_tiled(model.normalization(p), per_tile, 1, tile, overlap)[0] for p in planes]
+        multiple = model.net.min_size
+        maps = [
+            apply_tiled(model.normalization(p), per_tile, 1, tile, overlap, multiple)[0]
+            for p in planes
+        ]
     return np.stack(maps) if stack else maps[0]

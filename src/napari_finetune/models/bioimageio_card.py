@@ -51,8 +51,10 @@ def model_card(model: SegmentationModel) -> str:
         "## Model",
         f"- U-Net, encoder widths {tuple(config.widths)}, decoder dropout {config.dropout:g} "
         f"(inactive at inference), {n_parameters:,} parameters.",
-        f"- Input: float32 `(batch, channel, y, x)`, {channels}, any side of at least "
-        f"{model.net.min_size} px (odd sides too).",
+        f"- Input: float32 `(batch, channel, y, x)`, {channels}, sides that are multiples "
+        f"of {model.net.min_size} px (mirror an image out to one and crop the output back: "
+        "other sides run, but boundaries shift by up to "
+        f"{model.net.min_size - 1} px).",
         "- Normalisation (`scale_range` in rdf.yaml): per image and per channel, the "
         f"percentile {norm.low:g} maps to 0 and the percentile {norm.high:g} to 1 (values "
         "beyond are kept, not clipped).",

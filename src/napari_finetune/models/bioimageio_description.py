@@ -99,8 +99,9 @@ def describe_model(model: SegmentationModel, files: PackageFiles) -> v0_5.ModelD
     config = model.net.config
     norm = model.normalization
     class_names = [model.classes.get(k, f"class {k}") for k in range(1, model.n_classes + 1)]
-    # Any side >= 16 works, odd ones included: the decoder resizes to each skip.
-    side = v0_5.ParameterizedSize(min=model.net.min_size, step=1)
+    # Multiples of 16: other sides run (the decoder resizes to each skip), but the deep
+    # features are stretched across the image and boundaries shift (inference/tiling.py).
+    side = v0_5.ParameterizedSize(min=model.net.min_size, step=model.net.min_size)
     channels = ["grey"] if model.in_channels == 1 else ["red", "green", "blue"]
     scale_range = v0_5.ScaleRangeDescr(
         kwargs=v0_5.ScaleRangeKwargs(

@@ -2,11 +2,14 @@
 
 The graph is traced by PyTorch's TorchScript-based exporter from the network
 with BatchNorm folded into the convolutions (:mod:`~napari_finetune.models.fused`),
-with batch, height and width left dynamic (the U-Net resizes to each skip
-connection, so odd sizes work). That exporter is used rather than the newer
-``dynamo=True`` one because it exports this network in 0.14 s instead of 6.5 s
-and needs no extra package; the live previews re-use its graph (see
-:func:`graph_template`).
+with batch, height and width left dynamic. Any side of at least 16 runs (the
+U-Net resizes each coarser stage to its skip connection), but only sides that
+are multiples of 16 keep the deep features in place: the file says so, and the
+plugin's own tiling mirrors tiles out to such sides
+(:func:`~napari_finetune.inference.tiling.pad_to_multiple`). That exporter is
+used rather than the newer ``dynamo=True`` one because it exports this network
+in 0.14 s instead of 6.5 s and needs no extra package; the live previews re-use
+its graph (see :func:`graph_template`).
 
 The input is the *normalised* image; how to normalise (per-image percentiles)
 is written into the file's metadata and its doc string, since ONNX has no
@@ -120,7 +123,9 @@ def onnx_metadata(model: SegmentationModel, output: str = "probabilities") -> di
             "name": INPUT_NAME,
             "axes": "NCHW",
             "dtype": "float32",
-            "min_side": 16,
+            "min_side": model.net.min_size,
+            # Other sides run, with boundaries up to min_size - 1 px out of place.
+            "side_multiple": model.net.min_size,
             "normalization": {
                 **norm.to_dict(),
                 "formula": "(x - p_low) / (p_high - p_low), per image and per channel",
@@ -185,11 +190,13 @@ def _traced(net: nn.Module, output: str) -> bytes:
 
 
 def _doc_string(model: SegmentationModel, output: str) -> str:
-    norm = model.normalization
+    norm, side = model.normalization, model.net.min_size
     classes = ", ".join(f"{k} = {v}" for k, v in sorted(model.classes.items()))
     return (
         f"U-Net from napari-finetune {__version__} ({model.name or 'unnamed'}). "
-        f"Input '{INPUT_NAME}': float32 (N, {model.in_channels}, H, W), H and W >= 16, "
+        f"Input '{INPUT_NAME}': float32 (N, {model.in_channels}, H, W), H and W multiples "
+        f"of {side} (mirror the image out to one and crop the output back: other sides "
+        f"run, but deep features are stretched and boundaries shift by up to {side - 1} px), "
         f"each image normalised per channel so that its {norm.low:g}th percentile maps "
         f"to 0 and its {norm.high:g}th to 1. Output '{output}': float32 (N, "
         f"{model.n_classes}, H, W), channel k for class k + 1 ({classes})."
