@@ -30,3 +30,21 @@ def test_held_out_strokes_score_what_the_whole_image_prediction_scores():
     assert whole_loss < 0.1
     assert abs(loss - whole_loss) < 0.05
     assert score.score > 0.95
+
+
+def test_adabn_crops_of_small_images_have_sides_the_network_keeps_in_place():
+    from napari_finetune.data.painted import PaintedPlane
+    from napari_finetune.training.start import adabn_batches
+
+    rng = np.random.default_rng(0)
+    planes = [
+        PaintedPlane(
+            rng.random((200, 150, 1), np.float32), np.zeros((200, 150), np.int64), 0, None
+        ),
+        PaintedPlane(rng.random((20, 700, 1), np.float32), np.zeros((20, 700), np.int64), 1, None),
+    ]
+    crops = adabn_batches(planes, np.random.default_rng(1), multiple=16)
+    assert {tuple(c.shape[-2:]) for c in crops} == {(208, 160), (32, 256)}
+    # The crop's own pixels come first, the mirrored ones after.
+    first = crops[0][0, 0].numpy()
+    np.testing.assert_array_equal(first[:200, :150], planes[0].image[..., 0])

@@ -1,8 +1,9 @@
 """The BioImage.IO description (rdf.yaml, model spec 0.5) of a napari-finetune model.
 
 Everything is stated through bioimageio.spec's own classes, which validate it
-as it is built: the tensors (any side >= 16, the network resizes to its skip
-connections), the normalisation as ``scale_range`` (our
+as it is built: the tensors (sides multiples of 16: other sides run, the
+network resizing to its skip connections, but boundaries shift), the
+normalisation as ``scale_range`` (our
 :class:`~napari_finetune.data.normalize.Normalization`: per image, per
 channel; the spec adds eps = 1e-6 to the percentile range, a relative change
 of 1e-6 / range, far inside test_model's tolerance), class probabilities as

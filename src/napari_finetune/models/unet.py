@@ -78,7 +78,9 @@ class DecoderStage(nn.Module):
 
     def forward(self, x: torch.Tensor, skip: torch.Tensor) -> torch.Tensor:
         """Fuse the coarser features ``x`` with the encoder's ``skip``."""
-        # Resize to the skip's exact size, so odd image sizes need no padding.
+        # Resize to the skip's exact size, so any side runs; but only multiples of
+        # min_size keep the deep features in place, so callers mirror tiles out to
+        # those (inference/tiling.py: pad_to_multiple).
         x = F.interpolate(x, size=skip.shape[-2:], mode="bilinear", align_corners=False)
         x = self.block(torch.cat([self.reduce(x), skip], dim=1))
         return self.dropout(x)

@@ -113,7 +113,8 @@ def set_up_run(
     net = trained.net.to(device, memory_format=torch.channels_last)
     if bn_mode == "adabn":
         yield Preparing("adapting BatchNorm to your images", 0.3)
-        st.adapt_batchnorm(net, [b.to(device) for b in adabn_batches(planes, rng)])
+        crops = adabn_batches(planes, rng, trained.net.min_size)
+        st.adapt_batchnorm(net, [b.to(device) for b in crops])
     yield Preparing("setting up the optimiser", 0.8)
     objectives = run_objectives(
         net,

@@ -9,6 +9,7 @@ import torch
 
 from napari_finetune.augment import AugmentationPipeline
 from napari_finetune.data.painted import PaintedPlane, check_class_ids
+from napari_finetune.inference.tiling import pad_to_multiple
 from napari_finetune.models.model import DEFAULT_CLASSES, SegmentationModel
 from napari_finetune.models.registry import DEFAULT_MODEL, load_model
 
@@ -77,8 +78,16 @@ def resolve_pipeline(
     return AugmentationPipeline.from_preset(augmentation)
 
 
-def adabn_batches(planes: list[PaintedPlane], rng: np.random.Generator) -> list[torch.Tensor]:
-    """Random crops of all the user's images (painted or not): their statistics."""
+def adabn_batches(
+    planes: list[PaintedPlane], rng: np.random.Generator, multiple: int = 1
+) -> list[torch.Tensor]:
+    """Random crops of all the user's images (painted or not): their statistics.
+
+    Crops of images under 256 px are mirrored out to sides that are multiples
+    of ``multiple`` (the network's ``min_size``), as prediction's tiles are
+    (:func:`~napari_finetune.inference.tiling.pad_to_multiple`): on other
+    sides the decoder's statistics would come from stretched features.
+    """
     batches = []
     for k in range(ADABN_CROPS):
         image = planes[k % len(planes)].image
@@ -94,6 +103,7 @@ def adabn_batches(planes: list[PaintedPlane], rng: np.random.Generator) -> list[
         short = [(0, max(0, ADABN_MIN - n)) for n in crop.shape[:2]]
         if any(after for _, after in short):
             crop = np.pad(crop, [*short, (0, 0)], mode="symmetric")
+        crop = pad_to_multiple(crop, multiple)
         batches.append(torch.from_numpy(crop).permute(2, 0, 1)[None])
     return batches
 
