@@ -10,7 +10,9 @@ first argument); ``--all`` adds one figure for each of the other samples;
 store, the NIST sample); ``--screens`` writes only the window of
 ``napari-finetune view`` on a laptop (1366 × 768) and a full-HD
 (1920 × 1080) screen; ``--advisor`` only the *Compare strategies* figure
-(24 runs of 4 s: a few minutes); ``--augment`` only the *Augmentation preview* figure.
+(24 runs of 4 s: a few minutes); ``--augment`` only the *Augmentation preview*
+figure; ``--fine-tune`` only the *Fine-tune* figures (training, result, active
+learning, measure, export).
 """
 
 from __future__ import annotations
@@ -35,6 +37,12 @@ def settle(viewer: napari.Viewer, rounds: int = 20) -> None:
     for _ in range(rounds):
         QApplication.processEvents()
     viewer.reset_view()
+    for _ in range(rounds):
+        QApplication.processEvents()
+
+
+def settle_events(rounds: int = 20) -> None:
+    """Let Qt lay out and draw, without moving the canvas."""
     for _ in range(rounds):
         QApplication.processEvents()
 
@@ -64,6 +72,20 @@ def augmentation_preview(path: Path) -> None:
     viewer.close()
 
 
+def scroll_dock_to(widget: object, child: object) -> None:
+    """Scroll the dock holding ``widget`` so that ``child`` (a Qt widget) is in view."""
+    from qtpy.QtWidgets import QScrollArea
+
+    areas, parent = list(widget.native.findChildren(QScrollArea)), widget.native
+    while parent is not None:
+        areas += [parent] if isinstance(parent, QScrollArea) else []
+        parent = parent.parentWidget()
+    for area in areas:
+        if area.widget() is not None and area.widget().isAncestorOf(child):
+            area.ensureWidgetVisible(child, 0, 0)
+            return
+
+
 def fine_tune(out: Path, seconds: int = 40) -> None:
     """The Fine-tune widget mid-training (curves) and after (prediction over the image)."""
     viewer = napari.Viewer(title="napari-finetune: fine-tune")
@@ -77,6 +99,9 @@ def fine_tune(out: Path, seconds: int = 40) -> None:
         QApplication.processEvents()
         time.sleep(0.01)
         if not mid_done and time.monotonic() - started > 0.7 * seconds:
+            # The curves sit below the options: show them, as a user scrolls to them.
+            scroll_dock_to(widget, widget.plot)
+            settle_events()
             viewer.screenshot(str(out / "finetune_training.png"), canvas_only=False, flash=False)
             print(f"wrote {out / 'finetune_training.png'}")
             mid_done = True
@@ -303,6 +328,9 @@ if __name__ == "__main__":
     elif "--advisor" in sys.argv:
         folder.mkdir(parents=True, exist_ok=True)
         compare_strategies(folder)
+    elif "--fine-tune" in sys.argv:
+        folder.mkdir(parents=True, exist_ok=True)
+        fine_tune(folder)
     elif "--augment" in sys.argv:
         folder.mkdir(parents=True, exist_ok=True)
         augmentation_preview(folder / "augmentation_preview.png")
