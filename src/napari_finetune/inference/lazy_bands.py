@@ -88,7 +88,7 @@ def band_sums(
     Parameters
     ----------
     forward : callable
-        Logits of a ``(1, C, h, w)`` tensor
+        Logits of a ``(1, C, h, w)`` tensor (tiles mirrored out to multiples of ``multiple``)
         (:func:`~napari_finetune.inference.runtime.logits_function`).
     normalize : FixedNormalization
         The image's normalisation, applied tile by tile.

@@ -96,7 +96,8 @@ def apply_tiled(
     image : numpy.ndarray
         ``(rows, cols, C)`` plane.
     per_tile : callable
-        Maps a ``(h, w, C)`` tile to a ``(channels, h, w)`` float array.
+        Maps a ``(h, w, C)`` tile (mirrored out to multiples of ``multiple``) to a
+        ``(channels, h, w)`` float array of the same sides.
     channels : int
         Number of output channels.
     tile, overlap : int
