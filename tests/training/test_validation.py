@@ -3,10 +3,11 @@
 import numpy as np
 
 import napari_finetune as nf
-from napari_finetune.data.painted import collect_painted
+from napari_finetune.data.painted import PaintedPlane, collect_painted
 from napari_finetune.data.split import split_validation
 from napari_finetune.inference.predict import predict_plane
 from napari_finetune.synth.strokes import paint_strokes
+from napari_finetune.training.start import adabn_batches
 from napari_finetune.training.validation import validate
 
 
@@ -33,9 +34,6 @@ def test_held_out_strokes_score_what_the_whole_image_prediction_scores():
 
 
 def test_adabn_crops_of_small_images_have_sides_the_network_keeps_in_place():
-    from napari_finetune.data.painted import PaintedPlane
-    from napari_finetune.training.start import adabn_batches
-
     rng = np.random.default_rng(0)
     planes = [
         PaintedPlane(

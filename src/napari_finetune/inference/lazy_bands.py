@@ -119,9 +119,9 @@ def band_sums(
         from napari_finetune.inference.uncertainty import normalized_entropy
     for x in tile_starts(cols, tile, overlap):
         piece = band[:, x : min(x + tile, cols)]
-        window = _window(*piece.shape[:2], overlap)
-        columns = slice(x, x + piece.shape[1])
         h, w = piece.shape[:2]
+        window = _window(h, w, overlap)
+        columns = slice(x, x + w)
         with torch.inference_mode():
             logits = forward(as_batch(pad_to_multiple(normalize(piece), multiple)))
             probabilities = torch.softmax(logits[:, :, :h, :w], dim=1)
