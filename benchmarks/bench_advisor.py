@@ -36,7 +36,7 @@ import statistics
 import time
 from functools import partial
 
-from bench_feature_forest import dataset, score
+from bench_feature_forest import PHASE_NAMES, dataset, score
 from common import markdown_table
 
 import napari_finetune as nf
@@ -69,7 +69,13 @@ def truth_scores(kind, images, labels, test_images, test_truth, seconds, candida
         runs = []
         for seed in (0, 1):
             model, _ = nf.fit(
-                images, labels, start, strategy=strategy, max_seconds=seconds, seed=seed
+                images,
+                labels,
+                start,
+                strategy=strategy,
+                max_seconds=seconds,
+                seed=seed,
+                class_names=PHASE_NAMES if kind == "phases" else None,
             )
             probabilities = [nf.predict(model, image) for image in test_images]
             runs.append(score(kind, probabilities, test_truth)["score"])
@@ -118,6 +124,7 @@ def main() -> None:
             strategies=tuple(args.strategies),
             seconds=args.seconds,
             other_starts=tuple(others),
+            class_names=PHASE_NAMES if kind == "phases" else None,
         )
         for event in events:
             if isinstance(event, RunDone):

@@ -64,7 +64,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from bench_feature_forest import dataset, deep_forest, nasa, score
+from bench_feature_forest import PHASE_NAMES, dataset, deep_forest, nasa, score
 from bench_transfer import POOL, task_b
 from common import RESULTS, isbi2012, markdown_table, nist_steel, paint_boxes
 
@@ -284,6 +284,7 @@ def main() -> None:
                     seed=seed,
                     patience=args.patience,
                     augmentation=args.augmentation,
+                    class_names=PHASE_NAMES if kind == "phases" else None,
                     **sizes,
                     **options,
                 )

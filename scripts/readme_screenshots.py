@@ -12,7 +12,8 @@ store, the NIST sample); ``--screens`` writes only the window of
 (1920 × 1080) screen; ``--advisor`` only the *Compare strategies* figure
 (24 runs of 4 s: a few minutes); ``--augment`` only the *Augmentation preview*
 figure; ``--fine-tune`` only the *Fine-tune* figures (training, result, active
-learning, measure, export).
+learning, measure, export); ``--phases`` only the figure of three superalloy
+phases named in the *classes* field.
 """
 
 from __future__ import annotations
@@ -236,6 +237,42 @@ def compare_strategies(out: Path, seconds: int = 4) -> None:
     viewer.close()
 
 
+def phases(out: Path, seconds: int = 30) -> None:
+    """Three superalloy phases named in the *classes* field, painted, fine-tuned.
+
+    The paint image is one of the data set's ``train`` images; four boxes of its
+    exact labels stand in for a user's painting, as in the benchmarks.
+    """
+    import numpy as np
+    from skimage.io import imread
+
+    folder = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "nasa_superalloy"
+    name = sorted((folder / "train").glob("*_image.png"))[0]
+    image = imread(name)
+    truth = imread(str(name).replace("_image", "_label")).astype(np.uint8) + 1
+    viewer = napari.Viewer(title="napari-finetune: phases")
+    viewer.window.resize(*WINDOW_SIZE)
+    viewer.add_image(image, name="superalloy")
+    _, widget = viewer.window.add_plugin_dock_widget(PLUGIN, "Fine-tune")
+    widget.pairs.class_names.value = "matrix, secondary γ′, tertiary γ′"
+    widget.pairs.new_painting.clicked.emit()
+    painting = viewer.layers["superalloy painted"]
+    rng = np.random.default_rng(0)
+    rows, cols = truth.shape
+    for _ in range(4):
+        y, x = int(rng.integers(0, rows - 64)), int(rng.integers(0, cols - 64))
+        painting.data[y : y + 64, x : x + 64] = truth[y : y + 64, x : x + 64]
+    painting.refresh()
+    widget.seconds.value = seconds
+    widget.train.clicked.emit()
+    wait_for(widget, seconds=seconds + 120)
+    viewer.layers["superalloy painted"].visible = True
+    viewer.layers.selection.active = viewer.layers["superalloy prediction"]
+    viewer.layers["superalloy prediction"].opacity = 0.5
+    shot(viewer, out / "phase_classes.png")
+    viewer.close()
+
+
 def adaptation(out: Path, seconds: int = 20) -> None:
     """The dock's adaptation levers (L2-SP + MMD, pseudo-labels on) mid-training."""
     viewer = napari.Viewer(title="napari-finetune: adaptation")
@@ -301,6 +338,7 @@ def main(out: Path, every_sample: bool) -> None:
     measure_grains(out)
     reopened_prediction(out)
     compare_strategies(out)
+    phases(out)
     if not every_sample:
         return
 
@@ -318,6 +356,9 @@ if __name__ == "__main__":
     if "--screens" in sys.argv:
         folder.mkdir(parents=True, exist_ok=True)
         view_on_screens(folder)
+    elif "--phases" in sys.argv:
+        folder.mkdir(parents=True, exist_ok=True)
+        phases(folder)
     elif "--adaptation" in sys.argv:
         folder.mkdir(parents=True, exist_ok=True)
         adaptation(folder)

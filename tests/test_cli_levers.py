@@ -177,3 +177,29 @@ def test_fit_pseudo_labels_are_auto_unless_said(files, monkeypatch, flags, expec
             ]
         )
     assert caught.value.args[0].semi_supervised == expected
+
+
+def test_fit_and_compare_hand_the_class_names_on_and_refuse_unreadable_ones(
+    files, monkeypatch, capsys
+):
+    from napari_finetune.session import LabellingSession
+    from napari_finetune.training import advisor
+
+    def train_round(session, options):
+        raise Captured(options)
+
+    def compare_strategies(*args, **kwargs):
+        raise Captured(kwargs)
+
+    monkeypatch.setattr(LabellingSession, "train_round", train_round)
+    monkeypatch.setattr(advisor, "compare_strategies", compare_strategies)
+    data = ["--images", str(files / "image.tif"), "--labels", str(files / "painted.tif")]
+    with pytest.raises(Captured) as caught:
+        cli.main(["fit", *data, "--classes", "matrix, γ′", "--output", str(files / "m.ckpt")])
+    assert caught.value.args[0].class_names == {1: "matrix", 2: "γ′"}
+    with pytest.raises(Captured) as caught:
+        cli.main(["compare", *data, "--classes", "matrix, γ′"])
+    assert caught.value.args[0]["class_names"] == {1: "matrix", 2: "γ′"}
+    assert cli.main(["fit", *data, "--classes", "a,,b", "--output", str(files / "m.ckpt")]) == 2
+    assert "class 2 has no name" in capsys.readouterr().err
+    assert not (files / "m.ckpt").exists()

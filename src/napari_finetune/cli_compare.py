@@ -51,6 +51,11 @@ def add_compare_arguments(job: argparse.ArgumentParser, strategies: list[str]) -
     job.add_argument("--seeds", type=int, default=2, help="runs per strategy and share (≥ 2)")
     job.add_argument("--seconds", type=float, default=8.0, help="training budget of each run")
     job.add_argument("--augmentation", default="equiaxed", help="preset or pipeline YAML")
+    job.add_argument(
+        "--classes",
+        help="names of the painted values 1, 2, … in order, comma-separated (default: the "
+        "start model's); a name with 'boundary' or 'membrane' is scored as a thin class",
+    )
     job.add_argument("--plot", help="also write the figure (PNG)")
     job.add_argument("--overwrite", action="store_true", help="replace the --plot file")
 
@@ -73,9 +78,11 @@ def compare(args: argparse.Namespace) -> int:
         if args.images is not None:
             check_not_inputs([plot], [*images, *labels], "compare")
 
+    from napari_finetune.models.class_names import parse_class_names
     from napari_finetune.models.registry import DEFAULT_MODEL
     from napari_finetune.training import advisor
 
+    class_names = parse_class_names(args.classes) if args.classes else None
     pixels, arrays = _data(args)
     events = advisor.compare_strategies(
         *arrays,
@@ -88,6 +95,7 @@ def compare(args: argparse.Namespace) -> int:
         device=args.device,
         bn_modes=tuple(args.bn_modes),
         other_starts=tuple(args.also_from),
+        class_names=class_names,
     )
     for event in events:
         if isinstance(event, advisor.ComparisonStarted):

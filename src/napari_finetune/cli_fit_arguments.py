@@ -21,7 +21,7 @@ from napari_finetune.choices import (
 
 
 def add_learning_arguments(fit: argparse.ArgumentParser) -> None:
-    """Add ``--model``, ``--strategy``, ``--bn-mode``, the levers and ``--no-fold-in``."""
+    """Add ``--model``, ``--strategy``, ``--bn-mode``, levers, ``--classes``, ``--no-fold-in``."""
     fit.add_argument(
         "--model",
         default=DEFAULT_MODEL,
@@ -54,6 +54,11 @@ def add_learning_arguments(fit: argparse.ArgumentParser) -> None:
         nargs="+",
         default=[],
         help="more images nobody painted, for pseudo-labels (turns 'auto' on)",
+    )
+    fit.add_argument(
+        "--classes",
+        help="names of the painted values 1, 2, … in order, comma-separated "
+        "(e.g. 'matrix, secondary γ′, tertiary γ′'; default: the start model's names)",
     )
     fit.add_argument(
         "--no-fold-in",

@@ -93,6 +93,7 @@ def fit(args: argparse.Namespace) -> int:
 
     from napari_finetune.data.io import read_image
     from napari_finetune.models.checkpoint import save_model
+    from napari_finetune.models.class_names import parse_class_names
     from napari_finetune.session import LabellingSession, Pair, RoundOptions, SuggestionOptions
 
     pairs = [
@@ -124,6 +125,7 @@ def fit(args: argparse.Namespace) -> int:
             args.semi_supervised, True if args.unlabelled else "auto"
         ),
         fold_in=args.fold_in,
+        class_names=parse_class_names(args.classes) if args.classes else None,
         suggestions=(
             SuggestionOptions(n=args.suggest, size=args.box_size) if args.suggest else None
         ),

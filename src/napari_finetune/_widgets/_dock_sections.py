@@ -33,6 +33,7 @@ def arrange(dock: FineTuneWidget) -> Container:
     data = section(
         "Training data",
         dock.pairs,
+        form(dock.pairs.class_names),
         button_row(dock.pairs.new_painting, dock.pairs.add_pair),
         button_row(dock.autosave.restore),
         *dock.autosave.widgets,

@@ -183,7 +183,7 @@ class ModelActions:
         current: bool,
         views: bool,
     ) -> None:
-        self._show(Prediction(name, probs, final=True, views=count), model)
+        self._show(Prediction(name, probs, True, views=count, classes=dict(model.classes)), model)
         self.status.value = predicted(name, model, current, views)
 
     def measure_prediction(self) -> None:

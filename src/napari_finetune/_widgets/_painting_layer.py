@@ -12,7 +12,7 @@ import numpy as np
 from napari.layers import Image, Labels
 from napari.utils.colormaps import DirectLabelColormap
 
-from napari_finetune._widgets._layers import spatial_shape
+from napari_finetune._widgets._layers import is_plugin_output, spatial_shape
 from napari_finetune.session.painting import PaintClass, painting_brush_size
 
 if TYPE_CHECKING:
@@ -46,8 +46,6 @@ def add_painting_layer(
     """
     shape = spatial_shape(image)
     dtype = np.uint8 if max(classes, default=1) < 256 else np.uint16
-    colours = {0: "transparent", None: OTHER_CLASS_COLOUR}
-    colours |= {value: c.colour for value, c in classes.items()}
     layer = viewer.add_labels(
         np.zeros(shape, dtype),
         name=f"{image.name} painted",
@@ -55,16 +53,46 @@ def add_painting_layer(
         translate=image.translate,
         units=image.units,
         axis_labels=image.axis_labels,
-        colormap=DirectLabelColormap(color_dict=colours),
         opacity=1.0,
-        features={
-            "index": [0, *classes],
-            "class": ["unpainted", *(c.name for c in classes.values())],
-        },
-        metadata={"napari_finetune": {"classes": {v: c.name for v, c in classes.items()}}},
+        **_painting_style(classes),
     )
     viewer.layers.selection.active = layer
     layer.selected_label = min(classes, default=1)
     layer.brush_size = painting_brush_size(shape)
     layer.mode = "paint"
     return layer
+
+
+def rename_painting(layer: Labels, classes: dict[int, PaintClass]) -> bool:
+    """Give a painting layer made by *New painting layer* new class names and colours.
+
+    Only the legend changes (colours, hover names, metadata), never the
+    painted values; a layer the plugin did not make is left as it is.
+
+    Returns
+    -------
+    bool
+        Whether the layer was restyled.
+    """
+    own = layer.metadata.get("napari_finetune", {})
+    if "classes" not in own or is_plugin_output(layer):
+        return False
+    style = _painting_style(classes)
+    layer.colormap, layer.features = style["colormap"], style["features"]
+    named = {**own, **style["metadata"]["napari_finetune"]}
+    layer.metadata = {**layer.metadata, "napari_finetune": named}
+    return True
+
+
+def _painting_style(classes: dict[int, PaintClass]) -> dict:
+    """Colormap, hover names (features) and metadata of a painting of ``classes``."""
+    colours = {0: "transparent", None: OTHER_CLASS_COLOUR}
+    colours |= {value: c.colour for value, c in classes.items()}
+    return {
+        "colormap": DirectLabelColormap(color_dict=colours),
+        "features": {
+            "index": [0, *classes],
+            "class": ["unpainted", *(c.name for c in classes.values())],
+        },
+        "metadata": {"napari_finetune": {"classes": {v: c.name for v, c in classes.items()}}},
+    }

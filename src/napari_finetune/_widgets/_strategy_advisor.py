@@ -181,6 +181,7 @@ class StrategyAdvisor(Container):
             pairs = self._dock.pairs.session_pairs()
             options = self._dock.settings.options(None, None)
             start, _ = resolve_start(options.start, self._dock.model, "finetune")
+            class_names = self._dock.pairs.named_classes()  # which classes score as thin
             if not self.strategies():
                 raise ValueError("Tick at least one strategy to compare.")
         except ValueError as err:
@@ -206,6 +207,7 @@ class StrategyAdvisor(Container):
             device=options.device,
             bn_modes=self.bn_modes(),
             other_starts=others,
+            class_names=class_names,
             _start_thread=False,
             _ignore_errors=True,
         )

@@ -14,8 +14,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
-from magicgui.widgets import ComboBox, Container, PushButton
+from magicgui.widgets import ComboBox, Container, LineEdit, PushButton
 from napari.layers import Image, Labels
+from napari.utils.notifications import show_warning
 
 from napari_finetune._widgets._controls import narrow_choices
 from napari_finetune._widgets._layers import (
@@ -26,13 +27,23 @@ from napari_finetune._widgets._layers import (
     is_ground_truth,
     spatial_shape,
 )
-from napari_finetune._widgets._painting_layer import add_painting_layer
-from napari_finetune.session import Pair
+from napari_finetune._widgets._painting_layer import add_painting_layer, rename_painting
+from napari_finetune.models.class_names import class_names_text, parse_class_names
+from napari_finetune.models.model import DEFAULT_CLASSES
+from napari_finetune.session import Pair, painting_classes
 
 if TYPE_CHECKING:
     import napari
 
     from napari_finetune.session import PaintClass
+
+
+CLASS_NAMES_TIP = (
+    "names of the painted values 1, 2, … in order, comma-separated (e.g. 'matrix, "
+    "secondary γ′, tertiary γ′'); empty: the model's. New painting layers get one colour "
+    "per name; the trained model, its predictions, exports and phase fractions carry them, "
+    "and a name with 'boundary' or 'membrane' is validated as a thin class"
+)
 
 
 class TrainingPair(Container):
@@ -57,7 +68,11 @@ class TrainingPair(Container):
 class TrainingPairs(Container):
     """The rows of (image, painted labels) pairs; ``on_change`` is called when they change.
 
-    The buttons :attr:`add_pair` and :attr:`new_painting` are placed by the dock.
+    The buttons :attr:`add_pair` and :attr:`new_painting` and the field
+    :attr:`class_names` are placed by the dock. The field names the painted
+    values (empty: the model's names, shown greyed in it); the names go to new
+    painting layers, to training, and to the painting layers *New painting
+    layer* made (their legend, never their values).
     """
 
     def __init__(self, viewer: napari.viewer.Viewer, on_change: Callable[[], None]) -> None:
@@ -69,7 +84,37 @@ class TrainingPairs(Container):
         self.new_painting = PushButton(
             text="New painting layer", tooltip="an empty labels layer on the image, to paint on"
         )
+        self.class_names = LineEdit(label="classes", tooltip=CLASS_NAMES_TIP)
+        self.show_model_classes(DEFAULT_CLASSES)
+        self.class_names.native.editingFinished.connect(self._rename_paintings)
         self.add_pair.changed.connect(self.add_row)
+
+    def named_classes(self) -> dict[int, str] | None:
+        """The names typed in :attr:`class_names` (None: empty, the model's names).
+
+        Raises
+        ------
+        ValueError
+            Names that cannot be read (an empty or repeated name), saying which.
+        """
+        text = self.class_names.value.strip()
+        return parse_class_names(text) if text else None
+
+    def show_model_classes(self, classes: dict[int, str]) -> None:
+        """Show the model's class names greyed in the empty field: what empty means."""
+        self.class_names.native.setPlaceholderText(f"{class_names_text(classes)} (the model's)")
+
+    def _rename_paintings(self) -> None:
+        try:
+            names = self.named_classes()
+        except ValueError as err:
+            show_warning(f"Fine-tune: {err}")
+            return
+        if names:
+            classes = painting_classes(names=names)
+            for row in self.rows():
+                if row.labels_layer.value is not None:
+                    rename_painting(row.labels_layer.value, classes)
 
     def image_choices(self, _widget: object = None) -> list:
         """Image layers offered as inputs, newest first."""

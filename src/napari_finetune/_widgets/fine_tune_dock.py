@@ -31,6 +31,7 @@ from napari_finetune._widgets._result_layers import show_prediction
 from napari_finetune._widgets._round_controls import NAMES, RoundControls
 from napari_finetune._widgets._training_pairs import TrainingPairs
 from napari_finetune._widgets._training_plot import TrainingPlot
+from napari_finetune._widgets._worker_release import release_worker
 from napari_finetune.session import (
     CURRENT,
     LabellingSession,
@@ -133,8 +134,8 @@ class FineTuneWidget(Container):
             self._hint = self.status.value = painting.paint_first(self.pairs.unpainted())
 
     def _on_new_painting(self) -> None:
-        classes = painting.painting_classes(self.model)
         try:
+            classes = painting.painting_classes(self.model, self.pairs.named_classes())
             layer = self.pairs.add_painting(classes)
         except ValueError as err:
             self._report_error(err)
@@ -184,7 +185,10 @@ class FineTuneWidget(Container):
         try:
             self.session.set_pairs(self.pairs.session_pairs())
             options = self.settings.options(seconds, self.active.options())
-            options = replace(options, average_views=self.files.average_views.value)
+            named = self.pairs.named_classes()
+            options = replace(
+                options, average_views=self.files.average_views.value, class_names=named
+            )
             self._events = self.session.train_round(options)
         except ValueError as err:  # CheckpointError included
             self._report_error(err)
@@ -263,23 +267,15 @@ class FineTuneWidget(Container):
         self.active.retrain.enabled = self.active.retrain.enabled or self.model is not None
         self._stop_reason = None
         self.model_info.value = texts.describe_model(self.model)
+        if self.model is not None:  # what an empty classes field now means
+            self.pairs.show_model_classes(self.model.classes)
         if (last := self.session.last_round()) is not None:  # a fold-in no step followed: gone
             self.plot.settle_fold_in(last.folded_after)
         self._suggest_strategy()  # strokes painted during the round were not judged
 
     def _on_destroyed(self, _object: object = None) -> None:
-        worker = self._worker
-        if worker is not None:
-            try:
-                for signal in (worker.yielded, worker.errored, worker.finished):
-                    signal.disconnect()
-            except RuntimeError:  # the worker has ended and its signals are gone
-                self._worker = None
-                return
-            worker.quit()
-            # The generator stays suspended in the worker; closing it once the
-            # worker has let go of it runs the engine's clean-up.
-            worker.finished.connect(self._events.close)
+        if self._worker is not None:
+            release_worker(self._worker, self._events.close)
         self._worker = None
 
     # -- results -------------------------------------------------------------------
@@ -287,10 +283,12 @@ class FineTuneWidget(Container):
     def _show_prediction(self, event: Prediction, model: SegmentationModel | None = None) -> None:
         colormap = getattr(self.pairs.labels_of(event.target), "colormap", None)
         model = model if model is not None else self.model
-        show_prediction(self._viewer, event, colormap, model.classes if model else {})
+        names = event.classes or (model.classes if model else {})
+        show_prediction(self._viewer, event, colormap, names)
 
     def _on_loaded(self, model: SegmentationModel) -> None:
         self.model_info.value = texts.describe_model(model, loaded=True)
+        self.pairs.show_model_classes(model.classes)
         self.source.value = CURRENT
         self.active.update_rounds(self.session.rounds())
         self.active.retrain.enabled = True

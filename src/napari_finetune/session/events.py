@@ -21,6 +21,8 @@ class Prediction:
     2D); the final prediction (``final``) covers the whole image. ``views``:
     how many flipped and rotated views the probabilities average
     (:mod:`~napari_finetune.inference.views`; 1: the image as it is).
+    ``classes``: the names of the classes of the model that predicted (a live
+    preview's model is the one in training, not yet the session's).
     """
 
     target: str
@@ -28,6 +30,7 @@ class Prediction:
     final: bool
     plane: int | None = None
     views: int = 1
+    classes: dict[int, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

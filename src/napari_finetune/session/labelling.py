@@ -155,6 +155,7 @@ class LabellingSession:
             semi_supervised=options.semi_supervised,
             unlabelled=unpainted,
             fold_in=options.fold_in,
+            class_names=options.class_names,
         )
         return self._round(events, options)
 
@@ -206,7 +207,8 @@ class LabellingSession:
                 probabilities = predict(
                     self.model, pair.image, average_views=options.average_views
                 )
-                yield Prediction(pair.name, probabilities, final=True, views=views)
+                names = dict(self.model.classes)
+                yield Prediction(pair.name, probabilities, True, views=views, classes=names)
         if options.suggestions is not None:
             yield from self.suggest(options.suggestions)
         yield RoundFinished(self.model, finished, self.rounds(), self.ranking())

@@ -11,6 +11,7 @@ from napari_finetune.choices import BN_CHOICES, STRATEGIES
 from napari_finetune.choices import STRATEGY_CHOICES as STRATEGY_CHOICES
 from napari_finetune.inference.suggest import REPRESENTATIVENESS_WEIGHT
 from napari_finetune.inference.uncertainty import DEFAULT_METHOD, METHODS
+from napari_finetune.models.class_names import check_class_names
 from napari_finetune.models.device import DEFAULT_DEVICE, resolve_device
 from napari_finetune.models.registry import DEFAULT_MODEL, REGISTRY
 from napari_finetune.training.class_contact import check_semi_supervised
@@ -108,6 +109,9 @@ class RoundOptions:
         Average the final predictions over the flipped and rotated views the
         model trained with (:mod:`~napari_finetune.inference.views`; the live
         previews stay one view, to stay fast).
+    class_names : dict or None
+        Painted value -> name (None: the start model's names,
+        :func:`~napari_finetune.models.class_names.name_classes`).
     """
 
     start: str | Path | SegmentationModel = DEFAULT_MODEL
@@ -125,8 +129,11 @@ class RoundOptions:
     semi_supervised: bool | str = "auto"
     fold_in: bool = True
     average_views: bool = False
+    class_names: dict[int, str] | None = None
 
     def __post_init__(self) -> None:
+        if self.class_names:
+            check_class_names(self.class_names)
         resolve_device(self.device)  # a GPU this machine lacks is said before the round
         parse_adaptation(self.adaptation)
         check_semi_supervised(self.semi_supervised)

@@ -40,7 +40,9 @@ class PaintClass(NamedTuple):
     colour_name: str
 
 
-def painting_classes(model: SegmentationModel | None = None) -> dict[int, PaintClass]:
+def painting_classes(
+    model: SegmentationModel | None = None, names: dict[int, str] | None = None
+) -> dict[int, PaintClass]:
     """The classes of a new painting layer, by the value painted.
 
     Parameters
@@ -49,6 +51,9 @@ def painting_classes(model: SegmentationModel | None = None) -> dict[int, PaintC
         The model that will learn from the painting; its ``classes`` name the
         values. Without one, the shipped models' classes (1 grain interior,
         2 boundary).
+    names : dict, optional
+        The user's names of the classes (value -> name): they win, and their
+        number is the number of classes.
 
     Returns
     -------
@@ -56,7 +61,8 @@ def painting_classes(model: SegmentationModel | None = None) -> dict[int, PaintC
         Value (1..K) -> :class:`PaintClass`; colours repeat after
         ``len(PALETTE)`` classes.
     """
-    names = dict(model.classes) if model is not None and model.classes else DEFAULT_CLASSES
+    if not names:
+        names = dict(model.classes) if model is not None and model.classes else DEFAULT_CLASSES
     return {
         value: PaintClass(name, *PALETTE[(value - 1) % len(PALETTE)])
         for value, name in sorted(names.items())

@@ -42,4 +42,5 @@ class LivePreviews:
         cost = time.perf_counter() - start
         self._interval = max(PREVIEW_MIN_INTERVAL, cost / PREVIEW_SHARE)
         self._last = time.perf_counter()
-        return Prediction(pair.name, probabilities, final=False, plane=pair.plane)
+        names = dict(model.classes)
+        return Prediction(pair.name, probabilities, final=False, plane=pair.plane, classes=names)

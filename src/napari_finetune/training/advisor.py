@@ -25,6 +25,7 @@ from pathlib import Path
 
 from napari_finetune.choices import BN_CHOICES, STRATEGY_CHOICES
 from napari_finetune.data.painted import as_pairs
+from napari_finetune.models.class_names import check_class_names
 from napari_finetune.models.device import DEFAULT_DEVICE
 from napari_finetune.models.registry import DEFAULT_MODEL, load_model
 from napari_finetune.training.advisor_plan import DEFAULT_FRACTIONS, plan_comparison
@@ -142,6 +143,7 @@ def compare_strategies(
     device: str = DEFAULT_DEVICE,
     bn_modes: tuple[str, ...] = ("auto",),
     other_starts: tuple[str | Path | object, ...] = (),
+    class_names: dict[int, str] | None = None,
 ) -> Iterator[ComparisonStarted | RunProgress | RunDone | ComparisonFinished]:
     """Train every strategy on nested shares of the painted regions; yield progress.
 
@@ -171,9 +173,10 @@ def compare_strategies(
     other_starts : tuple
         Further start models (shipped names, checkpoints or models) every
         pretrained strategy also runs from, e.g. ``('voronoi-unet',)``
-        (:func:`~napari_finetune.training.advisor_starts.other_shipped_starts`);
-        each is loaded once. The candidates
-        are then named with their start: ``'finetune from voronoi-unet'``.
+        (:func:`~napari_finetune.training.advisor_starts.other_shipped_starts`), each loaded
+        once; the candidates are then named with their start: ``'finetune from voronoi-unet'``.
+    class_names : dict, optional
+        As for :func:`~napari_finetune.finetune`: which classes are scored as thin.
 
     Yields
     ------
@@ -187,6 +190,7 @@ def compare_strategies(
         too few painted regions (saying how many more to paint).
     """
     names = start_names(model, tuple(other_starts))
+    class_names = check_class_names(class_names) if class_names else None
     candidates = candidates_of(tuple(strategies), tuple(bn_modes), 1 + len(other_starts))
     if len(set(seeds)) < 2:
         raise ValueError("give at least two different seeds: one run says nothing of the noise.")
@@ -195,16 +199,14 @@ def compare_strategies(
     plan = plan_comparison(images, labels, tuple(fractions), seeds[0])
     images = [image for image, _ in as_pairs(images, labels)]  # one list, as the plan's labels
     pretrained = any(s != "scratch" for s in strategies)
-    starts = []
-    for name, start in zip(names, (model, *other_starts), strict=True):
-        if not hasattr(start, "net"):
-            start = load_model(start) if pretrained else None
-        starts.append((name, start))
+    starts = [
+        (name, start if hasattr(start, "net") else load_model(start) if pretrained else None)
+        for name, start in zip(names, (model, *other_starts), strict=True)
+    ]
     n_classes = max(int(lab.max()) for lab in plan.subsets[-1].labels)
     caution = short_run_caution(n_classes, starts, seconds)
-    return _run(
-        images, plan, starts, candidates, tuple(seeds), seconds, augmentation, device, caution
-    )
+    training = {"augmentation": augmentation, "device": device, "class_names": class_names}
+    return _run(images, plan, starts, candidates, tuple(seeds), seconds, training, caution)
 
 
 def compare(images: object, labels: object, **kwargs: object) -> StrategyComparison:
@@ -215,7 +217,7 @@ def compare(images: object, labels: object, **kwargs: object) -> StrategyCompari
     raise RuntimeError("the comparison ended without a result")
 
 
-def _run(images, plan, starts, candidates, seeds, seconds, augmentation, device, caution):
+def _run(images, plan, starts, candidates, seeds, seconds, training, caution):
     started = time.perf_counter()
     total = len(plan.subsets) * len(seeds) * len(candidates)
 
@@ -248,11 +250,10 @@ def _run(images, plan, starts, candidates, seeds, seconds, augmentation, device,
                     strategy=strategy,
                     bn_mode=bn_mode,
                     max_seconds=seconds,
-                    augmentation=augmentation,
                     seed=seed,
                     held_out=plan.held_out,
-                    device=device,
                     semi_supervised=False,  # strategies compared as measured (README)
+                    **training,  # augmentation, device, class names
                 )
                 finished = None
                 try:

@@ -12,7 +12,7 @@ strategies, start, provenance.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import torch
@@ -20,6 +20,7 @@ import torch
 from napari_finetune.augment import AugmentationPipeline
 from napari_finetune.data.painted import as_pairs
 from napari_finetune.data.patches import PatchSampler
+from napari_finetune.models.class_names import check_class_names
 from napari_finetune.models.device import DEFAULT_DEVICE, resolve_device, training_autocast_dtype
 from napari_finetune.models.model import SegmentationModel
 from napari_finetune.models.registry import DEFAULT_MODEL
@@ -64,6 +65,7 @@ def finetune(
     semi_supervised: bool | str = "auto",
     unlabelled: object = None,
     fold_in: bool = True,
+    class_names: Mapping[int, str] | None = None,
 ) -> Iterator[Started | Step | EpochEnd | Finished]:
     """Fine-tune a segmentation model on sparse painted labels, yielding events.
 
@@ -136,6 +138,7 @@ def finetune(
     st.check_choice(bn_mode, st.BN_MODES, "bn_mode")
     check_schedule(schedule)
     parse_adaptation(adaptation)  # an unknown lever is said before any work
+    class_names = check_class_names(class_names) if class_names else None
     arguments = {
         "max_seconds": max_seconds,
         "steps": steps,
@@ -163,6 +166,7 @@ def finetune(
         adaptation=adaptation,
         semi_supervised=semi_supervised,
         unlabelled=unlabelled,
+        class_names=class_names,
     )
     trained, planes, split, net = setup.trained, setup.planes, setup.split, setup.net
     optimizer, base_lrs, frozen = setup.optimizer, setup.base_lrs, setup.frozen
@@ -173,6 +177,8 @@ def finetune(
     options = {"strategy": strategy, "bn_mode": bn_mode, **arguments, "schedule": schedule}
     options |= {"augmentation": augmentation_yaml, "seed": seed}
     options |= {"adaptation": adaptation, "semi_supervised": setup.semi_supervised}
+    if class_names:  # they decide which classes validate as thin: retrain repeats them
+        options["class_names"] = {str(k): name for k, name in class_names.items()}
     options["fold_in"] = fold_in = fold_in and held_out is None  # a given set stays unseen
     options |= setup.objectives.record()
     if held_out is not None:
@@ -233,16 +239,9 @@ def finetune(
             left = clock.seconds_left(step, elapsed)
             if steps or step >= 3:
                 estimate = clock.estimated_steps(step, elapsed)
-            yield Step(
-                step,
-                estimate,
-                epoch + 1,
-                epoch_losses[-1],
-                {g["name"]: g["lr"] for g in optimizer.param_groups},
-                elapsed,
-                step * batch_size / elapsed,
-                left,
-            )
+            rates = {g["name"]: g["lr"] for g in optimizer.param_groups}
+            speed = step * batch_size / elapsed
+            yield Step(step, estimate, epoch + 1, epoch_losses[-1], rates, elapsed, speed, left)
             if step % STEPS_PER_EPOCH == 0:
                 epoch += 1
                 progress = clock.progress(step, elapsed)

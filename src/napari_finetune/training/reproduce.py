@@ -172,6 +172,9 @@ def reproduce(
     options |= {key: record["options"][key] for key in LEVERS if key in record["options"]}
     # Runs recorded before the fold-in existed trained without it.
     options["fold_in"] = bool(record["options"].get("fold_in", False))
+    # Names decide which classes validate as thin; runs recorded before kept the start's.
+    named = record["options"].get("class_names") or {}
+    options["class_names"] = {int(k): name for k, name in named.items()} or None
     yaml = record["options"].get("augmentation")
     pipeline = AugmentationPipeline.from_yaml(yaml) if yaml else None
     begin = _start_model(record["start"], start)

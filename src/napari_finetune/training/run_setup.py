@@ -73,6 +73,7 @@ def set_up_run(
     adaptation: str,
     semi_supervised: bool | str,
     unlabelled: object,
+    class_names: dict[int, str] | None = None,
 ) -> Generator[Preparing, None, RunSetup]:
     """Check and prepare a run; yields :class:`Preparing` events, returns a :class:`RunSetup`.
 
@@ -91,7 +92,9 @@ def set_up_run(
     )
     held = None if held_out is None else held_out_planes(painted, held_out)
     start = describe_start(model, strategy)
-    trained, head_kept = resolve_model(model, strategy, painted.channels, painted.painted_classes)
+    trained, head_kept = resolve_model(
+        model, strategy, painted.channels, painted.painted_classes, class_names
+    )
     # Deeper networks pool more: the bottleneck must keep more than one pixel.
     min_patch = 2 * trained.net.min_size
     if arguments["patch_size"] is None:  # the caller's dict: the run records the side chosen

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +11,8 @@ import torch
 from napari_finetune.augment import AugmentationPipeline
 from napari_finetune.data.painted import PaintedPlane, check_class_ids
 from napari_finetune.inference.tiling import pad_to_multiple
-from napari_finetune.models.model import DEFAULT_CLASSES, SegmentationModel
+from napari_finetune.models.class_names import name_classes
+from napari_finetune.models.model import SegmentationModel
 from napari_finetune.models.registry import DEFAULT_MODEL, load_model
 
 # AdaBN statistics come from this many random crops of this side.
@@ -23,6 +25,7 @@ def resolve_model(
     strategy: str,
     channels: int,
     painted_classes: set[int] | frozenset[int],
+    class_names: Mapping[int, str] | None = None,
 ) -> tuple[SegmentationModel, bool]:
     """The model a run trains, and whether its output head is the start model's own.
 
@@ -34,6 +37,8 @@ def resolve_model(
     largest painted class. The caller's model object is never changed. The
     head is new (False) from scratch and when the class count changed: it
     knows nothing of the classes yet (the mean teacher must learn fast then).
+    ``class_names`` name the classes; classes without a given name keep the
+    start model's (:func:`~napari_finetune.models.class_names.name_classes`).
 
     Raises
     ------
@@ -48,6 +53,7 @@ def resolve_model(
         fresh = SegmentationModel.create(channels, n_classes)
         if template is not None:
             fresh.normalization = template.normalization
+        fresh.classes = name_classes(fresh.classes, n_classes, class_names)
         return fresh, False
     if model is None:
         model = DEFAULT_MODEL
@@ -57,10 +63,7 @@ def resolve_model(
     head_kept = resolved.n_classes == n_classes
     if not head_kept:
         resolved.net.replace_head(n_classes)
-    resolved.classes = {
-        k: resolved.classes.get(k, DEFAULT_CLASSES.get(k, f"class {k}"))
-        for k in range(1, n_classes + 1)
-    }
+    resolved.classes = name_classes(resolved.classes, n_classes, class_names)
     return resolved, head_kept
 
 

@@ -1,0 +1,52 @@
+"""Class names: typed by the user, checked, and given to the model a run trains."""
+
+import pytest
+
+from napari_finetune.models.class_names import (
+    check_class_names,
+    class_names_text,
+    name_classes,
+    parse_class_names,
+)
+
+
+def test_typed_names_are_the_classes_in_order_and_read_back():
+    names = parse_class_names(" matrix , secondary γ′,tertiary γ′ ")
+    assert names == {1: "matrix", 2: "secondary γ′", 3: "tertiary γ′"}
+    assert parse_class_names(class_names_text(names)) == names
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("", "one name per painted value"),
+        (" , ", "one name per painted value"),
+        ("matrix,,precipitate", "class 2 has no name"),
+        ("matrix, Matrix", "classes 1 and 2 are both called 'Matrix'"),
+        ("x" * 41, "longer than 40"),
+    ],
+)
+def test_names_that_cannot_be_read_are_refused_saying_which(text, said):
+    with pytest.raises(ValueError, match=said):
+        parse_class_names(text)
+
+
+@pytest.mark.parametrize(
+    ("names", "said"),
+    [
+        ({0: "background"}, "not a painted value"),
+        ({1: ""}, "class 1 needs a name"),
+        ({2: 7}, "class 2 needs"),
+    ],
+)
+def test_given_mappings_are_checked_too(names, said):
+    with pytest.raises(ValueError, match=said):
+        check_class_names(names)
+
+
+def test_given_names_win_the_start_models_fill_in_and_unpainted_ones_are_left_out():
+    start = {1: "grain interior", 2: "boundary"}
+    assert name_classes(start, 3) == {1: "grain interior", 2: "boundary", 3: "class 3"}
+    given = {1: "matrix", 2: "secondary γ′", 4: "never painted"}
+    assert name_classes(start, 3, given) == {1: "matrix", 2: "secondary γ′", 3: "class 3"}
+    assert name_classes({}, 2) == {1: "grain interior", 2: "boundary"}
