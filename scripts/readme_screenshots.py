@@ -266,9 +266,10 @@ def phases(out: Path, seconds: int = 30) -> None:
     widget.seconds.value = seconds
     widget.train.clicked.emit()
     wait_for(widget, seconds=seconds + 120)
-    viewer.layers["superalloy painted"].visible = True
+    for suffix in ("uncertainty", "suggestions"):  # shown in the active-learning figures
+        viewer.layers[f"superalloy {suffix}"].visible = False
     viewer.layers.selection.active = viewer.layers["superalloy prediction"]
-    viewer.layers["superalloy prediction"].opacity = 0.5
+    viewer.layers["superalloy prediction"].opacity = 0.45
     shot(viewer, out / "phase_classes.png")
     viewer.close()
 
