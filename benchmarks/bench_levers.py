@@ -245,6 +245,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.patch_size is not None and not MIN_PATCH <= args.patch_size <= MAX_PATCH:
         parser.error(f"--patch-size must be between {MIN_PATCH} and {MAX_PATCH}")
+    if args.patch_size is not None and args.patch_size % (MIN_PATCH // 2):
+        parser.error(f"--patch-size must be a multiple of {MIN_PATCH // 2} (fit refuses others)")
     if args.batch_size is not None and args.batch_size < 1:
         parser.error("--batch-size must be 1 or more")
     # Patch geometry only where given (else fit's own), recorded with every result.

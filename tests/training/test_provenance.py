@@ -126,3 +126,5 @@ def test_a_deeper_network_trains_on_the_patches_it_needs_by_default():
     assert model.provenance[-1]["options"]["patch_size"] == 128
     with pytest.raises(ValueError, match="patch_size=64 must be between 128"):
         nf.fit(sample.image, labels, deep, steps=1, patch_size=64)
+    with pytest.raises(ValueError, match="patch_size=160 must be a multiple of 64"):
+        nf.fit(sample.image, labels, deep, steps=1, patch_size=160)

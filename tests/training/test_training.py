@@ -183,6 +183,8 @@ def test_new_classes_and_rgb_images_adapt_the_pretrained_model():
         ({"patch_size": 0}, "patch_size=0 must be between 32"),
         ({"patch_size": 8}, "patch_size=8 must be between 32"),
         ({"patch_size": 64.5}, "patch_size=64.5 must be a whole number"),
+        # Not a multiple of the 16-px pooling cell: it trained on stretched features.
+        ({"patch_size": 40}, r"patch_size=40 must be a multiple of 16 .*e\.g\. 48"),
         ({"validation_fraction": 1.5}, "validation_fraction=1.5 must be a share"),
         ({"patience": 0}, "patience=0"),
     ],

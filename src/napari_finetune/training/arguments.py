@@ -64,7 +64,8 @@ def check_training_arguments(
         The budget: a positive number of seconds, or a step count (which wins).
     batch_size, patch_size : int
         Patches per step and their side (None: not chosen yet, see
-        :func:`default_patch_size`).
+        :func:`default_patch_size`); the side must be a multiple of the
+        pooling cell (``min_patch / 2``, 16 px for the shipped U-Net).
     validation_fraction : float
         Share of painted pixels held out, in [0, 0.9].
     patience : int
@@ -91,6 +92,16 @@ def check_training_arguments(
     _integer("batch_size", batch_size, 1, MAX_BATCH)
     if patch_size is not None:
         _integer("patch_size", patch_size, min_patch, MAX_PATCH)
+        # The decoder resizes each coarser stage to its skip: on other sides the deep
+        # features are stretched across the patch and boundaries move by up to a cell,
+        # as they did in prediction's tiles (inference/tiling.py pads those instead).
+        cell = min_patch // 2
+        if patch_size % cell:
+            up = -(-patch_size // cell) * cell
+            raise ValueError(
+                f"patch_size={patch_size} must be a multiple of {cell} (the network's "
+                f"pooling cell; on other sides it learns boundaries misplaced): e.g. {up}."
+            )
     _integer("patience", patience, 1)
     if (
         isinstance(validation_fraction, bool)

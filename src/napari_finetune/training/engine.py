@@ -87,7 +87,8 @@ def finetune(
     steps : int, optional
         Exact number of steps instead (bitwise reproducible: threads as torch's).
     batch_size, patch_size : int
-        Patches per step and their side (default 16 of 64², 128² for a deeper network).
+        Patches per step and their side (default 16 of 64², 128² for a deeper network;
+        a side must be a multiple of the pooling cell, 16 px for the shipped U-Net).
     augmentation : AugmentationPipeline, str or None
         A pipeline, a preset name, a YAML file, or None for no augmentation.
     schedule : {'onecycle', 'cosine'}
