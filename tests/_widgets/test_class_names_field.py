@@ -13,7 +13,8 @@ PHASES = "matrix, secondary γ′, tertiary γ′"
 def test_named_classes_make_the_new_painting_layer(steel):
     w = FineTuneWidget(steel)
     assert w.pairs.class_names.value == ""
-    assert "grain interior, boundary (the model's)" in w.pairs.class_names.native.placeholderText()
+    placeholder = w.pairs.class_names.native.placeholderText()
+    assert placeholder == "grain interior, boundary (the start model's)"
     w.pairs.class_names.value = PHASES
     w.pairs.new_painting.clicked.emit()
     layer = steel.layers["NIST steel painted"]
@@ -81,14 +82,51 @@ def test_fine_tune_and_the_comparison_get_the_names_empty_means_the_models(paint
     assert len(asked) == 2 and "both called 'A'" in w.status.value
 
 
-def test_a_loaded_model_shows_its_names_in_the_empty_field(painted):
+def test_the_empty_field_shows_the_names_of_the_start_chosen_now(painted, tmp_path):
+    from napari_finetune.models import save_model
+
     w = FineTuneWidget(painted)
+
+    def shown():
+        return w.pairs.class_names.native.placeholderText()
+
     model = SegmentationModel.create(n_classes=3)
     model.classes = {1: "ferrite", 2: "pearlite", 3: "boundary"}
-    w._on_loaded(model)
-    assert (
-        "ferrite, pearlite, boundary (the model's)" in w.pairs.class_names.native.placeholderText()
-    )
+    w.session.model = model  # as Load model… does, before the dock hears of it
+    w._on_loaded(model)  # a loaded model becomes the start ('current model')
+    assert w.source.value == "current"
+    assert shown() == "ferrite, pearlite, boundary (the start model's)"
+    w.source.value = "scratch"
+    assert shown() == "grain interior, boundary (the start model's)"
+    w.source.value = "file"
+    w.checkpoint.value = str(tmp_path / "missing.ckpt")
+    assert shown() == "names of 1, 2, … (the start model's)"
+    model.classes = {1: "matrix", 2: "γ′", 3: "carbide"}
+    w.checkpoint.value = str(save_model(model, tmp_path / "phases.ckpt"))
+    assert shown() == "matrix, γ′, carbide (the start model's)"
+    # A new painting, with the field empty, paints the start's classes.
+    w.pairs.new_painting.clicked.emit()
+    layer = painted.layers.selection.active
+    assert list(layer.features["class"]) == ["unpainted", "matrix", "γ′", "carbide"]
+
+
+def test_renaming_with_fewer_names_keeps_the_names_of_the_other_painted_values(steel):
+    w = FineTuneWidget(steel)
+    w.pairs.class_names.value = PHASES
+    w.pairs.new_painting.clicked.emit()
+    layer = steel.layers["NIST steel painted"]
+    w.pairs.class_names.value = "γ, γ′ large"
+    w.pairs.class_names.native.editingFinished.emit()
+    assert list(layer.features["class"]) == ["unpainted", "γ", "γ′ large", "tertiary γ′"]
+    # Emptied: the legend follows the start model's names where it has them.
+    w.pairs.class_names.value = ""
+    w.pairs.class_names.native.editingFinished.emit()
+    assert list(layer.features["class"]) == [
+        "unpainted",
+        "grain interior",
+        "boundary",
+        "tertiary γ′",
+    ]
 
 
 def test_the_comparison_refuses_unreadable_names_at_the_call():
@@ -98,3 +136,31 @@ def test_the_comparison_refuses_unreadable_names_at_the_call():
     labels[:10], labels[-10:] = 1, 2
     with pytest.raises(ValueError, match="both called"):
         compare_strategies(np.zeros((64, 64)), labels, class_names={1: "a", 2: "a"})
+
+
+def test_the_comparison_panel_hands_the_typed_names_on(painted, monkeypatch):
+    from napari_finetune._widgets import _strategy_advisor
+
+    handed = {}
+
+    def fake_worker(*args, **kwargs):
+        handed.update(kwargs)
+        raise RuntimeError("enough")
+
+    monkeypatch.setattr(_strategy_advisor, "create_worker", fake_worker)
+    dock = FineTuneWidget(painted)
+    dock.pairs.class_names.value = "inside, edge"
+    panel = dock.advisor.open()
+    with pytest.raises(RuntimeError, match="enough"):
+        panel._on_start()
+    assert handed["class_names"] == {1: "inside", 2: "edge"}
+
+
+def test_a_first_rounds_live_preview_names_the_classes_of_the_run(painted):
+    from napari_finetune.session import Prediction
+
+    w = FineTuneWidget(painted)
+    assert w.model is None  # no session model yet: the names come with the preview
+    probabilities = np.full((2, *painted.layers["grains"].data.shape), 0.5, np.float32)
+    w._show_prediction(Prediction("grains", probabilities, False, classes={1: "in", 2: "out"}))
+    assert list(painted.layers["grains prediction"].features["class"])[1:] == ["in", "out"]

@@ -51,6 +51,7 @@ def test_the_current_models_classes_name_a_new_painting(painted):
     model = SegmentationModel.create(n_classes=3)
     model.classes = {1: "ferrite", 2: "pearlite", 3: "boundary"}
     w.session.model = model
+    w.source.value = "current"  # as loading a model sets it: its names are the start's
     w.pairs.new_painting.clicked.emit()
     layer = painted.layers.selection.active
     assert layer.name == "grains painted [1]"  # beside the sample's own painting

@@ -50,3 +50,35 @@ def test_given_names_win_the_start_models_fill_in_and_unpainted_ones_are_left_ou
     given = {1: "matrix", 2: "secondary γ′", 4: "never painted"}
     assert name_classes(start, 3, given) == {1: "matrix", 2: "secondary γ′", 3: "class 3"}
     assert name_classes({}, 2) == {1: "grain interior", 2: "boundary"}
+
+
+def test_a_given_name_that_an_unnamed_class_keeps_from_the_start_is_refused():
+    start = {1: "grain interior", 2: "boundary"}
+    with pytest.raises(ValueError, match=r"class 1 is called 'Boundary'.*name class 2 too"):
+        name_classes(start, 2, {1: "Boundary"})
+    assert name_classes(start, 2, {1: "boundary", 2: "interior"}) == {
+        1: "boundary",
+        2: "interior",
+    }
+
+
+def test_numpy_integer_values_are_painted_values():
+    import numpy as np
+
+    assert check_class_names({np.int64(2): "γ′", np.uint8(1): "γ"}) == {1: "γ", 2: "γ′"}
+
+
+def test_an_empty_field_means_the_names_of_the_start_a_round_would_take(tmp_path):
+    from napari_finetune.models import save_model
+    from napari_finetune.models.model import SegmentationModel
+    from napari_finetune.session import start_class_names
+
+    grains = {1: "grain interior", 2: "boundary"}
+    current = SegmentationModel.create(n_classes=3)
+    current.classes = {1: "matrix", 2: "γ′", 3: "carbide"}
+    assert start_class_names("world-unet", current) == grains
+    assert start_class_names("scratch", current) == grains
+    assert start_class_names("current", current) == current.classes
+    assert start_class_names("current", None) is None
+    assert start_class_names(tmp_path / "missing.ckpt", None) is None
+    assert start_class_names(save_model(current, tmp_path / "m.ckpt"), None) == current.classes

@@ -93,3 +93,17 @@ def test_live_previews_name_the_classes_of_the_model_in_training(three_phases, m
     options = RoundOptions(steps=1, class_names=PHASES, suggestions=None, final_predictions=False)
     live = [e for e in session.train_round(options) if isinstance(e, Prediction)]
     assert live and not live[0].final and live[0].classes == PHASES
+
+
+def test_retrain_says_when_a_record_cannot_be_repeated(three_phases):
+    from napari_finetune.training.reproduce import reproduce
+
+    image, labels = three_phases
+    model, _ = nf.fit(image, labels, "world-unet", class_names=PHASES, **quick())
+    record = model.provenance[-1]["options"]
+    record["class_names"] = ["matrix"]  # edited by hand
+    with pytest.raises(ValueError, match="the record's class names"):
+        reproduce(model, [image], [labels])
+    record["class_names"], record["patch_size"] = {"1": "matrix"}, 40  # an older version's run
+    with pytest.raises(ValueError, match=r"patches of 40 px.*cannot be repeated"):
+        reproduce(model, [image], [labels])

@@ -40,9 +40,9 @@ if TYPE_CHECKING:
 
 CLASS_NAMES_TIP = (
     "names of the painted values 1, 2, … in order, comma-separated (e.g. 'matrix, "
-    "secondary γ′, tertiary γ′'); empty: the model's. New painting layers get one colour "
-    "per name; the trained model, its predictions, exports and phase fractions carry them, "
-    "and a name with 'boundary' or 'membrane' is validated as a thin class"
+    "secondary γ′, tertiary γ′'); empty: the start model's. New painting layers get one "
+    "colour per name; the trained model, its predictions, exports and phase fractions "
+    "carry them, and a name with 'boundary' or 'membrane' is validated as a thin class"
 )
 
 
@@ -70,9 +70,9 @@ class TrainingPairs(Container):
 
     The buttons :attr:`add_pair` and :attr:`new_painting` and the field
     :attr:`class_names` are placed by the dock. The field names the painted
-    values (empty: the model's names, shown greyed in it); the names go to new
-    painting layers, to training, and to the painting layers *New painting
-    layer* made (their legend, never their values).
+    values (empty: the start model's names, shown greyed in it); the names go
+    to new painting layers, to training, and to the chosen painting layers
+    *New painting layer* made (their legend, never their values).
     """
 
     def __init__(self, viewer: napari.viewer.Viewer, on_change: Callable[[], None]) -> None:
@@ -85,7 +85,8 @@ class TrainingPairs(Container):
             text="New painting layer", tooltip="an empty labels layer on the image, to paint on"
         )
         self.class_names = LineEdit(label="classes", tooltip=CLASS_NAMES_TIP)
-        self.show_model_classes(DEFAULT_CLASSES)
+        self._start_names: dict[int, str] | None = None
+        self.show_start_classes(dict(DEFAULT_CLASSES))
         self.class_names.native.editingFinished.connect(self._rename_paintings)
         self.add_pair.changed.connect(self.add_row)
 
@@ -100,21 +101,40 @@ class TrainingPairs(Container):
         text = self.class_names.value.strip()
         return parse_class_names(text) if text else None
 
-    def show_model_classes(self, classes: dict[int, str]) -> None:
-        """Show the model's class names greyed in the empty field: what empty means."""
-        self.class_names.native.setPlaceholderText(f"{class_names_text(classes)} (the model's)")
+    def show_start_classes(self, classes: dict[int, str] | None) -> None:
+        """Show the start model's class names greyed in the empty field: what empty means.
+
+        None: not known yet (no current model, an unreadable checkpoint).
+        """
+        self._start_names = classes
+        said = class_names_text(classes) if classes else "names of 1, 2, …"
+        self.class_names.native.setPlaceholderText(f"{said} (the start model's)")
+
+    def names_to_paint(self) -> dict[int, str] | None:
+        """The names typed, else the start model's (None: neither known).
+
+        Raises
+        ------
+        ValueError
+            Typed names that cannot be read.
+        """
+        return self.named_classes() or self._start_names
 
     def _rename_paintings(self) -> None:
+        """The chosen paintings' legends follow the names (empty: the start model's)."""
         try:
-            names = self.named_classes()
+            names = self.names_to_paint()
         except ValueError as err:
             show_warning(f"Fine-tune: {err}")
             return
-        if names:
-            classes = painting_classes(names=names)
-            for row in self.rows():
-                if row.labels_layer.value is not None:
-                    rename_painting(row.labels_layer.value, classes)
+        for row in self.rows():
+            layer = row.labels_layer.value
+            if layer is None:
+                continue
+            # Values painted beyond the names typed keep the names they had.
+            had = layer.metadata.get("napari_finetune", {}).get("classes", {})
+            merged = {int(k): n for k, n in had.items() if str(k).isdigit()} | (names or {})
+            rename_painting(layer, painting_classes(names=merged))
 
     def image_choices(self, _widget: object = None) -> list:
         """Image layers offered as inputs, newest first."""

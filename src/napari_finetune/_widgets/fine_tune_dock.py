@@ -40,6 +40,7 @@ from napari_finetune.session import (
     StatusLine,
     Suggestions,
     painting,
+    start_class_names,
 )
 from napari_finetune.session import status as texts
 from napari_finetune.session.stopping import until_stopped
@@ -95,6 +96,8 @@ class FineTuneWidget(Container):
         arrange(self)
 
         self.pairs.new_painting.changed.connect(self._on_new_painting)
+        for choice in (self.settings.source, self.settings.checkpoint):
+            choice.changed.connect(self._show_start_classes)
         self.train.changed.connect(self._on_train)
         self.stop.changed.connect(self._on_stop)
         # Closing the viewer deletes this dock: the worker must not outlive it.
@@ -133,9 +136,13 @@ class FineTuneWidget(Container):
         if self._worker is None and self.status.value in ("", self._hint):
             self._hint = self.status.value = painting.paint_first(self.pairs.unpainted())
 
+    def _show_start_classes(self, _value: object = None) -> None:
+        """What an empty classes field means: the names of the start chosen now."""
+        self.pairs.show_start_classes(start_class_names(self.settings.start(), self.model))
+
     def _on_new_painting(self) -> None:
         try:
-            classes = painting.painting_classes(self.model, self.pairs.named_classes())
+            classes = painting.painting_classes(self.model, self.pairs.names_to_paint())
             layer = self.pairs.add_painting(classes)
         except ValueError as err:
             self._report_error(err)
@@ -164,13 +171,9 @@ class FineTuneWidget(Container):
     def busy(self) -> bool:
         """Whether training, a prediction, a folder run or a comparison is going on."""
         files = self.files
-        return (
-            self._worker is not None
-            or self.advisor.running
-            or files.lazy.running
-            or files.folder.running
-            or not files.predict_button.enabled  # an in-memory Predict
-        )
+        running = (self.advisor.running, files.lazy.running, files.folder.running)
+        # A disabled Predict button: an in-memory Predict is running.
+        return self._worker is not None or any(running) or not files.predict_button.enabled
 
     def _start_training(self, seconds: float | None = None) -> None:
         if self._worker is not None:
@@ -267,8 +270,7 @@ class FineTuneWidget(Container):
         self.active.retrain.enabled = self.active.retrain.enabled or self.model is not None
         self._stop_reason = None
         self.model_info.value = texts.describe_model(self.model)
-        if self.model is not None:  # what an empty classes field now means
-            self.pairs.show_model_classes(self.model.classes)
+        self._show_start_classes()  # a round may have made 'current' another model
         if (last := self.session.last_round()) is not None:  # a fold-in no step followed: gone
             self.plot.settle_fold_in(last.folded_after)
         self._suggest_strategy()  # strokes painted during the round were not judged
@@ -288,7 +290,7 @@ class FineTuneWidget(Container):
 
     def _on_loaded(self, model: SegmentationModel) -> None:
         self.model_info.value = texts.describe_model(model, loaded=True)
-        self.pairs.show_model_classes(model.classes)
+        self._show_start_classes()
         self.source.value = CURRENT
         self.active.update_rounds(self.session.rounds())
         self.active.retrain.enabled = True

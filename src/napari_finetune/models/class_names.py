@@ -12,6 +12,7 @@ inherit ``'boundary'`` for its second phase: the user names the classes
 from __future__ import annotations
 
 from collections.abc import Mapping
+from numbers import Integral
 
 from napari_finetune.models.model import DEFAULT_CLASSES
 
@@ -40,7 +41,7 @@ def check_class_names(names: Mapping[int, str]) -> dict[int, str]:
     """
     checked: dict[int, str] = {}
     for value, name in dict(names).items():
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        if isinstance(value, bool) or not isinstance(value, Integral) or value < 1:
             raise ValueError(f"class names: {value!r} is not a painted value (1, 2, …).")
         if not isinstance(name, str) or not name.strip():
             raise ValueError(f"class names: class {value} needs a name (got {name!r}).")
@@ -48,7 +49,7 @@ def check_class_names(names: Mapping[int, str]) -> dict[int, str]:
             raise ValueError(
                 f"class names: the name of class {value} is longer than {MAX_NAME} characters."
             )
-        checked[value] = name.strip()
+        checked[int(value)] = name.strip()
     seen: dict[str, int] = {}
     for value, name in sorted(checked.items()):
         if name.lower() in seen:
@@ -94,9 +95,24 @@ def name_classes(
     A given name wins; otherwise the start model's, then the shipped grain
     classes' (1 grain interior, 2 boundary), then ``'class k'``. Given names
     of classes beyond ``n_classes`` (nobody painted them) are left out.
+
+    Raises
+    ------
+    ValueError
+        Names that :func:`check_class_names` refuses, or a given name that a
+        class without one keeps from the start model (two classes of one name).
     """
     given = check_class_names(given) if given else {}
-    return {
+    names = {
         k: given.get(k) or start.get(k) or DEFAULT_CLASSES.get(k, f"class {k}")
         for k in range(1, n_classes + 1)
     }
+    # A kept name may be one the user gave another class: two classes of one name.
+    for k, name in names.items():
+        twin = next((j for j, o in given.items() if j != k and o.lower() == name.lower()), None)
+        if k not in given and twin is not None:
+            raise ValueError(
+                f"class names: class {twin} is called '{given[twin]}', the name class {k} keeps "
+                f"from the start model: name class {k} too."
+            )
+    return names

@@ -27,7 +27,12 @@ from napari_finetune.session.painting import (
     painting_legend,
 )
 from napari_finetune.session.pairs import Pair
-from napari_finetune.session.policy import StrategyAdvice, resolve_start, suggest_strategy
+from napari_finetune.session.policy import (
+    StrategyAdvice,
+    resolve_start,
+    start_class_names,
+    suggest_strategy,
+)
 from napari_finetune.session.predicting import predicted, prediction_model
 from napari_finetune.session.status import StatusLine, describe_model
 
@@ -57,5 +62,6 @@ __all__ = [
     "predicted",
     "prediction_model",
     "resolve_start",
+    "start_class_names",
     "suggest_strategy",
 ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from napari_finetune.models.model import SegmentationModel
+from napari_finetune.models.model import DEFAULT_CLASSES, SegmentationModel
 from napari_finetune.models.registry import REGISTRY, load_model
 from napari_finetune.session.options import CURRENT, SCRATCH
 from napari_finetune.training.strategies import STRATEGIES
@@ -79,3 +79,22 @@ def resolve_start(
         return key, strategy  # the engine loads shipped weights itself
     # load_model, not load_checkpoint: a BioImage.IO package this plugin exported works too.
     return load_model(Path(start)), strategy
+
+
+def start_class_names(
+    start: str | Path | SegmentationModel, current: SegmentationModel | None
+) -> dict[int, str] | None:
+    """The class names a round from ``start`` keeps where the user names none.
+
+    What an empty *classes* field means: the names of the model training would
+    start from (:func:`resolve_start`; a fresh network from scratch has the
+    shipped grain classes). None when they cannot be known yet: no current
+    model, or a checkpoint that is missing or unreadable (the round says why).
+    """
+    try:
+        model, strategy = resolve_start(start, current, "finetune")
+    except (ValueError, OSError):
+        return None
+    if strategy == "scratch" or model is None:
+        return dict(DEFAULT_CLASSES)
+    return dict((load_model(model) if isinstance(model, str) else model).classes)

@@ -100,9 +100,8 @@ def finetune(
     seed : int
         Seed of everything random.
     device : str or torch.device, optional
-        Where to train: ``'auto'`` (a CUDA GPU, else Apple MPS, else the CPU),
-        ``'cpu'``, ``'cuda'``, ``'cuda:N'`` or ``'mps'``
-        (:mod:`napari_finetune.models.device`). The trained model stays there.
+        Where to train: ``'auto'`` (a CUDA GPU, else Apple MPS, else the CPU), ``'cpu'``,
+        ``'cuda'``, ``'cuda:N'`` or ``'mps'`` (models/device.py); the model stays there.
         On CUDA the forward pass runs in bfloat16 autocast where the GPU has it.
     held_out : array or list of arrays, optional
         Boolean masks shaped like ``labels``: the painted pixels to validate on
@@ -118,20 +117,21 @@ def finetune(
         Also learn from a mean teacher's pseudo-labels on unpainted pixels (training/
         unlabelled.py); ``'auto'``: for strokes, whose classes rarely meet (class_contact.py).
     unlabelled : array or list of arrays, optional
-        Extra images nobody painted, when pseudo-labels are on (the painted
-        images' unpainted pixels always are; 'auto' may leave them off). Stacks give
-        32 sampled planes at most; the images must have the painted images' channels.
+        Extra images nobody painted, when pseudo-labels are on (the painted images'
+        unpainted pixels always are; 'auto' may leave them off). Stacks give 32 sampled
+        planes at most; the images must have the painted images' channels.
     fold_in : bool
-        Let the held-out pixels train too from the first epoch end at or past
-        60 % of the run, from the weights keep-best holds
-        (:mod:`~napari_finetune.training.fold_in`), or at an earlier early
+        Let the held-out pixels train too from the first epoch end at or past 60 % of the
+        run, from the weights keep-best holds (training/fold_in.py), or at an earlier early
         stop; ignored with ``held_out``, which must stay unseen.
+    class_names : dict, optional
+        Painted value -> name (``{1: 'matrix', 2: 'γ′'}``); others keep the start model's
+        (models/class_names.py). A name with 'boundary', 'membrane', … validates as thin.
 
     Yields
     ------
     Preparing, Started, Step, EpochEnd, Finished
-        Progress events (``Preparing`` only once the inputs were checked);
-        ``Step`` at least once per batch.
+        Progress events (``Preparing`` once the inputs were checked, ``Step`` every batch).
     """
     st.check_choice(strategy, st.STRATEGIES, "strategy")
     if bn_mode == "auto":

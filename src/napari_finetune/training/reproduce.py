@@ -174,7 +174,17 @@ def reproduce(
     options["fold_in"] = bool(record["options"].get("fold_in", False))
     # Names decide which classes validate as thin; runs recorded before kept the start's.
     named = record["options"].get("class_names") or {}
-    options["class_names"] = {int(k): name for k, name in named.items()} or None
+    try:
+        options["class_names"] = {int(k): name for k, name in dict(named).items()} or None
+    except (TypeError, ValueError):
+        raise ValueError(f"the record's class names {named!r} cannot be read.") from None
+    cell = 16  # the shipped U-Net's pooling cell; a deeper network's is checked by fit
+    if isinstance(options["patch_size"], int) and options["patch_size"] % cell:
+        raise ValueError(
+            f"the run trained on patches of {options['patch_size']} px, a side this version "
+            f"refuses (not a multiple of {cell}: the network learned misplaced boundaries); "
+            "it cannot be repeated."
+        )
     yaml = record["options"].get("augmentation")
     pipeline = AugmentationPipeline.from_yaml(yaml) if yaml else None
     begin = _start_model(record["start"], start)
