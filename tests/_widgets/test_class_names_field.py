@@ -10,11 +10,16 @@ from napari_finetune.models.model import SegmentationModel
 PHASES = "matrix, secondary γ′, tertiary γ′"
 
 
-def test_named_classes_make_the_new_painting_layer(steel):
+def test_named_classes_make_the_new_painting_layer_unreadable_ones_none(steel):
     w = FineTuneWidget(steel)
     assert w.pairs.class_names.value == ""
     placeholder = w.pairs.class_names.native.placeholderText()
     assert placeholder == "grain interior, boundary (the start model's)"
+    before = len(steel.layers)
+    w.pairs.class_names.value = "matrix,,precipitate"
+    w.pairs.new_painting.clicked.emit()
+    assert len(steel.layers) == before
+    assert w.status.value.startswith("Error: class names: class 2 has no name")
     w.pairs.class_names.value = PHASES
     w.pairs.new_painting.clicked.emit()
     layer = steel.layers["NIST steel painted"]
@@ -24,15 +29,6 @@ def test_named_classes_make_the_new_painting_layer(steel):
     colours = {tuple(np.round(layer.colormap.map(v)[:3], 3)) for v in (1, 2, 3)}
     assert len(colours) == 3
     assert "3 = tertiary γ′ (lime)" in w.status.value
-
-
-def test_names_that_cannot_be_read_are_said_and_no_layer_is_added(steel):
-    w = FineTuneWidget(steel)
-    before = len(steel.layers)
-    w.pairs.class_names.value = "matrix,,precipitate"
-    w.pairs.new_painting.clicked.emit()
-    assert len(steel.layers) == before
-    assert w.status.value.startswith("Error: class names: class 2 has no name")
 
 
 def test_renaming_restyles_the_plugins_paintings_never_a_users_layer(steel, monkeypatch):

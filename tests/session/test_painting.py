@@ -45,3 +45,16 @@ def test_status_says_where_nothing_is_painted_and_how_to_start():
     assert "New painting layer" in paint_first(["NIST steel"])
     text = new_painting("NIST steel painted", painting_classes(None))
     assert "'NIST steel painted'" in text and "2 = boundary (magenta)" in text
+
+
+def test_renaming_keeps_the_names_of_values_beyond_those_given():
+    from napari_finetune.session.painting import renamed_classes
+
+    had = {1: "matrix", 2: "γ′", 3: "carbide", "note": "not a value"}
+    renamed = renamed_classes(had, {1: "γ", 2: "γ′ large"})
+    assert {k: c.name for k, c in renamed.items()} == {1: "γ", 2: "γ′ large", 3: "carbide"}
+    assert renamed[3].colour_name == "lime"  # each value keeps its place in the palette
+    assert {k: c.name for k, c in renamed_classes({"1": "a", "2": "b"}, None).items()} == {
+        1: "a",
+        2: "b",
+    }

@@ -7,6 +7,7 @@ import napari_finetune as nf
 from napari_finetune.synth.strokes import paint_strokes
 from napari_finetune.training import Started
 from napari_finetune.training.held_out_score import thin_classes
+from napari_finetune.training.reproduce import reproduce
 
 PHASES = {1: "matrix", 2: "secondary γ′", 3: "tertiary γ′"}
 
@@ -55,8 +56,16 @@ def test_retrain_repeats_the_names_and_older_records_keep_the_starts(three_phase
     model, _ = nf.fit(image, labels, "world-unet", class_names={2: "precipitate"}, **quick())
     assert model.classes[2] == "precipitate"
     assert repeat_options(model, [image], [labels])["class_names"] == {2: "precipitate"}
-    del model.provenance[-1]["options"]["class_names"]  # a record from before names
+    record = model.provenance[-1]["options"]
+    del record["class_names"]  # a record from before names
     assert repeat_options(model, [image], [labels])["class_names"] is None
+    # Records that cannot be repeated say so, before any training.
+    record["class_names"] = ["matrix"]  # edited by hand
+    with pytest.raises(ValueError, match="the record's class names"):
+        reproduce(model, [image], [labels])
+    record["class_names"], record["patch_size"] = {"1": "matrix"}, 40  # an older version's run
+    with pytest.raises(ValueError, match=r"patches of 40 px.*cannot be repeated"):
+        reproduce(model, [image], [labels])
 
 
 def test_bad_names_are_said_before_any_work(three_phases):
@@ -93,17 +102,3 @@ def test_live_previews_name_the_classes_of_the_model_in_training(three_phases, m
     options = RoundOptions(steps=1, class_names=PHASES, suggestions=None, final_predictions=False)
     live = [e for e in session.train_round(options) if isinstance(e, Prediction)]
     assert live and not live[0].final and live[0].classes == PHASES
-
-
-def test_retrain_says_when_a_record_cannot_be_repeated(three_phases):
-    from napari_finetune.training.reproduce import reproduce
-
-    image, labels = three_phases
-    model, _ = nf.fit(image, labels, "world-unet", class_names=PHASES, **quick())
-    record = model.provenance[-1]["options"]
-    record["class_names"] = ["matrix"]  # edited by hand
-    with pytest.raises(ValueError, match="the record's class names"):
-        reproduce(model, [image], [labels])
-    record["class_names"], record["patch_size"] = {"1": "matrix"}, 40  # an older version's run
-    with pytest.raises(ValueError, match=r"patches of 40 px.*cannot be repeated"):
-        reproduce(model, [image], [labels])

@@ -30,7 +30,8 @@ from napari_finetune._widgets._layers import (
 from napari_finetune._widgets._painting_layer import add_painting_layer, rename_painting
 from napari_finetune.models.class_names import class_names_text, parse_class_names
 from napari_finetune.models.model import DEFAULT_CLASSES
-from napari_finetune.session import Pair, painting_classes
+from napari_finetune.session import Pair
+from napari_finetune.session.painting import renamed_classes
 
 if TYPE_CHECKING:
     import napari
@@ -91,7 +92,7 @@ class TrainingPairs(Container):
         self.add_pair.changed.connect(self.add_row)
 
     def named_classes(self) -> dict[int, str] | None:
-        """The names typed in :attr:`class_names` (None: empty, the model's names).
+        """The names typed in :attr:`class_names` (None: empty, the start model's names).
 
         Raises
         ------
@@ -133,8 +134,7 @@ class TrainingPairs(Container):
                 continue
             # Values painted beyond the names typed keep the names they had.
             had = layer.metadata.get("napari_finetune", {}).get("classes", {})
-            merged = {int(k): n for k, n in had.items() if str(k).isdigit()} | (names or {})
-            rename_painting(layer, painting_classes(names=merged))
+            rename_painting(layer, renamed_classes(had, names))
 
     def image_choices(self, _widget: object = None) -> list:
         """Image layers offered as inputs, newest first."""

@@ -8,7 +8,7 @@ micrograph, also for red-green colour-blind users.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
 from napari_finetune.models.model import DEFAULT_CLASSES
@@ -67,6 +67,23 @@ def painting_classes(
         value: PaintClass(name, *PALETTE[(value - 1) % len(PALETTE)])
         for value, name in sorted(names.items())
     }
+
+
+def renamed_classes(
+    had: Mapping[object, str], names: Mapping[int, str] | None
+) -> dict[int, PaintClass]:
+    """A painting's classes after renaming: the names given, the old ones for other values.
+
+    Parameters
+    ----------
+    had : mapping
+        The painting's class names now (its metadata; keys that are not painted
+        values are dropped).
+    names : mapping or None
+        The new names (None: none known, the old names stay).
+    """
+    kept = {int(k): name for k, name in had.items() if str(k).isdigit()}
+    return painting_classes(names=kept | dict(names or {}))
 
 
 def painting_legend(classes: dict[int, PaintClass]) -> str:
