@@ -94,6 +94,8 @@ def test_rgb_prediction_keeps_spatial_units_and_shows_class_names(make_napari_vi
     stack = viewer.layers["colour probabilities"]  # (class, y, x)
     assert stack.units[1:] == image.units and str(stack.units[0]) == "pixel"
     np.testing.assert_allclose(stack.translate[1:], image.translate)
+    # The slider over the classes is called so.
+    assert stack.axis_labels[0] == "class" and viewer.dims.axis_labels[0] == "class"
     # own colours, from the core; the class names show on hover
     expected = prediction_colours(classes)
     for value, colour in expected.items():

@@ -181,6 +181,9 @@ def show_probabilities(
         return
     if layer is not None:
         viewer.layers.remove(layer)
+    where = placement(target, data.ndim)
+    if not two:  # the slider over the class axis says what it moves through
+        where["axis_labels"] = ("class", *target.axis_labels[-(data.ndim - 1) :])
     viewer.add_image(
         data,
         name=name,
@@ -188,5 +191,5 @@ def show_probabilities(
         contrast_limits=(0, 1),
         visible=False,
         metadata=meta,
-        **placement(target, data.ndim),
+        **where,
     )
