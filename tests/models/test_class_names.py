@@ -56,6 +56,8 @@ def test_a_given_name_that_an_unnamed_class_keeps_from_the_start_is_refused():
     start = {1: "grain interior", 2: "boundary"}
     with pytest.raises(ValueError, match=r"class 1 is called 'Boundary'.*name class 2 too"):
         name_classes(start, 2, {1: "Boundary"})
+    # A name given to a class nobody painted clashes with nothing.
+    assert name_classes(start, 2, {3: "boundary"}) == start
     assert name_classes(start, 2, {1: "boundary", 2: "interior"}) == {
         1: "boundary",
         2: "interior",

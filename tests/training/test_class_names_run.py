@@ -102,3 +102,33 @@ def test_live_previews_name_the_classes_of_the_model_in_training(three_phases, m
     options = RoundOptions(steps=1, class_names=PHASES, suggestions=None, final_predictions=False)
     live = [e for e in session.train_round(options) if isinstance(e, Prediction)]
     assert live and not live[0].final and live[0].classes == PHASES
+
+
+def test_from_scratch_the_chosen_start_names_the_classes(three_phases):
+    image, labels = three_phases
+    named = nf.load_model("world-unet")
+    named.classes = {1: "ferrite", 2: "pearlite"}
+    model, _ = nf.fit(image, labels, named, strategy="scratch", **quick())
+    assert model.classes == {1: "ferrite", 2: "pearlite", 3: "class 3"}
+
+
+def test_every_comparison_run_names_the_classes_as_the_first_start(three_phases, monkeypatch):
+    from napari_finetune.training import advisor
+
+    handed = []
+
+    def fake_finetune(*args, **kwargs):
+        handed.append(kwargs["class_names"])
+        raise RuntimeError("enough")
+
+    monkeypatch.setattr(advisor, "finetune", fake_finetune)
+    image, labels = three_phases
+    named = nf.load_model("world-unet")
+    named.classes = {1: "ferrite", 2: "pearlite"}
+    events = advisor.compare_strategies(
+        image, labels, named, strategies=("head",), other_starts=("voronoi-unet",)
+    )
+    next(events)  # ComparisonStarted
+    with pytest.raises(RuntimeError, match="enough"):
+        next(events)
+    assert handed == [{1: "ferrite", 2: "pearlite"}]

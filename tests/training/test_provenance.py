@@ -128,3 +128,7 @@ def test_a_deeper_network_trains_on_the_patches_it_needs_by_default():
         nf.fit(sample.image, labels, deep, steps=1, patch_size=64)
     with pytest.raises(ValueError, match="patch_size=160 must be a multiple of 64"):
         nf.fit(sample.image, labels, deep, steps=1, patch_size=160)
+    # A record of such a side (an older version's) is said to be unrepeatable, by its cell.
+    model.provenance[-1]["options"]["patch_size"] = 160
+    with pytest.raises(ValueError, match=r"patches of 160 px.*multiple of 64.*cannot be repeated"):
+        reproduce(model, [sample.image], [labels], start=deep)

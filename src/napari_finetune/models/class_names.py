@@ -109,7 +109,8 @@ def name_classes(
     }
     # A kept name may be one the user gave another class: two classes of one name.
     for k, name in names.items():
-        twin = next((j for j, o in given.items() if j != k and o.lower() == name.lower()), None)
+        twins = [j for j, other in given.items() if other.lower() == name.lower()]
+        twin = next((j for j in twins if j != k and j <= n_classes), None)
         if k not in given and twin is not None:
             raise ValueError(
                 f"class names: class {twin} is called '{given[twin]}', the name class {k} keeps "

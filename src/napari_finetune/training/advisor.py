@@ -11,9 +11,8 @@ curves, and recommends the best with how sure that is
 pretrained strategy also runs from other start models
 (:mod:`~napari_finetune.training.advisor_starts`).
 
-``compare_strategies`` yields events, so a widget shows progress and Stop
-closes it (the run in progress stops at its next step); ``compare`` is the
-blocking form.
+``compare_strategies`` yields events, so a widget shows progress and Stop closes it (the
+run in progress stops at its next step); ``compare`` is the blocking form.
 """
 
 from __future__ import annotations
@@ -160,23 +159,24 @@ def compare_strategies(
     seeds : tuple of int
         One run per seed (at least two, so a range shows).
     seconds : float
-        Training budget of each run; the whole takes about
-        ``len(strategies) × len(fractions) × len(seeds) × (seconds + ~1)``.
+        Training budget of each run; all take ``len(strategies) × len(fractions) ×
+        len(seeds) × (seconds + ~1)``.
     augmentation : str, AugmentationPipeline or None
         As for :func:`~napari_finetune.finetune`.
     device : str
         Where to train (:mod:`napari_finetune.models.device`).
     bn_modes : tuple of str
-        BatchNorm handlings each pretrained strategy is run with (the lessons'
-        adaptation choices: ``'auto'`` — AdaBN for a pretrained start —,
-        ``'frozen'``, ``'adapt'``, ``'adabn'``); ``scratch`` always adapts.
+        BatchNorm handlings each pretrained strategy is run with (the lessons' adaptation
+        choices: ``'auto'`` — AdaBN for a pretrained start —, ``'frozen'``, ``'adapt'``,
+        ``'adabn'``); ``scratch`` always adapts.
     other_starts : tuple
         Further start models (shipped names, checkpoints or models) every
         pretrained strategy also runs from, e.g. ``('voronoi-unet',)``
         (:func:`~napari_finetune.training.advisor_starts.other_shipped_starts`), each loaded
         once; the candidates are then named with their start: ``'finetune from voronoi-unet'``.
     class_names : dict, optional
-        As for :func:`~napari_finetune.finetune`: which classes are scored as thin.
+        As for :func:`~napari_finetune.finetune` (which classes score as thin); None: the
+        first start's names, for every run, so that runs of other starts stay comparable.
 
     Yields
     ------
@@ -185,9 +185,9 @@ def compare_strategies(
     Raises
     ------
     ValueError
-        At the call, for unknown strategies, fewer than two seeds, a budget
-        under one second, a start model given twice, bad images or labels, or
-        too few painted regions (saying how many more to paint).
+        At the call, for unknown strategies, fewer than two seeds, a budget under one
+        second, a start model given twice, bad images, labels or class names, or too few
+        painted regions (saying how many more to paint).
     """
     names = start_names(model, tuple(other_starts))
     class_names = check_class_names(class_names) if class_names else None
@@ -205,7 +205,8 @@ def compare_strategies(
     ]
     n_classes = max(int(lab.max()) for lab in plan.subsets[-1].labels)
     caution = short_run_caution(n_classes, starts, seconds)
-    training = {"augmentation": augmentation, "device": device, "class_names": class_names}
+    named = class_names or (dict(starts[0][1].classes) if starts[0][1] is not None else None)
+    training = {"augmentation": augmentation, "device": device, "class_names": named}
     return _run(images, plan, starts, candidates, tuple(seeds), seconds, training, caution)
 
 
@@ -224,18 +225,13 @@ def _run(images, plan, starts, candidates, seeds, seconds, training, caution):
     def start_of(strategy: str, k: int) -> str:
         return "" if strategy == "scratch" else starts[k][0]
 
-    yield ComparisonStarted(
-        total,
-        tuple(
-            RunResult(s, 0, 0, 0, None, bn_mode=m, start=start_of(s, k)).candidate
-            for s, m, k in candidates
-        ),
-        tuple(s.painted_pixels for s in plan.subsets),
-        seeds,
-        plan.held_out_pixels,
-        plan.grouping,
-        caution,
+    named = tuple(
+        RunResult(s, 0, 0, 0, None, bn_mode=m, start=start_of(s, k)).candidate
+        for s, m, k in candidates
     )
+    painted = tuple(s.painted_pixels for s in plan.subsets)
+    held, grouping = plan.held_out_pixels, plan.grouping
+    yield ComparisonStarted(total, named, painted, seeds, held, grouping, caution)
     results: list[RunResult] = []
     index = 0
     # Smallest subsets first: a comparison stopped early still shows the few-label end.

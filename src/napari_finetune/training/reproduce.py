@@ -178,7 +178,7 @@ def reproduce(
         options["class_names"] = {int(k): name for k, name in dict(named).items()} or None
     except (TypeError, ValueError):
         raise ValueError(f"the record's class names {named!r} cannot be read.") from None
-    cell = 16  # the shipped U-Net's pooling cell; a deeper network's is checked by fit
+    cell = model.net.min_size  # the pooling cell of the network the run trained
     if isinstance(options["patch_size"], int) and options["patch_size"] % cell:
         raise ValueError(
             f"the run trained on patches of {options['patch_size']} px, a side this version "

@@ -53,7 +53,9 @@ def resolve_model(
         fresh = SegmentationModel.create(channels, n_classes)
         if template is not None:
             fresh.normalization = template.normalization
-        fresh.classes = name_classes(fresh.classes, n_classes, class_names)
+        # The start chosen names the classes here too (what the dock's empty field says).
+        start_names = template.classes if template is not None else fresh.classes
+        fresh.classes = name_classes(start_names, n_classes, class_names)
         return fresh, False
     if model is None:
         model = DEFAULT_MODEL
