@@ -206,3 +206,31 @@ def test_the_rows_keep_no_removed_layer_alive(painted, qtbot, folder):
     gc.collect()
     assert ref() is None
     w.autosave.tick()  # and nothing breaks once it is gone
+
+
+def test_a_restored_painting_keeps_its_class_names_and_can_be_renamed(
+    steel, qtbot, folder, monkeypatch
+):
+    w = FineTuneWidget(steel)
+    w.pairs.class_names.value = "ferrite, pearlite"
+    w.pairs.new_painting.clicked.emit()
+    made = steel.layers["NIST steel painted"]
+    made.data[5:9, 5:9] = 2
+    w.autosave.save_now()
+    idle(w.autosave, qtbot)
+    (entry,) = w.autosave.autosave.saved()
+    assert entry.class_names == {1: "ferrite", 2: "pearlite"}
+    steel.layers.remove(made)  # the layer is gone: only the autosave has it
+    idle(w.autosave, qtbot)
+    monkeypatch.setattr(AutosaveRows, "choose", lambda self, entries: entries[0])
+    w.autosave.restore.clicked.emit()
+    restored = steel.layers[-1]
+    assert restored.name.startswith("NIST steel painted (restored ")
+    assert list(restored.features["class"]) == ["unpainted", "ferrite", "pearlite"]
+    assert restored.metadata["napari_finetune"]["classes"] == {1: "ferrite", 2: "pearlite"}
+    # the classes field renames its legend like any painting the plugin made
+    w.pairs.rows()[0].labels_layer.value = restored
+    w.pairs.class_names.value = "ferrite, bainite"
+    w.pairs.class_names.native.editingFinished.emit()
+    assert list(restored.features["class"]) == ["unpainted", "ferrite", "bainite"]
+    assert (restored.data[5:9, 5:9] == 2).all() and int(restored.data.sum()) == 32

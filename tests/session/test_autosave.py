@@ -70,7 +70,13 @@ def test_saved_paintings_load_back_exactly_newest_first(tmp_path, clock):
     stack = painting((3, 20, 30), np.int32, seed=1)
     single = painting((1, 16, 3), np.uint16, seed=2)  # a trailing 3 is not RGB here
     for name, data in [("flat", flat), ("stack", stack), ("single", single)]:
-        saver.save(name, data, units=("µm", "µm") if name == "flat" else None)
+        flat_only = name == "flat"
+        saver.save(
+            name,
+            data,
+            units=("µm", "µm") if flat_only else None,
+            class_names={1: "matrix", 2: "γ′"} if flat_only else None,
+        )
     entries = saver.saved()
     assert [e.layer_name for e in entries] == ["single", "stack", "flat"]
     for entry, data in zip(entries, [single, stack, flat], strict=True):
@@ -78,6 +84,8 @@ def test_saved_paintings_load_back_exactly_newest_first(tmp_path, clock):
         assert restored.dtype == data.dtype and restored.shape == data.shape
         np.testing.assert_array_equal(restored, data)
     assert entries[-1].units == ("µm", "µm")
+    assert entries[-1].class_names == {1: "matrix", 2: "γ′"}  # keys read back as numbers
+    assert entries[0].class_names is None
     assert "flat" in entries[-1].describe() and "64 × 80" in entries[-1].describe()
 
 

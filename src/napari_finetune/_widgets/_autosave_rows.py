@@ -24,6 +24,7 @@ from qtpy.QtCore import QTimer
 from qtpy.QtWidgets import QInputDialog, QSizePolicy
 
 from napari_finetune._widgets._layers import LayerFollower
+from napari_finetune._widgets._painting_layer import painting_names
 from napari_finetune.session import AutosaveEntry, PaintingAutosave
 
 if TYPE_CHECKING:
@@ -49,6 +50,17 @@ def _class_colors(layer: Labels) -> dict | None:
     if isinstance(colormap, DirectLabelColormap) and len(colormap.color_dict) <= 1024:
         return {k: tuple(float(c) for c in rgba) for k, rgba in colormap.color_dict.items()}
     return None
+
+
+def _class_names(layer: Labels) -> dict[int, str] | None:
+    """The class names of a painting made by *New painting layer* (its metadata), else None."""
+    said = layer.metadata.get("napari_finetune", {}).get("classes")
+    if not isinstance(said, dict) or not said:
+        return None
+    try:
+        return {int(value): str(name) for value, name in said.items()}
+    except (TypeError, ValueError):  # metadata edited by hand: autosave the painting anyway
+        return None
 
 
 class AutosaveRows:
@@ -158,6 +170,7 @@ class AutosaveRows:
             "translate": tuple(layer.translate),
             "units": tuple(str(u) for u in getattr(layer, "units", ()) or ()) or None,
             "colors": _class_colors(layer),
+            "class_names": _class_names(layer),
         }
         return np.array(layer.data), where
 
@@ -270,6 +283,8 @@ class AutosaveRows:
         }
         if entry.colors:
             placed["colormap"] = dict(entry.colors)
+        if entry.class_names:  # hover names, and the classes field can rename its legend
+            placed |= painting_names(entry.class_names)
         name = f"{entry.layer_name} (restored {entry.time:%H:%M})"
         layer = self._viewer.add_labels(data, name=name, **placed)
         self.status.value = f"Restored '{entry.layer_name}' as the new layer '{layer.name}'."

@@ -84,15 +84,21 @@ def rename_painting(layer: Labels, classes: dict[int, PaintClass]) -> bool:
     return True
 
 
+def painting_names(names: dict[int, str]) -> dict:
+    """Hover names (features) and metadata of a painting whose classes are ``names``.
+
+    Layer keywords: a painting restored from an autosave gets them too, so its
+    classes hover by name and the *classes* field can rename its legend.
+    """
+    return {
+        "features": {"index": [0, *names], "class": ["unpainted", *names.values()]},
+        "metadata": {"napari_finetune": {"classes": dict(names)}},
+    }
+
+
 def _painting_style(classes: dict[int, PaintClass]) -> dict:
     """Colormap, hover names (features) and metadata of a painting of ``classes``."""
     colours = {0: "transparent", None: OTHER_CLASS_COLOUR}
     colours |= {value: c.colour for value, c in classes.items()}
-    return {
-        "colormap": DirectLabelColormap(color_dict=colours),
-        "features": {
-            "index": [0, *classes],
-            "class": ["unpainted", *(c.name for c in classes.values())],
-        },
-        "metadata": {"napari_finetune": {"classes": {v: c.name for v, c in classes.items()}}},
-    }
+    named = painting_names({value: c.name for value, c in classes.items()})
+    return {"colormap": DirectLabelColormap(color_dict=colours), **named}

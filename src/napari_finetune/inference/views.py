@@ -100,13 +100,17 @@ def model_views(model: SegmentationModel) -> tuple[View, ...]:
     -------
     tuple of View
         :data:`IDENTITY` when no pipeline is recorded, or when the record
-        cannot be read (with a warning naming the model).
+        cannot be read (with a warning naming the model, the first time that
+        record is asked about).
     """
     if not model.augmentation:
         return IDENTITY
     try:
         return _recorded_views(model.augmentation)
     except Exception as err:  # any damage: predict once, never fail a prediction over it
+        if model.augmentation in _SAID_DAMAGED:
+            return IDENTITY
+        _SAID_DAMAGED.add(model.augmentation)
         said = str(err).splitlines()[0] if str(err) else type(err).__name__
         warnings.warn(
             f"model {model.name or '(unnamed)'}: its training augmentation record cannot be "
@@ -116,8 +120,13 @@ def model_views(model: SegmentationModel) -> tuple[View, ...]:
         return IDENTITY
 
 
+# Damaged records already warned about: Predict, its status line and every file of
+# a folder run ask for the views, and the user is told once, not once per asker.
+_SAID_DAMAGED: set[str] = set()
+
+
 # One parse per record: Predict, its status line and every file of a folder run ask.
-# A damaged record raises each time (nothing is cached), so each asker warns.
+# A damaged record raises each time (nothing is cached); it is said once (above).
 @functools.lru_cache(maxsize=32)
 def _recorded_views(augmentation: str) -> tuple[View, ...]:
     pipeline = AugmentationPipeline.from_yaml(augmentation)

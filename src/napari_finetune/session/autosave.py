@@ -129,6 +129,7 @@ class PaintingAutosave:
         translate: Sequence[float] | None = None,
         units: Sequence[str] | None = None,
         colors: Mapping[int | None, Sequence[float]] | None = None,
+        class_names: Mapping[int, str] | None = None,
         force: bool = False,
     ) -> AutosaveEntry | None:
         """Write ``data`` (painting ``key``, i.e. the layer name) if due and changed.
@@ -139,10 +140,10 @@ class PaintingAutosave:
             The painting's layer name; one series of versions per name.
         data : np.ndarray
             A copy of the layer's data (the caller copies; this may run in a worker).
-        image_name, scale, translate, units, colors
+        image_name, scale, translate, units, colors, class_names
             Stored in the sidecar so that a restored layer lands where it was
             and shows each class in its colour (``colors``: label -> RGBA,
-            None for the default).
+            None for the default) and by its name (``class_names``: label -> name).
         force : bool
             Ignore ``min_interval`` (before training starts, on close): an
             unchanged painting is still not written twice.
@@ -166,7 +167,13 @@ class PaintingAutosave:
             if digest == self._last_hash.get(key) and files and files[-1].is_file():
                 self._last_time[key] = self._clock()
                 return None
-            placement = {"scale": scale, "translate": translate, "units": units, "colors": colors}
+            placement = {
+                "scale": scale,
+                "translate": translate,
+                "units": units,
+                "colors": colors,
+                "class_names": class_names,
+            }
             entry = self._write(key, data, digest, image_name, placement)
             self._last_hash[key], self._last_time[key] = digest, self._clock()
             files.append(entry.path)
@@ -246,7 +253,7 @@ class PaintingAutosave:
         ]
 
 
-def _placement_json(scale, translate, units, colors) -> dict:
+def _placement_json(scale, translate, units, colors, class_names) -> dict:
     def floats(values):
         return [float(v) for v in values] if values is not None else None
 
@@ -257,6 +264,7 @@ def _placement_json(scale, translate, units, colors) -> dict:
         "colors": [[None if k is None else int(k), floats(c)] for k, c in colors.items()]
         if colors
         else None,
+        "class_names": [[int(k), str(n)] for k, n in class_names.items()] if class_names else None,
     }
 
 

@@ -51,6 +51,7 @@ class AutosaveEntry:
     translate: tuple[float, ...] | None = None
     units: tuple[str, ...] | None = None
     colors: dict[int | None, tuple[float, ...]] | None = None
+    class_names: dict[int, str] | None = None
 
     @property
     def time(self) -> datetime:
@@ -90,6 +91,9 @@ class AutosaveEntry:
             units=tuple(meta["units"]) if meta.get("units") else None,
             colors={k: tuple(map(float, c)) for k, c in meta["colors"]}
             if meta.get("colors")
+            else None,
+            class_names={int(k): str(n) for k, n in meta["class_names"]}
+            if meta.get("class_names")
             else None,
             **optional,
         )
