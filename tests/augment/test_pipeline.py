@@ -1,3 +1,5 @@
+import zlib
+
 import numpy as np
 import pytest
 from scipy import ndimage as ndi
@@ -8,8 +10,9 @@ from napari_finetune.augment import (
     AugmentationPipeline,
     ForbiddenTransformError,
     TransformSetting,
+    arrays,
 )
-from napari_finetune.augment.catalog import CATALOG, GEOMETRIC
+from napari_finetune.augment.catalog import CATALOG, GEOMETRIC, A
 
 GEOMETRIC_NAMES = [name for name, info in CATALOG.items() if info.kind == GEOMETRIC]
 
@@ -112,6 +115,48 @@ def test_same_seed_same_output_different_seed_different():
     assert any(
         not np.array_equal(a.image, pipeline.apply(image, seed=s).image) for s in range(8, 12)
     )
+
+
+def every_allowed(preset):
+    pipeline = AugmentationPipeline.from_preset(preset)
+    for name in CATALOG:
+        if PRESETS[preset].reason(name) is None:
+            pipeline = pipeline.with_enabled(name)
+    return pipeline
+
+
+def built_and_seeded_afresh(pipeline, seed):
+    """What every draw did before transforms were built once: a new build, seeded per transform."""
+    built = [CATALOG[t.name].build(t.p, t.params) for t in pipeline.active]
+    compose = A.ReplayCompose(built)
+    compose.set_random_seed(seed)
+    for setting, transform in zip(pipeline.active, built, strict=True):
+        stream = np.random.SeedSequence([seed, zlib.crc32(setting.name.encode())])
+        transform.set_random_seed(int(stream.generate_state(1)[0]))
+    return compose
+
+
+@pytest.mark.parametrize("preset", ["equiaxed", "eels"])
+def test_a_compiled_pipeline_draws_what_a_fresh_build_draws_seed_for_seed(grains, preset):
+    # Training builds the transforms once and reseeds them per patch: a seed must
+    # give what it gave before, whatever was drawn in between (recorded runs repeat).
+    pipeline = every_allowed(preset)
+    image = (grains % 7 / 7).astype(np.float32)[:64, :80]
+    mask = (grains % 3 + 1).astype(np.uint8)[:64, :80]
+    compiled = pipeline.compile()
+    for seed in (11, 12, 13, 11, 2**31 - 1):
+        work, mapping = arrays.image_to_unit(image)
+        out = built_and_seeded_afresh(pipeline, seed)(image=work, mask=mask.astype(np.int32))
+        drawn, drawn_mask = compiled.transform(image, mask, seed)
+        np.testing.assert_array_equal(
+            drawn, arrays.unit_to_image(np.clip(out["image"], 0, 1), mapping)
+        )
+        np.testing.assert_array_equal(drawn_mask, out["mask"])
+        assert drawn_mask.dtype == np.uint8
+        sample = compiled.apply(image, mask, seed)
+        np.testing.assert_array_equal(sample.image, drawn)
+        assert sample.description == pipeline.apply(image, mask, seed).description
+    assert not np.array_equal(compiled.transform(image, mask, 12)[0], drawn)
 
 
 def test_transforms_draw_independently():

@@ -6,7 +6,6 @@ YAML and loads back to the same output for the same seed.
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -15,8 +14,8 @@ from typing import Any
 import numpy as np
 import yaml
 
-from napari_finetune.augment import arrays
 from napari_finetune.augment.catalog import CATALOG, A
+from napari_finetune.augment.compiled import AugmentedSample, CompiledPipeline
 from napari_finetune.augment.presets import get_preset
 
 FORMAT = "napari-finetune augmentation pipeline"
@@ -48,20 +47,6 @@ class TransformSetting:
         if not 0 <= self.p <= 1:
             raise ValueError(f"{self.name}: probability p={self.p} must be in [0, 1].")
         object.__setattr__(self, "params", _as_tuples(dict(self.params)))
-
-
-@dataclass(frozen=True)
-class AugmentedSample:
-    """One transformed (image, mask) pair and what was sampled to make it."""
-
-    image: np.ndarray
-    mask: np.ndarray | None
-    applied: tuple[str, ...]
-
-    @property
-    def description(self) -> str:
-        """The sampled parameters as one short line ('identity' if none applied)."""
-        return ", ".join(self.applied) or "identity"
 
 
 @dataclass(frozen=True)
@@ -160,13 +145,15 @@ class AugmentationPipeline:
         gets its own stream from (seed, name) instead, so switching one
         transform on leaves the others' samples unchanged.
         """
-        built = [CATALOG[t.name].build(t.p, t.params) for t in self.active]
-        compose = A.ReplayCompose(built)
-        compose.set_random_seed(seed)
-        for setting, transform in zip(self.active, built, strict=True):
-            stream = np.random.SeedSequence([seed, zlib.crc32(setting.name.encode())])
-            transform.set_random_seed(int(stream.generate_state(1)[0]))
-        return compose
+        return self.compile().seed(seed)
+
+    def compile(self) -> CompiledPipeline:
+        """The transforms built once, for many draws (a training run's sampler).
+
+        ``compile().apply(image, mask, seed)`` equals ``apply(image, mask, seed)``;
+        not thread-safe, so each sampler compiles its own.
+        """
+        return CompiledPipeline(self.active)
 
     def apply(
         self, image: np.ndarray, mask: np.ndarray | None = None, seed: int = 0
@@ -187,18 +174,7 @@ class AugmentationPipeline:
         AugmentedSample
             Image and mask in their original dtypes, with the sampled parameters.
         """
-        labels = np.zeros(image.shape[:2], np.int32) if mask is None else mask
-        arrays.check_pair(image, labels)
-        work, mapping = arrays.image_to_unit(image)
-        out = self.compose(seed)(image=work, mask=arrays.mask_to_int32(labels))
-        applied = tuple(
-            CATALOG[record["__class_fullname__"].rsplit(".", 1)[-1]].describe(record["params"])
-            for record in out["replay"]["transforms"]
-            if record["applied"]
-        )
-        result = arrays.unit_to_image(np.clip(out["image"], 0, 1), mapping)
-        result_mask = None if mask is None else out["mask"].astype(mask.dtype, copy=False)
-        return AugmentedSample(result, result_mask, applied)
+        return self.compile().apply(image, mask, seed)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for YAML: format tag, version, preset and every transform."""

@@ -77,12 +77,13 @@ def preview_views(
     if n < 1:
         raise ValueError(f"number of views n={n} must be at least 1.")
     views = []
+    augment = pipeline.compile()  # built once for the n views (what a fresh build gives)
     for index in range(n):
-        right = pipeline.apply(image, mask, seed=seed + index)
+        right = augment.apply(image, mask, seed=seed + index)
         if not unsynchronized:
             views.append(PreviewView(right))
             continue
-        wrong = pipeline.apply(image, mask, seed=seed + index + UNSYNCHRONIZED_SEED_OFFSET)
+        wrong = augment.apply(image, mask, seed=seed + index + UNSYNCHRONIZED_SEED_OFFSET)
         views.append(PreviewView(right, wrong.mask, label_iou(wrong.mask, right.mask)))
     return views
 

@@ -169,6 +169,7 @@ class MeanTeacher:
         for p in self.teacher.parameters():
             p.requires_grad_(False)
         self.crops, self.pipeline = crops, pipeline
+        self._augment = pipeline.compile() if pipeline is not None else None  # built once
         self.rng = np.random.default_rng(seed + 1)
         self.targets: torch.Tensor | None = None
         self.confident = 0.0  # share of the last batch's crop pixels pseudo-labelled
@@ -193,9 +194,8 @@ class MeanTeacher:
         pseudo = pseudo.to(torch.uint8).cpu().numpy()
         images, targets = [], []
         for (image, _), mask in zip(crops, pseudo, strict=True):
-            if self.pipeline is not None:
-                out = self.pipeline.apply(image, mask, seed=int(self.rng.integers(2**31)))
-                image, mask = out.image, out.mask
+            if self._augment is not None:
+                image, mask = self._augment.transform(image, mask, int(self.rng.integers(2**31)))
             images.append(image.astype(np.float32, copy=False))
             targets.append(mask.astype(np.int64) - 1)  # 0 -> IGNORE, as painted patches
         self.targets = torch.from_numpy(np.stack(targets))
