@@ -230,7 +230,15 @@ def test_a_restored_painting_keeps_its_class_names_and_can_be_renamed(
     assert restored.metadata["napari_finetune"]["classes"] == {1: "ferrite", 2: "pearlite"}
     # the classes field renames its legend like any painting the plugin made
     w.pairs.rows()[0].labels_layer.value = restored
+    w.autosave.save_now()
+    idle(w.autosave, qtbot)
+    assert w.autosave.autosave.saved()[0].class_names == {1: "ferrite", 2: "pearlite"}
     w.pairs.class_names.value = "ferrite, bainite"
     w.pairs.class_names.native.editingFinished.emit()
     assert list(restored.features["class"]) == ["unpainted", "ferrite", "bainite"]
     assert (restored.data[5:9, 5:9] == 2).all() and int(restored.data.sum()) == 32
+    # the renamed legend is autosaved although no pixel changed
+    w.autosave.save_now()
+    idle(w.autosave, qtbot)
+    versions = [e for e in w.autosave.autosave.saved() if e.layer_name == restored.name]
+    assert [e.class_names[2] for e in versions] == ["bainite", "pearlite"]  # newest first

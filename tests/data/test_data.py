@@ -2,6 +2,8 @@ import numpy as np
 import pytest
 
 import napari_finetune as nf
+from napari_finetune.augment import AugmentationPipeline
+from napari_finetune.augment.catalog import TransformInfo
 from napari_finetune.data.normalize import Normalization
 from napari_finetune.data.painted import prepare_planes
 from napari_finetune.data.patches import PatchSampler
@@ -113,6 +115,32 @@ def test_patches_near_the_border_are_padded():
     # painted pixels than the two there are
     assert ((painted >= 1) & (painted <= 2)).all()
     assert x.std() > 0.1
+
+
+def test_augmented_patches_build_the_transforms_once_and_match_a_fresh_build(
+    painted_sample, monkeypatch
+):
+    sample, painted = painted_sample
+    planes, _, _ = prepare_planes(sample.image, painted)
+    labels = [p.labels for p in planes]
+    pipeline = AugmentationPipeline.from_preset("equiaxed").with_enabled("ElasticTransform")
+    built = []
+    original = TransformInfo.build
+    monkeypatch.setattr(
+        TransformInfo, "build", lambda self, *a: built.append(self.name) or original(self, *a)
+    )
+    sampler = PatchSampler(planes, labels, patch_size=32, pipeline=pipeline, seed=4)
+    x, y = sampler.batch(24)
+    # built once for the run (it was once per patch: a third of a run's time)
+    assert sorted(built) == sorted(t.name for t in pipeline.active)
+    # the patches a seed draws are those each patch's own fresh build gave
+    again = PatchSampler(planes, labels, patch_size=32, seed=4)
+    for index in range(24):
+        image, target = again.sample()  # unaugmented, the same centres and seeds...
+        seed = int(again.rng.integers(2**31))  # ...as the augmented sampler drew
+        out = pipeline.apply(image, (target + 1).astype(np.uint8), seed)
+        np.testing.assert_array_equal(x[index].permute(1, 2, 0).numpy(), out.image)
+        np.testing.assert_array_equal(y[index].numpy(), out.mask.astype(np.int64) - 1)
 
 
 def test_too_few_groups_means_no_validation_rather_than_half_the_labels():

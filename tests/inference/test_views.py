@@ -9,6 +9,7 @@ import torch
 
 import napari_finetune as nf
 from napari_finetune.augment import AugmentationPipeline
+from napari_finetune.inference import views
 from napari_finetune.inference.views import (
     IDENTITY,
     averaged,
@@ -102,7 +103,8 @@ def test_predict_averages_the_views_of_the_whole_image(model):
     )
 
 
-def test_an_unreadable_record_predicts_one_view_with_a_warning(model):
+def test_an_unreadable_record_predicts_one_view_with_a_warning(model, monkeypatch):
+    monkeypatch.setattr(views, "_SAID_DAMAGED", set())  # nothing said before this test
     damaged = dataclasses.replace(model, augmentation="transforms: [{name: Warp}]\nversion: 99")
     with pytest.warns(UserWarning, match="record cannot be read"):
         assert model_views(damaged) == IDENTITY
@@ -116,6 +118,9 @@ def test_an_unreadable_record_predicts_one_view_with_a_warning(model):
     other = dataclasses.replace(model, augmentation="transforms: [{name: Swirl}]\nversion: 99")
     with pytest.warns(UserWarning, match="record cannot be read"):  # another record is said
         assert model_views(other) == IDENTITY
+    renamed = dataclasses.replace(damaged, name="copied.ckpt")
+    with pytest.warns(UserWarning, match="model copied.ckpt"):  # another model is said
+        assert model_views(renamed) == IDENTITY
 
 
 def test_a_transform_never_drawn_is_not_a_view(model):

@@ -62,6 +62,9 @@ def test_forced_save_ignores_the_interval_but_not_an_unchanged_painting(tmp_path
     assert saver.save("a", labels) is None
     assert saver.save("a", labels, force=True) is not None
     assert saver.save("a", labels, force=True) is None
+    # a renamed legend is a change (a restore must show the new names); the same again is not
+    assert saver.save("a", labels, force=True, class_names={1: "ferrite"}) is not None
+    assert saver.save("a", labels, force=True, class_names={1: "ferrite"}) is None
 
 
 def test_saved_paintings_load_back_exactly_newest_first(tmp_path, clock):

@@ -127,6 +127,7 @@ class AutosaveRows:
             self._edited[layer] = True
             layer.events.paint.connect(self._on_edit)
             layer.events.data.connect(self._on_edit)
+            layer.events.colormap.connect(self._on_edit)  # a renamed legend restyles it
 
     def _on_edit(self, event: object) -> None:
         if isinstance(event.source, Labels):

@@ -87,8 +87,17 @@ def rename_painting(layer: Labels, classes: dict[int, PaintClass]) -> bool:
 def painting_names(names: dict[int, str]) -> dict:
     """Hover names (features) and metadata of a painting whose classes are ``names``.
 
-    Layer keywords: a painting restored from an autosave gets them too, so its
-    classes hover by name and the *classes* field can rename its legend.
+    Parameters
+    ----------
+    names : dict
+        Painted value -> class name.
+
+    Returns
+    -------
+    dict
+        ``features`` and ``metadata`` keywords of a labels layer: a painting
+        restored from an autosave gets them too, so its classes hover by name
+        and the *classes* field can rename its legend.
     """
     return {
         "features": {"index": [0, *names], "class": ["unpainted", *names.values()]},

@@ -1,8 +1,9 @@
 """The transforms we offer, each with the symmetry it claims about the data.
 
 albumentations 2.0.8 is the last MIT release and is unmaintained, so it is used
-only here and in :mod:`napari_finetune.augment.pipeline`: swapping it means
-rewriting these factories and the replay descriptions, nothing else.
+only here and in :mod:`napari_finetune.augment.compiled` (which composes, seeds and
+describes what these factories build): swapping it means rewriting these factories
+and that module, nothing else.
 
 Geometric transforms are built label-safe: masks use nearest-neighbour
 interpolation and areas that rotation or warping brings in are filled with 0,

@@ -63,7 +63,18 @@ class CompiledPipeline:
         self._salts = [zlib.crc32(t.name.encode()) for t in active]
 
     def seed(self, seed: int) -> A.ReplayCompose:
-        """The albumentations pipeline, reseeded for the draw of ``seed``."""
+        """The albumentations pipeline, reseeded for the draw of ``seed``.
+
+        Parameters
+        ----------
+        seed : int
+            Seed of one draw; each transform gets its own stream from (seed, name).
+
+        Returns
+        -------
+        albumentations.ReplayCompose
+            The one compose this object holds, ready for one call.
+        """
         # As Compose.set_random_seed, without its seeding of every transform that
         # the lines below replace anyway.
         self._compose.set_random_state(np.random.default_rng(seed), random.Random(seed))
@@ -77,7 +88,20 @@ class CompiledPipeline:
     ) -> tuple[np.ndarray, np.ndarray]:
         """``image`` and its integer ``mask`` transformed together (training's draw).
 
-        The same arrays as :meth:`apply`, without describing what was sampled.
+        Parameters
+        ----------
+        image : numpy.ndarray
+            2D grey or (rows, cols, channels); any int or float dtype.
+        mask : numpy.ndarray
+            Integer labels of the image's shape (0 = unpainted).
+        seed : int
+            Seed of this draw.
+
+        Returns
+        -------
+        tuple of numpy.ndarray
+            The image and mask in their own dtypes: the arrays :meth:`apply`
+            gives for ``seed``, without describing what was sampled.
         """
         out, mapping = self._run(image, mask, seed)
         return _image_back(out, mapping), out["mask"].astype(mask.dtype, copy=False)
@@ -85,7 +109,11 @@ class CompiledPipeline:
     def apply(
         self, image: np.ndarray, mask: np.ndarray | None = None, seed: int = 0
     ) -> AugmentedSample:
-        """See :meth:`AugmentationPipeline.apply`."""
+        """Transform ``image`` and ``mask`` together and say what was sampled.
+
+        Parameters and result as :meth:`AugmentationPipeline.apply`, which
+        compiles afresh for each call; this reuses the built transforms.
+        """
         labels = np.zeros(image.shape[:2], np.int32) if mask is None else mask
         out, mapping = self._run(image, labels, seed)
         applied = tuple(

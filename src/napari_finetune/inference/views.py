@@ -101,16 +101,17 @@ def model_views(model: SegmentationModel) -> tuple[View, ...]:
     tuple of View
         :data:`IDENTITY` when no pipeline is recorded, or when the record
         cannot be read (with a warning naming the model, the first time that
-        record is asked about).
+        model's record is asked about).
     """
     if not model.augmentation:
         return IDENTITY
     try:
         return _recorded_views(model.augmentation)
     except Exception as err:  # any damage: predict once, never fail a prediction over it
-        if model.augmentation in _SAID_DAMAGED:
+        said = (model.name, model.augmentation)
+        if said in _SAID_DAMAGED:
             return IDENTITY
-        _SAID_DAMAGED.add(model.augmentation)
+        _SAID_DAMAGED.add(said)
         said = str(err).splitlines()[0] if str(err) else type(err).__name__
         warnings.warn(
             f"model {model.name or '(unnamed)'}: its training augmentation record cannot be "
@@ -120,9 +121,9 @@ def model_views(model: SegmentationModel) -> tuple[View, ...]:
         return IDENTITY
 
 
-# Damaged records already warned about: Predict, its status line and every file of
-# a folder run ask for the views, and the user is told once, not once per asker.
-_SAID_DAMAGED: set[str] = set()
+# (model name, damaged record) already warned about: Predict, its status line and
+# every file of a folder run ask for the views; the user is told once, not per asker.
+_SAID_DAMAGED: set[tuple[str | None, str]] = set()
 
 
 # One parse per record: Predict, its status line and every file of a folder run ask.

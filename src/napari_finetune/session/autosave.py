@@ -13,6 +13,7 @@ windows never overwrite each other. Nothing is written outside ``folder``.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import threading
@@ -94,7 +95,7 @@ class PaintingAutosave:
         self.session_folder = self.folder / stamp  # made at the first write
         self._lock = threading.Lock()
         self._last_time: dict[str, float] = {}
-        self._last_hash: dict[str, str] = {}
+        self._last_state: dict[str, tuple[str, str]] = {}  # content hash, placement
         self._files: dict[str, list[Path]] = {}
         self._numbers: dict[str, int] = {}
         self._writes = 0
@@ -163,19 +164,15 @@ class PaintingAutosave:
                 return None
             data = np.asarray(data)
             digest = content_hash(data)
+            placement = _placement_json(scale, translate, units, colors, class_names)
+            # A renamed or recoloured legend is a change too: a restore must show it.
+            state = (digest, json.dumps(placement, sort_keys=True))
             files = self._files.get(key, [])
-            if digest == self._last_hash.get(key) and files and files[-1].is_file():
+            if state == self._last_state.get(key) and files and files[-1].is_file():
                 self._last_time[key] = self._clock()
                 return None
-            placement = {
-                "scale": scale,
-                "translate": translate,
-                "units": units,
-                "colors": colors,
-                "class_names": class_names,
-            }
             entry = self._write(key, data, digest, image_name, placement)
-            self._last_hash[key], self._last_time[key] = digest, self._clock()
+            self._last_state[key], self._last_time[key] = state, self._clock()
             files.append(entry.path)
             self._files[key] = files
             for old in files[: -self.keep_versions]:
@@ -201,7 +198,7 @@ class PaintingAutosave:
             "saved_at": time.time(),
             "saved": datetime.now().astimezone().isoformat(timespec="seconds"),  # for people
             "content_hash": digest,
-            **_placement_json(**placement),
+            **placement,
         }
         return write_entry(path, data, meta)
 
@@ -253,7 +250,13 @@ class PaintingAutosave:
         ]
 
 
-def _placement_json(scale, translate, units, colors, class_names) -> dict:
+def _placement_json(
+    scale: Sequence[float] | None,
+    translate: Sequence[float] | None,
+    units: Sequence[str] | None,
+    colors: Mapping[int | None, Sequence[float]] | None,
+    class_names: Mapping[int, str] | None,
+) -> dict:
     def floats(values):
         return [float(v) for v in values] if values is not None else None
 
