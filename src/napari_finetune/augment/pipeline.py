@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-from napari_finetune.augment.catalog import CATALOG, A
+from napari_finetune.augment.catalog import CATALOG
 from napari_finetune.augment.compiled import AugmentedSample, CompiledPipeline
 from napari_finetune.augment.presets import get_preset
 
@@ -136,16 +136,6 @@ class AugmentationPipeline:
     def active(self) -> tuple[TransformSetting, ...]:
         """The transforms switched on."""
         return tuple(t for t in self.transforms if t.enabled)
-
-    def compose(self, seed: int) -> A.ReplayCompose:
-        """The albumentations pipeline, seeded per transform.
-
-        albumentations gives every transform the same seed, which correlates
-        their draws (a contrast factor equal to the gamma); each transform here
-        gets its own stream from (seed, name) instead, so switching one
-        transform on leaves the others' samples unchanged.
-        """
-        return self.compile().seed(seed)
 
     def compile(self) -> CompiledPipeline:
         """The transforms built once, for many draws (a training run's sampler).
