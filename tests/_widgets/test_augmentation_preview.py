@@ -1,3 +1,5 @@
+import gc
+
 import numpy as np
 import pytest
 from qtpy.QtCore import QTimer
@@ -55,6 +57,18 @@ def test_preview_again_replaces_its_own_layers(painted, qtbot):
     w.seed.value = 3
     run_preview(w, qtbot)
     assert len(painted.layers) == count
+
+
+def test_clearing_the_preview_costs_napari_one_garbage_collection(painted, qtbot, monkeypatch):
+    # napari collects garbage after every layer removal (0.2 s with torch loaded)
+    w = AugmentationPreviewWidget(painted)
+    run_preview(w, qtbot)
+    before = len(painted.layers)
+    collections = []
+    monkeypatch.setattr(gc, "collect", lambda *a: collections.append(a) or 0)
+    assert clear_mosaic(painted)
+    assert before - len(painted.layers) >= 2  # the mosaic, its masks and captions went
+    assert len(collections) == 1
 
 
 def test_forbidden_transform_is_refused_with_the_physical_reason(painted, messages):

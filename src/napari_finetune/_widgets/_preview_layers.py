@@ -14,7 +14,7 @@ import numpy as np
 from napari.layers import Image, Labels
 from napari.utils.transforms import CompositeAffine
 
-from napari_finetune._widgets._layers import is_plugin_output, output_metadata
+from napari_finetune._widgets._layers import is_plugin_output, output_metadata, remove_layers
 from napari_finetune._widgets._result_layers import placement
 from napari_finetune.augment import PreviewMosaic
 from napari_finetune.augment.preview import CAPTION_LINES, CAPTION_WIDTH
@@ -39,8 +39,7 @@ def _is_ours(layer: object) -> bool:
 def clear_mosaic(viewer: napari.viewer.Viewer) -> bool:
     """Remove the preview's layers; whether there were any."""
     ours = [layer for layer in viewer.layers if _is_ours(layer)]
-    for layer in ours:
-        viewer.layers.remove(layer)
+    remove_layers(viewer, ours)
     return bool(ours)
 
 
