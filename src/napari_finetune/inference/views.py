@@ -108,10 +108,10 @@ def model_views(model: SegmentationModel) -> tuple[View, ...]:
     try:
         return _recorded_views(model.augmentation)
     except Exception as err:  # any damage: predict once, never fail a prediction over it
-        said = (model.name, model.augmentation)
-        if said in _SAID_DAMAGED:
+        record = (model.name, model.augmentation)
+        if record in _SAID_DAMAGED:
             return IDENTITY
-        _SAID_DAMAGED.add(said)
+        _SAID_DAMAGED.add(record)
         said = str(err).splitlines()[0] if str(err) else type(err).__name__
         warnings.warn(
             f"model {model.name or '(unnamed)'}: its training augmentation record cannot be "
