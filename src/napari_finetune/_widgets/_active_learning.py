@@ -19,7 +19,7 @@ from napari.layers import Image, Labels, Layer, Shapes
 from napari.utils.colormaps import Colormap
 
 from napari_finetune._widgets._controls import button_row
-from napari_finetune._widgets._layers import output_metadata, spatial_shape
+from napari_finetune._widgets._layers import output_metadata, remove_layers, spatial_shape
 from napari_finetune._widgets._result_layers import layer_named, placement
 from napari_finetune._widgets._training_plot import RoundsPlot
 from napari_finetune.inference.suggest import REPRESENTATIVENESS_WEIGHT
@@ -128,15 +128,15 @@ class ActiveLearningPanel:
     def show_ranking(self, ranking: list[RankedBox], targets: list[str]) -> None:
         """Numbered boxes on every image in ``targets`` (numbers = rank over all images)."""
         self._ranking, self._next_index = list(ranking), 0
+        # Last round's boxes go in one batch: napari collects garbage once per removal.
+        old = [layer_named(self._viewer, f"{name} suggestions", Shapes) for name in targets]
+        remove_layers(self._viewer, [layer for layer in old if layer is not None])
         for name in targets:
             self._show_boxes(name)
         self.next.enabled = bool(self._ranking)
 
     def _show_boxes(self, target_name: str) -> None:
         name = f"{target_name} suggestions"
-        old = layer_named(self._viewer, name, Shapes)
-        if old is not None:
-            self._viewer.layers.remove(old)
         target = layer_named(self._viewer, target_name, Image)
         mine = [(k, b) for k, b in enumerate(self._ranking, 1) if b.target == target_name]
         if target is None or not mine:
