@@ -19,8 +19,9 @@ is kept and the run no longer stops early. The score the run reports is that of
 the last validated weights, said as such. When early stopping would end the run
 before that, the held-out pixels join then instead, for a last stretch
 (:mod:`~napari_finetune.training.run_clock`). Measured so (README, *Learning from
-fewer strokes*), the worst seed rose on three sets and was level on NIST steel
-(isbi2012 0.893, task B 0.881, NIST steel 0.967, superalloy 0.817).
+fewer strokes: what each lever measured*), the worst seed rose on three sets and
+was level on NIST steel (isbi2012 0.893, task B 0.881, NIST steel 0.967,
+superalloy 0.817).
 
 Not for a caller-given held-out set (:mod:`~napari_finetune.training.advisor`
 compares runs on it, so it must stay unseen) nor when nothing is held out.

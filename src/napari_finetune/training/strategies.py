@@ -5,7 +5,8 @@
 - ``finetune``: everything learns, with learning rates growing with depth
   (early encoder 1e-4 -> late encoder 1e-3 = decoder and head): generic early
   filters move least. A tenth of that (1e-5 -> 1e-4) underfit the painted pixels
-  of real micrographs (README, "Learning from fewer strokes").
+  of real micrographs (README, "Learning from fewer strokes: what each lever
+  measured").
 - ``gradual``: ``finetune``'s rates, but the encoder starts frozen and its
   stages are unfrozen deepest first, on a schedule over the run.
 
