@@ -46,7 +46,8 @@ grains the start model already segments, one image with its default strokes).
 geometry (e.g. ``--patch-size 128 --batch-size 8``, ``fit``'s default before
 16 × 64²; README: *Smaller training patches*).
 ``--augmentation`` trains every run with another preset (e.g. ``oriented`` for
-task B's grains elongated at 30°).
+task B's grains elongated at 30°); ``--bn-mode`` with another BatchNorm handling
+(``frozen``: the start model's statistics kept, instead of AdaBN's re-estimate).
 Each run's record says why it ended (``ended``: time budget, or early stopping
 with its last stretch) and after which epoch the held-out boxes trained too.
 ``--average-views`` also scores every trained model's predictions averaged over
@@ -236,6 +237,12 @@ def main() -> None:
         "--model", default=DEFAULT_MODEL, help="start model: shipped name or checkpoint"
     )
     parser.add_argument(
+        "--bn-mode",
+        default="auto",
+        choices=["auto", "adabn", "frozen", "adapt"],
+        help="BatchNorm of every run (default auto: fit's, adabn from a pretrained start)",
+    )
+    parser.add_argument(
         "--output",
         type=Path,
         default=RESULTS / "levers.json",
@@ -264,13 +271,15 @@ def main() -> None:
     # Results written before the geometry was recorded trained 8 × 128², then fit's default.
     if any(run.get("geometry", BEFORE_GEOMETRY) != geometry for run in used):
         parser.error(f"--full-from runs trained with another patch geometry than {geometry}")
+    if any(run.get("bn_mode", "auto") != args.bn_mode for run in used):
+        parser.error(f"--full-from runs trained with another BatchNorm mode than {args.bn_mode}")
     if args.average_views and any("views" not in run["full"] for run in used):
         parser.error("--average-views needs --full-from runs made with --average-views")
     found: dict[str, list[dict]] = {}
     for name in args.datasets:
         for seed in range(args.seeds):
             kind, images, labels, score_images, truth = lever_dataset(name, seed)
-            result = {"seed": seed, "geometry": geometry}
+            result = {"seed": seed, "geometry": geometry, "bn_mode": args.bn_mode}
             runs = [(lever, labels, lever_options(lever)) for lever in args.levers]
             if earlier:
                 result["full"] = earlier[name][seed]["full"]
@@ -286,6 +295,7 @@ def main() -> None:
                     seed=seed,
                     patience=args.patience,
                     augmentation=args.augmentation,
+                    bn_mode=args.bn_mode,
                     class_names=PHASE_NAMES if kind == "phases" else None,
                     **sizes,
                     **options,
