@@ -240,7 +240,7 @@ def main() -> None:
         "--bn-mode",
         default="auto",
         choices=["auto", "adabn", "frozen", "adapt"],
-        help="BatchNorm of every run (default auto: fit's, adabn from a pretrained start)",
+        help="BatchNorm of every run (default auto: fit's choice, adabn for finetune)",
     )
     parser.add_argument(
         "--output",
@@ -271,15 +271,19 @@ def main() -> None:
     # Results written before the geometry was recorded trained 8 × 128², then fit's default.
     if any(run.get("geometry", BEFORE_GEOMETRY) != geometry for run in used):
         parser.error(f"--full-from runs trained with another patch geometry than {geometry}")
-    if any(run.get("bn_mode", "auto") != args.bn_mode for run in used):
-        parser.error(f"--full-from runs trained with another BatchNorm mode than {args.bn_mode}")
+    # Every run here is 'finetune', for which fit's 'auto' is 'adabn': one mode, two names
+    # (runs recorded before the option trained 'auto').
+    same = {"auto": "adabn"}
+    bn_mode = same.get(args.bn_mode, args.bn_mode)
+    if any(same.get(m, m) != bn_mode for m in (run.get("bn_mode", "auto") for run in used)):
+        parser.error(f"--full-from runs trained with another BatchNorm mode than {bn_mode}")
     if args.average_views and any("views" not in run["full"] for run in used):
         parser.error("--average-views needs --full-from runs made with --average-views")
     found: dict[str, list[dict]] = {}
     for name in args.datasets:
         for seed in range(args.seeds):
             kind, images, labels, score_images, truth = lever_dataset(name, seed)
-            result = {"seed": seed, "geometry": geometry, "bn_mode": args.bn_mode}
+            result = {"seed": seed, "geometry": geometry, "bn_mode": bn_mode}
             runs = [(lever, labels, lever_options(lever)) for lever in args.levers]
             if earlier:
                 result["full"] = earlier[name][seed]["full"]

@@ -128,6 +128,7 @@ class ActiveLearningPanel:
     def show_ranking(self, ranking: list[RankedBox], targets: list[str]) -> None:
         """Numbered boxes on every image in ``targets`` (numbers = rank over all images)."""
         self._ranking, self._next_index = list(ranking), 0
+        targets = list(dict.fromkeys(targets))  # each image's layer is removed once
         # Last round's boxes go in one batch: napari collects garbage once per removal.
         old = [layer_named(self._viewer, f"{name} suggestions", Shapes) for name in targets]
         remove_layers(self._viewer, [layer for layer in old if layer is not None])
