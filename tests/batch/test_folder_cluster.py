@@ -8,7 +8,7 @@ import tifffile
 import torch
 
 import napari_finetune as nf
-from dask_cluster import local_cluster_fixture, wait_until_idle
+from dask_cluster import assert_same_output, local_cluster_fixture, wait_until_idle
 from napari_finetune.batch import (
     FileDone,
     FileFailed,
@@ -32,7 +32,7 @@ def _same_files(a, b):
     assert files_a.keys() == files_b.keys() and files_a
     for name, data in files_a.items():
         assert data.dtype == files_b[name].dtype
-        assert np.array_equal(data, files_b[name]), name
+        assert_same_output(data, files_b[name], name)
 
 
 def test_outputs_and_summary_equal_the_single_process_run(
@@ -97,7 +97,7 @@ def test_stop_cancels_the_rest_and_leaves_complete_files(
     assert 1 <= len(done) < 12  # the tasks not started were cancelled
     for name in done:  # whatever was written is complete: both outputs, whole
         expected = nf.predict(model, tifffile.imread(images / f"{name}.tif"))
-        assert np.array_equal(tifffile.imread(out / f"{name}_probabilities.tif"), expected)
+        assert_same_output(tifffile.imread(out / f"{name}_probabilities.tif"), expected, name)
         labels = tifffile.imread(out / f"{name}_prediction.tif")
         assert np.array_equal(labels, nf.inference.labels_from_probabilities(expected))
     resumed = predict_folder(model, images, out, client=cluster_client, probabilities=True)
