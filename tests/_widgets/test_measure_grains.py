@@ -164,3 +164,26 @@ def test_open_sem_tiff_sets_the_calibration_and_crops_the_data_bar(
     assert layer.data.shape == (90, 120)
     assert layer.scale[-1] == pytest.approx(50.0) and str(layer.units[-1]) == "nanometer"
     assert "data bar was cropped" in w.status.value and "50 nm/px" in w.status.value
+
+
+def test_measuring_again_replaces_both_result_layers_in_one_batch(
+    make_napari_viewer, qtbot, errors, monkeypatch
+):
+    import gc
+
+    import napari_finetune as nf
+
+    viewer = make_napari_viewer()
+    sample = nf.voronoi_grains((128, 128), 12, seed=2)
+    viewer.add_labels(sample.classes, name="grains")
+    w = MeasureGrainsWidget(viewer)
+    measured(w, qtbot)
+    first = viewer.layers["grains grains"]
+    # napari (0.9) collects garbage after each removal: 0.1-0.4 s with torch loaded
+    collections = []
+    monkeypatch.setattr(gc, "collect", lambda *a, **k: collections.append(a) or 0)
+    measured(w, qtbot)
+    assert len(collections) <= 1  # the old grains and pattern removed as one batch
+    names = [layer.name for layer in viewer.layers]
+    assert names == ["grains", "grains grains", "grains E112 pattern"]
+    assert viewer.layers["grains grains"] is not first and errors == []

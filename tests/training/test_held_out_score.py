@@ -5,6 +5,7 @@ import pytest
 
 from napari_finetune.training.held_out_score import (
     HeldOutScore,
+    class_f1,
     f1_of,
     region_counts,
     summarize,
@@ -116,3 +117,27 @@ def test_a_region_class_predicted_where_another_was_painted_costs_precision():
     predicted = np.full((80, 80), 2, np.uint8)
     regions = region_counts(predicted, held, held, set())
     assert f1_of(regions) == pytest.approx((0 + 2 / 3) / 2)
+
+
+def test_each_class_gets_its_own_f1_and_the_score_is_their_mean():
+    # Three phases, one held-out region each; the rare phase 3 is predicted as phase 2.
+    held = np.zeros((90, 90), np.uint8)
+    held[5:25, 5:25], held[35:55, 35:55], held[70:80, 70:80] = 1, 2, 3
+    predicted = np.ones((90, 90), np.uint8)
+    predicted[30:90, 30:90] = 2
+    regions = region_counts(predicted, held, held, set())
+    per_class = class_f1(regions)
+    # Phase 2 is found everywhere it was painted, but also over phase 3's 100 px.
+    assert per_class == pytest.approx({1: 1.0, 2: 2 * (400 / 500) / (1 + 400 / 500), 3: 0.0})
+    result = summarize(regions, {1, 2, 3})
+    assert result.per_class() == per_class
+    assert result.score == pytest.approx(np.mean(list(per_class.values())))
+    names = {1: "matrix", 2: "secondary γ′", 3: "tertiary γ′"}
+    said = result.describe(names)
+    assert "; per class: matrix 1.00, secondary γ′ 0.89, tertiary γ′ 0.00" in said
+    # Without names: the mean alone, with the same caution after it.
+    assert said.replace("; per class: matrix 1.00, secondary γ′ 0.89, tertiary γ′ 0.00", "") == (
+        result.describe()
+    )
+    # A class the names do not know is still shown, by its value.
+    assert "class 3 0.00" in result.describe({1: "matrix", 2: "secondary γ′"})

@@ -23,6 +23,7 @@ from napari_finetune._widgets._controls import button_row
 from napari_finetune._widgets._grain_layers import (
     add_calibrated_tiff,
     map_to_measure,
+    remove_results,
     role_of,
     show_grains,
     show_pattern,
@@ -197,6 +198,7 @@ class MeasureGrainsWidget(Container):
         self.measurement, self._source_name = result, base
         if layer not in self._viewer.layers:
             return
+        remove_results(self._viewer, base)
         show_grains(self._viewer, base, result, layer, plane)
         show_pattern(self._viewer, base, result.grains.shape, layer)
         self.plot.show(result)

@@ -113,15 +113,16 @@ def finished_text(event: Finished, round_number: int | None = None) -> str:
     The validation score is given with its range, what it rests on and, when
     it cannot be trusted, why (see :class:`~napari_finetune.training.held_out_score.HeldOutScore`).
     """
+    names = getattr(event.model, "classes", None)  # the classes the kept weights segment
     if (
         event.folded_after is not None
         and event.held_out is not None
         and event.held_out.score is not None
     ):
         # The held-out pixels trained the kept weights: their score is an earlier one.
-        best = f"; at epoch {event.validated_epoch}, {event.held_out.describe()}"
+        best = f"; at epoch {event.validated_epoch}, {event.held_out.describe(names)}"
     elif event.held_out is not None and event.held_out.score is not None:
-        best = f"; {event.held_out.describe()}"
+        best = f"; {event.held_out.describe(names)}"
     elif event.best_score is not None:
         best = f"; best validation F1 {event.best_score:.3f}"
     else:
