@@ -25,17 +25,18 @@ def test_a_new_round_replaces_every_images_boxes_with_one_garbage_collection(
     viewer, panel = _panel(make_napari_viewer)
     # napari (0.9) collects garbage after each removal: 0.2 s with torch loaded
     collections = []
-    monkeypatch.setattr(gc, "collect", lambda *a, **k: collections.append(a) or 0)
     first_round = [
         RankedBox("first", (0, 0, 32, 32), 0.9),
         RankedBox("second", (8, 8, 40, 40), 0.8),
         RankedBox("first", (64, 64, 96, 96), 0.7),
     ]
-    panel.show_ranking(first_round, ["first", "second"])
-    assert _ranks(viewer, "first") == [1, 3]
-    assert _ranks(viewer, "second") == [2]
-    assert collections == []  # nothing to remove on the first round: no collection
-    panel.show_ranking([RankedBox("second", (16, 16, 48, 48), 0.6)], ["first", "second"])
+    with monkeypatch.context() as patch:  # undone here: napari's teardown collects for real
+        patch.setattr(gc, "collect", lambda *a, **k: collections.append(a) or 0)
+        panel.show_ranking(first_round, ["first", "second"])
+        assert _ranks(viewer, "first") == [1, 3]
+        assert _ranks(viewer, "second") == [2]
+        assert collections == []  # nothing to remove on the first round: no collection
+        panel.show_ranking([RankedBox("second", (16, 16, 48, 48), 0.6)], ["first", "second"])
     assert len(collections) <= 1  # one batch (napari before 0.9 collected none)
     assert "first suggestions" not in viewer.layers  # no box of this round on it
     assert _ranks(viewer, "second") == [1]

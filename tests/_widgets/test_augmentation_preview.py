@@ -65,8 +65,9 @@ def test_clearing_the_preview_costs_napari_one_garbage_collection(painted, qtbot
     run_preview(w, qtbot)
     before = len(painted.layers)
     collections = []
-    monkeypatch.setattr(gc, "collect", lambda *a: collections.append(a) or 0)
-    assert clear_mosaic(painted)
+    with monkeypatch.context() as patch:  # undone here: napari's teardown collects for real
+        patch.setattr(gc, "collect", lambda *a: collections.append(a) or 0)
+        assert clear_mosaic(painted)
     assert before - len(painted.layers) >= 2  # the mosaic, its masks and captions went
     assert len(collections) == 1
 

@@ -180,6 +180,26 @@ def test_stop_writes_the_table_of_the_images_done(folder, tmp_path, model):
     assert list(table(out)["file"]) == ["a.tif"]
 
 
+def test_a_calibrated_folder_gets_g_over_its_images_as_e112_fields(folder, tmp_path, model):
+    out = tmp_path / "out"
+    events = list(predict_files(model, folder, out, measure=True, calibration=(0.2, "um")))
+    summary = events[-1].summary
+    sizes = pd.read_csv(out / "grain_size.csv").set_index("method")
+    assert list(sizes.index) == ["intercept", "planimetric"]
+    assert (sizes["images"] == 3).all() and (sizes["%RA"] > 0).all()
+    rows = table(out)
+    # G of the mean intercept: between the images' own G numbers
+    assert rows["G intercept"].min() < sizes.loc["intercept", "G"] < rows["G intercept"].max()
+    low, high = sizes.loc["intercept", ["G 95% low", "G 95% high"]]
+    assert low < sizes.loc["intercept", "G"] < high
+    assert f"ASTM E112 G = {sizes.loc['intercept', 'G']:.2f} (95% CI" in summary.line()
+    assert "by the planimetric method over 3 images" in summary.line()
+    assert "ASTM E112, each image a field: G = " in summary.table()
+    # Run again without a pixel size: no G anywhere, and the old file goes
+    list(predict_files(model, folder, out, measure=True, overwrite=True))
+    assert not (out / "grain_size.csv").exists()
+
+
 def test_plans_name_the_csvs_and_refuse_a_bad_pixel_size(folder, tmp_path):
     out = tmp_path / "out"
     plan = plan_predictions(folder, out, probabilities=True, measure=True)
@@ -191,6 +211,7 @@ def test_plans_name_the_csvs_and_refuse_a_bad_pixel_size(folder, tmp_path):
         "a_grains_segments.csv",
     ]
     assert plan.measurements_csv == out / "measurements.csv"
+    assert plan.grain_size_csv == out / "grain_size.csv"
     assert plan_predictions(folder, out).measurements_csv is None
     assert plan_predictions(folder, out, measure=True, calibration=(0.5, "um")).calibration == (
         0.5,

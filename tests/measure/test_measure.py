@@ -23,6 +23,7 @@ from napari_finetune.measure import (
 from napari_finetune.measure.astm import field_statistic
 from napari_finetune.measure.compare import adjusted_rand_index, agreement, isbi_scores
 from napari_finetune.measure.intercepts import TestLine
+from napari_finetune.measure.jeffries import corner_grains
 
 
 def square_lattice(cells: int, side: int, offset: int = 0) -> np.ndarray:
@@ -82,14 +83,46 @@ def test_a_line_along_a_pixel_staircase_crosses_the_boundary_once():
     assert intercepts(ids, [line]).n_intercepts == 1  # two half-counted ends
 
 
-def test_planimetric_count_halves_grains_cut_by_the_frame():
+def test_planimetric_count_halves_grains_cut_by_the_frame_and_quarters_the_corners():
     side, cells = 16, 16
     ids = square_lattice(cells, side, offset=side // 2)
     report = measure_grains(ids, Calibration(1.0, "um"))
-    # (k-1)^2 whole + 4(k-1) halves/2 + 4 quarters/2 = k^2 + 1 grains in k^2 cells of area side^2
-    expected = (cells**2 + 1) / (cells * side) ** 2 * 1e6  # per mm²
-    assert report.planimetric.g == pytest.approx(g_from_grains_per_mm2(expected), abs=1e-6)
+    # (k-1)^2 whole + 4(k-1) cut grains / 2 + 4 corner grains / 4 = k^2 grains in k^2
+    # cells of side^2: exact (counting the corners one half gave k^2 + 1).
+    expected = 1 / side**2 * 1e6  # per mm²
+    assert report.planimetric.g == pytest.approx(g_from_grains_per_mm2(expected), abs=1e-9)
     assert report.planimetric.g_low < report.planimetric.g < report.planimetric.g_high
+    said = report.lines()[1:3]
+    assert all(" fields, %RA " in line for line in said)
+    assert "over 9 fields" in said[1] and "over 7 fields" in said[0]  # grid; lines, circles
+
+
+def test_leaving_cut_grains_out_leaves_their_area_out():
+    side, cells = 16, 16
+    ids = square_lattice(cells, side, offset=side // 2)
+    exact = g_from_grains_per_mm2(1 / side**2 * 1e6)
+    # (k-1)^2 whole grains over their own (k-1)^2 cells: the lattice's exact density
+    # (over the whole image it was (k-1)^2 / k^2 of it: G 0.04 too low here).
+    excluded = measure_grains(ids, Calibration(1.0, "um"), border="exclude")
+    assert excluded.planimetric.g == pytest.approx(exact, abs=1e-9)
+    # Boundary pixels between the grains go to the nearest grain: 1-px gaps change nothing
+    # but the pixels the boundaries take (each cell's own area stays side^2).
+    gaps = ids.copy()
+    gaps[(np.arange(ids.shape[0]) + side // 2) % side == 0, :] = 0
+    gaps[:, (np.arange(ids.shape[1]) + side // 2) % side == 0] = 0
+    with_gaps = measure_grains(gaps, Calibration(1.0, "um"), border="exclude")
+    assert with_gaps.planimetric.g == pytest.approx(exact, abs=0.01)
+    included = measure_grains(ids, Calibration(1.0, "um"), border="include")
+    assert included.planimetric.g > exact + 0.1  # (k+1)^2 grains in k^2 cells
+
+
+def test_a_corner_on_a_boundary_pixel_belongs_to_the_nearest_grain():
+    ids = np.ones((40, 60), np.int32)
+    ids[:, 30:] = 2
+    ids[0, :] = 0  # a boundary along the top edge: the top corners are on it
+    assert corner_grains(ids) == [1, 2, 1, 2]
+    ids[:, :] = 0
+    assert corner_grains(ids) == [0, 0, 0, 0]  # no grain at all
 
 
 def test_e112_pattern_sits_in_the_centred_square_with_nist_proportions():

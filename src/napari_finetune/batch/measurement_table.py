@@ -19,6 +19,7 @@ from napari_finetune.batch.events import FileFailed, FolderFinished
 from napari_finetune.batch.measurements import FRACTION_PREFIX
 from napari_finetune.batch.planning import FolderPlan, measurement_paths
 from napari_finetune.data.safe_write import atomic_write
+from napari_finetune.measure.specimen import SpecimenSize, specimen_sizes
 
 if TYPE_CHECKING:
     from napari_finetune.batch.folder_run import FolderEvent
@@ -121,14 +122,41 @@ def with_measurement_table(
                 failures[event.path] = event.message
             elif isinstance(event, FolderFinished):
                 table = write_measurement_table(plan, failures)
+                sizes = write_grain_size(plan)
                 written = True
-                event = FolderFinished(replace(event.summary, measurements=table))
+                said = tuple(size.describe() for size in sizes)
+                event = FolderFinished(replace(event.summary, measurements=table, grain_size=said))
             yield event
     except (GeneratorExit, KeyboardInterrupt):  # Stop in the dock, Ctrl-C on the command line
         events.close()
         if not written:
             write_measurement_table(plan, failures)
+            write_grain_size(plan)
         raise
+
+
+def write_grain_size(plan: FolderPlan) -> list[SpecimenSize]:
+    """Write ``grain_size.csv``: G over the images of ``measurements.csv`` as E112 fields.
+
+    One row per method (:mod:`~napari_finetune.measure.specimen`); an old
+    file is removed when no image has a G (no pixel size), so what is there
+    is always this table's.
+
+    Returns
+    -------
+    list of SpecimenSize
+        What was written, one per method with a G.
+    """
+    path = plan.grain_size_csv
+    if path is None or plan.measurements_csv is None:
+        raise ValueError("this folder run does not measure grains: plan it with measure=True.")
+    sizes = specimen_sizes(pd.read_csv(plan.measurements_csv))
+    if not sizes:
+        path.unlink(missing_ok=True)
+        return sizes
+    with atomic_write(path) as temporary:
+        pd.DataFrame([size.row() for size in sizes]).to_csv(temporary, index=False)
+    return sizes
 
 
 def _read_summary(path: Path) -> dict[str, object]:

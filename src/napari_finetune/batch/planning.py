@@ -30,6 +30,7 @@ OUTPUT_FOLDER_SUFFIX = "_predictions"
 # (``<table>_summary.csv``, ``<table>_segments.csv``), and the run's table of them.
 GRAINS_SUFFIXES = ("_grains.csv", "_grains_summary.csv", "_grains_segments.csv")
 MEASUREMENTS_CSV = "measurements.csv"
+GRAIN_SIZE_CSV = "grain_size.csv"
 # Units a pixel size may be given in (what the grain report turns into mm for G).
 LENGTH_UNITS = {"um": "µm", "µm": "µm", "nm": "nm", "mm": "mm"}
 
@@ -68,6 +69,11 @@ class FolderPlan:
     def measurements_csv(self) -> Path | None:
         """The run's table of grain measurements, one row per image (None unless ``measure``)."""
         return self.output_dir / MEASUREMENTS_CSV if self.measure else None
+
+    @property
+    def grain_size_csv(self) -> Path | None:
+        """ASTM E112 G over the run's images as fields (None unless ``measure``)."""
+        return self.output_dir / GRAIN_SIZE_CSV if self.measure else None
 
     @property
     def to_do(self) -> list[PlannedFile]:
@@ -225,6 +231,7 @@ def plan_predictions(
     written = [path for file in files for path in file.outputs]
     if plan.measurements_csv is not None:  # rewritten by every run, skipped files or not
         written.append(check_writable_file(plan.measurements_csv))
+        written.append(check_writable_file(plan.grain_size_csv))
     check_not_inputs(written, images, "predict")
     return plan
 

@@ -35,7 +35,8 @@ class FolderSummary:
     """Every image of a folder run, in the order they were found.
 
     ``measurements`` is the run's table of grain measurements (one row per
-    image) when the run measured grains, else None. ``views`` is how many
+    image) when the run measured grains, else None; ``grain_size`` says G over
+    those images as E112 fields, one sentence per method. ``views`` is how many
     flipped and rotated views each prediction averaged (1: the image as it is;
     :mod:`~napari_finetune.inference.views`).
     """
@@ -45,6 +46,7 @@ class FolderSummary:
     seconds: float = 0.0
     measurements: Path | None = None
     views: int = 1
+    grain_size: tuple[str, ...] = ()
 
     @classmethod
     def of_run(
@@ -88,6 +90,8 @@ class FolderSummary:
             said += f"; each new prediction averaged over {self.views} flipped and rotated views"
         if self.measurements is not None:
             said += f"; grain measurements in {self.measurements.name}"
+        if self.grain_size:
+            said += f"; ASTM E112 {'; '.join(self.grain_size)}"
         return said
 
     def table(self) -> str:
@@ -106,6 +110,8 @@ class FolderSummary:
         table = text_table(headers, cells)
         if self.measurements is not None:
             table += f"\ngrain measurements, one row per image: {self.measurements}"
+        for sentence in self.grain_size:
+            table += f"\nASTM E112, each image a field: {sentence}"
         return table
 
 

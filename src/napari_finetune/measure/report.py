@@ -1,12 +1,14 @@
 """A grain-size report: counts, size distribution, ASTM E112 G by two methods, anisotropy.
 
-ASTM E1382 (automatic image analysis) applied to a grain map: grains cut by
-the frame count one half in the planimetric (Jeffries) count; the intercept
-method lays the E112 pattern over the map; the 95 % confidence intervals come
-from the spread over fields (planimetric: a 3 x 3 grid of fields; intercepts:
-the pattern's lines and circles), as E112 section 15 prescribes. Too few
-grains or intercepts give a warning with the number rather than false
-precision.
+ASTM E1382 (automatic image analysis) applied to a grain map: the planimetric
+(Jeffries) count of :mod:`~napari_finetune.measure.jeffries` (cut grains one
+half, corner grains one quarter); the intercept method lays the E112 pattern
+over the map. The 95 % confidence intervals and %RA are computed as E112
+section 15 computes them over fields, here the fields of this one image
+(planimetric: a 3 x 3 grid; intercepts: the pattern's lines and circles): they
+say how uniform the image is. For the specimen, E112's fields are separate
+images: measure several (a folder). Too few grains or intercepts give a
+warning with the number rather than false precision.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from napari_finetune.measure.astm import (
     mm_per,
 )
 from napari_finetune.measure.intercepts import Intercepts, e112_pattern, intercepts, line_grid
+from napari_finetune.measure.jeffries import cell_areas_px, frame_weights
 from napari_finetune.measure.table import Calibration, grain_table
 
 PLANIMETRIC_FIELDS = (3, 3)
@@ -117,13 +120,23 @@ class GrainReport:
         ]
         for size in (self.intercept, self.planimetric):
             if size.g is not None:
-                ci = (
-                    f" (95% CI {size.g_low:.2f}–{size.g_high:.2f})"
-                    if size.g_low is not None
-                    else ""
+                text.append(
+                    f"ASTM E112 G = {size.g:.2f}{_spread(size)} by the {size.method} method."
                 )
-                text.append(f"ASTM E112 G = {size.g:.2f}{ci} by the {size.method} method.")
         return text + self.warnings
+
+
+def _spread(size: GrainSize) -> str:
+    """E.g. ' (95% CI 9.79–10.77 over 7 fields, %RA 17)', or why there is no interval."""
+    statistic = size.statistic
+    if size.g_low is not None:
+        return (
+            f" (95% CI {size.g_low:.2f}–{size.g_high:.2f} over {statistic.n} fields, "
+            f"%RA {statistic.relative_accuracy:.0f})"
+        )
+    if statistic.ci95 is not None:  # the interval reaches below zero grains or length
+        return f" (no 95% CI: its {statistic.n} fields differ by more than their mean)"
+    return ""
 
 
 def _interval(size: GrainSize) -> str | None:
@@ -132,26 +145,38 @@ def _interval(size: GrainSize) -> str | None:
     return f"{size.g_low:.2f}–{size.g_high:.2f}"
 
 
-def border_weights(table: pd.DataFrame, border: str) -> np.ndarray:
-    """How much each grain counts under the border rule (cut grains 0.5, 0 or 1)."""
-    return np.where(table["border"], {"half": 0.5, "exclude": 0.0, "include": 1.0}[border], 1.0)
-
-
 def _planimetric(
-    table: pd.DataFrame, shape: tuple[int, int], calibration: Calibration, border: str
+    table: pd.DataFrame,
+    grains: np.ndarray,
+    weights: np.ndarray,
+    calibration: Calibration,
+    border: str,
 ) -> GrainSize:
-    weights = border_weights(table, border)
-    rows, cols = shape
+    rows, cols = grains.shape
     fy, fx = PLANIMETRIC_FIELDS
-    area_px = rows * cols / (fy * fx)
     field_y = np.minimum((table["centroid_y"] * fy / rows).astype(int), fy - 1)
     field_x = np.minimum((table["centroid_x"] * fx / cols).astype(int), fx - 1)
+    field = (field_y * fx + field_x).to_numpy()
     per_field = np.zeros(fy * fx)
-    np.add.at(per_field, (field_y * fx + field_x).to_numpy(), weights)
+    np.add.at(per_field, field, weights)
+    cells = cell_areas_px(table, grains, border)
+    if cells is None:  # the whole image is the test area
+        field_area, total_area = np.full(fy * fx, rows * cols / (fy * fx)), float(rows * cols)
+    else:  # the counted grains' own area
+        counted = weights > 0
+        field_area = np.zeros(fy * fx)
+        np.add.at(field_area, field[counted], cells[counted])
+        total_area = float(cells[counted].sum())
     unit_area = calibration.pixel_size**2
-    density = field_statistic(per_field / (area_px * unit_area))  # grains per unit²
-    total = float(weights.sum()) / (rows * cols * unit_area)
-    density = FieldStatistic(total, density.std, density.n, density.ci95)
+    with np.errstate(divide="ignore", invalid="ignore"):  # a field with no counted grain
+        per_field_density = per_field / (field_area * unit_area)
+    finite = np.isfinite(per_field_density)
+    total = float(weights.sum()) / (total_area * unit_area) if total_area else 0.0
+    if finite.any():
+        spread = field_statistic(per_field_density[finite])  # grains per unit²
+        density = FieldStatistic(total, spread.std, spread.n, spread.ci95)
+    else:
+        density = FieldStatistic(total, 0.0, 0, None)
     if not calibration.calibrated or total <= 0:
         return GrainSize("planimetric (Jeffries)", density, None, None, None)
     to_mm2 = mm_per(calibration.unit) ** 2
@@ -243,7 +268,8 @@ def measure_grains(
     if len(counted) >= 3:
         sigma, _, scale = stats.lognorm.fit(counted["ecd"], floc=0)
         lognormal = (float(scale), float(sigma))
-    n_grains = float(border_weights(table, border).sum())
+    weights = frame_weights(table, grains, border)
+    n_grains = float(weights.sum())
     if 1 < n_grains < MIN_GRAINS:
         warnings.append(
             f"Only {n_grains:g} grains counted: ASTM E112 asks for at least {MIN_GRAINS} "
@@ -260,7 +286,7 @@ def measure_grains(
         table,
         calibration,
         border,
-        _planimetric(table, grains.shape, calibration_for_g, border),
+        _planimetric(table, grains, weights, calibration_for_g, border),
         _intercept(pattern, calibration_for_g),
         pattern,
         anisotropy,
