@@ -94,8 +94,8 @@ KINDS = {
 
 # How grains cut by the image frame are counted (see napari_finetune.measure.report).
 BORDER_RULES = {
-    "half": "grains cut by the frame count one half (E112 Jeffries, E1382)",
-    "exclude": "grains cut by the frame are left out of counts and size statistics",
+    "half": "grains cut by the frame count one half, corner grains one quarter (E112 Jeffries)",
+    "exclude": "grains cut by the frame are left out, with their area (E1382 image analysis)",
     "include": "grains cut by the frame count fully (biased to more, smaller grains)",
 }
 

@@ -173,11 +173,13 @@ def test_images_without_grains_or_data_do_not_stop_the_run(folder, tmp_path, mod
 
 def test_stop_writes_the_table_of_the_images_done(folder, tmp_path, model):
     out = tmp_path / "out"
-    events = predict_files(model, folder, out, measure=True)
+    events = predict_files(model, folder, out, measure=True, calibration=(0.2, "um"))
     for event in events:
-        if isinstance(event, FileDone):
+        if isinstance(event, FileDone) and event.path.name == "b.tif":
             events.close()
-    assert list(table(out)["file"]) == ["a.tif"]
+    assert list(table(out)["file"]) == ["a.tif", "b.tif"]
+    sizes = pd.read_csv(out / "grain_size.csv")  # over the two images done
+    assert list(sizes["images"]) == [2, 2]
 
 
 def test_a_calibrated_folder_gets_g_over_its_images_as_e112_fields(folder, tmp_path, model):

@@ -23,7 +23,7 @@ from napari_finetune.measure import (
 from napari_finetune.measure.astm import field_statistic
 from napari_finetune.measure.compare import adjusted_rand_index, agreement, isbi_scores
 from napari_finetune.measure.intercepts import TestLine
-from napari_finetune.measure.jeffries import corner_grains
+from napari_finetune.measure.jeffries import corner_grains, frame_weights
 
 
 def square_lattice(cells: int, side: int, offset: int = 0) -> np.ndarray:
@@ -102,7 +102,7 @@ def test_leaving_cut_grains_out_leaves_their_area_out():
     ids = square_lattice(cells, side, offset=side // 2)
     exact = g_from_grains_per_mm2(1 / side**2 * 1e6)
     # (k-1)^2 whole grains over their own (k-1)^2 cells: the lattice's exact density
-    # (over the whole image it was (k-1)^2 / k^2 of it: G 0.04 too low here).
+    # (over the whole image it was (k-1)^2 / k^2 of it: G 0.19 too low here).
     excluded = measure_grains(ids, Calibration(1.0, "um"), border="exclude")
     assert excluded.planimetric.g == pytest.approx(exact, abs=1e-9)
     # Boundary pixels between the grains go to the nearest grain: 1-px gaps change nothing
@@ -121,8 +121,19 @@ def test_a_corner_on_a_boundary_pixel_belongs_to_the_nearest_grain():
     ids[:, 30:] = 2
     ids[0, :] = 0  # a boundary along the top edge: the top corners are on it
     assert corner_grains(ids) == [1, 2, 1, 2]
-    ids[:, :] = 0
-    assert corner_grains(ids) == [0, 0, 0, 0]  # no grain at all
+    ids[:20, :20] = 0  # a background at the top left corner, grains far from it
+    assert corner_grains(ids) == [0, 2, 1, 2]
+    assert corner_grains(np.zeros((40, 60), np.int32)) == [0, 0, 0, 0]
+
+
+def test_grains_count_a_quarter_per_corner_they_hold():
+    ids = np.ones((40, 60), np.int32)
+    ids[:, 20:] = 2  # grain 1 holds two corners (the left side), grain 2 the other two
+    ids[10:30, 25:35] = 3  # inside: counts one
+    report = measure_grains(ids, Calibration(1.0, "um"))
+    weights = frame_weights(report.table, ids, "half")
+    weights = dict(zip(report.table["label"], weights, strict=True))
+    assert weights == {1: 0.5, 2: 0.5, 3: 1.0}
 
 
 def test_e112_pattern_sits_in_the_centred_square_with_nist_proportions():

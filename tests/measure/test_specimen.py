@@ -52,6 +52,8 @@ def test_one_image_or_none_with_a_g_gives_no_specimen_size():
     one = pd.DataFrame({"G intercept": [10.1, np.nan], "G planimetric": [np.nan, np.nan]})
     assert specimen_sizes(one) == []
     assert specimen_sizes(pd.DataFrame({"file": ["a.tif"]})) == []  # no G column at all
-    wide = pd.DataFrame({"G intercept": [2.0, 12.0]})  # the interval reaches below zero
-    (size,) = specimen_sizes(wide)
-    assert size.g_low is None and "no 95% CI" in size.describe()
+    # Two images 20 % apart: with n = 2 (t = 12.7) the interval reaches below zero.
+    two = pd.DataFrame({"G intercept": [g_from_intercept(0.010), g_from_intercept(0.0125)]})
+    (size,) = specimen_sizes(two)
+    assert size.g_low is None
+    assert "(no 95% CI: over 2 images its lower end is below zero)" in size.describe()

@@ -21,24 +21,26 @@ import numpy as np
 import pandas as pd
 from skimage.segmentation import expand_labels
 
-# How far from a corner (px) a grain is looked for when the corner pixel is boundary.
-CORNER_REACH = 32
+# How far from a corner (px) a grain is looked for when the corner pixel is not
+# a grain: about a boundary's width.
+CORNER_REACH = 8
 
 
 def corner_grains(grains: np.ndarray) -> list[int]:
-    """The grain at each corner of the image (0 where none is within reach).
+    """The grain holding each corner of the image (0 where none does).
 
-    A corner pixel on a boundary (id 0) belongs to the nearest grain, as the
-    boundary pixels do when grains are given zero-width boundaries.
+    A corner pixel on a boundary (id 0) belongs to the nearest grain within
+    :data:`CORNER_REACH` px, as the boundary pixels would with zero-width
+    boundaries; a corner in a background (no grain that near) has none.
     """
-    rows, cols = grains.shape
-    reach_r, reach_c = min(CORNER_REACH, rows), min(CORNER_REACH, cols)
     found = []
-    for r, c in ((0, 0), (0, cols - 1), (rows - 1, 0), (rows - 1, cols - 1)):
-        r0, c0 = (0 if r == 0 else rows - reach_r), (0 if c == 0 else cols - reach_c)
-        window = grains[r0 : r0 + reach_r, c0 : c0 + reach_c]
-        grown = expand_labels(window, distance=reach_r + reach_c)
-        found.append(int(grown[r - r0, c - c0]))
+    for flip_r, flip_c in ((False, False), (False, True), (True, False), (True, True)):
+        # The corner as the top left of a window, whichever corner it is.
+        window = grains[::-1] if flip_r else grains
+        window = window[:, ::-1] if flip_c else window
+        window = np.asarray(window[: CORNER_REACH + 1, : CORNER_REACH + 1])
+        grown = window if window[0, 0] else expand_labels(window, distance=CORNER_REACH)
+        found.append(int(grown[0, 0]))
     return found
 
 
@@ -54,7 +56,7 @@ def frame_weights(table: pd.DataFrame, grains: np.ndarray, border: str) -> np.nd
     if border == "half":
         corners = pd.Series(corner_grains(grains)).value_counts()
         held = table["label"].map(corners).fillna(0).to_numpy(float)
-        weights = np.where(cut & (held > 0), np.minimum(0.25 * held, 1.0), weights)
+        weights = np.where(held > 0, np.minimum(0.25 * held, 1.0), weights)
     return weights
 
 
@@ -62,10 +64,14 @@ def cell_areas_px(table: pd.DataFrame, grains: np.ndarray, border: str) -> np.nd
     """Each grain's area with its share of the boundary pixels, for ``'exclude'``.
 
     None for the other rules, whose test area is the whole image. The shares
-    come from growing every grain into the boundary pixels nearest to it.
+    come from growing every grain into the boundary pixels nearest to it (a
+    map without boundary pixels, as :func:`~napari_finetune.measure.grains`
+    makes them, is counted as it is).
     """
     if border != "exclude":
         return None
-    grown = expand_labels(grains, distance=sum(grains.shape))
-    areas = np.bincount(grown.ravel(), minlength=int(grains.max()) + 1)
-    return areas[table["label"].to_numpy(int)].astype(float)
+    ids = np.asarray(grains)
+    if not ids.all():
+        ids = expand_labels(ids, distance=sum(ids.shape))
+    areas = np.bincount(ids.ravel().astype(np.intp), minlength=int(ids.max()) + 1)
+    return areas[table["label"].to_numpy(np.intp)].astype(float)

@@ -134,8 +134,10 @@ def _spread(size: GrainSize) -> str:
             f" (95% CI {size.g_low:.2f}–{size.g_high:.2f} over {statistic.n} fields, "
             f"%RA {statistic.relative_accuracy:.0f})"
         )
-    if statistic.ci95 is not None:  # the interval reaches below zero grains or length
-        return f" (no 95% CI: its {statistic.n} fields differ by more than their mean)"
+    if statistic.ci95 is not None:
+        return f" (no 95% CI: over {statistic.n} fields its lower end is below zero)"
+    if statistic.n == 1:
+        return " (one field: no 95% CI)"
     return ""
 
 

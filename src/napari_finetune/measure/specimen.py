@@ -4,9 +4,11 @@ One image's confidence interval (:mod:`~napari_finetune.measure.report`)
 says how uniform that image is. E112 section 15 asks for fields over the
 specimen: the mean lineal intercept (or grains per mm²) of each field, their
 mean, its 95 % confidence interval ``t(0.975, n-1) s / sqrt(n)`` and %RA,
-and G of the mean. Here each measured image is a field. Its G is converted
-back to its intercept or density (the E112 relations are exact inverses), so
-images in different units, or cropped to different sizes, are fields alike.
+and G of the mean. Here each measured image is a field, all weighing the
+same, as E112's fields of equal size do: measure images of one magnification
+and size together. Each image's G is converted back to its intercept or
+density (the E112 relations are exact inverses), so images calibrated in
+different units are fields alike.
 """
 
 from __future__ import annotations
@@ -70,10 +72,8 @@ class SpecimenSize:
                 f" (95% CI {self.g_low:.2f}–{self.g_high:.2f}, "
                 f"%RA {self.statistic.relative_accuracy:.0f})"
             )
-        elif n > 1:
-            spread = " (no 95% CI: the images differ by more than their mean)"
         else:
-            spread = ""
+            spread = f" (no 95% CI: over {n} images its lower end is below zero)"
         return (
             f"G = {self.g:.2f}{spread} by the {self.method} method over {n} image{'s' * (n > 1)}"
         )
