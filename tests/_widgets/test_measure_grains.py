@@ -82,9 +82,14 @@ def test_bad_layers_get_a_message_naming_them(make_napari_viewer, qtbot, errors)
     w.source.value = rgb
     w.measure.clicked.emit()
     assert "'colour stack'" in errors[-1] and "RGB" in errors[-1]
+    calibrated = viewer.add_labels(np.ones((64, 64), np.uint8), name="in µm", scale=(0.2, 0.2))
+    calibrated.units = ("µm", "µm")
+    w.source.value = calibrated
+    assert (w.pixel_size.value, w.unit.value) == (0.2, "µm")
     uneven = viewer.add_labels(np.ones((64, 64), np.uint8), name="uneven", scale=(1, 2))
     w.source.value = uneven
     assert "'uneven'" in w.status.value and "not square" in w.status.value
+    assert (w.pixel_size.value, w.unit.value) == (1.0, "px")  # not the last layer's µm
     flat = viewer.add_labels(np.ones((64, 64), np.uint8), name="one class")
     w.source.value = flat
     measured(w, qtbot)

@@ -145,7 +145,9 @@ class MeasureGrainsWidget(Container):
         try:
             found = Calibration.from_scale(layer.scale, str(layer.units[-1]))
         except ValueError as err:
-            self.status.value = f"Layer '{layer.name}': {err}"
+            # The previous layer's pixel size must not measure this one: px until set.
+            self.pixel_size.value, self.unit.value = 1.0, "px"
+            self.status.value = f"Layer '{layer.name}': {err} Lengths in px until you set one."
             return
         self.pixel_size.value = found.pixel_size
         self.unit.value = found.unit if found.unit in UNITS else "px"
