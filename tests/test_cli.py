@@ -209,11 +209,11 @@ def test_measure_writes_a_grain_table_and_a_summary(tmp_path, capsys):
     summary = pd.read_csv(tmp_path / "out" / "grains_summary.csv")
     assert set(table["image"]) == {"a_prediction.tif", "b_probabilities.tif"}
     assert (table.groupby("image").size() == 40).all()
-    assert "area (um²)" in table.columns
+    assert "area (µm²)" in table.columns  # --unit um written as the dock and folder runs write it
     assert summary["grains"].tolist() == [40, 40]
     assert summary["G intercept"].notna().all()
     segments = pd.read_csv(tmp_path / "out" / "grains_segments.csv")
-    assert {"image", "line", "grain", "length (um)", "complete"} <= set(segments.columns)
+    assert {"image", "line", "grain", "length (µm)", "complete"} <= set(segments.columns)
     assert "ASTM E112 G =" in capsys.readouterr().out
 
 
@@ -375,6 +375,15 @@ def test_an_existing_default_output_is_kept_unless_overwrite(
     assert default.read_text() == "an earlier result"
     with pytest.raises(WorkStarted):
         cli.main([*job(name, None, inputs), "--overwrite"])
+
+
+def test_measure_refuses_a_unit_that_is_not_a_length_before_any_work(inputs, no_work, capsys):
+    for unit in ("UM", "inch", "px"):
+        line = [*job("measure", inputs / "grains.csv", inputs), "--pixel-size", "0.2"]
+        assert cli.main([*line, "--unit", unit]) == 2
+        assert f"--unit '{unit}' is not a length unit: use um, nm or mm" in capsys.readouterr().err
+    with pytest.raises(WorkStarted):
+        cli.main([*line, "--unit", "nm"])
 
 
 def test_measure_refuses_an_existing_summary_too(inputs, no_work, capsys):
