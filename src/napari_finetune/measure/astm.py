@@ -1,12 +1,13 @@
 """ASTM E112 relations between grain counts, intercepts and the grain size number G.
 
-The metric forms of ASTM E112-13 (equations 4 and 6; ISO 643 uses the same
-relations): by the planimetric (Jeffries) method from the number of grains per
-mm² at 1x, ``G = 3.321928 log10(N_A) - 2.954``; by the lineal intercept
-(Heyn) method from the mean lineal intercept in mm, ``G = -6.643856
-log10(l) - 3.288``. E112 section 15: a statistic measured on n fields (or
-test lines) is reported with its 95 % confidence interval ``t(0.975, n-1) s /
-sqrt(n)`` and its relative accuracy ``%RA = 100 CI / mean``.
+The metric forms of ASTM E112-13 (equations 4 and 6; ISO 643 defines G by
+its own, close relations, not computed here): by the planimetric (Jeffries)
+method from the number of grains per mm² at 1x, ``G = 3.321928 log10(N_A) -
+2.954``; by the lineal intercept (Heyn) method from the mean lineal intercept
+in mm, ``G = -6.643856 log10(l) - 3.288``. E112 section 15: a statistic
+measured on n fields (or test lines) is reported with its 95 % confidence
+interval ``t(0.975, n-1) s / sqrt(n)`` and its relative accuracy ``%RA = 100
+CI / mean``.
 """
 
 from __future__ import annotations

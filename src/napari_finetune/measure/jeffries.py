@@ -3,9 +3,9 @@
 The test area is the image, a rectangle. E112's planimetric procedure counts
 the grains inside it whole and those the frame cuts one half; in a rectangle
 the four grains holding its corners count one quarter each (E112's count for
-a rectangular test area, N = N_inside + N_cut / 2 + 1, as in ISO 643). On a
-lattice of k x k square cells that count is exactly k², where counting the
-corner grains one half gave k² + 1, a bias of one grain per field.
+a rectangular test area, N = N_inside + N_cut / 2 + 1). On a lattice of
+k x k square cells that count is exactly k², where counting the corner
+grains one half gave k² + 1, a bias of one grain per field.
 
 Leaving the cut grains out (``'exclude'``) leaves their area out too: the
 test area is then the area of the grains counted (automatic image analysis,
