@@ -42,6 +42,7 @@ pytestmark = pytest.mark.slow
             *("--seconds", "2", "--seeds", "1", "--average-views", "--peer"),
             *("--patch-size", "64", "--batch-size", "4"),
         ],
+        ["bench_held_out_classes.py", "--seeds", "0", "--seconds", "2"],
         ["bench_viewer_memory.py", "--runs", "2", "--images", "2", "--side", "256"],
         [
             "bench_active_learning.py",

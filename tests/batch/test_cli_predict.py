@@ -93,7 +93,9 @@ def test_measure_writes_the_grain_tables_and_says_where(folder, tmp_path, capsys
     said = capsys.readouterr().out
     assert f"[1/3] a.tif → {out / 'a_prediction.tif'} (+ grains) (" in said
     assert f"grain measurements, one row per image: {out / 'measurements.csv'}" in said
-    assert said.rstrip().endswith("grain measurements in measurements.csv")
+    assert "grain measurements in measurements.csv; ASTM E112 G = " in said
+    assert said.rstrip().endswith("by the planimetric method over 3 images")  # grain_size.csv
+    assert list(pd.read_csv(out / "grain_size.csv")["images"]) == [3, 3]
     rows = pd.read_csv(out / "measurements.csv")
     assert list(rows["file"]) == ["a.tif", "b.tif", "c.tif"]
     assert set(rows["calibration"]) == {"given for the run"} and set(rows["pixel size"]) == {0.5}
