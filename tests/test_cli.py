@@ -381,7 +381,9 @@ def test_measure_refuses_a_unit_that_is_not_a_length_before_any_work(inputs, no_
     for unit in ("UM", "inch", "px"):
         line = [*job("measure", inputs / "grains.csv", inputs), "--pixel-size", "0.2"]
         assert cli.main([*line, "--unit", unit]) == 2
-        assert f"--unit '{unit}' is not a length unit: use um, nm or mm" in capsys.readouterr().err
+        assert f"unit '{unit}' is not a length unit: use um, nm or mm" in capsys.readouterr().err
+    assert cli.main([*line, "--unit", "nm", "--pixel-size", "0"]) == 2  # 0 is not "no size"
+    assert "the pixel size must be a positive length" in capsys.readouterr().err
     with pytest.raises(WorkStarted):
         cli.main([*line, "--unit", "nm"])
 

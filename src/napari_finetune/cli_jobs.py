@@ -145,7 +145,7 @@ def measure(args: argparse.Namespace) -> int:
     check_inputs(args.maps, "map")
     check_new_output(args.output, args.overwrite)
 
-    from napari_finetune.batch.planning import LENGTH_UNITS
+    from napari_finetune.batch.planning import checked_pixel_size
     from napari_finetune.data.io import read_image
     from napari_finetune.measure import Calibration, GrainOptions, measure_map
     from napari_finetune.measure.export import segments_path, summary_path, write_grain_csv
@@ -156,11 +156,8 @@ def measure(args: argparse.Namespace) -> int:
         check_new_output(path, args.overwrite, f"{what} file")
     check_not_inputs([args.output, *companions.values()], args.maps, "measure")
     calibration = Calibration()
-    if args.pixel_size:
-        # Said before any map is read, in the words `predict --measure` uses.
-        if args.unit not in LENGTH_UNITS:
-            raise ValueError(f"--unit {args.unit!r} is not a length unit: use um, nm or mm.")
-        calibration = Calibration(args.pixel_size, LENGTH_UNITS[args.unit])
+    if args.pixel_size is not None:  # checked before any map is read, as predict --measure does
+        calibration = Calibration(*checked_pixel_size(args.pixel_size, args.unit))
     options = GrainOptions(min_size=args.min_size)
     reports = {}
     for index, path in enumerate(args.maps, start=1):

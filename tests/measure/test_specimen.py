@@ -6,11 +6,8 @@ import pytest
 from scipy import stats
 
 from napari_finetune.measure import g_from_grains_per_mm2, g_from_intercept
-from napari_finetune.measure.specimen import (
-    grains_per_mm2_from_g,
-    intercept_mm_from_g,
-    specimen_sizes,
-)
+from napari_finetune.measure.astm import grains_per_mm2_from_g, intercept_mm_from_g
+from napari_finetune.measure.specimen import specimen_sizes
 
 
 def test_the_e112_relations_are_inverted_exactly():

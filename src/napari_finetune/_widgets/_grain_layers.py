@@ -38,7 +38,7 @@ def show_grains(
     source: Layer,
     plane: int | None,
 ) -> Labels:
-    """Create or replace ``<base> grains``; hovering a grain shows its table row."""
+    """Add ``<base> grains`` (after :func:`remove_results`); hovering a grain shows its row."""
     ids = measurement.grains
     if plane is not None:
         full = np.zeros((source.data.shape[0], *ids.shape), ids.dtype)
@@ -50,9 +50,6 @@ def show_grains(
     background["index"], background["border"] = [0], [False]
     features = _prepend(background, features)
     name = f"{base} grains"
-    old = layer_named(viewer, name, Labels)
-    if old is not None:
-        viewer.layers.remove(old)
     spatial = source.scale[-ids.ndim :], source.translate[-ids.ndim :], source.units[-ids.ndim :]
     return viewer.add_labels(
         ids,
@@ -75,11 +72,8 @@ def _prepend(row: dict, table: object) -> object:
 def show_pattern(
     viewer: napari.viewer.Viewer, base: str, shape: tuple[int, int], source: Layer
 ) -> Shapes:
-    """The E112 test pattern that the intercept method counted, as shapes."""
+    """Add the E112 pattern the intercept method counted (after :func:`remove_results`)."""
     name = f"{base} E112 pattern"
-    old = layer_named(viewer, name, Shapes)
-    if old is not None:
-        viewer.layers.remove(old)
     shapes, kinds = [], []
     for line in e112_pattern(shape):
         if line.closed:

@@ -55,7 +55,8 @@ def write_measurement_table(plan: FolderPlan, failures: Mapping[Path, str] | Non
 
     Built from the files, not from memory, so images a resumed run skipped
     have their rows too. Written under a temporary name and renamed: a crash
-    leaves the last complete table.
+    leaves the last complete table. ``grain_size.csv`` is written from the
+    same rows (:func:`write_grain_size`).
 
     Parameters
     ----------
@@ -70,6 +71,12 @@ def write_measurement_table(plan: FolderPlan, failures: Mapping[Path, str] | Non
     Path
         The table, :attr:`FolderPlan.measurements_csv`.
     """
+    return _write_tables(plan, failures)[0]
+
+
+def _write_tables(
+    plan: FolderPlan, failures: Mapping[Path, str] | None
+) -> tuple[Path, list[SpecimenSize]]:
     path = plan.measurements_csv
     if path is None:
         raise ValueError("this folder run does not measure grains: plan it with measure=True.")
@@ -94,7 +101,7 @@ def write_measurement_table(plan: FolderPlan, failures: Mapping[Path, str] | Non
         table[counts] = table[counts].astype("Int64")
     with atomic_write(path) as temporary:
         table.to_csv(temporary, index=False)
-    return path
+    return path, write_grain_size(plan, table)
 
 
 def with_measurement_table(
@@ -121,8 +128,7 @@ def with_measurement_table(
             if isinstance(event, FileFailed):
                 failures[event.path] = event.message
             elif isinstance(event, FolderFinished):
-                table = write_measurement_table(plan, failures)
-                sizes = write_grain_size(plan)
+                table, sizes = _write_tables(plan, failures)
                 written = True
                 said = tuple(size.describe() for size in sizes)
                 event = FolderFinished(replace(event.summary, measurements=table, grain_size=said))
@@ -131,12 +137,11 @@ def with_measurement_table(
         events.close()
         if not written:
             write_measurement_table(plan, failures)
-            write_grain_size(plan)
         raise
 
 
-def write_grain_size(plan: FolderPlan) -> list[SpecimenSize]:
-    """Write ``grain_size.csv``: G over the images of ``measurements.csv`` as E112 fields.
+def write_grain_size(plan: FolderPlan, table: pd.DataFrame) -> list[SpecimenSize]:
+    """Write ``grain_size.csv``: G over ``table``'s images (measurements.csv) as E112 fields.
 
     One row per method (:mod:`~napari_finetune.measure.specimen`); an old
     file is removed when no image has a G (no pixel size), so what is there
@@ -150,7 +155,7 @@ def write_grain_size(plan: FolderPlan) -> list[SpecimenSize]:
     path = plan.grain_size_csv
     if path is None or plan.measurements_csv is None:
         raise ValueError("this folder run does not measure grains: plan it with measure=True.")
-    sizes = specimen_sizes(pd.read_csv(plan.measurements_csv))
+    sizes = specimen_sizes(table)
     if not sizes:
         path.unlink(missing_ok=True)
         return sizes

@@ -249,6 +249,18 @@ def _checked_calibration(
         raise ValueError(
             f"calibration {calibration!r} must be (pixel size, unit), e.g. (0.5, 'um')."
         ) from None
+    return checked_pixel_size(size, unit)
+
+
+def checked_pixel_size(size: object, unit: object) -> tuple[float, str]:
+    """``(pixel size, unit symbol)`` of a pixel size given by hand, checked.
+
+    Raises
+    ------
+    ValueError
+        A unit that is not one of :data:`LENGTH_UNITS`, or a size that is not
+        a positive, finite number.
+    """
     if not isinstance(unit, str) or unit not in LENGTH_UNITS:
         raise ValueError(f"unit {unit!r} is not a length unit: use um, nm or mm.")
     # A number, not a text or a flag ('0.5' > 0 would raise TypeError); NaN and inf refused.

@@ -13,6 +13,7 @@ CI / mean``.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,18 +44,33 @@ def mm_per(unit: str) -> float:
         ) from None
 
 
+# G = slope log10(x) + offset: x the mean intercept in mm, or grains per mm² at 1x.
+INTERCEPT_SLOPE, INTERCEPT_OFFSET = -6.643856, -3.288
+PLANIMETRIC_SLOPE, PLANIMETRIC_OFFSET = 3.321928, -2.954
+
+
 def g_from_intercept(mean_intercept_mm: float) -> float:
     """ASTM E112 G from the mean lineal intercept in mm (Heyn)."""
     if not mean_intercept_mm > 0:
         raise ValueError(f"the mean intercept must be positive, not {mean_intercept_mm}.")
-    return -6.643856 * math.log10(mean_intercept_mm) - 3.288
+    return INTERCEPT_SLOPE * math.log10(mean_intercept_mm) + INTERCEPT_OFFSET
 
 
 def g_from_grains_per_mm2(grains_per_mm2: float) -> float:
     """ASTM E112 G from the number of grains per mm² at 1x (planimetric, Jeffries)."""
     if not grains_per_mm2 > 0:
         raise ValueError(f"the grain density must be positive, not {grains_per_mm2}.")
-    return 3.321928 * math.log10(grains_per_mm2) - 2.954
+    return PLANIMETRIC_SLOPE * math.log10(grains_per_mm2) + PLANIMETRIC_OFFSET
+
+
+def intercept_mm_from_g(g: float) -> float:
+    """Mean lineal intercept (mm) of grain size number ``g`` (``g_from_intercept`` inverted)."""
+    return 10 ** ((g - INTERCEPT_OFFSET) / INTERCEPT_SLOPE)
+
+
+def grains_per_mm2_from_g(g: float) -> float:
+    """Grains per mm² at 1x of grain size number ``g`` (``g_from_grains_per_mm2`` inverted)."""
+    return 10 ** ((g - PLANIMETRIC_OFFSET) / PLANIMETRIC_SLOPE)
 
 
 @dataclass(frozen=True)
@@ -90,3 +106,18 @@ def field_statistic(values: np.ndarray | list[float]) -> FieldStatistic:
         return FieldStatistic(mean, 0.0, n, None)
     std = float(values.std(ddof=1))
     return FieldStatistic(mean, std, n, float(stats.t.ppf(0.975, n - 1) * std / math.sqrt(n)))
+
+
+def g_interval(
+    statistic: FieldStatistic, to_g: Callable[[float], float]
+) -> tuple[float | None, float | None]:
+    """G at the ends of ``statistic``'s 95 % CI, lower G first.
+
+    ``to_g`` turns the statistic's unit into G. ``(None, None)`` without an
+    interval or when its lower end is not above zero (no G there).
+    """
+    ci = statistic.ci95
+    if ci is None or statistic.mean - ci <= 0:
+        return None, None
+    ends = to_g(statistic.mean - ci), to_g(statistic.mean + ci)
+    return min(ends), max(ends)

@@ -27,6 +27,7 @@ from napari_finetune.measure.astm import (
     field_statistic,
     g_from_grains_per_mm2,
     g_from_intercept,
+    g_interval,
     mm_per,
 )
 from napari_finetune.measure.intercepts import Intercepts, e112_pattern, intercepts, line_grid
@@ -182,11 +183,8 @@ def _planimetric(
     if not calibration.calibrated or total <= 0:
         return GrainSize("planimetric (Jeffries)", density, None, None, None)
     to_mm2 = mm_per(calibration.unit) ** 2
+    low, high = g_interval(density, lambda value: g_from_grains_per_mm2(value / to_mm2))
     g = g_from_grains_per_mm2(total / to_mm2)
-    low = high = None
-    if density.ci95 is not None and total - density.ci95 > 0:
-        low = g_from_grains_per_mm2((total - density.ci95) / to_mm2)
-        high = g_from_grains_per_mm2((total + density.ci95) / to_mm2)
     return GrainSize("planimetric (Jeffries)", density, g, low, high)
 
 
@@ -206,13 +204,8 @@ def _intercept(pattern: Intercepts, calibration: Calibration) -> GrainSize:
     if not calibration.calibrated or not np.isfinite(mean):
         return GrainSize("lineal intercept (Heyn)", statistic, None, None, None)
     mm = mm_per(calibration.unit)
-    g = g_from_intercept(mean * mm)
-    low = high = None
-    if statistic.ci95 is not None and mean - statistic.ci95 > 0:
-        # A longer intercept means bigger grains and a smaller G.
-        low = g_from_intercept((mean + statistic.ci95) * mm)
-        high = g_from_intercept((mean - statistic.ci95) * mm)
-    return GrainSize("lineal intercept (Heyn)", statistic, g, low, high)
+    low, high = g_interval(statistic, lambda value: g_from_intercept(value * mm))
+    return GrainSize("lineal intercept (Heyn)", statistic, g_from_intercept(mean * mm), low, high)
 
 
 def measure_grains(

@@ -23,6 +23,9 @@ from napari_finetune.measure.astm import (
     field_statistic,
     g_from_grains_per_mm2,
     g_from_intercept,
+    g_interval,
+    grains_per_mm2_from_g,
+    intercept_mm_from_g,
 )
 
 # measurements.csv column of each method's G, with what its fields average.
@@ -30,16 +33,6 @@ METHODS = {
     "intercept": ("G intercept", "mean lineal intercept (mm)"),
     "planimetric": ("G planimetric", "grains per mm²"),
 }
-
-
-def intercept_mm_from_g(g: float) -> float:
-    """Mean lineal intercept (mm) of grain size number ``g`` (``g_from_intercept`` inverted)."""
-    return 10 ** (-(g + 3.288) / 6.643856)
-
-
-def grains_per_mm2_from_g(g: float) -> float:
-    """Grains per mm² at 1x of grain size number ``g`` (inverse of ``g_from_grains_per_mm2``)."""
-    return 10 ** ((g + 2.954) / 3.321928)
 
 
 @dataclass(frozen=True)
@@ -120,10 +113,6 @@ def specimen_sizes(table: pd.DataFrame) -> list[SpecimenSize]:
             fields = [grains_per_mm2_from_g(v) for v in g]
             to_g = g_from_grains_per_mm2
         statistic = field_statistic(fields)
-        low = high = None
-        ci = statistic.ci95
-        if ci is not None and statistic.mean - ci > 0:
-            ends = sorted((to_g(statistic.mean - ci), to_g(statistic.mean + ci)))
-            low, high = ends
+        low, high = g_interval(statistic, to_g)
         sizes.append(SpecimenSize(method, statistic, to_g(statistic.mean), low, high))
     return sizes
