@@ -59,3 +59,22 @@ def test_without_a_model_or_with_one_class_held_out_the_mean_stands_alone():
         Finished(SimpleNamespace(classes=NAMES), [], "completed", 2, 9.0, 1.0, one)
     )
     assert "per class" not in text and "validation F1 1.000" in text
+
+
+def test_a_class_missing_from_the_held_out_pixels_is_named_too():
+    held = np.zeros((120, 120), np.uint8)
+    held[5:20, 5:20], held[50:65, 50:65], held[95:110, 5:20] = 1, 2, 1  # 3 regions, far apart
+    painted = held.copy()
+    painted[95:110, 95:110] = 3  # phase 3 painted, all of it in training
+    score = summarize(region_counts(held.copy(), held, painted, set()), {1, 2, 3})
+    assert score.caution == (
+        "class 3 is not among the held-out pixels: the score ignores it"  # the record's words
+    )
+    done = Finished(SimpleNamespace(classes=NAMES), [], "completed", 4, 30.0, score.score, score)
+    assert finished_text(done).endswith(
+        "per class: matrix 1.00, secondary γ′ 1.00; tertiary γ′ is not among the held-out "
+        "pixels: the score ignores it."
+    )
+    # Another caution first (too little held out) is kept as it is.
+    few = summarize(region_counts(held.copy(), held, painted, set())[:2], {1, 2, 3})
+    assert "too little held out" in few.describe(NAMES)

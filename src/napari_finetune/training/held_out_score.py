@@ -110,6 +110,8 @@ class HeldOutScore:
         Each held-out region's counts, in the order of the regions: runs
         scored on the same held-out pixels can be compared region by region
         (:mod:`~napari_finetune.training.held_out_lead`).
+    missing : tuple of int
+        Painted classes with no held-out pixel (the caution names them).
     """
 
     score: float | None
@@ -119,6 +121,7 @@ class HeldOutScore:
     regions: int = 0
     caution: str | None = None
     counts: tuple[RegionCounts, ...] = field(default=(), repr=False, compare=False)
+    missing: tuple[int, ...] = ()
 
     def record(self) -> dict[str, float | int | str | None]:
         """The fields a training history keeps for each epoch."""
@@ -152,7 +155,20 @@ class HeldOutScore:
         if len(parts) > 1:
             named = (f"{classes.get(k, f'class {k}')} {f1:.2f}" for k, f1 in parts.items())
             said += f"; per class: {', '.join(named)}"
-        return f"{said}; {self.caution}" if self.caution else said
+        caution = self.caution
+        if classes is not None and self.missing and caution == _missing_caution(self.missing):
+            caution = _missing_caution(self.missing, classes)  # by name, as just above
+        return f"{said}; {caution}" if caution else said
+
+
+def _missing_caution(missing: tuple[int, ...], classes: Mapping[int, str] | None = None) -> str:
+    """E.g. "class 3 is not among the held-out pixels: the score ignores it"."""
+    names = [(classes or {}).get(k, f"class {k}") for k in missing]
+    one = len(names) == 1
+    return (
+        f"{', '.join(names)} {'is' if one else 'are'} not among the held-out pixels: "
+        f"the score ignores {'it' if one else 'them'}"
+    )
 
 
 def _share_near_thin(regions: list[RegionCounts]) -> float:
@@ -188,8 +204,7 @@ def summarize(
             f"{MIN_PIXELS} px): paint a few more strokes"
         )
     elif seen != classes:
-        missing = ", ".join(str(k) for k in sorted(classes - seen))
-        caution = f"class {missing} is not among the held-out pixels: the score ignores it"
+        caution = _missing_caution(tuple(sorted(classes - seen)))
     elif thin and _share_near_thin(regions) < MIN_NEAR_THIN:
         caution = (
             "the held-out pixels are the easy ones (interior strokes far from boundaries): "
@@ -197,4 +212,5 @@ def summarize(
         )
     elif high - low > MAX_RANGE:
         caution = "the held-out regions disagree widely: take the score as a rough guide"
-    return HeldOutScore(score, low, high, pixels, len(regions), caution, tuple(regions))
+    missing = tuple(sorted(classes - seen))
+    return HeldOutScore(score, low, high, pixels, len(regions), caution, tuple(regions), missing)
