@@ -153,7 +153,7 @@ class HeldOutScore:
         )
         parts = self.per_class() if classes is not None else {}
         if len(parts) > 1:
-            named = (f"{classes.get(k, f'class {k}')} {f1:.2f}" for k, f1 in parts.items())
+            named = (f"{_name(k, classes)} {f1:.2f}" for k, f1 in parts.items())
             said += f"; per class: {', '.join(named)}"
         caution = self.caution
         if classes is not None and self.missing and caution == _missing_caution(self.missing):
@@ -161,9 +161,13 @@ class HeldOutScore:
         return f"{said}; {caution}" if caution else said
 
 
+def _name(k: int, classes: Mapping[int, str] | None) -> str:
+    return (classes or {}).get(k, f"class {k}")
+
+
 def _missing_caution(missing: tuple[int, ...], classes: Mapping[int, str] | None = None) -> str:
     """E.g. "class 3 is not among the held-out pixels: the score ignores it"."""
-    names = [(classes or {}).get(k, f"class {k}") for k in missing]
+    names = [_name(k, classes) for k in missing]
     one = len(names) == 1
     return (
         f"{', '.join(names)} {'is' if one else 'are'} not among the held-out pixels: "
@@ -197,14 +201,15 @@ def summarize(
     low, high = (float(v) for v in np.percentile(draws, (5, 95)))
     pixels = sum(r.pixels for r in regions)
     seen = {k for r in regions for k, row in r.counts.items() if row[1]}
+    missing = tuple(sorted(classes - seen))
     caution = None
     if len(regions) < MIN_REGIONS or pixels < MIN_PIXELS:
         caution = (
             f"too little held out to trust (fewer than {MIN_REGIONS} regions or "
             f"{MIN_PIXELS} px): paint a few more strokes"
         )
-    elif seen != classes:
-        caution = _missing_caution(tuple(sorted(classes - seen)))
+    elif missing:
+        caution = _missing_caution(missing)
     elif thin and _share_near_thin(regions) < MIN_NEAR_THIN:
         caution = (
             "the held-out pixels are the easy ones (interior strokes far from boundaries): "
@@ -212,5 +217,4 @@ def summarize(
         )
     elif high - low > MAX_RANGE:
         caution = "the held-out regions disagree widely: take the score as a rough guide"
-    missing = tuple(sorted(classes - seen))
     return HeldOutScore(score, low, high, pixels, len(regions), caution, tuple(regions), missing)
