@@ -14,6 +14,7 @@ from napari_finetune._widgets import fine_tune_dock as module
 from napari_finetune._widgets._folder_dialog import FolderChoice, OutputFolderDialog
 from napari_finetune._widgets._folder_run import FolderRun
 from napari_finetune._widgets.fine_tune_dock import FineTuneWidget
+from napari_finetune.batch.made_by import read_made_by
 
 WAIT_MS = 120_000
 
@@ -233,3 +234,27 @@ def test_cancel_and_another_folder_in_the_output_dialog(dock_with_model, tmp_pat
     # The dialogs asked are deleted once answered, not kept as children of the button.
     QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     assert run.apply.native.findChildren(QDialog) == []
+
+
+def test_outputs_another_model_made_are_replaced_only_when_the_user_says_so(
+    painted, images, monkeypatch, qtbot, messages
+):
+    dock = FineTuneWidget(painted)
+    dock.source.value = "scratch"  # world-unet stands in, loaded in the worker
+    answer(monkeypatch, images)
+    apply_to_folder(dock, qtbot)
+    out = images.parent / "images_predictions"
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    asked = []
+    monkeypatch.setattr(FolderRun, "ask_replace", lambda self, stale: asked.append(stale) and 0)
+    dock.source.value = "voronoi-unet"
+    apply_to_folder(dock, qtbot)
+    assert len(asked) == 1 and asked[0].found.startswith(f"all 2 predictions in {out} were")
+    assert "model 'world-unet'" in asked[0].found and "'voronoi-unet'" in asked[0].found
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert dock.status.value == f"{asked[0].found}: nothing written, they are kept."
+    assert messages["error"] == []
+    monkeypatch.setattr(FolderRun, "ask_replace", lambda self, stale: True)
+    apply_to_folder(dock, qtbot)  # the replacing run starts as the refused one ends
+    assert read_made_by(out / "a_prediction.tif").model == "voronoi-unet"
+    assert dock.status.value.startswith("Folder: 2 done, 1 failed in ")

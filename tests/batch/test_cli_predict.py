@@ -156,3 +156,18 @@ def test_average_views_says_how_many_and_writes_their_mean(folder, tmp_path, cap
         "one view: the model records no flips or turns from its training"
         in capsys.readouterr().out
     )
+
+
+def test_another_model_over_done_outputs_exits_2_until_overwrite(folder, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert cli.main(["predict", str(folder), "--output", str(out)]) == 0
+    first = (out / "a_prediction.tif").read_bytes()
+    capsys.readouterr()
+    again = ["predict", str(folder), "--output", str(out), "--model", "voronoi-unet"]
+    assert cli.main(again) == 2
+    said = capsys.readouterr().err
+    assert "all 3 predictions" in said and "model 'world-unet'" in said
+    assert "this run: model 'voronoi-unet'" in said and "--overwrite" in said
+    assert (out / "a_prediction.tif").read_bytes() == first
+    assert cli.main([*again, "--overwrite"]) == 0
+    assert (out / "a_prediction.tif").read_bytes() != first

@@ -49,7 +49,7 @@ def test_write_image_is_atomic(tmp_path, monkeypatch):
     target = tmp_path / "labels.tif"
     write_image(target, np.ones((4, 4), np.uint8))
 
-    def half_written(path, data):
+    def half_written(path, data, **options):
         with open(path, "wb") as file:
             file.write(b"II*\0")  # a TIFF header, then the writer dies
         raise OSError("No space left on device")

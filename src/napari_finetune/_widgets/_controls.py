@@ -8,9 +8,18 @@ layers; only their Qt widget is placed inside the fold or the scroll area.
 
 from __future__ import annotations
 
-from magicgui.widgets import Container, Label, Widget
+from magicgui.widgets import Container, Label, TextEdit, Widget
 from qtpy.QtCore import QPoint, QSize, Qt, QTimer
-from qtpy.QtWidgets import QComboBox, QFrame, QLabel, QScrollArea, QSizePolicy, QWidget
+from qtpy.QtGui import QFontDatabase
+from qtpy.QtWidgets import (
+    QComboBox,
+    QFrame,
+    QLabel,
+    QScrollArea,
+    QSizePolicy,
+    QTextEdit,
+    QWidget,
+)
 from superqt import QCollapsible
 
 # A dock in a scroll area can be this short; napari's window then fits a laptop screen.
@@ -153,3 +162,14 @@ def scroll_to(widget: QWidget) -> None:
 
     # A widget just shown gets its place over a few layout passes: scroll after them.
     QTimer.singleShot(SCROLL_DELAY_MS, show_whole)
+
+
+def table_box(lines: int) -> TextEdit:
+    """A hidden read-only box for a fixed-width text table, ``lines`` lines high, not wrapped."""
+    table = TextEdit(visible=False)
+    box = table.native
+    box.setReadOnly(True)
+    box.setLineWrapMode(QTextEdit.NoWrap)
+    box.setFont(QFontDatabase.systemFont(QFontDatabase.FixedFont))
+    box.setFixedHeight(lines * box.fontMetrics().lineSpacing() + 12)
+    return table

@@ -16,6 +16,7 @@ from qtpy.QtWidgets import (
     QDialogButtonBox,
     QFileDialog,
     QLabel,
+    QMessageBox,
     QVBoxLayout,
     QWidget,
 )
@@ -64,8 +65,8 @@ class OutputFolderDialog(QDialog):
         )
         question.setWordWrap(True)
         note = QLabel(
-            "One <name>_prediction.tif per image; images whose outputs are there already "
-            "are skipped."
+            "One <name>_prediction.tif per image; images whose outputs this model wrote "
+            "there already are skipped."
         )
         note.setWordWrap(True)
         self.probabilities = QCheckBox(PROBABILITIES_TEXT)
@@ -125,3 +126,29 @@ def ask_output_folder(
         chosen = QFileDialog.getExistingDirectory(parent, "Output folder", str(default.parent))
         return FolderChoice(chosen, probabilities, measure) if chosen else None
     return None
+
+
+def ask_replace_outputs(parent: QWidget, found: str) -> bool:
+    """Ask whether to predict the folder's images again, replacing outputs made otherwise.
+
+    Parameters
+    ----------
+    parent : QWidget
+        The widget the question opens over.
+    found : str
+        What was found (:attr:`~napari_finetune.batch.made_by.StaleOutputs.found`).
+
+    Returns
+    -------
+    bool
+        True for *Yes* (replace); *Cancel* is the default.
+    """
+    answer = QMessageBox.question(
+        parent,
+        "Apply to folder",
+        f"{found}.\n\nPredict every image again with this model, replacing its outputs? "
+        "(To keep them, cancel and choose another output folder.)",
+        QMessageBox.Yes | QMessageBox.Cancel,
+        QMessageBox.Cancel,
+    )
+    return answer == QMessageBox.Yes

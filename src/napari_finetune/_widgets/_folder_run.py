@@ -16,18 +16,22 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from magicgui.widgets import PushButton, TextEdit
+from magicgui.widgets import PushButton
 from napari.qt.threading import create_worker
 from napari.utils.notifications import show_info
-from qtpy.QtGui import QFontDatabase
-from qtpy.QtWidgets import QFileDialog, QTextEdit
+from qtpy.QtWidgets import QFileDialog
 
-from napari_finetune._widgets._controls import button_row, scroll_to
-from napari_finetune._widgets._folder_dialog import FolderChoice, ask_output_folder
+from napari_finetune._widgets._controls import button_row, scroll_to, table_box
+from napari_finetune._widgets._folder_dialog import (
+    FolderChoice,
+    ask_output_folder,
+    ask_replace_outputs,
+)
 from napari_finetune._widgets._progress import TrainingProgress
 from napari_finetune._widgets._workers import let_go
 from napari_finetune.batch import status as words
 from napari_finetune.batch.events import FileDone, FileFailed, FolderFinished, FolderStarted
+from napari_finetune.batch.made_by import StaleOutputs
 from napari_finetune.batch.planning import FolderPlan, default_output_dir, plan_predictions
 from napari_finetune.models import SegmentationModel
 from napari_finetune.session import prediction_model
@@ -52,10 +56,17 @@ def run_until_stopped(
 
     A model name or file is loaded here, in the worker. Stop closes the run
     between files, in the worker thread: every output written is complete.
+    Outputs it would skip that another model made end it at once with the
+    :class:`~napari_finetune.batch.made_by.StaleOutputs` as its one event, for
+    the dock to ask whether to replace them.
     """
     from napari_finetune.batch.folder_run import predict_plan
 
-    events = predict_plan(model, plan, device=device)
+    try:
+        events = predict_plan(model, plan, device=device)
+    except StaleOutputs as stale:
+        yield stale
+        return
     for event in events:
         yield event
         if stop.is_set():
@@ -108,11 +119,10 @@ class FolderRun:
         self.apply = PushButton(
             text="Apply to folder…",
             tooltip="predict every TIFF/PNG/OME-Zarr image of a folder into "
-            "<name>_prediction.tif files; images already done are skipped",
+            "<name>_prediction.tif files; images this model did already are skipped",
         )
         self.stop = PushButton(text="Stop folder run", enabled=False)
-        self.table = TextEdit(visible=False)
-        self._setup_table(self.table.native)
+        self.table = table_box(TABLE_LINES)
         self.widgets: list[Widget] = [button_row(self.apply, self.stop), self.table]
         self.apply.changed.connect(self.run)
         self.stop.changed.connect(self._on_stop)
@@ -122,6 +132,8 @@ class FolderRun:
         self._stop_asked = threading.Event()
         self._handled = self._failed = self._to_do = 0
         self._summary_shown = False
+        self._stale: StaleOutputs | None = None  # found by the run: asked when it ends
+        self._run_of: tuple[SegmentationModel | str | Path, str] = ("", "")  # model, folder
 
     @property
     def running(self) -> bool:
@@ -143,6 +155,10 @@ class FolderRun:
         """
         return ask_output_folder(self.apply.native, input_dir, default, self.last)
 
+    def ask_replace(self, stale: StaleOutputs) -> bool:
+        """Ask whether to predict the folder again, replacing outputs made otherwise."""
+        return ask_replace_outputs(self.apply.native, stale.found)
+
     # -- the run ------------------------------------------------------------------------
 
     def run(self) -> None:
@@ -159,25 +175,43 @@ class FolderRun:
         if answer is None:
             return
         self.last = answer
-        try:
-            plan = plan_predictions(
-                folder,
-                answer.output,
-                probabilities=answer.probabilities,
-                measure=answer.measure,
-                average_views=self._average_views(),
-            )
-        except ValueError as err:  # nothing found, or outputs that could not end well
-            self._report(err)
+        plan = self._plan(folder, answer, overwrite=False)
+        if plan is None:
             return
         chosen = prediction_model(self._start(), self.session.model)
+        self._run_of = (chosen, folder)
         # No copy: training trains a copy and *Load model…* replaces the session's
         # model, so this one never changes under the run (and a copy here would run
         # multi-threaded torch ops in the GUI thread, which slows later training).
         self._model_words = words.model_words(chosen, chosen is self.session.model)
         self._begin(chosen, plan)
 
+    def _plan(self, folder: str, answer: FolderChoice, overwrite: bool) -> FolderPlan | None:
+        try:
+            return plan_predictions(
+                folder,
+                answer.output,
+                probabilities=answer.probabilities,
+                overwrite=overwrite,
+                measure=answer.measure,
+                average_views=self._average_views(),
+            )
+        except ValueError as err:  # nothing found, or outputs that could not end well
+            self._report(err)
+            return None
+
+    def _replace_stale(self) -> None:
+        stale, self._stale = self._stale, None
+        model, folder = self._run_of
+        if not self.ask_replace(stale):
+            self.status.value = f"{stale.found}: nothing written, they are kept."
+            return
+        plan = self._plan(folder, self.last, overwrite=True)
+        if plan is not None:
+            self._begin(model, plan)
+
     def _begin(self, model: SegmentationModel | str | Path, plan: FolderPlan) -> None:
+        self._stale = None
         self._stop_asked = threading.Event()
         self._handled = self._failed = 0
         self._summary_shown = False
@@ -219,6 +253,8 @@ class FolderRun:
                 bar.update(event.index, event.to_do)
         elif isinstance(event, FolderFinished):
             self.show_summary(event.summary.table(), words.finished(event.summary))
+        elif isinstance(event, StaleOutputs):
+            self._stale = event
 
     def _open_bar(self, total: int) -> None:
         bar = TrainingProgress(self._viewer, total, "Folder")
@@ -251,16 +287,10 @@ class FolderRun:
         self.apply.enabled, self.stop.enabled = True, False
         if bar is not None:
             bar.close()
+        if self._stale is not None:
+            self._replace_stale()
 
     def _on_destroyed(self, _object: object = None) -> None:
         # The dock is gone: the run stops after its current file and shows nothing.
         worker, bar, self._worker, self._progress = self._worker, self._progress, None, None
         let_go(worker, bar, self._stop_asked)
-
-    @staticmethod
-    def _setup_table(box: QTextEdit) -> None:
-        box.setReadOnly(True)
-        box.setLineWrapMode(QTextEdit.NoWrap)
-        box.setFont(QFontDatabase.systemFont(QFontDatabase.FixedFont))
-        lines = box.fontMetrics().lineSpacing()
-        box.setFixedHeight(TABLE_LINES * lines + 12)

@@ -125,8 +125,10 @@ def predict_file(
         message = str(err).splitlines()[0] if str(err) else type(err).__name__
         return FileOutcome(False, shape, time.perf_counter() - began, message)
     del image  # the probabilities are written from here on: one image in memory
-    write_image(file.outputs[0], labels_from_probabilities(probs))
+    # What made them, so that a later run resumes on them only if it would make the same.
+    stamp = plan.made_by.metadata() if plan.made_by is not None else None
+    write_image(file.outputs[0], labels_from_probabilities(probs), stamp)
     if plan.probabilities:
-        write_image(file.outputs[1], probs)
+        write_image(file.outputs[1], probs, stamp)
     note = measure_prediction(probs, file.image, plan, model.classes) if plan.measure else ""
     return FileOutcome(True, shape, time.perf_counter() - began, note)

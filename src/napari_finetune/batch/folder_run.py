@@ -21,11 +21,13 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from napari_finetune.batch.discovery import Source
 from napari_finetune.batch.events import FileDone, FileFailed, FolderFinished, FolderStarted
 from napari_finetune.batch.file_prediction import predict_file
+from napari_finetune.batch.made_by import MadeBy, check_made_alike
 from napari_finetune.batch.measurement_table import with_measurement_table
 from napari_finetune.batch.planning import FolderPlan, plan_predictions
 from napari_finetune.batch.summary import SKIPPED, FileRow, FolderSummary
@@ -106,7 +108,10 @@ def predict_files(
     ValueError
         At the call, for inputs or outputs refused by
         :func:`~napari_finetune.batch.plan_predictions`, an unknown backend,
-        or a ``client`` that is closed or whose workers cannot see the files.
+        or a ``client`` that is closed or whose workers cannot see the files;
+        :class:`~napari_finetune.batch.made_by.StaleOutputs` (a ValueError) when
+        outputs it would skip as done were made by another model or with other
+        options (each prediction records what made it).
 
     Examples
     --------
@@ -159,6 +164,7 @@ def predict_plan(
         from napari_finetune.models.registry import load_model
 
         model = load_model(model)
+    plan = made_by_model(plan, model)
     if client is not None:
         from napari_finetune.batch.folder_cluster import check_cluster, run_on_cluster
 
@@ -168,6 +174,22 @@ def predict_plan(
         run_device(model, device, resolve_backend(backend))  # a missing GPU: said now
         events = _run(model, plan, resolve_backend(backend), device)
     return with_measurement_table(events, plan) if plan.measure else events
+
+
+def made_by_model(plan: FolderPlan, model: SegmentationModel) -> FolderPlan:
+    """``plan`` stamped with ``model``; refused if it would skip outputs made otherwise.
+
+    Raises
+    ------
+    StaleOutputs
+        When predictions the plan skips record another model (or other views,
+        or another pixel size for the grains): see
+        :func:`~napari_finetune.batch.made_by.check_made_alike`.
+    """
+    made_by = MadeBy.of(model, plan.average_views, plan.measure, plan.calibration)
+    skipped = [file.outputs[0] for file in plan.skipped]
+    check_made_alike(skipped, made_by, plan.output_dir)
+    return replace(plan, made_by=made_by)
 
 
 def predict_folder(

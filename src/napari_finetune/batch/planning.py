@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from napari_finetune.batch.discovery import Source, find_images, output_stem
+from napari_finetune.batch.made_by import MadeBy
 from napari_finetune.cli_checks import check_not_inputs
 from napari_finetune.data.safe_write import check_writable_file, check_writable_folder
 
@@ -54,7 +55,9 @@ class FolderPlan:
     is the ``(pixel size, unit)`` given for every image, or None to read each
     image's instrument tags; ``average_views``: predictions averaged over the
     flipped and rotated views the model trained with
-    (:mod:`~napari_finetune.inference.views`).
+    (:mod:`~napari_finetune.inference.views`); ``made_by``: what the run's
+    model and options are, stamped into every prediction it writes (set by
+    :func:`~napari_finetune.batch.predict_plan` once the model is known).
     """
 
     files: tuple[PlannedFile, ...]
@@ -64,6 +67,7 @@ class FolderPlan:
     measure: bool = False
     calibration: tuple[float, str] | None = None
     average_views: bool = False
+    made_by: MadeBy | None = None
 
     @property
     def measurements_csv(self) -> Path | None:

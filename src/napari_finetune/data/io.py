@@ -37,17 +37,22 @@ def read_image(path: str | Path) -> np.ndarray:
     return data
 
 
-def write_image(path: str | Path, data: np.ndarray) -> Path:
+def write_image(path: str | Path, data: np.ndarray, metadata: dict | None = None) -> Path:
     """Write ``data`` as TIFF (any dtype) or PNG (uint8/uint16), atomically.
 
     The file is written under a temporary name and renamed when complete (see
     :func:`~napari_finetune.data.safe_write.atomic_write`): an existing file is
     replaced whole or not at all. Missing parent folders are created.
+    ``metadata`` (JSON-able) goes into a TIFF's description, beside its shape
+    (tifffile's ``shaped_metadata`` reads it back); a PNG refuses it.
     """
     path = Path(path)
+    is_tiff = path.suffix.lower() in TIFF_SUFFIXES
+    if metadata is not None and not is_tiff:
+        raise ValueError(f"{path.name}: metadata can only be written into a TIFF.")
     with atomic_write(path) as temporary:
-        if path.suffix.lower() in TIFF_SUFFIXES:
-            tifffile.imwrite(temporary, data)
+        if is_tiff:
+            tifffile.imwrite(temporary, data, metadata=metadata or {})
         else:
             imsave(temporary, data, check_contrast=False)
     return path
