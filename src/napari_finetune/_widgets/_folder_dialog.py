@@ -143,12 +143,16 @@ def ask_replace_outputs(parent: QWidget, found: str) -> bool:
     bool
         True for *Yes* (replace); *Cancel* is the default.
     """
-    answer = QMessageBox.question(
-        parent,
+    box = QMessageBox(
+        QMessageBox.Question,
         "Apply to folder",
         f"{found}.\n\nPredict every image again with this model, replacing its outputs? "
         "(To keep them, cancel and choose another output folder.)",
         QMessageBox.Yes | QMessageBox.Cancel,
-        QMessageBox.Cancel,
+        parent,
     )
-    return answer == QMessageBox.Yes
+    box.setDefaultButton(QMessageBox.Cancel)
+    try:
+        return box.exec() == QMessageBox.Yes
+    finally:
+        box.deleteLater()  # a child of the dock's button: not kept
