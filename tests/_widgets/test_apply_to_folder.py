@@ -244,12 +244,13 @@ def test_outputs_another_model_made_are_replaced_only_when_the_user_says_so(
     answer(monkeypatch, images)
     apply_to_folder(dock, qtbot)
     out = images.parent / "images_predictions"
+    (out / "c_prediction.tif").unlink()  # c is to do: the refusal comes first all the same
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     asked = []
     monkeypatch.setattr(FolderRun, "ask_replace", lambda self, stale: asked.append(stale) and 0)
     dock.source.value = "voronoi-unet"
     apply_to_folder(dock, qtbot)
-    assert len(asked) == 1 and asked[0].found.startswith(f"all 2 predictions in {out} were")
+    assert len(asked) == 1 and asked[0].found.startswith(f"the outputs of the image in {out} were")
     assert "model 'world-unet'" in asked[0].found and "'voronoi-unet'" in asked[0].found
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
     assert dock.status.value == f"{asked[0].found}: nothing written, they are kept."
@@ -257,4 +258,34 @@ def test_outputs_another_model_made_are_replaced_only_when_the_user_says_so(
     monkeypatch.setattr(FolderRun, "ask_replace", lambda self, stale: True)
     apply_to_folder(dock, qtbot)  # the replacing run starts as the refused one ends
     assert read_made_by(out / "a_prediction.tif").model == "voronoi-unet"
+    assert read_made_by(out / "c_prediction.tif").model == "voronoi-unet"
     assert dock.status.value.startswith("Folder: 2 done, 1 failed in ")
+
+
+def test_no_replacing_after_stop_nor_while_training(painted, images, monkeypatch, qtbot, messages):
+    dock = FineTuneWidget(painted)
+    dock.source.value = "scratch"
+    answer(monkeypatch, images)
+    apply_to_folder(dock, qtbot)
+    out = images.parent / "images_predictions"
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    dock.source.value = "voronoi-unet"
+    run = dock.files.folder
+    asked = []
+    monkeypatch.setattr(FolderRun, "ask_replace", lambda self, stale: asked.append(1) or True)
+    # Stop pressed while the model loads: the run ends refused, and nothing is asked.
+    original = _folder_run.run_until_stopped
+
+    def stop_first(model, plan, stop, device=None):
+        stop.set()
+        yield from original(model, plan, stop, device)
+
+    monkeypatch.setattr(_folder_run, "run_until_stopped", stop_first)
+    apply_to_folder(dock, qtbot)
+    assert asked == [] and {p.name: p.read_bytes() for p in out.iterdir()} == before
+    # Training started meanwhile: the answer is refused as a new run would be.
+    monkeypatch.setattr(_folder_run, "run_until_stopped", original)
+    monkeypatch.setattr(run, "_busy", lambda: bool(asked))
+    apply_to_folder(dock, qtbot)
+    assert asked == [1] and {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert messages["error"] == [f"Fine-tune: {_folder_run.words.STOP_TRAINING_FIRST}"]

@@ -65,8 +65,8 @@ class OutputFolderDialog(QDialog):
         )
         question.setWordWrap(True)
         note = QLabel(
-            "One <name>_prediction.tif per image; images whose outputs this model wrote "
-            "there already are skipped."
+            "One <name>_prediction.tif per image; images whose outputs are there already "
+            "are skipped, unless another model made them (you are asked then)."
         )
         note.setWordWrap(True)
         self.probabilities = QCheckBox(PROBABILITIES_TEXT)
@@ -129,7 +129,7 @@ def ask_output_folder(
 
 
 def ask_replace_outputs(parent: QWidget, found: str) -> bool:
-    """Ask whether to predict the folder's images again, replacing outputs made otherwise.
+    """Ask whether to predict again the images whose outputs were made otherwise.
 
     Parameters
     ----------
@@ -146,8 +146,8 @@ def ask_replace_outputs(parent: QWidget, found: str) -> bool:
     box = QMessageBox(
         QMessageBox.Question,
         "Apply to folder",
-        f"{found}.\n\nPredict every image again with this model, replacing its outputs? "
-        "(To keep them, cancel and choose another output folder.)",
+        f"{found}.\n\nPredict those images again with this model, replacing their "
+        "outputs? (To keep them, cancel and choose another output folder.)",
         QMessageBox.Yes | QMessageBox.Cancel,
         parent,
     )

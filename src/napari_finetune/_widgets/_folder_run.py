@@ -119,7 +119,8 @@ class FolderRun:
         self.apply = PushButton(
             text="Apply to folder…",
             tooltip="predict every TIFF/PNG/OME-Zarr image of a folder into "
-            "<name>_prediction.tif files; images this model did already are skipped",
+            "<name>_prediction.tif files; images done already are skipped (outputs "
+            "another model made: you are asked whether to replace them)",
         )
         self.stop = PushButton(text="Stop folder run", enabled=False)
         self.table = table_box(TABLE_LINES)
@@ -133,7 +134,7 @@ class FolderRun:
         self._handled = self._failed = self._to_do = 0
         self._summary_shown = False
         self._stale: StaleOutputs | None = None  # found by the run: asked when it ends
-        self._run_of: tuple[SegmentationModel | str | Path, str] = ("", "")  # model, folder
+        self._run_of: tuple[SegmentationModel | str | Path, FolderPlan] | None = None
 
     @property
     def running(self) -> bool:
@@ -175,43 +176,45 @@ class FolderRun:
         if answer is None:
             return
         self.last = answer
-        plan = self._plan(folder, answer, overwrite=False)
-        if plan is None:
+        try:
+            plan = plan_predictions(
+                folder,
+                answer.output,
+                probabilities=answer.probabilities,
+                measure=answer.measure,
+                average_views=self._average_views(),
+            )
+        except ValueError as err:  # nothing found, or outputs that could not end well
+            self._report(err)
             return
         chosen = prediction_model(self._start(), self.session.model)
-        self._run_of = (chosen, folder)
         # No copy: training trains a copy and *Load model…* replaces the session's
         # model, so this one never changes under the run (and a copy here would run
         # multi-threaded torch ops in the GUI thread, which slows later training).
         self._model_words = words.model_words(chosen, chosen is self.session.model)
         self._begin(chosen, plan)
 
-    def _plan(self, folder: str, answer: FolderChoice, overwrite: bool) -> FolderPlan | None:
+    def _replace_stale(self, stale: StaleOutputs) -> None:
+        # The run found outputs another model made and ended: the same plan, those redone.
+        model, plan = self._run_of
         try:
-            return plan_predictions(
-                folder,
-                answer.output,
-                probabilities=answer.probabilities,
-                overwrite=overwrite,
-                measure=answer.measure,
-                average_views=self._average_views(),
-            )
-        except ValueError as err:  # nothing found, or outputs that could not end well
-            self._report(err)
-            return None
-
-    def _replace_stale(self) -> None:
-        stale, self._stale = self._stale, None
-        model, folder = self._run_of
-        if not self.ask_replace(stale):
-            self.status.value = f"{stale.found}: nothing written, they are kept."
+            if not self.ask_replace(stale):
+                self.status.value = f"{stale.found}: nothing written, they are kept."
+                return
+        except RuntimeError:  # the dock was closed while it asked
             return
-        plan = self._plan(folder, self.last, overwrite=True)
-        if plan is not None:
-            self._begin(model, plan)
+        if self._busy():
+            self._report(ValueError(words.STOP_TRAINING_FIRST))
+            return
+        try:
+            again = plan.redoing(stale.paths)
+        except ValueError as err:  # an output made read-only meanwhile
+            self._report(err)
+            return
+        self._begin(model, again)
 
     def _begin(self, model: SegmentationModel | str | Path, plan: FolderPlan) -> None:
-        self._stale = None
+        self._stale, self._run_of = None, (model, plan)
         self._stop_asked = threading.Event()
         self._handled = self._failed = 0
         self._summary_shown = False
@@ -287,8 +290,9 @@ class FolderRun:
         self.apply.enabled, self.stop.enabled = True, False
         if bar is not None:
             bar.close()
-        if self._stale is not None:
-            self._replace_stale()
+        stale, self._stale = self._stale, None
+        if stale is not None and not self._stop_asked.is_set():
+            self._replace_stale(stale)
 
     def _on_destroyed(self, _object: object = None) -> None:
         # The dock is gone: the run stops after its current file and shows nothing.

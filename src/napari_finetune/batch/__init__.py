@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from napari_finetune._lazy import lazy_getattr
 from napari_finetune.batch.discovery import find_images, output_stem
 from napari_finetune.batch.events import FileDone, FileFailed, FolderFinished, FolderStarted
+from napari_finetune.batch.made_by import MadeBy, StaleOutputs
 from napari_finetune.batch.planning import (
     FolderPlan,
     PlannedFile,
@@ -44,7 +45,9 @@ __all__ = [
     "FolderPlan",
     "FolderStarted",
     "FolderSummary",
+    "MadeBy",
     "PlannedFile",
+    "StaleOutputs",
     "default_output_dir",
     "find_images",
     "output_stem",

@@ -126,9 +126,11 @@ def predict_file(
         return FileOutcome(False, shape, time.perf_counter() - began, message)
     del image  # the probabilities are written from here on: one image in memory
     # What made them, so that a later run resumes on them only if it would make the same.
+    # The prediction is written last: its record then vouches for the image's other
+    # outputs (a run stopped half-way leaves an older prediction, refused on resume).
     stamp = plan.made_by.metadata() if plan.made_by is not None else None
-    write_image(file.outputs[0], labels_from_probabilities(probs), stamp)
     if plan.probabilities:
         write_image(file.outputs[1], probs, stamp)
     note = measure_prediction(probs, file.image, plan, model.classes) if plan.measure else ""
+    write_image(file.outputs[0], labels_from_probabilities(probs), stamp)
     return FileOutcome(True, shape, time.perf_counter() - began, note)

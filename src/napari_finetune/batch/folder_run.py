@@ -159,6 +159,14 @@ def predict_plan(
     -------
     iterator of events
         As :func:`predict_files`.
+
+    Raises
+    ------
+    ValueError
+        At the call: an unknown backend or device, a ``client`` that cannot
+        see the files, or :class:`~napari_finetune.batch.made_by.StaleOutputs`
+        when outputs the plan skips were made by another model or with other
+        options (:func:`made_by_model`).
     """
     if not isinstance(model, SegmentationModel):
         from napari_finetune.models.registry import load_model
@@ -179,16 +187,28 @@ def predict_plan(
 def made_by_model(plan: FolderPlan, model: SegmentationModel) -> FolderPlan:
     """``plan`` stamped with ``model``; refused if it would skip outputs made otherwise.
 
+    Parameters
+    ----------
+    plan : FolderPlan
+        A checked plan (:func:`~napari_finetune.batch.plan_predictions`).
+    model : SegmentationModel
+        The model that will run it.
+
+    Returns
+    -------
+    FolderPlan
+        The plan with ``made_by`` set: what every prediction it writes records.
+
     Raises
     ------
     StaleOutputs
-        When predictions the plan skips record another model (or other views,
-        or another pixel size for the grains): see
+        When outputs the plan skips record another model (or other views, or
+        another pixel size for the grains): see
         :func:`~napari_finetune.batch.made_by.check_made_alike`.
     """
     made_by = MadeBy.of(model, plan.average_views, plan.measure, plan.calibration)
-    skipped = [file.outputs[0] for file in plan.skipped]
-    check_made_alike(skipped, made_by, plan.output_dir)
+    stamped = 2 if plan.probabilities else 1  # the prediction, then the probabilities
+    check_made_alike([f.outputs[:stamped] for f in plan.skipped], made_by, plan.output_dir)
     return replace(plan, made_by=made_by)
 
 

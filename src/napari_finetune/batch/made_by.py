@@ -16,6 +16,8 @@ Standard library only, tifffile imported on first read: planning stays light.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,9 +43,11 @@ class MadeBy:
         The model's name (for messages; models are told apart by ``weights``).
     weights : str
         SHA-256 of the network's tensors
-        (:func:`~napari_finetune.models.checkpoint_tensors.tensor_digest`).
-    average_views : bool
-        Whether predictions averaged the flipped and rotated views.
+        (:func:`~napari_finetune.models.checkpoint_tensors.tensor_digest`) and
+        of how it normalises images: what the predictions depend on.
+    views : int
+        How many views each prediction averaged (1: the image as it is; see
+        :func:`~napari_finetune.inference.views.views_for`).
     measured : bool
         Whether the run measured the grains (wrote the grain CSVs) too.
     calibration : tuple of (float, str), optional
@@ -53,7 +57,7 @@ class MadeBy:
 
     model: str
     weights: str
-    average_views: bool = False
+    views: int = 1
     measured: bool = False
     calibration: tuple[float, str] | None = None
 
@@ -66,10 +70,14 @@ class MadeBy:
         calibration: tuple[float, str] | None = None,
     ) -> MadeBy:
         """The record of a run of ``model`` with these options (hashes its weights, ~ms)."""
+        from napari_finetune.inference.views import views_for
         from napari_finetune.models.checkpoint_tensors import tensor_digest
 
-        weights = tensor_digest(model.net.state_dict())
-        return cls(model.name, weights, average_views, measured, calibration if measured else None)
+        digest = hashlib.sha256(tensor_digest(model.net.state_dict()).encode())
+        digest.update(json.dumps(model.normalization.to_dict(), sort_keys=True).encode())
+        views = len(views_for(model, average_views))
+        given = calibration if measured else None
+        return cls(model.name, digest.hexdigest(), views, measured, given)
 
     def metadata(self) -> dict[str, dict[str, Any]]:
         """The record as TIFF metadata (``tifffile.imwrite(..., metadata=...)``)."""
@@ -78,7 +86,7 @@ class MadeBy:
             METADATA_KEY: {
                 "model": self.model,
                 "weights_sha256": self.weights,
-                "average_views": self.average_views,
+                "views": self.views,
                 "measured": self.measured,
                 "calibration": calibration,
             }
@@ -91,14 +99,18 @@ class MadeBy:
         if not isinstance(found, dict):
             return None
         model, weights = found.get("model"), found.get("weights_sha256")
+        views, measured = found.get("views", 1), found.get("measured", False)
         calibration = found.get("calibration")
         if not (isinstance(model, str) and isinstance(weights, str)):
             return None
+        if not (type(views) is int and views >= 1 and isinstance(measured, bool)):
+            return None
         if calibration is not None:
-            if not (isinstance(calibration, list) and len(calibration) == 2):
+            try:
+                size, unit = calibration
+                calibration = (float(size), str(unit))
+            except (TypeError, ValueError):
                 return None
-            calibration = (float(calibration[0]), str(calibration[1]))
-        views, measured = bool(found.get("average_views")), bool(found.get("measured"))
         return cls(model, weights, views, measured, calibration)
 
     def differences(self, run: MadeBy) -> list[tuple[str, str]]:
@@ -111,8 +123,8 @@ class MadeBy:
         said = []
         if self.weights != run.weights:
             said.append((f"model {self._model_words()}", f"model {run._model_words()}"))
-        if self.average_views != run.average_views:
-            said.append((_views_words(self.average_views), _views_words(run.average_views)))
+        if self.views != run.views:
+            said.append((_views_words(self.views), _views_words(run.views)))
         if run.measured and not self.measured:
             said.append(("no grains measured", "grains measured"))
         elif run.measured and self.calibration != run.calibration:
@@ -137,36 +149,42 @@ class StaleOutputs(ValueError):
         What was found, in one clause without the remedy (for a question the
         dock asks: replace them?).
     paths : tuple of Path
-        The predictions made otherwise.
+        The ``<name>_prediction.tif`` of each image whose outputs were made otherwise.
     """
 
     def __init__(self, found: str, paths: Sequence[Path]) -> None:
         super().__init__(
-            f"{found}, so this run cannot take {'it' if len(paths) == 1 else 'them'} as done: "
-            "predict again with overwrite (--overwrite), or choose another output folder."
+            f"{found}, so this run cannot take them as done: predict every image again "
+            "with overwrite (--overwrite), or choose another output folder."
         )
         self.found, self.paths = found, tuple(paths)
 
+    def __reduce__(self) -> tuple[type, tuple[str, tuple[Path, ...]]]:
+        return type(self), (self.found, self.paths)
 
-def read_made_by(prediction: str | Path) -> MadeBy | None:
-    """The record in a ``<name>_prediction.tif``; None if it has none or cannot be read."""
+
+def read_made_by(output: str | Path) -> MadeBy | None:
+    """The record in a prediction or probabilities TIFF; None if it has none or is unreadable."""
     import tifffile
 
     try:
-        with tifffile.TiffFile(prediction) as tif:
+        with tifffile.TiffFile(output) as tif:
             shaped = tif.shaped_metadata or ()
     except Exception:  # unreadable: the run's own checks and reading report it
         return None
     return MadeBy.from_metadata(shaped[0]) if shaped else None
 
 
-def check_made_alike(predictions: Sequence[Path], made_by: MadeBy, output_dir: Path) -> None:
-    """Refuse to skip predictions made by another model or with other options.
+def check_made_alike(outputs: Sequence[Sequence[Path]], made_by: MadeBy, output_dir: Path) -> None:
+    """Refuse to skip outputs made by another model or with other options.
 
     Parameters
     ----------
-    predictions : sequence of Path
-        The ``<name>_prediction.tif`` of the images a run would skip.
+    outputs : sequence of sequences of Path
+        For each image a run would skip, its TIFF outputs that record what made
+        them: ``<name>_prediction.tif`` first, then ``<name>_probabilities.tif``
+        when the run writes probabilities. (Its grain CSVs are written before
+        its prediction, so the prediction's record stands for them.)
     made_by : MadeBy
         What this run would make.
     output_dir : Path
@@ -175,34 +193,36 @@ def check_made_alike(predictions: Sequence[Path], made_by: MadeBy, output_dir: P
     Raises
     ------
     StaleOutputs
-        In one sentence: how many were made otherwise, how (the first such
-        file's record against this run's), and what to do.
+        In one sentence: how many images' outputs were made otherwise, how
+        (the first such file's record against this run's), and what to do.
     """
-    stale: list[tuple[Path, list[tuple[str, str]]]] = []
-    for path in predictions:
-        recorded = read_made_by(path)
-        if recorded is not None and (said := recorded.differences(made_by)):
-            stale.append((path, said))
-    if not stale:
+    stale: list[Path] = []
+    first: tuple[Path, list[tuple[str, str]]] | None = None
+    for paths in outputs:
+        for path in paths:
+            recorded = read_made_by(path)
+            if recorded is not None and (said := recorded.differences(made_by)):
+                stale.append(paths[0])
+                first = first or (path, said)
+                break
+    if first is None:
         return
-    first, said = stale[0]
-    recorded, this_run = (" and ".join(words) for words in zip(*said, strict=True))
+    recorded, this_run = (" and ".join(words) for words in zip(*first[1], strict=True))
     raise StaleOutputs(
-        f"{_counted(len(stale), len(predictions))} in {output_dir} "
-        f"{'was' if len(stale) == 1 else 'were'} made otherwise "
-        f"({first.name}: {recorded}; this run: {this_run})",
-        [path for path, _ in stale],
+        f"the outputs of {_counted(len(stale), len(outputs))} in {output_dir} were made "
+        f"otherwise ({first[0].name}: {recorded}; this run: {this_run})",
+        stale,
     )
 
 
 def _counted(stale: int, skipped: int) -> str:
     if stale < skipped:
-        return f"{stale} of the {skipped} predictions"
-    return "the prediction" if stale == 1 else f"all {stale} predictions"
+        return f"{stale} of the {skipped} images"
+    return "the image" if stale == 1 else f"all {stale} images"
 
 
-def _views_words(average: bool) -> str:
-    return "views averaged" if average else "one view"
+def _views_words(views: int) -> str:
+    return "one view" if views == 1 else f"{views} views averaged"
 
 
 def _calibration_words(calibration: tuple[float, str] | None) -> str:

@@ -8,14 +8,14 @@ table covers the images it skipped too.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from napari_finetune.batch.events import FileFailed, FolderFinished
+from napari_finetune.batch.events import FileDone, FileFailed, FolderFinished
 from napari_finetune.batch.measurements import FRACTION_PREFIX
 from napari_finetune.batch.planning import FolderPlan, measurement_paths
 from napari_finetune.data.safe_write import atomic_write
@@ -50,7 +50,11 @@ TABLE_COLUMNS = (
 COUNT_COLUMNS = ("grains", "grains cut by frame", "data bar rows")
 
 
-def write_measurement_table(plan: FolderPlan, failures: Mapping[Path, str] | None = None) -> Path:
+def write_measurement_table(
+    plan: FolderPlan,
+    failures: Mapping[Path, str] | None = None,
+    done: Collection[Path] | None = None,
+) -> Path:
     """Write ``measurements.csv``: one row per image measured, from its summary CSV.
 
     Built from the files, not from memory, so images a resumed run skipped
@@ -63,19 +67,25 @@ def write_measurement_table(plan: FolderPlan, failures: Mapping[Path, str] | Non
     plan : FolderPlan
         The run (with ``measure``): its images, in order, and the output folder.
     failures : dict, optional
-        Image -> why this run could not predict it: a row saying so (an image
-        not predicted yet, as after *Stop*, has no row until a run does it).
+        Image -> why this run could not predict it: a row saying so, whatever
+        an earlier run left (an image not predicted yet, as after *Stop*, has
+        no row until a run does it).
+    done : collection of Path, optional
+        The images this run predicted. Given, an image the plan did not skip
+        has a row only if it is among them: after *Stop* in a run that
+        overwrites, the older CSVs of images it did not reach are left out.
+        None: every image whose summary CSV exists.
 
     Returns
     -------
     Path
         The table, :attr:`FolderPlan.measurements_csv`.
     """
-    return _write_tables(plan, failures)[0]
+    return _write_tables(plan, failures, done)[0]
 
 
 def _write_tables(
-    plan: FolderPlan, failures: Mapping[Path, str] | None
+    plan: FolderPlan, failures: Mapping[Path, str] | None, done: Collection[Path] | None = None
 ) -> tuple[Path, list[SpecimenSize]]:
     path = plan.measurements_csv
     if path is None:
@@ -84,10 +94,11 @@ def _write_tables(
     rows = []
     for file in plan.files:
         summary = measurement_paths(file.image, plan.output_dir)[1]
-        if summary.is_file():
-            row = _read_summary(summary)
-        elif file.image in failures:
+        this_run = file.skip or done is None or file.image in done
+        if file.image in failures:
             row = {"warnings": f"not measured: the prediction failed: {failures[file.image]}"}
+        elif this_run and summary.is_file():
+            row = _read_summary(summary)
         else:
             continue
         rows.append({**row, "file": file.image.name})
@@ -122,13 +133,16 @@ def with_measurement_table(
         Its plan, planned with ``measure=True``.
     """
     failures: dict[Path, str] = {}
+    done: set[Path] = set()
     written = False
     try:
         for event in events:
             if isinstance(event, FileFailed):
                 failures[event.path] = event.message
+            elif isinstance(event, FileDone):
+                done.add(event.path)
             elif isinstance(event, FolderFinished):
-                table, sizes = _write_tables(plan, failures)
+                table, sizes = _write_tables(plan, failures, done)
                 written = True
                 said = tuple(size.describe() for size in sizes)
                 event = FolderFinished(replace(event.summary, measurements=table, grain_size=said))
@@ -136,7 +150,7 @@ def with_measurement_table(
     except (GeneratorExit, KeyboardInterrupt):  # Stop in the dock, Ctrl-C on the command line
         events.close()
         if not written:
-            write_measurement_table(plan, failures)
+            write_measurement_table(plan, failures, done)
         raise
 
 

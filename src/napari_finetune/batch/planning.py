@@ -16,7 +16,7 @@ import math
 import numbers
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from napari_finetune.batch.discovery import Source, find_images, output_stem
@@ -88,6 +88,24 @@ class FolderPlan:
     def skipped(self) -> list[PlannedFile]:
         """The files whose outputs all exist (kept, unless ``overwrite``)."""
         return [file for file in self.files if file.skip]
+
+    def redoing(self, predictions: Iterable[Path]) -> FolderPlan:
+        """The plan with the images of ``predictions`` predicted again (``StaleOutputs.paths``).
+
+        Raises
+        ------
+        ValueError
+            When one of their outputs cannot be replaced (read-only).
+        """
+        again = {Path(path) for path in predictions}
+        files = []
+        for file in self.files:
+            if file.skip and file.outputs[0] in again:
+                for path in file.outputs:
+                    check_writable_file(path)
+                file = PlannedFile(file.image, file.outputs, False)
+            files.append(file)
+        return replace(self, files=tuple(files))
 
 
 def output_paths(
