@@ -64,6 +64,34 @@ def test_tta_uses_only_transforms_the_preset_allows():
         assert torch.equal(inverse(forward(x)), x)
 
 
+def test_tta_takes_the_views_the_model_trained_with(model, sample, monkeypatch):
+    import copy
+    import importlib
+
+    from napari_finetune.augment import AugmentationPipeline
+
+    module = importlib.import_module("napari_finetune.inference.uncertainty")
+
+    trained = copy.deepcopy(model)
+    image = sample.image[:64, :64]
+    seen = []
+    original = module._tta_transforms
+    monkeypatch.setattr(
+        module, "_tta_transforms", lambda *args: seen.append(original(*args)) or seen[-1]
+    )
+    x = torch.arange(16.0).reshape(1, 1, 4, 4)
+    for preset, views in (("ebsd", 1), ("directional", 2), ("equiaxed", 8)):
+        trained.augmentation = AugmentationPipeline.from_preset(preset).to_yaml()
+        nf.uncertainty(trained, image, method="tta")
+        assert len(seen[-1]) == views
+        # A top-bottom mirror only where the preset allows it.
+        flips_rows = any(torch.equal(there(x), x.flip(-2)) for there, _ in seen[-1])
+        assert flips_rows == (preset == "equiaxed")
+    # A preset given overrides the model's record.
+    nf.uncertainty(trained, image, method="tta", preset="directional")
+    assert len(seen[-1]) == 2
+
+
 def test_stack_and_bad_arguments(model, sample):
     stack = np.stack([sample.image[:64, :64]] * 2)
     assert nf.uncertainty(model, stack, method="entropy").shape == (2, 64, 64)

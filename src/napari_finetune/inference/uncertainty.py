@@ -11,8 +11,11 @@ The methods:
   training could remove (the samples disagree); regions that are ambiguous in
   themselves (every sample says 50:50) score low.
 - ``tta``: test-time augmentation over the flips and 90-degree rotations the
-  modality preset allows; each prediction is transformed back before averaging.
-  Map = entropy of the mean prediction.
+  model's own training allowed (the views averaged predictions use,
+  :func:`~napari_finetune.inference.views.model_views`: a model trained under
+  the ``ebsd`` or ``directional`` preset is never shown a view its physics
+  forbids), or those of a ``preset`` given; each prediction is transformed back
+  before averaging. Map = entropy of the mean prediction.
 - ``entropy``: entropy of a single prediction.
 - ``margin``: 1 - (top probability - second probability).
 
@@ -41,7 +44,7 @@ from napari_finetune.inference.runtime import (
     run_device,
 )
 from napari_finetune.inference.tiling import apply_tiled, check_tiling
-from napari_finetune.inference.views import View
+from napari_finetune.inference.views import View, model_views
 from napari_finetune.models.full_float32 import full_float32
 from napari_finetune.models.model import SegmentationModel
 
@@ -81,6 +84,12 @@ def dihedral_transforms(preset: str) -> list[Flip]:
     return [(view.there, view.back) for view in views]
 
 
+def _tta_transforms(model: SegmentationModel, preset: str | None) -> list[Flip]:
+    if preset is not None:
+        return dihedral_transforms(preset)
+    return [(view.there, view.back) for view in model_views(model)]
+
+
 def _dropout_only(net: nn.Module) -> list[nn.Module]:
     """Evaluation mode everywhere except the dropout layers; returns them."""
     net.eval()
@@ -95,7 +104,7 @@ def uncertainty(
     image: np.ndarray,
     method: str = DEFAULT_METHOD,
     samples: int = 8,
-    preset: str = "equiaxed",
+    preset: str | None = None,
     seed: int = 0,
     tile: int = TILE,
     overlap: int = OVERLAP,
@@ -115,8 +124,10 @@ def uncertainty(
         ``DEFAULT_METHOD`` for the measurements behind the choice).
     samples : int
         Monte-Carlo samples (``mc_dropout`` and ``mutual_information``).
-    preset : str
-        Modality preset whose legal flips/rotations ``tta`` uses.
+    preset : str, optional
+        Modality preset whose legal flips/rotations ``tta`` uses instead of the
+        views the model's recorded training augmentation allows (the default:
+        one view, i.e. plain entropy, for a model that records none).
     seed : int
         Seed of the dropout masks (the global torch RNG is left untouched).
     tile, overlap : int
@@ -138,7 +149,8 @@ def uncertainty(
     if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
         raise ValueError(f"samples={samples!r} must be a whole number of at least 1.")
     check_tiling(tile, overlap, 2 * model.net.min_size)
-    get_preset(preset)  # checked for every method: a typo is an error even where unused
+    if preset is not None:
+        get_preset(preset)  # checked for every method: a typo is an error even where unused
     backend = resolve_backend(backend)
     dropout = method in ("mc_dropout", "mutual_information")
     device = run_device(model, device, "torch" if dropout else backend)
@@ -146,7 +158,7 @@ def uncertainty(
     # Dropout needs PyTorch; a private prepared copy, so its dropout mode is seen by no one else.
     net = inference_network(model, device) if dropout else None
     forward = None if dropout else logits_function(model, backend, device)
-    transforms = dihedral_transforms(preset) if method == "tta" else []
+    transforms = _tta_transforms(model, preset) if method == "tta" else []
 
     @torch.inference_mode()
     def per_tile(piece: np.ndarray) -> np.ndarray:
