@@ -241,7 +241,7 @@ EXPECTED_FORBIDDEN = {
         "GaussNoise",
         "GaussianBlur",
     },
-    "eels": {"RandomBrightnessContrast", "RandomGamma", "GaussNoise"},
+    "eels": {"RandomBrightnessContrast", "RandomGamma", "GaussNoise", "ShotNoise"},
     "custom": set(),
 }
 
@@ -272,6 +272,63 @@ def test_named_physics_reasons():
         eels.with_enabled("RandomBrightnessContrast")
     directional = AugmentationPipeline.from_preset("directional")
     assert directional.with_enabled("HorizontalFlip").setting("HorizontalFlip").enabled
+
+
+def test_a_preset_lets_only_the_offered_ranges_be_set():
+    # Affine rotated by 180° would be a top-bottom mirror under a thermal gradient.
+    turned = TransformSetting("Affine", True, 1.0, {"rotate": (180, 180)})
+    with pytest.raises(ValueError, match=r"Affine: rotate cannot be set under .*only scale"):
+        AugmentationPipeline("directional", (turned,))
+    sheared = TransformSetting("Affine", False, 1.0, {"shear": (20, 20)})  # even switched off
+    with pytest.raises(ValueError, match="'custom' preset"):
+        AugmentationPipeline("equiaxed", (sheared,))
+    zoom = TransformSetting("Affine", True, 1.0, {"scale": (0.9, 1.1)})
+    assert AugmentationPipeline("directional", (zoom,)).setting("Affine").params == {
+        "scale": (0.9, 1.1)
+    }
+    # A top-to-bottom ramp stays brighter at the top under every transform the
+    # directional preset allows, at any seed.
+    ramp = np.repeat(np.linspace(1, 0, 64, dtype=np.float32)[:, None], 64, 1)
+    allowed = [n for n in PRESETS["directional"].allowed if CATALOG[n].geometric]
+    pipeline = AugmentationPipeline(
+        "directional", tuple(TransformSetting(n, True, 1.0) for n in allowed)
+    )
+    for seed in range(10):
+        out = pipeline.apply(ramp, seed=seed).image
+        assert out[8:24, 24:40].mean() > out[40:56, 24:40].mean()
+    # custom takes responsibility: anything goes.
+    assert AugmentationPipeline("custom", (turned,)).setting("Affine").enabled
+
+
+def test_ebsd_warps_and_zooms_make_no_colour_the_map_does_not_have():
+    left, right = np.array([255, 0, 0], np.uint8), np.array([0, 0, 255], np.uint8)
+    columns = np.arange(128)[None, :, None]
+    ipf = np.broadcast_to(np.where(columns < 64, left, right), (128, 128, 3)).copy()
+    pipeline = AugmentationPipeline.from_preset("ebsd").with_enabled("Affine")
+    pipeline = pipeline.with_probability("ElasticTransform", 1.0).with_probability("Affine", 1.0)
+    colours = {tuple(c) for c in ipf.reshape(-1, 3)} | {(0, 0, 0)}  # 0: brought-in border
+    for seed in range(5):
+        out = pipeline.apply(ipf, seed=seed).image
+        assert {tuple(c) for c in out.reshape(-1, 3)} <= colours
+    # Under equiaxed the same warp blends them (what the ebsd preset prevents).
+    blended = only("ElasticTransform").apply(ipf, seed=0).image
+    assert not {tuple(c) for c in blended.reshape(-1, 3)} <= colours
+
+
+def test_eels_allows_nothing_that_moves_the_mean_intensity():
+    # A calibrated ramp, dim on the left: the transforms eels allows that touch
+    # values keep each column's mean (albumentations' ShotNoise, now refused,
+    # lowered the dim columns' by 26-41 %).
+    ramp = np.tile(np.linspace(0.05, 1, 64, dtype=np.float32), (64, 1))
+    touching = [name for name in PRESETS["eels"].allowed if not CATALOG[name].geometric]
+    assert touching == ["GaussianBlur"]
+    for name in touching:
+        pipeline = AugmentationPipeline("eels", (TransformSetting(name, True, 1.0),))
+        for seed in range(3):
+            out = pipeline.apply(ramp, seed=seed).image
+            assert out[:, 4:16].mean() == pytest.approx(ramp[:, 4:16].mean(), rel=0.01)
+    with pytest.raises(ForbiddenTransformError, match="lowers the mean of dim pixels"):
+        AugmentationPipeline.from_preset("eels").with_enabled("ShotNoise")
 
 
 def test_preset_defaults_are_legal_and_switching_preset_drops_illegal_ones():

@@ -27,6 +27,8 @@ import albumentations as A
 
 GEOMETRIC, INTENSITY, NOISE, BLUR = "geometric", "intensity", "noise", "blur"
 
+# The transforms that resample the image (and so interpolate between pixels).
+RESAMPLING = ("Rotate", "Affine", "ElasticTransform")
 _LABEL_SAFE = {
     "mask_interpolation": cv2.INTER_NEAREST,
     "border_mode": cv2.BORDER_CONSTANT,
@@ -56,6 +58,11 @@ class TransformInfo:
     title : str
         What a checkbox shows when the class name alone would mislead
         (``Affine`` here only zooms); empty: the name.
+    tunable : tuple of str, optional
+        The parameters a pipeline under a checked preset may set: the ranges
+        offered, never those that would rotate, shear, reflect or recolour
+        behind the preset's back (``Affine``: ``scale`` only). None: the keys
+        of ``default_params``.
     """
 
     name: str
@@ -66,6 +73,12 @@ class TransformInfo:
     default_params: Mapping[str, Any] = field(default_factory=dict)
     _describe: Callable[[Mapping[str, Any]], str] = field(default=lambda p: "", repr=False)
     title: str = ""
+    tunable: tuple[str, ...] | None = None
+
+    @property
+    def settable(self) -> tuple[str, ...]:
+        """The parameters a checked preset lets a pipeline set (see ``tunable``)."""
+        return tuple(self.default_params) if self.tunable is None else self.tunable
 
     @property
     def shown_as(self) -> str:
@@ -77,11 +90,21 @@ class TransformInfo:
         """Whether the transform moves pixels (and so must move the mask too)."""
         return self.kind == GEOMETRIC
 
-    def build(self, p: float, params: Mapping[str, Any]) -> A.BasicTransform:
-        """The albumentations transform, label-safe when geometric."""
+    def build(
+        self, p: float, params: Mapping[str, Any], nearest: bool = False
+    ) -> A.BasicTransform:
+        """The albumentations transform, label-safe when geometric.
+
+        ``nearest``: resample the image by nearest neighbour too, so that every
+        output value is one of the input's (an EBSD map's colours are
+        orientations: interpolating between two grains makes one that exists
+        nowhere).
+        """
         kwargs = {**self.default_params, **params, "p": p}
-        if self.name in ("Rotate", "Affine", "ElasticTransform"):
+        if self.name in RESAMPLING:
             kwargs = {**_LABEL_SAFE, **kwargs}
+            if nearest:
+                kwargs["interpolation"] = cv2.INTER_NEAREST
         return getattr(A, self.name)(**kwargs)
 
     def describe(self, sampled: Mapping[str, Any]) -> str:
@@ -158,6 +181,8 @@ CATALOG: dict[str, TransformInfo] = {
             {"scale": (0.67, 1.5), "keep_ratio": True, "balanced_scale": True},
             _zoom_factor,
             "Affine (zoom)",
+            # Its other parameters rotate, shear and translate: never through a preset.
+            ("scale",),
         ),
         TransformInfo(
             "ElasticTransform",

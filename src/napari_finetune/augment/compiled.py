@@ -47,6 +47,8 @@ class CompiledPipeline:
     active : sequence of TransformSetting
         The transforms switched on, in catalogue order
         (:attr:`AugmentationPipeline.active`).
+    nearest : bool
+        Resample the image by nearest neighbour (the preset's ``keeps_values``).
 
     Notes
     -----
@@ -54,8 +56,8 @@ class CompiledPipeline:
     sampler compiles its own, and :meth:`AugmentationPipeline.apply` a fresh one.
     """
 
-    def __init__(self, active: Sequence[TransformSetting]) -> None:
-        self._transforms = [CATALOG[t.name].build(t.p, t.params) for t in active]
+    def __init__(self, active: Sequence[TransformSetting], nearest: bool = False) -> None:
+        self._transforms = [CATALOG[t.name].build(t.p, t.params, nearest) for t in active]
         self._compose = A.ReplayCompose(self._transforms)
         # Each transform draws from its own stream of (seed, name): albumentations
         # gives all the same seed, which correlates their draws (a contrast factor

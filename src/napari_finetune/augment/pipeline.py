@@ -74,6 +74,7 @@ class AugmentationPipeline:
         for setting in full:
             if setting.enabled:
                 self._check_allowed(setting.name)
+            self._check_settable(setting)
 
     @classmethod
     def from_preset(cls, preset: str = "equiaxed") -> AugmentationPipeline:
@@ -91,6 +92,18 @@ class AugmentationPipeline:
         reason = get_preset(self.preset).reason(name)
         if reason is not None:
             raise ForbiddenTransformError(name, self.preset, reason)
+
+    def _check_settable(self, setting: TransformSetting) -> None:
+        preset = get_preset(self.preset)
+        settable = CATALOG[setting.name].settable
+        unknown = [key for key in setting.params if key not in settable]
+        if preset.checked and unknown:
+            raise ValueError(
+                f"{setting.name}: {', '.join(unknown)} cannot be set under '{preset.title}' "
+                f"(only {', '.join(settable) or 'nothing'}): it could rotate, shear, reflect or "
+                "recolour the image behind the preset's back. Choose the 'custom' preset to "
+                "set it and take responsibility for the physics."
+            )
 
     def setting(self, name: str) -> TransformSetting:
         """The setting of transform ``name``."""
@@ -143,7 +156,7 @@ class AugmentationPipeline:
         ``compile().apply(image, mask, seed)`` equals ``apply(image, mask, seed)``;
         not thread-safe, so each sampler compiles its own.
         """
-        return CompiledPipeline(self.active)
+        return CompiledPipeline(self.active, get_preset(self.preset).keeps_values)
 
     def apply(
         self, image: np.ndarray, mask: np.ndarray | None = None, seed: int = 0
