@@ -54,7 +54,14 @@ def arrange(dock: FineTuneWidget) -> Container:
         dock.semi_supervised,
         dock.semi_supervised_info,
     )
-    advanced = form(dock.bn_mode, dock.steps, dock.augmentation, dock.seed, dock.fold_in)
+    advanced = form(
+        dock.bn_mode,
+        dock.steps,
+        dock.augmentation,
+        dock.augmentation_info,
+        dock.seed,
+        dock.fold_in,
+    )
     fold(run, "Advanced", advanced)
     run.append(button_row(dock.train, dock.stop))
     run.native.layout().addWidget(dock.plot)

@@ -8,6 +8,7 @@ rarely meet, :mod:`~napari_finetune.training.class_contact`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,6 +17,7 @@ from magicgui.widgets import CheckBox, ComboBox, FileEdit, SpinBox
 from napari_finetune._widgets._controls import wrapping_label
 from napari_finetune._widgets._viewer_state import viewer_state
 from napari_finetune.augment import PRESETS
+from napari_finetune.augment.recorded_preset import suggest_preset
 from napari_finetune.choices import ADAPTATION_CHOICES, FOLD_IN, SEMI_SUPERVISED, as_sentence
 from napari_finetune.models import DEFAULT_MODEL
 from napari_finetune.models.device import device_menu
@@ -53,6 +55,7 @@ NAMES = (
     "seconds",
     "steps",
     "augmentation",
+    "augmentation_info",
     "seed",
     "device",
 )
@@ -90,6 +93,11 @@ class RoundControls:
         self.seconds = SpinBox(value=60, min=2, max=86_400, label="time budget (s)")
         self.steps = SpinBox(value=0, min=0, max=10_000_000, label="or steps (0: time)")
         self.augmentation = ComboBox(choices=self._augmentation_choices, label="augmentation")
+        self.augmentation_info = wrapping_label()
+        self.augmentation_chosen_by_user = False  # else the images' recorded preset is taken
+        self.augmentation.changed.connect(
+            lambda _value: setattr(self, "augmentation_chosen_by_user", True)
+        )
         self.seed = SpinBox(value=0, min=0, max=2**31 - 1, label="seed")
         self.device = ComboBox(choices=device_menu(), value="auto", label="device")
         self.device.tooltip = (
@@ -118,12 +126,25 @@ class RoundControls:
         )
         self.semi_supervised_info.value = as_sentence(f"{said} (your choice)")
 
-    def show_advice(self, painted_pixels: int, painted: list) -> None:
+    def show_advice(
+        self, painted_pixels: int, painted: list, presets: Mapping[str, str | None] | None = None
+    ) -> None:
         """Show the core's suggestions for what is painted, each until the user picks.
 
         ``painted_pixels`` decides the strategy; the labels ``painted`` whether
-        unpainted pixels teach too.
+        unpainted pixels teach too; ``presets`` (image name -> the preset it
+        records) the augmentation.
         """
+        if not self.augmentation_chosen_by_user:
+            advice = suggest_preset(presets or {})
+            shared = viewer_state(self._viewer).augmentation
+            # The preview's pipeline stays when it is for the recorded modality.
+            previewed = self.augmentation.value == FROM_PREVIEW and shared is not None
+            if advice.preset is not None and not (previewed and shared.preset == advice.preset):
+                with self.augmentation.changed.blocked():
+                    self.augmentation.value = advice.preset
+            self.augmentation_info.value = advice.explanation
+            self.augmentation_info.visible = bool(advice.explanation)
         if not self.semi_chosen_by_user:
             pseudo = suggest_pseudo_labels(painted)
             with self.semi_supervised.changed.blocked():

@@ -28,6 +28,7 @@ from napari_finetune._widgets._layers import (
     spatial_shape,
 )
 from napari_finetune._widgets._painting_layer import add_painting_layer, rename_painting
+from napari_finetune.augment.recorded_preset import recorded_preset
 from napari_finetune.models.class_names import class_names_text, parse_class_names
 from napari_finetune.models.model import DEFAULT_CLASSES
 from napari_finetune.session import Pair
@@ -243,6 +244,18 @@ class TrainingPairs(Container):
         return [
             finest(r.labels_layer.value) for r in self.rows() if r.labels_layer.value is not None
         ]
+
+    def what_advice_reads(self) -> tuple[int, list, dict[str, str | None]]:
+        """Painted pixels, painted labels and recorded presets (``RoundControls.show_advice``)."""
+        return self.painted_pixels(), self.painted_labels(), self.recorded_presets()
+
+    def recorded_presets(self) -> dict[str, str | None]:
+        """Image name -> the augmentation preset its layer metadata records (or None)."""
+        return {
+            r.image_layer.value.name: recorded_preset(r.image_layer.value.metadata)
+            for r in self.rows()
+            if r.image_layer.value is not None
+        }
 
     def layers(self) -> list:
         """Every layer the rows read (image and labels)."""

@@ -152,7 +152,7 @@ class FineTuneWidget(Container):
     def _suggest_strategy(self, _event: object = None) -> None:
         """Show the core's suggested strategy for what is painted, and what to do first."""
         if self._worker is None:
-            self.settings.show_advice(self.pairs.painted_pixels(), self.pairs.painted_labels())
+            self.settings.show_advice(*self.pairs.what_advice_reads())
         self._show_hint()
 
     # -- training ------------------------------------------------------------------

@@ -1,0 +1,32 @@
+"""An image that records its modality preset (the EBSD sample) trains with it by default."""
+
+from napari_finetune._widgets.fine_tune_dock import FineTuneWidget
+from napari_finetune.augment.recorded_preset import recorded_preset, suggest_preset
+
+
+def test_the_ebsd_sample_trains_with_the_ebsd_preset_until_the_user_picks(make_napari_viewer):
+    viewer = make_napari_viewer()
+    viewer.open_sample("napari-finetune", "ebsd_ipf")
+    dock = FineTuneWidget(viewer)
+    dock.pairs.rows()[0].image_layer.value = viewer.layers["EBSD IPF map"]
+    dock._suggest_strategy()
+    assert dock.augmentation.value == "ebsd"
+    assert dock.augmentation_info.value == (
+        "EBSD orientation map (IPF colour) preset: recorded with 'EBSD IPF map'."
+    )
+    assert dock.settings.options(None, None).augmentation == "ebsd"
+    dock.augmentation.value = "equiaxed"  # the user's choice stands from now on
+    dock._suggest_strategy()
+    assert dock.augmentation.value == "equiaxed"
+
+
+def test_advice_from_what_the_images_record():
+    assert recorded_preset({"napari_finetune": {"preset": "eels"}}) == "eels"
+    for metadata in ({}, None, {"napari_finetune": {"preset": "sem"}}, {"napari_finetune": 3}):
+        assert recorded_preset(metadata) is None
+    assert suggest_preset({"a": None}).preset is None
+    assert suggest_preset({"a": "ebsd", "b": None, "c": "ebsd"}).explanation.endswith(
+        "recorded with 'a', 'c'."
+    )
+    mixed = suggest_preset({"a": "ebsd", "b": "eels"})
+    assert mixed.preset is None and "record different presets" in mixed.explanation
