@@ -12,7 +12,7 @@ def test_the_ebsd_sample_trains_with_the_ebsd_preset_until_the_user_picks(make_n
     dock._suggest_strategy()
     assert dock.augmentation.value == "ebsd"
     assert dock.augmentation_info.value == (
-        "EBSD orientation map (IPF colour) preset: recorded with 'EBSD IPF map'."
+        "The preset recorded with 'EBSD IPF map' (pick another to override)."
     )
     assert dock.settings.options(None, None).augmentation == "ebsd"
     dock.augmentation.value = "equiaxed"  # the user's choice stands from now on
@@ -26,7 +26,7 @@ def test_advice_from_what_the_images_record():
         assert recorded_preset(metadata) is None
     assert suggest_preset({"a": None}).preset is None
     assert suggest_preset({"a": "ebsd", "b": None, "c": "ebsd"}).explanation.endswith(
-        "recorded with 'a', 'c'."
+        "recorded with 'a', 'c' (pick another to override)."
     )
     mixed = suggest_preset({"a": "ebsd", "b": "eels"})
     assert mixed.preset is None and "record different presets" in mixed.explanation

@@ -56,4 +56,4 @@ def suggest_preset(recorded: Mapping[str, str | None]) -> PresetAdvice:
         return PresetAdvice(None, f"The images record different presets ({listed}): choose one.")
     key = keys[0]
     images = ", ".join(f"'{name}'" for name in named)
-    return PresetAdvice(key, f"{PRESETS[key].title} preset: recorded with {images}.")
+    return PresetAdvice(key, f"The preset recorded with {images} (pick another to override).")
