@@ -78,3 +78,15 @@ def test_a_region_pretraining_makes_the_four_class_variant():
     assert model.classes == pre.REGION_CLASSES
     with pytest.raises(ValueError, match="needs world=True"):
         next(pre.pretrain(minutes=0.02, regions=True))
+
+
+def test_pretraining_turns_and_mirrors_only_kinds_whose_preset_allows_it():
+    # The pretraining stream turns and mirrors every patch (training/pretrain.py);
+    # a kind whose physics forbids it (EBSD maps, directional columns) must stay out.
+    from napari_finetune.augment import get_preset
+    from napari_finetune.synth.world import preset_for
+    from napari_finetune.training.pretrain import WORLD_GREY_KINDS
+
+    for kind in WORLD_GREY_KINDS:
+        preset = get_preset(preset_for(kind))
+        assert all(preset.allows(t) for t in ("RandomRotate90", "HorizontalFlip")), kind
