@@ -127,3 +127,25 @@ def test_a_transform_never_drawn_is_not_a_view(model):
     pipeline = AugmentationPipeline.from_preset("equiaxed").with_probability("RandomRotate90", 0)
     views = model_views(dataclasses.replace(model, augmentation=pipeline.to_yaml()))
     assert len(views) == 4 and all(v.quarter_turns in (0, 2) for v in views)
+
+
+def test_a_record_a_later_version_refuses_for_an_intensity_transform_keeps_its_views():
+    from napari_finetune.inference.views import model_views
+
+    # An eels model trained (before ShotNoise was refused there) with flips, turns
+    # and shot noise: still averaged over its 8 views, with no warning.
+    record = AugmentationPipeline.from_preset("custom")
+    for name in ("HorizontalFlip", "VerticalFlip", "RandomRotate90", "ShotNoise"):
+        record = record.with_enabled(name)
+    text = record.to_yaml().replace("preset: custom", "preset: eels")
+    with pytest.raises(ValueError, match="ShotNoise is not allowed"):
+        AugmentationPipeline.from_yaml(text)
+    model = nf.load_model("voronoi-unet")
+    model.augmentation = text
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert len(model_views(model)) == 8
+    # A geometric transform the preset refuses still costs the views (physics wins).
+    model.augmentation = text.replace("preset: eels", "preset: ebsd")
+    with pytest.warns(UserWarning, match="cannot be read"):
+        assert len(model_views(model)) == 1

@@ -31,8 +31,10 @@ import warnings
 from dataclasses import dataclass
 
 import torch
+import yaml
 
 from napari_finetune.augment import AugmentationPipeline
+from napari_finetune.augment.catalog import CATALOG
 from napari_finetune.inference.runtime import Forward
 from napari_finetune.models.model import SegmentationModel
 
@@ -130,12 +132,36 @@ _SAID_DAMAGED: set[tuple[str | None, str]] = set()
 # A damaged record raises each time (nothing is cached); it is said once (above).
 @functools.lru_cache(maxsize=32)
 def _recorded_views(augmentation: str) -> tuple[View, ...]:
-    pipeline = AugmentationPipeline.from_yaml(augmentation)
+    try:
+        pipeline = AugmentationPipeline.from_yaml(augmentation)
+    except ValueError as err:
+        # A record a later version refuses for another of its transforms (an eels
+        # model trained with ShotNoise) still says which views it was trained on;
+        # a geometric refusal stands (its views would break the physics).
+        pipeline = _leniently(augmentation, err)
     # A transform switched on with probability 0 never showed the model that view.
     active = {t.name for t in pipeline.active if t.p > 0}
     return symmetry_views(
         "HorizontalFlip" in active, "VerticalFlip" in active, "RandomRotate90" in active
     )
+
+
+def _leniently(augmentation: str, refused: ValueError) -> AugmentationPipeline:
+    """The record with its non-geometric transforms switched off, if that is accepted."""
+    data = yaml.safe_load(augmentation)
+    if not isinstance(data, dict) or not isinstance(data.get("transforms"), list):
+        raise refused
+    kept = [
+        {**t, "params": {}}
+        if CATALOG.get(t.get("name")) and CATALOG[t["name"]].geometric
+        else {**t, "enabled": False, "params": {}}
+        for t in data["transforms"]
+        if isinstance(t, dict)
+    ]
+    try:
+        return AugmentationPipeline.from_dict({**data, "transforms": kept})
+    except ValueError:
+        raise refused from None
 
 
 def views_for(model: SegmentationModel, average_views: bool) -> tuple[View, ...]:
