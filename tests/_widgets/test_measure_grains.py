@@ -75,6 +75,38 @@ def test_measures_a_prediction_layer_and_names_the_results_after_the_image(
     assert "No pixel size" in w.status.value and "G =" not in w.status.value
 
 
+def test_a_phase_prediction_gives_named_fractions_without_its_boundary_and_exports_them(
+    make_napari_viewer, qtbot, errors, tmp_path, monkeypatch
+):
+    viewer = make_napari_viewer()
+    classes = np.ones((96, 96), np.uint8)
+    classes[:, 40:] = 3
+    classes[:, 38:42] = 2  # a boundary between ferrite and pearlite
+    viewer.add_image(classes.astype(np.float32), name="steel")
+    named = {1: "ferrite", 2: "boundary", 3: "pearlite"}
+    meta = {  # as the Fine-tune dock marks its predictions (colours_metadata)
+        "napari_finetune": {
+            "role": "prediction",
+            "classes": {
+                k: {"name": n, "colour": "red", "colour name": "red"} for k, n in named.items()
+            },
+        }
+    }
+    viewer.add_labels(classes, name="steel prediction", metadata=meta)
+    w = MeasureGrainsWidget(viewer)
+    measured(w, qtbot)
+    assert errors == []
+    assert "Phase area fractions: ferrite 41.7 % ± " in w.status.value
+    assert "boundary" not in w.status.value.split("Phase area fractions:")[1]
+    monkeypatch.setattr(
+        MeasureGrainsWidget, "_ask_path", lambda self, default, pattern: str(tmp_path / "g.csv")
+    )
+    w.export.clicked.emit()
+    summary = pd.read_csv(tmp_path / "g_summary.csv").iloc[0]
+    assert summary["fraction pearlite"] == pytest.approx(56 / 96)
+    assert summary["fraction ferrite 95% CI"] > 0 and "fraction boundary" not in summary.index
+
+
 def test_bad_layers_get_a_message_naming_them(make_napari_viewer, qtbot, errors):
     viewer = make_napari_viewer()
     rgb = viewer.add_image(np.zeros((3, 64, 64, 3), np.uint8), name="colour stack", rgb=True)

@@ -166,7 +166,7 @@ def test_another_model_over_done_outputs_exits_2_until_overwrite(folder, tmp_pat
     again = ["predict", str(folder), "--output", str(out), "--model", "voronoi-unet"]
     assert cli.main(again) == 2
     said = capsys.readouterr().err
-    assert "all 3 predictions" in said and "model 'world-unet'" in said
+    assert "the outputs of all 3 images" in said and "model 'world-unet'" in said
     assert "this run: model 'voronoi-unet'" in said and "--overwrite" in said
     assert (out / "a_prediction.tif").read_bytes() == first
     assert cli.main([*again, "--overwrite"]) == 0

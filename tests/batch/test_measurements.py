@@ -12,6 +12,7 @@ from napari_finetune.batch.measurements import measure_prediction
 from napari_finetune.batch.planning import measurement_paths
 from napari_finetune.measure import Calibration, measure_grains
 from napari_finetune.measure.export import segments_path, summary_path
+from napari_finetune.measure.phases import phase_fractions
 
 # An FEI/Thermo SEM's tags: 0.2 µm pixels, and a data bar under the first 160 rows.
 FEI_INI = "[Scan]\nPixelWidth=2e-07\n[Image]\nResolutionY={rows}\n"
@@ -82,10 +83,13 @@ def test_three_classes_give_a_fraction_per_class(tmp_path):
     measure_prediction(probs, image, plan, names)
 
     row = pd.read_csv(write_measurement_table(plan)).iloc[0]
-    fractions = [f"fraction {name}" for name in names.values()]
-    assert sum(row[f] for f in fractions) == pytest.approx(1.0)
-    assert row["fraction pearlite"] == pytest.approx(probs[2].mean(), abs=1e-6)
-    assert row["fraction pearlite 95% CI"] > 0
+    # The boundary is no phase: its pixels went to the nearest one.
+    assert "fraction boundary" not in row.index
+    assert row["fraction ferrite"] + row["fraction pearlite"] == pytest.approx(1.0)
+    expected = phase_fractions(probs.argmax(0) + 1, thin={2}, names=names).set_index("name")
+    assert row["fraction pearlite"] == pytest.approx(expected.loc["pearlite", "fraction"])
+    assert row["fraction pearlite"] > probs[2].mean()  # it got its share of the boundary
+    assert row["fraction pearlite 95% CI"] == pytest.approx(expected.loc["pearlite", "ci95"])
     assert row["calibration"] == "none: lengths in px" and np.isnan(row["G planimetric"])
 
 

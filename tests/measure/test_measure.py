@@ -238,9 +238,31 @@ def test_phase_fractions_with_confidence_interval():
     classes[:, :30] = 2  # one third of the area
     table = phase_fractions(classes, fields=(3, 3)).set_index("class")
     assert table.loc[2, "fraction"] == pytest.approx(1 / 3)
-    assert table.loc[2, "ci95"] > 0  # the fields disagree: 1, 0, 0 per column
-    with pytest.raises(ValueError, match="only one class"):
+    # Fields 1, 0, 0 in each row of tiles: s = 0.5, n = 9, t(0.975, 8) = 2.306.
+    assert table.loc[2, "ci95"] == pytest.approx(2.306 * 0.5 / 3, rel=1e-3)
+    assert table.loc[2, "relative_accuracy"] == pytest.approx(115.3, abs=0.1)
+    assert table.loc[2, "fields"] == 9
+    with pytest.raises(ValueError, match="two or more phases"):
         phase_fractions(np.ones((10, 10), np.uint8))
+
+
+def test_a_boundary_has_no_area_and_an_absent_phase_counts_zero():
+    classes = np.ones((96, 96), np.uint8)
+    classes[:, 40:] = 3
+    classes[:, 38:42] = 2  # a predicted boundary 4 px wide between phases 1 and 3
+    table = phase_fractions(classes, thin={2}, n_classes=4).set_index("class")
+    assert list(table.index) == [1, 3, 4]  # the boundary is no phase
+    # Each boundary column goes to the nearer phase: 38, 39 to 1; 40, 41 to 3.
+    assert table.loc[1, "fraction"] == pytest.approx(40 / 96)
+    assert table.loc[3, "fraction"] == pytest.approx(56 / 96)
+    assert table.loc[4, "fraction"] == 0 and table.loc[4, "ci95"] == 0
+    assert np.isnan(table.loc[4, "relative_accuracy"])  # no %RA of nothing
+    # Unclassified pixels stay out, even beside a boundary.
+    classes[:, :10] = 0
+    table = phase_fractions(classes, thin={2}).set_index("class")
+    assert table.loc[1, "fraction"] == pytest.approx(30 / 86)
+    with pytest.raises(ValueError, match="two or more phases"):
+        phase_fractions(np.where(classes == 3, 1, classes), thin={2}, n_classes=2)
 
 
 def test_a_three_phase_map_says_its_fractions_in_words():
@@ -249,12 +271,22 @@ def test_a_three_phase_map_says_its_fractions_in_words():
     classes[:, 38:42] = 2
     said = nf.measure.measure_map(classes, "classes").lines()
     assert said[:-1] == measure_grains(grains(classes, "classes")).lines()
-    assert said[-1].startswith("Phase fractions: ")
-    # class 1: 38 of 96 columns, class 2: 4, class 3: 54, each with its range over fields
+    # Without names, every class of a three-class map is a phase.
     shares = r"class 1 39\.6 % ± [\d.]+, class 2 4\.2 % ± [\d.]+, class 3 56\.2 %"
-    assert re.search(shares, said[-1])
+    assert re.search(f"^Phase area fractions: {shares}", said[-1])
+    assert "over 9 fields of this image: how uniform it is" in said[-1]
+    # Named, the boundary is no phase.
+    names = {1: "ferrite", 2: "boundary", 3: "pearlite"}
+    named = nf.measure.measure_map(classes, "classes", class_names=names).lines()[-1]
+    assert re.search(r"ferrite 41\.7 % ± [\d.]+, pearlite 58\.3 %", named)
     two_classes = nf.measure.measure_map(np.where(classes == 3, 1, classes), "classes")
-    assert not any("Phase fractions" in line for line in two_classes.lines())
+    assert not any("Phase" in line for line in two_classes.lines())
+    # A model of three phases measured on an image with two of them: the third is 0.
+    phases = {1: "matrix", 2: "secondary", 3: "tertiary"}
+    two_present = np.where(classes == 2, 1, classes)
+    found = nf.measure.measure_map(two_present, "classes", class_names=phases).phases
+    assert list(found["name"]) == ["matrix", "secondary", "tertiary"]
+    assert found.set_index("name").loc["secondary", "fraction"] == 0
 
 
 def test_bad_inputs_name_what_is_wrong():

@@ -48,6 +48,7 @@ from napari_finetune.measure import (
 from napari_finetune.measure.export import write_grain_csv
 from napari_finetune.measure.figure import write_grain_report
 from napari_finetune.measure.instances import KINDS, MARKERS
+from napari_finetune.session.result_style import class_names_of
 
 if TYPE_CHECKING:
     import napari
@@ -178,6 +179,9 @@ class MeasureGrainsWidget(Container):
             self._report_error(err, layer)
             return
         base = layer.name.removesuffix(" prediction").removesuffix(" probabilities")
+        # The model's class names say which classes are phases and name their fractions.
+        sibling = next((la for la in self._viewer.layers if la.name == f"{base} prediction"), None)
+        names = class_names_of(layer.metadata) or class_names_of(getattr(sibling, "metadata", {}))
         self.measure.enabled = False
         self.status.value = f"Measuring '{layer.name}'…"
         worker = create_worker(
@@ -187,6 +191,7 @@ class MeasureGrainsWidget(Container):
             options,
             calibration,
             self.border.value,
+            names,
             _start_thread=False,
             _ignore_errors=True,
         )
@@ -255,7 +260,10 @@ class MeasureGrainsWidget(Container):
         if not path:
             return
         try:
-            table, summary = write_grain_csv({self._source_name: self.measurement.report}, path)
+            name, found = self._source_name, self.measurement
+            table, summary = write_grain_csv(
+                {name: found.report}, path, extra={name: found.phase_columns()}
+            )
         except OSError as err:
             self._report_error(err)
             return

@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from napari_finetune.batch.events import FileDone, FileFailed, FolderFinished
-from napari_finetune.batch.measurements import FRACTION_PREFIX
 from napari_finetune.batch.planning import FolderPlan, measurement_paths
 from napari_finetune.data.safe_write import atomic_write
+from napari_finetune.measure.measuring import FRACTION_PREFIX
 from napari_finetune.measure.specimen import SpecimenSize, specimen_sizes
 
 if TYPE_CHECKING:

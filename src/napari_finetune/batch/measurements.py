@@ -32,7 +32,6 @@ from napari_finetune.data.safe_write import atomic_write
 from napari_finetune.measure import Calibration, GrainMeasurement, measure_map
 from napari_finetune.measure.export import write_grain_csv
 
-FRACTION_PREFIX = "fraction "
 UNCALIBRATED = "none: lengths in px"
 GIVEN = "given for the run"
 
@@ -138,7 +137,7 @@ def measure_prediction(
         note = f"not measured: {err or type(err).__name__}"
         _write_unmeasured(image.name, (table, summary, segments), {**row, "warnings": note})
         return note
-    row.update(grain_numbers(measured, probabilities.shape[0], class_names))
+    row.update(grain_numbers(measured))
     write_grain_csv({image.name: measured.report}, table, extra={image.name: row})
     # Too few grains for E112 is a warning in the table; no grains at all (one
     # grain: the whole image) is worth a word in the run's summary as well.
@@ -146,20 +145,14 @@ def measure_prediction(
     return report.warnings[0] if len(report.table) < 2 and report.warnings else ""
 
 
-def grain_numbers(
-    measured: GrainMeasurement, n_classes: int, class_names: Mapping[int, str] | None = None
-) -> dict[str, object]:
+def grain_numbers(measured: GrainMeasurement) -> dict[str, object]:
     """The numbers of one image for ``measurements.csv`` (its columns: ``TABLE_COLUMNS``).
 
     Parameters
     ----------
     measured : GrainMeasurement
-        What :func:`~napari_finetune.measure.measure_map` found.
-    n_classes : int
-        The model's classes: with three or more, a fraction column per class
-        (0 for a class absent from the image).
-    class_names : dict, optional
-        Class value -> name.
+        What :func:`~napari_finetune.measure.measure_map` found (given the
+        model's class names: its phases are the columns).
 
     Returns
     -------
@@ -180,14 +173,9 @@ def grain_numbers(
     numbers["area unit"] = report.calibration.area_unit
     numbers["mean ECD"] = float(counted["ecd"].mean()) if len(counted) else None
     numbers["length unit"] = report.calibration.unit
-    if measured.phases is not None and n_classes >= 3:
-        names = {**{c: f"class {c}" for c in range(1, n_classes + 1)}, **(class_names or {})}
-        phases = measured.phases.set_index("class")
-        for value in range(1, n_classes + 1):
-            present = value in phases.index
-            column = f"{FRACTION_PREFIX}{names[value]}"
-            numbers[column] = float(phases.loc[value, "fraction"]) if present else 0.0
-            numbers[f"{column} 95% CI"] = phases.loc[value, "ci95"] if present else None
+    # One column per phase of the model (0 where absent; a boundary class is no
+    # phase: its pixels went to the nearest one), named as the model names it.
+    numbers.update(measured.phase_columns())
     numbers["warnings"] = " ".join(report.warnings)  # each one a sentence
     return numbers
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from napari_finetune.class_roles import thin_classes
 from napari_finetune.measure.instances import GrainOptions, grains, guess_kind
 from napari_finetune.measure.phases import phase_fractions
 from napari_finetune.measure.report import GrainReport, measure_grains
@@ -15,11 +16,25 @@ from napari_finetune.measure.table import Calibration
 
 @dataclass(frozen=True)
 class GrainMeasurement:
-    """Grain ids, their report and (for maps of three or more classes) phase fractions."""
+    """Grain ids, their report and (for maps of two or more phases) phase fractions."""
 
     grains: np.ndarray
     report: GrainReport
     phases: pd.DataFrame | None
+
+    def phase_columns(self) -> dict[str, float | None]:
+        """``fraction <phase>`` and ``fraction <phase> 95% CI`` (half-width) per phase.
+
+        The columns a summary CSV and a folder's ``measurements.csv`` carry (none
+        without phases), fractions of 1 as the table holds them.
+        """
+        columns: dict[str, float | None] = {}
+        for _, phase in (self.phases if self.phases is not None else pd.DataFrame()).iterrows():
+            column = f"{FRACTION_PREFIX}{phase['name']}"
+            columns[column] = float(phase["fraction"])
+            ci = phase["ci95"]
+            columns[f"{column} 95% CI"] = float(ci) if _known(ci) else None
+        return columns
 
     def lines(self) -> list[str]:
         """The report in words, then the phase fractions with their 95 % ranges, if any."""
@@ -27,11 +42,26 @@ class GrainMeasurement:
         if self.phases is not None:
             fractions = ", ".join(
                 f"{row['name']} {100 * row['fraction']:.1f} %"
-                + (f" ± {100 * row['ci95']:.1f}" if row["ci95"] is not None else "")
+                + (f" ± {100 * row['ci95']:.1f}" if _known(row["ci95"]) else "")
                 for _, row in self.phases.iterrows()
             )
-            lines.append(f"Phase fractions: {fractions}")
+            fields = int(self.phases["fields"].max())
+            spread = (
+                f" (± 95 % CI in percentage points over {fields} fields of this image: "
+                "how uniform it is, not how well the specimen is known)"
+                if fields >= 2
+                else ""
+            )
+            lines.append(f"Phase area fractions: {fractions}{spread}")
         return lines
+
+
+# Phase-fraction columns begin with this, then the phase's name.
+FRACTION_PREFIX = "fraction "
+
+
+def _known(value: object) -> bool:
+    return value is not None and not (isinstance(value, float) and np.isnan(value))
 
 
 def class_map(data: np.ndarray, kind: str) -> np.ndarray | None:
@@ -50,11 +80,35 @@ def measure_map(
     calibration: Calibration | None = None,
     border: str = "half",
     class_names: dict[int, str] | None = None,
+    n_classes: int | None = None,
 ) -> GrainMeasurement:
     """Grains from a 2D map (any kind of :func:`grains`) and everything measured on them.
 
-    Phase fractions are added for probabilities or class maps with three or
-    more classes (two classes are interior and boundary, not phases).
+    Phase fractions are added for probabilities and class maps of a model with
+    two or more phases: with ``class_names``, the classes whose names do not
+    say they are thin (a ``'boundary'`` is not a phase: its pixels go to the
+    nearest phase, :func:`~napari_finetune.measure.phases.phase_fractions`);
+    without names, models of three or more classes, every class a phase.
+
+    Parameters
+    ----------
+    data : numpy.ndarray
+        Probabilities ``(K, rows, cols)``, a class map, a boundary map or instance ids.
+    kind : str
+        What ``data`` is (see :func:`grains`); ``'auto'`` guesses.
+    options : GrainOptions, optional
+        How grains are found.
+    calibration : Calibration, optional
+        Pixel size and unit; None: pixels.
+    border : str
+        How grains cut by the frame count (see :func:`measure_grains`).
+    class_names : dict, optional
+        The model's class value -> name: phase-fraction rows carry them, and
+        they say which classes are boundaries.
+    n_classes : int, optional
+        The model's classes 1..K for a class map (probabilities say it
+        themselves): a phase absent from this image gets fraction 0. Default:
+        the highest class named or present.
 
     Raises
     ------
@@ -72,6 +126,13 @@ def measure_map(
     report = measure_grains(ids, calibration, border)
     classes = class_map(data, kind)
     phases = None
-    if classes is not None and len(np.unique(classes[classes > 0])) >= 3:
-        phases = phase_fractions(classes, names=class_names)
+    if classes is not None:
+        if kind == "probabilities":
+            n_classes = data.shape[0]
+        elif n_classes is None:
+            n_classes = max([int(classes.max()), *(class_names or {})])
+        thin = thin_classes(class_names) if class_names else set()
+        enough = n_classes - len(thin) >= 2 if class_names else n_classes >= 3
+        if enough and (classes > 0).any():
+            phases = phase_fractions(classes, names=class_names, thin=thin, n_classes=n_classes)
     return GrainMeasurement(ids, report, phases)

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from napari_finetune.class_roles import thin_classes  # re-exported (in __all__)
 from napari_finetune.training.held_out_regions import (  # re-exported: the score's parts
     BAND_PX,
     TOLERANCE_PX,
@@ -47,19 +48,12 @@ __all__ = [
     "thin_classes",
 ]
 
-# Words in a class name that mark a thin class, scored with the tolerance band.
-THIN_WORDS = ("boundar", "membrane", "edge", "outline", "wall", "contour")
 # Below these the score is shown with a warning rather than as a fact.
 MIN_REGIONS, MIN_PIXELS, MAX_RANGE = 3, 200, 0.15
 # Held-out interiors this far from boundaries are the easy pixels: with fewer
 # than this share near a boundary the score says little about the boundaries.
 MIN_NEAR_THIN = 0.1
 BOOTSTRAP_DRAWS = 200
-
-
-def thin_classes(classes: dict[int, str]) -> set[int]:
-    """Classes scored with the tolerance band: those whose name says they are thin."""
-    return {k for k, name in classes.items() if any(w in name.lower() for w in THIN_WORDS)}
 
 
 def class_f1(regions: list[RegionCounts]) -> dict[int, float]:
