@@ -217,6 +217,22 @@ def test_measure_writes_a_grain_table_and_a_summary(tmp_path, capsys):
     assert "ASTM E112 G =" in capsys.readouterr().out
 
 
+def test_measure_reads_a_folder_runs_class_names_and_writes_phase_fractions(tmp_path, capsys):
+    import pandas as pd
+
+    classes = np.ones((96, 96), np.uint8)
+    classes[:, 40:] = 3
+    classes[:, 38:42] = 2
+    named = {"napari_finetune": {"classes": {"1": "ferrite", "2": "boundary", "3": "pearlite"}}}
+    tifffile.imwrite(tmp_path / "a_prediction.tif", classes, metadata=named)
+    out = tmp_path / "out" / "grains.csv"
+    assert cli.main(["measure", str(tmp_path / "a_prediction.tif"), "--output", str(out)]) == 0
+    summary = pd.read_csv(tmp_path / "out" / "grains_summary.csv").iloc[0]
+    assert summary["fraction ferrite"] == pytest.approx(40 / 96)
+    assert "fraction boundary" not in summary.index
+    assert "Phase area fractions: ferrite 41.7 %" in capsys.readouterr().out
+
+
 def test_measure_without_pixel_size_says_lengths_are_in_px(tmp_path, capsys):
     import napari_finetune as nf
 

@@ -145,6 +145,7 @@ def measure(args: argparse.Namespace) -> int:
     check_inputs(args.maps, "map")
     check_new_output(args.output, args.overwrite)
 
+    from napari_finetune.batch.made_by import recorded_class_names
     from napari_finetune.batch.planning import checked_pixel_size
     from napari_finetune.data.io import read_image
     from napari_finetune.measure import Calibration, GrainOptions, measure_map
@@ -160,14 +161,20 @@ def measure(args: argparse.Namespace) -> int:
         calibration = Calibration(*checked_pixel_size(args.pixel_size, args.unit))
     options = GrainOptions(min_size=args.min_size)
     reports = {}
+    extra = {}
     for index, path in enumerate(args.maps, start=1):
+        # A folder run's prediction says it is a class map, and names its classes.
+        names = recorded_class_names(path) if args.kind in ("auto", "classes") else None
+        kind = "classes" if names else args.kind
         try:
-            found = measure_map(read_image(path), args.kind, options, calibration, args.border)
+            found = measure_map(
+                read_image(path), kind, options, calibration, args.border, class_names=names
+            )
         except ValueError as err:
             raise ValueError(f"{path.name}: {err}") from None
-        reports[path.name] = found.report
+        reports[path.name], extra[path.name] = found.report, found.phase_columns()
         print(f"[{index}/{len(args.maps)}] {path.name}: " + " ".join(found.lines()))
-    table, summary = write_grain_csv(reports, args.output)
+    table, summary = write_grain_csv(reports, args.output, extra=extra)
     print(f"wrote {table}, {summary} and {segments_path(table)}")
     return 0
 

@@ -9,7 +9,12 @@ import torch
 
 from napari_finetune.augment import AugmentationPipeline
 from napari_finetune.batch import predict_folder, predict_plan
-from napari_finetune.batch.made_by import MadeBy, StaleOutputs, read_made_by
+from napari_finetune.batch.made_by import (
+    MadeBy,
+    StaleOutputs,
+    read_made_by,
+    recorded_class_names,
+)
 from napari_finetune.batch.planning import plan_predictions
 
 
@@ -31,6 +36,8 @@ def test_every_prediction_records_its_model_and_options(folder, tmp_path, model)
     assert expected.views == 8 and expected.model == model.name
     for name in ("a_prediction.tif", "a_probabilities.tif", "c_prediction.tif"):
         assert read_made_by(out / name) == expected
+    # The prediction names its classes (for measuring it later as a class map).
+    assert recorded_class_names(out / "a_prediction.tif") == model.classes
     # The record is beside the data: the labels read back as they were.
     assert tifffile.imread(out / "a_prediction.tif").dtype == np.uint8
 

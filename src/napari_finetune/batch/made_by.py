@@ -175,6 +175,30 @@ def read_made_by(output: str | Path) -> MadeBy | None:
     return MadeBy.from_metadata(shaped[0]) if shaped else None
 
 
+def recorded_class_names(prediction: str | Path) -> dict[int, str] | None:
+    """The class names a folder run's prediction TIFF records (``classes``); None if none.
+
+    With them, ``napari-finetune measure`` knows the file is a class map and
+    which classes are phases.
+    """
+    import tifffile
+
+    try:
+        with tifffile.TiffFile(prediction) as tif:
+            shaped = tif.shaped_metadata or ()
+    except Exception:  # not ours, or not a TIFF: measured as before
+        return None
+    ours = shaped[0].get(METADATA_KEY) if shaped and isinstance(shaped[0], dict) else None
+    classes = ours.get("classes") if isinstance(ours, dict) else None
+    if not isinstance(classes, dict):
+        return None
+    try:
+        names = {int(k): str(v) for k, v in classes.items()}
+    except (TypeError, ValueError):
+        return None
+    return names or None
+
+
 def check_made_alike(outputs: Sequence[Sequence[Path]], made_by: MadeBy, output_dir: Path) -> None:
     """Refuse to skip outputs made by another model or with other options.
 
