@@ -146,7 +146,7 @@ def measure(args: argparse.Namespace) -> int:
     check_new_output(args.output, args.overwrite)
 
     from napari_finetune.batch.made_by import recorded_class_names
-    from napari_finetune.batch.planning import checked_pixel_size
+    from napari_finetune.batch.pixel_size import checked_pixel_size
     from napari_finetune.data.io import read_image
     from napari_finetune.measure import Calibration, GrainOptions, measure_map
     from napari_finetune.measure.export import segments_path, summary_path, write_grain_csv

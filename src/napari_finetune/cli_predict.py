@@ -75,7 +75,8 @@ def add_predict_arguments(
         "_segments, as `measure` writes them) and measurements.csv, one row per image "
         "(grain count, ASTM E112 G by two methods with 95%% intervals, mean size); with "
         "two images or more that have a G (a pixel size given or in their tags), "
-        "grain_size.csv: G over the images as E112 fields",
+        "grain_size.csv: G over the images as E112 fields; for models of two or more "
+        "phases, phase_fractions.csv: each phase's area fraction over the images",
     )
     job.add_argument(
         "--pixel-size",

@@ -236,3 +236,39 @@ def test_plans_name_the_csvs_and_refuse_a_bad_pixel_size(folder, tmp_path):
             plan_predictions(folder, out, measure=True, calibration=calibration)
     with pytest.raises(ValueError, match="ask for measurements too"):
         plan_predictions(folder, out, calibration=(0.5, "nm"))
+
+
+def test_phase_fractions_over_a_folders_images_as_fields(tmp_path):
+    from scipy import stats
+
+    from napari_finetune.batch.measurement_table import write_phase_fractions
+
+    names = {1: "ferrite", 2: "boundary", 3: "pearlite"}
+    out = tmp_path / "out"
+    images = []
+    for seed in range(3):
+        sample = nf.voronoi_grains((128, 128), 20, seed=seed)
+        image = tmp_path / f"{seed}.tif"
+        tifffile.imwrite(image, sample.image)
+        images.append(image)
+    plan = plan_predictions(images, out, measure=True)
+    for seed, image in enumerate(images):
+        probs = exact_probabilities(nf.voronoi_grains((128, 128), 20, seed=seed), classes=3)
+        measure_prediction(probs, image, plan, names)
+    rows = pd.read_csv(write_measurement_table(plan))
+    fractions = write_phase_fractions(plan, rows)
+    written = pd.read_csv(out / "phase_fractions.csv").set_index("phase")
+    assert list(written.index) == ["ferrite", "pearlite"]  # the boundary is no phase
+    pearlite = rows["fraction pearlite"].to_numpy()
+    half = stats.t.ppf(0.975, 2) * pearlite.std(ddof=1) / np.sqrt(3)
+    assert written.loc["pearlite", "area fraction"] == pytest.approx(pearlite.mean())
+    assert written.loc["pearlite", "95% high"] == pytest.approx(min(pearlite.mean() + half, 1))
+    assert written.loc["pearlite", "%RA"] == pytest.approx(100 * half / pearlite.mean())
+    assert (written["images"] == 3).all()
+    said = fractions[1].describe()
+    assert said.startswith(f"pearlite {100 * pearlite.mean():.1f} % (95% CI ")
+    assert said.endswith("over 3 images")
+    # One image is one field: no specimen table (and an old one goes).
+    single = plan_predictions(images[:1], out, measure=True, overwrite=True)
+    assert write_phase_fractions(single, rows.iloc[:1]) == []
+    assert not (out / "phase_fractions.csv").exists()

@@ -26,7 +26,8 @@ MEASURE_TEXT = "Measure grains (CSV per image + table)"
 MEASURE_TIP = (
     "grains and ASTM E112 grain size of every image, as Measure grains exports them: "
     "<name>_grains.csv per image, measurements.csv with one row per image and, with two "
-    "images or more that have a G, grain_size.csv: G over the images as E112 fields. Pixel "
+    "images or more that have a G, grain_size.csv: G over the images as E112 fields (and "
+    "phase_fractions.csv for models of phases). Pixel "
     "size from the image's FEI/Zeiss tags, else lengths in px (no G)."
 )
 

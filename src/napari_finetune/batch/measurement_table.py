@@ -20,6 +20,7 @@ from napari_finetune.batch.planning import FolderPlan, measurement_paths
 from napari_finetune.data.safe_write import atomic_write
 from napari_finetune.measure.measuring import FRACTION_PREFIX
 from napari_finetune.measure.specimen import SpecimenSize, specimen_sizes
+from napari_finetune.measure.specimen_phases import SpecimenFraction, specimen_fractions
 
 if TYPE_CHECKING:
     from napari_finetune.batch.folder_run import FolderEvent
@@ -59,8 +60,9 @@ def write_measurement_table(
 
     Built from the files, not from memory, so images a resumed run skipped
     have their rows too. Written under a temporary name and renamed: a crash
-    leaves the last complete table. ``grain_size.csv`` is written from the
-    same rows (:func:`write_grain_size`).
+    leaves the last complete table. ``grain_size.csv`` and
+    ``phase_fractions.csv`` are written from the same rows
+    (:func:`write_grain_size`, :func:`write_phase_fractions`).
 
     Parameters
     ----------
@@ -86,7 +88,7 @@ def write_measurement_table(
 
 def _write_tables(
     plan: FolderPlan, failures: Mapping[Path, str] | None, done: Collection[Path] | None = None
-) -> tuple[Path, list[SpecimenSize]]:
+) -> tuple[Path, list[SpecimenSize], list[SpecimenFraction]]:
     path = plan.measurements_csv
     if path is None:
         raise ValueError("this folder run does not measure grains: plan it with measure=True.")
@@ -112,7 +114,7 @@ def _write_tables(
         table[counts] = table[counts].astype("Int64")
     with atomic_write(path) as temporary:
         table.to_csv(temporary, index=False)
-    return path, write_grain_size(plan, table)
+    return path, write_grain_size(plan, table), write_phase_fractions(plan, table)
 
 
 def with_measurement_table(
@@ -142,16 +144,45 @@ def with_measurement_table(
             elif isinstance(event, FileDone):
                 done.add(event.path)
             elif isinstance(event, FolderFinished):
-                table, sizes = _write_tables(plan, failures, done)
+                table, sizes, fractions = _write_tables(plan, failures, done)
                 written = True
-                said = tuple(size.describe() for size in sizes)
-                event = FolderFinished(replace(event.summary, measurements=table, grain_size=said))
+                event = FolderFinished(
+                    replace(
+                        event.summary,
+                        measurements=table,
+                        grain_size=tuple(size.describe() for size in sizes),
+                        phase_fractions=tuple(phase.describe() for phase in fractions),
+                    )
+                )
             yield event
     except (GeneratorExit, KeyboardInterrupt):  # Stop in the dock, Ctrl-C on the command line
         events.close()
         if not written:
             write_measurement_table(plan, failures, done)
         raise
+
+
+def write_phase_fractions(plan: FolderPlan, table: pd.DataFrame) -> list[SpecimenFraction]:
+    """Write ``phase_fractions.csv``: each phase's area fraction over ``table``'s images.
+
+    One row per phase (:mod:`~napari_finetune.measure.specimen_phases`); an old
+    file is removed when fewer than two images have fractions.
+
+    Returns
+    -------
+    list of SpecimenFraction
+        What was written.
+    """
+    path = plan.phase_fractions_csv
+    if path is None:
+        raise ValueError("this folder run does not measure grains: plan it with measure=True.")
+    fractions = specimen_fractions(table)
+    if not fractions:
+        path.unlink(missing_ok=True)
+        return fractions
+    with atomic_write(path) as temporary:
+        pd.DataFrame([phase.row() for phase in fractions]).to_csv(temporary, index=False)
+    return fractions
 
 
 def write_grain_size(plan: FolderPlan, table: pd.DataFrame) -> list[SpecimenSize]:

@@ -12,8 +12,6 @@ image counts as done only when they exist too.
 
 from __future__ import annotations
 
-import math
-import numbers
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -21,6 +19,7 @@ from pathlib import Path
 
 from napari_finetune.batch.discovery import Source, find_images, output_stem
 from napari_finetune.batch.made_by import MadeBy
+from napari_finetune.batch.pixel_size import checked_pixel_size
 from napari_finetune.cli_checks import check_not_inputs
 from napari_finetune.data.safe_write import check_writable_file, check_writable_folder
 
@@ -32,8 +31,7 @@ OUTPUT_FOLDER_SUFFIX = "_predictions"
 GRAINS_SUFFIXES = ("_grains.csv", "_grains_summary.csv", "_grains_segments.csv")
 MEASUREMENTS_CSV = "measurements.csv"
 GRAIN_SIZE_CSV = "grain_size.csv"
-# Units a pixel size may be given in (what the grain report turns into mm for G).
-LENGTH_UNITS = {"um": "µm", "µm": "µm", "nm": "nm", "mm": "mm"}
+PHASE_FRACTIONS_CSV = "phase_fractions.csv"
 
 
 @dataclass(frozen=True)
@@ -78,6 +76,11 @@ class FolderPlan:
     def grain_size_csv(self) -> Path | None:
         """ASTM E112 G over the run's images as fields (None unless ``measure``)."""
         return self.output_dir / GRAIN_SIZE_CSV if self.measure else None
+
+    @property
+    def phase_fractions_csv(self) -> Path | None:
+        """Phase area fractions over the run's images as fields (None unless ``measure``)."""
+        return self.output_dir / PHASE_FRACTIONS_CSV if self.measure else None
 
     @property
     def to_do(self) -> list[PlannedFile]:
@@ -254,6 +257,7 @@ def plan_predictions(
     if plan.measurements_csv is not None:  # rewritten by every run, skipped files or not
         written.append(check_writable_file(plan.measurements_csv))
         written.append(check_writable_file(plan.grain_size_csv))
+        written.append(check_writable_file(plan.phase_fractions_csv))
     check_not_inputs(written, images, "predict")
     return plan
 
@@ -272,24 +276,6 @@ def _checked_calibration(
             f"calibration {calibration!r} must be (pixel size, unit), e.g. (0.5, 'um')."
         ) from None
     return checked_pixel_size(size, unit)
-
-
-def checked_pixel_size(size: object, unit: object) -> tuple[float, str]:
-    """``(pixel size, unit symbol)`` of a pixel size given by hand, checked.
-
-    Raises
-    ------
-    ValueError
-        A unit that is not one of :data:`LENGTH_UNITS`, or a size that is not
-        a positive, finite number.
-    """
-    if not isinstance(unit, str) or unit not in LENGTH_UNITS:
-        raise ValueError(f"unit {unit!r} is not a length unit: use um, nm or mm.")
-    # A number, not a text or a flag ('0.5' > 0 would raise TypeError); NaN and inf refused.
-    number = isinstance(size, numbers.Real) and not isinstance(size, bool)
-    if not (number and math.isfinite(size) and size > 0):
-        raise ValueError(f"the pixel size must be a positive length (a number), not {size!r}.")
-    return float(size), LENGTH_UNITS[unit]
 
 
 def _same_folder(a: Path, b: Path) -> bool:

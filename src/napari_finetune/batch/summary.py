@@ -36,7 +36,8 @@ class FolderSummary:
 
     ``measurements`` is the run's table of grain measurements (one row per
     image) when the run measured grains, else None; ``grain_size`` says G over
-    those images as E112 fields, one sentence per method. ``views`` is how many
+    those images as E112 fields, one sentence per method, and
+    ``phase_fractions`` each phase's area fraction over them (E562/E1245). ``views`` is how many
     flipped and rotated views each prediction averaged (1: the image as it is;
     :mod:`~napari_finetune.inference.views`).
     """
@@ -47,6 +48,7 @@ class FolderSummary:
     measurements: Path | None = None
     views: int = 1
     grain_size: tuple[str, ...] = ()
+    phase_fractions: tuple[str, ...] = ()
 
     @classmethod
     def of_run(
@@ -92,6 +94,8 @@ class FolderSummary:
             said += f"; grain measurements in {self.measurements.name}"
         if self.grain_size:
             said += f"; ASTM E112 {'; '.join(self.grain_size)}"
+        if self.phase_fractions:
+            said += f"; area fractions {', '.join(self.phase_fractions)}"
         return said
 
     def table(self) -> str:
@@ -112,6 +116,8 @@ class FolderSummary:
             table += f"\ngrain measurements, one row per image: {self.measurements}"
         for sentence in self.grain_size:
             table += f"\nASTM E112, each image a field: {sentence}"
+        for sentence in self.phase_fractions:
+            table += f"\narea fraction (ASTM E562/E1245), each image a field: {sentence}"
         return table
 
 
