@@ -43,6 +43,7 @@ pytestmark = pytest.mark.slow
             *("--patch-size", "64", "--batch-size", "4"),
         ],
         ["bench_held_out_classes.py", "--seeds", "0", "--seconds", "2"],
+        ["bench_phase_fractions.py", "--seconds", "2"],
         ["bench_viewer_memory.py", "--runs", "2", "--images", "2", "--side", "256"],
         [
             "bench_active_learning.py",

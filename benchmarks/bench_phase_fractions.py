@@ -1,0 +1,76 @@
+"""Phase area fractions of a specimen, end to end: fine-tune, apply to a folder, measure.
+
+A three-phase model (matrix, secondary γ′, tertiary γ′) is fine-tuned from
+``--model`` on the NASA superalloy's ``train`` images, fully labelled, for
+``--seconds``; then the shipped folder run (``predict_folder(...,
+measure=True)``) predicts the 4 ``val`` images and writes
+``phase_fractions.csv``: each phase's mean area fraction over the images as
+ASTM E562/E1245 fields, with its 95 % interval. Printed beside the truth
+labels' fractions of the same images: whether each true fraction lies
+inside its interval, and the error of the mean.
+
+Usage::
+
+    python benchmarks/bench_phase_fractions.py [--seconds 60] [--seed 0] [--model world-unet]
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from bench_feature_forest import PHASE_NAMES, nasa
+from common import DATA, markdown_table
+
+import napari_finetune as nf
+from napari_finetune.batch import predict_folder
+from napari_finetune.models import DEFAULT_MODEL
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--model", default=DEFAULT_MODEL)
+    args = parser.parse_args()
+
+    train_images, train_truth, _, val_truth = nasa()
+    model, _ = nf.fit(
+        train_images,
+        train_truth,
+        args.model,
+        max_seconds=args.seconds,
+        seed=args.seed,
+        class_names=PHASE_NAMES,
+    )
+    val_files = sorted((DATA / "nasa_superalloy" / "val").glob("*_image.png"))
+    with tempfile.TemporaryDirectory() as out:
+        summary = predict_folder(model, val_files, out, measure=True)
+        found = pd.read_csv(Path(out) / "phase_fractions.csv").set_index("phase")
+    print(summary.line())
+    truth = np.array([[(t == k).mean() for k in PHASE_NAMES] for t in val_truth])
+    rows = []
+    for k, name in PHASE_NAMES.items():
+        true = float(truth[:, k - 1].mean())
+        row = found.loc[name]
+        inside = row["95% low"] <= true <= row["95% high"]
+        rows.append(
+            (
+                name,
+                f"{100 * row['area fraction']:.1f} %",
+                f"{100 * row['95% low']:.1f}–{100 * row['95% high']:.1f} %",
+                f"{row['%RA']:.0f}",
+                f"{100 * true:.1f} %",
+                "yes" if inside else "NO",
+                f"{100 * (row['area fraction'] - true):+.1f}",
+            )
+        )
+    headers = ("phase", "A_A", "95 % CI", "%RA", "truth", "inside", "error (points)")
+    print(markdown_table(headers, rows))
+
+
+if __name__ == "__main__":
+    main()
