@@ -111,9 +111,15 @@ def _predict(args: argparse.Namespace, client: object) -> int:
                 )
     except KeyboardInterrupt:
         events.close()
+        again = (
+            "predict again into a new --output store to finish"
+            if args.output is not None
+            else f"predict again with another --name, or remove "
+            f"{args.image / 'labels' / args.name} first, to finish"
+        )
         print(
             "stopped: the rows written so far are final; the store says complete: false "
-            "(predict again into a new store to finish).",
+            f"({again}).",
             file=sys.stderr,
         )
         return 130

@@ -141,6 +141,19 @@ def test_an_ome_zarr_store_gets_its_labels_beside_the_image(tmp_path):
     assert other.output == tmp_path / "cells_prediction.zarr"
 
 
+def test_one_grey_channel_of_a_colour_store_is_not_that_stores_image(tmp_path):
+    store = tmp_path / "colour.ome.zarr"
+    root = zarr.open_group(str(store), mode="w", zarr_format=3)
+    root.create_array("0", data=np.zeros((3, 300, 400), np.float32), chunks=(1, 256, 256))
+    axes = [{"name": n, "type": t} for n, t in (("c", "channel"), ("y", "space"), ("x", "space"))]
+    scale = [{"type": "scale", "scale": [1, 1, 1]}]
+    datasets = [{"path": "0", "coordinateTransformations": scale}]
+    root.attrs["ome"] = {"version": "0.5", "multiscales": [{"axes": axes, "datasets": datasets}]}
+    red = da.from_zarr(root["0"])[0]  # as napari-ome-zarr opens each channel: a grey layer
+    plan = plan_lazy_prediction("colour [0]", red, source=store, folder=tmp_path)
+    assert not plan.beside_image and plan.output == tmp_path / "colour_prediction.zarr"
+
+
 def test_the_run_writes_a_pyramid_and_equals_predict(tmp_path, model, image):
     plan = plan_lazy_prediction("grains", da.from_array(image, chunks=200), folder=tmp_path)
     events = list(predict_lazily(model, plan))

@@ -70,16 +70,38 @@ def open_ome_zarr(path: str | Path) -> OmeImage:
         ome = attrs.get("ome", {})
         multiscales = attrs.get("multiscales") or ome.get("multiscales")
         if not multiscales:
-            raise ValueError("it has no 'multiscales' metadata (not an OME-Zarr image)")
+            raise ValueError(_not_an_image(attrs, path))
         image = multiscales[0]
         levels = [node[d["path"]] for d in image["datasets"]]
         data = da.from_zarr(levels[0])
-        axes = [axis["name"] if isinstance(axis, dict) else axis for axis in image.get("axes", [])]
+        axes = axis_names(image)
         version = str(ome.get("version") or image.get("version", "0.4"))
     except Exception as err:  # any store or codec error: report the store, not zarr
         raise ValueError(f"{path.name} cannot be read as OME-Zarr: {err}") from None
     shapes = tuple(tuple(level.shape) for level in levels)
     return OmeImage(path, _arranged(data, axes, path), image, version, shapes)
+
+
+# What NGFF's axis types stand for here: the channel and time axes may have any name.
+_TYPED = {"channel": "c", "time": "t"}
+
+
+def axis_names(multiscale: dict) -> list[str]:
+    """The axes of an NGFF multiscale as ``t``, ``c`` or their names (by type, then name)."""
+    names = []
+    for axis in multiscale.get("axes", []):
+        if isinstance(axis, dict):
+            names.append(_TYPED.get(axis.get("type"), axis.get("name")))
+        else:
+            names.append(axis)
+    return names
+
+
+def _not_an_image(attrs: dict, path: Path) -> str:
+    # bioformats2raw, the usual converter of large mosaics, writes a collection.
+    if "bioformats2raw.layout" in attrs or "bioformats2raw.layout" in attrs.get("ome", {}):
+        return f"it is a bioformats2raw collection: give its first image, {path / '0'}"
+    return "it has no 'multiscales' metadata (not an OME-Zarr image)"
 
 
 def _zarr(path: Path) -> object:
@@ -120,10 +142,10 @@ def read_ome_zarr(path: str | Path) -> np.ndarray:
         attrs = node.attrs.asdict()
         multiscales = attrs.get("multiscales") or attrs.get("ome", {}).get("multiscales")
         if not multiscales:
-            raise ValueError("it has no 'multiscales' metadata (not an OME-Zarr image)")
+            raise ValueError(_not_an_image(attrs, path))
         image = multiscales[0]
         data = np.asarray(node[image["datasets"][0]["path"]][...])
-        axes = [axis["name"] if isinstance(axis, dict) else axis for axis in image.get("axes", [])]
+        axes = axis_names(image)
     except Exception as err:  # any store or codec error: report the store, not zarr
         raise ValueError(f"{path.name} cannot be read as OME-Zarr: {err}") from None
     return _arranged(data, axes, path)

@@ -24,10 +24,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from napari_finetune.batch.ome_zarr import OmeImage
+from napari_finetune.batch.ome_zarr import OmeImage, axis_names
 
-# Colours of classes 1..K in napari-ome-zarr and other viewers (RGBA, 0-255).
-_COLOURS = [(255, 200, 0, 255), (220, 30, 60, 255), (30, 120, 255, 255), (40, 200, 80, 255)]
+# Colours of classes 1..K in napari-ome-zarr and other viewers (RGBA, 0-255);
+# more classes than colours reuse them.
+_COLOURS = [
+    (255, 200, 0, 255),
+    (220, 30, 60, 255),
+    (30, 120, 255, 255),
+    (40, 200, 80, 255),
+    (150, 80, 220, 255),
+    (0, 200, 200, 255),
+    (240, 120, 20, 255),
+    (230, 90, 180, 255),
+    (140, 140, 140, 255),
+    (120, 80, 30, 255),
+]
 
 
 def labels_path(image: OmeImage, name: str) -> Path:
@@ -36,7 +48,12 @@ def labels_path(image: OmeImage, name: str) -> Path:
 
 
 def create_labels(
-    image: OmeImage, name: str, n_classes: int, chunk: int, attributes: dict
+    image: OmeImage,
+    name: str,
+    n_classes: int,
+    chunk: int,
+    attributes: dict,
+    class_names: dict[int, str] | None = None,
 ) -> tuple[object, tuple[int, ...]]:
     """Create the empty label image ``name`` beside ``image`` and list it in ``labels``.
 
@@ -52,6 +69,8 @@ def create_labels(
         Chunk side in rows and columns.
     attributes : dict
         Stored under ``napari_finetune`` in the label group (the run's state).
+    class_names : dict, optional
+        Class value -> name, as ``image-label`` properties (``"class"``).
 
     Returns
     -------
@@ -81,14 +100,16 @@ def create_labels(
     group = root.require_group("labels")
     label = group.create_group(name)
     axes = image.multiscales["axes"]
-    names = [a["name"] if isinstance(a, dict) else a for a in axes]
+    names = axis_names(image.multiscales)
     datasets = image.multiscales["datasets"]
     for dataset, shape in zip(datasets, image.shapes, strict=True):
         shape = tuple(1 if n == "c" else s for n, s in zip(names, shape, strict=True))
         chunks = (1,) * (len(shape) - 2) + tuple(min(chunk, s) for s in shape[-2:])
-        extra = {}
+        extra: dict = {}
         if image.version == "0.4":
             extra["chunk_key_encoding"] = {"name": "v2", "separator": "/"}
+        else:  # NGFF 0.5: each level's dimension_names must match the axes
+            extra["dimension_names"] = [a["name"] if isinstance(a, dict) else a for a in axes]
         label.create_array(
             dataset["path"], shape=shape, dtype="uint8", chunks=chunks, fill_value=0, **extra
         )
@@ -96,16 +117,16 @@ def create_labels(
         {"label-value": k, "rgba": list(_COLOURS[(k - 1) % len(_COLOURS)])}
         for k in range(1, n_classes + 1)
     ]
-    multiscale = {
-        "name": name,
-        "axes": axes,
-        "datasets": [
-            {key: d[key] for key in ("path", "coordinateTransformations") if key in d}
-            for d in datasets
-        ],
-    }
-    image_label = {"colors": colours, "source": {"image": "../../"}}
-    listed = _listed(group)
+    multiscale = {"name": name, "axes": axes, "datasets": label_datasets(image)}
+    if "coordinateTransformations" in image.multiscales:  # for the whole image, after each level's
+        multiscale["coordinateTransformations"] = image.multiscales["coordinateTransformations"]
+    image_label: dict = {"colors": colours, "source": {"image": "../../"}}
+    if class_names:
+        image_label["properties"] = [
+            {"label-value": k, "class": class_names.get(k, f"class {k}")}
+            for k in range(1, n_classes + 1)
+        ]
+    listed = [n for n in _listed(group) if n != name]  # a name removed by hand and redone
     if image.version == "0.5":
         label.attrs["ome"] = {
             "version": "0.5",
@@ -124,6 +145,31 @@ def create_labels(
     label.attrs["napari_finetune"] = attributes
     level0 = label[datasets[0]["path"]]
     return level0, (0,) * (level0.ndim - 2)
+
+
+def label_datasets(image: OmeImage) -> list[dict]:
+    """The label image's levels: the image's paths, their transforms from level 0's.
+
+    A coarser label level holds every ``f``-th pixel of the full resolution
+    from the first (:func:`fill_pyramid`), so its scale is level 0's times
+    ``f`` and its offset level 0's, whatever offsets the image's own levels
+    have (averaging puts them at pixel centres).
+    """
+    datasets = image.multiscales["datasets"]
+    first = datasets[0].get("coordinateTransformations")
+    out = []
+    for dataset, shape in zip(datasets, image.shapes, strict=True):
+        level: dict = {"path": dataset["path"]}
+        if first is not None:
+            factors = [max(1, round(a / b)) for a, b in zip(image.shapes[0], shape, strict=True)]
+            level["coordinateTransformations"] = [
+                {**t, "scale": [v * f for v, f in zip(t["scale"], factors, strict=True)]}
+                if t.get("type") == "scale" and "scale" in t
+                else t
+                for t in first
+            ]
+        out.append(level)
+    return out
 
 
 def _listed(group: object) -> list[str]:

@@ -127,6 +127,10 @@ def predict_bands(
     }
     if layer:
         state["layer"] = dict(layer)
+    elif source.ome is not None:  # a store of its own keeps the image's µm scale and offset
+        from napari_finetune.session.store_placement import ome_placement
+
+        state["layer"] = ome_placement(source.ome.multiscales)
     target = create_output(
         output, source, model.n_classes, chunk, probabilities, label_name, state, uncertainty
     )

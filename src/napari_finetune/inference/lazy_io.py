@@ -72,7 +72,10 @@ def open_source(image: object) -> LazySource:
             )
         import zarr
 
-        node = zarr.open(str(path), mode="r")
+        try:
+            node = zarr.open(str(path), mode="r")
+        except Exception as err:  # a damaged store: name it, not zarr's internals
+            raise ValueError(f"{path} cannot be read as a Zarr store: {err}") from None
         source = LazySource(node, path) if isinstance(node, zarr.Array) else _ome_source(path)
     else:
         source = LazySource(image, _location(image))
@@ -168,7 +171,8 @@ def create_output(
             )
         from napari_finetune.batch.ome_zarr_labels import create_labels, labels_path
 
-        labels, prefix = create_labels(source.ome, label_name, n_classes, chunk, state)
+        names = {int(k): str(v) for k, v in state.get("classes", {}).items()}
+        labels, prefix = create_labels(source.ome, label_name, n_classes, chunk, state, names)
         group = zarr.open_group(str(labels_path(source.ome, label_name)), mode="r+")
         target = LazyOutput(labels_path(source.ome, label_name), group, labels, prefix=prefix)
     elif isinstance(output, zarr.Group):

@@ -161,7 +161,7 @@ def plan_lazy_prediction(
     spatial = tuple(data.shape[:-1] if rgb else data.shape)
     rows, cols = spatial[-2:] if len(spatial) >= 2 else (0, 0)
     bands = len(tile_starts(rows, TILE, OVERLAP)) if rows else 0
-    store = _ome_store(source, (rows, cols))
+    store = _ome_store(source, (rows, cols), rgb)
     if store is not None:
         label = _fresh(lambda n: store / "labels" / n, LABEL_NAME)
         location = store / "labels" / label
@@ -196,8 +196,13 @@ def _without_leading_ones(data: object, rgb: bool) -> object:
     return data
 
 
-def _ome_store(source: str | Path | None, shape: tuple[int, int]) -> Path | None:
-    """The OME-Zarr store the layer was opened from, if labels can be written beside it."""
+def _ome_store(source: str | Path | None, shape: tuple[int, int], rgb: bool) -> Path | None:
+    """The OME-Zarr store the layer was opened from, if labels can be written beside it.
+
+    Only when the store holds this layer's image: its size, and colour only for
+    an RGB layer (napari-ome-zarr opens each channel of a colour store as a grey
+    layer of the same path; predicting the store would predict the colour image).
+    """
     if source is None:
         return None
     from napari_finetune.batch.ome_zarr import is_ome_zarr, open_ome_zarr
@@ -213,6 +218,8 @@ def _ome_store(source: str | Path | None, shape: tuple[int, int]) -> Path | None
     arranged = tuple(image.data.shape)  # (rows, cols), (rows, cols, 3) or (planes, rows, cols)
     colour = len(arranged) == 3 and arranged[-1] in (3, 4)
     if image.version not in ("0.4", "0.5") or (arranged[:2] if colour else arranged[-2:]) != shape:
+        return None
+    if colour != rgb:
         return None
     return path
 

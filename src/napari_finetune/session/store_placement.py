@@ -10,14 +10,33 @@ from __future__ import annotations
 
 
 def ome_placement(multiscale: dict) -> dict:
-    """Scale, offset and units of the last two axes of an NGFF label image's finest level."""
+    """Scale, offset and units of the last two axes of an NGFF multiscale's finest level.
+
+    The finest level's transforms come first, then those NGFF allows for the
+    whole multiscale: ``x' = s_m (s_d x + t_d) + t_m``, i.e. scale ``s_m s_d``
+    and offset ``s_m t_d + t_m``.
+    """
+    scale, offset, found = [1.0, 1.0], [0.0, 0.0], set()
+    for transforms in (
+        multiscale["datasets"][0].get("coordinateTransformations", []),
+        multiscale.get("coordinateTransformations", []),
+    ):
+        for transform in transforms:
+            kind = transform.get("type")
+            if kind == "scale":
+                factors = [float(v) for v in list(transform["scale"])[-2:]]
+                scale = [a * b for a, b in zip(scale, factors, strict=True)]
+                offset = [a * b for a, b in zip(offset, factors, strict=True)]
+                found.add("scale")
+            elif kind == "translation":
+                moved = [float(v) for v in list(transform["translation"])[-2:]]
+                offset = [a + b for a, b in zip(offset, moved, strict=True)]
+                found.add("translate")
     out: dict = {}
-    for transform in multiscale["datasets"][0].get("coordinateTransformations", []):
-        kind = transform.get("type")
-        if kind == "scale":
-            out["scale"] = list(transform["scale"])[-2:]
-        elif kind == "translation":
-            out["translate"] = list(transform["translation"])[-2:]
+    if "scale" in found:
+        out["scale"] = scale
+    if "translate" in found:
+        out["translate"] = offset
     axes = multiscale.get("axes") or []
     units = [a.get("unit") for a in axes[-2:] if isinstance(a, dict)]
     if len(units) == 2 and all(units):
