@@ -173,15 +173,8 @@ def write_phase_fractions(plan: FolderPlan, table: pd.DataFrame) -> list[Specime
     list of SpecimenFraction
         What was written.
     """
-    path = plan.phase_fractions_csv
-    if path is None:
-        raise ValueError("this folder run does not measure grains: plan it with measure=True.")
     fractions = specimen_fractions(table)
-    if not fractions:
-        path.unlink(missing_ok=True)
-        return fractions
-    with atomic_write(path) as temporary:
-        pd.DataFrame([phase.row() for phase in fractions]).to_csv(temporary, index=False)
+    _write_rows(plan.phase_fractions_csv, [phase.row() for phase in fractions])
     return fractions
 
 
@@ -197,16 +190,20 @@ def write_grain_size(plan: FolderPlan, table: pd.DataFrame) -> list[SpecimenSize
     list of SpecimenSize
         What was written, one per method with a G.
     """
-    path = plan.grain_size_csv
-    if path is None or plan.measurements_csv is None:
-        raise ValueError("this folder run does not measure grains: plan it with measure=True.")
     sizes = specimen_sizes(table)
-    if not sizes:
-        path.unlink(missing_ok=True)
-        return sizes
-    with atomic_write(path) as temporary:
-        pd.DataFrame([size.row() for size in sizes]).to_csv(temporary, index=False)
+    _write_rows(plan.grain_size_csv, [size.row() for size in sizes])
     return sizes
+
+
+def _write_rows(path: Path | None, rows: list[dict[str, object]]) -> None:
+    """A specimen table, written whole by rename; removed when it has no rows (no old one)."""
+    if path is None:
+        raise ValueError("this folder run does not measure grains: plan it with measure=True.")
+    if not rows:
+        path.unlink(missing_ok=True)
+        return
+    with atomic_write(path) as temporary:
+        pd.DataFrame(rows).to_csv(temporary, index=False)
 
 
 def _read_summary(path: Path) -> dict[str, object]:
