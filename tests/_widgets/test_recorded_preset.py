@@ -30,3 +30,17 @@ def test_advice_from_what_the_images_record():
     )
     mixed = suggest_preset({"a": "ebsd", "b": "eels"})
     assert mixed.preset is None and "record different presets" in mixed.explanation
+
+
+def test_the_preview_takes_the_preset_an_image_records_once(make_napari_viewer):
+    from napari_finetune._widgets.augmentation_preview import AugmentationPreviewWidget
+
+    viewer = make_napari_viewer()
+    viewer.open_sample("napari-finetune", "ebsd_ipf")
+    preview = AugmentationPreviewWidget(viewer)
+    preview.image_layer.value = viewer.layers["EBSD IPF map"]
+    assert preview.pipeline.preset == "ebsd" and preview.preset.value == "ebsd"
+    assert preview.status.value.endswith("(recorded with 'EBSD IPF map')")
+    preview.preset.value = "custom"  # the user's choice stands while that image is chosen
+    viewer.add_image(viewer.layers["EBSD IPF map"].data[..., 0], name="grey")  # a layer event
+    assert preview.pipeline.preset == "custom"

@@ -11,16 +11,15 @@ from magicgui.widgets import (
     ComboBox,
     Container,
     FloatSpinBox,
-    Label,
     PushButton,
     SpinBox,
 )
 from napari.layers import Image, Labels
 from napari.qt.threading import create_worker
 from napari.utils.notifications import show_error, show_warning
-from qtpy.QtWidgets import QFileDialog, QSizePolicy
+from qtpy.QtWidgets import QFileDialog
 
-from napari_finetune._widgets._controls import button_row
+from napari_finetune._widgets._controls import button_row, wrapping_label
 from napari_finetune._widgets._layers import (
     LayerFollower,
     check_same_plane_shape,
@@ -38,6 +37,7 @@ from napari_finetune.augment import (
     preview_mosaic,
 )
 from napari_finetune.augment.catalog import CATALOG
+from napari_finetune.augment.recorded_preset import recorded_preset
 
 if TYPE_CHECKING:
     import napari
@@ -64,7 +64,7 @@ class AugmentationPreviewWidget(Container):
             choices=[(p.title, key) for key, p in PRESETS.items()],
             value=self.pipeline.preset,
         )
-        self.preset_info = Label(value="")
+        self.preset_info = wrapping_label()
         self.toggles: dict[str, CheckBox] = {}
         self.probabilities: dict[str, FloatSpinBox] = {}
         rows = []
@@ -88,12 +88,7 @@ class AugmentationPreviewWidget(Container):
         self.preview = PushButton(text="Preview")
         self.save = PushButton(text="Save pipeline…")
         self.load = PushButton(text="Load pipeline…")
-        self.status = Label(value="")
-        for label in (self.preset_info, self.status):
-            label.native.setWordWrap(True)
-            # Long texts wrap to the dock's width instead of widening it.
-            label.native.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
-
+        self.status = wrapping_label()
         self.extend(
             [
                 self.image_layer,
@@ -114,6 +109,7 @@ class AugmentationPreviewWidget(Container):
         self.preview.changed.connect(self._on_preview)
         self.save.changed.connect(self._on_save)
         self.load.changed.connect(self._on_load)
+        self._followed = None  # the image whose recorded preset was last taken
         self._follower = LayerFollower(napari_viewer, self._refresh_choices)
         self._choose_default_labels()
         self._sync_controls()
@@ -137,8 +133,13 @@ class AugmentationPreviewWidget(Container):
         self._match_labels_to_image()
 
     def _match_labels_to_image(self, _value: object = None) -> None:
-        """Prefer a labels layer painted on the chosen image (same plane shape)."""
+        """Take the preset a newly chosen image records; prefer labels painted on it."""
         image, labels = self.image_layer.value, self.labels_layer.value
+        recorded = recorded_preset(getattr(image, "metadata", None))
+        if image is not self._followed and recorded not in (None, self.pipeline.preset):
+            self._on_preset(recorded)  # once per image chosen: the user may pick another
+            self.status.value += f" (recorded with '{image.name}')"
+        self._followed = image
         if image is None or labels is None:
             return
         try:
