@@ -19,7 +19,12 @@ from napari.layers import Image, Labels, Layer, Shapes
 from napari.utils.colormaps import Colormap
 
 from napari_finetune._widgets._controls import button_row
-from napari_finetune._widgets._layers import output_metadata, remove_layers, spatial_shape
+from napari_finetune._widgets._layers import (
+    output_metadata,
+    output_named,
+    remove_layers,
+    spatial_shape,
+)
 from napari_finetune._widgets._result_layers import layer_named, placement
 from napari_finetune._widgets._training_plot import RoundsPlot
 from napari_finetune.inference.suggest import REPRESENTATIVENESS_WEIGHT
@@ -105,7 +110,7 @@ class ActiveLearningPanel:
             unsure = full
         name = f"{event.target} uncertainty"
         top = event.display_max
-        layer = layer_named(self._viewer, name, Image)
+        layer = output_named(self._viewer, name, Image)
         if layer is not None and layer.data.shape == unsure.shape:
             layer.data, layer.contrast_limits = unsure, (0.0, top)
             return
@@ -130,7 +135,7 @@ class ActiveLearningPanel:
         self._ranking, self._next_index = list(ranking), 0
         targets = list(dict.fromkeys(targets))  # each image's layer is removed once
         # Last round's boxes go in one batch: napari collects garbage once per removal.
-        old = [layer_named(self._viewer, f"{name} suggestions", Shapes) for name in targets]
+        old = [output_named(self._viewer, f"{name} suggestions", Shapes) for name in targets]
         remove_layers(self._viewer, [layer for layer in old if layer is not None])
         for name in targets:
             self._show_boxes(name)

@@ -9,8 +9,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 from napari.layers import Labels, Layer, Shapes
 
-from napari_finetune._widgets._layers import finest, output_metadata, read_later, remove_layers
-from napari_finetune._widgets._result_layers import layer_named
+from napari_finetune._widgets._layers import (
+    finest,
+    output_metadata,
+    output_named,
+    read_later,
+    remove_layers,
+)
 from napari_finetune.data.calibration import open_calibrated
 from napari_finetune.measure import GrainMeasurement, e112_pattern
 from napari_finetune.session.lazy_rule import check_plane_fits
@@ -25,8 +30,8 @@ def remove_results(viewer: napari.viewer.Viewer, base: str) -> None:
     In one batch: napari collects garbage after each removal (``remove_layers``).
     """
     old = [
-        layer_named(viewer, f"{base} grains", Labels),
-        layer_named(viewer, f"{base} E112 pattern", Shapes),
+        output_named(viewer, f"{base} grains", Labels),
+        output_named(viewer, f"{base} E112 pattern", Shapes),
     ]
     remove_layers(viewer, [layer for layer in old if layer is not None])
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -124,6 +125,21 @@ def output_metadata(role: str) -> dict:
 def is_plugin_output(layer: object) -> bool:
     """Whether ``layer`` was made by this plugin (a preview, a prediction...)."""
     return "role" in getattr(layer, "metadata", {}).get("napari_finetune", {})
+
+
+def output_named(viewer: napari.viewer.Viewer, name: str, kind: type) -> Layer | None:
+    """The plugin's own output layer called ``name``, of type ``kind``; None if there is none.
+
+    A layer of the user's that has the name (a prediction saved and reopened,
+    then corrected by hand) is never returned, so never updated nor removed:
+    the plugin's layer added beside it got napari's next free name,
+    ``name [1]``, which is found instead.
+    """
+    pattern = re.compile(rf"{re.escape(name)}( \[\d+\])?")
+    for layer in viewer.layers:
+        if isinstance(layer, kind) and is_plugin_output(layer) and pattern.fullmatch(layer.name):
+            return layer
+    return None
 
 
 def is_ground_truth(layer: object) -> bool:

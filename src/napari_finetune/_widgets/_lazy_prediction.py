@@ -25,10 +25,9 @@ from napari.qt.threading import create_worker
 from napari.utils.colormaps import Colormap
 from napari.utils.notifications import show_info
 
-from napari_finetune._widgets._layers import finest, output_metadata
+from napari_finetune._widgets._layers import finest, output_metadata, output_named
 from napari_finetune._widgets._progress import TrainingProgress
 from napari_finetune._widgets._result_layers import (
-    layer_named,
     painted_colours,
     placement,
     prediction_style,
@@ -205,7 +204,7 @@ class LazyPrediction:
         elif isinstance(event, LazyPredicted):
             self._complete = True
             self._refresh()
-            unsure = layer_named(self._viewer, f"{plan.layer} uncertainty", Image)
+            unsure = output_named(self._viewer, f"{plan.layer} uncertainty", Image)
             if unsure is not None and event.display_max is not None:
                 unsure.contrast_limits = (0.0, event.display_max)
             said = predicted(plan.layer, event.model, self._current, self._views)
@@ -253,7 +252,7 @@ class LazyPrediction:
 
     def _replace(self, name: str, kind: type, add: Callable, levels: list, **kwargs) -> object:
         """A new layer on ``levels`` (multiscale when more than one), replacing the last result."""
-        old = layer_named(self._viewer, name, kind)
+        old = output_named(self._viewer, name, kind)
         if old is not None:  # a former result of this image (in memory, or another store)
             self._viewer.layers.remove(old)
         data = levels if len(levels) > 1 else levels[0]

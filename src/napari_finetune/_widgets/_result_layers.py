@@ -15,7 +15,7 @@ import numpy as np
 from napari.layers import Image, Labels, Layer
 from napari.utils.transforms import CompositeAffine
 
-from napari_finetune._widgets._layers import output_metadata, spatial_shape
+from napari_finetune._widgets._layers import output_metadata, output_named, spatial_shape
 from napari_finetune.inference.predict import labels_from_probabilities
 from napari_finetune.session import Prediction
 from napari_finetune.session.result_style import (
@@ -127,7 +127,7 @@ def show_prediction(
     styling, meta = prediction_style(classes, event.probabilities.shape[0], colormap)
     meta["napari_finetune"]["views"] = event.views  # averaged flipped and rotated views
     name = f"{event.target} prediction"
-    layer = layer_named(viewer, name, Labels)
+    layer = output_named(viewer, name, Labels)
     if event.plane is not None:
         full = (
             layer.data if layer is not None else np.zeros(spatial_shape(target), predicted.dtype)
@@ -175,7 +175,7 @@ def show_probabilities(
         if two
         else "probability of each class (first axis = class 1..K)"
     )
-    layer = layer_named(viewer, name, Image)
+    layer = output_named(viewer, name, Image)
     if layer is not None and layer.data.shape == data.shape:
         layer.data = data
         return
