@@ -105,8 +105,9 @@ def test_training_forces_a_save_whatever_the_interval(painted, qtbot, folder, mo
     w.autosave.autosave.min_interval = 3600
     w.autosave.save_now()
     idle(w.autosave, qtbot)
-    painted.layers["grains painted"].paint((20, 20), 2)
-    assert not w.autosave.autosave.due("grains painted")
+    layer = painted.layers["grains painted"]
+    layer.paint((20, 20), 2)
+    assert not w.autosave.autosave.due(w.autosave._key(layer))  # one series per layer
 
     def stop_here(options):
         raise ValueError("no training in this test")
@@ -242,3 +243,28 @@ def test_a_restored_painting_keeps_its_class_names_and_can_be_renamed(
     idle(w.autosave, qtbot)
     versions = [e for e in w.autosave.autosave.saved() if e.layer_name == restored.name]
     assert [e.class_names[2] for e in versions] == ["bainite", "pearlite"]  # newest first
+
+
+def test_any_labels_layer_the_user_paints_is_autosaved_and_a_painted_output_becomes_theirs(
+    painted, qtbot, folder
+):
+    from napari_finetune._widgets._layers import output_metadata
+
+    w = FineTuneWidget(painted)
+    rows = quick(w)
+    idle(rows, qtbot)
+    shape = painted.layers["grains"].data.shape
+    # napari's own New labels button: an empty layer the dock does not choose.
+    extra = painted.add_labels(np.zeros(shape, np.uint8), name="Labels")
+    prediction = painted.add_labels(
+        np.ones(shape, np.uint8), name="grains prediction", metadata=output_metadata("prediction")
+    )
+    extra.paint((30, 30), 1)
+    prediction.paint((40, 40), 2)  # correcting the model by hand
+    qtbot.waitUntil(
+        lambda: {"Labels", "grains prediction"} <= {e.layer_name for e in rows.autosave.saved()},
+        timeout=10_000,
+    )
+    idle(rows, qtbot)
+    ours = prediction.metadata["napari_finetune"]
+    assert "role" not in ours and ours["painted_from"] == "prediction"

@@ -209,3 +209,42 @@ def test_entry_is_exported():
 
 def test_tests_never_autosave_into_the_user_folder():
     assert os.environ[FOLDER_VARIABLE] and "pytest" in os.environ[FOLDER_VARIABLE]
+
+
+def test_versions_are_thinned_over_time_and_the_fullest_is_kept():
+    from pathlib import Path
+
+    from napari_finetune.session.autosave_versions import SavedVersion, versions_to_keep
+
+    # A save every 30 s for 2 hours; the painting was fullest at minute 50.
+    versions = [
+        SavedVersion(Path(f"{k}.tif"), 30.0 * k, 1000 + k if k != 100 else 10**6)
+        for k in range(240)
+    ]
+    kept = versions_to_keep(versions, now=30.0 * 239, newest=5)
+    ages = [30.0 * 239 - v.when for v in kept]
+    assert ages[-5:] == [120.0, 90.0, 60.0, 30.0, 0.0]  # the newest five
+    assert {300.0, 900.0, 3600.0} <= set(ages)  # one older than 5 min, 15 min, 1 h
+    assert versions[100] in kept and len(kept) == 9
+
+
+def test_a_new_layer_with_a_removed_ones_name_never_prunes_its_versions(tmp_path, clock):
+    saver = PaintingAutosave(tmp_path, min_interval=0, keep_versions=2, clock=clock)
+    removed = saver.save("layer-1", painting(seed=1), layer_name="img painted", force=True)
+    for seed in range(2, 8):  # the new layer of the same name, saved again and again
+        clock.now += 1
+        saver.save("layer-2", painting(seed=seed), layer_name="img painted")
+    assert removed.path.is_file() and removed.layer_name == "img painted"
+    np.testing.assert_array_equal(saver.load(removed), painting(seed=1))
+
+
+def test_a_recent_session_outlives_the_count(tmp_path, clock):
+    earlier = []
+    for i in range(4):
+        saver = PaintingAutosave(tmp_path, min_interval=0, clock=clock)
+        saver.save("a", painting(seed=i))
+        earlier.append(saver.session_folder)
+    # Four sessions, room for two: all of them active today, so none goes.
+    current = PaintingAutosave(tmp_path, min_interval=0, keep_sessions=2, clock=clock)
+    current.save("a", painting(seed=9))
+    assert all(session.exists() for session in earlier)

@@ -1,15 +1,17 @@
 """The Fine-tune dock's autosave rows: painted layers are kept safe; *Restore paintings…*.
 
-The labels layers chosen as painted inputs are watched: a brush stroke marks
-one as edited, and a timer asks the core (:class:`~napari_finetune.session.PaintingAutosave`)
-every few seconds whether a save is due. The layer is copied in the GUI thread
-(3 ms for 4096²) and written in a worker (20-150 ms). Before training, when a
-chosen layer is removed and when the dock closes, a save is forced. *Restore
-paintings…* adds a saved painting as a new layer; no existing layer is changed.
+The layers chosen as painted inputs are saved, and any other labels layer the
+user paints on (a napari *New labels* layer, a prediction corrected by hand,
+which becomes the user's). A stroke marks a layer edited; a timer asks the core
+(:class:`~napari_finetune.session.PaintingAutosave`) every few seconds whether a
+save is due; the layer is copied in the GUI thread (3 ms for 4096²) and written
+in a worker (20-150 ms), one write per layer at a time. Before training, when a
+painted layer is removed and when the dock closes, a save is forced.
 """
 
 from __future__ import annotations
 
+import uuid
 import weakref
 from collections.abc import Callable
 from pathlib import Path
@@ -20,11 +22,12 @@ from magicgui.widgets import Label, PushButton
 from napari.layers import Labels
 from napari.qt.threading import create_worker
 from napari.utils.colormaps import DirectLabelColormap
+from napari.utils.notifications import show_warning
 from qtpy.QtCore import QTimer
-from qtpy.QtWidgets import QInputDialog, QSizePolicy
+from qtpy.QtWidgets import QSizePolicy
 
-from napari_finetune._widgets._layers import LayerFollower
-from napari_finetune._widgets._painting_layer import painting_names
+from napari_finetune._widgets._layers import LayerFollower, adopt_if_output
+from napari_finetune._widgets._restore_painting import add_restored, choose_entry
 from napari_finetune.session import AutosaveEntry, PaintingAutosave
 
 if TYPE_CHECKING:
@@ -93,8 +96,12 @@ class AutosaveRows:
         self._viewer, self._pairs, self._report = viewer, pairs, report
         # Edited since last copied; unknown layers count as edited (painted before the dock).
         self._edited: weakref.WeakKeyDictionary[Labels, bool] = weakref.WeakKeyDictionary()
-        # Chosen at some point, with their image's name: saved if removed or on close.
+        # Chosen or painted at some point, with their image's name: saved if removed or on close.
         self._chosen: weakref.WeakKeyDictionary[Labels, str | None] = weakref.WeakKeyDictionary()
+        # Each layer's series of versions: its own, whatever names come and go.
+        self._keys: weakref.WeakKeyDictionary[Labels, str] = weakref.WeakKeyDictionary()
+        self._in_flight: weakref.WeakSet[Labels] = weakref.WeakSet()  # a write running
+        self._too_large: weakref.WeakSet[Labels] = weakref.WeakSet()  # said once
         self._workers: set = set()
         self._failing, self._closed = False, False
         self.restore = PushButton(text="Restore paintings…", tooltip="add an autosaved painting")
@@ -125,7 +132,7 @@ class AutosaveRows:
     def _watch(self, layer: object) -> None:
         if isinstance(layer, Labels):
             self._edited[layer] = True
-            layer.events.paint.connect(self._on_edit)
+            layer.events.paint.connect(self._on_paint)
             layer.events.data.connect(self._on_edit)
             layer.events.colormap.connect(self._on_edit)  # a renamed legend restyles it
 
@@ -133,15 +140,29 @@ class AutosaveRows:
         if isinstance(event.source, Labels):
             self._edited[event.source] = True
 
+    def _on_paint(self, event: object) -> None:
+        # A brush stroke: the user's work, whichever layer it is on.
+        layer = event.source
+        if isinstance(layer, Labels):
+            self._edited[layer] = True
+            adopt_if_output(layer)
+            self._chosen.setdefault(layer, None)
+
     def painted_layers(self) -> list[tuple[Labels, str | None]]:
-        """The chosen painted layers with the names of their images."""
-        found = []
+        """The chosen painted layers and any other the user painted, with their images' names."""
+        found = {}
         for row in self._pairs.rows():
             labels, image = row.labels_layer.value, row.image_layer.value
             if labels is not None:
-                found.append((labels, image.name if image is not None else None))
-                self._chosen[labels] = found[-1][1]
-        return found
+                found[labels] = image.name if image is not None else None
+                self._chosen[labels] = found[labels]
+        for layer, image_name in list(self._chosen.items()):
+            if layer not in found and layer in self._viewer.layers:
+                found[layer] = image_name
+        return list(found.items())
+
+    def _key(self, layer: Labels) -> str:
+        return self._keys.setdefault(layer, uuid.uuid4().hex)
 
     # -- saving ------------------------------------------------------------------------
 
@@ -150,19 +171,24 @@ class AutosaveRows:
         if self._closed:
             return
         for layer, image_name in self.painted_layers():
-            if self._edited.get(layer, True) and self.autosave.due(layer.name):
+            edited = self._edited.get(layer, True) and layer not in self._in_flight
+            if edited and self.autosave.due(self._key(layer)):
                 self._save_in_worker(layer, image_name, force=False)
 
     def save_now(self) -> None:
-        """Save every chosen layer now, unless unchanged (e.g. before training starts)."""
+        """Save every painted layer now, unless unchanged (e.g. before training starts)."""
         for layer, image_name in self.painted_layers():
-            self._save_in_worker(layer, image_name, force=True)
+            if layer not in self._in_flight:
+                self._save_in_worker(layer, image_name, force=True)
 
     def _copy(self, layer: Labels, image_name: str | None) -> tuple[np.ndarray, dict] | None:
         reason = self.autosave.skip_reason(layer.data)
         if reason is not None:
             if not self._closed:
                 self.status.value = f"'{layer.name}' is not autosaved: {reason}."
+                if layer not in self._too_large:  # a notification, once per layer
+                    self._too_large.add(layer)
+                    show_warning(self.status.value)
             return None
         self._edited[layer] = False
         where = {
@@ -182,17 +208,20 @@ class AutosaveRows:
         data, where = copied
         worker = create_worker(
             self.autosave.save,
-            layer.name,
+            self._key(layer),
             data,
             force=force,
+            layer_name=layer.name,
             **where,
             _start_thread=False,
             _ignore_errors=True,
         )
         ref = weakref.ref(layer)
+        self._in_flight.add(layer)
         worker.returned.connect(self._on_saved)
         worker.errored.connect(lambda err: self._on_failed(err, ref))
         worker.finished.connect(lambda: self._workers.discard(worker))
+        worker.finished.connect(lambda: ref() is not None and self._in_flight.discard(ref()))
         self._workers.add(worker)
         worker.start()
 
@@ -202,8 +231,10 @@ class AutosaveRows:
         if copied is None:
             return
         try:
-            entry = self.autosave.save(layer.name, copied[0], force=True, **copied[1])
-        except OSError as err:
+            entry = self.autosave.save(
+                self._key(layer), copied[0], force=True, layer_name=layer.name, **copied[1]
+            )
+        except Exception as err:  # any failure is said: the layer is going away
             self._on_failed(err, weakref.ref(layer))
             return
         if entry is not None and not self._closed:
@@ -247,16 +278,7 @@ class AutosaveRows:
 
     def choose(self, entries: list[AutosaveEntry]) -> AutosaveEntry | None:
         """Ask which saved painting to restore (patched in tests)."""
-        items = [entry.describe() for entry in entries]
-        item, ok = QInputDialog.getItem(
-            self.restore.native,
-            "Restore paintings",
-            "Autosaved paintings, newest first (added as a new layer):",
-            items,
-            0,
-            False,
-        )
-        return entries[items.index(item)] if ok and item in items else None
+        return choose_entry(self.restore.native, entries)
 
     def restore_painting(self) -> Labels | None:
         """Add a saved painting the user picks as a new labels layer."""
@@ -272,21 +294,6 @@ class AutosaveRows:
         except ValueError as err:
             self._report(err)
             return None
-        ndim = data.ndim
-        placed = {
-            key: value
-            for key, value in (
-                ("scale", entry.scale),
-                ("translate", entry.translate),
-                ("units", entry.units),
-            )
-            if value is not None and len(value) == ndim and hasattr(Labels, key)
-        }
-        if entry.colors:
-            placed["colormap"] = dict(entry.colors)
-        if entry.class_names:  # hover names, and the classes field can rename its legend
-            placed |= painting_names(entry.class_names)
-        name = f"{entry.layer_name} (restored {entry.time:%H:%M})"
-        layer = self._viewer.add_labels(data, name=name, **placed)
+        layer = add_restored(self._viewer, entry, data)
         self.status.value = f"Restored '{entry.layer_name}' as the new layer '{layer.name}'."
         return layer

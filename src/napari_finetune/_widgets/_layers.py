@@ -142,6 +142,20 @@ def output_named(viewer: napari.viewer.Viewer, name: str, kind: type) -> Layer |
     return None
 
 
+def adopt_if_output(layer: Layer) -> bool:
+    """Make a plugin layer the user painted on theirs; whether it was one.
+
+    Its role is dropped (kept as ``painted_from``), so the plugin never updates
+    nor removes it again (:func:`output_named`), and it is offered as painted
+    labels: a prediction corrected by hand is the user's work.
+    """
+    ours = layer.metadata.get("napari_finetune", {})
+    if "role" not in ours:
+        return False
+    ours["painted_from"] = ours.pop("role")
+    return True
+
+
 def is_ground_truth(layer: object) -> bool:
     """Whether ``layer`` is a sample's exact answer (grain ids, traced boundaries).
 

@@ -223,8 +223,11 @@ class AugmentationPipeline:
         return cls.from_dict(data)
 
     def save(self, path: str | Path) -> None:
-        """Write the pipeline to a YAML file."""
-        Path(path).write_text(self.to_yaml(), encoding="utf-8")
+        """Write the pipeline to a YAML file, whole or not at all (a temporary file renamed)."""
+        from napari_finetune.data.safe_write import atomic_write
+
+        with atomic_write(path) as temporary:
+            Path(temporary).write_text(self.to_yaml(), encoding="utf-8")
 
     @classmethod
     def load(cls, path: str | Path) -> AugmentationPipeline:

@@ -31,6 +31,7 @@ from napari_finetune.session.autosave_files import (
     read_painting,
     write_entry,
 )
+from napari_finetune.session.autosave_versions import SavedVersion, versions_to_keep
 
 FOLDER_VARIABLE = "NAPARI_FINETUNE_AUTOSAVE_DIR"
 _SESSION = re.compile(r"^\d{8}-\d{6}-\d+-[0-9a-f]{6}$")
@@ -63,10 +64,15 @@ class PaintingAutosave:
         session costs a few small writes, not one per brush stroke.
     keep_sessions : int
         Session folders kept (newest activity first); older ones are deleted
-        when this session first writes. The current one is never deleted.
+        after this session's first write, and only when also older than
+        ``keep_days`` (a crashed session's only copy outlives many launches).
+        The current one is never deleted.
     keep_versions : int
-        Versions of one painting kept in this session: an accidental erase is
-        autosaved too, and the version before it must survive it.
+        The newest versions of one painting kept in this session. Older ones
+        are thinned, not all dropped: an accidental erase is autosaved too,
+        and the version before it must survive it (see :func:`versions_to_keep`).
+    keep_days : float
+        Days a session folder is kept whatever ``keep_sessions`` says.
     max_bytes : int
         Larger paintings are not autosaved: the caller's copy would double the
         memory they take (see :meth:`skip_reason`).
@@ -86,9 +92,11 @@ class PaintingAutosave:
         keep_versions: int = 5,
         max_bytes: int = 2**30,
         clock: Callable[[], float] = time.monotonic,
+        keep_days: float = 30.0,
     ) -> None:
         self.folder = Path(folder) if folder is not None else default_folder()
         self.min_interval, self.keep_sessions = min_interval, keep_sessions
+        self.keep_days = keep_days
         self.keep_versions, self._clock = max(int(keep_versions), 1), clock
         self.max_bytes = max_bytes
         stamp = f"{datetime.now():%Y%m%d-%H%M%S}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
@@ -96,7 +104,7 @@ class PaintingAutosave:
         self._lock = threading.Lock()
         self._last_time: dict[str, float] = {}
         self._last_state: dict[str, tuple[str, str]] = {}  # content hash, placement
-        self._files: dict[str, list[Path]] = {}
+        self._files: dict[str, list[SavedVersion]] = {}
         self._numbers: dict[str, int] = {}
         self._writes = 0
 
@@ -132,13 +140,15 @@ class PaintingAutosave:
         colors: Mapping[int | None, Sequence[float]] | None = None,
         class_names: Mapping[int, str] | None = None,
         force: bool = False,
+        layer_name: str | None = None,
     ) -> AutosaveEntry | None:
-        """Write ``data`` (painting ``key``, i.e. the layer name) if due and changed.
+        """Write ``data`` (painting ``key``) if due and changed.
 
         Parameters
         ----------
         key : str
-            The painting's layer name; one series of versions per name.
+            The painting's series: one per layer, not per name (a new layer
+            that takes a removed one's name must not prune its versions).
         data : np.ndarray
             A copy of the layer's data (the caller copies; this may run in a worker).
         image_name, scale, translate, units, colors, class_names
@@ -148,6 +158,8 @@ class PaintingAutosave:
         force : bool
             Ignore ``min_interval`` (before training starts, on close): an
             unchanged painting is still not written twice.
+        layer_name : str, optional
+            The layer's name, shown when restoring (default: ``key``).
 
         Returns
         -------
@@ -168,29 +180,29 @@ class PaintingAutosave:
             # A renamed or recoloured legend is a change too: a restore must show it.
             state = (digest, json.dumps(placement, sort_keys=True))
             files = self._files.get(key, [])
-            if state == self._last_state.get(key) and files and files[-1].is_file():
+            if state == self._last_state.get(key) and files and files[-1].path.is_file():
                 self._last_time[key] = self._clock()
                 return None
-            entry = self._write(key, data, digest, image_name, placement)
+            name = layer_name if layer_name is not None else key
+            entry = self._write(key, name, data, digest, image_name, placement)
             self._last_state[key], self._last_time[key] = state, self._clock()
-            files.append(entry.path)
-            self._files[key] = files
-            for old in files[: -self.keep_versions]:
-                _remove_entry(old)
-            del files[: -self.keep_versions]
+            files.append(SavedVersion(entry.path, self._clock(), entry.painted_pixels))
+            kept = versions_to_keep(files, self._clock(), self.keep_versions)
+            for version in files:
+                if version not in kept:
+                    _remove_entry(version.path)
+            self._files[key] = kept
             return entry
 
-    def _write(self, key, data, digest, image_name, placement) -> AutosaveEntry:
+    def _write(self, key, name, data, digest, image_name, placement) -> AutosaveEntry:
         first = not self.session_folder.exists()
         self.session_folder.mkdir(parents=True, exist_ok=True)
-        if first:
-            self.prune()
         number = self._numbers.setdefault(key, len(self._numbers) + 1)
         self._writes += 1
-        slug = re.sub(r"[^\w.-]+", "_", key).strip("._")[:40] or "labels"
+        slug = re.sub(r"[^\w.-]+", "_", name).strip("._")[:40] or "labels"
         path = self.session_folder / f"{number:02d}-{slug}-{self._writes:05d}.tif"
         meta = {
-            "layer_name": key,
+            "layer_name": name,
             "image_name": image_name,
             "shape": list(data.shape),
             "dtype": data.dtype.str,
@@ -200,7 +212,10 @@ class PaintingAutosave:
             "content_hash": digest,
             **placement,
         }
-        return write_entry(path, data, meta)
+        entry = write_entry(path, data, meta)
+        if first:  # only once this session holds a saved copy
+            self.prune()
+        return entry
 
     def saved(self) -> list[AutosaveEntry]:
         """Every painting saved in ``folder`` by any session, newest first.
@@ -228,7 +243,8 @@ class PaintingAutosave:
         """
         others = [s for s in self._sessions() if s != self.session_folder]
         others.sort(key=_last_activity, reverse=True)
-        removed = others[max(self.keep_sessions - 1, 0) :]
+        old = time.time() - self.keep_days * 86_400
+        removed = [s for s in others[max(self.keep_sessions - 1, 0) :] if _last_activity(s) < old]
         for session in removed:
             try:  # another window may be pruning the same folder
                 for path in session.iterdir():
