@@ -33,3 +33,15 @@ def export_format(path: str | Path, requested: str | None = None) -> str:
             f"cannot tell the export format from the name {Path(path).name!r}: end it in {known}."
         )
     return SUFFIXES[suffix]
+
+
+def with_format_suffix(path: str | Path, suffix: str) -> Path:
+    """``path`` ending in ``suffix``: another format's suffix is replaced, none is added.
+
+    ``grains.onnx`` as ``.zip`` is ``grains.zip``; ``grains`` is ``grains.zip``;
+    ``grains.v2`` (no format's suffix) is ``grains.v2.zip``.
+    """
+    given = Path(path)
+    if given.suffix.lower() in SUFFIXES:
+        return given.with_suffix(suffix)
+    return Path(f"{path}{suffix}")

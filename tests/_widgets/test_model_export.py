@@ -82,3 +82,29 @@ def test_a_bioimageio_package_exported_from_the_dock_loads_back(
     assert dock.model is not exported
     image = nf.voronoi_grains((64, 64), 6, seed=1).image
     np.testing.assert_array_equal(nf.predict(dock.model, image), nf.predict(exported, image))
+
+
+def test_the_chosen_file_type_decides_the_suffix_and_a_changed_name_is_asked_again(
+    tmp_path, monkeypatch
+):
+    from qtpy.QtWidgets import QFileDialog, QMessageBox
+
+    from napari_finetune._widgets import _export_dialog
+    from napari_finetune.export_formats import with_format_suffix
+
+    assert with_format_suffix("a/grains.onnx", ".zip") == __import__("pathlib").Path(
+        "a/grains.zip"
+    )
+    assert str(with_format_suffix("grains.v2", ".onnx")) == "grains.v2.onnx"
+    package = "BioImage.IO model package (*.zip)"
+    monkeypatch.setattr(
+        QFileDialog, "getSaveFileName", lambda *a: (str(tmp_path / "grains.onnx"), package)
+    )
+    assert _export_dialog.ask_export_path(None, "grains") == str(tmp_path / "grains.zip")
+    (tmp_path / "grains.zip").write_bytes(b"an earlier export")
+    asked = []
+    monkeypatch.setattr(
+        QMessageBox, "question", lambda *a: asked.append(a[2]) or QMessageBox.Cancel
+    )
+    assert _export_dialog.ask_export_path(None, "grains") == ""
+    assert asked == ["grains.zip exists. Replace it?"]

@@ -20,11 +20,11 @@ from napari.utils.notifications import show_info
 from qtpy.QtWidgets import QFileDialog
 
 from napari_finetune._widgets._controls import button_row
+from napari_finetune._widgets._export_dialog import ask_export_path
 from napari_finetune._widgets._folder_run import FolderRun
 from napari_finetune._widgets._layers import is_plugin_output
 from napari_finetune._widgets._lazy_prediction import LazyPrediction
 from napari_finetune.choices import AVERAGE_VIEWS_HELP, as_sentence
-from napari_finetune.export_formats import SUFFIXES
 from napari_finetune.models import CheckpointError, SegmentationModel, load_model, save_model
 from napari_finetune.models.exporting import export_model
 from napari_finetune.session import LabellingSession, Prediction, predicted, prediction_model
@@ -216,15 +216,9 @@ class ModelActions:
         return path
 
     def ask_export_path(self) -> str:
-        """Ask where to export; a bare name gets the chosen format's suffix (patched in tests)."""
-        filters = {"ONNX model (*.onnx)": ".onnx", "BioImage.IO model package (*.zip)": ".zip"}
+        """Ask where to export, in the file type chosen (patched in tests); '' if cancelled."""
         name = f"{self.session.model.name or 'model'}".replace(" ", "_")
-        path, chosen = QFileDialog.getSaveFileName(
-            self.export.native, "Export model", f"{name}.onnx", ";;".join(filters)
-        )
-        if path and Path(path).suffix.lower() not in SUFFIXES:
-            path += filters.get(chosen, ".onnx")
-        return path
+        return ask_export_path(self.export.native, name)
 
     def export_model(self) -> None:
         """Export the session's model as ONNX or a BioImage.IO package, in a worker."""

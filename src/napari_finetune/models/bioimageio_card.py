@@ -169,12 +169,22 @@ def _validation_lines(model: SegmentationModel) -> list[str]:
             "too, so these weights have seen them."
         )
     elif scored:
-        last = scored[-1]
-        lines.append(
-            f"- Last fine-tuning epoch (run {last.get('run', '?')}): held-out validation "
-            f"score {_number(last.get('validation_score'))} on painted pixels held out from "
-            "training."
-        )
+        # The score of the weights exported: keep-best may have gone back to an earlier
+        # epoch than the last one scored, and the last run may have held nothing out.
+        result = (model.provenance[-1].get("result") or {}) if model.provenance else {}
+        score, epoch = result.get("validation_score"), result.get("scored_epoch")
+        if score is None:
+            lines.append(
+                "- The last fine-tuning run held no painted pixels out: these weights were "
+                "not validated on held-out pixels."
+            )
+        else:
+            at = f" at epoch {epoch}" if isinstance(epoch, int) and epoch > 0 else ""
+            lines.append(
+                f"- Last fine-tuning run: held-out validation score (mean F1 over the "
+                f"painted classes) {_number(score)}{at}, the epoch whose weights are "
+                "exported, on painted pixels held out from training."
+            )
     return lines
 
 

@@ -270,7 +270,9 @@ def finetune(
         st.set_trainable(net, set())
         net.eval()
         trained.history.extend(epochs.closed(step))  # a fold-in no step followed: withdrawn
-        finish_record(provenance, trained, step, reason, epochs.reported_score()["best_score"])
+        reported = epochs.reported_score()
+        scored = reported.get("validated_epoch", keeper.epoch)
+        finish_record(provenance, trained, step, reason, reported["best_score"], scored)
         trained.provenance.append(provenance)
         trained.augmentation = augmentation_yaml  # the last run's (None: it had none)
     yield Finished(

@@ -131,15 +131,19 @@ def finish_record(
     steps: int,
     reason: str,
     validation_score: float | None = None,
+    scored_epoch: int | None = None,
 ) -> None:
     """Add the outcome to ``record``: steps run, why it ended, the kept weights' hash.
 
     ``validation_score`` is the score the run reports for the weights it hands
-    back (:attr:`Finished.best_score`; None when nothing was held out).
+    back (:attr:`Finished.best_score`; None when nothing was held out), and
+    ``scored_epoch`` the epoch it was measured at (the kept epoch, or after a
+    fold-in the last validated one).
     """
     record["result"] = {
         "steps": steps,
         "reason": reason,
         "sha256": tensor_digest(model.net.state_dict()),
         "validation_score": validation_score,
+        "scored_epoch": scored_epoch,
     }
