@@ -72,7 +72,10 @@ def test_the_package_is_valid_for_bioimageio_spec(exported):
     assert "10.1007/978-3-319-24574-4_28" in [c.get("doi") for c in rdf["cite"]]
     (image,), (output,) = rdf["inputs"], rdf["outputs"]
     assert [a.get("id", a["type"]) for a in image["axes"]] == ["batch", "channel", "y", "x"]
-    assert image["axes"][2]["size"] == {"min": 16, "step": 16}  # other sides shift boundaries
+    # Multiples of 16 (other sides shift boundaries), with room for the halo tilers crop.
+    assert image["axes"][2]["size"] == {"min": 80, "step": 16}
+    output_axes = rdf["outputs"][0]["axes"]
+    assert [a.get("halo") for a in output_axes[2:]] == [32, 32]
     scale = next(p for p in image["preprocessing"] if p["id"] == "scale_range")["kwargs"]
     assert scale["axes"] == ["y", "x"]  # per image and per channel, as Normalization
     assert (scale["min_percentile"], scale["max_percentile"]) == (1.0, 99.5)

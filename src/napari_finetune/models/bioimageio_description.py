@@ -30,6 +30,9 @@ from napari_finetune.models.onnx_export import OPSET
 
 INPUT_ID, OUTPUT_ID = "image", "probabilities"
 AUTHORS = [v0_5.Author(name="napari-finetune developers")]
+# Output pixels at each tile's edge a tiling consumer should crop: half the
+# plugin's own tile overlap (inference.predict.OVERLAP = 64).
+HALO = 32
 # The methods this plugin implements. The course material its recipe follows
 # has no public citation (no DOI, no URL), so it cannot be listed here. arXiv
 # papers by their DOI, not a URL: bioimageio.spec checks URLs online when it
@@ -102,7 +105,9 @@ def describe_model(model: SegmentationModel, files: PackageFiles) -> v0_5.ModelD
     class_names = [model.classes.get(k, f"class {k}") for k in range(1, model.n_classes + 1)]
     # Multiples of 16: other sides run (the decoder resizes to each skip), but the deep
     # features are stretched across the image and boundaries shift (inference/tiling.py).
-    side = v0_5.ParameterizedSize(min=model.net.min_size, step=model.net.min_size)
+    # At least the halo on both sides and one cell between them (80 px for 16-px cells).
+    smallest = 2 * HALO + model.net.min_size
+    side = v0_5.ParameterizedSize(min=smallest, step=model.net.min_size)
     channels = ["grey"] if model.in_channels == 1 else ["red", "green", "blue"]
     scale_range = v0_5.ScaleRangeDescr(
         kwargs=v0_5.ScaleRangeKwargs(
@@ -136,8 +141,10 @@ def describe_model(model: SegmentationModel, files: PackageFiles) -> v0_5.ModelD
         axes=[
             v0_5.BatchAxis(),
             v0_5.ChannelAxis(channel_names=channel_names(class_names)),
-            v0_5.SpaceOutputAxis(id=v0_5.AxisId("y"), size=same_side["y"]),
-            v0_5.SpaceOutputAxis(id=v0_5.AxisId("x"), size=same_side["x"]),
+            # Tiling consumers (deepImageJ, bioimageio.core's blockwise prediction) cut
+            # tiles with this overlap, as the plugin's own tiles overlap.
+            v0_5.SpaceOutputAxisWithHalo(id=v0_5.AxisId("y"), size=same_side["y"], halo=HALO),
+            v0_5.SpaceOutputAxisWithHalo(id=v0_5.AxisId("x"), size=same_side["x"], halo=HALO),
         ],
         test_tensor=v0_5.FileDescr(source=files.test_output),
         sample_tensor=v0_5.FileDescr(source=files.sample_output),
