@@ -13,6 +13,7 @@ from typing import Any
 from napari_finetune._version import __version__
 from napari_finetune.choices import PRETRAIN_TASK, REGIONS_PRETRAIN_TASK, WORLD_PRETRAIN_TASK
 from napari_finetune.models.model import SegmentationModel
+from napari_finetune.models.model_data import caution, class_list, modality
 
 _NO_REAL = "No real micrograph was used."
 _VORONOI = (
@@ -70,9 +71,10 @@ def model_card(model: SegmentationModel) -> str:
         "",
         "## Intended use",
         "A starting point, or the result, of fine-tuning on a few painted strokes of the "
-        "user's own micrographs in napari-finetune: grain interiors and boundaries in "
-        "electron or light micrographs of polycrystalline materials. Threshold or arg-max the "
-        "probabilities for a label image; instances (grains) follow from the boundaries.",
+        f"user's own micrographs in napari-finetune: {class_list(model)} in "
+        f"{modality(model)}. Threshold or arg-max the probabilities for a label image; "
+        "instances (grains) follow from a boundary class.",
+        *([f"\n{said}"] if (said := caution(model)) else []),
         "",
         "## Limits",
         "- Trust it only on images like those it was trained on (see above); a model "

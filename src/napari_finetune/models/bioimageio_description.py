@@ -26,6 +26,7 @@ from napari_finetune._version import __version__
 from napari_finetune.models import unet
 from napari_finetune.models.bioimageio_import import CONFIG_KEY, PACKAGE_VERSION
 from napari_finetune.models.model import SegmentationModel
+from napari_finetune.models.model_data import class_list, modality, trained_preset
 from napari_finetune.models.onnx_export import OPSET
 
 INPUT_ID, OUTPUT_ID = "image", "probabilities"
@@ -82,6 +83,7 @@ def package_config(model: SegmentationModel, checkpoint_name: str) -> dict[str, 
         "classes": {str(k): v for k, v in sorted(model.classes.items())},
         "normalization": model.normalization.to_dict(),
         "training_runs": len(model.provenance),
+        "preset": trained_preset(model),
     }
 
 
@@ -173,8 +175,8 @@ def describe_model(model: SegmentationModel, files: PackageFiles) -> v0_5.ModelD
     n_parameters = sum(p.numel() for p in model.net.parameters())
     return v0_5.ModelDescr(
         name=package_name(model),
-        description="U-Net that segments grain interiors and boundaries in micrographs; "
-        "exported by napari-finetune (fine-tune it on a few painted strokes in napari).",
+        description=f"U-Net that segments {class_list(model)} in {modality(model)}; exported "
+        "by napari-finetune (fine-tune it on a few painted strokes in napari).",
         authors=AUTHORS,
         cite=CITATIONS,
         license=v0_5.LicenseId("BSD-3-Clause"),
@@ -203,7 +205,7 @@ def describe_model(model: SegmentationModel, files: PackageFiles) -> v0_5.ModelD
                 model_parameter_count=n_parameters,
                 target_structure=class_names,
                 task="semantic segmentation",
-                modality="electron or light microscopy of polycrystalline materials",
+                modality=modality(model),
                 out_of_scope_use="Use without fine-tuning on images unlike its training "
                 "data (see the documentation); instance segmentation.",
                 training=v0_5.TrainingDetails(

@@ -1,0 +1,26 @@
+"""Exports say what a model segments and, for a physics preset, what its inputs must be."""
+
+import napari_finetune as nf
+from napari_finetune.augment import AugmentationPipeline
+from napari_finetune.models.bioimageio_card import model_card
+from napari_finetune.models.bioimageio_description import package_config
+from napari_finetune.models.model_data import class_list, modality, trained_preset
+
+
+def test_an_ebsd_model_says_its_inputs_and_what_not_to_do_to_them():
+    model = nf.load_model("voronoi-unet")
+    assert trained_preset(model) is None and class_list(model) == "grain interior and boundary"
+    model.augmentation = AugmentationPipeline.from_preset("ebsd").to_yaml()
+    model.classes = {1: "grain", 2: "boundary"}
+    assert modality(model) == "EBSD orientation maps (inverse-pole-figure colours)"
+    card = model_card(model)
+    intended = card.split("## Intended use")[1].split("## Limits")[0]
+    assert "grain and boundary in EBSD orientation maps" in intended
+    assert "do not flip, rotate or colour-adjust them" in intended
+    assert package_config(model, "napari-finetune.ckpt")["preset"] == "ebsd"
+
+
+def test_phases_are_named_in_the_card():
+    model = nf.load_model("voronoi-unet")
+    model.classes = {1: "matrix", 2: "secondary γ′"}
+    assert "matrix and secondary γ′ in electron or light microscopy" in model_card(model)
