@@ -194,6 +194,35 @@ def test_other_zips_onnx_files_and_damaged_archives_are_refused(exported, tmp_pa
         nf.load_model(tmp_path / "half.zip")
 
 
+def test_a_package_whose_description_is_not_a_model_or_lacks_its_checkpoint_is_refused(
+    exported, tmp_path
+):
+    import yaml
+
+    def rewritten(name, change):
+        out = tmp_path / name
+        with zipfile.ZipFile(exported[1]) as source, zipfile.ZipFile(out, "w") as target:
+            for item in source.infolist():
+                data = source.read(item.filename)
+                if item.filename == "rdf.yaml":
+                    rdf = yaml.safe_load(data)
+                    change(rdf)
+                    data = yaml.safe_dump(rdf).encode()
+                target.writestr(item, data)
+        return out
+
+    notebook = rewritten("notebook.zip", lambda rdf: rdf.update(type="notebook"))
+    with pytest.raises(CheckpointError, match=r"describes a BioImage\.IO notebook, not a model"):
+        nf.load_model(notebook)
+
+    def other_checkpoint(rdf):
+        rdf["config"]["napari_finetune"]["checkpoint"] = "missing.ckpt"
+
+    missing = rewritten("missing.zip", other_checkpoint)
+    with pytest.raises(CheckpointError, match=r"names, 'missing\.ckpt', is not in the archive"):
+        nf.load_model(missing)
+
+
 def test_bad_destinations_are_refused_before_any_work(exported, tmp_path, monkeypatch):
     model = exported[0]
     existing = tmp_path / "existing.zip"

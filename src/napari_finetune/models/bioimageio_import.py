@@ -29,7 +29,7 @@ from napari_finetune.models.model import SegmentationModel
 # must refuse packages of this version.
 PACKAGE_VERSION = 1
 CONFIG_KEY = "napari_finetune"
-# The names bioimageio.spec gives a package's description, newest first.
+# The names bioimageio.spec gives a package's description (the older first).
 RDF_NAMES = ("rdf.yaml", "bioimageio.yaml")
 # Far above anything we write (the rdf ~10 kB, a checkpoint a few MB): a
 # hostile archive cannot make the import fill the memory or the disk.
@@ -131,6 +131,11 @@ def _our_section(path: Path, rdf: Any) -> dict[str, Any]:
             f"{name} is {_shown(what, 60)} package that napari-finetune did not export; "
             f"{ONLY_OURS}."
         )
+    if rdf.get("type") != "model":
+        raise CheckpointError(
+            f"{name} describes a BioImage.IO {_shown(str(rdf.get('type')), 40)}, not a model; "
+            f"{ONLY_OURS}."
+        )
     version = ours.get("package_version")
     # bool is an int to Python, not to us; no int() of strings (huge digit runs).
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
@@ -156,7 +161,8 @@ def _attached_checkpoint(
     checkpoint = ours.get("checkpoint")
     if not isinstance(checkpoint, str) or checkpoint not in members:
         raise CheckpointError(
-            f"{name} is incomplete: the checkpoint its rdf.yaml names is not in the archive."
+            f"{name} is incomplete: the checkpoint its description names, "
+            f"{_shown(repr(checkpoint), 60)}, is not in the archive."
         )
     # The spec's own attachment list (what validators check), not a copy in our section.
     attachments = rdf.get("attachments")
