@@ -149,6 +149,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     exp.add_argument("--output", type=Path, required=True, help="file to write")
     exp.add_argument("--overwrite", action="store_true", help=OVERWRITE_HELP)
+    exp.add_argument(
+        "--author",
+        action="append",
+        help="an author of the BioImage.IO package, its point of contact (repeat for "
+        "several; default: the napari-finetune developers)",
+    )
+    exp.add_argument(
+        "--license", help="SPDX licence of the package, e.g. CC-BY-4.0 (default: BSD-3-Clause)"
+    )
 
     meas = jobs.add_parser(
         "measure", help="grains and ASTM E112 grain size from predictions; writes CSV"

@@ -17,6 +17,8 @@ from napari_finetune.export_formats import export_format
 def export(args: argparse.Namespace) -> int:
     """Export ``args.model`` to ``args.output`` in ``args.format``."""
     fmt = export_format(args.output, args.format)
+    if fmt == "onnx" and (args.author or args.license):
+        raise ValueError("--author and --license are for a BioImage.IO package (.zip).")
     model_path = None if str(args.model) in SHIPPED_MODELS else Path(args.model)
     if model_path is not None:
         check_inputs([model_path], "model")
@@ -29,7 +31,8 @@ def export(args: argparse.Namespace) -> int:
 
     model = load_model(args.model)
     start = time.perf_counter()
-    path = export_model(model, args.output, fmt, overwrite=args.overwrite)
+    credits = {"authors": args.author, "license": args.license}
+    path = export_model(model, args.output, fmt, overwrite=args.overwrite, **credits)
     seconds = time.perf_counter() - start
     size = path.stat().st_size / 1e6
     print(f"wrote {path} ({fmt}, {size:.1f} MB, {seconds:.1f} s)")

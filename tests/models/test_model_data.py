@@ -24,3 +24,25 @@ def test_phases_are_named_in_the_card():
     model = nf.load_model("voronoi-unet")
     model.classes = {1: "matrix", 2: "secondary γ′"}
     assert "matrix and secondary γ′ in electron or light microscopy" in model_card(model)
+
+
+def test_a_package_names_its_own_authors_and_licence(tmp_path):
+    import zipfile
+
+    import pytest
+    import yaml
+
+    from napari_finetune.models.bioimageio_package import export_bioimageio
+
+    model = nf.load_model("voronoi-unet")
+    with pytest.raises(ValueError, match="at least one person"):
+        export_bioimageio(model, tmp_path / "none.zip", authors=["  "])
+    path = export_bioimageio(
+        model, tmp_path / "mine.zip", authors=["A. Metallographer", "B. Lab"], license="CC-BY-4.0"
+    )
+    with zipfile.ZipFile(path) as archive:
+        rdf = yaml.safe_load(archive.read("rdf.yaml"))
+        card = archive.read(rdf["documentation"]["source"]).decode()
+    assert rdf["authors"] == [{"name": "A. Metallographer"}, {"name": "B. Lab"}]
+    assert rdf["license"] == "CC-BY-4.0"
+    assert "CC-BY-4.0, by A. Metallographer and B. Lab; made with napari-finetune" in card

@@ -8,6 +8,7 @@ reader of the Model Zoo gets the same facts as a napari-finetune user.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from napari_finetune._version import __version__
@@ -36,8 +37,28 @@ PRETRAINING[REGIONS_PRETRAIN_TASK] = PRETRAINING[WORLD_PRETRAIN_TASK].replace(
 )
 
 
-def model_card(model: SegmentationModel) -> str:
+@dataclass(frozen=True)
+class Credits:
+    """Who made an exported model's package and under which licence.
+
+    The BioImage.IO spec's ``authors`` are the creators of the package and its
+    points of contact, and weights trained on a user's own data are theirs to
+    license: both default to the plugin's, for the shipped models.
+    """
+
+    authors: tuple[str, ...] = ("napari-finetune developers",)
+    license: str = "BSD-3-Clause"
+
+    @property
+    def by(self) -> str:
+        """The authors in words."""
+        names = list(self.authors)
+        return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def model_card(model: SegmentationModel, credits: Credits | None = None) -> str:
     """Markdown model card of ``model``: what it is, its data, use, limits and validation."""
+    credits = credits or Credits()
     config = model.net.config
     norm = model.normalization
     n_parameters = sum(p.numel() for p in model.net.parameters())
@@ -97,8 +118,8 @@ def model_card(model: SegmentationModel) -> str:
         "it.",
         "",
         "## Licence and citation",
-        "BSD-3-Clause, by the napari-finetune developers. Please cite U-Net (Ronneberger "
-        "et al., 2015) and the transfer-learning methods listed in rdf.yaml.",
+        f"{credits.license}, by {credits.by}; made with napari-finetune. Please cite U-Net "
+        "(Ronneberger et al., 2015) and the transfer-learning methods listed in rdf.yaml.",
         "",
     ]
     return "\n".join(lines)

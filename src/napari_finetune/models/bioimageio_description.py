@@ -24,13 +24,13 @@ from bioimageio.spec.model import v0_5
 
 from napari_finetune._version import __version__
 from napari_finetune.models import unet
+from napari_finetune.models.bioimageio_card import Credits
 from napari_finetune.models.bioimageio_import import CONFIG_KEY, PACKAGE_VERSION
 from napari_finetune.models.model import SegmentationModel
 from napari_finetune.models.model_data import class_list, modality, trained_preset
 from napari_finetune.models.onnx_export import OPSET
 
 INPUT_ID, OUTPUT_ID = "image", "probabilities"
-AUTHORS = [v0_5.Author(name="napari-finetune developers")]
 # Output pixels at each tile's edge a tiling consumer should crop: half the
 # plugin's own tile overlap (inference.predict.OVERLAP = 64).
 HALO = 32
@@ -87,7 +87,9 @@ def package_config(model: SegmentationModel, checkpoint_name: str) -> dict[str, 
     }
 
 
-def describe_model(model: SegmentationModel, files: PackageFiles) -> v0_5.ModelDescr:
+def describe_model(
+    model: SegmentationModel, files: PackageFiles, credits: Credits | None = None
+) -> v0_5.ModelDescr:
     """The validated model description of ``model`` whose files are ``files``.
 
     Parameters
@@ -96,6 +98,8 @@ def describe_model(model: SegmentationModel, files: PackageFiles) -> v0_5.ModelD
         The exported model.
     files : PackageFiles
         Its files, already written.
+    credits : Credits, optional
+        Authors and licence (default: the plugin's).
 
     Returns
     -------
@@ -177,9 +181,9 @@ def describe_model(model: SegmentationModel, files: PackageFiles) -> v0_5.ModelD
         name=package_name(model),
         description=f"U-Net that segments {class_list(model)} in {modality(model)}; exported "
         "by napari-finetune (fine-tune it on a few painted strokes in napari).",
-        authors=AUTHORS,
+        authors=[v0_5.Author(name=name) for name in (credits or Credits()).authors],
         cite=CITATIONS,
-        license=v0_5.LicenseId("BSD-3-Clause"),
+        license=v0_5.LicenseId((credits or Credits()).license),
         documentation=v0_5.FileDescr(source=files.documentation),
         covers=[v0_5.FileDescr(source=files.cover)],
         attachments=[v0_5.FileDescr(source=files.checkpoint)],

@@ -14,6 +14,7 @@ renamed into place.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import TYPE_CHECKING
@@ -23,7 +24,7 @@ import tifffile
 import torch
 
 from napari_finetune.data.safe_write import atomic_write
-from napari_finetune.models.bioimageio_card import model_card
+from napari_finetune.models.bioimageio_card import Credits, model_card
 from napari_finetune.models.checkpoint import save_model
 from napari_finetune.models.exporting import check_export
 from napari_finetune.models.model import SegmentationModel
@@ -39,7 +40,12 @@ CHECKPOINT_NAME = "napari-finetune.ckpt"
 
 
 def export_bioimageio(
-    model: SegmentationModel, path: str | Path, *, overwrite: bool = False
+    model: SegmentationModel,
+    path: str | Path,
+    *,
+    overwrite: bool = False,
+    authors: Sequence[str] | None = None,
+    license: str | None = None,
 ) -> Path:
     """Write ``model`` as a BioImage.IO model package.
 
@@ -51,6 +57,13 @@ def export_bioimageio(
         Destination file, conventionally ``*.zip``; parent folders are created.
     overwrite : bool
         Replace an existing file.
+    authors : sequence of str, optional
+        The package's authors, its points of contact (default: the plugin's
+        developers, as for the shipped models; give your own for weights you
+        trained).
+    license : str, optional
+        SPDX licence identifier of the package, e.g. ``'CC-BY-4.0'`` (default
+        ``'BSD-3-Clause'``, the plugin's).
 
     Returns
     -------
@@ -71,6 +84,7 @@ def export_bioimageio(
     and ``onnxruntime``.
     """
     path = check_export(model, path, "BioImage.IO package", overwrite)
+    credits = _credits(authors, license)
     # Imported here: bioimageio.spec takes a second to import and only export needs it.
     try:
         import onnx  # noqa: F401 (the ONNX weights need it)
@@ -86,8 +100,8 @@ def export_bioimageio(
     training = model.net.training  # predicting the test tensors switches to eval mode
     try:
         with TemporaryDirectory(prefix="napari-finetune-bioimageio-") as folder:
-            files = write_package_files(model, Path(folder))
-            description = describe_model(model, files)
+            files = write_package_files(model, Path(folder), credits)
+            description = describe_model(model, files, credits)
             with atomic_write(path) as temporary:
                 # The library writes and then validates the zip; an invalid one raises
                 # here, before it could replace anything at ``path``.
@@ -97,7 +111,20 @@ def export_bioimageio(
     return path
 
 
-def write_package_files(model: SegmentationModel, folder: Path) -> PackageFiles:
+def _credits(authors: Sequence[str] | None, license: str | None) -> Credits:
+    """Authors and licence, checked before any work."""
+    default = Credits()
+    names = tuple(str(a).strip() for a in (authors or ()) if str(a).strip())
+    if authors is not None and not names:
+        raise ValueError("authors must name at least one person or group.")
+    if license is not None and not (isinstance(license, str) and license.strip()):
+        raise ValueError(f"license {license!r} must be an SPDX identifier such as 'CC-BY-4.0'.")
+    return Credits(names or default.authors, license.strip() if license else default.license)
+
+
+def write_package_files(
+    model: SegmentationModel, folder: Path, credits: Credits | None = None
+) -> PackageFiles:
     """Write every file of the package into ``folder``; return their paths.
 
     The test input is a synthetic grain image; the test output is what
@@ -132,7 +159,7 @@ def write_package_files(model: SegmentationModel, folder: Path) -> PackageFiles:
     files.onnx.write_bytes(onnx_model_bytes(model, output="probabilities"))
     save_model(model, files.checkpoint)
     write_cover(model.normalization(image), probabilities, files.cover)
-    files.documentation.write_text(model_card(model), encoding="utf-8")
+    files.documentation.write_text(model_card(model, credits), encoding="utf-8")
     return files
 
 

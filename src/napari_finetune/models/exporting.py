@@ -7,6 +7,7 @@ read from the file name (``.onnx`` → ONNX, ``.zip`` → BioImage.IO package).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from napari_finetune.data.safe_write import check_writable_file
@@ -53,6 +54,8 @@ def export_model(
     format: str | None = None,
     *,
     overwrite: bool = False,
+    authors: Sequence[str] | None = None,
+    license: str | None = None,
 ) -> Path:
     """Write ``model`` as an ONNX file or a BioImage.IO model package.
 
@@ -66,6 +69,9 @@ def export_model(
         Defaults to the one the suffix names (``.onnx``, ``.zip``).
     overwrite : bool
         Replace an existing file.
+    authors, license : optional
+        The package's authors and SPDX licence (BioImage.IO only; see
+        :func:`~napari_finetune.models.bioimageio_package.export_bioimageio`).
 
     Returns
     -------
@@ -84,4 +90,4 @@ def export_model(
         return export_onnx(model, path, overwrite=overwrite)
     from napari_finetune.models.bioimageio_package import export_bioimageio
 
-    return export_bioimageio(model, path, overwrite=overwrite)
+    return export_bioimageio(model, path, overwrite=overwrite, authors=authors, license=license)
