@@ -231,6 +231,13 @@ def test_measure_reads_a_folder_runs_class_names_and_writes_phase_fractions(tmp_
     assert summary["fraction ferrite"] == pytest.approx(40 / 96)
     assert "fraction boundary" not in summary.index
     assert "Phase area fractions: ferrite 41.7 %" in capsys.readouterr().out
+    # A folder run's probabilities name their classes too, and are measured as probabilities.
+    probabilities = np.stack([classes == k for k in (1, 2, 3)]).astype(np.float32)
+    tifffile.imwrite(tmp_path / "a_probabilities.tif", probabilities, metadata=named)
+    out = tmp_path / "out2" / "grains.csv"
+    assert cli.main(["measure", str(tmp_path / "a_probabilities.tif"), "--output", str(out)]) == 0
+    summary = pd.read_csv(tmp_path / "out2" / "grains_summary.csv").iloc[0]
+    assert summary["fraction pearlite"] == pytest.approx(56 / 96)
 
 
 def test_measure_without_pixel_size_says_lengths_are_in_px(tmp_path, capsys):

@@ -163,13 +163,12 @@ def measure(args: argparse.Namespace) -> int:
     reports = {}
     extra = {}
     for index, path in enumerate(args.maps, start=1):
-        # A folder run's prediction says it is a class map, and names its classes.
-        names = recorded_class_names(path) if args.kind in ("auto", "classes") else None
-        kind = "classes" if names else args.kind
+        # A folder run's outputs name their classes; its 2D prediction is a class map.
+        names = recorded_class_names(path)
+        data = read_image(path)
+        kind = "classes" if names and args.kind == "auto" and data.ndim == 2 else args.kind
         try:
-            found = measure_map(
-                read_image(path), kind, options, calibration, args.border, class_names=names
-            )
+            found = measure_map(data, kind, options, calibration, args.border, class_names=names)
         except ValueError as err:
             raise ValueError(f"{path.name}: {err}") from None
         reports[path.name], extra[path.name] = found.report, found.phase_columns()

@@ -211,21 +211,28 @@ def test_tests_never_autosave_into_the_user_folder():
     assert os.environ[FOLDER_VARIABLE] and "pytest" in os.environ[FOLDER_VARIABLE]
 
 
-def test_versions_are_thinned_over_time_and_the_fullest_is_kept():
-    from pathlib import Path
-
-    from napari_finetune.session.autosave_versions import SavedVersion, versions_to_keep
-
-    # A save every 30 s for 2 hours; the painting was fullest at minute 50.
-    versions = [
-        SavedVersion(Path(f"{k}.tif"), 30.0 * k, 1000 + k if k != 100 else 10**6)
-        for k in range(240)
-    ]
-    kept = versions_to_keep(versions, now=30.0 * 239, newest=5)
-    ages = [30.0 * 239 - v.when for v in kept]
-    assert ages[-5:] == [120.0, 90.0, 60.0, 30.0, 0.0]  # the newest five
-    assert {300.0, 900.0, 3600.0} <= set(ages)  # one older than 5 min, 15 min, 1 h
-    assert versions[100] in kept and len(kept) == 9
+def test_versions_are_thinned_over_time_and_the_fullest_is_kept(tmp_path, clock):
+    # A change saved every 30 s for 2 hours, each save thinning what the last kept.
+    saver = PaintingAutosave(tmp_path, min_interval=30, keep_versions=5, clock=clock)
+    fullest = None
+    for k in range(241):
+        labels = painting(seed=k)
+        if k == 20:  # then, at minute 10, an accidental erase of most of it
+            labels[:] = 1
+            fullest = labels.copy()
+        saver.save("layer", labels, layer_name="grains painted")
+        clock.now += 30
+    now = clock.now - 30
+    kept = saver._files["layer"]
+    ages = sorted(now - v.when for v in kept)
+    assert ages[:5] == [0.0, 30.0, 60.0, 90.0, 120.0]  # the newest five
+    for low, high in ((60, 300), (300, 900), (900, 3600), (3600, float("inf"))):
+        assert any(low <= age < high for age in ages), (low, high)  # history at every age
+    assert max(ages) >= 7000  # the first hour's versions too
+    assert len(kept) <= 20 and len(list(saver.session_folder.glob("*.tif"))) == len(kept)
+    # The fullest version (before the erase) is kept however old.
+    restored = [saver.load(e) for e in saver.saved() if e.painted_pixels == fullest.size]
+    assert restored and np.array_equal(restored[0], fullest)
 
 
 def test_a_new_layer_with_a_removed_ones_name_never_prunes_its_versions(tmp_path, clock):
