@@ -15,6 +15,13 @@ def test_the_ebsd_sample_trains_with_the_ebsd_preset_until_the_user_picks(make_n
         "The preset recorded with 'EBSD IPF map' (pick another to override)."
     )
     assert dock.settings.options(None, None).augmentation == "ebsd"
+    # Trained on another image, the dock's own choice goes back to the default.
+    grey = viewer.add_image(viewer.layers["EBSD IPF map"].data[..., 0], name="SEM")
+    dock.pairs.rows()[0].image_layer.value = grey
+    dock._suggest_strategy()
+    assert dock.augmentation.value == "equiaxed" and not dock.augmentation_info.visible
+    dock.pairs.rows()[0].image_layer.value = viewer.layers["EBSD IPF map"]
+    dock._suggest_strategy()
     dock.augmentation.value = "equiaxed"  # the user's choice stands from now on
     dock._suggest_strategy()
     assert dock.augmentation.value == "equiaxed"

@@ -296,8 +296,10 @@ def test_a_preset_lets_only_the_offered_ranges_be_set():
     for seed in range(10):
         out = pipeline.apply(ramp, seed=seed).image
         assert out[8:24, 24:40].mean() > out[40:56, 24:40].mean()
-    # custom takes responsibility: anything goes.
-    assert AugmentationPipeline("custom", (turned,)).setting("Affine").enabled
+    # custom takes responsibility: anything goes; switching to a checked preset drops it.
+    custom = AugmentationPipeline("custom", (turned,))
+    assert custom.setting("Affine").params == {"rotate": (180, 180)}
+    assert custom.with_preset("directional").setting("Affine").params == {}
 
 
 def test_ebsd_warps_and_zooms_make_no_colour_the_map_does_not_have():

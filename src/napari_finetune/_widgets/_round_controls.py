@@ -95,6 +95,7 @@ class RoundControls:
         self.augmentation = ComboBox(choices=self._augmentation_choices, label="augmentation")
         self.augmentation_info = wrapping_label()
         self.augmentation_chosen_by_user = False  # else the images' recorded preset is taken
+        self._recorded: str | None = None  # the recorded preset this dock chose, if any
         self.augmentation.changed.connect(
             lambda _value: setattr(self, "augmentation_chosen_by_user", True)
         )
@@ -143,6 +144,11 @@ class RoundControls:
             if advice.preset is not None and not (previewed and shared.preset == advice.preset):
                 with self.augmentation.changed.blocked():
                     self.augmentation.value = advice.preset
+            elif advice.preset is None and self.augmentation.value == self._recorded:
+                # The image that recorded it is no longer trained on: back to the default.
+                with self.augmentation.changed.blocked():
+                    self.augmentation.value = self.augmentation.choices[0]
+            self._recorded = advice.preset
             self.augmentation_info.value = advice.explanation
             self.augmentation_info.visible = bool(advice.explanation)
         if not self.semi_chosen_by_user:

@@ -130,12 +130,22 @@ class AugmentationPipeline:
         return self._with(name, p=p)
 
     def with_preset(self, preset: str) -> AugmentationPipeline:
-        """The new preset's defaults, keeping probabilities and ranges set here."""
+        """The new preset's defaults, keeping probabilities and the ranges it lets be set.
+
+        Parameters only *Custom* lets a pipeline set (``Affine``'s ``rotate``)
+        are dropped under a checked preset: they could break its physics.
+        """
         fresh = AugmentationPipeline.from_preset(preset)
+        checked = get_preset(preset).checked
+
+        def kept(setting: TransformSetting) -> dict:
+            settable = CATALOG[setting.name].settable
+            return {k: v for k, v in setting.params.items() if not checked or k in settable}
+
         return replace(
             fresh,
             transforms=tuple(
-                replace(mine, enabled=new.enabled)
+                replace(mine, enabled=new.enabled, params=kept(mine))
                 for mine, new in zip(self.transforms, fresh.transforms, strict=True)
             ),
         )
