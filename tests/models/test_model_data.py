@@ -37,6 +37,9 @@ def test_a_package_names_its_own_authors_and_licence(tmp_path):
     model = nf.load_model("voronoi-unet")
     with pytest.raises(ValueError, match="at least one person"):
         export_bioimageio(model, tmp_path / "none.zip", authors=["  "])
+    with pytest.raises(ValueError, match="'mine' is not an SPDX licence identifier"):
+        export_bioimageio(model, tmp_path / "none.zip", license="mine")
+    assert not (tmp_path / "none.zip").exists()
     path = export_bioimageio(
         model, tmp_path / "mine.zip", authors=["A. Metallographer", "B. Lab"], license="CC-BY-4.0"
     )
@@ -46,3 +49,13 @@ def test_a_package_names_its_own_authors_and_licence(tmp_path):
     assert rdf["authors"] == [{"name": "A. Metallographer"}, {"name": "B. Lab"}]
     assert rdf["license"] == "CC-BY-4.0"
     assert "CC-BY-4.0, by A. Metallographer and B. Lab; made with napari-finetune" in card
+
+
+def test_many_classes_are_counted_not_all_named():
+    model = nf.load_model("voronoi-unet")
+    model.classes = {k: f"phase number {k}" for k in range(1, 3)}
+    assert class_list(model) == "phase number 1 and phase number 2"
+    from types import SimpleNamespace
+
+    many = SimpleNamespace(classes={k: f"phase {k}" for k in range(1, 21)}, n_classes=20)
+    assert class_list(many) == "phase 1, phase 2, phase 3, phase 4, phase 5 and 15 more classes"

@@ -116,7 +116,7 @@ class AutosaveRows:
         self.timer.timeout.connect(self.tick)
         self.timer.start()
         self.status.native.destroyed.connect(self._on_closed)
-        self._follower = LayerFollower(viewer, self._no_refresh, on_new_layer=self._watch)
+        self._follower = LayerFollower(viewer, lambda: None, on_new_layer=self._watch)
         # Before the removal, while the dock's pickers still show the layer.
         viewer.layers.events.removing.connect(self._on_removing)
 
@@ -125,9 +125,6 @@ class AutosaveRows:
         return f"Autosave of painted labels every {every} to {_short(self.autosave.folder)}"
 
     # -- watching ----------------------------------------------------------------------
-
-    def _no_refresh(self) -> None:
-        pass
 
     def _watch(self, layer: object) -> None:
         if isinstance(layer, Labels):
@@ -178,7 +175,9 @@ class AutosaveRows:
     def save_now(self) -> None:
         """Save every painted layer now, unless unchanged (e.g. before training starts)."""
         for layer, image_name in self.painted_layers():
-            if layer not in self._in_flight:
+            if layer in self._in_flight:  # that write's copy may predate the last strokes
+                self._save_here(layer, image_name, "before this round")
+            else:
                 self._save_in_worker(layer, image_name, force=True)
 
     def _copy(self, layer: Labels, image_name: str | None) -> tuple[np.ndarray, dict] | None:

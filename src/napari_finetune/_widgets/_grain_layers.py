@@ -120,8 +120,13 @@ def add_calibrated_tiff(viewer: napari.viewer.Viewer, path: str) -> str:
 
 
 def role_of(layer: object) -> str | None:
-    """The role of one of the plugin's layers (``'prediction'``...), None for the user's."""
-    return layer.metadata.get("napari_finetune", {}).get("role")
+    """What a layer holds, as the plugin made it (``'prediction'``...), None for the user's.
+
+    A plugin layer the user painted on (a prediction corrected by hand) is
+    theirs now, but still holds what it held: its former role.
+    """
+    ours = layer.metadata.get("napari_finetune", {})
+    return ours.get("role") or ours.get("painted_from")
 
 
 def map_to_measure(

@@ -22,7 +22,7 @@ from qtpy.QtWidgets import QFileDialog
 from napari_finetune._widgets._controls import button_row
 from napari_finetune._widgets._export_dialog import ask_export_path
 from napari_finetune._widgets._folder_run import FolderRun
-from napari_finetune._widgets._layers import is_plugin_output
+from napari_finetune._widgets._grain_layers import role_of
 from napari_finetune._widgets._lazy_prediction import LazyPrediction
 from napari_finetune.choices import AVERAGE_VIEWS_HELP, as_sentence
 from napari_finetune.models import CheckpointError, SegmentationModel, load_model, save_model
@@ -284,5 +284,5 @@ class ModelActions:
 
 
 def is_prediction(layer: object) -> bool:
-    """Whether ``layer`` is one of the plugin's ``<image> prediction`` layers."""
-    return is_plugin_output(layer) and layer.metadata["napari_finetune"]["role"] == "prediction"
+    """Whether ``layer`` is a plugin ``<image> prediction`` layer, or was one (corrected)."""
+    return role_of(layer) == "prediction"

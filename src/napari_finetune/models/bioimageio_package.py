@@ -117,9 +117,27 @@ def _credits(authors: Sequence[str] | None, license: str | None) -> Credits:
     names = tuple(str(a).strip() for a in (authors or ()) if str(a).strip())
     if authors is not None and not names:
         raise ValueError("authors must name at least one person or group.")
-    if license is not None and not (isinstance(license, str) and license.strip()):
-        raise ValueError(f"license {license!r} must be an SPDX identifier such as 'CC-BY-4.0'.")
+    if license is not None:
+        known = isinstance(license, str) and license.strip() and _spdx(license.strip())
+        if not known:
+            raise ValueError(
+                f"license {license!r} is not an SPDX licence identifier (such as 'CC-BY-4.0', "
+                "'MIT' or 'BSD-3-Clause')."
+            )
     return Credits(names or default.authors, license.strip() if license else default.license)
+
+
+def _spdx(identifier: str) -> bool:
+    """Whether the BioImage.IO spec takes ``identifier`` as a licence (checked before any work)."""
+    try:
+        from bioimageio.spec.model import v0_5
+    except ImportError:  # said when the export needs it
+        return True
+    try:
+        v0_5.LicenseId(identifier)
+    except ValueError:  # pydantic's ValidationError is one
+        return False
+    return True
 
 
 def write_package_files(

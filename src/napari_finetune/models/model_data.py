@@ -45,9 +45,16 @@ def trained_preset(model: SegmentationModel) -> str | None:
     return key if isinstance(key, str) else None
 
 
+# Named in a description at most (the BioImage.IO spec caps a description at 1024
+# characters); the rest are counted.
+LISTED_CLASSES = 6
+
+
 def class_list(model: SegmentationModel) -> str:
     """The classes in words: "grain interior and boundary", "matrix, secondary γ′ and …"."""
     names = [model.classes.get(k, f"class {k}") for k in range(1, model.n_classes + 1)]
+    if len(names) > LISTED_CLASSES:
+        names = [*names[: LISTED_CLASSES - 1], f"{len(names) - LISTED_CLASSES + 1} more classes"]
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
