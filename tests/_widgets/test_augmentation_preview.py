@@ -210,8 +210,9 @@ def test_file_failures_say_what_failed(painted, tmp_path, monkeypatch, messages)
         w.load.clicked.emit()
         assert w.status.value.startswith("Not loaded: "), w.status.value
     monkeypatch.setattr(
-        AugmentationPreviewWidget, "_ask_path", lambda self, save: str(tmp_path / "no" / "p.yaml")
+        AugmentationPreviewWidget, "_ask_path", lambda self, save: str(tmp_path / "f" / "p.yaml")
     )
+    (tmp_path / "f").write_text("a file where a folder would be")
     w.save.clicked.emit()
     assert w.status.value.startswith("Not saved: "), w.status.value
     assert len(messages["error"]) == 3

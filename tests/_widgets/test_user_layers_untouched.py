@@ -25,6 +25,13 @@ def test_a_prediction_saved_reopened_and_corrected_by_hand_is_left_alone(make_na
     assert output_named(viewer, "grains prediction", Labels) is ours  # updated in place
     np.testing.assert_array_equal(mine.data, corrected)
     assert mine in viewer.layers and (ours.data == 1).all()
+    # The probabilities name the classes too (Measure grains names the phases by them).
+    from napari.layers import Image
+
+    from napari_finetune.session.result_style import class_names_of
+
+    probabilities_layer = output_named(viewer, "grains probabilities", Image)
+    assert class_names_of(probabilities_layer.metadata) == classes
     # The grains dock's clean-up removes only its own layers.
     user_shapes = viewer.add_shapes(name="grains E112 pattern")
     plugin_grains = viewer.add_labels(

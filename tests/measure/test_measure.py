@@ -287,6 +287,12 @@ def test_a_three_phase_map_says_its_fractions_in_words():
     found = nf.measure.measure_map(two_present, "classes", class_names=phases).phases
     assert list(found["name"]) == ["matrix", "secondary", "tertiary"]
     assert found.set_index("name").loc["secondary", "fraction"] == 0
+    # The boundary is the class its name says, not always class 2.
+    swapped = np.where(classes == 2, 3, np.where(classes == 3, 2, classes)).astype(np.uint8)
+    by_name = {1: "ferrite", 2: "pearlite", 3: "boundary"}
+    found = nf.measure.measure_map(swapped, "classes", class_names=by_name)
+    assert len(found.report.table) == 2  # two grains, cut along the boundary
+    assert "ferrite 41.7 %" in found.lines()[-1]
 
 
 def test_bad_inputs_name_what_is_wrong():

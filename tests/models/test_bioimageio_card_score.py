@@ -26,3 +26,9 @@ def test_a_last_run_without_held_out_pixels_is_said_not_validated():
     history = [{"run": 1, "epoch": 1, "validation_score": 0.8}, {"run": 2, "epoch": 1}]
     card = model_card(model_with(history, {"validation_score": None}))
     assert "were not validated on held-out pixels" in card and "0.800" not in card
+
+
+def test_a_model_recorded_before_runs_kept_their_score_quotes_its_history():
+    history = [{"run": 1, "epoch": 1, "validation_score": 0.8}]
+    card = model_card(model_with(history, {"steps": 10}))
+    assert "(mean F1 over the painted classes) 0.800," in card

@@ -43,6 +43,7 @@ def test_a_run_records_data_hashes_counts_options_and_result(painted, tmp_path):
         "sha256": tensor_digest(model.net.state_dict()),
         # The one (partial) epoch is the kept one: the score the run reported.
         "validation_score": history[-1]["validation_score"],
+        "scored_epoch": history[-1]["epoch"],
     }
     # It travels with the model file, history included.
     loaded = load_checkpoint(save_model(model, tmp_path / "m.ckpt"))

@@ -170,6 +170,8 @@ def show_probabilities(
     two = probabilities.shape[0] == 2
     data = probabilities[1] if two else probabilities
     meta = output_metadata("probabilities")
+    # Named as a prediction's (class_names_of reads them): Measure grains names the phases.
+    meta["napari_finetune"]["classes"] = {k: {"name": n} for k, n in classes.items()}
     meta["napari_finetune"]["shows"] = (
         f"probability of class 2 ({classes.get(2, 'class 2')})"
         if two

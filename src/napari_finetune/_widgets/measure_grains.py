@@ -9,6 +9,7 @@ numbers, and exports CSV and a PNG report. The user's layers are only read.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -178,10 +179,11 @@ class MeasureGrainsWidget(Container):
         except ValueError as err:
             self._report_error(err, layer)
             return
-        base = layer.name.removesuffix(" prediction").removesuffix(" probabilities")
+        # 'grains prediction [1]' (beside a layer of the user's of that name) is of 'grains'.
+        shown = re.sub(r" \[\d+\]$", "", layer.name)
+        base = shown.removesuffix(" prediction").removesuffix(" probabilities")
         # The model's class names say which classes are phases and name their fractions.
-        sibling = next((la for la in self._viewer.layers if la.name == f"{base} prediction"), None)
-        names = class_names_of(layer.metadata) or class_names_of(getattr(sibling, "metadata", {}))
+        names = class_names_of(layer.metadata)
         self.measure.enabled = False
         self.status.value = f"Measuring '{layer.name}'…"
         worker = create_worker(

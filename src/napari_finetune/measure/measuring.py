@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -122,6 +122,11 @@ def measure_map(
         raise ValueError(
             f"a map of shape {data.shape} is not one 2D image: measure a stack plane by plane."
         )
+    thin = thin_classes(class_names) if class_names else set()
+    options = options or GrainOptions()
+    if len(thin) == 1 and options.boundary_class not in thin:
+        # The names say which class is the boundary (a model of ferrite, pearlite, boundary).
+        options = replace(options, boundary_class=next(iter(thin)))
     ids = grains(data, kind, options)
     report = measure_grains(ids, calibration, border)
     classes = class_map(data, kind)
@@ -131,8 +136,8 @@ def measure_map(
             n_classes = data.shape[0]
         elif n_classes is None:
             n_classes = max([int(classes.max()), *(class_names or {})])
-        thin = thin_classes(class_names) if class_names else set()
         enough = n_classes - len(thin) >= 2 if class_names else n_classes >= 3
-        if enough and (classes > 0).any():
+        # An image of boundaries only has no phase to measure: its grains are still said.
+        if enough and set(np.unique(classes[classes > 0]).tolist()) - thin:
             phases = phase_fractions(classes, names=class_names, thin=thin, n_classes=n_classes)
     return GrainMeasurement(ids, report, phases)

@@ -195,6 +195,8 @@ def _validation_lines(model: SegmentationModel) -> list[str]:
         # The score of the weights exported: keep-best may have gone back to an earlier
         # epoch than the last one scored, and the last run may have held nothing out.
         result = (model.provenance[-1].get("result") or {}) if model.provenance else {}
+        if "validation_score" not in result:  # recorded before runs kept their score
+            result = {"validation_score": scored[-1].get("validation_score")}
         score, epoch = result.get("validation_score"), result.get("scored_epoch")
         if score is None:
             lines.append(
