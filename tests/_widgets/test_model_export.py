@@ -108,3 +108,9 @@ def test_the_chosen_file_type_decides_the_suffix_and_a_changed_name_is_asked_aga
     )
     assert _export_dialog.ask_export_path(None, "grains") == ""
     assert asked == ["grains.zip exists. Replace it?"]
+    # A suffix the user typed decides, whatever the file type left chosen.
+    onnx_type = "ONNX model (*.onnx)"
+    monkeypatch.setattr(
+        QFileDialog, "getSaveFileName", lambda *a: (str(tmp_path / "typed.zip"), onnx_type)
+    )
+    assert _export_dialog.ask_export_path(None, "grains") == str(tmp_path / "typed.zip")

@@ -28,7 +28,7 @@ def test_a_prediction_saved_reopened_and_corrected_by_hand_is_left_alone(make_na
     # The probabilities name the classes too (Measure grains names the phases by them).
     from napari.layers import Image
 
-    from napari_finetune.session.result_style import class_names_of
+    from napari_finetune.session.class_metadata import class_names_of
 
     probabilities_layer = output_named(viewer, "grains probabilities", Image)
     assert class_names_of(probabilities_layer.metadata) == classes

@@ -14,18 +14,21 @@ FILTERS = {"ONNX model (*.onnx)": ".onnx", "BioImage.IO model package (*.zip)": 
 def ask_export_path(parent: QWidget, name: str) -> str:
     """Ask where to export ``name``, in the file type chosen; '' if cancelled.
 
-    The name ends in the chosen type's suffix (``grains.onnx`` saved as a
-    BioImage.IO package becomes ``grains.zip``: the type chosen decides, not a
-    suffix left from the offered name). When that changed the name and the
-    file exists, the dialog's replace question was about another name: it is
-    asked again.
+    A suffix the user typed decides (``grains.zip``); else the type chosen:
+    ``grains.onnx``, the name offered, saved as a BioImage.IO package becomes
+    ``grains.zip``, and a bare name gets the type's suffix. When that changed
+    the name and the file exists, the dialog's replace question was about
+    another name: it is asked again.
     """
+    offered = ".onnx"
     path, chosen = QFileDialog.getSaveFileName(
-        parent, "Export model", f"{name}.onnx", ";;".join(FILTERS)
+        parent, "Export model", f"{name}{offered}", ";;".join(FILTERS)
     )
     if not path:
         return ""
-    final = with_format_suffix(path, FILTERS.get(chosen, ".onnx"))
+    typed = Path(path).suffix.lower()
+    wanted = typed if typed in FILTERS.values() and typed != offered else None
+    final = with_format_suffix(path, wanted or FILTERS.get(chosen, offered))
     if final != Path(path) and final.exists():
         answer = QMessageBox.question(
             parent,

@@ -19,8 +19,8 @@ from napari.layers import Image, Layer, Points
 from napari.utils.colormaps import ensure_colormap
 from napari.utils.transforms import CompositeAffine
 
-from napari_finetune._widgets._layers import is_plugin_output, output_metadata
-from napari_finetune._widgets._result_layers import layer_named, placement
+from napari_finetune._widgets._layers import output_metadata, output_named
+from napari_finetune._widgets._result_layers import placement
 
 if TYPE_CHECKING:
     import napari
@@ -59,9 +59,7 @@ def _where(source: Layer, ndim: int, plane: int | None, factor: float, shift: fl
 
 def _replace(viewer: napari.viewer.Viewer, name: str, kind: type, data: np.ndarray, **kwargs):
     """Update our image layer called ``name`` (keeping how the user shows it), or add it anew."""
-    old = layer_named(viewer, name, kind)
-    if old is not None and not is_plugin_output(old):
-        old = None  # a layer of the user's that has this name is never touched
+    old = output_named(viewer, name, kind)  # a layer of the user's is never touched
     meta = output_metadata(ROLE)
     same = old is not None and kind is Image and old.data.ndim == data.ndim
     if same and old.metadata.get("napari_finetune") and old.rgb == kwargs.get("rgb", False):

@@ -18,9 +18,9 @@ from napari.utils.transforms import CompositeAffine
 from napari_finetune._widgets._layers import output_metadata, output_named, spatial_shape
 from napari_finetune.inference.predict import labels_from_probabilities
 from napari_finetune.session import Prediction
+from napari_finetune.session.class_metadata import colours_metadata
 from napari_finetune.session.result_style import (
     class_styling,
-    colours_metadata,
     prediction_colours,
 )
 

@@ -49,7 +49,7 @@ from napari_finetune.measure import (
 from napari_finetune.measure.export import write_grain_csv
 from napari_finetune.measure.figure import write_grain_report
 from napari_finetune.measure.instances import KINDS, MARKERS
-from napari_finetune.session.result_style import class_names_of
+from napari_finetune.session.class_metadata import class_names_of
 
 if TYPE_CHECKING:
     import napari

@@ -162,7 +162,7 @@ PRESETS: dict[str, Preset] = {
                 "ShotNoise": _CALIBRATED.format(
                     what="this shot noise (drawn on a gamma-2.2 image, then clipped)"
                 )
-                + ": it lowers the mean of dim pixels by half or more",
+                + ": it lowers the mean of pixels near 0.1 of the range by half or more",
             },
             ("HorizontalFlip", "VerticalFlip", "RandomRotate90", "Rotate"),
         ),

@@ -106,7 +106,7 @@ class PaintingAutosave:
         self._last_state: dict[str, tuple[str, str]] = {}  # content hash, placement
         self._files: dict[str, list[SavedVersion]] = {}
         self._numbers: dict[str, int] = {}
-        self._writes = 0
+        self._writes, self._pruned = 0, False
 
     def due(self, key: str) -> bool:
         """Whether ``min_interval`` has passed since ``key`` was last written."""
@@ -195,7 +195,6 @@ class PaintingAutosave:
             return entry
 
     def _write(self, key, name, data, digest, image_name, placement) -> AutosaveEntry:
-        first = not self.session_folder.exists()
         self.session_folder.mkdir(parents=True, exist_ok=True)
         number = self._numbers.setdefault(key, len(self._numbers) + 1)
         self._writes += 1
@@ -213,7 +212,8 @@ class PaintingAutosave:
             **placement,
         }
         entry = write_entry(path, data, meta)
-        if first:  # only once this session holds a saved copy
+        if not self._pruned:  # once, when this session first holds a saved copy
+            self._pruned = True
             self.prune()
         return entry
 

@@ -33,11 +33,11 @@ from pathlib import Path
 
 from napari_finetune.batch import band_pyramid
 from napari_finetune.batch.band_pyramid import PYRAMID_GROUP, label_image_multiscale
+from napari_finetune.session.class_metadata import colours_metadata
 from napari_finetune.session.result_style import (
     DARK_IMAGE_UNCERTAINTY,
     avoided_colours,
     class_styling,
-    colours_metadata,
     prediction_colours,
 )
 from napari_finetune.session.store_placement import (

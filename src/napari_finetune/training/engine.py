@@ -270,9 +270,7 @@ def finetune(
         st.set_trainable(net, set())
         net.eval()
         trained.history.extend(epochs.closed(step))  # a fold-in no step followed: withdrawn
-        reported = epochs.reported_score()
-        scored = reported.get("validated_epoch", keeper.epoch)
-        finish_record(provenance, trained, step, reason, reported["best_score"], scored)
+        finish_record(provenance, trained, step, reason, *epochs.outcome())
         trained.provenance.append(provenance)
         trained.augmentation = augmentation_yaml  # the last run's (None: it had none)
     yield Finished(

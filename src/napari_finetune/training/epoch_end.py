@@ -143,6 +143,11 @@ class EpochEnds:
             "validated_epoch": epoch,
         }
 
+    def outcome(self) -> tuple[float | None, int]:
+        """The reported score and the epoch it was measured at (for the provenance record)."""
+        reported = self.reported_score()
+        return reported["best_score"], reported.get("validated_epoch", self.keeper.epoch)
+
     def _fold_in(self, epoch: int) -> None:
         """Move the held-out pixels to training after epoch ``epoch``.
 
