@@ -51,3 +51,36 @@ def test_the_preview_takes_the_preset_an_image_records_once(make_napari_viewer):
     preview.preset.value = "custom"  # the user's choice stands while that image is chosen
     viewer.add_image(viewer.layers["EBSD IPF map"].data[..., 0], name="grey")  # a layer event
     assert preview.pipeline.preset == "custom"
+
+
+def test_a_loaded_model_is_retrained_under_the_preset_it_trained_with(painted):
+    import napari_finetune as nf
+    from napari_finetune.augment import AugmentationPipeline
+
+    dock = FineTuneWidget(painted)
+    model = nf.load_model("voronoi-unet")
+    model.augmentation = AugmentationPipeline.from_preset("directional").to_yaml()
+    dock.session.model = model
+    dock._on_loaded(model)
+    assert dock.source.value == "current" and dock.augmentation.value == "directional"
+    assert dock.augmentation_info.value.startswith("The preset the current model trained with")
+    dock._suggest_strategy()  # no image records a preset: the model's stays
+    assert dock.settings.options(None, None).augmentation == "directional"
+    dock.augmentation.value = "equiaxed"  # the user's pick stands
+    dock._on_loaded(model)
+    assert dock.augmentation.value == "equiaxed"
+
+
+def test_errors_after_training_name_the_image():
+    import numpy as np
+    import pytest
+
+    import napari_finetune as nf
+    from napari_finetune.session import LabellingSession, Pair
+
+    session = LabellingSession()
+    session.model = nf.load_model("voronoi-unet")
+    image, labels = np.zeros((8, 8), np.float32), np.zeros((8, 8), np.uint8)
+    session.set_pairs([Pair(image, labels, name="tiny")])
+    with pytest.raises(ValueError, match=r"^image 'tiny': "):
+        list(session.suggest())

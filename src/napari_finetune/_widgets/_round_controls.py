@@ -21,9 +21,11 @@ from napari_finetune.augment.recorded_preset import suggest_preset
 from napari_finetune.choices import ADAPTATION_CHOICES, FOLD_IN, SEMI_SUPERVISED, as_sentence
 from napari_finetune.models import DEFAULT_MODEL
 from napari_finetune.models.device import device_menu
+from napari_finetune.models.model_data import trained_preset
 from napari_finetune.models.registry import describe_shipped
 from napari_finetune.session import (
     BN_CHOICES,
+    CURRENT,
     START_CHOICES,
     STRATEGY_CHOICES,
     RoundOptions,
@@ -37,7 +39,10 @@ from napari_finetune.training.strategies import STRATEGIES
 if TYPE_CHECKING:
     import napari
 
+    from napari_finetune.models.model import SegmentationModel
+
 FROM_PREVIEW = "from Augmentation preview"
+MODEL_PRESET = "The preset the current model trained with (pick another to override)."
 FROM_FILE = "file"
 SOURCES = [*START_CHOICES[:-1], ("checkpoint file…", FROM_FILE), START_CHOICES[-1]]
 # The controls by name, as the dock (and the scripts driving it) reach them.
@@ -96,6 +101,7 @@ class RoundControls:
         self.augmentation_info = wrapping_label()
         self.augmentation_chosen_by_user = False  # else the images' recorded preset is taken
         self._recorded: str | None = None  # the recorded preset this dock chose, if any
+        self._model_preset: str | None = None  # the preset the current model trained with
         self.augmentation.changed.connect(
             lambda _value: setattr(self, "augmentation_chosen_by_user", True)
         )
@@ -147,10 +153,15 @@ class RoundControls:
             elif advice.preset is None and self.augmentation.value == self._recorded:
                 # The image that recorded it is no longer trained on: back to the default.
                 with self.augmentation.changed.blocked():
-                    self.augmentation.value = self.augmentation.choices[0]
+                    self.augmentation.value = self._model_preset or self.augmentation.choices[0]
             self._recorded = advice.preset
-            self.augmentation_info.value = advice.explanation
-            self.augmentation_info.visible = bool(advice.explanation)
+            explanation = advice.explanation
+            if not explanation and self.augmentation.value == self._model_preset:
+                explanation = (
+                    "The preset the current model trained with (pick another to override)."
+                )
+            self.augmentation_info.value = explanation
+            self.augmentation_info.visible = bool(explanation)
         if not self.semi_chosen_by_user:
             pseudo = suggest_pseudo_labels(painted)
             with self.semi_supervised.changed.blocked():
@@ -162,6 +173,22 @@ class RoundControls:
         with self.strategy.changed.blocked():
             self.strategy.value = advice.strategy
         self.strategy_info.value = advice.explanation
+
+    def warm_start(self, model: SegmentationModel) -> None:
+        """Start the next rounds from ``model``, under the preset it trained with.
+
+        Unless the user picked an augmentation or an image records one: a model
+        trained under 'ebsd' or 'directional' must not be retrained with the
+        flips and turns of the default.
+        """
+        self.source.value = CURRENT
+        preset = trained_preset(model)
+        self._model_preset = preset if preset in PRESETS else None
+        if self._model_preset and not (self.augmentation_chosen_by_user or self._recorded):
+            with self.augmentation.changed.blocked():
+                self.augmentation.value = self._model_preset
+            self.augmentation_info.value = MODEL_PRESET
+            self.augmentation_info.visible = True
 
     def start(self) -> str | Path:
         """The start model chosen: a shipped name, ``'scratch'``, ``'current'`` or a file."""

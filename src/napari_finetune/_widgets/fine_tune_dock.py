@@ -33,7 +33,6 @@ from napari_finetune._widgets._training_pairs import TrainingPairs
 from napari_finetune._widgets._training_plot import TrainingPlot
 from napari_finetune._widgets._worker_release import release_worker
 from napari_finetune.session import (
-    CURRENT,
     LabellingSession,
     Prediction,
     RoundFinished,
@@ -67,13 +66,14 @@ class FineTuneWidget(Container):
         self._inputs: set[int] = set()  # ids of the layers the running round reads
         self._last_refresh, self._hint = 0.0, ""  # the hint: the status saying what to do first
         self._stop_reason: str | None = None  # 'user' or 'removed' once asked to stop
-
         self.pairs = TrainingPairs(napari_viewer, self._suggest_strategy)
         self.settings = RoundControls(napari_viewer)
         for name in NAMES:  # self.source, self.seconds...: as scripts and tests reach them
             setattr(self, name, getattr(self.settings, name))
-        self.train = PushButton(text="Fine-tune")
-        self.stop = PushButton(text="Stop", enabled=False)
+        self.train, self.stop = (
+            PushButton(text="Fine-tune"),
+            PushButton(text="Stop", enabled=False),
+        )
         self.status = wrapping_label()
         self.model_info = wrapping_label(texts.describe_model(None))
         self.plot = TrainingPlot()
@@ -98,7 +98,7 @@ class FineTuneWidget(Container):
         self.pairs.new_painting.changed.connect(self._on_new_painting)
         for choice in (self.settings.source, self.settings.checkpoint):
             choice.changed.connect(self._show_start_classes)
-        self.train.changed.connect(self._on_train)
+        self.train.changed.connect(lambda _value: self._start_training())  # not in `seconds`
         self.stop.changed.connect(self._on_stop)
         # Closing the viewer deletes this dock: the worker must not outlive it.
         self.native.destroyed.connect(self._on_destroyed)
@@ -162,11 +162,9 @@ class FineTuneWidget(Container):
         if self.model is None:
             self._report_error(ValueError("Train or load a model first."))
             return
-        self.source.value = CURRENT
+        if self._worker is None and not self.advisor.running:  # else _start_training says why
+            self.settings.warm_start(self.model)
         self._start_training(seconds=self.active.retrain_seconds.value)
-
-    def _on_train(self) -> None:
-        self._start_training()  # not the signal's value: it must not land in `seconds`
 
     def busy(self) -> bool:
         """Whether training, a prediction, a folder run or a comparison is going on."""
@@ -197,6 +195,7 @@ class FineTuneWidget(Container):
             self._report_error(err)
             return
         self._inputs = {id(layer) for layer in self.pairs.layers()}
+        self.active.show_ranking([], [pair.name for pair in self.session.pairs])  # stale boxes
         self.plot.clear()
         self._stop_reason, self._last_refresh = None, 0.0
         self.train.enabled, self.stop.enabled = False, True
@@ -291,7 +290,7 @@ class FineTuneWidget(Container):
     def _on_loaded(self, model: SegmentationModel) -> None:
         self.model_info.value = texts.describe_model(model, loaded=True)
         self._show_start_classes()
-        self.source.value = CURRENT
+        self.settings.warm_start(model)
         self.active.update_rounds(self.session.rounds())
         self.active.retrain.enabled = True
 

@@ -28,6 +28,11 @@ def window_means(values: np.ndarray, h: int, w: int) -> np.ndarray:
     return means[: rows - h + 1, : cols - w + 1].copy()
 
 
+# Fewer window positions than this (an image hardly larger than a box): typicality
+# cannot be judged against the image's own windows, and counts as neutral.
+MIN_TYPICAL_WINDOWS = 16
+
+
 def box_score(
     mean_uncertainty: np.ndarray | float,
     mean_representativeness: np.ndarray | float | None,
@@ -105,7 +110,9 @@ def rank_regions(
     list of tuple
         ``((y0, x0, y1, x1), score)``: boxes (end exclusive) and their
         :func:`box_score`, best first; fewer than ``n`` when the unpainted area
-        runs out. Scores of boxes on different images compare directly.
+        runs out or the model is sure everywhere left (score 0). Scores of boxes
+        on different images compare directly: typicality counts relative to
+        each image's median window.
     """
     for name, value in (("n", n), ("size", size)):
         if isinstance(value, bool) or not isinstance(value, Integral) or value < 1:
@@ -131,6 +138,14 @@ def rank_regions(
     rows, cols = uncertainty.shape
     h, w = int(min(size, rows)), int(min(size, cols))
     typical = None if representativeness is None else window_means(representativeness, h, w)
+    if typical is not None:
+        # Typicality is relative to its own image (the kernel width and the windows it is
+        # measured over are the image's): as a share of the image's median window, boxes
+        # of images of any size compare on their uncertainty; with too few windows to
+        # tell (an image hardly larger than a box) it is neutral.
+        middle = float(np.median(typical))
+        enough = typical.size >= MIN_TYPICAL_WINDOWS and middle > 0
+        typical = typical / middle if enough else np.ones_like(typical)
     score = box_score(window_means(uncertainty, h, w), typical, representativeness_weight)
     if labels is not None:
         # Painted = non-zero, as documented: a stray negative value is paint too.
@@ -139,7 +154,7 @@ def rank_regions(
     boxes = []
     for _ in range(n):
         y, x = np.unravel_index(np.argmax(score), score.shape)
-        if score[y, x] == -np.inf:  # every window left is ruled out
+        if score[y, x] <= 0:  # every window left is ruled out, or the model is sure there
             break
         boxes.append(((int(y), int(x), int(y) + h, int(x) + w), float(score[y, x])))
         # Windows overlapping this box start less than a box away in both axes.

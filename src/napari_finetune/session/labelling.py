@@ -12,6 +12,7 @@ session then keeps the best model of the interrupted round.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -204,9 +205,10 @@ class LabellingSession:
         if options.final_predictions:
             views = len(views_for(self.model, options.average_views))
             for pair in self.pairs:
-                probabilities = predict(
-                    self.model, pair.image, average_views=options.average_views
-                )
+                with _naming(pair.name):
+                    probabilities = predict(
+                        self.model, pair.image, average_views=options.average_views
+                    )
                 names = dict(self.model.classes)
                 yield Prediction(pair.name, probabilities, True, views=views, classes=names)
         if options.suggestions is not None:
@@ -239,7 +241,8 @@ class LabellingSession:
         options = options or SuggestionOptions()
         self.suggestions = []
         for pair in self.pairs:
-            found = self._suggest_on(pair, options)
+            with _naming(pair.name):
+                found = self._suggest_on(pair, options)
             self.suggestions.append(found)
             yield found
 
@@ -271,3 +274,12 @@ class LabellingSession:
         ]
         boxes.sort(key=lambda b: b.score, reverse=True)
         return boxes if n is None else boxes[:n]
+
+
+@contextmanager
+def _naming(image: str) -> Iterator[None]:
+    """A ValueError about one image says which (after training, several may follow)."""
+    try:
+        yield
+    except ValueError as err:
+        raise ValueError(f"image '{image}': {err}") from None
