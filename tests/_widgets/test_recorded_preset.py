@@ -1,5 +1,7 @@
 """An image that records its modality preset (the EBSD sample) trains with it by default."""
 
+import numpy as np
+
 from napari_finetune._widgets.fine_tune_dock import FineTuneWidget
 from napari_finetune.augment.recorded_preset import recorded_preset, suggest_preset
 
@@ -84,3 +86,20 @@ def test_errors_after_training_name_the_image():
     session.set_pairs([Pair(image, labels, name="tiny")])
     with pytest.raises(ValueError, match=r"^image 'tiny': "):
         list(session.suggest())
+
+
+def test_a_plane_too_large_to_train_on_is_refused_naming_the_layer(make_napari_viewer):
+    import dask.array as da
+    import pytest
+
+    from napari_finetune.session.lazy_rule import LAZY_PIXELS
+
+    viewer = make_napari_viewer()
+    side = int(LAZY_PIXELS**0.5) + 1
+    viewer.add_image(da.zeros((side, side), dtype=np.float32, chunks=1024), name="mosaic")
+    viewer.add_labels(da.zeros((side, side), dtype=np.uint8, chunks=1024), name="mosaic painted")
+    dock = FineTuneWidget(viewer)
+    row = dock.pairs.rows()[0]
+    row.image_layer.value, row.labels_layer.value = viewer.layers["mosaic"], viewer.layers[-1]
+    with pytest.raises(ValueError, match=r"^Image layer 'mosaic': .*train on a crop of it"):
+        dock.pairs.session_pairs()

@@ -32,6 +32,7 @@ from napari_finetune.augment.recorded_preset import recorded_preset
 from napari_finetune.models.class_names import class_names_text, parse_class_names
 from napari_finetune.models.model import DEFAULT_CLASSES
 from napari_finetune.session import Pair
+from napari_finetune.session.lazy_rule import check_plane_fits
 from napari_finetune.session.painting import renamed_classes
 
 if TYPE_CHECKING:
@@ -246,16 +247,10 @@ class TrainingPairs(Container):
         ]
 
     def what_advice_reads(self) -> tuple[int, list, dict[str, str | None]]:
-        """Painted pixels, painted labels and recorded presets (``RoundControls.show_advice``)."""
-        return self.painted_pixels(), self.painted_labels(), self.recorded_presets()
-
-    def recorded_presets(self) -> dict[str, str | None]:
-        """Image name -> the augmentation preset its layer metadata records (or None)."""
-        return {
-            r.image_layer.value.name: recorded_preset(r.image_layer.value.metadata)
-            for r in self.rows()
-            if r.image_layer.value is not None
-        }
+        """Painted pixels, painted labels, each image's recorded preset (for ``show_advice``)."""
+        images = [r.image_layer.value for r in self.rows() if r.image_layer.value is not None]
+        presets = {image.name: recorded_preset(image.metadata) for image in images}
+        return self.painted_pixels(), self.painted_labels(), presets
 
     def layers(self) -> list:
         """Every layer the rows read (image and labels)."""
@@ -290,6 +285,10 @@ class TrainingPairs(Container):
             check_same_plane_shape(image, painted)
             if image.multiscale:
                 raise ValueError(f"Image layer '{image.name}' is multiscale; use one scale.")
+            try:  # before the copy below: a 30k² plane must not be read whole here
+                check_plane_fits(tuple(image.data.shape), "train", rgb=image.rgb)
+            except ValueError as err:
+                raise ValueError(f"Image layer '{image.name}': {err}") from None
             plane = None
             if len(spatial_shape(image)) == 3:
                 depth = spatial_shape(image)[0]

@@ -98,7 +98,7 @@ class FineTuneWidget(Container):
         self.pairs.new_painting.changed.connect(self._on_new_painting)
         for choice in (self.settings.source, self.settings.checkpoint):
             choice.changed.connect(self._show_start_classes)
-        self.train.changed.connect(lambda _value: self._start_training())  # not in `seconds`
+        self.train.changed.connect(lambda *_: self._start_training())  # no value in `seconds`
         self.stop.changed.connect(self._on_stop)
         # Closing the viewer deletes this dock: the worker must not outlive it.
         self.native.destroyed.connect(self._on_destroyed)

@@ -65,6 +65,11 @@ LARGE_PLANE_ADVICE = {
         "measure large images from their files, outside the viewer: "
         "`napari-finetune predict --measure` or `predict_folder(..., measure=True)`."
     ),
+    "train": (
+        "train on a crop of it: add the part you painted as a new image layer, e.g. "
+        "`viewer.add_image(layer.data[:4096, :4096])`, with the same crop of the painting; "
+        "Predict then runs on the whole image band by band."
+    ),
     "feature maps": (
         "add a crop of it as a new layer (a few thousand pixels a side), e.g. "
         "`viewer.add_image(layer.data[:2048, :2048])`, and look at that."
@@ -83,7 +88,7 @@ def check_plane_fits(shape: tuple[int, ...], what: str, *, rgb: bool = False) ->
     ----------
     shape : tuple of int
         The shape of the layer's data (its finest level when multiscale).
-    what : {'measure', 'feature maps'}
+    what : {'measure', 'train', 'feature maps'}
         The dock asking: says what to do instead (:data:`LARGE_PLANE_ADVICE`).
     rgb : bool
         Whether the last axis holds colour channels.
