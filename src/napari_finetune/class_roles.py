@@ -20,3 +20,13 @@ THIN_WORDS = ("boundar", "membrane", "edge", "outline", "wall", "contour")
 def thin_classes(classes: Mapping[int, str]) -> set[int]:
     """The classes whose name says they are thin (boundaries, membranes, …)."""
     return {k for k, name in classes.items() if any(w in name.lower() for w in THIN_WORDS)}
+
+
+def names_by_value(said: object) -> dict[int, str] | None:
+    """``{value: name}`` from metadata (keys may be strings after a file); None if none or bad."""
+    if not isinstance(said, Mapping) or not said:
+        return None
+    try:
+        return {int(value): str(name) for value, name in said.items()}
+    except (TypeError, ValueError):  # edited by hand
+        return None

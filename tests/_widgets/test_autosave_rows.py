@@ -256,9 +256,10 @@ def test_any_labels_layer_the_user_paints_is_autosaved_and_a_painted_output_beco
     shape = painted.layers["grains"].data.shape
     # napari's own New labels button: an empty layer the dock does not choose.
     extra = painted.add_labels(np.zeros(shape, np.uint8), name="Labels")
-    prediction = painted.add_labels(
-        np.ones(shape, np.uint8), name="grains prediction", metadata=output_metadata("prediction")
-    )
+    meta = output_metadata("prediction")  # as the dock marks a prediction: names and colours
+    meta["napari_finetune"]["classes"] = {1: {"name": "interior", "colour": "red"}}
+    prediction = painted.add_labels(np.ones(shape, np.uint8), name="grains prediction")
+    prediction.metadata = meta
     extra.paint((30, 30), 1)
     prediction.paint((40, 40), 2)  # correcting the model by hand
     qtbot.waitUntil(
@@ -268,3 +269,6 @@ def test_any_labels_layer_the_user_paints_is_autosaved_and_a_painted_output_beco
     idle(rows, qtbot)
     ours = prediction.metadata["napari_finetune"]
     assert "role" not in ours and ours["painted_from"] == "prediction"
+    assert ours["classes"] == {1: "interior"}  # a painting's names, as autosave keeps them
+    saved = [e for e in rows.autosave.saved() if e.layer_name == "grains prediction"]
+    assert saved[0].class_names == {1: "interior"}

@@ -28,6 +28,7 @@ from qtpy.QtWidgets import QSizePolicy
 
 from napari_finetune._widgets._layers import LayerFollower, adopt_if_output
 from napari_finetune._widgets._restore_painting import add_restored, choose_entry
+from napari_finetune.class_roles import names_by_value
 from napari_finetune.session import AutosaveEntry, PaintingAutosave
 
 if TYPE_CHECKING:
@@ -57,13 +58,7 @@ def _class_colors(layer: Labels) -> dict | None:
 
 def _class_names(layer: Labels) -> dict[int, str] | None:
     """The class names of a painting made by *New painting layer* (its metadata), else None."""
-    said = layer.metadata.get("napari_finetune", {}).get("classes")
-    if not isinstance(said, dict) or not said:
-        return None
-    try:
-        return {int(value): str(name) for value, name in said.items()}
-    except (TypeError, ValueError):  # metadata edited by hand: autosave the painting anyway
-        return None
+    return names_by_value(layer.metadata.get("napari_finetune", {}).get("classes"))
 
 
 class AutosaveRows:
@@ -261,9 +256,9 @@ class AutosaveRows:
         if self._closed:
             return
         layer = self._viewer.layers[event.index]
-        chosen = dict(self.painted_layers())
-        if isinstance(layer, Labels) and (layer in chosen or layer in self._chosen):
-            self._save_here(layer, chosen.get(layer, self._chosen.get(layer)), "as it was removed")
+        chosen = dict(self.painted_layers())  # the chosen and every painted layer
+        if isinstance(layer, Labels) and layer in chosen:
+            self._save_here(layer, chosen[layer], "as it was removed")
 
     def _on_closed(self, _object: object = None) -> None:
         self._closed = True

@@ -62,7 +62,7 @@ def _replace(viewer: napari.viewer.Viewer, name: str, kind: type, data: np.ndarr
     old = output_named(viewer, name, kind)  # a layer of the user's is never touched
     meta = output_metadata(ROLE)
     same = old is not None and kind is Image and old.data.ndim == data.ndim
-    if same and old.metadata.get("napari_finetune") and old.rgb == kwargs.get("rgb", False):
+    if same and old.rgb == kwargs.get("rgb", False):
         for key in ("scale", "translate", "rotate", "shear", "affine", "units"):
             if key in kwargs:
                 setattr(old, key, kwargs[key])

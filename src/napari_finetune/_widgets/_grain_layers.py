@@ -15,6 +15,7 @@ from napari_finetune._widgets._layers import (
     output_named,
     read_later,
     remove_layers,
+    role_of,
 )
 from napari_finetune.data.calibration import open_calibrated
 from napari_finetune.measure import GrainMeasurement, e112_pattern
@@ -117,16 +118,6 @@ def add_calibrated_tiff(viewer: napari.viewer.Viewer, path: str) -> str:
     rows = found.data_bar_rows
     bar = f"; its {rows}-row data bar was cropped" if rows else ""
     return f"Opened '{name}': {found.pixel_size:g} {found.unit}/px ({found.instrument} tags){bar}."
-
-
-def role_of(layer: object) -> str | None:
-    """What a layer holds, as the plugin made it (``'prediction'``...), None for the user's.
-
-    A plugin layer the user painted on (a prediction corrected by hand) is
-    theirs now, but still holds what it held: its former role.
-    """
-    ours = layer.metadata.get("napari_finetune", {})
-    return ours.get("role") or ours.get("painted_from")
 
 
 def map_to_measure(

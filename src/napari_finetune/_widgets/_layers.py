@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from napari.layers import Image, Labels, Layer
 
+from napari_finetune.session.class_metadata import class_names_of
+
 if TYPE_CHECKING:
     import napari
 
@@ -135,9 +137,9 @@ def output_named(viewer: napari.viewer.Viewer, name: str, kind: type) -> Layer |
     the plugin's layer added beside it got napari's next free name,
     ``name [1]``, which is found instead.
     """
-    pattern = re.compile(rf"{re.escape(name)}( \[\d+\])?")
     for layer in viewer.layers:
-        if isinstance(layer, kind) and is_plugin_output(layer) and pattern.fullmatch(layer.name):
+        ours = isinstance(layer, kind) and is_plugin_output(layer)
+        if ours and without_copy_number(layer.name) == name:
             return layer
     return None
 
@@ -153,7 +155,27 @@ def adopt_if_output(layer: Layer) -> bool:
     if "role" not in ours:
         return False
     ours["painted_from"] = ours.pop("role")
+    if "classes" in ours:  # a prediction's {value: {name, colour}}: a painting's {value: name}
+        names = class_names_of(layer.metadata)
+        ours.pop("classes")
+        if names:
+            ours["classes"] = names
     return True
+
+
+def role_of(layer: object) -> str | None:
+    """What a layer holds, as the plugin made it (``'prediction'``...), None for the user's.
+
+    A plugin layer the user painted on (a prediction corrected by hand) is
+    theirs now, but still holds what it held: its former role.
+    """
+    ours = layer.metadata.get("napari_finetune", {})
+    return ours.get("role") or ours.get("painted_from")
+
+
+def without_copy_number(name: str) -> str:
+    """``name`` without napari's `` [n]`` of a layer that got an existing name."""
+    return re.sub(r" \[\d+\]$", "", name)
 
 
 def is_ground_truth(layer: object) -> bool:

@@ -22,7 +22,7 @@ from qtpy.QtWidgets import QFileDialog
 from napari_finetune._widgets._controls import button_row
 from napari_finetune._widgets._export_dialog import ask_export_path
 from napari_finetune._widgets._folder_run import FolderRun
-from napari_finetune._widgets._grain_layers import role_of
+from napari_finetune._widgets._layers import role_of
 from napari_finetune._widgets._lazy_prediction import LazyPrediction
 from napari_finetune.choices import AVERAGE_VIEWS_HELP, as_sentence
 from napari_finetune.models import CheckpointError, SegmentationModel, load_model, save_model

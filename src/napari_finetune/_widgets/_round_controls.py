@@ -157,9 +157,7 @@ class RoundControls:
             self._recorded = advice.preset
             explanation = advice.explanation
             if not explanation and self.augmentation.value == self._model_preset:
-                explanation = (
-                    "The preset the current model trained with (pick another to override)."
-                )
+                explanation = MODEL_PRESET
             self.augmentation_info.value = explanation
             self.augmentation_info.visible = bool(explanation)
         if not self.semi_chosen_by_user:

@@ -9,7 +9,6 @@ numbers, and exports CSV and a PNG report. The user's layers are only read.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -25,7 +24,6 @@ from napari_finetune._widgets._grain_layers import (
     add_calibrated_tiff,
     map_to_measure,
     remove_results,
-    role_of,
     show_grains,
     show_pattern,
 )
@@ -36,6 +34,8 @@ from napari_finetune._widgets._layers import (
     layers_of,
     plane_in_view,
     read_later,
+    role_of,
+    without_copy_number,
 )
 from napari_finetune._widgets._open_prediction import open_prediction_store_dialog
 from napari_finetune._widgets._size_plot import SizePlot
@@ -180,7 +180,7 @@ class MeasureGrainsWidget(Container):
             self._report_error(err, layer)
             return
         # 'grains prediction [1]' (beside a layer of the user's of that name) is of 'grains'.
-        shown = re.sub(r" \[\d+\]$", "", layer.name)
+        shown = without_copy_number(layer.name)
         base = shown.removesuffix(" prediction").removesuffix(" probabilities")
         # The model's class names say which classes are phases and name their fractions.
         names = class_names_of(layer.metadata)

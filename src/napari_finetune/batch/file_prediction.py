@@ -23,7 +23,6 @@ import torch
 
 from napari_finetune.batch.discovery import is_zarr_store
 from napari_finetune.batch.events import FileDone, FileFailed
-from napari_finetune.batch.made_by import METADATA_KEY
 from napari_finetune.batch.measurements import measure_prediction
 from napari_finetune.batch.ome_zarr import read_ome_zarr
 from napari_finetune.batch.planning import FolderPlan, PlannedFile
@@ -129,9 +128,7 @@ def predict_file(
     # What made them, so that a later run resumes on them only if it would make the same.
     # The prediction is written last: its record then vouches for the image's other
     # outputs (a run stopped half-way leaves an older prediction, refused on resume).
-    stamp = plan.made_by.metadata() if plan.made_by is not None else None
-    if stamp is not None:  # and what its values are: a measured class map's phases
-        stamp[METADATA_KEY]["classes"] = {str(k): v for k, v in model.classes.items()}
+    stamp = plan.made_by.metadata(model.classes) if plan.made_by is not None else None
     if plan.probabilities:
         write_image(file.outputs[1], probs, stamp)
     note = measure_prediction(probs, file.image, plan, model.classes) if plan.measure else ""

@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from napari_finetune.class_roles import names_by_value
 
 if TYPE_CHECKING:
     from napari_finetune.models.model import SegmentationModel
@@ -79,18 +81,23 @@ class MadeBy:
         given = calibration if measured else None
         return cls(model.name, digest.hexdigest(), views, measured, given)
 
-    def metadata(self) -> dict[str, dict[str, Any]]:
-        """The record as TIFF metadata (``tifffile.imwrite(..., metadata=...)``)."""
+    def metadata(self, classes: Mapping[int, str] | None = None) -> dict[str, dict[str, Any]]:
+        """The record as TIFF metadata (``tifffile.imwrite(..., metadata=...)``).
+
+        ``classes``: the model's class names, recorded beside (not compared):
+        ``napari-finetune measure`` reads them (:func:`recorded_class_names`).
+        """
         calibration = None if self.calibration is None else list(self.calibration)
-        return {
-            METADATA_KEY: {
-                "model": self.model,
-                "weights_sha256": self.weights,
-                "views": self.views,
-                "measured": self.measured,
-                "calibration": calibration,
-            }
+        record = {
+            "model": self.model,
+            "weights_sha256": self.weights,
+            "views": self.views,
+            "measured": self.measured,
+            "calibration": calibration,
         }
+        if classes:
+            record["classes"] = {str(k): v for k, v in classes.items()}
+        return {METADATA_KEY: record}
 
     @classmethod
     def from_metadata(cls, metadata: object) -> MadeBy | None:
@@ -163,16 +170,21 @@ class StaleOutputs(ValueError):
         return type(self), (self.found, self.paths)
 
 
-def read_made_by(output: str | Path) -> MadeBy | None:
-    """The record in a prediction or probabilities TIFF; None if it has none or is unreadable."""
+def _shaped(output: str | Path) -> dict | None:
+    """A TIFF's first shaped-metadata dict (where the record is); None if none or unreadable."""
     import tifffile
 
     try:
         with tifffile.TiffFile(output) as tif:
             shaped = tif.shaped_metadata or ()
-    except Exception:  # unreadable: the run's own checks and reading report it
+    except Exception:  # unreadable or not a TIFF: the run's own checks and reading say so
         return None
-    return MadeBy.from_metadata(shaped[0]) if shaped else None
+    return shaped[0] if shaped and isinstance(shaped[0], dict) else None
+
+
+def read_made_by(output: str | Path) -> MadeBy | None:
+    """The record in a prediction or probabilities TIFF; None if it has none or is unreadable."""
+    return MadeBy.from_metadata(_shaped(output))
 
 
 def recorded_class_names(prediction: str | Path) -> dict[int, str] | None:
@@ -181,22 +193,8 @@ def recorded_class_names(prediction: str | Path) -> dict[int, str] | None:
     With them, ``napari-finetune measure`` knows the file is a class map and
     which classes are phases.
     """
-    import tifffile
-
-    try:
-        with tifffile.TiffFile(prediction) as tif:
-            shaped = tif.shaped_metadata or ()
-    except Exception:  # not ours, or not a TIFF: measured as before
-        return None
-    ours = shaped[0].get(METADATA_KEY) if shaped and isinstance(shaped[0], dict) else None
-    classes = ours.get("classes") if isinstance(ours, dict) else None
-    if not isinstance(classes, dict):
-        return None
-    try:
-        names = {int(k): str(v) for k, v in classes.items()}
-    except (TypeError, ValueError):
-        return None
-    return names or None
+    ours = (_shaped(prediction) or {}).get(METADATA_KEY)
+    return names_by_value(ours.get("classes")) if isinstance(ours, dict) else None
 
 
 def check_made_alike(outputs: Sequence[Sequence[Path]], made_by: MadeBy, output_dir: Path) -> None:

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from napari_finetune.batch.folder_run import FolderEvent
 
 # The columns of measurements.csv, in order; the phase fractions (``fraction
-# <class>`` and ``fraction <class> 95% CI``, models of three or more classes)
+# <class>`` and ``fraction <class> 95% CI``, models of two or more phases)
 # go before ``pixel size``. Units are columns of their own, not parts of the
 # names, so that images in µm and in px share one column each.
 TABLE_COLUMNS = (

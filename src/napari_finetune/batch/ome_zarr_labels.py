@@ -25,6 +25,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from napari_finetune.batch.ome_zarr import OmeImage, axis_names
+from napari_finetune.class_roles import names_by_value
 
 # Colours of classes 1..K in napari-ome-zarr and other viewers (RGBA, 0-255);
 # more classes than colours reuse them.
@@ -53,7 +54,6 @@ def create_labels(
     n_classes: int,
     chunk: int,
     attributes: dict,
-    class_names: dict[int, str] | None = None,
 ) -> tuple[object, tuple[int, ...]]:
     """Create the empty label image ``name`` beside ``image`` and list it in ``labels``.
 
@@ -68,9 +68,8 @@ def create_labels(
     chunk : int
         Chunk side in rows and columns.
     attributes : dict
-        Stored under ``napari_finetune`` in the label group (the run's state).
-    class_names : dict, optional
-        Class value -> name, as ``image-label`` properties (``"class"``).
+        Stored under ``napari_finetune`` in the label group (the run's state);
+        its ``classes`` (value -> name) become ``image-label`` properties.
 
     Returns
     -------
@@ -121,6 +120,7 @@ def create_labels(
     if "coordinateTransformations" in image.multiscales:  # for the whole image, after each level's
         multiscale["coordinateTransformations"] = image.multiscales["coordinateTransformations"]
     image_label: dict = {"colors": colours, "source": {"image": "../../"}}
+    class_names = names_by_value(attributes.get("classes"))
     if class_names:
         image_label["properties"] = [
             {"label-value": k, "class": class_names.get(k, f"class {k}")}

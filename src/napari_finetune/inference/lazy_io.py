@@ -171,8 +171,7 @@ def create_output(
             )
         from napari_finetune.batch.ome_zarr_labels import create_labels, labels_path
 
-        names = {int(k): str(v) for k, v in state.get("classes", {}).items()}
-        labels, prefix = create_labels(source.ome, label_name, n_classes, chunk, state, names)
+        labels, prefix = create_labels(source.ome, label_name, n_classes, chunk, state)
         group = zarr.open_group(str(labels_path(source.ome, label_name)), mode="r+")
         target = LazyOutput(labels_path(source.ome, label_name), group, labels, prefix=prefix)
     elif isinstance(output, zarr.Group):

@@ -13,6 +13,10 @@ from napari_finetune.measure.phases import phase_fractions
 from napari_finetune.measure.report import GrainReport, measure_grains
 from napari_finetune.measure.table import Calibration
 
+# Phase-fraction columns: this, the phase's name, and for the interval's half-width CI_SUFFIX.
+FRACTION_PREFIX = "fraction "
+CI_SUFFIX = " 95% CI"
+
 
 @dataclass(frozen=True)
 class GrainMeasurement:
@@ -28,12 +32,14 @@ class GrainMeasurement:
         The columns a summary CSV and a folder's ``measurements.csv`` carry (none
         without phases), fractions of 1 as the table holds them.
         """
+        if self.phases is None:
+            return {}
         columns: dict[str, float | None] = {}
-        for _, phase in (self.phases if self.phases is not None else pd.DataFrame()).iterrows():
+        for _, phase in self.phases.iterrows():
             column = f"{FRACTION_PREFIX}{phase['name']}"
             columns[column] = float(phase["fraction"])
             ci = phase["ci95"]
-            columns[f"{column} 95% CI"] = float(ci) if _known(ci) else None
+            columns[f"{column}{CI_SUFFIX}"] = float(ci) if _known(ci) else None
         return columns
 
     def lines(self) -> list[str]:
@@ -56,10 +62,6 @@ class GrainMeasurement:
         return lines
 
 
-# Phase-fraction columns begin with this, then the phase's name.
-FRACTION_PREFIX = "fraction "
-
-
 def _known(value: object) -> bool:
     return value is not None and not (isinstance(value, float) and np.isnan(value))
 
@@ -80,7 +82,6 @@ def measure_map(
     calibration: Calibration | None = None,
     border: str = "half",
     class_names: dict[int, str] | None = None,
-    n_classes: int | None = None,
 ) -> GrainMeasurement:
     """Grains from a 2D map (any kind of :func:`grains`) and everything measured on them.
 
@@ -105,10 +106,6 @@ def measure_map(
     class_names : dict, optional
         The model's class value -> name: phase-fraction rows carry them, and
         they say which classes are boundaries.
-    n_classes : int, optional
-        The model's classes 1..K for a class map (probabilities say it
-        themselves): a phase absent from this image gets fraction 0. Default:
-        the highest class named or present.
 
     Raises
     ------
@@ -132,9 +129,11 @@ def measure_map(
     classes = class_map(data, kind)
     phases = None
     if classes is not None:
+        # The model's classes 1..K: probabilities say it, a class map by its names
+        # (a phase absent from this image then reads 0) or the highest value present.
         if kind == "probabilities":
             n_classes = data.shape[0]
-        elif n_classes is None:
+        else:
             n_classes = max([int(classes.max()), *(class_names or {})])
         enough = n_classes - len(thin) >= 2 if class_names else n_classes >= 3
         # An image of boundaries only has no phase to measure: its grains are still said.

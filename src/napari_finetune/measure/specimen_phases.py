@@ -17,9 +17,7 @@ import numpy as np
 import pandas as pd
 
 from napari_finetune.measure.astm import FieldStatistic, field_statistic
-from napari_finetune.measure.measuring import FRACTION_PREFIX
-
-CI_SUFFIX = " 95% CI"
+from napari_finetune.measure.measuring import CI_SUFFIX, FRACTION_PREFIX
 
 
 @dataclass(frozen=True)

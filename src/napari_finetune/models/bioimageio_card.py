@@ -14,7 +14,7 @@ from typing import Any
 from napari_finetune._version import __version__
 from napari_finetune.choices import PRETRAIN_TASK, REGIONS_PRETRAIN_TASK, WORLD_PRETRAIN_TASK
 from napari_finetune.models.model import SegmentationModel
-from napari_finetune.models.model_data import caution, class_list, modality
+from napari_finetune.models.model_data import caution, class_list, in_words, modality
 
 _NO_REAL = "No real micrograph was used."
 _VORONOI = (
@@ -52,8 +52,7 @@ class Credits:
     @property
     def by(self) -> str:
         """The authors in words."""
-        names = list(self.authors)
-        return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+        return in_words(list(self.authors))
 
 
 def model_card(model: SegmentationModel, credits: Credits | None = None) -> str:

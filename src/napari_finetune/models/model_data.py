@@ -55,6 +55,11 @@ def class_list(model: SegmentationModel) -> str:
     names = [model.classes.get(k, f"class {k}") for k in range(1, model.n_classes + 1)]
     if len(names) > LISTED_CLASSES:
         names = [*names[: LISTED_CLASSES - 1], f"{len(names) - LISTED_CLASSES + 1} more classes"]
+    return in_words(names)
+
+
+def in_words(names: list[str]) -> str:
+    """ "a", "a and b", "a, b and c"."""
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 

@@ -185,9 +185,10 @@ class PaintingAutosave:
                 return None
             name = layer_name if layer_name is not None else key
             entry = self._write(key, name, data, digest, image_name, placement)
-            self._last_state[key], self._last_time[key] = state, self._clock()
-            files.append(SavedVersion(entry.path, self._clock(), entry.painted_pixels))
-            kept = versions_to_keep(files, self._clock(), self.keep_versions)
+            now = self._clock()
+            self._last_state[key], self._last_time[key] = state, now
+            files.append(SavedVersion(entry.path, now, entry.painted_pixels))
+            kept = versions_to_keep(files, now, self.keep_versions)
             for version in files:
                 if version not in kept:
                     _remove_entry(version.path)
