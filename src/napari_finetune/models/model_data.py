@@ -59,7 +59,7 @@ def class_list(model: SegmentationModel) -> str:
 
 
 def in_words(names: list[str]) -> str:
-    """ "a", "a and b", "a, b and c"."""
+    """Names in words: "a", "a and b", "a, b and c"."""
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
