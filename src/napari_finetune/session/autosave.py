@@ -184,8 +184,7 @@ class PaintingAutosave:
                 self._last_time[key] = self._clock()
                 return None
             name = layer_name if layer_name is not None else key
-            entry = self._write(key, name, data, digest, image_name, placement)
-            now = self._clock()
+            entry, now = self._write(key, name, data, digest, image_name, placement), self._clock()
             self._last_state[key], self._last_time[key] = state, now
             files.append(SavedVersion(entry.path, now, entry.painted_pixels))
             kept = versions_to_keep(files, now, self.keep_versions)
