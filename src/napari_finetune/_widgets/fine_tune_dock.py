@@ -162,9 +162,7 @@ class FineTuneWidget(Container):
         if self.model is None:
             self._report_error(ValueError("Train or load a model first."))
             return
-        if self._worker is None and not self.advisor.running:  # else _start_training says why
-            self.settings.warm_start(self.model)
-        self._start_training(seconds=self.active.retrain_seconds.value)
+        self._start_training(seconds=self.active.retrain_seconds.value, warm=True)
 
     def busy(self) -> bool:
         """Whether training, a prediction, a folder run or a comparison is going on."""
@@ -173,7 +171,7 @@ class FineTuneWidget(Container):
         # A disabled Predict button: an in-memory Predict is running.
         return self._worker is not None or any(running) or not files.predict_button.enabled
 
-    def _start_training(self, seconds: float | None = None) -> None:
+    def _start_training(self, seconds: float | None = None, warm: bool = False) -> None:
         if self._worker is not None:
             return
         if self.advisor.running:
@@ -181,6 +179,8 @@ class FineTuneWidget(Container):
             # process-wide thread count): neither result would mean what it says.
             self._report_error(ValueError("Compare strategies is running: stop it first."))
             return
+        if warm:  # from the current model, under the preset it trained with
+            self.settings.warm_start(self.model)
         self.autosave.save_now()  # training may take the machine down: paintings first
         self._suggest_strategy()  # what 'auto' will decide, after edits no event announced
         try:

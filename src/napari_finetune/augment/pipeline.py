@@ -96,8 +96,8 @@ class AugmentationPipeline:
     def _check_settable(self, setting: TransformSetting) -> None:
         preset = get_preset(self.preset)
         settable = CATALOG[setting.name].settable
-        unknown = [key for key in setting.params if key not in settable]
-        if preset.checked and unknown:
+        unknown = _refused_params(self.preset, setting)
+        if unknown:
             raise ValueError(
                 f"{setting.name}: {', '.join(unknown)} cannot be set under '{preset.title}' "
                 f"(only {', '.join(settable) or 'nothing'}): it could rotate, shear, reflect or "
@@ -136,11 +136,10 @@ class AugmentationPipeline:
         are dropped under a checked preset: they could break its physics.
         """
         fresh = AugmentationPipeline.from_preset(preset)
-        checked = get_preset(preset).checked
 
         def kept(setting: TransformSetting) -> dict:
-            settable = CATALOG[setting.name].settable
-            return {k: v for k, v in setting.params.items() if not checked or k in settable}
+            refused = _refused_params(preset, setting)
+            return {k: v for k, v in setting.params.items() if k not in refused}
 
         return replace(
             fresh,
@@ -243,6 +242,14 @@ class AugmentationPipeline:
     def load(cls, path: str | Path) -> AugmentationPipeline:
         """Read a pipeline from a YAML file."""
         return cls.from_yaml(Path(path).read_text(encoding="utf-8"))
+
+
+def _refused_params(preset: str, setting: TransformSetting) -> list[str]:
+    """The parameters ``setting`` sets that ``preset`` does not let a pipeline set."""
+    if not get_preset(preset).checked:
+        return []
+    settable = CATALOG[setting.name].settable
+    return [key for key in setting.params if key not in settable]
 
 
 def _as_tuples(value: Any) -> Any:

@@ -101,14 +101,13 @@ def create_labels(
     axes = image.multiscales["axes"]
     names = axis_names(image.multiscales)
     datasets = image.multiscales["datasets"]
+    if image.version == "0.4":
+        extra: dict = {"chunk_key_encoding": {"name": "v2", "separator": "/"}}
+    else:  # NGFF 0.5: each level's dimension_names must match the axes
+        extra = {"dimension_names": [a["name"] if isinstance(a, dict) else a for a in axes]}
     for dataset, shape in zip(datasets, image.shapes, strict=True):
         shape = tuple(1 if n == "c" else s for n, s in zip(names, shape, strict=True))
         chunks = (1,) * (len(shape) - 2) + tuple(min(chunk, s) for s in shape[-2:])
-        extra: dict = {}
-        if image.version == "0.4":
-            extra["chunk_key_encoding"] = {"name": "v2", "separator": "/"}
-        else:  # NGFF 0.5: each level's dimension_names must match the axes
-            extra["dimension_names"] = [a["name"] if isinstance(a, dict) else a for a in axes]
         label.create_array(
             dataset["path"], shape=shape, dtype="uint8", chunks=chunks, fill_value=0, **extra
         )
