@@ -466,3 +466,59 @@ def test_missing_inputs_are_named_before_work(argv, named, inputs, no_work, caps
     assert cli.main([arg.format(d=inputs) for arg in argv]) == 2
     err = capsys.readouterr().err
     assert named.format(d=inputs) in err and err.count("\n") == 1
+
+
+def test_generate_keeps_existing_files_unless_overwrite(tmp_path, capsys):
+    line = ["generate", str(tmp_path), "--count", "2", "--size", "48", "48", "--grains", "6"]
+    earlier = tmp_path / "grains_00001_classes.tif"
+    earlier.write_text("an earlier labelling")
+    assert cli.main(line) == 2
+    err = capsys.readouterr().err
+    assert "1 of the files to write already exist" in err and "grains_00001_classes.tif" in err
+    assert earlier.read_text() == "an earlier labelling"
+    assert not (tmp_path / "grains_00000_image.tif").exists()  # refused before any writing
+    assert cli.main([*line, "--overwrite"]) == 0
+    assert tifffile.imread(earlier).shape == (48, 48)
+
+
+def test_measure_keeps_both_maps_of_the_same_name(tmp_path, capsys):
+    import pandas as pd
+
+    import napari_finetune as nf
+
+    maps = []
+    for folder, grains in (("A", 12), ("B", 20)):
+        (tmp_path / folder).mkdir()
+        maps.append(tmp_path / folder / "p_prediction.tif")
+        tifffile.imwrite(maps[-1], nf.voronoi_grains((128, 128), grains, seed=3).classes)
+    out = tmp_path / "grains.csv"
+    assert cli.main(["measure", *map(str, maps), "--output", str(out)]) == 0
+    summary = pd.read_csv(tmp_path / "grains_summary.csv")
+    assert summary["image"].tolist() == [str(m) for m in maps]
+    assert summary["grains"].tolist() == [12, 20]
+    twice = ["measure", str(maps[0]), str(maps[0]), "--output", str(out), "--overwrite"]
+    assert cli.main(twice) == 2
+    assert "is given twice" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("minutes", ["0", "-1", "nan"])
+def test_pretrain_refuses_minutes_that_are_not_a_positive_number(
+    minutes, no_work, tmp_path, capsys
+):
+    out = tmp_path / "m.ckpt"
+    assert cli.main(["pretrain", "--minutes", minutes, "--output", str(out)]) == 2
+    assert "--minutes must be a positive number" in capsys.readouterr().err
+
+
+def test_pretrain_core_refuses_minutes_that_are_not_a_positive_number():
+    from napari_finetune.training.pretrain import pretrain
+
+    with pytest.raises(ValueError, match="minutes must be a positive number"):
+        next(pretrain(minutes=0.0))
+
+
+def test_demo_refuses_a_report_name_that_is_no_picture_before_training(no_work, tmp_path, capsys):
+    assert cli.main(["demo", "--output", str(tmp_path / "report.ckpt")]) == 2
+    assert "report.ckpt: .ckpt is not a picture format" in capsys.readouterr().err
+    with pytest.raises(WorkStarted):
+        cli.main(["demo", "--output", str(tmp_path / "report.pdf")])

@@ -145,3 +145,21 @@ AVERAGE_VIEWS_HELP = (
     "direction: it helped EM membranes and SEM phases, and cost accuracy on grains "
     "elongated along one direction (README: Average flipped and rotated views)"
 )
+
+
+# The picture formats a report (``demo --output``) can be written as: matplotlib's
+# raster and vector formats, named by the file's suffix (none: PNG).
+REPORT_FORMATS = ("png", "jpg", "jpeg", "tif", "tiff", "webp", "pdf", "svg", "eps", "ps")
+
+
+def report_format(name: str) -> str:
+    """The format a report named ``name`` is written in; ValueError naming the file if none."""
+    suffix = name.rsplit("/", 1)[-1].rpartition(".")[2].lower() if "." in name else ""
+    if not suffix:
+        return "png"
+    if suffix not in REPORT_FORMATS:
+        raise ValueError(
+            f"report {name}: .{suffix} is not a picture format; "
+            f"name it .png, .pdf or .svg (or one of {', '.join(REPORT_FORMATS)})."
+        )
+    return suffix

@@ -69,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--dose", type=float, default=50.0, help="electrons/px; 0 = no noise")
     gen.add_argument("--target-domain", action="store_true", help="SEM target-domain rendering")
     gen.add_argument("--seed", type=int, default=0, help="seed of the first image")
+    gen.add_argument("--overwrite", action="store_true", help="replace files that exist")
 
     fit = jobs.add_parser("fit", help="fine-tune on images and their painted labels")
     fit.add_argument("--images", type=Path, nargs="+", required=True, help="TIFF/PNG images")

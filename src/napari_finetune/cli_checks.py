@@ -9,7 +9,7 @@ is a ValueError, which :func:`napari_finetune.cli.main` prints with exit status 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from napari_finetune.data.safe_write import check_writable_file
@@ -30,6 +30,28 @@ def check_inputs(paths: Iterable[Path], what: str) -> None:
             raise ValueError(f"{what} {path} is a folder, not a file.")
         if not path.is_file():
             raise ValueError(f"{what} {path} does not exist.")
+
+
+def row_names(paths: Sequence[Path], what: str) -> list[str]:
+    """How a table names each of ``paths``: its file name, or the path where names repeat.
+
+    Two maps of the same name in different folders (``A/p.tif B/p.tif``) are
+    two rows, not one that the second silently replaces.
+
+    Raises
+    ------
+    ValueError
+        If the same file is given twice.
+    """
+    seen: dict[Path, Path] = {}
+    for path in paths:
+        same = seen.setdefault(path.resolve(), path)
+        if same is not path:
+            raise ValueError(f"{what} {path} is given twice ({same} and {path}).")
+    names = [path.name for path in paths]
+    if len(set(names)) == len(names):
+        return names
+    return [str(path) for path in paths]
 
 
 def check_new_output(path: Path, overwrite: bool, what: str = "--output") -> Path:

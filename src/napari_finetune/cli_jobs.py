@@ -7,11 +7,17 @@ each job first checks its files (:mod:`.cli_checks`), then imports what it needs
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 
-from napari_finetune.choices import DEFAULT_MODEL, pretrained_name
-from napari_finetune.cli_checks import check_inputs, check_new_output, check_not_inputs
+from napari_finetune.choices import DEFAULT_MODEL, pretrained_name, report_format
+from napari_finetune.cli_checks import (
+    check_inputs,
+    check_new_output,
+    check_not_inputs,
+    row_names,
+)
 from napari_finetune.data.safe_write import check_writable_folder
 
 
@@ -20,12 +26,25 @@ def generate(args: argparse.Namespace) -> int:
     if args.count < 1:
         raise ValueError(f"--count={args.count} is invalid: it must be at least 1.")
     check_writable_folder(args.output, "output folder")
+    stems = [args.output / f"grains_{args.seed + index:05d}" for index in range(args.count)]
+    existing = [
+        f"{stem}_{what}.tif"
+        for stem in stems
+        for what in ("image", "grains", "classes")
+        if Path(f"{stem}_{what}.tif").exists()
+    ]
+    if existing and not args.overwrite:  # refused before anything is written
+        raise ValueError(
+            f"{len(existing)} of the files to write already exist in {args.output} "
+            f"(the first: {Path(existing[0]).name}): give --overwrite to replace them, "
+            "or another folder or --seed."
+        )
 
     from napari_finetune.data.io import write_image
     from napari_finetune.synth import voronoi_grains
 
     args.output.mkdir(parents=True, exist_ok=True)
-    for index in range(args.count):
+    for index, stem in enumerate(stems):
         seed = args.seed + index
         sample = voronoi_grains(
             tuple(args.size),
@@ -36,7 +55,6 @@ def generate(args: argparse.Namespace) -> int:
             target_domain=args.target_domain,
             seed=seed,
         )
-        stem = args.output / f"grains_{seed:05d}"
         write_image(f"{stem}_image.tif", sample.image)
         write_image(f"{stem}_grains.tif", sample.grains)
         write_image(f"{stem}_classes.tif", sample.classes)
@@ -143,6 +161,7 @@ def fit(args: argparse.Namespace) -> int:
 def measure(args: argparse.Namespace) -> int:
     """Grains and ASTM E112 grain size of prediction files; write CSV."""
     check_inputs(args.maps, "map")
+    rows = row_names(args.maps, "map")
     check_new_output(args.output, args.overwrite)
 
     from napari_finetune.batch.made_by import recorded_class_names
@@ -162,7 +181,7 @@ def measure(args: argparse.Namespace) -> int:
     options = GrainOptions(min_size=args.min_size)
     reports = {}
     extra = {}
-    for index, path in enumerate(args.maps, start=1):
+    for index, (path, row) in enumerate(zip(args.maps, rows, strict=True), start=1):
         # A folder run's outputs name their classes; its 2D prediction is a class map.
         names = recorded_class_names(path)
         data = read_image(path)
@@ -170,9 +189,9 @@ def measure(args: argparse.Namespace) -> int:
         try:
             found = measure_map(data, kind, options, calibration, args.border, class_names=names)
         except ValueError as err:
-            raise ValueError(f"{path.name}: {err}") from None
-        reports[path.name], extra[path.name] = found.report, found.phase_columns()
-        print(f"[{index}/{len(args.maps)}] {path.name}: " + " ".join(found.lines()))
+            raise ValueError(f"{row}: {err}") from None
+        reports[row], extra[row] = found.report, found.phase_columns()
+        print(f"[{index}/{len(args.maps)}] {row}: " + " ".join(found.lines()))
     table, summary = write_grain_csv(reports, args.output, extra=extra)
     print(f"wrote {table}, {summary} and {segments_path(table)}")
     return 0
@@ -181,6 +200,7 @@ def measure(args: argparse.Namespace) -> int:
 def demo(args: argparse.Namespace) -> int:
     """Headless: sample, paint, fine-tune, predict, and a PNG report."""
     check_new_output(args.output, args.overwrite)
+    report_format(str(args.output))  # a file it cannot write is refused before training
 
     from napari_finetune.inference.metrics import boundary_f1
     from napari_finetune.inference.predict import labels_from_probabilities
@@ -250,6 +270,9 @@ def pretrain(args: argparse.Namespace) -> int:
         args.output = Path(f"{pretrained_name(args.world, args.regions)}.ckpt")
     check_new_output(args.output, args.overwrite)
     # Said with the options' names before torch loads (the core says batch_size, workers).
+    if not (math.isfinite(args.minutes) and args.minutes > 0):
+        print(f"error: --minutes must be a positive number, not {args.minutes}.", file=sys.stderr)
+        return 2
     if args.batch_size < 1:
         print(f"error: --batch-size must be 1 or more, not {args.batch_size}.", file=sys.stderr)
         return 2

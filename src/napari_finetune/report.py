@@ -8,6 +8,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from napari_finetune.choices import report_format
 from napari_finetune.data.safe_write import atomic_write
 
 PAINT_COLOURS = {1: (0.0, 0.78, 1.0), 2: (1.0, 0.18, 0.77)}
@@ -101,5 +102,5 @@ def write_report(
     # Under a temporary name, renamed when complete. The format is named, not
     # guessed from that name: a path without a suffix still gets a PNG.
     with atomic_write(path) as temporary:
-        fig.savefig(temporary, dpi=90, format=path.suffix.lstrip(".").lower() or "png")
+        fig.savefig(temporary, dpi=90, format=report_format(path.name))
     return path

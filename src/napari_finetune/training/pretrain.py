@@ -211,8 +211,11 @@ def pretrain(
     ------
     ValueError
         If ``regions`` is asked without ``world`` (Voronoi grains have no phases),
+        ``minutes`` that are not a positive number (the schedule runs over them),
         a ``batch_size`` below 1 or a negative ``workers``.
     """
+    if not (math.isfinite(minutes) and minutes > 0):
+        raise ValueError(f"minutes must be a positive number, not {minutes}.")
     if regions and not world:
         raise ValueError("regions=True needs world=True: only the wider world has phases.")
     if batch_size < 1:
