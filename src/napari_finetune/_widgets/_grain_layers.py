@@ -10,6 +10,7 @@ import numpy as np
 from napari.layers import Labels, Layer, Shapes
 
 from napari_finetune._widgets._layers import (
+    adopt_when_painted,
     finest,
     output_metadata,
     output_named,
@@ -57,7 +58,7 @@ def show_grains(
     features = _prepend(background, features)
     name = f"{base} grains"
     spatial = source.scale[-ids.ndim :], source.translate[-ids.ndim :], source.units[-ids.ndim :]
-    return viewer.add_labels(
+    layer = viewer.add_labels(
         ids,
         name=name,
         opacity=0.45,
@@ -67,6 +68,7 @@ def show_grains(
         translate=spatial[1],
         units=spatial[2],
     )
+    return adopt_when_painted(layer)
 
 
 def _prepend(row: dict, table: object) -> object:

@@ -163,6 +163,20 @@ def adopt_if_output(layer: Layer) -> bool:
     return True
 
 
+def adopt_when_painted(layer: Labels) -> Labels:
+    """Make the plugin's labels layer the user's at its first brush stroke; ``layer``.
+
+    The layer itself carries the rule (not the Fine-tune dock, which may be
+    closed): a prediction corrected by hand is never overwritten by the next.
+    """
+    layer.events.paint.connect(_adopt_painted)
+    return layer
+
+
+def _adopt_painted(event: object) -> None:
+    adopt_if_output(event.source)
+
+
 def role_of(layer: object) -> str | None:
     """What a layer holds, as the plugin made it (``'prediction'``...), None for the user's.
 

@@ -15,7 +15,12 @@ import numpy as np
 from napari.layers import Image, Labels, Layer
 from napari.utils.transforms import CompositeAffine
 
-from napari_finetune._widgets._layers import output_metadata, output_named, spatial_shape
+from napari_finetune._widgets._layers import (
+    adopt_when_painted,
+    output_metadata,
+    output_named,
+    spatial_shape,
+)
 from napari_finetune.inference.predict import labels_from_probabilities
 from napari_finetune.session import Prediction
 from napari_finetune.session.class_metadata import colours_metadata
@@ -135,13 +140,10 @@ def show_prediction(
         full[event.plane] = predicted
         predicted = full
     if layer is None:
-        viewer.add_labels(
-            predicted,
-            name=name,
-            opacity=0.4,
-            metadata=meta,
-            **placement(target),
-            **styling,
+        adopt_when_painted(
+            viewer.add_labels(
+                predicted, name=name, opacity=0.4, metadata=meta, **placement(target), **styling
+            )
         )
     else:
         layer.data = predicted

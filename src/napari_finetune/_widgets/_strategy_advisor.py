@@ -169,12 +169,8 @@ class StrategyAdvisor(Container):
     def _on_start(self) -> None:
         if self.running:
             return
-        if self._dock.busy():
-            self._say_error(
-                ValueError(
-                    "Fine-tune, Predict or a folder run is going on: wait or stop it first."
-                )
-            )
+        if (other := self._dock.busy()) is not None:
+            self._say_error(ValueError(f"{other} is running: wait for it or stop it first."))
             return
         try:
             # Copies of the layers, here; planning and loading the model happen in the worker.

@@ -23,6 +23,7 @@ from napari_finetune._widgets._active_learning import ActiveLearningPanel
 from napari_finetune._widgets._advisor_launcher import AdvisorLauncher
 from napari_finetune._widgets._autosave_rows import AutosaveRows
 from napari_finetune._widgets._controls import wrapping_label
+from napari_finetune._widgets._dock_jobs import running_job
 from napari_finetune._widgets._dock_sections import arrange
 from napari_finetune._widgets._layers import LayerFollower, is_plugin_output
 from napari_finetune._widgets._model_actions import ModelActions
@@ -100,7 +101,7 @@ class FineTuneWidget(Container):
             choice.changed.connect(self._show_start_classes)
         self.train.changed.connect(lambda *_: self._start_training())  # no value in `seconds`
         self.stop.changed.connect(self._on_stop)
-        # Closing the viewer deletes this dock: the worker must not outlive it.
+        # Closing the viewer deletes this dock (its × only hides it: _closed_dock.py).
         self.native.destroyed.connect(self._on_destroyed)
         self._follower = LayerFollower(
             napari_viewer, self._refresh, self._on_layer_removed, self._watch_paint
@@ -164,20 +165,17 @@ class FineTuneWidget(Container):
             return
         self._start_training(seconds=self.active.retrain_seconds.value, warm=True)
 
-    def busy(self) -> bool:
-        """Whether training, a prediction, a folder run or a comparison is going on."""
-        files = self.files
-        running = (self.advisor.running, files.lazy.running, files.folder.running)
-        # A disabled Predict button: an in-memory Predict is running.
-        return self._worker is not None or any(running) or not files.predict_button.enabled
+    def busy(self) -> str | None:
+        """The job going on (training, a prediction, a folder run, a comparison), or None."""
+        return running_job(self)
 
     def _start_training(self, seconds: float | None = None, warm: bool = False) -> None:
         if self._worker is not None:
             return
-        if self.advisor.running:
-            # Two time-budgeted trainings at once would share the cores (and torch's
-            # process-wide thread count): neither result would mean what it says.
-            self._report_error(ValueError("Compare strategies is running: stop it first."))
+        if (other := self.busy()) is not None:
+            # Two jobs at once share the cores (and torch's process-wide thread count):
+            # a time-budgeted round beside another would not mean what it says.
+            self._report_error(ValueError(f"{other} is running: wait for it or stop it first."))
             return
         if warm:  # from the current model, under the preset it trained with
             self.settings.warm_start(self.model)
@@ -277,7 +275,9 @@ class FineTuneWidget(Container):
     def _on_destroyed(self, _object: object = None) -> None:
         if self._worker is not None:
             release_worker(self._worker, self._events.close)
-        self._worker = None
+        if self._progress is not None:  # napari would keep the bar (and its spinner) open
+            self._progress.close()
+        self._worker = self._progress = None
 
     # -- results -------------------------------------------------------------------
 

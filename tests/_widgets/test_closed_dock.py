@@ -1,0 +1,127 @@
+"""The Fine-tune dock's ×: its jobs stop, its session and autosave go on; reopening restores it."""
+
+import numpy as np
+import pytest
+
+from napari_finetune._widgets import _closed_dock
+from napari_finetune._widgets import fine_tune_dock as module
+from napari_finetune.session.autosave import FOLDER_VARIABLE
+
+
+@pytest.fixture
+def folder(tmp_path, monkeypatch):
+    monkeypatch.setenv(FOLDER_VARIABLE, str(tmp_path / "autosave"))
+    return tmp_path / "autosave"
+
+
+def close_with_x(viewer, widget):
+    """What the dock's × button does (QtViewerDockWidget.destroyOnClose)."""
+    viewer.window.remove_dock_widget(widget.native)
+
+
+def test_closing_the_dock_stops_training_and_keeps_the_session_and_autosave(
+    make_napari_viewer, qtbot, folder, monkeypatch
+):
+    said = []
+    monkeypatch.setattr(_closed_dock, "show_info", said.append)
+    viewer = make_napari_viewer()
+    viewer.open_sample("napari-finetune", "painted")
+    _, w = viewer.window.add_plugin_dock_widget("napari-finetune", "Fine-tune")
+    w.seconds.value = 600
+    w.train.clicked.emit()
+    qtbot.waitUntil(lambda: "Training" in w.status.value, timeout=60_000)
+    qtbot.waitUntil(lambda: len(w.plot.epochs) >= 1, timeout=120_000)
+    close_with_x(viewer, w)
+    assert said and "Training stopped (as Stop does)" in said[0]
+    qtbot.waitUntil(lambda: w._worker is None, timeout=60_000)  # well before its 600 s
+    assert w.model is not None  # the best weights so far, as Stop keeps them
+    qtbot.wait(50)
+    assert w.native.isHidden() and w.native.parent() is not None  # kept, hidden
+
+    # Autosave goes on while the dock is closed: a later stroke and a removal are saved.
+    w.autosave.autosave.min_interval = 0.2
+    w.autosave.timer.setInterval(50)
+    qtbot.waitUntil(lambda: not w.autosave._workers, timeout=10_000)
+    before = len(w.autosave.autosave.saved())
+    layer = viewer.layers["grains painted"]
+    layer.paint((300, 300), 2)
+    qtbot.waitUntil(lambda: len(w.autosave.autosave.saved()) > before, timeout=10_000)
+    np.testing.assert_array_equal(
+        w.autosave.autosave.load(w.autosave.autosave.saved()[0]), layer.data
+    )
+
+    # Plugins > Fine-tune brings back the same session, model and all.
+    model = w.model
+    _, again = viewer.window.add_plugin_dock_widget("napari-finetune", "Fine-tune")
+    assert again is w and again.model is model and not again.native.isHidden()
+    close_with_x(viewer, again)  # closed twice: still kept
+    _, third = viewer.window.add_plugin_dock_widget("napari-finetune", "Fine-tune")
+    assert third is w
+
+
+def test_a_dock_closed_with_nothing_running_says_so_without_stopping_anything(
+    make_napari_viewer, qtbot, folder, monkeypatch
+):
+    said = []
+    monkeypatch.setattr(_closed_dock, "show_info", said.append)
+    viewer = make_napari_viewer()
+    viewer.open_sample("napari-finetune", "painted")
+    _, w = viewer.window.add_plugin_dock_widget("napari-finetune", "Fine-tune")
+    close_with_x(viewer, w)
+    assert said == [
+        "Fine-tune closed. Your paintings are saved and autosave goes on; "
+        "Plugins ▸ Fine-tune brings back this session, its model and rounds."
+    ]
+    qtbot.waitUntil(lambda: len(w.autosave.autosave.saved()) == 1, timeout=10_000)
+
+
+def test_a_corrected_prediction_is_never_overwritten_even_with_the_dock_closed(
+    make_napari_viewer, qtbot, folder
+):
+    viewer = make_napari_viewer()
+    viewer.open_sample("napari-finetune", "painted")
+    _, w = viewer.window.add_plugin_dock_widget("napari-finetune", "Fine-tune")
+    w.files.predict_on.value = viewer.layers["grains"]
+    w.files.predict_button.clicked.emit()
+    qtbot.waitUntil(lambda: "grains prediction" in viewer.layers, timeout=60_000)
+    qtbot.waitUntil(lambda: w.files.predict_button.enabled, timeout=60_000)
+    close_with_x(viewer, w)
+    prediction = viewer.layers["grains prediction"]
+    prediction.paint((10, 10), 2)  # a correction by hand, no dock watching
+    corrected = prediction.data.copy()
+    _, w = viewer.window.add_plugin_dock_widget("napari-finetune", "Fine-tune")
+    w.files.predict_button.clicked.emit()
+    qtbot.waitUntil(lambda: "grains prediction [1]" in viewer.layers, timeout=60_000)
+    np.testing.assert_array_equal(viewer.layers["grains prediction"].data, corrected)
+
+
+def test_fine_tune_waits_for_a_running_predict(make_napari_viewer, qtbot, folder, monkeypatch):
+    errors = []
+    monkeypatch.setattr(module, "show_error", errors.append)
+    viewer = make_napari_viewer()
+    viewer.open_sample("napari-finetune", "painted")
+    _, w = viewer.window.add_plugin_dock_widget("napari-finetune", "Fine-tune")
+    w.files.predict_on.value = viewer.layers["grains"]
+    w.files.predict_button.clicked.emit()
+    assert not w.files.predict_button.enabled  # Predict is running
+    w.train.clicked.emit()
+    assert w._worker is None
+    assert errors == ["Fine-tune: Predict is running: wait for it or stop it first."]
+    qtbot.waitUntil(lambda: w.files.predict_button.enabled, timeout=60_000)
+
+
+def test_a_prediction_painted_with_no_dock_at_all_becomes_the_users(make_napari_viewer):
+    from napari_finetune._widgets._result_layers import show_prediction
+    from napari_finetune.session import Prediction
+
+    viewer = make_napari_viewer()
+    viewer.add_image(np.zeros((32, 32), np.float32), name="img")
+    sure = np.zeros((2, 32, 32), np.float32)
+    sure[0] = 1.0  # all class 1
+    show_prediction(viewer, Prediction("img", sure, final=False), None, {})
+    prediction = viewer.layers["img prediction"]
+    prediction.paint((10, 10), 2)  # the user's correction: no Fine-tune dock watching
+    corrected = prediction.data.copy()
+    show_prediction(viewer, Prediction("img", sure, final=False), None, {})
+    np.testing.assert_array_equal(prediction.data, corrected)
+    assert (viewer.layers["img prediction [1]"].data == 1).all()
