@@ -138,3 +138,23 @@ def test_epochs_with_nothing_validated_never_stop_the_run():
     verdicts = [keeper.judge(e, s, 0.5) for e, s in enumerate([0.8, 0.7, 0.7, None, None], 1)]
     assert [v.stop for v in verdicts] == [False, False, True, False, False]
     assert all(v.kept for v in verdicts[3:])
+
+
+def test_a_collapse_lasting_several_epochs_does_not_pass_on_its_own_noise():
+    # The first collapsed epoch must not widen the margin that judges the next ones.
+    keeper, verdicts, weight = run(
+        [0.9, 0.9, 0.1, 0.1, 0.1], patience=8, losses=[0.2, 0.2, 0.5, 0.5, 0.5]
+    )
+    assert [v.kept for v in verdicts] == [True, True, False, False, False]
+    assert keeper.epoch == weight == 2
+
+
+def test_a_diverged_epoch_is_never_kept():
+    nan = float("nan")
+    keeper, verdicts, weight = run([0.9, 0.1, 0.92], patience=8, losses=[0.2, nan, 0.19])
+    assert [v.kept for v in verdicts] == [True, False, True]
+    assert keeper.epoch == weight == 3 and keeper.log_losses == pytest.approx(np.log([0.2, 0.19]))
+    keeper, verdicts, weight = run([0.9, nan], patience=8, losses=[0.2, 0.2])
+    assert keeper.epoch == weight == 1
+    _, verdicts, _ = run([0.9, nan, nan], patience=2, losses=[0.2, nan, nan])
+    assert verdicts[-1].stop  # a run that keeps diverging stops

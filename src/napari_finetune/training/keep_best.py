@@ -20,8 +20,10 @@ collapse (forgetting at a high learning rate) raises the loss too. Early
 stopping counts epochs in which neither the score nor the loss improved.
 
 Both margins widen with the validation's own noise: a drop counts only when it
-is more than twice the epoch-to-epoch scatter seen so far (the median absolute
-second difference, which a steady rise or fall does not inflate). On the
+is more than twice the epoch-to-epoch scatter of the epochs kept so far (the
+median absolute second difference, which a steady rise or fall does not
+inflate; a rejected epoch does not count, or a collapse lasting two epochs
+would widen the margin enough to pass its second). On the
 superalloy with sparse paintings the held-out boxes made the validation score
 jump by 0.1-0.3 between epochs; with fixed margins one lucky epoch (score 0.64,
 loss 0.27 amid 0.3-0.5 and 1.0-1.7) became the peak and its weights came back
@@ -134,8 +136,14 @@ class KeepBest:
         """Record epoch ``epoch`` with validation ``score`` and ``loss`` (None: not measured).
 
         Without a validation score every epoch is kept (the newest wins) and
-        the run never stops early. Without a loss the score decides alone.
+        the run never stops early. Without a loss the score decides alone. A
+        score or loss that is not a number (a diverged epoch) is never kept.
         """
+        if any(v is not None and not math.isfinite(v) for v in (score, loss)):
+            self.stale += 1
+            return Verdict(
+                False, False, False, self.peak is not None and self.stale >= self.patience
+            )
         new_peak = score is not None and (
             self.peak is None or score > self.peak + self.min_improvement
         )
@@ -155,11 +163,13 @@ class KeepBest:
         loss_margin = max(self.loss_within, math.expm1(self.noise_multiple * log_scatter))
         score_worse = score is not None and score < self.peak - score_margin
         loss_worse = loss is None or loss > self.low * (1 + loss_margin)
-        if score is not None:
-            self.scores.append(score)
-        if loss is not None:
-            self.log_losses.append(math.log(max(loss, 1e-12)))
         kept = not (score_worse and loss_worse)
+        # Only kept epochs measure the noise: a collapse lasting several epochs must
+        # not widen the margins that judge its own later epochs.
+        if kept and score is not None:
+            self.scores.append(score)
+        if kept and loss is not None:
+            self.log_losses.append(math.log(max(loss, 1e-12)))
         if kept:
             self._state = self._snapshot()
             self.score, self.epoch = score, epoch
