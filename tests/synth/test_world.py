@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+import napari_finetune as nf
 from napari_finetune.augment.presets import PRESETS
 from napari_finetune.synth.world import KINDS, grey, preset_for, world_sample
 
@@ -67,3 +68,32 @@ def test_grey_is_luminance():
     np.testing.assert_allclose(grey(rgb), 0.7152, atol=1e-3)
     flat = np.full((2, 2), 0.3, np.float32)
     assert grey(flat) is flat
+
+
+@pytest.mark.parametrize(
+    ("make", "bad", "said"),
+    [
+        ("annealing_twins", {"dose": 0}, "dose=0 is invalid"),
+        ("second_phases", {"dose": -5}, "dose=-5 is invalid"),
+        ("em_membranes", {"dose": 0}, "dose=0 is invalid"),
+        ("annealing_twins", {"blur": -3}, "blur=-3 is invalid"),
+        ("second_phases", {"contrast": 5}, "contrast=5 is invalid"),
+        ("second_phases", {"boundary_contrast": -2}, "boundary_contrast=-2 is invalid"),
+        ("second_phases", {"seed": -1}, "seed=-1 is invalid"),
+        ("em_membranes", {"seed": 1.5}, "seed=1.5 is invalid"),
+        ("tint_etch", {"seed": -1}, "seed=-1 is invalid"),
+        ("ipf_map", {"seed": True}, "seed=True is invalid"),
+        ("em_membranes", {"n_cells": 0}, "n_cells=0 is invalid"),
+        ("em_membranes", {"membrane_width": 0}, "membrane_width=0 is invalid"),
+    ],
+)
+def test_every_kind_names_a_parameter_out_of_range(make, bad, said):
+    import napari_finetune.synth as synth
+
+    with pytest.raises(ValueError, match=said):
+        getattr(synth, make)((64, 64), **bad)
+
+
+def test_grains_that_cannot_be_placed_are_a_value_error_naming_what_to_lower():
+    with pytest.raises(ValueError, match="lower n_grains or size_spread"):
+        nf.voronoi_grains((64, 64), 256, boundary_width=1, size_spread=0.6)

@@ -1,6 +1,7 @@
 """Validation scores the held-out strokes as the model predicts the whole image."""
 
 import numpy as np
+import pytest
 
 import napari_finetune as nf
 from napari_finetune.data.painted import PaintedPlane, collect_painted
@@ -46,3 +47,22 @@ def test_adabn_crops_of_small_images_have_sides_the_network_keeps_in_place():
     # The crop's own pixels come first, the mirrored ones after.
     first = crops[0][0, 0].numpy()
     np.testing.assert_array_equal(first[:200, :150], planes[0].image[..., 0])
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_validation_never_takes_every_pixel_of_a_class_out_of_training(seed):
+    labels = np.zeros((100, 100), np.int64)
+    labels[5:25, 5:25] = 1  # two boxes of interior, each too large to hold out
+    labels[60:80, 60:80] = 1
+    labels[50:53, 5:15] = 2  # the only boundary stroke: small enough to hold out
+    image = np.zeros((100, 100, 1), np.float32)
+    split = split_validation([PaintedPlane(image, labels, 0, None)], 0.2, seed=seed)
+    assert (split.train[0] == 2).any()  # the rare class still trains
+    assert split.grouping == "none"  # nothing else could be spared
+
+    # Three images, one of which alone holds class 3: that image is never held out.
+    planes = [PaintedPlane(image, np.where(labels > 0, 1, 0), k, None) for k in range(3)] + [
+        PaintedPlane(image, np.where(labels == 2, 3, labels), 3, None)
+    ]
+    split = split_validation(planes, 0.25, seed=seed)
+    assert any((t == 3).any() for t in split.train)

@@ -195,7 +195,7 @@ class SyntheticGrainsWidget(Container):
         if rows * cols <= WORKER_THRESHOLD_PX:
             try:
                 layers = generate_layers(params, name, self.add_strokes.value)
-            except (ValueError, RuntimeError) as err:
+            except ValueError as err:
                 self._report_error(err)
                 return
             self._add_layers(layers)

@@ -156,7 +156,8 @@ def _choose_held(
     ``fraction``. Of a few such orders, the first wins that leaves every painted
     class in training with at least :data:`KEEP_OF_EACH_CLASS` of its pixels and
     holds out every class (a validation set of one class scores a meaningless
-    F1 of 1.0), else the best try. (A rare phase painted 624 px in one box and
+    F1 of 1.0), else the best try that leaves every class some pixels in
+    training; None when no try does. (A rare phase painted 624 px in one box and
     25 px in another once trained on the 25.) When every group is larger than
     the limit, the smallest is taken if training keeps most pixels, unless ``strict``.
     """
@@ -182,8 +183,10 @@ def _choose_held(
         enough = all(per_class[c] - held_of[c] >= share * per_class[c] for c in held_of)
         # Training must keep every class, and most of each; then the more
         # classes validated the better.
+        # A try that takes a class out of training entirely is never used: the
+        # model would learn to forget it until the fold-in (or for ever).
         quality = (kept == every_class, enough, len(covered))
-        if quality > best_quality:
+        if kept == every_class and quality > best_quality:
             best, best_quality = chosen, quality
         if quality == (True, True, len(every_class)):
             break
@@ -192,7 +195,8 @@ def _choose_held(
     if strict:
         return None
     smallest = int(np.argmin(counts))
-    return None if counts[smallest] > total / 2 else [smallest]
+    others = set().union(*(c for k, c in enumerate(classes) if k != smallest))
+    return None if counts[smallest] > total / 2 or others != every_class else [smallest]
 
 
 def _split_regions(planes: list[PaintedPlane], fraction: float, rng: np.random.Generator) -> Split:

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from napari_finetune.synth.grain_map import grain_map, random_streams, require
+from napari_finetune.synth.grain_map import check_rendering, grain_map, random_streams, require
 
 _STREAMS = ("sites", "orientations", "noise", "unindexed")
 # Unindexed pixels are this many times likelier on a boundary than inside a grain.
@@ -133,6 +133,7 @@ def ipf_map(
         unindexed_fraction,
         "must be in [0, 0.5]",
     )
+    check_rendering(seed=seed)
     streams = random_streams(seed, _STREAMS)
     grains, boundaries = grain_map(shape, n_grains, boundary_width, streams["sites"])
     grain_rotations = Rotation.random(n_grains + 1, random_state=streams["orientations"])

@@ -22,7 +22,7 @@ from scipy import ndimage as ndi
 from skimage.draw import disk, ellipse
 
 from napari_finetune.synth import rendering
-from napari_finetune.synth.grain_map import grain_map, random_streams, require
+from napari_finetune.synth.grain_map import check_rendering, grain_map, random_streams, require
 from napari_finetune.synth.tessellation import grain_boundaries
 
 MITOCHONDRION, VESICLE = 1, 2
@@ -121,8 +121,13 @@ def em_membranes(
     require(mitochondria >= 0, "mitochondria", mitochondria, "must be >= 0")
     require(vesicles >= 0, "vesicles", vesicles, "must be >= 0")
     require(texture >= 0, "texture", texture, "must be >= 0")
+    check_rendering(dose, blur, seed)
     streams = random_streams(seed, _STREAMS)
-    cells, _ = grain_map(shape, n_cells, membrane_width, streams["sites"])
+    try:
+        cells, _ = grain_map(shape, n_cells, membrane_width, streams["sites"])
+    except ValueError as err:  # worded for grains: say the names this function takes
+        said = str(err).replace("n_grains", "n_cells").replace("boundary_width", "membrane_width")
+        raise ValueError(said.replace("grains", "cells")) from None
     diameter = np.sqrt(4 * cells.size / (np.pi * n_cells))
     cells = _warp(cells, warp * diameter, diameter, streams["warp"])
     membranes = grain_boundaries(cells, membrane_width)

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from napari_finetune.synth import rendering
-from napari_finetune.synth.grain_map import grain_map, random_streams, require
+from napari_finetune.synth.grain_map import check_rendering, grain_map, random_streams, require
 from napari_finetune.synth.phase_classes import LAMELLAR, MATRIX, PRECIPITATE
 from napari_finetune.synth.precipitates import boundary_particles, intragranular_cuboids
 
@@ -160,6 +160,7 @@ def second_phases(
         precipitate_contrast,
         "must be in [-1, 1]",
     )
+    check_rendering(dose, blur, seed, contrast=contrast, boundary_contrast=boundary_contrast)
     streams = random_streams(seed, _STREAMS)
     grains, boundaries = grain_map(shape, n_grains, boundary_width, streams["sites"])
     regions = np.full(grains.shape, MATRIX, np.uint8)

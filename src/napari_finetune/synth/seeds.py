@@ -97,9 +97,7 @@ def place_sites(
         # of candidates, so only a smaller core can make room (small images,
         # strong size spread).
         hard_core *= RETRY_CORE_SHRINK
-    raise RuntimeError(
-        f"Could not place {count} grains in {shape}: lower n_grains or size_spread."
-    )
+    raise ValueError(f"Could not place {count} grains in {shape}: lower n_grains or size_spread.")
 
 
 def _log_size_field(shape: tuple[int, int], count: int, rng: np.random.Generator) -> np.ndarray:

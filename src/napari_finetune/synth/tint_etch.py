@@ -16,7 +16,7 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from napari_finetune.synth import rendering
-from napari_finetune.synth.grain_map import grain_map, random_streams, require
+from napari_finetune.synth.grain_map import check_rendering, grain_map, random_streams, require
 
 _STREAMS = ("sites", "colours", "illumination", "noise")
 # Film thicknesses drawn per grain; the one farthest from its neighbours' is
@@ -117,7 +117,7 @@ def tint_etch(
     params = dict(locals())
     require(0 <= groove_strength <= 1, "groove_strength", groove_strength, "must be in [0, 1]")
     require(noise >= 0, "noise", noise, "must be >= 0")
-    require(blur >= 0, "blur", blur, "must be >= 0")
+    check_rendering(None, blur, seed)
     streams = random_streams(seed, _STREAMS)
     grains, boundaries = grain_map(shape, n_grains, boundary_width, streams["sites"])
     colours = grain_colours(grains, n_grains, streams["colours"])

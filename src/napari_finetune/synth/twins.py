@@ -19,7 +19,7 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from napari_finetune.synth import rendering
-from napari_finetune.synth.grain_map import grain_map, random_streams, require
+from napari_finetune.synth.grain_map import check_rendering, grain_map, random_streams, require
 
 _STREAMS = ("sites", "twins", "levels", "topography", "noise")
 # A band must leave this fraction of its grain as matrix on each side, so it
@@ -158,8 +158,8 @@ def annealing_twins(
         twin_width,
         "must be a (low, high) range of diameter fractions within (0, 0.5)",
     )
-    for name in ("contrast", "twin_contrast", "boundary_contrast", "twin_boundary_contrast"):
-        require(0 <= params[name] <= 1, name, params[name], "must be in [0, 1]")
+    names = ("contrast", "twin_contrast", "boundary_contrast", "twin_boundary_contrast")
+    check_rendering(dose, blur, seed, **{name: params[name] for name in names})
     streams = random_streams(seed, _STREAMS)
     grains, boundaries = grain_map(shape, n_grains, boundary_width, streams["sites"])
     twins, bands = _place_bands(grains, twin_fraction, twin_width, streams["twins"])
