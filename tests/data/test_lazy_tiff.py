@@ -80,3 +80,12 @@ def test_a_cluster_refuses_a_compressed_tiff_without_opening_it_through_zarr(
     assert isinstance(band_reader(tmp_path / "a.tif"), MemmapBands)
     with pytest.raises(ValueError, match=r"b\.tif is compressed or tiled: Dask workers read"):
         band_reader(tmp_path / "b.tif")
+
+
+def test_a_file_that_is_no_tiff_is_said_so_not_taken_for_a_compressed_one(tmp_path):
+    from napari_finetune.data.lazy_tiff import memmap_tiff
+
+    fake = tmp_path / "x.tif"
+    fake.write_text("a text file renamed")
+    with pytest.raises(ValueError, match=r"x\.tif cannot be read as a TIFF"):
+        memmap_tiff(fake)

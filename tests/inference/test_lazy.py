@@ -197,6 +197,21 @@ def test_bad_input(tmp_path, model, image):
     with pytest.raises(ValueError, match="NaN"):
         predict_lazy(model, da.from_array(nan), tmp_path / "e.zarr")
     assert not (tmp_path / "a.zarr").exists() and not (tmp_path / "b.zarr").exists()
+    assert not (tmp_path / "e.zarr").exists()  # NaN on the sampling grid: refused before
+
+
+def test_an_output_that_exists_is_refused_before_the_image_is_sampled(
+    tmp_path, model, image, monkeypatch
+):
+    import napari_finetune.inference.lazy as lazy
+
+    def sampled(*args, **kwargs):
+        raise AssertionError("the image was sampled before the output was checked")
+
+    monkeypatch.setattr(lazy, "sampled_normalization", sampled)
+    (tmp_path / "exists.zarr").mkdir()
+    with pytest.raises(ValueError, match="exists: predictions never overwrite"):
+        predict_lazy(model, da.from_array(image[:200, :200]), tmp_path / "exists.zarr")
 
 
 def test_averaged_views_equal_predict_in_memory(tmp_path, model, image):
@@ -214,3 +229,10 @@ def test_averaged_views_equal_predict_in_memory(tmp_path, model, image):
     np.testing.assert_allclose(store["probabilities"][:], averaged, atol=1e-5)
     assert np.abs(averaged - nf.predict(trained, part)).max() > 1e-2
     assert store.attrs["napari_finetune"]["views"] == 8
+
+
+def test_nan_on_the_sampling_grid_is_refused_before_any_band(model):
+    image = np.random.default_rng(0).random((600, 400)).astype(np.float32)
+    image[300:] = np.nan  # a stitched mosaic's empty background, below the first bands
+    with pytest.raises(ValueError, match=r"NaN or infinite values \([\d,]+ of [\d,]+ pixels"):
+        sampled_normalization(model.normalization, image, max_pixels=20_000)

@@ -48,6 +48,24 @@ def labels_path(image: OmeImage, name: str) -> Path:
     return image.path / "labels" / name
 
 
+def check_new_labels(image: OmeImage, name: str) -> None:
+    """ValueError unless the label image ``name`` can be written beside ``image``.
+
+    It must not exist (predictions never overwrite), and the store's NGFF
+    version must have axes (0.4 or 0.5). Nothing is written.
+    """
+    if image.version not in ("0.4", "0.5"):
+        raise ValueError(
+            f"{image.path.name} is OME-Zarr {image.version}: labels are written beside "
+            "NGFF 0.4 and 0.5 images only; give output= (a new Zarr store) instead."
+        )
+    if labels_path(image, name).exists():
+        raise ValueError(
+            f"{labels_path(image, name)} exists: choose another label name "
+            "(predictions never overwrite)."
+        )
+
+
 def create_labels(
     image: OmeImage,
     name: str,
@@ -85,16 +103,7 @@ def create_labels(
     """
     import zarr
 
-    if image.version not in ("0.4", "0.5"):
-        raise ValueError(
-            f"{image.path.name} is OME-Zarr {image.version}: labels are written beside "
-            "NGFF 0.4 and 0.5 images only; give output= (a new Zarr store) instead."
-        )
-    if labels_path(image, name).exists():
-        raise ValueError(
-            f"{labels_path(image, name)} exists: choose another label name "
-            "(predictions never overwrite)."
-        )
+    check_new_labels(image, name)
     root = zarr.open_group(str(image.path), mode="r+")
     group = root.require_group("labels")
     label = group.create_group(name)

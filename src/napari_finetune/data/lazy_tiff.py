@@ -55,10 +55,12 @@ def memmap_tiff(path: str | os.PathLike[str]) -> np.memmap | None:
     path = Path(path)
     try:
         return tifffile.memmap(path, mode="r")
-    except ValueError:
-        return None  # compressed, tiled or not contiguous
+    # TiffFileError is a ValueError too: a file that is no TIFF is said as such,
+    # not taken for a compressed one.
     except (OSError, tifffile.TiffFileError) as err:
         raise ValueError(f"{path.name} cannot be read as a TIFF: {err}") from None
+    except ValueError:
+        return None  # compressed, tiled or not contiguous
 
 
 def open_tiff_lazily(path: str | os.PathLike[str]) -> object:

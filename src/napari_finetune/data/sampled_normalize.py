@@ -121,8 +121,20 @@ def sampled_normalization(
     -------
     FixedNormalization
         The percentiles per channel, and the grid step they came from.
+
+    Raises
+    ------
+    ValueError
+        If a sampled pixel is NaN or infinite (before any band is predicted).
     """
     stride = sample_stride(*image.shape[:2], max_pixels)
     sample = grid_sample(image, stride)
+    bad = int(np.count_nonzero(~np.isfinite(sample)))
+    if bad:
+        # Percentiles would be NaN and every band class 1, written as if final.
+        raise ValueError(
+            f"image contains NaN or infinite values ({bad:,} of {sample.shape[0]:,} pixels "
+            f"sampled every {stride} rows and columns): fill or crop them away first."
+        )
     lo, hi = np.percentile(sample, (normalization.low, normalization.high), axis=0)
     return FixedNormalization(tuple(float(v) for v in lo), tuple(float(v) for v in hi), stride)

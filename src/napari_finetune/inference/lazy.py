@@ -44,7 +44,7 @@ from napari_finetune.data.painted import MIN_SIDE
 from napari_finetune.data.sampled_normalize import SAMPLE_PIXELS, sampled_normalization
 from napari_finetune.inference.lazy_bands import channels_view, local_band_sums, sum_channels
 from napari_finetune.inference.lazy_events import BandDone, PredictionWritten
-from napari_finetune.inference.lazy_io import create_output, open_source
+from napari_finetune.inference.lazy_io import check_output, create_output, open_source
 from napari_finetune.inference.predict import OVERLAP, TILE, as_planes, labels_from_probabilities
 from napari_finetune.inference.runtime import DEFAULT_BACKEND, resolve_backend, run_device
 from napari_finetune.inference.tiling import check_tiling, tile_starts
@@ -111,6 +111,7 @@ def predict_bands(
         if reader is not None:
             shared = getattr(reader, "store", None) or reader.filename
             check_workers_see(client, shared, "the input image")
+    check_output(output, source, label_name)  # before the seconds that sampling takes
     normalize = sampled_normalization(model.normalization, channels_view(array), sample_pixels)
     views = views_for(model, average_views)
     state = {

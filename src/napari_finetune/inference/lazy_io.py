@@ -142,6 +142,48 @@ class LazyOutput:
         self.group.attrs["napari_finetune"] = self.state
 
 
+def check_output(output: object, source: LazySource, label_name: str) -> None:
+    """ValueError unless ``output`` can take a prediction of ``source``; nothing written.
+
+    Run before the image is sampled or the model loaded (seconds to minutes on
+    a large compressed image), and again by :func:`create_output`.
+    """
+    import zarr
+
+    if output is None:
+        if source.ome is None:
+            raise ValueError(
+                "output= is needed: a new Zarr store path (only an OME-Zarr input gets "
+                "its labels beside the image)."
+            )
+        from napari_finetune.batch.ome_zarr_labels import check_new_labels
+
+        check_new_labels(source.ome, label_name)
+    elif isinstance(output, zarr.Group):
+        for name in ("labels", "probabilities", "uncertainty"):
+            if name in output:
+                raise ValueError(
+                    f"the output group has an array {name!r} already: predictions never "
+                    "overwrite, give a new group or store."
+                )
+    elif isinstance(output, str | os.PathLike):
+        path = Path(output)
+        if path.exists():
+            raise ValueError(
+                f"output {path} exists: predictions never overwrite, give a new path."
+            )
+        if source.location is not None and _inside(path, source.location):
+            raise ValueError(
+                f"output {path} is inside the input {source.location}: it would write into "
+                "the input's store; give a path outside it."
+            )
+    else:
+        raise ValueError(
+            f"output is a {type(output).__name__}: give the path of a new Zarr store or a "
+            "zarr group."
+        )
+
+
 def create_output(
     output: object,
     source: LazySource,
@@ -162,43 +204,19 @@ def create_output(
     """
     import zarr
 
-    rows, cols = source.array.shape[:2]
+    check_output(output, source, label_name)
     if output is None:
-        if source.ome is None:
-            raise ValueError(
-                "output= is needed: a new Zarr store path (only an OME-Zarr input gets "
-                "its labels beside the image)."
-            )
         from napari_finetune.batch.ome_zarr_labels import create_labels, labels_path
 
         labels, prefix = create_labels(source.ome, label_name, n_classes, chunk, state)
         group = zarr.open_group(str(labels_path(source.ome, label_name)), mode="r+")
         target = LazyOutput(labels_path(source.ome, label_name), group, labels, prefix=prefix)
     elif isinstance(output, zarr.Group):
-        for name in ("labels", "probabilities", "uncertainty"):
-            if name in output:
-                raise ValueError(
-                    f"the output group has an array {name!r} already: predictions never "
-                    "overwrite, give a new group or store."
-                )
         target = LazyOutput(_location(output), output, None)
-    elif isinstance(output, str | os.PathLike):
-        path = Path(output)
-        if path.exists():
-            raise ValueError(
-                f"output {path} exists: predictions never overwrite, give a new path."
-            )
-        if source.location is not None and _inside(path, source.location):
-            raise ValueError(
-                f"output {path} is inside the input {source.location}: it would write into "
-                "the input's store; give a path outside it."
-            )
-        target = LazyOutput(path, zarr.open_group(str(path), mode="w-"), None)
     else:
-        raise ValueError(
-            f"output is a {type(output).__name__}: give the path of a new Zarr store or a "
-            "zarr group."
-        )
+        path = Path(output)
+        target = LazyOutput(path, zarr.open_group(str(path), mode="w-"), None)
+    rows, cols = source.array.shape[:2]
     if target.labels is None:
         target.labels = target.group.create_array(
             "labels", shape=(rows, cols), dtype="uint8", chunks=(chunk, chunk), fill_value=0
