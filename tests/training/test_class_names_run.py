@@ -132,3 +132,19 @@ def test_every_comparison_run_names_the_classes_as_the_first_start(three_phases,
     with pytest.raises(RuntimeError, match="enough"):
         next(events)
     assert handed == [{1: "ferrite", 2: "pearlite"}]
+
+
+def test_a_class_the_start_model_knows_and_the_painting_skips_keeps_its_head_row():
+    import torch
+
+    from napari_finetune.models.registry import load_model
+    from napari_finetune.training.start import resolve_model
+
+    start = load_model("voronoi-unet")  # classes 1 interior, 2 boundary
+    model, head_kept = resolve_model(start, "finetune", 1, {1, 3})  # a new class 3, 2 unpainted
+    assert not head_kept and model.n_classes == 3 and model.classes[2] == start.classes[2]
+    assert torch.equal(model.net.head.weight[:2], start.net.head.weight)
+    assert torch.equal(model.net.head.bias[:2], start.net.head.bias)
+    # Every class painted: the new head is fresh, as before (it learns them all).
+    model, _ = resolve_model(start, "finetune", 1, {1, 2, 3})
+    assert not torch.equal(model.net.head.weight[:2], start.net.head.weight)

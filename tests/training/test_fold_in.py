@@ -10,7 +10,7 @@ from napari_finetune.data.painted import PaintedPlane
 from napari_finetune.data.split import Split
 from napari_finetune.session.status import StatusLine, finished_text
 from napari_finetune.synth.strokes import paint_strokes
-from napari_finetune.training import EpochEnd, Finished, Step
+from napari_finetune.training import EpochEnd, Finished, Started, Step
 from napari_finetune.training import reproduce as reproduce_module
 from napari_finetune.training.engine import STEPS_PER_EPOCH
 from napari_finetune.training.epoch_end import EpochEnds
@@ -203,3 +203,32 @@ def test_without_a_validated_score_the_status_says_no_score_and_no_fold():
     assert "val F1" not in status.describe(Step(80, 125, 4, 0.2, {}, 10.0, 30.0, 5.0))
     done = Finished(None, [], "completed", 5, 15.0, None, HeldOutScore(None), 3, validated_epoch=3)
     assert "at epoch" not in finished_text(done)
+
+
+def test_a_stop_after_the_fold_in_keeps_the_steps_on_every_painted_pixel(painted):
+    image, labels = painted
+    options = {"batch_size": 4, "patch_size": 64, "seed": 0, "augmentation": None}
+    events = nf.finetune(
+        image,
+        labels,
+        "voronoi-unet",
+        steps=EPOCHS * STEPS_PER_EPOCH,
+        semi_supervised=False,
+        **options,
+    )
+    model, folded_at, after = None, None, 0
+    for event in events:
+        if isinstance(event, Started):
+            model = event.model
+        if isinstance(event, EpochEnd) and event.folded_in:
+            folded_at = {k: v.clone() for k, v in model.net.state_dict().items()}
+        if isinstance(event, Step) and folded_at is not None:
+            after += 1
+            if after == 3:  # Stop mid-epoch, three steps on every painted pixel later
+                newest = {k: v.clone() for k, v in model.net.state_dict().items()}
+                break
+    events.close()
+    kept = model.net.state_dict()
+    assert all(torch.equal(kept[k], newest[k]) for k in kept)
+    assert not all(torch.equal(kept[k], folded_at[k]) for k in kept)
+    assert any(record.get("folded_in") for record in model.history)

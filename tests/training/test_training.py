@@ -56,6 +56,9 @@ def test_gradual_unfreezes_deepest_stages_first():
     assert "encoder.4" in early and "encoder.0" not in early
     assert early < late
     assert st.unfrozen_by(net, "gradual", 1.0) == {f"encoder.{i}" for i in range(5)}
+    # 5 stages over 4 points: 2, 3, 4, then the shallowest at 80 % of the run, not 60 %
+    freed = [len(st.unfrozen_by(net, "gradual", p)) for p in (0.1, 0.2, 0.4, 0.6, 0.79, 0.8)]
+    assert freed == [0, 2, 3, 4, 4, 5]
 
 
 def test_events_come_once_per_batch_then_per_epoch(painted_sample):

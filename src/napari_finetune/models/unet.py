@@ -147,9 +147,18 @@ class UNet(nn.Module):
         groups.append(("head", list(self.head.parameters())))
         return groups
 
-    def replace_head(self, n_classes: int) -> None:
-        """A fresh 1x1 head for a different number of classes."""
-        self.head = nn.Conv2d(self.config.widths[0], n_classes, 1)
+    def replace_head(self, n_classes: int, keep_known: bool = False) -> None:
+        """A fresh 1x1 head for a different number of classes.
+
+        ``keep_known``: the classes both heads have keep their rows (weights and
+        bias), so that a class the start model knows still means what it did.
+        """
+        old, self.head = self.head, nn.Conv2d(self.config.widths[0], n_classes, 1)
+        if keep_known:
+            shared = min(n_classes, old.out_channels)
+            with torch.no_grad():
+                self.head.weight[:shared] = old.weight[:shared]
+                self.head.bias[:shared] = old.bias[:shared]
         self.config = UNetConfig(
             self.config.in_channels, n_classes, self.config.widths, self.config.dropout
         )

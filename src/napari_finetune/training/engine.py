@@ -266,10 +266,10 @@ def finetune(
     finally:
         # Runs on completion and when the consumer closes the generator (Stop).
         torch.set_num_threads(torch_threads)
+        trained.history.extend(epochs.closed(step))  # a fold-in: its steps kept, or withdrawn
         keeper.restore()
         st.set_trainable(net, set())
         net.eval()
-        trained.history.extend(epochs.closed(step))  # a fold-in no step followed: withdrawn
         finish_record(provenance, trained, step, reason, *epochs.outcome())
         trained.provenance.append(provenance)
         trained.augmentation = augmentation_yaml  # the last run's (None: it had none)

@@ -117,7 +117,10 @@ class EpochEnds:
         A fold-in that no step followed (its epoch's validation ran to the
         budget's end, or the run was stopped then) is withdrawn: the held-out
         pixels never trained, so the history and the reported score say the
-        kept epoch, as without a fold-in.
+        kept epoch, as without a fold-in. Steps after a fold-in are kept even
+        when a Stop ends them mid-epoch: nothing validates them, and the newest
+        weights win at every epoch end after a fold-in. Call before restoring
+        the kept weights.
         """
         folded = [r for r in self.history if r["epoch"] == self.folded_after]
         # The fold-in epoch's record holds the steps run when the held-out pixels joined.
@@ -125,6 +128,8 @@ class EpochEnds:
             for key in ("folded_in", "continued_from_epoch", "early_stop_fold_in"):
                 folded[0].pop(key, None)
             self.folded_after = self.validated = None
+        elif folded:
+            self.keeper.keep_newest()
         return self.history
 
     def reported_score(self) -> dict:

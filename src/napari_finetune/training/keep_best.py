@@ -177,6 +177,10 @@ class KeepBest:
         stop = score is not None and self.peak is not None and self.stale >= self.patience
         return Verdict(kept, new_peak, new_low, stop)
 
+    def keep_newest(self) -> None:
+        """Keep the network's weights as they are now (steps no validation judges)."""
+        self._state = self._snapshot()
+
     def restore(self) -> None:
         """Load the kept weights back into the network."""
         self.net.load_state_dict(self._state)

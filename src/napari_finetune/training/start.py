@@ -64,7 +64,12 @@ def resolve_model(
     resolved.net.adapt_input_channels(channels)
     head_kept = resolved.n_classes == n_classes
     if not head_kept:
-        resolved.net.replace_head(n_classes)
+        # A class the start model knows and the painting skips (1 and 3 painted on a
+        # model of 1 and 2) keeps its row of the head: fresh, it would only be unlearned.
+        known = range(1, min(n_classes, resolved.n_classes) + 1)
+        resolved.net.replace_head(
+            n_classes, keep_known=any(k not in painted_classes for k in known)
+        )
     resolved.classes = name_classes(resolved.classes, n_classes, class_names)
     return resolved, head_kept
 

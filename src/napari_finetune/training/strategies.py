@@ -79,10 +79,11 @@ def unfrozen_by(net: UNet, strategy: str, progress: float) -> set[str]:
         return set()
     encoder = [n for n, _ in net.parameter_groups() if n.startswith("encoder")]
     deep_first = list(reversed(encoder))
-    # Spread the stages over the schedule's points (more stages than points: several at once).
+    # Spread the stages over the schedule's points, the last one freed at the last
+    # point (more stages than points: the deepest come free together first).
     released = sum(progress >= at for at in UNFREEZE_AT)
-    per_point = int(np.ceil(len(deep_first) / len(UNFREEZE_AT)))
-    return set(deep_first[: released * per_point])
+    count = int(np.ceil(released * len(deep_first) / len(UNFREEZE_AT)))
+    return set(deep_first[:count])
 
 
 def set_trainable(net: UNet, frozen: set[str]) -> None:
