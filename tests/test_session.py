@@ -231,3 +231,22 @@ def test_the_core_imports_no_qt_napari_or_magicgui():
         "assert not gui, gui\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_errors_about_a_painted_image_name_it_not_its_index():
+    image = np.random.default_rng(0).random((64, 64)).astype(np.float32)
+    labels = np.zeros((64, 64), np.uint8)
+    labels[5:20, 5:20], labels[30:40, 30:40] = 1, 2
+    broken = image.copy()
+    broken[3, 3] = np.nan
+    pairs = [
+        Pair(image, np.zeros_like(labels), "row one, unpainted"),
+        Pair(image, labels, "steel A"),
+        Pair(broken, labels, "steel B"),
+    ]
+    options = RoundOptions(steps=2, live_previews=False, suggestions=None)
+    with pytest.raises(ValueError, match="image 'steel B' contains NaN"):
+        LabellingSession(pairs).run_round(options)
+    colour = [Pair(image, labels, "grey one"), Pair(np.stack([image] * 3, -1), labels, "rgb one")]
+    with pytest.raises(ValueError, match="image 'grey one' is grey but 'rgb one' is colour"):
+        LabellingSession(colour).train_round(options)

@@ -12,7 +12,6 @@ session then keeps the best model of the interrupted round.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 
 import numpy as np
 
@@ -24,6 +23,7 @@ from napari_finetune.inference.views import views_for
 from napari_finetune.models.model import SegmentationModel
 from napari_finetune.session.events import Prediction, RankedBox, RoundFinished, Suggestions
 from napari_finetune.session.options import RoundOptions, SuggestionOptions
+from napari_finetune.session.pair_names import check_one_kind, naming, naming_images
 from napari_finetune.session.pairs import Pair
 from napari_finetune.session.policy import StrategyAdvice, resolve_start, suggest_strategy
 from napari_finetune.session.previews import LivePreviews
@@ -132,6 +132,8 @@ class LabellingSession:
                 "no painted pixels: paint at least two classes (e.g. 1 = grain interior, "
                 "2 = boundary) before training."
             )
+        names = [p.name for p in painted]
+        check_one_kind(names, [p.image for p in painted], [p.labels for p in painted])
         strategy = options.strategy or self.advice().strategy
         # The session's unpainted images teach too when the painting gets pseudo-labels
         # (judged only when there are some: the engine judges the painting again).
@@ -158,7 +160,7 @@ class LabellingSession:
             fold_in=options.fold_in,
             class_names=options.class_names,
         )
-        return self._round(events, options)
+        return self._round(naming_images(events, names), options)
 
     def _unpainted_images(self, painted: list) -> list | None:
         """The session's images nobody painted yet, of the painted ones' kind (grey or colour)."""
@@ -205,7 +207,7 @@ class LabellingSession:
         if options.final_predictions:
             views = len(views_for(self.model, options.average_views))
             for pair in self.pairs:
-                with _naming(pair.name):
+                with naming(pair.name):
                     probabilities = predict(
                         self.model, pair.image, average_views=options.average_views
                     )
@@ -241,7 +243,7 @@ class LabellingSession:
         options = options or SuggestionOptions()
         self.suggestions = []
         for pair in self.pairs:
-            with _naming(pair.name):
+            with naming(pair.name):
                 found = self._suggest_on(pair, options)
             self.suggestions.append(found)
             yield found
@@ -274,12 +276,3 @@ class LabellingSession:
         ]
         boxes.sort(key=lambda b: b.score, reverse=True)
         return boxes if n is None else boxes[:n]
-
-
-@contextmanager
-def _naming(image: str) -> Iterator[None]:
-    """A ValueError about one image says which (after training, several may follow)."""
-    try:
-        yield
-    except ValueError as err:
-        raise ValueError(f"image '{image}': {err}") from None
