@@ -125,3 +125,28 @@ def test_a_prediction_painted_with_no_dock_at_all_becomes_the_users(make_napari_
     show_prediction(viewer, Prediction("img", sure, final=False), None, {})
     np.testing.assert_array_equal(prediction.data, corrected)
     assert (viewer.layers["img prediction [1]"].data == 1).all()
+
+
+def test_an_image_renamed_while_it_trains_gets_its_results_under_its_new_name(painted, qtbot):
+    from napari_finetune._widgets.fine_tune_dock import FineTuneWidget
+    from napari_finetune.session import Prediction
+
+    w = FineTuneWidget(painted)
+    w.steps.value = 10
+    w.active.n.value = 2
+    shown = []
+    show = w._on_event
+
+    def spy(event):
+        if isinstance(event, Prediction) and "grains" in painted.layers:
+            painted.layers["grains"].name = "grains, etched"  # the user renames it mid-round
+        shown.append(event)
+        show(event)
+
+    w._on_event = spy
+    w.train.clicked.emit()
+    qtbot.waitUntil(lambda: w._worker is None, timeout=120_000)
+    names = {layer.name for layer in painted.layers}
+    assert {"grains, etched prediction", "grains, etched uncertainty"} <= names
+    assert "grains, etched suggestions" in names and "grains suggestions" not in names
+    assert all(box.target == "grains, etched" for box in w.active._ranking)

@@ -278,10 +278,11 @@ class TrainingPairs(Container):
             image, naming the layers.
         """
         pairs = []
-        for row in self.rows():
+        for number, row in enumerate(self.rows(), start=1):
             image, painted = row.image_layer.value, row.labels_layer.value
             if image is None or painted is None:
-                raise ValueError("Choose an image and the labels layer painted on it.")
+                missing = "an image" if image is None else f"the labels painted on '{image.name}'"
+                raise ValueError(f"Training pair {number}: choose {missing}.")
             check_same_plane_shape(image, painted)
             if image.multiscale:
                 raise ValueError(f"Image layer '{image.name}' is multiscale; use one scale.")

@@ -30,6 +30,7 @@ from napari_finetune._widgets._model_actions import ModelActions
 from napari_finetune._widgets._progress import TrainingProgress
 from napari_finetune._widgets._result_layers import show_prediction
 from napari_finetune._widgets._round_controls import NAMES, RoundControls
+from napari_finetune._widgets._round_inputs import RoundInputs
 from napari_finetune._widgets._training_pairs import TrainingPairs
 from napari_finetune._widgets._training_plot import TrainingPlot
 from napari_finetune._widgets._worker_release import release_worker
@@ -64,17 +65,15 @@ class FineTuneWidget(Container):
         self.session = LabellingSession()
         self._status_line = StatusLine()
         self._worker = self._events = self._progress = None
-        self._inputs: set[int] = set()  # ids of the layers the running round reads
+        self._inputs = RoundInputs()  # the layers the running round reads
         self._last_refresh, self._hint = 0.0, ""  # the hint: the status saying what to do first
         self._stop_reason: str | None = None  # 'user' or 'removed' once asked to stop
         self.pairs = TrainingPairs(napari_viewer, self._suggest_strategy)
         self.settings = RoundControls(napari_viewer)
         for name in NAMES:  # self.source, self.seconds...: as scripts and tests reach them
             setattr(self, name, getattr(self.settings, name))
-        self.train, self.stop = (
-            PushButton(text="Fine-tune"),
-            PushButton(text="Stop", enabled=False),
-        )
+        self.train = PushButton(text="Fine-tune")
+        self.stop = PushButton(text="Stop", enabled=False)
         self.status = wrapping_label()
         self.model_info = wrapping_label(texts.describe_model(None))
         self.plot = TrainingPlot()
@@ -121,7 +120,7 @@ class FineTuneWidget(Container):
             layer.events.data.connect(self._suggest_strategy)  # new data (undo: round start)
 
     def _on_layer_removed(self, layer: object) -> None:
-        if self._worker is not None and id(layer) in self._inputs:
+        if self._worker is not None and layer in self._inputs:
             self._stop_reason = "removed"
             self._stop_asked.set()
             self.status.value = texts.input_removed(layer.name)
@@ -192,7 +191,7 @@ class FineTuneWidget(Container):
         except ValueError as err:  # CheckpointError included
             self._report_error(err)
             return
-        self._inputs = {id(layer) for layer in self.pairs.layers()}
+        self._inputs = RoundInputs(self.pairs.layers())
         self.active.show_ranking([], [pair.name for pair in self.session.pairs])  # stale boxes
         self.plot.clear()
         self._stop_reason, self._last_refresh = None, 0.0
@@ -213,6 +212,7 @@ class FineTuneWidget(Container):
         worker.start()
 
     def _on_event(self, event: object) -> None:
+        event = (inputs := self._inputs).current(event)  # an image renamed mid-round
         text = self._status_line.describe(event)
         if isinstance(event, Step):
             now = time.monotonic()
@@ -242,7 +242,7 @@ class FineTuneWidget(Container):
         elif isinstance(event, Suggestions):
             self.active.show_uncertainty(event)
         elif isinstance(event, RoundFinished):
-            self.active.show_ranking(event.ranking, [p.name for p in self.session.pairs])
+            self.active.show_ranking(event.ranking, inputs.names(self.session.pairs))
             self.active.update_rounds(event.rounds)
             self.active.retrain.enabled = True
         if text is not None:
@@ -260,7 +260,7 @@ class FineTuneWidget(Container):
         if self._progress is not None:
             self._progress.close()
         self._worker = self._events = self._progress = None
-        self._inputs = set()
+        self._inputs = RoundInputs()
         self.train.enabled, self.stop.enabled = True, False
         if self._stop_reason == "user":
             self.status.value = texts.stopped(self.session.outcome, self.model is not None)
