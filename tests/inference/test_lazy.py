@@ -236,3 +236,10 @@ def test_nan_on_the_sampling_grid_is_refused_before_any_band(model):
     image[300:] = np.nan  # a stitched mosaic's empty background, below the first bands
     with pytest.raises(ValueError, match=r"NaN or infinite values \([\d,]+ of [\d,]+ pixels"):
         sampled_normalization(model.normalization, image, max_pixels=20_000)
+
+
+def test_messages_give_the_images_shape_not_the_corner_read_to_check_it(tmp_path, model):
+    with pytest.raises(ValueError, match=r"image is 12 × 5000 px"):
+        predict_lazy(model, da.zeros((12, 5000), np.float32), tmp_path / "a.zarr")
+    with pytest.raises(ValueError, match=r"shape \(300, 200, 4\)"):
+        predict_lazy(model, da.zeros((300, 200, 4), np.float32), tmp_path / "b.zarr")

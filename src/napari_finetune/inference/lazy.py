@@ -283,10 +283,13 @@ def _check_for_model(model: SegmentationModel, array: object) -> None:
             f"image of shape {tuple(array.shape)} looks like a stack of planes: predict "
             "each plane (rows, cols) on its own."
         )
-    probe = np.asarray(array[:MIN_SIDE, :MIN_SIDE])
-    as_planes(model, probe)  # the model's own checks: dtype, grey against RGB
     rows, cols = array.shape[:2]
     if min(rows, cols) < MIN_SIDE:
         raise ValueError(
             f"image is {rows} × {cols} px: the model needs at least {MIN_SIDE} px per side."
         )
+    probe = np.asarray(array[:MIN_SIDE, :MIN_SIDE])
+    try:
+        as_planes(model, probe)  # the model's own checks: dtype, grey against RGB
+    except ValueError as err:  # said of the image, not of the corner read to check it
+        raise ValueError(str(err).replace(str(probe.shape), str(tuple(array.shape)))) from None
