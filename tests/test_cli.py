@@ -522,3 +522,10 @@ def test_demo_refuses_a_report_name_that_is_no_picture_before_training(no_work, 
     assert "report.ckpt: .ckpt is not a picture format" in capsys.readouterr().err
     with pytest.raises(WorkStarted):
         cli.main(["demo", "--output", str(tmp_path / "report.pdf")])
+
+
+def test_a_report_without_suffix_in_a_dotted_folder_is_a_png():
+    from napari_finetune.choices import report_format
+
+    assert report_format("runs.v2/report") == report_format("../results/report") == "png"
+    assert report_format("out/report.PDF") == "pdf"

@@ -154,7 +154,8 @@ REPORT_FORMATS = ("png", "jpg", "jpeg", "tif", "tiff", "webp", "pdf", "svg", "ep
 
 def report_format(name: str) -> str:
     """The format a report named ``name`` is written in; ValueError naming the file if none."""
-    suffix = name.rsplit("/", 1)[-1].rpartition(".")[2].lower() if "." in name else ""
+    base = name.replace("\\", "/").rsplit("/", 1)[-1].lstrip(".")  # the file's own name
+    suffix = base.rpartition(".")[2].lower() if "." in base else ""
     if not suffix:
         return "png"
     if suffix not in REPORT_FORMATS:

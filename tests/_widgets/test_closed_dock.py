@@ -14,6 +14,13 @@ def folder(tmp_path, monkeypatch):
     return tmp_path / "autosave"
 
 
+def from_the_menu():
+    """What Plugins > Fine-tune makes (napari adds it to the window)."""
+    from napari._qt._qplugins._qnpe2 import _toggle_or_get_widget
+
+    return _toggle_or_get_widget("napari-finetune", "Fine-tune", "Fine-tune (napari-finetune)")
+
+
 def close_with_x(viewer, widget):
     """What the dock's × button does (QtViewerDockWidget.destroyOnClose)."""
     viewer.window.remove_dock_widget(widget.native)
@@ -52,7 +59,8 @@ def test_closing_the_dock_stops_training_and_keeps_the_session_and_autosave(
 
     # Plugins > Fine-tune brings back the same session, model and all.
     model = w.model
-    _, again = viewer.window.add_plugin_dock_widget("napari-finetune", "Fine-tune")
+    again, name = from_the_menu()
+    viewer.window.add_dock_widget(again, name=name)  # as napari's menu then does
     assert again is w and again.model is model and not again.native.isHidden()
     close_with_x(viewer, again)  # closed twice: still kept
     _, third = viewer.window.add_plugin_dock_widget("napari-finetune", "Fine-tune")
@@ -69,30 +77,10 @@ def test_a_dock_closed_with_nothing_running_says_so_without_stopping_anything(
     _, w = viewer.window.add_plugin_dock_widget("napari-finetune", "Fine-tune")
     close_with_x(viewer, w)
     assert said == [
-        "Fine-tune closed. Your paintings are saved and autosave goes on; "
+        "Fine-tune closed. Your paintings are being saved and autosave goes on; "
         "Plugins ▸ Fine-tune brings back this session, its model and rounds."
     ]
     qtbot.waitUntil(lambda: len(w.autosave.autosave.saved()) == 1, timeout=10_000)
-
-
-def test_a_corrected_prediction_is_never_overwritten_even_with_the_dock_closed(
-    make_napari_viewer, qtbot, folder
-):
-    viewer = make_napari_viewer()
-    viewer.open_sample("napari-finetune", "painted")
-    _, w = viewer.window.add_plugin_dock_widget("napari-finetune", "Fine-tune")
-    w.files.predict_on.value = viewer.layers["grains"]
-    w.files.predict_button.clicked.emit()
-    qtbot.waitUntil(lambda: "grains prediction" in viewer.layers, timeout=60_000)
-    qtbot.waitUntil(lambda: w.files.predict_button.enabled, timeout=60_000)
-    close_with_x(viewer, w)
-    prediction = viewer.layers["grains prediction"]
-    prediction.paint((10, 10), 2)  # a correction by hand, no dock watching
-    corrected = prediction.data.copy()
-    _, w = viewer.window.add_plugin_dock_widget("napari-finetune", "Fine-tune")
-    w.files.predict_button.clicked.emit()
-    qtbot.waitUntil(lambda: "grains prediction [1]" in viewer.layers, timeout=60_000)
-    np.testing.assert_array_equal(viewer.layers["grains prediction"].data, corrected)
 
 
 def test_fine_tune_waits_for_a_running_predict(make_napari_viewer, qtbot, folder, monkeypatch):
@@ -150,3 +138,12 @@ def test_an_image_renamed_while_it_trains_gets_its_results_under_its_new_name(pa
     assert {"grains, etched prediction", "grains, etched uncertainty"} <= names
     assert "grains, etched suggestions" in names and "grains suggestions" not in names
     assert all(box.target == "grains, etched" for box in w.active._ranking)
+
+
+def test_plugins_menu_makes_a_fine_tune_widget(make_napari_viewer, folder):
+    from napari_finetune._widgets.fine_tune_dock import FineTuneWidget
+
+    make_napari_viewer()
+    widget, _ = from_the_menu()
+    assert isinstance(widget, FineTuneWidget)
+    widget.native.close()

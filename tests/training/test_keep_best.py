@@ -158,3 +158,13 @@ def test_a_diverged_epoch_is_never_kept():
     assert keeper.epoch == weight == 1
     _, verdicts, _ = run([0.9, nan, nan], patience=2, losses=[0.2, nan, nan])
     assert verdicts[-1].stop  # a run that keeps diverging stops
+
+
+def test_an_early_lucky_epoch_does_not_freeze_the_run_once_its_noise_is_known():
+    # The lucky epoch is the second: rejected epochs still tell the noise, so from
+    # the seventh on the margin widens and training goes on being kept.
+    scores = [0.30, 0.64, 0.40, 0.36, 0.50, 0.33, 0.45, 0.52, 0.44, 0.48]
+    losses = [1.3, 0.27, 1.2, 1.5, 0.9, 1.6, 1.1, 0.8, 1.2, 1.0]
+    keeper, verdicts, weight = run(scores, patience=20, losses=losses)
+    assert keeper.epoch == weight == 10
+    assert [v.kept for v in verdicts][7:] == [True, True, True]

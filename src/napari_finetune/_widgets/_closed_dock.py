@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from magicgui.widgets import Container
 from napari.utils.notifications import show_info
 from qtpy.QtCore import QEvent, QObject, QTimer
 from qtpy.QtWidgets import QDockWidget
@@ -27,30 +28,34 @@ if TYPE_CHECKING:
     import napari
     from qtpy.QtWidgets import QWidget
 
-# Closed Fine-tune widgets, by the id of their viewer, until reopened or freed.
-_CLOSED: dict[int, FineTuneWidget] = {}
+# The attribute of the viewer's main window that holds its closed Fine-tune widget:
+# the window owns it, so it lives as long as the window and no longer.
+_KEPT = "_napari_finetune_closed_dock"
 
 
-class FineTuneDock:
+class FineTuneDock(Container):
     """*Plugins ▸ Fine-tune*: the viewer's widget closed earlier if any, else a new one.
 
     Reopening gives back the session, its model and its rounds as they were.
-    A class whose ``__new__`` returns the widget, because napari reads the
-    viewer it passes from the signature of the ``__init__`` of what it calls.
+    A widget class (napari's menu takes no other) whose ``__new__`` returns the
+    Fine-tune widget, so its own ``__init__`` never runs; napari reads the
+    viewer it passes from that ``__init__``'s signature.
     """
 
     def __new__(cls, napari_viewer: napari.viewer.Viewer) -> FineTuneWidget:
-        # napari passes its viewer behind a proxy, a new one each time
+        # napari's dock commands pass the viewer behind a proxy, a new one each time
         viewer = getattr(napari_viewer, "__wrapped__", napari_viewer)
-        kept = _CLOSED.pop(id(viewer), None)
+        window = getattr(viewer.window, "_qt_window", None)
+        kept = getattr(window, _KEPT, None)
         if kept is not None:
+            setattr(window, _KEPT, None)
             return kept
         widget = FineTuneWidget(napari_viewer)
         keep_when_closed(widget, viewer)
         return widget
 
     def __init__(self, napari_viewer: napari.viewer.Viewer) -> None:  # never called
-        pass
+        super().__init__()
 
 
 def keep_when_closed(widget: FineTuneWidget, viewer: napari.viewer.Viewer) -> None:
@@ -61,21 +66,22 @@ def keep_when_closed(widget: FineTuneWidget, viewer: napari.viewer.Viewer) -> No
 def _closed(widget: FineTuneWidget, viewer: napari.viewer.Viewer) -> None:
     stopped = stop_jobs(widget)
     widget.autosave.save_now()
-    _CLOSED[id(viewer)] = widget
+    said = f"{' and '.join(stopped).capitalize()} stopped (as Stop does). " if stopped else ""
     window = getattr(viewer.window, "_qt_window", None)
+    if window is None:  # no window to wait in: it goes, once its paintings are saved
+        show_info(f"Fine-tune closed. {said}Your paintings are being saved.")
+        return
+    setattr(window, _KEPT, widget)
 
     def keep() -> None:  # after napari has deleted the dock
-        if id(viewer) in _CLOSED and widget.native.parent() is None and window is not None:
-            # Freed with the window, so autosave still saves on the viewer's close.
+        if getattr(window, _KEPT, None) is widget and widget.native.parent() is None:
+            # A child of the window: freed with it, and autosave saves on its close.
             widget.native.setParent(window)
             widget.native.hide()
 
     QTimer.singleShot(0, keep)
-    key = id(viewer)
-    widget.native.destroyed.connect(lambda *_: _CLOSED.pop(key, None))
-    said = f"{' and '.join(stopped).capitalize()} stopped (as Stop does). " if stopped else ""
     show_info(
-        f"Fine-tune closed. {said}Your paintings are saved and autosave goes on; "
+        f"Fine-tune closed. {said}Your paintings are being saved and autosave goes on; "
         "Plugins ▸ Fine-tune brings back this session, its model and rounds."
     )
 

@@ -12,7 +12,8 @@ from contextlib import contextmanager
 
 import numpy as np
 
-_IMAGE_INDEX = re.compile(r"\bimage (\d+)\b")
+# "image 3" of the painted images, not "unlabelled image 3" (counted over others)
+_IMAGE_INDEX = re.compile(r"(?<!unlabelled )\bimage (\d+)\b")
 
 
 @contextmanager

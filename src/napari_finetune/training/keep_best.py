@@ -20,10 +20,10 @@ collapse (forgetting at a high learning rate) raises the loss too. Early
 stopping counts epochs in which neither the score nor the loss improved.
 
 Both margins widen with the validation's own noise: a drop counts only when it
-is more than twice the epoch-to-epoch scatter of the epochs kept so far (the
-median absolute second difference, which a steady rise or fall does not
-inflate; a rejected epoch does not count, or a collapse lasting two epochs
-would widen the margin enough to pass its second). On the
+is more than twice the epoch-to-epoch scatter seen so far (the median absolute
+second difference, which a steady rise or fall does not inflate), once seven
+epochs tell noise from a step: with fewer, a collapse's own first epoch would
+widen the margin enough to pass its second. On the
 superalloy with sparse paintings the held-out boxes made the validation score
 jump by 0.1-0.3 between epochs; with fixed margins one lucky epoch (score 0.64,
 loss 0.27 amid 0.3-0.5 and 1.0-1.7) became the peak and its weights came back
@@ -47,6 +47,9 @@ LOSS_WITHIN = 0.1
 MIN_IMPROVEMENT = 1e-4
 # A drop must exceed this many times the validation's scatter to count.
 NOISE_MULTIPLE = 2.0
+# Epochs needed before their scatter widens the margins: five second differences,
+# so that one step (two of them) cannot move their median.
+NOISE_EPOCHS = 7
 # Median |second difference| of i.i.d. noise of standard deviation 1: sqrt(6) * 0.6745.
 _SECOND_DIFFERENCE_MEDIAN = 1.652
 
@@ -69,6 +72,16 @@ def scatter(values: list[float]) -> float:
     x = np.asarray(values, dtype=float)
     second = x[2:] - 2 * x[1:-1] + x[:-2]
     return float(np.median(np.abs(second)) / _SECOND_DIFFERENCE_MEDIAN)
+
+
+def noise(values: list[float]) -> float:
+    """:func:`scatter` once enough epochs tell noise from a step, else 0 (fixed margins).
+
+    A collapse is a step: two large second differences. Among fewer than
+    :data:`NOISE_EPOCHS` - 2 of them the median would take it for noise, and
+    the margin it widened would pass the collapse's next epochs.
+    """
+    return scatter(values) if len(values) >= NOISE_EPOCHS else 0.0
 
 
 @dataclass(frozen=True)
@@ -157,19 +170,17 @@ class KeepBest:
         elif score is not None:
             self.stale += 1
         # Margins from the scatter *before* this epoch: a drop must not widen its own.
-        score_margin = max(self.keep_within, self.noise_multiple * scatter(self.scores))
+        score_margin = max(self.keep_within, self.noise_multiple * noise(self.scores))
         # The loss's margin is relative: its scatter on a log scale.
-        log_scatter = scatter(self.log_losses)
+        log_scatter = noise(self.log_losses)
         loss_margin = max(self.loss_within, math.expm1(self.noise_multiple * log_scatter))
         score_worse = score is not None and score < self.peak - score_margin
         loss_worse = loss is None or loss > self.low * (1 + loss_margin)
-        kept = not (score_worse and loss_worse)
-        # Only kept epochs measure the noise: a collapse lasting several epochs must
-        # not widen the margins that judge its own later epochs.
-        if kept and score is not None:
+        if score is not None:
             self.scores.append(score)
-        if kept and loss is not None:
+        if loss is not None:
             self.log_losses.append(math.log(max(loss, 1e-12)))
+        kept = not (score_worse and loss_worse)
         if kept:
             self._state = self._snapshot()
             self.score, self.epoch = score, epoch
