@@ -147,3 +147,17 @@ def test_plugins_menu_makes_a_fine_tune_widget(make_napari_viewer, folder):
     widget, _ = from_the_menu()
     assert isinstance(widget, FineTuneWidget)
     widget.native.close()
+
+
+def test_predict_during_training_says_why_it_does_nothing(painted, qtbot, monkeypatch):
+    from napari_finetune._widgets.fine_tune_dock import FineTuneWidget
+
+    w = FineTuneWidget(painted)
+    errors = []
+    monkeypatch.setattr(w.files, "_report", errors.append)
+    w.seconds.value = 600
+    w.train.clicked.emit()
+    w.files.predict_button.clicked.emit()
+    assert [str(e) for e in errors] == ["Training is running: predict once it ends, or stop it."]
+    w.stop.clicked.emit()
+    qtbot.waitUntil(lambda: w._worker is None, timeout=120_000)

@@ -140,7 +140,8 @@ class ModelActions:
         if self.lazy.running:
             self.lazy.stop()
             return
-        if self._busy():
+        if self._busy():  # the model is changing
+            self._report(ValueError("Training is running: predict once it ends, or stop it."))
             return
         if target is None:
             self._report(ValueError("Choose an image."))
