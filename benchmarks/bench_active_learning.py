@@ -117,13 +117,24 @@ def random_boxes(labels, n, rng):
 
 
 def run_rounds(
-    data, mode, rounds, steps, seed, method=DEFAULT_METHOD, weight=REPRESENTATIVENESS_WEIGHT
+    data,
+    mode,
+    rounds,
+    steps,
+    seed,
+    method=DEFAULT_METHOD,
+    weight=REPRESENTATIVENESS_WEIGHT,
+    start=DEFAULT_MODEL,
+    afresh=False,
+    fold_in=True,
 ):
     """One simulated annotator's rounds, driven through the plugin's LabellingSession.
 
     The session trains on the painted pool images and ranks boxes over all of
     them, exactly as the Fine-tune dock does; the annotator paints the top
-    ``BOXES_PER_ROUND`` boxes of that ranking (active), or random boxes.
+    ``BOXES_PER_ROUND`` boxes of that ranking (active), or random boxes. Each
+    round starts from the last one's model (warm), or from ``start`` when
+    ``afresh``; ``fold_in`` is the round's fold-in switch.
     """
     images, truth, test_images, test_truth = data
     rng = np.random.default_rng(seed)
@@ -146,7 +157,8 @@ def run_rounds(
             for k, (im, lab) in enumerate(zip(images, labels, strict=True))
         )
         options = RoundOptions(
-            start=DEFAULT_MODEL if r == 0 else CURRENT,
+            start=start if r == 0 or afresh else CURRENT,
+            fold_in=fold_in,
             strategy="finetune",
             steps=steps,
             seed=seed,
@@ -221,6 +233,9 @@ def main() -> None:
         help="active's representativeness exponent",
     )
     parser.add_argument("--rounds-only", action="store_true", help="no AUROC and timing")
+    parser.add_argument("--start", default=DEFAULT_MODEL, help="the first round's start model")
+    parser.add_argument("--afresh", action="store_true", help="every round from --start")
+    parser.add_argument("--no-fold-in", action="store_true", help="rounds without the fold-in")
     args = parser.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
     datasets = {name: DATASETS[name]() for name in args.datasets}
@@ -228,7 +243,18 @@ def main() -> None:
     for name, data in ({} if args.skip_rounds else datasets).items():
         for mode in args.modes:
             runs = [
-                run_rounds(data, mode, args.rounds, args.steps, s, args.method, args.weight)
+                run_rounds(
+                    data,
+                    mode,
+                    args.rounds,
+                    args.steps,
+                    s,
+                    args.method,
+                    args.weight,
+                    args.start,
+                    args.afresh,
+                    not args.no_fold_in,
+                )
                 for s in range(args.first_seed, args.first_seed + args.seeds)
             ]
             curves[(name, mode)] = runs

@@ -49,6 +49,7 @@ pytestmark = pytest.mark.slow
             "bench_active_learning.py",
             *("--datasets", "tuning isbi2012", "--modes", "active", "random"),
             *("--seeds", "1", "--rounds", "2", "--steps", "3", "--weight", "4", "--rounds-only"),
+            *("--start", "voronoi-unet", "--afresh", "--no-fold-in"),
         ],
         [
             "bench_grains.py",
