@@ -22,6 +22,7 @@ from pathlib import Path
 from napari_finetune import (
     cli_compare,
     cli_export,
+    cli_generate,
     cli_jobs,
     cli_predict,
     cli_predict_large,
@@ -274,7 +275,7 @@ def _view(sample: str) -> int:
 # Each job but `view` (the only one that needs napari) lives in cli_jobs (retrain:
 # cli_retrain, predict: cli_predict, export: cli_export).
 JOBS = {
-    "generate": cli_jobs.generate,
+    "generate": cli_generate.generate,
     "fit": cli_jobs.fit,
     "retrain": cli_retrain.retrain,
     "predict": cli_predict.predict,
