@@ -14,6 +14,17 @@ def folder(tmp_path, monkeypatch):
     return tmp_path / "autosave"
 
 
+@pytest.fixture
+def docked(make_napari_viewer, folder, monkeypatch):
+    """A viewer with the painted sample and Fine-tune from its plugin entry; info shown."""
+    said = []
+    monkeypatch.setattr(_closed_dock, "show_info", said.append)
+    viewer = make_napari_viewer()
+    viewer.open_sample("napari-finetune", "painted")
+    _, w = viewer.window.add_plugin_dock_widget("napari-finetune", "Fine-tune")
+    return viewer, w, said
+
+
 def from_the_menu():
     """What Plugins > Fine-tune makes (napari adds it to the window)."""
     from napari._qt._qplugins._qnpe2 import _toggle_or_get_widget
@@ -26,14 +37,8 @@ def close_with_x(viewer, widget):
     viewer.window.remove_dock_widget(widget.native)
 
 
-def test_closing_the_dock_stops_training_and_keeps_the_session_and_autosave(
-    make_napari_viewer, qtbot, folder, monkeypatch
-):
-    said = []
-    monkeypatch.setattr(_closed_dock, "show_info", said.append)
-    viewer = make_napari_viewer()
-    viewer.open_sample("napari-finetune", "painted")
-    _, w = viewer.window.add_plugin_dock_widget("napari-finetune", "Fine-tune")
+def test_closing_the_dock_stops_training_and_keeps_the_session_and_autosave(docked, qtbot):
+    viewer, w, said = docked
     w.seconds.value = 600
     w.train.clicked.emit()
     qtbot.waitUntil(lambda: "Training" in w.status.value, timeout=60_000)
@@ -67,14 +72,8 @@ def test_closing_the_dock_stops_training_and_keeps_the_session_and_autosave(
     assert third is w
 
 
-def test_a_dock_closed_with_nothing_running_says_so_without_stopping_anything(
-    make_napari_viewer, qtbot, folder, monkeypatch
-):
-    said = []
-    monkeypatch.setattr(_closed_dock, "show_info", said.append)
-    viewer = make_napari_viewer()
-    viewer.open_sample("napari-finetune", "painted")
-    _, w = viewer.window.add_plugin_dock_widget("napari-finetune", "Fine-tune")
+def test_a_dock_closed_with_nothing_running_says_so_without_stopping_anything(docked, qtbot):
+    viewer, w, said = docked
     close_with_x(viewer, w)
     assert said == [
         "Fine-tune closed. Your paintings are being saved and autosave goes on; "
@@ -83,12 +82,10 @@ def test_a_dock_closed_with_nothing_running_says_so_without_stopping_anything(
     qtbot.waitUntil(lambda: len(w.autosave.autosave.saved()) == 1, timeout=10_000)
 
 
-def test_fine_tune_waits_for_a_running_predict(make_napari_viewer, qtbot, folder, monkeypatch):
+def test_fine_tune_waits_for_a_running_predict(docked, qtbot, monkeypatch):
+    viewer, w, _ = docked
     errors = []
     monkeypatch.setattr(module, "show_error", errors.append)
-    viewer = make_napari_viewer()
-    viewer.open_sample("napari-finetune", "painted")
-    _, w = viewer.window.add_plugin_dock_widget("napari-finetune", "Fine-tune")
     w.files.predict_on.value = viewer.layers["grains"]
     w.files.predict_button.clicked.emit()
     assert not w.files.predict_button.enabled  # Predict is running

@@ -8,8 +8,6 @@ This module builds both from the same parts as :func:`voronoi_grains`.
 
 from __future__ import annotations
 
-import math
-import numbers
 from collections.abc import Sequence
 
 import numpy as np
@@ -98,37 +96,3 @@ def require(ok: bool, name: str, value: object, why: str) -> None:
     """Raise a ValueError naming the parameter, its value and why it is wrong."""
     if not ok:
         raise ValueError(f"{name}={value!r} is invalid: it {why}.")
-
-
-def check_rendering(
-    dose: float | None = None, blur: float = 0.0, seed: int = 0, **contrasts: float
-) -> None:
-    """Raise a ValueError naming the first rendering parameter out of range.
-
-    The same rules as :func:`~napari_finetune.voronoi_grains` (``dose`` a positive
-    number of electrons per pixel or None, ``blur`` a sigma of 0-20 px, ``seed``
-    an integer >= 0); ``contrasts`` by name: ``boundary_contrast`` in [-1, 1],
-    any other in [0, 1].
-    """
-    require(
-        dose is None or (_real(dose) and dose > 0),
-        "dose",
-        dose,
-        "must be a positive number of electrons per pixel, or None for no noise",
-    )
-    require(
-        _real(blur) and 0 <= blur <= 20,
-        "blur",
-        blur,
-        "must be a Gaussian sigma between 0 and 20 px",
-    )
-    whole = _real(seed) and float(seed).is_integer()
-    require(whole and seed >= 0, "seed", seed, "must be an integer >= 0")
-    for name, value in contrasts.items():
-        low = -1 if name == "boundary_contrast" else 0
-        require(_real(value) and low <= value <= 1, name, value, f"must be in [{low}, 1]")
-
-
-def _real(value: object) -> bool:
-    # bool is excluded: True == 1 would pass silently as a number
-    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)

@@ -146,38 +146,18 @@ class GrainParameters:
             f"must be below half the mean grain width ({minor_diameter / 2:.1f} px); "
             "wider boundaries are larger than the grains",
         )
-        _require(
-            _is_number(self.contrast) and 0 <= self.contrast <= 1,
-            "contrast",
-            self.contrast,
-            "must be between 0 and 1 (spread of grain grey levels)",
-        )
-        _require(
-            _is_number(self.boundary_contrast) and -1 <= self.boundary_contrast <= 1,
-            "boundary_contrast",
-            self.boundary_contrast,
-            "must be between -1 (bright edges) and 1 (dark grooves)",
-        )
-        _require(
-            self.dose is None or (_is_number(self.dose) and self.dose > 0),
-            "dose",
+        check_rendering(
             self.dose,
-            "must be a positive number of electrons per pixel, or None for no noise",
-        )
-        _require(
-            _is_number(self.blur) and 0 <= self.blur <= 20,
-            "blur",
             self.blur,
-            "must be a Gaussian sigma between 0 and 20 px",
+            self.seed,
+            contrast=self.contrast,
+            boundary_contrast=self.boundary_contrast,
         )
         _require(
             self.target_domain is None or isinstance(self.target_domain, TargetDomain),
             "target_domain",
             self.target_domain,
             "must be a TargetDomain, True/False or None",
-        )
-        _require(
-            _is_int(self.seed) and self.seed >= 0, "seed", self.seed, "must be an integer >= 0"
         )
 
     def _check_elongation(self) -> None:
@@ -239,3 +219,38 @@ def _is_int(value: object) -> bool:
 def _require(ok: bool, name: str, value: object, why: str) -> None:
     if not ok:
         raise ValueError(f"{name}={value!r} is invalid: it {why}.")
+
+
+# What a contrast out of range is told, by its lowest allowed value.
+_CONTRAST_RANGES = {
+    -1: "must be between -1 (bright edges) and 1 (dark grooves)",
+    0: "must be between 0 and 1 (a spread of grey levels)",
+}
+
+
+def check_rendering(
+    dose: float | None = None, blur: float = 0.0, seed: int = 0, **contrasts: float
+) -> None:
+    """Raise a ValueError naming the first rendering parameter out of range.
+
+    The same rules as :func:`~napari_finetune.voronoi_grains` (``dose`` a positive
+    number of electrons per pixel or None, ``blur`` a sigma of 0-20 px, ``seed``
+    an integer >= 0); ``contrasts`` by name: ``boundary_contrast`` in [-1, 1],
+    any other in [0, 1].
+    """
+    _require(
+        dose is None or (_is_number(dose) and dose > 0),
+        "dose",
+        dose,
+        "must be a positive number of electrons per pixel, or None for no noise",
+    )
+    _require(
+        _is_number(blur) and 0 <= blur <= 20,
+        "blur",
+        blur,
+        "must be a Gaussian sigma between 0 and 20 px",
+    )
+    _require(_is_int(seed) and seed >= 0, "seed", seed, "must be an integer >= 0")
+    for name, value in contrasts.items():
+        low = -1 if name == "boundary_contrast" else 0
+        _require(_is_number(value) and low <= value <= 1, name, value, _CONTRAST_RANGES[low])

@@ -16,7 +16,8 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from napari_finetune.synth import rendering
-from napari_finetune.synth.grain_map import check_rendering, grain_map, random_streams, require
+from napari_finetune.synth.grain_map import grain_map, random_streams, require
+from napari_finetune.synth.parameters import check_rendering
 
 _STREAMS = ("sites", "colours", "illumination", "noise")
 # Film thicknesses drawn per grain; the one farthest from its neighbours' is
