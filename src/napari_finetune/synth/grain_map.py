@@ -90,9 +90,3 @@ def grain_map(
     )
     grains = tessellate(sites, params.shape)
     return grains, grain_boundaries(grains, boundary_width)
-
-
-def require(ok: bool, name: str, value: object, why: str) -> None:
-    """Raise a ValueError naming the parameter, its value and why it is wrong."""
-    if not ok:
-        raise ValueError(f"{name}={value!r} is invalid: it {why}.")

@@ -22,8 +22,8 @@ from typing import Any
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from napari_finetune.synth.grain_map import grain_map, random_streams, require
-from napari_finetune.synth.parameters import check_rendering
+from napari_finetune.synth.grain_map import grain_map, random_streams
+from napari_finetune.synth.parameters import check_rendering, require
 
 _STREAMS = ("sites", "orientations", "noise", "unindexed")
 # Unindexed pixels are this many times likelier on a boundary than inside a grain.

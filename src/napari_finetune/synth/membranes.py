@@ -22,8 +22,8 @@ from scipy import ndimage as ndi
 from skimage.draw import disk, ellipse
 
 from napari_finetune.synth import rendering
-from napari_finetune.synth.grain_map import grain_map, random_streams, require
-from napari_finetune.synth.parameters import check_rendering
+from napari_finetune.synth.grain_map import grain_map, random_streams
+from napari_finetune.synth.parameters import check_rendering, require
 from napari_finetune.synth.tessellation import grain_boundaries
 
 MITOCHONDRION, VESICLE = 1, 2

@@ -40,9 +40,9 @@ class TargetDomain:
     drift: float = 0.15
 
     def __post_init__(self) -> None:
-        _require(self.scan_jitter_px >= 0, "scan_jitter_px", self.scan_jitter_px, "must be >= 0")
-        _require(0 <= self.vignetting < 1, "vignetting", self.vignetting, "must be in [0, 1)")
-        _require(0 <= self.drift < 1, "drift", self.drift, "must be in [0, 1)")
+        require(self.scan_jitter_px >= 0, "scan_jitter_px", self.scan_jitter_px, "must be >= 0")
+        require(0 <= self.vignetting < 1, "vignetting", self.vignetting, "must be in [0, 1)")
+        require(0 <= self.drift < 1, "drift", self.drift, "must be in [0, 1)")
 
 
 @dataclass(frozen=True)
@@ -84,7 +84,7 @@ class GrainParameters:
         if self.n_grains is None and self.mean_diameter is None:
             object.__setattr__(self, "n_grains", 60)
         if self.n_grains is not None:
-            _require(
+            require(
                 _is_int(self.n_grains) and self.n_grains >= 1,
                 "n_grains",
                 self.n_grains,
@@ -92,7 +92,7 @@ class GrainParameters:
             )
             count = int(self.n_grains)
         else:
-            _require(
+            require(
                 _is_number(self.mean_diameter) and self.mean_diameter > 0,
                 "mean_diameter",
                 self.mean_diameter,
@@ -102,7 +102,7 @@ class GrainParameters:
             count = max(1, round(area / (math.pi * self.mean_diameter**2 / 4)))
         # Each grain needs room for its own seed pixel and a hard core around it.
         max_count = area // 16
-        _require(
+        require(
             count <= max_count,
             "n_grains" if self.n_grains is not None else "mean_diameter",
             self.n_grains if self.n_grains is not None else self.mean_diameter,
@@ -113,33 +113,33 @@ class GrainParameters:
         if self.mean_diameter is None:
             object.__setattr__(self, "mean_diameter", math.sqrt(4 * area / (math.pi * count)))
 
-        _require(
+        require(
             _is_number(self.size_spread) and 0 <= self.size_spread <= 1,
             "size_spread",
             self.size_spread,
             "must be between 0 (uniform grains) and 1 (local grain size varying by ~e)",
         )
-        _require(
+        require(
             self.morphology in MORPHOLOGIES,
             "morphology",
             self.morphology,
             f"must be one of {', '.join(MORPHOLOGIES)}",
         )
         self._check_elongation()
-        _require(
+        require(
             _is_number(self.direction) and math.isfinite(self.direction),
             "direction",
             self.direction,
             "must be an angle in degrees",
         )
-        _require(
+        require(
             _is_int(self.boundary_width) and self.boundary_width >= 1,
             "boundary_width",
             self.boundary_width,
             "must be a whole number of pixels >= 1",
         )
         minor_diameter = self.mean_diameter / math.sqrt(self.elongation)
-        _require(
+        require(
             self.boundary_width < minor_diameter / 2,
             "boundary_width",
             self.boundary_width,
@@ -153,7 +153,7 @@ class GrainParameters:
             contrast=self.contrast,
             boundary_contrast=self.boundary_contrast,
         )
-        _require(
+        require(
             self.target_domain is None or isinstance(self.target_domain, TargetDomain),
             "target_domain",
             self.target_domain,
@@ -165,13 +165,13 @@ class GrainParameters:
             default = DEFAULT_ELONGATION if self.morphology == "elongated" else 1.0
             object.__setattr__(self, "elongation", default)
             return
-        _require(
+        require(
             _is_number(self.elongation) and 1 <= self.elongation <= 20,
             "elongation",
             self.elongation,
             "must be an aspect ratio between 1 and 20",
         )
-        _require(
+        require(
             self.morphology == "elongated" or self.elongation == 1,
             "elongation",
             self.elongation,
@@ -216,7 +216,8 @@ def _is_int(value: object) -> bool:
     return _is_number(value) and float(value).is_integer()
 
 
-def _require(ok: bool, name: str, value: object, why: str) -> None:
+def require(ok: bool, name: str, value: object, why: str) -> None:
+    """Raise a ValueError naming the parameter, its value and why it is wrong."""
     if not ok:
         raise ValueError(f"{name}={value!r} is invalid: it {why}.")
 
@@ -238,19 +239,19 @@ def check_rendering(
     an integer >= 0); ``contrasts`` by name: ``boundary_contrast`` in [-1, 1],
     any other in [0, 1].
     """
-    _require(
+    require(
         dose is None or (_is_number(dose) and dose > 0),
         "dose",
         dose,
         "must be a positive number of electrons per pixel, or None for no noise",
     )
-    _require(
+    require(
         _is_number(blur) and 0 <= blur <= 20,
         "blur",
         blur,
         "must be a Gaussian sigma between 0 and 20 px",
     )
-    _require(_is_int(seed) and seed >= 0, "seed", seed, "must be an integer >= 0")
+    require(_is_int(seed) and seed >= 0, "seed", seed, "must be an integer >= 0")
     for name, value in contrasts.items():
         low = -1 if name == "boundary_contrast" else 0
-        _require(_is_number(value) and low <= value <= 1, name, value, _CONTRAST_RANGES[low])
+        require(_is_number(value) and low <= value <= 1, name, value, _CONTRAST_RANGES[low])

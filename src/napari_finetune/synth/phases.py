@@ -22,8 +22,8 @@ from typing import Any
 import numpy as np
 
 from napari_finetune.synth import rendering
-from napari_finetune.synth.grain_map import grain_map, random_streams, require
-from napari_finetune.synth.parameters import check_rendering
+from napari_finetune.synth.grain_map import grain_map, random_streams
+from napari_finetune.synth.parameters import check_rendering, require
 from napari_finetune.synth.phase_classes import LAMELLAR, MATRIX, PRECIPITATE
 from napari_finetune.synth.precipitates import boundary_particles, intragranular_cuboids
 

@@ -19,8 +19,8 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from napari_finetune.synth import rendering
-from napari_finetune.synth.grain_map import grain_map, random_streams, require
-from napari_finetune.synth.parameters import check_rendering
+from napari_finetune.synth.grain_map import grain_map, random_streams
+from napari_finetune.synth.parameters import check_rendering, require
 
 _STREAMS = ("sites", "twins", "levels", "topography", "noise")
 # A band must leave this fraction of its grain as matrix on each side, so it
