@@ -142,10 +142,10 @@ def _data(args: argparse.Namespace) -> tuple[str, tuple[list, list]]:
 
         layers = {kind: data for data, _, kind in painted_grains()}
         return "the painted-strokes sample", ([layers["image"]], [layers["labels"]])
-    from napari_finetune.data.io import read_image
+    from napari_finetune.data.io import read_painted_pair
 
-    images = [read_image(p) for p in args.images]
-    labels = [read_image(p) for p in args.labels]
+    pairs = [read_painted_pair(i, p) for i, p in zip(args.images, args.labels, strict=True)]
+    images, labels = [i for i, _ in pairs], [p for _, p in pairs]
     return f"{len(images)} image{'s' if len(images) != 1 else ''}", (images, labels)
 
 

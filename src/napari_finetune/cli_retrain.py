@@ -16,11 +16,13 @@ def retrain(args: argparse.Namespace) -> int:
     check_inputs([args.model], "model")
     check_inputs(args.images, "--images")
     check_inputs(args.labels, "--labels")
+    if len(args.images) != len(args.labels):
+        raise ValueError(f"got {len(args.images)} images but {len(args.labels)} label files.")
     if args.output is not None:
         check_new_output(args.output, args.overwrite)
         check_not_inputs([args.output], [args.model, *args.images, *args.labels], "retrain")
 
-    from napari_finetune.data.io import read_image
+    from napari_finetune.data.io import read_painted_pair
     from napari_finetune.models.checkpoint import save_model
     from napari_finetune.models.registry import load_model
     from napari_finetune.training.reproduce import last_run, reproduce
@@ -34,10 +36,11 @@ def retrain(args: argparse.Namespace) -> int:
         + f", strategy {record['options']['strategy']}, seed {record['options']['seed']}",
         file=sys.stderr,
     )
+    pairs = [read_painted_pair(i, p) for i, p in zip(args.images, args.labels, strict=True)]
     result = reproduce(
         model,
-        [read_image(path) for path in args.images],
-        [read_image(path) for path in args.labels],
+        [image for image, _ in pairs],
+        [labels for _, labels in pairs],
         start=args.start,
     )
     if args.output is not None:

@@ -9,6 +9,13 @@ from napari_finetune.models.full_float32 import full_float32
 
 
 def _flags():
+    # Where the new API exists the pass sets it, and PyTorch then refuses legacy reads.
+    if hasattr(torch.backends.cuda.matmul, "fp32_precision"):
+        precision = (
+            torch.backends.cudnn.conv.fp32_precision,
+            torch.backends.cuda.matmul.fp32_precision,
+        )
+        return tuple(value == "tf32" for value in precision)
     return torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32
 
 
@@ -55,3 +62,19 @@ def test_an_error_inside_still_restores_the_flags(monkeypatch):
     with pytest.raises(RuntimeError), full_float32(torch.device("cuda")):
         raise RuntimeError("out of memory")
     assert torch.backends.cudnn.allow_tf32
+
+
+@pytest.mark.skipif(
+    not hasattr(torch.backends.cuda.matmul, "fp32_precision"), reason="PyTorch before 2.9"
+)
+def test_a_user_of_the_new_tf32_api_gets_ieee_inside_and_their_setting_back():
+    matmul, conv = torch.backends.cuda.matmul, torch.backends.cudnn.conv
+    before = matmul.fp32_precision, conv.fp32_precision
+    try:
+        matmul.fp32_precision = "tf32"  # only a flag: no GPU needed to set it
+        conv.fp32_precision = "tf32"
+        with full_float32(torch.device("cuda")):
+            assert (matmul.fp32_precision, conv.fp32_precision) == ("ieee", "ieee")
+        assert (matmul.fp32_precision, conv.fp32_precision) == ("tf32", "tf32")
+    finally:
+        matmul.fp32_precision, conv.fp32_precision = before

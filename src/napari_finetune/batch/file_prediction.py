@@ -27,7 +27,7 @@ from napari_finetune.batch.measurements import measure_prediction
 from napari_finetune.batch.ome_zarr import read_ome_zarr
 from napari_finetune.batch.planning import FolderPlan, PlannedFile
 from napari_finetune.batch.summary import DONE, FAILED, FileRow
-from napari_finetune.data.io import read_image, write_image
+from napari_finetune.data.io import read_specimen, write_image
 from napari_finetune.inference.predict import labels_from_probabilities, predict
 from napari_finetune.models.model import SegmentationModel
 
@@ -69,9 +69,31 @@ class FileOutcome:
         return FileFailed(file.image, self.message, index, to_do, time_left, self.seconds)
 
 
-def read_input(path: Path) -> np.ndarray:
-    """An input image whole: TIFF/PNG via :func:`~napari_finetune.data.io.read_image`, or Zarr."""
-    return read_ome_zarr(path) if is_zarr_store(path) else read_image(path)
+def read_input(path: Path) -> tuple[np.ndarray, int]:
+    """An input image, and the rows of its instrument's data bar that were cropped (0: none).
+
+    TIFF/PNG via :func:`~napari_finetune.data.io.read_specimen` (an FEI/Thermo
+    SEM's data bar is cropped, as the viewer's *Open SEM TIFF* does, so that a
+    model sees the specimen normalised as it was in training), or Zarr whole.
+    """
+    return (read_ome_zarr(path), 0) if is_zarr_store(path) else read_specimen(path)
+
+
+def with_data_bar(
+    probabilities: np.ndarray, labels: np.ndarray, rows: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The outputs of a cropped specimen grown back by ``rows`` rows of "not predicted".
+
+    A folder run's outputs cover the input image pixel for pixel: the data
+    bar's rows are label 0 (as unpainted) and probability 0 for every class.
+    Measuring leaves them out (:mod:`~napari_finetune.batch.measurements`).
+    """
+    if rows <= 0:
+        return probabilities, labels
+    pad = [(0, 0)] * probabilities.ndim
+    pad[-2] = (0, rows)
+    label_pad = [(0, rows) if axis == labels.ndim - 2 else (0, 0) for axis in range(labels.ndim)]
+    return np.pad(probabilities, pad), np.pad(labels, label_pad)
 
 
 def predict_file(
@@ -115,8 +137,8 @@ def predict_file(
     began = time.perf_counter()
     shape: tuple[int, ...] = ()
     try:
-        image = read_input(file.image)
-        shape = image.shape
+        image, bar = read_input(file.image)
+        shape = (image.shape[0] + bar, *image.shape[1:])
         probs = predict(
             model, image, backend=backend, device=device, average_views=plan.average_views
         )
@@ -129,8 +151,9 @@ def predict_file(
     # The prediction is written last: its record then vouches for the image's other
     # outputs (a run stopped half-way leaves an older prediction, refused on resume).
     stamp = plan.made_by.metadata(model.classes) if plan.made_by is not None else None
+    probs, labels = with_data_bar(probs, labels_from_probabilities(probs), bar)
     if plan.probabilities:
         write_image(file.outputs[1], probs, stamp)
     note = measure_prediction(probs, file.image, plan, model.classes) if plan.measure else ""
-    write_image(file.outputs[0], labels_from_probabilities(probs), stamp)
+    write_image(file.outputs[0], labels, stamp)
     return FileOutcome(True, shape, time.perf_counter() - began, note)

@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 import tifffile
 
+from napari_finetune.data.tiff_read import read_tiff
+
 # metres per unit, for the units instruments write
 METRES = {"m": 1.0, "mm": 1e-3, "um": 1e-6, "µm": 1e-6, "nm": 1e-9, "pm": 1e-12}
 
@@ -77,10 +79,14 @@ def crop_data_bar(image: np.ndarray, rows: int) -> np.ndarray:
 
 
 def open_calibrated(path: str | Path) -> tuple[np.ndarray, InstrumentCalibration | None]:
-    """A TIFF's image without its data bar, and the calibration its tags give (or None)."""
+    """A TIFF's image without its data bar, and the calibration its tags give (or None).
+
+    The pixels are read as :func:`napari_finetune.data.io.read_image` reads them
+    (:func:`~napari_finetune.data.tiff_read.read_tiff`: colour samples last).
+    """
     calibration = read_instrument_calibration(path)
     try:
-        image = tifffile.imread(path)
+        image, _ = read_tiff(path)
     except (OSError, tifffile.TiffFileError) as err:
         raise ValueError(f"{Path(path).name} cannot be read as a TIFF: {err}") from None
     if calibration is not None and calibration.data_bar_rows:

@@ -2,31 +2,127 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import tifffile
+from PIL import Image
 from skimage.io import imread, imsave
 
+from napari_finetune.data.calibration import crop_data_bar, read_instrument_calibration
 from napari_finetune.data.safe_write import atomic_write
+from napari_finetune.data.tiff_read import read_tiff
+
+T = TypeVar("T")
 
 TIFF_SUFFIXES = (".tif", ".tiff")
 
 
 def read_image(path: str | Path) -> np.ndarray:
-    """An image file as an array; ValueError naming the file if it cannot be read."""
+    """An image file as an array, without an instrument's data bar; ValueError naming the file.
+
+    The image of a file the plugin predicts or trains on, read as the viewer's
+    *Open SEM TIFF* reads it (:func:`read_specimen`): the same pixels are
+    normalised alike wherever a model meets them.
+    """
+    return read_specimen(path)[0]
+
+
+def read_specimen(path: str | Path) -> tuple[np.ndarray, int]:
+    """An image file without its data bar, and how many rows the bar had (0: none).
+
+    FEI/Thermo SEMs write a data bar (text, scale bar) under the specimen
+    (:mod:`~napari_finetune.data.calibration`): its black and white pixels would
+    set the percentiles the image is normalised by, so it is cropped here, as
+    :func:`~napari_finetune.data.calibration.open_calibrated` does for the viewer.
+    A planar RGB TIFF comes with its colour last (:mod:`~napari_finetune.data.tiff_read`).
+
+    Raises
+    ------
+    ValueError
+        Naming the file: missing, a folder, unreadable, empty, or a TIFF with
+        channels (not grey, not RGB).
+    """
+    path = _existing(path)
+    bar = 0
+    if path.suffix.lower() in TIFF_SUFFIXES:
+        data, _ = _decoded(path, lambda: read_tiff(path))
+        found = read_instrument_calibration(path)
+        bar = found.data_bar_rows if found is not None else 0
+        if bar and (data.ndim == 2 or (data.ndim == 3 and data.shape[-1] in (3, 4))):
+            data = crop_data_bar(data, bar)
+        else:
+            bar = 0
+    else:
+        data = _decoded(path, lambda: np.asarray(imread(path)))
+    return data, bar
+
+
+def read_labels(path: str | Path) -> np.ndarray:
+    """A label image file as class values (0 unpainted, 1..K); ValueError naming the file.
+
+    An indexed (palette) PNG keeps its palette indices, which are the classes:
+    an ordinary image reader would turn them into the palette's RGB colours.
+    A label file that is a colour image is refused: its colours are no classes.
+    """
+    path = _existing(path)
+    if path.suffix.lower() in TIFF_SUFFIXES:
+        # tifffile returns a palette TIFF's indices as they are.
+        data, axes = _decoded(path, lambda: read_tiff(path))
+        colour = "S" in axes
+    else:
+        data = _decoded(path, lambda: _pillow_pixels(path))
+        colour = data.ndim == 3  # a PNG or JPEG holds one plane: a third axis is colour
+    if colour:
+        raise ValueError(
+            f"{path.name}: labels look like a colour image (shape {data.shape}); save class "
+            "indices instead: a grey or indexed image, 0 = unpainted, 1, 2, ... the classes."
+        )
+    return data
+
+
+def read_painted_pair(image: str | Path, labels: str | Path) -> tuple[np.ndarray, np.ndarray]:
+    """An image file (:func:`read_image`) and its label file (:func:`read_labels`).
+
+    Labels painted on the whole instrument image, data bar included, lose the
+    bar's rows as the image does; labels painted on the cropped image (the
+    viewer's *Open SEM TIFF*) fit it as they are.
+    """
+    pixels, bar = read_specimen(image)
+    classes = read_labels(labels)
+    if bar and classes.shape[0] == pixels.shape[0] + bar:
+        classes = crop_data_bar(classes, bar)
+    return pixels, classes
+
+
+def _pillow_pixels(path: Path) -> np.ndarray:
+    with Image.open(path) as picture:
+        # Mode 'P' gives the palette indices; 'L', 'I;16', 'I' their values.
+        return np.asarray(picture)
+
+
+def _existing(path: str | Path) -> Path:
     path = Path(path)
     if path.is_dir():
         raise ValueError(f"{path} is a folder, not an image file.")
     if not path.is_file():
         raise ValueError(f"{path} does not exist.")
+    return path
+
+
+def _decoded(path: Path, decode: Callable[[], T]) -> T:
+    """What ``decode`` gives, with a decoder's error and an empty image told by the file's name."""
     try:
-        if path.suffix.lower() in TIFF_SUFFIXES:
-            data = tifffile.imread(path)
-        else:
-            data = np.asarray(imread(path))
+        decoded = decode()
+    except ValueError as err:
+        if path.name in str(err):  # ours, naming the file already
+            raise
+        raise ValueError(f"{path.name} cannot be read as an image: {err}") from None
     except Exception as err:  # any decoder error: report the file, not the decoder
         raise ValueError(f"{path.name} cannot be read as an image: {err}") from None
+    data = decoded[0] if isinstance(decoded, tuple) else decoded
     # A damaged TIFF can decode to an empty array rather than fail: say so here,
     # not later as "image 0 has shape (0,)".
     if data.size == 0 or data.ndim < 2:
@@ -34,7 +130,7 @@ def read_image(path: str | Path) -> np.ndarray:
             f"{path.name} holds no image data (shape {data.shape}): the file is empty, "
             "truncated or corrupt."
         )
-    return data
+    return decoded
 
 
 def write_image(path: str | Path, data: np.ndarray, metadata: dict | None = None) -> Path:

@@ -17,13 +17,49 @@ import numpy as np
 OUTLIER_LIMIT = 1e6
 
 
+def working_dtype(dtype: np.dtype | type) -> type[np.floating]:
+    """The float type percentiles and ``(x - lo) / span`` are computed in for ``dtype``.
+
+    float64 for float64 (and wider) images and for integers wider than 16 bits:
+    float32's 24-bit mantissa merges their levels (a height map of
+    2e6 + [0, 1) keeps 9 distinct values, int64 1e8 + 0..999 only 126).
+    float32 otherwise, which holds every 8- and 16-bit level exactly.
+    """
+    dtype = np.dtype(dtype)
+    if (dtype.kind == "f" and dtype.itemsize > 4) or (dtype.kind in "iu" and dtype.itemsize > 2):
+        return np.float64
+    return np.float32
+
+
+def percentile_span(lo: np.ndarray, hi: np.ndarray, work: type[np.floating]) -> np.ndarray:
+    """``hi - lo``, or a divisor that maps ``x`` to about 0 where the image is flat.
+
+    Flat means a span of at most one rounding step of the values' magnitude
+    (``eps * max(|lo|, |hi|)`` in the working type ``work``, and no less than
+    its smallest normal number), zero included. The floor is relative, not
+    absolute: an image in small units (currents in amperes, a span of 3e-13)
+    is still stretched to 0..1. A flat image is divided by ``max(|lo|, |hi|, 1)``
+    so that rounding steps stay near 0 at any magnitude while a bright outlier
+    over a flat background still stands out (by ``x - lo`` for values under 1).
+    """
+    lo, hi = np.asarray(lo, work), np.asarray(hi, work)
+    span = hi - lo
+    scale = np.maximum(np.abs(lo), np.abs(hi))
+    info = np.finfo(work)
+    # "not >" so that a NaN span also counts as flat rather than spreading NaN.
+    flat = ~(span > np.maximum(info.eps * scale, info.tiny))
+    return np.where(flat, np.maximum(scale, work(1)), span).astype(work, copy=False)
+
+
 @dataclass(frozen=True)
 class Normalization:
     """Map each image's ``low`` and ``high`` percentiles to 0 and 1.
 
     RGB images are normalised per channel; the result is float32 and clipped
     only far out, to ±``OUTLIER_LIMIT`` (bright outliers stay > 1 rather than
-    being flattened, but never overflow the network).
+    being flattened, but never overflow the network). The arithmetic runs in
+    :func:`working_dtype` (float64 for float64 and > 16-bit integer images) and
+    a constant image is told by :func:`percentile_span`.
     """
 
     low: float = 1.0
@@ -40,7 +76,7 @@ class Normalization:
         """Normalised float32 copy of a (rows, cols) or (rows, cols, channels) image."""
         source = np.asarray(image)
         with np.errstate(over="ignore", invalid="ignore"):
-            out = self._map(np.asarray(source, dtype=np.float32))
+            out = self._map(np.asarray(source, dtype=working_dtype(source.dtype)))
         if not np.isfinite(out).all() and np.isfinite(source).all():
             # Values near or beyond float32's range (float64 images up to 1.8e308)
             # overflow on the way: redo the arithmetic in float64, scaled to ±1.
@@ -52,8 +88,7 @@ class Normalization:
 
     def _map(self, data: np.ndarray) -> np.ndarray:
         lo, hi = np.percentile(data, (self.low, self.high), axis=(0, 1), keepdims=True)
-        span = np.where(hi - lo > 1e-12, hi - lo, 1.0)
-        return (data - lo) / span
+        return (data - lo) / percentile_span(lo, hi, data.dtype.type)
 
     def to_dict(self) -> dict:
         """Plain data for checkpoint metadata."""

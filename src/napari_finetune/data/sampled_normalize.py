@@ -24,7 +24,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from napari_finetune.data.normalize import OUTLIER_LIMIT, Normalization
+from napari_finetune.data.normalize import (
+    OUTLIER_LIMIT,
+    Normalization,
+    percentile_span,
+    working_dtype,
+)
 
 SAMPLE_PIXELS = 2048 * 2048
 # Grid rows read at once: bounded reads on any image width.
@@ -46,9 +51,10 @@ class FixedNormalization:
     """Map given ``low`` and ``high`` values (one per channel) to 0 and 1.
 
     The arithmetic is that of :class:`~napari_finetune.data.normalize.Normalization`
-    (float32, span floor 1e-12, clipped to ±``OUTLIER_LIMIT``), so that with the
-    same percentiles a tile is normalised as the whole image is, within float32
-    rounding (1e-7).
+    (in :func:`~napari_finetune.data.normalize.working_dtype` of the piece,
+    constant spans by :func:`~napari_finetune.data.normalize.percentile_span`,
+    clipped to ±``OUTLIER_LIMIT``), so that with the same percentiles a tile is
+    normalised as the whole image is, within float32 rounding (1e-7).
     ``stride`` records the sampling grid the values came from (1: every pixel).
     """
 
@@ -58,19 +64,20 @@ class FixedNormalization:
 
     def __call__(self, piece: np.ndarray) -> np.ndarray:
         """Normalised float32 copy of a ``(rows, cols, channels)`` piece of the image."""
-        lo = np.asarray(self.low, np.float32)
-        hi = np.asarray(self.high, np.float32)
+        piece = np.asarray(piece)
+        work = working_dtype(piece.dtype)
         with np.errstate(over="ignore", invalid="ignore"):
-            data = np.asarray(piece, dtype=np.float32)
-            span = np.where(hi - lo > 1e-12, hi - lo, 1.0)
-            out = (data - lo) / span
+            out = self._map(piece, work)
             if not np.isfinite(out).all() and np.isfinite(piece).all():
-                # Beyond float32's range (float64 images): the same map in float64.
-                lo64, hi64 = np.asarray(self.low), np.asarray(self.high)
-                span64 = np.where(hi64 - lo64 > 1e-12, hi64 - lo64, 1.0)
-                out = (np.asarray(piece, np.float64) - lo64) / span64
+                # Beyond float32's range: the same map in float64.
+                out = self._map(piece, np.float64)
         np.clip(out, -OUTLIER_LIMIT, OUTLIER_LIMIT, out=out)
         return out.astype(np.float32, copy=False)
+
+    def _map(self, piece: np.ndarray, work: type[np.floating]) -> np.ndarray:
+        lo = np.asarray(self.low, work)
+        span = percentile_span(lo, np.asarray(self.high, work), work)
+        return (np.asarray(piece, dtype=work) - lo) / span
 
     def to_dict(self) -> dict:
         """Plain data for the output store's attributes."""
@@ -81,8 +88,13 @@ class FixedNormalization:
         }
 
 
-def grid_sample(image: object, stride: int) -> np.ndarray:
-    """The pixels of the sampling grid, ``(n, channels)`` float32, read a block of rows at a time.
+def grid_sample(image: object, stride: int, rows: int | None = None) -> np.ndarray:
+    """The pixels of the sampling grid, ``(n, channels)``, read a block of rows at a time.
+
+    The values are float32, or float64 for images that
+    :func:`~napari_finetune.data.normalize.working_dtype` computes in float64
+    (float64, integers wider than 16 bits): the percentiles must be those of
+    :class:`~napari_finetune.data.normalize.Normalization`.
 
     Parameters
     ----------
@@ -91,20 +103,26 @@ def grid_sample(image: object, stride: int) -> np.ndarray:
         (a dask or zarr array, a memory map, a NumPy array).
     stride : int
         Grid step in rows and columns; 1 takes every pixel.
+    rows : int, optional
+        Sample only the first ``rows`` rows (the specimen above a data bar).
     """
-    rows = image.shape[0]
+    rows = image.shape[0] if rows is None else min(rows, image.shape[0])
+    work = working_dtype(image.dtype)
     start = stride // 2 if stride > 1 else 0
     step = _ROWS_PER_READ * stride
     blocks = []
     for y in range(start, rows, step):
         block = np.asarray(image[y : min(y + step, rows) : stride, start::stride])
         block = block.reshape(-1, block.shape[2] if block.ndim == 3 else 1)
-        blocks.append(np.asarray(block, dtype=np.float32))
+        blocks.append(np.asarray(block, dtype=work))
     return np.concatenate(blocks)
 
 
 def sampled_normalization(
-    normalization: Normalization, image: object, max_pixels: int = SAMPLE_PIXELS
+    normalization: Normalization,
+    image: object,
+    max_pixels: int = SAMPLE_PIXELS,
+    rows: int | None = None,
 ) -> FixedNormalization:
     """Percentiles of ``image`` from a grid of at most ``max_pixels`` pixels (see the module).
 
@@ -116,6 +134,9 @@ def sampled_normalization(
         ``(rows, cols)`` or ``(rows, cols, channels)``, read lazily.
     max_pixels : int
         Largest sample; images this small or smaller are sampled whole (exact).
+    rows : int, optional
+        Take the percentiles of the first ``rows`` rows only: the specimen of an
+        SEM image above its data bar, whose black and white would set them.
 
     Returns
     -------
@@ -127,8 +148,9 @@ def sampled_normalization(
     ValueError
         If a sampled pixel is NaN or infinite (before any band is predicted).
     """
-    stride = sample_stride(*image.shape[:2], max_pixels)
-    sample = grid_sample(image, stride)
+    rows = image.shape[0] if rows is None else min(rows, image.shape[0])
+    stride = sample_stride(rows, image.shape[1], max_pixels)
+    sample = grid_sample(image, stride, rows)
     bad = int(np.count_nonzero(~np.isfinite(sample)))
     if bad:
         # Percentiles would be NaN and every band class 1, written as if final.

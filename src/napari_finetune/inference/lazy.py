@@ -112,7 +112,10 @@ def predict_bands(
             shared = getattr(reader, "store", None) or reader.filename
             check_workers_see(client, shared, "the input image")
     check_output(output, source, label_name)  # before the seconds that sampling takes
-    normalize = sampled_normalization(model.normalization, channels_view(array), sample_pixels)
+    specimen = rows - source.data_bar_rows if 0 < source.data_bar_rows < rows else rows
+    normalize = sampled_normalization(
+        model.normalization, channels_view(array), sample_pixels, specimen
+    )
     views = views_for(model, average_views)
     state = {
         "complete": False,

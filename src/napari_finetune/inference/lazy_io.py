@@ -40,16 +40,24 @@ from pathlib import Path
 import numpy as np
 
 from napari_finetune.batch.ome_zarr import OmeImage, is_ome_zarr, open_ome_zarr
+from napari_finetune.data.calibration import read_instrument_calibration
 from napari_finetune.data.lazy_tiff import is_tiff, open_tiff_lazily
 
 
 @dataclass
 class LazySource:
-    """The image to predict: ``array`` ``(rows, cols)`` or ``(rows, cols, C)``, and where it is."""
+    """The image to predict: ``array`` ``(rows, cols)`` or ``(rows, cols, C)``, and where it is.
+
+    ``data_bar_rows``: the rows of an FEI/Thermo SEM's data bar at the bottom
+    of a TIFF (:mod:`~napari_finetune.data.calibration`). They are predicted with
+    the rest, but left out of the percentiles the image is normalised by, so that
+    the specimen is normalised as the viewer and a folder run normalise it.
+    """
 
     array: object
     location: Path | None = None
     ome: OmeImage | None = None
+    data_bar_rows: int = 0
 
 
 def open_source(image: object) -> LazySource:
@@ -63,6 +71,8 @@ def open_source(image: object) -> LazySource:
     """
     if isinstance(image, str | os.PathLike) and is_tiff(image):
         source = LazySource(open_tiff_lazily(image), Path(image))
+        found = read_instrument_calibration(image)
+        source.data_bar_rows = found.data_bar_rows if found is not None else 0
     elif isinstance(image, str | os.PathLike):
         path = Path(image)
         if not is_ome_zarr(path):

@@ -20,7 +20,38 @@ import torch
 
 _lock = threading.Lock()
 _inside = 0  # prediction passes running now, in any thread
-_saved: tuple[bool, bool] | None = None  # the TF32 flags they found
+_saved: tuple | None = None  # the TF32 settings they found
+
+
+def _precision_switches() -> list[object]:
+    """The objects whose ``fp32_precision`` sets TF32 (PyTorch 2.9+), or [] on older torch."""
+    matmul, cudnn = torch.backends.cuda.matmul, torch.backends.cudnn
+    if not hasattr(matmul, "fp32_precision") or not hasattr(cudnn, "conv"):
+        return []
+    return [cudnn.conv, matmul]
+
+
+def _read_tf32() -> tuple:
+    # Never the legacy flags where the new API exists: once the user has set
+    # fp32_precision, reading allow_tf32 raises ("mix of the legacy and new APIs").
+    switches = _precision_switches()
+    if switches:
+        return tuple(switch.fp32_precision for switch in switches)
+    return (torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32)
+
+
+def _write_tf32(values: tuple) -> None:
+    switches = _precision_switches()
+    if switches:
+        for switch, value in zip(switches, values, strict=True):
+            switch.fp32_precision = value
+    else:
+        torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = values
+
+
+def _full_precision() -> tuple:
+    switches = _precision_switches()
+    return ("ieee",) * len(switches) if switches else (False, False)
 
 
 @contextlib.contextmanager
@@ -42,9 +73,8 @@ def full_float32(device: torch.device) -> Iterator[None]:
         return
     with _lock:
         if _inside == 0:
-            _saved = (torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32)
-            torch.backends.cudnn.allow_tf32 = False
-            torch.backends.cuda.matmul.allow_tf32 = False
+            _saved = _read_tf32()
+            _write_tf32(_full_precision())
         _inside += 1
     try:
         yield
@@ -52,5 +82,5 @@ def full_float32(device: torch.device) -> Iterator[None]:
         with _lock:
             _inside -= 1
             if _inside == 0 and _saved is not None:
-                torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = _saved
+                _write_tf32(_saved)
                 _saved = None
