@@ -67,13 +67,13 @@ def fit(args: argparse.Namespace) -> int:
 
     import numpy as np
 
-    from napari_finetune.data.io import read_image
+    from napari_finetune.data.io import read_image, read_painted_pair
     from napari_finetune.models.checkpoint import save_model
     from napari_finetune.models.class_names import parse_class_names
     from napari_finetune.session import LabellingSession, Pair, RoundOptions, SuggestionOptions
 
     pairs = [
-        Pair(read_image(image), read_image(labels), str(image))
+        Pair(*read_painted_pair(image, labels), str(image))
         for image, labels in zip(args.images, args.labels, strict=True)
     ]
     # Unlabelled images join as pairs with nothing painted, read as the painted
@@ -127,6 +127,7 @@ def measure(args: argparse.Namespace) -> int:
     from napari_finetune.data.io import read_image
     from napari_finetune.measure import Calibration, GrainOptions, measure_map
     from napari_finetune.measure.export import segments_path, summary_path, write_grain_csv
+    from napari_finetune.measure.measuring import NO_BOUNDARY_CLASS
 
     # The table's companions are written too: the same checks, before any measuring.
     companions = {"summary": summary_path(args.output), "segments": segments_path(args.output)}
@@ -148,8 +149,11 @@ def measure(args: argparse.Namespace) -> int:
             found = measure_map(data, kind, options, calibration, args.border, class_names=names)
         except ValueError as err:
             raise ValueError(f"{row}: {err}") from None
-        reports[row], extra[row] = found.report, found.phase_columns()
         print(f"[{index}/{len(args.maps)}] {row}: " + " ".join(found.lines()))
+        if found.report is not None:  # None: phases only, no grains to write
+            reports[row], extra[row] = found.report, found.phase_columns()
+    if not reports:
+        raise ValueError(f"no map has grains to write ({NO_BOUNDARY_CLASS}).")
     table, summary = write_grain_csv(reports, args.output, extra=extra)
     print(f"wrote {table}, {summary} and {segments_path(table)}")
     return 0

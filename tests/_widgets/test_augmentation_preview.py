@@ -296,3 +296,37 @@ def test_zoom_is_offered_off_by_default_and_says_what_it_does(painted, qtbot):
     run_preview(w, qtbot)
     captions = list(painted.layers["augmentation captions"].features["caption"])
     assert all("zoom ×" in c for c in captions[1:])
+
+
+def test_a_layer_removed_while_rendering_is_not_shown(painted, qtbot, messages):
+    w = AugmentationPreviewWidget(painted)
+    w.preview.clicked.emit()
+    painted.layers.remove("grains painted")  # the worker has its planes already
+    qtbot.waitUntil(lambda: w._worker is None, timeout=60_000)
+    assert w.status.value == "'grains painted' was removed; not shown."
+    assert "grains augmented" not in painted.layers and messages["error"] == []
+
+
+def test_a_lazy_image_is_read_in_the_worker(make_napari_viewer, qtbot, messages):
+    import threading
+
+    import dask
+    import dask.array as da
+
+    viewer = make_napari_viewer()
+    rng = np.random.default_rng(0)
+    in_gui_thread = []
+
+    def noted(block):
+        in_gui_thread.append(threading.current_thread() is threading.main_thread())
+        return block
+
+    image = rng.random((128, 128), dtype=np.float32)
+    lazy = da.from_array(image, chunks=64).map_blocks(noted, dtype=image.dtype)
+    viewer.add_image(lazy, name="lazy", visible=False)  # hidden: napari reads none
+    w = AugmentationPreviewWidget(viewer)
+    in_gui_thread.clear()
+    with dask.config.set(scheduler="synchronous"):  # blocks computed in the thread that asks
+        run_preview(w, qtbot)
+    assert messages["error"] == [] and in_gui_thread == [False] * 4
+    assert "lazy augmented" in viewer.layers

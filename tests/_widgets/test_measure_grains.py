@@ -139,9 +139,82 @@ def test_a_stack_is_measured_on_the_plane_in_view(make_napari_viewer, qtbot, err
     viewer.dims.set_current_step(0, 1)
     w = MeasureGrainsWidget(viewer)
     measured(w, qtbot)
-    grains = viewer.layers["stack grains"].data
-    assert grains.shape == (2, 128, 128) and grains[0].max() == 0 and grains[1].max() == 20
+    grains = viewer.layers["stack grains"]
+    # One plane, placed on plane 1 of the stack axis: no stack of zeros is made.
+    assert grains.data.shape == (1, 128, 128) and grains.data.max() == 20
+    assert tuple(grains.translate) == (1, 0, 0)
     assert "Plane 1" in w.status.value
+
+
+def test_a_plane_of_a_per_class_probability_stack_is_measured(make_napari_viewer, qtbot, errors):
+    import napari_finetune as nf
+
+    viewer = make_napari_viewer()
+    boundaries = np.stack([nf.voronoi_grains((96, 96), n, seed=1).boundaries for n in (8, 12)])
+    probs = np.stack([1.0 - boundaries, boundaries, np.zeros_like(boundaries)]).astype(np.float32)
+    role = {"napari_finetune": {"role": "probabilities", "shows": "each class"}}
+    # (class, plane, row, col): 3 classes, 2 planes, with a plane step of 2 from 10
+    viewer.add_image(probs, name="grains probabilities", metadata=role, scale=(1, 2, 1, 1))
+    viewer.layers[-1].translate = (0, 10, 0, 0)
+    viewer.dims.set_current_step(1, 12)  # world 12: plane 1
+    w = MeasureGrainsWidget(viewer)
+    w.source.value = viewer.layers["grains probabilities"]
+    measured(w, qtbot)
+    assert errors == []
+    grains = viewer.layers["grains grains"]
+    assert grains.data.shape == (1, 96, 96) and grains.data.max() == 12
+    assert tuple(grains.translate) == (12, 0, 0) and tuple(grains.scale) == (2, 1, 1)
+
+
+def test_pixel_size_keeps_its_digits_and_a_unitless_scale_is_prefilled(make_napari_viewer):
+    viewer = make_napari_viewer()
+    fine = viewer.add_labels(np.zeros((32, 32), np.uint8), name="fine", scale=(2.252e-4,) * 2)
+    fine.units = ("mm", "mm")
+    w = MeasureGrainsWidget(viewer)
+    w.source.value = fine
+    assert w.unit.value == "mm" and w.pixel_size.value == pytest.approx(2.252e-4, rel=1e-6)
+    bare = viewer.add_labels(np.zeros((32, 32), np.uint8), name="bare", scale=(0.2252, 0.2252))
+    w.source.value = bare  # napari's default unit: 'pixel'
+    assert w.pixel_size.value == pytest.approx(0.2252) and w.unit.value == "px"
+    assert "'bare'" in w.status.value and "no unit: choose the unit" in w.status.value
+
+
+def test_a_painting_is_not_measured_by_default_and_refused_when_chosen(
+    make_napari_viewer, qtbot, errors
+):
+    import napari_finetune as nf
+    from napari_finetune._sample_data import painted_layer
+    from napari_finetune.synth.strokes import paint_strokes
+
+    viewer = make_napari_viewer()
+    sample = nf.voronoi_grains((128, 128), 12, seed=1)
+    viewer.add_labels(sample.boundaries, name="grains boundaries")
+    data, kwargs, _ = painted_layer(paint_strokes(sample, seed=0), "grains painted")
+    painting = viewer.add_labels(data, **kwargs)
+    w = MeasureGrainsWidget(viewer)
+    assert w.source.value.name == "grains boundaries"  # not the newer painting
+    w.source.value = painting
+    measured(w, qtbot)
+    assert "'grains painted'" in errors[-1] and "it is a painting, not a map" in errors[-1]
+    assert "grains painted grains" not in viewer.layers
+
+
+def test_a_model_of_phases_only_gives_fractions_and_no_grains(make_napari_viewer, qtbot, errors):
+    viewer = make_napari_viewer()
+    classes = np.ones((96, 96), np.uint8)
+    classes[:, 40:] = 3
+    classes[:, 38:42] = 2
+    named = {1: "matrix", 2: "secondary γ′", 3: "tertiary γ′"}
+    classes_meta = {
+        k: {"name": n, "colour": "red", "colour name": "red"} for k, n in named.items()
+    }
+    meta = {"napari_finetune": {"role": "prediction", "classes": classes_meta}}
+    viewer.add_labels(classes, name="alloy prediction", metadata=meta)
+    w = MeasureGrainsWidget(viewer)
+    measured(w, qtbot)
+    assert errors == [] and "alloy grains" not in viewer.layers
+    assert w.status.value.startswith("no class is a boundary: grain size not measured")
+    assert "Phase area fractions: matrix" in w.status.value and not w.export.enabled
 
 
 def test_a_lazy_map_is_read_in_the_worker_and_a_huge_one_is_refused(

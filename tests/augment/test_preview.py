@@ -76,3 +76,21 @@ def test_previews_of_a_non_square_image_with_quarter_turns():
     pipeline = AugmentationPipeline.from_preset("equiaxed")
     result = preview_mosaic(sample.image, sample.classes, pipeline, n=12, seed=0)
     assert result.image.shape == result.mask.shape and len(result.corners) == 13
+
+
+def test_a_12_bit_image_in_uint16_is_previewed_as_training_sees_it(sample):
+    # 0-4095 stored as uint16: scaled by the dtype's range it would sit in [0, 0.0625]
+    twelve_bit = (np.clip(sample.image, 0, 1) * 4095).astype(np.uint16)
+    span = float(twelve_bit.max()) - float(twelve_bit.min())
+    same = preview_views(twelve_bit, sample.classes, AugmentationPipeline("custom"), n=2)
+    for view in same:  # no transform: the image comes back as it was, in its dtype
+        assert view.sample.image.dtype == np.uint16
+        np.testing.assert_allclose(view.sample.image, twelve_bit, atol=1)
+    pipeline = AugmentationPipeline("custom").with_enabled("RandomBrightnessContrast")
+    pipeline = pipeline.with_probability("RandomBrightnessContrast", 1.0)
+    for view in preview_views(twelve_bit, sample.classes, pipeline, n=6, seed=0):
+        shown = view.sample.image.astype(float)
+        # ±20 % of the image's own range, as in training; by the dtype's range (65535)
+        # a -20 % brightness blacked it out, +20 % took it far past 4095.
+        assert abs(shown.mean() - twelve_bit.mean()) < 0.3 * span
+        assert shown.std() > 0.5 * twelve_bit.std() and shown.max() <= 2 * 4095

@@ -45,19 +45,28 @@ def show_grains(
     source: Layer,
     plane: int | None,
 ) -> Labels:
-    """Add ``<base> grains`` (after :func:`remove_results`); hovering a grain shows its row."""
+    """Add ``<base> grains`` (after :func:`remove_results`); hovering a grain shows its row.
+
+    The grains of ``plane`` of a stack are one plane, placed on it along the
+    stack axis (shown there only): a stack of zeros as large as the source
+    is never made, and ``source`` may be a (class, plane, row, col) stack.
+    """
     ids = measurement.grains
+    spatial = source.scale[-2:], source.translate[-2:], source.units[-2:]
     if plane is not None:
-        full = np.zeros((source.data.shape[0], *ids.shape), ids.dtype)
-        full[plane] = ids
-        ids = full
+        ids = ids[np.newaxis]
+        step, offset = float(source.scale[-3]), float(source.translate[-3])
+        spatial = (
+            (step, *spatial[0]),
+            (offset + plane * step, *spatial[1]),
+            (source.units[-3], *spatial[2]),
+        )
     table = measurement.report.table
     features = table.rename(columns={"label": "index"})
     background = {column: [np.nan] for column in features.columns}
     background["index"], background["border"] = [0], [False]
     features = _prepend(background, features)
     name = f"{base} grains"
-    spatial = source.scale[-ids.ndim :], source.translate[-ids.ndim :], source.units[-ids.ndim :]
     layer = viewer.add_labels(
         ids,
         name=name,

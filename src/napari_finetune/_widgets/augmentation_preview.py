@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
 from magicgui.widgets import (
     CheckBox,
     ComboBox,
@@ -20,11 +19,11 @@ from napari.utils.notifications import show_error, show_warning
 from qtpy.QtWidgets import QFileDialog
 
 from napari_finetune._widgets._controls import button_row, wrapping_label
-from napari_finetune._widgets._layers import (
-    LayerFollower,
-    check_same_plane_shape,
-    current_plane,
-    input_layers,
+from napari_finetune._widgets._layers import LayerFollower, check_same_plane_shape, input_layers
+from napari_finetune._widgets._preview_inputs import (
+    planes_to_preview,
+    read_and_preview,
+    removed_layer,
 )
 from napari_finetune._widgets._preview_layers import clear_mosaic, show_mosaic
 from napari_finetune._widgets._viewer_state import viewer_state
@@ -34,7 +33,6 @@ from napari_finetune.augment import (
     ForbiddenTransformError,
     PreviewMosaic,
     get_preset,
-    preview_mosaic,
 )
 from napari_finetune.augment.catalog import CATALOG
 from napari_finetune.augment.recorded_preset import recorded_preset
@@ -205,32 +203,20 @@ class AugmentationPreviewWidget(Container):
 
     # -- preview -------------------------------------------------------------------
 
-    def _inputs(self) -> tuple:
-        image_layer, labels_layer = self.image_layer.value, self.labels_layer.value
-        if image_layer is None:
-            raise ValueError("Open or choose an image layer to preview.")
-        image = current_plane(image_layer, self._viewer)
-        if labels_layer is None:
-            return image, None, image_layer, None
-        check_same_plane_shape(image_layer, labels_layer)
-        return image, current_plane(labels_layer, self._viewer), image_layer, labels_layer
-
     def _on_preview(self) -> None:
         if self._worker is not None:
             return
+        image_layer, labels_layer = self.image_layer.value, self.labels_layer.value
         try:
-            image, mask, image_layer, labels_layer = self._inputs()
+            read = planes_to_preview(self._viewer, image_layer, labels_layer)
         except ValueError as err:
             self._report_error(err)
             return
-        if mask is None:
-            mask = np.zeros(image.shape[:2], np.uint8)
         self.preview.enabled = False
         self.status.value = f"Rendering {self.n_views.value} views…"
         worker = create_worker(
-            preview_mosaic,
-            image,
-            mask,
+            read_and_preview,
+            read,
             self.pipeline,
             self.n_views.value,
             self.seed.value,
@@ -238,9 +224,7 @@ class AugmentationPreviewWidget(Container):
             _start_thread=False,
             _ignore_errors=True,  # errors go to our own errored slot, shown to the user
         )
-        worker.returned.connect(
-            lambda result: self._show(result, image_layer, labels_layer, image.shape)
-        )
+        worker.returned.connect(lambda done: self._show(*done, image_layer, labels_layer))
         worker.errored.connect(self._report_error)
         worker.finished.connect(self._on_finished)
         self._worker = worker
@@ -249,10 +233,14 @@ class AugmentationPreviewWidget(Container):
     def _show(
         self,
         result: PreviewMosaic,
+        tile_shape: tuple[int, ...],
         image_layer: Image,
         labels_layer: Labels | None,
-        tile_shape: tuple[int, ...],
     ) -> None:
+        gone = removed_layer(self._viewer, image_layer, labels_layer)
+        if gone is not None:  # removed while the preview rendered
+            self.status.value = f"'{gone}' was removed; not shown."
+            return
         show_mosaic(self._viewer, result, image_layer, labels_layer, tile_shape)
         self.status.value = result.summary()
 

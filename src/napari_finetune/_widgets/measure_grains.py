@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from magicgui.widgets import ComboBox, Container, FloatSpinBox, Label, PushButton, SpinBox
-from napari.layers import Image, Labels
+from napari.layers import Image
 from napari.qt.threading import create_worker
 from napari.utils.notifications import show_error, show_info
 from qtpy.QtWidgets import QFileDialog, QSizePolicy
@@ -30,13 +30,11 @@ from napari_finetune._widgets._grain_layers import (
 from napari_finetune._widgets._layers import (
     LayerFollower,
     finest,
-    is_plugin_output,
-    layers_of,
     plane_in_view,
     read_later,
-    role_of,
     without_copy_number,
 )
+from napari_finetune._widgets._measure_source import default_measure_source, measurable_layers
 from napari_finetune._widgets._open_prediction import open_prediction_store_dialog
 from napari_finetune._widgets._size_plot import SizePlot
 from napari_finetune.measure import (
@@ -49,14 +47,15 @@ from napari_finetune.measure import (
 from napari_finetune.measure.export import write_grain_csv
 from napari_finetune.measure.figure import write_grain_report
 from napari_finetune.measure.instances import KINDS, MARKERS
+from napari_finetune.measure.table import read_scale
 from napari_finetune.session.class_metadata import class_names_of
 
 if TYPE_CHECKING:
     import napari
 
 UNITS = ["px", "µm", "nm", "mm"]
-# The plugin's own layers that can be measured (grains, uncertainty... cannot).
-MEASURABLE_ROLES = ("prediction", "probabilities")
+# Shown digits of the pixel size: 0.0002252 mm (a 0.2252 µm pixel) must not read 0.0002.
+PIXEL_SIZE_DECIMALS = 8
 
 
 def _read_and_measure(read: Callable[[], np.ndarray], *args: object) -> GrainMeasurement:
@@ -84,6 +83,7 @@ class MeasureGrainsWidget(Container):
         self.markers = ComboBox(choices=list(MARKERS), value="distance", label="split grains")
         self.border = ComboBox(choices=list(BORDER_RULES), value="half", label="cut by frame")
         self.pixel_size = FloatSpinBox(value=1.0, min=1e-6, max=1e6, step=1e-4, label="pixel size")
+        self.pixel_size.native.setDecimals(PIXEL_SIZE_DECIMALS)
         self.unit = ComboBox(choices=UNITS, value="px", label="unit")
         self.open_tiff = PushButton(
             text="Open SEM TIFF…", tooltip="pixel size from FEI/Zeiss tags"
@@ -124,19 +124,13 @@ class MeasureGrainsWidget(Container):
 
     def _source_choices(self, _widget: object = None) -> list:
         """The user's layers and the plugin's predictions and probabilities, newest first."""
-        return [
-            (name, layer)
-            for name, layer in layers_of(self._viewer, (Image, Labels))
-            if not is_plugin_output(layer) or role_of(layer) in MEASURABLE_ROLES
-        ]
+        return measurable_layers(self._viewer)
 
     def _default_source(self) -> None:
-        """The newest prediction if there is one, else the newest labels layer."""
-        choices = self._source_choices()
-        ranked = [layer for _, layer in choices if role_of(layer) == "prediction"]
-        ranked += [layer for _, layer in choices if isinstance(layer, Labels)]
-        if ranked:
-            self.source.value = ranked[0]
+        """The newest prediction, else the newest labels layer that is no painting."""
+        layer = default_measure_source(self._viewer)
+        if layer is not None:
+            self.source.value = layer
         self._read_calibration()
 
     def _read_calibration(self, _value: object = None) -> None:
@@ -145,7 +139,7 @@ class MeasureGrainsWidget(Container):
         if layer is None:
             return
         try:
-            found = Calibration.from_scale(layer.scale, str(layer.units[-1]))
+            found = read_scale(layer.scale, str(layer.units[-1]))
         except ValueError as err:
             # The previous layer's pixel size must not measure this one: px until set.
             self.pixel_size.value, self.unit.value = 1.0, "px"
@@ -153,6 +147,8 @@ class MeasureGrainsWidget(Container):
             return
         self.pixel_size.value = found.pixel_size
         self.unit.value = found.unit if found.unit in UNITS else "px"
+        if found.note:
+            self.status.value = f"Layer '{layer.name}': {found.note}"
 
     # -- measuring -----------------------------------------------------------------
 
@@ -208,14 +204,16 @@ class MeasureGrainsWidget(Container):
         if layer not in self._viewer.layers:
             return
         remove_results(self._viewer, base)
-        show_grains(self._viewer, base, result, layer, plane)
-        show_pattern(self._viewer, base, result.grains.shape, layer)
-        self.plot.show(result)
+        has_grains = result.report is not None  # None: phases only, no boundary class
+        if has_grains:
+            show_grains(self._viewer, base, result, layer, plane)
+            show_pattern(self._viewer, base, result.grains.shape, layer)
+        self.plot.show(result if has_grains else None)
         lines = result.lines()
         if plane is not None:
             lines.insert(0, f"Plane {plane} of '{layer.name}' (the one in view).")
         self.status.value = "\n".join(lines)
-        self.export.enabled = self.report.enabled = True
+        self.export.enabled = self.report.enabled = has_grains
 
     def _on_finished(self) -> None:
         self._worker = None

@@ -6,11 +6,12 @@ import math
 import textwrap
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from napari_finetune.augment.pipeline import AugmentationPipeline, AugmentedSample
+from napari_finetune.augment.training_intensity import TrainingIntensity
 
 # The wrong mask of view i comes from seed + this offset: an independent sample.
 UNSYNCHRONIZED_SEED_OFFSET = 1_000_003
@@ -70,6 +71,10 @@ def preview_views(
 ) -> list[PreviewView]:
     """``n`` views of ``pipeline`` applied to ``(image, mask)``, view i with seed + i.
 
+    The image is transformed as training transforms it, normalised
+    (:class:`~napari_finetune.augment.training_intensity.TrainingIntensity`),
+    and each view comes back in the image's own intensities and dtype.
+
     With ``unsynchronized``, each view also gets the mask transformed by an
     independent sample (what happens when image and mask are augmented
     separately) and the IoU between that mask and the correct one.
@@ -78,12 +83,17 @@ def preview_views(
         raise ValueError(f"number of views n={n} must be at least 1.")
     views = []
     augment = pipeline.compile()  # built once for the n views (what a fresh build gives)
+    # Transformed as training transforms it (normalised), shown in the image's intensities.
+    intensity = TrainingIntensity.of(image)
     for index in range(n):
-        right = augment.apply(image, mask, seed=seed + index)
+        right = augment.apply(intensity.normalised, mask, seed=seed + index)
+        right = replace(right, image=intensity.back(right.image))
         if not unsynchronized:
             views.append(PreviewView(right))
             continue
-        wrong = augment.apply(image, mask, seed=seed + index + UNSYNCHRONIZED_SEED_OFFSET)
+        wrong = augment.apply(
+            intensity.normalised, mask, seed=seed + index + UNSYNCHRONIZED_SEED_OFFSET
+        )
         views.append(PreviewView(right, wrong.mask, label_iou(wrong.mask, right.mask)))
     return views
 

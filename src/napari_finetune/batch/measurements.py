@@ -31,6 +31,7 @@ from napari_finetune.data.io import TIFF_SUFFIXES
 from napari_finetune.data.safe_write import atomic_write
 from napari_finetune.measure import Calibration, GrainMeasurement, measure_map
 from napari_finetune.measure.export import write_grain_csv
+from napari_finetune.measure.measuring import NO_BOUNDARY_CLASS
 
 UNCALIBRATED = "none: lengths in px"
 GIVEN = "given for the run"
@@ -138,6 +139,10 @@ def measure_prediction(
         _write_unmeasured(image.name, (table, summary, segments), {**row, "warnings": note})
         return note
     row.update(grain_numbers(measured))
+    if measured.report is None:
+        # A model of phases only: no grains, the phase fractions in its summary row.
+        _write_unmeasured(image.name, (table, summary, segments), row)
+        return NO_BOUNDARY_CLASS
     write_grain_csv({image.name: measured.report}, table, extra={image.name: row})
     # Too few grains for E112 is a warning in the table; no grains at all (one
     # grain: the whole image) is worth a word in the run's summary as well.
@@ -160,6 +165,8 @@ def grain_numbers(measured: GrainMeasurement) -> dict[str, object]:
         Column -> value; G and its interval are None without a calibration.
     """
     report = measured.report
+    if report is None:  # phases only (no class is a boundary): grain columns stay empty
+        return {**measured.phase_columns(), "warnings": f"{NO_BOUNDARY_CLASS}."}
     counted = report.counted
     numbers: dict[str, object] = {
         "grains": len(report.table),

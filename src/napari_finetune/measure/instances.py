@@ -19,6 +19,12 @@ from skimage.morphology import local_maxima, reconstruction
 from skimage.segmentation import expand_labels, relabel_sequential, watershed
 
 from napari_finetune.choices import KINDS as KINDS  # re-exported; no imports there
+from napari_finetune.measure.map_checks import (
+    check_boundary_mask,
+    check_not_a_painting,
+    check_not_an_image,
+    check_probability_range,
+)
 
 MARKERS = {
     "components": "one marker per connected piece of interior (boundaries decide)",
@@ -69,7 +75,15 @@ class GrainOptions:
 
 
 def guess_kind(data: np.ndarray) -> str:
-    """What a map holds (see :data:`KINDS`), from its dtype, shape and values."""
+    """What a map holds (see :data:`KINDS`), from its dtype, shape and values.
+
+    Raises
+    ------
+    ValueError
+        For an integer map of many values that looks like an intensity image
+        (:func:`~napari_finetune.measure.map_checks.check_not_an_image`): the
+        user must say what it holds.
+    """
     data = np.asarray(data)
     if np.issubdtype(data.dtype, np.floating):
         return "probabilities" if data.ndim == 3 and data.shape[0] <= 16 else "boundary"
@@ -78,6 +92,7 @@ def guess_kind(data: np.ndarray) -> str:
         return "boundaries"  # a mask: 0/1, 0/255, 0/65535...
     if set(values.tolist()) <= {0, 1, 2} and 2 in values:
         return "classes"
+    check_not_an_image(data)
     return "instances"
 
 
@@ -88,8 +103,10 @@ def boundary_map(data: np.ndarray, kind: str = "auto", boundary_class: int = 2) 
     ------
     ValueError
         For instances (they need no boundary map), an unknown kind, a
-        probability stack without the boundary class, or a map with no
-        boundary at all.
+        probability stack without the boundary class, a map with no
+        boundary at all, probabilities outside [0, 1], a mask that is mostly
+        set (an interior mask) or a class map mostly 0 (a painting); see
+        :mod:`~napari_finetune.measure.map_checks`.
     """
     data = np.asarray(data)
     kind = guess_kind(data) if kind == "auto" else kind
@@ -101,12 +118,16 @@ def boundary_map(data: np.ndarray, kind: str = "auto", boundary_class: int = 2) 
                 f"probabilities of shape {data.shape} have no class {boundary_class} "
                 "(the boundary): expected (classes, rows, cols)."
             )
+        check_probability_range(data, kind)
         boundary = data[boundary_class - 1]
     elif kind == "boundary":
+        check_probability_range(data, kind)
         boundary = data
     elif kind == "classes":
+        check_not_a_painting(data)
         boundary = data == boundary_class
     elif kind == "boundaries":
+        check_boundary_mask(data)
         boundary = data != 0
     else:
         raise ValueError("instances need no boundary map: use them as they are.")

@@ -9,6 +9,7 @@ import pandas as pd
 
 from napari_finetune.class_roles import thin_classes
 from napari_finetune.measure.instances import GrainOptions, grains, guess_kind
+from napari_finetune.measure.map_checks import check_not_a_painting, check_probability_range
 from napari_finetune.measure.phases import phase_fractions
 from napari_finetune.measure.report import GrainReport, measure_grains
 from napari_finetune.measure.table import Calibration
@@ -16,14 +17,20 @@ from napari_finetune.measure.table import Calibration
 # Phase-fraction columns: this, the phase's name, and for the interval's half-width CI_SUFFIX.
 FRACTION_PREFIX = "fraction "
 CI_SUFFIX = " 95% CI"
+# Said (and put in a table's warnings) when the model's classes are phases only.
+NO_BOUNDARY_CLASS = "no class is a boundary: grain size not measured"
 
 
 @dataclass(frozen=True)
 class GrainMeasurement:
-    """Grain ids, their report and (for maps of two or more phases) phase fractions."""
+    """Grain ids, their report and (for maps of two or more phases) phase fractions.
 
-    grains: np.ndarray
-    report: GrainReport
+    ``grains`` and ``report`` are None when the model's class names say no
+    class is a boundary (phases only: :data:`NO_BOUNDARY_CLASS`).
+    """
+
+    grains: np.ndarray | None
+    report: GrainReport | None
     phases: pd.DataFrame | None
 
     def phase_columns(self) -> dict[str, float | None]:
@@ -44,7 +51,7 @@ class GrainMeasurement:
 
     def lines(self) -> list[str]:
         """The report in words, then the phase fractions with their 95 % ranges, if any."""
-        lines = self.report.lines()
+        lines = self.report.lines() if self.report is not None else [NO_BOUNDARY_CLASS + "."]
         if self.phases is not None:
             fractions = ", ".join(
                 f"{row['name']} {100 * row['fraction']:.1f} %"
@@ -90,6 +97,9 @@ def measure_map(
     say they are thin (a ``'boundary'`` is not a phase: its pixels go to the
     nearest phase, :func:`~napari_finetune.measure.phases.phase_fractions`);
     without names, models of three or more classes, every class a phase.
+    When ``class_names`` name no thin class (a superalloy's matrix, secondary
+    and tertiary γ′), no class bounds grains: grains are not measured
+    (``grains`` and ``report`` None), the phases are.
 
     Parameters
     ----------
@@ -110,7 +120,8 @@ def measure_map(
     Raises
     ------
     ValueError
-        For a stack (measure its planes one by one) or any bad map.
+        For a stack (measure its planes one by one), any bad map, or a
+        model of one named class that is no boundary (nothing to measure).
     """
     data = np.asarray(data)
     kind = guess_kind(data) if kind == "auto" else kind
@@ -124,9 +135,18 @@ def measure_map(
     if len(thin) == 1 and options.boundary_class not in thin:
         # The names say which class is the boundary (a model of ferrite, pearlite, boundary).
         options = replace(options, boundary_class=next(iter(thin)))
-    ids = grains(data, kind, options)
-    report = measure_grains(ids, calibration, border)
     classes = class_map(data, kind)
+    # Named classes none of which is thin: grains would be read from a phase.
+    phases_only = bool(class_names) and not thin and classes is not None
+    ids = report = None
+    # What grains() would have refused, refused without it.
+    if phases_only and kind == "classes":
+        check_not_a_painting(classes)
+    elif phases_only:
+        check_probability_range(data, kind)
+    if not phases_only:
+        ids = grains(data, kind, options)
+        report = measure_grains(ids, calibration, border)
     phases = None
     if classes is not None:
         # The model's classes 1..K: probabilities say it, a class map by its names
@@ -139,4 +159,6 @@ def measure_map(
         # An image of boundaries only has no phase to measure: its grains are still said.
         if enough and set(np.unique(classes[classes > 0]).tolist()) - thin:
             phases = phase_fractions(classes, names=class_names, thin=thin, n_classes=n_classes)
+    if phases_only and phases is None:
+        raise ValueError(f"{NO_BOUNDARY_CLASS}, and it has no two phases to measure.")
     return GrainMeasurement(ids, report, phases)

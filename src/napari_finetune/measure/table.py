@@ -78,6 +78,51 @@ class Calibration:
         return f"{self.unit}²"
 
 
+@dataclass(frozen=True)
+class ScaleReading:
+    """What a layer's scale says of its pixel size, to prefill a form with.
+
+    Attributes
+    ----------
+    pixel_size : float
+        The scale's pixel size, even without a unit (to keep once a unit is chosen).
+    unit : str
+        Its unit symbol; ``'px'`` when the scale has none.
+    note : str
+        A sentence for the user (``''`` when there is nothing to say).
+    """
+
+    pixel_size: float
+    unit: str
+    note: str = ""
+
+
+def read_scale(scale: tuple[float, ...], unit: str) -> ScaleReading:
+    """The pixel size and unit a layer's ``scale`` and unit name say, and what to tell.
+
+    napari's default unit is ``'pixel'``: a scale of 0.2252 set without a
+    unit is a pixel size whose unit the user has not said. It is kept, and
+    the note asks for the unit (lengths stay in px until one is chosen).
+
+    Raises
+    ------
+    ValueError
+        When pixels are not square (:meth:`Calibration.from_scale`).
+    """
+    found = Calibration.from_scale(scale, unit)
+    if found.calibrated:
+        return ScaleReading(found.pixel_size, found.unit)
+    size = float(scale[-1])
+    if np.isclose(size, 1.0):
+        return ScaleReading(1.0, "px")
+    return ScaleReading(
+        size,
+        "px",
+        f"its scale is {size:g} per pixel but has no unit: choose the unit "
+        "(µm, nm, mm) to measure in it; lengths are in px until then.",
+    )
+
+
 def neighbour_counts(grains: np.ndarray) -> dict[int, int]:
     """How many other grains each grain touches (4-connected pixel contacts)."""
     pairs = []
