@@ -129,8 +129,9 @@ def test_before_after_shows_the_pretrained_start_beside_the_fine_tuned_maps(
 
     tuned.provenance = []  # a model without a training record cannot be compared
     run(w, w.compare, qtbot)
-    assert "Not shown: layer 'grains': the model has no training record" in w.status.value
-    assert shown["error"][-1].startswith("Feature maps: layer 'grains'")
+    # A model error names the model, not the image layer.
+    assert "Not shown: the Fine-tune dock's model: the model has no training" in w.status.value
+    assert shown["error"][-1].startswith("Feature maps: the Fine-tune dock's model: ")
 
 
 def test_a_stack_shows_the_plane_in_view(make_napari_viewer, qtbot):
@@ -216,6 +217,59 @@ def test_a_model_file_must_be_chosen_first(painted, monkeypatch):
     w.show_maps.clicked.emit()
     assert w._worker is None
     assert w.status.value == (
-        "Not shown: layer 'grains': choose a model file (a .ckpt checkpoint or an exported .zip)."
+        "Not shown: choose a model file (a .ckpt checkpoint or an exported .zip)."
     )
     assert len(shown["error"]) == 1 and [layer.name for layer in painted.layers] == names
+
+
+def test_the_status_names_the_model_the_job_ran_with_and_menus_wait(painted, qtbot, monkeypatch):
+    capture_messages(monkeypatch, module)
+    w = FeatureMapsWidget(painted)
+    w.stage.value = "encoder 1"
+    w.show_maps.clicked.emit()
+    # While it runs the model and stage menus wait: the status names what ran.
+    assert not w.models.source.enabled and not w.stage.enabled
+    w.models.source.value = "voronoi-unet"  # a change that slips through still is not named
+    qtbot.waitUntil(lambda: w._worker is None, timeout=60_000)
+    assert "of world-unet on 'grains'" in w.status.value
+    assert w.models.source.enabled and w.stage.enabled
+
+
+def test_a_broken_model_file_is_named_as_the_model_not_the_layer(
+    painted, qtbot, monkeypatch, tmp_path
+):
+    shown = capture_messages(monkeypatch, module)
+    broken = tmp_path / "broken.ckpt"
+    broken.write_bytes(b"not a checkpoint")
+    w = FeatureMapsWidget(painted)
+    w.models.source.value = "file"
+    w.models.file.value = broken
+    run(w, w.show_maps, qtbot)
+    assert w.status.value.startswith("Not shown: model file broken.ckpt: ")
+    assert "layer 'grains'" not in w.status.value and len(shown["error"]) == 1
+
+
+def test_a_new_model_refreshes_the_playground_comparison(painted, qtbot, monkeypatch):
+    capture_messages(monkeypatch, playground_module)
+    w = FeatureMapsWidget(painted)
+    w.playground.grid.preset.value = "Sobel y"
+    qtbot.waitUntil(lambda: "Most like your kernel" in w.playground.status.value, timeout=30_000)
+    qtbot.waitUntil(lambda: not w.playground.busy, timeout=30_000)
+    w.playground.live.value = False
+    w.models.source.value = "voronoi-unet"
+    assert w.playground.status.value.startswith("Model changed: Apply kernel")
+
+
+def test_a_nan_pixel_is_refused_naming_the_layer(make_napari_viewer, qtbot, monkeypatch):
+    shown = capture_messages(monkeypatch, playground_module)
+    viewer = make_napari_viewer()
+    data = np.random.default_rng(0).random((64, 64)).astype(np.float32)
+    data[3, 3] = np.nan
+    viewer.add_image(data, name="holey")
+    w = FeatureMapsWidget(viewer)
+    w.playground.apply.clicked.emit()
+    qtbot.waitUntil(lambda: not w.playground.busy, timeout=30_000)
+    assert w.playground.status.value == (
+        "Kernel not applied: layer 'holey': image contains NaN or infinite values."
+    )
+    assert "holey kernel response" not in viewer.layers and len(shown["error"]) == 1

@@ -23,11 +23,12 @@ def test_stop_shows_the_runs_so_far_and_use_sets_the_dock_strategy(painted, qtbo
     before = painted.layers["grains painted"].data.copy()
     panel = dock.advisor.open()
     panel.seconds.value = 2
-    for name in ("scratch", "head", "finetune"):
+    for name in ("scratch", "head", "finetune", "gradual"):
         panel.choose[name].value = name == "head"
     panel.start.clicked.emit()
     assert not panel.start.enabled and panel.stop.enabled
-    qtbot.waitUntil(lambda: len(panel._runs) >= 1, timeout=120_000)
+    # Both seeds on the smallest share: a pick there, the larger shares missing.
+    qtbot.waitUntil(lambda: len(panel._runs) >= 2, timeout=120_000)
     panel.stop.clicked.emit()
     qtbot.waitUntil(lambda: panel._worker is None, timeout=60_000)
     assert panel.start.enabled and not panel.stop.enabled
@@ -35,6 +36,7 @@ def test_stop_shows_the_runs_so_far_and_use_sets_the_dock_strategy(painted, qtbo
     assert "head: held-out F1" in panel.verdict.value
     assert panel.plot.figure.axes[0].has_data()
     assert panel.use.enabled and panel.use.text == "Use 'head'"
+    assert "Stopped before head ran every seed" in panel.verdict.value
     dock.strategy.value = "scratch"
     panel.use.clicked.emit()
     assert dock.strategy.value == "head" and dock.settings.chosen_by_user
@@ -82,6 +84,39 @@ def test_a_pick_from_runs_is_shown_in_words(painted):
     panel._show_pick(panel._comparison())
     assert panel.verdict.value.startswith("gradual: held-out F1 0.805 (0.800–0.810 over 2 seeds)")
     assert panel.use.text == "Use 'gradual'"
+
+
+def test_a_stopped_comparison_offers_no_pick_that_barely_ran(painted):
+    panel = FineTuneWidget(painted).advisor.open()
+    panel._plan = (("scratch", "head"), (0, 1), (300, 900))
+    panel._runs = [RunResult("head", 1.0, 300, s, 0.8) for s in (0, 1)]
+    panel._runs += [RunResult("scratch", 1.0, 300, s, 0.5) for s in (0, 1)]
+    panel._runs.append(RunResult("scratch", 1.0, 900, 0, 0.99))  # alone with all labels
+    panel._show_pick(panel._comparison())
+    assert panel.use.text == "Use 'head'" and panel.use.enabled
+    assert "Stopped before scratch, head ran every seed" in panel.verdict.value
+    panel._runs = panel._runs[:1]  # one seed of one candidate: the best so far only
+    panel._show_pick(panel._comparison())
+    assert not panel.use.enabled and "not a pick" in panel.verdict.value
+
+
+def test_use_sets_the_start_the_pick_was_measured_from_or_refuses(painted):
+    dock = FineTuneWidget(painted)
+    panel = dock.advisor.open()
+    dock.settings.source.value = "voronoi-unet"
+    panel._measured = module.measured_now(dock, dock.pairs.session_pairs())
+    panel._runs = [RunResult("head", 1.0, 900, s, 0.8 + s / 100) for s in (0, 1)]
+    panel._show_pick(panel._comparison())
+    dock.settings.source.value = "world-unet"  # switched after the runs
+    panel.use.clicked.emit()
+    assert dock.settings.source.value == "voronoi-unet" and dock.strategy.value == "head"
+    # A stroke painted after the runs: the pick measured other labels.
+    dock.strategy.value = "scratch"
+    data = painted.layers["grains painted"].data
+    data[5, 5] = 1 if data[5, 5] != 1 else 2
+    panel.use.clicked.emit()
+    assert not panel.use.enabled and dock.strategy.value == "scratch"
+    assert "Not used: your paintings changed after the comparison" in panel.verdict.value
 
 
 def test_other_start_models_are_offered_run_and_set_in_the_dock(painted, qtbot):
@@ -137,3 +172,21 @@ def test_a_caution_about_short_runs_is_shown_before_the_first_run(painted, qtbot
 @pytest.fixture(autouse=True)
 def _no_notifications(monkeypatch):
     monkeypatch.setattr(module, "show_info", lambda *a: None)
+
+
+def test_the_start_model_loads_in_the_worker_not_the_gui_thread(painted, qtbot, monkeypatch):
+    import threading
+
+    threads = []
+
+    def broken_checkpoint(start, current, strategy):
+        threads.append(threading.current_thread())
+        raise ValueError("checkpoint mine.ckpt is unreadable")
+
+    monkeypatch.setattr(module, "resolve_start", broken_checkpoint)
+    monkeypatch.setattr(module, "show_error", lambda *a: None)
+    panel = FineTuneWidget(painted).advisor.open()
+    panel.start.clicked.emit()
+    qtbot.waitUntil(lambda: not panel.running, timeout=30_000)
+    assert threads and threads[0] is not threading.main_thread()
+    assert panel.verdict.value == "Error: checkpoint mine.ckpt is unreadable"

@@ -135,3 +135,30 @@ def test_before_after_finds_the_shipped_start_and_compares_one_stage(model, imag
     thinner = SegmentationModel.create(widths=(4, 8, 16, 32, 64))
     with pytest.raises(ValueError, match=r"differ at encoder 1 \(16 and 8 channels\)"):
         before_after(model, thinner, image, "encoder 1")
+
+
+def test_before_after_of_a_colour_model_tuned_from_a_grey_start(model, image):
+    # Fine-tuning on RGB adapts the grey start's input to three channels: the
+    # start reloaded is grey, and is compared as training adapted it.
+    tuned = model.copy()
+    tuned.net.adapt_input_channels(3)
+    with torch.no_grad():
+        tuned.net.encoder_stages[0][0].weight.mul_(-1)
+    rgb = np.repeat(image[:64, :96, None], 3, axis=-1)
+    first, second = before_after(model, tuned, rgb, "encoder 0")
+    # Spread evenly over three equal channels, the grey filters answer as on grey.
+    np.testing.assert_allclose(
+        first.maps, feature_maps(model, image[:64, :96], 0).maps, rtol=1e-4, atol=1e-4
+    )
+    assert not np.allclose(first.maps, second.maps)
+    assert model.in_channels == 1  # the start itself is left as it was
+
+
+def test_maps_over_the_budget_are_refused_before_any_is_computed(model):
+    big = np.zeros((6000, 6000), np.uint8)  # full resolution: 8 channels × 36 M cells
+    with pytest.raises(ValueError, match=r"encoder 0 of a 6000 × 6000 px plane is 8 channels"):
+        feature_maps(model, big, "encoder 0")
+    with pytest.raises(
+        ValueError, match=r"choose a deeper stage \(encoder 2 fits\), or add a crop"
+    ):
+        feature_maps(model, big, "decoder 3")

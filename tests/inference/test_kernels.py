@@ -104,3 +104,13 @@ def test_first_layer_kernels_are_the_folded_filters_the_network_applies():
     assert np.isnan(mosaic[3]).all() and np.isnan(mosaic[:, 3]).all()  # the gaps
     rgb = kernel_mosaic(np.zeros((3, 3, 5, 5)))[0]
     assert rgb.shape == (17, 17)  # three input channels one above the other
+
+
+def test_one_nan_pixel_is_refused_not_a_blank_response():
+    image = np.random.default_rng(0).random((32, 32)).astype(np.float32)
+    image[5, 7] = np.nan
+    with pytest.raises(ValueError, match="image contains NaN or infinite values"):
+        apply_kernel(image, kernel_preset("Sobel x"))
+    image[5, 7] = np.inf
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        apply_kernel(np.stack([image] * 3, axis=-1), kernel_preset("Sobel x"))

@@ -20,7 +20,6 @@ from napari_finetune.training.advisor import (
 )
 from napari_finetune.training.advisor_plan import painted_regions, plan_comparison
 from napari_finetune.training.advisor_result import (
-    Recommendation,
     RunResult,
     StrategyComparison,
 )
@@ -28,7 +27,6 @@ from napari_finetune.training.advisor_starts import (
     other_shipped_starts,
     short_run_caution,
     start_label,
-    start_to_use,
 )
 from napari_finetune.training.held_out_regions import RegionCounts
 from napari_finetune.training.held_out_score import f1_of
@@ -93,8 +91,11 @@ def test_the_engine_validates_on_exactly_the_pixels_it_is_given(painted):
         next(nf.finetune(image, labels, held_out=np.zeros((3, 3), bool)))
 
 
-def run(strategy, pixels, seed, score):
-    return RunResult(strategy, 1.0, pixels, seed, score)
+def run(strategy, pixels, seed, score, regions=6):
+    """A run scored ``score`` on ``regions`` held-out regions, each of that score."""
+    hit = round(100 * score) if score is not None else 0
+    counts = tuple(RegionCounts(100, {1: [hit, 100, hit, 100]}) for _ in range(regions))
+    return RunResult(strategy, 1.0, pixels, seed, score, regions=counts if score else ())
 
 
 def test_a_pick_is_clear_only_when_ranges_do_not_overlap():
@@ -128,11 +129,12 @@ def test_a_pick_is_clear_only_when_ranges_do_not_overlap():
 
 
 def compared(*runs):
-    """A comparison of ``(strategy, seed, hits per region...)`` runs on four held-out regions."""
+    """A comparison of ``(strategy, seed, hits per region...)`` runs, one hit per region."""
     results = []
     for strategy, seed, *hits in runs:
         counts = tuple(RegionCounts(100, {1: [h, 100, h, 100]}) for h in hits)
-        results.append(RunResult(strategy, 1.0, 100, seed, sum(hits) / 400, regions=counts))
+        score = sum(hits) / (100 * len(hits))
+        results.append(RunResult(strategy, 1.0, 100, seed, score, regions=counts))
     return StrategyComparison(tuple(results), 400, "regions")
 
 
@@ -144,9 +146,9 @@ def test_a_lead_that_one_held_out_region_carries_is_a_lean_not_clear():
     assert pick.strategy == "finetune" and pick.close == () and pick.unsure == ("head",)
     assert not pick.clear
     assert "stays ahead of head in" in pick.text and "a lean, not a verdict" in pick.text
-    # Ahead on every region: clear, as before.
-    sure = [("finetune", 0, 90, 91, 92, 90), ("finetune", 1, 89, 90, 93, 91)]
-    sure += [("head", 0, 80, 85, 88, 70), ("head", 1, 81, 84, 90, 72)]
+    # Ahead on every one of five regions: clear, as before.
+    sure = [("finetune", 0, 90, 91, 92, 90, 90), ("finetune", 1, 89, 90, 93, 91, 90)]
+    sure += [("head", 0, 80, 85, 88, 70, 80), ("head", 1, 81, 84, 90, 72, 80)]
     pick = compared(*sure).recommendation()
     assert pick.clear and pick.unsure == () and "use finetune" in pick.text
     # One within seed noise, another doubted by the regions: both are said.
@@ -154,6 +156,42 @@ def test_a_lead_that_one_held_out_region_carries_is_a_lean_not_clear():
     pick = compared(*leaning, *gradual).recommendation()
     assert (pick.close, pick.unsure) == (("gradual",), ("head",)) and not pick.clear
     assert "overlap with gradual" in pick.text and "stays ahead of head in" in pick.text
+
+
+def test_a_lead_on_too_few_held_out_regions_is_at_most_a_lean():
+    # The minimum painting holds out one region: every redraw is that region, so
+    # the lead "holds" in all draws whatever it is (here 0.003).
+    one = [("finetune", 0, 90.3), ("finetune", 1, 90.4), ("head", 0, 90.0), ("head", 1, 90.0)]
+    pick = compared(*one).recommendation()
+    assert pick.strategy == "finetune" and pick.close == () and pick.unsure == ()
+    assert not pick.clear and "use finetune" not in pick.text
+    assert "rests on 1 held-out region:" in pick.text and "Paint more regions" in pick.text
+    # Four regions, ahead on every one: still too few to judge the lead.
+    four = [("finetune", 0, 90, 91, 92, 90), ("finetune", 1, 89, 90, 93, 91)]
+    four += [("head", 0, 80, 85, 88, 70), ("head", 1, 81, 84, 90, 72)]
+    pick = compared(*four).recommendation()
+    assert not pick.clear and "a lean" in pick.text and "rests on 4 held-out regions" in pick.text
+
+
+def test_a_stopped_comparison_judges_where_every_candidate_ran_all_seeds():
+    plan = (("scratch", "head", "finetune"), (0, 1), (10, 20, 40))
+    runs = []
+    for pixels, scores in ((10, (0.5, 0.7, 0.8)), (20, (0.55, 0.75, 0.85))):
+        for seed in (0, 1):
+            runs += [run(s, pixels, seed, v) for s, v in zip(plan[0], scores, strict=True)]
+    # Stopped in the last subset after scratch's first seed: alone there, it "wins".
+    runs.append(run("scratch", 40, 0, 0.95))
+    pick = StrategyComparison(tuple(runs), 500, "regions", None, *plan).recommendation()
+    assert pick.strategy == "finetune" and pick.painted_pixels == 20 and pick.complete
+    assert not pick.clear and pick.missing == ("scratch", "head", "finetune")
+    assert "on 20 of the 40 painted px" in pick.text and "use finetune" not in pick.text
+    assert "Stopped before scratch, head, finetune ran every seed on all 40" in pick.text
+    # Without the plan the runs say the same: every candidate and seed ran somewhere.
+    assert StrategyComparison(tuple(runs), 500, "regions").recommendation().painted_pixels == 20
+    # Stopped within the first subset: the best so far, not a pick to use.
+    first = [run("scratch", 10, 0, 0.5), run("head", 10, 0, 0.7)]
+    pick = StrategyComparison(tuple(first), 500, "regions", None, *plan).recommendation()
+    assert not pick.complete and not pick.clear and "not a pick" in pick.text
 
 
 def test_transfer_gap_is_the_best_pretrained_minus_scratch_per_subset():
@@ -318,16 +356,7 @@ def test_other_shipped_starts_and_a_start_given_twice(painted):
         )
 
 
-def test_which_start_the_dock_switches_to_for_a_pick():
-    def pick(strategy, start=""):
-        return Recommendation(strategy, strategy, "auto", 0.9, 0.9, 0.9, True, (), "", start)
-
-    others = ("world-unet",)
-    assert start_to_use(pick("finetune", "world-unet"), "voronoi-unet", others) == "world-unet"
-    assert start_to_use(pick("finetune", "voronoi-unet"), "voronoi-unet", others) is None
-    # From scratch, a pretrained pick needs the start model its runs used.
-    assert start_to_use(pick("head"), None, ()) == "world-unet"
-    assert start_to_use(pick("scratch"), None, others) is None
+def test_a_model_in_memory_is_named_by_its_name():
     assert start_label(SegmentationModel(None, {}, name="run3.ckpt")) == "run3.ckpt"
 
 

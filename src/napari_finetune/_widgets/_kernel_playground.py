@@ -20,6 +20,7 @@ from napari.utils.notifications import show_error, show_warning
 from qtpy.QtCore import QTimer
 
 from napari_finetune._widgets._controls import button_row, wrapping_label
+from napari_finetune._widgets._feature_jobs import load_named, where_of
 from napari_finetune._widgets._feature_layers import show_kernel_response
 from napari_finetune._widgets._kernel_grid import KernelGrid
 from napari_finetune._widgets._workers import disconnect_worker
@@ -51,7 +52,7 @@ def _kernel_job(
     The plane is read here, in the worker: a lazy layer's plane is decompressed
     on every applied keystroke, which the GUI thread must not wait for.
     """
-    model = load() if load is not None else None
+    model = load_named(load) if load is not None else None
     normalization = model.normalization if model is not None else Normalization()
     similar = None if model is None else kernel_similarity(kernel, first_layer_kernels(model))
     return apply_kernel(read(), kernel, normalization), similar
@@ -71,6 +72,8 @@ class KernelPlayground(Container):
     loader : callable
         Returns a function loading the chosen model, or None when there is none
         (the image is then normalised as models do by default).
+    model_label : callable, optional
+        How the chosen model is named in messages (a model error names it).
     """
 
     def __init__(
@@ -78,9 +81,11 @@ class KernelPlayground(Container):
         viewer: napari.viewer.Viewer,
         plane: Callable[[], Plane],
         loader: Callable[[], Callable[[], SegmentationModel] | None],
+        model_label: Callable[[], str] = lambda: "",
     ) -> None:
         super().__init__(labels=False)
         self._viewer, self._plane, self._loader = viewer, plane, loader
+        self._model_label = model_label
         self._worker = None
         self._again = False  # an edit arrived while a response was computed
         self._shown: tuple | None = None  # (layer id, plane) the response shows
@@ -132,12 +137,12 @@ class KernelPlayground(Container):
         if self._worker is not None:
             self._again = True
             return
-        self._shown = (id(layer), index)
+        self._shown, label = (id(layer), index), self._model_label()
         worker = create_worker(
             _kernel_job, self._loader(), read, kernel, _start_thread=False, _ignore_errors=True
         )
         worker.returned.connect(lambda result: self._show(result, layer, index))
-        worker.errored.connect(lambda err: self._report(err, layer))
+        worker.errored.connect(lambda err: self._report(err, layer, label))
         worker.finished.connect(self._on_finished)
         self._worker = worker
         worker.start()
@@ -153,9 +158,19 @@ class KernelPlayground(Container):
             words += " " + describe_similar(similar)
         self.status.value = words
 
-    def _report(self, err: BaseException, layer: Image) -> None:
-        self.status.value = f"Kernel not applied: layer '{layer.name}': {err}"
-        show_error(f"Feature maps: layer '{layer.name}': {err}")
+    def _report(self, err: BaseException, layer: Image, model: str = "") -> None:
+        where = where_of(err, layer, model)  # a model error names the model
+        self.status.value = f"Kernel not applied: {where}{err}"
+        show_error(f"Feature maps: {where}{err}")
+
+    def model_changed(self) -> None:
+        """Another model chosen: the kernels named most like the typed one were the old one's."""
+        if self._shown is None:
+            return
+        if self.live.value:
+            self._timer.start()  # the response again, compared with the new model's kernels
+        else:
+            self.status.value = "Model changed: Apply kernel to compare with its learned kernels."
 
     def _on_finished(self) -> None:
         self._worker = None

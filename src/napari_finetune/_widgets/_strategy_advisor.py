@@ -5,8 +5,7 @@ painted regions are held out, the nested subsets), trains and scores every
 run, and recommends; this panel takes the dock's painted pairs, start model,
 augmentation and device, drives the comparison in a napari worker with a
 progress bar and Stop, redraws the figure after every run, and sets the
-recommended strategy in the dock with one click (and the start model, when
-the other shipped models were compared too).
+recommended strategy and the start model it was measured from with one click.
 """
 
 from __future__ import annotations
@@ -20,12 +19,14 @@ from matplotlib.figure import Figure
 from napari.qt.threading import create_worker
 from napari.utils.notifications import show_error, show_info, show_warning
 
+from napari_finetune._widgets._advisor_use import apply_pick, measured_now
 from napari_finetune._widgets._controls import button_row, form, wrapping_label
 from napari_finetune._widgets._progress import TrainingProgress
 from napari_finetune._widgets._training_plot import BACKGROUND, DockCanvas
 from napari_finetune._widgets._workers import let_go
 from napari_finetune.choices import STRATEGY_CHOICES
 from napari_finetune.models.registry import DEFAULT_MODEL
+from napari_finetune.session.advisor_pick import MeasuredOn
 from napari_finetune.session.options import SCRATCH
 from napari_finetune.session.policy import resolve_start
 from napari_finetune.session.stopping import until_stopped
@@ -40,15 +41,18 @@ from napari_finetune.training.advisor import (
 )
 from napari_finetune.training.advisor_plot import draw_comparison
 from napari_finetune.training.advisor_result import StrategyComparison
-from napari_finetune.training.advisor_starts import other_shipped_starts, start_to_use
+from napari_finetune.training.advisor_starts import other_shipped_starts
 
 if TYPE_CHECKING:
     from napari_finetune._widgets.fine_tune_dock import FineTuneWidget
 
 
-def _compare(stop: threading.Event, *args: object, **kwargs: object) -> Iterator[object]:
-    """In the worker: plan the comparison (a refusal is the worker's error), then run it."""
-    yield from until_stopped(compare_strategies(*args, **kwargs), stop)
+def _compare(
+    stop: threading.Event, start: object, current: object, *args: object, **kwargs: object
+) -> Iterator[object]:
+    """In the worker: load the start (a checkpoint off the GUI thread), plan, run; refusals err."""
+    model = resolve_start(start, current, "finetune")[0] or DEFAULT_MODEL
+    yield from until_stopped(compare_strategies(*args[:2], model, *args[2:], **kwargs), stop)
 
 
 class StrategyAdvisor(Container):
@@ -66,8 +70,7 @@ class StrategyAdvisor(Container):
         self._dock = dock
         self._worker = self._progress = None
         self._runs: list = []
-        self._held_out = 0
-        self._grouping = ""
+        self._held_out, self._grouping = 0, ""
         self._caution: str | None = None
         self.intro = wrapping_label(
             "Each strategy trains briefly on 25, 50 and 100 % of your painted regions, "
@@ -116,7 +119,8 @@ class StrategyAdvisor(Container):
         self.native.layout().insertWidget(6, self.plot)
         self._pick = None  # the Recommendation shown
         self._compared_starts: tuple[str, ...] = ()  # the other starts the runs used
-        self._user_start = None  # what the dock started from when the runs began
+        self._measured: MeasuredOn | None = None  # the dock's start and paintings at the runs
+        self._plan: tuple = ((), (), ())  # candidates, seeds, subsets' px (ComparisonStarted)
         self._errored = False
         self._stop_asked = threading.Event()
         # Closing the panel mid-run: the comparison stops, and its signals no
@@ -176,7 +180,6 @@ class StrategyAdvisor(Container):
             # Copies of the layers, here; planning and loading the model happen in the worker.
             pairs = self._dock.pairs.session_pairs()
             options = self._dock.settings.options(None, None)
-            start, _ = resolve_start(options.start, self._dock.model, "finetune")
             class_names = self._dock.pairs.named_classes()  # which classes score as thin
             if not self.strategies():
                 raise ValueError("Tick at least one strategy to compare.")
@@ -184,7 +187,7 @@ class StrategyAdvisor(Container):
             self._say_error(err)
             return
         others = self.starts_offered() if self.other_starts.value else ()
-        self._compared_starts, self._user_start = others, start
+        self._compared_starts, self._measured = others, measured_now(self._dock, pairs)
         self._runs, self._pick, self._errored, self._caution = [], None, False, None
         self.use.enabled, self.use.text = False, "Use the recommended strategy"
         self.verdict.value = "Planning: which painted regions are held out…"
@@ -193,9 +196,10 @@ class StrategyAdvisor(Container):
         worker = create_worker(
             _compare,
             self._stop_asked,
+            options.start,
+            self._dock.model,
             [p.plane_image for p in pairs],
             [p.plane_labels for p in pairs],
-            DEFAULT_MODEL if start is None else start,
             strategies=self.strategies(),
             seeds=tuple(range(self.seeds.value)),
             seconds=float(self.seconds.value),
@@ -217,6 +221,7 @@ class StrategyAdvisor(Container):
         if isinstance(event, ComparisonStarted):
             self._held_out, self._grouping = event.held_out_pixels, event.grouping
             self._caution = event.caution
+            self._plan = (event.strategies, event.seeds, event.painted_pixels)
             if event.caution:
                 # Said at once, before any run: the user may stop and give more seconds.
                 self.estimate.value = f"Caution: {event.caution}"
@@ -236,7 +241,9 @@ class StrategyAdvisor(Container):
             self._show_pick(event.comparison)
 
     def _comparison(self) -> StrategyComparison:
-        return StrategyComparison(tuple(self._runs), self._held_out, self._grouping, self._caution)
+        return StrategyComparison(
+            tuple(self._runs), self._held_out, self._grouping, self._caution, *self._plan
+        )
 
     def _draw(self) -> None:
         draw_comparison(self.plot.figure, self._comparison(), dark=True)
@@ -247,18 +254,16 @@ class StrategyAdvisor(Container):
         self._pick = pick
         self.verdict.value = pick.text
         self.use.text = f"Use '{pick.candidate}'"
-        self.use.enabled = True
+        self.use.enabled = pick.complete  # the best so far of a stopped comparison is no pick
         show_info(f"Compare strategies: {pick.text}")
 
     def _on_use(self) -> None:
         if self._pick is None:
             return
-        switch_to = start_to_use(self._pick, self._user_start, self._compared_starts)
-        if switch_to is not None:
-            self._dock.settings.source.value = switch_to
-        self._dock.strategy.value = self._pick.strategy  # counts as the user's choice
-        self._dock.bn_mode.value = self._pick.bn_mode
-        self._dock.status.value = f"Strategy set to '{self._pick.candidate}' (Compare strategies)."
+        note = apply_pick(self._dock, self._pick, self._measured, self._compared_starts)
+        if note is not None:  # the paintings or the current model changed since the runs
+            self.use.enabled = False
+            self.verdict.value = f"{self.verdict.value} Not used: {note}"
 
     def _on_stop(self) -> None:
         if self._worker is not None:

@@ -34,6 +34,12 @@ from napari_finetune._widgets._controls import (
     section,
     wrapping_label,
 )
+from napari_finetune._widgets._feature_jobs import (
+    compare_job,
+    kernels_job,
+    maps_job,
+    where_of,
+)
 from napari_finetune._widgets._kernel_playground import KernelPlayground
 from napari_finetune._widgets._layers import (
     LayerFollower,
@@ -44,17 +50,8 @@ from napari_finetune._widgets._layers import (
 from napari_finetune._widgets._model_choice import ModelChoice
 from napari_finetune._widgets._progress import TrainingProgress
 from napari_finetune._widgets._workers import let_go
-from napari_finetune.inference.feature_compare import iter_before_after, start_model_of
-from napari_finetune.inference.feature_maps import (
-    FeatureProgress,
-    channel_contrast,
-    describe_feature_maps,
-    iter_feature_maps,
-)
-from napari_finetune.inference.learned_kernels import (
-    first_layer_kernels,
-    kernel_mosaic,
-)
+from napari_finetune.inference.feature_maps import FeatureProgress, describe_feature_maps
+from napari_finetune.inference.learned_kernels import kernel_mosaic
 from napari_finetune.inference.network_stages import stages
 from napari_finetune.models.unet import UNetConfig
 from napari_finetune.session.lazy_rule import check_plane_fits
@@ -64,30 +61,6 @@ if TYPE_CHECKING:
 
 # px: the model and stage menus show their whole entries ('voronoi-unet (shipped)').
 MIN_WIDTH = 380
-
-
-# Jobs run in the worker; ``read`` reads the image plane there (a lazy one is
-# decompressed there, not in the GUI thread).
-
-
-def _maps_job(load, read, stage):  # generator functions: napari GeneratorWorkers
-    model = load()
-    result = yield from iter_feature_maps(model, read(), stage)
-    return model, (result,), channel_contrast(result.maps)
-
-
-def _compare_job(load, read, stage):
-    after = load()
-    before, why = start_model_of(after)
-    if before is None:
-        raise ValueError(why)
-    pair = yield from iter_before_after(before, after, read(), stage)
-    return after, pair, channel_contrast(*(maps.maps for maps in pair))
-
-
-def _kernels_job(load):
-    model = load()
-    return model, first_layer_kernels(model)
 
 
 class FeatureMapsWidget(Container):
@@ -107,7 +80,9 @@ class FeatureMapsWidget(Container):
         )
         self.show_kernels = PushButton(text="Show first-layer kernels")
         self.status = wrapping_label("Choose an image and a stage, then Show feature maps.")
-        self.playground = KernelPlayground(napari_viewer, self._plane, self._loader_or_none)
+        self.playground = KernelPlayground(
+            napari_viewer, self._plane, self._loader_or_none, self.models.label
+        )
 
         sees = section(
             "What the network sees",
@@ -146,6 +121,7 @@ class FeatureMapsWidget(Container):
 
     def _on_model(self) -> None:
         self.stage.reset_choices()  # another architecture may have other stages
+        self.playground.model_changed()  # "most like your kernel" named the old one's
 
     def _plane(self) -> tuple[Image, Callable[[], np.ndarray], int | None]:
         """The chosen layer, how to read its plane in view, and its index in a stack.
@@ -181,24 +157,24 @@ class FeatureMapsWidget(Container):
         if self._worker is not None:
             return
         self._refresh()
-        layer = self.image_layer.value
+        layer, label = self.image_layer.value, self.models.label()  # as the job starts
         try:
             load = self.models.loader()
-        except ValueError as err:
-            self._report(err, layer)
+        except ValueError as err:  # no model in the Fine-tune dock, no file chosen
+            self._report(err)
             return
         if what == "kernels":
-            job, args, shown = _kernels_job, (load,), (layer, None, None)
+            job, args, shown = kernels_job, (load,), (layer, None, None, label)
         else:
             try:
                 layer, read, index = self._plane()
             except ValueError as err:  # its words name the layer
                 self._report(err)
                 return
-            job = _maps_job if what == "maps" else _compare_job
-            args, shown = (load, read, self.stage.value), (layer, index, self.stage.value)
+            job = maps_job if what == "maps" else compare_job
+            args, shown = (load, read, self.stage.value), (layer, index, self.stage.value, label)
         self._set_busy(True)
-        self.status.value = f"Computing with {self.models.label()}…"
+        self.status.value = f"Computing with {label}…"
         started = time.perf_counter()
         worker = create_worker(job, *args, _start_thread=False, _ignore_errors=True)
         if hasattr(worker, "yielded"):
@@ -206,7 +182,7 @@ class FeatureMapsWidget(Container):
         worker.returned.connect(
             lambda result: self._show(what, result, shown, time.perf_counter() - started)
         )
-        worker.errored.connect(lambda err: self._report(err, layer))
+        worker.errored.connect(lambda err: self._report(err, layer, label))
         worker.finished.connect(self._on_finished)
         self._worker = worker
         worker.start()
@@ -217,7 +193,7 @@ class FeatureMapsWidget(Container):
         self._progress.update(event.done, event.total)
 
     def _show(self, what: str, result: tuple, shown: tuple, seconds: float) -> None:
-        layer, index, stage = shown
+        layer, index, stage, label = shown
         if layer is not None and layer not in self._viewer.layers:
             self.status.value = f"Not shown: layer '{layer.name}' was removed meanwhile."
             show_warning(f"Feature maps: {self.status.value}")
@@ -235,7 +211,7 @@ class FeatureMapsWidget(Container):
                 return
             layers.show_kernel_mosaic(self._viewer, source, mosaic, corners, model.name)
             self.status.value = (
-                f"First-layer kernels of {self.models.label()}, right of the image, numbered "
+                f"First-layer kernels of {label}, right of the image, numbered "
                 "left to right, top to bottom (BatchNorm scale folded in: green positive, "
                 "pink negative, white 0)."
             )
@@ -263,7 +239,7 @@ class FeatureMapsWidget(Container):
         else:
             layers.show_stage_maps(self._viewer, layer, index, displays[0], maps[0].factor, base)
         self.status.value = describe_feature_maps(
-            maps[-1], layer.name, self.models.label(), seconds, index, what == "compare"
+            maps[-1], layer.name, label, seconds, index, what == "compare"
         )
 
     def _on_finished(self) -> None:
@@ -273,12 +249,14 @@ class FeatureMapsWidget(Container):
         self._set_busy(False)
 
     def _set_busy(self, busy: bool) -> None:
-        for button in (self.show_maps, self.compare, self.show_kernels):
-            button.enabled = not busy
+        # The menus too: the status names the model and stage the job ran with.
+        menus = (self.models.source, self.models.file, self.stage)
+        for widget in (self.show_maps, self.compare, self.show_kernels, *menus):
+            widget.enabled = not busy
 
-    def _report(self, err: BaseException, layer: object = None) -> None:
+    def _report(self, err: BaseException, layer: object = None, model: str = "") -> None:
         self.stage.reset_choices()  # a model just loaded may have other stages
-        where = f"layer '{layer.name}': " if layer is not None else ""
+        where = where_of(err, layer, model)
         self.status.value = f"Not shown: {where}{err}"
         show_error(f"Feature maps: {where}{err}")
 

@@ -74,6 +74,21 @@ def start_model_of(model: SegmentationModel) -> tuple[SegmentationModel | None, 
     )
 
 
+def adapted_start(before: SegmentationModel, after: SegmentationModel) -> SegmentationModel:
+    """``before`` with its input channels as ``after`` has them: what training started from.
+
+    Fine-tuning a grey shipped model on colour images adapts a copy of its first
+    convolution to three channels (:meth:`~napari_finetune.models.unet.UNet.adapt_input_channels`);
+    the start reloaded by :func:`start_model_of` is grey again, so it is adapted the
+    same way here. ``before`` itself is never changed.
+    """
+    if before.in_channels == after.in_channels:
+        return before
+    adapted = before.copy()
+    adapted.net.adapt_input_channels(after.in_channels)
+    return adapted
+
+
 def iter_before_after(
     before: SegmentationModel,
     after: SegmentationModel,
@@ -86,12 +101,17 @@ def iter_before_after(
 ) -> Iterator[FeatureProgress]:
     """One stage's maps of two models on one plane: yields progress, returns ``(before, after)``.
 
+    A grey ``before`` of a colour ``after`` is compared as fine-tuning started
+    it: a copy with its input adapted to three channels, as training adapts it
+    (:func:`adapted_start`).
+
     Raises
     ------
     ValueError
         When the stage is out of range for either model, or the two models'
         stage differs in its number of channels (they are not one architecture).
     """
+    before = adapted_start(before, after)
     first, second = resolve_stage(before, stage), resolve_stage(after, stage)
     if first != second:
         raise ValueError(

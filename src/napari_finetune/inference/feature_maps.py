@@ -18,7 +18,12 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from napari_finetune.inference.network_stages import Stage, resolve_stage, stage_context
+from napari_finetune.inference.network_stages import (
+    Stage,
+    resolve_stage,
+    stage_context,
+    stages,
+)
 from napari_finetune.inference.predict import as_batch, as_planes
 from napari_finetune.inference.runtime import inference_network
 from napari_finetune.models.model import SegmentationModel
@@ -26,6 +31,11 @@ from napari_finetune.models.model import SegmentationModel
 # Core of a tile in pixels: ~60 MB per full-resolution activation of the shipped
 # U-Net with the deepest margin, and a 2048² image in 4 tiles.
 TILE = 1024
+# Most feature-map values (channels x cells) computed at once: 512 MiB of float32,
+# as much again for their display (channel_contrast), and about ten seconds on a
+# 2-core CPU for a full-resolution stage. A full-resolution stage of an 8000² plane
+# would be 4 GB and minutes with no Stop; a deeper stage or a crop fits.
+MAX_MAP_VALUES = 2**27
 
 
 @dataclass(frozen=True)
@@ -66,6 +76,32 @@ class FeatureMaps:
         return (self.factor - 1) / 2
 
 
+def map_values(stage: Stage, rows: int, cols: int) -> int:
+    """How many values ``stage``'s maps of a ``rows`` x ``cols`` plane hold."""
+    return stage.channels * -(-rows // stage.factor) * -(-cols // stage.factor)
+
+
+def check_maps_fit(model: SegmentationModel, stage: Stage, rows: int, cols: int) -> None:
+    """Refuse maps of more than :data:`MAX_MAP_VALUES` values, naming a stage that fits.
+
+    Raises
+    ------
+    ValueError
+        Saying how large they would be, and to choose a deeper stage or crop.
+    """
+    values = map_values(stage, rows, cols)
+    if values <= MAX_MAP_VALUES:
+        return
+    fits = [s.name for s in stages(model) if map_values(s, rows, cols) <= MAX_MAP_VALUES]
+    deeper = f"a deeper stage ({fits[0]} fits)" if fits else "a deeper stage"
+    raise ValueError(
+        f"{stage.name} of a {rows} × {cols} px plane is {stage.channels} channels of "
+        f"{values // stage.channels:,} cells ({4 * values / 2**30:.1f} GiB), more than "
+        f"the {4 * MAX_MAP_VALUES / 2**30:.1f} GiB feature maps may take: choose {deeper}, "
+        "or add a crop of the image as a new layer."
+    )
+
+
 def _stage_output(net: torch.nn.Module, x: torch.Tensor, stage: Stage) -> torch.Tensor:
     """The output of ``stage`` for a batch, running only the stages it needs."""
     depth = stage.depth if stage.part == "encoder" else len(net.encoder_stages) - 1
@@ -102,6 +138,7 @@ def iter_feature_maps(
                 f"{len(planes) - 1} (the one to show)."
             )
         planes = planes[plane : plane + 1]
+    check_maps_fit(model, chosen, *planes[0].shape[:2])  # before any of it is computed
     normalised = model.normalization(planes[0])
     net = inference_network(model, device)
     where = next(net.parameters()).device
@@ -165,7 +202,8 @@ def feature_maps(
     ------
     ValueError
         For a stage out of range (naming the valid ones), an image the model
-        cannot take, or a stack without a valid ``plane``.
+        cannot take, a stack without a valid ``plane``, or maps larger than
+        :data:`MAX_MAP_VALUES` values (:func:`check_maps_fit`).
     """
     return run_steps(iter_feature_maps(model, image, stage, tile=tile, device=device, plane=plane))
 

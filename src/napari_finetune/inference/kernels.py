@@ -127,13 +127,23 @@ def _cell_value(text: str) -> float | None:
 
 
 def grey_normalised(image: np.ndarray, normalization: Normalization | None = None) -> np.ndarray:
-    """A 2D float32 plane as the model would see it; RGB as the mean of its normalised channels."""
+    """A 2D float32 plane as the model would see it; RGB as the mean of its normalised channels.
+
+    Raises
+    ------
+    ValueError
+        For non-numeric data, more than one plane, or NaN or infinite values
+        (as :func:`~napari_finetune.inference.predict.as_planes` refuses them).
+    """
     image = np.asarray(image)
     if image.dtype.kind not in "biuf":
         raise ValueError(f"image dtype {image.dtype} is not numeric.")
     colour = image.ndim == 3 and image.shape[-1] in (3, 4)
     if image.ndim != 2 and not colour:
         raise ValueError(f"image of shape {image.shape} is not one 2D plane: give one plane.")
+    if not np.all(np.isfinite(image)):
+        # One NaN spreads through the normalisation's percentiles: the whole response is NaN.
+        raise ValueError("image contains NaN or infinite values.")
     normalised = (normalization or Normalization())(image[..., :3] if colour else image)
     return normalised.mean(axis=-1) if colour else normalised
 

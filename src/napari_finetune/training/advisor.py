@@ -292,5 +292,5 @@ def _run(images, plan, starts, candidates, seeds, seconds, training, caution):
                 )
                 results.append(result)
                 yield RunDone(index, total, result)
-    comparison = StrategyComparison(tuple(results), plan.held_out_pixels, plan.grouping, caution)
+    comparison = StrategyComparison(tuple(results), held, grouping, caution, named, seeds, painted)
     yield ComparisonFinished(comparison, time.perf_counter() - started)

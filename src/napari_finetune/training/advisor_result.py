@@ -1,15 +1,18 @@
 """What a strategy comparison found: one result per run, a table, and a recommendation.
 
 The recommendation is taken where the user stands: with all their painted
-labels (the largest subset). The strategy with the best median held-out
-score over seeds is named; it is called *clear* only when its worst seed
-beats every other strategy's best seed, and its lead holds over resamples of
-the held-out regions (:mod:`~napari_finetune.training.held_out_lead`): two
-seeds measure the training's noise, not which pixels were held out. Otherwise
-the text says which strategies are within noise of it, so a user does not read a
-difference of a few thousandths as a verdict. When start models were
-compared too, a candidate is a strategy *from* a start model, and the pick
-names both.
+labels (the largest subset), or, when the comparison was stopped, on the
+largest subset where every candidate ran all its seeds (then never *clear*).
+The strategy with the best median held-out score over seeds is named; it is
+called *clear* only when its worst seed beats every other strategy's best
+seed, and its lead holds over resamples of the held-out regions
+(:mod:`~napari_finetune.training.held_out_lead`): two seeds measure the
+training's noise, not which pixels were held out. On fewer than
+``MIN_LEAD_REGIONS`` held-out regions that cannot be judged: a lean at most.
+Otherwise the text says which strategies are within noise of it, so a user
+does not read a difference of a few thousandths as a verdict. When start
+models were compared too, a candidate is a strategy *from* a start model, and
+the pick names both.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from napari_finetune.training.held_out_lead import SURE_SHARE, lead_share
+from napari_finetune.training.held_out_lead import MIN_LEAD_REGIONS, SURE_SHARE, lead_share
 from napari_finetune.training.held_out_regions import RegionCounts
 
 
@@ -66,6 +69,11 @@ class Recommendation:
     start: str = ""  # the start model to use when several were compared, else ''
     # Candidates its seeds beat, but not over resamples of the held-out regions.
     unsure: tuple[str, ...] = ()
+    painted_pixels: int = 0  # the subset judged: the largest where every candidate ran
+    # Candidates without every seed on all the painted px (a stopped comparison).
+    missing: tuple[str, ...] = ()
+    # Every candidate ran every seed on the subset judged; else only the best so far.
+    complete: bool = True
 
 
 @dataclass(frozen=True)
@@ -76,6 +84,11 @@ class StrategyComparison:
     held_out_pixels: int
     grouping: str
     caution: str | None = None  # why its runs may be too short to rank, said with the pick
+    # The plan (ComparisonStarted): every candidate, seed and subset's painted px.
+    # Empty: taken from the runs (a comparison that ran to the end has them all).
+    candidates: tuple[str, ...] = ()
+    seeds: tuple[int, ...] = ()
+    subsets: tuple[int, ...] = ()
 
     def table(self) -> pd.DataFrame:
         """Median, lowest and highest held-out score per candidate and subset size."""
@@ -97,7 +110,14 @@ class StrategyComparison:
         return pd.DataFrame(rows)
 
     def recommendation(self) -> Recommendation:
-        """The best strategy with all the painted labels, and whether it is clearly best.
+        """The best candidate where every candidate ran all its seeds, and how sure that is.
+
+        It is judged on the largest subset where every candidate has a scored run
+        for every seed: all the painted labels when the comparison ran to the end.
+        A stopped comparison is judged on a smaller subset (never *clear*: the
+        ranking can change with more labels) and says which candidates are
+        missing with all the labels; when no subset is complete, the best so far
+        is named with ``complete`` False (not a pick to use).
 
         Raises
         ------
@@ -107,7 +127,12 @@ class StrategyComparison:
         scored = [r for r in self.runs if r.score is not None]
         if not scored:
             raise ValueError("no run was scored: let the comparison run longer.")
-        most = max(r.painted_pixels for r in scored)
+        sizes = sorted({*self.subsets, *(r.painted_pixels for r in self.runs)})
+        largest = sizes[-1]
+        whole = [px for px in sizes if not self._missing_at(px)]
+        complete = bool(whole)
+        most = whole[-1] if whole else max(r.painted_pixels for r in scored)
+        missing = self._missing_at(largest)
         ranges = {}
         for (strategy, pixels), runs in self._groups().items():
             scores = [r.score for r in runs if r.score is not None]
@@ -118,23 +143,34 @@ class StrategyComparison:
         close = tuple(
             s for s, (_, _, other_high) in ranges.items() if s != best and other_high >= low
         )
-        seeds = len([r for r in scored if r.candidate == best and r.painted_pixels == most])
-        chosen = next(r for r in scored if r.candidate == best)
+        at_most = [r for r in scored if r.candidate == best and r.painted_pixels == most]
+        seeds = len(at_most)
+        chosen = at_most[0]
         shares = self._lead_shares(best, [s for s in ranges if s != best and s not in close], most)
         unsure = tuple(s for s, share in shares.items() if share < SURE_SHARE)
+        regions = min(len(r.regions) for r in at_most)
+        judged = regions >= MIN_LEAD_REGIONS
+        where = (
+            f"with all {most:,} painted px"
+            if most == largest
+            else f"on {most:,} of the {largest:,} painted px"
+        )
         said = (
             f"{best}: held-out F1 {median:.3f} ({low:.3f}–{high:.3f} over {seeds} "
-            f"seed{'s' if seeds != 1 else ''}) with all {most:,} painted px"
+            f"seed{'s' if seeds != 1 else ''}) {where}"
         )
         leads = ", ".join(f"{s} in {shares[s]:.0%}" for s in unsure)
-        if not close and not unsure:
+        clear = not close and not unsure and judged and not missing
+        if clear:
             text = f"{said}; its worst seed beats every other strategy's best: use {best}."
-        elif not close:
+        elif not close and unsure:
             text = (
                 f"{said}; its worst seed beats every other strategy's best, but redrawing "
                 f"the held-out regions it stays ahead of {leads} of the draws: a lean, "
                 f"not a verdict. Paint more regions to tell them apart."
             )
+        elif not close:
+            text = f"{said}; its worst seed beats every other strategy's best: a lean."
         else:
             others = ", ".join(f"{s} {ranges[s][0]:.3f}" for s in close)
             text = (
@@ -143,6 +179,14 @@ class StrategyComparison:
             )
             if unsure:
                 text += f" Redrawing the held-out regions, it stays ahead of {leads} of the draws."
+        if not judged:
+            text += (
+                f" It rests on {regions} held-out region{'s' if regions != 1 else ''}: too "
+                "few to tell a lead from which pixels were held out, so at most a lean. "
+                "Paint more regions."
+            )
+        if missing:
+            text += " " + _stopped_note(missing, most, largest, complete)
         if self.caution:
             text = f"{text} Caution: {self.caution}"
         return Recommendation(
@@ -152,12 +196,25 @@ class StrategyComparison:
             median,
             low,
             high,
-            not close and not unsure,
+            clear,
             close,
             text,
             chosen.start,
             unsure,
+            most,
+            missing,
+            complete,
         )
+
+    def _missing_at(self, pixels: int) -> tuple[str, ...]:
+        """Candidates without a scored run for every seed on ``pixels`` painted px."""
+        candidates = self.candidates or tuple(dict.fromkeys(r.candidate for r in self.runs))
+        seeds = set(self.seeds or (r.seed for r in self.runs))
+        ran: dict[str, set[int]] = {}
+        for r in self.runs:
+            if r.painted_pixels == pixels and r.score is not None:
+                ran.setdefault(r.candidate, set()).add(r.seed)
+        return tuple(c for c in candidates if not seeds <= ran.get(c, set()))
 
     def _lead_shares(self, best: str, others: list[str], most: int) -> dict[str, float]:
         """Per other candidate: how often ``best`` leads it over redrawn held-out regions.
@@ -195,3 +252,19 @@ class StrategyComparison:
         for run in self.runs:
             groups.setdefault((run.candidate, run.painted_pixels), []).append(run)
         return groups
+
+
+def _stopped_note(missing: tuple[str, ...], most: int, largest: int, complete: bool) -> str:
+    """What a stopped comparison could not judge, said with its pick."""
+    names = ", ".join(missing)
+    if not complete:
+        return (
+            f"Stopped before every candidate ran all its seeds on any share of the "
+            f"painting ({names} missing on {largest:,} px): the best so far, not a pick. "
+            "Let the comparison run longer."
+        )
+    return (
+        f"Stopped before {names} ran every seed on all {largest:,} painted px: judged on "
+        f"{most:,} px, where every candidate did, so at most a lean (the ranking can "
+        "change with more labels)."
+    )

@@ -3,7 +3,8 @@
 Beside the user's start model the advisor can run each pretrained strategy
 from the other shipped ones (``world-unet`` beside ``voronoi-unet``): which
 start suits the user's images is then measured as the strategies are, on the
-same held-out painted regions. Runs too short to train a new output layer
+same held-out painted regions (which start a pick needs when it is used:
+:mod:`~napari_finetune.session.advisor_pick`). Runs too short to train a new output layer
 rank them wrongly; :func:`short_run_caution` says so before the first run.
 """
 
@@ -55,30 +56,6 @@ def other_shipped_starts(start: object) -> tuple[str, ...]:
     """
     current = DEFAULT_MODEL if start is None else start
     return tuple(name for name in REGISTRY if not (isinstance(current, str) and name == current))
-
-
-def start_to_use(pick: object, start: object, other_starts: tuple[str, ...]) -> str | None:
-    """The shipped start model to switch to for the pick, or None to keep ``start``.
-
-    Parameters
-    ----------
-    pick : Recommendation
-        What the comparison recommends (its ``strategy`` and ``start``).
-    start : str, Path, SegmentationModel or None
-        What the user starts from; None from scratch.
-    other_starts : tuple of str
-        The shipped models the comparison also started from.
-
-    A pretrained pick from one of ``other_starts`` switches to that model; a
-    pretrained pick while the user starts from scratch switches to the model
-    the comparison used for it (the default), since a round from scratch
-    would train ``scratch`` whatever the strategy says.
-    """
-    if pick.strategy == "scratch":
-        return None
-    if pick.start and pick.start in other_starts:
-        return pick.start
-    return DEFAULT_MODEL if start is None else None
 
 
 def start_label(start: object) -> str:

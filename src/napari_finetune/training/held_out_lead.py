@@ -24,6 +24,11 @@ from napari_finetune.training.held_out_score import f1_of
 LEAD_DRAWS = 400
 # A lead is sure when it holds in at least this share of the draws (one-sided 5 %).
 SURE_SHARE = 0.95
+# Fewer held-out regions than this and no lead can be judged: with one region every
+# draw is that region (the share is 0 or 1 whatever the lead), and with two to four
+# a draw repeats the same few regions so often that one region decides most draws.
+# The recommendation is then at most a lean, however far its seeds are apart.
+MIN_LEAD_REGIONS = 5
 
 
 def lead_share(

@@ -1,0 +1,56 @@
+"""**Use '…'** of *Compare strategies*: the dock's start and paintings, read and set.
+
+Whether a pick still applies, and which start model it needs, is decided in
+the core (:mod:`napari_finetune.session.advisor_pick`); this reads what the
+dock has and sets what the core says.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from napari_finetune._widgets._round_controls import FROM_FILE
+from napari_finetune.session.advisor_pick import MeasuredOn, painting_fingerprint, use_pick
+from napari_finetune.session.options import CURRENT
+
+if TYPE_CHECKING:
+    from napari_finetune._widgets.fine_tune_dock import FineTuneWidget
+
+
+def measured_now(dock: FineTuneWidget, pairs: list) -> MeasuredOn:
+    """The dock's start model and ``pairs``' paintings now."""
+    start = dock.settings.start()
+    fingerprint = painting_fingerprint(
+        [p.plane_image for p in pairs], [p.plane_labels for p in pairs]
+    )
+    current = id(dock.model) if str(start) == CURRENT else None
+    return MeasuredOn(start, fingerprint, current)
+
+
+def apply_pick(
+    dock: FineTuneWidget, pick: object, measured: MeasuredOn, other_starts: tuple[str, ...]
+) -> str | None:
+    """Set the pick's start model, strategy and BatchNorm in the dock; or say why not.
+
+    Returns
+    -------
+    str or None
+        Why the pick no longer applies (nothing was set), else None.
+    """
+    try:
+        now = measured_now(dock, dock.pairs.session_pairs())
+    except ValueError as err:  # a painting removed or emptied since the runs
+        now = MeasuredOn(dock.settings.start(), f"unreadable: {err}")
+    use = use_pick(pick, measured, now, other_starts)
+    if use.note is not None:
+        return use.note
+    if isinstance(use.source, Path):
+        dock.settings.source.value = FROM_FILE
+        dock.settings.checkpoint.value = use.source
+    elif use.source is not None:
+        dock.settings.source.value = use.source
+    dock.strategy.value = pick.strategy  # counts as the user's choice
+    dock.bn_mode.value = pick.bn_mode
+    dock.status.value = f"Strategy set to '{pick.candidate}' (Compare strategies)."
+    return None

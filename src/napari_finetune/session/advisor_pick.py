@@ -1,0 +1,107 @@
+"""Whether a strategy comparison's pick still applies, and which start model it needs.
+
+A comparison measures strategies from the start model the dock had when its
+runs began, on the paintings it had then. A pick used later must set that
+start again (the user may have switched it since), and is no pick at all once
+the paintings changed: the runs measured other labels. A script that keeps a
+recommendation around asks the same question as the dock's **Use** button.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from napari_finetune.models.registry import DEFAULT_MODEL
+from napari_finetune.session.options import CURRENT, SCRATCH
+
+
+def painting_fingerprint(images: Sequence[np.ndarray], labels: Sequence[np.ndarray]) -> str:
+    """A digest of the images and painted labels a comparison runs on.
+
+    Equal digests: the same pixels and the same strokes (a hash, so a pick
+    does not keep copies of every painting alive).
+    """
+    digest = hashlib.blake2b(digest_size=16)
+    for array in (*images, *labels):
+        array = np.ascontiguousarray(array)
+        digest.update(f"{array.shape}{array.dtype}".encode())
+        digest.update(array.data)
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class MeasuredOn:
+    """What the dock started from and painted: when the runs began, or now.
+
+    Attributes
+    ----------
+    start : str or Path
+        The dock's *start from*: a shipped name, ``'scratch'``, ``'current'`` or a checkpoint.
+    paintings : str
+        :func:`painting_fingerprint` of the painted pairs.
+    current : int or None
+        Which current model (``id`` of it) when ``start`` is ``'current'``.
+    """
+
+    start: str | Path
+    paintings: str
+    current: int | None = None
+
+
+@dataclass(frozen=True)
+class PickUse:
+    """How to use a pick: the start model to set, or why it no longer applies."""
+
+    source: str | Path | None  # the *start from* to set; None: any start will do
+    note: str | None = None  # why Use is refused (then nothing is set)
+
+
+def use_pick(
+    pick: object, measured: MeasuredOn, now: MeasuredOn, other_starts: tuple[str, ...]
+) -> PickUse:
+    """The start model a pick was measured from, or why it no longer applies.
+
+    Parameters
+    ----------
+    pick : Recommendation
+        What the comparison recommends (its ``strategy`` and ``start``).
+    measured : MeasuredOn
+        The dock's start and paintings when the comparison's runs began.
+    now : MeasuredOn
+        The dock's start and paintings now.
+    other_starts : tuple of str
+        The shipped models the comparison also started from.
+
+    Returns
+    -------
+    PickUse
+        ``source``: a pick from one of ``other_starts`` is that model; a
+        pretrained pick from the user's start is that start as it was (the
+        default when it was *from scratch*: the runs used it); a ``scratch``
+        pick needs none. ``note`` when the paintings changed since, or the
+        runs started from a current model that has since been replaced.
+    """
+    if now.paintings != measured.paintings:
+        return PickUse(
+            None,
+            "your paintings changed after the comparison: its runs measured other "
+            "labels. Compare again to pick for these.",
+        )
+    if pick.strategy == "scratch":
+        return PickUse(None)
+    if pick.start and pick.start in other_starts:
+        return PickUse(pick.start)
+    if str(measured.start) == SCRATCH:
+        return PickUse(DEFAULT_MODEL)
+    if str(measured.start) == CURRENT and now.current != measured.current:
+        return PickUse(
+            None,
+            "the runs started from the current model you had then, and it has been "
+            "replaced since. Compare again to pick for the model you have now.",
+        )
+    return PickUse(measured.start)
