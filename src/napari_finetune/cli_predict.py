@@ -82,7 +82,7 @@ def add_predict_arguments(
         "--pixel-size",
         type=float,
         help="with --measure: length of one pixel for every image (default: from each "
-        "image's FEI/Zeiss TIFF tags, else lengths in px and no G)",
+        "image's FEI/Zeiss/OME/ImageJ TIFF tags, else lengths in px and no G)",
     )
     job.add_argument("--unit", default="um", help="unit of --pixel-size: um, nm or mm")
     job.add_argument(

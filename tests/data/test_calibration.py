@@ -43,3 +43,94 @@ def test_plain_tiffs_have_no_calibration_and_bad_files_say_so(tmp_path):
         read_instrument_calibration(tmp_path / "junk.tif")
     with pytest.raises(ValueError, match="leaves nothing"):
         crop_data_bar(np.zeros((4, 4)), 4)
+
+
+def test_an_ome_tiff_gives_its_physical_size(tmp_path):
+    path = tmp_path / "optical.ome.tif"
+    size = {"PhysicalSizeX": 0.25, "PhysicalSizeXUnit": "µm"}
+    size |= {"PhysicalSizeY": 0.25, "PhysicalSizeYUnit": "µm"}
+    tifffile.imwrite(path, np.zeros((16, 16), np.uint8), ome=True, metadata=size)
+    found = read_instrument_calibration(path)
+    assert (found.pixel_size, found.unit, found.data_bar_rows) == (pytest.approx(0.25), "µm", 0)
+    assert (found.instrument, found.source) == ("OME-XML", "OME-XML tags")
+    # The OME schema makes a missing unit µm; nm stays nm.
+    tifffile.imwrite(path, np.zeros((16, 16), np.uint8), ome=True, metadata={"PhysicalSizeX": 2})
+    assert read_instrument_calibration(path).unit == "µm"
+    nm = {"PhysicalSizeX": 80, "PhysicalSizeXUnit": "nm"}
+    tifffile.imwrite(path, np.zeros((16, 16), np.uint8), ome=True, metadata=nm)
+    assert (
+        read_instrument_calibration(path).pixel_size,
+        read_instrument_calibration(path).unit,
+    ) == (
+        pytest.approx(80),
+        "nm",
+    )
+
+
+@pytest.mark.parametrize(
+    ("unit", "expected"), [("um", "µm"), ("micron", "µm"), ("\\u00B5m", "µm"), ("nm", "nm")]
+)
+def test_an_imagej_tiff_gives_its_resolution_in_its_unit(tmp_path, unit, expected):
+    path = tmp_path / "fiji.tif"
+    image = np.zeros((16, 16), np.uint8)
+    tifffile.imwrite(path, image, imagej=True, resolution=(4, 4), metadata={"unit": unit})
+    found = read_instrument_calibration(path)
+    assert (found.pixel_size, found.unit, found.source) == (
+        pytest.approx(0.25),
+        expected,
+        "ImageJ tags",
+    )
+    _, opened = open_calibrated(path)
+    assert opened == found
+
+
+def test_non_square_pixels_are_measured_along_x_and_the_source_says_so(tmp_path):
+    path = tmp_path / "fiji.tif"
+    image = np.zeros((16, 16), np.uint8)
+    tifffile.imwrite(path, image, imagej=True, resolution=(4, 2), metadata={"unit": "mm"})
+    found = read_instrument_calibration(path)
+    assert (found.pixel_size, found.unit, found.y_pixel_size) == (0.25, "mm", 0.5)
+    assert found.source == "ImageJ tags (X; Y is 0.5 mm/px)"
+    size = {"PhysicalSizeX": 0.2, "PhysicalSizeY": 0.2000001, "PhysicalSizeYUnit": "µm"}
+    tifffile.imwrite(tmp_path / "o.ome.tif", image, ome=True, metadata=size)
+    assert read_instrument_calibration(tmp_path / "o.ome.tif").source == "OME-XML tags"
+
+
+@pytest.mark.parametrize(
+    ("ome", "imagej"),
+    [
+        ({"PhysicalSizeX": 0}, None),
+        ({"PhysicalSizeX": -0.5, "PhysicalSizeXUnit": "µm"}, None),
+        ({"PhysicalSizeX": float("nan")}, None),
+        ({"PhysicalSizeX": 1.0, "PhysicalSizeXUnit": "pixel"}, None),
+        (None, {"unit": "pixel"}),
+        (None, {}),
+    ],
+)
+def test_nonsense_sizes_and_units_leave_the_file_uncalibrated(tmp_path, ome, imagej):
+    path = tmp_path / "x.tif"
+    image = np.zeros((16, 16), np.uint8)
+    if ome is not None:
+        tifffile.imwrite(path, image, ome=True, metadata=ome)
+    else:
+        tifffile.imwrite(path, image, imagej=True, resolution=(4, 4), metadata=imagej)
+    assert read_instrument_calibration(path) is None
+
+
+def test_a_folder_run_names_the_ome_and_imagej_sources(tmp_path):
+    from napari_finetune.batch.measurements import image_calibration
+
+    image = np.zeros((16, 16), np.uint8)
+    tifffile.imwrite(
+        tmp_path / "a.tif", image, imagej=True, resolution=(2, 2), metadata={"unit": "um"}
+    )
+    found = image_calibration(tmp_path / "a.tif")
+    assert (found.calibration.pixel_size, found.calibration.unit) == (0.5, "µm")
+    assert found.source == "ImageJ tags"
+    tifffile.imwrite(
+        tmp_path / "b.tif",
+        image,
+        ome=True,
+        metadata={"PhysicalSizeX": 3, "PhysicalSizeXUnit": "nm"},
+    )
+    assert image_calibration(tmp_path / "b.tif").source == "OME-XML tags"

@@ -89,3 +89,34 @@ def test_a_file_that_is_no_tiff_is_said_so_not_taken_for_a_compressed_one(tmp_pa
     fake.write_text("a text file renamed")
     with pytest.raises(ValueError, match=r"x\.tif cannot be read as a TIFF"):
         memmap_tiff(fake)
+
+
+@pytest.mark.parametrize("options", [{}, {"compression": "zlib", "rowsperstrip": 16}])
+def test_a_planar_rgb_tiff_comes_colour_last_as_the_reader_gives_it(tmp_path, options):
+    from napari_finetune.data.tiff_read import read_tiff
+
+    rgb = np.random.default_rng(1).integers(0, 255, (3, 60, 40), dtype=np.uint8)
+    path = tmp_path / "planar.tif"
+    tifffile.imwrite(path, rgb, photometric="rgb", planarconfig="separate", **options)
+    array = open_tiff_lazily(path)
+    assert array.shape == (60, 40, 3)
+    np.testing.assert_array_equal(np.asarray(array[10:30]), read_tiff(path)[0][10:30])
+    np.testing.assert_array_equal(np.asarray(array[10:30]), np.moveaxis(rgb, 0, -1)[10:30])
+
+
+def test_a_planar_rgb_memory_map_is_no_map_a_dask_worker_would_misread(tmp_path):
+    pytest.importorskip("distributed")
+    from napari_finetune.data.lazy_tiff import memmap_tiff
+    from napari_finetune.inference.lazy_cluster import band_reader
+
+    rgb = np.zeros((3, 20, 30), np.uint8)
+    tifffile.imwrite(tmp_path / "p.tif", rgb, photometric="rgb", planarconfig="separate")
+    assert memmap_tiff(tmp_path / "p.tif").shape == (20, 30, 3)
+    assert band_reader(tmp_path / "p.tif") is None  # bands sent from here, in colour order
+
+
+def test_a_tiff_with_channels_is_refused_by_name(tmp_path):
+    channels = np.zeros((2, 20, 30), np.uint16)
+    tifffile.imwrite(tmp_path / "two.tif", channels, imagej=True, metadata={"axes": "CYX"})
+    with pytest.raises(ValueError, match=r"two\.tif has 2 channels"):
+        open_tiff_lazily(tmp_path / "two.tif")

@@ -62,6 +62,48 @@ def test_write_image_is_atomic(tmp_path, monkeypatch):
     assert [p.name for p in tmp_path.iterdir()] == ["labels.tif"]
 
 
+def test_atomic_write_through_a_symlink_replaces_its_target_and_keeps_the_link(tmp_path):
+    (tmp_path / "models").mkdir()
+    target = tmp_path / "models" / "grains-v1.ckpt"
+    target.write_text("old")
+    link = tmp_path / "grains.ckpt"
+    link.symlink_to(target)
+    with atomic_write(link) as temporary:
+        assert temporary.parent == target.parent  # the rename stays in one folder
+        temporary.write_text("new")
+    assert link.is_symlink() and link.resolve() == target.resolve()
+    assert target.read_text() == "new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["grains.ckpt", "models"]
+    assert [p.name for p in (tmp_path / "models").iterdir()] == ["grains-v1.ckpt"]
+
+
+def test_atomic_write_keeps_the_permissions_of_the_file_it_replaces(tmp_path):
+    target = tmp_path / "shared.ckpt"
+    target.write_text("old")
+    target.chmod(0o660)
+    umask = os.umask(0o022)  # a new file gets 0o644, whatever this machine's umask
+    try:
+        with atomic_write(target) as temporary:
+            temporary.write_text("new")
+    finally:
+        os.umask(umask)
+    assert target.read_text() == "new"
+    assert target.stat().st_mode & 0o777 == 0o660
+
+
+def test_write_image_keeps_an_ome_tiff_an_ome_tiff(tmp_path):
+    for name in ("x.ome.tif", "y.OME.TIFF"):
+        write_image(tmp_path / name, np.ones((4, 5), np.uint8))
+        with tifffile.TiffFile(tmp_path / name) as tif:
+            assert tif.is_ome, name
+    with atomic_write(tmp_path / "grains.ome.tif") as temporary:
+        assert temporary.name.startswith(".grains.") and temporary.name.endswith(".ome.tif")
+        temporary.write_text("")
+    with atomic_write(tmp_path / "v1.5.ckpt") as temporary:  # a dot in the name: one suffix
+        assert temporary.name.startswith(".v1.5.") and temporary.name.endswith(".partial.ckpt")
+        temporary.write_text("")
+
+
 def test_write_report_is_atomic(tmp_path, monkeypatch):
     from matplotlib.figure import Figure
 

@@ -28,7 +28,7 @@ MEASURE_TIP = (
     "<name>_grains.csv per image, measurements.csv with one row per image and, with two "
     "images or more that have a G, grain_size.csv: G over the images as E112 fields (and "
     "phase_fractions.csv for models of phases). Pixel "
-    "size from the image's FEI/Zeiss tags, else lengths in px (no G)."
+    "size from the image's FEI/Zeiss, OME-XML or ImageJ tags, else lengths in px (no G)."
 )
 
 

@@ -128,7 +128,7 @@ def add_calibrated_tiff(viewer: napari.viewer.Viewer, path: str) -> str:
     viewer.add_image(image, name=name, scale=(found.pixel_size,) * 2, units=(found.unit,) * 2)
     rows = found.data_bar_rows
     bar = f"; its {rows}-row data bar was cropped" if rows else ""
-    return f"Opened '{name}': {found.pixel_size:g} {found.unit}/px ({found.instrument} tags){bar}."
+    return f"Opened '{name}': {found.pixel_size:g} {found.unit}/px ({found.source}){bar}."
 
 
 def map_to_measure(

@@ -86,7 +86,7 @@ class MeasureGrainsWidget(Container):
         self.pixel_size.native.setDecimals(PIXEL_SIZE_DECIMALS)
         self.unit = ComboBox(choices=UNITS, value="px", label="unit")
         self.open_tiff = PushButton(
-            text="Open SEM TIFF…", tooltip="pixel size from FEI/Zeiss tags"
+            text="Open SEM TIFF…", tooltip="pixel size from FEI/Zeiss, OME-XML or ImageJ tags"
         )
         self.open_store = PushButton(
             text="Open prediction…", tooltip="a prediction store (.zarr) of a large image"

@@ -11,8 +11,8 @@ outputs of the image like its prediction, so a resumed run skips an image
 whose CSVs exist; the run's ``measurements.csv`` is rebuilt at its end from
 the summaries present, so it covers skipped images as well.
 
-Lengths are in the unit of the image's instrument tags (FEI/Thermo, Zeiss;
-:mod:`napari_finetune.data.calibration`), of a pixel size given for the run,
+Lengths are in the unit of the image's instrument tags (FEI/Thermo, Zeiss,
+OME-XML, ImageJ; :mod:`napari_finetune.data.calibration`), of a pixel size given for the run,
 or else in pixels with no G; the ``calibration`` column says which.
 """
 
@@ -41,8 +41,10 @@ GIVEN = "given for the run"
 class ImageCalibration:
     """The calibration a folder run measures one image with, and where it came from.
 
-    ``source`` is ``'FEI/Thermo tags'`` or ``'Zeiss tags'`` (the image file's
-    own), ``'given for the run'``, or ``'none: lengths in px'``;
+    ``source`` is the image file's own tags as
+    :attr:`~napari_finetune.data.calibration.InstrumentCalibration.source` says
+    them (``'FEI/Thermo tags'``, ``'Zeiss tags'``, ``'OME-XML tags'``,
+    ``'ImageJ tags'``), ``'given for the run'``, or ``'none: lengths in px'``;
     ``data_bar_rows`` is the height of the instrument's data bar under the
     image, which is left out of the measurement.
     """
@@ -79,7 +81,7 @@ def image_calibration(image: Path, given: tuple[float, str] | None = None) -> Im
         return ImageCalibration(Calibration(*given), GIVEN, bar)
     if tags is not None:
         calibration = Calibration(tags.pixel_size, tags.unit)
-        return ImageCalibration(calibration, f"{tags.instrument} tags", bar)
+        return ImageCalibration(calibration, tags.source, bar)
     return ImageCalibration(Calibration(), UNCALIBRATED)
 
 

@@ -3,7 +3,11 @@
 FEI/Thermo Fisher SEMs write an INI block (``[Scan] PixelWidth`` in metres,
 ``[Image] ResolutionY`` the height of the imaged area; the rows below it are
 the data bar); Zeiss SEMs write ``AP_IMAGE_PIXEL_SIZE`` with its unit. tifffile
-parses both (``TiffFile.fei_metadata``, ``TiffFile.sem_metadata``).
+parses both (``TiffFile.fei_metadata``, ``TiffFile.sem_metadata``). Light
+microscopes and image software write no SEM tags: an OME-TIFF gives the size
+as ``PhysicalSizeX`` in its OME-XML, an ImageJ TIFF as the XResolution tag
+(pixels per unit) with the unit in its description (``TiffFile.ome_metadata``,
+``TiffFile.imagej_metadata``); see :mod:`~napari_finetune.data.microscope_calibration`.
 """
 
 from __future__ import annotations
@@ -14,33 +18,50 @@ from pathlib import Path
 import numpy as np
 import tifffile
 
+from napari_finetune.data.microscope_calibration import METRES, microscope_pixel_size, nice
 from napari_finetune.data.tiff_read import read_tiff
-
-# metres per unit, for the units instruments write
-METRES = {"m": 1.0, "mm": 1e-3, "um": 1e-6, "µm": 1e-6, "nm": 1e-9, "pm": 1e-12}
 
 
 @dataclass(frozen=True)
 class InstrumentCalibration:
-    """What the file says: pixel size, its unit, the instrument, the data-bar height."""
+    """What the file says: pixel size, its unit, the instrument, the data-bar height.
+
+    ``instrument`` names the tags: ``'FEI/Thermo'``, ``'Zeiss'``, ``'OME-XML'``
+    or ``'ImageJ'``. ``y_pixel_size`` is set only when the file gives a
+    different pixel height (in ``unit``): ``pixel_size`` is the width, which
+    is what is measured with, and :attr:`source` says that Y differs.
+    """
 
     pixel_size: float
     unit: str
     instrument: str
     data_bar_rows: int = 0
+    y_pixel_size: float | None = None
 
+    @property
+    def source(self) -> str:
+        """Where the pixel size came from, as the user is told and batch tables write it.
 
-def _nice(metres: float) -> tuple[float, str]:
-    """A pixel size in metres as (value, unit): nm, µm or mm, the first giving under 1000."""
-    for unit in ("nm", "µm", "mm"):
-        value = metres / METRES[unit]
-        if value < 1000:
-            return float(value), unit
-    return float(metres / METRES["mm"]), "mm"
+        ``'FEI/Thermo tags'``, ``'Zeiss tags'``, ``'OME-XML tags'``,
+        ``'ImageJ tags'``; for non-square pixels e.g.
+        ``'OME-XML tags (X; Y is 0.3 µm/px)'``.
+        """
+        if self.y_pixel_size is None:
+            return f"{self.instrument} tags"
+        return f"{self.instrument} tags (X; Y is {self.y_pixel_size:g} {self.unit}/px)"
 
 
 def read_instrument_calibration(path: str | Path) -> InstrumentCalibration | None:
     """Pixel size (and FEI data-bar height) from a TIFF's instrument tags, or None.
+
+    The tags are tried in this order, the first usable one wins: FEI/Thermo,
+    Zeiss, OME-XML (``PhysicalSizeX``), ImageJ (XResolution and the unit).
+    A size that is zero, negative or not finite, or in a unit that is no
+    length (ImageJ's ``'pixel'``, none at all), is ignored, never refused: the
+    file is then uncalibrated. Pixels that are not square (OME-XML
+    ``PhysicalSizeY``, ImageJ YResolution differing by over 0.1 %) are
+    measured with their width (X), and ``y_pixel_size`` keeps their height so
+    that :attr:`InstrumentCalibration.source` can say so.
 
     Raises
     ------
@@ -55,15 +76,20 @@ def read_instrument_calibration(path: str | Path) -> InstrumentCalibration | Non
                 width = float(meta.get("Scan", {}).get("PixelWidth", 0) or 0)
                 if width > 0:
                     imaged = int(meta.get("Image", {}).get("ResolutionY", rows) or rows)
-                    value, unit = _nice(width)
+                    value, unit = nice(width)
                     return InstrumentCalibration(value, unit, "FEI/Thermo", max(rows - imaged, 0))
             if tif.is_sem and tif.sem_metadata:
                 entry = tif.sem_metadata.get("ap_image_pixel_size") or tif.sem_metadata.get(
                     "ap_pixel_size"
                 )
                 if entry and len(entry) >= 3 and entry[2] in METRES and float(entry[1]) > 0:
-                    value, unit = _nice(float(entry[1]) * METRES[entry[2]])
+                    value, unit = nice(float(entry[1]) * METRES[entry[2]])
                     return InstrumentCalibration(value, unit, "Zeiss")
+            found = microscope_pixel_size(tif)
+            if found is not None:
+                return InstrumentCalibration(
+                    found.x, found.unit, found.source, y_pixel_size=found.y
+                )
     except (OSError, tifffile.TiffFileError) as err:
         raise ValueError(f"{Path(path).name} cannot be read as a TIFF: {err}") from None
     return None

@@ -9,6 +9,7 @@ complete: a crash or a full disk leaves the old file, never half of a new one.
 from __future__ import annotations
 
 import os
+import stat
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -76,6 +77,19 @@ def check_writable_folder(path: str | Path, what: str = "output folder") -> Path
     return path
 
 
+# Suffixes that name a format together with the one after them: tifffile writes
+# OME-XML only into a file whose name ends in ``.ome.tif`` (or ``.ome.tiff``).
+_FORMAT_MARKERS = (".ome",)
+
+
+def _format_suffix(path: Path) -> str:
+    """``path``'s suffix as a writer reads it: ``.ome.tif`` whole, else the last one."""
+    suffixes = path.suffixes
+    if len(suffixes) >= 2 and suffixes[-2].lower() in _FORMAT_MARKERS:
+        return "".join(suffixes[-2:])
+    return path.suffix
+
+
 @contextmanager
 def atomic_write(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it to ``path`` if the block succeeds.
@@ -83,6 +97,11 @@ def atomic_write(path: str | Path) -> Iterator[Path]:
     Parent folders are created. If the block raises, the temporary file is
     removed and ``path`` is left as it was. The block must create the
     temporary file (give it to the writer as the file name).
+
+    A ``path`` that is a symbolic link (a shared ``grains.ckpt`` pointing at
+    the current model) is followed: the file it points to is replaced and the
+    link stays a link. A file that exists keeps its permission bits (a
+    group-writable 0o660 stays so); a new one gets the user's usual ones.
 
     Parameters
     ----------
@@ -93,7 +112,8 @@ def atomic_write(path: str | Path) -> Iterator[Path]:
     ------
     Path
         The temporary file to write instead; it keeps ``path``'s suffix, since
-        some writers choose the format by it.
+        some writers choose the format by it, and a double one such as
+        ``.ome.tif`` whole (tifffile writes OME-XML only under that name).
 
     Examples
     --------
@@ -101,17 +121,27 @@ def atomic_write(path: str | Path) -> Iterator[Path]:
     ...     tifffile.imwrite(tmp, data)
     """
     path = Path(path)
+    if path.is_symlink():
+        # Renaming over the link would make it a plain file and leave every
+        # other user of its target with the old content.
+        path = path.resolve()
     path.parent.mkdir(parents=True, exist_ok=True)
     # Same folder, so the final rename is atomic (no copy across file systems);
     # the suffix is kept because some writers choose the format by it. The
     # writer creates the file, so it gets the user's usual permissions.
-    temporary = path.with_name(f".{path.stem}.{uuid.uuid4().hex[:8]}.partial{path.suffix}")
+    suffix = _format_suffix(path)
+    stem = path.name[: len(path.name) - len(suffix)]
+    temporary = path.with_name(f".{stem}.{uuid.uuid4().hex[:8]}.partial{suffix}")
     try:
         yield temporary
         # On disk before the rename: otherwise a power cut just after it can
         # leave an empty file under the final name on some file systems.
         with open(temporary, "rb+") as written:
             os.fsync(written.fileno())
+        if path.exists():
+            # The replaced file's mode, not the umask's: a file shared with a
+            # group (0o660) must not become unwritable for the others.
+            os.chmod(temporary, stat.S_IMODE(path.stat().st_mode))
         os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)

@@ -17,6 +17,50 @@ import numpy as np
 import tifffile
 
 
+def samples_to_move(tif: tifffile.TiffFile, path: str | Path) -> int | None:
+    """Where the first series' colour samples axis ``S`` is, when it must be moved last.
+
+    The one decision of which axes a TIFF's image has, shared by
+    :func:`read_tiff` and the lazy reader
+    (:func:`~napari_finetune.data.lazy_tiff.open_tiff_lazily`), so that both
+    give a file the same array.
+
+    Parameters
+    ----------
+    tif : tifffile.TiffFile
+        The open file, with at least one series.
+    path : str or Path
+        Its name, for the message.
+
+    Returns
+    -------
+    int or None
+        The index of ``S`` in the series' axes for planar RGB (``'SYX'``);
+        None when the samples are last already, there are none, or they are
+        kept as written (a float array of shape ``(3 | 4, rows, cols)``
+        tifffile wrote: the plugin's own probability maps, no camera's colours).
+
+    Raises
+    ------
+    ValueError
+        For a channel axis ``C``, naming the file.
+    """
+    series = tif.series[0]
+    axes = series.axes
+    if "C" in axes:
+        raise ValueError(
+            f"{Path(path).name} has {series.shape[axes.index('C')]} channels (TIFF axes "
+            f"{axes!r}), not grey or RGB: save the channel to segment as its own image."
+        )
+    # tifffile stores any (3 | 4, rows, cols) array as planar RGB by default, and
+    # records the array's shape: the plugin's own probability maps of 3 classes
+    # are such files. Float samples are no camera's colours; keep those as written.
+    kept = tif.is_shaped and np.dtype(series.dtype).kind == "f"
+    if "S" in axes and not axes.endswith("S") and not kept:
+        return axes.index("S")
+    return None
+
+
 def read_tiff(path: str | Path) -> tuple[np.ndarray, str]:
     """The first series of a TIFF with colour samples last, and its axes after the move.
 
@@ -35,25 +79,17 @@ def read_tiff(path: str | Path) -> tuple[np.ndarray, str]:
     Raises
     ------
     ValueError
-        For a channel axis ``C`` (naming the file); tifffile's own errors
-        (``TiffFileError``, ``OSError``) for a file that is no TIFF.
+        For a channel axis ``C`` (naming the file, :func:`samples_to_move`);
+        tifffile's own errors (``TiffFileError``, ``OSError``) for a file that
+        is no TIFF.
     """
     with tifffile.TiffFile(path) as tif:
         if not tif.series:  # a damaged file: the caller says it holds no image
             return np.empty((0,)), ""
-        series = tif.series[0]
-        axes = series.axes
-        if "C" in axes:
-            raise ValueError(
-                f"{Path(path).name} has {series.shape[axes.index('C')]} channels (TIFF axes "
-                f"{axes!r}), not grey or RGB: save the channel to segment as its own image."
-            )
-        data = series.asarray()
-        # tifffile stores any (3 | 4, rows, cols) array as planar RGB by default, and
-        # records the array's shape: the plugin's own probability maps of 3 classes
-        # are such files. Float samples are no camera's colours; keep those as written.
-        kept = tif.is_shaped and data.dtype.kind == "f"
-    if "S" in axes and not axes.endswith("S") and not kept:
-        data = np.moveaxis(data, axes.index("S"), -1)
+        samples = samples_to_move(tif, path)
+        axes = tif.series[0].axes
+        data = tif.series[0].asarray()
+    if samples is not None:
+        data = np.moveaxis(data, samples, -1)
         axes = axes.replace("S", "") + "S"
     return data, axes
