@@ -1,3 +1,5 @@
+import json
+
 import numpy as np
 import pytest
 import tifffile
@@ -36,8 +38,19 @@ def test_nothing_to_read_is_refused_naming_it(tmp_path):
         find_images([])
 
 
+def _zarr_group(path, attributes):
+    # Written by hand as zarr v3 metadata: these tests run without zarr.
+    path.mkdir()
+    metadata = {"zarr_format": 3, "node_type": "group", "attributes": attributes}
+    (path / "zarr.json").write_text(json.dumps(metadata))
+    return path
+
+
+OME = {"ome": {"version": "0.5", "multiscales": [{"datasets": [{"path": "0"}]}]}}
+
+
 def test_zarr_stores_are_found_and_need_zarr(folder, monkeypatch):
-    (folder / "d.ome.zarr").mkdir()
+    _zarr_group(folder / "d.ome.zarr", OME)
     real = discovery.importlib.util.find_spec
     monkeypatch.setattr(
         discovery.importlib.util,
@@ -56,3 +69,21 @@ def test_zarr_stores_are_found_and_need_zarr(folder, monkeypatch):
 )
 def test_output_stem(name, stem, tmp_path):
     assert output_stem(tmp_path / name) == stem
+
+
+def test_prediction_stores_and_other_zarr_stores_are_not_images_unless_named(folder):
+    from napari_finetune.session.prediction_store import STATE_KEY
+
+    assert discovery.PREDICTION_STATE_KEY == STATE_KEY
+    # The viewer's store of a prediction (its label image has multiscales too).
+    state = {STATE_KEY: {"rows_done": 64, "complete": True}}
+    store = _zarr_group(folder / "a_prediction.zarr", {**OME, **state})
+    _zarr_group(folder / "plain.zarr", {})  # a Zarr store that is no OME-Zarr image
+    (folder / "empty.zarr").mkdir()
+    v04 = folder / "e.zarr"  # NGFF 0.4: zarr v2, multiscales at the top
+    v04.mkdir()
+    (v04 / ".zattrs").write_text(json.dumps({"multiscales": [{"datasets": []}]}))
+    names = ["a.tif", "b.tif", "c.tif", "e.zarr"]
+    assert [p.name for p in find_images(folder)] == names
+    assert [p.name for p in find_images(f"{folder}/*")] == names
+    assert find_images(store) == [store]  # named: read (and refused there if it cannot be)

@@ -47,6 +47,21 @@ def test_images_with_one_output_name_are_refused(folder, tmp_path, grains_image)
         plan_predictions([folder / "b.tif", tmp_path / "other" / "b.tif"], tmp_path / "out")
 
 
+def test_names_differing_in_case_or_unicode_form_are_one_output(tmp_path, grains_image):
+    # On macOS and Windows disks A_prediction.tif and a_prediction.tif are one file.
+    images = tmp_path / "images"
+    images.mkdir()
+    tifffile.imwrite(images / "A.tif", grains_image(0))
+    tifffile.imwrite(images / "a.tiff", grains_image(1))
+    with pytest.raises(ValueError, match=r"A\.tif and .*a\.tiff would both write a_prediction"):
+        plan_predictions(images, tmp_path / "out")
+    (images / "A.tif").unlink()
+    tifffile.imwrite(images / "caf\u00e9.tif", grains_image(2))  # é composed, and decomposed
+    tifffile.imwrite(images / "cafe\u0301.tif", grains_image(3))
+    with pytest.raises(ValueError, match="would both write caf"):
+        plan_predictions(images, tmp_path / "out")
+
+
 def test_the_default_output_folder_is_beside_the_images(folder, tmp_path):
     from napari_finetune.batch import default_output_dir
 

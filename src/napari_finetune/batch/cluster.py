@@ -1,4 +1,4 @@
-"""A Dask cluster to run on: connect to a scheduler, check a client, ship the model once.
+"""A Dask cluster to run on: connect to a scheduler, check a client and its workers.
 
 Folder runs (:mod:`~napari_finetune.batch.folder_cluster`) and large images
 (:mod:`~napari_finetune.inference.lazy_cluster`) run on an existing
@@ -16,7 +16,6 @@ asked for.
 from __future__ import annotations
 
 import asyncio
-import copy
 import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -24,7 +23,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from distributed import Client, Future
+    from distributed import Client
 
 INSTALL_HINT = 'pip install "napari-finetune[cluster]"'
 # A scheduler that does not answer within this is reported, not waited for.
@@ -103,13 +102,17 @@ async def _identity(address: str, timeout: float) -> object:
         comm.abort()
 
 
-def check_client(client: object) -> Client:
+def check_client(client: object, backend: str | None = None) -> Client:
     """``client`` if it is an open ``distributed.Client``; a ValueError saying why not.
 
     Parameters
     ----------
     client : object
         What was given as ``client=``.
+    backend : str, optional
+        A resolved backend: also wait for a first worker
+        (:func:`~napari_finetune.batch.worker_checks.wait_for_workers`) and
+        check that the workers can import this package and the backend.
 
     Returns
     -------
@@ -127,6 +130,15 @@ def check_client(client: object) -> Client:
             f"the Dask client is {client.status}: give an open client (connect again with "
             "distributed.Client(address))."
         )
+    if backend is not None:
+        from napari_finetune.batch.worker_checks import (
+            check_worker_packages,
+            needed_packages,
+            wait_for_workers,
+        )
+
+        wait_for_workers(client)
+        check_worker_packages(client, needed_packages(backend))
     return client
 
 
@@ -158,14 +170,11 @@ def worker_count(client: Client) -> int:
     return len(client.nthreads())
 
 
-def scatter_model(client: Client, model: object) -> Future:
-    """The model sent to every worker once, as a future that tasks take as an argument.
+def worker_device(device: str | None, backend: str) -> str:
+    """Where a worker runs the network when asked for ``device`` (None: chosen there).
 
-    Without this each task would carry its own pickled copy of the weights.
-    Weights on a GPU travel as a CPU copy: a worker without that GPU could not
-    unpickle them (tasks then run on the device their ``device`` names).
+    The model travels as a CPU copy, so "where its weights are" would always be
+    the CPU: None is ``'auto'`` on the worker (its GPU where it has one), except
+    for ONNX Runtime, which runs on the CPU only.
     """
-    if next(model.net.parameters()).device.type != "cpu":
-        model = copy.deepcopy(model)
-        model.net.cpu()
-    return client.scatter(model, broadcast=True, hash=False)
+    return device or ("cpu" if backend == "onnxruntime" else "auto")

@@ -1,7 +1,11 @@
 """Which image files a folder run reads: a folder, a glob pattern or a list (stdlib only).
 
-A folder contributes its TIFF and PNG files and its OME-Zarr stores (``*.zarr``
-folders), not its subfolders; hidden files are left out (``._a.tif`` from
+A folder contributes its TIFF and PNG files and its OME-Zarr images (``*.zarr``
+folders whose metadata has ``multiscales``), not its subfolders, nor the Zarr
+stores this package writes its predictions to (which carry its attributes:
+the viewer's ``<image>_prediction.zarr``, ``predict-large``'s outputs) or any
+other Zarr store; a store named explicitly is read whatever it is. Hidden
+files are left out (``._a.tif`` from
 macOS, and the ``.a.1234abcd.partial.tif`` an interrupted atomic write may
 leave). The order is deterministic: sorted by name within a folder or a
 pattern, in the order given across several sources.
@@ -11,6 +15,7 @@ from __future__ import annotations
 
 import glob
 import importlib.util
+import json
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -18,6 +23,9 @@ from pathlib import Path
 IMAGE_SUFFIXES = (".tif", ".tiff", ".png")
 ZARR_SUFFIX = ".zarr"
 _GLOB_CHARACTERS = frozenset("*?[")
+# The attribute a prediction store keeps its state in
+# (napari_finetune.session.prediction_store.STATE_KEY; not imported: stdlib only here).
+PREDICTION_STATE_KEY = "napari_finetune"
 
 Source = str | os.PathLike[str]
 
@@ -29,8 +37,9 @@ def find_images(source: Source | Iterable[Source]) -> list[Path]:
     ----------
     source : str, Path or iterable of them
         A folder (its ``.tif``/``.tiff``/``.png`` files and ``*.zarr`` /
-        ``*.ome.zarr`` stores), a glob pattern such as ``"data/*.tif"``
-        (``**`` descends into subfolders), an image file or an OME-Zarr store,
+        ``*.ome.zarr`` OME-Zarr images, not prediction stores), a glob
+        pattern such as ``"data/*.tif"`` (``**`` descends into subfolders), an
+        image file or an OME-Zarr store,
         or a list mixing them.
 
     Returns
@@ -99,8 +108,33 @@ def _images_in(paths: Iterable[Path]) -> list[Path]:
         path
         for path in paths
         if not path.name.startswith(".")
-        and (is_zarr_store(path) or (path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES))
+        and (
+            _is_ome_zarr_image(path)
+            if is_zarr_store(path)
+            else path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES
+        )
     ]
+
+
+def _is_ome_zarr_image(store: Path) -> bool:
+    """Whether a store found in a folder is an OME-Zarr image, not a prediction store of ours."""
+    attributes = _zarr_attributes(store)
+    if PREDICTION_STATE_KEY in attributes:  # read again, it would fail every run
+        return False
+    ome = attributes.get("ome", attributes)  # NGFF 0.5 nests under 'ome'; 0.4 does not
+    return isinstance(ome, dict) and "multiscales" in ome
+
+
+def _zarr_attributes(store: Path) -> dict:
+    """The root attributes of a Zarr v3 (``zarr.json``) or v2 (``.zattrs``) store; {} if none."""
+    for name, key in (("zarr.json", "attributes"), (".zattrs", None)):
+        try:
+            metadata = json.loads((store / name).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        attributes = metadata.get(key, {}) if key and isinstance(metadata, dict) else metadata
+        return attributes if isinstance(attributes, dict) else {}
+    return {}
 
 
 def _check_zarr_readable(images: list[Path]) -> None:

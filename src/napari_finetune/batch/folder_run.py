@@ -176,7 +176,8 @@ def predict_plan(
     if client is not None:
         from napari_finetune.batch.folder_cluster import check_cluster, run_on_cluster
 
-        check_cluster(client, plan)  # at the call, as the plan's checks
+        # At the call, as the plan's checks.
+        check_cluster(client, plan, resolve_backend(backend))
         events = run_on_cluster(client, model, plan, resolve_backend(backend), device)
     else:
         run_device(model, device, resolve_backend(backend))  # a missing GPU: said now

@@ -13,6 +13,7 @@ image counts as done only when they exist too.
 from __future__ import annotations
 
 import os
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -236,12 +237,16 @@ def plan_predictions(
     first_with_stem: dict[str, Path] = {}
     for image in images:
         stem = output_stem(image)
-        if stem in first_with_stem:
+        # A.tif and a.png are one output on macOS and Windows disks (and é in
+        # its two Unicode forms on macOS): compared as those file systems do.
+        key = unicodedata.normalize("NFC", stem).casefold()
+        if key in first_with_stem:
             raise ValueError(
-                f"{first_with_stem[stem]} and {image} would both write "
-                f"{stem}{PREDICTION_SUFFIX}: rename one, or run them into separate folders."
+                f"{first_with_stem[key]} and {image} would both write "
+                f"{stem}{PREDICTION_SUFFIX} (names differing only in case are one file "
+                "on many disks): rename one, or run them into separate folders."
             )
-        first_with_stem[stem] = image
+        first_with_stem[key] = image
     files = []
     for image in images:
         outputs = output_paths(image, output_dir, probabilities, measure)

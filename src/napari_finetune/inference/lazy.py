@@ -106,7 +106,7 @@ def predict_bands(
         from napari_finetune.batch.cluster import check_client, check_workers_see
         from napari_finetune.inference.lazy_cluster import band_reader
 
-        check_client(client)
+        check_client(client, backend)  # waits for a worker, asks for the packages
         reader = band_reader(image)  # refuses, before any work, what workers cannot read
         if reader is not None:
             shared = getattr(reader, "store", None) or reader.filename

@@ -37,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
-from napari_finetune.batch.cluster import scatter_model, worker_count
+from napari_finetune.batch.cluster import worker_count, worker_device
 from napari_finetune.data.lazy_tiff import is_tiff, memmap_tiff
 from napari_finetune.data.sampled_normalize import FixedNormalization
 from napari_finetune.inference.lazy_bands import as_band, band_sums, channels_view, read_band
@@ -125,7 +125,7 @@ def _is_dask(image: object) -> bool:
 
 
 def _band_task(
-    model: SegmentationModel,
+    model: str,
     source: StoreBands | MemmapBands | np.ndarray,
     y0: int,
     y1: int,
@@ -137,13 +137,16 @@ def _band_task(
     device: str | None = None,
     views: tuple[View, ...] = IDENTITY,
 ) -> np.ndarray:
-    """On a worker: read (or take) one band and return its sums (``device`` resolved there)."""
+    """On a worker: one band's sums by the model shipped as ``model`` (``device`` chosen there)."""
     import dask
+
+    from napari_finetune.batch.model_on_workers import model_here
 
     # Reading an OME-Zarr band computes a dask array: here, in this task, not
     # as more tasks that would wait for this worker's only thread.
     with dask.config.set(scheduler="synchronous"):
         band = source.read(y0, y1) if hasattr(source, "read") else as_band(source, y0, y1)
+    model = model_here(model)
     # Prepared once per worker, then cached; averaged over the views asked for.
     forward = averaged(logits_function(model, backend, device), views)
     return band_sums(
@@ -172,7 +175,8 @@ def cluster_band_sums(
     client : distributed.Client
         An open client (:func:`~napari_finetune.batch.cluster.check_client`).
     model : SegmentationModel
-        Sent to every worker once.
+        Held by every worker, those joining later too
+        (:mod:`~napari_finetune.batch.model_on_workers`).
     image : object
         The input as given (a path, a memmap, a dask array, ...): it says how
         workers read (:func:`band_reader`).
@@ -183,20 +187,26 @@ def cluster_band_sums(
     normalize, tile, overlap, backend, uncertainty
         As for :func:`~napari_finetune.inference.lazy_bands.band_sums`.
     device : str, optional
-        Where each worker runs the network (resolved on the worker; None is
-        ``'auto'`` there, as for folder runs).
+        Where each worker runs the network (resolved on the worker,
+        :func:`~napari_finetune.batch.cluster.worker_device`).
     views : tuple of View
         Each tile is the mean over these (:mod:`~napari_finetune.inference.views`).
 
     Yields
     ------
     numpy.ndarray
-        Each band's sums, in the order of ``starts``. Closing the generator
-        cancels the bands not yet taken.
+        Each band's sums, in the order of ``starts``. A band whose task was
+        cancelled on the cluster (data sent from here lost with its worker)
+        is sent again, once. Closing the generator cancels the bands not yet
+        taken.
     """
+    from concurrent.futures import CancelledError
+
+    from napari_finetune.batch.model_on_workers import forget_model, ship_model
+
     reader = band_reader(image)
     rows = array.shape[0]
-    shipped = scatter_model(client, model)
+    shipped = ship_model(client, model)
     limit = BANDS_PER_WORKER * max(1, worker_count(client))
 
     def submit(y: int) -> object:
@@ -218,18 +228,24 @@ def cluster_band_sums(
             overlap,
             backend,
             uncertainty,
-            device or "auto",
+            worker_device(device, backend),
             views,
             pure=False,
         )
 
-    pending: deque = deque()
+    pending: deque = deque()  # (first row, future)
     queued = iter(starts)
     try:
         for _ in starts:
             # A window of bands in flight: Dask schedules them, this bounds memory.
             while len(pending) < limit and (y := next(queued, None)) is not None:
-                pending.append(submit(y))
-            yield pending.popleft().result()
+                pending.append((y, submit(y)))
+            y, future = pending.popleft()
+            try:
+                sums = future.result()
+            except CancelledError:
+                sums = submit(y).result()
+            yield sums
     finally:
-        client.cancel([*pending, shipped])
+        client.cancel([future for _, future in pending])
+        forget_model(client, shipped)
