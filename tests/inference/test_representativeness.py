@@ -1,3 +1,6 @@
+import importlib
+import tracemalloc
+
 import numpy as np
 import pytest
 
@@ -75,3 +78,53 @@ def test_tiled_features_match_one_pass_away_from_the_image_edge(model):
     assert tiled.shape == whole.shape == (38, 69, tiled.shape[-1])
     scale = np.abs(whole).mean()
     assert np.abs(tiled - whole).mean() < 0.05 * scale
+
+
+def _one_matrix_density(features, seed):
+    """The density as first written: one (vectors x references) matrix and its median."""
+    flat = features.reshape(-1, features.shape[-1]).astype(np.float64)
+    flat = (flat - flat.mean(0)) / (flat.std(0) + 1e-6)
+    rng = np.random.default_rng(seed)
+    reference = flat[rng.choice(len(flat), min(1024, len(flat)), replace=False)]
+    ref_sq = (reference**2).sum(1)
+    squared = np.concatenate(
+        [
+            np.maximum((block**2).sum(1)[:, None] + ref_sq[None] - 2 * block @ reference.T, 0)
+            for block in np.array_split(flat, max(1, len(flat) // 4096))
+        ]
+    )
+    scale = max(float(np.median(squared)), 1e-12)
+    return np.exp(-squared / scale).mean(1).reshape(features.shape[:-1])
+
+
+@pytest.mark.parametrize("shape", [(30, 41, 16), (100, 100, 12), (7, 5)])
+def test_window_density_gives_the_numbers_one_matrix_gave(shape):
+    # Benchmarks were measured with the one-matrix density: up to MEDIAN_VALUES
+    # distances (a 2048^2 image) the block-wise density must give the same bits.
+    features = np.random.default_rng(1).normal(size=shape).astype(np.float32)
+    np.testing.assert_array_equal(window_density(features, 4), _one_matrix_density(features, 4))
+
+
+def test_window_density_memory_does_not_grow_with_the_image(monkeypatch):
+    # The (windows x 1024) float64 matrix and its copies: 6.4 GB for an 8192^2 plane.
+    module = importlib.import_module("napari_finetune.inference.representativeness")
+    monkeypatch.setattr(module, "MEDIAN_VALUES", 2**20)
+    rng = np.random.default_rng(2)
+    features = rng.normal(size=(283, 283, 8)).astype(np.float32)
+    features[:140] += 1.5  # two kinds of windows: the width matters
+    tracemalloc.start()
+    try:
+        density = window_density(features)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    block = 8192 * 1024 * 8  # the largest block's distances
+    assert peak < 2 * 8 * module.MEDIAN_VALUES + 3 * block
+    assert peak < 0.3 * features.shape[0] * features.shape[1] * 1024 * 8  # one matrix alone
+    assert density.shape == features.shape[:2]
+    assert density.min() > 0 and density.max() <= 1
+    # The width from sampled rows is close to the median of all distances.
+    part = features[70:190, :120]
+    sampled = window_density(part)
+    monkeypatch.setattr(module, "MEDIAN_VALUES", 2**30)
+    np.testing.assert_allclose(sampled, window_density(part), atol=0.01)

@@ -158,3 +158,23 @@ def test_mutual_information_is_the_disagreeing_part_of_mc_dropout(model, sample)
     assert mutual.max() > 0  # dropout samples do disagree somewhere
     # one sample cannot disagree with itself
     assert np.allclose(nf.uncertainty(model, image, method="mutual_information", samples=1), 0)
+
+
+@pytest.mark.parametrize("method", ["mc_dropout", "mutual_information"])
+def test_a_stack_plane_gets_the_map_it_gets_alone(model, sample, method):
+    # Seeded once before the planes, plane 1's dropout masks depended on plane 0
+    # (maps differed by up to 0.28).
+    first, second = sample.image[:64, :64], sample.image[64:128, 64:128]
+    run = {"method": method, "samples": 4, "seed": 0}
+    stacked = nf.uncertainty(model, np.stack([first, second]), **run)
+    np.testing.assert_array_equal(stacked[1], nf.uncertainty(model, second, **run))
+    np.testing.assert_array_equal(stacked[0], nf.uncertainty(model, first, **run))
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_a_one_class_model_is_refused_in_words(method):
+    # Its entropy map was all NaN (log 1 = 0) and the margin crashed in topk(2).
+    one_class = nf.SegmentationModel.create(n_classes=1)
+    image = np.random.default_rng(0).random((32, 32)).astype(np.float32)
+    with pytest.raises(ValueError, match="one-class model is sure of it everywhere"):
+        nf.uncertainty(one_class, image, method=method, samples=2)

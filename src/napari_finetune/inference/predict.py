@@ -18,18 +18,24 @@ from napari_finetune.inference.views import IDENTITY, View, averaged, views_for
 from napari_finetune.models.model import SegmentationModel
 
 TILE, OVERLAP = 512, 64
+# Probabilities (classes x pixels) whose classes are picked at once: the band's
+# temporary copies take at most 12 bytes per value (a class-last float32 copy and int64 picks).
+LABEL_BAND_VALUES = 2**20
 
 
 def as_planes(model: SegmentationModel, image: np.ndarray) -> tuple[np.ndarray, bool]:
     """Check ``image`` for ``model``; return planes ``(n, rows, cols, C)`` and if it was a stack.
 
-    RGBA images are taken as RGB (alpha is display information, not signal).
+    RGBA images are taken as RGB (alpha is display information, not signal). For
+    a grey model a trailing channel axis of 1 (``(rows, cols, 1)`` or
+    ``(planes, rows, cols, 1)``) is dropped.
 
     Raises
     ------
     ValueError
         For images under 16 px, NaN values, non-numeric data or a channel count
-        the model lacks (said in those words, not as a shape puzzle).
+        the model lacks (said in those words, not as a shape puzzle): colour,
+        a colour stack or 2 channels given to a grey model.
     """
     image = np.asarray(image)
     rgb = model.in_channels == 3
@@ -38,7 +44,10 @@ def as_planes(model: SegmentationModel, image: np.ndarray) -> tuple[np.ndarray, 
         raise ValueError(
             f"image dtype {image.dtype} is not numeric: give integers, floats or booleans."
         )
-    colour_axis = image.ndim in (3, 4) and image.shape[-1] in (3, 4)
+    # A last axis of 1 to 4 is channels: read as a stack, an (rows, cols, C) image was
+    # refused as "rows x C px" (its planes too small), a colour stack as "not 2D or 3D".
+    channels = image.shape[-1] if image.ndim in (3, 4) and image.shape[-1] <= 4 else None
+    colour_axis = channels in (3, 4)
     if rgb:
         if not colour_axis:
             raise ValueError(
@@ -46,13 +55,20 @@ def as_planes(model: SegmentationModel, image: np.ndarray) -> tuple[np.ndarray, 
                 f"(rows, cols, 3), but the image has shape {image.shape}."
             )
         image = image[..., :3]
-    elif image.ndim == 3 and colour_axis:
-        # Read as a stack of (rows x 3)-px planes it was refused as "512 x 3 px".
+    elif colour_axis:
         raise ValueError(
             f"the model was trained on grey images, but the image looks like colour "
             f"(shape {image.shape}, last axis {image.shape[-1]}): convert it to grey, or "
             "fine-tune on colour images to get an RGB model."
         )
+    elif channels == 2:
+        # Two microscope channels as often as grey + alpha: which one is signal is the user's call.
+        raise ValueError(
+            f"the image has 2 channels on its last axis (shape {image.shape}) but the model "
+            "takes one grey channel: give one of them (for grey + alpha, the first)."
+        )
+    elif channels == 1:
+        image = image[..., 0]  # grey with its channel axis: a view, nothing copied
     spatial = image.ndim - (1 if rgb else 0)
     if spatial not in (2, 3):
         raise ValueError(
@@ -164,19 +180,42 @@ def predict(
         tile/overlap that cannot work, an unknown or missing backend, or a
         device this machine lacks.
     """
-    check_tiling(tile, overlap, 2 * model.net.min_size)
+    tile, overlap = check_tiling(tile, overlap, 2 * model.net.min_size)
     backend = resolve_backend(backend)
     device = run_device(model, device, backend)
     planes, stack = as_planes(model, image)
     views = views_for(model, average_views)
-    out = [
-        predict_plane(model, model.normalization(p), tile, overlap, backend, device, views)
-        for p in planes
-    ]
-    return np.stack(out, axis=1) if stack else out[0]
+
+    def one(plane: np.ndarray) -> np.ndarray:
+        return predict_plane(
+            model, model.normalization(plane), tile, overlap, backend, device, views
+        )
+
+    if not stack:
+        return one(planes[0])
+    # Filled plane by plane: a list of planes then np.stack held the result twice.
+    out = np.empty((model.n_classes, *planes.shape[:3]), np.float32)
+    for i, plane in enumerate(planes):
+        out[:, i] = one(plane)
+    return out
 
 
 def labels_from_probabilities(probabilities: np.ndarray) -> np.ndarray:
-    """Most likely class per pixel, as painted values 1..K (uint8 when K < 256)."""
+    """Most likely class per pixel, as painted values 1..K (uint8 when K < 256).
+
+    Band by band of ``LABEL_BAND_VALUES`` probabilities: one ``argmax`` over the whole map made
+    a copy of the probabilities with the class axis last and an int64 map (and
+    ``+ 1`` a second), 16 bytes a pixel beyond the result for 2 classes.
+    """
     dtype = np.uint8 if probabilities.shape[0] < 256 else np.int32
-    return (np.argmax(probabilities, axis=0) + 1).astype(dtype)
+    labels = np.empty(probabilities.shape[1:], dtype)
+    if labels.ndim < 2:
+        labels[...] = np.argmax(probabilities, axis=0)
+    else:
+        band = max(1, LABEL_BAND_VALUES // max(1, labels.shape[-1] * probabilities.shape[0]))
+        for plane in np.ndindex(labels.shape[:-2]):
+            for y in range(0, labels.shape[-2], band):
+                rows = (*plane, slice(y, y + band))
+                labels[rows] = np.argmax(probabilities[(slice(None), *rows)], axis=0)
+    labels += 1  # in place, in the output's own type
+    return labels

@@ -8,20 +8,24 @@ no seams appear. The window never reaches zero, so pixels at the image border
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable, Iterator
 
 import numpy as np
 
 
-def check_tiling(tile: int, overlap: int, min_tile: int) -> None:
+def check_tiling(tile: int, overlap: int, min_tile: int) -> tuple[int, int]:
     """ValueError naming the argument unless tiles of ``tile`` px overlapping by ``overlap`` work.
 
     ``min_tile`` is the smallest tile the network can pool down; the overlap
-    must leave each tile a step forward (``2 * overlap < tile``).
+    must leave each tile a step forward (``2 * overlap < tile``). Any whole
+    number is taken (a NumPy integer from an array or a spin box as well as a
+    Python ``int``; not ``True``); returns ``(tile, overlap)`` as Python ints.
     """
     for name, value in (("tile", tile), ("overlap", overlap)):
-        if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
             raise ValueError(f"{name}={value!r} must be a whole number of pixels.")
+    tile, overlap = int(tile), int(overlap)
     if tile < min_tile:
         raise ValueError(
             f"tile={tile} is too small: the model needs tiles of at least {min_tile} px."
@@ -30,6 +34,7 @@ def check_tiling(tile: int, overlap: int, min_tile: int) -> None:
         raise ValueError(
             f"overlap={overlap} must be at least 0 and less than half the tile ({tile} px)."
         )
+    return tile, overlap
 
 
 def tile_starts(length: int, tile: int, overlap: int) -> list[int]:
@@ -121,4 +126,5 @@ def apply_tiled(
         window = blend_window(h, w, overlap)
         total[:, ys, xs] += per_tile(pad_to_multiple(piece, multiple))[:, :h, :w] * window
         weight[ys, xs] += window
-    return total / weight
+    total /= weight  # in place: ``total / weight`` held a second (channels, rows, cols) array
+    return total

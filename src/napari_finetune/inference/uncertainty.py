@@ -19,7 +19,10 @@ The methods:
 - ``entropy``: entropy of a single prediction.
 - ``margin``: 1 - (top probability - second probability).
 
-All maps lie in [0, 1] (entropies are divided by log K). ``tta``, ``entropy``
+All maps lie in [0, 1] (entropies are divided by log K). A model with one
+class is refused: it is sure of that class everywhere, so there is nothing to
+map (and log 1 = 0). Each plane of a stack gets the same dropout masks as it
+would alone: its map does not depend on where it sits in the stack. ``tta``, ``entropy``
 and ``margin`` run the network on the inference backend
 (:mod:`~napari_finetune.inference.runtime`); the two dropout methods need live
 dropout masks and run on PyTorch's prepared network (BatchNorm folded).
@@ -143,12 +146,24 @@ def uncertainty(
     -------
     numpy.ndarray
         float32 ``(rows, cols)`` in [0, 1] (``(planes, rows, cols)`` for a stack).
+
+    Raises
+    ------
+    ValueError
+        For an unknown method, a bad sample count or tiling, an image the model
+        cannot take, or a model with fewer than 2 classes.
     """
     if method not in METHODS:
         raise ValueError(f"method={method!r} is unknown: choose one of {', '.join(METHODS)}.")
     if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
         raise ValueError(f"samples={samples!r} must be a whole number of at least 1.")
-    check_tiling(tile, overlap, 2 * model.net.min_size)
+    if model.n_classes < 2:
+        # Entropy / log(1) was NaN everywhere and the margin's top-2 crashed.
+        raise ValueError(
+            f"the model has {model.n_classes} class: a one-class model is sure of it "
+            "everywhere, so there is no uncertainty to map. Fine-tune with at least 2 classes."
+        )
+    tile, overlap = check_tiling(tile, overlap, 2 * model.net.min_size)
     if preset is not None:
         get_preset(preset)  # checked for every method: a typo is an error even where unused
     backend = resolve_backend(backend)
@@ -183,13 +198,16 @@ def uncertainty(
         top = probabilities.topk(2, dim=1).values
         return (1 - (top[:, 0] - top[:, 1])).numpy()
 
+    # Filled plane by plane: a list of maps then np.stack held every map twice.
+    maps = np.empty(planes.shape[:3], np.float32)
     with torch.random.fork_rng():
-        torch.manual_seed(seed)
         if dropout:
             _dropout_only(net)
         multiple = model.net.min_size
-        maps = [
-            apply_tiled(model.normalization(p), per_tile, 1, tile, overlap, multiple)[0]
-            for p in planes
-        ]
-    return np.stack(maps) if stack else maps[0]
+        for i, plane in enumerate(planes):
+            # Seeded per plane: seeded once, a plane's masks depended on the planes before it.
+            torch.manual_seed(seed)
+            maps[i] = apply_tiled(
+                model.normalization(plane), per_tile, 1, tile, overlap, multiple
+            )[0]
+    return maps if stack else maps[0]
