@@ -272,3 +272,29 @@ def test_any_labels_layer_the_user_paints_is_autosaved_and_a_painted_output_beco
     assert ours["classes"] == {1: "interior"}  # a painting's names, as autosave keeps them
     saved = [e for e in rows.autosave.saved() if e.layer_name == "grains prediction"]
     assert saved[0].class_names == {1: "interior"}
+
+
+def test_the_chooser_restores_the_version_picked_not_its_look_alike(qtbot, tmp_path, monkeypatch):
+    from datetime import datetime
+
+    from qtpy.QtWidgets import QInputDialog
+
+    from napari_finetune._widgets._restore_painting import choose_entry
+    from napari_finetune.session import AutosaveEntry
+
+    at = datetime(2020, 1, 2, 9, 15, 30).timestamp()
+    entries = [
+        AutosaveEntry(
+            tmp_path / f"{n}.tif", "grains painted", "grains", (8, 8), "uint8", 5, at, "0"
+        )
+        for n in range(3)
+    ]
+    offered = []
+
+    def pick_third(parent, title, label, items, current, editable):
+        offered.extend(items)
+        return items[2], True
+
+    monkeypatch.setattr(QInputDialog, "getItem", pick_third)
+    assert choose_entry(None, entries) is entries[2]
+    assert len(set(offered)) == 3

@@ -158,3 +158,23 @@ def test_predict_during_training_says_why_it_does_nothing(painted, qtbot, monkey
     assert [str(e) for e in errors] == ["Training is running: predict once it ends, or stop it."]
     w.stop.clicked.emit()
     qtbot.waitUntil(lambda: w._worker is None, timeout=120_000)
+
+
+def test_feature_maps_keep_the_model_of_a_closed_fine_tune_dock(docked, qtbot):
+    # Before, only open docks were searched: the model was lost and the menu
+    # silently fell back to world-unet.
+    from napari_finetune._widgets._model_choice import CURRENT
+    from napari_finetune._widgets.feature_maps import FeatureMapsWidget
+    from napari_finetune.models.registry import load_model
+
+    viewer, w, _ = docked
+    w.session.model = load_model("world-unet").copy()
+    maps = FeatureMapsWidget(viewer)
+    assert maps.models.source.value == CURRENT
+    close_with_x(viewer, w)
+    qtbot.wait(50)
+    assert _closed_dock.closed_fine_tune_widget(viewer) is w
+    maps._refresh()
+    assert maps.models.source.value == CURRENT
+    assert maps.models.known() is w.session.model
+    assert "gone" not in maps.status.value

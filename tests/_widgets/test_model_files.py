@@ -71,3 +71,42 @@ def test_stop_before_the_first_epoch_keeps_the_loaded_model(dock, qtbot):
     assert dock.model is current
     for name, tensor in current.net.state_dict().items():
         assert (tensor == weights[name]).all(), name
+
+
+def test_a_name_without_suffix_is_saved_as_a_checkpoint_load_model_lists(
+    dock, tmp_path, monkeypatch, messages
+):
+    from qtpy.QtWidgets import QMessageBox
+
+    choose(monkeypatch, tmp_path / "grains_v2")
+    dock.files.save.clicked.emit()
+    assert (tmp_path / "grains_v2.ckpt").is_file() and not (tmp_path / "grains_v2").exists()
+    assert dock.status.value == "Saved the model to grains_v2.ckpt."
+    # The dialog asked about 'grains_v2', not the file now written: asked again.
+    before = (tmp_path / "grains_v2.ckpt").read_bytes()
+    asked = []
+    monkeypatch.setattr(
+        QMessageBox, "question", lambda *a: asked.append(a[2]) or QMessageBox.Cancel
+    )
+    dock.files.save.clicked.emit()
+    assert asked == ["grains_v2.ckpt exists. Replace it?"]
+    assert (tmp_path / "grains_v2.ckpt").read_bytes() == before
+    monkeypatch.setattr(QMessageBox, "question", lambda *a: QMessageBox.Yes)
+    dock.files.save.clicked.emit()
+    assert dock.status.value == "Saved the model to grains_v2.ckpt."
+    assert messages["error"] == []
+
+
+def test_export_offers_a_fine_tuned_model_under_its_own_name(dock, monkeypatch):
+    from napari_finetune._widgets import _model_actions
+
+    offered = []
+    monkeypatch.setattr(
+        _model_actions, "ask_export_path", lambda parent, name: offered.append(name) or ""
+    )
+    dock.model.name = "world-unet"
+    dock.model.history = [{"run": 0, "step": 50, "train_loss": 1.0}]
+    dock.files.export.clicked.emit()
+    dock.model.history.append({"run": 1, "epoch": 1, "train_loss": 0.5})
+    dock.files.export.clicked.emit()
+    assert offered == ["world-unet", "world-unet-finetuned"]

@@ -126,3 +126,32 @@ def test_large_sample_runs_in_a_worker_and_the_viewer_stays_responsive(widget, q
     assert len(ticks) >= 5
     assert errors == []
     assert len(viewer.layers) == 3
+
+
+def test_many_grains_with_a_strong_spread_generate_in_a_worker(widget, qtbot, errors):
+    # Only 1024² px, so the pixel count kept it on the GUI thread: 24 s frozen.
+    w, viewer = widget
+    w.rows.value = w.cols.value = 1024
+    w.n_grains.value = 8000
+    w.size_spread.value = 1.0
+    w.generate.clicked.emit()
+    assert len(viewer.layers) == 0
+    assert not w.generate.enabled
+    qtbot.waitUntil(lambda: w.generate.enabled, timeout=60_000)
+    assert errors == []
+    assert len(viewer.layers) == 3
+
+
+def test_a_size_beyond_the_free_memory_is_refused_in_the_status(widget, errors, monkeypatch):
+    from types import SimpleNamespace
+
+    from napari_finetune.synth import generation_cost
+
+    monkeypatch.setattr(
+        generation_cost.psutil, "virtual_memory", lambda: SimpleNamespace(available=2**20)
+    )
+    w, viewer = widget
+    w.generate.clicked.emit()
+    assert len(viewer.layers) == 0
+    assert "memory" in w.status.value and "smaller image" in w.status.value
+    assert len(errors) == 1

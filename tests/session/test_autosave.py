@@ -255,3 +255,31 @@ def test_a_recent_session_outlives_the_count(tmp_path, clock):
     current = PaintingAutosave(tmp_path, min_interval=0, keep_sessions=2, clock=clock)
     current.save("a", painting(seed=9))
     assert all(session.exists() for session in earlier)
+
+
+def test_versions_of_one_minute_read_apart_in_a_chooser(tmp_path):
+    # Older days showed minutes only: three versions of 09:15 read alike and the
+    # chooser restored the first whichever the user picked.
+    from datetime import datetime, timedelta
+
+    minute = (datetime.now() - timedelta(days=3)).replace(hour=9, minute=15, second=0)
+
+    def entry(second, pixels=100):
+        at = minute.replace(second=second, microsecond=0).timestamp()
+        return AutosaveEntry(
+            tmp_path / f"{second}.tif",
+            "grains painted",
+            "grains",
+            (64, 64),
+            "uint8",
+            pixels,
+            at,
+            "0",
+        )
+
+    entries = [entry(40), entry(12), entry(12)]  # the last two in one second
+    lines = AutosaveEntry.describe_all(entries)
+    assert lines[0].startswith(f"{minute:%Y-%m-%d} 09:15:40 · grains painted")
+    assert lines[1].startswith(f"{minute:%Y-%m-%d} 09:15:12 · ")
+    assert lines[2] == f"{lines[1]} (2)"
+    assert len(set(lines)) == 3

@@ -58,6 +58,16 @@ class FineTuneDock(Container):
         super().__init__()
 
 
+def closed_fine_tune_widget(viewer: napari.viewer.Viewer) -> FineTuneWidget | None:
+    """The viewer's Fine-tune widget kept, hidden, since its dock was closed (or None).
+
+    Its model and session go on: other docks that use them must look here too.
+    """
+    viewer = getattr(viewer, "__wrapped__", viewer)
+    window = getattr(getattr(viewer, "window", None), "_qt_window", None)
+    return getattr(window, _KEPT, None)
+
+
 def keep_when_closed(widget: FineTuneWidget, viewer: napari.viewer.Viewer) -> None:
     """Stop ``widget``'s jobs and keep it (hidden, saving) when its dock is closed."""
     _DockCloseWatcher(widget.native, lambda: _closed(widget, viewer))

@@ -29,14 +29,23 @@ def ask_export_path(parent: QWidget, name: str) -> str:
     typed = Path(path).suffix.lower()
     wanted = typed if typed in FILTERS.values() and typed != offered else None
     final = with_format_suffix(path, wanted or FILTERS.get(chosen, offered))
-    if final != Path(path) and final.exists():
-        answer = QMessageBox.question(
-            parent,
-            "Export model",
-            f"{final.name} exists. Replace it?",
-            QMessageBox.Yes | QMessageBox.Cancel,
-            QMessageBox.Cancel,
-        )
-        if answer != QMessageBox.Yes:
-            return ""
+    if not replace_renamed(parent, "Export model", path, final):
+        return ""
     return str(final)
+
+
+def replace_renamed(parent: QWidget | None, title: str, typed: str | Path, final: Path) -> bool:
+    """Whether to write ``final``, a suffix added to the ``typed`` name: asked if it exists.
+
+    The file dialog asked about replacing the name typed, not this one.
+    """
+    if final == Path(typed) or not final.exists():
+        return True
+    answer = QMessageBox.question(
+        parent,
+        title,
+        f"{final.name} exists. Replace it?",
+        QMessageBox.Yes | QMessageBox.Cancel,
+        QMessageBox.Cancel,
+    )
+    return answer == QMessageBox.Yes

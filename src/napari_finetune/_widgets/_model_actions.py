@@ -20,13 +20,14 @@ from napari.utils.notifications import show_info
 from qtpy.QtWidgets import QFileDialog
 
 from napari_finetune._widgets._controls import button_row
-from napari_finetune._widgets._export_dialog import ask_export_path
+from napari_finetune._widgets._export_dialog import ask_export_path, replace_renamed
 from napari_finetune._widgets._folder_run import FolderRun
 from napari_finetune._widgets._layers import role_of
 from napari_finetune._widgets._lazy_prediction import LazyPrediction
 from napari_finetune.choices import AVERAGE_VIEWS_HELP, as_sentence
 from napari_finetune.models import CheckpointError, SegmentationModel, load_model, save_model
 from napari_finetune.models.exporting import export_model
+from napari_finetune.models.file_names import suggested_stem, with_checkpoint_suffix
 from napari_finetune.session import LabellingSession, Prediction, predicted, prediction_model
 from napari_finetune.session.predicting import load_and_predict
 
@@ -218,8 +219,7 @@ class ModelActions:
 
     def ask_export_path(self) -> str:
         """Ask where to export, in the file type chosen (patched in tests); '' if cancelled."""
-        name = f"{self.session.model.name or 'model'}".replace(" ", "_")
-        return ask_export_path(self.export.native, name)
+        return ask_export_path(self.export.native, suggested_stem(self.session.model))
 
     def export_model(self) -> None:
         """Export the session's model as ONNX or a BioImage.IO package, in a worker."""
@@ -255,8 +255,9 @@ class ModelActions:
         if self.session.model is None:
             self._report(ValueError("Train or load a model first."))
             return
-        path = self.ask_path(save=True)
-        if not path:
+        typed = self.ask_path(save=True)
+        path = with_checkpoint_suffix(typed) if typed else None  # else Load model hides it
+        if path is None or not replace_renamed(self.save.native, "Save model", typed, path):
             return
         try:
             save_model(self.session.model, path)

@@ -1,7 +1,8 @@
 """Which model the *Feature maps* dock looks into: the Fine-tune dock's, a shipped one, a file.
 
-The Fine-tune dock's current model is found among the viewer's docks (it is
-whatever that dock trained or loaded last); shipped models and files are
+The Fine-tune dock's current model is found among the viewer's docks, or in
+the widget kept after that dock was closed (it is whatever that dock trained
+or loaded last); shipped models and files are
 loaded in the worker that needs them, and the last :data:`KEPT_MODELS` are
 kept (while their file is unchanged): going back and forth between two
 models reads no file, and a session of many models does not hold them all.
@@ -29,12 +30,15 @@ KEPT_MODELS = 2
 
 
 def fine_tune_model(viewer: napari.viewer.Viewer) -> SegmentationModel | None:
-    """The current model of the viewer's Fine-tune dock, if it is open and has one."""
+    """The current model of the viewer's Fine-tune dock, open or closed, if it has one."""
+    from napari_finetune._widgets._closed_dock import closed_fine_tune_widget
     from napari_finetune._widgets.fine_tune_dock import FineTuneWidget
 
     window = getattr(viewer, "window", None)
     try:
         docks = list(window.dock_widgets.values()) if window is not None else []
+        # closed with ×, the widget is kept (hidden) with its model: not a dock any more
+        docks.append(closed_fine_tune_widget(viewer))
     except (AttributeError, RuntimeError):  # no Qt window, or it is closing
         return None
     for dock in docks:
@@ -63,14 +67,28 @@ class ModelChoice:
         shipped = [(f"{name} (shipped)", name) for name in REGISTRY]
         return [*current, *shipped, ("model file…", FROM_FILE)]
 
-    def refresh(self) -> None:
-        """Offer the Fine-tune dock's model once it has one; take it unless the user chose."""
+    def refresh(self) -> str | None:
+        """Offer the Fine-tune dock's model once it has one; take it unless the user chose.
+
+        Returns
+        -------
+        str or None
+            A sentence for the status line when the chosen Fine-tune dock's model
+            is gone and another model is chosen instead (else None).
+        """
+        was_current = self.source.value == CURRENT
         with self.source.changed.blocked():
             self.source.reset_choices()
-            if not self._picked:
-                has_current = fine_tune_model(self._viewer) is not None
+            has_current = fine_tune_model(self._viewer) is not None
+            if not self._picked or (was_current and not has_current):
                 self.source.value = CURRENT if has_current else DEFAULT_MODEL
         self.file.visible = self.source.value == FROM_FILE
+        if was_current and not has_current:
+            self._picked = False  # the user's choice is gone: follow the dock again
+            return (
+                f"The Fine-tune dock's model is gone: now looking into {self.label()} (shipped)."
+            )
+        return None
 
     def _on_source(self, value: str) -> None:
         self._picked = True

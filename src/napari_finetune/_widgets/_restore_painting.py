@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 def choose_entry(parent: QWidget, entries: list[AutosaveEntry]) -> AutosaveEntry | None:
     """Ask which saved painting to restore, newest first; None if cancelled."""
-    items = [entry.describe() for entry in entries]
+    items = AutosaveEntry.describe_all(entries)  # unique: the text picked names one entry
     item, ok = QInputDialog.getItem(
         parent,
         "Restore paintings",

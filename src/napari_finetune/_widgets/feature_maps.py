@@ -115,9 +115,12 @@ class FeatureMapsWidget(Container):
         config = model.net.config if model is not None else UNetConfig()
         return [(s.label(), s.name) for s in stages(config)]
 
-    def _refresh(self) -> None:
-        self.models.refresh()
+    def _refresh(self) -> str | None:
+        gone = self.models.refresh()  # said, never switched silently
         self.reset_choices()
+        if gone:
+            self.status.value = gone
+        return gone
 
     def _on_model(self) -> None:
         self.stage.reset_choices()  # another architecture may have other stages
@@ -156,7 +159,8 @@ class FeatureMapsWidget(Container):
     def _run(self, what: str) -> None:
         if self._worker is not None:
             return
-        self._refresh()
+        if self._refresh():
+            return  # the model changed under the click: the status says so first
         layer, label = self.image_layer.value, self.models.label()  # as the job starts
         try:
             load = self.models.loader()

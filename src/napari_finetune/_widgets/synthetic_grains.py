@@ -20,6 +20,7 @@ from napari.qt.threading import create_worker
 from napari.utils.notifications import show_error
 
 from napari_finetune._sample_data import LayerData, grain_layer_data
+from napari_finetune.synth.generation_cost import estimated_seconds
 from napari_finetune.synth.grains import render_sample
 from napari_finetune.synth.parameters import GrainParameters, TargetDomain
 from napari_finetune.synth.strokes import describe_strokes, paint_strokes
@@ -27,8 +28,9 @@ from napari_finetune.synth.strokes import describe_strokes, paint_strokes
 if TYPE_CHECKING:
     import napari
 
-# Above this many pixels generation leaves the GUI thread (0.2 s and more).
-WORKER_THRESHOLD_PX = 1024 * 1024
+# Generations estimated longer than this leave the GUI thread; shorter ones stay
+# on it so their layers appear at once.
+WORKER_THRESHOLD_SECONDS = 0.2
 BY_COUNT, BY_DIAMETER = "number of grains", "mean diameter (px)"
 
 
@@ -192,7 +194,7 @@ class SyntheticGrainsWidget(Container):
         name = self.name.value.strip() or "grains"
         self._started = time.perf_counter()
         rows, cols = params.shape
-        if rows * cols <= WORKER_THRESHOLD_PX:
+        if estimated_seconds(params) <= WORKER_THRESHOLD_SECONDS:
             try:
                 layers = generate_layers(params, name, self.add_strokes.value)
             except ValueError as err:

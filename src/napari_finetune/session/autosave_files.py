@@ -59,15 +59,33 @@ class AutosaveEntry:
         return datetime.fromtimestamp(self.saved_at)
 
     def describe(self) -> str:
-        """One line for a chooser, e.g. ``14:03:12 · grains painted · 512 × 512 · 1,234 px``."""
+        """One line for a chooser, e.g. ``14:03:12 · grains painted · 512 × 512 · 1,234 px``.
+
+        Seconds always: versions are seconds apart, and a chooser that shows
+        two alike cannot tell the user which one they pick.
+        """
         when = self.time
         stamp = (
             f"{when:%H:%M:%S}"
             if when.date() == datetime.now().date()
-            else f"{when:%Y-%m-%d %H:%M}"
+            else f"{when:%Y-%m-%d %H:%M:%S}"
         )
         size = " × ".join(map(str, self.shape))
         return f"{stamp} · {self.layer_name} · {size} · {self.painted_pixels:,} px painted"
+
+    @staticmethod
+    def describe_all(entries: list[AutosaveEntry]) -> list[str]:
+        """The :meth:`describe` line of each entry, unique: repeats get ``(2)``, ``(3)``.
+
+        A chooser hands back the text picked; alike texts would all restore the first.
+        """
+        seen: dict[str, int] = {}
+        lines = []
+        for entry in entries:
+            line = entry.describe()
+            seen[line] = seen.get(line, 0) + 1
+            lines.append(line if seen[line] == 1 else f"{line} ({seen[line]})")
+        return lines
 
     @classmethod
     def read(cls, sidecar: Path) -> AutosaveEntry:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from napari_finetune.synth import rendering
+from napari_finetune.synth.generation_cost import check_fits_in_memory
 from napari_finetune.synth.grain_map import random_streams
 from napari_finetune.synth.parameters import GrainParameters, TargetDomain
 from napari_finetune.synth.seeds import place_sites
@@ -129,6 +130,7 @@ def voronoi_grains(
 
 def render_sample(params: GrainParameters) -> GrainSample:
     """Generate the sample described by already-validated ``params``."""
+    check_fits_in_memory(params)
     streams = random_streams(params.seed, _STREAMS)
     sites = place_sites(
         params.shape,

@@ -198,7 +198,8 @@ def _check_shape(shape: object) -> tuple[int, int]:
     if min(dims) < 16:
         raise ValueError(f"shape={shape!r} is invalid: each side must be at least 16 px.")
     if dims[0] * dims[1] > 16384**2:
-        raise ValueError(f"shape={shape!r} is invalid: at most 16384 x 16384 px fit in memory.")
+        # The free memory is checked when a sample is generated (generation_cost).
+        raise ValueError(f"shape={shape!r} is invalid: at most 16384 x 16384 px.")
     return int(dims[0]), int(dims[1])
 
 

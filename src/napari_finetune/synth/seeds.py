@@ -8,6 +8,7 @@ sizes (regions of fine and coarse grains, as after uneven deformation).
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -140,14 +141,29 @@ def _matern_thinning(points: np.ndarray, core: np.ndarray, rng: np.random.Genera
     larger random mark (the later-born nucleus) is removed.
     """
     marks = rng.uniform(size=len(points))
-    pairs = cKDTree(points).query_pairs(r=float(core.max()), output_type="ndarray")
-    if len(pairs):
-        i, j = pairs[:, 0], pairs[:, 1]
-        dist = np.linalg.norm(points[i] - points[j], axis=1)
-        close = dist < np.minimum(core[i], core[j])
-        i, j = i[close], j[close]
-        loser = np.where(marks[i] > marks[j], i, j)
-        removed = np.zeros(len(points), bool)
-        removed[loser] = True
-        return np.flatnonzero(~removed)
-    return np.arange(len(points))
+    i, j = _close_pairs(points, core)
+    removed = np.zeros(len(points), bool)
+    removed[np.where(marks[i] > marks[j], i, j)] = True
+    return np.flatnonzero(~removed)
+
+
+def _close_pairs(points: np.ndarray, core: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Index pairs ``i < j`` closer than ``min(core[i], core[j])``.
+
+    Each point searches only its own core: a close pair lies within both cores,
+    so it is found from ``i``. (One radius for all, the largest core, covered
+    most of the image at a strong size spread: seconds and hundreds of MB.)
+    """
+    # The tree's distances may round differently from numpy's: search a hair
+    # wider and let the exact test below decide, as it always has.
+    balls = cKDTree(points).query_ball_point(points, r=core * (1 + 1e-9), return_sorted=False)
+    counts = np.fromiter((len(ball) for ball in balls), dtype=np.intp, count=len(balls))
+    if not counts.sum():
+        return np.empty(0, np.intp), np.empty(0, np.intp)
+    i = np.repeat(np.arange(len(points)), counts)
+    j = np.fromiter(itertools.chain.from_iterable(balls), dtype=np.intp, count=len(i))
+    forward = i < j
+    i, j = i[forward], j[forward]
+    dist = np.linalg.norm(points[i] - points[j], axis=1)
+    close = dist < np.minimum(core[i], core[j])
+    return i[close], j[close]
