@@ -203,7 +203,7 @@ def test_a_model_of_phases_only_gives_fractions_and_no_grains(make_napari_viewer
     viewer = make_napari_viewer()
     classes = np.ones((96, 96), np.uint8)
     classes[:, 40:] = 3
-    classes[:, 38:42] = 2
+    classes[:, 38:62] = 2  # a wide band of γ′: a 4 px one is thin, as a boundary is
     named = {1: "matrix", 2: "secondary γ′", 3: "tertiary γ′"}
     classes_meta = {
         k: {"name": n, "colour": "red", "colour name": "red"} for k, n in named.items()

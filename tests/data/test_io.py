@@ -6,7 +6,14 @@ import tifffile
 from PIL import Image
 
 from napari_finetune.data.calibration import open_calibrated
-from napari_finetune.data.io import read_image, read_labels, read_painted_pair, read_specimen
+from napari_finetune.data.io import (
+    read_image,
+    read_labels,
+    read_painted_pair,
+    read_specimen,
+    write_image,
+)
+from napari_finetune.data.lazy_tiff import open_tiff_lazily
 from napari_finetune.data.normalize import Normalization
 
 # An FEI/Thermo SEM image: 512 rows, the specimen's 448 above a black and white data bar.
@@ -17,13 +24,37 @@ def _rgb():
     return np.random.default_rng(0).integers(0, 255, (20, 30, 3), dtype=np.uint8)
 
 
-@pytest.mark.parametrize("metadata", [None, {}], ids=["plain", "tifffile-shaped"])
-def test_planar_rgb_tiffs_are_read_with_colour_last(tmp_path, metadata):
+@pytest.mark.parametrize("compression", [None, "zlib"])
+def test_planar_rgb_tiffs_are_read_with_colour_last(tmp_path, compression):
+    # metadata=None: no recorded shape, as planar RGB from an instrument.
     rgb = _rgb()
     path = tmp_path / "planar.tif"
     planes = np.moveaxis(rgb, -1, 0)
-    tifffile.imwrite(path, planes, photometric="rgb", planarconfig="separate", metadata=metadata)
+    tifffile.imwrite(
+        path,
+        planes,
+        photometric="rgb",
+        planarconfig="separate",
+        metadata=None,
+        compression=compression,
+    )
     np.testing.assert_array_equal(read_image(path), rgb)
+
+
+@pytest.mark.parametrize("planes", [3, 4])
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.int32, np.int64])
+@pytest.mark.parametrize("writer", ["tifffile", "tifffile-zlib", "write_image"])
+def test_integer_stacks_of_3_or_4_planes_come_back_as_written(tmp_path, planes, dtype, writer):
+    # tifffile stores any (3 | 4, rows, cols) array as planar RGB, shape recorded:
+    # a z-stack or a folder run's label stack is no colour image.
+    stack = np.random.default_rng(3).integers(0, 4, (planes, 20, 30)).astype(dtype)
+    path = tmp_path / "stack.tif"
+    if writer == "write_image":
+        write_image(path, stack)
+    else:
+        tifffile.imwrite(path, stack, compression="zlib" if writer.endswith("zlib") else None)
+    for read in (read_image, read_labels, open_tiff_lazily):
+        np.testing.assert_array_equal(np.asarray(read(path)), stack)
 
 
 def test_float_arrays_tifffile_stored_as_planar_keep_their_shape(tmp_path):

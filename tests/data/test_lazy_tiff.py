@@ -97,7 +97,10 @@ def test_a_planar_rgb_tiff_comes_colour_last_as_the_reader_gives_it(tmp_path, op
 
     rgb = np.random.default_rng(1).integers(0, 255, (3, 60, 40), dtype=np.uint8)
     path = tmp_path / "planar.tif"
-    tifffile.imwrite(path, rgb, photometric="rgb", planarconfig="separate", **options)
+    # metadata=None: no recorded shape, as planar RGB from an instrument.
+    tifffile.imwrite(
+        path, rgb, photometric="rgb", planarconfig="separate", metadata=None, **options
+    )
     array = open_tiff_lazily(path)
     assert array.shape == (60, 40, 3)
     np.testing.assert_array_equal(np.asarray(array[10:30]), read_tiff(path)[0][10:30])
@@ -110,7 +113,9 @@ def test_a_planar_rgb_memory_map_is_no_map_a_dask_worker_would_misread(tmp_path)
     from napari_finetune.inference.lazy_cluster import band_reader
 
     rgb = np.zeros((3, 20, 30), np.uint8)
-    tifffile.imwrite(tmp_path / "p.tif", rgb, photometric="rgb", planarconfig="separate")
+    tifffile.imwrite(
+        tmp_path / "p.tif", rgb, photometric="rgb", planarconfig="separate", metadata=None
+    )
     assert memmap_tiff(tmp_path / "p.tif").shape == (20, 30, 3)
     assert band_reader(tmp_path / "p.tif") is None  # bands sent from here, in colour order
 

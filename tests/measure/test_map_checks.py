@@ -60,7 +60,9 @@ def test_a_sparse_painting_is_refused_as_a_class_map():
 def test_a_model_of_phases_only_measures_phases_not_grains():
     classes = np.ones((96, 96), np.uint8)
     classes[:, 40:] = 3
-    classes[:, 38:42] = 2  # a band of secondary γ′, not a boundary
+    # A wide band of secondary γ′: no boundary by name nor by shape (a 4 px band
+    # would be thin everywhere, as a boundary is).
+    classes[:, 38:62] = 2
     names = {1: "matrix", 2: "secondary γ′", 3: "tertiary γ′"}
     found = measure_map(classes, "classes", calibration=Calibration(1, "µm"), class_names=names)
     assert found.grains is None and found.report is None

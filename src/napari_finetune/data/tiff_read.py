@@ -4,7 +4,10 @@
 (``PlanarConfiguration = separate``, series axes ``'SYX'``) then comes as
 ``(3, rows, cols)``, which the rest of the plugin would take for a stack of
 three grey planes. Here the samples axis ``S`` is moved last, as in an
-interleaved RGB TIFF (``'YXS'``), and a channel axis ``C`` (multi-channel
+interleaved RGB TIFF (``'YXS'``) -- unless tifffile wrote the file with its
+array's shape recorded (``is_shaped``): then it is read back exactly as
+written, as tifffile stores every ``(3 | 4, rows, cols)`` array as planar RGB
+-- and a channel axis ``C`` (multi-channel
 fluorescence, ImageJ or OME hyperstacks) is refused: its channels are not
 colours and not planes of one specimen, so the user has to pick one.
 """
@@ -36,9 +39,10 @@ def samples_to_move(tif: tifffile.TiffFile, path: str | Path) -> int | None:
     -------
     int or None
         The index of ``S`` in the series' axes for planar RGB (``'SYX'``);
-        None when the samples are last already, there are none, or they are
-        kept as written (a float array of shape ``(3 | 4, rows, cols)``
-        tifffile wrote: the plugin's own probability maps, no camera's colours).
+        None when the samples are last already, there are none, or the file is
+        tifffile-shaped (its writer recorded the array's shape, e.g. a
+        ``(3 | 4, rows, cols)`` z-stack, label stack or probability map): such
+        a file is read back exactly as written, whatever its dtype.
 
     Raises
     ------
@@ -52,11 +56,12 @@ def samples_to_move(tif: tifffile.TiffFile, path: str | Path) -> int | None:
             f"{Path(path).name} has {series.shape[axes.index('C')]} channels (TIFF axes "
             f"{axes!r}), not grey or RGB: save the channel to segment as its own image."
         )
-    # tifffile stores any (3 | 4, rows, cols) array as planar RGB by default, and
-    # records the array's shape: the plugin's own probability maps of 3 classes
-    # are such files. Float samples are no camera's colours; keep those as written.
-    kept = tif.is_shaped and np.dtype(series.dtype).kind == "f"
-    if "S" in axes and not axes.endswith("S") and not kept:
+    # tifffile stores any (3 | 4, rows, cols) array as planar RGB by default and
+    # records the array's shape ("shaped" files): the plugin's own outputs, napari's
+    # Save layer and skimage write z-stacks, label stacks and probability maps so.
+    # Such a file is read back exactly as written, whatever its dtype; only planar
+    # RGB that no tifffile writer shaped (instruments, other software) is colour.
+    if "S" in axes and not axes.endswith("S") and not tif.is_shaped:
         return axes.index("S")
     return None
 
@@ -74,7 +79,8 @@ def read_tiff(path: str | Path) -> tuple[np.ndarray, str]:
     numpy.ndarray
         The pixels; an empty array for a file with no image in it.
     str
-        tifffile's axes letters for the array (``'YX'``, ``'YXS'``, ``'ZYX'``, ...).
+        tifffile's axes letters for the array (``'YX'``, ``'YXS'``, ``'ZYX'``, ...);
+        ``'S'`` only for colour samples, last (a shaped file's planes: ``'QYX'``).
 
     Raises
     ------
@@ -92,4 +98,8 @@ def read_tiff(path: str | Path) -> tuple[np.ndarray, str]:
     if samples is not None:
         data = np.moveaxis(data, samples, -1)
         axes = axes.replace("S", "") + "S"
+    elif "S" in axes and not axes.endswith("S"):
+        # Kept as written (tifffile-shaped): its planes are no colours. 'Q' is
+        # tifffile's letter for an axis of other things, so no caller reads colour.
+        axes = axes.replace("S", "Q")
     return data, axes

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from napari_finetune.class_roles import thin_classes
+from napari_finetune.measure.boundary_geometry import is_thin_class
 from napari_finetune.measure.instances import GrainOptions, grains, guess_kind
 from napari_finetune.measure.map_checks import check_not_a_painting, check_probability_range
 from napari_finetune.measure.phases import phase_fractions
@@ -97,8 +98,11 @@ def measure_map(
     say they are thin (a ``'boundary'`` is not a phase: its pixels go to the
     nearest phase, :func:`~napari_finetune.measure.phases.phase_fractions`);
     without names, models of three or more classes, every class a phase.
-    When ``class_names`` name no thin class (a superalloy's matrix, secondary
-    and tertiary γ′), no class bounds grains: grains are not measured
+    When ``class_names`` name no thin class, the boundary class
+    (``options.boundary_class``) is one if its shape is thin everywhere
+    (:func:`~napari_finetune.measure.boundary_geometry.is_thin_class`: names
+    such as ``'GB'`` or ``'Korngrenze'``); if it is not (a superalloy's matrix,
+    secondary and tertiary γ′), no class bounds grains: grains are not measured
     (``grains`` and ``report`` None), the phases are.
 
     Parameters
@@ -136,7 +140,12 @@ def measure_map(
         # The names say which class is the boundary (a model of ferrite, pearlite, boundary).
         options = replace(options, boundary_class=next(iter(thin)))
     classes = class_map(data, kind)
-    # Named classes none of which is thin: grains would be read from a phase.
+    # Names in words the plugin does not know ('GB', 'Korngrenze'): the boundary
+    # class's shape says whether it is a boundary (thin) or a phase (γ′ blobs).
+    named_none = bool(class_names) and not thin and classes is not None
+    if named_none and is_thin_class(classes, options.boundary_class):
+        thin = {options.boundary_class}
+    # Named classes none of which is thin, by name or shape: grains would be read from a phase.
     phases_only = bool(class_names) and not thin and classes is not None
     ids = report = None
     # What grains() would have refused, refused without it.
