@@ -97,7 +97,13 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=0,
         metavar="N",
-        help="after training, print the N boxes most worth painting next over all images",
+        help="after training, print N boxes worth painting next over all images, drawn in "
+        "proportion to their worth as the dock does (spread over kinds of error)",
+    )
+    fit.add_argument(
+        "--best-boxes",
+        action="store_true",
+        help="with --suggest: the N best boxes instead of drawn ones",
     )
     fit.add_argument("--box-size", type=int, default=64, help="side of those boxes in px")
     add_device_argument(fit)

@@ -68,6 +68,7 @@ def fit(args: argparse.Namespace) -> int:
     import numpy as np
 
     from napari_finetune.data.io import read_image, read_painted_pair
+    from napari_finetune.inference.suggest import DRAW_SEED
     from napari_finetune.models.checkpoint import save_model
     from napari_finetune.models.class_names import parse_class_names
     from napari_finetune.session import LabellingSession, Pair, RoundOptions, SuggestionOptions
@@ -103,7 +104,11 @@ def fit(args: argparse.Namespace) -> int:
         fold_in=args.fold_in,
         class_names=parse_class_names(args.classes) if args.classes else None,
         suggestions=(
-            SuggestionOptions(n=args.suggest, size=args.box_size) if args.suggest else None
+            SuggestionOptions(
+                n=args.suggest, size=args.box_size, seed=None if args.best_boxes else DRAW_SEED
+            )
+            if args.suggest
+            else None
         ),
     )
     finished = _train(session.train_round(options))

@@ -1,3 +1,5 @@
+import re
+
 import numpy as np
 import pytest
 from widget_messages import capture_messages
@@ -7,6 +9,7 @@ from napari_finetune._widgets import fine_tune_dock as module
 from napari_finetune._widgets._model_actions import ModelActions
 from napari_finetune._widgets.fine_tune_dock import FineTuneWidget
 from napari_finetune.inference.representativeness import representativeness
+from napari_finetune.session.options import suggestion_seed
 from napari_finetune.session.policy import FEW_PAINTED_PX
 
 
@@ -169,7 +172,8 @@ def test_active_learning_layers_next_suggestion_and_retrain(painted, qtbot, mess
     for corners in boxes.data:  # never on painted pixels
         (y0, x0), (y1, x1) = corners.min(0).astype(int), corners.max(0).astype(int)
         assert not painted_layer.data[y0:y1, x0:x1].any()
-    # ranked by uncertainty x representativeness of the trained model
+    # drawn by uncertainty x representativeness of the trained model, from the
+    # round's own seed (spread over kinds of error, the default)
     image = painted.layers["grains"].data
     expected = nf.suggest_regions(
         nf.uncertainty(w.model, image),
@@ -177,6 +181,7 @@ def test_active_learning_layers_next_suggestion_and_retrain(painted, qtbot, mess
         4,
         64,
         representativeness(w.model, image, 64),
+        seed=suggestion_seed(0, len(w.session.rounds()), 0),
     )
     shown = [tuple(int(v) for v in (*c.min(0), *c.max(0))) for c in boxes.data]
     assert shown == expected
@@ -195,7 +200,8 @@ def test_active_learning_layers_next_suggestion_and_retrain(painted, qtbot, mess
     painted_layer.data[y0 : y0 + 8, x0 : x0 + 8] = 2
     w.seconds.value = 600  # the first round's budget must not show on Retrain
     w.active.retrain_seconds.value = 3
-    w.active.typical.value = False  # uncertainty alone this round
+    w.active.typical.value = False  # uncertainty alone this round,
+    w.active.spread.value = False  # and the best boxes, not drawn ones
     seen, show = [], w._on_event
 
     def spy(event):  # what the status line says after each event of the retrain round
@@ -208,7 +214,8 @@ def test_active_learning_layers_next_suggestion_and_retrain(painted, qtbot, mess
     finish(w, qtbot)
     lefts = [float(t.split(" s left")[0].split("· ")[-1]) for t in seen if " s left" in t]
     assert lefts and max(lefts) <= 3, seen
-    assert any("3 s)" in t for t in seen if t.startswith("Training"))
+    # "3 s)", or "3 s, 1 of 2 threads: …)" when other programs keep cores busy
+    assert any(re.search(r"\b3 s[,)]", t) for t in seen if t.startswith("Training")), seen
     plain = nf.suggest_regions(nf.uncertainty(w.model, image), painted_layer.data, 4, 64)
     boxes = painted.layers["grains suggestions"]
     assert [tuple(int(v) for v in (*c.min(0), *c.max(0))) for c in boxes.data] == plain

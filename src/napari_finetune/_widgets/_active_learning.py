@@ -27,7 +27,7 @@ from napari_finetune._widgets._layers import (
 )
 from napari_finetune._widgets._result_layers import layer_named, placement
 from napari_finetune._widgets._training_plot import RoundsPlot
-from napari_finetune.inference.suggest import REPRESENTATIVENESS_WEIGHT
+from napari_finetune.inference.suggest import DRAW_SEED, REPRESENTATIVENESS_WEIGHT
 from napari_finetune.inference.uncertainty import DEFAULT_METHOD, METHODS
 from napari_finetune.session import RankedBox, SuggestionOptions, Suggestions
 from napari_finetune.session.result_style import (
@@ -71,6 +71,13 @@ class ActiveLearningPanel:
             "rare structures (dark blobs, artefacts) come last. Measured on isbi2012, "
             "uncertainty alone picked such regions and did worse than random boxes."
         )
+        self.spread = CheckBox(value=True, text="spread boxes over kinds of error")
+        self.spread.tooltip = (
+            "Draw boxes in proportion to their score (reproducibly) instead of taking "
+            "the best ones: the best boxes tend to be near-copies of one kind of error. "
+            "Measured on isbi2012, the best boxes did worse than random ones; drawn "
+            "boxes did not (README, Active learning)."
+        )
         self.next = PushButton(text="Next suggestion", enabled=False)
         self.retrain = PushButton(text="Retrain (warm start)", enabled=False)
         self.retrain_seconds = SpinBox(value=30, min=2, max=86_400, label="retrain budget (s)")
@@ -80,6 +87,7 @@ class ActiveLearningPanel:
             self.n,
             self.size,
             self.typical,
+            self.spread,
             self.retrain_seconds,
             button_row(self.next, self.retrain),
         ]
@@ -96,7 +104,8 @@ class ActiveLearningPanel:
         if not self.enabled_box.value:
             return None
         weight = REPRESENTATIVENESS_WEIGHT if self.typical.value else 0.0
-        return SuggestionOptions(self.method.value, self.n.value, self.size.value, weight)
+        seed = DRAW_SEED if self.spread.value else None
+        return SuggestionOptions(self.method.value, self.n.value, self.size.value, weight, seed)
 
     def show_uncertainty(self, event: Suggestions) -> None:
         """Create or update ``<image> uncertainty``, styled for the image's brightness."""

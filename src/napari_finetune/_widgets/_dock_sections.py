@@ -81,7 +81,7 @@ def arrange(dock: FineTuneWidget) -> Container:
 
 def _active_learning(dock: FineTuneWidget) -> Container:
     panel = dock.active
-    settings = [panel.method, panel.n, panel.size, panel.typical]
+    settings = [panel.method, panel.n, panel.size, panel.typical, panel.spread]
     known = {id(w) for w in settings}
     # The switch first, then how suggestions are ranked (folded), then the rest.
     first, *rest = [

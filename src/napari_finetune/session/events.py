@@ -38,9 +38,11 @@ class Suggestions:
     """Uncertainty of the model on one image (or plane) and the boxes to paint next.
 
     ``boxes`` are ``(y0, x0, y1, x1)``, best first, with their ``scores``
-    (comparable across images). ``display_max`` is the map's 99.5th percentile
-    (at least 1e-3), a good upper contrast limit: computed in the worker, not
-    in the GUI thread.
+    (comparable across images; for boxes drawn in proportion to their worth,
+    the default, their drawn priority:
+    :func:`~napari_finetune.inference.suggest.drawn_priorities`).
+    ``display_max`` is the map's 99.5th percentile (at least 1e-3), a good upper
+    contrast limit: computed in the worker, not in the GUI thread.
     """
 
     target: str
@@ -53,7 +55,11 @@ class Suggestions:
 
 @dataclass(frozen=True)
 class RankedBox:
-    """One box to paint, in the ranking over all images of a session."""
+    """One box to paint, in the ranking over all images of a session.
+
+    ``score`` orders the ranking: the box's score, or its drawn priority
+    (:class:`Suggestions`).
+    """
 
     target: str
     box: tuple[int, int, int, int]

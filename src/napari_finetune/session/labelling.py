@@ -22,7 +22,7 @@ from napari_finetune.inference.uncertainty import uncertainty
 from napari_finetune.inference.views import views_for
 from napari_finetune.models.model import SegmentationModel
 from napari_finetune.session.events import Prediction, RankedBox, RoundFinished, Suggestions
-from napari_finetune.session.options import RoundOptions, SuggestionOptions
+from napari_finetune.session.options import RoundOptions, SuggestionOptions, suggestion_seed
 from napari_finetune.session.pair_names import check_one_kind, naming, naming_images
 from napari_finetune.session.pairs import Pair
 from napari_finetune.session.policy import StrategyAdvice, resolve_start, suggest_strategy
@@ -242,20 +242,32 @@ class LabellingSession:
             raise ValueError("There is no model yet: train or load one first.")
         options = options or SuggestionOptions()
         self.suggestions = []
-        for pair in self.pairs:
+        round_number = len(self.rounds())
+        for index, pair in enumerate(self.pairs):
+            seed = (
+                None
+                if options.seed is None
+                else suggestion_seed(options.seed, round_number, index)
+            )
             with naming(pair.name):
-                found = self._suggest_on(pair, options)
+                found = self._suggest_on(pair, options, seed)
             self.suggestions.append(found)
             yield found
 
-    def _suggest_on(self, pair: Pair, options: SuggestionOptions) -> Suggestions:
+    def _suggest_on(self, pair: Pair, options: SuggestionOptions, seed: int | None) -> Suggestions:
         image = pair.plane_image
         unsure = uncertainty(self.model, image, method=options.method)
         typical = (
             representativeness(self.model, image, options.size) if options.typical_weight else None
         )
         ranked = rank_regions(
-            unsure, pair.plane_labels, options.n, options.size, typical, options.typical_weight
+            unsure,
+            pair.plane_labels,
+            options.n,
+            options.size,
+            typical,
+            options.typical_weight,
+            seed,
         )
         top = float(max(np.percentile(unsure, 99.5), 1e-3))
         return Suggestions(

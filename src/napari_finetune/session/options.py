@@ -6,10 +6,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 # The choice lists are defined where the command line reads them without torch.
 from napari_finetune.choices import BN_CHOICES, STRATEGIES
 from napari_finetune.choices import STRATEGY_CHOICES as STRATEGY_CHOICES
-from napari_finetune.inference.suggest import REPRESENTATIVENESS_WEIGHT
+from napari_finetune.inference.suggest import (
+    DRAW_SEED,
+    REPRESENTATIVENESS_WEIGHT,
+    check_draw_seed,
+)
 from napari_finetune.inference.uncertainty import DEFAULT_METHOD, METHODS
 from napari_finetune.models.class_names import check_class_names
 from napari_finetune.models.device import DEFAULT_DEVICE, resolve_device
@@ -46,12 +52,19 @@ class SuggestionOptions:
     typical_weight : float
         Exponent of the representativeness factor of
         :func:`~napari_finetune.inference.suggest.rank_regions` (0: uncertainty only).
+    seed : int or None
+        Boxes are drawn in proportion to their score, from this seed mixed with
+        the round and the image (:func:`suggestion_seed`: every round draws
+        afresh, reproducibly); None takes the best boxes instead, which packs a
+        round with one kind of error
+        (:func:`~napari_finetune.inference.suggest.drawn_priorities`).
     """
 
     method: str = DEFAULT_METHOD
     n: int = 5
     size: int = 64
     typical_weight: float = REPRESENTATIVENESS_WEIGHT
+    seed: int | None = DRAW_SEED
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -61,6 +74,30 @@ class SuggestionOptions:
             )
         if self.n < 1 or self.size < 1:
             raise ValueError(f"suggestions n={self.n} and size={self.size} must be at least 1.")
+        object.__setattr__(self, "seed", check_draw_seed(self.seed))
+
+
+def suggestion_seed(seed: int, round_number: int, image_index: int) -> int:
+    """The seed of one image's drawn boxes: ``seed`` mixed with the round and the image.
+
+    Each round and each image get their own stream, so a round never repeats the
+    last one's draw and images are drawn independently.
+
+    Parameters
+    ----------
+    seed : int
+        The suggestions' seed (:attr:`SuggestionOptions.seed`), at least 0.
+    round_number : int
+        Rounds the model has trained (the session's rounds curve).
+    image_index : int
+        The image's place among the session's pairs.
+
+    Returns
+    -------
+    int
+        A seed for :func:`~napari_finetune.inference.suggest.rank_regions`.
+    """
+    return int(np.random.SeedSequence([seed, round_number, image_index]).generate_state(1)[0])
 
 
 @dataclass(frozen=True)
