@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from napari_finetune.augment.arrays import IntensityMap, unit_to_image
 from napari_finetune.data.normalize import Normalization, percentile_span, working_dtype
 
 
@@ -57,10 +58,8 @@ class TrainingIntensity:
         Integer images are rounded and clipped to their dtype (a brightened
         12-bit image may exceed 4095, never 65535); others come back float32.
         """
-        values = np.asarray(normalised, np.float64) * self.span + self.low
-        if self.dtype == bool:
-            return values >= 0.5
-        if np.issubdtype(self.dtype, np.integer):
-            info = np.iinfo(self.dtype)
-            return np.clip(np.rint(values), info.min, info.max).astype(self.dtype)
-        return values.astype(np.float32)
+        # The pipeline's own way back (rounding and clipping integers), with the
+        # percentiles as offset and span; float images come back float32 for display.
+        dtype = self.dtype if self.dtype == bool or np.issubdtype(self.dtype, np.integer) else None
+        mapping = IntensityMap(dtype or np.dtype(np.float32), self.low, self.span)
+        return unit_to_image(np.asarray(normalised), mapping)
