@@ -48,11 +48,11 @@ if TYPE_CHECKING:
 
 
 def _compare(
-    stop: threading.Event, start: object, current: object, *args: object, **kwargs: object
+    stop: threading.Event, start: object, current: object, images: list, labels: list, **kw: object
 ) -> Iterator[object]:
     """In the worker: load the start (a checkpoint off the GUI thread), plan, run; refusals err."""
     model = resolve_start(start, current, "finetune")[0] or DEFAULT_MODEL
-    yield from until_stopped(compare_strategies(*args[:2], model, *args[2:], **kwargs), stop)
+    yield from until_stopped(compare_strategies(images, labels, model, **kw), stop)
 
 
 class StrategyAdvisor(Container):

@@ -142,20 +142,19 @@ def measure_map(
     classes = class_map(data, kind)
     # Names in words the plugin does not know ('GB', 'Korngrenze'): the boundary
     # class's shape says whether it is a boundary (thin) or a phase (γ′ blobs).
-    named_none = bool(class_names) and not thin and classes is not None
-    if named_none and is_thin_class(classes, options.boundary_class):
+    unnamed = bool(class_names) and not thin and classes is not None
+    if unnamed and is_thin_class(classes, options.boundary_class):
         thin = {options.boundary_class}
     # Named classes none of which is thin, by name or shape: grains would be read from a phase.
     phases_only = bool(class_names) and not thin and classes is not None
     ids = report = None
-    # What grains() would have refused, refused without it.
-    if phases_only and kind == "classes":
-        check_not_a_painting(classes)
-    elif phases_only:
-        check_probability_range(data, kind)
     if not phases_only:
         ids = grains(data, kind, options)
         report = measure_grains(ids, calibration, border)
+    elif kind == "classes":  # what grains() would have refused, refused without it
+        check_not_a_painting(classes)
+    else:
+        check_probability_range(data, kind)
     phases = None
     if classes is not None:
         # The model's classes 1..K: probabilities say it, a class map by its names
