@@ -102,7 +102,8 @@ def image_shapes(
         if how == "small":
             rows = draw(SMALL_SIDES)
         elif how == "channels":
-            channels = draw(st.sampled_from([1, 2, 5]))
+            # Not 1: a trailing axis of 1 is a grey image's (read as grey since 2026-12-06).
+            channels = draw(st.sampled_from([2, 5]))
             kind = kind if "colour" in kind else "colour"
         elif how == "no planes":
             planes, kind = 0, kind if "stack" in kind else "stack"
