@@ -65,3 +65,22 @@ def test_constant_images_map_to_zero(value):
     # A difference of one rounding step of the values is no contrast either.
     image[0, 0] = np.nextafter(value, np.inf)
     assert np.abs(Normalization(0, 100)(image)).max() < 1e-6
+
+
+def test_bounds_are_what_the_normalisation_applies_per_channel():
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 4096, (40, 50, 3)).astype(np.uint16)
+    image[..., 1] //= 4  # each channel its own range
+    low, span = Normalization().bounds(image)
+    assert low.shape == span.shape == (1, 1, 3)
+    assert np.allclose(Normalization()(image), (image - low) / span, atol=1e-6)
+    assert span[0, 0, 1] < span[0, 0, 0] / 3
+
+
+def test_the_preview_maps_the_normalised_image_back_to_the_source():
+    from napari_finetune.augment.training_intensity import TrainingIntensity
+
+    image = np.random.default_rng(1).integers(100, 4000, (30, 30)).astype(np.uint16)
+    seen = TrainingIntensity.of(image)
+    assert seen.normalised.dtype == np.float32
+    assert np.array_equal(seen.back(seen.normalised), image)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from napari_finetune.augment.arrays import IntensityMap, unit_to_image
-from napari_finetune.data.normalize import Normalization, percentile_span, working_dtype
+from napari_finetune.data.normalize import Normalization
 
 
 @dataclass(frozen=True)
@@ -45,11 +45,7 @@ class TrainingIntensity:
         """Normalise ``image`` (2D grey or ``(rows, cols, channels)``) as training does."""
         normalization = normalization or Normalization()
         image = np.asarray(image)
-        data = np.asarray(image, dtype=working_dtype(image.dtype))
-        low, high = np.percentile(
-            data, (normalization.low, normalization.high), axis=(0, 1), keepdims=True
-        )
-        span = percentile_span(low, high, data.dtype.type)
+        low, span = normalization.bounds(image)
         return cls(normalization(image), low, span, image.dtype)
 
     def back(self, normalised: np.ndarray) -> np.ndarray:

@@ -86,9 +86,21 @@ class Normalization:
         np.clip(out, -OUTLIER_LIMIT, OUTLIER_LIMIT, out=out)
         return out.astype(np.float32, copy=False)
 
-    def _map(self, data: np.ndarray) -> np.ndarray:
+    def bounds(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per-channel low percentile and span of ``image``: ``normalised = (x - low) / span``.
+
+        Computed in :func:`working_dtype` and shaped ``(1, 1[, channels])`` so that
+        they broadcast against the image; the span of a flat image is
+        :func:`percentile_span`'s divisor.
+        """
+        data = np.asarray(image)
+        data = np.asarray(data, dtype=working_dtype(data.dtype))
         lo, hi = np.percentile(data, (self.low, self.high), axis=(0, 1), keepdims=True)
-        return (data - lo) / percentile_span(lo, hi, data.dtype.type)
+        return lo, percentile_span(lo, hi, data.dtype.type)
+
+    def _map(self, data: np.ndarray) -> np.ndarray:
+        lo, span = self.bounds(data)
+        return (data - lo) / span
 
     def to_dict(self) -> dict:
         """Plain data for checkpoint metadata."""
