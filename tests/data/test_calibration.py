@@ -134,3 +134,63 @@ def test_a_folder_run_names_the_ome_and_imagej_sources(tmp_path):
         metadata={"PhysicalSizeX": 3, "PhysicalSizeXUnit": "nm"},
     )
     assert image_calibration(tmp_path / "b.tif").source == "OME-XML tags"
+
+
+def _fei_tiff(path, image):
+    """An FEI/Thermo TIFF: 48 imaged rows (FEI_INI), the rest below them the data bar."""
+    tifffile.imwrite(path, image, extratags=[(34682, "s", 0, FEI_INI, True)])
+    return path
+
+
+def test_an_image_read_whole_from_an_fei_tiff_still_has_its_data_bar(tmp_path):
+    from napari_finetune.data.data_bar import data_bar_rows_left
+
+    path = _fei_tiff(tmp_path / "sem.tif", np.zeros((56, 64), np.uint16))
+    assert data_bar_rows_left(path, (56, 64)) == 8
+    assert data_bar_rows_left(str(path), (56, 64)) == 8
+    # Read without its bar (Open SEM TIFF…, the CLI): nothing left to crop.
+    assert data_bar_rows_left(path, (48, 64)) == 0
+    # Colour: the channels are not rows; a stack of such images is not this file.
+    rgb = _fei_tiff(tmp_path / "rgb.tif", np.zeros((56, 64, 3), np.uint8))
+    assert data_bar_rows_left(rgb, (56, 64, 3), rgb=True) == 8
+    assert data_bar_rows_left(rgb, (48, 64, 3), rgb=True) == 0
+    assert data_bar_rows_left(path, (2, 56, 64)) == 0
+
+
+def test_no_fei_tiff_no_data_bar_and_never_an_error(tmp_path):
+    from napari_finetune.data.data_bar import data_bar_rows_left
+
+    tifffile.imwrite(tmp_path / "plain.tif", np.zeros((56, 64), np.uint8))
+    (tmp_path / "junk.tif").write_bytes(b"not a tiff")
+    (tmp_path / "sem.png").write_bytes(b"\x89PNG")
+    for path in (None, "", tmp_path / "plain.tif", tmp_path / "junk.tif", tmp_path / "gone.tif"):
+        assert data_bar_rows_left(path, (56, 64)) == 0
+    assert data_bar_rows_left(tmp_path / "sem.png", (56, 64)) == 0
+    assert data_bar_rows_left(tmp_path, (56, 64)) == 0  # a folder (a Zarr store...)
+
+
+def test_the_specimen_crop_of_grey_rgb_and_labels_is_a_copy_without_the_bar():
+    from napari_finetune.data.data_bar import specimen_crop
+
+    grey = np.arange(56 * 64, dtype=np.uint16).reshape(56, 64)
+    rgb = np.zeros((56, 64, 3), np.uint8)
+    labels = np.ones((56, 64), np.int32)
+    np.testing.assert_array_equal(specimen_crop(grey, 8), grey[:48])
+    assert specimen_crop(rgb, 8).shape == (48, 64, 3)
+    cropped = specimen_crop(labels, 8)
+    cropped[:] = 7  # painting on the crop never reaches the layer it came from
+    assert cropped.shape == (48, 64) and (labels == 1).all()
+    with pytest.raises(ValueError, match="leaves nothing"):
+        specimen_crop(grey, 56)
+
+
+def test_the_warning_names_each_image_and_its_bar():
+    from napari_finetune.data.data_bar import data_bar_warning
+
+    assert data_bar_warning([]) == ""
+    one = data_bar_warning([("sem_001", 64)])
+    assert one == (
+        "'sem_001' still has its 64-row FEI data bar: the network would learn it and "
+        "normalise with it."
+    )
+    assert data_bar_warning([("a", 64), ("b", 8)]).startswith("'a' (64 rows), 'b' (8 rows) still")

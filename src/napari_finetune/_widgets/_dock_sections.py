@@ -33,6 +33,7 @@ def arrange(dock: FineTuneWidget) -> Container:
     data = section(
         "Training data",
         dock.pairs,
+        *dock.data_bar.widgets,  # under the rows: which image still has its data bar
         form(dock.pairs.class_names),
         button_row(dock.pairs.new_painting, dock.pairs.add_pair),
         button_row(dock.autosave.restore),

@@ -18,7 +18,7 @@ from napari_finetune._widgets._layers import (
     remove_layers,
     role_of,
 )
-from napari_finetune.data.calibration import open_calibrated
+from napari_finetune.data.calibration import InstrumentCalibration, open_calibrated
 from napari_finetune.measure import GrainMeasurement, e112_pattern
 from napari_finetune.session.lazy_rule import check_plane_fits
 
@@ -115,6 +115,13 @@ def show_pattern(
     )
 
 
+def calibrated(found: InstrumentCalibration | None) -> dict:
+    """The ``scale`` and ``units`` of a 2D layer from its file's calibration (``{}``: none)."""
+    if found is None:
+        return {}
+    return {"scale": (found.pixel_size,) * 2, "units": (found.unit,) * 2}
+
+
 def add_calibrated_tiff(viewer: napari.viewer.Viewer, path: str) -> str:
     """Add a TIFF as an image layer, calibrated from its tags, without its data bar.
 
@@ -122,10 +129,9 @@ def add_calibrated_tiff(viewer: napari.viewer.Viewer, path: str) -> str:
     """
     image, found = open_calibrated(path)
     name = Path(path).stem
+    viewer.add_image(image, name=name, **calibrated(found))
     if found is None:
-        viewer.add_image(image, name=name)
         return f"'{name}' has no instrument calibration: set the pixel size."
-    viewer.add_image(image, name=name, scale=(found.pixel_size,) * 2, units=(found.unit,) * 2)
     rows = found.data_bar_rows
     bar = f"; its {rows}-row data bar was cropped" if rows else ""
     return f"Opened '{name}': {found.pixel_size:g} {found.unit}/px ({found.source}){bar}."

@@ -23,6 +23,7 @@ from napari_finetune._widgets._active_learning import ActiveLearningPanel
 from napari_finetune._widgets._advisor_launcher import AdvisorLauncher
 from napari_finetune._widgets._autosave_rows import AutosaveRows
 from napari_finetune._widgets._controls import wrapping_label
+from napari_finetune._widgets._data_bar_notice import DataBarNotice
 from napari_finetune._widgets._dock_jobs import running_job
 from napari_finetune._widgets._dock_sections import arrange
 from napari_finetune._widgets._layers import LayerFollower, is_plugin_output
@@ -92,6 +93,7 @@ class FineTuneWidget(Container):
             device=lambda: self.settings.device.value,
         )
         self.autosave = AutosaveRows(napari_viewer, self.pairs, self._report_error)
+        self.data_bar = DataBarNotice(napari_viewer, self.pairs, self.status)  # SEM data bar
         self.advisor = AdvisorLauncher(self)  # *Compare strategies…*
         arrange(self)
 
@@ -154,6 +156,7 @@ class FineTuneWidget(Container):
         if self._worker is None:
             self.settings.show_advice(*self.pairs.what_advice_reads())
         self._show_hint()
+        self.data_bar.check()
 
     # -- training ------------------------------------------------------------------
 
@@ -199,11 +202,7 @@ class FineTuneWidget(Container):
         self.status.value = "Starting…"
         self._stop_asked = threading.Event()
         worker = create_worker(
-            until_stopped,
-            self._events,
-            self._stop_asked,
-            _start_thread=False,
-            _ignore_errors=True,
+            until_stopped, self._events, self._stop_asked, _start_thread=False, _ignore_errors=True
         )
         worker.yielded.connect(self._on_event)
         worker.errored.connect(self._report_error)

@@ -70,28 +70,35 @@ def read_instrument_calibration(path: str | Path) -> InstrumentCalibration | Non
     """
     try:
         with tifffile.TiffFile(path) as tif:
-            rows = tif.pages[0].shape[0]
-            if tif.is_fei and tif.fei_metadata:
-                meta = tif.fei_metadata
-                width = float(meta.get("Scan", {}).get("PixelWidth", 0) or 0)
-                if width > 0:
-                    imaged = int(meta.get("Image", {}).get("ResolutionY", rows) or rows)
-                    value, unit = nice(width)
-                    return InstrumentCalibration(value, unit, "FEI/Thermo", max(rows - imaged, 0))
-            if tif.is_sem and tif.sem_metadata:
-                entry = tif.sem_metadata.get("ap_image_pixel_size") or tif.sem_metadata.get(
-                    "ap_pixel_size"
-                )
-                if entry and len(entry) >= 3 and entry[2] in METRES and float(entry[1]) > 0:
-                    value, unit = nice(float(entry[1]) * METRES[entry[2]])
-                    return InstrumentCalibration(value, unit, "Zeiss")
-            found = microscope_pixel_size(tif)
-            if found is not None:
-                return InstrumentCalibration(
-                    found.x, found.unit, found.source, y_pixel_size=found.y
-                )
+            return calibration_in(tif)
     except (OSError, tifffile.TiffFileError) as err:
         raise ValueError(f"{Path(path).name} cannot be read as a TIFF: {err}") from None
+
+
+def calibration_in(tif: tifffile.TiffFile) -> InstrumentCalibration | None:
+    """What :func:`read_instrument_calibration` reads, from a TIFF already open.
+
+    For callers that read more of the file in the same pass (the data bar's
+    check, :mod:`~napari_finetune.data.data_bar`): the tags are parsed once.
+    """
+    rows = tif.pages[0].shape[0]
+    if tif.is_fei and tif.fei_metadata:
+        meta = tif.fei_metadata
+        width = float(meta.get("Scan", {}).get("PixelWidth", 0) or 0)
+        if width > 0:
+            imaged = int(meta.get("Image", {}).get("ResolutionY", rows) or rows)
+            value, unit = nice(width)
+            return InstrumentCalibration(value, unit, "FEI/Thermo", max(rows - imaged, 0))
+    if tif.is_sem and tif.sem_metadata:
+        entry = tif.sem_metadata.get("ap_image_pixel_size") or tif.sem_metadata.get(
+            "ap_pixel_size"
+        )
+        if entry and len(entry) >= 3 and entry[2] in METRES and float(entry[1]) > 0:
+            value, unit = nice(float(entry[1]) * METRES[entry[2]])
+            return InstrumentCalibration(value, unit, "Zeiss")
+    found = microscope_pixel_size(tif)
+    if found is not None:
+        return InstrumentCalibration(found.x, found.unit, found.source, y_pixel_size=found.y)
     return None
 
 
