@@ -360,6 +360,7 @@ def test_a_model_in_memory_is_named_by_its_name():
     assert start_label(SegmentationModel(None, {}, name="run3.ckpt")) == "run3.ckpt"
 
 
+@pytest.mark.slow  # four runs; the comparison from two starts: the core test above
 def test_cli_compare_also_from_names_the_start_model(capsys):
     args = ["compare", "--sample", "painted", "--seconds", "1", "--strategies", "head"]
     assert cli.main([*args, "--fractions", "1", "--also-from", "voronoi-unet"]) == 0
@@ -369,6 +370,10 @@ def test_cli_compare_also_from_names_the_start_model(capsys):
         "recommended strategy: head with --model voronoi-unet",
         "recommended strategy: head with --model world-unet",
     )
+
+
+def test_cli_compare_also_from_an_unknown_model_is_refused(capsys):
+    args = ["compare", "--sample", "painted", "--seconds", "1", "--strategies", "head"]
     assert cli.main([*args, "--also-from", "nothing-unet"]) == 2
     assert "'nothing-unet' is neither a shipped model" in capsys.readouterr().err
 
