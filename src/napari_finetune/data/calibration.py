@@ -19,7 +19,7 @@ import numpy as np
 import tifffile
 
 from napari_finetune.data.microscope_calibration import METRES, microscope_pixel_size, nice
-from napari_finetune.data.tiff_read import read_tiff
+from napari_finetune.data.tiff_read import read_open_tiff
 
 
 @dataclass(frozen=True)
@@ -80,6 +80,7 @@ def calibration_in(tif: tifffile.TiffFile) -> InstrumentCalibration | None:
 
     For callers that read more of the file in the same pass (the data bar's
     check, :mod:`~napari_finetune.data.data_bar`): the tags are parsed once.
+    tifffile's own errors come as they are (:func:`calibration_of` says them).
     """
     rows = tif.pages[0].shape[0]
     if tif.is_fei and tif.fei_metadata:
@@ -102,6 +103,30 @@ def calibration_in(tif: tifffile.TiffFile) -> InstrumentCalibration | None:
     return None
 
 
+def calibration_of(tif: tifffile.TiffFile, path: str | Path) -> InstrumentCalibration | None:
+    """:func:`calibration_in`, unreadable tags told as :func:`read_instrument_calibration` does.
+
+    For readers that take the pixels from the same open file
+    (:func:`~napari_finetune.data.io.read_specimen`, the lazy TIFF reader).
+
+    Parameters
+    ----------
+    tif : tifffile.TiffFile
+        The open file.
+    path : str or Path
+        Its name, for the message.
+
+    Raises
+    ------
+    ValueError
+        When its tags cannot be read, naming the file.
+    """
+    try:
+        return calibration_in(tif)
+    except (OSError, tifffile.TiffFileError) as err:
+        raise ValueError(f"{Path(path).name} cannot be read as a TIFF: {err}") from None
+
+
 def crop_data_bar(image: np.ndarray, rows: int) -> np.ndarray:
     """The image (rows, cols[, channels]) without its last ``rows`` rows, as a view."""
     if rows <= 0:
@@ -116,10 +141,13 @@ def open_calibrated(path: str | Path) -> tuple[np.ndarray, InstrumentCalibration
 
     The pixels are read as :func:`napari_finetune.data.io.read_image` reads them
     (:func:`~napari_finetune.data.tiff_read.read_tiff`: colour samples last).
+    Tags and pixels come from one open of the file: a many-page file or one on
+    a network share is parsed once, and both come from the same version of it.
     """
-    calibration = read_instrument_calibration(path)
     try:
-        image, _ = read_tiff(path)
+        with tifffile.TiffFile(path) as tif:
+            calibration = calibration_in(tif)
+            image, _ = read_open_tiff(tif, path)
     except (OSError, tifffile.TiffFileError) as err:
         raise ValueError(f"{Path(path).name} cannot be read as a TIFF: {err}") from None
     if calibration is not None and calibration.data_bar_rows:

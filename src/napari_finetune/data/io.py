@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
 from typing import TypeVar
 
@@ -11,9 +12,9 @@ import tifffile
 from PIL import Image
 from skimage.io import imread, imsave
 
-from napari_finetune.data.calibration import crop_data_bar, read_instrument_calibration
+from napari_finetune.data.calibration import calibration_of, crop_data_bar
 from napari_finetune.data.safe_write import atomic_write
-from napari_finetune.data.tiff_read import read_tiff
+from napari_finetune.data.tiff_read import read_open_tiff, read_tiff
 
 T = TypeVar("T")
 
@@ -48,8 +49,16 @@ def read_specimen(path: str | Path) -> tuple[np.ndarray, int]:
     path = _existing(path)
     bar = 0
     if path.suffix.lower() in TIFF_SUFFIXES:
-        data, _ = _decoded(path, lambda: read_tiff(path))
-        found = read_instrument_calibration(path)
+        # Pixels and tags from one open: a many-page file or a network share is
+        # parsed once, and the bar's height is that of the pixels' version of the file.
+        with ExitStack() as files:
+
+            def decode() -> tuple[np.ndarray, tifffile.TiffFile]:
+                tif = files.enter_context(tifffile.TiffFile(path))
+                return read_open_tiff(tif, path)[0], tif
+
+            data, tif = _decoded(path, decode)
+            found = calibration_of(tif, path)
         bar = found.data_bar_rows if found is not None else 0
         if bar and (data.ndim == 2 or (data.ndim == 3 and data.shape[-1] in (3, 4))):
             data = crop_data_bar(data, bar)

@@ -2,10 +2,12 @@
 
 A 30 000² mosaic saved as one TIFF does not fit a PC's memory as float32 and
 need not: an uncompressed TIFF with contiguous pixels is memory-mapped
-(``tifffile.memmap``: slicing reads those bytes only); any other TIFF (tiled,
-compressed, strips) is opened through tifffile's Zarr interface
-(``imread(aszarr=True)``), which decodes only the tiles or strips a slice
-touches. Both come from tifffile; nothing here reads pixels by hand.
+(where tifffile says its bytes are, as ``tifffile.memmap`` maps them: slicing
+reads those bytes only); any other TIFF (tiled, compressed, strips) is opened
+through tifffile's Zarr interface (``TiffFile.aszarr``, as ``imread(aszarr=True)``),
+which decodes only the tiles or strips a slice touches. Both come from tifffile;
+nothing here reads pixels by hand. The file is parsed once for its axes, where its
+pixels are and (:func:`open_tiff_lazily_calibrated`) its calibration tags.
 
 The array has the axes :func:`~napari_finetune.data.tiff_read.read_tiff` gives
 the same file (its :func:`~napari_finetune.data.tiff_read.samples_to_move`
@@ -26,7 +28,9 @@ import weakref
 from pathlib import Path
 
 import numpy as np
+import tifffile
 
+from napari_finetune.data.calibration import InstrumentCalibration, calibration_of
 from napari_finetune.data.tiff_read import samples_to_move
 
 TIFF_SUFFIXES = (".tif", ".tiff")
@@ -37,21 +41,30 @@ def is_tiff(path: str | os.PathLike[str]) -> bool:
     return Path(path).suffix.lower() in TIFF_SUFFIXES
 
 
-def _samples_axis(path: Path) -> int | None:
-    """Where planar RGB's samples axis is, to move last (tiff_read decides); None if none."""
-    import tifffile
+def _unreadable(path: Path, err: Exception) -> ValueError:
+    return ValueError(f"{path.name} cannot be read as a TIFF: {err}")
 
+
+def _opened(path: Path) -> tifffile.TiffFile:
+    """The file open, once for its axes, its pixels' place and its tags; ValueError naming it."""
     try:
-        with tifffile.TiffFile(path) as tif:
-            return samples_to_move(tif, path) if tif.series else None
+        return tifffile.TiffFile(path)
     except (OSError, tifffile.TiffFileError) as err:
-        raise ValueError(f"{path.name} cannot be read as a TIFF: {err}") from None
+        raise _unreadable(path, err) from None
+
+
+def _samples_axis(tif: tifffile.TiffFile, path: Path) -> int | None:
+    """Where planar RGB's samples axis is, to move last (tiff_read decides); None if none."""
+    try:
+        return samples_to_move(tif, path) if tif.series else None
+    except (OSError, tifffile.TiffFileError) as err:
+        raise _unreadable(path, err) from None
 
 
 def memmap_tiff(path: str | os.PathLike[str]) -> np.ndarray | None:
     """The first image of a TIFF memory-mapped, or None when that cannot be.
 
-    The file is opened twice, to decide its axes and to read where the
+    The file is opened once, to decide its axes and to read where the
     pixels are, and closed.
 
     Parameters
@@ -75,21 +88,29 @@ def memmap_tiff(path: str | os.PathLike[str]) -> np.ndarray | None:
         with its name.
     """
     path = Path(path)
-    return _memmap(path, _samples_axis(path))
+    with _opened(path) as tif:
+        return _memmap(tif, path, _samples_axis(tif, path))
 
 
-def _memmap(path: Path, samples: int | None) -> np.ndarray | None:
-    """:func:`memmap_tiff`, the samples axis to move last already known."""
-    import tifffile
+def _memmap(tif: tifffile.TiffFile, path: Path, samples: int | None) -> np.ndarray | None:
+    """:func:`memmap_tiff` from the open file, the samples axis to move last already known.
 
+    ``tifffile.memmap(path, mode="r")``'s own rule (its first series' full
+    resolution, where tifffile says its contiguous bytes start), taken from the
+    file already open instead of a second parse of it.
+    """
     try:
-        mapped = tifffile.memmap(path, mode="r")
+        series = tif.series[0].levels[0]
+        if series.dataoffset is None:
+            return None  # compressed, tiled or not contiguous
+        dtype = np.dtype(tif.byteorder + series.dtype.char)
+        mapped = np.memmap(os.fspath(path), dtype, "r", series.dataoffset, series.shape, "C")
     # TiffFileError is a ValueError too: a file that is no TIFF is said as such,
     # not taken for a compressed one.
     except (OSError, tifffile.TiffFileError) as err:
-        raise ValueError(f"{path.name} cannot be read as a TIFF: {err}") from None
+        raise _unreadable(path, err) from None
     except ValueError:
-        return None  # compressed, tiled or not contiguous
+        return None  # e.g. pixels past the end of a truncated file
     return mapped if samples is None else np.moveaxis(np.asarray(mapped), samples, -1)
 
 
@@ -117,26 +138,72 @@ def open_tiff_lazily(path: str | os.PathLike[str]) -> object:
         For a missing or unreadable file, or one with channels (not grey or
         RGB), said with its name.
     """
-    import tifffile
+    return _open_lazily(Path(path), calibrate=False)[0]
 
-    path = Path(path)
+
+def open_tiff_lazily_calibrated(
+    path: str | os.PathLike[str],
+) -> tuple[object, InstrumentCalibration | None]:
+    """:func:`open_tiff_lazily`, and the calibration its tags give, from one open of the file.
+
+    Parameters
+    ----------
+    path : str or Path
+        A TIFF file.
+
+    Returns
+    -------
+    object
+        The array, as :func:`open_tiff_lazily` gives it.
+    InstrumentCalibration or None
+        What :func:`~napari_finetune.data.calibration.read_instrument_calibration`
+        reads (pixel size, FEI data-bar rows); None for a file without such tags.
+
+    Raises
+    ------
+    ValueError
+        As :func:`open_tiff_lazily`, and for tags that cannot be read.
+    """
+    return _open_lazily(Path(path), calibrate=True)
+
+
+def _open_lazily(path: Path, calibrate: bool) -> tuple[object, InstrumentCalibration | None]:
     if not path.is_file():
         raise ValueError(f"{path} does not exist or is not a file.")
-    samples = _samples_axis(path)  # refuses channels, for the Zarr view too
-    mapped = _memmap(path, samples)
+    # One parse of the file decides the axes, where the pixels are and the tags:
+    # many pages or a network share are read once, and all from one version of it.
+    with _opened(path) as tif:
+        samples = _samples_axis(tif, path)  # refuses channels, for the Zarr view too
+        mapped = _memmap(tif, path, samples)
+        store = _zarr_store(tif, path) if mapped is None else None
+        # Should this fail, a store holds no file: it reads through this one, which `with` closes.
+        calibration = calibration_of(tif, path) if calibrate else None
     if mapped is not None:
-        return mapped
+        return mapped, calibration
+    # Opened as Zarr once this file is closed, as tifffile.imread(aszarr=True) gives
+    # it: the store then reopens the file on its first read and keeps it to close.
+    return _zarr_view(store, samples), calibration
+
+
+def _zarr_store(tif: tifffile.TiffFile, path: Path) -> object:
+    """A tifffile Zarr store of the open file's first series; ValueError without zarr."""
     try:
-        import zarr
+        import zarr  # noqa: F401 -- said before the file is wrapped
     except ImportError:
         raise ValueError(
             f"{path.name} is compressed or tiled: reading it lazily needs zarr "
             '(pip install "napari-finetune[zarr]").'
         ) from None
     try:
-        store = tifffile.imread(path, aszarr=True)
+        return tif.aszarr()
     except (OSError, tifffile.TiffFileError) as err:
-        raise ValueError(f"{path.name} cannot be read as a TIFF: {err}") from None
+        raise _unreadable(path, err) from None
+
+
+def _zarr_view(store: object, samples: int | None) -> object:
+    """The Zarr array over ``store`` (level 0 of a pyramid), colour last; closes it on failure."""
+    import zarr
+
     try:
         node = zarr.open(store, mode="r")
         array = node if isinstance(node, zarr.Array) else node["0"]  # pyramid: level 0

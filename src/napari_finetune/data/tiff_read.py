@@ -69,6 +69,9 @@ def samples_to_move(tif: tifffile.TiffFile, path: str | Path) -> int | None:
 def read_tiff(path: str | Path) -> tuple[np.ndarray, str]:
     """The first series of a TIFF with colour samples last, and its axes after the move.
 
+    Opens the file for :func:`read_open_tiff`; a caller that reads the file's
+    tags too (calibration, data bar) opens it once itself and calls that.
+
     Parameters
     ----------
     path : str or Path
@@ -90,11 +93,40 @@ def read_tiff(path: str | Path) -> tuple[np.ndarray, str]:
         is no TIFF.
     """
     with tifffile.TiffFile(path) as tif:
-        if not tif.series:  # a damaged file: the caller says it holds no image
-            return np.empty((0,)), ""
-        samples = samples_to_move(tif, path)
-        axes = tif.series[0].axes
-        data = tif.series[0].asarray()
+        return read_open_tiff(tif, path)
+
+
+def read_open_tiff(tif: tifffile.TiffFile, path: str | Path) -> tuple[np.ndarray, str]:
+    """What :func:`read_tiff` reads, from a TIFF already open.
+
+    Tags and pixels then come from one open of the file: it is parsed once
+    (many pages, a network share) and cannot change between the two reads.
+
+    Parameters
+    ----------
+    tif : tifffile.TiffFile
+        The open file.
+    path : str or Path
+        Its name, for the message.
+
+    Returns
+    -------
+    numpy.ndarray
+        The pixels; an empty array for a file with no image in it.
+    str
+        The axes letters, as :func:`read_tiff` gives them.
+
+    Raises
+    ------
+    ValueError
+        For a channel axis ``C`` (naming the file); tifffile's own errors for
+        pixels it cannot read.
+    """
+    if not tif.series:  # a damaged file: the caller says it holds no image
+        return np.empty((0,)), ""
+    samples = samples_to_move(tif, path)
+    axes = tif.series[0].axes
+    data = tif.series[0].asarray()
     if samples is not None:
         data = np.moveaxis(data, samples, -1)
         axes = axes.replace("S", "") + "S"

@@ -40,8 +40,7 @@ from pathlib import Path
 import numpy as np
 
 from napari_finetune.batch.ome_zarr import OmeImage, is_ome_zarr, open_ome_zarr
-from napari_finetune.data.calibration import read_instrument_calibration
-from napari_finetune.data.lazy_tiff import is_tiff, open_tiff_lazily
+from napari_finetune.data.lazy_tiff import is_tiff, open_tiff_lazily_calibrated
 
 
 @dataclass
@@ -70,8 +69,9 @@ def open_source(image: object) -> LazySource:
         or a 1-D or 4-D array.
     """
     if isinstance(image, str | os.PathLike) and is_tiff(image):
-        source = LazySource(open_tiff_lazily(image), Path(image))
-        found = read_instrument_calibration(image)
+        # Pixels and the data bar's tags from one open of the file (parsed once).
+        array, found = open_tiff_lazily_calibrated(image)
+        source = LazySource(array, Path(image))
         source.data_bar_rows = found.data_bar_rows if found is not None else 0
     elif isinstance(image, str | os.PathLike):
         path = Path(image)
