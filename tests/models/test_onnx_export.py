@@ -1,12 +1,15 @@
 """ONNX export: a file any ONNX runtime runs, equal to the model, with its metadata."""
 
 import json
+import threading
+import time
 
 import numpy as np
 import pytest
 import torch
 
 import napari_finetune as nf
+from napari_finetune.models.model import SegmentationModel
 from napari_finetune.models.onnx_export import METADATA_KEY, OPSET, export_onnx
 
 ort = pytest.importorskip("onnxruntime")
@@ -104,3 +107,44 @@ def test_an_unwritable_place_is_refused(model, tmp_path):
 def test_a_folder_is_not_a_file(model, tmp_path):
     with pytest.raises(ValueError, match="folder"):
         export_onnx(model, tmp_path)
+
+
+def test_exports_from_two_threads_at_once_both_succeed(tmp_path, monkeypatch):
+    # torch's exporter has process-wide state: two thread workers of a folder run
+    # (or the GUI and a worker) exporting at once used to raise. The wrapper sleeps
+    # inside the exporter so that, without the lock, the two calls surely overlap.
+    tiny = SegmentationModel.create(widths=(4, 8))
+    real_export, inside, most_inside = torch.onnx.export, [0], [0]
+    counting = threading.Lock()
+
+    def slow_export(*args, **kwargs):
+        with counting:
+            inside[0] += 1
+            most_inside[0] = max(most_inside[0], inside[0])
+        try:
+            time.sleep(0.3)
+            return real_export(*args, **kwargs)
+        finally:
+            with counting:
+                inside[0] -= 1
+
+    monkeypatch.setattr(torch.onnx, "export", slow_export)
+    start, written, errors = threading.Barrier(2), {}, []
+
+    def export(name):
+        start.wait()
+        try:
+            written[name] = export_onnx(tiny, tmp_path / f"{name}.onnx")
+        except Exception as error:  # reported by the assertion below
+            errors.append(error)
+
+    threads = [threading.Thread(target=export, args=(name,)) for name in ("gui", "worker")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert most_inside[0] == 1
+    for path in written.values():
+        onnx.checker.check_model(onnx.load(str(path)))
+    assert sorted(written) == ["gui", "worker"]

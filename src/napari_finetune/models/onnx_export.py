@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 import io
 import json
+import threading
 import warnings
 from pathlib import Path
 
@@ -44,6 +45,11 @@ OUTPUTS = ("probabilities", "logits")
 METADATA_KEY = "napari_finetune"
 # The trace needs one example; every side is dynamic afterwards.
 _EXAMPLE_SIDE = 64
+# torch's exporter keeps process-wide state (GLOBALS.in_onnx_export), and
+# warnings.catch_warnings swaps process-wide filters: two exports at once (two
+# thread workers of a folder run, or the GUI exporting while a worker does)
+# raise. Every export in the process goes through _traced, under this lock.
+_EXPORT_LOCK = threading.Lock()
 
 
 class _Probabilities(nn.Module):
@@ -169,7 +175,7 @@ def _traced(net: nn.Module, output: str) -> bytes:
     example = torch.zeros(1, in_channels, _EXAMPLE_SIDE, _EXAMPLE_SIDE)
     dynamic = {0: "batch", 2: "height", 3: "width"}
     buffer = io.BytesIO()
-    with warnings.catch_warnings():
+    with _EXPORT_LOCK, warnings.catch_warnings():
         # The TorchScript exporter warns that it is deprecated in favour of
         # dynamo=True (see the module doc for why it is kept) and that the
         # traced shape arithmetic is data-independent, which is what we want.
