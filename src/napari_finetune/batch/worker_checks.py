@@ -32,6 +32,11 @@ def wait_for_workers(client: Client, timeout: float | None = None) -> None:
         An open client.
     timeout : float, optional
         Seconds to wait (default :data:`WORKER_TIMEOUT`).
+
+    Raises
+    ------
+    ValueError
+        When no worker has joined after ``timeout`` s, naming the scheduler.
     """
     timeout = WORKER_TIMEOUT if timeout is None else timeout
     if client.nthreads():
@@ -46,7 +51,18 @@ def wait_for_workers(client: Client, timeout: float | None = None) -> None:
 
 
 def needed_packages(backend: str) -> tuple[str, ...]:
-    """The packages a worker imports to predict with ``backend`` (a resolved backend)."""
+    """The packages a worker imports to predict with ``backend`` (a resolved backend).
+
+    Parameters
+    ----------
+    backend : {'torch', 'onnxruntime'}
+        The resolved backend of the run.
+
+    Returns
+    -------
+    tuple of str
+        Import names, for :func:`check_worker_packages`.
+    """
     return ("napari_finetune", "torch", *(("onnxruntime",) if backend == "onnxruntime" else ()))
 
 
@@ -59,6 +75,11 @@ def check_worker_packages(client: Client, packages: tuple[str, ...]) -> None:
         An open client with workers.
     packages : tuple of str
         Import names, e.g. ``('napari_finetune', 'torch')``.
+
+    Raises
+    ------
+    ValueError
+        Naming the package and the workers that lack it.
     """
     for package in packages:
         # find_spec is the standard library's: it needs nothing installed there.
@@ -86,6 +107,12 @@ def check_workers_write(client: Client, folder: str | os.PathLike[str], what: st
         The run's output folder.
     what : str
         What must be shared, for the message.
+
+    Raises
+    ------
+    ValueError
+        Naming the workers and the folder: some cannot see the marker (a
+        folder of their own), or cannot write beside it (with the reason).
     """
     folder = Path(folder).absolute()
     made = not folder.exists()

@@ -27,6 +27,22 @@ def read_image(path: str | Path) -> np.ndarray:
     The image of a file the plugin predicts or trains on, read as the viewer's
     *Open SEM TIFF* reads it (:func:`read_specimen`): the same pixels are
     normalised alike wherever a model meets them.
+
+    Parameters
+    ----------
+    path : str or Path
+        A TIFF, PNG or JPEG file.
+
+    Returns
+    -------
+    numpy.ndarray
+        The pixels in the file's own dtype (no scaling): ``(rows, cols)`` grey,
+        ``(rows, cols, 3 | 4)`` colour, or a TIFF's stack of planes first.
+
+    Raises
+    ------
+    ValueError
+        Naming the file, as :func:`read_specimen` does.
     """
     return read_specimen(path)[0]
 
@@ -39,6 +55,19 @@ def read_specimen(path: str | Path) -> tuple[np.ndarray, int]:
     set the percentiles the image is normalised by, so it is cropped here, as
     :func:`~napari_finetune.data.calibration.open_calibrated` does for the viewer.
     A planar RGB TIFF comes with its colour last (:mod:`~napari_finetune.data.tiff_read`).
+
+    Parameters
+    ----------
+    path : str or Path
+        A TIFF, PNG or JPEG file.
+
+    Returns
+    -------
+    numpy.ndarray
+        The pixels as :func:`read_image` gives them, the bar's rows cut off.
+    int
+        Rows of data bar removed from the bottom (0 when there was none, or the
+        image is not one grey or colour plane).
 
     Raises
     ------
@@ -75,6 +104,22 @@ def read_labels(path: str | Path) -> np.ndarray:
     An indexed (palette) PNG keeps its palette indices, which are the classes:
     an ordinary image reader would turn them into the palette's RGB colours.
     A label file that is a colour image is refused: its colours are no classes.
+
+    Parameters
+    ----------
+    path : str or Path
+        A TIFF or PNG label file (grey or indexed).
+
+    Returns
+    -------
+    numpy.ndarray
+        The class of each pixel, ``(rows, cols)`` (a TIFF may hold a stack of
+        planes first), in the file's dtype (uint8, uint16, ...), unconverted.
+
+    Raises
+    ------
+    ValueError
+        Naming the file: missing, a folder, unreadable, empty, or a colour image.
     """
     path = _existing(path)
     if path.suffix.lower() in TIFF_SUFFIXES:
@@ -98,6 +143,24 @@ def read_painted_pair(image: str | Path, labels: str | Path) -> tuple[np.ndarray
     Labels painted on the whole instrument image, data bar included, lose the
     bar's rows as the image does; labels painted on the cropped image (the
     viewer's *Open SEM TIFF*) fit it as they are.
+
+    Parameters
+    ----------
+    image, labels : str or Path
+        The image file and its label file.
+
+    Returns
+    -------
+    numpy.ndarray
+        The image's pixels, without data bar (:func:`read_specimen`).
+    numpy.ndarray
+        Its classes (:func:`read_labels`), the bar's rows cut off when they
+        were painted over the whole instrument image; otherwise as read.
+
+    Raises
+    ------
+    ValueError
+        Naming the file that cannot be read or is refused.
     """
     pixels, bar = read_specimen(image)
     classes = read_labels(labels)
@@ -150,6 +213,26 @@ def write_image(path: str | Path, data: np.ndarray, metadata: dict | None = None
     replaced whole or not at all. Missing parent folders are created.
     ``metadata`` (JSON-able) goes into a TIFF's description, beside its shape
     (tifffile's ``shaped_metadata`` reads it back); a PNG refuses it.
+
+    Parameters
+    ----------
+    path : str or Path
+        Destination; ``.tif``/``.tiff`` writes a TIFF, anything else goes to
+        :func:`skimage.io.imsave` by its suffix.
+    data : numpy.ndarray
+        The pixels, written in their dtype and shape.
+    metadata : dict, optional
+        JSON-able data for a TIFF's description.
+
+    Returns
+    -------
+    Path
+        The written file.
+
+    Raises
+    ------
+    ValueError
+        For ``metadata`` with a file that is no TIFF, naming the file.
     """
     path = Path(path)
     is_tiff = path.suffix.lower() in TIFF_SUFFIXES

@@ -71,7 +71,20 @@ class MicroscopePixelSize:
 
 
 def nice(metres: float) -> tuple[float, str]:
-    """A pixel size in metres as (value, unit): nm, µm or mm, the first giving under 1000."""
+    """A pixel size in metres as (value, unit): nm, µm or mm, the first giving under 1000.
+
+    Parameters
+    ----------
+    metres : float
+        The size in metres, positive.
+
+    Returns
+    -------
+    float
+        The size in ``unit``: under 1000 unless it is 1 m or more (then in mm).
+    str
+        ``'nm'``, ``'µm'`` or ``'mm'``.
+    """
     for unit in ("nm", "µm", "mm"):
         value = metres / METRES[unit]
         if value < 1000:

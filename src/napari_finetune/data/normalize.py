@@ -24,6 +24,16 @@ def working_dtype(dtype: np.dtype | type) -> type[np.floating]:
     float32's 24-bit mantissa merges their levels (a height map of
     2e6 + [0, 1) keeps 9 distinct values, int64 1e8 + 0..999 only 126).
     float32 otherwise, which holds every 8- and 16-bit level exactly.
+
+    Parameters
+    ----------
+    dtype : numpy.dtype or type
+        The image's dtype (anything :class:`numpy.dtype` accepts).
+
+    Returns
+    -------
+    type
+        ``numpy.float64`` or ``numpy.float32`` (the scalar type, not a dtype).
     """
     dtype = np.dtype(dtype)
     if (dtype.kind == "f" and dtype.itemsize > 4) or (dtype.kind in "iu" and dtype.itemsize > 2):
@@ -41,6 +51,21 @@ def percentile_span(lo: np.ndarray, hi: np.ndarray, work: type[np.floating]) -> 
     is still stretched to 0..1. A flat image is divided by ``max(|lo|, |hi|, 1)``
     so that rounding steps stay near 0 at any magnitude while a bright outlier
     over a flat background still stands out (by ``x - lo`` for values under 1).
+
+    Parameters
+    ----------
+    lo, hi : numpy.ndarray
+        The low and high percentiles, per channel, in the image's units; any
+        shapes that broadcast together (``(1, 1[, channels])`` from
+        :meth:`Normalization.bounds`).
+    work : type
+        The float type to compute in (:func:`working_dtype`).
+
+    Returns
+    -------
+    numpy.ndarray
+        The divisor, of dtype ``work`` and the broadcast shape of ``lo`` and
+        ``hi``, in the image's units; positive wherever both are finite.
     """
     lo, hi = np.asarray(lo, work), np.asarray(hi, work)
     span = hi - lo

@@ -38,6 +38,11 @@ def check_draw_seed(seed: object) -> int | None:
     -------
     int or None
         The seed as a Python int, or None.
+
+    Raises
+    ------
+    ValueError
+        For a bool, a non-integer or a negative seed, naming it.
     """
     if seed is None:
         return None
@@ -80,7 +85,21 @@ def drawn_priorities(scores: np.ndarray, seed: int) -> np.ndarray:
 
 
 def window_means(values: np.ndarray, h: int, w: int) -> np.ndarray:
-    """Mean of ``values`` over the ``h`` x ``w`` window starting at each (y, x)."""
+    """Mean of ``values`` over the ``h`` x ``w`` window starting at each (y, x).
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        A ``(rows, cols)`` float map.
+    h, w : int
+        Window height (1 .. rows) and width (1 .. cols) in pixels.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(rows - h + 1, cols - w + 1)``, ``values``' dtype: entry (y, x) is the
+        mean of ``values[y : y + h, x : x + w]`` (windows inside the image only).
+    """
     rows, cols = values.shape
     means = ndi.uniform_filter(values, (h, w), mode="constant", origin=(-(h // 2), -(w // 2)))
     return means[: rows - h + 1, : cols - w + 1].copy()
@@ -100,6 +119,20 @@ def box_score(
 
     Works on single boxes (floats) and on arrays of window means alike; without
     a representativeness value (None) or with ``weight`` 0, the mean uncertainty.
+
+    Parameters
+    ----------
+    mean_uncertainty : numpy.ndarray or float
+        Mean uncertainty of each box (higher = less sure).
+    mean_representativeness : numpy.ndarray or float or None
+        Mean representativeness of each box (clipped to at least 1e-12).
+    weight : float
+        Exponent of the representativeness factor.
+
+    Returns
+    -------
+    numpy.ndarray or float
+        The score of each box (the inputs' broadcast shape).
     """
     if mean_representativeness is None or not weight:
         return mean_uncertainty
@@ -119,10 +152,20 @@ def suggest_regions(
 
     The boxes of :func:`rank_regions` without their scores; see there.
 
+    Parameters
+    ----------
+    uncertainty, labels, n, size, representativeness, representativeness_weight, seed
+        As for :func:`rank_regions`.
+
     Returns
     -------
     list of tuple
         ``(y0, x0, y1, x1)`` boxes (end exclusive), best first.
+
+    Raises
+    ------
+    ValueError
+        As :func:`rank_regions`.
     """
     ranked = rank_regions(
         uncertainty, labels, n, size, representativeness, representativeness_weight, seed
@@ -179,6 +222,12 @@ def rank_regions(
         everywhere left (score 0). Scores of boxes on different images compare
         directly: typicality counts relative to
         each image's median window.
+
+    Raises
+    ------
+    ValueError
+        For ``n``, ``size``, ``seed`` or the weight out of range, or maps that are
+        not finite real numbers of one 2D shape (representativeness in [0, 1]).
     """
     seed = check_draw_seed(seed)
     for name, value in (("n", n), ("size", size)):

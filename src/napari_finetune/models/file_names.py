@@ -23,6 +23,16 @@ def with_checkpoint_suffix(path: str | Path) -> Path:
     ``grains_v2`` becomes ``grains_v2.ckpt``; ``grains.v2`` (not a checkpoint's
     suffix) becomes ``grains.v2.ckpt``; ``grains.CKPT`` is kept, and so is an
     existing folder (saving refuses it by name, rather than writing beside it).
+
+    Parameters
+    ----------
+    path : str or Path
+        The name the user gave.
+
+    Returns
+    -------
+    Path
+        The checkpoint's path.
     """
     given = Path(path)
     if given.suffix.lower() == CHECKPOINT_SUFFIX or given.is_dir():

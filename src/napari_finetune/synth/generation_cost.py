@@ -44,7 +44,18 @@ def estimated_seconds(params: GrainParameters) -> float:
 
 
 def estimated_bytes(params: GrainParameters) -> int:
-    """Peak memory, in bytes, of generating the sample of ``params``."""
+    """Peak memory, in bytes, of generating the sample of ``params``.
+
+    Parameters
+    ----------
+    params : GrainParameters
+        Validated parameters of the sample.
+
+    Returns
+    -------
+    int
+        :data:`BYTES_PER_PIXEL` times the pixels of ``params.shape``.
+    """
     return BYTES_PER_PIXEL * params.shape[0] * params.shape[1]
 
 
