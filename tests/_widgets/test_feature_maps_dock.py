@@ -273,3 +273,28 @@ def test_a_nan_pixel_is_refused_naming_the_layer(make_napari_viewer, qtbot, monk
         "Kernel not applied: layer 'holey': image contains NaN or infinite values."
     )
     assert "holey kernel response" not in viewer.layers and len(shown["error"]) == 1
+
+
+def test_a_grey_image_with_a_channel_axis_of_1_is_one_plane(
+    make_napari_viewer, qtbot, monkeypatch
+):
+    # (rows, cols, 1) was read as a stack of planes of cols × 1 px (the core refused it whole),
+    # though predict reads it as grey: its response is that of the grey image.
+    import napari_finetune as nf
+
+    shown = capture_messages(monkeypatch, playground_module)
+    viewer = make_napari_viewer()
+    image = nf.voronoi_grains((64, 96), 8, seed=0).image
+    viewer.add_image(image, name="flat")
+    viewer.add_image(image[..., None], name="axis")
+    w = FeatureMapsWidget(viewer)
+    w.playground.live.value = False
+    w.playground.grid.preset.value = "Sobel y"
+    for name in ("flat", "axis"):
+        w.image_layer.value = viewer.layers[name]
+        w.playground.apply.clicked.emit()
+        qtbot.waitUntil(lambda: not w.playground.busy, timeout=30_000)
+    assert shown["error"] == [] and shown["warning"] == [], w.playground.status.value
+    assert w.playground.status.value.startswith("Response of the kernel on 'axis'.")
+    response = viewer.layers["axis kernel response"].data
+    np.testing.assert_array_equal(response, viewer.layers["flat kernel response"].data)

@@ -304,3 +304,23 @@ def test_a_reopened_store_keeps_the_colours_chosen_unlike_the_painting(
     for value, colour in zip((1, 2), live, strict=True):
         np.testing.assert_allclose(np.ravel(again.colormap.map(value)), colour, atol=1e-6)
     np.testing.assert_array_equal(painted.data, before)
+
+
+def test_a_grey_dask_layer_with_a_channel_axis_of_1_goes_band_by_band_as_grey(
+    viewer, qtbot, messages
+):
+    # (rows, cols, 1) was a stack here: read whole when small, refused when large
+    # ("a stack of planes"), though predict reads it as grey. Now as its grey image.
+    image = nf.voronoi_grains((200, 260), 12, seed=3).image
+    flat = viewer.add_image(da.from_array(image, chunks=100), name="flat")
+    axis = viewer.add_image(da.from_array(image[..., None], chunks=(100, 100, 1)), name="axis")
+    dock = module.FineTuneWidget(viewer)
+    dock.session.model = SegmentationModel.create(widths=(4, 8, 16, 32))  # thin: fast
+    predict(dock, flat, qtbot)
+    predict(dock, axis, qtbot)
+    assert messages["error"] == []
+    assert dock.status.value.startswith("Predicted 'axis' with the current model")
+    for kind in ("prediction", "uncertainty"):
+        got, grey = viewer.layers[f"axis {kind}"].data, viewer.layers[f"flat {kind}"].data
+        assert isinstance(got, zarr.Array) and got.shape == image.shape  # from its store
+        np.testing.assert_array_equal(got[:], grey[:])

@@ -114,3 +114,14 @@ def test_one_nan_pixel_is_refused_not_a_blank_response():
     image[5, 7] = np.inf
     with pytest.raises(ValueError, match="NaN or infinite"):
         apply_kernel(np.stack([image] * 3, axis=-1), kernel_preset("Sobel x"))
+
+
+def test_a_grey_plane_with_a_channel_axis_of_1_is_grey():
+    # (rows, cols, 1) was refused as "not one 2D plane", though predict reads it as grey.
+    image = nf.voronoi_grains((48, 64), 6, seed=0).image
+    kernel = kernel_preset("Sobel y")
+    np.testing.assert_array_equal(
+        apply_kernel(image[..., None], kernel), apply_kernel(image, kernel)
+    )
+    with pytest.raises(ValueError, match=r"shape \(48, 64, 2\) is not one 2D plane"):
+        apply_kernel(np.stack([image, image], axis=-1), kernel)

@@ -243,3 +243,37 @@ def test_messages_give_the_images_shape_not_the_corner_read_to_check_it(tmp_path
         predict_lazy(model, da.zeros((12, 5000), np.float32), tmp_path / "a.zarr")
     with pytest.raises(ValueError, match=r"shape \(300, 200, 4\)"):
         predict_lazy(model, da.zeros((300, 200, 4), np.float32), tmp_path / "b.zarr")
+
+
+def test_a_grey_image_with_a_channel_axis_of_1_is_grey_and_read_band_by_band(
+    tmp_path, model, image
+):
+    # (rows, cols, 1) was refused as "a stack of planes", though predict reads it as grey.
+    import dask
+    from dask.core import flatten
+
+    part = image[:300, :300]
+    computed = []  # pixels of each computation of the Dask image: never all of them at once
+
+    def counted(graph, keys, **kwargs):
+        results = dask.get(graph, keys, **kwargs)
+        computed.append(sum(np.size(block) for block in flatten(results)))
+        return results
+
+    def run(source, name):
+        predict_lazy(model, source, tmp_path / name, probabilities=True, tile=128, overlap=32)
+        return zarr.open_group(str(tmp_path / name), mode="r")
+
+    grey = run(da.from_array(part, chunks=(64, 300)), "grey.zarr")
+    with dask.config.set(scheduler=counted):
+        axis = run(da.from_array(part[..., None], chunks=(64, 300, 1)), "axis.zarr")
+    assert computed and max(computed) <= 128 * 300  # one band of rows at most
+    for name in ("labels", "probabilities"):
+        np.testing.assert_array_equal(axis[name][:], grey[name][:])
+    assert axis["labels"].shape == part.shape
+    # Stored in a Zarr array too (indexing one reads it whole: a Dask view over it instead).
+    stored = run(_zarr_array(tmp_path / "in.zarr", part[..., None], (64, 300, 1)), "z.zarr")
+    np.testing.assert_array_equal(stored["probabilities"][:], grey["probabilities"][:])
+    # Two channels are no grey image: refused as before.
+    with pytest.raises(ValueError, match=r"shape \(300, 300, 2\) looks like a stack of planes"):
+        predict_lazy(model, da.from_array(np.stack([part, part], -1)), tmp_path / "two.zarr")

@@ -97,6 +97,24 @@ def test_a_plane_as_large_as_the_lazy_rule_is_refused_with_what_to_do_instead():
         lazy_layers.check_plane_fits((2, side, side, 3), "feature maps", rgb=True)
 
 
+def test_a_grey_image_with_a_channel_axis_of_1_is_one_image_by_the_size_rule(tmp_path):
+    # (rows, cols, 1) was a stack of planes of cols × 1 px here, though predict reads it as
+    # grey: a Dask one was read whole, a large one in memory predicted whole, its plane
+    # was never too large and its plan counted bands down its columns.
+    side = int(np.sqrt(LAZY_PIXELS))
+    assert is_lazy(da.zeros((300, 300, 1)))
+    assert is_lazy(np.broadcast_to(np.uint8(0), (side, side, 1)))
+    assert is_lazy(np.broadcast_to(np.uint8(0), (1, side, side, 1)))
+    assert not is_lazy(np.zeros((300, 300, 1), np.uint8))
+    with pytest.raises(ValueError, match=r"^its planes are 30000 × 30000 px"):
+        lazy_layers.check_plane_fits((30_000, 30_000, 1), "feature maps")
+    array = zarr.zeros((2000, 900, 1), chunks=(500, 900, 1), store=str(tmp_path / "g.zarr"))
+    plan = plan_lazy_prediction("grey", array)
+    assert (plan.rows, plan.cols, plan.bands) == (2000, 900, 5)
+    # Its axis dropped lazily (indexing a Zarr array reads it): a view, nothing read.
+    assert plan.image.shape == (2000, 900) and hasattr(plan.image, "dask")
+
+
 def test_a_dask_array_of_a_script_goes_to_the_prediction_folder(tmp_path, monkeypatch):
     monkeypatch.setenv(lazy_layers.FOLDER_VARIABLE, str(tmp_path / "home"))
     plan = plan_lazy_prediction("my grains/1", never_read((2000, 900)))

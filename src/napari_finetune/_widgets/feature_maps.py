@@ -50,6 +50,7 @@ from napari_finetune._widgets._layers import (
 from napari_finetune._widgets._model_choice import ModelChoice
 from napari_finetune._widgets._progress import TrainingProgress
 from napari_finetune._widgets._workers import let_go
+from napari_finetune.data.channel_axis import channel_count
 from napari_finetune.inference.feature_maps import FeatureProgress, describe_feature_maps
 from napari_finetune.inference.learned_kernels import kernel_mosaic
 from napari_finetune.inference.network_stages import stages
@@ -142,7 +143,9 @@ class FeatureMapsWidget(Container):
         if layer is None:
             raise ValueError("open or choose an image layer.")
         shape = tuple(layer.data.shape)
-        extra = len(shape) - (3 if layer.rgb else 2)
+        # (rows, cols, 1) is one grey plane, as predict reads it (the core's rule).
+        grey_axis = not layer.rgb and channel_count(shape) == 1
+        extra = len(shape) - (3 if layer.rgb or grey_axis else 2)
         try:
             if layer.multiscale:
                 raise ValueError("it is multiscale: open a single-scale copy.")
@@ -151,7 +154,7 @@ class FeatureMapsWidget(Container):
             check_plane_fits(shape, "feature maps", rgb=layer.rgb)
         except ValueError as err:
             raise ValueError(f"layer '{layer.name}': {err}") from None
-        where = plane_in_view(layer, self._viewer)
+        where = plane_in_view(layer, self._viewer)[:extra]  # (rows, cols, 1): rows are no planes
         return layer, read_later(layer.data, where), (where[0] if where else None)
 
     # -- stage maps and kernels ------------------------------------------------------

@@ -14,6 +14,7 @@ from fractions import Fraction
 import numpy as np
 from scipy import ndimage as ndi
 
+from napari_finetune.data.channel_axis import without_grey_axis
 from napari_finetune.data.normalize import Normalization
 
 _SMOOTH = {3: np.array([1.0, 2, 1]), 5: np.array([1.0, 4, 6, 4, 1])}
@@ -129,6 +130,10 @@ def _cell_value(text: str) -> float | None:
 def grey_normalised(image: np.ndarray, normalization: Normalization | None = None) -> np.ndarray:
     """A 2D float32 plane as the model would see it; RGB as the mean of its normalised channels.
 
+    A grey plane with its channel axis, ``(rows, cols, 1)``, is grey, as
+    :func:`~napari_finetune.inference.predict.as_planes` reads it
+    (:func:`~napari_finetune.data.channel_axis.without_grey_axis`).
+
     Raises
     ------
     ValueError
@@ -138,6 +143,7 @@ def grey_normalised(image: np.ndarray, normalization: Normalization | None = Non
     image = np.asarray(image)
     if image.dtype.kind not in "biuf":
         raise ValueError(f"image dtype {image.dtype} is not numeric.")
+    image = without_grey_axis(image)  # a view
     colour = image.ndim == 3 and image.shape[-1] in (3, 4)
     if image.ndim != 2 and not colour:
         raise ValueError(f"image of shape {image.shape} is not one 2D plane: give one plane.")

@@ -204,9 +204,10 @@ def predict_lazy(
     model : SegmentationModel
         A trained model.
     image : array-like or str or Path
-        2D grey ``(rows, cols)`` or RGB ``(rows, cols, 3)``, any array that
-        reads only what is sliced: a dask or zarr array, a ``numpy.memmap`` or
-        ``tifffile.memmap``; or the path of a Zarr array or OME-Zarr image.
+        2D grey ``(rows, cols)`` (or ``(rows, cols, 1)``, read as grey) or RGB
+        ``(rows, cols, 3)``, any array that reads only what is sliced: a dask or
+        zarr array, a ``numpy.memmap`` or ``tifffile.memmap``; or the path of a
+        Zarr array or OME-Zarr image.
     output : str, Path, zarr.Group or None
         A new Zarr store (a path that must not exist, outside the input's
         store) or a group to hold ``labels`` (uint8 ``(rows, cols)``) and,

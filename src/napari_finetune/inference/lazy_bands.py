@@ -32,6 +32,7 @@ from functools import lru_cache
 import numpy as np
 import torch
 
+from napari_finetune.data.channel_axis import without_grey_axis
 from napari_finetune.data.sampled_normalize import FixedNormalization
 from napari_finetune.inference.predict import as_batch
 from napari_finetune.inference.runtime import Forward, logits_function
@@ -46,7 +47,12 @@ def sum_channels(n_classes: int, uncertainty: bool) -> int:
 
 
 def channels_view(array: object) -> object:
-    """The image without an alpha channel (RGBA is taken as RGB, as ``predict`` does)."""
+    """The image as ``predict`` reads it: RGBA taken as RGB, ``(rows, cols, 1)`` as grey.
+
+    A worker reading a Zarr store or a memory map itself gets it as stored:
+    its grey axis is dropped here too, lazily (a view, nothing read).
+    """
+    array = without_grey_axis(array)
     return array[..., :3] if len(array.shape) == 3 else array
 
 

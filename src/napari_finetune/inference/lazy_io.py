@@ -40,6 +40,7 @@ from pathlib import Path
 import numpy as np
 
 from napari_finetune.batch.ome_zarr import OmeImage, is_ome_zarr, open_ome_zarr
+from napari_finetune.data.channel_axis import without_grey_axis
 from napari_finetune.data.lazy_tiff import is_tiff, open_tiff_lazily_calibrated
 
 
@@ -61,6 +62,10 @@ class LazySource:
 
 def open_source(image: object) -> LazySource:
     """The lazily sliced array behind ``image`` (see the module), and its file or store.
+
+    A grey image with a channel axis of 1, ``(rows, cols, 1)``, comes as
+    ``(rows, cols)`` (:func:`~napari_finetune.data.channel_axis.without_grey_axis`),
+    still read only where it is sliced.
 
     Raises
     ------
@@ -95,6 +100,8 @@ def open_source(image: object) -> LazySource:
             f"image is a {type(array).__name__}, not an array: give a dask array, a zarr "
             "array, a numpy.memmap (or tifffile.memmap), or the path of a Zarr store."
         )
+    # Grey with its channel axis, (rows, cols, 1), is grey, as predict reads it: a lazy view.
+    array = source.array = without_grey_axis(array)
     if len(array.shape) not in (2, 3):
         raise ValueError(
             f"image of shape {tuple(array.shape)} is not a 2D image (rows, cols) or an RGB "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from napari_finetune.data.channel_axis import channel_count, without_grey_axis
 from napari_finetune.data.painted import MIN_SIDE
 from napari_finetune.inference.runtime import (
     DEFAULT_BACKEND,
@@ -44,9 +45,9 @@ def as_planes(model: SegmentationModel, image: np.ndarray) -> tuple[np.ndarray, 
         raise ValueError(
             f"image dtype {image.dtype} is not numeric: give integers, floats or booleans."
         )
-    # A last axis of 1 to 4 is channels: read as a stack, an (rows, cols, C) image was
-    # refused as "rows x C px" (its planes too small), a colour stack as "not 2D or 3D".
-    channels = image.shape[-1] if image.ndim in (3, 4) and image.shape[-1] <= 4 else None
+    # A last axis of 1 to 4 is channels (data.channel_axis): read as a stack, an (rows,
+    # cols, C) image was refused as "rows x C px", a colour stack as "not 2D or 3D".
+    channels = channel_count(image.shape)
     colour_axis = channels in (3, 4)
     if rgb:
         if not colour_axis:
@@ -68,7 +69,7 @@ def as_planes(model: SegmentationModel, image: np.ndarray) -> tuple[np.ndarray, 
             "takes one grey channel: give one of them (for grey + alpha, the first)."
         )
     elif channels == 1:
-        image = image[..., 0]  # grey with its channel axis: a view, nothing copied
+        image = without_grey_axis(image)  # grey with its channel axis: a view, nothing copied
     spatial = image.ndim - (1 if rgb else 0)
     if spatial not in (2, 3):
         raise ValueError(

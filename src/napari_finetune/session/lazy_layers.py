@@ -40,6 +40,7 @@ from pathlib import Path
 import numpy as np
 
 from napari_finetune.batch.status import time_left
+from napari_finetune.data.channel_axis import without_grey_axis
 from napari_finetune.inference.predict import OVERLAP, TILE
 from napari_finetune.inference.tiling import tile_starts
 from napari_finetune.session.lazy_rule import (  # the size rule, used here and by the docks
@@ -88,8 +89,8 @@ class LazyPlan:
         The image layer's name.
     image : array-like or Path
         What :func:`~napari_finetune.inference.lazy.predict_bands` reads: the
-        layer's finest level (leading axes of length 1 dropped), or the path
-        of the OME-Zarr store it was opened from.
+        layer's finest level (leading axes of length 1 and a grey channel axis
+        of 1 dropped), or the path of the OME-Zarr store it was opened from.
     output : Path or None
         The new store; None when the labels go beside the OME-Zarr image.
     label_name : str
@@ -157,7 +158,8 @@ def plan_lazy_prediction(
         stack or an image the model cannot take, in the core's words.
     """
     place = _file_of(data) or (Path(source) if source else None)
-    data = _without_leading_ones(data, rgb)
+    # (rows, cols, 1) is one grey image, as predict reads it: a view without that axis.
+    data = without_grey_axis(_without_leading_ones(data, rgb))
     spatial = tuple(data.shape[:-1] if rgb else data.shape)
     rows, cols = spatial[-2:] if len(spatial) >= 2 else (0, 0)
     bands = len(tile_starts(rows, TILE, OVERLAP)) if rows else 0

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from napari_finetune.data.channel_axis import channel_count
+
 # An in-memory image of this many pixels (8192 × 8192) is predicted band by band too.
 LAZY_PIXELS = 8192 * 8192
 
@@ -52,8 +54,12 @@ def is_lazy(data: object, multiscale: bool = False, rgb: bool = False) -> bool:
 
 
 def _spatial(shape: tuple[int, ...], rgb: bool) -> tuple[int, ...]:
-    """The spatial axes of a layer's shape, leading axes of length 1 dropped."""
-    spatial = tuple(shape[:-1] if rgb else shape)
+    """The spatial axes of a layer's shape, leading axes of length 1 dropped.
+
+    Without its colour axis, or its channel axis of 1: ``(rows, cols, 1)`` is
+    one grey image, as predict reads it (:mod:`~napari_finetune.data.channel_axis`).
+    """
+    spatial = tuple(shape[:-1] if rgb or channel_count(shape) == 1 else shape)
     while len(spatial) > 2 and spatial[0] == 1:
         spatial = spatial[1:]
     return spatial
@@ -100,7 +106,7 @@ def check_plane_fits(shape: tuple[int, ...], what: str, *, rgb: bool = False) ->
         to do instead, worded to follow the layer's name (``"layer 'x': "``),
         which the dock puts first.
     """
-    spatial = tuple(shape[:-1] if rgb else shape)
+    spatial = _spatial(shape, rgb)
     if len(spatial) < 2:
         return  # not an image: the dock's own checks say why
     rows, cols = spatial[-2:]

@@ -1,0 +1,66 @@
+"""Which last axis of an image holds channels, and a grey image's channel axis of 1 read away.
+
+One rule for every reader of an image: a last axis of 1 to 4 of an image
+``(rows, cols, C)`` or a stack ``(planes, rows, cols, C)`` holds channels
+(:func:`channel_count`); read as a stack, ``(rows, cols, C)`` would be planes
+of ``cols × C`` px. 3 or 4 channels are colour (RGBA is taken as RGB), 2 are
+refused (which one is signal is the user's call), and 1 is a grey image with
+its channel axis, read as grey (:func:`without_grey_axis`): in memory
+(:func:`~napari_finetune.inference.predict.as_planes`), band by band
+(:mod:`~napari_finetune.inference.lazy_io`, :mod:`~napari_finetune.session.lazy_rule`)
+and in the kernel playground (:func:`~napari_finetune.inference.kernels.grey_normalised`).
+
+NumPy only, and no pixels read here: the viewer's size rules use it too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+
+def channel_count(shape: Sequence[int]) -> int | None:
+    """How many channels the last axis of an image of this shape holds (see the module).
+
+    Parameters
+    ----------
+    shape : sequence of int
+        The image's shape.
+
+    Returns
+    -------
+    int or None
+        1 to 4 for ``(rows, cols, C)`` and ``(planes, rows, cols, C)`` with
+        ``C`` at most 4; None when the last axis is no channel axis (a 2D
+        image, a grey stack ``(planes, rows, cols)``).
+    """
+    return int(shape[-1]) if len(shape) in (3, 4) and shape[-1] <= 4 else None
+
+
+def without_grey_axis(image: object) -> object:
+    """``image`` without a trailing channel axis of 1: ``(rows, cols, 1)`` as ``(rows, cols)``.
+
+    Any other image is returned as it is (colour and 2 channels are for the
+    caller to take or refuse, in its words).
+
+    Parameters
+    ----------
+    image : array-like
+        A NumPy array or memory map, a Dask or Zarr array: anything with
+        ``shape`` that is sliced with ``[..., 0]``.
+
+    Returns
+    -------
+    array-like
+        A view, nothing read: NumPy's ``[..., 0]`` for a NumPy array or a
+        memory map, Dask's for a Dask array; any other array (Zarr, whose
+        indexing reads every pixel) gets it through a Dask array over it.
+    """
+    if channel_count(image.shape) != 1:
+        return image
+    if not isinstance(image, np.ndarray) and not hasattr(image, "dask"):
+        import dask.array as da
+
+        image = da.from_array(image, chunks=getattr(image, "chunks", "auto"))
+    return image[..., 0]
