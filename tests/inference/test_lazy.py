@@ -277,3 +277,30 @@ def test_a_grey_image_with_a_channel_axis_of_1_is_grey_and_read_band_by_band(
     # Two channels are no grey image: refused as before.
     with pytest.raises(ValueError, match=r"shape \(300, 300, 2\) looks like a stack of planes"):
         predict_lazy(model, da.from_array(np.stack([part, part], -1)), tmp_path / "two.zarr")
+
+
+def test_a_colour_zarr_array_is_read_band_by_band_not_whole(tmp_path, monkeypatch):
+    # Zarr reads what an index selects at once: dropping alpha with [..., :3] on the
+    # array itself read the whole mosaic for every band.
+    from napari_finetune.models import SegmentationModel
+
+    colour = SegmentationModel.create(in_channels=3, widths=(4, 8))
+    rgba = np.random.default_rng(0).integers(0, 255, (300, 200, 4)).astype(np.uint8)
+    source = _zarr_array(tmp_path / "rgba.zarr", rgba, (64, 200, 4))
+    read = []
+    original = type(source).__getitem__
+
+    def counted(self, selection):
+        out = original(self, selection)
+        read.append(np.size(out))
+        return out
+
+    monkeypatch.setattr(type(source), "__getitem__", counted)
+    predict_lazy(colour, source, tmp_path / "out.zarr", tile=64, overlap=16)
+    monkeypatch.undo()
+    assert read and max(read) < rgba.size // 2  # never the whole image at once
+    predict_lazy(colour, rgba, tmp_path / "whole.zarr", tile=64, overlap=16)
+    whole = zarr.open_group(str(tmp_path / "whole.zarr"), mode="r")
+    stored = zarr.open_group(str(tmp_path / "out.zarr"), mode="r")
+    assert stored["labels"].shape == (300, 200)
+    np.testing.assert_array_equal(stored["labels"][:], whole["labels"][:])

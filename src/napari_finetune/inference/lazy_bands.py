@@ -53,7 +53,15 @@ def channels_view(array: object) -> object:
     its grey axis is dropped here too, lazily (a view, nothing read).
     """
     array = without_grey_axis(array)
-    return array[..., :3] if len(array.shape) == 3 else array
+    if len(array.shape) != 3:
+        return array
+    if not isinstance(array, np.ndarray) and not hasattr(array, "dask"):
+        # Indexing a Zarr array reads what it selects at once: [..., :3] would read
+        # the whole mosaic for every band. A Dask view over it reads the band's chunks.
+        import dask.array as da
+
+        array = da.from_array(array, chunks=getattr(array, "chunks", "auto"))
+    return array[..., :3]
 
 
 def as_band(data: object, y0: int, y1: int) -> np.ndarray:
