@@ -224,7 +224,8 @@ def test_active_learning_layers_next_suggestion_and_retrain(painted, qtbot, mess
     assert len(w.active.plot.points) == 2
 
 
-@pytest.mark.slow  # the same per-pair maps and boxes are asserted on the session in tests/test_session.py
+# Slow: the same per-pair maps and boxes are asserted on the session in tests/test_session.py
+@pytest.mark.slow
 def test_two_images_each_get_their_own_uncertainty_and_numbered_boxes(painted, qtbot, messages):
     second = nf.voronoi_grains((256, 320), 20, seed=5)
     painted.add_image(second.image, name="second")

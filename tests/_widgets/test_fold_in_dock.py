@@ -19,7 +19,9 @@ def test_the_switch_is_on_by_default_and_reaches_the_round(painted):
     assert w.settings.options(None, None).fold_in is False
 
 
-@pytest.mark.slow  # a 75-step round (15 s): the curves' fold-in is tested without training below, the run in tests/training/test_fold_in.py
+# Slow: a 75-step round (15 s); the curves' fold-in is tested without training below,
+# the run in tests/training/test_fold_in.py.
+@pytest.mark.slow
 def test_a_round_marks_the_fold_in_on_the_curves_and_says_it_at_the_end(painted, qtbot):
     w = FineTuneWidget(painted)
     w.active.enabled_box.value = False  # no uncertainty map: the run is what is tested

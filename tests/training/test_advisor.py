@@ -360,7 +360,8 @@ def test_a_model_in_memory_is_named_by_its_name():
     assert start_label(SegmentationModel(None, {}, name="run3.ckpt")) == "run3.ckpt"
 
 
-@pytest.mark.slow  # four runs; the comparison from two starts: the core test above
+# Slow: four runs; the comparison from two starts: the core test above
+@pytest.mark.slow
 def test_cli_compare_also_from_names_the_start_model(capsys):
     args = ["compare", "--sample", "painted", "--seconds", "1", "--strategies", "head"]
     assert cli.main([*args, "--fractions", "1", "--also-from", "voronoi-unet"]) == 0

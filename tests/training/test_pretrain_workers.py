@@ -53,7 +53,8 @@ def test_workers_are_none_without_cuda_and_all_cores_but_two_beside_it(monkeypat
 
 
 @pytest.mark.filterwarnings("ignore")
-@pytest.mark.slow  # pretraining infrastructure with worker processes, not a run-time path
+# Slow: pretraining infrastructure with worker processes, not a run-time path
+@pytest.mark.slow
 def test_a_pretraining_fed_by_workers_trains():
     events = list(pre.pretrain(minutes=0.05, batch_size=2, patch_size=32, workers=2))
     model = events[-1]
