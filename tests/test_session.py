@@ -20,6 +20,7 @@ from napari_finetune.session import (
     StatusLine,
     SuggestionOptions,
     Suggestions,
+    previews,
     suggest_strategy,
 )
 from napari_finetune.session.labelling import PREVIOUS_KEPT, ROUND_STOPPED
@@ -201,6 +202,46 @@ def test_a_stack_gets_previews_and_suggestions_on_its_plane_in_view(two_pairs):
     assert found.plane == 1 and found.uncertainty.shape == image.shape[1:]
     (final,) = [e for e in events if isinstance(e, Prediction) and e.final]
     assert final.probabilities.shape == (2, *image.shape)
+
+
+def test_lazy_images_are_read_once_where_the_round_runs_not_where_it_is_asked_for(
+    two_pairs, monkeypatch
+):
+    da = pytest.importorskip("dask.array")
+    monkeypatch.setattr(previews, "PREVIEW_MIN_INTERVAL", 0.0)  # previews read the plane too
+    image = np.stack([two_pairs[0].image, two_pairs[1].image])
+    labels = np.zeros(image.shape, np.uint8)
+    labels[0] = two_pairs[0].labels
+    blank = np.zeros(image.shape[1:], np.uint8)
+    reads = []
+
+    def noted(block):
+        reads.append(block.shape)
+        return block
+
+    def lazy(array):  # one chunk per plane, each read noted
+        chunks = (1, *array.shape[1:]) if array.ndim == 3 else array.shape
+        return da.from_array(array, chunks=chunks).map_blocks(noted, dtype=array.dtype)
+
+    def round_on(stack, other):
+        pairs = [Pair(stack, labels, "stack", plane=1), Pair(other, blank, "unpainted")]
+        return LabellingSession(pairs).train_round(quick())
+
+    stack, other = lazy(image), lazy(two_pairs[1].image)
+    reads.clear()  # Dask may call `noted` once to learn the output's kind
+    lazy_round = round_on(stack, other)
+    assert reads == []  # asking for the round (the dock does, on its GUI thread) reads nothing
+    events = list(lazy_round)
+    # Each plane once, in the thread that ran the round: training, live previews, the
+    # final predictions and the suggestions all use that read.
+    assert len(reads) == 3
+    expected = list(round_on(image, two_pairs[1].image))
+
+    def finals(run):
+        return [e.probabilities for e in run if isinstance(e, Prediction) and e.final]
+
+    for got, want in zip(finals(events), finals(expected), strict=True):
+        np.testing.assert_array_equal(got, want)
 
 
 def test_status_line_shows_time_left_of_this_rounds_budget(two_pairs):

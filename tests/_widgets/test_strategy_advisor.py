@@ -2,7 +2,9 @@
 
 import pytest
 
+from napari_finetune._widgets import _advisor_use
 from napari_finetune._widgets import _strategy_advisor as module
+from napari_finetune._widgets._advisor_use import measured_now
 from napari_finetune._widgets.fine_tune_dock import FineTuneWidget
 from napari_finetune.training.advisor_result import RunResult
 
@@ -104,7 +106,7 @@ def test_use_sets_the_start_the_pick_was_measured_from_or_refuses(painted):
     dock = FineTuneWidget(painted)
     panel = dock.advisor.open()
     dock.settings.source.value = "voronoi-unet"
-    panel._measured = module.measured_now(dock, dock.pairs.session_pairs())
+    panel._measured = measured_now(dock, dock.pairs.session_pairs())
     panel._runs = [RunResult("head", 1.0, 900, s, 0.8 + s / 100) for s in (0, 1)]
     panel._show_pick(panel._comparison())
     dock.settings.source.value = "world-unet"  # switched after the runs
@@ -119,6 +121,9 @@ def test_use_sets_the_start_the_pick_was_measured_from_or_refuses(painted):
     assert "Not used: your paintings changed after the comparison" in panel.verdict.value
 
 
+# Slow: a comparison from two starts; the core's is in tests/training/test_advisor.py,
+# Use in the test above.
+@pytest.mark.slow
 def test_other_start_models_are_offered_run_and_set_in_the_dock(painted, qtbot):
     dock = FineTuneWidget(painted)
     panel = dock.advisor.open()
@@ -190,3 +195,29 @@ def test_the_start_model_loads_in_the_worker_not_the_gui_thread(painted, qtbot, 
     qtbot.waitUntil(lambda: not panel.running, timeout=30_000)
     assert threads and threads[0] is not threading.main_thread()
     assert panel.verdict.value == "Error: checkpoint mine.ckpt is unreadable"
+
+
+def test_the_paintings_are_hashed_in_the_worker_as_use_hashes_them(painted, qtbot, monkeypatch):
+    import threading
+
+    from napari_finetune.session import advisor_pick
+
+    hashed_in_gui_thread = []
+    fingerprint = advisor_pick.painting_fingerprint
+
+    def noted(images, labels):
+        hashed_in_gui_thread.append(threading.current_thread() is threading.main_thread())
+        return fingerprint(images, labels)
+
+    monkeypatch.setattr(advisor_pick, "painting_fingerprint", noted)
+    monkeypatch.setattr(_advisor_use, "painting_fingerprint", noted, raising=False)  # was there
+    dock = FineTuneWidget(painted)
+    panel = dock.advisor.open()
+    panel.start.clicked.emit()
+    assert True not in hashed_in_gui_thread  # the click hashes nothing
+    qtbot.waitUntil(lambda: panel._measured is not None, timeout=60_000)
+    panel.stop.clicked.emit()
+    qtbot.waitUntil(lambda: panel._worker is None, timeout=60_000)
+    assert hashed_in_gui_thread == [False]  # once, in the worker
+    # What Use compares it with, hashed at its click: the same paintings, the same digest.
+    assert panel._measured == measured_now(dock, dock.pairs.session_pairs())

@@ -11,21 +11,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from napari_finetune._widgets._round_controls import FROM_FILE
-from napari_finetune.session.advisor_pick import MeasuredOn, painting_fingerprint, use_pick
-from napari_finetune.session.options import CURRENT
+from napari_finetune.session.advisor_pick import MeasuredOn, measured_on, use_pick
 
 if TYPE_CHECKING:
     from napari_finetune._widgets.fine_tune_dock import FineTuneWidget
 
 
 def measured_now(dock: FineTuneWidget, pairs: list) -> MeasuredOn:
-    """The dock's start model and ``pairs``' paintings now."""
-    start = dock.settings.start()
-    fingerprint = painting_fingerprint(
-        [p.plane_image for p in pairs], [p.plane_labels for p in pairs]
-    )
-    current = id(dock.model) if str(start) == CURRENT else None
-    return MeasuredOn(start, fingerprint, current)
+    """The dock's start model and ``pairs``' paintings now (for **Use**'s check, at its click).
+
+    A comparison measures what it runs on in its worker instead
+    (:func:`~napari_finetune.session.advisor_pick.compare_measured`).
+    """
+    images, labels = [p.plane_image for p in pairs], [p.plane_labels for p in pairs]
+    return measured_on(dock.settings.start(), dock.model, images, labels)
 
 
 def apply_pick(

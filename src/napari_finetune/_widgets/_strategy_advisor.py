@@ -19,14 +19,13 @@ from matplotlib.figure import Figure
 from napari.qt.threading import create_worker
 from napari.utils.notifications import show_error, show_info, show_warning
 
-from napari_finetune._widgets._advisor_use import apply_pick, measured_now
+from napari_finetune._widgets._advisor_use import apply_pick
 from napari_finetune._widgets._controls import button_row, form, wrapping_label
 from napari_finetune._widgets._progress import TrainingProgress
 from napari_finetune._widgets._training_plot import BACKGROUND, DockCanvas
 from napari_finetune._widgets._workers import let_go
 from napari_finetune.choices import STRATEGY_CHOICES
-from napari_finetune.models.registry import DEFAULT_MODEL
-from napari_finetune.session.advisor_pick import MeasuredOn
+from napari_finetune.session.advisor_pick import MeasuredOn, compare_measured
 from napari_finetune.session.options import SCRATCH
 from napari_finetune.session.policy import resolve_start
 from napari_finetune.session.stopping import until_stopped
@@ -35,7 +34,6 @@ from napari_finetune.training.advisor import (
     ComparisonStarted,
     RunDone,
     RunProgress,
-    compare_strategies,
     estimated_seconds,
     planned_runs,
 )
@@ -50,9 +48,9 @@ if TYPE_CHECKING:
 def _compare(
     stop: threading.Event, start: object, current: object, images: list, labels: list, **kw: object
 ) -> Iterator[object]:
-    """In the worker: load the start (a checkpoint off the GUI thread), plan, run; refusals err."""
-    model = resolve_start(start, current, "finetune")[0] or DEFAULT_MODEL
-    yield from until_stopped(compare_strategies(images, labels, model, **kw), stop)
+    """In the worker: load the start (a checkpoint), hash the paintings, run; refusals err."""
+    model = resolve_start(start, current, "finetune")[0]
+    yield from until_stopped(compare_measured(start, current, model, images, labels, **kw), stop)
 
 
 class StrategyAdvisor(Container):
@@ -177,7 +175,7 @@ class StrategyAdvisor(Container):
             self._say_error(ValueError(f"{other} is running: wait for it or stop it first."))
             return
         try:
-            # Copies of the layers, here; planning and loading the model happen in the worker.
+            # The paintings copied here; hashing them, planning, loading the model: in the worker.
             pairs = self._dock.pairs.session_pairs()
             options = self._dock.settings.options(None, None)
             class_names = self._dock.pairs.named_classes()  # which classes score as thin
@@ -187,7 +185,7 @@ class StrategyAdvisor(Container):
             self._say_error(err)
             return
         others = self.starts_offered() if self.other_starts.value else ()
-        self._compared_starts, self._measured = others, measured_now(self._dock, pairs)
+        self._compared_starts, self._measured = others, None  # measured in the worker
         self._runs, self._pick, self._errored, self._caution = [], None, False, None
         self.use.enabled, self.use.text = False, "Use the recommended strategy"
         self.verdict.value = "Planning: which painted regions are held out…"
@@ -218,7 +216,9 @@ class StrategyAdvisor(Container):
         worker.start()
 
     def _on_event(self, event: object) -> None:
-        if isinstance(event, ComparisonStarted):
+        if isinstance(event, MeasuredOn):  # the paintings hashed in the worker, before any run
+            self._measured = event
+        elif isinstance(event, ComparisonStarted):
             self._held_out, self._grouping = event.held_out_pixels, event.grouping
             self._caution = event.caution
             self._plan = (event.strategies, event.seeds, event.painted_pixels)

@@ -4,8 +4,8 @@ Each row picks an image layer and the labels layer painted on it; the list
 follows layers as they are added, renamed or removed. A sample's exact answer
 is never picked by default, and *New painting layer* adds an empty one to
 paint. The rows become the core's :class:`~napari_finetune.session.Pair`
-objects (copies of the data, so painting on while training cannot change
-what is learnt).
+objects (a copy of each painting, so painting on while training cannot change
+what is learnt; the images as they are, read by the core off the GUI thread).
 """
 
 from __future__ import annotations
@@ -269,7 +269,7 @@ class TrainingPairs(Container):
         return None
 
     def session_pairs(self) -> list[Pair]:
-        """The rows as the core's pairs: copies of the data, the plane in view.
+        """The rows as the core's pairs: painting copies, images as they are, the plane in view.
 
         Raises
         ------
@@ -286,7 +286,7 @@ class TrainingPairs(Container):
             check_same_plane_shape(image, painted)
             if image.multiscale:
                 raise ValueError(f"Image layer '{image.name}' is multiscale; use one scale.")
-            try:  # before the copy below: a 30k² plane must not be read whole here
+            try:  # a 30k² plane must not be read whole (the round reads it all)
                 check_plane_fits(tuple(image.data.shape), "train", rgb=image.rgb)
             except ValueError as err:
                 raise ValueError(f"Image layer '{image.name}': {err}") from None
@@ -294,6 +294,7 @@ class TrainingPairs(Container):
             if len(spatial_shape(image)) == 3:
                 depth = spatial_shape(image)[0]
                 plane = min(int(self._viewer.dims.current_step[-3]), depth - 1)
-            # Copies: the user's layers are only ever read.
-            pairs.append(Pair(np.array(image.data), np.array(painted.data), image.name, plane))
+            # A copy of the painting (strokes painted during the round must not leak in);
+            # the image as it is: only ever read, a lazy one in the core's worker (Pair.read).
+            pairs.append(Pair(image.data, np.array(painted.data), image.name, plane))
         return pairs

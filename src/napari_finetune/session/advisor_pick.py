@@ -5,19 +5,23 @@ runs began, on the paintings it had then. A pick used later must set that
 start again (the user may have switched it since), and is no pick at all once
 the paintings changed: the runs measured other labels. A script that keeps a
 recommendation around asks the same question as the dock's **Use** button.
+What a comparison measures on is hashed where it runs (:func:`compare_measured`),
+not on the GUI thread that starts it.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from napari_finetune.models.registry import DEFAULT_MODEL
 from napari_finetune.session.options import CURRENT, SCRATCH
+from napari_finetune.training.advisor import compare_strategies
 
 
 def painting_fingerprint(images: Sequence[np.ndarray], labels: Sequence[np.ndarray]) -> str:
@@ -51,6 +55,61 @@ class MeasuredOn:
     start: str | Path
     paintings: str
     current: int | None = None
+
+
+def measured_on(
+    start: str | Path, current: object, images: Sequence[ArrayLike], labels: Sequence[np.ndarray]
+) -> MeasuredOn:
+    """The :class:`MeasuredOn` of a start, a current model and paintings (hashed here).
+
+    Parameters
+    ----------
+    start : str or Path
+        The dock's *start from*.
+    current : SegmentationModel or None
+        The current model (which one matters only when ``start`` is ``'current'``).
+    images, labels : sequence of arrays
+        The planes and painted labels a comparison runs on (read here, when lazy).
+    """
+    fingerprint = painting_fingerprint(images, labels)
+    return MeasuredOn(start, fingerprint, id(current) if str(start) == CURRENT else None)
+
+
+def compare_measured(
+    start: str | Path,
+    current: object,
+    model: object,
+    images: Sequence[ArrayLike],
+    labels: Sequence[np.ndarray],
+    **options: object,
+) -> Iterator[object]:
+    """:func:`~napari_finetune.training.advisor.compare_strategies`, after what it measures on.
+
+    Meant for the thread that runs the comparison (the dock's worker): lazy
+    planes are read there, once, and the paintings are hashed there, not on
+    the GUI thread that starts the comparison.
+
+    Parameters
+    ----------
+    start, current : str or Path, SegmentationModel or None
+        The dock's *start from* and current model (for :func:`measured_on`).
+    model : str, Path, SegmentationModel or None
+        What the runs start from (None: the default model; ``scratch`` ignores it).
+    images, labels : sequence of arrays
+        The planes compared on and their painted labels: a snapshot, which must
+        not change while the comparison runs.
+    **options
+        Further keyword arguments of ``compare_strategies``.
+
+    Yields
+    ------
+    MeasuredOn, then the comparison's events
+        The paintings are measured first, before any run.
+    """
+    images = [np.asarray(image) for image in images]
+    yield measured_on(start, current, images, labels)
+    start_model = DEFAULT_MODEL if model is None else model
+    yield from compare_strategies(images, labels, start_model, **options)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,8 @@ session then keeps the best model of the interrupted round.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from functools import partial
 
 import numpy as np
 
@@ -106,7 +107,8 @@ class LabellingSession:
         predictions and suggestions cover every pair. When the generator is
         closed early, the session's model becomes the best of the round so far,
         unless no epoch was validated yet: then, as after an error, the previous
-        model stays (see :attr:`outcome`).
+        model stays (see :attr:`outcome`). Lazy images (:meth:`Pair.read`) are
+        read when the first event is asked for, in the thread that asks, not here.
 
         Parameters
         ----------
@@ -137,16 +139,13 @@ class LabellingSession:
         strategy = options.strategy or self.advice().strategy
         # The session's unpainted images teach too when the painting gets pseudo-labels
         # (judged only when there are some: the engine judges the painting again).
-        unpainted = self._unpainted_images(painted)
-        if unpainted and not resolve_semi_supervised(
+        unpainted = bool(self._unpainted_images(painted)) and resolve_semi_supervised(
             options.semi_supervised, [p.labels for p in painted]
-        ):
-            unpainted = None
+        )
         start, strategy = resolve_start(options.start, self.model, strategy)
-        events = finetune(
-            [p.image for p in painted],
-            [p.labels for p in painted],
-            start,
+        run = partial(
+            finetune,
+            model=start,
             strategy=strategy,
             bn_mode=options.bn_mode,
             max_seconds=options.max_seconds,
@@ -156,11 +155,10 @@ class LabellingSession:
             device=options.device,
             adaptation=options.adaptation,
             semi_supervised=options.semi_supervised,
-            unlabelled=unpainted,
             fold_in=options.fold_in,
             class_names=options.class_names,
         )
-        return self._round(naming_images(events, names), options)
+        return self._round(run, names, unpainted, options)
 
     def _unpainted_images(self, painted: list) -> list | None:
         """The session's images nobody painted yet, of the painted ones' kind (grey or colour)."""
@@ -172,10 +170,19 @@ class LabellingSession:
         ]
         return unpainted or None
 
-    def _round(self, events: Iterator, options: RoundOptions) -> Iterator[object]:
+    def _round(
+        self, run: Callable, names: list[str], unpainted: bool, options: RoundOptions
+    ) -> Iterator[object]:
         # Boxes of an earlier model must not outlive it (nor show after a round without them).
         self.suggestions = []
         self.outcome = None
+        # Here, in the thread that runs the round (the dock's worker), lazy images are
+        # read, once: training, previews, predictions and suggestions all use that read.
+        self.pairs = [pair.read() for pair in self.pairs]
+        painted = [p for p in self.pairs if p.name in names]  # names are unique
+        extra = self._unpainted_images(painted) if unpainted else None
+        images, labels = [p.image for p in painted], [p.labels for p in painted]
+        events = naming_images(run(images, labels, unlabelled=extra), names)
         previews = LivePreviews(self.pairs if options.live_previews else [])
         trained, finished, judged, failed = None, None, False, False
         try:
@@ -255,7 +262,7 @@ class LabellingSession:
             yield found
 
     def _suggest_on(self, pair: Pair, options: SuggestionOptions, seed: int | None) -> Suggestions:
-        image = pair.plane_image
+        image = np.asarray(pair.plane_image)  # a lazy plane (outside a round) read once
         unsure = uncertainty(self.model, image, method=options.method)
         typical = (
             representativeness(self.model, image, options.size) if options.typical_weight else None

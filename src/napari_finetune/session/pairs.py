@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 
 @dataclass(frozen=True)
@@ -13,8 +14,10 @@ class Pair:
 
     Attributes
     ----------
-    image : numpy.ndarray
-        2D grey, RGB, or a stack of either.
+    image : array-like
+        2D grey, RGB, or a stack of either: a NumPy array, or a lazy one (Dask,
+        Zarr: what a napari layer may hold) that :meth:`read` reads. Only ever
+        read, so a pair may hold a layer's own array (no copy where it is made).
     labels : numpy.ndarray
         Painted labels of the image's pixels (0 = unpainted, 1..K = classes);
         may be all zero: the image then gets predictions and suggestions but
@@ -26,7 +29,7 @@ class Pair:
         cover that plane. None for 2D images.
     """
 
-    image: np.ndarray
+    image: ArrayLike
     labels: np.ndarray
     name: str
     plane: int | None = None
@@ -43,6 +46,23 @@ class Pair:
                 f"there is no plane {self.plane}."
             )
 
+    def read(self) -> Pair:
+        """The pair with its image in memory: a lazy image is read whole, here.
+
+        A round needs every plane (training and the final predictions cover
+        them all), so :class:`~napari_finetune.session.LabellingSession` calls
+        this once, in the thread that runs the round, never where the pair is
+        made (the viewer's GUI thread). A NumPy image is kept as it is (no copy).
+
+        Returns
+        -------
+        Pair
+            ``self`` when the image is a NumPy array already, else a pair with
+            the image read into one.
+        """
+        image = np.asarray(self.image)
+        return self if image is self.image else replace(self, image=image)
+
     @property
     def painted_pixels(self) -> int:
         """How many pixels are painted."""
@@ -50,7 +70,7 @@ class Pair:
 
     @property
     def plane_image(self) -> np.ndarray:
-        """The image of the plane in view (the whole image when 2D)."""
+        """The image of the plane in view (the whole image when 2D; lazy if the image is)."""
         return self.image if self.plane is None else self.image[self.plane]
 
     @property
