@@ -37,3 +37,19 @@ def make_napari_viewer(make_napari_viewer):
         for callback in list(emitter.callbacks):
             if getattr(callback, "__qualname__", "") == "Window._connect_theme.<locals>.<lambda>":
                 emitter.disconnect(callback)
+
+
+@pytest.fixture
+def tiff_opens(monkeypatch):
+    """The files every ``tifffile.TiffFile`` is opened on, tifffile's own readers' too."""
+    import tifffile
+
+    opened = []
+    init = tifffile.TiffFile.__init__
+
+    def counting(self, file, *args, **kwargs):
+        opened.append(file)
+        init(self, file, *args, **kwargs)
+
+    monkeypatch.setattr(tifffile.TiffFile, "__init__", counting)
+    return opened

@@ -291,3 +291,18 @@ def test_errors_about_a_painted_image_name_it_not_its_index():
     colour = [Pair(image, labels, "grey one"), Pair(np.stack([image] * 3, -1), labels, "rgb one")]
     with pytest.raises(ValueError, match="image 'grey one' is grey but 'rgb one' is colour"):
         LabellingSession(colour).train_round(options)
+
+
+def test_a_lazy_image_that_cannot_be_read_is_named_and_the_model_kept(two_pairs):
+    da = pytest.importorskip("dask.array")
+
+    def gone(block):
+        raise OSError("the network share went away")
+
+    image = two_pairs[0].image
+    lazy = da.from_array(image, chunks=image.shape).map_blocks(gone, dtype=image.dtype)
+    session = LabellingSession([Pair(lazy, two_pairs[0].labels, "mosaic")])
+    before = session.model
+    with pytest.raises(ValueError, match="image 'mosaic' could not be read: the network share"):
+        list(session.train_round(quick()))
+    assert session.outcome == PREVIOUS_KEPT and session.model is before

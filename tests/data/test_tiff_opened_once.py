@@ -12,20 +12,6 @@ from napari_finetune.data.lazy_tiff import memmap_tiff, open_tiff_lazily
 FEI_INI = "[Scan]\nPixelWidth=5e-09\n[Image]\nResolutionX=32\nResolutionY=48\n"
 
 
-@pytest.fixture
-def tiff_opens(monkeypatch):
-    """The files every ``tifffile.TiffFile`` is opened on, tifffile's own readers' too."""
-    opened = []
-    init = tifffile.TiffFile.__init__
-
-    def counting(self, file, *args, **kwargs):
-        opened.append(file)
-        init(self, file, *args, **kwargs)
-
-    monkeypatch.setattr(tifffile.TiffFile, "__init__", counting)
-    return opened
-
-
 def _fei(path, **options):
     image = np.random.default_rng(0).integers(1, 200, (64, 32), dtype=np.uint8)
     image[48:] = 255  # the data bar

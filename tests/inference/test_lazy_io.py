@@ -31,20 +31,13 @@ def test_the_specimen_alone_sets_the_normalisation_of_an_sem_tiff(tmp_path):
 
 @pytest.mark.parametrize("options", [{}, {"tile": (32, 32), "compression": "zlib"}])
 def test_an_sem_tiff_source_is_opened_once_for_its_pixels_and_its_data_bar(
-    tmp_path, monkeypatch, options
+    tmp_path, tiff_opens, options
 ):
-    opened = []
-    init = tifffile.TiffFile.__init__
-
-    def counting(self, file, *args, **kwargs):
-        opened.append(file)
-        init(self, file, *args, **kwargs)
-
     image = np.zeros((64, 32), np.uint8)
     ini = "[Scan]\nPixelWidth=5e-09\n[Image]\nResolutionY=48\n"
     path = tmp_path / "fei.tif"
     tifffile.imwrite(path, image, extratags=[(34682, "s", 0, ini, True)], **options)
-    monkeypatch.setattr(tifffile.TiffFile, "__init__", counting)
+    tiff_opens.clear()  # the file written: only reads count
     source = open_source(path)
     # Axes, pixels and tags from one parse: not three (a network share, many pages).
-    assert (source.data_bar_rows, source.array.shape, len(opened)) == (16, (64, 32), 1)
+    assert (source.data_bar_rows, source.array.shape, len(tiff_opens)) == (16, (64, 32), 1)

@@ -147,8 +147,6 @@ def test_repeating_a_run_recorded_before_the_fold_in_trains_without_it(painted, 
     assert seen["fold_in"] is False
 
 
-# Slow: two 75-step runs; repeatability of plain runs: tests/training/test_provenance.py
-@pytest.mark.slow
 def test_a_fold_in_run_is_repeated_bit_for_bit(painted):
     image, labels = painted
     options = {"batch_size": 4, "patch_size": 64, "seed": 2, "augmentation": None}

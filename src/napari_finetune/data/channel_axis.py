@@ -59,8 +59,34 @@ def without_grey_axis(image: object) -> object:
     """
     if channel_count(image.shape) != 1:
         return image
-    if not isinstance(image, np.ndarray) and not hasattr(image, "dask"):
-        import dask.array as da
+    return sliceable(image)[..., 0]
 
-        image = da.from_array(image, chunks=getattr(image, "chunks", "auto"))
-    return image[..., 0]
+
+def sliceable(image: object) -> object:
+    """``image`` as an array whose slices read nothing: NumPy and Dask as they are.
+
+    Any other array (Zarr, h5py, …) reads what an index selects at once, so
+    ``[..., :3]`` on it would read the whole image: it gets a Dask view over
+    it, in its own chunks where it has regular ones, else in Dask's.
+
+    Parameters
+    ----------
+    image : array-like
+        Anything with ``shape``, ``dtype`` and NumPy-style indexing.
+
+    Returns
+    -------
+    array-like
+        ``image`` itself (NumPy array, memory map, Dask array) or a Dask array over it.
+    """
+    if isinstance(image, np.ndarray) or hasattr(image, "dask"):
+        return image
+    import dask.array as da
+
+    try:  # zarr's irregular chunk grids raise; h5py's contiguous datasets say None
+        chunks = getattr(image, "chunks", None)
+    except NotImplementedError:
+        chunks = None
+    if not (isinstance(chunks, tuple) and all(isinstance(c, int) for c in chunks)):
+        chunks = "auto"
+    return da.from_array(image, chunks=chunks)

@@ -17,8 +17,7 @@ import numpy as np
 import tifffile
 
 from napari_finetune.data.calibration import calibration_in, crop_data_bar
-
-TIFF_SUFFIXES = (".tif", ".tiff")
+from napari_finetune.data.tiff_read import TIFF_SUFFIXES
 
 
 def _file_shape_and_bar(path: str | Path) -> tuple[tuple[int, int], int]:

@@ -14,11 +14,9 @@ from skimage.io import imread, imsave
 
 from napari_finetune.data.calibration import calibration_of, crop_data_bar
 from napari_finetune.data.safe_write import atomic_write
-from napari_finetune.data.tiff_read import read_open_tiff, read_tiff
+from napari_finetune.data.tiff_read import TIFF_SUFFIXES, read_open_tiff, read_tiff
 
 T = TypeVar("T")
-
-TIFF_SUFFIXES = (".tif", ".tiff")
 
 
 def read_image(path: str | Path) -> np.ndarray:

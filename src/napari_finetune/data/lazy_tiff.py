@@ -31,9 +31,7 @@ import numpy as np
 import tifffile
 
 from napari_finetune.data.calibration import InstrumentCalibration, calibration_of
-from napari_finetune.data.tiff_read import samples_to_move
-
-TIFF_SUFFIXES = (".tif", ".tiff")
+from napari_finetune.data.tiff_read import TIFF_SUFFIXES, samples_to_move
 
 
 def is_tiff(path: str | os.PathLike[str]) -> bool:

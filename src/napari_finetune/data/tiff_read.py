@@ -19,6 +19,9 @@ from pathlib import Path
 import numpy as np
 import tifffile
 
+# What every reader of the plugin takes for a TIFF file.
+TIFF_SUFFIXES = (".tif", ".tiff")
+
 
 def samples_to_move(tif: tifffile.TiffFile, path: str | Path) -> int | None:
     """Where the first series' colour samples axis ``S`` is, when it must be moved last.

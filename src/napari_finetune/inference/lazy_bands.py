@@ -32,7 +32,7 @@ from functools import lru_cache
 import numpy as np
 import torch
 
-from napari_finetune.data.channel_axis import without_grey_axis
+from napari_finetune.data.channel_axis import sliceable, without_grey_axis
 from napari_finetune.data.sampled_normalize import FixedNormalization
 from napari_finetune.inference.predict import as_batch
 from napari_finetune.inference.runtime import Forward, logits_function
@@ -55,13 +55,9 @@ def channels_view(array: object) -> object:
     array = without_grey_axis(array)
     if len(array.shape) != 3:
         return array
-    if not isinstance(array, np.ndarray) and not hasattr(array, "dask"):
-        # Indexing a Zarr array reads what it selects at once: [..., :3] would read
-        # the whole mosaic for every band. A Dask view over it reads the band's chunks.
-        import dask.array as da
-
-        array = da.from_array(array, chunks=getattr(array, "chunks", "auto"))
-    return array[..., :3]
+    # Indexing a Zarr array reads what it selects at once: [..., :3] would read the
+    # whole mosaic for every band. A Dask view over it reads the band's chunks.
+    return sliceable(array)[..., :3]
 
 
 def as_band(data: object, y0: int, y1: int) -> np.ndarray:

@@ -25,7 +25,7 @@ from napari_finetune.models.model import SegmentationModel
 from napari_finetune.session.events import Prediction, RankedBox, RoundFinished, Suggestions
 from napari_finetune.session.options import RoundOptions, SuggestionOptions, suggestion_seed
 from napari_finetune.session.pair_names import check_one_kind, naming, naming_images
-from napari_finetune.session.pairs import Pair
+from napari_finetune.session.pairs import Pair, read_pairs
 from napari_finetune.session.policy import StrategyAdvice, resolve_start, suggest_strategy
 from napari_finetune.session.previews import LivePreviews
 from napari_finetune.training.class_contact import resolve_semi_supervised
@@ -175,10 +175,11 @@ class LabellingSession:
     ) -> Iterator[object]:
         # Boxes of an earlier model must not outlive it (nor show after a round without them).
         self.suggestions = []
-        self.outcome = None
         # Here, in the thread that runs the round (the dock's worker), lazy images are
         # read, once: training, previews, predictions and suggestions all use that read.
-        self.pairs = [pair.read() for pair in self.pairs]
+        self.outcome = PREVIOUS_KEPT  # should a read fail
+        self.pairs = read_pairs(self.pairs)
+        self.outcome = None
         painted = [p for p in self.pairs if p.name in names]  # names are unique
         extra = self._unpainted_images(painted) if unpainted else None
         images, labels = [p.image for p in painted], [p.labels for p in painted]

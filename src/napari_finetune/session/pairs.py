@@ -77,3 +77,30 @@ class Pair:
     def plane_labels(self) -> np.ndarray:
         """The labels of the plane in view."""
         return self.labels if self.plane is None else self.labels[self.plane]
+
+
+def read_pairs(pairs: list[Pair]) -> list[Pair]:
+    """Each pair with its image in memory (:meth:`Pair.read`), a failed read naming the image.
+
+    Parameters
+    ----------
+    pairs : list of Pair
+        Pairs whose images may be lazy (Dask, Zarr).
+
+    Returns
+    -------
+    list of Pair
+        The same pairs, their images read.
+
+    Raises
+    ------
+    ValueError
+        When an image cannot be read (its file gone, a network share down), naming it.
+    """
+    read = []
+    for pair in pairs:
+        try:
+            read.append(pair.read())
+        except (OSError, ValueError) as err:
+            raise ValueError(f"image '{pair.name}' could not be read: {err}") from None
+    return read
