@@ -3,7 +3,12 @@
 import numpy as np
 import pytest
 
-from napari_finetune.data.channel_axis import channel_count, sliceable, without_grey_axis
+from napari_finetune.data.channel_axis import (
+    channel_count,
+    sliceable,
+    without_grey_axes,
+    without_grey_axis,
+)
 
 
 class _Contiguous:
@@ -38,3 +43,12 @@ def test_numpy_arrays_stay_as_they_are(shape):
 def test_channel_counts():
     assert channel_count((5, 6, 1)) == 1 and channel_count((2, 5, 6, 3)) == 3
     assert channel_count((5, 6)) is None and channel_count((5, 6, 7)) is None
+
+
+def test_labels_painted_with_the_grey_axis_lose_it_with_the_image():
+    image, labels = np.zeros((20, 30, 1)), np.ones((20, 30, 1), np.uint8)
+    grey, painted = without_grey_axes(image, labels)
+    assert grey.shape == painted.shape == (20, 30) and np.shares_memory(painted, labels)
+    assert without_grey_axes(image, labels[..., 0])[1].shape == (20, 30)
+    two, flat = np.zeros((20, 30, 2)), np.ones((20, 30), np.uint8)
+    assert without_grey_axes(two, flat) == (two, flat)  # left for the caller to refuse

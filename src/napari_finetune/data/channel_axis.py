@@ -8,7 +8,10 @@ refused (which one is signal is the user's call), and 1 is a grey image with
 its channel axis, read as grey (:func:`without_grey_axis`): in memory
 (:func:`~napari_finetune.inference.predict.as_planes`), band by band
 (:mod:`~napari_finetune.inference.lazy_io`, :mod:`~napari_finetune.session.lazy_rule`)
-and in the kernel playground (:func:`~napari_finetune.inference.kernels.grey_normalised`).
+and in the kernel playground (:func:`~napari_finetune.inference.kernels.grey_normalised`);
+for training, an image and its painting together (:func:`without_grey_axes`), where
+they are first paired (:func:`~napari_finetune.data.painted.as_pairs`,
+:class:`~napari_finetune.session.Pair`) and for unlabelled images.
 
 NumPy only, and no pixels read here: the viewer's size rules use it too.
 """
@@ -60,6 +63,35 @@ def without_grey_axis(image: object) -> object:
     if channel_count(image.shape) != 1:
         return image
     return sliceable(image)[..., 0]
+
+
+def without_grey_axes(image: object, labels: object) -> tuple[object, object]:
+    """An image and the labels painted on it, a grey image's channel axis of 1 read away.
+
+    The image as :func:`without_grey_axis` reads it; labels of the very shape of
+    such an image (a painting saved with the image's channel axis, ``(rows,
+    cols, 1)``) lose that axis too, so that ``(rows, cols)`` and ``(rows, cols,
+    1)`` labels both cover the grey image. Any other pair is returned as it is
+    (for the caller to take or refuse, in its words).
+
+    Parameters
+    ----------
+    image : array-like
+        Anything with ``shape`` (NumPy, Dask, Zarr).
+    labels : array-like
+        The labels painted on it.
+
+    Returns
+    -------
+    image, labels : array-like
+        Views, nothing read (a lazy image or painting stays lazy).
+    """
+    if channel_count(image.shape) != 1:
+        return image, labels
+    if tuple(np.shape(labels)) == tuple(image.shape):
+        # A plain sequence (nested lists) becomes an array; an array is only viewed.
+        labels = sliceable(labels if hasattr(labels, "shape") else np.asarray(labels))[..., 0]
+    return without_grey_axis(image), labels
 
 
 def sliceable(image: object) -> object:

@@ -2,6 +2,9 @@
 
 Accepted pairs (image, labels): 2D grey (rows, cols); RGB (rows, cols, 3);
 a 3D stack (planes, rows, cols), grey or RGB, painted on some planes only.
+A grey image with its channel axis of 1, ``(rows, cols, 1)`` or ``(planes, rows,
+cols, 1)``, is grey, its labels given with or without that axis
+(:func:`~napari_finetune.data.channel_axis.without_grey_axes`, in :func:`as_pairs`).
 Labels: 0 = unpainted (ignored), 1..K = classes.
 """
 
@@ -12,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from napari_finetune.data.channel_axis import without_grey_axes
 from napari_finetune.data.normalize import Normalization
 
 MIN_SIDE = 16
@@ -42,7 +46,14 @@ class PaintedPlane:
 
 
 def as_pairs(images: object, labels: object) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Accept one array each, or two equally long sequences of arrays."""
+    """Accept one array each, or two equally long sequences of arrays, as NumPy pairs.
+
+    Every training entry point pairs its images and labels here, so that a grey
+    image with its channel axis of 1 is grey from here on (shape checks,
+    messages, validation, provenance): ``(rows, cols, 1)`` as ``(rows, cols)``,
+    its labels given as ``(rows, cols)`` or ``(rows, cols, 1)``
+    (:func:`~napari_finetune.data.channel_axis.without_grey_axes`).
+    """
     if isinstance(images, np.ndarray) or hasattr(images, "__array__"):
         images, labels = [images], [labels]
     if not isinstance(images, Sequence) or not isinstance(labels, Sequence):
@@ -51,7 +62,8 @@ def as_pairs(images: object, labels: object) -> list[tuple[np.ndarray, np.ndarra
         raise ValueError(f"got {len(images)} images but {len(labels)} label arrays.")
     if not images:
         raise ValueError("no images given.")
-    return [(np.asarray(i), np.asarray(lab)) for i, lab in zip(images, labels, strict=True)]
+    pairs = (without_grey_axes(np.asarray(i), lab) for i, lab in zip(images, labels, strict=True))
+    return [(image, np.asarray(lab)) for image, lab in pairs]
 
 
 def _split_planes(

@@ -7,6 +7,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 from numpy.typing import ArrayLike
 
+from napari_finetune.data.channel_axis import without_grey_axes
+
 
 @dataclass(frozen=True)
 class Pair:
@@ -18,6 +20,10 @@ class Pair:
         2D grey, RGB, or a stack of either: a NumPy array, or a lazy one (Dask,
         Zarr: what a napari layer may hold) that :meth:`read` reads. Only ever
         read, so a pair may hold a layer's own array (no copy where it is made).
+        A grey image with its channel axis of 1 (``(rows, cols, 1)``, ``(planes,
+        rows, cols, 1)``) is held without it, a view
+        (:func:`~napari_finetune.data.channel_axis.without_grey_axes`), and so
+        are labels painted with that axis.
     labels : numpy.ndarray
         Painted labels of the image's pixels (0 = unpainted, 1..K = classes);
         may be all zero: the image then gets predictions and suggestions but
@@ -35,6 +41,13 @@ class Pair:
     plane: int | None = None
 
     def __post_init__(self) -> None:
+        image, labels = without_grey_axes(self.image, self.labels)
+        if labels is not self.labels and np.ndim(labels) == 2:
+            # A plane given for (rows, cols, 1) labels indexed their rows (a viewer's
+            # slider over the channel axis shown as a stack): the grey image has none.
+            object.__setattr__(self, "plane", None)
+        object.__setattr__(self, "image", image)
+        object.__setattr__(self, "labels", labels)
         stack = np.ndim(self.labels) == 3
         if stack and self.plane is None:
             object.__setattr__(self, "plane", 0)

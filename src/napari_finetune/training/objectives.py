@@ -25,6 +25,7 @@ from torch import nn
 
 from napari_finetune.augment import AugmentationPipeline
 from napari_finetune.choices import ADAPTATIONS, as_sentence
+from napari_finetune.data.channel_axis import without_grey_axis
 from napari_finetune.data.normalize import Normalization
 from napari_finetune.data.painted import PaintedPlane
 from napari_finetune.training.domain import DomainAlignment, SourcePatches
@@ -71,7 +72,8 @@ def unlabelled_planes(
     Parameters
     ----------
     unlabelled : array or list of arrays, optional
-        2D grey, ``(rows, cols, 3|4)`` colour, or 3D stacks of either.
+        2D grey, ``(rows, cols, 3|4)`` colour, or 3D stacks of either; a grey
+        channel axis of 1 is read away as for painted images.
     channels : int
         The painted images' channel count: the unlabelled images must match.
     normalization : Normalization
@@ -90,6 +92,7 @@ def unlabelled_planes(
     rng = np.random.default_rng(seed + 3)
     planes = []
     for index, image in enumerate(images):
+        image = without_grey_axis(image)  # a view: (rows, cols, 1) is not rows planes
         shape = tuple(image.shape)
         colour = len(shape) in (3, 4) and shape[-1] in (3, 4)
         spatial = len(shape) - 1 if colour else len(shape)
