@@ -277,7 +277,25 @@ def test_batchnorm_variants_are_candidates_of_their_own(painted):
         bn_modes=("auto", "frozen"),
     )
     started = next(events)
+    events.close()  # the plan is what is tested here; the runs in the slow test below
     assert started.strategies == ("scratch", "head", "head (BN frozen)")
+    assert started.runs == 6  # three candidates, two seeds
+    with pytest.raises(ValueError, match="bn_modes"):
+        compare_strategies(image, labels, bn_modes=("sometimes",))
+
+
+# Slow: six runs; the candidates' plan is tested above.
+@pytest.mark.slow
+def test_batchnorm_variants_run_in_their_own_batchnorm_mode(painted):
+    image, labels = painted
+    events = compare_strategies(
+        image,
+        labels,
+        strategies=("scratch", "head"),
+        fractions=(1.0,),
+        seconds=1.0,
+        bn_modes=("auto", "frozen"),
+    )
     results = [e.result for e in events if isinstance(e, RunDone)]
     assert {(r.strategy, r.bn_mode) for r in results} == {
         ("scratch", "auto"),
@@ -286,8 +304,6 @@ def test_batchnorm_variants_are_candidates_of_their_own(painted):
     }
     frozen = next(r for r in results if r.bn_mode == "frozen")
     assert frozen.candidate == "head (BN frozen)"
-    with pytest.raises(ValueError, match="bn_modes"):
-        compare_strategies(image, labels, bn_modes=("sometimes",))
 
 
 def test_start_models_are_compared_on_the_same_held_out_regions(painted):

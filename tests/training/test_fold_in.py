@@ -147,20 +147,26 @@ def test_repeating_a_run_recorded_before_the_fold_in_trains_without_it(painted, 
     assert seen["fold_in"] is False
 
 
-def test_a_fold_in_run_is_repeated_bit_for_bit(painted):
+@pytest.fixture(scope="module")
+def folded(painted):
+    """A 75-step run that folds its held-out pixels in after epoch 2 (shared: 4 s each)."""
     image, labels = painted
     options = {"batch_size": 4, "patch_size": 64, "seed": 2, "augmentation": None}
-    model, history = nf.fit(image, labels, "voronoi-unet", steps=75, **options)
+    return nf.fit(image, labels, "voronoi-unet", steps=75, **options)
+
+
+def test_a_fold_in_run_is_repeated_bit_for_bit(painted, folded):
+    image, labels = painted
+    model, history = folded
     assert any(h.get("folded_in") for h in history)  # folded after epoch 2
     again = reproduce_module.reproduce(model, [image], [labels])
     assert again.identical and again.expected_identical
 
 
-def test_the_model_card_says_the_held_out_pixels_trained_the_exported_weights(painted):
+def test_the_model_card_says_the_held_out_pixels_trained_the_exported_weights(folded):
     from napari_finetune.models.bioimageio_card import model_card
 
-    image, labels = painted
-    model, history = nf.fit(image, labels, "voronoi-unet", steps=75, batch_size=4, patch_size=64)
+    model, history = folded
     (fold,) = [h for h in history if h.get("folded_in")]
     kept = next(h for h in history if h["epoch"] == fold["continued_from_epoch"])
     card = model_card(model)

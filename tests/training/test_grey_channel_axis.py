@@ -70,6 +70,9 @@ def test_unlabelled_grey_images_with_their_channel_axis_are_one_plane_each(grey)
     np.testing.assert_array_equal(plane, Normalization()(image[..., None]))
 
 
+# Slow: a comparison's runs; every training entry point pairs images in as_pairs,
+# which the fit tests above go through.
+@pytest.mark.slow
 def test_the_advisor_compares_on_a_grey_image_with_its_channel_axis():
     sample = nf.voronoi_grains((256, 256), 25, seed=1)
     image, labels = sample.image, paint_strokes(sample, seed=2)

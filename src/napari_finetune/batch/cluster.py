@@ -41,15 +41,15 @@ def import_distributed() -> ModuleType:
     return distributed
 
 
-def connect(address: str, timeout: float = CONNECT_TIMEOUT) -> Client:
+def connect(address: str, timeout: float | None = None) -> Client:
     """A client of the Dask scheduler at ``address``, or a ValueError within ``timeout`` s.
 
     Parameters
     ----------
     address : str
         The scheduler, e.g. ``'tcp://host:8786'``.
-    timeout : float
-        Seconds to wait for it to answer.
+    timeout : float, optional
+        Seconds to wait for it to answer; None: ``CONNECT_TIMEOUT``.
 
     Returns
     -------
@@ -66,6 +66,7 @@ def connect(address: str, timeout: float = CONNECT_TIMEOUT) -> Client:
         When ``distributed`` is not installed.
     """
     distributed = import_distributed()
+    timeout = CONNECT_TIMEOUT if timeout is None else timeout
     # Asked first, on a connection of its own: a Client that fails half-way
     # through its start leaves an object whose clean-up waits 10 s and prints
     # a traceback when the program exits.
