@@ -266,9 +266,8 @@ def test_cli_compare_names_the_pick_last(tmp_path, capsys):
     assert "one --labels file per --images file" in capsys.readouterr().err
 
 
-def test_batchnorm_variants_are_candidates_of_their_own(painted):
-    image, labels = painted
-    events = compare_strategies(
+def _with_frozen_batchnorm(image, labels):
+    return compare_strategies(
         image,
         labels,
         strategies=("scratch", "head"),
@@ -276,6 +275,11 @@ def test_batchnorm_variants_are_candidates_of_their_own(painted):
         seconds=1.0,
         bn_modes=("auto", "frozen"),
     )
+
+
+def test_batchnorm_variants_are_candidates_of_their_own(painted):
+    image, labels = painted
+    events = _with_frozen_batchnorm(image, labels)
     started = next(events)
     events.close()  # the plan is what is tested here; the runs in the slow test below
     assert started.strategies == ("scratch", "head", "head (BN frozen)")
@@ -287,15 +291,7 @@ def test_batchnorm_variants_are_candidates_of_their_own(painted):
 # Slow: six runs; the candidates' plan is tested above.
 @pytest.mark.slow
 def test_batchnorm_variants_run_in_their_own_batchnorm_mode(painted):
-    image, labels = painted
-    events = compare_strategies(
-        image,
-        labels,
-        strategies=("scratch", "head"),
-        fractions=(1.0,),
-        seconds=1.0,
-        bn_modes=("auto", "frozen"),
-    )
+    events = _with_frozen_batchnorm(*painted)
     results = [e.result for e in events if isinstance(e, RunDone)]
     assert {(r.strategy, r.bn_mode) for r in results} == {
         ("scratch", "auto"),
