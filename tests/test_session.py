@@ -306,3 +306,24 @@ def test_a_lazy_image_that_cannot_be_read_is_named_and_the_model_kept(two_pairs)
     with pytest.raises(ValueError, match="image 'mosaic' could not be read: the network share"):
         list(session.train_round(quick()))
     assert session.outcome == PREVIOUS_KEPT and session.model is before
+
+
+def test_reading_a_lazy_image_is_said_and_a_stop_before_it_reads_nothing(two_pairs):
+    da = pytest.importorskip("dask.array")
+    reads = []
+
+    def noted(block):
+        reads.append(block.shape)
+        return block
+
+    image = two_pairs[0].image
+    lazy = da.from_array(image, chunks=image.shape).map_blocks(noted, dtype=image.dtype)
+    session = LabellingSession([Pair(lazy, two_pairs[0].labels, "mosaic")])
+    before = session.model
+    reads.clear()  # Dask may call `noted` once to learn the output's kind
+    events = session.train_round(quick())
+    first = next(events)
+    assert isinstance(first, Preparing) and first.stage == "reading 'mosaic'"
+    events.close()  # Stop, while the status line says what is read
+    assert reads == []
+    assert session.outcome == PREVIOUS_KEPT and session.model is before

@@ -177,8 +177,8 @@ class LabellingSession:
         self.suggestions = []
         # Here, in the thread that runs the round (the dock's worker), lazy images are
         # read, once: training, previews, predictions and suggestions all use that read.
-        self.outcome = PREVIOUS_KEPT  # should a read fail
-        self.pairs = read_pairs(self.pairs)
+        self.outcome = PREVIOUS_KEPT  # should a read fail, or Stop come first
+        self.pairs = yield from read_pairs(self.pairs)
         self.outcome = None
         painted = [p for p in self.pairs if p.name in names]  # names are unique
         extra = self._unpainted_images(painted) if unpainted else None

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Generator
 from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 from napari_finetune.data.channel_axis import without_grey_axes
+from napari_finetune.training.events import Preparing
 
 
 @dataclass(frozen=True)
@@ -92,8 +94,12 @@ class Pair:
         return self.labels if self.plane is None else self.labels[self.plane]
 
 
-def read_pairs(pairs: list[Pair]) -> list[Pair]:
+def read_pairs(pairs: list[Pair]) -> Generator[Preparing, None, list[Pair]]:
     """Each pair with its image in memory (:meth:`Pair.read`), a failed read naming the image.
+
+    A generator: before reading a lazy image it yields a :class:`Preparing`
+    event, so the status line says what takes the time and *Stop* (closing the
+    generator) is honoured between images. NumPy images are taken as they are.
 
     Parameters
     ----------
@@ -103,7 +109,7 @@ def read_pairs(pairs: list[Pair]) -> list[Pair]:
     Returns
     -------
     list of Pair
-        The same pairs, their images read.
+        The same pairs, their images read (the generator's return value).
 
     Raises
     ------
@@ -111,7 +117,9 @@ def read_pairs(pairs: list[Pair]) -> list[Pair]:
         When an image cannot be read (its file gone, a network share down), naming it.
     """
     read = []
-    for pair in pairs:
+    for number, pair in enumerate(pairs):
+        if not isinstance(pair.image, np.ndarray):
+            yield Preparing(f"reading '{pair.name}'", number / len(pairs) * 0.1)
         try:
             read.append(pair.read())
         except (OSError, ValueError) as err:
