@@ -58,6 +58,14 @@ def test_unlabelled_images_of_another_channel_count_are_refused_by_name(painted_
         list(nf.finetune(sample.image, painted, **options))
 
 
+@pytest.mark.parametrize(("shape", "side"), [((64, 64, 2), "64 × 2"), ((4, 64, 8), "64 × 8")])
+def test_unlabelled_two_channel_images_are_refused_not_read_as_thin_planes(shape, side):
+    # (rows, cols, 2) would otherwise be a stack of 64 planes 2 px wide.
+    image = np.zeros(shape, np.float32)
+    with pytest.raises(ValueError, match=rf"unlabelled image 0 .*{side} px.*\(rows, cols\) grey"):
+        unlabelled_planes([image], 1, Normalization(), seed=0)
+
+
 def test_a_stack_of_thousands_of_planes_is_sampled_not_loaded():
     class Stack:
         """A 5000-plane stack that counts the planes read."""

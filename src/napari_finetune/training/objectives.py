@@ -27,7 +27,7 @@ from napari_finetune.augment import AugmentationPipeline
 from napari_finetune.choices import ADAPTATIONS, as_sentence
 from napari_finetune.data.channel_axis import without_grey_axis
 from napari_finetune.data.normalize import Normalization
-from napari_finetune.data.painted import PaintedPlane
+from napari_finetune.data.painted import MIN_SIDE, PaintedPlane
 from napari_finetune.training.domain import DomainAlignment, SourcePatches
 from napari_finetune.training.start_anchor import StartAnchor
 from napari_finetune.training.unlabelled import MeanTeacher, UnpaintedCrops
@@ -100,6 +100,14 @@ def unlabelled_planes(
             raise ValueError(
                 f"unlabelled image {index} has shape {shape}: the painted images have "
                 f"{channels} channel(s), so it must be {_expected(channels)}."
+            )
+        rows, cols = shape[-3:-1] if colour else shape[-2:]
+        if min(rows, cols) < MIN_SIDE:
+            # E.g. (rows, cols, 2): read as a stack of 2-px-wide planes, not as channels.
+            raise ValueError(
+                f"unlabelled image {index} has shape {shape}: its planes would be "
+                f"{rows} × {cols} px (the model needs at least {MIN_SIDE} px per side); "
+                f"with {channels} channel(s) painted it must be {_expected(channels)}."
             )
         if spatial == 2:
             stack = [image]
