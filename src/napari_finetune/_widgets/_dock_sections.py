@@ -34,6 +34,7 @@ def arrange(dock: FineTuneWidget) -> Container:
         "Training data",
         dock.pairs,
         *dock.data_bar.widgets,  # under the rows: which image still has its data bar
+        *dock.thin_class.widgets,  # and which class is painted far less than the others
         form(dock.pairs.class_names),
         button_row(dock.pairs.new_painting, dock.pairs.add_pair),
         button_row(dock.autosave.restore),

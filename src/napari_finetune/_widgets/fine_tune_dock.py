@@ -32,6 +32,7 @@ from napari_finetune._widgets._progress import TrainingProgress
 from napari_finetune._widgets._result_layers import show_prediction
 from napari_finetune._widgets._round_controls import NAMES, RoundControls
 from napari_finetune._widgets._round_inputs import RoundInputs
+from napari_finetune._widgets._thin_class_notice import ThinClassNotice
 from napari_finetune._widgets._training_pairs import TrainingPairs
 from napari_finetune._widgets._training_plot import TrainingPlot
 from napari_finetune._widgets._worker_release import release_worker
@@ -94,6 +95,7 @@ class FineTuneWidget(Container):
         )
         self.autosave = AutosaveRows(napari_viewer, self.pairs, self._report_error)
         self.data_bar = DataBarNotice(napari_viewer, self.pairs, self.status)  # SEM data bar
+        self.thin_class = ThinClassNotice(self.pairs)  # a class painted far less
         self.advisor = AdvisorLauncher(self)  # *Compare strategies…*
         arrange(self)
 
@@ -102,8 +104,7 @@ class FineTuneWidget(Container):
             choice.changed.connect(self._show_start_classes)
         self.train.changed.connect(lambda *_: self._start_training())  # no value in `seconds`
         self.stop.changed.connect(self._on_stop)
-        # Closing the viewer deletes this dock (its × only hides it: _closed_dock.py).
-        self.native.destroyed.connect(self._on_destroyed)
+        self.native.destroyed.connect(self._on_destroyed)  # viewer closed (×: _closed_dock.py)
         self._follower = LayerFollower(
             napari_viewer, self._refresh, self._on_layer_removed, self._watch_paint
         )
@@ -157,6 +158,7 @@ class FineTuneWidget(Container):
             self.settings.show_advice(*self.pairs.what_advice_reads())
         self._show_hint()
         self.data_bar.check()
+        self.thin_class.check()
 
     # -- training ------------------------------------------------------------------
 

@@ -37,6 +37,7 @@ from napari_finetune.training.events import Preparing
 from napari_finetune.training.objectives import RunObjectives, run_objectives, unlabelled_planes
 from napari_finetune.training.provenance import describe_start
 from napari_finetune.training.start import adabn_batches, resolve_model, resolve_pipeline
+from napari_finetune.training.thin_classes import thin_class_notice
 
 
 @dataclass
@@ -140,6 +141,10 @@ def set_up_run(
         yield Preparing(UNLABELLED_UNUSED, 0.8)
     for notice in objectives.notices:
         yield Preparing(notice, 0.8)
+    named = class_names or {}  # the user's: a start model's own classes may be known already
+    labels = [p.labels for p in painted.planes]
+    if thin := thin_class_notice(labels, trained.classes | named, named):
+        yield Preparing(thin, 0.8)  # what more paint would teach; no weighting makes up for it
     optimizer, base_lrs = st.optimizer_for(net, strategy)
     objectives.attach(optimizer, base_lrs, device)
     frozen = st.initially_frozen(net, strategy)

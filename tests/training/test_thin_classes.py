@@ -1,0 +1,90 @@
+"""A class painted far less than the others is named, in a run's messages and the dock."""
+
+import numpy as np
+import pytest
+
+import napari_finetune as nf
+from napari_finetune.training import Preparing
+from napari_finetune.training import thin_classes as thin
+from napari_finetune.training.thin_classes import (
+    painted_counts,
+    thin_class_notice,
+    thin_classes,
+)
+
+PHASES = {1: "matrix", 2: "secondary γ′", 3: "tertiary γ′"}
+
+
+def _superalloy_like() -> np.ndarray:
+    """14 000 px of matrix and of secondary γ′, 324 px (2.3 %) of tertiary γ′."""
+    labels = np.zeros((200, 200), np.uint8)
+    labels[:100, :140], labels[100:, :140] = 1, 2
+    labels[:18, 150:168] = 3
+    return labels
+
+
+def test_counts_every_painted_class_over_images_and_planes_in_blocks_of_rows(monkeypatch):
+    monkeypatch.setattr(thin, "ROWS_AT_ONCE", 7)  # blocks that cut through the classes
+    stack = np.zeros((3, 40, 30), np.uint8)
+    stack[0, 5:25, 3:9], stack[2, 30:, :] = 2, 5
+    labels = [_superalloy_like(), stack]
+    expected = {}
+    for array in labels:
+        values, counts = np.unique(array[array != 0], return_counts=True)
+        for value, count in zip(values, counts, strict=True):
+            expected[int(value)] = expected.get(int(value), 0) + int(count)
+    assert painted_counts(labels) == expected == {1: 14000, 2: 14120, 3: 324, 5: 300}
+
+
+def test_a_class_under_a_twentieth_of_the_largest_is_thin_fewest_first():
+    assert thin_classes({1: 14000, 2: 14017, 3: 324}) == [3]  # 2.3 %
+    assert thin_classes({1: 14000, 2: 14017, 3: 1055}) == []  # 7.5 %
+    assert thin_classes({1: 10000, 2: 200, 3: 499}) == [2, 3]
+    assert thin_classes({1: 10000, 2: 500}) == []  # exactly 5 %
+    assert thin_classes({1: 14000, 2: 14017, 3: 0}) == [3]  # named, not painted
+    assert thin_classes({1: 500}) == []  # one class: nothing to compare with
+
+
+def test_the_notice_names_the_thin_class_its_pixels_and_the_most_painted_class():
+    said = thin_class_notice([_superalloy_like()], PHASES)
+    assert said == (
+        "'tertiary γ′' is painted on 324 px, 2 % of the 14,000 px of 'matrix': the network "
+        "learns it least. Paint more of it where it occurs."
+    )
+    two = _superalloy_like()
+    two[150, 190] = 4  # one pixel of a class without a name
+    said = thin_class_notice(two, PHASES)
+    assert said.startswith("'class 4' is painted on 1 px, under 0.1 % of the 14,000 px")
+    assert "; 'tertiary γ′' is painted on 324 px" in said and "learns them least" in said
+    assert thin_class_notice(np.where(_superalloy_like() == 3, 0, _superalloy_like())) == ""
+
+
+def test_a_named_class_not_painted_is_named_the_start_models_classes_are_not():
+    two = np.where(_superalloy_like() == 3, 0, _superalloy_like())
+    assert thin_class_notice(two, PHASES) == ""  # names alone: a start model's may be known
+    assert thin_class_notice(two, PHASES, named=PHASES) == (
+        "'tertiary γ′' is named but not painted: the network cannot predict it. "
+        "Paint more of it where it occurs."
+    )
+    four = PHASES | {4: "carbide"}
+    said = thin_class_notice(_superalloy_like(), four, named=four)
+    assert said.startswith("'carbide' is named but not painted; 'tertiary γ′' is painted on 324")
+    assert "cannot predict what is not painted and learns least what is thin" in said
+
+
+def test_a_run_names_a_thin_class_and_a_named_one_not_painted_before_its_first_step():
+    rng = np.random.default_rng(0)
+    image = rng.random((96, 96)).astype(np.float32)
+    labels = np.zeros((96, 96), np.uint8)
+    labels[:48, :80], labels[48:, :80], labels[2:5, 85:88] = 1, 2, 3
+    names = PHASES | {4: "carbide"}
+    run = nf.finetune(image, labels, "world-unet", steps=1, max_seconds=None, class_names=names)
+    said = [e.stage for e in run if isinstance(e, Preparing)]
+    expected = "'carbide' is named but not painted; 'tertiary γ′' is painted on 9 px"
+    assert any(s.startswith(expected) for s in said), said
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.int32])
+def test_nothing_painted_or_one_class_says_nothing(dtype):
+    assert thin_class_notice(np.zeros((20, 20), dtype)) == ""
+    assert thin_class_notice(np.ones((20, 20), dtype)) == ""
