@@ -49,7 +49,9 @@ geometry (e.g. ``--patch-size 128 --batch-size 8``, ``fit``'s default before
 task B's grains elongated at 30°); ``--bn-mode`` with another BatchNorm handling
 (``frozen``: the start model's statistics kept, instead of AdaBN's re-estimate).
 Each run's record says why it ended (``ended``: time budget, or early stopping
-with its last stretch) and after which epoch the held-out boxes trained too.
+with its last stretch) and after which epoch the held-out boxes trained too; each
+seed's record, the pixels painted per class (``painted px``) and, for ``nasa``, the
+IoU per phase (a thinly painted phase scores lowest: README, *A thinly painted class*).
 ``--average-views`` also scores every trained model's predictions averaged over
 the flipped and rotated views its training allowed (``predict(...,
 average_views=True)``; rows ``<lever>, views averaged``, ratios against the
@@ -76,6 +78,7 @@ from napari_finetune.synth import voronoi_grains
 from napari_finetune.synth.strokes import paint_strokes
 from napari_finetune.training.arguments import BATCH_SIZE, MAX_PATCH, PATCH_SIZE
 from napari_finetune.training.engine import MIN_PATCH
+from napari_finetune.training.thin_classes import painted_counts
 
 BOX = 48
 # fit's patch geometry before 16 × 64² (results files without a "geometry" used it).
@@ -284,6 +287,8 @@ def main() -> None:
         for seed in range(args.seeds):
             kind, images, labels, score_images, truth = lever_dataset(name, seed)
             result = {"seed": seed, "geometry": geometry, "bn_mode": bn_mode}
+            # Pixels painted per class: a thinly painted class is learnt least (thin_classes.py).
+            result["painted px"] = {str(k): n for k, n in sorted(painted_counts(labels).items())}
             runs = [(lever, labels, lever_options(lever)) for lever in args.levers]
             if earlier:
                 result["full"] = earlier[name][seed]["full"]
