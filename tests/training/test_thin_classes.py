@@ -36,6 +36,19 @@ def test_counts_every_painted_class_over_images_and_planes_in_blocks_of_rows(mon
     assert painted_counts(labels) == expected == {1: 14000, 2: 14120, 3: 324, 5: 300}
 
 
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.int32, np.int64, np.uint64, np.float32])
+def test_counts_agree_with_sorting_for_every_dtype_and_large_or_negative_ids(dtype):
+    rng = np.random.default_rng(1)
+    labels = rng.integers(0, 5, (64, 64)).astype(dtype)
+    if np.issubdtype(dtype, np.signedinteger):
+        labels[0, :10] = -3  # not a class napari paints, but a value in the array
+    if np.dtype(dtype).itemsize >= 4:
+        labels[1, :7] = 3_000_000  # an instance id: counted by sorting, not a histogram
+    values, counts = np.unique(labels[labels != 0], return_counts=True)
+    expected = {int(v): int(n) for v, n in zip(values, counts, strict=True)}
+    assert painted_counts(labels) == expected
+
+
 def test_a_class_under_a_twentieth_of_the_largest_is_thin_fewest_first():
     assert thin_classes({1: 14000, 2: 14017, 3: 324}) == [3]  # 2.3 %
     assert thin_classes({1: 14000, 2: 14017, 3: 1055}) == []  # 7.5 %

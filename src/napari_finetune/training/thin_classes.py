@@ -26,6 +26,8 @@ import numpy as np
 THIN_SHARE = 0.05
 # Rows of a plane counted at once: a 30 000-column mosaic costs tens of MB, not GB.
 ROWS_AT_ONCE = 1024
+# Painted values below this are counted with a histogram, others by sorting.
+BINCOUNT_BELOW = 65536
 
 
 def painted_counts(labels: Sequence[np.ndarray] | np.ndarray) -> dict[int, int]:
@@ -52,10 +54,27 @@ def painted_counts(labels: Sequence[np.ndarray] | np.ndarray) -> dict[int, int]:
         for index in np.ndindex(*shape[:-2]):
             for top in range(0, shape[-2], ROWS_AT_ONCE):
                 block = np.asarray(stack[(*index, slice(top, top + ROWS_AT_ONCE))])
-                values, found = np.unique(block[block != 0], return_counts=True)
-                for value, count in zip(values.tolist(), found.tolist(), strict=True):
-                    counts[int(value)] = counts.get(int(value), 0) + int(count)
+                for value, count in _block_counts(block).items():
+                    counts[value] = counts.get(value, 0) + count
     return counts
+
+
+def _block_counts(block: np.ndarray) -> dict[int, int]:
+    """Painted value -> pixels in one block of rows.
+
+    A histogram where the values are small non-negative integers (the dock
+    counts on every brush stroke: for a fully painted 4096² image 0.04 s here,
+    sorting 0.26 s), sorting otherwise (instance ids in the millions, negative
+    values, floats).
+    """
+    small = np.issubdtype(block.dtype, np.integer) and block.size > 0
+    if small and block.min() >= 0 and block.max() < BINCOUNT_BELOW:
+        histogram = np.bincount(block.ravel().astype(np.intp, copy=False))
+        values = np.flatnonzero(histogram[1:]) + 1
+        found = histogram[values]
+    else:
+        values, found = np.unique(block[block != 0], return_counts=True)
+    return {int(v): int(n) for v, n in zip(values.tolist(), found.tolist(), strict=True)}
 
 
 def thin_classes(counts: Mapping[int, int], share: float = THIN_SHARE) -> list[int]:
