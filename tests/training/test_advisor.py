@@ -206,24 +206,9 @@ def test_transfer_gap_is_the_best_pretrained_minus_scratch_per_subset():
     assert gaps == {10: pytest.approx(0.4), 40: pytest.approx(0.05)}
 
 
-def test_a_short_comparison_runs_every_run_and_stops_at_once(painted):
+def test_a_comparison_stops_at_once(painted):
+    # Every run of a whole comparison: test_start_models_are_compared_on_the_same_held_out_regions.
     image, labels = painted
-    events = compare_strategies(
-        image, labels, strategies=("scratch", "head"), fractions=(1.0,), seconds=1.0
-    )
-    started = next(events)
-    assert isinstance(started, ComparisonStarted) and started.runs == 4
-    seen = list(events)
-    done = [e.result for e in seen if isinstance(e, RunDone)]
-    assert len(done) == 4 and all(0 <= r.score <= 1 for r in done)
-    assert {(r.strategy, r.seed) for r in done} == {
-        (s, k) for s in ("scratch", "head") for k in (0, 1)
-    }
-    progress = [e.progress for e in seen if isinstance(e, RunProgress)]
-    assert progress == sorted(progress) and 0 < progress[-1] <= 1
-    finished = seen[-1]
-    assert isinstance(finished, ComparisonFinished)
-    assert finished.comparison.recommendation().strategy in ("scratch", "head")
     # Stop: closing after the first run ends the comparison there...
     events = compare_strategies(image, labels, strategies=("head",), seconds=1.0)
     seen = []
@@ -314,13 +299,23 @@ def test_start_models_are_compared_on_the_same_held_out_regions(painted):
         other_starts=("world-unet",),
     )
     started = next(events)
+    assert isinstance(started, ComparisonStarted)
     # scratch has no start model: it runs once, not once per start.
     assert started.strategies == ("scratch", "head from voronoi-unet", "head from world-unet")
     assert started.runs == 6
     seen = list(events)
     progress = {e.candidate for e in seen if isinstance(e, RunProgress)}
     assert progress <= set(started.strategies)
+    shares = [e.progress for e in seen if isinstance(e, RunProgress)]
+    assert shares == sorted(shares) and 0 < shares[-1] <= 1
     results = [e.result for e in seen if isinstance(e, RunDone)]
+    assert len(results) == 6 and all(0 <= r.score <= 1 for r in results)
+    assert {(r.strategy, r.start, r.seed) for r in results} == {
+        (s, start, k)
+        for s, start in (("scratch", ""), ("head", "voronoi-unet"), ("head", "world-unet"))
+        for k in (0, 1)
+    }
+    assert isinstance(seen[-1], ComparisonFinished)
     assert {(r.strategy, r.start) for r in results} == {
         ("scratch", ""),
         ("head", "voronoi-unet"),
