@@ -3,7 +3,8 @@
 Neighbouring pixels are nearly copies of each other, so a random-pixel split
 measures memory, not generalisation. Whole images are held out when there are
 several; on a single image, whole painted regions (strokes close together form
-one region) are held out.
+one region, and in a stack so do regions on neighbouring planes that overlap)
+are held out.
 """
 
 from __future__ import annotations
@@ -17,6 +18,10 @@ from napari_finetune.data.painted import PaintedPlane
 
 # Strokes closer than this belong to one region (their patches would overlap).
 REGION_MERGE_PX = 24
+# Regions of one stack this many planes apart or fewer that overlap (within
+# REGION_MERGE_PX) are one group: neighbouring sections are nearly copies, so
+# holding out one while training on the other would score memory.
+PLANE_MERGE = 2
 # Fewer groups than this and holding one out would starve training (one of two
 # boxes is half the labels): then everything trains and nothing is validated.
 MIN_GROUPS = 3
@@ -199,25 +204,64 @@ def _choose_held(
     return None if counts[smallest] > total / 2 or others != every_class else [smallest]
 
 
-def _split_regions(planes: list[PaintedPlane], fraction: float, rng: np.random.Generator) -> Split:
-    regions = []  # (plane index, region mask)
+def region_groups(planes: list[PaintedPlane]) -> list[list[tuple[int, np.ndarray]]]:
+    """The painted regions validation holds out whole, as ``(plane index, mask)`` lists.
+
+    A region is painted pixels closer than :data:`REGION_MERGE_PX` to each
+    other within a plane; regions on planes of one stack at most
+    :data:`PLANE_MERGE` apart whose neighbourhoods overlap are one group.
+
+    Parameters
+    ----------
+    planes : list of PaintedPlane
+        Training planes.
+    """
+    regions, labelled = [], []  # (plane index, mask); per plane: its regions' labels, first id
     for index, plane in enumerate(planes):
         painted = plane.labels > 0
         merged, count = ndi.label(ndi.binary_dilation(painted, iterations=REGION_MERGE_PX // 2))
+        labelled.append((merged, len(regions)))
         regions += [(index, (merged == k) & painted) for k in range(1, count + 1)]
-    if len(regions) < MIN_GROUPS:
+    parent = list(range(len(regions)))
+
+    def root(k: int) -> int:
+        while parent[k] != k:
+            parent[k] = parent[parent[k]]
+            k = parent[k]
+        return k
+
+    for i, a in enumerate(planes):
+        for j in range(i + 1, len(planes)):
+            b = planes[j]
+            if a.plane is None or b.plane is None or a.source != b.source:
+                continue
+            if abs(a.plane - b.plane) > PLANE_MERGE:
+                continue
+            (first, offset_a), (second, offset_b) = labelled[i], labelled[j]
+            both = (first > 0) & (second > 0)
+            for k, m in set(zip(first[both].tolist(), second[both].tolist(), strict=True)):
+                parent[root(offset_a + k - 1)] = root(offset_b + m - 1)
+    groups: dict[int, list[tuple[int, np.ndarray]]] = {}
+    for k, region in enumerate(regions):
+        groups.setdefault(root(k), []).append(region)
+    return list(groups.values())
+
+
+def _split_regions(planes: list[PaintedPlane], fraction: float, rng: np.random.Generator) -> Split:
+    groups = region_groups(planes)
+    if len(groups) < MIN_GROUPS:
         return _nothing_held(planes)
-    counts = [int(r.sum()) for _, r in regions]
-    classes = [_class_counts(planes[i].labels[r]) for i, r in regions]
+    counts = [sum(int(r.sum()) for _, r in group) for group in groups]
+    classes = [_class_counts(*(planes[i].labels[r] for i, r in group)) for group in groups]
     chosen = _choose_held(counts, classes, fraction, rng)
     if chosen is None:
         return _nothing_held(planes)
     train = [p.labels.copy() for p in planes]
     validation = [np.zeros_like(p.labels) for p in planes]
     for order in chosen:
-        index, region = regions[order]
-        validation[index][region] = planes[index].labels[region]
-        train[index][region] = 0
+        for index, region in groups[order]:
+            validation[index][region] = planes[index].labels[region]
+            train[index][region] = 0
     if not any(t.any() for t in train):
         return _nothing_held(planes)
     return Split(train, validation, "regions")

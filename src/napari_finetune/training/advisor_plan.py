@@ -19,7 +19,13 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from napari_finetune.data.painted import as_pairs, collect_painted
-from napari_finetune.data.split import MIN_GROUPS, REGION_MERGE_PX, split_validation
+from napari_finetune.data.split import (
+    MIN_GROUPS,
+    PLANE_MERGE,
+    REGION_MERGE_PX,
+    region_groups,
+    split_validation,
+)
 
 # Share of the painted pixels held out to score every run.
 HELD_OUT_FRACTION = 0.3
@@ -126,11 +132,12 @@ def plan_comparison(
     pairs = as_pairs(images, labels)
     split = split_validation(painted.planes, HELD_OUT_FRACTION, seed)
     if split.grouping == "none":
-        found = len(painted_regions([lab for _, lab in pairs]))
+        found = len(region_groups(painted.planes))  # a stack's neighbouring planes: one
         raise ValueError(
             f"only {found} painted region{'s' if found != 1 else ''}: paint at least "
             f"{MIN_GROUPS + 1 - found} more, each at least {REGION_MERGE_PX} px from the "
-            "others, so that whole regions can be held out to score the strategies "
+            f"others (in a stack: or more than {PLANE_MERGE} planes away), so that "
+            "whole regions can be held out to score the strategies "
             f"(it needs {MIN_GROUPS + 1} or more)."
         )
     held_out = [np.zeros(lab.shape, bool) for _, lab in pairs]
