@@ -1,4 +1,4 @@
-"""The Fine-tune dock names a class painted far less than the others, in the user's names."""
+"""The Fine-tune dock names a class painted far less than the others, as the run names it."""
 
 import numpy as np
 
@@ -26,18 +26,23 @@ def test_the_line_names_the_thin_class_follows_the_names_and_goes_when_painted_m
     thin[:18, 150:168] = 3  # 324 px beside 14 000 px a class
     layer.data = thin  # as an undo or a script would: the layer's data event
     assert _shown(w.thin_class.line)
-    assert w.thin_class.line.value.startswith("'class 3' is painted on 324 px, 2 % of the 14,000")
+    # No names typed: the start model's, as the run names them (it has no class 3).
+    said = w.thin_class.line.value
+    assert said.startswith("'class 3' is rare in your painting: 324 px, 2.3 % of the 14,000 px")
+    assert "of 'grain interior'" in said
 
     w.pairs.class_names.value = "matrix, secondary γ′, tertiary γ′, carbide"
     w.pairs.class_names.native.editingFinished.emit()
     said = w.thin_class.line.value
-    assert said.startswith("'carbide' is named but not painted; 'tertiary γ′' is painted on 324")
+    assert said.startswith("'carbide' is named but not painted: the network cannot predict it")
+    assert "'tertiary γ′' (324 px, 2.3 %)" in said
     w.pairs.class_names.value = "matrix, secondary γ′, tertiary γ′"
     w.pairs.class_names.native.editingFinished.emit()
-    assert w.thin_class.line.value.startswith("'tertiary γ′' is painted on 324 px")
+    assert w.thin_class.line.value.startswith("'tertiary γ′' is rare in your painting: 324 px")
 
-    more = thin.copy()
-    more[:30, 150:200] = 3  # 1 500 px: 11 % of the others
-    layer.data = more
+    layer.brush_size = 40
+    with layer.block_history():  # a brush stroke: the paint event comes at its end
+        layer.paint((40, 180), 3)
+        layer.paint((60, 180), 3)  # about 1 300 px more: no longer rare
+    assert (layer.data == 3).sum() >= 1000
     assert not _shown(w.thin_class.line)
-    assert np.array_equal(layer.data, more)  # the painting is only read

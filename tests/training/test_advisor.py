@@ -316,6 +316,7 @@ def test_start_models_are_compared_on_the_same_held_out_regions(painted):
         for k in (0, 1)
     }
     assert isinstance(seen[-1], ComparisonFinished)
+    assert seen[-1].comparison.recommendation().strategy in ("scratch", "head")
     assert {(r.strategy, r.start) for r in results} == {
         ("scratch", ""),
         ("head", "voronoi-unet"),

@@ -3,9 +3,9 @@
 A class painted on a few hundred pixels beside tens of thousands of the others
 is learnt least (the core decides which, and says why:
 :mod:`napari_finetune.training.thin_classes`). The line sits under the
-training rows, in the class names the user typed (else the start model's),
-also naming a typed class not painted at all, and is hidden while no class
-is thin. It only reads the paintings.
+training rows, in the class names the user typed (else the start model's,
+as a run names them), also naming a typed class not painted at all, and is
+hidden while no class is thin. It only reads the paintings.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from napari_finetune._widgets._controls import wrapping_label
 from napari_finetune._widgets._data_bar_notice import WARNING_STYLE
+from napari_finetune.models.model import DEFAULT_CLASSES
 from napari_finetune.training.thin_classes import thin_class_notice
 
 if TYPE_CHECKING:
@@ -31,6 +32,7 @@ class ThinClassNotice:
 
     def __init__(self, pairs: TrainingPairs) -> None:
         self._pairs = pairs
+        self._start_names = dict(DEFAULT_CLASSES)  # the shipped start models', as the rows
         self.line = wrapping_label()
         self.line.native.setStyleSheet(WARNING_STYLE)
         self.line.visible = False
@@ -38,12 +40,18 @@ class ThinClassNotice:
         # The dock checks on every brush stroke and row change; renamed classes here.
         pairs.class_names.native.editingFinished.connect(self.check)
 
+    def show_for_start(self, names: dict[int, str] | None) -> None:
+        """Name the classes as the start model chosen now does, where none is typed."""
+        self._start_names = dict(names or {})
+        self.check()
+
     def check(self, _event: object = None) -> None:
         """Show the thin classes of the chosen paintings, or hide the line."""
         try:
-            names, typed = self._pairs.names_to_paint(), self._pairs.named_classes() or {}
+            typed = self._pairs.named_classes() or {}
         except ValueError:  # unreadable typed names: the field itself says so
-            names, typed = None, {}
+            typed = {}
+        names = self._start_names | typed  # as the run names them
         text = thin_class_notice(self._pairs.painted_labels(), names, typed)
         self.line.value = text
         self.line.visible = bool(text)

@@ -141,7 +141,9 @@ class FineTuneWidget(Container):
 
     def _show_start_classes(self, _value: object = None) -> None:
         """What an empty classes field means: the names of the start chosen now."""
-        self.pairs.show_start_classes(start_class_names(self.settings.start(), self.model))
+        names = start_class_names(self.settings.start(), self.model)
+        self.pairs.show_start_classes(names)
+        self.thin_class.show_for_start(names)  # the line names classes as the run will
 
     def _on_new_painting(self) -> None:
         try:
@@ -188,10 +190,8 @@ class FineTuneWidget(Container):
         try:
             self.session.set_pairs(self.pairs.session_pairs())
             options = self.settings.options(seconds, self.active.options())
-            named = self.pairs.named_classes()
-            options = replace(
-                options, average_views=self.files.average_views.value, class_names=named
-            )
+            views, named = self.files.average_views.value, self.pairs.named_classes()
+            options = replace(options, average_views=views, class_names=named)
             self._events = self.session.train_round(options)
         except ValueError as err:  # CheckpointError included
             self._report_error(err)

@@ -84,7 +84,8 @@ def unlabelled_planes(
     Raises
     ------
     ValueError
-        Naming the image, when its channel count differs or it is not 2D/3D.
+        Naming the image, when its channel count differs, it is not 2D/3D, or
+        its planes would be under 16 px a side (e.g. ``(rows, cols, 2)``).
     """
     if unlabelled is None:
         return []

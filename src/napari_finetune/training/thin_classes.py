@@ -1,33 +1,41 @@
-"""Which class the painting shows far less of than the others, or not at all.
+"""Which class the painting shows little of beside the others, or not at all.
 
-A class painted on a few hundred pixels beside tens of thousands of the
-others is the class the network learns least, and no weighting of the loss
-made up for it. On the NASA superalloy (3 train images × 4 boxes of 48²,
-``world-unet``, 60 s, seeds 0-8; README, *A thinly painted class*) the six
-paintings whose boxes held under a twentieth as many tertiary γ′ pixels as
-the most-painted phase (2.3-4.7 %) scored tertiary-γ′ IoU 0.62-0.71 (mean
-0.67; 0.62 at 2.3 %, whose images fully labelled scored 0.73), the two with
-7.6 % 0.70 and 0.73. The ninth painting held no tertiary γ′ at all: the phase
-was named but never predicted (IoU 0, mean IoU 0.62 against 0.83-0.87).
-Weighting the thin class's pixels up in the cross-entropy (by the inverse
-square root or the inverse of the painted counts) moved the thinnest painting
-by −0.002 to +0.012 mean IoU and cost two others 0.006 and 0.008. What helps is
-paint on that class, so the dock and a run's first messages say which class
-is thin, and which named class is not painted.
+A class painted on a few hundred pixels beside tens of thousands of the others
+gives the network little to learn from. On the NASA superalloy (3 train images
+× 4 boxes of 48², ``world-unet``, 60 s, seeds 0-8; README, *A thinly painted
+class*) the six paintings with under 1 000 px of tertiary γ′ (324-649 px, 2.3-
+4.7 % of the most-painted phase) scored tertiary-γ′ IoU 0.62-0.71, the two
+thinnest (2.3 %, 3.0 %) lowest (0.62, 0.65); the two with about 1 060 px
+(7.6 %) 0.70 and 0.73, as seed 1's images fully labelled (0.73). The seeds
+paint different images, so this is a correlation, not a controlled test. The
+ninth painting held no tertiary γ′ at all: the phase was named but never
+predicted (IoU 0, mean IoU 0.62 against 0.83-0.87). Weighting the thin class's
+pixels up in the cross-entropy (by the inverse square root or the inverse of
+the painted counts) moved the thinnest painting by −0.002 to +0.012 mean IoU
+and lowered the other two tried (0.863 → 0.858, 0.873 → 0.864). So the dock
+and a run's first messages name such a class: if the images hold more of it,
+painting more of it is what helps. Tertiary γ′ is rare in these images
+themselves (3.1-5.8 % of the most common phase on fully labelled images), so
+a share alone would name it on every fully labelled set: thin also takes
+under :data:`THIN_PIXELS` painted pixels.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
-# A class with under this share of the most-painted class's pixels counts as thin.
+# Thin: under this share of the most-painted class's pixels, and under THIN_PIXELS.
 THIN_SHARE = 0.05
-# Rows of a plane counted at once: a 30 000-column mosaic costs tens of MB, not GB.
-ROWS_AT_ONCE = 1024
+THIN_PIXELS = 1000
+# Pixels of a plane counted at once (whole rows): ≤ 32 MB of histogram input.
+PIXELS_AT_ONCE = 2**22
 # Painted values below this are counted with a histogram, others by sorting.
 BINCOUNT_BELOW = 65536
+# Thin classes named in one notice; more are counted.
+NAMED_AT_MOST = 3
 
 
 def painted_counts(labels: Sequence[np.ndarray] | np.ndarray) -> dict[int, int]:
@@ -51,9 +59,10 @@ def painted_counts(labels: Sequence[np.ndarray] | np.ndarray) -> dict[int, int]:
         shape = np.shape(stack)
         if len(shape) < 2:
             continue
+        rows = max(1, PIXELS_AT_ONCE // max(1, shape[-1]))
         for index in np.ndindex(*shape[:-2]):
-            for top in range(0, shape[-2], ROWS_AT_ONCE):
-                block = np.asarray(stack[(*index, slice(top, top + ROWS_AT_ONCE))])
+            for top in range(0, shape[-2], rows):
+                block = np.asarray(stack[(*index, slice(top, top + rows))])
                 for value, count in _block_counts(block).items():
                     counts[value] = counts.get(value, 0) + count
     return counts
@@ -62,23 +71,33 @@ def painted_counts(labels: Sequence[np.ndarray] | np.ndarray) -> dict[int, int]:
 def _block_counts(block: np.ndarray) -> dict[int, int]:
     """Painted value -> pixels in one block of rows.
 
-    A histogram where the values are small non-negative integers (the dock
-    counts on every brush stroke: for a fully painted 4096² image 0.04 s here,
-    sorting 0.26 s), sorting otherwise (instance ids in the millions, negative
-    values, floats).
+    Only painted pixels are counted (the dock counts on every brush stroke:
+    empty blocks cost a scan), by histogram where the values are small
+    non-negative integers, by sorting otherwise (instance ids in the millions,
+    negative values); non-finite float values are left out.
     """
-    small = np.issubdtype(block.dtype, np.integer) and block.size > 0
-    if small and block.min() >= 0 and block.max() < BINCOUNT_BELOW:
-        histogram = np.bincount(block.ravel().astype(np.intp, copy=False))
-        values = np.flatnonzero(histogram[1:]) + 1
+    painted = block[block != 0]
+    if np.issubdtype(painted.dtype, np.floating):
+        painted = painted[np.isfinite(painted)]
+    if not painted.size:
+        return {}
+    integer = np.issubdtype(painted.dtype, np.integer)
+    if integer and painted.min() >= 0 and painted.max() < BINCOUNT_BELOW:
+        histogram = np.bincount(painted.astype(np.intp, copy=False))
+        values = np.flatnonzero(histogram)
         found = histogram[values]
     else:
-        values, found = np.unique(block[block != 0], return_counts=True)
-    return {int(v): int(n) for v, n in zip(values.tolist(), found.tolist(), strict=True)}
+        values, found = np.unique(painted, return_counts=True)
+    counts: dict[int, int] = {}
+    for value, count in zip(values.tolist(), found.tolist(), strict=True):
+        counts[int(value)] = counts.get(int(value), 0) + int(count)  # 1.0 and 1.5: class 1
+    return counts
 
 
-def thin_classes(counts: Mapping[int, int], share: float = THIN_SHARE) -> list[int]:
-    """The values with under ``share`` of the most-painted class's pixels (0 px included).
+def thin_classes(
+    counts: Mapping[int, int], share: float = THIN_SHARE, pixels: int = THIN_PIXELS
+) -> list[int]:
+    """The values painted on under ``pixels`` px and under ``share`` of the most-painted one's.
 
     Parameters
     ----------
@@ -87,6 +106,8 @@ def thin_classes(counts: Mapping[int, int], share: float = THIN_SHARE) -> list[i
         class not painted: 0).
     share : float
         The thin share of the largest count.
+    pixels : int
+        Fewer painted pixels than this, too.
 
     Returns
     -------
@@ -96,7 +117,7 @@ def thin_classes(counts: Mapping[int, int], share: float = THIN_SHARE) -> list[i
     if len(counts) < 2:
         return []
     most = max(counts.values())
-    thin = [value for value, count in counts.items() if count < share * most]
+    thin = [v for v, count in counts.items() if count < share * most and count < pixels]
     return sorted(thin, key=lambda value: (counts[value], value))
 
 
@@ -114,19 +135,25 @@ def thin_class_notice(
     names : Mapping, optional
         Painted value -> class name; a value without a name is "class <value>".
     named : iterable of int
-        Values the user named as classes: one not painted at all is named too
-        (the start model's own names are not: its head may know them already).
+        Values the user named as classes. One above every painted value gets
+        no output in the network, so it is named when not painted; a smaller
+        one keeps the start model's output where the start has it (a run
+        refuses a gap it cannot fill).
 
-    Examples
-    --------
-    ``"'tertiary γ′' is painted on 324 px, 2 % of the 14,017 px of 'secondary
-    γ′': the network learns it least. Paint more of it where it occurs."``
+    Returns
+    -------
+    str
+        E.g. ``"'tertiary γ′' is rare in your painting: 324 px, 2.3 % of the
+        14,017 px of 'secondary γ′'. The network learns little from so few;
+        if your images hold more of it, paint more of it."``
     """
     counts = painted_counts(labels)
     if not counts:
         return ""
+    top = max(counts)
     for value in named:
-        counts.setdefault(int(value), 0)
+        if int(value) > top:
+            counts.setdefault(int(value), 0)
     thin = thin_classes(counts)
     if not thin:
         return ""
@@ -136,26 +163,47 @@ def thin_class_notice(
     def name(value: int) -> str:
         return f"'{names.get(value, f'class {value}')}'"
 
-    parts = [
-        f"{name(value)} is named but not painted"
-        if not counts[value]
-        else f"{name(value)} is painted on {counts[value]:,} px, "
-        f"{_percent(counts[value] / counts[most])} of the {counts[most]:,} px of {name(most)}"
-        for value in thin
+    said = [v for v in thin if not counts[v]][:NAMED_AT_MOST]
+    said += [v for v in thin if counts[v]][: NAMED_AT_MOST - len(said)]
+    unpainted = [name(v) for v in said if not counts[v]]
+    rare = [
+        f"{name(v)} ({counts[v]:,} px, {_percent(counts[v] / counts[most])})"
+        for v in said
+        if counts[v]
     ]
-    it, occurs = ("it", "it occurs") if len(thin) == 1 else ("them", "they occur")
-    unpainted = sum(not counts[value] for value in thin)
-    if unpainted == len(thin):
-        effect = f"the network cannot predict {it}"
-    elif unpainted:
-        effect = "the network cannot predict what is not painted and learns least what is thin"
-    else:
-        effect = f"the network learns {it} least"
-    return f"{'; '.join(parts)}: {effect}. Paint more of {it} where {occurs}."
+    more = len(thin) - len(said)
+    parts = []
+    if unpainted:
+        one = len(unpainted) == 1
+        it, where = ("it", "it occurs") if one else ("them", "they occur")
+        parts.append(
+            f"{_listed(unpainted)} {'is' if one else 'are'} named but not painted: the "
+            f"network cannot predict {it}; paint {it} where {where}."
+        )
+    if len(rare) == 1 and not unpainted and not more:
+        v = said[0]
+        parts.append(
+            f"{name(v)} is rare in your painting: {counts[v]:,} px, "
+            f"{_percent(counts[v] / counts[most])} of the {counts[most]:,} px of {name(most)}. "
+            "The network learns little from so few; if your images hold more of it, paint "
+            "more of it."
+        )
+    elif rare:
+        it = "it" if len(rare) == 1 and not more else "them"
+        listed = _listed(rare + ([f"{more} more"] if more else []))
+        parts.append(
+            f"Rare in your painting beside the {counts[most]:,} px of {name(most)}: {listed}; "
+            f"if your images hold more of {it}, paint more of {it}."
+        )
+    return " ".join(parts)
+
+
+def _listed(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
 def _percent(fraction: float) -> str:
-    """``'2 %'``; under 1 % with a decimal (``'0.4 %'``), so that a trace never reads 0 %."""
+    """One decimal, rounded down, so that a class under 5 % never reads 5 %."""
     if fraction < 0.001:
         return "under 0.1 %"
-    return f"{fraction * 100:.1f} %" if fraction < 0.01 else f"{fraction * 100:.0f} %"
+    return f"{math.floor(fraction * 1000) / 10:.1f} %"
