@@ -72,13 +72,13 @@ from bench_transfer import POOL, task_b
 from common import RESULTS, isbi2012, markdown_table, nist_steel, paint_boxes
 
 import napari_finetune as nf
+from napari_finetune.data.class_counts import painted_counts
 from napari_finetune.inference.views import model_views
 from napari_finetune.models import DEFAULT_MODEL
 from napari_finetune.synth import voronoi_grains
 from napari_finetune.synth.strokes import paint_strokes
 from napari_finetune.training.arguments import BATCH_SIZE, MAX_PATCH, PATCH_SIZE
 from napari_finetune.training.engine import MIN_PATCH
-from napari_finetune.training.thin_classes import painted_counts
 
 BOX = 48
 # fit's patch geometry before 16 × 64² (results files without a "geometry" used it).

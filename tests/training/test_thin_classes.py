@@ -5,12 +5,7 @@ import pytest
 
 import napari_finetune as nf
 from napari_finetune.training import Preparing
-from napari_finetune.training import thin_classes as thin
-from napari_finetune.training.thin_classes import (
-    painted_counts,
-    thin_class_notice,
-    thin_classes,
-)
+from napari_finetune.training.thin_classes import thin_class_notice, thin_classes
 
 PHASES = {1: "matrix", 2: "secondary γ′", 3: "tertiary γ′"}
 
@@ -21,32 +16,6 @@ def _superalloy_like() -> np.ndarray:
     labels[:100, :140], labels[100:, :140] = 1, 2
     labels[:18, 150:168] = 3
     return labels
-
-
-def test_counts_every_painted_class_over_images_and_planes_in_blocks_of_rows(monkeypatch):
-    monkeypatch.setattr(thin, "PIXELS_AT_ONCE", 7 * 200)  # 7 rows of 200 px: cutting classes
-    stack = np.zeros((3, 40, 30), np.uint8)
-    stack[0, 5:25, 3:9], stack[2, 30:, :] = 2, 5
-    labels = [_superalloy_like(), stack]
-    expected = {}
-    for array in labels:
-        values, counts = np.unique(array[array != 0], return_counts=True)
-        for value, count in zip(values, counts, strict=True):
-            expected[int(value)] = expected.get(int(value), 0) + int(count)
-    assert painted_counts(labels) == expected == {1: 14000, 2: 14120, 3: 324, 5: 300}
-
-
-@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.int32, np.int64, np.uint64, np.float32])
-def test_counts_agree_with_sorting_for_every_dtype_and_large_or_negative_ids(dtype):
-    rng = np.random.default_rng(1)
-    labels = rng.integers(0, 5, (64, 64)).astype(dtype)
-    if np.issubdtype(dtype, np.signedinteger):
-        labels[0, :10] = -3  # not a class napari paints, but a value in the array
-    if np.dtype(dtype).itemsize >= 4:
-        labels[1, :7] = 3_000_000  # an instance id: counted by sorting, not a histogram
-    values, counts = np.unique(labels[labels != 0], return_counts=True)
-    expected = {int(v): int(n) for v, n in zip(values, counts, strict=True)}
-    assert painted_counts(labels) == expected
 
 
 def test_a_class_under_a_twentieth_of_the_largest_and_1000_px_is_thin_fewest_first():

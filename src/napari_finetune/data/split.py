@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage as ndi
 
+from napari_finetune.data.class_counts import painted_counts
 from napari_finetune.data.painted import PaintedPlane
 
 # Strokes closer than this belong to one region (their patches would overlap).
@@ -82,7 +83,7 @@ def split_validation(planes: list[PaintedPlane], fraction: float = 0.2, seed: in
     if len(sources) >= MIN_GROUPS:
         of_source = [[p for p in planes if p.source == s] for s in sources]
         counts = [sum(int((p.labels > 0).sum()) for p in group) for group in of_source]
-        classes = [_class_counts(*(p.labels for p in group)) for group in of_source]
+        classes = [painted_counts([p.labels for p in group]) for group in of_source]
         chosen = _choose_held(counts, classes, fraction, rng, strict=True)
         if chosen is not None:
             held = {sources[k] for k in chosen}
@@ -131,16 +132,6 @@ def given_split(planes: list[PaintedPlane], held_out: list[np.ndarray]) -> Split
     if not any(t.any() for t in train):
         raise ValueError("every painted pixel is held out: nothing is left to train on.")
     return Split(train, validation, "given")
-
-
-def _class_counts(*labels: np.ndarray) -> dict[int, int]:
-    """Painted pixels per class over ``labels``."""
-    counts: dict[int, int] = {}
-    for lab in labels:
-        values, numbers = np.unique(lab[lab > 0], return_counts=True)
-        for value, number in zip(values.tolist(), numbers.tolist(), strict=True):
-            counts[int(value)] = counts.get(int(value), 0) + int(number)
-    return counts
 
 
 def _nothing_held(planes: list[PaintedPlane]) -> Split:
@@ -257,7 +248,7 @@ def _split_regions(planes: list[PaintedPlane], fraction: float, rng: np.random.G
     if len(groups) < MIN_GROUPS:
         return _nothing_held(planes)
     counts = [sum(int(r.sum()) for _, r in group) for group in groups]
-    classes = [_class_counts(*(planes[i].labels[r] for i, r in group)) for group in groups]
+    classes = [painted_counts([planes[i].labels[r] for i, r in group]) for group in groups]
     chosen = _choose_held(counts, classes, fraction, rng)
     if chosen is None:
         return _nothing_held(planes)

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from napari_finetune._version import __version__
+from napari_finetune.data.class_counts import painted_counts
 from napari_finetune.models.checkpoint_tensors import tensor_digest
 from napari_finetune.models.model import SegmentationModel
 from napari_finetune.models.registry import DEFAULT_MODEL, REGISTRY, load_model
@@ -67,10 +68,9 @@ def describe_start(model: SegmentationModel | str | Path | None, strategy: str) 
     return {"kind": kind, "name": model.name, "sha256": tensor_digest(model.net.state_dict())}
 
 
-def painted_counts(labels: np.ndarray) -> dict[str, int]:
-    """Painted pixels per class value, as ``{"1": n1, "2": n2, ...}``."""
-    counts = np.bincount(np.asarray(labels).ravel().astype(np.int64))
-    return {str(k): int(n) for k, n in enumerate(counts) if k and n}
+def class_counts(labels: np.ndarray) -> dict[str, int]:
+    """Painted pixels per class value, as ``{"1": n1, "2": n2, ...}`` in value order."""
+    return {str(k): n for k, n in sorted(painted_counts(labels).items())}
 
 
 def run_record(
@@ -93,7 +93,7 @@ def run_record(
     options : dict
         Every argument that shapes the run (strategy, budget, seed, ...).
     """
-    per_image = [painted_counts(lab) for lab in labels]
+    per_image = [class_counts(lab) for lab in labels]
     total: dict[str, int] = {}
     for counts in per_image:
         for key, n in counts.items():

@@ -27,71 +27,13 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
+from napari_finetune.data.class_counts import painted_counts
+
 # Thin: under this share of the most-painted class's pixels, and under THIN_PIXELS.
 THIN_SHARE = 0.05
 THIN_PIXELS = 1000
-# Pixels of a plane counted at once (whole rows): ≤ 32 MB of histogram input.
-PIXELS_AT_ONCE = 2**22
-# Painted values below this are counted with a histogram, others by sorting.
-BINCOUNT_BELOW = 65536
 # Thin classes named in one notice; more are counted.
 NAMED_AT_MOST = 3
-
-
-def painted_counts(labels: Sequence[np.ndarray] | np.ndarray) -> dict[int, int]:
-    """Painted pixels of each class (value 0, unpainted, left out).
-
-    Parameters
-    ----------
-    labels : numpy.ndarray or sequence of them
-        Painted labels, 2D or stacks of planes; array-likes that slice (dask,
-        zarr) are read a block of rows at a time.
-
-    Returns
-    -------
-    dict
-        Painted value -> pixel count, for every value painted at least once.
-    """
-    if hasattr(labels, "shape"):  # one array, not a list of them
-        labels = [labels]
-    counts: dict[int, int] = {}
-    for stack in labels:
-        shape = np.shape(stack)
-        if len(shape) < 2:
-            continue
-        rows = max(1, PIXELS_AT_ONCE // max(1, shape[-1]))
-        for index in np.ndindex(*shape[:-2]):
-            for top in range(0, shape[-2], rows):
-                block = np.asarray(stack[(*index, slice(top, top + rows))])
-                for value, count in _block_counts(block).items():
-                    counts[value] = counts.get(value, 0) + count
-    return counts
-
-
-def _block_counts(block: np.ndarray) -> dict[int, int]:
-    """Painted value -> pixels in one block of rows.
-
-    Only painted pixels are counted (the dock counts on every brush stroke:
-    empty blocks cost a scan), by histogram where the values are small
-    non-negative integers, by sorting otherwise (instance ids in the millions,
-    negative values); non-finite float values are left out.
-    """
-    painted = block[block != 0]
-    if np.issubdtype(painted.dtype, np.floating):
-        painted = painted[np.isfinite(painted)]
-    if not painted.size:
-        return {}
-    integer = np.issubdtype(painted.dtype, np.integer)
-    if integer and painted.min() >= 0 and painted.max() < BINCOUNT_BELOW:
-        histogram = np.bincount(painted.astype(np.intp, copy=False))
-        values = np.flatnonzero(histogram)
-        found = histogram[values]
-    else:
-        values, found = np.unique(painted, return_counts=True)
-    counts: dict[int, int] = {}
-    for value, count in zip(values.tolist(), found.tolist(), strict=True):
-        counts[int(value)] = counts.get(int(value), 0) + int(count)  # 1.0 and 1.5: class 1
-    return counts
 
 
 def thin_classes(
