@@ -7,6 +7,7 @@ counts on every brush stroke.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 
 import numpy as np
@@ -34,20 +35,17 @@ def painted_counts(labels: Sequence[np.ndarray] | np.ndarray) -> dict[int, int]:
     """
     if hasattr(labels, "shape"):  # one array, not a list of them
         labels = [labels]
-    counts: dict[int, int] = {}
+    counts: Counter[int] = Counter()
     for stack in labels:
         shape = np.shape(stack)
         if len(shape) < 2:  # values already picked out, e.g. labels[mask]
-            for value, count in _block_counts(np.asarray(stack)).items():
-                counts[value] = counts.get(value, 0) + count
+            counts.update(_block_counts(np.asarray(stack)))
             continue
         rows = max(1, PIXELS_AT_ONCE // max(1, shape[-1]))
         for index in np.ndindex(*shape[:-2]):
             for top in range(0, shape[-2], rows):
-                block = np.asarray(stack[(*index, slice(top, top + rows))])
-                for value, count in _block_counts(block).items():
-                    counts[value] = counts.get(value, 0) + count
-    return counts
+                counts.update(_block_counts(np.asarray(stack[(*index, slice(top, top + rows))])))
+    return dict(counts)
 
 
 def _block_counts(block: np.ndarray) -> dict[int, int]:
@@ -70,7 +68,7 @@ def _block_counts(block: np.ndarray) -> dict[int, int]:
         found = histogram[values]
     else:
         values, found = np.unique(painted, return_counts=True)
-    counts: dict[int, int] = {}
+    counts: Counter[int] = Counter()
     for value, count in zip(values.tolist(), found.tolist(), strict=True):
-        counts[int(value)] = counts.get(int(value), 0) + int(count)  # 1.0 and 1.5: class 1
+        counts[int(value)] += int(count)  # 1.0 and 1.5: class 1
     return counts
