@@ -8,7 +8,9 @@
    0-19, score: 20-24). Score: boundary F1 (2 px) on the held-out images.
    Settings are chosen on "tuning isbi2012" (other images of 0-19 for both
    pool and score) and "tuning synthetic" (other seeds), never on the reported
-   score images.
+   score images. Phases: "superalloy" (pool: the 0° train image of spots 3-7,
+   score: the val images; mean IoU and tertiary γ′ IoU), tuned on "tuning
+   superalloy" (pool: spots 3-5, score: spots 6-7, train images only).
 2. AUROC of each uncertainty method for misclassified pixels on held-out images.
 3. Seconds for uncertainty + suggestions on a 2048^2 image (default method).
 
@@ -17,6 +19,8 @@ Usage::
     python benchmarks/bench_active_learning.py [--seeds 3] [--rounds 5] [--steps 100]
     python benchmarks/bench_active_learning.py --datasets "tuning isbi2012" \
         --modes active --weight 4 --rounds-only   # try another exponent
+    python benchmarks/bench_active_learning.py --datasets superalloy \
+        --modes active "not seeking thin" random --rounds-only   # phases
 
 Prints tables (mean and min–max per round) and writes
 benchmarks/results/active_learning_<dataset>.png (synthetic, isbi2012, tuning_...).
@@ -26,13 +30,17 @@ from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 
 import numpy as np
+from bench_feature_forest import PHASE_NAMES, nasa
+from bench_feature_forest import score as phase_score
 from bench_transfer import task_b
-from common import RESULTS, isbi2012, markdown_table, paint_boxes, score_model
+from common import DATA, RESULTS, isbi2012, markdown_table, paint_boxes, score_model
 
 import napari_finetune as nf
 from napari_finetune.inference.suggest import REPRESENTATIVENESS_WEIGHT
+from napari_finetune.inference.thin_class_emphasis import THIN_CLASS_WEIGHT
 from napari_finetune.inference.uncertainty import DEFAULT_METHOD, METHODS
 from napari_finetune.models import DEFAULT_MODEL
 from napari_finetune.session import (
@@ -46,9 +54,12 @@ from napari_finetune.session import (
 BOX, START_BOXES, BOXES_PER_ROUND = 64, 2, 2
 # active: what the widget suggests (boxes drawn in proportion to uncertainty x
 # representativeness); best first: the best-scored boxes instead (the widget
-# before 2026-12-06); uncertainty only: drawn without the representativeness factor.
+# before 2026-12-06); uncertainty only: drawn without the representativeness factor;
+# not seeking thin: active without seeking a thinly painted class (the widget before
+# 2026-12-07; the same boxes while no class is thin).
 MODES = {
     "active": "#d62728",
+    "not seeking thin": "#2ca02c",
     "best first": "#9467bd",
     "uncertainty only": "#ff7f0e",
     "random": "#1f77b4",
@@ -110,6 +121,34 @@ def tuning_isbi2012_b():
     )
 
 
+def _superalloy_images(spots: list[int], part: str = "train", angle: str = "") -> tuple:
+    """The superalloy's images of ``spots`` (its README: split by spot, never by tile)."""
+    names = sorted(p.name for p in Path(DATA / "nasa_superalloy" / part).glob("*_image.png"))
+    train_images, train_truth, val_images, val_truth = nasa()
+    images, truth = (train_images, train_truth) if part == "train" else (val_images, val_truth)
+    keep = [
+        k
+        for k, name in enumerate(names)
+        if int(name.split("_")[0][4:]) in spots and angle in ("", name.split("_")[1])
+    ]
+    return [images[k] for k in keep], [truth[k] for k in keep]
+
+
+def superalloy():
+    """Superalloy phases: pool the 0° train image of each spot (3-7), score the val images."""
+    pool_images, pool_truth = _superalloy_images([3, 4, 5, 6, 7], angle="0d")
+    return pool_images, pool_truth, *nasa()[2:]
+
+
+def tuning_superalloy():
+    """Superalloy train images only: pool spots 3-5 (0°), score spots 6 and 7 (both angles).
+
+    For choosing settings: the val images (the reported score) are never read.
+    """
+    pool_images, pool_truth = _superalloy_images([3, 4, 5], angle="0d")
+    return pool_images, pool_truth, *_superalloy_images([6, 7])
+
+
 def tuning_synthetic():
     """Synthetic task B images of other seeds than ``synthetic``: for choosing settings."""
     return synthetic(pool_seed=5000, test_seed=6000)
@@ -121,7 +160,20 @@ DATASETS = {
     "tuning isbi2012": tuning_isbi2012,
     "tuning synthetic": tuning_synthetic,
     "tuning isbi2012 b": tuning_isbi2012_b,
+    "superalloy": superalloy,
+    "tuning superalloy": tuning_superalloy,
 }
+# Region tasks: scored by mean IoU over the phases (bench_feature_forest.score), trained
+# with the phases named (the start model would call class 2 'boundary').
+PHASES = {"superalloy", "tuning superalloy"}
+
+
+def score_round(name: str, model, images, truth) -> tuple[float, list | None]:
+    """Boundary F1, or for a phase set mean IoU and the IoU of each phase."""
+    if name not in PHASES:
+        return score_model(model, images, truth), None
+    found = phase_score("phases", [nf.predict(model, image) for image in images], truth)
+    return found["score"], found["IoU per phase"]
 
 
 def random_boxes(labels, n, rng):
@@ -141,6 +193,7 @@ def random_boxes(labels, n, rng):
 
 
 def run_rounds(
+    name,
     data,
     mode,
     rounds,
@@ -152,7 +205,7 @@ def run_rounds(
     afresh=False,
     fold_in=True,
 ):
-    """One simulated annotator's rounds, driven through the plugin's LabellingSession.
+    """One simulated annotator's rounds on the set called ``name``, through the LabellingSession.
 
     The session trains on the painted pool images and ranks boxes over all of
     them, exactly as the Fine-tune dock does; the annotator paints the top
@@ -175,6 +228,7 @@ def run_rounds(
             BOX,
             0.0 if mode == "uncertainty only" else weight,
             None if mode == "best first" else seed,
+            0.0 if mode == "not seeking thin" else THIN_CLASS_WEIGHT,
         )
     )
     session = LabellingSession()
@@ -193,11 +247,13 @@ def run_rounds(
             live_previews=False,
             final_predictions=False,
             suggestions=suggestions,
+            class_names=PHASE_NAMES if name in PHASES else None,
         )
         session.run_round(options)
         painted = int(sum((lab > 0).sum() for lab in labels))
         per_image = [int((lab > 0).sum()) for lab in labels]
-        curve.append((painted, score_model(session.model, test_images, test_truth), per_image))
+        scored, per_phase = score_round(name, session.model, test_images, test_truth)
+        curve.append((painted, scored, per_image, per_phase))
         if mode == "random":
             boxes = random_boxes(labels, BOXES_PER_ROUND, rng)
         else:
@@ -208,6 +264,10 @@ def run_rounds(
         for k, y, x in boxes:
             labels[k][y : y + BOX, x : x + BOX] = truth[k][y : y + BOX, x : x + BOX]
     return curve
+
+
+def _mean_range(values: list[float]) -> str:
+    return f"{np.mean(values):.3f} ({min(values):.3f}–{max(values):.3f})"
 
 
 def auroc(scores: np.ndarray, positive: np.ndarray) -> float:
@@ -251,7 +311,11 @@ def main() -> None:
         help="which data",
     )
     parser.add_argument(
-        "--modes", nargs="+", default=list(MODES), choices=list(MODES), help="which selection"
+        "--modes",
+        nargs="+",
+        default=[mode for mode in MODES if mode != "not seeking thin"],  # = active, no thin class
+        choices=list(MODES),
+        help="which selection",
     )
     parser.add_argument("--method", default=DEFAULT_METHOD, choices=METHODS, help="active's map")
     parser.add_argument(
@@ -272,6 +336,7 @@ def main() -> None:
         for mode in args.modes:
             runs = [
                 run_rounds(
+                    name,
                     data,
                     mode,
                     args.rounds,
@@ -288,21 +353,21 @@ def main() -> None:
             curves[(name, mode)] = runs
             print(name, mode, runs, flush=True)
     for name in {} if args.skip_rounds else datasets:
+        phases = name in PHASES
+        metric = "mean IoU" if phases else "F1"
+        what = ("painted px", metric, "tertiary γ′ IoU") if phases else ("painted px", metric)
         rows = []
         for r in range(args.rounds):
             row = [r + 1]
             for mode in args.modes:
-                px = [run[r][0] for run in curves[(name, mode)]]
-                f1 = [run[r][1] for run in curves[(name, mode)]]
-                row += [int(np.mean(px)), f"{np.mean(f1):.3f} ({min(f1):.3f}–{max(f1):.3f})"]
+                runs = curves[(name, mode)]
+                px, scored = [run[r][0] for run in runs], [run[r][1] for run in runs]
+                row += [int(np.mean(px)), _mean_range(scored)]
+                if phases:  # the thinly painted phase: where the paint goes shows first
+                    row.append(_mean_range([run[r][3][2] or 0.0 for run in runs]))
             rows.append(row)
-        print(f"\n{name}: boundary F1 per round, mean (min–max) over {args.seeds} seeds")
-        print(
-            markdown_table(
-                ["round"] + [f"{m} {what}" for m in args.modes for what in ("painted px", "F1")],
-                rows,
-            )
-        )
+        print(f"\n{name}: {metric} per round, mean (min–max) over {args.seeds} seeds")
+        print(markdown_table(["round"] + [f"{m} {w}" for m in args.modes for w in what], rows))
     if not args.skip_rounds:
         _plot(curves, datasets, args.modes)
     if args.rounds_only:
@@ -341,12 +406,12 @@ def _plot(curves, datasets, modes) -> None:
             colour = MODES[mode]
             runs = curves[(name, mode)]
             px = np.mean([[p for p, *_ in run] for run in runs], axis=0)
-            f1 = np.array([[f for _, f, _ in run] for run in runs])
+            f1 = np.array([[f for _, f, *_ in run] for run in runs])
             ax.plot(px, f1.mean(0), marker="o", color=colour, label=f"{mode} ({len(runs)} seeds)")
             ax.fill_between(px, f1.min(0), f1.max(0), color=colour, alpha=0.12)
         ax.set_title(f"{name}: mean and min–max over seeds")
         ax.set_xlabel("painted pixels")
-        ax.set_ylabel("boundary F1 (2 px)")
+        ax.set_ylabel("mean IoU (phases)" if name in PHASES else "boundary F1 (2 px)")
         ax.legend()
         fig.tight_layout()
         slug = name.replace("task B", "").strip().replace(" ", "_")

@@ -47,7 +47,8 @@ pytestmark = pytest.mark.slow
         ["bench_viewer_memory.py", "--runs", "2", "--images", "2", "--side", "256"],
         [
             "bench_active_learning.py",
-            *("--datasets", "tuning isbi2012", "--modes", "active", "random"),
+            *("--datasets", "tuning isbi2012", "tuning superalloy"),
+            *("--modes", "active", "random", "not seeking thin"),
             *("--seeds", "1", "--rounds", "2", "--steps", "3", "--weight", "4", "--rounds-only"),
             *("--start", "voronoi-unet", "--afresh", "--no-fold-in"),
         ],

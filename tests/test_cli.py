@@ -530,3 +530,24 @@ def test_a_report_without_suffix_in_a_dotted_folder_is_a_png():
 
     assert report_format("runs.v2/report") == report_format("../results/report") == "png"
     assert report_format("out/report.PDF") == "pdf"
+
+
+@pytest.mark.parametrize(("flag", "weight"), [([], 1.0), (["--ignore-thin-classes"], 0.0)])
+def test_fit_suggests_seeking_a_thin_class_unless_told_not_to(tmp_path, monkeypatch, flag, weight):
+    from napari_finetune.session import LabellingSession
+
+    asked = []
+
+    def train_round(self, options):
+        asked.append(options.suggestions)
+        raise KeyboardInterrupt  # what the options were is all this test needs
+
+    monkeypatch.setattr(LabellingSession, "train_round", train_round)
+    tifffile.imwrite(tmp_path / "image.tif", np.zeros((32, 32), np.float32))
+    tifffile.imwrite(tmp_path / "painted.tif", np.eye(32, dtype=np.uint8))
+    arguments = ["fit", "--images", str(tmp_path / "image.tif")]
+    arguments += ["--labels", str(tmp_path / "painted.tif"), "--suggest", "2", *flag]
+    with pytest.raises(KeyboardInterrupt):
+        cli.main([*arguments, "--output", str(tmp_path / "model.ckpt")])
+    (options,) = asked
+    assert options.thin_class_weight == weight

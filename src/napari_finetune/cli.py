@@ -39,7 +39,7 @@ from napari_finetune.choices import (
     SHIPPED_MODELS,
     STRATEGY_CHOICES,
 )
-from napari_finetune.cli_fit_arguments import add_learning_arguments
+from napari_finetune.cli_fit_arguments import add_learning_arguments, add_suggestion_arguments
 
 OVERWRITE_HELP = "replace the output file if it exists (default: refuse)"
 
@@ -92,20 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--seed", type=int, default=0)
     fit.add_argument("--output", type=Path, default=Path("model.ckpt"))
     fit.add_argument("--overwrite", action="store_true", help=OVERWRITE_HELP)
-    fit.add_argument(
-        "--suggest",
-        type=int,
-        default=0,
-        metavar="N",
-        help="after training, print N boxes worth painting next over all images, drawn in "
-        "proportion to their worth as the dock does (spread over kinds of error)",
-    )
-    fit.add_argument(
-        "--best-boxes",
-        action="store_true",
-        help="with --suggest: the N best boxes instead of drawn ones",
-    )
-    fit.add_argument("--box-size", type=int, default=64, help="side of those boxes in px")
+    add_suggestion_arguments(fit)
     add_device_argument(fit)
 
     again = jobs.add_parser(

@@ -1,4 +1,4 @@
-"""``fit``'s arguments for how the network learns: start, strategy, levers, fold-in.
+"""``fit``'s arguments: how the network learns, and the boxes it suggests painting next.
 
 Split from :mod:`.cli` (the parser) to keep it one screenful per job; the
 texts come from :mod:`.choices`, shared with the dock.
@@ -68,4 +68,28 @@ def add_learning_arguments(fit: argparse.ArgumentParser) -> None:
         help="keep the held-out strokes out of training to the end (by default "
         + FOLD_IN.replace("%", "%%")
         + ")",
+    )
+
+
+def add_suggestion_arguments(fit: argparse.ArgumentParser) -> None:
+    """Add ``--suggest``, ``--best-boxes``, ``--box-size`` and ``--ignore-thin-classes``."""
+    fit.add_argument(
+        "--suggest",
+        type=int,
+        default=0,
+        metavar="N",
+        help="after training, print N boxes worth painting next over all images, drawn in "
+        "proportion to their worth as the dock does (spread over kinds of error)",
+    )
+    fit.add_argument(
+        "--best-boxes",
+        action="store_true",
+        help="with --suggest: the N best boxes instead of drawn ones",
+    )
+    fit.add_argument("--box-size", type=int, default=64, help="side of those boxes in px")
+    fit.add_argument(
+        "--ignore-thin-classes",
+        action="store_true",
+        help="with --suggest: rank boxes by uncertainty and typicality only, not also by how "
+        "much of a thinly painted class the model sees there (as the dock's switch)",
     )

@@ -69,6 +69,7 @@ def fit(args: argparse.Namespace) -> int:
 
     from napari_finetune.data.io import read_image, read_painted_pair
     from napari_finetune.inference.suggest import DRAW_SEED
+    from napari_finetune.inference.thin_class_emphasis import THIN_CLASS_WEIGHT, sought_sentence
     from napari_finetune.models.checkpoint import save_model
     from napari_finetune.models.class_names import parse_class_names
     from napari_finetune.session import LabellingSession, Pair, RoundOptions, SuggestionOptions
@@ -105,7 +106,10 @@ def fit(args: argparse.Namespace) -> int:
         class_names=parse_class_names(args.classes) if args.classes else None,
         suggestions=(
             SuggestionOptions(
-                n=args.suggest, size=args.box_size, seed=None if args.best_boxes else DRAW_SEED
+                n=args.suggest,
+                size=args.box_size,
+                seed=None if args.best_boxes else DRAW_SEED,
+                thin_class_weight=0.0 if args.ignore_thin_classes else THIN_CLASS_WEIGHT,
             )
             if args.suggest
             else None
@@ -118,6 +122,9 @@ def fit(args: argparse.Namespace) -> int:
         y0, x0, y1, x1 = box.box
         plane = "" if box.plane is None else f" plane {box.plane}"
         print(f"paint next {rank}: {box.target}{plane} rows {y0}-{y1}, columns {x0}-{x1}")
+    sought = {name for found in session.suggestions for name in found.favoured}
+    if args.suggest and sought:
+        print(sought_sentence(sorted(sought)))
     return 0
 
 

@@ -44,3 +44,22 @@ def test_a_new_round_replaces_every_images_boxes_with_one_garbage_collection(
     assert (*corners.min(0), *corners.max(0)) == (16, 16, 48, 48)
     assert [layer.name for layer in viewer.layers].count("second suggestions") == 1
     assert panel.next.enabled
+
+
+def test_the_panel_says_which_thin_class_the_boxes_sought_and_can_switch_it_off(
+    make_napari_viewer,
+):
+    from napari_finetune.inference.thin_class_emphasis import THIN_CLASS_WEIGHT
+    from napari_finetune.session import Suggestions
+
+    viewer, panel = _panel(make_napari_viewer)
+    assert panel.options().thin_class_weight == THIN_CLASS_WEIGHT
+    unsure = np.zeros((128, 160), np.float32)
+    panel.show_uncertainty(Suggestions("first", unsure, [], favoured=("tertiary γ′",)))
+    assert not panel.sought.native.isHidden()
+    assert "'tertiary γ′'" in panel.sought.value
+    assert "first uncertainty" in viewer.layers  # the map is shown as before
+    panel.show_uncertainty(Suggestions("first", unsure, []))  # nothing thin any more
+    assert panel.sought.native.isHidden()
+    panel.seek_thin.value = False
+    assert panel.options().thin_class_weight == 0.0

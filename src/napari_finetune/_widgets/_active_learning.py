@@ -18,7 +18,7 @@ from magicgui.widgets import CheckBox, ComboBox, PushButton, SpinBox
 from napari.layers import Image, Labels, Layer, Shapes
 from napari.utils.colormaps import Colormap
 
-from napari_finetune._widgets._controls import button_row
+from napari_finetune._widgets._controls import button_row, wrapping_label
 from napari_finetune._widgets._layers import (
     output_metadata,
     output_named,
@@ -28,6 +28,7 @@ from napari_finetune._widgets._layers import (
 from napari_finetune._widgets._result_layers import layer_named, placement
 from napari_finetune._widgets._training_plot import RoundsPlot
 from napari_finetune.inference.suggest import DRAW_SEED, REPRESENTATIVENESS_WEIGHT
+from napari_finetune.inference.thin_class_emphasis import THIN_CLASS_WEIGHT, sought_sentence
 from napari_finetune.inference.uncertainty import DEFAULT_METHOD, METHODS
 from napari_finetune.session import RankedBox, SuggestionOptions, Suggestions
 from napari_finetune.session.result_style import (
@@ -78,6 +79,15 @@ class ActiveLearningPanel:
             "Measured on isbi2012, the best boxes did worse than random ones; drawn "
             "boxes did not (README, Active learning)."
         )
+        self.seek_thin = CheckBox(value=True, text="seek a thinly painted class")
+        self.seek_thin.tooltip = (
+            "While a class is painted on far fewer pixels than the others, rank boxes "
+            "also by how much of it the model sees there (the uncertainty map shown stays "
+            "as it is). On the superalloy's phases, five rounds of boxes reached mean IoU "
+            "0.794 with it and 0.720 without (README, Active learning on phases)."
+        )
+        self.sought = wrapping_label()  # which class the last boxes sought, if any
+        self.sought.visible = False
         self.next = PushButton(text="Next suggestion", enabled=False)
         self.retrain = PushButton(text="Retrain (warm start)", enabled=False)
         self.retrain_seconds = SpinBox(value=30, min=2, max=86_400, label="retrain budget (s)")
@@ -88,6 +98,8 @@ class ActiveLearningPanel:
             self.size,
             self.typical,
             self.spread,
+            self.seek_thin,
+            self.sought,
             self.retrain_seconds,
             button_row(self.next, self.retrain),
         ]
@@ -105,10 +117,18 @@ class ActiveLearningPanel:
             return None
         weight = REPRESENTATIVENESS_WEIGHT if self.typical.value else 0.0
         seed = DRAW_SEED if self.spread.value else None
-        return SuggestionOptions(self.method.value, self.n.value, self.size.value, weight, seed)
+        thin = THIN_CLASS_WEIGHT if self.seek_thin.value else 0.0
+        return SuggestionOptions(
+            self.method.value, self.n.value, self.size.value, weight, seed, thin
+        )
 
     def show_uncertainty(self, event: Suggestions) -> None:
-        """Create or update ``<image> uncertainty``, styled for the image's brightness."""
+        """Create or update ``<image> uncertainty``, styled for the image's brightness.
+
+        Also says which thinly painted class the boxes sought, if any.
+        """
+        self.sought.value = sought_sentence(event.favoured)
+        self.sought.visible = bool(event.favoured)
         target = layer_named(self._viewer, event.target, Image)
         if target is None:
             return

@@ -83,11 +83,14 @@ def arrange(dock: FineTuneWidget) -> Container:
 
 def _active_learning(dock: FineTuneWidget) -> Container:
     panel = dock.active
-    settings = [panel.method, panel.n, panel.size, panel.typical, panel.spread]
+    settings = [panel.method, panel.n, panel.size, panel.typical, panel.spread, panel.seek_thin]
     known = {id(w) for w in settings}
-    # The switch first, then how suggestions are ranked (folded), then the rest.
+    # The switch first, then how suggestions are ranked (folded), then the rest; a line of
+    # text spans the dock's width, as the other groups' explanations do.
     first, *rest = [
-        w if isinstance(w, Container) else form(w) for w in panel.widgets if id(w) not in known
+        w if isinstance(w, Container) or w is panel.sought else form(w)
+        for w in panel.widgets
+        if id(w) not in known
     ]
     group = section("Active learning", first)
     fold(group, "Suggestion settings", form(*settings))

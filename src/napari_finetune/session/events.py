@@ -42,7 +42,10 @@ class Suggestions:
     the default, their drawn priority:
     :func:`~napari_finetune.inference.suggest.drawn_priorities`).
     ``display_max`` is the map's 99.5th percentile (at least 1e-3), a good upper
-    contrast limit: computed in the worker, not in the GUI thread.
+    contrast limit: computed in the worker, not in the GUI thread. ``favoured``
+    names the thinly painted classes the boxes sought
+    (:mod:`~napari_finetune.inference.thin_class_emphasis`); the map shown stays
+    the plain uncertainty.
     """
 
     target: str
@@ -51,6 +54,7 @@ class Suggestions:
     scores: list[float] = field(default_factory=list)
     plane: int | None = None
     display_max: float = 1.0
+    favoured: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

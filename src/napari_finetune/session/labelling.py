@@ -17,9 +17,7 @@ from functools import partial
 import numpy as np
 
 from napari_finetune.inference.predict import predict
-from napari_finetune.inference.representativeness import representativeness
-from napari_finetune.inference.suggest import rank_regions
-from napari_finetune.inference.uncertainty import uncertainty
+from napari_finetune.inference.thin_class_emphasis import favoured_classes
 from napari_finetune.inference.views import views_for
 from napari_finetune.models.model import SegmentationModel
 from napari_finetune.session.events import Prediction, RankedBox, RoundFinished, Suggestions
@@ -28,6 +26,7 @@ from napari_finetune.session.pair_names import check_one_kind, naming, naming_im
 from napari_finetune.session.pairs import Pair, read_pairs
 from napari_finetune.session.policy import StrategyAdvice, resolve_start, suggest_strategy
 from napari_finetune.session.previews import LivePreviews
+from napari_finetune.session.suggesting import suggestions_for
 from napari_finetune.training.class_contact import resolve_semi_supervised
 from napari_finetune.training.engine import finetune
 from napari_finetune.training.events import EpochEnd, Finished, Started, Step
@@ -251,6 +250,9 @@ class LabellingSession:
         options = options or SuggestionOptions()
         self.suggestions = []
         round_number = len(self.rounds())
+        # The classes painted thinly over all images: boxes seek where the model sees them.
+        labels = [pair.labels for pair in self.pairs]
+        favoured = favoured_classes(labels) if options.thin_class_weight else []
         for index, pair in enumerate(self.pairs):
             seed = (
                 None
@@ -258,34 +260,9 @@ class LabellingSession:
                 else suggestion_seed(options.seed, round_number, index)
             )
             with naming(pair.name):
-                found = self._suggest_on(pair, options, seed)
+                found = suggestions_for(self.model, pair, options, seed, favoured)
             self.suggestions.append(found)
             yield found
-
-    def _suggest_on(self, pair: Pair, options: SuggestionOptions, seed: int | None) -> Suggestions:
-        image = np.asarray(pair.plane_image)  # a lazy plane (outside a round) read once
-        unsure = uncertainty(self.model, image, method=options.method)
-        typical = (
-            representativeness(self.model, image, options.size) if options.typical_weight else None
-        )
-        ranked = rank_regions(
-            unsure,
-            pair.plane_labels,
-            options.n,
-            options.size,
-            typical,
-            options.typical_weight,
-            seed,
-        )
-        top = float(max(np.percentile(unsure, 99.5), 1e-3))
-        return Suggestions(
-            pair.name,
-            unsure,
-            [box for box, _ in ranked],
-            [score for _, score in ranked],
-            pair.plane,
-            top,
-        )
 
     def ranking(self, n: int | None = None) -> list[RankedBox]:
         """The boxes of the last suggestions over all images, best first (at most ``n``)."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
+from numbers import Real
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,6 +18,7 @@ from napari_finetune.inference.suggest import (
     REPRESENTATIVENESS_WEIGHT,
     check_draw_seed,
 )
+from napari_finetune.inference.thin_class_emphasis import THIN_CLASS_WEIGHT
 from napari_finetune.inference.uncertainty import DEFAULT_METHOD, METHODS
 from napari_finetune.models.class_names import check_class_names
 from napari_finetune.models.device import DEFAULT_DEVICE, resolve_device
@@ -58,6 +61,10 @@ class SuggestionOptions:
         afresh, reproducibly); None takes the best boxes instead, which packs a
         round with one kind of error
         (:func:`~napari_finetune.inference.suggest.drawn_priorities`).
+    thin_class_weight : float
+        While a class is painted thinly, boxes seek where the model sees it
+        (:mod:`~napari_finetune.inference.thin_class_emphasis`): exponent of
+        that factor, 0 for off.
     """
 
     method: str = DEFAULT_METHOD
@@ -65,6 +72,7 @@ class SuggestionOptions:
     size: int = 64
     typical_weight: float = REPRESENTATIVENESS_WEIGHT
     seed: int | None = DRAW_SEED
+    thin_class_weight: float = THIN_CLASS_WEIGHT
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -75,6 +83,11 @@ class SuggestionOptions:
         if self.n < 1 or self.size < 1:
             raise ValueError(f"suggestions n={self.n} and size={self.size} must be at least 1.")
         object.__setattr__(self, "seed", check_draw_seed(self.seed))
+        weight = self.thin_class_weight
+        if isinstance(weight, bool) or not isinstance(weight, Real) or not 0 <= weight < math.inf:
+            raise ValueError(
+                f"thin_class_weight={weight!r} must be a finite number of at least 0 (0: off)."
+            )
 
 
 def suggestion_seed(seed: int, round_number: int, image_index: int) -> int:

@@ -1,0 +1,73 @@
+"""One image's where-to-paint-next: its uncertainty map and ranked boxes.
+
+The :class:`~napari_finetune.session.LabellingSession` asks this for every
+pair after a round; the boxes are ranked on the uncertainty, times how typical
+each region is, times (while a class is painted thinly) how much of that class
+the model sees there. The map the user is shown stays the plain uncertainty.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from napari_finetune.inference.representativeness import representativeness
+from napari_finetune.inference.suggest import rank_regions
+from napari_finetune.inference.thin_class_emphasis import seeking_map
+from napari_finetune.inference.uncertainty import uncertainty
+from napari_finetune.models.model import SegmentationModel
+from napari_finetune.session.events import Suggestions
+from napari_finetune.session.options import SuggestionOptions
+from napari_finetune.session.pairs import Pair
+
+
+def suggestions_for(
+    model: SegmentationModel,
+    pair: Pair,
+    options: SuggestionOptions,
+    seed: int | None,
+    favoured: list[int],
+) -> Suggestions:
+    """Uncertainty of ``model`` on ``pair``'s plane in view and the boxes to paint there.
+
+    Parameters
+    ----------
+    model : SegmentationModel
+        The session's current model.
+    pair : Pair
+        The image and its painting (boxes never touch painted pixels).
+    options : SuggestionOptions
+        Method, number and size of boxes, the factors' weights.
+    seed : int or None
+        The draw's seed for this image and round (None: the best boxes).
+    favoured : list of int
+        Thinly painted values over the whole session
+        (:func:`~napari_finetune.inference.thin_class_emphasis.favoured_classes`).
+
+    Returns
+    -------
+    Suggestions
+        The map, the boxes best first with their scores, and the classes sought.
+    """
+    image = np.asarray(pair.plane_image)  # a lazy plane (outside a round) read once
+    unsure = uncertainty(model, image, method=options.method)
+    typical = representativeness(model, image, options.size) if options.typical_weight else None
+    weight = options.thin_class_weight
+    ranked = rank_regions(
+        seeking_map(model, image, unsure, favoured, weight),
+        pair.plane_labels,
+        options.n,
+        options.size,
+        typical,
+        options.typical_weight,
+        seed,
+    )
+    top = float(max(np.percentile(unsure, 99.5), 1e-3))
+    return Suggestions(
+        pair.name,
+        unsure,
+        [box for box, _ in ranked],
+        [score for _, score in ranked],
+        pair.plane,
+        top,
+        tuple(model.classes.get(value, str(value)) for value in favoured),
+    )
