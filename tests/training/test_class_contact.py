@@ -125,3 +125,21 @@ def test_unlabelled_images_a_box_painting_does_not_use_are_said(sample):
     said = " ".join(e.stage for e in events if isinstance(e, Preparing))
     assert "unlabelled images given are not used" in said
     assert events[-1].model.provenance[-1]["options"]["semi_supervised"] is False
+
+
+@pytest.mark.parametrize("rows_at_once", [5, 1024])
+def test_a_box_on_a_wide_mosaic_counts_as_on_its_own(monkeypatch, sample, rows_at_once):
+    monkeypatch.setattr("napari_finetune.training.class_contact.ROWS_AT_ONCE", rows_at_once)
+    box = box_painting(sample, (0, 0), 48)[:48, :48]  # painted to all four edges
+    # Only the painted columns (and one beside them) are read: the sides of the box
+    # inside the mosaic are open edges, those on the mosaic's own edge are not.
+    wide = np.zeros((48, 3000), box.dtype)
+    for left, sides in ((0, (0, 1)), (1500, (1, 1)), (3000 - 48, (1, 0))):
+        wide[:] = 0
+        wide[:, left : left + 48] = box
+        alone = np.pad(box, ((0, 0), sides))
+        assert class_contact([wide]) == class_contact([alone])
+    wide[:, :48] = box  # two boxes far apart on one row of blocks
+    assert class_contact([wide]) == pytest.approx(
+        class_contact([np.hstack([np.pad(box, ((0, 0), (0, 1))), np.pad(box, ((0, 0), (1, 0)))])])
+    )
