@@ -43,6 +43,15 @@ def as_sentence(text: str) -> str:
     return text[:1].upper() + text[1:] + "."
 
 
+def listed(items: list[str]) -> str:
+    """``items`` joined as in a sentence.
+
+    >>> listed(["'a'", "'b'", "'c'"])
+    "'a', 'b' and 'c'"
+    """
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
 # Transfer-learning strategies (see napari_finetune.training.strategies).
 STRATEGIES = {
     "scratch": "random initialisation: the baseline that shows what pretraining buys",

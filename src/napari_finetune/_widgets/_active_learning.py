@@ -66,25 +66,25 @@ class ActiveLearningPanel:
         self.method = ComboBox(choices=list(METHODS), value=DEFAULT_METHOD, label="uncertainty")
         self.n = SpinBox(value=5, min=1, max=50, label="suggestions")
         self.size = SpinBox(value=64, min=8, max=2048, step=8, label="box size (px)")
-        self.typical = CheckBox(value=True, text="prefer typical regions over rare oddities")
-        self.typical.tooltip = (
+        self.typical = _switch(
+            "prefer typical regions over rare oddities",
             "Rank boxes by uncertainty x how typical the region is of the image: "
             "rare structures (dark blobs, artefacts) come last. Measured on isbi2012, "
-            "uncertainty alone picked such regions and did worse than random boxes."
+            "uncertainty alone picked such regions and did worse than random boxes.",
         )
-        self.spread = CheckBox(value=True, text="spread boxes over kinds of error")
-        self.spread.tooltip = (
+        self.spread = _switch(
+            "spread boxes over kinds of error",
             "Draw boxes in proportion to their score (reproducibly) instead of taking "
             "the best ones: the best boxes tend to be near-copies of one kind of error. "
             "Measured on isbi2012, the best boxes did worse than random ones; drawn "
-            "boxes did not (README, Active learning)."
+            "boxes did not (README, Active learning).",
         )
-        self.seek_thin = CheckBox(value=True, text="seek a thinly painted class")
-        self.seek_thin.tooltip = (
+        self.seek_thin = _switch(
+            "seek a thinly painted class",
             "While a class is painted on far fewer pixels than the others, rank boxes "
             "also by how much of it the model sees there (the uncertainty map shown stays "
             "as it is). On the superalloy's phases, five rounds of boxes reached mean IoU "
-            "0.794 with it and 0.720 without (README, Active learning on phases)."
+            "0.794 with it and 0.720 without (README, Active learning on phases).",
         )
         self.sought = wrapping_label()  # which class the last boxes sought, if any
         self.sought.visible = False
@@ -239,6 +239,13 @@ class ActiveLearningPanel:
             if r.validation_score is not None
         ]
         self.plot.set_rounds(points)
+
+
+def _switch(text: str, tooltip: str) -> CheckBox:
+    """A ranking switch, on by default, whose tooltip says what it does and why."""
+    switch = CheckBox(value=True, text=text)
+    switch.tooltip = tooltip
+    return switch
 
 
 def _canvas_size(viewer: napari.viewer.Viewer) -> tuple[int, int]:

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from napari_finetune.choices import listed
 from napari_finetune.data.class_counts import painted_counts
 from napari_finetune.inference.predict import predict
 from napari_finetune.models.model import SegmentationModel
@@ -71,10 +72,9 @@ def sought_sentence(names: Sequence[str]) -> str:
     """
     if not names:
         return ""
-    quoted = [f"'{name}'" for name in names]
-    listed = quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} and {quoted[-1]}"
-    which = "which is" if len(quoted) == 1 else "which are"
-    return f"The boxes favour where the model sees {listed}, {which} painted thinly so far."
+    which = "which is" if len(names) == 1 else "which are"
+    quoted = listed([f"'{name}'" for name in names])
+    return f"The boxes favour where the model sees {quoted}, {which} painted thinly so far."
 
 
 def emphasised_uncertainty(

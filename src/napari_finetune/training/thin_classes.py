@@ -27,6 +27,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
+from napari_finetune.choices import listed
 from napari_finetune.data.class_counts import painted_counts
 
 # Thin: under this share of the most-painted class's pixels, and under THIN_PIXELS.
@@ -119,7 +120,7 @@ def thin_class_notice(
         one = len(unpainted) == 1
         it, where = ("it", "it occurs") if one else ("them", "they occur")
         parts.append(
-            f"{_listed(unpainted)} {'is' if one else 'are'} named but not painted: the "
+            f"{listed(unpainted)} {'is' if one else 'are'} named but not painted: the "
             f"network cannot predict {it}; paint {it} where {where}."
         )
     if len(rare) == 1 and not unpainted and not more:
@@ -132,16 +133,12 @@ def thin_class_notice(
         )
     elif rare:
         it = "it" if len(rare) == 1 and not more else "them"
-        listed = _listed(rare + ([f"{more} more"] if more else []))
+        which = listed(rare + ([f"{more} more"] if more else []))
         parts.append(
-            f"Rare in your painting beside the {counts[most]:,} px of {name(most)}: {listed}; "
+            f"Rare in your painting beside the {counts[most]:,} px of {name(most)}: {which}; "
             f"if your images hold more of {it}, paint more of {it}."
         )
     return " ".join(parts)
-
-
-def _listed(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
 def _percent(fraction: float) -> str:
