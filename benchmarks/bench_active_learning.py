@@ -56,7 +56,7 @@ BOX, START_BOXES, BOXES_PER_ROUND = 64, 2, 2
 # representativeness); best first: the best-scored boxes instead (the widget
 # before 2026-12-06); uncertainty only: drawn without the representativeness factor;
 # not seeking thin: active without seeking a thinly painted class (the widget before
-# 2026-12-07; the same boxes while no class is thin).
+# 2026-12-06; the same boxes while no class is thin).
 MODES = {
     "active": "#d62728",
     "not seeking thin": "#2ca02c",

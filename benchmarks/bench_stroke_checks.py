@@ -5,7 +5,7 @@ painted pixel count (strategy advice), whether classes meet (pseudo-label
 advice), the thin-class line and the data-bar line. A mosaic user paints a few
 boxes on a painting tens of thousands of pixels wide; the checks must stay well
 under a second there. The image and painting are uint8 ``side`` x ``side`` with
-``--boxes`` painted 64² boxes spread along the diagonal (one per block of rows).
+``--boxes`` painted 64² boxes spread evenly along the diagonal.
 Prints the median over ``--repeats`` of the whole check (the dock's handler of a
 paint event) and of each part.
 

@@ -532,7 +532,7 @@ def test_a_report_without_suffix_in_a_dotted_folder_is_a_png():
     assert report_format("out/report.PDF") == "pdf"
 
 
-@pytest.mark.parametrize(("flag", "weight"), [([], 1.0), (["--ignore-thin-classes"], 0.0)])
+@pytest.mark.parametrize(("flag", "weight"), [([], 1.0), (["--no-seek-rare-class"], 0.0)])
 def test_fit_suggests_seeking_a_thin_class_unless_told_not_to(tmp_path, monkeypatch, flag, weight):
     from napari_finetune.session import LabellingSession
 

@@ -43,13 +43,26 @@ def as_sentence(text: str) -> str:
     return text[:1].upper() + text[1:] + "."
 
 
-def listed(items: list[str]) -> str:
-    """``items`` joined as in a sentence.
+def listed(items: list[str] | tuple[str, ...]) -> str:
+    """``items`` joined as in a sentence ('' for none).
+
+    Parameters
+    ----------
+    items : list or tuple of str
+        The words or names to join.
+
+    Returns
+    -------
+    str
+        E.g. ``"'a', 'b' and 'c'"``.
 
     >>> listed(["'a'", "'b'", "'c'"])
     "'a', 'b' and 'c'"
     """
-    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+    items = list(items)
+    if len(items) < 2:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} and {items[-1]}"
 
 
 # Transfer-learning strategies (see napari_finetune.training.strategies).

@@ -72,7 +72,13 @@ def add_learning_arguments(fit: argparse.ArgumentParser) -> None:
 
 
 def add_suggestion_arguments(fit: argparse.ArgumentParser) -> None:
-    """Add ``--suggest``, ``--best-boxes``, ``--box-size`` and ``--ignore-thin-classes``."""
+    """Add ``--suggest``, ``--best-boxes``, ``--box-size`` and ``--no-seek-rare-class``.
+
+    Parameters
+    ----------
+    fit : argparse.ArgumentParser
+        The ``fit`` subcommand's parser.
+    """
     fit.add_argument(
         "--suggest",
         type=int,
@@ -88,8 +94,9 @@ def add_suggestion_arguments(fit: argparse.ArgumentParser) -> None:
     )
     fit.add_argument("--box-size", type=int, default=64, help="side of those boxes in px")
     fit.add_argument(
-        "--ignore-thin-classes",
+        "--no-seek-rare-class",
         action="store_true",
-        help="with --suggest: rank boxes by uncertainty and typicality only, not also by how "
-        "much of a thinly painted class the model sees there (as the dock's switch)",
+        help="with --suggest: rank boxes by uncertainty and typicality only, without also "
+        "seeking a class rare in the painting (the dock's 'seek a class rare in your "
+        "painting' unticked)",
     )

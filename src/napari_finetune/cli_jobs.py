@@ -109,7 +109,7 @@ def fit(args: argparse.Namespace) -> int:
                 n=args.suggest,
                 size=args.box_size,
                 seed=None if args.best_boxes else DRAW_SEED,
-                thin_class_weight=0.0 if args.ignore_thin_classes else THIN_CLASS_WEIGHT,
+                thin_class_weight=0.0 if args.no_seek_rare_class else THIN_CLASS_WEIGHT,
             )
             if args.suggest
             else None
@@ -122,9 +122,10 @@ def fit(args: argparse.Namespace) -> int:
         y0, x0, y1, x1 = box.box
         plane = "" if box.plane is None else f" plane {box.plane}"
         print(f"paint next {rank}: {box.target}{plane} rows {y0}-{y1}, columns {x0}-{x1}")
-    sought = {name for found in session.suggestions for name in found.favoured}
+    # In the order favoured (fewest painted pixels first), each once over all images.
+    sought = dict.fromkeys(name for found in session.suggestions for name in found.favoured)
     if args.suggest and sought:
-        print(sought_sentence(sorted(sought)))
+        print(sought_sentence(list(sought)))
     return 0
 
 

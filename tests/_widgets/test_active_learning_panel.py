@@ -61,5 +61,9 @@ def test_the_panel_says_which_thin_class_the_boxes_sought_and_can_switch_it_off(
     assert "first uncertainty" in viewer.layers  # the map is shown as before
     panel.show_uncertainty(Suggestions("first", unsure, []))  # nothing thin any more
     assert panel.sought.native.isHidden()
+    panel.show_uncertainty(Suggestions("first", unsure, [], favoured=("tertiary γ′",)))
+    panel.enabled_box.value = False  # no suggestions after the next round: no line about them
+    assert panel.sought.native.isHidden() and panel.options() is None
+    panel.enabled_box.value = True
     panel.seek_thin.value = False
     assert panel.options().thin_class_weight == 0.0

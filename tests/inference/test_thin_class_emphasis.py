@@ -25,9 +25,9 @@ def _painting(thin_pixels: int) -> np.ndarray:
 
 
 def test_a_class_painted_on_few_pixels_is_favoured_over_all_paintings():
-    assert favoured_classes([_painting(300)]) == [3]
-    # Counted over every image: 300 + 300 px is still thin, beside 40 000 of class 1.
-    assert favoured_classes([_painting(300), _painting(300)]) == [3]
+    assert favoured_classes([_painting(600)]) == [3]
+    # Counted over every image: 600 + 600 px is 1 200, no longer thin.
+    assert favoured_classes([_painting(600), _painting(600)]) == []
     # Enough of it painted (over 1 000 px): nothing is sought.
     assert favoured_classes([_painting(1200)]) == []
     # Not painted at all: the model learnt nothing of it to look with.
@@ -61,15 +61,18 @@ def test_the_map_is_weighted_by_where_the_model_sees_the_favoured_class():
 def test_the_sentence_names_the_sought_classes():
     assert sought_sentence([]) == ""
     assert sought_sentence(["tertiary γ′"]) == (
-        "The boxes favour where the model sees 'tertiary γ′', which is painted thinly so far."
+        "The boxes favour where the model sees 'tertiary γ′', rare in your painting so far."
     )
-    assert "'a', 'b' and 'c', which are" in sought_sentence(["a", "b", "c"])
+    assert "'a', 'b' and 'c', rare" in sought_sentence(["a", "b", "c"])
 
 
 @pytest.mark.parametrize("weight", [-1.0, float("nan"), float("inf"), True, "1"])
 def test_a_bad_thin_class_weight_is_refused(weight):
     with pytest.raises(ValueError, match="thin_class_weight"):
         SuggestionOptions(thin_class_weight=weight)
+    if not isinstance(weight, str):
+        with pytest.raises(ValueError, match="weight"):
+            emphasised_uncertainty(np.ones((8, 8)), np.ones((3, 8, 8)), [3], weight)
 
 
 def test_the_boxes_go_where_the_model_sees_the_thin_class_and_the_map_stays_plain(monkeypatch):
@@ -90,9 +93,18 @@ def test_the_boxes_go_where_the_model_sees_the_thin_class_and_the_map_stays_plai
     assert y0 >= 48 - 8 and y1 <= 64  # at least half of the box where class 3 is seen
     assert np.array_equal(found.uncertainty, np.full((64, 64), 0.5))  # the map shown
     off = SuggestionOptions(n=1, size=16, typical_weight=0.0, seed=None, thin_class_weight=0.0)
-    plain = suggestions_for(model, pair, off, None, [])
+    plain = suggestions_for(model, pair, off, None, [3])  # favoured, but switched off
     assert plain.favoured == ()
     assert plain.boxes[0][0] < 48 - 8  # uniform uncertainty: the first unpainted window
+    # A class the model has no output for, or does not see on this image, is not claimed.
+    model.classes = {1: "matrix", 2: "secondary"}
+    assert suggestions_for(model, pair, options, None, [4]).favoured == ()
+    monkeypatch.setattr(emphasis, "predict", lambda *a, **k: _probabilities(slice(0, 0)))
+    unseen = suggestions_for(model, pair, options, None, [3])
+    assert unseen.favoured == () and unseen.boxes == plain.boxes
+    model.classes = {1: "matrix"}  # a class without a name is called as the rest of the dock does
+    monkeypatch.setattr(emphasis, "predict", lambda *a, **k: _probabilities(slice(48, 64)))
+    assert suggestions_for(model, pair, options, None, [3]).favoured == ("class 3",)
 
 
 def test_the_session_seeks_what_is_thin_over_all_its_images(monkeypatch):

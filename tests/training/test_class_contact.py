@@ -139,6 +139,11 @@ def test_a_box_on_a_wide_mosaic_counts_as_on_its_own(monkeypatch, sample, rows_a
         wide[:, left : left + 48] = box
         alone = np.pad(box, ((0, 0), sides))
         assert class_contact([wide]) == class_contact([alone])
+    # A taller mosaic, the box across a block's edge: its top and bottom open too.
+    tall = np.zeros((2 * rows_at_once + 60, 3000), box.dtype)
+    top = max(rows_at_once - 7, 3)
+    tall[top : top + 48, 1500:1548] = box
+    assert class_contact([tall]) == pytest.approx(class_contact([np.pad(box, 1)]))
     wide[:, :48] = box  # two boxes far apart on one row of blocks
     assert class_contact([wide]) == pytest.approx(
         class_contact([np.hstack([np.pad(box, ((0, 0), (0, 1))), np.pad(box, ((0, 0), (1, 0)))])])

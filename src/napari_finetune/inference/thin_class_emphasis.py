@@ -4,21 +4,22 @@ A class painted on a few hundred pixels is the one the network learns least
 (:mod:`napari_finetune.training.thin_classes`), and uncertainty does not
 single it out: a small phase is a small share of any box's uncertain pixels.
 Weighting each pixel's uncertainty by how much more of the thin classes the
-model sees there than on the image on average sends boxes where that class
-is. On the superalloy's
-tuning split (``benchmarks/bench_active_learning.py --datasets "tuning
-superalloy"``: train images of spots 3-5 painted, spots 6-7 scored, the val
-images never read; 2 boxes of 64² a round, seeds 0-5) mean IoU after rounds
-2-5 went 0.599 / 0.657 / 0.722 / 0.744 → 0.595 / 0.664 / 0.734 / 0.770 and
-tertiary-γ′ IoU after round 5 0.565 → 0.604 (random boxes: 0.648 / 0.701 /
-0.719 / 0.763); on the val images, scored once after the choice, 0.569 / 0.630 /
-0.687 / 0.720 → 0.580 / 0.646 / 0.730 / 0.794 (seeds 0-4). It changes nothing
-while no class is thin (the boundary sets' rounds). README, *Active learning
-on phases*.
+model sees there than on the image on average sends boxes where that class is.
+On the superalloy's tuning split (``benchmarks/bench_active_learning.py
+--datasets "tuning superalloy"``: train images of spots 3-5 painted, spots 6-7
+scored, the val images never read; 2 boxes of 64² a round, seeds 0-5) mean IoU
+after rounds 2-5 went 0.599 / 0.657 / 0.722 / 0.744 → 0.595 / 0.664 / 0.734 /
+0.770 (random boxes: 0.648 / 0.701 / 0.719 / 0.763), tertiary-γ′ IoU after
+round 5 0.565 → 0.604; on the val images, scored once after the choice, 0.569
+/ 0.630 / 0.687 / 0.720 → 0.580 / 0.646 / 0.730 / 0.794 (seeds 0-4; random
+boxes 0.576 / 0.695 / 0.752 / 0.789). It changes nothing while no class is
+thin (the boundary sets' rounds). The user is told "rare in your painting", as
+the dock's thin-class line says. README, *Active learning on phases*.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -63,18 +64,46 @@ def favoured_classes(labels: Sequence[np.ndarray]) -> list[int]:
 
 
 def sought_sentence(names: Sequence[str]) -> str:
-    """What the suggested boxes seek, in words; empty when they seek no class.
+    """What the suggested boxes sought, in words; empty when they sought no class.
 
     Parameters
     ----------
     names : sequence of str
-        The favoured classes' names (:attr:`~napari_finetune.session.Suggestions.favoured`).
+        The sought classes' names (:attr:`~napari_finetune.session.Suggestions.favoured`).
+
+    Returns
+    -------
+    str
+        E.g. "The boxes favour where the model sees 'tertiary γ′', rare in your
+        painting so far." (the dock's thin-class line says "rare" too).
     """
     if not names:
         return ""
-    which = "which is" if len(names) == 1 else "which are"
     quoted = listed([f"'{name}'" for name in names])
-    return f"The boxes favour where the model sees {quoted}, {which} painted thinly so far."
+    return f"The boxes favour where the model sees {quoted}, rare in your painting so far."
+
+
+def seen_classes(probabilities: np.ndarray, favoured: Sequence[int]) -> list[int]:
+    """The favoured values the model has an output for and sees on this image.
+
+    Parameters
+    ----------
+    probabilities : numpy.ndarray
+        ``(classes, rows, cols)`` prediction of one image.
+    favoured : sequence of int
+        Painted values (value ``v`` is probability channel ``v - 1``).
+
+    Returns
+    -------
+    list of int
+        Those of ``favoured`` with a channel whose mean is at least :data:`NOT_SEEN`.
+    """
+    return [
+        value
+        for value in favoured
+        if 1 <= value <= len(probabilities)
+        and float(np.mean(probabilities[value - 1], dtype=np.float64)) >= NOT_SEEN
+    ]
 
 
 def emphasised_uncertainty(
@@ -85,6 +114,12 @@ def emphasised_uncertainty(
 ) -> np.ndarray:
     """``uncertainty`` x (the favoured classes' probability / its image mean) ^ ``weight``.
 
+    The factor averages 1 over the image, so scores stay on uncertainty's
+    scale; its peak is about 1 / (the share of the image where the model
+    sees the classes): an image that shows a little of a class gets larger
+    factors where it does than one that shows much of it, which sends boxes
+    to the few places a rare class is seen.
+
     Parameters
     ----------
     uncertainty : numpy.ndarray
@@ -92,29 +127,34 @@ def emphasised_uncertainty(
     probabilities : numpy.ndarray
         ``(classes, rows, cols)`` prediction of the same image.
     favoured : sequence of int
-        Painted values to seek (value ``v`` is probability channel ``v - 1``);
-        values beyond the model's classes are skipped.
+        Painted values to seek; those :func:`seen_classes` leaves out are skipped.
     weight : float
-        Exponent of the factor; 0 returns ``uncertainty`` unchanged.
+        Exponent of the factor, finite and at least 0; 0 returns ``uncertainty``.
 
     Returns
     -------
     numpy.ndarray
-        float64 map of ``uncertainty``'s shape: windows where the model sees
-        more of the favoured classes than on the image on average score
-        higher, windows where it sees none score near 0. Scores compare
-        across images as uncertainty does (the factor averages 1 on each image).
-        ``uncertainty`` itself when nothing is favoured or the model sees none
-        of the favoured classes on this image.
+        float32 map of ``uncertainty``'s shape: higher where the model sees
+        more of the favoured classes than on the image on average, near 0
+        where it sees none of them; ``uncertainty`` itself when no favoured
+        class is seen on this image.
+
+    Raises
+    ------
+    ValueError
+        For a negative or non-finite ``weight``.
     """
-    channels = [value - 1 for value in favoured if 1 <= value <= len(probabilities)]
-    if not weight or not channels:
+    if isinstance(weight, bool) or not 0 <= weight < math.inf:
+        raise ValueError(f"weight={weight!r} must be a finite number of at least 0.")
+    values = seen_classes(probabilities, favoured)
+    if not weight or not values:
         return uncertainty
-    seen = np.asarray(probabilities, np.float64)[channels].sum(0)
-    mean = float(seen.mean())
-    if mean < NOT_SEEN:
-        return uncertainty
-    return np.asarray(uncertainty, np.float64) * (seen / mean) ** weight
+    # float32 throughout: a 16 384² image's three float64 maps would take 6 GB.
+    seen = np.array(probabilities[values[0] - 1], np.float32)
+    for value in values[1:]:
+        seen += probabilities[value - 1]
+    seen /= float(np.mean(seen, dtype=np.float64))
+    return np.asarray(uncertainty, np.float32) * seen**weight
 
 
 def seeking_map(
@@ -123,10 +163,11 @@ def seeking_map(
     uncertainty: np.ndarray,
     favoured: Sequence[int],
     weight: float = THIN_CLASS_WEIGHT,
-) -> np.ndarray:
-    """The map boxes are ranked on: :func:`emphasised_uncertainty` of ``model`` on ``image``.
+) -> tuple[np.ndarray, list[int]]:
+    """The map boxes are ranked on, and the classes it seeks on this image.
 
-    Predicts ``image`` (one more pass of the network) only when a class is favoured.
+    Predicts ``image`` (one more pass of the network) only when a class is
+    favoured and ``weight`` is not 0.
 
     Parameters
     ----------
@@ -136,7 +177,16 @@ def seeking_map(
         The 2D image (grey or RGB) the map covers.
     uncertainty, favoured, weight
         As for :func:`emphasised_uncertainty`.
+
+    Returns
+    -------
+    tuple
+        ``(map, values)``: :func:`emphasised_uncertainty` of ``model``'s
+        prediction, and the favoured values it used (:func:`seen_classes`;
+        empty when the map is ``uncertainty`` as it was).
     """
     if not weight or not favoured:
-        return uncertainty
-    return emphasised_uncertainty(uncertainty, predict(model, image), favoured, weight)
+        return uncertainty, []
+    probabilities = predict(model, image)
+    values = seen_classes(probabilities, favoured)
+    return emphasised_uncertainty(uncertainty, probabilities, values, weight), values

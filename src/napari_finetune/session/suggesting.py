@@ -46,14 +46,15 @@ def suggestions_for(
     Returns
     -------
     Suggestions
-        The map, the boxes best first with their scores, and the classes sought.
+        The map, the boxes best first with their scores, and the classes the
+        ranking sought on this image (favoured ones the model sees here).
     """
     image = np.asarray(pair.plane_image)  # a lazy plane (outside a round) read once
     unsure = uncertainty(model, image, method=options.method)
     typical = representativeness(model, image, options.size) if options.typical_weight else None
-    weight = options.thin_class_weight
+    ranked_on, sought = seeking_map(model, image, unsure, favoured, options.thin_class_weight)
     ranked = rank_regions(
-        seeking_map(model, image, unsure, favoured, weight),
+        ranked_on,
         pair.plane_labels,
         options.n,
         options.size,
@@ -69,5 +70,5 @@ def suggestions_for(
         [score for _, score in ranked],
         pair.plane,
         top,
-        tuple(model.classes.get(value, str(value)) for value in favoured),
+        tuple(model.classes.get(value, f"class {value}") for value in sought),
     )
