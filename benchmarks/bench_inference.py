@@ -48,7 +48,7 @@ os.environ.setdefault("TORCHINDUCTOR_COMPILE_THREADS", "1")
 
 import numpy as np
 import torch
-from common import markdown_table
+from common import markdown_table, timed
 from torch.utils.flop_counter import FlopCounterMode
 
 import napari_finetune as nf
@@ -67,15 +67,6 @@ def flops_per_pixel(model: SegmentationModel, side: int = 256) -> float:
     with FlopCounterMode(display=False) as counter, torch.inference_mode():
         model.net.eval()(x)
     return counter.get_total_flops() / side**2
-
-
-def timed(function, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def runtimes(model: SegmentationModel, compile_too: bool) -> dict[str, object]:

@@ -17,24 +17,12 @@ Usage (needs a display; on a server use Xvfb)::
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
 import napari
 import numpy as np
-from common import markdown_table
+from common import markdown_table, timed
 
 from napari_finetune._widgets.fine_tune_dock import FineTuneWidget
-
-
-def seconds(check, repeats: int) -> float:
-    """Median wall time of ``check()`` over ``repeats`` calls."""
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        check()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def measure(side: int, boxes: int, repeats: int) -> list:
@@ -58,7 +46,7 @@ def measure(side: int, boxes: int, repeats: int) -> list:
             "thin-class line": dock.thin_class.check,
             "data-bar line": dock.data_bar.check,
         }
-        return [f"{side:,}²", *(f"{seconds(check, repeats):.3f}" for check in parts.values())]
+        return [f"{side:,}²", *(f"{timed(check, repeats):.3f}" for check in parts.values())]
     finally:
         viewer.close()
 

@@ -7,6 +7,7 @@ tables and save PNG plots under ``benchmarks/results/``. They need the
 
 from __future__ import annotations
 
+import statistics
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -158,6 +159,16 @@ def random_forest_baseline(
         predicted = np.argmax(probs, axis=0) + 1
         scores.append(boundary_f1(predicted == BOUNDARY, exact == BOUNDARY).f1)
     return float(np.mean(scores)), seconds
+
+
+def timed(function, repeats: int) -> float:
+    """Median wall time in seconds of ``function()`` over ``repeats`` calls."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
 
 
 def markdown_table(headers: list[str], rows: list[list[object]]) -> str:
