@@ -55,13 +55,23 @@ def test_the_panel_says_which_thin_class_the_boxes_sought_and_can_switch_it_off(
     viewer, panel = _panel(make_napari_viewer)
     assert panel.options().thin_class_weight == THIN_CLASS_WEIGHT
     unsure = np.zeros((128, 160), np.float32)
-    panel.show_uncertainty(Suggestions("first", unsure, [], favoured=("tertiary γ′",)))
+
+    def round_of(*favoured):  # one image's suggestions each, then the round's ranking
+        for name, sought in zip(("first", "second"), favoured, strict=True):
+            panel.show_uncertainty(Suggestions(name, unsure, [], favoured=sought))
+        panel.show_ranking([], ["first", "second"])
+
+    round_of(("tertiary γ′",), ())  # sought on the first image only: still said
     assert not panel.sought.native.isHidden()
     assert "'tertiary γ′'" in panel.sought.value
     assert "first uncertainty" in viewer.layers  # the map is shown as before
-    panel.show_uncertainty(Suggestions("first", unsure, []))  # nothing thin any more
+    round_of((), ())  # nothing rare any more
     assert panel.sought.native.isHidden()
-    panel.show_uncertainty(Suggestions("first", unsure, [], favoured=("tertiary γ′",)))
+    round_of(("b",), ("a", "b"))
+    assert "'b' and 'a'" in panel.sought.value  # each once, in the order favoured
+    panel.show_ranking([], ["first", "second"])  # a new round clears the last one's boxes
+    assert panel.sought.native.isHidden()
+    round_of(("tertiary γ′",), ())
     panel.enabled_box.value = False  # no suggestions after the next round: no line about them
     assert panel.sought.native.isHidden() and panel.options() is None
     panel.enabled_box.value = True

@@ -112,6 +112,7 @@ class ActiveLearningPanel:
         self._labels_of = labels_of
         self._ranking: list[RankedBox] = []
         self._next_index = 0
+        self._sought: dict[str, None] = {}  # rare classes sought this round (ordered set)
         self.next.changed.connect(self.go_to_next)
         self.enabled_box.changed.connect(self._on_enabled)
         self.retrain.changed.connect(retrain)
@@ -134,10 +135,10 @@ class ActiveLearningPanel:
     def show_uncertainty(self, event: Suggestions) -> None:
         """Create or update ``<image> uncertainty``, styled for the image's brightness.
 
-        Also says which thinly painted class the boxes sought, if any.
+        Also notes the thinly painted classes the boxes sought on this image:
+        :meth:`show_ranking` names those of every image.
         """
-        self.sought.value = sought_sentence(event.favoured)
-        self.sought.visible = bool(event.favoured)
+        self._sought.update(dict.fromkeys(event.favoured))
         target = layer_named(self._viewer, event.target, Image)
         if target is None:
             return
@@ -171,6 +172,10 @@ class ActiveLearningPanel:
     def show_ranking(self, ranking: list[RankedBox], targets: list[str]) -> None:
         """Numbered boxes on every image in ``targets`` (numbers = rank over all images)."""
         self._ranking, self._next_index = list(ranking), 0
+        # The classes sought on any image this round, in the order favoured; none at a
+        # round's start, when the last round's boxes are cleared.
+        self.sought.value = sought_sentence(list(self._sought))
+        self.sought.visible, self._sought = bool(self._sought), {}
         targets = list(dict.fromkeys(targets))  # each image's layer is removed once
         # Last round's boxes go in one batch: napari collects garbage once per removal.
         old = [output_named(self._viewer, f"{name} suggestions", Shapes) for name in targets]

@@ -146,7 +146,13 @@ def emphasised_uncertainty(
     """
     if isinstance(weight, bool) or not 0 <= weight < math.inf:
         raise ValueError(f"weight={weight!r} must be a finite number of at least 0.")
-    values = seen_classes(probabilities, favoured)
+    return _weighted(uncertainty, probabilities, seen_classes(probabilities, favoured), weight)
+
+
+def _weighted(
+    uncertainty: np.ndarray, probabilities: np.ndarray, values: list[int], weight: float
+) -> np.ndarray:
+    """:func:`emphasised_uncertainty` for ``values`` already :func:`seen_classes`."""
     if not weight or not values:
         return uncertainty
     # float32 throughout: a 16 384² image's three float64 maps would take 6 GB.
@@ -188,5 +194,5 @@ def seeking_map(
     if not weight or not favoured:
         return uncertainty, []
     probabilities = predict(model, image)
-    values = seen_classes(probabilities, favoured)
-    return emphasised_uncertainty(uncertainty, probabilities, values, weight), values
+    values = seen_classes(probabilities, favoured)  # read once: the channel means are large
+    return _weighted(uncertainty, probabilities, values, weight), values

@@ -251,8 +251,8 @@ class LabellingSession:
         self.suggestions = []
         round_number = len(self.rounds())
         # The classes painted thinly over all images: boxes seek where the model sees them.
-        labels = [pair.labels for pair in self.pairs]
-        favoured = favoured_classes(labels) if options.thin_class_weight else []
+        weight = options.thin_class_weight
+        favoured = favoured_classes([pair.labels for pair in self.pairs]) if weight else []
         for index, pair in enumerate(self.pairs):
             seed = (
                 None
