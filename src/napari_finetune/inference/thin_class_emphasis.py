@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from numbers import Real
 
 import numpy as np
 
@@ -38,6 +39,26 @@ THIN_CLASS_WEIGHT = 1.0
 # Below this mean probability of the thin classes on an image, the model sees
 # none of them there: their ratio would be noise, and the map is left as it is.
 NOT_SEEN = 1e-6
+
+
+def check_weight(name: str, weight: object) -> float:
+    """``weight`` as a float; ValueError naming ``name`` unless a finite number of at least 0.
+
+    Parameters
+    ----------
+    name : str
+        What the caller calls the weight (in the message).
+    weight : object
+        The value given.
+
+    Returns
+    -------
+    float
+        ``weight`` (0 means off).
+    """
+    if isinstance(weight, bool) or not isinstance(weight, Real) or not 0 <= weight < math.inf:
+        raise ValueError(f"{name}={weight!r} must be a finite number of at least 0 (0: off).")
+    return float(weight)
 
 
 def favoured_classes(labels: Sequence[np.ndarray]) -> list[int]:
@@ -144,8 +165,7 @@ def emphasised_uncertainty(
     ValueError
         For a negative or non-finite ``weight``.
     """
-    if isinstance(weight, bool) or not 0 <= weight < math.inf:
-        raise ValueError(f"weight={weight!r} must be a finite number of at least 0.")
+    check_weight("weight", weight)
     return _weighted(uncertainty, probabilities, seen_classes(probabilities, favoured), weight)
 
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
-from numbers import Real
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,7 +16,7 @@ from napari_finetune.inference.suggest import (
     REPRESENTATIVENESS_WEIGHT,
     check_draw_seed,
 )
-from napari_finetune.inference.thin_class_emphasis import THIN_CLASS_WEIGHT
+from napari_finetune.inference.thin_class_emphasis import THIN_CLASS_WEIGHT, check_weight
 from napari_finetune.inference.uncertainty import DEFAULT_METHOD, METHODS
 from napari_finetune.models.class_names import check_class_names
 from napari_finetune.models.device import DEFAULT_DEVICE, resolve_device
@@ -83,11 +81,7 @@ class SuggestionOptions:
         if self.n < 1 or self.size < 1:
             raise ValueError(f"suggestions n={self.n} and size={self.size} must be at least 1.")
         object.__setattr__(self, "seed", check_draw_seed(self.seed))
-        weight = self.thin_class_weight
-        if isinstance(weight, bool) or not isinstance(weight, Real) or not 0 <= weight < math.inf:
-            raise ValueError(
-                f"thin_class_weight={weight!r} must be a finite number of at least 0 (0: off)."
-            )
+        check_weight("thin_class_weight", self.thin_class_weight)
 
 
 def suggestion_seed(seed: int, round_number: int, image_index: int) -> int:
