@@ -1,5 +1,7 @@
 """The training progress bar: napari's bar, with a spinner that steps with training."""
 
+import warnings
+
 from qtpy.QtGui import QMovie
 from qtpy.QtWidgets import QApplication
 
@@ -20,6 +22,17 @@ def test_spinner_turns_only_when_training_reports_progress(make_napari_viewer):
     assert (bar.step, bar._bar.total) == (20, 120)
     bar.close()
     assert spinner.state() != QMovie.MovieState.Paused  # napari's own behaviour again
+
+
+def test_the_spinner_is_found_through_the_viewer_proxy_napari_gives_plugins(
+    make_napari_viewer_proxy,
+):
+    viewer = make_napari_viewer_proxy()
+    with warnings.catch_warnings():
+        # the proxy warns on private attributes now, and refuses them from napari 0.10
+        warnings.simplefilter("error")
+        spinner = _activity_spinner(viewer)
+    assert isinstance(spinner, QMovie)
 
 
 def test_progress_without_a_status_bar_spinner_still_counts():

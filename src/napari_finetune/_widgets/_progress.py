@@ -26,7 +26,11 @@ if TYPE_CHECKING:
 def _activity_spinner(viewer: napari.Viewer) -> QMovie | None:
     """The status bar's "in progress" animation, or None where napari has none."""
     # Private napari attributes (stable from 0.4.19 to 0.9): anything missing
-    # simply leaves napari's own animation alone.
+    # simply leaves napari's own animation alone. They are read on the viewer
+    # itself: napari hands plugin widgets a proxy that warns on private
+    # attributes and will refuse them from 0.10, which would halve training
+    # speed in software-rendered windows without a word.
+    viewer = getattr(viewer, "__wrapped__", viewer)
     window = getattr(getattr(viewer, "window", None), "_qt_window", None)
     dialog = getattr(window, "_activity_dialog", None)
     toggle = getattr(dialog, "_toggleButton", None)
