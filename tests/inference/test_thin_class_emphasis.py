@@ -75,12 +75,25 @@ def test_a_bad_thin_class_weight_is_refused(weight):
             emphasised_uncertainty(np.ones((8, 8)), np.ones((3, 8, 8)), [3], weight)
 
 
+def _model_sees(monkeypatch, rows):
+    """The map's pass predicts class 3 in ``rows``; a second prediction would fail."""
+
+    def one_pass(*args, **kwargs):
+        return np.full((64, 64), 0.5), _probabilities(rows)
+
+    def second_pass(*args, **kwargs):
+        raise AssertionError("the image was run through the network twice")
+
+    monkeypatch.setattr(suggesting, "uncertainty_and_prediction", one_pass)
+    monkeypatch.setattr(emphasis, "predict", second_pass)
+
+
 def test_the_boxes_go_where_the_model_sees_the_thin_class_and_the_map_stays_plain(monkeypatch):
     model = SegmentationModel.create(n_classes=3)
     model.classes = {1: "matrix", 2: "secondary", 3: "tertiary"}
     # The model's maps, fixed: uncertain everywhere alike, class 3 seen in the last rows.
     monkeypatch.setattr(suggesting, "uncertainty", lambda *a, **k: np.full((64, 64), 0.5))
-    monkeypatch.setattr(emphasis, "predict", lambda *a, **k: _probabilities(slice(48, 64)))
+    _model_sees(monkeypatch, slice(48, 64))
     labels = np.zeros((64, 64), np.uint8)
     labels[:8, :40] = 1  # 320 px of matrix, 160 of secondary, 10 of tertiary
     labels[8:12, :40] = 2
@@ -99,11 +112,11 @@ def test_the_boxes_go_where_the_model_sees_the_thin_class_and_the_map_stays_plai
     # A class the model has no output for, or does not see on this image, is not claimed.
     model.classes = {1: "matrix", 2: "secondary"}
     assert suggestions_for(model, pair, options, None, [4]).favoured == ()
-    monkeypatch.setattr(emphasis, "predict", lambda *a, **k: _probabilities(slice(0, 0)))
+    _model_sees(monkeypatch, slice(0, 0))
     unseen = suggestions_for(model, pair, options, None, [3])
     assert unseen.favoured == () and unseen.boxes == plain.boxes
     model.classes = {1: "matrix"}  # a class without a name is called as the rest of the dock does
-    monkeypatch.setattr(emphasis, "predict", lambda *a, **k: _probabilities(slice(48, 64)))
+    _model_sees(monkeypatch, slice(48, 64))
     assert suggestions_for(model, pair, options, None, [3]).favoured == ("class 3",)
 
 

@@ -4,7 +4,11 @@ import torch
 from scipy import ndimage as ndi
 
 import napari_finetune as nf
-from napari_finetune.inference.uncertainty import METHODS, dihedral_transforms
+from napari_finetune.inference.uncertainty import (
+    METHODS,
+    dihedral_transforms,
+    uncertainty_and_prediction,
+)
 
 
 @pytest.fixture(scope="module")
@@ -178,3 +182,19 @@ def test_a_one_class_model_is_refused_in_words(method):
     image = np.random.default_rng(0).random((32, 32)).astype(np.float32)
     with pytest.raises(ValueError, match="one-class model is sure of it everywhere"):
         nf.uncertainty(one_class, image, method=method, samples=2)
+
+
+@pytest.mark.parametrize("method", ["entropy", "margin"])
+def test_one_pass_gives_the_map_and_the_prediction_as_if_made_apart(model, sample, method):
+    image = sample.image[:96, :80]
+    stack = np.stack([image, image[::-1]])
+    for x in (image, stack):
+        unsure, predicted = uncertainty_and_prediction(model, x, method, tile=64, overlap=16)
+        assert np.array_equal(unsure, nf.uncertainty(model, x, method, tile=64, overlap=16))
+        assert np.array_equal(predicted, nf.predict(model, x, tile=64, overlap=16))
+
+
+def test_methods_that_average_predictions_give_none_to_reuse(model, sample):
+    unsure, predicted = uncertainty_and_prediction(model, sample.image[:64, :64], "mc_dropout")
+    assert predicted is None
+    assert np.array_equal(unsure, nf.uncertainty(model, sample.image[:64, :64], "mc_dropout"))

@@ -189,11 +189,12 @@ def seeking_map(
     uncertainty: np.ndarray,
     favoured: Sequence[int],
     weight: float = THIN_CLASS_WEIGHT,
+    probabilities: np.ndarray | None = None,
 ) -> tuple[np.ndarray, list[int]]:
     """The map boxes are ranked on, and the classes it seeks on this image.
 
     Predicts ``image`` (one more pass of the network) only when a class is
-    favoured and ``weight`` is not 0.
+    favoured, ``weight`` is not 0 and ``probabilities`` are not given.
 
     Parameters
     ----------
@@ -203,6 +204,9 @@ def seeking_map(
         The 2D image (grey or RGB) the map covers.
     uncertainty, favoured, weight
         As for :func:`emphasised_uncertainty`.
+    probabilities : numpy.ndarray, optional
+        ``model``'s prediction of ``image`` when the caller has it already
+        (:func:`~napari_finetune.inference.uncertainty.uncertainty_and_prediction`).
 
     Returns
     -------
@@ -213,6 +217,7 @@ def seeking_map(
     """
     if not weight or not favoured:
         return uncertainty, []
-    probabilities = predict(model, image)
+    if probabilities is None:
+        probabilities = predict(model, image)
     values = seen_classes(probabilities, favoured)  # read once: the channel means are large
     return _weighted(uncertainty, probabilities, values, weight), values

@@ -59,6 +59,8 @@ METHODS = ("mc_dropout", "mutual_information", "tta", "entropy", "margin")
 # default: as good as MC dropout within 0.006 and the only one that keeps a
 # 2048^2 map under 10 s on 2 CPU cores.
 DEFAULT_METHOD = "entropy"
+# The methods whose map comes from one plain prediction (it can come back with the map).
+ONE_PREDICTION = ("entropy", "margin")
 
 Flip = tuple[Callable[[torch.Tensor], torch.Tensor], Callable[[torch.Tensor], torch.Tensor]]
 
@@ -116,6 +118,8 @@ def uncertainty(
 ) -> np.ndarray:
     """Per-pixel uncertainty of ``model`` on ``image``; higher = less sure.
 
+    :func:`uncertainty_and_prediction` gives the prediction of the same pass too.
+
     Parameters
     ----------
     model : SegmentationModel
@@ -153,6 +157,53 @@ def uncertainty(
         For an unknown method, a bad sample count or tiling, an image the model
         cannot take, or a model with fewer than 2 classes.
     """
+    return _maps(model, image, method, samples, preset, seed, tile, overlap, backend, device)[0]
+
+
+def uncertainty_and_prediction(
+    model: SegmentationModel, image: np.ndarray, method: str = DEFAULT_METHOD, **options: object
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """:func:`uncertainty`, and for a method of one plain prediction that prediction.
+
+    The suggested boxes that seek a rare class need the prediction beside the
+    map (:mod:`~napari_finetune.inference.thin_class_emphasis`); for
+    ``'entropy'`` (the default) and ``'margin'`` the pass that makes the map
+    already has it, so the image is not run through the network twice.
+
+    Parameters
+    ----------
+    model, image, method
+        As for :func:`uncertainty`.
+    **options
+        :func:`uncertainty`'s other arguments (``samples``, ``preset``, ``seed``,
+        ``tile``, ``overlap``, ``backend``, ``device``).
+
+    Returns
+    -------
+    tuple
+        ``(map, probabilities)``: the map :func:`uncertainty` gives, and the
+        float32 ``(classes, rows, cols)`` (``(classes, planes, rows, cols)``
+        for a stack) that :func:`napari_finetune.predict` gives with the same
+        tiling, backend and device; None for the methods that average several
+        predictions (``'mc_dropout'``, ``'mutual_information'``, ``'tta'``).
+    """
+    return _maps(model, image, method, keep_prediction=True, **options)
+
+
+def _maps(
+    model: SegmentationModel,
+    image: np.ndarray,
+    method: str = DEFAULT_METHOD,
+    samples: int = 8,
+    preset: str | None = None,
+    seed: int = 0,
+    tile: int = TILE,
+    overlap: int = OVERLAP,
+    backend: str = DEFAULT_BACKEND,
+    device: str | torch.device | None = None,
+    keep_prediction: bool = False,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """The map, and the prediction when kept and the method makes one plain prediction."""
     if method not in METHODS:
         raise ValueError(f"method={method!r} is unknown: choose one of {', '.join(METHODS)}.")
     if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
@@ -194,12 +245,19 @@ def uncertainty(
             return normalized_entropy(mean).numpy()
         probabilities = torch.softmax(forward(x), 1)
         if method == "entropy":
-            return normalized_entropy(probabilities).numpy()
-        top = probabilities.topk(2, dim=1).values
-        return (1 - (top[:, 0] - top[:, 1])).numpy()
+            unsure = normalized_entropy(probabilities)
+        else:
+            top = probabilities.topk(2, dim=1).values
+            unsure = 1 - (top[:, 0] - top[:, 1])
+        if kept:  # the map as channel 0, the prediction after it: blended alike
+            return torch.cat([unsure, probabilities[0]]).numpy()
+        return unsure.numpy()
 
+    kept = keep_prediction and method in ONE_PREDICTION
+    channels = 1 + model.n_classes if kept else 1
     # Filled plane by plane: a list of maps then np.stack held every map twice.
     maps = np.empty(planes.shape[:3], np.float32)
+    predicted = np.empty((model.n_classes, *planes.shape[:3]), np.float32) if kept else None
     with torch.random.fork_rng():
         if dropout:
             _dropout_only(net)
@@ -207,7 +265,12 @@ def uncertainty(
         for i, plane in enumerate(planes):
             # Seeded per plane: seeded once, a plane's masks depended on the planes before it.
             torch.manual_seed(seed)
-            maps[i] = apply_tiled(
-                model.normalization(plane), per_tile, 1, tile, overlap, multiple
-            )[0]
-    return maps if stack else maps[0]
+            tiled = apply_tiled(
+                model.normalization(plane), per_tile, channels, tile, overlap, multiple
+            )
+            maps[i] = tiled[0]
+            if kept:
+                predicted[:, i] = tiled[1:]
+    if stack:
+        return maps, predicted
+    return maps[0], None if predicted is None else predicted[:, 0]

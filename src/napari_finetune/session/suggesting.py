@@ -13,7 +13,7 @@ import numpy as np
 from napari_finetune.inference.representativeness import representativeness
 from napari_finetune.inference.suggest import rank_regions
 from napari_finetune.inference.thin_class_emphasis import seeking_map
-from napari_finetune.inference.uncertainty import uncertainty
+from napari_finetune.inference.uncertainty import uncertainty, uncertainty_and_prediction
 from napari_finetune.models.model import SegmentationModel
 from napari_finetune.session.events import Suggestions
 from napari_finetune.session.options import SuggestionOptions
@@ -50,9 +50,15 @@ def suggestions_for(
         ranking sought on this image (favoured ones the model sees here).
     """
     image = np.asarray(pair.plane_image)  # a lazy plane (outside a round) read once
-    unsure = uncertainty(model, image, method=options.method)
+    predicted = None
+    if favoured and options.thin_class_weight:  # seeking: the map's own pass predicts too
+        unsure, predicted = uncertainty_and_prediction(model, image, options.method)
+    else:
+        unsure = uncertainty(model, image, method=options.method)
     typical = representativeness(model, image, options.size) if options.typical_weight else None
-    ranked_on, sought = seeking_map(model, image, unsure, favoured, options.thin_class_weight)
+    ranked_on, sought = seeking_map(
+        model, image, unsure, favoured, options.thin_class_weight, predicted
+    )
     ranked = rank_regions(
         ranked_on,
         pair.plane_labels,
