@@ -126,7 +126,7 @@ def test_the_session_seeks_what_is_thin_over_all_its_images(monkeypatch):
     model = SegmentationModel.create(n_classes=3)
     model.classes = {1: "matrix", 2: "secondary", 3: "tertiary"}
     monkeypatch.setattr(suggesting, "uncertainty", lambda *a, **k: np.full((64, 64), 0.5))
-    monkeypatch.setattr(emphasis, "predict", lambda *a, **k: _probabilities(slice(48, 64)))
+    _model_sees(monkeypatch, slice(48, 64))
     first, second = np.zeros((64, 64), np.uint8), np.zeros((64, 64), np.uint8)
     first[:20] = 1
     second[:8] = 2
@@ -139,3 +139,22 @@ def test_the_session_seeks_what_is_thin_over_all_its_images(monkeypatch):
     assert all(f.boxes[0][0] >= 40 for f in found)
     second[20:36] = 3  # 1 029 px of it now: no longer thin (1 000 px and more)
     assert [f.favoured for f in session.suggest(options)] == [(), ()]
+
+
+def test_a_method_without_a_plain_prediction_predicts_once_more_to_seek(monkeypatch):
+    model = SegmentationModel.create(n_classes=3)
+    model.classes = {1: "matrix", 2: "secondary", 3: "tertiary"}
+    calls = []
+    monkeypatch.setattr(
+        suggesting, "uncertainty_and_prediction", lambda *a, **k: (np.full((64, 64), 0.5), None)
+    )
+    monkeypatch.setattr(
+        emphasis, "predict", lambda *a, **k: calls.append(1) or _probabilities(slice(48, 64))
+    )
+    labels = np.zeros((64, 64), np.uint8)
+    labels[:8, :40], labels[12, :10] = 1, 3
+    pair = Pair(np.zeros((64, 64), np.float32), labels, "spot")
+    options = SuggestionOptions(method="tta", n=1, size=16, typical_weight=0.0, seed=None)
+    found = suggestions_for(model, pair, options, None, [3])
+    assert calls == [1] and found.favoured == ("tertiary",)
+    assert found.boxes[0][0] >= 48 - 8

@@ -194,7 +194,8 @@ def test_one_pass_gives_the_map_and_the_prediction_as_if_made_apart(model, sampl
         assert np.array_equal(predicted, nf.predict(model, x, tile=64, overlap=16))
 
 
-def test_methods_that_average_predictions_give_none_to_reuse(model, sample):
-    unsure, predicted = uncertainty_and_prediction(model, sample.image[:64, :64], "mc_dropout")
+@pytest.mark.parametrize("method", ["mc_dropout", "tta"])
+def test_methods_that_average_predictions_give_none_to_reuse(model, sample, method):
+    unsure, predicted = uncertainty_and_prediction(model, sample.image[:64, :64], method)
     assert predicted is None
-    assert np.array_equal(unsure, nf.uncertainty(model, sample.image[:64, :64], "mc_dropout"))
+    assert np.array_equal(unsure, nf.uncertainty(model, sample.image[:64, :64], method))

@@ -225,6 +225,7 @@ def _maps(
     net = inference_network(model, device) if dropout else None
     forward = None if dropout else logits_function(model, backend, device)
     transforms = _tta_transforms(model, preset) if method == "tta" else []
+    kept = keep_prediction and method in ONE_PREDICTION
 
     @torch.inference_mode()
     def per_tile(piece: np.ndarray) -> np.ndarray:
@@ -253,11 +254,13 @@ def _maps(
             return torch.cat([unsure, probabilities[0]]).numpy()
         return unsure.numpy()
 
-    kept = keep_prediction and method in ONE_PREDICTION
     channels = 1 + model.n_classes if kept else 1
-    # Filled plane by plane: a list of maps then np.stack held every map twice.
-    maps = np.empty(planes.shape[:3], np.float32)
-    predicted = np.empty((model.n_classes, *planes.shape[:3]), np.float32) if kept else None
+    # A stack is filled plane by plane (a list of maps then np.stack held every map
+    # twice); one image's map and prediction are views of the blended tiles, no copy.
+    maps = predicted = None
+    if stack:
+        maps = np.empty(planes.shape[:3], np.float32)
+        predicted = np.empty((model.n_classes, *planes.shape[:3]), np.float32) if kept else None
     with torch.random.fork_rng():
         if dropout:
             _dropout_only(net)
@@ -268,9 +271,9 @@ def _maps(
             tiled = apply_tiled(
                 model.normalization(plane), per_tile, channels, tile, overlap, multiple
             )
+            if not stack:
+                return tiled[0], tiled[1:] if kept else None
             maps[i] = tiled[0]
             if kept:
                 predicted[:, i] = tiled[1:]
-    if stack:
-        return maps, predicted
-    return maps[0], None if predicted is None else predicted[:, 0]
+    return maps, predicted
