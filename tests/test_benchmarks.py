@@ -47,6 +47,7 @@ pytestmark = pytest.mark.slow
         ["bench_viewer_memory.py", "--runs", "2", "--images", "2", "--side", "256"],
         ["bench_stroke_checks.py", "--sides", "512", "--boxes", "2", "--repeats", "1"],
         ["bench_suggestion_cost.py", "--sides", "128", "--repeats", "1"],
+        ["bench_deep_stack.py", "--planes", "4", "--side", "128", "--steps", "2"],
         [
             "bench_active_learning.py",
             *("--datasets", "tuning isbi2012", "tuning superalloy"),

@@ -13,6 +13,7 @@ from napari_finetune.session.lazy_layers import (
     is_lazy,
     plan_lazy_prediction,
 )
+from napari_finetune.session.lazy_rule import is_deep_stack
 from napari_finetune.session.lazy_run import LazyPredicted, StoreOpened, predict_lazily
 
 zarr = pytest.importorskip("zarr")
@@ -71,14 +72,15 @@ def test_lazy_is_decided_from_the_type_and_the_size(tmp_path):
     assert not is_lazy(np.broadcast_to(np.uint8(0), (3, side, side)))
 
 
-def test_a_small_lazy_stack_is_read_and_a_huge_one_goes_band_by_band(tmp_path):
+def test_a_small_lazy_stack_is_read_and_a_huge_one_goes_plane_by_plane(tmp_path):
     # A small z-stack in Dask, Zarr or a memory map is read and predicted plane by plane.
     assert not is_lazy(da.zeros((3, 300, 300)))
     assert not is_lazy(zarr.zeros((2, 64, 64), store=str(tmp_path / "z.zarr")))
     assert not is_lazy(da.zeros((3, 300, 300, 3)), rgb=True)
-    # Too large to read whole: band by band, where the core refuses a stack in words.
+    # Too large to read whole: plane by plane (session/deep_stacks.py), not band by band.
     side = int(np.sqrt(LAZY_PIXELS))
-    assert is_lazy(da.zeros((2, side, side // 2)))
+    assert not is_lazy(da.zeros((2, side, side // 2)))
+    assert is_deep_stack((2, side, side // 2))
     assert is_lazy(da.zeros((3, 300, 300)), multiscale=True)
     # Leading axes of length 1 are one image: lazy data goes band by band at any size.
     assert is_lazy(da.zeros((1, 300, 300)))

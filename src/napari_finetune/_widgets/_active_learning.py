@@ -16,26 +16,20 @@ import numpy as np
 import pint
 from magicgui.widgets import CheckBox, ComboBox, PushButton, SpinBox
 from napari.layers import Image, Labels, Layer, Shapes
-from napari.utils.colormaps import Colormap
 
 from napari_finetune._widgets._controls import button_row, wrapping_label
 from napari_finetune._widgets._layers import (
     output_metadata,
     output_named,
     remove_layers,
-    spatial_shape,
 )
 from napari_finetune._widgets._result_layers import layer_named, placement
 from napari_finetune._widgets._training_plot import RoundsPlot
+from napari_finetune._widgets._uncertainty_layer import show_uncertainty
 from napari_finetune.inference.suggest import DRAW_SEED, REPRESENTATIVENESS_WEIGHT
 from napari_finetune.inference.thin_class_emphasis import THIN_CLASS_WEIGHT, sought_sentence
 from napari_finetune.inference.uncertainty import DEFAULT_METHOD, METHODS
 from napari_finetune.session import RankedBox, SuggestionOptions, Suggestions
-from napari_finetune.session.result_style import (
-    OverlayStyle,
-    displayed_brightness,
-    uncertainty_style,
-)
 from napari_finetune.training.thin_classes import THIN_PIXELS, THIN_SHARE
 
 if TYPE_CHECKING:
@@ -139,35 +133,7 @@ class ActiveLearningPanel:
         :meth:`show_ranking` names those of every image.
         """
         self._sought.update(dict.fromkeys(event.favoured))
-        target = layer_named(self._viewer, event.target, Image)
-        if target is None:
-            return
-        unsure = event.uncertainty
-        if event.plane is not None:
-            full = np.zeros(spatial_shape(target), np.float32)
-            full[event.plane] = unsure
-            unsure = full
-        name = f"{event.target} uncertainty"
-        top = event.display_max
-        layer = output_named(self._viewer, name, Image)
-        if layer is not None and layer.data.shape == unsure.shape:
-            layer.data, layer.contrast_limits = unsure, (0.0, top)
-            return
-        if layer is not None:
-            self._viewer.layers.remove(layer)
-        shown = target.data if event.plane is None else target.data[event.plane]
-        brightness = displayed_brightness(shown, target.contrast_limits, target.rgb)
-        style = uncertainty_style(brightness)
-        self._viewer.add_image(
-            unsure,
-            name=name,
-            colormap=_colormap(style),
-            contrast_limits=(0.0, top),
-            opacity=style.opacity,
-            blending=style.blending,
-            metadata=output_metadata("uncertainty"),
-            **placement(target),
-        )
+        show_uncertainty(self._viewer, event)
 
     def show_ranking(self, ranking: list[RankedBox], targets: list[str]) -> None:
         """Numbered boxes on every image in ``targets`` (numbers = rank over all images)."""
@@ -287,10 +253,3 @@ def _to_viewer_units(viewer: napari.viewer.Viewer, layer: Layer) -> np.ndarray:
         if own != shown and own.dimensionality == shown.dimensionality:
             factors[-axis] = registry.Quantity(1.0, own).to(shown).magnitude
     return factors
-
-
-def _colormap(style: OverlayStyle) -> str | Colormap:
-    """The built-in colormap of that name, or the style's own RGBA ramp."""
-    if style.colours is None:
-        return style.colormap
-    return Colormap(np.array(style.colours), name=style.colormap)

@@ -19,10 +19,8 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-import numpy as np
 from napari.layers import Image, Labels
 from napari.qt.threading import create_worker
-from napari.utils.colormaps import Colormap
 from napari.utils.notifications import show_info
 
 from napari_finetune._widgets._layers import finest, output_metadata, output_named
@@ -32,13 +30,14 @@ from napari_finetune._widgets._result_layers import (
     placement,
     prediction_style,
 )
+from napari_finetune._widgets._uncertainty_layer import overlay_colormap
 from napari_finetune._widgets._workers import let_go
 from napari_finetune.inference.lazy_events import BandDone
 from napari_finetune.session import lazy_layers as words
 from napari_finetune.session import predicted
 from napari_finetune.session.lazy_layers import is_lazy, plan_lazy_prediction
 from napari_finetune.session.lazy_run import LazyPredicted, StoreOpened, predict_lazily
-from napari_finetune.session.result_style import AVOID_RECORDED, OverlayStyle, uncertainty_style
+from napari_finetune.session.result_style import AVOID_RECORDED, uncertainty_style
 
 if TYPE_CHECKING:
     import napari
@@ -50,13 +49,6 @@ if TYPE_CHECKING:
 # visible tiles and the whole coarsest level from disk in the GUI thread.
 REFRESH_SECONDS = 1.0
 PREDICT, STOP = "Predict", "Stop prediction"
-
-
-def overlay_colormap(style: OverlayStyle) -> str | Colormap:
-    """The built-in colormap of that name, or the style's own RGBA ramp."""
-    if style.colours is None:
-        return style.colormap
-    return Colormap(np.array(style.colours), name=style.colormap)
 
 
 def _plane_placement(layer: Image) -> dict:

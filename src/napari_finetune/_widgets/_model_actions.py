@@ -24,6 +24,7 @@ from napari_finetune._widgets._export_dialog import ask_export_path, replace_ren
 from napari_finetune._widgets._folder_run import FolderRun
 from napari_finetune._widgets._layers import role_of
 from napari_finetune._widgets._lazy_prediction import LazyPrediction
+from napari_finetune._widgets._stack_prediction import StackPrediction
 from napari_finetune.choices import AVERAGE_VIEWS_HELP, as_sentence
 from napari_finetune.models import CheckpointError, SegmentationModel, load_model, save_model
 from napari_finetune.models.exporting import export_model
@@ -115,6 +116,8 @@ class ModelActions:
         )
         # Lazy (Dask, Zarr, multiscale) or very large images: band by band into a store.
         self.lazy = LazyPrediction(viewer, status, report, self.predict_button, labels_of)
+        # Deep stacks (in memory or not): plane by plane, labels only.
+        self.stack = StackPrediction(viewer, status, report, self.predict_button, show)
         self.widgets: list[Widget] = [
             self.predict_on,
             self.average_views,
@@ -135,12 +138,14 @@ class ModelActions:
 
         With no current model, the start model chosen is loaded in the worker.
         A lazy or very large image goes band by band into a Zarr store
-        (:mod:`._lazy_prediction`); while it does, this button stops it.
+        (:mod:`._lazy_prediction`), a deep stack plane by plane
+        (:mod:`._stack_prediction`); while they do, this button stops them.
         """
         target = self.predict_on.value
-        if self.lazy.running:
-            self.lazy.stop()
-            return
+        for job in (self.lazy, self.stack):
+            if job.running:
+                job.stop()
+                return
         if self._busy():  # the model is changing
             self._report(ValueError("Training is running: predict once it ends, or stop it."))
             return
@@ -150,9 +155,10 @@ class ModelActions:
         chosen = prediction_model(self._start(), self.session.model)
         current = chosen is self.session.model
         views = self._views_asked()
-        if self.lazy.takes(target):
-            self.lazy.start(target, chosen, current, device=self._device(), average_views=views)
-            return
+        for job in (self.stack, self.lazy):
+            if job.takes(target):
+                job.start(target, chosen, current, device=self._device(), average_views=views)
+                return
         self.predict_button.enabled = False
         self.status.value = f"Predicting on '{target.name}'…"
         worker = create_worker(

@@ -156,7 +156,7 @@ def show_prediction(
             # Ours is replaced whole: the data now in the layer is this prediction
             # (a reopened store's location would no longer be true); others' stay.
             layer.metadata = {**layer.metadata, **meta}
-    if event.final:
+    if event.final and event.plane is None:  # a deep stack's planes keep only their labels
         show_probabilities(viewer, event.target, event.probabilities, target, classes)
 
 

@@ -32,6 +32,7 @@ from napari_finetune.augment.recorded_preset import recorded_preset
 from napari_finetune.models.class_names import class_names_text, parse_class_names
 from napari_finetune.models.model import DEFAULT_CLASSES
 from napari_finetune.session import Pair
+from napari_finetune.session.deep_stacks import painting_copy
 from napari_finetune.session.lazy_rule import check_plane_fits
 from napari_finetune.session.painting import renamed_classes
 
@@ -294,7 +295,6 @@ class TrainingPairs(Container):
             if len(spatial_shape(image)) == 3:
                 depth = spatial_shape(image)[0]
                 plane = min(int(self._viewer.dims.current_step[-3]), depth - 1)
-            # A copy of the painting (strokes painted during the round must not leak in);
-            # the image as it is: only ever read, a lazy one in the core's worker (Pair.read).
-            pairs.append(Pair(image.data, np.array(painted.data), image.name, plane))
+            # The painting copied (no stroke of the round leaks in), the image only read.
+            pairs.append(Pair(image.data, painting_copy(painted.data), image.name, plane))
         return pairs

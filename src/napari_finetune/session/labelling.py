@@ -20,6 +20,7 @@ from napari_finetune.inference.predict import predict
 from napari_finetune.inference.thin_class_emphasis import favoured_classes
 from napari_finetune.inference.views import views_for
 from napari_finetune.models.model import SegmentationModel
+from napari_finetune.session.deep_stacks import final_planes, training_inputs
 from napari_finetune.session.events import Prediction, RankedBox, RoundFinished, Suggestions
 from napari_finetune.session.options import RoundOptions, SuggestionOptions, suggestion_seed
 from napari_finetune.session.pair_names import check_one_kind, naming, naming_images
@@ -178,10 +179,10 @@ class LabellingSession:
         # read, once: training, previews, predictions and suggestions all use that read.
         self.outcome = PREVIOUS_KEPT  # should a read fail, or Stop come first
         self.pairs = yield from read_pairs(self.pairs)
-        self.outcome = None
         painted = [p for p in self.pairs if p.name in names]  # names are unique
+        images, labels = yield from training_inputs(painted)  # a deep stack's painted planes
+        self.outcome = None
         extra = self._unpainted_images(painted) if unpainted else None
-        images, labels = [p.image for p in painted], [p.labels for p in painted]
         events = naming_images(run(images, labels, unlabelled=extra), names)
         previews = LivePreviews(self.pairs if options.live_previews else [])
         trained, finished, judged, failed = None, None, False, False
@@ -214,6 +215,9 @@ class LabellingSession:
         if options.final_predictions:
             views = len(views_for(self.model, options.average_views))
             for pair in self.pairs:
+                if pair.deep:  # its painted planes and the one in view, a plane at a time
+                    yield from final_planes(self.model, pair, options.average_views)
+                    continue
                 with naming(pair.name):
                     probabilities = predict(
                         self.model, pair.image, average_views=options.average_views

@@ -7,8 +7,9 @@ Zarr store on disk, instead of being read whole into memory with its
 probabilities beside it (:func:`is_lazy`). So is an image held in memory
 that is as large as :data:`LAZY_PIXELS`: predicting it whole would take
 about 16 bytes per pixel more (probabilities and their sums), over 1 GB.
-A stack goes band by band only when it is too large to read (the band path
-refuses it in words); a smaller one is read and predicted plane by plane.
+A stack never goes band by band (the band path refuses it in words): a small
+one is read and predicted whole, a deep one plane by plane
+(:mod:`~napari_finetune.session.deep_stacks`).
 
 The docks that read one plane whole (*Measure grains*, *Feature maps*) refuse
 a plane of :data:`LAZY_PIXELS` or more in words naming the layer

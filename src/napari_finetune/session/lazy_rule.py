@@ -6,7 +6,9 @@ is sliced (a Dask or Zarr array, a memory map, a multiscale image) is
 predicted band by band, and so is an in-memory image of :data:`LAZY_PIXELS`
 or more (predicting it whole would take about 16 bytes per pixel more); the
 docks that read one plane whole refuse a plane that large in words
-(:func:`check_plane_fits`).
+(:func:`check_plane_fits`). A stack of that many pixels in all is *deep*
+(:func:`is_deep_stack`): it is read and predicted plane by plane
+(:mod:`~napari_finetune.session.deep_stacks`).
 """
 
 from __future__ import annotations
@@ -37,9 +39,8 @@ def is_lazy(data: object, multiscale: bool = False, rgb: bool = False) -> bool:
         True for multiscale data. For one image (leading axes of length 1
         aside): True for memory maps and any array that is not a NumPy array
         in memory (Dask, Zarr...), and for a NumPy array of at least
-        :data:`LAZY_PIXELS` pixels. For a stack: True only when it is not in
-        memory and has at least :data:`LAZY_PIXELS` pixels in all, too many to
-        read whole (the band path then refuses it, naming the layer).
+        :data:`LAZY_PIXELS` pixels. For a stack: False; a deep one
+        (:func:`is_deep_stack`) is predicted plane by plane instead.
     """
     if multiscale:
         return True
@@ -48,9 +49,28 @@ def is_lazy(data: object, multiscale: bool = False, rgb: bool = False) -> bool:
     in_memory = isinstance(data, np.ndarray) and not isinstance(data, np.memmap)
     if len(spatial) <= 2:
         return not in_memory or pixels >= LAZY_PIXELS
-    # A stack is predicted plane by plane in memory, which bounds its memory;
-    # one that is not in memory yet is read whole first, so only when it fits.
-    return not in_memory and pixels >= LAZY_PIXELS
+    # A stack is predicted plane by plane: whole when small, one plane read at a
+    # time when deep (session/deep_stacks.py), never into a band store.
+    return False
+
+
+def is_deep_stack(shape: tuple[int, ...], rgb: bool = False) -> bool:
+    """Whether a stack is too deep to read or predict whole: :data:`LAZY_PIXELS` px in all.
+
+    Its probabilities alone would take 4 bytes a pixel and class (0.5 GB for
+    two classes at the threshold, 64 × 1024²; 48 GB for a 1000 × 2048² FIB-SEM
+    run with three), so such a stack is read and predicted plane by plane
+    (:mod:`~napari_finetune.session.deep_stacks`), in memory or not.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        The shape of the image (or of its labels: the same spatial axes).
+    rgb : bool
+        Whether the last axis holds colour channels.
+    """
+    spatial = _spatial(shape, rgb)
+    return len(spatial) == 3 and int(np.prod(spatial, dtype=np.int64)) >= LAZY_PIXELS
 
 
 def _spatial(shape: tuple[int, ...], rgb: bool) -> tuple[int, ...]:
@@ -76,6 +96,11 @@ LARGE_PLANE_ADVICE = {
         "`viewer.add_image(layer.data[:4096, :4096])`, with the same crop of the painting; "
         "Predict then runs on the whole image band by band."
     ),
+    "predict": (
+        "predict each plane band by band from Python, e.g. "
+        "`nf.predict_lazy(model, layer.data[0], 'plane_0.zarr')`, or add a crop of the "
+        "stack as a new layer."
+    ),
     "feature maps": (
         "add a crop of it as a new layer (a few thousand pixels a side), e.g. "
         "`viewer.add_image(layer.data[:2048, :2048])`, and look at that."
@@ -94,7 +119,7 @@ def check_plane_fits(shape: tuple[int, ...], what: str, *, rgb: bool = False) ->
     ----------
     shape : tuple of int
         The shape of the layer's data (its finest level when multiscale).
-    what : {'measure', 'train', 'feature maps'}
+    what : {'measure', 'train', 'predict', 'feature maps'}
         The dock asking: says what to do instead (:data:`LARGE_PLANE_ADVICE`).
     rgb : bool
         Whether the last axis holds colour channels.

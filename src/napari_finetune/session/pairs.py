@@ -9,6 +9,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from napari_finetune.data.channel_axis import without_grey_axes
+from napari_finetune.session.lazy_rule import is_deep_stack
 from napari_finetune.training.events import Preparing
 
 
@@ -61,20 +62,34 @@ class Pair:
                 f"there is no plane {self.plane}."
             )
 
+    @property
+    def deep(self) -> bool:
+        """Whether the image is a deep stack, read and predicted plane by plane.
+
+        See :mod:`~napari_finetune.session.deep_stacks` (the rule:
+        :func:`~napari_finetune.session.lazy_rule.is_deep_stack`).
+        """
+        return is_deep_stack(tuple(np.shape(self.labels)))
+
     def read(self) -> Pair:
         """The pair with its image in memory: a lazy image is read whole, here.
 
-        A round needs every plane (training and the final predictions cover
-        them all), so :class:`~napari_finetune.session.LabellingSession` calls
-        this once, in the thread that runs the round, never where the pair is
-        made (the viewer's GUI thread). A NumPy image is kept as it is (no copy).
+        A round needs every plane of an image that is not a deep stack
+        (training and the final predictions cover them all), so
+        :class:`~napari_finetune.session.LabellingSession` calls this once, in
+        the thread that runs the round, never where the pair is made (the
+        viewer's GUI thread). A NumPy image is kept as it is (no copy), and so
+        is a deep stack: the round reads only the planes it needs, when it
+        needs them (:mod:`~napari_finetune.session.deep_stacks`).
 
         Returns
         -------
         Pair
-            ``self`` when the image is a NumPy array already, else a pair with
-            the image read into one.
+            ``self`` when the image is a NumPy array already or a deep stack,
+            else a pair with the image read into one.
         """
+        if self.deep:
+            return self
         image = np.asarray(self.image)
         return self if image is self.image else replace(self, image=image)
 
@@ -95,7 +110,7 @@ class Pair:
 
 
 def read_pairs(pairs: list[Pair]) -> Generator[Preparing, None, list[Pair]]:
-    """Each pair with its image in memory (:meth:`Pair.read`), a failed read naming the image.
+    """Each pair with its image in memory (:meth:`Pair.read`; not a deep stack), errors naming it.
 
     A generator: before reading a lazy image it yields a :class:`Preparing`
     event, so the status line says what takes the time and *Stop* (closing the
@@ -118,7 +133,7 @@ def read_pairs(pairs: list[Pair]) -> Generator[Preparing, None, list[Pair]]:
     """
     read = []
     for number, pair in enumerate(pairs):
-        if not isinstance(pair.image, np.ndarray):
+        if not isinstance(pair.image, np.ndarray) and not pair.deep:
             yield Preparing(f"reading '{pair.name}'", number / len(pairs) * 0.1)
         try:
             read.append(pair.read())

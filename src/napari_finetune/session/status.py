@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from napari_finetune.models.registry import REGISTRY
+from napari_finetune.session.deep_stacks import PlanesPredicted
 from napari_finetune.session.events import RoundFinished
 from napari_finetune.session.labelling import ROUND_STOPPED
 from napari_finetune.training.events import EpochEnd, Finished, Preparing, Started, Step
@@ -53,13 +54,14 @@ class StatusLine:
         self.last_score: float | None = None
         self.last_range = ""
         self.folded_after: int | None = None
+        self.planes_said: list[str] = []  # deep stacks predicted in part this round
 
     def describe(self, event: object) -> str | None:
         """The status for ``event``, or None when it does not change the status."""
         if isinstance(event, Preparing):
             return f"Preparing: {event.stage}…"
         if isinstance(event, Started):
-            self.last_score, self.folded_after = None, None
+            self.last_score, self.folded_after, self.planes_said = None, None, []
             budget = f"{event.max_seconds:.0f} s" if event.max_seconds else "a step budget"
             used, usual = event.threads or (0, 0)
             busy = (
@@ -97,8 +99,11 @@ class StatusLine:
             )
         if isinstance(event, Finished):
             return finished_text(event)
+        if isinstance(event, PlanesPredicted):
+            self.planes_said.append(event.describe())
+            return None
         if isinstance(event, RoundFinished):
-            return finished_text(event.finished, len(event.rounds))
+            return " ".join([finished_text(event.finished, len(event.rounds)), *self.planes_said])
         return None
 
 

@@ -1,0 +1,156 @@
+"""Deep stacks: a round reads and predicts the planes that matter; Predict goes plane by plane."""
+
+import numpy as np
+import pytest
+
+import napari_finetune as nf
+from napari_finetune.inference.predict import predict
+from napari_finetune.session import (
+    LabellingSession,
+    Pair,
+    Prediction,
+    RoundFinished,
+    RoundOptions,
+    StatusLine,
+    lazy_rule,
+    previews,
+)
+from napari_finetune.session.deep_stacks import PlanesPredicted, predict_stack
+from napari_finetune.session.lazy_rule import is_deep_stack
+from napari_finetune.session.pairs import read_pairs
+from napari_finetune.synth.strokes import paint_strokes
+from napari_finetune.training import Preparing
+
+da = pytest.importorskip("dask.array")
+
+SHAPE = (160, 192)
+PLANES = 6
+
+
+@pytest.fixture(autouse=True)
+def deep_from_four_planes(monkeypatch):
+    """Stacks of 4 or more of these planes count as deep (the real rule: 64 Mpx in all)."""
+    monkeypatch.setattr(lazy_rule, "LAZY_PIXELS", 4 * SHAPE[0] * SHAPE[1])
+
+
+@pytest.fixture(scope="module")
+def stack():
+    samples = [nf.voronoi_grains(SHAPE, 14, seed=s) for s in range(PLANES)]
+    image = np.stack([s.image for s in samples])
+    labels = np.zeros(image.shape, np.uint8)
+    for z in (1, 4):  # painted on two planes only
+        labels[z] = paint_strokes(samples[z], n_boundary_strokes=4, n_interior_strokes=5, seed=z)
+    return image, labels
+
+
+def plane_reads(image, reads, broken=None):
+    """``image`` as a Dask stack of one chunk a plane, each plane read noted (or refused)."""
+
+    def noted(block, block_info=None):
+        z = block_info[0]["chunk-location"][0]
+        if z == broken:
+            raise OSError("the network share went away")
+        reads.append(z)
+        return block
+
+    lazy = da.from_array(image, chunks=(1, *image.shape[1:]))
+    return lazy.map_blocks(noted, dtype=image.dtype)
+
+
+def test_a_stack_is_deep_from_the_lazy_rules_pixel_count_in_all(monkeypatch):
+    monkeypatch.undo()  # the shipped rule: 8192² px in all
+    assert is_deep_stack((64, 1024, 1024)) and not is_deep_stack((63, 1024, 1024))
+    assert is_deep_stack((16, 2048, 2048, 3), rgb=True)
+    assert not is_deep_stack((15, 2048, 2048, 3), rgb=True)
+    assert is_deep_stack((64, 1024, 1024, 1))  # a grey channel axis of 1 is no plane count
+    # One image is never a stack, however large (it goes band by band).
+    assert not is_deep_stack((8192, 8192)) and not is_deep_stack((1, 8192, 8192))
+
+
+def test_a_round_on_a_deep_lazy_stack_reads_and_predicts_its_painted_planes_and_the_one_in_view(
+    stack, monkeypatch
+):
+    monkeypatch.setattr(previews, "PREVIEW_MIN_INTERVAL", 0.0)  # previews read their plane too
+    image, labels = stack
+    reads = []
+    lazy = plane_reads(image, reads)
+    session = LabellingSession([Pair(lazy, labels, "fib-sem", plane=2)])
+    reads.clear()  # Dask may call `noted` once to learn the output's kind
+    status, said, events = StatusLine(), None, []
+    for event in session.train_round(RoundOptions(steps=6, augmentation=None)):
+        events.append(event)
+        said = status.describe(event) or said
+    # Nothing reads the planes never painted nor in view: not training, previews or maps.
+    assert set(reads) == {1, 2, 4}
+    # The painted planes: once to train on, once more to predict them at the end.
+    assert reads.count(1) == 2 and reads.count(4) == 2
+    stages = [e.stage for e in events if isinstance(e, Preparing)]
+    assert "reading the 2 painted plane(s) of 'fib-sem'" in stages
+    assert not any(stage == "reading 'fib-sem'" for stage in stages)  # never read whole
+    finals = [e for e in events if isinstance(e, Prediction) and e.final]
+    assert [e.plane for e in finals] == [1, 2, 4]
+    for event in finals:  # each plane as predict gives it on that plane alone
+        assert event.probabilities.shape == (2, *SHAPE)
+        want = predict(session.model, image[event.plane])
+        np.testing.assert_allclose(event.probabilities, want, atol=1e-6)
+    (done,) = [e for e in events if isinstance(e, PlanesPredicted)]
+    assert done.planes == (1, 2, 4) and done.total == PLANES
+    assert isinstance(events[-1], RoundFinished)
+    assert said.startswith("Round 1 done")
+    assert said.endswith(
+        "'fib-sem': 3 of its 6 planes predicted (the painted ones and the one in view: the "
+        "stack is too deep to predict whole after every round); Predict does every plane, "
+        "one by one."
+    )
+
+
+def test_a_stack_under_the_rule_is_still_read_and_predicted_whole(stack):
+    image, labels = stack
+    reads = []
+    lazy = plane_reads(image[:3], reads)  # 3 planes: not deep
+    (pair,) = [Pair(lazy, labels[:3], "short", plane=0)]
+    reads.clear()
+    events = read_pairs([pair])
+    assert next(events) == Preparing("reading 'short'", 0.0)
+    with pytest.raises(StopIteration) as done:
+        next(events)
+    (read,) = done.value.value
+    assert isinstance(read.image, np.ndarray) and sorted(reads) == [0, 1, 2]
+    # A deep one stays lazy: the round reads the planes it needs, when it needs them.
+    deep = Pair(plane_reads(image, reads), labels, "deep", plane=0)
+    reads.clear()
+    events = read_pairs([deep])
+    with pytest.raises(StopIteration) as done:
+        next(events)
+    assert done.value.value[0] is deep and reads == []
+
+
+def test_predict_goes_through_a_deep_stack_from_the_plane_in_view_and_stops_when_closed(stack):
+    image, _ = stack
+    model = nf.SegmentationModel.create()
+    reads = []
+    run = predict_stack(model, plane_reads(image, reads), "fib-sem", plane=3)
+    reads.clear()
+    first, second = next(run), next(run)
+    assert (first.plane, second.plane) == (3, 0) and first.final and second.final
+    np.testing.assert_allclose(first.probabilities, predict(model, image[3]), atol=1e-6)
+    run.close()  # Stop: nothing more is read
+    assert reads == [3, 0]
+    events = list(predict_stack(model, image, "fib-sem", plane=9))  # past the end: the last
+    planes = [e.plane for e in events if isinstance(e, Prediction)]
+    assert planes == [5, 0, 1, 2, 3, 4]
+    assert events[-1] == PlanesPredicted("fib-sem", tuple(range(PLANES)), PLANES, model)
+    assert events[-1].describe() == "'fib-sem': all 6 planes predicted, one by one."
+
+
+def test_a_deep_stack_plane_that_cannot_be_read_is_named_and_the_model_kept(stack):
+    image, labels = stack
+    lazy = plane_reads(image, [], broken=4)
+    session = LabellingSession([Pair(lazy, labels, "fib-sem", plane=0)])
+    before = session.model
+    with pytest.raises(ValueError, match=r"^image 'fib-sem' could not be read: the network"):
+        list(session.train_round(RoundOptions(steps=2, suggestions=None)))
+    assert session.model is before
+    run = predict_stack(nf.SegmentationModel.create(), lazy, "fib-sem", plane=4)
+    with pytest.raises(ValueError, match=r"^image 'fib-sem' could not be read: the network"):
+        next(run)
