@@ -13,7 +13,8 @@ store, the NIST sample); ``--screens`` writes only the window of
 (24 runs of 4 s: a few minutes); ``--augment`` only the *Augmentation preview*
 figure; ``--fine-tune`` only the *Fine-tune* figures (training, result, active
 learning, measure, export); ``--phases`` only the figure of three superalloy
-phases named in the *classes* field.
+phases named in the *classes* field; ``--deep-stack`` only the figure of a deep
+stack predicted plane by plane after a round.
 """
 
 from __future__ import annotations
@@ -313,6 +314,48 @@ def view_on_screens(out: Path) -> None:
         viewer.close()
 
 
+def deep_stack(out: Path, seconds: int = 20) -> None:
+    """A deep stack (64 × 1024²): a round, then Predict plane by plane, shot mid-run."""
+    import dask.array as da
+    import numpy as np
+
+    import napari_finetune as nf
+    from napari_finetune.synth.strokes import paint_strokes
+
+    samples = [nf.voronoi_grains((1024, 1024), 80, target_domain=True, seed=s) for s in range(8)]
+    planes = np.stack([(s.image * 255).astype(np.uint8) for s in samples])
+    stack = da.concatenate([da.from_array(planes, chunks=(1, 1024, 1024))] * 8)
+    painting = np.zeros(stack.shape, np.uint8)
+    painting[3] = paint_strokes(samples[3], seed=3)
+    painting[21] = paint_strokes(samples[5], seed=5)
+    viewer = napari.Viewer(title="napari-finetune: a deep stack")
+    viewer.window.resize(*WINDOW_SIZE)
+    viewer.add_image(stack, name="FIB-SEM stack", contrast_limits=(0, 255))
+    viewer.add_labels(painting, name="FIB-SEM stack painted")
+    viewer.dims.set_current_step(0, 21)
+    _, widget = viewer.window.add_plugin_dock_widget(PLUGIN, "Fine-tune")
+    widget.seconds.value = seconds
+    widget.train.clicked.emit()
+    wait_for(widget, seconds=300)
+    viewer.layers["FIB-SEM stack uncertainty"].visible = False
+    viewer.layers["FIB-SEM stack suggestions"].visible = False
+    viewer.layers.selection.active = viewer.layers["FIB-SEM stack prediction"]
+    widget.files.predict_on.value = viewer.layers["FIB-SEM stack"]
+    widget.files.predict_button.clicked.emit()
+    viewer.dims.set_current_step(0, 5)  # predicted early: the plane in view goes first, then 0…
+    scroll_dock_to(widget, widget.files.predict_button.native)
+    end = time.time() + 15
+    while time.time() < end:
+        QApplication.processEvents()
+        time.sleep(0.02)
+    shot(viewer, out / "deep_stack.png")
+    widget.files.predict_button.clicked.emit()  # Stop prediction
+    while widget.files.stack.running:
+        QApplication.processEvents()
+        time.sleep(0.02)
+    viewer.close()
+
+
 def main(out: Path, every_sample: bool) -> None:
     out.mkdir(parents=True, exist_ok=True)
     view_on_screens(out)
@@ -340,6 +383,7 @@ def main(out: Path, every_sample: bool) -> None:
     reopened_prediction(out)
     compare_strategies(out)
     phases(out)
+    deep_stack(out)
     if not every_sample:
         return
 
@@ -367,6 +411,9 @@ if __name__ == "__main__":
         folder.mkdir(parents=True, exist_ok=True)
         reopened_prediction(folder)
         measure_grains(folder)
+    elif "--deep-stack" in sys.argv:
+        folder.mkdir(parents=True, exist_ok=True)
+        deep_stack(folder)
     elif "--advisor" in sys.argv:
         folder.mkdir(parents=True, exist_ok=True)
         compare_strategies(folder)
