@@ -19,7 +19,7 @@ from napari_finetune.session.deep_stacks import PlanesPredicted, predict_stack
 from napari_finetune.session.lazy_rule import is_deep_stack
 from napari_finetune.session.pairs import read_pairs
 from napari_finetune.synth.strokes import paint_strokes
-from napari_finetune.training import Preparing
+from napari_finetune.training import Preparing, Started
 
 da = pytest.importorskip("dask.array")
 
@@ -154,3 +154,32 @@ def test_a_deep_stack_plane_that_cannot_be_read_is_named_and_the_model_kept(stac
     run = predict_stack(nf.SegmentationModel.create(), lazy, "fib-sem", plane=4)
     with pytest.raises(ValueError, match=r"^image 'fib-sem' could not be read: the network"):
         next(run)
+
+
+def test_a_lazy_deep_stack_trains_as_the_same_stack_in_memory(stack):
+    image, _ = stack
+    labels = np.zeros(image.shape, np.uint8)
+    truth = nf.voronoi_grains(SHAPE, 14, seed=0).boundaries.astype(np.uint8) + 1
+    # The same boxes on planes 1 and 4: 3 planes apart, so validation may hold out one
+    # and train on the other (read as neighbours, they would be held out together).
+    for z in (1, 4):
+        for y, x in ((4, 4), (4, 150), (120, 80)):
+            box = (slice(y, y + 24), slice(x, x + 24))
+            labels[z][box] = truth[box]
+    options = RoundOptions(steps=6, augmentation=None, live_previews=False, suggestions=None)
+
+    def round_on(data):
+        session = LabellingSession([Pair(data, labels, "fib-sem", plane=0)])
+        events = list(session.train_round(options))
+        (started,) = [e for e in events if isinstance(e, Started)]
+        finals = [e for e in events if isinstance(e, Prediction) and e.final]
+        finals = {e.plane: e.probabilities for e in finals}
+        return started, finals
+
+    lazy_started, lazy_finals = round_on(plane_reads(image, []))
+    started, finals = round_on(image)
+    # The planes keep their indices: the same pixels are held out, the same model comes out.
+    assert lazy_started.n_validation_pixels == started.n_validation_pixels > 0
+    assert sorted(lazy_finals) == sorted(finals) == [0, 1, 4]
+    for z, probabilities in finals.items():
+        np.testing.assert_array_equal(lazy_finals[z], probabilities)

@@ -106,11 +106,15 @@ def round_planes(pair: Pair) -> list[int]:
 
 
 def training_input(pair: Pair) -> tuple[np.ndarray, np.ndarray]:
-    """The image and labels a round trains on: of a deep stack, its painted planes only.
+    """The image and labels a round trains on: of a lazy deep stack, only its painted planes read.
 
-    A deep stack's painted planes are read here (a lazy one's only these) and
-    stacked with their labels; unpainted planes add nothing to training. Any
-    other pair is given as it is (an image read whole before, by
+    The painted planes are read into an array of the stack's shape whose other
+    planes are zero pages the system hands out when first touched (training
+    looks only at painted planes), so the planes keep their indices: which
+    regions of neighbouring planes validation holds out together
+    (:mod:`~napari_finetune.data.split`) and the plane an error names are the
+    stack's own. Any other pair is given as it is (a deep stack in memory
+    included; an image read whole before, by
     :meth:`~napari_finetune.session.pairs.Pair.read`).
 
     Raises
@@ -118,10 +122,12 @@ def training_input(pair: Pair) -> tuple[np.ndarray, np.ndarray]:
     ValueError
         When a plane cannot be read (its file gone, a network share down), naming the image.
     """
-    if not pair_is_deep(pair):
+    if not pair_is_deep(pair) or isinstance(pair.image, np.ndarray):
         return pair.image, pair.labels
+    image = np.zeros(np.shape(pair.image), pair.image.dtype)  # np.zeros: zero pages
     planes = painted_planes(pair.labels)
-    return read_planes(pair.image, planes, pair.name), np.asarray(pair.labels)[planes]
+    image[planes] = read_planes(pair.image, planes, pair.name)
+    return image, pair.labels
 
 
 def training_inputs(
