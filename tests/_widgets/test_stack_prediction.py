@@ -10,6 +10,7 @@ import napari_finetune as nf
 from napari_finetune._widgets import _stack_prediction
 from napari_finetune._widgets import fine_tune_dock as module
 from napari_finetune._widgets._dock_jobs import running_job
+from napari_finetune._widgets._layers import output_metadata
 from napari_finetune.inference.predict import labels_from_probabilities, predict
 from napari_finetune.models import SegmentationModel
 from napari_finetune.session import lazy_rule
@@ -160,3 +161,73 @@ def test_a_round_on_a_deep_stack_shows_its_painted_planes_and_the_one_in_view(
         "one by one."
     )
     np.testing.assert_array_equal(painted.data, painting)  # the painting is only read
+
+
+def test_a_new_run_clears_the_planes_another_model_predicted_and_replaces_a_store(
+    make_napari_viewer, qtbot, messages, image, monkeypatch
+):
+    viewer = make_napari_viewer()
+    dock, _ = dock_on(viewer, image[..., None])  # a grey channel axis of 1 too
+    zarr = pytest.importorskip("zarr")
+    store = zarr.zeros((PLANES, *SHAPE, 1), dtype=np.uint8, chunks=(1, *SHAPE, 1))
+    store[:] = 9  # another model's classes
+    # The plugin's own layers of an earlier result: a reopened store, whole-stack probabilities.
+    ours = output_metadata("prediction")
+    viewer.add_labels(store, name="fib-sem prediction", metadata=ours)
+    stale = np.zeros((2, PLANES, *SHAPE, 1), np.float32)
+    old = viewer.add_image(
+        stale, name="fib-sem probabilities", metadata=output_metadata("probabilities")
+    )
+    go_on = threading.Event()
+
+    def first_plane_then_wait(*args, **kwargs):
+        for event in predict_stack(*args, **kwargs):
+            yield event
+            go_on.wait(30)
+
+    monkeypatch.setattr(_stack_prediction, "predict_stack", first_plane_then_wait)
+    dock.files.predict_button.clicked.emit()
+    qtbot.waitUntil(lambda: dock.files.stack._done == 1, timeout=WAIT_MS)
+    dock.files.predict_button.clicked.emit()  # Stop
+    go_on.set()
+    qtbot.waitUntil(lambda: not dock.files.stack.running, timeout=WAIT_MS)
+    monkeypatch.setattr(_stack_prediction, "predict_stack", predict_stack)
+    assert messages["error"] == []
+    result = viewer.layers["fib-sem prediction"]
+    assert isinstance(result.data, np.ndarray) and result.data.shape == (PLANES, *SHAPE, 1)
+    # The plane in view (the middle one) and then plane 0; the store's planes are gone.
+    assert [bool(p.any()) for p in result.data] == [True, False, True, False, False]
+    assert old not in viewer.layers  # the stale probabilities went with the stale planes
+    # A second run starts afresh: the planes of the first are gone until predicted again.
+    result.data[4] = 7
+    dock.files.predict_button.clicked.emit()
+    qtbot.waitUntil(lambda: not dock.files.stack.running, timeout=WAIT_MS)
+    assert all(viewer.layers["fib-sem prediction"].data.max(axis=(1, 2, 3)) <= 2)
+    assert messages["error"] == []
+
+
+@pytest.mark.filterwarnings("ignore:Non-orthogonal slicing:UserWarning")  # napari's, 3D tilt
+def test_a_deep_stacks_map_sits_on_its_plane_through_the_layers_scale_rotation_and_offset(
+    make_napari_viewer, image
+):
+    from napari_finetune._widgets._uncertainty_layer import show_uncertainty
+    from napari_finetune.session import Suggestions
+
+    viewer = make_napari_viewer()
+    viewer.dims.ndisplay = 3  # a stack turned about x is shown in 3D
+    c, s = np.cos(0.3), np.sin(0.3)
+    turned = [[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]]  # its planes tilt toward y
+    target = viewer.add_image(
+        image, name="fib-sem", scale=(2.0, 0.5, 0.5), translate=(10.0, 0.0, 0.0), rotate=turned
+    )
+    unsure = np.random.default_rng(0).random(SHAPE).astype(np.float32)
+    show_uncertainty(viewer, Suggestions("fib-sem", unsure, [], plane=3))
+    layer = viewer.layers["fib-sem uncertainty"]
+    assert layer.data.shape == (1, *SHAPE)
+    for pixel in ((5, 5), (90, 100)):  # each pixel of the map lands on its pixel of plane 3
+        want = target.data_to_world((3, *pixel))
+        assert layer.data_to_world((0, *pixel)) == pytest.approx(want)
+    # The next round's map of another plane moves the layer there.
+    show_uncertainty(viewer, Suggestions("fib-sem", unsure, [], plane=1))
+    assert viewer.layers["fib-sem uncertainty"] is layer
+    assert layer.data_to_world((0, 5, 5)) == pytest.approx(target.data_to_world((1, 5, 5)))

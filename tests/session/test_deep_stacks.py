@@ -65,6 +65,8 @@ def test_a_stack_is_deep_from_the_lazy_rules_pixel_count_in_all(monkeypatch):
     assert is_deep_stack((64, 1024, 1024, 1))  # a grey channel axis of 1 is no plane count
     # One image is never a stack, however large (it goes band by band).
     assert not is_deep_stack((8192, 8192)) and not is_deep_stack((1, 8192, 8192))
+    # Planes along the first axis only: a leading axis of 1 before them is not read away.
+    assert not is_deep_stack((1, 64, 1024, 1024))
 
 
 def test_a_round_on_a_deep_lazy_stack_reads_and_predicts_its_painted_planes_and_the_one_in_view(

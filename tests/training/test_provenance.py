@@ -98,6 +98,30 @@ def test_other_data_or_no_provenance_is_refused(painted):
         reproduce(model, [image], [labels])
 
 
+def test_a_stack_is_known_by_its_painted_planes_so_a_viewer_round_repeats_from_its_file(painted):
+    image, labels = painted
+    stack = np.stack([image * 0.5, image, image * 0.8])
+    painting = np.zeros(stack.shape, labels.dtype)
+    painting[1] = labels
+    # A round on a deep stack in the viewer trains on the painted planes read into zeros.
+    trained_on = np.zeros_like(stack)
+    trained_on[1] = stack[1]
+    model, _ = nf.fit(trained_on, painting, "voronoi-unet", **quick())
+    (entry,) = model.provenance[-1]["images"]
+    assert entry["shape"] == [3, 160, 160] and "sha256" not in entry
+    again = reproduce(model, [stack], [painting])  # the file, every plane read
+    assert again.identical
+    changed = stack.copy()
+    changed[1, 5, 5] += 0.25  # a painted plane: another image
+    with pytest.raises(ValueError, match=r"image 1 .* is not the one the run trained on"):
+        reproduce(model, [changed], [painting])
+    # A record written before (the whole stack's hash) is checked as it was written.
+    model.provenance[-1]["images"][0] = {"shape": [3, 160, 160], "sha256": array_digest(stack)}
+    assert reproduce(model, [stack], [painting]).identical
+    with pytest.raises(ValueError, match=r"image 1 .* is not the one the run trained on"):
+        reproduce(model, [trained_on], [painting])
+
+
 def test_array_digest_sees_shape_dtype_and_values():
     a = np.zeros((4, 6), np.uint8)
     assert array_digest(a) == array_digest(a.copy())

@@ -134,11 +134,7 @@ def show_prediction(
     name = f"{event.target} prediction"
     layer = output_named(viewer, name, Labels)
     if event.plane is not None:
-        full = (
-            layer.data if layer is not None else np.zeros(spatial_shape(target), predicted.dtype)
-        )
-        full[event.plane] = predicted
-        predicted = full
+        layer, predicted = _into_planes(viewer, layer, target, event, predicted)
     if layer is None:
         adopt_when_painted(
             viewer.add_labels(
@@ -158,6 +154,35 @@ def show_prediction(
             layer.metadata = {**layer.metadata, **meta}
     if event.final and event.plane is None:  # a deep stack's planes keep only their labels
         show_probabilities(viewer, event.target, event.probabilities, target, classes)
+
+
+def _into_planes(
+    viewer: napari.viewer.Viewer,
+    layer: Labels | None,
+    target: Image,
+    event: Prediction,
+    predicted: np.ndarray,
+) -> tuple[Labels | None, np.ndarray]:
+    """The stack of labels with one plane's written in: the layer's own, or a new one.
+
+    The layer's array is written into only when it is this image's stack of
+    labels in memory and the event does not clear it (a deep stack's planes
+    predicted before, by another model, are stale: :attr:`Prediction.clears`).
+    A reopened store (lazy, multiscale) is removed, to be replaced.
+    """
+    shape = spatial_shape(target)
+    own = layer is not None and not layer.multiscale and isinstance(layer.data, np.ndarray)
+    if layer is not None and not own:
+        viewer.layers.remove(layer)
+        layer = None
+    if event.clears:  # a whole-stack probabilities layer would be stale as well
+        stale = output_named(viewer, f"{event.target} probabilities", Image)
+        if stale is not None:
+            viewer.layers.remove(stale)
+    kept = own and not event.clears and layer.data.shape == shape and layer.data.flags.writeable
+    full = layer.data if kept else np.zeros(shape, predicted.dtype)
+    full[event.plane] = predicted.reshape(shape[1:])  # (rows, cols, 1) for a grey channel axis
+    return layer, full
 
 
 def show_probabilities(

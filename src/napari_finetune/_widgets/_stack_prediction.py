@@ -18,6 +18,7 @@ from napari.layers import Image
 from napari.qt.threading import create_worker
 from napari.utils.notifications import show_info
 
+from napari_finetune._widgets._layers import plane_in_view
 from napari_finetune._widgets._progress import TrainingProgress
 from napari_finetune._widgets._workers import let_go
 from napari_finetune.session import Prediction, predicted
@@ -114,7 +115,7 @@ class StackPrediction:
         self._name, self._total, self._done = layer.name, int(layer.data.shape[0]), 0
         self._current, self._views = current, average_views
         self._stopping = self._complete = self._failed = False
-        plane = min(int(self._viewer.dims.current_step[-3]), self._total - 1)
+        plane = plane_in_view(layer, self._viewer)[0]
         self.button.text = STOP
         self.status.value = (
             f"Predicting '{self._name}' plane by plane ({self._total} planes, "

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from napari.layers import Image
 from napari.utils.colormaps import Colormap
+from napari.utils.transforms import CompositeAffine
 
 from napari_finetune._widgets._layers import output_metadata, output_named, spatial_shape
 from napari_finetune._widgets._result_layers import layer_named, placement
@@ -49,14 +50,13 @@ def show_uncertainty(viewer: napari.viewer.Viewer, event: Suggestions) -> None:
     target = layer_named(viewer, event.target, Image)
     if target is None:  # the image was removed meanwhile
         return
-    unsure, where = event.uncertainty, placement(target)
-    if event.plane is not None and is_deep_stack(spatial_shape(target)):
-        unsure = unsure[None]  # one plane, placed on its own
-        where["translate"] = np.array(where["translate"], float)
-        where["translate"][0] += event.plane * where["scale"][0]
+    unsure, where, shape = event.uncertainty, placement(target), spatial_shape(target)
+    if event.plane is not None and is_deep_stack(shape):
+        unsure = unsure.reshape((1, *shape[1:]))  # one plane, placed on its own
+        where["translate"] = _plane_origin(where, event.plane)
     elif event.plane is not None:
-        full = np.zeros(spatial_shape(target), np.float32)
-        full[event.plane] = unsure
+        full = np.zeros(shape, np.float32)
+        full[event.plane] = unsure.reshape(shape[1:])  # (rows, cols, 1): a grey channel axis
         unsure = full
     name = f"{event.target} uncertainty"
     top = event.display_max
@@ -79,3 +79,18 @@ def show_uncertainty(viewer: napari.viewer.Viewer, event: Suggestions) -> None:
         metadata=output_metadata("uncertainty"),
         **where,
     )
+
+
+def _plane_origin(where: dict, plane: int) -> np.ndarray:
+    """Where plane ``plane`` of a layer placed by ``where`` begins, in world coordinates.
+
+    The plane's offset goes through the layer's scale, shear and rotation, so a
+    one-plane layer lands on the plane also in a rotated or sheared stack.
+    """
+    ndim = len(where["scale"])
+    linear = CompositeAffine(
+        scale=where["scale"], rotate=where["rotate"], shear=where["shear"], ndim=ndim
+    ).linear_matrix
+    step = np.zeros(ndim)
+    step[0] = plane
+    return np.asarray(where["translate"], float) + linear @ step

@@ -62,13 +62,18 @@ class PlanesPredicted:
         )
 
 
-def pair_is_deep(pair: Pair) -> bool:
-    """Whether the pair's image is a deep stack (its labels have the image's spatial axes)."""
-    return is_deep_stack(tuple(np.shape(pair.labels)))
-
-
 def painted_planes(labels: np.ndarray) -> list[int]:
-    """Indices of the planes of a ``(planes, rows, cols)`` painting with painted pixels."""
+    """Indices of the planes of a painting with painted pixels, in order.
+
+    Parameters
+    ----------
+    labels : numpy.ndarray
+        A ``(planes, rows, cols)`` painting (0 = unpainted).
+
+    Returns
+    -------
+    list of int
+    """
     flat = np.asarray(labels).reshape(len(labels), -1)
     return [int(z) for z in np.flatnonzero(flat.any(axis=1))]
 
@@ -101,12 +106,29 @@ def painting_copy(labels: object) -> np.ndarray:
 
 
 def round_planes(pair: Pair) -> list[int]:
-    """The planes of a deep stack a round predicts at its end: painted ones and the one in view."""
+    """The planes of a deep stack a round predicts at its end: painted ones and the one in view.
+
+    Parameters
+    ----------
+    pair : Pair
+        A stack's pair (its ``plane`` is the plane in view).
+
+    Returns
+    -------
+    list of int
+        In order, each once.
+    """
     return sorted({*painted_planes(pair.labels), int(pair.plane)})
 
 
 def training_input(pair: Pair) -> tuple[np.ndarray, np.ndarray]:
     """The image and labels a round trains on: of a lazy deep stack, only its painted planes read.
+
+    Parameters
+    ----------
+    pair : Pair
+        A painted pair, its image read (:func:`~napari_finetune.session.pairs.read_pairs`)
+        unless it is a deep stack.
 
     The painted planes are read into an array of the stack's shape whose other
     planes are zero pages the system hands out when first touched (training
@@ -117,12 +139,17 @@ def training_input(pair: Pair) -> tuple[np.ndarray, np.ndarray]:
     included; an image read whole before, by
     :meth:`~napari_finetune.session.pairs.Pair.read`).
 
+    Returns
+    -------
+    tuple of numpy.ndarray
+        The image and the labels.
+
     Raises
     ------
     ValueError
         When a plane cannot be read (its file gone, a network share down), naming the image.
     """
-    if not pair_is_deep(pair) or isinstance(pair.image, np.ndarray):
+    if not pair.deep or isinstance(pair.image, np.ndarray):
         return pair.image, pair.labels
     image = np.zeros(np.shape(pair.image), pair.image.dtype)  # np.zeros: zero pages
     planes = painted_planes(pair.labels)
@@ -139,6 +166,11 @@ def training_inputs(
     :class:`~napari_finetune.training.events.Preparing` event (the status line
     says what takes the time; Stop is honoured between images).
 
+    Parameters
+    ----------
+    pairs : list of Pair
+        The painted pairs, in training order.
+
     Returns
     -------
     tuple of list
@@ -146,7 +178,7 @@ def training_inputs(
     """
     images, labels = [], []
     for pair in pairs:
-        if pair_is_deep(pair) and not isinstance(pair.image, np.ndarray):
+        if pair.deep and not isinstance(pair.image, np.ndarray):
             count = len(painted_planes(pair.labels))
             yield Preparing(f"reading the {count} painted plane(s) of '{pair.name}'", 0.1)
         image, painted = training_input(pair)
@@ -156,7 +188,27 @@ def training_inputs(
 
 
 def read_planes(image: object, planes: list[int], name: str) -> np.ndarray:
-    """Planes ``planes`` of a stack, in memory, read one at a time; errors name the image."""
+    """Planes of a stack, in memory, read one at a time.
+
+    Parameters
+    ----------
+    image : array-like
+        A stack, in memory or lazy.
+    planes : list of int
+        Which planes, in this order.
+    name : str
+        The image's name, for errors.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(len(planes), rows, cols[, C])``.
+
+    Raises
+    ------
+    ValueError
+        When a plane cannot be read, naming the image.
+    """
     try:
         return np.stack([np.asarray(image[z]) for z in planes])
     except (OSError, ValueError) as err:
@@ -196,17 +248,33 @@ def predict_planes(
     """
     views = len(views_for(model, average_views))
     classes = dict(model.classes)
-    for z in planes:
+    for number, z in enumerate(planes):
         plane = read_planes(image, [z], name)[0]
         with naming(name):
             probabilities = predict(model, plane, device=device, average_views=average_views)
-        yield Prediction(name, probabilities, True, plane=z, views=views, classes=classes)
+        first = number == 0  # the planes predicted before are another run's
+        yield Prediction(name, probabilities, True, z, views, classes, clears=first)
 
 
 def final_planes(
     model: SegmentationModel, pair: Pair, average_views: bool = False
 ) -> Iterator[Prediction | PlanesPredicted]:
-    """A round's final predictions of a deep stack: :func:`round_planes`, then what was done."""
+    """A round's final predictions of a deep stack: :func:`round_planes`, then what was done.
+
+    Parameters
+    ----------
+    model : SegmentationModel
+        The round's model.
+    pair : Pair
+        The deep stack's pair.
+    average_views : bool
+        Average over the model's flipped and rotated views.
+
+    Yields
+    ------
+    Prediction or PlanesPredicted
+        One final prediction a plane, then the planes done of the stack's.
+    """
     planes = round_planes(pair)
     yield from predict_planes(model, pair.image, pair.name, planes, average_views=average_views)
     yield PlanesPredicted(pair.name, tuple(planes), int(np.shape(pair.labels)[0]), model)

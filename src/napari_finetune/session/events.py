@@ -23,6 +23,9 @@ class Prediction:
     (:mod:`~napari_finetune.inference.views`; 1: the image as it is).
     ``classes``: the names of the classes of the model that predicted (a live
     preview's model is the one in training, not yet the session's).
+    ``clears``: the first plane of a deep stack predicted plane by plane
+    (:mod:`~napari_finetune.session.deep_stacks`): the stack's other planes,
+    predicted before by another model, are stale from now on.
     """
 
     target: str
@@ -31,6 +34,7 @@ class Prediction:
     plane: int | None = None
     views: int = 1
     classes: dict[int, str] = field(default_factory=dict)
+    clears: bool = False
 
 
 @dataclass(frozen=True)

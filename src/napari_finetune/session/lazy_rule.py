@@ -68,9 +68,20 @@ def is_deep_stack(shape: tuple[int, ...], rgb: bool = False) -> bool:
         The shape of the image (or of its labels: the same spatial axes).
     rgb : bool
         Whether the last axis holds colour channels.
+
+    Returns
+    -------
+    bool
+        True for ``(planes, rows, cols)`` (a colour axis or a grey channel axis
+        of 1 after them aside) of two planes or more and :data:`LAZY_PIXELS`
+        pixels or more.
     """
-    spatial = _spatial(shape, rgb)
-    return len(spatial) == 3 and int(np.prod(spatial, dtype=np.int64)) >= LAZY_PIXELS
+    # Planes along the first axis only: (1, planes, rows, cols) is not taken for a stack,
+    # and (1, rows, cols) is one image (band by band, :func:`is_lazy`).
+    shape = tuple(shape)
+    spatial = shape[:-1] if rgb or channel_count(shape) == 1 else shape
+    pixels = int(np.prod(spatial, dtype=np.int64))
+    return len(spatial) == 3 and spatial[0] > 1 and pixels >= LAZY_PIXELS
 
 
 def _spatial(shape: tuple[int, ...], rgb: bool) -> tuple[int, ...]:

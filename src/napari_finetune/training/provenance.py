@@ -37,6 +37,43 @@ def array_digest(array: np.ndarray) -> str:
     return digest.hexdigest()
 
 
+def painted_planes_digest(image: np.ndarray, labels: np.ndarray) -> str:
+    """SHA-256 over a stack's shape, dtype, painted plane indices and those planes' values.
+
+    Training reads only the painted planes of a stack (unpainted ones add
+    nothing), and a deep stack in the viewer is only read there
+    (:mod:`~napari_finetune.session.deep_stacks`): hashing the planes used
+    costs a few planes, not the stack, and matches the file the stack came from.
+    """
+    flat = np.asarray(labels).reshape(len(labels), -1)
+    planes = [int(z) for z in np.flatnonzero(flat.any(axis=1))]
+    digest = hashlib.sha256(f"{tuple(np.shape(image))}|{image.dtype.str}|{planes}|".encode())
+    for z in planes:
+        digest.update(np.ascontiguousarray(image[z]).data)
+    return digest.hexdigest()
+
+
+def image_entry(image: np.ndarray, labels: np.ndarray) -> dict[str, Any]:
+    """An image's provenance entry: shape, dtype and hash (of a stack: its painted planes)."""
+    entry: dict[str, Any] = {"shape": list(np.shape(image)), "dtype": str(image.dtype)}
+    if np.ndim(labels) == 3:
+        entry["painted_planes_sha256"] = painted_planes_digest(image, labels)
+    else:
+        entry["sha256"] = array_digest(image)
+    return entry
+
+
+def image_matches(image: np.ndarray, labels: np.ndarray, entry: dict[str, Any]) -> bool:
+    """Whether ``image`` (painted with ``labels``) is the one ``entry`` recorded.
+
+    Records made before stacks were hashed by their painted planes hold the
+    whole stack's ``sha256``; either form is checked as it was written.
+    """
+    if "painted_planes_sha256" in entry:
+        return painted_planes_digest(image, labels) == entry["painted_planes_sha256"]
+    return array_digest(image) == entry.get("sha256")
+
+
 def library_versions() -> dict[str, str]:
     """Versions of Python, napari-finetune and the libraries that shape training."""
     versions = {"python": platform.python_version(), "napari-finetune": __version__}
@@ -102,14 +139,7 @@ def run_record(
         "run": run,
         "started": datetime.now(UTC).isoformat(timespec="seconds"),
         "start": start,
-        "images": [
-            {
-                "shape": list(np.shape(i)),
-                "dtype": str(np.asarray(i).dtype),
-                "sha256": array_digest(i),
-            }
-            for i in images
-        ],
+        "images": [image_entry(np.asarray(i), lab) for i, lab in zip(images, labels, strict=True)],
         "labels": [
             {
                 "shape": list(np.shape(lab)),

@@ -21,7 +21,7 @@ from napari_finetune.models.device import resolve_device
 from napari_finetune.models.model import SegmentationModel
 from napari_finetune.models.registry import load_model
 from napari_finetune.training.engine import fit
-from napari_finetune.training.provenance import array_digest, library_versions
+from napari_finetune.training.provenance import array_digest, image_matches, library_versions
 
 # Options a record must hold to repeat the run; they are passed to ``fit`` as they are.
 REPEATED = (
@@ -99,12 +99,17 @@ def check_inputs(
             f"the run trained on {len(record['images'])} images and paintings; "
             f"got {len(images)} images and {len(labels)} paintings."
         )
+    # Paintings first: a stack's image is hashed by its painted planes.
     for kind, given, recorded in (
-        ("image", images, record["images"]),
         ("painting", labels, record["labels"]),
+        ("image", images, record["images"]),
     ):
         for index, (array, entry) in enumerate(zip(given, recorded, strict=True), start=1):
-            if array_digest(array) != entry.get("sha256"):
+            if kind == "image":
+                same = image_matches(np.asarray(array), labels[index - 1], entry)
+            else:
+                same = array_digest(array) == entry.get("sha256")
+            if not same:
                 raise ValueError(
                     f"{kind} {index} (shape {tuple(np.shape(array))}, {np.asarray(array).dtype}) "
                     f"is not the one the run trained on (shape {tuple(entry.get('shape', ()))}, "
