@@ -24,14 +24,13 @@ from napari.qt.threading import create_worker
 from napari.utils.notifications import show_info
 
 from napari_finetune._widgets._layers import finest, output_metadata, output_named
-from napari_finetune._widgets._progress import TrainingProgress
+from napari_finetune._widgets._predict_job import PredictJob
 from napari_finetune._widgets._result_layers import (
     painted_colours,
     placement,
     prediction_style,
 )
 from napari_finetune._widgets._uncertainty_layer import overlay_colormap
-from napari_finetune._widgets._workers import let_go
 from napari_finetune.inference.lazy_events import BandDone
 from napari_finetune.session import lazy_layers as words
 from napari_finetune.session import predicted
@@ -48,7 +47,6 @@ if TYPE_CHECKING:
 # The result layers re-read their view at most this often: each refresh reads the
 # visible tiles and the whole coarsest level from disk in the GUI thread.
 REFRESH_SECONDS = 1.0
-PREDICT, STOP = "Predict", "Stop prediction"
 
 
 def _plane_placement(layer: Image) -> dict:
@@ -61,7 +59,7 @@ def _plane_placement(layer: Image) -> dict:
     }
 
 
-class LazyPrediction:
+class LazyPrediction(PredictJob):
     """Band-by-band *Predict* for lazy image layers, with its progress bar and Stop.
 
     Parameters
@@ -87,20 +85,14 @@ class LazyPrediction:
         button: PushButton,
         labels_of: Callable[[str], Labels | None] | None = None,
     ) -> None:
-        self._viewer, self.status, self._report, self.button = viewer, status, report, button
+        super().__init__(viewer, status, report, button)
         self._labels_of = labels_of or (lambda _name: None)
-        self._worker = self._progress = self._plan = self._target = None
+        self._plan = self._target = None
         self._stop_asked = threading.Event()
         self._shown: list[tuple[object, list]] = []  # (layer, its levels) to refresh
         self._bands = self._rows_done = 0
         self._last_refresh, self._complete = 0.0, False
         self._current, self._colormap, self._views = False, None, False
-        button.native.destroyed.connect(self._on_destroyed)
-
-    @property
-    def running(self) -> bool:
-        """Whether a band-by-band prediction is going on."""
-        return self._worker is not None
 
     @staticmethod
     def takes(layer: object) -> bool:
@@ -143,7 +135,6 @@ class LazyPrediction:
         self._stop_asked = threading.Event()
         self._shown, self._bands, self._rows_done, self._complete = [], 0, 0, False
         self._last_refresh = 0.0
-        self.button.text = STOP
         self.status.value = words.started(plan)
         worker = create_worker(
             predict_lazily,
@@ -160,9 +151,7 @@ class LazyPrediction:
         worker.yielded.connect(self._on_event)
         worker.errored.connect(self._report)
         worker.finished.connect(self._on_finished)
-        self._worker = worker
-        worker.start()
-        self._open_bar(plan.bands)
+        self._launch(worker, plan.bands)
 
     def stop(self) -> None:
         """End the run after the band being predicted; the store keeps what is done."""
@@ -260,26 +249,15 @@ class LazyPrediction:
             if layer in self._viewer.layers:
                 layer.data = levels if len(levels) > 1 else levels[0]
 
-    def _open_bar(self, total: int) -> None:
-        bar = TrainingProgress(self._viewer, total, "Predict")
-        if not self.running:  # the run ended while the bar opened
-            bar.close()
-            return
-        self._progress = bar
-        if self._bands:
-            bar.update(self._bands, total)
+    def _done_so_far(self) -> int:
+        return self._bands
 
     def _on_finished(self) -> None:
         plan = self._plan
         if self._stop_asked.is_set() and not self._complete:
             self.status.value = words.stopped(plan, self._bands, self._rows_done)
             self._refresh()  # the bands done since the last refresh
-        bar, self._progress, self._worker = self._progress, None, None
-        self.button.text, self.button.enabled = PREDICT, True
-        if bar is not None:
-            bar.close()
+        self._release()
 
-    def _on_destroyed(self, _object: object = None) -> None:
-        # The dock is gone: the run stops after its current band and shows nothing.
-        worker, bar, self._worker, self._progress = self._worker, self._progress, None, None
-        let_go(worker, bar, self._stop_asked)
+    def _stop_unseen(self, worker: object) -> None:
+        self._stop_asked.set()  # the run ends after its current band

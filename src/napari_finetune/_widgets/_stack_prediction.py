@@ -19,8 +19,7 @@ from napari.qt.threading import create_worker
 from napari.utils.notifications import show_info
 
 from napari_finetune._widgets._layers import plane_in_view
-from napari_finetune._widgets._progress import TrainingProgress
-from napari_finetune._widgets._workers import let_go
+from napari_finetune._widgets._predict_job import PredictJob
 from napari_finetune.session import Prediction, predicted
 from napari_finetune.session.deep_stacks import PlanesPredicted, predict_stack
 from napari_finetune.session.lazy_rule import check_plane_fits, is_deep_stack
@@ -31,10 +30,8 @@ if TYPE_CHECKING:
 
     from napari_finetune.models import SegmentationModel
 
-PREDICT, STOP = "Predict", "Stop prediction"
 
-
-class StackPrediction:
+class StackPrediction(PredictJob):
     """Plane-by-plane *Predict* for deep stacks, with its progress bar and Stop.
 
     Parameters
@@ -60,17 +57,10 @@ class StackPrediction:
         button: PushButton,
         show: Callable[[Prediction, SegmentationModel | None], None],
     ) -> None:
-        self._viewer, self.status, self._report, self.button = viewer, status, report, button
+        super().__init__(viewer, status, report, button)
         self._show = show
-        self._worker = self._progress = None
         self._name, self._total, self._done = "", 0, 0
         self._current = self._views = self._stopping = self._complete = self._failed = False
-        button.native.destroyed.connect(self._on_destroyed)
-
-    @property
-    def running(self) -> bool:
-        """Whether a plane-by-plane prediction is going on."""
-        return self._worker is not None
 
     @staticmethod
     def takes(layer: object) -> bool:
@@ -116,7 +106,6 @@ class StackPrediction:
         self._current, self._views = current, average_views
         self._stopping = self._complete = self._failed = False
         plane = plane_in_view(layer, self._viewer)[0]
-        self.button.text = STOP
         self.status.value = (
             f"Predicting '{self._name}' plane by plane ({self._total} planes, "
             f"plane {plane} first)…"
@@ -135,13 +124,7 @@ class StackPrediction:
         worker.yielded.connect(self._on_event)
         worker.errored.connect(self._on_error)
         worker.finished.connect(self._on_finished)
-        self._worker = worker
-        worker.start()
-        bar = TrainingProgress(self._viewer, self._total, "Predict")
-        if not self.running:  # the run ended while the bar opened
-            bar.close()
-            return
-        self._progress = bar
+        self._launch(worker, self._total)
 
     def stop(self) -> None:
         """End the run after the plane being predicted; the planes done stay shown."""
@@ -185,14 +168,7 @@ class StackPrediction:
                 f"Stopped the prediction of '{self._name}' after {self._done} of its "
                 f"{self._total} planes: those are shown; Predict again to do every plane."
             )
-        bar, self._progress, self._worker = self._progress, None, None
-        self.button.text, self.button.enabled = PREDICT, True
-        if bar is not None:
-            bar.close()
+        self._release()
 
-    def _on_destroyed(self, _object: object = None) -> None:
-        # The dock is gone: the run stops after its current plane and shows nothing.
-        worker, bar, self._worker, self._progress = self._worker, self._progress, None, None
-        if worker is not None:
-            worker.quit()
-        let_go(worker, bar)
+    def _done_so_far(self) -> int:
+        return self._done
