@@ -73,7 +73,7 @@ def run_case(case: str, planes: int, side: int, steps: int) -> dict:
             _, probabilities, _ = load_and_predict(model, lazy)
             labels_from_probabilities(probabilities)
         else:
-            from napari_finetune.session.deep_stacks import predict_stack
+            from napari_finetune.session.deep_stack_prediction import predict_stack
             from napari_finetune.session.events import Prediction
 
             shown = np.zeros(labels.shape, np.uint8)  # the viewer's labels layer

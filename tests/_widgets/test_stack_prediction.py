@@ -14,7 +14,7 @@ from napari_finetune._widgets._layers import output_metadata
 from napari_finetune.inference.predict import labels_from_probabilities, predict
 from napari_finetune.models import SegmentationModel
 from napari_finetune.session import lazy_rule
-from napari_finetune.session.deep_stacks import predict_stack
+from napari_finetune.session.deep_stack_prediction import predict_stack
 
 da = pytest.importorskip("dask.array")
 

@@ -15,7 +15,7 @@ from napari_finetune.session import (
     lazy_rule,
     previews,
 )
-from napari_finetune.session.deep_stacks import PlanesPredicted, predict_stack
+from napari_finetune.session.deep_stack_prediction import PlanesPredicted, predict_stack
 from napari_finetune.session.lazy_rule import is_deep_stack
 from napari_finetune.session.pairs import read_pairs
 from napari_finetune.synth.strokes import paint_strokes

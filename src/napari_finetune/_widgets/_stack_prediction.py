@@ -2,7 +2,7 @@
 
 The core decides which stacks go this way
 (:func:`~napari_finetune.session.lazy_rule.is_deep_stack`) and predicts them
-(:func:`~napari_finetune.session.deep_stacks.predict_stack`); this module runs
+(:func:`~napari_finetune.session.deep_stack_prediction.predict_stack`); this module runs
 that generator in a napari worker, shows each plane's labels as they come (the
 whole stack's probabilities are never held) and counts planes in napari's
 progress bar. While it runs, the *Predict* button reads *Stop prediction*; a
@@ -21,7 +21,7 @@ from napari.utils.notifications import show_info
 from napari_finetune._widgets._layers import plane_in_view
 from napari_finetune._widgets._predict_job import PredictJob
 from napari_finetune.session import Prediction, predicted
-from napari_finetune.session.deep_stacks import PlanesPredicted, predict_stack
+from napari_finetune.session.deep_stack_prediction import PlanesPredicted, predict_stack
 from napari_finetune.session.lazy_rule import check_plane_fits, is_deep_stack
 
 if TYPE_CHECKING:

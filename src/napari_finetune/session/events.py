@@ -24,7 +24,7 @@ class Prediction:
     ``classes``: the names of the classes of the model that predicted (a live
     preview's model is the one in training, not yet the session's).
     ``clears``: the first plane of a deep stack predicted plane by plane
-    (:mod:`~napari_finetune.session.deep_stacks`): the stack's other planes,
+    (:mod:`~napari_finetune.session.deep_stack_prediction`): the stack's other planes,
     predicted before by another model, are stale from now on.
     """
 

@@ -20,7 +20,8 @@ from napari_finetune.inference.predict import predict
 from napari_finetune.inference.thin_class_emphasis import favoured_classes
 from napari_finetune.inference.views import views_for
 from napari_finetune.models.model import SegmentationModel
-from napari_finetune.session.deep_stacks import final_planes, training_inputs
+from napari_finetune.session.deep_stack_prediction import final_planes
+from napari_finetune.session.deep_stacks import training_inputs
 from napari_finetune.session.events import Prediction, RankedBox, RoundFinished, Suggestions
 from napari_finetune.session.options import RoundOptions, SuggestionOptions, suggestion_seed
 from napari_finetune.session.pair_names import check_one_kind, naming, naming_images

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from napari_finetune.models.registry import REGISTRY
-from napari_finetune.session.deep_stacks import PlanesPredicted
+from napari_finetune.session.deep_stack_prediction import PlanesPredicted
 from napari_finetune.session.events import RoundFinished
 from napari_finetune.session.labelling import ROUND_STOPPED
 from napari_finetune.training.events import EpochEnd, Finished, Preparing, Started, Step
