@@ -87,48 +87,20 @@ def round_planes(pair: Pair) -> list[int]:
     return sorted({*painted_planes(pair.labels), int(pair.plane)})
 
 
-def training_input(pair: Pair) -> tuple[np.ndarray, np.ndarray]:
-    """The image and labels a round trains on: of a lazy deep stack, only its painted planes read.
-
-    Parameters
-    ----------
-    pair : Pair
-        A painted pair, its image read (:func:`~napari_finetune.session.pairs.read_pairs`)
-        unless it is a deep stack.
-
-    The painted planes are read into an array of the stack's shape whose other
-    planes are zero pages the system hands out when first touched (training
-    looks only at painted planes), so the planes keep their indices: which
-    regions of neighbouring planes validation holds out together
-    (:mod:`~napari_finetune.data.split`) and the plane an error names are the
-    stack's own. Any other pair is given as it is (a deep stack in memory
-    included; an image read whole before, by
-    :meth:`~napari_finetune.session.pairs.Pair.read`).
-
-    Returns
-    -------
-    tuple of numpy.ndarray
-        The image and the labels.
-
-    Raises
-    ------
-    ValueError
-        When a plane cannot be read (its file gone, a network share down), naming the image.
-    """
-    if not pair.deep or isinstance(pair.image, np.ndarray):
-        return pair.image, pair.labels
-    image = np.zeros(np.shape(pair.image), pair.image.dtype)  # np.zeros: zero pages
-    planes = painted_planes(pair.labels)
-    image[planes] = read_planes(pair.image, planes, pair.name)
-    return image, pair.labels
-
-
 def training_inputs(
     pairs: list[Pair],
 ) -> Generator[Preparing, None, tuple[list[np.ndarray], list[np.ndarray]]]:
-    """:func:`training_input` of each pair, saying which deep stack's planes are read.
+    """The images and labels a round trains on: of a lazy deep stack, only its painted planes read.
 
-    A generator: before reading a lazy deep stack's painted planes it yields a
+    A lazy deep stack's painted planes are read into an array of the stack's
+    shape whose other planes are zero pages the system hands out when first
+    touched (training looks only at painted planes), so the planes keep their
+    indices: which regions of neighbouring planes validation holds out
+    together (:mod:`~napari_finetune.data.split`) and the plane an error names
+    are the stack's own. Any other pair's image is given as it is (a deep
+    stack in memory included; others were read whole before, by
+    :func:`~napari_finetune.session.pairs.read_pairs`). A generator: before
+    reading a stack's planes it yields a
     :class:`~napari_finetune.training.events.Preparing` event (the status line
     says what takes the time; Stop is honoured between images).
 
@@ -141,16 +113,23 @@ def training_inputs(
     -------
     tuple of list
         The images and the labels to train on (the generator's return value).
+
+    Raises
+    ------
+    ValueError
+        When a plane cannot be read (its file gone, a network share down), naming the image.
     """
-    images, labels = [], []
+    images = []
     for pair in pairs:
-        if pair.deep and not isinstance(pair.image, np.ndarray):
-            count = len(painted_planes(pair.labels))
-            yield Preparing(f"reading the {count} painted plane(s) of '{pair.name}'", 0.1)
-        image, painted = training_input(pair)
+        if not pair.deep or isinstance(pair.image, np.ndarray):
+            images.append(pair.image)
+            continue
+        planes = painted_planes(pair.labels)
+        yield Preparing(f"reading the {len(planes)} painted plane(s) of '{pair.name}'", 0.1)
+        image = np.zeros(np.shape(pair.image), pair.image.dtype)  # np.zeros: zero pages
+        image[planes] = read_planes(pair.image, planes, pair.name)
         images.append(image)
-        labels.append(painted)
-    return images, labels
+    return images, [pair.labels for pair in pairs]
 
 
 def read_planes(image: object, planes: list[int], name: str) -> np.ndarray:
