@@ -148,9 +148,6 @@ class LazyPrediction(PredictJob):
             _start_thread=False,
             _ignore_errors=True,
         )
-        worker.yielded.connect(self._on_event)
-        worker.errored.connect(self._report)
-        worker.finished.connect(self._on_finished)
         self._launch(worker, plan.bands)
 
     def stop(self) -> None:

@@ -56,8 +56,20 @@ class PredictJob:
         """How much of the job is done (bands, planes): what the bar shows once open."""
         return 0
 
+    def _on_event(self, event: object) -> None:
+        """One event of the run, in the GUI thread (each job shows its own)."""
+
+    def _on_error(self, err: BaseException) -> None:
+        self._report(err)
+
+    def _on_finished(self) -> None:
+        self._release()
+
     def _launch(self, worker: object, total: int) -> None:
-        """Start ``worker`` (its signals connected), then open the bar of ``total`` steps."""
+        """Connect and start ``worker``, then open the bar of ``total`` steps."""
+        worker.yielded.connect(self._on_event)
+        worker.errored.connect(self._on_error)
+        worker.finished.connect(self._on_finished)
         self.button.text = STOP
         self._worker = worker
         worker.start()

@@ -121,9 +121,6 @@ class StackPrediction(PredictJob):
             _start_thread=False,
             _ignore_errors=True,
         )
-        worker.yielded.connect(self._on_event)
-        worker.errored.connect(self._on_error)
-        worker.finished.connect(self._on_finished)
         self._launch(worker, self._total)
 
     def stop(self) -> None:
