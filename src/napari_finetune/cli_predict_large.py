@@ -1,12 +1,16 @@
-"""``napari-finetune predict-large``: one image larger than memory, band by band into Zarr.
+"""``napari-finetune predict-large``: one image or stack larger than memory, into Zarr.
 
 Drives :func:`napari_finetune.inference.lazy.predict_bands` on an OME-Zarr
 store, a Zarr array or a TIFF (memory-mapped, or read tile by tile when
-compressed), and prints the rows done and the time left. The labels go
+compressed), and prints the rows done and the time left; a stack (a TIFF
+stack, a Zarr stack, an OME-Zarr z-stack) goes plane by plane, each band by
+band (:mod:`~napari_finetune.inference.lazy_stack`), and the planes done are
+printed. The labels go
 beside an OME-Zarr image as ``labels/<name>`` (napari opens them with the
 image) unless ``--output`` names a new Zarr store; other inputs need
 ``--output``. Exit status: 0 done, 2 refused arguments, 130 stopped with
-Ctrl-C (the store then says ``complete: false`` and how many rows are final).
+Ctrl-C (the store then says ``complete: false`` and how many rows, or
+planes of a stack, are final).
 """
 
 from __future__ import annotations
@@ -21,7 +25,11 @@ from napari_finetune.cli_predict import add_views_argument, say_views
 
 def add_predict_large_arguments(job: argparse.ArgumentParser, backends: list[str]) -> None:
     """The ``predict-large`` job's options (``--device`` is added by the caller)."""
-    job.add_argument("image", type=Path, help="an OME-Zarr store, a Zarr array or a TIFF")
+    job.add_argument(
+        "image",
+        type=Path,
+        help="an OME-Zarr store, a Zarr array or a TIFF (one image, or a stack of planes)",
+    )
     job.add_argument("--model", default=None, help="shipped name or checkpoint")
     job.add_argument(
         "--output",
@@ -69,7 +77,7 @@ def _predict(args: argparse.Namespace, client: object) -> int:
     from napari_finetune.batch.band_pyramid import open_result_pyramids
     from napari_finetune.batch.status import time_left
     from napari_finetune.inference.lazy import predict_bands
-    from napari_finetune.inference.lazy_events import BandDone, PredictionWritten
+    from napari_finetune.inference.lazy_events import BandDone, PlaneDone, PredictionWritten
     from napari_finetune.models.registry import DEFAULT_MODEL, load_model
 
     model = load_model(args.model or DEFAULT_MODEL)
@@ -104,9 +112,17 @@ def _predict(args: argparse.Namespace, client: object) -> int:
                     f"({100 * event.rows_done / event.rows:.0f} %, {time_left(event.time_left)})",
                     flush=True,
                 )
-            elif isinstance(event, PredictionWritten):
+            elif isinstance(event, PlaneDone):
                 print(
-                    f"wrote {event.output}: {event.rows:,} × {event.cols:,} px in "
+                    f"planes {event.planes_done:,} of {event.planes:,} "
+                    f"({100 * event.planes_done / event.planes:.0f} %, "
+                    f"{time_left(event.time_left)})",
+                    flush=True,
+                )
+            elif isinstance(event, PredictionWritten):
+                planes = f"{event.planes:,} planes of " if event.planes > 1 else ""
+                print(
+                    f"wrote {event.output}: {planes}{event.rows:,} × {event.cols:,} px in "
                     f"{event.seconds:.0f} s ({event.megapixels_per_second:.2f} Mpx/s)"
                 )
     except KeyboardInterrupt:
@@ -118,8 +134,8 @@ def _predict(args: argparse.Namespace, client: object) -> int:
             f"{args.image / 'labels' / args.name} first, to finish"
         )
         print(
-            "stopped: the rows written so far are final; the store says complete: false "
-            f"({again}).",
+            "stopped: the rows (of a stack: the planes) written so far are final; the store "
+            f"says complete: false ({again}).",
             file=sys.stderr,
         )
         return 130

@@ -116,6 +116,29 @@ def test_stop_ends_a_stack_prediction_after_its_plane_and_keeps_the_planes_done(
     np.testing.assert_array_equal(layer.data, image)  # the image is only read
 
 
+def test_a_multiscale_stack_goes_plane_by_plane_at_its_full_resolution(
+    make_napari_viewer, qtbot, messages, image
+):
+    # An OME-Zarr z-stack opens as a multiscale layer: it went to the band path, which
+    # refused stacks; only 3 planes here, not deep, and still plane by plane.
+    viewer = make_napari_viewer()
+    levels = [image[:3], image[:3, ::2, ::2]]
+    layer = viewer.add_image(levels, name="z-stack", multiscale=True, contrast_limits=(0, 1))
+    dock = module.FineTuneWidget(viewer)
+    dock.session.model = model = SegmentationModel.create(widths=(4, 8, 16, 32))
+    dock.files.predict_on.value = layer
+    assert dock.files.stack.takes(layer) and not dock.files.lazy.takes(layer)
+    dock.files.predict_button.clicked.emit()
+    qtbot.waitUntil(lambda: not dock.files.stack.running, timeout=WAIT_MS)
+    result = viewer.layers["z-stack prediction"]
+    assert result.data.shape == (3, *SHAPE) and not result.multiscale
+    for z in range(3):
+        expected = labels_from_probabilities(predict(model, image[z]))
+        np.testing.assert_array_equal(result.data[z], expected)
+    assert messages["error"] == []
+    assert dock.status.value.endswith("'z-stack': all 3 planes predicted, one by one.")
+
+
 def test_a_deep_stack_of_planes_too_large_to_read_is_refused_naming_the_layer(
     make_napari_viewer, messages
 ):
@@ -127,7 +150,8 @@ def test_a_deep_stack_of_planes_too_large_to_read_is_refused_naming_the_layer(
     assert error.startswith(
         f"Fine-tune: Layer 'mosaic stack': its planes are {side} × {side} px, too large"
     )
-    assert "nf.predict_lazy(model, layer.data[0], 'plane_0.zarr')" in error
+    assert "nf.predict_lazy(model, layer.data, 'stack_prediction.zarr')" in error
+    assert "napari-finetune predict-large" in error
     assert not dock.files.stack.running and dock.files.predict_button.text == "Predict"
     assert "mosaic stack prediction" not in viewer.layers
 

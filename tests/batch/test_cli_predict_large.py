@@ -1,4 +1,4 @@
-"""``napari-finetune predict-large``: a TIFF or OME-Zarr band by band into Zarr."""
+"""``napari-finetune predict-large``: a TIFF or OME-Zarr band by band (a stack plane by plane)."""
 
 import numpy as np
 import pytest
@@ -29,6 +29,25 @@ def test_a_compressed_tiff_gives_the_labels_predict_gives(tmp_path, grains, caps
     assert np.mean(store["labels"][:] == labels) > 0.999
     assert store.attrs["napari_finetune"]["complete"] is True
     assert np.isfinite(store["uncertainty"][:]).all()
+
+
+def test_a_tiff_stack_goes_plane_by_plane(tmp_path, grains, capsys):
+    # A FIB-SEM run saved as one multi-page TIFF: refused before, now plane by plane.
+    stack = np.stack([grains, grains[::-1], grains[:, ::-1]])
+    source = tmp_path / "run.tif"
+    tifffile.imwrite(source, (stack * 255).astype(np.uint8), photometric="minisblack")
+    out = tmp_path / "run_prediction.zarr"
+    assert cli.main(["predict-large", str(source), "--output", str(out), "--uncertainty"]) == 0
+    said = capsys.readouterr().out
+    assert "planes 1 of 3 (33 %" in said and "planes 3 of 3 (100 %, done)" in said
+    assert f"wrote {out}: 3 planes of 600 × 520 px" in said
+    store = zarr.open(str(out), mode="r")
+    model = nf.load_model("world-unet")
+    for z, plane in enumerate(tifffile.imread(source)):
+        labels = np.argmax(nf.predict(model, plane), axis=0) + 1
+        np.testing.assert_array_equal(store["labels"][z], labels)
+    assert store["uncertainty"].shape == (3, 600, 520)
+    assert store.attrs["napari_finetune"]["planes_done"] == 3
 
 
 def test_refusals_come_before_any_work(tmp_path, grains, capsys):

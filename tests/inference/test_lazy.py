@@ -188,8 +188,10 @@ def test_bad_input(tmp_path, model, image):
         predict_lazy(model, tmp_path / "missing.tif", tmp_path / "c.zarr")
     with pytest.raises(ValueError, match="neither a TIFF nor a Zarr store"):
         predict_lazy(model, tmp_path / "image.png", tmp_path / "c.zarr")
-    with pytest.raises(ValueError, match="stack of planes"):
-        predict_lazy(model, da.zeros((5, 64, 64)), tmp_path / "d.zarr")
+    # A stack goes plane by plane (test_lazy_stack.py); a 4-D array that is no colour stack is refused.
+    with pytest.raises(ValueError, match=r"not a 2D image .* or a stack of either"):
+        predict_lazy(model, da.zeros((2, 5, 64, 64)), tmp_path / "d.zarr")
+    assert not (tmp_path / "d.zarr").exists()
     with pytest.raises(ValueError, match="output is a int"):
         predict_lazy(model, small, 3)
     nan = image[:200, :200].copy()
@@ -275,7 +277,7 @@ def test_a_grey_image_with_a_channel_axis_of_1_is_grey_and_read_band_by_band(
     stored = run(_zarr_array(tmp_path / "in.zarr", part[..., None], (64, 300, 1)), "z.zarr")
     np.testing.assert_array_equal(stored["probabilities"][:], grey["probabilities"][:])
     # Two channels are no grey image: refused as before.
-    with pytest.raises(ValueError, match=r"shape \(300, 300, 2\) looks like a stack of planes"):
+    with pytest.raises(ValueError, match=r"shape \(300, 300, 2\) has 2 channels"):
         predict_lazy(model, da.from_array(np.stack([part, part], -1)), tmp_path / "two.zarr")
 
 

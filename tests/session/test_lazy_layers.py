@@ -13,7 +13,7 @@ from napari_finetune.session.lazy_layers import (
     is_lazy,
     plan_lazy_prediction,
 )
-from napari_finetune.session.lazy_rule import is_deep_stack
+from napari_finetune.session.lazy_rule import goes_plane_by_plane, is_deep_stack
 from napari_finetune.session.lazy_run import LazyPredicted, StoreOpened, predict_lazily
 
 zarr = pytest.importorskip("zarr")
@@ -81,7 +81,14 @@ def test_a_small_lazy_stack_is_read_and_a_huge_one_goes_plane_by_plane(tmp_path)
     side = int(np.sqrt(LAZY_PIXELS))
     assert not is_lazy(da.zeros((2, side, side // 2)))
     assert is_deep_stack((2, side, side // 2))
-    assert is_lazy(da.zeros((3, 300, 300)), multiscale=True)
+    # A multiscale stack (an OME-Zarr z-stack) of any depth goes plane by plane too; it
+    # went to the band path, which refused it.
+    assert not is_lazy(da.zeros((3, 300, 300)), multiscale=True)
+    assert goes_plane_by_plane((3, 300, 300), multiscale=True)
+    assert not goes_plane_by_plane((3, 300, 300)) and not goes_plane_by_plane((300, 300), True)
+    assert goes_plane_by_plane((3, 300, 300, 3), multiscale=True, rgb=True)
+    assert is_lazy(da.zeros((1, 300, 300)), multiscale=True)
+    assert is_lazy(da.zeros((2, 3, 300, 300)), multiscale=True)  # band path: refused in words
     # Leading axes of length 1 are one image: lazy data goes band by band at any size.
     assert is_lazy(da.zeros((1, 300, 300)))
     assert is_lazy(np.broadcast_to(np.uint8(0), (1, side, side)))

@@ -18,11 +18,11 @@ from napari.layers import Image
 from napari.qt.threading import create_worker
 from napari.utils.notifications import show_info
 
-from napari_finetune._widgets._layers import plane_in_view
+from napari_finetune._widgets._layers import finest, plane_in_view
 from napari_finetune._widgets._predict_job import PredictJob
 from napari_finetune.session import Prediction, predicted
 from napari_finetune.session.deep_stack_prediction import PlanesPredicted, predict_stack
-from napari_finetune.session.lazy_rule import check_plane_fits, is_deep_stack
+from napari_finetune.session.lazy_rule import check_plane_fits, goes_plane_by_plane
 
 if TYPE_CHECKING:
     import napari
@@ -65,10 +65,8 @@ class StackPrediction(PredictJob):
     @staticmethod
     def takes(layer: object) -> bool:
         """Whether *Predict* goes plane by plane on this layer (the core's rule)."""
-        return (
-            isinstance(layer, Image)
-            and not layer.multiscale
-            and is_deep_stack(tuple(layer.data.shape), layer.rgb)
+        return isinstance(layer, Image) and goes_plane_by_plane(
+            tuple(layer.data.shape), layer.multiscale, layer.rgb
         )
 
     def start(
@@ -113,7 +111,7 @@ class StackPrediction(PredictJob):
         worker = create_worker(
             predict_stack,
             model,
-            layer.data,
+            finest(layer),  # a multiscale stack's full resolution, read a plane at a time
             layer.name,
             plane,
             device=device,

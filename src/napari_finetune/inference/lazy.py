@@ -38,14 +38,12 @@ import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-import numpy as np
-
-from napari_finetune.data.painted import MIN_SIDE
 from napari_finetune.data.sampled_normalize import SAMPLE_PIXELS, sampled_normalization
-from napari_finetune.inference.lazy_bands import channels_view, local_band_sums, sum_channels
+from napari_finetune.inference.lazy_bands import channels_view, local_band_sums, write_bands
 from napari_finetune.inference.lazy_events import BandDone, PredictionWritten
 from napari_finetune.inference.lazy_io import check_output, create_output, open_source
-from napari_finetune.inference.predict import OVERLAP, TILE, as_planes, labels_from_probabilities
+from napari_finetune.inference.lazy_setup import check_for_model, finish_output, run_state
+from napari_finetune.inference.predict import OVERLAP, TILE
 from napari_finetune.inference.runtime import DEFAULT_BACKEND, resolve_backend, run_device
 from napari_finetune.inference.tiling import check_tiling, tile_starts
 from napari_finetune.inference.views import views_for
@@ -99,10 +97,14 @@ def predict_bands(
     if isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1:
         raise ValueError(f"chunk={chunk!r} must be a whole number of pixels, at least 1.")
     source = open_source(image)
-    array = source.array
-    rows, cols = array.shape[:2]
-    _check_for_model(model, array)
+    check_for_model(model, source)
     if client is not None:
+        if source.planes is not None:
+            raise ValueError(
+                f"image of shape {tuple(source.array.shape)} is a stack: a Dask cluster "
+                "predicts one image at a time; give its planes one by one, "
+                "e.g. image[0], or predict the stack here without client=."
+            )
         from napari_finetune.batch.cluster import check_client, check_workers_see
         from napari_finetune.inference.lazy_cluster import band_reader
 
@@ -112,29 +114,36 @@ def predict_bands(
             shared = getattr(reader, "store", None) or reader.filename
             check_workers_see(client, shared, "the input image")
     check_output(output, source, label_name)  # before the seconds that sampling takes
+    views = views_for(model, average_views)
+    state = run_state(model, source, tile, overlap, views, layer)
+    if source.planes is not None:
+        from napari_finetune.inference.lazy_stack import stack_planes
+
+        yield from stack_planes(
+            model,
+            source,
+            output,
+            state,
+            started,
+            tile=tile,
+            overlap=overlap,
+            backend=backend,
+            device=device,
+            probabilities=probabilities,
+            uncertainty=uncertainty,
+            chunk=chunk,
+            label_name=label_name,
+            sample_pixels=sample_pixels,
+            views=views,
+        )
+        return
+    array = source.array
+    rows, cols = array.shape[:2]
     specimen = rows - source.data_bar_rows if 0 < source.data_bar_rows < rows else rows
     normalize = sampled_normalization(
         model.normalization, channels_view(array), sample_pixels, specimen
     )
-    views = views_for(model, average_views)
-    state = {
-        "complete": False,
-        "rows_done": 0,
-        "rows": rows,
-        "cols": cols,
-        "tile": tile,
-        "overlap": overlap,
-        "classes": {str(k): name for k, name in model.classes.items()},
-        "n_classes": model.n_classes,
-        "normalization": {**model.normalization.to_dict(), **normalize.to_dict()},
-        "views": len(views),
-    }
-    if layer:
-        state["layer"] = dict(layer)
-    elif source.ome is not None:  # a store of its own keeps the image's µm scale and offset
-        from napari_finetune.session.store_placement import ome_placement
-
-        state["layer"] = ome_placement(source.ome.multiscales)
+    state["normalization"] = {**model.normalization.to_dict(), **normalize.to_dict()}
     target = create_output(
         output, source, model.n_classes, chunk, probabilities, label_name, state, uncertainty
     )
@@ -146,36 +155,10 @@ def predict_bands(
         from napari_finetune.inference.lazy_cluster import cluster_band_sums
 
         sums_of_bands = cluster_band_sums(client, model, image, array, *arguments)
-    k = model.n_classes
-    # Sums of the rows the band above overlaps, still to get the next band's tiles.
-    carry = np.zeros((sum_channels(k, uncertainty), 0, cols), np.float32)
-    try:
-        for index, (y, sums) in enumerate(zip(starts, sums_of_bands, strict=True)):
-            # Each band's sums start from zeros (wherever they were computed) and the
-            # carry is added here, in band order: the same bits on a cluster.
-            sums[:, : carry.shape[1]] += carry
-            # Rows above the next band's first tile get no more contributions.
-            end = starts[index + 1] if index + 1 < len(starts) else rows
-            done = sums[:, : end - y]
-            blended = done[:k] / done[k]
-            entropy = done[k + 1] / done[k] if uncertainty else None
-            target.write(y, labels_from_probabilities(blended), blended, entropy)
-            carry = sums[:, end - y :]
-            target.mark(rows_done=end)
-            seconds = time.perf_counter() - started
-            yield BandDone(end, rows, seconds, seconds / end * (rows - end))
-    finally:
-        sums_of_bands.close()  # on a cluster: cancels the bands still in flight
-    if source.ome is not None and output is None:
-        import dask
-
-        from napari_finetune.batch.ome_zarr_labels import fill_pyramid
-
-        # The label store is this machine's: filled here even when a Dask client
-        # is the default scheduler.
-        with dask.config.set(scheduler="threads"):
-            fill_pyramid(source.ome, label_name)
-    target.mark(complete=True)
+    for end in write_bands(target, starts, sums_of_bands, model.n_classes, uncertainty, rows):
+        seconds = time.perf_counter() - started
+        yield BandDone(end, rows, seconds, seconds / end * (rows - end))
+    finish_output(target, source, output, label_name)
     seconds = time.perf_counter() - started
     yield PredictionWritten(target.location, rows, cols, seconds, rows * cols / 1e6 / seconds)
 
@@ -278,22 +261,3 @@ def predict_lazy(
         average_views=average_views,
     )
     return last
-
-
-def _check_for_model(model: SegmentationModel, array: object) -> None:
-    """ValueError unless the model takes this image (grey or RGB, size), as ``predict`` says."""
-    if len(array.shape) == 3 and array.shape[-1] not in (3, 4):
-        raise ValueError(
-            f"image of shape {tuple(array.shape)} looks like a stack of planes: predict "
-            "each plane (rows, cols) on its own."
-        )
-    rows, cols = array.shape[:2]
-    if min(rows, cols) < MIN_SIDE:
-        raise ValueError(
-            f"image is {rows} × {cols} px: the model needs at least {MIN_SIDE} px per side."
-        )
-    probe = np.asarray(array[:MIN_SIDE, :MIN_SIDE])
-    try:
-        as_planes(model, probe)  # the model's own checks: dtype, grey against RGB
-    except ValueError as err:  # said of the image, not of the corner read to check it
-        raise ValueError(str(err).replace(str(probe.shape), str(tuple(array.shape)))) from None

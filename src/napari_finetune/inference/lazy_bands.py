@@ -34,7 +34,7 @@ import torch
 
 from napari_finetune.data.channel_axis import sliceable, without_grey_axis
 from napari_finetune.data.sampled_normalize import FixedNormalization
-from napari_finetune.inference.predict import as_batch
+from napari_finetune.inference.predict import as_batch, labels_from_probabilities
 from napari_finetune.inference.runtime import Forward, logits_function
 from napari_finetune.inference.tiling import blend_window, pad_to_multiple, tile_starts
 from napari_finetune.inference.views import IDENTITY, View, averaged
@@ -172,3 +172,39 @@ def local_band_sums(
             uncertainty,
             model.net.min_size,
         )
+
+
+def write_bands(
+    target: object,
+    starts: Sequence[int],
+    sums_of_bands: Iterator[np.ndarray],
+    n_classes: int,
+    uncertainty: bool,
+    rows: int,
+) -> Iterator[int]:
+    """Blend the bands' sums in order and write their finished rows; yield the rows done.
+
+    Each band's sums start from zeros (wherever they were computed); the sums
+    of the rows the band above overlaps are added here, in band order, so a
+    cluster's run writes the same bits. Rows above the next band's first tile
+    get no more contributions: they are divided, written with
+    ``target.write`` and counted with ``target.mark(rows_done=...)``.
+    ``sums_of_bands`` is closed at the end, or when this generator is (on a
+    cluster: cancelling the bands in flight).
+    """
+    k = n_classes
+    carry = None  # the overlapped rows' sums, still to get the next band's tiles
+    try:
+        for index, (y, sums) in enumerate(zip(starts, sums_of_bands, strict=True)):
+            if carry is not None:
+                sums[:, : carry.shape[1]] += carry
+            end = starts[index + 1] if index + 1 < len(starts) else rows
+            done = sums[:, : end - y]
+            blended = done[:k] / done[k]
+            entropy = done[k + 1] / done[k] if uncertainty else None
+            target.write(y, labels_from_probabilities(blended), blended, entropy)
+            carry = sums[:, end - y :]
+            target.mark(rows_done=end)
+            yield end
+    finally:
+        sums_of_bands.close()

@@ -1,4 +1,4 @@
-"""Small events that a larger-than-memory prediction yields, band after band."""
+"""Small events a larger-than-memory prediction yields, band after band or plane after plane."""
 
 from __future__ import annotations
 
@@ -22,11 +22,28 @@ class BandDone:
 
 
 @dataclass(frozen=True)
+class PlaneDone:
+    """A plane of a stack is predicted and written to the output store.
+
+    Planes ``0 .. planes_done`` of ``planes`` are final in the store;
+    ``seconds`` is the time since the run started and ``time_left`` the
+    seconds per plane so far times the planes left.
+    """
+
+    planes_done: int
+    planes: int
+    seconds: float
+    time_left: float
+
+
+@dataclass(frozen=True)
 class PredictionWritten:
-    """Every band is written and the store marked complete.
+    """Every band (of every plane) is written and the store marked complete.
 
     ``output`` is the store (or, beside an OME-Zarr image, the label image's
-    folder); ``megapixels_per_second`` counts image pixels over ``seconds``.
+    folder); ``rows`` and ``cols`` are those of one plane, ``planes`` how many
+    there are (1 for one image); ``megapixels_per_second`` counts image pixels
+    over ``seconds``.
     """
 
     output: Path | None
@@ -34,3 +51,4 @@ class PredictionWritten:
     cols: int
     seconds: float
     megapixels_per_second: float
+    planes: int = 1

@@ -21,6 +21,11 @@ Zarr store (a path that does not exist yet, or a ``zarr.Group``):
   image layer's name and placement (reopened by
   :mod:`~napari_finetune.session.prediction_store`).
 
+A stack ``(planes, rows, cols[, C])`` gets its planes before the rows in every
+array (``labels`` ``(planes, rows, cols)``, ``probabilities`` ``(K, planes,
+rows, cols)``, one plane a chunk) and ``planes`` / ``planes_done`` in its
+attributes (:mod:`~napari_finetune.inference.lazy_stack`).
+
 For an OME-Zarr input and no ``output``, the labels go beside the image as the
 label image ``<store>/labels/<name>/`` (:mod:`~napari_finetune.batch.ome_zarr_labels`),
 the probabilities and the uncertainty, if asked for, as the extra arrays
@@ -40,7 +45,7 @@ from pathlib import Path
 import numpy as np
 
 from napari_finetune.batch.ome_zarr import OmeImage, is_ome_zarr, open_ome_zarr
-from napari_finetune.data.channel_axis import without_grey_axis
+from napari_finetune.data.channel_axis import channel_count, without_grey_axis
 from napari_finetune.data.lazy_tiff import is_tiff, open_tiff_lazily_calibrated
 
 
@@ -59,6 +64,21 @@ class LazySource:
     ome: OmeImage | None = None
     data_bar_rows: int = 0
 
+    @property
+    def planes(self) -> int | None:
+        """The number of planes of a stack ``(planes, rows, cols[, C])``; None for one image."""
+        shape = tuple(self.array.shape)
+        colour = len(shape) in (3, 4) and shape[-1] in (3, 4)
+        spatial = shape[:-1] if colour else shape
+        return int(spatial[0]) if len(spatial) == 3 else None
+
+    @property
+    def plane_shape(self) -> tuple[int, int]:
+        """``(rows, cols)`` of one image, or of one plane of a stack."""
+        shape = tuple(self.array.shape)
+        start = 1 if self.planes is not None else 0
+        return int(shape[start]), int(shape[start + 1])
+
 
 def open_source(image: object) -> LazySource:
     """The lazily sliced array behind ``image`` (see the module), and its file or store.
@@ -71,7 +91,8 @@ def open_source(image: object) -> LazySource:
     ------
     ValueError
         For an object that is not an array, a path that is not a Zarr store,
-        or a 1-D or 4-D array.
+        a 1-D array, a 4-D array that is not a colour stack, or a
+        two-channel image.
     """
     if isinstance(image, str | os.PathLike) and is_tiff(image):
         # Pixels and the data bar's tags from one open of the file (parsed once).
@@ -102,10 +123,16 @@ def open_source(image: object) -> LazySource:
         )
     # Grey with its channel axis, (rows, cols, 1), is grey, as predict reads it: a lazy view.
     array = source.array = without_grey_axis(array)
-    if len(array.shape) not in (2, 3):
+    if len(array.shape) not in (2, 3) and not (
+        len(array.shape) == 4 and array.shape[-1] in (3, 4)
+    ):
         raise ValueError(
-            f"image of shape {tuple(array.shape)} is not a 2D image (rows, cols) or an RGB "
-            "image (rows, cols, 3); predict stacks one plane at a time."
+            f"image of shape {tuple(array.shape)} is not a 2D image (rows, cols), an RGB "
+            "image (rows, cols, 3) or a stack of either (planes, rows, cols[, 3])."
+        )
+    if channel_count(array.shape) == 2:
+        raise ValueError(
+            f"image of shape {tuple(array.shape)} has 2 channels: give a grey or an RGB image."
         )
     if np.dtype(array.dtype).kind not in "biuf":
         raise ValueError(f"image dtype {array.dtype} is not numeric: give integers or floats.")
@@ -137,6 +164,7 @@ class LazyOutput:
     uncertainty: object | None = None
     prefix: tuple[int, ...] = ()
     state: dict = field(default_factory=dict)
+    plane: tuple[int, ...] = ()
 
     def write(
         self,
@@ -145,13 +173,17 @@ class LazyOutput:
         probabilities: np.ndarray,
         uncertainty: np.ndarray | None = None,
     ) -> None:
-        """Write finished rows ``y0 .. y0 + len(labels)`` of every array the output holds."""
+        """Write finished rows ``y0 .. y0 + len(labels)`` of every array the output holds.
+
+        Into the plane :attr:`plane` of a stack (``(z,)``; ``()`` for one image),
+        which the labels beside an OME-Zarr image find at :attr:`prefix`.
+        """
         rows = slice(y0, y0 + labels.shape[0])
         self.labels[(*self.prefix, rows, slice(None))] = labels
         if self.probabilities is not None:
-            self.probabilities[:, rows, :] = probabilities
+            self.probabilities[(slice(None), *self.plane, rows, slice(None))] = probabilities
         if self.uncertainty is not None:
-            self.uncertainty[rows, :] = uncertainty
+            self.uncertainty[(*self.plane, rows, slice(None))] = uncertainty
 
     def mark(self, **values: object) -> None:
         """Update the ``napari_finetune`` attributes (``rows_done``, ``complete``)."""
@@ -233,26 +265,24 @@ def create_output(
     else:
         path = Path(output)
         target = LazyOutput(path, zarr.open_group(str(path), mode="w-"), None)
-    rows, cols = source.array.shape[:2]
+    # A stack's arrays have its planes before the rows, one plane a chunk.
+    lead = () if source.planes is None else (source.planes,)
+    shape, chunks = (*lead, *source.plane_shape), (*(1,) * len(lead), chunk, chunk)
     if target.labels is None:
         target.labels = target.group.create_array(
-            "labels", shape=(rows, cols), dtype="uint8", chunks=(chunk, chunk), fill_value=0
+            "labels", shape=shape, dtype="uint8", chunks=chunks, fill_value=0
         )
     if probabilities:
         target.probabilities = target.group.create_array(
             "probabilities",
-            shape=(n_classes, rows, cols),
+            shape=(n_classes, *shape),
             dtype="float32",
-            chunks=(1, chunk, chunk),
+            chunks=(1, *chunks),
             fill_value=float("nan"),
         )
     if uncertainty:
         target.uncertainty = target.group.create_array(
-            "uncertainty",
-            shape=(rows, cols),
-            dtype="float32",
-            chunks=(chunk, chunk),
-            fill_value=float("nan"),
+            "uncertainty", shape=shape, dtype="float32", chunks=chunks, fill_value=float("nan")
         )
     target.state = dict(state)
     target.mark()

@@ -8,7 +8,8 @@ or more (predicting it whole would take about 16 bytes per pixel more); the
 docks that read one plane whole refuse a plane that large in words
 (:func:`check_plane_fits`). A stack of that many pixels in all is *deep*
 (:func:`is_deep_stack`): it is read and predicted plane by plane
-(:mod:`~napari_finetune.session.deep_stacks`).
+(:mod:`~napari_finetune.session.deep_stacks`), as is a multiscale stack of
+any depth (:func:`goes_plane_by_plane`).
 """
 
 from __future__ import annotations
@@ -36,15 +37,15 @@ def is_lazy(data: object, multiscale: bool = False, rgb: bool = False) -> bool:
     Returns
     -------
     bool
-        True for multiscale data. For one image (leading axes of length 1
-        aside): True for memory maps and any array that is not a NumPy array
-        in memory (Dask, Zarr...), and for a NumPy array of at least
-        :data:`LAZY_PIXELS` pixels. For a stack: False; a deep one
-        (:func:`is_deep_stack`) is predicted plane by plane instead.
+        For one image (leading axes of length 1 aside): True for multiscale
+        data, memory maps and any array that is not a NumPy array in memory
+        (Dask, Zarr...), and for a NumPy array of at least :data:`LAZY_PIXELS`
+        pixels. For a stack: False; a deep or multiscale one is predicted
+        plane by plane instead (:func:`goes_plane_by_plane`).
     """
-    if multiscale:
-        return True
     spatial = _spatial(data.shape, rgb)
+    if multiscale:  # its levels are read in parts; a multiscale stack goes plane by plane
+        return not goes_plane_by_plane(data.shape, multiscale, rgb)
     pixels = int(np.prod(spatial, dtype=np.int64))
     in_memory = isinstance(data, np.ndarray) and not isinstance(data, np.memmap)
     if len(spatial) <= 2:
@@ -84,6 +85,31 @@ def is_deep_stack(shape: tuple[int, ...], rgb: bool = False) -> bool:
     return len(spatial) == 3 and spatial[0] > 1 and pixels >= LAZY_PIXELS
 
 
+def goes_plane_by_plane(
+    shape: tuple[int, ...], multiscale: bool = False, rgb: bool = False
+) -> bool:
+    """Whether *Predict* reads this stack one plane at a time (labels 1 byte a pixel).
+
+    A deep stack (:func:`is_deep_stack`), and a multiscale stack of any depth
+    (an OME-Zarr z-stack opened from disk: its full resolution is read one
+    plane at a time, never whole, and a band store holds one image).
+
+    Parameters
+    ----------
+    shape : tuple of int
+        The shape of the layer's data (its finest level when multiscale).
+    multiscale : bool
+        Whether the layer is multiscale.
+    rgb : bool
+        Whether the last axis holds colour channels.
+    """
+    if is_deep_stack(shape, rgb):
+        return True
+    shape = tuple(shape)
+    spatial = shape[:-1] if rgb or channel_count(shape) == 1 else shape
+    return multiscale and len(spatial) == 3 and spatial[0] > 1
+
+
 def _spatial(shape: tuple[int, ...], rgb: bool) -> tuple[int, ...]:
     """The spatial axes of a layer's shape, leading axes of length 1 dropped.
 
@@ -108,9 +134,9 @@ LARGE_PLANE_ADVICE = {
         "Predict then runs on the whole image band by band."
     ),
     "predict": (
-        "predict each plane band by band from Python, e.g. "
-        "`nf.predict_lazy(model, layer.data[0], 'plane_0.zarr')`, or add a crop of the "
-        "stack as a new layer."
+        "predict it plane by plane, each band by band, into a Zarr store from Python, "
+        "`nf.predict_lazy(model, layer.data, 'stack_prediction.zarr')`, or from a terminal, "
+        "`napari-finetune predict-large` on its file; or add a crop of the stack as a new layer."
     ),
     "feature maps": (
         "add a crop of it as a new layer (a few thousand pixels a side), e.g. "

@@ -131,8 +131,16 @@ def predict_lazily(
         a band...), starting with the layer's name.
     """
     from napari_finetune.inference.lazy import predict_bands
+    from napari_finetune.inference.lazy_io import open_source
     from napari_finetune.models.registry import load_model
 
+    if not isinstance(plan.image, str | Path) and open_source(plan.image).planes is not None:
+        # The band path fills one image's display levels; a stack goes plane by plane.
+        raise ValueError(
+            f"Layer '{plan.layer}': shape {tuple(plan.image.shape)} is a stack of planes: "
+            "*Predict* goes through a stack plane by plane, not band by band "
+            "(from a terminal: napari-finetune predict-large)."
+        )
     if not isinstance(model, SegmentationModel):
         model = load_model(model)
     events = predict_bands(

@@ -123,11 +123,20 @@ class PredictionStore:
         return views if isinstance(views, int) and views > 0 else 1
 
     def in_words(self) -> str:
-        """E.g. "complete, 3 classes" (", averaged over 8 views") or "stopped after 4,096 rows"."""
+        """E.g. "complete, 3 classes" (", averaged over 8 views"), "stopped after 4,096 rows".
+
+        A stack's: "stopped after 12 of 400 planes".
+        """
         if self.complete:
             if self.views > 1:
                 return f"complete, {self.n_classes} classes, averaged over {self.views} views"
             return f"complete, {self.n_classes} classes"
+        planes = self.state.get("planes")
+        if isinstance(planes, int):  # a stack, predicted plane after plane
+            done = int(self.state.get("planes_done", 0))
+            if done >= planes:
+                return "stopped after its last plane: every plane is predicted"
+            return f"stopped after {done:,} of {planes:,} planes: the rest is not predicted"
         done, rows = int(self.state.get("rows_done", 0)), self.state.get("rows")
         if isinstance(rows, int) and done >= rows:
             return "stopped after its last band: every row is predicted"
