@@ -188,7 +188,7 @@ def test_bad_input(tmp_path, model, image):
         predict_lazy(model, tmp_path / "missing.tif", tmp_path / "c.zarr")
     with pytest.raises(ValueError, match="neither a TIFF nor a Zarr store"):
         predict_lazy(model, tmp_path / "image.png", tmp_path / "c.zarr")
-    # A stack goes plane by plane (test_lazy_stack.py); a 4-D array that is no colour stack is refused.
+    # A stack goes plane by plane (test_lazy_stack.py); a 4-D array, not a colour stack: refused.
     with pytest.raises(ValueError, match=r"not a 2D image .* or a stack of either"):
         predict_lazy(model, da.zeros((2, 5, 64, 64)), tmp_path / "d.zarr")
     assert not (tmp_path / "d.zarr").exists()
