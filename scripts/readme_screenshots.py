@@ -14,7 +14,9 @@ store, the NIST sample); ``--screens`` writes only the window of
 figure; ``--fine-tune`` only the *Fine-tune* figures (training, result, active
 learning, measure, export); ``--phases`` only the figure of three superalloy
 phases named in the *classes* field; ``--deep-stack`` only the figure of a deep
-stack predicted plane by plane after a round.
+stack predicted plane by plane after a round; ``--stack-store`` only the
+figures of an OME-Zarr z-stack's stopped store reopened and of *Predict* on
+that multiscale stack.
 """
 
 from __future__ import annotations
@@ -356,6 +358,69 @@ def deep_stack(out: Path, seconds: int = 20) -> None:
     viewer.close()
 
 
+def stack_store(out: Path, planes: int = 24, stop_after: int = 10) -> None:
+    """An OME-Zarr z-stack predicted by ``predict-large``'s core, stopped, reopened; then Predict.
+
+    Two figures: ``stack_store.png`` (the stopped store reopened over the
+    multiscale z-stack, the warning saying how many planes are final) and
+    ``multiscale_stack_predict.png`` (the dock's *Predict* on that multiscale
+    stack, plane by plane, mid-run).
+    """
+    import tempfile
+
+    import dask.array as da
+    import numpy as np
+    import zarr
+
+    import napari_finetune as nf
+    from napari_finetune._widgets._open_prediction import add_prediction_store
+    from napari_finetune.inference.lazy import predict_bands
+
+    sample = nf.voronoi_grains((1536, 1536), 200, target_domain=True, seed=11).image
+    base = (255 * sample).astype(np.uint8)
+    stack = np.stack([base[4 * z : 4 * z + 1024, 3 * z : 3 * z + 1024] for z in range(planes)])
+    store = Path(tempfile.mkdtemp()) / "fib-sem.ome.zarr"
+    root = zarr.open_group(str(store), mode="w", zarr_format=2)
+    axes = [{"name": n, "type": "space", "unit": "micrometer"} for n in "zyx"]
+    datasets = []
+    for level in range(2):
+        f = 2**level
+        root.create_array(str(level), data=stack[:, ::f, ::f], chunks=(1, 512, 512))
+        scale = [{"type": "scale", "scale": [0.02, 0.005 * f, 0.005 * f]}]
+        datasets.append({"path": str(level), "coordinateTransformations": scale})
+    root.attrs["multiscales"] = [{"version": "0.4", "axes": axes, "datasets": datasets}]
+    events = predict_bands(nf.load_model("world-unet"), store, uncertainty=True)
+    for event in events:
+        if getattr(event, "planes_done", 0) == stop_after:
+            break
+    events.close()  # as Ctrl-C in predict-large: the planes done stay, marked incomplete
+
+    viewer = napari.Viewer(title="napari-finetune: a z-stack predicted plane by plane")
+    viewer.window.resize(*WINDOW_SIZE)
+    levels = [da.from_zarr(root[str(level)]) for level in range(2)]
+    image = viewer.add_image(
+        levels, name="fib-sem.ome", multiscale=True, scale=(0.02, 0.005, 0.005), units="µm"
+    )
+    add_prediction_store(viewer, str(store / "labels" / "prediction"))
+    viewer.dims.set_current_step(0, stop_after - 3)
+    _, widget = viewer.window.add_plugin_dock_widget(PLUGIN, "Fine-tune")
+    settle(viewer)
+    shot(viewer, out / "stack_store.png")
+    widget.files.predict_on.value = image
+    widget.files.predict_button.clicked.emit()
+    viewer.dims.set_current_step(0, stop_after + 4)  # not in the store: the dock does it first
+    end = time.time() + 12
+    while time.time() < end:
+        QApplication.processEvents()
+        time.sleep(0.02)
+    shot(viewer, out / "multiscale_stack_predict.png")
+    widget.files.predict_button.clicked.emit()  # Stop prediction
+    while widget.files.stack.running:
+        QApplication.processEvents()
+        time.sleep(0.02)
+    viewer.close()
+
+
 def main(out: Path, every_sample: bool) -> None:
     out.mkdir(parents=True, exist_ok=True)
     view_on_screens(out)
@@ -384,6 +449,7 @@ def main(out: Path, every_sample: bool) -> None:
     compare_strategies(out)
     phases(out)
     deep_stack(out)
+    stack_store(out)
     if not every_sample:
         return
 
@@ -414,6 +480,9 @@ if __name__ == "__main__":
     elif "--deep-stack" in sys.argv:
         folder.mkdir(parents=True, exist_ok=True)
         deep_stack(folder)
+    elif "--stack-store" in sys.argv:
+        folder.mkdir(parents=True, exist_ok=True)
+        stack_store(folder)
     elif "--advisor" in sys.argv:
         folder.mkdir(parents=True, exist_ok=True)
         compare_strategies(folder)

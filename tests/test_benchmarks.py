@@ -28,6 +28,7 @@ pytestmark = pytest.mark.slow
             *("--sizes", "64", "--side", "512", "--repeats", "1", "--no-compile"),
         ],
         ["bench_large_image.py", "--side", "1024"],
+        ["bench_large_stack.py", "--planes", "2", "--side", "512"],
         ["bench_cluster.py", "--images", "2"],
         ["bench_advisor.py", "--datasets", "painted", "--seconds", "1"],
         [

@@ -32,3 +32,59 @@ def test_a_data_bar_is_cropped_before_predicting_and_its_rows_are_not_predicted(
     # The bar's rows are "not predicted": label 0, probability 0.
     assert not labels[-BAR:].any() and not probabilities[:, -BAR:].any()
     np.testing.assert_array_equal(labels[:-BAR], nf.inference.labels_from_probabilities(expected))
+
+
+def test_a_deep_stack_is_read_and_predicted_one_plane_at_a_time(
+    tmp_path, model, grains_image, monkeypatch
+):
+    # A FIB-SEM run in a folder was read whole and predicted whole (probabilities of every
+    # plane at once: the memory killer ends the run); now plane after plane, same labels.
+    from napari_finetune.batch import file_prediction, stack_file
+    from napari_finetune.session import lazy_rule
+
+    monkeypatch.setattr(lazy_rule, "LAZY_PIXELS", 3 * 96 * 104)  # the real rule: 64 Mpx
+    stack = np.stack([grains_image(z, (104, 96)) for z in range(3)])
+    folder = tmp_path / "in"
+    folder.mkdir()
+    tifffile.imwrite(folder / "run.tif", stack, photometric="minisblack")
+    tifffile.imwrite(folder / "short.tif", stack[:2], photometric="minisblack")  # not deep
+    whole = file_prediction.predict
+    sizes = []
+
+    def counted(model, image, **options):
+        sizes.append(np.shape(image))
+        return whole(model, image, **options)
+
+    monkeypatch.setattr(file_prediction, "predict", counted)
+    monkeypatch.setattr(stack_file, "predict", counted)
+    run = predict_folder(model, folder, tmp_path / "out", probabilities=True, measure=True)
+    assert [r.status for r in run.rows] == ["done", "done"]
+    assert sorted(sizes) == [(2, 104, 96), (104, 96), (104, 96), (104, 96)]
+    expected = nf.predict(model, stack)
+    probabilities = tifffile.imread(tmp_path / "out" / "run_probabilities.tif")
+    np.testing.assert_allclose(probabilities, expected, atol=1e-5)
+    labels = tifffile.imread(tmp_path / "out" / "run_prediction.tif")
+    np.testing.assert_array_equal(labels, nf.inference.labels_from_probabilities(expected))
+    assert run.rows[0].shape == stack.shape
+    assert run.rows[0].message.startswith("not measured: a map of shape (3, 104, 96)")
+
+
+def test_a_deep_stack_without_probabilities_keeps_only_its_labels(
+    tmp_path, model, grains_image, monkeypatch
+):
+    from napari_finetune.batch.stack_file import open_deep_stack, predict_planes
+    from napari_finetune.session import lazy_rule
+
+    monkeypatch.setattr(lazy_rule, "LAZY_PIXELS", 3 * 96 * 104)
+    stack = np.stack([grains_image(z, (104, 96)) for z in range(3)])
+    tifffile.imwrite(tmp_path / "run.tif", stack, photometric="minisblack", compression="zlib")
+    opened = open_deep_stack(tmp_path / "run.tif")
+    assert opened is not None and not isinstance(opened, np.ndarray)  # read lazily
+    kept, labels = predict_planes(model, opened, probabilities=False, backend="torch")
+    assert kept is None and labels.dtype == np.uint8
+    expected = nf.inference.labels_from_probabilities(nf.predict(model, stack))
+    np.testing.assert_array_equal(labels, expected)
+    tifffile.imwrite(tmp_path / "short.tif", stack[:2], photometric="minisblack")
+    assert open_deep_stack(tmp_path / "short.tif") is None
+    (tmp_path / "broken.tif").write_bytes(b"not a tiff")
+    assert open_deep_stack(tmp_path / "broken.tif") is None  # the folder run says what is wrong

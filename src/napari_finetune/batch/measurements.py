@@ -90,6 +90,7 @@ def measure_prediction(
     image: Path,
     plan: FolderPlan,
     class_names: Mapping[int, str] | None = None,
+    kind: str = "probabilities",
 ) -> str:
     """Measure the grains of one predicted image and write its grain CSVs.
 
@@ -127,7 +128,7 @@ def measure_prediction(
     try:
         measured = measure_map(
             _without_data_bar(probabilities, found.data_bar_rows),
-            "probabilities",
+            kind,
             calibration=calibration,
             class_names=dict(class_names or {}),
         )

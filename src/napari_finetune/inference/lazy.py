@@ -9,6 +9,8 @@ above overlaps are added to them, and the rows that no later tile touches are
 written to the store as soon as the band is done. Memory holds one band of the
 input, its normalised tile and the sums of one band (``(K + 1) × tile × cols``
 float32, one more channel for the uncertainty), whatever the number of rows.
+A stack is predicted so plane after plane, into its plane of the store
+(:mod:`~napari_finetune.inference.lazy_stack`).
 
 On a Dask cluster (``client=``), the bands are tasks
 (:mod:`~napari_finetune.inference.lazy_cluster`): workers compute the sums of
@@ -40,7 +42,7 @@ from typing import TYPE_CHECKING
 
 from napari_finetune.data.sampled_normalize import SAMPLE_PIXELS, sampled_normalization
 from napari_finetune.inference.lazy_bands import channels_view, local_band_sums, write_bands
-from napari_finetune.inference.lazy_events import BandDone, PredictionWritten
+from napari_finetune.inference.lazy_events import BandDone, PlaneDone, PredictionWritten
 from napari_finetune.inference.lazy_io import check_output, create_output, open_source
 from napari_finetune.inference.lazy_setup import check_for_model, finish_output, run_state
 from napari_finetune.inference.predict import OVERLAP, TILE
@@ -70,7 +72,7 @@ def predict_bands(
     client: Client | None = None,
     layer: dict | None = None,
     average_views: bool = False,
-) -> Iterator[BandDone | PredictionWritten]:
+) -> Iterator[BandDone | PlaneDone | PredictionWritten]:
     """Predict a lazily read image band by band into a Zarr store, yielding progress.
 
     Parameters are those of :func:`predict_lazy`, and ``layer``: the viewer
@@ -84,7 +86,9 @@ def predict_bands(
     Yields
     ------
     BandDone
-        After each band is written.
+        After each band is written (one image).
+    PlaneDone
+        After each plane is written (a stack, instead of :class:`BandDone`).
     PredictionWritten
         Once, at the end, when the store is marked complete.
     """
@@ -188,14 +192,17 @@ def predict_lazy(
         A trained model.
     image : array-like or str or Path
         2D grey ``(rows, cols)`` (or ``(rows, cols, 1)``, read as grey) or RGB
-        ``(rows, cols, 3)``, any array that reads only what is sliced: a dask or
-        zarr array, a ``numpy.memmap`` or ``tifffile.memmap``; or the path of a
-        Zarr array or OME-Zarr image.
+        ``(rows, cols, 3)``, or a stack of either, ``(planes, rows, cols[, 3])``
+        (predicted plane by plane: :mod:`~napari_finetune.inference.lazy_stack`);
+        any array that reads only what is sliced: a dask or zarr array, a
+        ``numpy.memmap`` or ``tifffile.memmap``; or the path of a TIFF, a Zarr
+        array or an OME-Zarr image (a z-stack included).
     output : str, Path, zarr.Group or None
         A new Zarr store (a path that must not exist, outside the input's
         store) or a group to hold ``labels`` (uint8 ``(rows, cols)``) and,
         on request, ``probabilities`` (float32 ``(K, rows, cols)``) and
-        ``uncertainty`` (float32 ``(rows, cols)``). None for an OME-Zarr
+        ``uncertainty`` (float32 ``(rows, cols)``); a stack's have its planes
+        before the rows. None for an OME-Zarr
         input: the labels go beside the image, ``<store>/labels/<label_name>/``,
         with its NGFF metadata and as many levels as the image; the
         probabilities and uncertainty as arrays of those names in that
@@ -233,12 +240,13 @@ def predict_lazy(
     Returns
     -------
     PredictionWritten
-        Where the result is, its size, the time taken and the Mpx/s.
+        Where the result is, its size (and planes), the time taken and the Mpx/s.
 
     Raises
     ------
     ValueError
-        For an input that is not a 2D grey or RGB array (or a Zarr store), an
+        For an input that is not a 2D grey or RGB array or a stack of them (or
+        a store), a stack given with ``client``, an
         image the model cannot take, an output that exists, lies inside the
         input's store or is missing, bad tiling, a closed ``client`` or an
         input its workers cannot read, all before any work; for NaN or
