@@ -116,25 +116,38 @@ def test_stop_ends_a_stack_prediction_after_its_plane_and_keeps_the_planes_done(
     np.testing.assert_array_equal(layer.data, image)  # the image is only read
 
 
+@pytest.mark.parametrize("time_axis", [False, True])
 def test_a_multiscale_stack_goes_plane_by_plane_at_its_full_resolution(
-    make_napari_viewer, qtbot, messages, image
+    make_napari_viewer, qtbot, messages, image, time_axis, monkeypatch
 ):
     # An OME-Zarr z-stack opens as a multiscale layer: it went to the band path, which
-    # refused stacks; only 3 planes here, not deep, and still plane by plane.
+    # refused stacks; only 3 planes here, not deep, and still plane by plane. napari-ome-zarr
+    # keeps a (t, c, z, y, x) stack's time axis of 1: (1, planes, rows, cols).
     viewer = make_napari_viewer()
-    levels = [image[:3], image[:3, ::2, ::2]]
+    lead = (None,) if time_axis else ()
+    levels = [image[(*lead, slice(0, 3))], image[(*lead, slice(0, 3), slice(0, None, 2))]]
+    levels[1] = levels[1][..., ::2]
     layer = viewer.add_image(levels, name="z-stack", multiscale=True, contrast_limits=(0, 1))
+    viewer.dims.set_current_step(len(lead), 2)  # the plane in view goes first
     dock = module.FineTuneWidget(viewer)
     dock.session.model = model = SegmentationModel.create(widths=(4, 8, 16, 32))
     dock.files.predict_on.value = layer
     assert dock.files.stack.takes(layer) and not dock.files.lazy.takes(layer)
+    asked = []
+
+    def recorded(model, stack, name, plane, **options):
+        asked.append((np.shape(stack), plane))
+        yield from predict_stack(model, stack, name, plane, **options)
+
+    monkeypatch.setattr(_stack_prediction, "predict_stack", recorded)
     dock.files.predict_button.clicked.emit()
     qtbot.waitUntil(lambda: not dock.files.stack.running, timeout=WAIT_MS)
     result = viewer.layers["z-stack prediction"]
-    assert result.data.shape == (3, *SHAPE) and not result.multiscale
+    assert asked == [((3, *SHAPE), 2)]  # the full resolution's planes, the one in view first
+    assert result.data.shape == (*(1,) * len(lead), 3, *SHAPE) and not result.multiscale
     for z in range(3):
         expected = labels_from_probabilities(predict(model, image[z]))
-        np.testing.assert_array_equal(result.data[z], expected)
+        np.testing.assert_array_equal(result.data[(*(0,) * len(lead), z)], expected)
     assert messages["error"] == []
     assert dock.status.value.endswith("'z-stack': all 3 planes predicted, one by one.")
 

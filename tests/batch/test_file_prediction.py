@@ -66,7 +66,7 @@ def test_a_deep_stack_is_read_and_predicted_one_plane_at_a_time(
     labels = tifffile.imread(tmp_path / "out" / "run_prediction.tif")
     np.testing.assert_array_equal(labels, nf.inference.labels_from_probabilities(expected))
     assert run.rows[0].shape == stack.shape
-    assert run.rows[0].message.startswith("not measured: a map of shape (3, 104, 96)")
+    assert run.rows[0].message.startswith("not measured: a map of shape (2, 3, 104, 96)")
 
 
 def test_a_deep_stack_without_probabilities_keeps_only_its_labels(
@@ -88,3 +88,6 @@ def test_a_deep_stack_without_probabilities_keeps_only_its_labels(
     assert open_deep_stack(tmp_path / "short.tif") is None
     (tmp_path / "broken.tif").write_bytes(b"not a tiff")
     assert open_deep_stack(tmp_path / "broken.tif") is None  # the folder run says what is wrong
+    # A colour image as large as the rule is one image, not rows planes of cols × 3 px.
+    tifffile.imwrite(tmp_path / "rgb.tif", np.zeros((104, 96 * 3, 3), np.uint8))
+    assert open_deep_stack(tmp_path / "rgb.tif") is None

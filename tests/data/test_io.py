@@ -55,6 +55,9 @@ def test_integer_stacks_of_3_or_4_planes_come_back_as_written(tmp_path, planes, 
         tifffile.imwrite(path, stack, compression="zlib" if writer.endswith("zlib") else None)
     for read in (read_image, read_labels, open_tiff_lazily):
         np.testing.assert_array_equal(np.asarray(read(path)), stack)
+    if writer == "write_image":  # said to be planes, not left to tifffile's colour guess
+        with tifffile.TiffFile(path) as tif:
+            assert tif.pages[0].photometric == tifffile.PHOTOMETRIC.MINISBLACK
 
 
 def test_float_arrays_tifffile_stored_as_planar_keep_their_shape(tmp_path):

@@ -7,7 +7,7 @@ import napari_finetune as nf
 from napari_finetune.inference.lazy import predict_bands, predict_lazy
 from napari_finetune.inference.lazy_events import PlaneDone, PredictionWritten
 from napari_finetune.inference.lazy_stack import plane_index
-from napari_finetune.session.prediction_store import open_prediction_store
+from napari_finetune.session.prediction_store import open_prediction_store, prediction_layers
 
 zarr = pytest.importorskip("zarr")
 da = pytest.importorskip("dask.array")
@@ -108,17 +108,23 @@ def test_a_tiff_stack_by_its_path(tmp_path, model, stack, expected, compression)
         np.testing.assert_array_equal(labels[z], expect)
 
 
-@pytest.mark.parametrize("version", ["0.4", "0.5"])
-def test_ome_zarr_z_stack_gets_its_labels_beside_it(tmp_path, model, stack, expected, version):
+@pytest.mark.parametrize(("version", "names"), [("0.4", "czyx"), ("0.5", "tczyx")])
+def test_ome_zarr_z_stack_gets_its_labels_beside_it(
+    tmp_path, model, stack, expected, version, names
+):
     store = tmp_path / "stack.ome.zarr"
     root = zarr.open_group(str(store), mode="w", zarr_format=2 if version == "0.4" else 3)
-    names = (("c", "channel"), ("z", "space"), ("y", "space"), ("x", "space"))
-    axes = [{"name": n, "type": t} for n, t in names]
+    kinds = {"t": "time", "c": "channel"}
+    axes = [{"name": n, "type": kinds.get(n, "space"), "unit": "micrometer"} for n in names]
+    for axis in axes[:-3]:
+        del axis["unit"]
+    lead = (None,) * (len(names) - 3)
     datasets = []
     for level in range(2):
         f = 2**level
-        root.create_array(str(level), data=stack[None, :, ::f, ::f], chunks=(1, 1, 128, 128))
-        scale = [{"type": "scale", "scale": [1, 0.5, 0.01 * f, 0.01 * f]}]
+        data = stack[(*lead, slice(None), slice(None, None, f), slice(None, None, f))]
+        root.create_array(str(level), data=data, chunks=(*(1,) * len(lead), 1, 128, 128))
+        scale = [{"type": "scale", "scale": [*(1,) * len(lead), 0.5, 0.01 * f, 0.01 * f]}]
         datasets.append({"path": str(level), "coordinateTransformations": scale})
     multiscale = {"axes": axes, "datasets": datasets}
     if version == "0.5":
@@ -129,14 +135,29 @@ def test_ome_zarr_z_stack_gets_its_labels_beside_it(tmp_path, model, stack, expe
     written = predict_lazy(model, store)
     label = zarr.open_group(str(store / "labels" / "prediction"), mode="r")
     assert written.output == store / "labels" / "prediction" and written.planes == 3
-    assert label["0"].shape == (1, 3, *PLANE)
+    assert label["0"].shape == (*(1,) * len(lead), 3, *PLANE)
     for z in range(3):
         expect = nf.inference.labels_from_probabilities(expected[z])
-        np.testing.assert_array_equal(label["0"][0, z], expect)
-        np.testing.assert_array_equal(label["1"][0, z], expect[::2, ::2])
+        np.testing.assert_array_equal(label["0"][(*(0,) * len(lead), z)], expect)
+        np.testing.assert_array_equal(label["1"][(*(0,) * len(lead), z)], expect[::2, ::2])
     reopened = open_prediction_store(store / "labels" / "prediction")
-    assert reopened.complete and reopened.labels[0].shape == (1, 3, *PLANE)
-    np.testing.assert_array_equal(zarr.open_array(str(store / "0"), mode="r")[0], stack)
+    assert reopened.complete and reopened.labels[0].shape == label["0"].shape
+    # Reopened on the image's planes: the z spacing is kept, not only the pixel size.
+    assert reopened.placement["scale"] == [0.5, 0.01, 0.01]
+    assert reopened.placement["units"] == ["micrometer"] * 3
+    (data, meta, _) = prediction_layers(reopened)[-1]
+    assert meta["scale"] == [*(1.0,) * len(lead), 0.5, 0.01, 0.01]
+    image = zarr.open_array(str(store / "0"), mode="r")[:]
+    np.testing.assert_array_equal(image[(*(0,) * len(lead),)], stack)  # only read
+
+
+def test_a_stack_of_one_plane_is_predicted_into_its_one_plane(tmp_path, model, stack, expected):
+    written = predict_lazy(model, da.from_array(stack[:1]), tmp_path / "one.zarr")
+    assert written.planes == 1
+    labels = zarr.open_group(str(tmp_path / "one.zarr"), mode="r")["labels"]
+    assert labels.shape == (1, *PLANE)
+    expect = nf.inference.labels_from_probabilities(expected[0])
+    np.testing.assert_array_equal(labels[0], expect)
 
 
 def test_plane_index_finds_the_z_axis():

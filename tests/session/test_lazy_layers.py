@@ -13,7 +13,7 @@ from napari_finetune.session.lazy_layers import (
     is_lazy,
     plan_lazy_prediction,
 )
-from napari_finetune.session.lazy_rule import goes_plane_by_plane, is_deep_stack
+from napari_finetune.session.lazy_rule import goes_plane_by_plane, is_deep_stack, stack_lead
 from napari_finetune.session.lazy_run import LazyPredicted, StoreOpened, predict_lazily
 
 zarr = pytest.importorskip("zarr")
@@ -87,6 +87,9 @@ def test_a_small_lazy_stack_is_read_and_a_huge_one_goes_plane_by_plane(tmp_path)
     assert goes_plane_by_plane((3, 300, 300), multiscale=True)
     assert not goes_plane_by_plane((3, 300, 300)) and not goes_plane_by_plane((300, 300), True)
     assert goes_plane_by_plane((3, 300, 300, 3), multiscale=True, rgb=True)
+    assert goes_plane_by_plane((1, 3, 300, 300), multiscale=True)  # napari-ome-zarr's (t=1)
+    assert stack_lead((1, 3, 300, 300)) == 1 and stack_lead((3, 300, 300, 1)) == 0
+    assert stack_lead((1, 1, 3, 300, 300, 3), rgb=True) == 2
     assert is_lazy(da.zeros((1, 300, 300)), multiscale=True)
     assert is_lazy(da.zeros((2, 3, 300, 300)), multiscale=True)  # band path: refused in words
     # Leading axes of length 1 are one image: lazy data goes band by band at any size.

@@ -24,6 +24,7 @@ from napari_finetune._widgets._layers import (
 from napari_finetune.inference.predict import labels_from_probabilities
 from napari_finetune.session import Prediction
 from napari_finetune.session.class_metadata import colours_metadata
+from napari_finetune.session.lazy_rule import stack_lead
 from napari_finetune.session.result_style import (
     class_styling,
     prediction_colours,
@@ -181,7 +182,9 @@ def _into_planes(
             viewer.layers.remove(stale)
     kept = own and not event.clears and layer.data.shape == shape and layer.data.flags.writeable
     full = layer.data if kept else np.zeros(shape, predicted.dtype)
-    full[event.plane] = predicted.reshape(shape[1:])  # (rows, cols, 1) for a grey channel axis
+    lead = stack_lead(shape)  # (1, planes, rows, cols): a z-stack with its time axis of 1
+    # (rows, cols, 1) for a grey channel axis
+    full[(*(0,) * lead, event.plane)] = predicted.reshape(shape[lead + 1 :])
     return layer, full
 
 

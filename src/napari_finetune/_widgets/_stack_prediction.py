@@ -20,9 +20,10 @@ from napari.utils.notifications import show_info
 
 from napari_finetune._widgets._layers import finest, plane_in_view
 from napari_finetune._widgets._predict_job import PredictJob
+from napari_finetune.data.channel_axis import sliceable
 from napari_finetune.session import Prediction, predicted
 from napari_finetune.session.deep_stack_prediction import PlanesPredicted, predict_stack
-from napari_finetune.session.lazy_rule import check_plane_fits, goes_plane_by_plane
+from napari_finetune.session.lazy_rule import check_plane_fits, goes_plane_by_plane, stack_lead
 
 if TYPE_CHECKING:
     import napari
@@ -100,10 +101,13 @@ class StackPrediction(PredictJob):
         except ValueError as err:
             self._report(ValueError(f"Layer '{layer.name}': {err}"))
             return
-        self._name, self._total, self._done = layer.name, int(layer.data.shape[0]), 0
+        # A z-stack napari-ome-zarr opened keeps its time axis of 1: (1, planes, rows, cols).
+        lead = stack_lead(tuple(layer.data.shape), layer.rgb)
+        stack = sliceable(finest(layer))[(0,) * lead] if lead else finest(layer)
+        self._name, self._total, self._done = layer.name, int(stack.shape[0]), 0
         self._current, self._views = current, average_views
         self._stopping = self._complete = self._failed = False
-        plane = plane_in_view(layer, self._viewer)[0]
+        plane = plane_in_view(layer, self._viewer)[lead]
         self.status.value = (
             f"Predicting '{self._name}' plane by plane ({self._total} planes, "
             f"plane {plane} first)…"
@@ -111,7 +115,7 @@ class StackPrediction(PredictJob):
         worker = create_worker(
             predict_stack,
             model,
-            finest(layer),  # a multiscale stack's full resolution, read a plane at a time
+            stack,  # a multiscale stack's full resolution, read a plane at a time
             layer.name,
             plane,
             device=device,

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from napari_finetune.batch.discovery import is_zarr_store
+from napari_finetune.data.channel_axis import channel_count
 from napari_finetune.data.tiff_read import TIFF_SUFFIXES
 from napari_finetune.inference.predict import labels_from_probabilities, predict
 from napari_finetune.models.model import SegmentationModel
@@ -44,11 +45,11 @@ def open_deep_stack(path: Path) -> object | None:
             data = open_tiff_lazily(path)
         else:
             return None
-    except (ValueError, OSError):
+    except Exception:  # any damage (tifffile raises IndexError too): read whole, reported there
         return None
     shape = tuple(data.shape)
-    rgb = len(shape) == 4 and shape[-1] in (3, 4)
-    return data if is_deep_stack(shape, rgb) else None
+    # (rows, cols, 3) is one colour image, never rows planes of cols × 3
+    return data if is_deep_stack(shape, channel_count(shape) in (3, 4)) else None
 
 
 def predict_planes(

@@ -238,7 +238,11 @@ def write_image(path: str | Path, data: np.ndarray, metadata: dict | None = None
         raise ValueError(f"{path.name}: metadata can only be written into a TIFF.")
     with atomic_write(path) as temporary:
         if is_tiff:
-            tifffile.imwrite(temporary, data, metadata=metadata or {})
+            # Said, not guessed: tifffile takes (3, rows, cols) for a planar RGB image
+            # (3 planes of labels, 3 classes' probabilities) and will stop guessing.
+            colour = np.ndim(data) == 3 and np.shape(data)[-1] in (3, 4)
+            photometric = "rgb" if colour else "minisblack"
+            tifffile.imwrite(temporary, data, photometric=photometric, metadata=metadata or {})
         else:
             imsave(temporary, data, check_contrast=False)
     return path

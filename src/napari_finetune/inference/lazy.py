@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from typing import TYPE_CHECKING
 
 from napari_finetune.data.sampled_normalize import SAMPLE_PIXELS, sampled_normalization
@@ -159,9 +160,12 @@ def predict_bands(
         from napari_finetune.inference.lazy_cluster import cluster_band_sums
 
         sums_of_bands = cluster_band_sums(client, model, image, array, *arguments)
-    for end in write_bands(target, starts, sums_of_bands, model.n_classes, uncertainty, rows):
-        seconds = time.perf_counter() - started
-        yield BandDone(end, rows, seconds, seconds / end * (rows - end))
+    # Closed when this generator is (Stop, Ctrl-C): on a cluster, the bands in flight cancelled.
+    written = write_bands(target, starts, sums_of_bands, model.n_classes, uncertainty, rows)
+    with closing(written):
+        for end in written:
+            seconds = time.perf_counter() - started
+            yield BandDone(end, rows, seconds, seconds / end * (rows - end))
     finish_output(target, source, output, label_name)
     seconds = time.perf_counter() - started
     yield PredictionWritten(target.location, rows, cols, seconds, rows * cols / 1e6 / seconds)

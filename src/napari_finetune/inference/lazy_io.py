@@ -123,16 +123,16 @@ def open_source(image: object) -> LazySource:
         )
     # Grey with its channel axis, (rows, cols, 1), is grey, as predict reads it: a lazy view.
     array = source.array = without_grey_axis(array)
+    if channel_count(array.shape) == 2:
+        raise ValueError(
+            f"image of shape {tuple(array.shape)} has 2 channels: give a grey or an RGB image."
+        )
     if len(array.shape) not in (2, 3) and not (
         len(array.shape) == 4 and array.shape[-1] in (3, 4)
     ):
         raise ValueError(
             f"image of shape {tuple(array.shape)} is not a 2D image (rows, cols), an RGB "
             "image (rows, cols, 3) or a stack of either (planes, rows, cols[, 3])."
-        )
-    if channel_count(array.shape) == 2:
-        raise ValueError(
-            f"image of shape {tuple(array.shape)} has 2 channels: give a grey or an RGB image."
         )
     if np.dtype(array.dtype).kind not in "biuf":
         raise ValueError(f"image dtype {array.dtype} is not numeric: give integers or floats.")

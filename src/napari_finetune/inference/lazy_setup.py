@@ -41,7 +41,8 @@ def run_state(
     elif source.ome is not None:  # a store of its own keeps the image's µm scale and offset
         from napari_finetune.session.store_placement import ome_placement
 
-        state["layer"] = ome_placement(source.ome.multiscales)
+        axes = 2 if source.planes is None else 3  # a z-stack's plane spacing too
+        state["layer"] = ome_placement(source.ome.multiscales, axes)
     return state
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from contextlib import closing
 
 from napari_finetune.data.channel_axis import sliceable
 from napari_finetune.data.sampled_normalize import sampled_normalization
@@ -75,11 +76,15 @@ def stack_planes(
             model.normalization, channels_view(plane), sample_pixels, specimen
         )
         target.plane = (z,)
-        target.prefix = plane_index(tuple(target.labels.shape), planes, z)
+        # A store's own labels have the planes first; beside an OME-Zarr z-stack, its z axis.
+        beside = source.ome is not None and output is None
+        target.prefix = plane_index(tuple(target.labels.shape), planes, z) if beside else (z,)
         arguments = (starts, normalize, tile, overlap, backend, uncertainty, device, views)
         bands = local_band_sums(model, plane, *arguments)
-        for _ in write_bands(target, starts, bands, model.n_classes, uncertainty, rows):
-            pass
+        written = write_bands(target, starts, bands, model.n_classes, uncertainty, rows)
+        with closing(written):  # the plane's bands end with it, on Stop too
+            for _ in written:
+                pass
         target.mark(planes_done=z + 1)
         seconds = time.perf_counter() - started
         yield PlaneDone(z + 1, planes, seconds, seconds / (z + 1) * (planes - z - 1))

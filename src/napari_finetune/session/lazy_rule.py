@@ -92,7 +92,9 @@ def goes_plane_by_plane(
 
     A deep stack (:func:`is_deep_stack`), and a multiscale stack of any depth
     (an OME-Zarr z-stack opened from disk: its full resolution is read one
-    plane at a time, never whole, and a band store holds one image).
+    plane at a time, never whole, and a band store holds one image), leading
+    axes of length 1 aside (napari-ome-zarr opens a ``(t, c, z, y, x)``
+    z-stack as ``(1, planes, rows, cols)``: :func:`stack_lead`).
 
     Parameters
     ----------
@@ -105,9 +107,19 @@ def goes_plane_by_plane(
     """
     if is_deep_stack(shape, rgb):
         return True
-    shape = tuple(shape)
-    spatial = shape[:-1] if rgb or channel_count(shape) == 1 else shape
+    spatial = _spatial(tuple(shape), rgb)
     return multiscale and len(spatial) == 3 and spatial[0] > 1
+
+
+def stack_lead(shape: tuple[int, ...], rgb: bool = False) -> int:
+    """How many axes of length 1 come before a stack's planes: 1 for ``(1, planes, rows, cols)``.
+
+    0 for ``(planes, rows, cols)`` (a colour axis or a grey channel axis of 1
+    after them aside).
+    """
+    shape = tuple(shape)
+    full = shape[:-1] if rgb or channel_count(shape) == 1 else shape
+    return len(full) - len(_spatial(shape, rgb))
 
 
 def _spatial(shape: tuple[int, ...], rgb: bool) -> tuple[int, ...]:
@@ -135,8 +147,9 @@ LARGE_PLANE_ADVICE = {
     ),
     "predict": (
         "predict it plane by plane, each band by band, into a Zarr store from Python, "
-        "`nf.predict_lazy(model, layer.data, 'stack_prediction.zarr')`, or from a terminal, "
-        "`napari-finetune predict-large` on its file; or add a crop of the stack as a new layer."
+        "`nf.predict_lazy(model, layer.data, 'stack_prediction.zarr')` (`layer.data[0]` for "
+        "a multiscale layer), or from a terminal, `napari-finetune predict-large` on its file; "
+        "or add a crop of the stack as a new layer."
     ),
     "feature maps": (
         "add a crop of it as a new layer (a few thousand pixels a side), e.g. "

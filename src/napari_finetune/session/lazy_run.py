@@ -134,10 +134,14 @@ def predict_lazily(
     from napari_finetune.inference.lazy_io import open_source
     from napari_finetune.models.registry import load_model
 
-    if not isinstance(plan.image, str | Path) and open_source(plan.image).planes is not None:
+    try:  # the metadata only (an OME-Zarr store's, a TIFF's tags)
+        source = open_source(plan.image)
+    except ValueError as err:
+        raise ValueError(f"Layer '{plan.layer}': {err}") from None
+    if source.planes is not None:
         # The band path fills one image's display levels; a stack goes plane by plane.
         raise ValueError(
-            f"Layer '{plan.layer}': shape {tuple(plan.image.shape)} is a stack of planes: "
+            f"Layer '{plan.layer}': shape {tuple(source.array.shape)} is a stack of planes: "
             "*Predict* goes through a stack plane by plane, not band by band "
             "(from a terminal: napari-finetune predict-large)."
         )

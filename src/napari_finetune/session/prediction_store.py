@@ -73,7 +73,8 @@ class PredictionStore:
     beside_image : bool
         Whether it is a label image inside an OME-Zarr image.
     placement : dict
-        ``scale``, ``translate`` and ``units`` of the last two axes, where known.
+        ``scale``, ``translate`` and ``units`` of the last two axes (three for
+        a stack: its planes too), where known.
     """
 
     location: Path
@@ -178,17 +179,18 @@ def open_prediction_store(path: str | Path) -> PredictionStore:
 
 
 def _open(path: Path, group: object, attrs: dict, state: dict) -> PredictionStore:
+    axes = 3 if isinstance(state.get("planes"), int) else 2  # a stack's planes are placed too
     multiscale = label_image_multiscale(attrs)
     if multiscale:  # a label image beside an OME-Zarr image
         datasets = multiscale["datasets"]
         paths = [d["path"] for d in datasets]
         labels = [group[p] for p in paths]
         labels += _display_levels(group, paths[0])
-        placement = ome_placement(multiscale)
+        placement = ome_placement(multiscale, axes)
     else:
         labels = [group["labels"], *_display_levels(group, "labels")]
         placement = {}
-    placement = checked_placement(state.get(LAYER_KEY)) or placement
+    placement = checked_placement(state.get(LAYER_KEY), axes) or placement
     uncertainty = None
     if "uncertainty" in group:
         uncertainty = [group["uncertainty"], *_display_levels(group, "uncertainty")]

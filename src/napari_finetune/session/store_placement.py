@@ -9,14 +9,15 @@ widened to layers with leading axes (an OME-Zarr label image's channel axis).
 from __future__ import annotations
 
 
-def ome_placement(multiscale: dict) -> dict:
-    """Scale, offset and units of the last two axes of an NGFF multiscale's finest level.
+def ome_placement(multiscale: dict, axes: int = 2) -> dict:
+    """Scale, offset and units of the last ``axes`` axes of an NGFF multiscale's finest level.
 
     The finest level's transforms come first, then those NGFF allows for the
     whole multiscale: ``x' = s_m (s_d x + t_d) + t_m``, i.e. scale ``s_m s_d``
-    and offset ``s_m t_d + t_m``.
+    and offset ``s_m t_d + t_m``. Two axes for an image (rows, columns), three
+    for a z-stack (planes too).
     """
-    scale, offset, found = [1.0, 1.0], [0.0, 0.0], set()
+    scale, offset, found = [1.0] * axes, [0.0] * axes, set()
     for transforms in (
         multiscale["datasets"][0].get("coordinateTransformations", []),
         multiscale.get("coordinateTransformations", []),
@@ -24,12 +25,12 @@ def ome_placement(multiscale: dict) -> dict:
         for transform in transforms:
             kind = transform.get("type")
             if kind == "scale":
-                factors = [float(v) for v in list(transform["scale"])[-2:]]
+                factors = [float(v) for v in list(transform["scale"])[-axes:]]
                 scale = [a * b for a, b in zip(scale, factors, strict=True)]
                 offset = [a * b for a, b in zip(offset, factors, strict=True)]
                 found.add("scale")
             elif kind == "translation":
-                moved = [float(v) for v in list(transform["translation"])[-2:]]
+                moved = [float(v) for v in list(transform["translation"])[-axes:]]
                 offset = [a + b for a, b in zip(offset, moved, strict=True)]
                 found.add("translate")
     out: dict = {}
@@ -37,27 +38,27 @@ def ome_placement(multiscale: dict) -> dict:
         out["scale"] = scale
     if "translate" in found:
         out["translate"] = offset
-    axes = multiscale.get("axes") or []
-    units = [a.get("unit") for a in axes[-2:] if isinstance(a, dict)]
-    if len(units) == 2 and all(units):
+    named = multiscale.get("axes") or []
+    units = [a.get("unit") for a in named[-axes:] if isinstance(a, dict)]
+    if len(units) == axes and all(units):
         out["units"] = units
-    return checked_placement(out)
+    return checked_placement(out, axes)
 
 
-def checked_placement(record: object) -> dict:
-    """The usable part of a placement record: two numbers per key, units pint knows."""
+def checked_placement(record: object, axes: int = 2) -> dict:
+    """The usable part of a placement record: ``axes`` numbers per key, units pint knows."""
     if not isinstance(record, dict):
         return {}
     out: dict = {}
     for key in ("scale", "translate"):
         values = record.get(key)
         try:
-            if isinstance(values, list) and len(values) == 2:
+            if isinstance(values, list) and len(values) == axes:
                 out[key] = [float(v) for v in values]
         except (TypeError, ValueError):
             continue
     units = record.get("units")
-    if isinstance(units, list) and len(units) == 2 and all(isinstance(u, str) for u in units):
+    if isinstance(units, list) and len(units) == axes and all(isinstance(u, str) for u in units):
         try:
             import pint
 
@@ -71,14 +72,9 @@ def checked_placement(record: object) -> dict:
 
 
 def placement_for(placement: dict | None, ndim: int) -> dict:
-    """``placement`` (two axes) for an ``ndim``-axis layer: leading axes unit, zero, pixels."""
-    lead = ndim - 2
+    """``placement`` (of the last axes) for an ``ndim``-axis layer: others unit, zero, pixels."""
     out = {}
-    if placement:
-        if "scale" in placement:
-            out["scale"] = [1.0] * lead + placement["scale"]
-        if "translate" in placement:
-            out["translate"] = [0.0] * lead + placement["translate"]
-        if "units" in placement:
-            out["units"] = ["pixel"] * lead + placement["units"]
+    for key, filler in (("scale", 1.0), ("translate", 0.0), ("units", "pixel")):
+        if placement and key in placement:
+            out[key] = [filler] * (ndim - len(placement[key])) + list(placement[key])
     return out
