@@ -407,8 +407,9 @@ def stack_store(out: Path, planes: int = 24, stop_after: int = 10) -> None:
     settle(viewer)
     shot(viewer, out / "stack_store.png")
     widget.files.predict_on.value = image
-    widget.files.predict_button.clicked.emit()
     viewer.dims.set_current_step(0, stop_after + 4)  # not in the store: the dock does it first
+    widget.files.predict_button.clicked.emit()
+    scroll_dock_to(widget, widget.files.predict_button.native)
     end = time.time() + 12
     while time.time() < end:
         QApplication.processEvents()
