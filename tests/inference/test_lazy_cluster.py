@@ -51,6 +51,37 @@ def _zarr_array(path, data):
     return array
 
 
+@pytest.mark.parametrize("kind", ["tiff path", "zarr array", "dask"])
+def test_a_stacks_planes_on_the_cluster_equal_the_single_process_run(
+    kind, tmp_path, model, image, cluster_client
+):
+    # Each plane's bands are tasks, as one image's are (a stack was refused on a cluster).
+    stack = np.stack([image[:500], image[500:]])
+    alone = tmp_path / "alone.zarr"
+    predict_lazy(model, da.from_array(stack), alone, probabilities=True, uncertainty=True)
+    tifffile.imwrite(tmp_path / "in.tif", stack, photometric="minisblack")
+    source = {
+        "tiff path": lambda: tmp_path / "in.tif",  # memory-mapped again on the workers
+        "zarr array": lambda: _zarr_array(tmp_path / "in.zarr", stack),  # opened there by path
+        "dask": lambda: da.from_array(stack, chunks=(1, 250, 300)),  # computed on the cluster
+    }[kind]()
+    events = list(
+        predict_bands(
+            model,
+            source,
+            tmp_path / "out.zarr",
+            probabilities=True,
+            uncertainty=True,
+            client=cluster_client,
+        )
+    )
+    assert [e.planes_done for e in events[:-1]] == [1, 2] and events[-1].planes == 2
+    store = zarr.open_group(str(tmp_path / "out.zarr"), mode="r")
+    expected = zarr.open_group(str(alone), mode="r")
+    for name in ARRAYS:
+        assert np.array_equal(store[name][:], expected[name][:]), name
+
+
 @pytest.mark.parametrize("kind", ["zarr path", "ome-zarr path", "zarr array", "dask", "memmap"])
 def test_equals_the_single_process_run(kind, tmp_path, model, image, alone, cluster_client):
     if kind == "memmap":

@@ -174,6 +174,4 @@ def test_bad_stacks_are_refused_before_any_work(tmp_path, model, stack):
     rgb = np.repeat(stack[..., None], 3, axis=-1)  # a grey model and a colour stack
     with pytest.raises(ValueError, match=r"\(3, 300, 340, 3\)"):
         predict_lazy(model, da.from_array(rgb), tmp_path / "b.zarr")
-    with pytest.raises(ValueError, match="is a stack: a Dask cluster predicts one image"):
-        predict_lazy(model, da.from_array(stack), tmp_path / "c.zarr", client=object())
     assert not any(tmp_path.iterdir())

@@ -104,12 +104,6 @@ def predict_bands(
     source = open_source(image)
     check_for_model(model, source)
     if client is not None:
-        if source.planes is not None:
-            raise ValueError(
-                f"image of shape {tuple(source.array.shape)} is a stack: a Dask cluster "
-                "predicts one image at a time; give its planes one by one, "
-                "e.g. image[0], or predict the stack here without client=."
-            )
         from napari_finetune.batch.cluster import check_client, check_workers_see
         from napari_finetune.inference.lazy_cluster import band_reader
 
@@ -130,6 +124,8 @@ def predict_bands(
             output,
             state,
             started,
+            client=client,
+            image=image,
             tile=tile,
             overlap=overlap,
             backend=backend,

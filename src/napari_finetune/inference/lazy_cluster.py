@@ -32,12 +32,13 @@ import mmap
 import os
 from collections import deque
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from napari_finetune.batch.cluster import worker_count, worker_device
+from napari_finetune.data.channel_axis import sliceable
 from napari_finetune.data.lazy_tiff import is_tiff, memmap_tiff
 from napari_finetune.data.sampled_normalize import FixedNormalization
 from napari_finetune.inference.lazy_bands import as_band, band_sums, channels_view, read_band
@@ -54,16 +55,18 @@ class StoreBands:
 
     store: str
     path: str = ""
+    plane: int | None = None
 
     def read(self, y0: int, y1: int) -> np.ndarray:
-        """Rows ``y0 .. y1`` as ``(h, cols, C)``."""
+        """Rows ``y0 .. y1`` (of plane :attr:`plane` of a stack) as ``(h, cols, C)``."""
         from napari_finetune.inference.lazy_io import open_source
 
         if not self.path:
-            return read_band(open_source(self.store).array, y0, y1)
+            return read_band(_plane_of(open_source(self.store).array, self.plane), y0, y1)
         import zarr
 
-        return read_band(zarr.open_array(self.store, path=self.path, mode="r"), y0, y1)
+        array = zarr.open_array(self.store, path=self.path, mode="r")
+        return read_band(_plane_of(array, self.plane), y0, y1)
 
 
 @dataclass(frozen=True)
@@ -75,28 +78,39 @@ class MemmapBands:
     shape: tuple[int, ...]
     offset: int
     order: str
+    plane: int | None = None
 
     def read(self, y0: int, y1: int) -> np.ndarray:
-        """Rows ``y0 .. y1`` as ``(h, cols, C)``."""
+        """Rows ``y0 .. y1`` (of plane :attr:`plane` of a stack) as ``(h, cols, C)``."""
         array = np.memmap(
             self.filename, self.dtype, "r", self.offset, self.shape, order=self.order
         )
-        return read_band(array, y0, y1)
+        return read_band(_plane_of(array, self.plane), y0, y1)
 
 
-def band_reader(image: object) -> StoreBands | MemmapBands | None:
-    """How a worker reads the bands of ``image`` itself; None when they are sent from here.
+def _plane_of(array: object, plane: int | None) -> object:
+    """Plane ``plane`` of a stack, read only where it is sliced; the image itself for None."""
+    return array if plane is None else sliceable(array)[plane]
+
+
+def band_reader(image: object, plane: int | None = None) -> StoreBands | MemmapBands | None:
+    """How a worker reads the bands of ``image`` (of its plane ``plane``); None: sent from here.
 
     Raises
     ------
     ValueError
         For an input no worker can read and that cannot be sent (see the module).
     """
+    reader = _reader(image)
+    return reader if reader is None or plane is None else replace(reader, plane=plane)
+
+
+def _reader(image: object) -> StoreBands | MemmapBands | None:
     if isinstance(image, str | os.PathLike) and is_tiff(image):
         # Opened once, to find its pixels, and closed: never through Zarr only to refuse it.
         mapped = memmap_tiff(image)
         if mapped is not None:
-            return band_reader(mapped)
+            return _reader(mapped)
         raise ValueError(
             f"{Path(image).name} is compressed or tiled: Dask workers read uncompressed "
             "TIFFs (memory-mapped) and Zarr stores; convert it, e.g. to OME-Zarr."
@@ -167,6 +181,9 @@ def cluster_band_sums(
     uncertainty: bool,
     device: str | None = None,
     views: tuple[View, ...] = IDENTITY,
+    *,
+    plane: int | None = None,
+    shipped: object = None,
 ) -> Iterator[np.ndarray]:
     """The sums of the bands starting at ``starts``, computed on the cluster, in order.
 
@@ -191,6 +208,13 @@ def cluster_band_sums(
         :func:`~napari_finetune.batch.cluster.worker_device`).
     views : tuple of View
         Each tile is the mean over these (:mod:`~napari_finetune.inference.views`).
+    plane : int, optional
+        The plane of a stack ``image`` whose bands these are
+        (:mod:`~napari_finetune.inference.lazy_stack`).
+    shipped : optional
+        The model as :func:`~napari_finetune.batch.model_on_workers.ship_model`
+        shipped it, for a caller that ships it once for many planes (and
+        forgets it); by default shipped here and forgotten at the end.
 
     Yields
     ------
@@ -204,9 +228,11 @@ def cluster_band_sums(
 
     from napari_finetune.batch.model_on_workers import forget_model, ship_model
 
-    reader = band_reader(image)
+    reader = band_reader(image, plane)
+    array = _plane_of(array, plane)
     rows = array.shape[0]
-    shipped = ship_model(client, model)
+    own = shipped is None
+    shipped = ship_model(client, model) if own else shipped
     limit = BANDS_PER_WORKER * max(1, worker_count(client))
 
     def submit(y: int) -> object:
@@ -248,4 +274,5 @@ def cluster_band_sums(
             yield sums
     finally:
         client.cancel([future for _, future in pending])
-        forget_model(client, shipped)
+        if own:
+            forget_model(client, shipped)

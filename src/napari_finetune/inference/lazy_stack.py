@@ -24,6 +24,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import closing
+from typing import TYPE_CHECKING
 
 from napari_finetune.data.channel_axis import sliceable
 from napari_finetune.data.sampled_normalize import sampled_normalization
@@ -34,6 +35,9 @@ from napari_finetune.inference.lazy_setup import finish_output
 from napari_finetune.inference.tiling import tile_starts
 from napari_finetune.inference.views import View
 from napari_finetune.models.model import SegmentationModel
+
+if TYPE_CHECKING:
+    from distributed import Client
 
 
 def stack_planes(
@@ -53,12 +57,17 @@ def stack_planes(
     label_name: str,
     sample_pixels: int,
     views: tuple[View, ...],
+    client: Client | None = None,
+    image: object = None,
 ) -> Iterator[PlaneDone | PredictionWritten]:
     """Predict every plane of a stack into the store, yielding a :class:`PlaneDone` for each.
 
     Called by :func:`~napari_finetune.inference.lazy.predict_bands` for a stack
     (``source.planes`` set), after its checks; ``state`` is the store's
     attributes so far and ``started`` the run's start (``time.perf_counter``).
+    With a Dask ``client``, each plane's bands are tasks as one image's are
+    (:mod:`~napari_finetune.inference.lazy_cluster`: workers read ``image``,
+    the input as given, themselves where they can), the model shipped once.
     """
     planes = source.planes
     rows, cols = source.plane_shape
@@ -70,24 +79,39 @@ def stack_planes(
     starts = tile_starts(rows, tile, overlap)
     specimen = rows - source.data_bar_rows if 0 < source.data_bar_rows < rows else rows
     stack = sliceable(source.array)  # a plane of it is read only where it is sliced
-    for z in range(planes):
-        plane = stack[z]
-        normalize = sampled_normalization(
-            model.normalization, channels_view(plane), sample_pixels, specimen
-        )
-        target.plane = (z,)
-        # A store's own labels have the planes first; beside an OME-Zarr z-stack, its z axis.
-        beside = source.ome is not None and output is None
-        target.prefix = plane_index(tuple(target.labels.shape), planes, z) if beside else (z,)
-        arguments = (starts, normalize, tile, overlap, backend, uncertainty, device, views)
-        bands = local_band_sums(model, plane, *arguments)
-        written = write_bands(target, starts, bands, model.n_classes, uncertainty, rows)
-        with closing(written):  # the plane's bands end with it, on Stop too
-            for _ in written:
-                pass
-        target.mark(planes_done=z + 1)
-        seconds = time.perf_counter() - started
-        yield PlaneDone(z + 1, planes, seconds, seconds / (z + 1) * (planes - z - 1))
+    shipped = None
+    if client is not None:  # once for every plane, forgotten at the end
+        from napari_finetune.batch.model_on_workers import forget_model, ship_model
+        from napari_finetune.inference.lazy_cluster import cluster_band_sums
+
+        shipped = ship_model(client, model)
+    try:
+        for z in range(planes):
+            plane = stack[z]
+            normalize = sampled_normalization(
+                model.normalization, channels_view(plane), sample_pixels, specimen
+            )
+            target.plane = (z,)
+            # A store's own labels have the planes first; beside an OME-Zarr z-stack, its z axis.
+            beside = source.ome is not None and output is None
+            target.prefix = plane_index(tuple(target.labels.shape), planes, z) if beside else (z,)
+            arguments = (starts, normalize, tile, overlap, backend, uncertainty, device, views)
+            if client is None:
+                bands = local_band_sums(model, plane, *arguments)
+            else:
+                bands = cluster_band_sums(
+                    client, model, image, source.array, *arguments, plane=z, shipped=shipped
+                )
+            written = write_bands(target, starts, bands, model.n_classes, uncertainty, rows)
+            with closing(written):  # the plane's bands end with it, on Stop too
+                for _ in written:
+                    pass
+            target.mark(planes_done=z + 1)
+            seconds = time.perf_counter() - started
+            yield PlaneDone(z + 1, planes, seconds, seconds / (z + 1) * (planes - z - 1))
+    finally:
+        if shipped is not None:
+            forget_model(client, shipped)
     finish_output(target, source, output, label_name)
     seconds = time.perf_counter() - started
     pixels = planes * rows * cols
