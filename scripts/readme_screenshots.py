@@ -345,17 +345,22 @@ def deep_stack(out: Path, seconds: int = 20) -> None:
     widget.files.predict_on.value = viewer.layers["FIB-SEM stack"]
     widget.files.predict_button.clicked.emit()
     viewer.dims.set_current_step(0, 5)  # predicted early: the plane in view goes first, then 0…
+    shot_mid_prediction(viewer, widget, out / "deep_stack.png", 15)
+    viewer.close()
+
+
+def shot_mid_prediction(viewer: napari.Viewer, widget: object, path: Path, seconds: float) -> None:
+    """Shoot a plane-by-plane *Predict* ``seconds`` after its click, then stop it."""
     scroll_dock_to(widget, widget.files.predict_button.native)
-    end = time.time() + 15
+    end = time.time() + seconds
     while time.time() < end:
         QApplication.processEvents()
         time.sleep(0.02)
-    shot(viewer, out / "deep_stack.png")
+    shot(viewer, path)
     widget.files.predict_button.clicked.emit()  # Stop prediction
     while widget.files.stack.running:
         QApplication.processEvents()
         time.sleep(0.02)
-    viewer.close()
 
 
 def stack_store(out: Path, planes: int = 24, stop_after: int = 10) -> None:
@@ -409,16 +414,7 @@ def stack_store(out: Path, planes: int = 24, stop_after: int = 10) -> None:
     widget.files.predict_on.value = image
     viewer.dims.set_current_step(0, stop_after + 4)  # not in the store: the dock does it first
     widget.files.predict_button.clicked.emit()
-    scroll_dock_to(widget, widget.files.predict_button.native)
-    end = time.time() + 12
-    while time.time() < end:
-        QApplication.processEvents()
-        time.sleep(0.02)
-    shot(viewer, out / "multiscale_stack_predict.png")
-    widget.files.predict_button.clicked.emit()  # Stop prediction
-    while widget.files.stack.running:
-        QApplication.processEvents()
-        time.sleep(0.02)
+    shot_mid_prediction(viewer, widget, out / "multiscale_stack_predict.png", 12)
     viewer.close()
 
 

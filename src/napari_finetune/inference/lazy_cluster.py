@@ -22,8 +22,10 @@ gets it from here:
   here and sent.
 
 Anything else (an h5py dataset, a zarr array in memory, ...) is refused with
-a ValueError before any work. At most two bands per worker are in flight, so
-memory stays bounded on the workers and here whatever the number of rows.
+a ValueError before any work. A stack's planes go one after another, each
+plane's bands as tasks (``plane=``), read by the workers from the same inputs.
+At most two bands per worker are in flight, so memory stays bounded on the
+workers and here whatever the number of rows.
 """
 
 from __future__ import annotations
