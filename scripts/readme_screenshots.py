@@ -458,36 +458,32 @@ def main(out: Path, every_sample: bool) -> None:
         viewer.close()
 
 
+def reopen_and_measure(out: Path) -> None:
+    """The figures of ``--reopen``: a store reopened and measured, then *Measure grains*."""
+    reopened_prediction(out)
+    measure_grains(out)
+
+
+# One flag, one figure (or a few): the rest of the run is left out.
+ONLY = {
+    "--screens": view_on_screens,
+    "--phases": phases,
+    "--adaptation": adaptation,
+    "--reopen": reopen_and_measure,
+    "--deep-stack": deep_stack,
+    "--stack-store": stack_store,
+    "--advisor": compare_strategies,
+    "--fine-tune": fine_tune,
+    "--augment": lambda out: augmentation_preview(out / "augmentation_preview.png"),
+}
+
+
 if __name__ == "__main__":
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     folder = Path(args[0]) if args else Path("docs/images")
-    if "--screens" in sys.argv:
+    chosen = [flag for flag in ONLY if flag in sys.argv]
+    if chosen:
         folder.mkdir(parents=True, exist_ok=True)
-        view_on_screens(folder)
-    elif "--phases" in sys.argv:
-        folder.mkdir(parents=True, exist_ok=True)
-        phases(folder)
-    elif "--adaptation" in sys.argv:
-        folder.mkdir(parents=True, exist_ok=True)
-        adaptation(folder)
-    elif "--reopen" in sys.argv:
-        folder.mkdir(parents=True, exist_ok=True)
-        reopened_prediction(folder)
-        measure_grains(folder)
-    elif "--deep-stack" in sys.argv:
-        folder.mkdir(parents=True, exist_ok=True)
-        deep_stack(folder)
-    elif "--stack-store" in sys.argv:
-        folder.mkdir(parents=True, exist_ok=True)
-        stack_store(folder)
-    elif "--advisor" in sys.argv:
-        folder.mkdir(parents=True, exist_ok=True)
-        compare_strategies(folder)
-    elif "--fine-tune" in sys.argv:
-        folder.mkdir(parents=True, exist_ok=True)
-        fine_tune(folder)
-    elif "--augment" in sys.argv:
-        folder.mkdir(parents=True, exist_ok=True)
-        augmentation_preview(folder / "augmentation_preview.png")
+        ONLY[chosen[0]](folder)
     else:
         main(folder, every_sample="--all" in sys.argv)

@@ -39,8 +39,8 @@ def test_a_deep_stack_is_read_and_predicted_one_plane_at_a_time(
 ):
     # A FIB-SEM run in a folder was read whole and predicted whole (probabilities of every
     # plane at once: the memory killer ends the run); now plane after plane, same labels.
-    from napari_finetune.batch import file_prediction, stack_file
-    from napari_finetune.session import lazy_rule
+    from napari_finetune.batch import file_prediction
+    from napari_finetune.session import deep_stack_prediction, lazy_rule
 
     monkeypatch.setattr(lazy_rule, "LAZY_PIXELS", 3 * 96 * 104)  # the real rule: 64 Mpx
     stack = np.stack([grains_image(z, (104, 96)) for z in range(3)])
@@ -56,7 +56,7 @@ def test_a_deep_stack_is_read_and_predicted_one_plane_at_a_time(
         return whole(model, image, **options)
 
     monkeypatch.setattr(file_prediction, "predict", counted)
-    monkeypatch.setattr(stack_file, "predict", counted)
+    monkeypatch.setattr(deep_stack_prediction, "predict", counted)
     run = predict_folder(model, folder, tmp_path / "out", probabilities=True, measure=True)
     assert [r.status for r in run.rows] == ["done", "done"]
     assert sorted(sizes) == [(2, 104, 96), (104, 96), (104, 96), (104, 96)]
@@ -72,7 +72,7 @@ def test_a_deep_stack_is_read_and_predicted_one_plane_at_a_time(
 def test_a_deep_stack_without_probabilities_keeps_only_its_labels(
     tmp_path, model, grains_image, monkeypatch
 ):
-    from napari_finetune.batch.stack_file import open_deep_stack, predict_planes
+    from napari_finetune.batch.stack_file import open_deep_stack, predict_plane_by_plane
     from napari_finetune.session import lazy_rule
 
     monkeypatch.setattr(lazy_rule, "LAZY_PIXELS", 3 * 96 * 104)
@@ -80,7 +80,9 @@ def test_a_deep_stack_without_probabilities_keeps_only_its_labels(
     tifffile.imwrite(tmp_path / "run.tif", stack, photometric="minisblack", compression="zlib")
     opened = open_deep_stack(tmp_path / "run.tif")
     assert opened is not None and not isinstance(opened, np.ndarray)  # read lazily
-    kept, labels = predict_planes(model, opened, probabilities=False, backend="torch")
+    kept, labels = predict_plane_by_plane(
+        model, opened, "run.tif", probabilities=False, backend="torch"
+    )
     assert kept is None and labels.dtype == np.uint8
     expected = nf.inference.labels_from_probabilities(nf.predict(model, stack))
     np.testing.assert_array_equal(labels, expected)

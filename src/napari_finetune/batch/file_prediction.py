@@ -26,7 +26,7 @@ from napari_finetune.batch.events import FileDone, FileFailed
 from napari_finetune.batch.measurements import measure_prediction
 from napari_finetune.batch.ome_zarr import read_ome_zarr
 from napari_finetune.batch.planning import FolderPlan, PlannedFile
-from napari_finetune.batch.stack_file import open_deep_stack, predict_planes
+from napari_finetune.batch.stack_file import open_deep_stack, predict_plane_by_plane
 from napari_finetune.batch.summary import DONE, FAILED, FileRow
 from napari_finetune.data.io import read_specimen, write_image
 from napari_finetune.inference.predict import labels_from_probabilities, predict
@@ -142,9 +142,10 @@ def predict_file(
         stack = open_deep_stack(file.image)
         if stack is not None:  # never read or predicted whole (batch/stack_file.py)
             shape, bar = tuple(stack.shape), 0
-            probs, labels = predict_planes(
+            probs, labels = predict_plane_by_plane(
                 model,
                 stack,
+                file.image.name,
                 probabilities=plan.probabilities,
                 backend=backend,
                 device=device,

@@ -22,8 +22,9 @@ import numpy as np
 from napari_finetune.batch.discovery import is_zarr_store
 from napari_finetune.data.channel_axis import channel_count
 from napari_finetune.data.tiff_read import TIFF_SUFFIXES
-from napari_finetune.inference.predict import labels_from_probabilities, predict
+from napari_finetune.inference.predict import labels_from_probabilities
 from napari_finetune.models.model import SegmentationModel
+from napari_finetune.session.deep_stack_prediction import predict_planes
 from napari_finetune.session.lazy_rule import is_deep_stack
 
 
@@ -52,9 +53,10 @@ def open_deep_stack(path: Path) -> object | None:
     return data if is_deep_stack(shape, channel_count(shape) in (3, 4)) else None
 
 
-def predict_planes(
+def predict_plane_by_plane(
     model: SegmentationModel,
     stack: object,
+    name: str,
     *,
     probabilities: bool,
     backend: str,
@@ -68,7 +70,10 @@ def predict_planes(
     model : SegmentationModel
         The model.
     stack : array-like
-        ``(planes, rows, cols[, C])``, read a plane at a time.
+        ``(planes, rows, cols[, C])``, read a plane at a time
+        (:func:`~napari_finetune.session.deep_stack_prediction.predict_planes`).
+    name : str
+        The file's name, which errors name.
     probabilities : bool
         Also keep float32 ``(K, planes, rows, cols)``, filled plane by plane.
     backend, device, average_views
@@ -80,22 +85,24 @@ def predict_planes(
         The probabilities (None unless asked for) and the labels ``(planes, rows,
         cols)``, as ``predict`` of the whole stack and its labels give them.
     """
-    labels = None
-    kept = None
-    for z in range(int(stack.shape[0])):
-        plane = predict(
-            model,
-            np.asarray(stack[z]),
-            backend=backend,
-            device=device,
-            average_views=average_views,
-        )
+    total = int(stack.shape[0])
+    labels = kept = None
+    for event in predict_planes(
+        model,
+        stack,
+        name,
+        list(range(total)),
+        device=device,
+        average_views=average_views,
+        backend=backend,
+    ):
+        plane = event.probabilities
         classes = labels_from_probabilities(plane)
         if labels is None:  # sized by the first plane's result: grey axis and colour read away
-            labels = np.zeros((stack.shape[0], *classes.shape), classes.dtype)
+            labels = np.zeros((total, *classes.shape), classes.dtype)
             if probabilities:
                 kept = np.empty((plane.shape[0], *labels.shape), np.float32)
-        labels[z] = classes
+        labels[event.plane] = classes
         if kept is not None:
-            kept[:, z] = plane
+            kept[:, event.plane] = plane
     return kept, labels

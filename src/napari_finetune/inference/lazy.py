@@ -246,7 +246,7 @@ def predict_lazy(
     ------
     ValueError
         For an input that is not a 2D grey or RGB array or a stack of them (or
-        a store), a stack given with ``client``, an
+        a store), an
         image the model cannot take, an output that exists, lies inside the
         input's store or is missing, bad tiling, a closed ``client`` or an
         input its workers cannot read, all before any work; for NaN or

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from napari_finetune.inference.predict import predict
+from napari_finetune.inference.runtime import DEFAULT_BACKEND
 from napari_finetune.inference.views import views_for
 from napari_finetune.models.model import SegmentationModel
 from napari_finetune.models.registry import load_model
@@ -59,6 +60,7 @@ def predict_planes(
     *,
     device: str | None = None,
     average_views: bool = False,
+    backend: str = DEFAULT_BACKEND,
 ) -> Iterator[Prediction]:
     """Predict ``planes`` of a stack one at a time, each read only when its turn comes.
 
@@ -76,6 +78,8 @@ def predict_planes(
         Where the network runs (default: where the model's weights are).
     average_views : bool
         Average over the flipped and rotated views the model trained with.
+    backend : {'auto', 'onnxruntime', 'torch'}
+        What runs the network (a folder run's choice: :mod:`~napari_finetune.batch.stack_file`).
 
     Yields
     ------
@@ -87,7 +91,9 @@ def predict_planes(
     for number, z in enumerate(planes):
         plane = read_planes(image, [z], name)[0]
         with naming(name):
-            probabilities = predict(model, plane, device=device, average_views=average_views)
+            probabilities = predict(
+                model, plane, backend=backend, device=device, average_views=average_views
+            )
         first = number == 0  # the planes predicted before are another run's
         yield Prediction(name, probabilities, True, z, views, classes, clears=first)
 
