@@ -1,6 +1,7 @@
 """One image of a folder run: an SEM image's data bar is cropped before predicting."""
 
 import numpy as np
+import pytest
 import tifffile
 
 import napari_finetune as nf
@@ -93,3 +94,31 @@ def test_a_deep_stack_without_probabilities_keeps_only_its_labels(
     # A colour image as large as the rule is one image, not rows planes of cols × 3 px.
     tifffile.imwrite(tmp_path / "rgb.tif", np.zeros((104, 96 * 3, 3), np.uint8))
     assert open_deep_stack(tmp_path / "rgb.tif") is None
+
+
+def test_a_deep_ome_zarr_z_stack_in_a_folder_is_read_a_plane_at_a_time(
+    tmp_path, model, grains_image, monkeypatch
+):
+    zarr = pytest.importorskip("zarr")
+    from napari_finetune.session import deep_stack_prediction, lazy_rule
+
+    monkeypatch.setattr(lazy_rule, "LAZY_PIXELS", 3 * 96 * 104)
+    stack = np.stack([grains_image(z, (104, 96)) for z in range(3)])
+    group = zarr.open_group(str(tmp_path / "in" / "run.ome.zarr"), mode="w", zarr_format=2)
+    group.create_array("0", data=stack[None], chunks=(1, 1, 64, 64))
+    axes = [{"name": "c", "type": "channel"}, {"name": "z"}, {"name": "y"}, {"name": "x"}]
+    group.attrs["multiscales"] = [{"version": "0.4", "axes": axes, "datasets": [{"path": "0"}]}]
+    read = []
+    planes = deep_stack_prediction.read_planes
+
+    def recorded(image, which, name):
+        read.append((type(image).__module__.split(".")[0], tuple(which), name))
+        return planes(image, which, name)
+
+    monkeypatch.setattr(deep_stack_prediction, "read_planes", recorded)
+    summary = predict_folder(model, tmp_path / "in", tmp_path / "out")
+    assert summary.ok and summary.rows[0].shape == (3, 104, 96)
+    assert read == [("dask", (z,), "run.ome.zarr") for z in range(3)]  # lazily, one by one
+    expected = nf.inference.labels_from_probabilities(nf.predict(model, stack))
+    written = tifffile.imread(tmp_path / "out" / "run_prediction.tif")
+    np.testing.assert_array_equal(written, expected)
