@@ -14,7 +14,10 @@ and the model are about 0.4 GB of it):
 - ``folder run``: ``nf.predict_folder(model, ['stack.tif'], 'out/')``, as
   ``napari-finetune predict stack.tif --output out/`` runs it: labels TIFF
   written (read whole and predicted whole before; plane by plane now, for a
-  deep stack, :mod:`napari_finetune.batch.stack_file`);
+  deep stack, :mod:`napari_finetune.batch.stack_file`, into the TIFF on disk
+  plane by plane since the outputs are memory-mapped);
+- ``folder run, probabilities too``: the same with ``probabilities=True``
+  (``--cases folder-probabilities``): float32 ``(K, planes, rows, cols)`` written as well;
 - ``plane by plane``: ``nf.predict_lazy(model, 'stack.tif', 'out.zarr')``, the
   file memory-mapped, each plane predicted band by band into the store
   (:mod:`napari_finetune.inference.lazy_stack`), as ``napari-finetune
@@ -47,6 +50,8 @@ import numpy as np
 
 import napari_finetune as nf
 from napari_finetune.choices import DEFAULT_MODEL
+
+CASES = ["memory", "folder", "folder-probabilities", "lazy"]
 
 
 def write_stack(path: Path, planes: int, side: int) -> None:
@@ -115,9 +120,10 @@ def run_case(case: str, path: str) -> dict:
         stack = tifffile.imread(path)
         probabilities = nf.predict(model, stack)
         nf.inference.labels_from_probabilities(probabilities)
-    elif case == "folder":
+    elif case in ("folder", "folder-probabilities"):
         with tempfile.TemporaryDirectory() as folder:
-            summary = nf.predict_folder(model, [path], Path(folder) / "out")
+            out, probabilities = Path(folder) / "out", case == "folder-probabilities"
+            summary = nf.predict_folder(model, [path], out, probabilities=probabilities)
             assert summary.rows[0].status == "done", summary.table()
     else:
         with tempfile.TemporaryDirectory() as folder:
@@ -136,11 +142,11 @@ def main() -> None:
     parser.add_argument(
         "--cases",
         nargs="+",
-        choices=["memory", "folder", "lazy"],
+        choices=CASES,
         default=["memory", "folder", "lazy"],
-        help="which cases (memory and folder only up to --max-in-memory pixels)",
+        help="which cases (all but lazy only up to --max-in-memory pixels)",
     )
-    parser.add_argument("--case", choices=["memory", "folder", "lazy"], help=argparse.SUPPRESS)
+    parser.add_argument("--case", choices=CASES, help=argparse.SUPPRESS)
     parser.add_argument("--path", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.case:  # a child process: one case, its numbers as JSON
@@ -165,6 +171,7 @@ def main() -> None:
                 name = {
                     "memory": "whole in memory (nf.predict)",
                     "folder": "folder run (nf.predict_folder)",
+                    "folder-probabilities": "folder run, probabilities too",
                     "lazy": "plane by plane into Zarr (nf.predict_lazy)",
                 }[case]
                 print(

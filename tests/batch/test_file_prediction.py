@@ -1,12 +1,14 @@
 """One image of a folder run: an SEM image's data bar is cropped before predicting."""
 
 import numpy as np
+import pandas as pd
 import pytest
 import tifffile
 
 import napari_finetune as nf
 from napari_finetune.batch import predict_folder
 from napari_finetune.data.calibration import open_calibrated
+from napari_finetune.measure import measure_map
 
 BAR = 24
 
@@ -67,26 +69,74 @@ def test_a_deep_stack_is_read_and_predicted_one_plane_at_a_time(
     labels = tifffile.imread(tmp_path / "out" / "run_prediction.tif")
     np.testing.assert_array_equal(labels, nf.inference.labels_from_probabilities(expected))
     assert run.rows[0].shape == stack.shape
-    assert run.rows[0].message.startswith("not measured: a map of shape (2, 3, 104, 96)")
+    # Measured plane by plane (each plane a row), the probabilities read from their file.
+    table = pd.read_csv(tmp_path / "out" / "measurements.csv")
+    assert table[["file", "plane"]].values.tolist() == [
+        ["run.tif", 0],
+        ["run.tif", 1],
+        ["run.tif", 2],
+        ["short.tif", 0],
+        ["short.tif", 1],
+    ]
+    grains = [len(measure_map(expected[:, z], "probabilities").report.table) for z in range(3)]
+    assert table["grains"].tolist()[:3] == grains
+    assert run.rows[0].message == ""
+    # Its record vouches for it: a second run skips both images.
+    again = predict_folder(model, folder, tmp_path / "out", probabilities=True, measure=True)
+    assert [r.status for r in again.rows] == ["skipped", "skipped"]
 
 
-def test_a_deep_stack_without_probabilities_keeps_only_its_labels(
+def test_a_deep_stack_is_written_plane_by_plane_into_its_files_on_disk(
     tmp_path, model, grains_image, monkeypatch
 ):
-    from napari_finetune.batch.stack_file import open_deep_stack, predict_plane_by_plane
-    from napari_finetune.session import lazy_rule
+    # The labels went into one array in memory (4 GB for a thousand 2048² planes, the
+    # probabilities 33 GB): now each plane goes into the TIFF on disk once predicted.
+    from napari_finetune.batch.stack_file import open_deep_stack, write_plane_by_plane
+    from napari_finetune.session import deep_stack_prediction, lazy_rule
 
     monkeypatch.setattr(lazy_rule, "LAZY_PIXELS", 3 * 96 * 104)
     stack = np.stack([grains_image(z, (104, 96)) for z in range(3)])
     tifffile.imwrite(tmp_path / "run.tif", stack, photometric="minisblack", compression="zlib")
     opened = open_deep_stack(tmp_path / "run.tif")
     assert opened is not None and not isinstance(opened, np.ndarray)  # read lazily
-    kept, labels = predict_plane_by_plane(
-        model, opened, "run.tif", probabilities=False, backend="torch"
+    out = tmp_path / "out"
+    whole = deep_stack_prediction.predict
+    seen = []
+
+    def watched(model, plane, **options):  # what is on disk when each plane is predicted
+        seen.append(sorted(p.name.startswith(".") for p in out.iterdir()) if out.exists() else [])
+        return whole(model, plane, **options)
+
+    monkeypatch.setattr(deep_stack_prediction, "predict", watched)
+    labels_file = out / "run_prediction.tif"
+    note = write_plane_by_plane(
+        model, opened, "run.tif", (labels_file,), {"made by": "test"}, backend="torch"
     )
-    assert kept is None and labels.dtype == np.uint8
+    assert note == "" and [p.name for p in out.iterdir()] == ["run_prediction.tif"]
+    # the labels' file existed, under its temporary name, from the first plane on
+    assert seen == [[], [True], [True]]
     expected = nf.inference.labels_from_probabilities(nf.predict(model, stack))
-    np.testing.assert_array_equal(labels, expected)
+    with tifffile.TiffFile(labels_file) as written:
+        np.testing.assert_array_equal(written.asarray(), expected)
+        assert written.asarray().dtype == np.uint8
+        assert written.shaped_metadata[0]["made by"] == "test"
+    # A plane that cannot be predicted fails the file and leaves what was there.
+    calls = []
+
+    def failing(model, plane, **options):
+        calls.append(1)
+        if len(calls) == 2:
+            raise ValueError("run.tif: plane 1 is too small")
+        return whole(model, plane, **options)
+
+    monkeypatch.setattr(deep_stack_prediction, "predict", failing)
+    before = labels_file.read_bytes()
+    with pytest.raises(ValueError, match="plane 1"):
+        write_plane_by_plane(
+            model, opened, "run.tif", (labels_file, out / "p.tif"), backend="torch"
+        )
+    assert [p.name for p in out.iterdir()] == ["run_prediction.tif"]  # no temporary left
+    assert labels_file.read_bytes() == before
     tifffile.imwrite(tmp_path / "short.tif", stack[:2], photometric="minisblack")
     assert open_deep_stack(tmp_path / "short.tif") is None
     (tmp_path / "broken.tif").write_bytes(b"not a tiff")

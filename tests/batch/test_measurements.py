@@ -21,7 +21,7 @@ BAR = 24
 
 def write_fei(path, image, specimen_rows):
     ini = FEI_INI.format(rows=specimen_rows)
-    tifffile.imwrite(path, image, extratags=[(34682, "s", 0, ini, True)])
+    tifffile.imwrite(path, image, photometric="minisblack", extratags=[(34682, "s", 0, ini, True)])
     return path
 
 
@@ -162,17 +162,19 @@ def test_images_without_grains_or_data_do_not_stop_the_run(folder, tmp_path, mod
     assert said["a.tif"].startswith("No grain boundaries found")
     assert said["b.tif"].startswith("b.tif holds no image data")
     assert said["c.tif"] == ""
-    assert said["stack.tif"].startswith("not measured: a map of shape (2, 2, 64, 64)")
+    # A stack is measured plane by plane: a row each, and its note counts them.
+    assert said["stack.tif"].startswith("2 of 2 planes: No grain boundaries found")
     rows = table(out).set_index("file")
-    assert list(rows.index) == ["a.tif", "b.tif", "c.tif", "stack.tif"]
+    assert list(rows.index) == ["a.tif", "b.tif", "c.tif", "stack.tif", "stack.tif"]
     assert rows.loc["a.tif", "grains"] <= 1
     assert rows.loc["b.tif", "warnings"].startswith("not measured: the prediction failed: b.tif")
     assert rows.loc["c.tif", "grains"] > 1
-    assert rows.loc["stack.tif", "warnings"].startswith("not measured: a map of shape")
+    assert rows.loc["stack.tif", "plane"].tolist() == [0, 1]
+    assert (rows.loc["stack.tif", "grains"] <= 1).all()
     # Done is done: only the unreadable image is tried again.
     again = list(predict_files(model, folder, out, measure=True))
     assert (again[0].to_do, again[0].skipped) == (1, 3)
-    assert len(table(out)) == 4
+    assert len(table(out)) == 5
 
 
 def test_stop_writes_the_table_of_the_images_done(folder, tmp_path, model):
@@ -272,3 +274,57 @@ def test_phase_fractions_over_a_folders_images_as_fields(tmp_path):
     single = plan_predictions(images[:1], out, measure=True, overwrite=True)
     assert write_phase_fractions(single, rows.iloc[:1]) == []
     assert not (out / "phase_fractions.csv").exists()
+
+
+def test_a_stack_is_measured_plane_by_plane_each_plane_a_field(tmp_path, monkeypatch):
+    # A FIB-SEM or serial-section stack was "not measured" (a map of shape (K, planes, ...)
+    # is no 2D image): each plane is a section, measured on its own, a row of the table.
+    from napari_finetune.batch import measurements
+
+    samples = [nf.voronoi_grains((128, 128), n, seed=n) for n in (12, 20, 30)]
+    probs = np.stack([exact_probabilities(s) for s in samples], axis=1)  # (K, planes, ...)
+    stack = write_fei(tmp_path / "run.tif", np.stack([s.image for s in samples]), 128)
+    single = tmp_path / "b.tif"
+    tifffile.imwrite(single, samples[0].image)
+    plan = plan_predictions([stack, single], tmp_path / "out", measure=True)
+    assert measure_prediction(probs, stack, plan) == ""
+    assert measure_prediction(probs[:, 0], single, plan) == ""
+
+    written = pd.read_csv(write_measurement_table(plan))
+    assert list(written.columns[:2]) == ["file", "plane"]  # only when a stack is among them
+    assert written["file"].tolist() == ["run.tif"] * 3 + ["b.tif"]
+    assert written["plane"].tolist()[:3] == [0, 1, 2] and np.isnan(written["plane"][3])
+    assert written["grains"].tolist() == [12, 20, 30, 12]
+    assert (written["length unit"][:3] == "nm").all()  # the stack's tags calibrate each plane
+    per_grain = pd.read_csv(measurement_paths(stack, tmp_path / "out")[0])
+    assert per_grain["image"].value_counts().to_dict() == {
+        "run.tif plane 0": 12,
+        "run.tif plane 1": 20,
+        "run.tif plane 2": 30,
+    }
+    # Each plane a field: G over the specimen counts the stack's three calibrated planes
+    # (b.tif has no pixel size, so no G), not one image.
+    sizes = pd.read_csv(plan.grain_size_csv)
+    assert sizes["method"].tolist() == ["intercept", "planimetric"]
+    assert sizes["images"].tolist() == [3, 3]
+
+    # The labels alone (a run that keeps no probabilities) give the same numbers.
+    labels = (probs.argmax(0) + 1).astype(np.uint8)
+    assert measure_prediction(labels, stack, plan, kind="classes") == ""
+    assert pd.read_csv(write_measurement_table(plan))["grains"].tolist() == [12, 20, 30, 12]
+
+    # A plane that cannot be measured is said; the others keep their numbers.
+    calls = []
+    real = measurements.measure_map
+
+    def second_fails(data, kind, **options):
+        calls.append(1)
+        if len(calls) == 2:
+            raise ValueError("a test failure")
+        return real(data, kind, **options)
+
+    monkeypatch.setattr(measurements, "measure_map", second_fails)
+    assert measure_prediction(probs, stack, plan) == "1 of 3 planes: not measured: a test failure"
+    rows = pd.read_csv(write_measurement_table(plan))
+    assert rows["grains"].isna().tolist() == [False, True, False, False]
+    assert rows["warnings"][1] == "not measured: a test failure"

@@ -25,8 +25,9 @@ PROBABILITIES_TEXT = "also class probabilities (<name>_probabilities.tif)"
 MEASURE_TEXT = "Measure grains (CSV per image + table)"
 MEASURE_TIP = (
     "grains and ASTM E112 grain size of every image, as Measure grains exports them: "
-    "<name>_grains.csv per image, measurements.csv with one row per image and, with two "
-    "images or more that have a G, grain_size.csv: G over the images as E112 fields (and "
+    "<name>_grains.csv per image, measurements.csv with one row per image (per plane of a "
+    "stack) and, with two images or planes or more that have a G, grain_size.csv: G over "
+    "them as E112 fields (and "
     "phase_fractions.csv for models of phases). Pixel "
     "size from the image's FEI/Zeiss, OME-XML or ImageJ tags, else lengths in px (no G)."
 )

@@ -26,7 +26,7 @@ from napari_finetune.batch.events import FileDone, FileFailed
 from napari_finetune.batch.measurements import measure_prediction
 from napari_finetune.batch.ome_zarr import read_ome_zarr
 from napari_finetune.batch.planning import FolderPlan, PlannedFile
-from napari_finetune.batch.stack_file import open_deep_stack, predict_plane_by_plane
+from napari_finetune.batch.stack_file import open_deep_stack, write_plane_by_plane
 from napari_finetune.batch.summary import DONE, FAILED, FileRow
 from napari_finetune.data.io import read_specimen, write_image
 from napari_finetune.inference.predict import labels_from_probabilities, predict
@@ -137,42 +137,47 @@ def predict_file(
     """
     began = time.perf_counter()
     shape: tuple[int, ...] = ()
-    labels = None
-    try:
-        stack = open_deep_stack(file.image)
-        if stack is not None:  # never read or predicted whole (batch/stack_file.py)
-            shape, bar = tuple(stack.shape), 0
-            probs, labels = predict_plane_by_plane(
-                model,
-                stack,
-                file.image.name,
-                probabilities=plan.probabilities,
-                backend=backend,
-                device=device,
-                average_views=plan.average_views,
-            )
-        else:
-            image, bar = read_input(file.image)
-            shape = (image.shape[0] + bar, *image.shape[1:])
-            probs = predict(
-                model, image, backend=backend, device=device, average_views=plan.average_views
-            )
-            del image  # the probabilities are written from here on: one image in memory
-    except (ValueError, MemoryError, torch.cuda.OutOfMemoryError) as err:
-        # A GPU too small for this image fails this image, not the run.
-        message = str(err).splitlines()[0] if str(err) else type(err).__name__
-        return FileOutcome(False, shape, time.perf_counter() - began, message)
     # What made them, so that a later run resumes on them only if it would make the same.
     # The prediction is written last: its record then vouches for the image's other
     # outputs (a run stopped half-way leaves an older prediction, refused on resume).
     stamp = plan.made_by.metadata(model.classes) if plan.made_by is not None else None
-    if labels is None:
-        probs, labels = with_data_bar(probs, labels_from_probabilities(probs), bar)
+    try:
+        stack = open_deep_stack(file.image)
+        if stack is not None:  # never read, predicted nor held whole (batch/stack_file.py)
+            shape = tuple(stack.shape)
+            note = write_plane_by_plane(
+                model,
+                stack,
+                file.image.name,
+                file.outputs[: 2 if plan.probabilities else 1],
+                stamp,
+                backend=backend,
+                device=device,
+                average_views=plan.average_views,
+                measure=_measure(file, plan, model) if plan.measure else None,
+            )
+            return FileOutcome(True, shape, time.perf_counter() - began, note)
+        image, bar = read_input(file.image)
+        shape = (image.shape[0] + bar, *image.shape[1:])
+        probs = predict(
+            model, image, backend=backend, device=device, average_views=plan.average_views
+        )
+        del image  # the probabilities are written from here on: one image in memory
+    except (ValueError, MemoryError, torch.cuda.OutOfMemoryError) as err:
+        # A GPU too small for this image fails this image, not the run.
+        message = str(err).splitlines()[0] if str(err) else type(err).__name__
+        return FileOutcome(False, shape, time.perf_counter() - began, message)
+    probs, labels = with_data_bar(probs, labels_from_probabilities(probs), bar)
     if plan.probabilities:
         write_image(file.outputs[1], probs, stamp)
-    note = ""
-    if plan.measure:  # a stack's is a note: measured plane by plane only
-        measured, kind = (probs, "probabilities") if probs is not None else (labels, "classes")
-        note = measure_prediction(measured, file.image, plan, model.classes, kind)
+    note = _measure(file, plan, model)(probs, "probabilities") if plan.measure else ""
     write_image(file.outputs[0], labels, stamp)
     return FileOutcome(True, shape, time.perf_counter() - began, note)
+
+
+def _measure(file: PlannedFile, plan: FolderPlan, model: SegmentationModel):
+    # A stack is measured plane by plane, each plane a row (batch/measurements.py).
+    def measure(measured: np.ndarray, kind: str) -> str:
+        return measure_prediction(measured, file.image, plan, model.classes, kind)
+
+    return measure

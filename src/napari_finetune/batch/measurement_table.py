@@ -1,5 +1,8 @@
 """``measurements.csv`` of a folder run: one row per image, rebuilt from its summary CSVs.
 
+A stack has one row per plane (each plane a section through the specimen, a
+field as E112 counts them), with a ``plane`` column after ``file``.
+
 :mod:`~napari_finetune.batch.measurements` measures each image and writes
 its CSVs; this module gathers their summary rows into the run's table when
 the run ends or stops (:func:`with_measurement_table`), so a resumed run's
@@ -49,6 +52,7 @@ TABLE_COLUMNS = (
     "warnings",
 )
 COUNT_COLUMNS = ("grains", "grains cut by frame", "data bar rows")
+PLANE_COLUMN = "plane"  # after "file", in a table with a stack's rows only
 
 
 def write_measurement_table(
@@ -56,7 +60,7 @@ def write_measurement_table(
     failures: Mapping[Path, str] | None = None,
     done: Collection[Path] | None = None,
 ) -> Path:
-    """Write ``measurements.csv``: one row per image measured, from its summary CSV.
+    """Write ``measurements.csv``: a row per image measured (per plane of a stack), from its CSVs.
 
     Built from the files, not from memory, so images a resumed run skipped
     have their rows too. Written under a temporary name and renamed: a crash
@@ -98,19 +102,21 @@ def _write_tables(
         summary = measurement_paths(file.image, plan.output_dir)[1]
         this_run = file.skip or done is None or file.image in done
         if file.image in failures:
-            row = {"warnings": f"not measured: the prediction failed: {failures[file.image]}"}
+            found = [{"warnings": f"not measured: the prediction failed: {failures[file.image]}"}]
         elif this_run and summary.is_file():
-            row = _read_summary(summary)
+            found = _read_summary(summary)  # a stack's: one row per plane
         else:
             continue
-        rows.append({**row, "file": file.image.name})
+        rows.extend({**row, "file": file.image.name} for row in found)
     fractions = list(
         dict.fromkeys(c for row in rows for c in row if c.startswith(FRACTION_PREFIX))
     )
     at = TABLE_COLUMNS.index("pixel size")
-    columns = [*TABLE_COLUMNS[:at], *fractions, *TABLE_COLUMNS[at:]]
+    # A stack's rows say their plane; a folder of single images has no such column.
+    planes = [PLANE_COLUMN] if any(PLANE_COLUMN in row for row in rows) else []
+    columns = [TABLE_COLUMNS[0], *planes, *TABLE_COLUMNS[1:at], *fractions, *TABLE_COLUMNS[at:]]
     table = pd.DataFrame(rows, columns=columns)
-    for counts in COUNT_COLUMNS:  # whole numbers, though a row without numbers is empty
+    for counts in (*COUNT_COLUMNS, *planes):  # whole numbers, though a row without is empty
         table[counts] = table[counts].astype("Int64")
     with atomic_write(path) as temporary:
         table.to_csv(temporary, index=False)
@@ -206,12 +212,13 @@ def _write_rows(path: Path | None, rows: list[dict[str, object]]) -> None:
         pd.DataFrame(rows).to_csv(temporary, index=False)
 
 
-def _read_summary(path: Path) -> dict[str, object]:
+def _read_summary(path: Path) -> list[dict[str, object]]:
+    """The rows of one image's summary CSV: one, or one per plane of a stack."""
     try:
         frame = pd.read_csv(path)
     except ValueError as err:  # edited or damaged by hand: say so in its row
-        return {"warnings": f"{path.name} cannot be read: {err}"}
+        return [{"warnings": f"{path.name} cannot be read: {err}"}]
     if frame.empty:
-        return {"warnings": f"{path.name} has no row"}
-    row = frame.iloc[0].to_dict()
-    return {key: value for key, value in row.items() if not pd.isna(value)}
+        return [{"warnings": f"{path.name} has no row"}]
+    rows = frame.to_dict("records")
+    return [{key: value for key, value in row.items() if not pd.isna(value)} for row in rows]

@@ -32,6 +32,7 @@ from napari_finetune.data.safe_write import atomic_write
 from napari_finetune.measure import Calibration, GrainMeasurement, measure_map
 from napari_finetune.measure.export import write_grain_csv
 from napari_finetune.measure.measuring import NO_BOUNDARY_CLASS
+from napari_finetune.measure.report import GrainReport
 
 UNCALIBRATED = "none: lengths in px"
 GIVEN = "given for the run"
@@ -97,13 +98,19 @@ def measure_prediction(
     Parameters
     ----------
     probabilities : numpy.ndarray
-        float32 ``(K, rows, cols)`` as :func:`napari_finetune.predict` gives.
+        float32 ``(K, rows, cols)`` as :func:`napari_finetune.predict` gives,
+        or the labels ``(rows, cols)`` with ``kind='classes'``; a stack's
+        ``(K, planes, rows, cols)`` or ``(planes, rows, cols)`` is measured
+        plane by plane, each plane a row of the summary (it may be a
+        memory-mapped file: one plane is read at a time).
     image : Path
         The input image: its name, and its tags for the calibration.
     plan : FolderPlan
         The run: the output folder and any pixel size given for every image.
     class_names : dict, optional
         Class value -> name (the model's), for the phase-fraction columns.
+    kind : {'probabilities', 'classes'}
+        What ``probabilities`` holds.
 
     Returns
     -------
@@ -125,6 +132,8 @@ def measure_prediction(
         "calibration": found.source,
         "data bar rows": found.data_bar_rows,
     }
+    if np.ndim(probabilities) == (4 if kind == "probabilities" else 3):
+        return _measure_planes(probabilities, kind, image.name, found, class_names, row, table)
     try:
         measured = measure_map(
             _without_data_bar(probabilities, found.data_bar_rows),
@@ -151,6 +160,51 @@ def measure_prediction(
     # grain: the whole image) is worth a word in the run's summary as well.
     report = measured.report
     return report.warnings[0] if len(report.table) < 2 and report.warnings else ""
+
+
+def _measure_planes(
+    stack: np.ndarray,
+    kind: str,
+    name: str,
+    found: ImageCalibration,
+    class_names: Mapping[int, str] | None,
+    row: dict[str, object],
+    table: Path,
+) -> str:
+    """A stack's planes measured one at a time: one summary row each, a field of the specimen.
+
+    Serial sections or FIB-SEM slices are each a section through the specimen,
+    as E112 takes its fields: each plane gets its row of the summary (and of
+    ``measurements.csv``, with its ``plane``), its grains ``'<name> plane <z>'``
+    in the grain table. Only one plane's map is read at a time (the stack may
+    be a memory-mapped file larger than memory).
+    """
+    planes = stack.shape[1] if kind == "probabilities" else stack.shape[0]
+    reports: dict[str, GrainReport | None] = {}
+    extra: dict[str, dict[str, object]] = {}
+    said: list[str] = []  # what the planes without grain numbers say, in plane order
+    for z in range(planes):
+        plane = np.asarray(stack[:, z] if kind == "probabilities" else stack[z])
+        key, columns = f"{name} plane {z}", {"plane": z, **row}
+        try:
+            measured = measure_map(
+                _without_data_bar(plane, found.data_bar_rows),
+                kind,
+                calibration=found.calibration,
+                class_names=dict(class_names or {}),
+            )
+        except (ValueError, MemoryError) as err:  # this plane has no numbers, the others do
+            said.append(f"not measured: {err or type(err).__name__}")
+            reports[key], extra[key] = None, {**columns, "warnings": said[-1]}
+            continue
+        reports[key], extra[key] = measured.report, {**columns, **grain_numbers(measured)}
+        report = measured.report
+        if report is not None and len(report.table) < 2 and report.warnings:
+            said.append(report.warnings[0])  # no grains: the whole plane is one
+    write_grain_csv(reports, table, extra=extra)
+    if all(r is None for r in reports.values()) and not said:
+        return NO_BOUNDARY_CLASS
+    return f"{len(said)} of {planes} planes: {said[0]}" if said else ""
 
 
 def grain_numbers(measured: GrainMeasurement) -> dict[str, object]:

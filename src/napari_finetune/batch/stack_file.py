@@ -7,20 +7,24 @@ ends the whole run. A *deep* stack (:func:`~napari_finetune.session.lazy_rule.is
 64 Mpx or more in all) is instead opened lazily (a TIFF memory-mapped or
 read page by page, an OME-Zarr z-stack chunk by chunk) and predicted plane
 after plane, each plane normalised by its own percentiles as ``predict``
-normalises the planes of a stack: the same labels, holding the labels
-(1 byte a pixel), the probabilities only when they are asked for, and one
-plane. Larger than memory even so (the labels alone): ``napari-finetune
-predict-large`` writes into a Zarr store instead (:mod:`~napari_finetune.inference.lazy_stack`).
+normalises the planes of a stack: the same labels. Each plane's labels (and
+probabilities, when asked for) go into the output TIFFs on disk as soon as it
+is predicted (memory-mapped), so memory holds one plane whatever the depth.
+``napari-finetune predict-large`` writes into a Zarr store instead (chunked,
+and a stopped run's planes can be looked at: :mod:`~napari_finetune.inference.lazy_stack`).
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 from napari_finetune.batch.discovery import is_zarr_store
 from napari_finetune.data.channel_axis import channel_count
+from napari_finetune.data.safe_write import atomic_write
 from napari_finetune.data.tiff_read import TIFF_SUFFIXES
 from napari_finetune.inference.predict import labels_from_probabilities
 from napari_finetune.models.model import SegmentationModel
@@ -53,17 +57,27 @@ def open_deep_stack(path: Path) -> object | None:
     return data if is_deep_stack(shape, channel_count(shape) in (3, 4)) else None
 
 
-def predict_plane_by_plane(
+def write_plane_by_plane(
     model: SegmentationModel,
     stack: object,
     name: str,
+    outputs: tuple[Path, ...],
+    metadata: dict | None = None,
     *,
-    probabilities: bool,
     backend: str,
     device: str | None = None,
     average_views: bool = False,
-) -> tuple[np.ndarray | None, np.ndarray]:
-    """Labels (and probabilities, if asked) of every plane, predicting one plane at a time.
+    measure: Callable[[np.ndarray, str], str] | None = None,
+) -> str:
+    """Predict a deep stack one plane at a time straight into its output TIFFs.
+
+    Each plane's labels (and probabilities, when a second output is given) go
+    into TIFFs on disk as soon as it is predicted (memory-mapped, under
+    temporary names), so memory holds one plane whatever the depth: a
+    thousand 2048² planes are 4 GB of labels and 33 GB of probabilities,
+    which a folder run held in memory before. The files are renamed when
+    complete (probabilities first, the labels last: their record vouches for
+    the rest, as for any image of a folder run); a failure leaves neither.
 
     Parameters
     ----------
@@ -74,35 +88,74 @@ def predict_plane_by_plane(
         (:func:`~napari_finetune.session.deep_stack_prediction.predict_planes`).
     name : str
         The file's name, which errors name.
-    probabilities : bool
-        Also keep float32 ``(K, planes, rows, cols)``, filled plane by plane.
+    outputs : tuple of Path
+        The labels TIFF ``(planes, rows, cols)`` and, optionally, the
+        probabilities TIFF ``(K, planes, rows, cols)`` float32: what ``predict``
+        of the whole stack and its labels give.
+    metadata : dict, optional
+        JSON-able record written into each TIFF's description, as
+        :func:`~napari_finetune.data.io.write_image` writes it.
     backend, device, average_views
         As for :func:`~napari_finetune.inference.predict.predict`.
+    measure : callable, optional
+        ``measure(map, kind)`` called with the finished probabilities
+        (``'probabilities'``) or labels (``'classes'``) before the files are
+        renamed; its note is returned.
 
     Returns
     -------
-    (numpy.ndarray or None, numpy.ndarray)
-        The probabilities (None unless asked for) and the labels ``(planes, rows,
-        cols)``, as ``predict`` of the whole stack and its labels give them.
+    str
+        ``measure``'s note (``''`` without one).
+
+    Raises
+    ------
+    ValueError
+        When a plane cannot be predicted (naming the file); nothing is written.
     """
     total = int(stack.shape[0])
-    labels = kept = None
-    for event in predict_planes(
-        model,
-        stack,
-        name,
-        list(range(total)),
-        device=device,
-        average_views=average_views,
-        backend=backend,
-    ):
-        plane = event.probabilities
-        classes = labels_from_probabilities(plane)
-        if labels is None:  # sized by the first plane's result: grey axis and colour read away
-            labels = np.zeros((total, *classes.shape), classes.dtype)
-            if probabilities:
-                kept = np.empty((plane.shape[0], *labels.shape), np.float32)
-        labels[event.plane] = classes
-        if kept is not None:
-            kept[:, event.plane] = plane
-    return kept, labels
+    with contextlib.ExitStack() as renames:  # left in reverse: probabilities, then labels
+        targets = [renames.enter_context(atomic_write(path)) for path in outputs[:2]]
+        maps: dict[str, np.memmap] = {}  # the outputs' pixels, mapped from their files
+        try:
+            for event in predict_planes(
+                model,
+                stack,
+                name,
+                list(range(total)),
+                device=device,
+                average_views=average_views,
+                backend=backend,
+            ):
+                plane = event.probabilities
+                classes = labels_from_probabilities(plane)
+                if not maps:  # sized by the first plane's result: grey axis and colour read away
+                    shape = (total, *classes.shape)
+                    maps["classes"] = _tiff_on_disk(targets[0], shape, classes.dtype, metadata)
+                    if len(targets) > 1:
+                        shape = (len(plane), *shape)
+                        maps["probabilities"] = _tiff_on_disk(
+                            targets[1], shape, np.float32, metadata
+                        )
+                maps["classes"][event.plane] = classes
+                if "probabilities" in maps:
+                    maps["probabilities"][:, event.plane] = plane
+            if not maps:
+                raise ValueError(f"{name}: a stack of no planes has nothing to predict.")
+            kind = "probabilities" if "probabilities" in maps else "classes"
+            note = "" if measure is None else measure(maps[kind], kind)
+            for kind in maps:
+                maps[kind].flush()
+        finally:
+            # Each file's map is closed before its rename or removal (Windows refuses either).
+            maps.clear()
+    return note
+
+
+def _tiff_on_disk(path: Path, shape: tuple[int, ...], dtype: object, metadata: dict | None):
+    # An uncompressed TIFF of ``shape`` mapped into memory: a BigTIFF past 4 GB, as
+    # write_image writes; "minisblack" said, not guessed (3 planes are no RGB image).
+    import tifffile
+
+    return tifffile.memmap(
+        path, shape=shape, dtype=dtype, photometric="minisblack", metadata=metadata or {}
+    )

@@ -24,7 +24,7 @@ def segments_path(table_path: str | Path) -> Path:
 
 
 def write_grain_csv(
-    reports: dict[str, GrainReport],
+    reports: Mapping[str, GrainReport | None],
     path: str | Path,
     extra: Mapping[str, Mapping[str, object]] | None = None,
 ) -> tuple[Path, Path]:
@@ -36,7 +36,9 @@ def write_grain_csv(
     Parameters
     ----------
     reports : dict
-        Image name -> its :class:`~napari_finetune.measure.report.GrainReport`.
+        Image name -> its :class:`~napari_finetune.measure.report.GrainReport`;
+        None for an image (or a stack's plane) with no grains to list, which
+        gets its summary row (from ``extra``) and nothing else.
     path : str or Path
         The per-grain CSV; the summary goes to :func:`summary_path` of it.
     extra : dict, optional
@@ -52,7 +54,7 @@ def write_grain_csv(
         raise ValueError("no grain reports to write.")
     path = Path(path)
     tables = []
-    for name, report in reports.items():
+    for name, report in _listed(reports):
         unit = report.calibration.unit
         table = report.table.rename(
             columns={
@@ -67,10 +69,13 @@ def write_grain_csv(
         tables.append(table)
     extra = extra or {}
     summary = pd.DataFrame(
-        [{"image": n, **r.summary(), **extra.get(n, {})} for n, r in reports.items()]
+        [
+            {"image": name, **(r.summary() if r is not None else {}), **extra.get(name, {})}
+            for name, r in reports.items()
+        ]
     )
     segments = []
-    for name, report in reports.items():
+    for name, report in _listed(reports):
         rows = report.pattern.segments.copy()
         rows["length"] = rows["length"] * report.calibration.pixel_size
         rows = rows.rename(columns={"length": f"length ({report.calibration.unit})"})
@@ -79,11 +84,20 @@ def write_grain_csv(
     # Everything is computed before the first file is written (an error in the
     # measurements leaves all three old files), then each is replaced whole.
     frames = {
-        path: pd.concat(tables, ignore_index=True),
+        path: _joined(tables),
         summary_path(path): summary,
-        segments_path(path): pd.concat(segments, ignore_index=True),
+        segments_path(path): _joined(segments),
     }
     for target, frame in frames.items():
         with atomic_write(target) as temporary:
             frame.to_csv(temporary, index=False)
     return path, summary_path(path)
+
+
+def _listed(reports: Mapping[str, GrainReport | None]) -> list[tuple[str, GrainReport]]:
+    return [(name, report) for name, report in reports.items() if report is not None]
+
+
+def _joined(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    # No image with grains to list: the file still says which column names images.
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame({"image": []})
