@@ -73,7 +73,8 @@ def add_predict_arguments(
         action="store_true",
         help="also measure the grains of each image: <name>_grains.csv (+ _summary, "
         "_segments, as `measure` writes them) and measurements.csv, one row per image "
-        "(grain count, ASTM E112 G by two methods with 95%% intervals, mean size); with "
+        "(per plane of a stack; grain count, ASTM E112 G by two methods with 95%% "
+        "intervals, mean size); with "
         "two images or more that have a G (a pixel size given or in their tags), "
         "grain_size.csv: G over the images as E112 fields; for models of two or more "
         "phases, phase_fractions.csv: each phase's area fraction over the images",
