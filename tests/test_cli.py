@@ -551,3 +551,39 @@ def test_fit_suggests_seeking_a_thin_class_unless_told_not_to(tmp_path, monkeypa
         cli.main([*arguments, "--output", str(tmp_path / "model.ckpt")])
     (options,) = asked
     assert options.thin_class_weight == weight
+
+
+def test_measure_takes_a_folder_runs_stack_plane_by_plane(tmp_path, capsys):
+    # A FIB-SEM run's labels (planes, rows, cols) were refused: "not one 2D image".
+    import pandas as pd
+
+    import napari_finetune as nf
+
+    samples = [nf.voronoi_grains((96, 96), n, seed=n) for n in (6, 9)]
+    stack = np.stack([np.where(s.boundaries == 1, 2, 1) for s in samples]).astype(np.uint8)
+    named = {"napari_finetune": {"classes": {"1": "grain", "2": "boundary"}}}
+    tifffile.imwrite(
+        tmp_path / "run_prediction.tif", stack, photometric="minisblack", metadata=named
+    )
+    out = tmp_path / "out" / "grains.csv"
+    assert cli.main(["measure", str(tmp_path / "run_prediction.tif"), "--output", str(out)]) == 0
+    said = capsys.readouterr().out
+    assert (
+        "[1/1] run_prediction.tif plane 0:" in said and "[1/1] run_prediction.tif plane 1:" in said
+    )
+    summary = pd.read_csv(tmp_path / "out" / "grains_summary.csv")
+    assert summary["image"].tolist() == [
+        "run_prediction.tif plane 0",
+        "run_prediction.tif plane 1",
+    ]
+    assert summary["grains"].tolist() == [6, 9]
+    # Its probabilities (K, planes, rows, cols) as a folder run writes them: the same.
+    probabilities = np.stack([stack == k for k in (1, 2)]).astype(np.float32)
+    tifffile.imwrite(
+        tmp_path / "run_probabilities.tif", probabilities, photometric="minisblack", metadata=named
+    )
+    out = tmp_path / "out2" / "grains.csv"
+    assert (
+        cli.main(["measure", str(tmp_path / "run_probabilities.tif"), "--output", str(out)]) == 0
+    )
+    assert pd.read_csv(tmp_path / "out2" / "grains_summary.csv")["grains"].tolist() == [6, 9]

@@ -130,17 +130,21 @@ def fit(args: argparse.Namespace) -> int:
 
 
 def measure(args: argparse.Namespace) -> int:
-    """Grains and ASTM E112 grain size of prediction files; write CSV."""
+    """Grains and ASTM E112 grain size of prediction files (stacks plane by plane); write CSV."""
     check_inputs(args.maps, "map")
     rows = row_names(args.maps, "map")
     check_new_output(args.output, args.overwrite)
+
+    import numpy as np
 
     from napari_finetune.batch.made_by import recorded_class_names
     from napari_finetune.batch.pixel_size import checked_pixel_size
     from napari_finetune.data.io import read_image
     from napari_finetune.measure import Calibration, GrainOptions, measure_map
     from napari_finetune.measure.export import segments_path, summary_path, write_grain_csv
+    from napari_finetune.measure.instances import guess_kind
     from napari_finetune.measure.measuring import NO_BOUNDARY_CLASS
+    from napari_finetune.measure.stack_maps import map_planes
 
     # The table's companions are written too: the same checks, before any measuring.
     companions = {"summary": summary_path(args.output), "segments": segments_path(args.output)}
@@ -154,17 +158,22 @@ def measure(args: argparse.Namespace) -> int:
     reports = {}
     extra = {}
     for index, (path, row) in enumerate(zip(args.maps, rows, strict=True), start=1):
-        # A folder run's outputs name their classes; its 2D prediction is a class map.
         names = recorded_class_names(path)
         data = read_image(path)
-        kind = "classes" if names and args.kind == "auto" and data.ndim == 2 else args.kind
+        # A folder run's outputs name their classes: its labels (a stack's too) are class maps.
+        labels = names and np.issubdtype(data.dtype, np.integer) and data.ndim in (2, 3)
+        kind = "classes" if labels and args.kind == "auto" else args.kind
+        name = row
         try:
-            found = measure_map(data, kind, options, calibration, args.border, class_names=names)
+            kind = guess_kind(data) if kind == "auto" else kind
+            for z, plane in map_planes(data, kind):  # a stack: each plane a row
+                name = row if z is None else f"{row} plane {z}"
+                found = measure_map(plane, kind, options, calibration, args.border, names)
+                print(f"[{index}/{len(args.maps)}] {name}: " + " ".join(found.lines()))
+                if found.report is not None:  # None: phases only, no grains to write
+                    reports[name], extra[name] = found.report, found.phase_columns()
         except ValueError as err:
-            raise ValueError(f"{row}: {err}") from None
-        print(f"[{index}/{len(args.maps)}] {row}: " + " ".join(found.lines()))
-        if found.report is not None:  # None: phases only, no grains to write
-            reports[row], extra[row] = found.report, found.phase_columns()
+            raise ValueError(f"{name}: {err}") from None
     if not reports:
         raise ValueError(f"no map has grains to write ({NO_BOUNDARY_CLASS}).")
     table, summary = write_grain_csv(reports, args.output, extra=extra)

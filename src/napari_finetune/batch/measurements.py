@@ -33,6 +33,7 @@ from napari_finetune.measure import Calibration, GrainMeasurement, measure_map
 from napari_finetune.measure.export import write_grain_csv
 from napari_finetune.measure.measuring import NO_BOUNDARY_CLASS
 from napari_finetune.measure.report import GrainReport
+from napari_finetune.measure.stack_maps import map_planes, stack_depth
 
 UNCALIBRATED = "none: lengths in px"
 GIVEN = "given for the run"
@@ -132,7 +133,7 @@ def measure_prediction(
         "calibration": found.source,
         "data bar rows": found.data_bar_rows,
     }
-    if np.ndim(probabilities) == (4 if kind == "probabilities" else 3):
+    if stack_depth(probabilities, kind) is not None:
         return _measure_planes(probabilities, kind, image.name, found, class_names, row, table)
     try:
         measured = measure_map(
@@ -179,12 +180,11 @@ def _measure_planes(
     in the grain table. Only one plane's map is read at a time (the stack may
     be a memory-mapped file larger than memory).
     """
-    planes = stack.shape[1] if kind == "probabilities" else stack.shape[0]
+    planes = stack_depth(stack, kind)
     reports: dict[str, GrainReport | None] = {}
     extra: dict[str, dict[str, object]] = {}
     said: list[str] = []  # what the planes without grain numbers say, in plane order
-    for z in range(planes):
-        plane = np.asarray(stack[:, z] if kind == "probabilities" else stack[z])
+    for z, plane in map_planes(stack, kind):
         key, columns = f"{name} plane {z}", {"plane": z, **row}
         try:
             measured = measure_map(

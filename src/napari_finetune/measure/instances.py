@@ -86,7 +86,8 @@ def guess_kind(data: np.ndarray) -> str:
     """
     data = np.asarray(data)
     if np.issubdtype(data.dtype, np.floating):
-        return "probabilities" if data.ndim == 3 and data.shape[0] <= 16 else "boundary"
+        # (K, rows, cols), or a stack's (K, planes, rows, cols) as predict gives it
+        return "probabilities" if data.ndim in (3, 4) and data.shape[0] <= 16 else "boundary"
     values = np.unique(data)
     if set(values.tolist()) <= {0, 1} or (values.size == 2 and values[0] == 0):
         return "boundaries"  # a mask: 0/1, 0/255, 0/65535...
