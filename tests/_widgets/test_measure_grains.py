@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from napari_finetune._widgets import measure_grains as module
+from napari_finetune._widgets._every_plane import EveryPlane
 from napari_finetune._widgets.measure_grains import MeasureGrainsWidget
 
 
@@ -144,6 +145,53 @@ def test_a_stack_is_measured_on_the_plane_in_view(make_napari_viewer, qtbot, err
     assert grains.data.shape == (1, 128, 128) and grains.data.max() == 20
     assert tuple(grains.translate) == (1, 0, 0)
     assert "Plane 1" in w.status.value
+
+
+def test_every_plane_of_a_stack_goes_into_one_csv_with_g_over_the_planes(
+    make_napari_viewer, qtbot, errors, tmp_path, monkeypatch
+):
+    # Only the plane in view was measured; serial sections need each plane, one CSV.
+    import napari_finetune as nf
+
+    viewer = make_napari_viewer()
+    planes = [nf.voronoi_grains((128, 128), n, seed=1).boundaries for n in (10, 20, 30)]
+    painted = viewer.add_labels(np.stack(planes), name="stack", scale=(1, 0.5, 0.5))
+    painted.units = ("µm", "µm", "µm")
+    before = painted.data.copy()
+    viewer.add_labels(planes[0], name="one plane")
+    w = MeasureGrainsWidget(viewer)
+    assert w.source.value.name == "one plane" and not w.every_plane.button.enabled  # a 2D map
+    w.source.value = painted
+    assert w.every_plane.button.enabled and w.unit.value == "µm"
+    monkeypatch.setattr(
+        MeasureGrainsWidget, "_ask_path", lambda self, default, pattern: str(tmp_path / "s.csv")
+    )
+    said, shown = [], EveryPlane._on_plane
+    monkeypatch.setattr(
+        EveryPlane, "_on_plane", lambda self, n: (shown(self, n), said.append(w.status.value))
+    )
+    w.every_plane.button.clicked.emit()
+    assert w.every_plane.button.text == "Stop measuring planes"
+    qtbot.waitUntil(lambda: w.every_plane._worker is None, timeout=60_000)
+    assert errors == [] and w.every_plane.button.text == "Every plane (CSV)…"
+    assert said == ["Measured plane 1 of 3…", "Measured plane 2 of 3…", "Measured plane 3 of 3…"]
+    summary = pd.read_csv(tmp_path / "s_summary.csv")
+    assert summary["image"].tolist() == ["stack plane 0", "stack plane 1", "stack plane 2"]
+    assert summary["grains"].tolist() == [10, 20, 30] and summary["plane"].tolist() == [0, 1, 2]
+    assert set(pd.read_csv(tmp_path / "s.csv")["image"]) == set(summary["image"])
+    # G over the planes as E112 fields, in the status line.
+    assert "Wrote s.csv and s_summary.csv (a row per plane of 3)." in w.status.value
+    assert "by the intercept method over 3 planes" in w.status.value
+    np.testing.assert_array_equal(painted.data, before)  # only read
+    # Stopped while it runs: nothing is written.
+    monkeypatch.setattr(
+        MeasureGrainsWidget, "_ask_path", lambda self, default, pattern: str(tmp_path / "t.csv")
+    )
+    w.every_plane.button.clicked.emit()
+    w.every_plane.button.clicked.emit()  # Stop
+    qtbot.waitUntil(lambda: w.every_plane._worker is None, timeout=60_000)
+    assert not (tmp_path / "t.csv").exists()
+    assert w.status.value == "Stopped measuring planes: nothing was written."
 
 
 def test_a_plane_of_a_per_class_probability_stack_is_measured(make_napari_viewer, qtbot, errors):

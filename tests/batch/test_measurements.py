@@ -279,7 +279,7 @@ def test_phase_fractions_over_a_folders_images_as_fields(tmp_path):
 def test_a_stack_is_measured_plane_by_plane_each_plane_a_field(tmp_path, monkeypatch):
     # A FIB-SEM or serial-section stack was "not measured" (a map of shape (K, planes, ...)
     # is no 2D image): each plane is a section, measured on its own, a row of the table.
-    from napari_finetune.batch import measurements
+    from napari_finetune.batch import plane_measurements
 
     samples = [nf.voronoi_grains((128, 128), n, seed=n) for n in (12, 20, 30)]
     probs = np.stack([exact_probabilities(s) for s in samples], axis=1)  # (K, planes, ...)
@@ -315,15 +315,15 @@ def test_a_stack_is_measured_plane_by_plane_each_plane_a_field(tmp_path, monkeyp
 
     # A plane that cannot be measured is said; the others keep their numbers.
     calls = []
-    real = measurements.measure_map
+    real = plane_measurements.measure_map
 
-    def second_fails(data, kind, **options):
+    def second_fails(data, kind, *options):
         calls.append(1)
         if len(calls) == 2:
             raise ValueError("a test failure")
-        return real(data, kind, **options)
+        return real(data, kind, *options)
 
-    monkeypatch.setattr(measurements, "measure_map", second_fails)
+    monkeypatch.setattr(plane_measurements, "measure_map", second_fails)
     assert measure_prediction(probs, stack, plan) == "1 of 3 planes: not measured: a test failure"
     rows = pd.read_csv(write_measurement_table(plan))
     assert rows["grains"].isna().tolist() == [False, True, False, False]

@@ -19,7 +19,8 @@ from napari_finetune._widgets._layers import (
     role_of,
 )
 from napari_finetune.data.calibration import InstrumentCalibration, open_calibrated
-from napari_finetune.measure import GrainMeasurement, e112_pattern
+from napari_finetune.measure import GrainMeasurement, e112_pattern, measure_map
+from napari_finetune.measure.figure import write_grain_report
 from napari_finetune.session.lazy_rule import check_plane_fits
 
 if TYPE_CHECKING:
@@ -137,6 +138,16 @@ def add_calibrated_tiff(viewer: napari.viewer.Viewer, path: str) -> str:
     return f"Opened '{name}': {found.pixel_size:g} {found.unit}/px ({found.source}){bar}."
 
 
+def read_and_measure(read: Callable[[], np.ndarray], *args: object) -> GrainMeasurement:
+    """In the worker: read the map (a lazy layer's plane is decompressed here), measure it."""
+    return measure_map(read(), *args)
+
+
+def read_and_report(path: str, read: Callable[[], np.ndarray] | None, *args: object) -> object:
+    """In the worker: read the image plane shown under the grains, then draw the report."""
+    return write_grain_report(path, read() if read is not None else None, *args)
+
+
 def map_to_measure(
     layer: Layer, kind: str, dims: object
 ) -> tuple[Callable[[], np.ndarray], str, int | None]:
@@ -153,6 +164,42 @@ def map_to_measure(
     (:func:`~napari_finetune.session.lazy_layers.check_plane_fits`) is
     refused with what to do instead.
     """
+    data, kind, per_class = _measured_data(layer, kind)
+    # A snapshot of a labels layer in memory: the user may paint while it is measured.
+    if len(data.shape) - per_class == 2:
+        return read_later(data, snapshot=True), kind, None
+    plane = min(int(dims.current_step[-3]), data.shape[-3] - 1)
+    index = (slice(None), plane) if per_class else (plane,)
+    return read_later(data, index, snapshot=True), kind, plane
+
+
+def planes_to_measure(layer: Layer, kind: str) -> tuple[list[Callable[[], np.ndarray]], str]:
+    """How to read each plane of a stack ``layer`` to measure (in the worker), and its kind.
+
+    As :func:`map_to_measure` reads the plane in view, for every plane: one
+    function per plane, a lazy layer's plane read only when it is called.
+    ValueError for a layer that is one 2D map (or no map at all).
+    """
+    data, kind, per_class = _measured_data(layer, kind)
+    if len(data.shape) - per_class == 2:
+        raise ValueError("it is one 2D map, not a stack: Measure grains measures it.")
+    if isinstance(data, np.ndarray) and not isinstance(data, np.memmap):
+        data = np.array(data)  # a snapshot: the user may paint while the planes are measured
+    planes = data.shape[-3]
+    return [read_later(data, (slice(None), z) if per_class else (z,)) for z in range(planes)], kind
+
+
+def stack_depth_of(layer: Layer | None, kind: str) -> int | None:
+    """The planes of a stack ``layer`` to measure; None for a 2D map or no map (reads nothing)."""
+    try:
+        data, _, per_class = _measured_data(layer, kind)
+    except (ValueError, AttributeError, KeyError):  # no layer, no map, a plane too large
+        return None
+    return int(data.shape[-3]) if len(data.shape) - per_class == 3 else None
+
+
+def _measured_data(layer: Layer, kind: str) -> tuple[object, str, bool]:
+    """``layer``'s full-resolution data, the kind it holds, whether a class axis leads."""
     if getattr(layer, "rgb", False):
         raise ValueError("it is an RGB image, not a map to measure.")
     # The full resolution: NumPy would read a multiscale layer's coarsest level.
@@ -169,9 +216,4 @@ def map_to_measure(
     if spatial not in (2, 3):
         raise ValueError(f"its shape {tuple(data.shape)} is neither a 2D map nor a stack of them.")
     check_plane_fits(tuple(data.shape), "measure")
-    # A snapshot of a labels layer in memory: the user may paint while it is measured.
-    if spatial == 2:
-        return read_later(data, snapshot=True), kind, None
-    plane = min(int(dims.current_step[-3]), data.shape[-3] - 1)
-    index = (slice(None), plane) if per_class else (plane,)
-    return read_later(data, index, snapshot=True), kind, plane
+    return data, kind, per_class

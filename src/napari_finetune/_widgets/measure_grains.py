@@ -4,15 +4,15 @@ Pick a prediction, probability or labels layer; the core
 (:func:`napari_finetune.measure.measure_map`) finds the grains and measures them
 in a worker; this dock shows ``<source> grains`` (hover a grain for its row of
 the table), the E112 test pattern it counted, the size histogram and the G
-numbers, and exports CSV and a PNG report. The user's layers are only read.
+numbers, and exports CSV and a PNG report. Of a stack it measures the plane in
+view, and *Every plane (CSV)…* each plane (:mod:`._every_plane`). The user's
+layers are only read.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-import numpy as np
 from magicgui.widgets import ComboBox, Container, FloatSpinBox, Label, PushButton, SpinBox
 from napari.layers import Image
 from napari.qt.threading import create_worker
@@ -20,9 +20,12 @@ from napari.utils.notifications import show_error, show_info
 from qtpy.QtWidgets import QFileDialog, QSizePolicy
 
 from napari_finetune._widgets._controls import button_row
+from napari_finetune._widgets._every_plane import EveryPlane
 from napari_finetune._widgets._grain_layers import (
     add_calibrated_tiff,
     map_to_measure,
+    read_and_measure,
+    read_and_report,
     remove_results,
     show_grains,
     show_pattern,
@@ -42,10 +45,8 @@ from napari_finetune.measure import (
     Calibration,
     GrainMeasurement,
     GrainOptions,
-    measure_map,
 )
 from napari_finetune.measure.export import write_grain_csv
-from napari_finetune.measure.figure import write_grain_report
 from napari_finetune.measure.instances import KINDS, MARKERS
 from napari_finetune.measure.table import read_scale
 from napari_finetune.session.class_metadata import class_names_of
@@ -56,16 +57,6 @@ if TYPE_CHECKING:
 UNITS = ["px", "µm", "nm", "mm"]
 # Shown digits of the pixel size: 0.0002252 mm (a 0.2252 µm pixel) must not read 0.0002.
 PIXEL_SIZE_DECIMALS = 8
-
-
-def _read_and_measure(read: Callable[[], np.ndarray], *args: object) -> GrainMeasurement:
-    """In the worker: read the map (a lazy layer's plane is decompressed here), measure it."""
-    return measure_map(read(), *args)
-
-
-def _read_and_report(path: str, read: Callable[[], np.ndarray] | None, *args: object) -> object:
-    """In the worker: read the image plane shown under the grains, then draw the report."""
-    return write_grain_report(path, read() if read is not None else None, *args)
 
 
 class MeasureGrainsWidget(Container):
@@ -105,13 +96,13 @@ class MeasureGrainsWidget(Container):
         self.append(self.status)
         self.native.layout().addWidget(self.plot)
         self.append(button_row(self.export, self.report))
-        for widget, tip in (
-            (self.kind, KINDS),
-            (self.markers, MARKERS),
-            (self.border, BORDER_RULES),
-        ):
+        self.every_plane = EveryPlane(self)  # a stack's planes, each measured, in one CSV
+        self.append(self.every_plane.button)
+        tips = ((self.kind, KINDS), (self.markers, MARKERS), (self.border, BORDER_RULES))
+        for widget, tip in tips:
             widget.tooltip = "\n".join(f"{k}: {v}" for k, v in tip.items())
         self.source.changed.connect(self._read_calibration)
+        self.kind.changed.connect(lambda _: self.every_plane.follow(self.source.value))
         self.measure.changed.connect(self.run)
         self.open_tiff.changed.connect(self._on_open_tiff)
         self.open_store.changed.connect(self._on_open_store)
@@ -136,6 +127,7 @@ class MeasureGrainsWidget(Container):
     def _read_calibration(self, _value: object = None) -> None:
         """Pixel size and unit from the chosen layer's scale and units."""
         layer = self.source.value
+        self.every_plane.follow(layer)
         if layer is None:
             return
         try:
@@ -166,12 +158,7 @@ class MeasureGrainsWidget(Container):
             if layer is None:
                 raise ValueError("Choose a prediction, probability or labels layer to measure.")
             read, kind, plane = map_to_measure(layer, self.kind.value, self._viewer.dims)
-            options = GrainOptions(min_size=self.min_size.value, markers=self.markers.value)
-            calibration = (
-                Calibration()
-                if self.unit.value == "px"
-                else Calibration(self.pixel_size.value, self.unit.value)
-            )
+            options, calibration = self.settings()
         except ValueError as err:
             self._report_error(err, layer)
             return
@@ -183,7 +170,7 @@ class MeasureGrainsWidget(Container):
         self.measure.enabled = False
         self.status.value = f"Measuring '{layer.name}'…"
         worker = create_worker(
-            _read_and_measure,
+            read_and_measure,
             read,
             kind,
             options,
@@ -198,6 +185,13 @@ class MeasureGrainsWidget(Container):
         worker.finished.connect(self._on_finished)
         self._worker = worker
         worker.start()
+
+    def settings(self) -> tuple[GrainOptions, Calibration]:
+        """How grains are found, and the pixel size, as the dock's fields say."""
+        options = GrainOptions(min_size=self.min_size.value, markers=self.markers.value)
+        if self.unit.value == "px":
+            return options, Calibration()
+        return options, Calibration(self.pixel_size.value, self.unit.value)
 
     def _show(self, result: GrainMeasurement, base: str, layer: object, plane: int | None) -> None:
         self.measurement, self._source_name = result, base
@@ -283,7 +277,7 @@ class MeasureGrainsWidget(Container):
                 read = read_later(finest(layer), plane_in_view(layer, self._viewer))
         measurement = self.measurement
         worker = create_worker(
-            _read_and_report,
+            read_and_report,
             path,
             read,
             measurement.grains,

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from napari_finetune.batch.plane_measurements import PlaneTables
 from napari_finetune.batch.planning import FolderPlan, measurement_paths
 from napari_finetune.data.calibration import read_instrument_calibration
 from napari_finetune.data.io import TIFF_SUFFIXES
@@ -32,7 +33,6 @@ from napari_finetune.data.safe_write import atomic_write
 from napari_finetune.measure import Calibration, GrainMeasurement, measure_map
 from napari_finetune.measure.export import write_grain_csv
 from napari_finetune.measure.measuring import NO_BOUNDARY_CLASS
-from napari_finetune.measure.report import GrainReport
 from napari_finetune.measure.stack_maps import map_planes, stack_depth
 
 UNCALIBRATED = "none: lengths in px"
@@ -180,31 +180,12 @@ def _measure_planes(
     in the grain table. Only one plane's map is read at a time (the stack may
     be a memory-mapped file larger than memory).
     """
-    planes = stack_depth(stack, kind)
-    reports: dict[str, GrainReport | None] = {}
-    extra: dict[str, dict[str, object]] = {}
-    said: list[str] = []  # what the planes without grain numbers say, in plane order
-    for z, plane in map_planes(stack, kind):
-        key, columns = f"{name} plane {z}", {"plane": z, **row}
-        try:
-            measured = measure_map(
-                _without_data_bar(plane, found.data_bar_rows),
-                kind,
-                calibration=found.calibration,
-                class_names=dict(class_names or {}),
-            )
-        except (ValueError, MemoryError) as err:  # this plane has no numbers, the others do
-            said.append(f"not measured: {err or type(err).__name__}")
-            reports[key], extra[key] = None, {**columns, "warnings": said[-1]}
-            continue
-        reports[key], extra[key] = measured.report, {**columns, **grain_numbers(measured)}
-        report = measured.report
-        if report is not None and len(report.table) < 2 and report.warnings:
-            said.append(report.warnings[0])  # no grains: the whole plane is one
-    write_grain_csv(reports, table, extra=extra)
-    if all(r is None for r in reports.values()) and not said:
-        return NO_BOUNDARY_CLASS
-    return f"{len(said)} of {planes} planes: {said[0]}" if said else ""
+    tables = PlaneTables(name, stack_depth(stack, kind), row)
+    # Sliced, not read: the data bar's rows are left out of every plane.
+    for z, plane in map_planes(_without_data_bar(stack, found.data_bar_rows), kind):
+        tables.add(z, plane, kind, calibration=found.calibration, class_names=class_names)
+    tables.write(table)
+    return tables.note()
 
 
 def grain_numbers(measured: GrainMeasurement) -> dict[str, object]:

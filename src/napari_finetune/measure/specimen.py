@@ -57,19 +57,21 @@ class SpecimenSize:
     g_low: float | None
     g_high: float | None
 
-    def describe(self) -> str:
-        """E.g. "G = 10.21 (95% CI 10.05–10.38, %RA 5) by the intercept method over 6 images"."""
+    def describe(self, field: str = "image") -> str:
+        """E.g. "G = 10.21 (95% CI 10.05–10.38, %RA 5) by the intercept method over 6 images".
+
+        ``field`` names what the fields were (``'plane'`` for a stack's planes).
+        """
         n = self.statistic.n
+        fields = f"{n} {field}{'s' * (n > 1)}"
         if self.g_low is not None:
             spread = (
                 f" (95% CI {self.g_low:.2f}–{self.g_high:.2f}, "
                 f"%RA {self.statistic.relative_accuracy:.0f})"
             )
         else:
-            spread = f" (no 95% CI: over {n} images its lower end is below zero)"
-        return (
-            f"G = {self.g:.2f}{spread} by the {self.method} method over {n} image{'s' * (n > 1)}"
-        )
+            spread = f" (no 95% CI: over {fields} its lower end is below zero)"
+        return f"G = {self.g:.2f}{spread} by the {self.method} method over {fields}"
 
     def row(self) -> dict[str, object]:
         """A row of ``grain_size.csv``."""

@@ -1,0 +1,138 @@
+"""*Every plane (CSV)…* of the Measure grains dock: each plane of a stack measured, one CSV.
+
+*Measure grains* measures the plane in view. A FIB-SEM run or serial sections
+are measured plane by plane here (:class:`~napari_finetune.batch.plane_measurements.PlaneTables`,
+as a folder run's ``--measure`` measures a stack): the grain CSV with each
+plane's grains, its summary with a row per plane, and G over the planes as
+ASTM E112 fields in the status line. The planes are read and measured in a
+worker, one at a time; the button stops it while it runs (nothing is written
+then).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+from typing import TYPE_CHECKING
+
+import numpy as np
+from magicgui.widgets import PushButton
+from napari.qt.threading import create_worker
+from napari.utils.notifications import show_info
+
+from napari_finetune._widgets._grain_layers import planes_to_measure, stack_depth_of
+from napari_finetune._widgets._layers import without_copy_number
+from napari_finetune.batch.plane_measurements import PlaneTables
+from napari_finetune.session.class_metadata import class_names_of
+
+if TYPE_CHECKING:
+    from napari_finetune._widgets.measure_grains import MeasureGrainsWidget
+
+TEXT = "Every plane (CSV)…"
+STOP_TEXT = "Stop measuring planes"
+TIP = (
+    "measure each plane of the stack (a FIB-SEM run, serial sections) and write one grain "
+    "CSV: a summary row per plane, and G over the planes as ASTM E112 fields"
+)
+
+
+def measure_every_plane(
+    reads: list[Callable[[], np.ndarray]], kind: str, name: str, path: str, *measure: object
+) -> Generator[int, None, tuple[PlaneTables, tuple]]:
+    """In the worker: read and measure each plane, yielding how many are done; write the CSVs.
+
+    ``measure`` are :meth:`PlaneTables.add`'s options after ``kind``
+    (options, calibration, border, class names). Returns the tables and the
+    files written.
+    """
+    tables = PlaneTables(name, len(reads))
+    for z, read in enumerate(reads):
+        tables.add(z, read(), kind, *measure)
+        yield z + 1
+    return tables, tables.write(path)
+
+
+class EveryPlane:
+    """The dock's *Every plane (CSV)…* button and its worker.
+
+    Parameters
+    ----------
+    dock : MeasureGrainsWidget
+        The *Measure grains* dock: its chosen layer, settings, status line and
+        save dialog.
+    """
+
+    def __init__(self, dock: MeasureGrainsWidget) -> None:
+        self.dock = dock
+        self.button = PushButton(text=TEXT, enabled=False, tooltip=TIP)
+        self.button.changed.connect(self.click)
+        self._worker = None
+        self._planes = 0
+
+    def follow(self, layer: object) -> None:
+        """Enable the button for a stack layer (it stays a Stop button while running)."""
+        if self._worker is None:
+            self.button.enabled = stack_depth_of(layer, self.dock.kind.value) is not None
+
+    def click(self) -> None:
+        """Start measuring every plane, or stop the run under way."""
+        if self._worker is not None:
+            self._worker.quit()
+            return
+        dock, layer = self.dock, self.dock.source.value
+        try:
+            if layer is None:
+                raise ValueError("Choose a stack of predictions, probabilities or labels.")
+            reads, kind = planes_to_measure(layer, dock.kind.value)
+            options, calibration = dock.settings()
+        except ValueError as err:
+            dock._report_error(err, layer)
+            return
+        # Named as Measure grains names its results: 'grains prediction' is of 'grains'.
+        name = without_copy_number(layer.name).removesuffix(" prediction")
+        name = name.removesuffix(" probabilities")
+        path = dock._ask_path(f"{name} grains.csv", "CSV (*.csv)")
+        if not path:
+            return
+        self._planes = len(reads)
+        worker = create_worker(
+            measure_every_plane,
+            reads,
+            kind,
+            name,
+            path,
+            options,
+            calibration,
+            dock.border.value,
+            class_names_of(layer.metadata),  # which classes are phases, and their names
+            _start_thread=False,
+            _ignore_errors=True,
+        )
+        worker.yielded.connect(self._on_plane)
+        worker.returned.connect(self._on_done)
+        worker.aborted.connect(self._on_stopped)
+        worker.errored.connect(lambda err: dock._report_error(err, layer))
+        worker.finished.connect(self._on_finished)
+        self._worker = worker
+        self.button.text = STOP_TEXT
+        dock.status.value = f"Measuring every plane of '{layer.name}'…"
+        worker.start()
+
+    def _on_plane(self, done: int) -> None:
+        self.dock.status.value = f"Measured plane {done} of {self._planes}…"
+
+    def _on_done(self, result: tuple[PlaneTables, tuple]) -> None:
+        tables, (table, summary) = result
+        lines = [f"Wrote {table.name} and {summary.name} (a row per plane of {tables.planes})."]
+        if tables.note():
+            lines.append(tables.note())
+        lines += [f"ASTM E112 {size.describe('plane')}." for size in tables.specimen_sizes()]
+        self.dock.status.value = "\n".join(lines)
+        show_info(lines[0])
+
+    def _on_stopped(self) -> None:
+        self.dock.status.value = "Stopped measuring planes: nothing was written."
+
+    def _on_finished(self) -> None:
+        self._worker = None
+        self.button.text = TEXT
+        self.follow(self.dock.source.value)
