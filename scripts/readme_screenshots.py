@@ -16,12 +16,14 @@ learning, measure, export); ``--phases`` only the figure of three superalloy
 phases named in the *classes* field; ``--deep-stack`` only the figure of a deep
 stack predicted plane by plane after a round; ``--stack-store`` only the
 figures of an OME-Zarr z-stack's stopped store reopened and of *Predict* on
-that multiscale stack.
+that multiscale stack; ``--every-plane`` only the figure of *Measure grains*'
+*Every plane (CSV)…* on a prediction of serial sections.
 """
 
 from __future__ import annotations
 
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -442,6 +444,7 @@ def main(out: Path, every_sample: bool) -> None:
     augmentation_preview(out / "augmentation_preview.png")
     fine_tune(out)
     measure_grains(out)
+    every_plane(out)
     reopened_prediction(out)
     compare_strategies(out)
     phases(out)
@@ -458,6 +461,38 @@ def main(out: Path, every_sample: bool) -> None:
         viewer.close()
 
 
+def every_plane(out: Path, planes: int = 8) -> None:
+    """*Every plane (CSV)…* of Measure grains on a prediction of serial sections, done."""
+    import numpy as np
+
+    import napari_finetune as nf
+    from napari_finetune._widgets.measure_grains import MeasureGrainsWidget
+
+    csv = Path(tempfile.mkdtemp())  # the CSVs it writes are no figures
+    MeasureGrainsWidget._ask_path = lambda self, default, pattern: str(csv / default)
+    viewer = napari.Viewer(title="napari-finetune: every plane")
+    viewer.window.resize(*WINDOW_SIZE)
+    grains = [
+        nf.voronoi_grains((384, 384), 40 + 5 * z, target_domain=True, seed=20 + z)
+        for z in range(planes)
+    ]
+    placed = {"scale": (0.05, 0.2, 0.2), "units": ("µm",) * 3}  # 50 nm sections, 0.2 µm px
+    viewer.add_image(np.stack([g.image for g in grains]), name="sections", **placed)
+    role = {"napari_finetune": {"role": "prediction", "classes": {"1": "grain", "2": "boundary"}}}
+    classes = np.stack([g.classes for g in grains])
+    viewer.add_labels(classes, name="sections prediction", metadata=role, **placed)
+    _, widget = viewer.window.add_plugin_dock_widget(PLUGIN, "Measure grains")
+    widget.source.value = viewer.layers["sections prediction"]
+    viewer.dims.set_current_step(0, 3)
+    widget.every_plane.button.clicked.emit()
+    deadline = time.monotonic() + 120
+    while widget.every_plane._worker is not None and time.monotonic() < deadline:
+        QApplication.processEvents()
+        time.sleep(0.02)
+    shot(viewer, out / "every_plane.png")
+    viewer.close()
+
+
 def reopen_and_measure(out: Path) -> None:
     """The figures of ``--reopen``: a store reopened and measured, then *Measure grains*."""
     reopened_prediction(out)
@@ -470,6 +505,7 @@ ONLY = {
     "--phases": phases,
     "--adaptation": adaptation,
     "--reopen": reopen_and_measure,
+    "--every-plane": every_plane,
     "--deep-stack": deep_stack,
     "--stack-store": stack_store,
     "--advisor": compare_strategies,
