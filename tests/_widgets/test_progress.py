@@ -56,3 +56,32 @@ def test_training_plot_ticks_whole_epochs(qtbot):
     low, high = plot.loss_axes.get_xlim()
     ticks = [t for t in plot.loss_axes.get_xticks() if low <= t <= high]
     assert len(ticks) >= 2 and all(float(t).is_integer() for t in ticks)
+
+
+def test_a_bar_is_opened_once_though_opening_it_processes_the_event_that_asks_again(
+    make_napari_viewer, monkeypatch
+):
+    from napari_finetune._widgets import _progress
+
+    viewer = make_napari_viewer()
+    opened = []
+
+    class Dock:
+        _progress = None
+
+        def on_event(self):  # the dock's handler: a bar unless one is there
+            if self._progress is None:
+                _progress.open_bar(self, "_progress", viewer, 0, "Fine-tune")
+
+    dock = Dock()
+
+    class Reentrant(_progress.TrainingProgress):
+        def __init__(self, *args):
+            opened.append(1)
+            dock.on_event()  # napari processed Qt events: the next event came in meanwhile
+            super().__init__(*args)
+
+    monkeypatch.setattr(_progress, "TrainingProgress", Reentrant)
+    dock.on_event()
+    assert opened == [1] and isinstance(dock._progress, Reentrant)
+    dock._progress.close()

@@ -98,3 +98,27 @@ class TrainingProgress:
             action(self._spinner)
         except RuntimeError:  # the viewer closed under us
             self._spinner = None
+
+
+class _Opening:
+    """The bar of a job while napari opens it: updates wait for the real one."""
+
+    def update(self, step: int, total: int) -> None:
+        """Nothing yet."""
+
+    def describe(self, text: str) -> None:
+        """Nothing yet."""
+
+    def close(self) -> None:
+        """Nothing to close."""
+
+
+def open_bar(owner: object, attribute: str, viewer: napari.Viewer, total: int, text: str) -> None:
+    """Open a :class:`TrainingProgress` into ``owner.<attribute>``, once.
+
+    Opening napari's bar processes Qt events: a worker's next event (a second
+    *Preparing* of the same round, on a busy PC) can arrive while it opens and
+    see no bar yet, and open another. A placeholder holds the place meanwhile.
+    """
+    setattr(owner, attribute, _Opening())
+    setattr(owner, attribute, TrainingProgress(viewer, total, text))

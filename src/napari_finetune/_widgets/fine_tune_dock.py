@@ -28,7 +28,7 @@ from napari_finetune._widgets._dock_jobs import running_job
 from napari_finetune._widgets._dock_sections import arrange
 from napari_finetune._widgets._layers import LayerFollower, is_plugin_output
 from napari_finetune._widgets._model_actions import ModelActions
-from napari_finetune._widgets._progress import TrainingProgress
+from napari_finetune._widgets._progress import open_bar
 from napari_finetune._widgets._result_layers import show_prediction
 from napari_finetune._widgets._round_controls import NAMES, RoundControls
 from napari_finetune._widgets._round_inputs import RoundInputs
@@ -224,10 +224,10 @@ class FineTuneWidget(Container):
                 self._progress.update(event.step, event.total_steps)
         elif isinstance(event, Preparing) and self._progress is None:
             # A busy bar from the first second: set-up can take seconds on a busy PC.
-            self._progress = TrainingProgress(self._viewer, 0, "Fine-tune")
+            open_bar(self, "_progress", self._viewer, 0, "Fine-tune")
         elif isinstance(event, Started):
             if self._progress is None:
-                self._progress = TrainingProgress(self._viewer, event.total_steps, "Fine-tune")
+                open_bar(self, "_progress", self._viewer, event.total_steps, "Fine-tune")
             else:
                 self._progress.update(0, event.total_steps)
         elif isinstance(event, EpochEnd):
