@@ -48,7 +48,7 @@ from napari_finetune._widgets._layers import (
     read_later,
 )
 from napari_finetune._widgets._model_choice import ModelChoice
-from napari_finetune._widgets._progress import TrainingProgress
+from napari_finetune._widgets._progress import open_bar
 from napari_finetune._widgets._workers import let_go
 from napari_finetune.data.channel_axis import channel_count
 from napari_finetune.inference.feature_maps import FeatureProgress, describe_feature_maps
@@ -195,8 +195,8 @@ class FeatureMapsWidget(Container):
         worker.start()
 
     def _on_progress(self, event: FeatureProgress) -> None:
-        if self._progress is None:
-            self._progress = TrainingProgress(self._viewer, event.total, "Feature maps")
+        if self._progress is None:  # opened once, though opening processes the next event
+            open_bar(self, "_progress", self._viewer, event.total, "Feature maps")
         self._progress.update(event.done, event.total)
 
     def _show(self, what: str, result: tuple, shown: tuple, seconds: float) -> None:
