@@ -553,11 +553,15 @@ def test_fit_suggests_seeking_a_thin_class_unless_told_not_to(tmp_path, monkeypa
     assert options.thin_class_weight == weight
 
 
-def test_measure_takes_a_folder_runs_stack_plane_by_plane(tmp_path, capsys):
+def test_measure_takes_a_folder_runs_stack_plane_by_plane(tmp_path, capsys, monkeypatch):
     # A FIB-SEM run's labels (planes, rows, cols) were refused: "not one 2D image".
     import pandas as pd
 
     import napari_finetune as nf
+    from napari_finetune.data import io
+
+    # Read a plane at a time (a deep stack's probabilities may be larger than memory).
+    monkeypatch.setattr(io, "read_image", lambda *a, **k: pytest.fail("read whole"))
 
     samples = [nf.voronoi_grains((96, 96), n, seed=n) for n in (6, 9)]
     stack = np.stack([np.where(s.boundaries == 1, 2, 1) for s in samples]).astype(np.uint8)

@@ -135,16 +135,14 @@ def measure(args: argparse.Namespace) -> int:
     rows = row_names(args.maps, "map")
     check_new_output(args.output, args.overwrite)
 
-    import numpy as np
-
     from napari_finetune.batch.made_by import recorded_class_names
     from napari_finetune.batch.pixel_size import checked_pixel_size
     from napari_finetune.data.io import read_image
+    from napari_finetune.data.lazy_tiff import is_tiff, open_tiff_lazily
     from napari_finetune.measure import Calibration, GrainOptions, measure_map
     from napari_finetune.measure.export import segments_path, summary_path, write_grain_csv
-    from napari_finetune.measure.instances import guess_kind
     from napari_finetune.measure.measuring import NO_BOUNDARY_CLASS
-    from napari_finetune.measure.stack_maps import map_planes
+    from napari_finetune.measure.stack_maps import map_kind, map_planes
 
     # The table's companions are written too: the same checks, before any measuring.
     companions = {"summary": summary_path(args.output), "segments": segments_path(args.output)}
@@ -159,13 +157,11 @@ def measure(args: argparse.Namespace) -> int:
     extra = {}
     for index, (path, row) in enumerate(zip(args.maps, rows, strict=True), start=1):
         names = recorded_class_names(path)
-        data = read_image(path)
-        # A folder run's outputs name their classes: its labels (a stack's too) are class maps.
-        labels = names and np.issubdtype(data.dtype, np.integer) and data.ndim in (2, 3)
-        kind = "classes" if labels and args.kind == "auto" else args.kind
+        # A TIFF read only where sliced: a deep stack's planes one at a time.
+        data = open_tiff_lazily(path) if is_tiff(path) else read_image(path)
         name = row
         try:
-            kind = guess_kind(data) if kind == "auto" else kind
+            kind = map_kind(data, args.kind, bool(names))
             for z, plane in map_planes(data, kind):  # a stack: each plane a row
                 name = row if z is None else f"{row} plane {z}"
                 found = measure_map(plane, kind, options, calibration, args.border, names)

@@ -17,6 +17,25 @@ import numpy as np
 from napari_finetune.measure.instances import guess_kind
 
 
+def map_kind(data: np.ndarray, requested: str = "auto", named: bool = False) -> str:
+    """What a map file holds: as asked, else a folder run's output by its dtype, else guessed.
+
+    A folder run's outputs record their model's class names (``named``): an
+    integer ``(rows, cols)`` or ``(planes, rows, cols)`` is its labels, a float
+    ``(K, rows, cols)`` or ``(K, planes, rows, cols)`` its probabilities, told
+    without reading a pixel (a deep stack's file may be larger than memory).
+    Anything else is guessed from its values
+    (:func:`~napari_finetune.measure.instances.guess_kind`).
+    """
+    if requested != "auto":
+        return requested
+    if named and np.issubdtype(data.dtype, np.integer) and np.ndim(data) in (2, 3):
+        return "classes"
+    if named and np.issubdtype(data.dtype, np.floating) and np.ndim(data) in (3, 4):
+        return "probabilities"
+    return guess_kind(np.asarray(data))
+
+
 def planar_ndim(kind: str) -> int:
     """How many axes one 2D map of ``kind`` has: 3 for probabilities, else 2."""
     return 3 if kind == "probabilities" else 2
