@@ -208,7 +208,7 @@ def test_the_measure_grains_box_writes_grain_csvs_and_a_table(
     assert list(table["file"]) == ["a.tif", "b.tif", "c.tif"]
     assert table.loc[0, "grains"] > 1 and "prediction failed" in table.loc[1, "warnings"]
     assert dock_with_model.status.value.endswith("grain measurements in measurements.csv")
-    assert f"one row per image: {out / 'measurements.csv'}" in run.table.value
+    assert f"one row per image or plane: {out / 'measurements.csv'}" in run.table.value
     assert messages["info"] == [dock_with_model.status.value]
 
     # Offered ticked the next time; the measured images are skipped, the table still whole.

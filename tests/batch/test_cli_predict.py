@@ -92,7 +92,7 @@ def test_measure_writes_the_grain_tables_and_says_where(folder, tmp_path, capsys
     assert cli.main(argv) == 0
     said = capsys.readouterr().out
     assert f"[1/3] a.tif → {out / 'a_prediction.tif'} (+ grains) (" in said
-    assert f"grain measurements, one row per image: {out / 'measurements.csv'}" in said
+    assert f"grain measurements, one row per image or plane: {out / 'measurements.csv'}" in said
     assert "grain measurements in measurements.csv; ASTM E112 G = " in said
     assert said.rstrip().endswith("by the planimetric method over 3 images")  # grain_size.csv
     assert list(pd.read_csv(out / "grain_size.csv")["images"]) == [3, 3]

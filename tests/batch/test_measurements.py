@@ -112,7 +112,7 @@ def test_a_folder_run_measures_every_image_close_to_its_exact_grains(tmp_path, m
     summary = events[-1].summary
     assert summary.measurements == out / "measurements.csv"
     assert summary.line().endswith("grain measurements in measurements.csv")
-    assert f"one row per image: {out / 'measurements.csv'}" in summary.table()
+    assert f"one row per image or plane: {out / 'measurements.csv'}" in summary.table()
     rows = table(out).set_index("file")
     assert list(table(out).columns) == list(TABLE_COLUMNS)
     assert list(rows.index) == ["a.tif", "b.tif"]
@@ -202,10 +202,24 @@ def test_a_calibrated_folder_gets_g_over_its_images_as_e112_fields(folder, tmp_p
     assert low < sizes.loc["intercept", "G"] < high
     assert f"ASTM E112 G = {sizes.loc['intercept', 'G']:.2f} (95% CI" in summary.line()
     assert "by the planimetric method over 3 images" in summary.line()
-    assert "ASTM E112, each image a field: G = " in summary.table()
+    assert "ASTM E112, each image or plane a field: G = " in summary.table()
     # Run again without a pixel size: no G anywhere, and the old file goes
     list(predict_files(model, folder, out, measure=True, overwrite=True))
     assert not (out / "grain_size.csv").exists()
+
+
+def test_a_stacks_planes_are_fields_of_the_runs_g_beside_the_images(folder, tmp_path, model):
+    planes = [tifffile.imread(folder / name) for name in ("a.tif", "b.tif")]
+    tifffile.imwrite(folder / "stack.tif", np.stack(planes), photometric="minisblack")
+    out = tmp_path / "out"
+    events = list(predict_files(model, folder, out, measure=True, calibration=(0.2, "um")))
+    rows = table(out)
+    assert rows["file"].tolist() == ["a.tif", "b.tif", "c.tif", "stack.tif", "stack.tif"]
+    # Each plane measured as the image it was cut from.
+    assert rows["grains"].tolist()[3:] == rows["grains"].tolist()[:2]
+    sizes = pd.read_csv(out / "grain_size.csv")
+    assert (sizes["images"] == 5).all()
+    assert "by the intercept method over 5 fields" in events[-1].summary.line()
 
 
 def test_plans_name_the_csvs_and_refuse_a_bad_pixel_size(folder, tmp_path):

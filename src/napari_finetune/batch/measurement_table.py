@@ -151,13 +151,15 @@ def with_measurement_table(
                 done.add(event.path)
             elif isinstance(event, FolderFinished):
                 table, sizes, fractions = _write_tables(plan, failures, done)
+                # A stack's planes are fields too: "over 70 fields", not 70 images.
+                field = "field" if PLANE_COLUMN in pd.read_csv(table, nrows=0) else "image"
                 written = True
                 event = FolderFinished(
                     replace(
                         event.summary,
                         measurements=table,
-                        grain_size=tuple(size.describe() for size in sizes),
-                        phase_fractions=tuple(phase.describe() for phase in fractions),
+                        grain_size=tuple(size.describe(field) for size in sizes),
+                        phase_fractions=tuple(phase.describe(field) for phase in fractions),
                     )
                 )
             yield event

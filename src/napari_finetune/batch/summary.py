@@ -113,11 +113,11 @@ class FolderSummary:
         ]
         table = text_table(headers, cells)
         if self.measurements is not None:
-            table += f"\ngrain measurements, one row per image: {self.measurements}"
+            table += f"\ngrain measurements, one row per image or plane: {self.measurements}"
         for sentence in self.grain_size:
-            table += f"\nASTM E112, each image a field: {sentence}"
+            table += f"\nASTM E112, each image or plane a field: {sentence}"
         for sentence in self.phase_fractions:
-            table += f"\narea fraction (ASTM E562/E1245), each image a field: {sentence}"
+            table += f"\narea fraction (ASTM E562/E1245), each image or plane a field: {sentence}"
         return table
 
 

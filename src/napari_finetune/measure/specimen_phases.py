@@ -41,14 +41,18 @@ class SpecimenFraction:
         mean, half = self.statistic.mean, self.statistic.ci95 or 0.0
         return max(mean - half, 0.0), min(mean + half, 1.0)
 
-    def describe(self) -> str:
-        """E.g. "pearlite 51.0 % (95% CI 48.8–53.2 %, %RA 4) over 6 images"."""
+    def describe(self, field: str = "image") -> str:
+        """E.g. "pearlite 51.0 % (95% CI 48.8–53.2 %, %RA 4) over 6 images".
+
+        ``field`` names what the fields were (``'field'`` when a stack's planes are among them).
+        """
         low, high = self.interval
         ra = self.statistic.relative_accuracy
         spread = f", %RA {ra:.0f}" if ra is not None else ""
+        n = self.statistic.n
         return (
             f"{self.phase} {100 * self.statistic.mean:.1f} % (95% CI {100 * low:.1f}–"
-            f"{100 * high:.1f} %{spread}) over {self.statistic.n} images"
+            f"{100 * high:.1f} %{spread}) over {n} {field}{'s' * (n != 1)}"
         )
 
     def row(self) -> dict[str, object]:
