@@ -468,8 +468,9 @@ def every_plane(out: Path, planes: int = 8) -> None:
     import napari_finetune as nf
     from napari_finetune._widgets.measure_grains import MeasureGrainsWidget
 
-    csv = Path(tempfile.mkdtemp())  # the CSVs it writes are no figures
-    MeasureGrainsWidget._ask_path = lambda self, default, pattern: str(csv / default)
+    csv = tempfile.TemporaryDirectory()  # the CSVs it writes are no figures
+    asked = MeasureGrainsWidget._ask_path
+    MeasureGrainsWidget._ask_path = lambda self, default, pattern: str(Path(csv.name, default))
     viewer = napari.Viewer(title="napari-finetune: every plane")
     viewer.window.resize(*WINDOW_SIZE)
     grains = [
@@ -491,6 +492,8 @@ def every_plane(out: Path, planes: int = 8) -> None:
         time.sleep(0.02)
     shot(viewer, out / "every_plane.png")
     viewer.close()
+    MeasureGrainsWidget._ask_path = asked
+    csv.cleanup()
 
 
 def reopen_and_measure(out: Path) -> None:

@@ -580,7 +580,7 @@ def test_measure_takes_a_folder_runs_stack_plane_by_plane(tmp_path, capsys, monk
         "run_prediction.tif plane 0",
         "run_prediction.tif plane 1",
     ]
-    assert summary["grains"].tolist() == [6, 9]
+    assert summary["grains"].tolist() == [6, 9] and summary["plane"].tolist() == [0, 1]
     # Its probabilities (K, planes, rows, cols) as a folder run writes them: the same.
     probabilities = np.stack([stack == k for k in (1, 2)]).astype(np.float32)
     tifffile.imwrite(

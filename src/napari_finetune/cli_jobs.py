@@ -167,7 +167,8 @@ def measure(args: argparse.Namespace) -> int:
                 found = measure_map(plane, kind, options, calibration, args.border, names)
                 print(f"[{index}/{len(args.maps)}] {name}: " + " ".join(found.lines()))
                 if found.report is not None:  # None: phases only, no grains to write
-                    reports[name], extra[name] = found.report, found.phase_columns()
+                    plane = {} if z is None else {"plane": z}
+                    reports[name], extra[name] = found.report, {**plane, **found.phase_columns()}
         except ValueError as err:
             raise ValueError(f"{name}: {err}") from None
     if not reports:

@@ -7,7 +7,7 @@ second. Exit status: 0 when every image was done or skipped, 1 when any
 failed, 2 for refused arguments, 130 when stopped with Ctrl-C (the images
 done so far are complete; running again resumes). With ``--measure`` each
 image's grains are measured too, and the run ends by saying where its
-``measurements.csv`` (one row per image) went. With ``--scheduler`` the images
+``measurements.csv`` (one row per image or plane) went. With ``--scheduler`` the images
 are tasks on that Dask cluster (:mod:`napari_finetune.batch.folder_cluster`);
 a scheduler that does not answer within 5 s is refused like any bad argument
 (exit status 2, nothing written).

@@ -85,3 +85,38 @@ def test_a_bar_is_opened_once_though_opening_it_processes_the_event_that_asks_ag
     dock.on_event()
     assert opened == [1] and isinstance(dock._progress, Reentrant)
     dock._progress.close()
+
+
+def test_a_bar_whose_job_ended_while_it_opened_is_closed_and_updates_are_kept(
+    make_napari_viewer, monkeypatch
+):
+    from napari_finetune._widgets import _progress
+
+    viewer = make_napari_viewer()
+    closed, owner = [], type("Dock", (), {"_progress": None})()
+    original = _progress.TrainingProgress
+
+    class Reentrant(_progress.TrainingProgress):
+        def __init__(self, *args):
+            owner._progress.update(7, 50)  # a Started came in while napari opened the bar
+            super().__init__(*args)
+
+        def close(self):
+            closed.append(self)
+            super().close()
+
+    monkeypatch.setattr(_progress, "TrainingProgress", Reentrant)
+    _progress.open_bar(owner, "_progress", viewer, 0, "Fine-tune")
+    assert owner._progress.step == 7 and not closed  # the update waited for the bar
+
+    class Ending(Reentrant):
+        def __init__(self, *args):
+            owner._progress.close()  # the job's end: its bar closed and dropped
+            owner._progress = None
+            original.__init__(self, *args)
+
+    monkeypatch.setattr(_progress, "TrainingProgress", Ending)
+    owner._progress.close()
+    closed.clear()
+    _progress.open_bar(owner, "_progress", viewer, 0, "Fine-tune")
+    assert owner._progress is None and len(closed) == 1  # not left open for the next job

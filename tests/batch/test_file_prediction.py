@@ -137,6 +137,18 @@ def test_a_deep_stack_is_written_plane_by_plane_into_its_files_on_disk(
         )
     assert [p.name for p in out.iterdir()] == ["run_prediction.tif"]  # no temporary left
     assert labels_file.read_bytes() == before
+    # A disk too small is said before a pixel is written: a full disk under a memory map
+    # would kill the process (SIGBUS), the viewer with it.
+    from napari_finetune.batch import stack_file
+
+    monkeypatch.setattr(deep_stack_prediction, "predict", whole)
+    usage = stack_file.shutil.disk_usage(out)
+    small = usage._replace(free=3 * 104 * 96 - 1)  # a byte short of the labels
+    monkeypatch.setattr(stack_file.shutil, "disk_usage", lambda path: small)
+    with pytest.raises(OSError, match=r"run_prediction\.tif needs 0\.0 GB and its disk has"):
+        write_plane_by_plane(model, opened, "run.tif", (labels_file,), backend="torch")
+    assert [p.name for p in out.iterdir()] == ["run_prediction.tif"]
+    assert labels_file.read_bytes() == before
     tifffile.imwrite(tmp_path / "short.tif", stack[:2], photometric="minisblack")
     assert open_deep_stack(tmp_path / "short.tif") is None
     (tmp_path / "broken.tif").write_bytes(b"not a tiff")

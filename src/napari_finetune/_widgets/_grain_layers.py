@@ -183,7 +183,7 @@ def planes_to_measure(layer: Layer, kind: str) -> tuple[list[Callable[[], np.nda
     data, kind, per_class = _measured_data(layer, kind)
     if len(data.shape) - per_class == 2:
         raise ValueError("it is one 2D map, not a stack: Measure grains measures it.")
-    if isinstance(data, np.ndarray) and not isinstance(data, np.memmap):
+    if isinstance(layer, Labels) and type(data) is np.ndarray:
         data = np.array(data)  # a snapshot: the user may paint while the planes are measured
     planes = data.shape[-3]
     return [read_later(data, (slice(None), z) if per_class else (z,)) for z in range(planes)], kind

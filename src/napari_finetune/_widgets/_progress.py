@@ -101,16 +101,20 @@ class TrainingProgress:
 
 
 class _Opening:
-    """The bar of a job while napari opens it: updates wait for the real one."""
+    """The bar of a job while napari opens it: the last update waits for the real one."""
+
+    def __init__(self) -> None:
+        self.last: tuple[int, int] | None = None
 
     def update(self, step: int, total: int) -> None:
-        """Nothing yet."""
+        """Kept, and given to the bar once it is open."""
+        self.last = (step, total)
 
     def describe(self, text: str) -> None:
         """Nothing yet."""
 
     def close(self) -> None:
-        """Nothing to close."""
+        """Nothing to close: the job ended while its bar opened (the bar is closed then)."""
 
 
 def open_bar(owner: object, attribute: str, viewer: napari.Viewer, total: int, text: str) -> None:
@@ -118,7 +122,16 @@ def open_bar(owner: object, attribute: str, viewer: napari.Viewer, total: int, t
 
     Opening napari's bar processes Qt events: a worker's next event (a second
     *Preparing* of the same round, on a busy PC) can arrive while it opens and
-    see no bar yet, and open another. A placeholder holds the place meanwhile.
+    see no bar yet, and open another; the job may even end meanwhile. A
+    placeholder holds the place: the updates it got are given to the bar, and
+    a bar whose job ended (its owner no longer holds the placeholder) is closed.
     """
-    setattr(owner, attribute, _Opening())
-    setattr(owner, attribute, TrainingProgress(viewer, total, text))
+    opening = _Opening()
+    setattr(owner, attribute, opening)
+    bar = TrainingProgress(viewer, total, text)
+    if getattr(owner, attribute) is not opening:
+        bar.close()
+        return
+    setattr(owner, attribute, bar)
+    if opening.last is not None:
+        bar.update(*opening.last)

@@ -83,7 +83,7 @@ def predict_files(
     measure : bool
         Also measure the grains of each image from its probabilities: its grain
         CSVs (``<name>_grains.csv`` and companions) and, at the end,
-        ``measurements.csv`` with one row per image (see
+        ``measurements.csv`` with one row per image or plane of a stack (see
         :mod:`napari_finetune.batch.measurements`).
     calibration : tuple of (float, str), optional
         ``(pixel size, unit)`` for measuring every image, instead of the pixel

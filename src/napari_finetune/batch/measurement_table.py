@@ -1,4 +1,4 @@
-"""``measurements.csv`` of a folder run: one row per image, rebuilt from its summary CSVs.
+"""``measurements.csv`` of a folder run: a row per image (or plane), rebuilt from its summaries.
 
 A stack has one row per plane (each plane a section through the specimen, a
 field as E112 counts them), with a ``plane`` column after ``file``.
@@ -92,7 +92,7 @@ def write_measurement_table(
 
 def _write_tables(
     plan: FolderPlan, failures: Mapping[Path, str] | None, done: Collection[Path] | None = None
-) -> tuple[Path, list[SpecimenSize], list[SpecimenFraction]]:
+) -> tuple[Path, list[SpecimenSize], list[SpecimenFraction], str]:
     path = plan.measurements_csv
     if path is None:
         raise ValueError("this folder run does not measure grains: plan it with measure=True.")
@@ -120,7 +120,9 @@ def _write_tables(
         table[counts] = table[counts].astype("Int64")
     with atomic_write(path) as temporary:
         table.to_csv(temporary, index=False)
-    return path, write_grain_size(plan, table), write_phase_fractions(plan, table)
+    # A stack's planes are fields too: "over 70 fields", not 70 images.
+    field = "field" if planes else "image"
+    return path, write_grain_size(plan, table), write_phase_fractions(plan, table), field
 
 
 def with_measurement_table(
@@ -150,9 +152,7 @@ def with_measurement_table(
             elif isinstance(event, FileDone):
                 done.add(event.path)
             elif isinstance(event, FolderFinished):
-                table, sizes, fractions = _write_tables(plan, failures, done)
-                # A stack's planes are fields too: "over 70 fields", not 70 images.
-                field = "field" if PLANE_COLUMN in pd.read_csv(table, nrows=0) else "image"
+                table, sizes, fractions, field = _write_tables(plan, failures, done)
                 written = True
                 event = FolderFinished(
                     replace(

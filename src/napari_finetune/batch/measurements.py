@@ -5,7 +5,8 @@ With ``measure``, every predicted image is measured from its probabilities by
 methods, phase fractions for three or more classes) and gets the CSVs the
 *Measure grains* dock exports (:func:`napari_finetune.measure.export.write_grain_csv`):
 ``<name>_grains.csv`` (one row per grain), ``<name>_grains_summary.csv``
-(one row: the numbers, the calibration used, the warnings) and
+(one row, a row per plane of a stack: the numbers, the calibration used,
+the warnings) and
 ``<name>_grains_segments.csv`` (the E112 pattern's intercepts). They are
 outputs of the image like its prediction, so a resumed run skips an image
 whose CSVs exist; the run's ``measurements.csv`` is rebuilt at its end from
@@ -23,13 +24,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from napari_finetune.batch.plane_measurements import PlaneTables
 from napari_finetune.batch.planning import FolderPlan, measurement_paths
 from napari_finetune.data.calibration import read_instrument_calibration
 from napari_finetune.data.io import TIFF_SUFFIXES
-from napari_finetune.data.safe_write import atomic_write
 from napari_finetune.measure import Calibration, GrainMeasurement, measure_map
 from napari_finetune.measure.export import write_grain_csv
 from napari_finetune.measure.measuring import NO_BOUNDARY_CLASS
@@ -124,7 +123,7 @@ def measure_prediction(
     OSError
         When a CSV cannot be written: the run stops, as for any output.
     """
-    table, summary, segments = measurement_paths(image, plan.output_dir)
+    table = measurement_paths(image, plan.output_dir)[0]  # its companions: write_grain_csv
     found = image_calibration(image, plan.calibration)
     calibration = found.calibration
     row: dict[str, object] = {
@@ -143,18 +142,17 @@ def measure_prediction(
             class_names=dict(class_names or {}),
         )
     except (ValueError, MemoryError) as err:
-        # A map that cannot be measured (a stack, ...) is a property of the
-        # image, not of this run: the image is done, its prediction kept, and
-        # its summary row says why it has no numbers, so measurements.csv keeps
-        # one row per image and a resumed run does not predict it again for
-        # the same answer.
+        # A map that cannot be measured is a property of the image, not of
+        # this run: the image is done, its prediction kept, and its summary row
+        # says why it has no numbers, so measurements.csv keeps its row and a
+        # resumed run does not predict it again for the same answer.
         note = f"not measured: {err or type(err).__name__}"
-        _write_unmeasured(image.name, (table, summary, segments), {**row, "warnings": note})
+        write_grain_csv({image.name: None}, table, extra={image.name: {**row, "warnings": note}})
         return note
     row.update(grain_numbers(measured))
     if measured.report is None:
         # A model of phases only: no grains, the phase fractions in its summary row.
-        _write_unmeasured(image.name, (table, summary, segments), row)
+        write_grain_csv({image.name: None}, table, extra={image.name: row})
         return NO_BOUNDARY_CLASS
     write_grain_csv({image.name: measured.report}, table, extra={image.name: row})
     # Too few grains for E112 is a warning in the table; no grains at all (one
@@ -231,15 +229,3 @@ def _without_data_bar(probabilities: np.ndarray, rows: int) -> np.ndarray:
     if 0 < rows < probabilities.shape[-2]:
         return probabilities[..., : probabilities.shape[-2] - rows, :]
     return probabilities
-
-
-def _write_unmeasured(name: str, paths: tuple[Path, Path, Path], row: dict[str, object]) -> None:
-    table, summary, segments = paths
-    frames = {
-        table: pd.DataFrame({"image": []}),
-        segments: pd.DataFrame({"image": []}),
-        summary: pd.DataFrame([{"image": name, **row}]),
-    }
-    for path, frame in frames.items():
-        with atomic_write(path) as temporary:
-            frame.to_csv(temporary, index=False)

@@ -70,7 +70,7 @@ class FolderPlan:
 
     @property
     def measurements_csv(self) -> Path | None:
-        """The run's table of grain measurements, one row per image (None unless ``measure``)."""
+        """The run's grain measurements, a row per image or plane (None unless ``measure``)."""
         return self.output_dir / MEASUREMENTS_CSV if self.measure else None
 
     @property

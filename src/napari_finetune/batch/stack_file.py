@@ -17,6 +17,9 @@ and a stopped run's planes can be looked at: :mod:`~napari_finetune.inference.la
 from __future__ import annotations
 
 import contextlib
+import errno
+import os
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -111,6 +114,9 @@ def write_plane_by_plane(
     ------
     ValueError
         When a plane cannot be predicted (naming the file); nothing is written.
+    OSError
+        When an output does not fit its disk (checked before a pixel is
+        written); nothing is written.
     """
     total = int(stack.shape[0])
     with contextlib.ExitStack() as renames:  # left in reverse: probabilities, then labels
@@ -130,11 +136,13 @@ def write_plane_by_plane(
                 classes = labels_from_probabilities(plane)
                 if not maps:  # sized by the first plane's result: grey axis and colour read away
                     shape = (total, *classes.shape)
-                    maps["classes"] = _tiff_on_disk(targets[0], shape, classes.dtype, metadata)
+                    maps["classes"] = _tiff_on_disk(
+                        targets[0], shape, classes.dtype, metadata, outputs[0]
+                    )
                     if len(targets) > 1:
                         shape = (len(plane), *shape)
                         maps["probabilities"] = _tiff_on_disk(
-                            targets[1], shape, np.float32, metadata
+                            targets[1], shape, np.float32, metadata, outputs[1]
                         )
                 maps["classes"][event.plane] = classes
                 if "probabilities" in maps:
@@ -151,11 +159,35 @@ def write_plane_by_plane(
     return note
 
 
-def _tiff_on_disk(path: Path, shape: tuple[int, ...], dtype: object, metadata: dict | None):
-    # An uncompressed TIFF of ``shape`` mapped into memory: a BigTIFF past 4 GB, as
-    # write_image writes; "minisblack" said, not guessed (3 planes are no RGB image).
+def _tiff_on_disk(
+    path: Path, shape: tuple[int, ...], dtype: object, metadata: dict | None, final: Path
+) -> np.memmap:
+    """An uncompressed TIFF of ``shape`` at ``path``, its pixels mapped into memory.
+
+    A BigTIFF past 4 GB, as write_image writes; "minisblack" said, not guessed
+    (3 planes are no RGB image). Its disk space is checked and, where the
+    system can, reserved first: pages written into a map on a full disk kill
+    the process (SIGBUS, the viewer with it), where a refusal now stops the
+    run with an OSError naming ``final``, the file it becomes.
+    """
     import tifffile
 
-    return tifffile.memmap(
+    needed = int(np.prod(shape)) * np.dtype(dtype).itemsize
+    free = shutil.disk_usage(path.parent).free
+    if needed > free:
+        raise OSError(
+            errno.ENOSPC,
+            f"{final.name} needs {needed / 1e9:.1f} GB and its disk has {free / 1e9:.1f} GB free",
+        )
+    mapped = tifffile.memmap(
         path, shape=shape, dtype=dtype, photometric="minisblack", metadata=metadata or {}
     )
+    if hasattr(os, "posix_fallocate"):  # not on Windows or macOS: the check above stands
+        with open(path, "r+b") as file:
+            try:
+                os.posix_fallocate(file.fileno(), 0, os.path.getsize(path))
+            except OSError as err:
+                if err.errno != errno.ENOSPC:  # a file system that cannot reserve: mapped as is
+                    return mapped
+                raise OSError(errno.ENOSPC, f"no space on disk left for {final.name}") from None
+    return mapped

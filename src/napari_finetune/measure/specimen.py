@@ -88,12 +88,13 @@ class SpecimenSize:
 
 
 def specimen_sizes(table: pd.DataFrame) -> list[SpecimenSize]:
-    """G by each method over the images of a folder run's ``measurements.csv``.
+    """G by each method over the fields of a folder run's ``measurements.csv``.
 
     Parameters
     ----------
     table : pandas.DataFrame
-        One row per image, with ``G intercept`` and ``G planimetric`` columns;
+        One row per field (an image, or a stack's plane), with ``G intercept``
+        and ``G planimetric`` columns;
         images without a G (no pixel size, nothing measured) are left out.
 
     Returns

@@ -52,7 +52,7 @@ class SpecimenFraction:
         n = self.statistic.n
         return (
             f"{self.phase} {100 * self.statistic.mean:.1f} % (95% CI {100 * low:.1f}–"
-            f"{100 * high:.1f} %{spread}) over {n} {field}{'s' * (n != 1)}"
+            f"{100 * high:.1f} %{spread}) over {n} {field}{'s' * (n > 1)}"
         )
 
     def row(self) -> dict[str, object]:
