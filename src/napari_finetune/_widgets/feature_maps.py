@@ -197,7 +197,8 @@ class FeatureMapsWidget(Container):
     def _on_progress(self, event: FeatureProgress) -> None:
         if self._progress is None:  # opened once, though opening processes the next event
             open_bar(self, "_progress", self._viewer, event.total, "Feature maps")
-        self._progress.update(event.done, event.total)
+        if self._progress is not None:  # None: the job ended while its bar opened
+            self._progress.update(event.done, event.total)
 
     def _show(self, what: str, result: tuple, shown: tuple, seconds: float) -> None:
         layer, index, stage, label = shown
