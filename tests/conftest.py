@@ -114,3 +114,15 @@ def tiff_opens(monkeypatch):
 
     monkeypatch.setattr(tifffile.TiffFile, "__init__", counting)
     return opened
+
+
+@pytest.fixture(scope="module")
+def model():
+    """The shipped ``voronoi-unet``, loaded once per test module (each module its own copy).
+
+    A module that needs another model defines its own ``model``; the folder-run tests
+    share one for their session (``tests/batch/conftest.py``).
+    """
+    import napari_finetune as nf  # imported here: torch loads only when a test asks
+
+    return nf.load_model("voronoi-unet")

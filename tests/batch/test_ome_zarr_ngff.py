@@ -41,11 +41,6 @@ def write_image(store, data, version):
         root.attrs["multiscales"] = [{"version": "0.4", **multiscale}]
 
 
-@pytest.fixture(scope="module")
-def model():
-    return nf.load_model("voronoi-unet")
-
-
 @pytest.mark.parametrize("version", ["0.4", "0.5"])
 def test_labels_keep_the_images_placement_and_name_their_classes(tmp_path, model, version):
     store = tmp_path / "mosaic.ome.zarr"

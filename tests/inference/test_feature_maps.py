@@ -13,11 +13,6 @@ from napari_finetune.models.checkpoint_tensors import tensor_digest
 
 
 @pytest.fixture(scope="module")
-def model():
-    return nf.load_model("voronoi-unet")
-
-
-@pytest.fixture(scope="module")
 def image():
     return nf.voronoi_grains((150, 230), 30, seed=3).image
 

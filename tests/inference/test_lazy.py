@@ -16,11 +16,6 @@ SHAPE = (1100, 1300)
 
 
 @pytest.fixture(scope="module")
-def model():
-    return nf.load_model("voronoi-unet")
-
-
-@pytest.fixture(scope="module")
 def image():
     return nf.voronoi_grains(SHAPE, 80, seed=1).image
 

@@ -18,11 +18,6 @@ ARRAYS = ("labels", "probabilities", "uncertainty")
 
 
 @pytest.fixture(scope="module")
-def model():
-    return nf.load_model("voronoi-unet")
-
-
-@pytest.fixture(scope="module")
 def image():
     return nf.voronoi_grains(SHAPE, 40, seed=3).image
 

@@ -10,11 +10,6 @@ zarr = pytest.importorskip("zarr")
 distributed = pytest.importorskip("distributed")
 
 
-@pytest.fixture(scope="module")
-def model():
-    return nf.load_model("voronoi-unet")
-
-
 def _one_worker_cluster():
     return distributed.LocalCluster(
         n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0"

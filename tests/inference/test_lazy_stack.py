@@ -17,11 +17,6 @@ PLANE = (300, 340)
 
 
 @pytest.fixture(scope="module")
-def model():
-    return nf.load_model("voronoi-unet")
-
-
-@pytest.fixture(scope="module")
 def stack():
     # Planes of different brightness: each must be normalised by its own percentiles.
     planes = [nf.voronoi_grains(PLANE, 20, seed=s).image for s in range(3)]

@@ -13,11 +13,6 @@ SHAPE = (800, 900)  # 2 × 2 tiles: their overlaps blend; below sample_pixels
 
 
 @pytest.fixture(scope="module")
-def model():
-    return nf.load_model("voronoi-unet")
-
-
-@pytest.fixture(scope="module")
 def image():
     return nf.voronoi_grains(SHAPE, 50, seed=1).image
 

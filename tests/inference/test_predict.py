@@ -18,11 +18,6 @@ from napari_finetune.inference.tiling import (
 )
 
 
-@pytest.fixture(scope="module")
-def model():
-    return nf.load_model("voronoi-unet")
-
-
 @pytest.mark.parametrize("shape", [(16, 16), (100, 37), (300, 200)])
 def test_probabilities_for_any_size(model, shape):
     image = np.random.default_rng(0).random(shape).astype(np.float32)

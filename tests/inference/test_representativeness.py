@@ -13,11 +13,6 @@ from napari_finetune.inference.representativeness import (
 
 
 @pytest.fixture(scope="module")
-def model():
-    return nf.load_model("voronoi-unet")
-
-
-@pytest.fixture(scope="module")
 def grains():
     return nf.voronoi_grains((320, 384), 40, seed=5).image
 

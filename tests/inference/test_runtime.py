@@ -14,11 +14,6 @@ pytest.importorskip("onnxruntime")
 
 
 @pytest.fixture(scope="module")
-def model():
-    return nf.load_model("voronoi-unet")
-
-
-@pytest.fixture(scope="module")
 def steel():
     """A real micrograph (NIST etched steel, shipped with the plugin), grey."""
     image = read_image(sample_data_dir() / "nist_steel" / "image.png")

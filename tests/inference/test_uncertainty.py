@@ -12,11 +12,6 @@ from napari_finetune.inference.uncertainty import (
 
 
 @pytest.fixture(scope="module")
-def model():
-    return nf.load_model("voronoi-unet")
-
-
-@pytest.fixture(scope="module")
 def sample():
     return nf.voronoi_grains((256, 256), 25, seed=11)
 

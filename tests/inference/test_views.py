@@ -24,11 +24,6 @@ def _trained_with(model, preset):
     )
 
 
-@pytest.fixture(scope="module")
-def model():
-    return nf.load_model("voronoi-unet")
-
-
 def test_views_are_the_group_the_allowed_transforms_make():
     x = torch.arange(2 * 3 * 4 * 4, dtype=torch.float32).reshape(2, 3, 4, 4)
     seen = lambda views: {tuple(v.there(x).flatten().tolist()) for v in views}  # noqa: E731

@@ -87,11 +87,6 @@ def test_training_autocasts_only_on_cuda_gpus_with_bfloat16(monkeypatch):
     assert training_autocast_dtype(torch.device("cuda", 0)) is None
 
 
-@pytest.fixture(scope="module")
-def model():
-    return nf.load_model("voronoi-unet")
-
-
 def test_predict_and_uncertainty_on_the_cpu_equal_the_default(model):
     image = nf.voronoi_grains((96, 80), 8, seed=2).image
     assert np.array_equal(nf.predict(model, image, device="cpu"), nf.predict(model, image))

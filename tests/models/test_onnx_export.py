@@ -17,11 +17,6 @@ onnx = pytest.importorskip("onnx")
 
 
 @pytest.fixture(scope="module")
-def model():
-    return nf.load_model("voronoi-unet")
-
-
-@pytest.fixture(scope="module")
 def exported(model, tmp_path_factory):
     return export_onnx(model, tmp_path_factory.mktemp("onnx") / "grains.onnx")
 

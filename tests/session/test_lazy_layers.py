@@ -28,11 +28,6 @@ def image():
     return nf.voronoi_grains(SHAPE, 40, seed=2).image
 
 
-@pytest.fixture(scope="module")
-def model():
-    return nf.load_model("voronoi-unet")
-
-
 def never_read(shape):
     """A Dask array that fails if any pixel is computed."""
 

@@ -24,11 +24,6 @@ SHAPE = (500, 300)
 
 
 @pytest.fixture(scope="module")
-def model():
-    return nf.load_model("voronoi-unet")
-
-
-@pytest.fixture(scope="module")
 def image():
     return nf.voronoi_grains(SHAPE, 30, seed=3).image
 
