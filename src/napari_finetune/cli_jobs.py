@@ -184,7 +184,6 @@ def demo(args: argparse.Namespace) -> int:
     report_format(str(args.output))  # a file it cannot write is refused before training
 
     from napari_finetune.inference.metrics import boundary_f1
-    from napari_finetune.inference.predict import labels_from_probabilities
     from napari_finetune.report import write_report
     from napari_finetune.session import LabellingSession, Pair, Prediction, RoundOptions
     from napari_finetune.synth import voronoi_grains
@@ -212,11 +211,11 @@ def demo(args: argparse.Namespace) -> int:
         nonlocal prediction
         for event in session.train_round(options):
             if isinstance(event, Prediction):
-                prediction = event.probabilities
+                prediction = event
             yield event
 
     finished = _train(events())
-    predicted = labels_from_probabilities(prediction)
+    predicted = prediction.labels
     score = boundary_f1(predicted == 2, sample.boundaries == 1)
     title = (
         f"fine-tuned {DEFAULT_MODEL} from {(painted > 0).sum()} painted px in "

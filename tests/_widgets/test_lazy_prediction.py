@@ -319,4 +319,9 @@ def test_a_grey_dask_layer_with_a_channel_axis_of_1_goes_band_by_band_as_grey(
     for kind in ("prediction", "uncertainty"):
         got, grey = viewer.layers[f"axis {kind}"].data, viewer.layers[f"flat {kind}"].data
         assert isinstance(got, zarr.Array) and got.shape == image.shape  # from its store
-        np.testing.assert_array_equal(got[:], grey[:])
+        if kind == "prediction":
+            np.testing.assert_array_equal(got[:], grey[:])
+        else:
+            # Float sums may be ordered differently by torch's threads on a busy
+            # machine (2e-7 seen): the same image reads alike, not bit for bit.
+            np.testing.assert_allclose(got[:], grey[:], rtol=0, atol=1e-5)

@@ -182,6 +182,12 @@ def test_every_plane_of_a_stack_goes_into_one_csv_with_g_over_the_planes(
     # G over the planes as E112 fields, in the status line.
     assert "Wrote s.csv and s_summary.csv (a row per plane of 3)." in w.status.value
     assert "by the intercept method over 3 planes" in w.status.value
+    # The plot: every plane's counted grains together (not the last plane's alone).
+    bars = int(sum(patch.get_height() for patch in w.plot.axes.patches))
+    counted = pd.read_csv(tmp_path / "s.csv")  # each grain a row; 'border' half-counted
+    assert bars == len(counted) and bars > 30
+    assert w.plot.axes.get_title() == f"{bars:,} grains of 3 planes"
+    assert "log-normal" in w.plot.axes.get_legend().get_texts()[0].get_text()
     np.testing.assert_array_equal(painted.data, before)  # only read
     # Stopped while it runs: nothing is written.
     monkeypatch.setattr(

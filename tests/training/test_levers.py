@@ -15,7 +15,12 @@ from napari_finetune.training.objectives import (
     unlabelled_planes,
 )
 from napari_finetune.training.reproduce import reproduce
-from napari_finetune.training.unlabelled import FRESH_TEACHER_DECAY, TEACHER_DECAY
+from napari_finetune.training.unlabelled import (
+    FRESH_TEACHER_DECAY,
+    KEPT_START_PSEUDO_WEIGHT,
+    PSEUDO_WEIGHT,
+    TEACHER_DECAY,
+)
 
 
 @pytest.fixture(scope="module")
@@ -183,6 +188,7 @@ def test_strokes_get_the_slow_weighing_teacher_a_new_head_or_a_box_the_fast_one(
     assert model.provenance[-1]["options"]["teacher"] == {
         "decay": TEACHER_DECAY,
         "class_weights": True,
+        "weight": KEPT_START_PSEUDO_WEIGHT,
     }
     # Each step trains on the weighted loss (and shows the plain one on the curves).
     weighted = [w for w in seen if w is not None]
@@ -195,6 +201,7 @@ def test_strokes_get_the_slow_weighing_teacher_a_new_head_or_a_box_the_fast_one(
     assert model.provenance[-1]["options"]["teacher"] == {
         "decay": FRESH_TEACHER_DECAY,
         "class_weights": False,
+        "weight": PSEUDO_WEIGHT,
     }
     assert len(seen) == 4 and all(w is None for w in seen)
     # A box painted completely (its classes meet): the fast teacher, unweighted.
@@ -218,10 +225,19 @@ def test_a_pseudo_label_run_recorded_before_the_slow_teacher_retrains_with_a_not
     del model.provenance[-1]["options"]["teacher"]  # as recorded before it was
     older = reproduce(model, [sample.image], [painted])
     assert (
-        "a mean teacher decaying 0.95 a step, painted classes unweighted then, "
-        "a mean teacher decaying 0.995 a step, painted classes weighed to the images now"
+        "a mean teacher decaying 0.95 a step, painted classes unweighted, pseudo-labels "
+        "weighing 0.5 then, a mean teacher decaying 0.995 a step, painted classes weighed to "
+        "the images, pseudo-labels weighing 1.0 now"
     ) in older.notes
     assert not older.expected_identical
+    # Recorded with the slow teacher but before its pseudo-labels' weight rose to 1.
+    model.provenance[-1]["options"]["teacher"] = {"decay": 0.995, "class_weights": True}
+    weighed_half = reproduce(model, [sample.image], [painted])
+    assert (
+        "a mean teacher decaying 0.995 a step, painted classes weighed to the images, "
+        "pseudo-labels weighing 0.5 then, a mean teacher decaying 0.995 a step, painted "
+        "classes weighed to the images, pseudo-labels weighing 1.0 now"
+    ) in weighed_half.notes
 
 
 def test_a_box_or_scratch_pseudo_label_run_recorded_before_retrains_without_a_teacher_note(

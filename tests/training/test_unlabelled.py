@@ -9,7 +9,9 @@ from napari_finetune.training.losses import painted_loss
 from napari_finetune.training.unlabelled import (
     CONFIDENCE,
     FRESH_TEACHER_DECAY,
+    KEPT_START_PSEUDO_WEIGHT,
     PRIOR_WEIGHT_RANGE,
+    PSEUDO_WEIGHT,
     TEACHER_DECAY,
     MeanTeacher,
     UnpaintedCrops,
@@ -145,4 +147,21 @@ def test_the_class_mix_is_a_running_mean_over_every_crop_and_a_new_head_gives_no
     fresh.inputs(2, torch.device("cpu"))
     target = torch.zeros((1, 4, 4), dtype=torch.int64)
     assert fresh.painted_weights(target) is None and teacher.painted_weights(target) is not None
-    assert fresh.describe() == {"decay": FRESH_TEACHER_DECAY, "class_weights": False}
+    assert fresh.describe() == {
+        "decay": FRESH_TEACHER_DECAY,
+        "class_weights": False,
+        "weight": PSEUDO_WEIGHT,
+    }
+    assert teacher.describe()["weight"] == KEPT_START_PSEUDO_WEIGHT
+
+
+def test_pseudo_labels_weigh_as_much_as_the_painting_for_strokes_half_as_much_otherwise():
+    net = HalfSure()
+    for keeps_start, weight in ((True, KEPT_START_PSEUDO_WEIGHT), (False, PSEUDO_WEIGHT)):
+        teacher = MeanTeacher(net, UnpaintedCrops([plane()], [], 40, 0), None, 0, keeps_start)
+        teacher.inputs(2, torch.device("cpu"))
+        logits = torch.randn(2, 2, 40, 40)
+        plain = painted_loss(logits, teacher.targets)
+        assert teacher.loss(logits, 1.0).item() == pytest.approx(weight * plain.item())
+        assert teacher.loss(logits, 0.0).item() < 0.01 * weight * plain.item()  # ramped up
+    assert (KEPT_START_PSEUDO_WEIGHT, PSEUDO_WEIGHT) == (1.0, 0.5)

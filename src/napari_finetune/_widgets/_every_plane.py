@@ -4,7 +4,8 @@
 are measured plane by plane here (:class:`~napari_finetune.batch.plane_measurements.PlaneTables`,
 as a folder run's ``--measure`` measures a stack): the grain CSV with each
 plane's grains, its summary with a row per plane, and G over the planes as
-ASTM E112 fields in the status line. The planes are read and measured in a
+ASTM E112 fields in the status line, and the size histogram of every plane's grains
+together in the plot. The planes are read and measured in a
 worker, one at a time; the button stops it while it runs (nothing is written
 then).
 """
@@ -127,6 +128,9 @@ class EveryPlane:
             lines.append(tables.note())
         lines += [f"ASTM E112 {size.describe('plane')}." for size in tables.specimen_sizes()]
         self.dock.status.value = "\n".join(lines)
+        pooled = tables.pooled_diameters()  # the stack's size distribution, not one plane's
+        if pooled is not None:
+            self.dock.plot.show_pooled(*pooled, tables.planes)
         show_info(lines[0])
 
     def _on_stopped(self) -> None:

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
 from magicgui.widgets import CheckBox, ComboBox, PushButton
 from napari.qt.threading import create_worker
 from napari.utils.notifications import show_info
@@ -165,14 +164,13 @@ class ModelActions:
             load_and_predict,
             chosen,
             target.data,  # a small Dask or Zarr stack is read in the worker, not here
+            target.name,
             self._device(),
             views,
             _start_thread=False,
             _ignore_errors=True,
         )
-        worker.returned.connect(
-            lambda result: self._predicted(target.name, *result, current, views)
-        )
+        worker.returned.connect(lambda result: self._predicted(*result, current, views))
         worker.errored.connect(self._report)
         worker.finished.connect(lambda: setattr(self.predict_button, "enabled", True))
         self._worker = worker
@@ -183,16 +181,10 @@ class ModelActions:
         return self.average_views.value
 
     def _predicted(
-        self,
-        name: str,
-        model: SegmentationModel,
-        probs: np.ndarray,
-        count: int,
-        current: bool,
-        views: bool,
+        self, model: SegmentationModel, event: Prediction, current: bool, views: bool
     ) -> None:
-        self._show(Prediction(name, probs, True, views=count, classes=dict(model.classes)), model)
-        self.status.value = predicted(name, model, current, views)
+        self._show(event, model)
+        self.status.value = predicted(event.target, model, current, views)
 
     def measure_prediction(self) -> None:
         """Open the *Measure grains* dock on the newest prediction and measure it."""

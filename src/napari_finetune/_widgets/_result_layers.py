@@ -21,7 +21,6 @@ from napari_finetune._widgets._layers import (
     output_named,
     spatial_shape,
 )
-from napari_finetune.inference.predict import labels_from_probabilities
 from napari_finetune.session import Prediction
 from napari_finetune.session.class_metadata import colours_metadata
 from napari_finetune.session.lazy_rule import stack_lead
@@ -129,7 +128,7 @@ def show_prediction(
     target = layer_named(viewer, event.target, Image)
     if target is None:  # the image was removed meanwhile
         return
-    predicted = labels_from_probabilities(event.probabilities)
+    predicted = event.labels  # computed in the worker that predicted
     styling, meta = prediction_style(classes, event.probabilities.shape[0], colormap)
     meta["napari_finetune"]["views"] = event.views  # averaged flipped and rotated views
     name = f"{event.target} prediction"

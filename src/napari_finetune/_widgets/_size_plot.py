@@ -1,12 +1,19 @@
-"""The *Measure grains* dock's plot: grain size histogram with its log-normal fit."""
+"""The *Measure grains* dock's plot: grain size histogram with its log-normal fit.
+
+One image's (or plane's) grains, or after *Every plane* a stack's planes pooled.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import numpy as np
 from matplotlib.figure import Figure
 
 from napari_finetune._widgets._training_plot import BACKGROUND, FOREGROUND, DockCanvas
 from napari_finetune.measure import GrainMeasurement
-from napari_finetune.measure.figure import draw_size_histogram
+from napari_finetune.measure.figure import draw_diameters, draw_size_histogram
+from napari_finetune.measure.report import lognormal_fit
 
 
 class SizePlot(DockCanvas):
@@ -21,10 +28,23 @@ class SizePlot(DockCanvas):
 
     def show(self, measurement: GrainMeasurement | None) -> None:
         """Redraw for ``measurement`` (None: empty)."""
+        self._redraw(lambda: draw_size_histogram(self.axes, measurement.report), measurement)
+
+    def show_pooled(self, ecd: np.ndarray, unit: str, planes: int) -> None:
+        """Redraw for the diameters of a stack's ``planes`` pooled, with their own fit."""
+
+        def draw() -> None:
+            draw_diameters(self.axes, ecd, unit, lognormal_fit(ecd))
+            self.axes.set_title(f"{ecd.size:,} grains of {planes} planes", fontsize=8)
+            self.axes.title.set_color(FOREGROUND)
+
+        self._redraw(draw, ecd)
+
+    def _redraw(self, draw: Callable[[], None], shown: object) -> None:
         self.axes.clear()
         self.style(self.axes)
-        if measurement is not None:
-            draw_size_histogram(self.axes, measurement.report)
+        if shown is not None:
+            draw()
             self.axes.xaxis.label.set_color(FOREGROUND)
             self.axes.yaxis.label.set_color(FOREGROUND)
         self.draw_idle()

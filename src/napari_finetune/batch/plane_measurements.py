@@ -88,6 +88,19 @@ class PlaneTables:
         """Write the grain CSV, its summary (a row per plane) and the segments; their paths."""
         return write_grain_csv(self.reports, path, extra=self.rows)
 
+    def pooled_diameters(self) -> tuple[np.ndarray, str] | None:
+        """The counted grains' equivalent-circle diameters of every plane together, and their unit.
+
+        The stack's size distribution: each plane a field, all its counted grains
+        drawn from one specimen. Planes without grains (none measured, or the
+        whole plane one grain) add none; None when no plane has grains.
+        """
+        found = [r for r in self.reports.values() if r is not None and len(r.table) >= 2]
+        if not found:
+            return None
+        ecd = np.concatenate([r.counted["ecd"].to_numpy() for r in found])
+        return ecd, found[0].calibration.unit
+
     def specimen_sizes(self) -> list[SpecimenSize]:
         """G by each method over the planes as E112 fields (planes without a G left out)."""
         return specimen_sizes(pd.DataFrame(list(self.rows.values())))

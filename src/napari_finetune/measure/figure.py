@@ -17,7 +17,32 @@ from napari_finetune.measure.report import GrainReport
 def draw_size_histogram(ax: object, report: GrainReport, colour: str = "#4fc3f7") -> None:
     """ECD histogram on a log axis, with the log-normal fit scaled to the counts."""
     ecd = report.counted["ecd"].to_numpy()
-    unit = report.calibration.unit
+    draw_diameters(ax, ecd, report.calibration.unit, report.lognormal, colour)
+
+
+def draw_diameters(
+    ax: object,
+    ecd: np.ndarray,
+    unit: str,
+    lognormal: tuple[float, float] | None,
+    colour: str = "#4fc3f7",
+) -> None:
+    """Histogram of equivalent-circle diameters on a log axis, with a log-normal fit.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        Where to draw.
+    ecd : numpy.ndarray
+        The diameters (one image's counted grains, or a stack's planes pooled).
+    unit : str
+        Their length unit.
+    lognormal : tuple or None
+        ``(median, sigma)`` of the fit (:func:`~napari_finetune.measure.report.lognormal_fit`),
+        drawn scaled to the counts; None draws none.
+    colour : str
+        The bars' colour.
+    """
     ax.set_xlabel(f"equivalent-circle diameter ({unit})", fontsize=8)
     ax.set_ylabel("grains", fontsize=8)
     if ecd.size == 0:
@@ -28,8 +53,8 @@ def draw_size_histogram(ax: object, report: GrainReport, colour: str = "#4fc3f7"
     ax.set_xscale("log")
     ax.xaxis.set_major_formatter(ScalarFormatter())
     ax.xaxis.set_minor_formatter(NullFormatter())
-    if report.lognormal is not None:
-        median, sigma = report.lognormal
+    if lognormal is not None:
+        median, sigma = lognormal
         x = np.geomspace(bins[0], bins[-1], 200)
         # Expected count per log-bin: N * pdf(log x) * bin width in log x.
         width = np.log(bins[1] / bins[0])

@@ -259,10 +259,7 @@ def measure_grains(
             float(rows["test_length"].sum() / n * calibration.pixel_size) if n else np.inf
         )
     counted = table[~table["border"]] if border == "exclude" else table
-    lognormal = None
-    if len(counted) >= 3:
-        sigma, _, scale = stats.lognorm.fit(counted["ecd"], floc=0)
-        lognormal = (float(scale), float(sigma))
+    lognormal = lognormal_fit(counted["ecd"].to_numpy())
     weights = frame_weights(table, grains, border)
     n_grains = float(weights.sum())
     if 1 < n_grains < MIN_GRAINS:
@@ -288,3 +285,23 @@ def measure_grains(
         lognormal,
         warnings,
     )
+
+
+def lognormal_fit(diameters: np.ndarray) -> tuple[float, float] | None:
+    """The median and σ (of the log) of a log-normal fitted to grain diameters.
+
+    Parameters
+    ----------
+    diameters : numpy.ndarray
+        Equivalent-circle diameters, e.g. the counted grains of one image or
+        of every plane of a stack together.
+
+    Returns
+    -------
+    tuple or None
+        ``(median, sigma)``; None for fewer than 3 grains (no fit worth drawing).
+    """
+    if len(diameters) < 3:
+        return None
+    sigma, _, scale = stats.lognorm.fit(diameters, floc=0)
+    return float(scale), float(sigma)

@@ -16,6 +16,7 @@ from napari_finetune.inference.predict import predict
 from napari_finetune.inference.views import describe_views, model_views, views_for
 from napari_finetune.models.model import SegmentationModel
 from napari_finetune.models.registry import DEFAULT_MODEL, load_model
+from napari_finetune.session.events import Prediction
 from napari_finetune.session.options import CURRENT, SCRATCH
 from napari_finetune.session.status import describe_model
 
@@ -78,10 +79,11 @@ def predicted(
 def load_and_predict(
     model: SegmentationModel | str | Path,
     image: object,
+    name: str,
     device: str | None = None,
     average_views: bool = False,
-) -> tuple[SegmentationModel, np.ndarray, int]:
-    """Class probabilities of ``image``; a model name or file is loaded first.
+) -> tuple[SegmentationModel, Prediction]:
+    """The prediction of ``image``, labels included; a model name or file is loaded first.
 
     *Predict* runs this in a worker thread, so that loading a model from its
     file, reading a lazy image and predicting all stay off the viewer's thread.
@@ -92,6 +94,8 @@ def load_and_predict(
         A model, or a shipped name or checkpoint to load.
     image : array-like
         An array or a lazy one (a small Dask or Zarr stack), read here.
+    name : str
+        The image layer's name (the prediction's target).
     device : str, optional
         Where the network runs (default: where the model's weights are).
     average_views : bool
@@ -101,10 +105,13 @@ def load_and_predict(
     Returns
     -------
     tuple
-        The model (loaded, if a name or file was given), its float32
-        ``(K, rows, cols)`` class probabilities and how many views they average.
+        The model (loaded, if a name or file was given) and its final
+        :class:`~napari_finetune.session.events.Prediction`: float32 ``(K, rows, cols)``
+        class probabilities, their labels (so the ``argmax`` too runs here, not in
+        the viewer's thread) and how many views they average.
     """
     if not isinstance(model, SegmentationModel):
         model = load_model(model)
     probabilities = predict(model, np.asarray(image), device=device, average_views=average_views)
-    return model, probabilities, len(views_for(model, average_views))
+    views = len(views_for(model, average_views))
+    return model, Prediction(name, probabilities, True, views=views, classes=dict(model.classes))

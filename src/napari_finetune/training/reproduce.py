@@ -38,13 +38,22 @@ REPEATED = (
 )
 LEVERS = ("adaptation", "semi_supervised")
 # How a pseudo-label run's mean teacher taught before its provenance said.
-OLD_TEACHER = {"decay": 0.95, "class_weights": False}
+OLD_TEACHER = {"decay": 0.95, "class_weights": False, "weight": 0.5}
+# The pseudo-label loss's weight of a record that does not say it: every teacher's then.
+OLD_PSEUDO_WEIGHT = 0.5
 
 
 def teacher_words(teacher: dict) -> str:
-    """E.g. ``'a mean teacher decaying 0.995 a step, painted classes weighed to the images'``."""
+    """How a recorded teacher taught, in words.
+
+    E.g. ``'a mean teacher decaying 0.995 a step, painted classes weighed to
+    the images, pseudo-labels weighing 1.0'``.
+    """
     weighed = "weighed to the images" if teacher.get("class_weights") else "unweighted"
-    return f"a mean teacher decaying {teacher.get('decay')} a step, painted classes {weighed}"
+    return (
+        f"a mean teacher decaying {teacher.get('decay')} a step, painted classes {weighed}, "
+        f"pseudo-labels weighing {teacher.get('weight', OLD_PSEUDO_WEIGHT)}"
+    )
 
 
 @dataclass(frozen=True)
@@ -225,11 +234,13 @@ def reproduce(
     if source_now is not None and source_then != source_now:
         notes.append(f"aligned with synthetic {source_then} then, with {source_now} now")
     # Pseudo-label runs record their teacher since it slowed and weighs the
-    # painting; before that, every teacher followed within ~20 steps, unweighted.
+    # painting (and its pseudo-labels' weight since that rose for strokes); before
+    # that, every teacher followed within ~20 steps, unweighted, at weight 0.5.
     teacher_now = retrained.provenance[-1]["options"].get("teacher")
     teacher_then = record["options"].get("teacher", OLD_TEACHER)
     if not isinstance(teacher_then, dict):  # a hand-edited record: read as the old teacher
         teacher_then = OLD_TEACHER
+    teacher_then = {"weight": OLD_PSEUDO_WEIGHT, **teacher_then}  # recorded since it varies
     if teacher_now is not None and teacher_then != teacher_now:
         notes.append(f"{teacher_words(teacher_then)} then, {teacher_words(teacher_now)} now")
     device_now = retrained.provenance[-1].get("device")
