@@ -8,15 +8,18 @@ the user painted nothing, its class becomes a pseudo-label. The crop and its
 pseudo-labels then go through the run's augmentation pipeline together, as
 painted patches do (FixMatch, Sohn et al. 2020): the student must give the
 same answer on a view the physics preset allows, and the preset decides which
-transforms are legal. The pseudo-label loss is a mean over confident pixels
-weighted below 1 and ramped up from 0, so it never outvotes the painted pixels.
+transforms are legal. The pseudo-label loss is a mean over confident pixels,
+ramped up from 0 and weighted at most as the painted loss (a mean over far
+fewer pixels), so it never outvotes the painted pixels.
 For strokes from a start model that knows the classes, the teacher *keeps the
 start*: it follows the student slowly, so its pseudo-labels stay close to what
-the start model knew, and it estimates the images' class mix, to which the
-painted pixels are weighed (:meth:`MeanTeacher.painted_weights`). Otherwise
-(a box painting, a new head from scratch or for another class count) it
-follows within ~20 steps and weighs nothing: on box paintings that was better
-(README, *Strokes teach with pseudo-labels*), and a new head knows nothing yet.
+the start model knew, its pseudo-labels weigh as much as the painting, and it
+estimates the images' class mix, to which the painted pixels are weighed
+(:meth:`MeanTeacher.painted_weights`). Otherwise (a box painting, a new head
+from scratch or for another class count) it follows within ~20 steps, weighs
+nothing, and its pseudo-labels weigh half the painting: on box paintings that
+was better (README, *Strokes teach with pseudo-labels*), and a new head knows
+nothing yet.
 """
 
 from __future__ import annotations
