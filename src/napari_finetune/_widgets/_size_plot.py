@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 from napari_finetune._widgets._training_plot import BACKGROUND, FOREGROUND, DockCanvas
 from napari_finetune.measure import GrainMeasurement
 from napari_finetune.measure.figure import draw_diameters, draw_size_histogram
-from napari_finetune.measure.report import lognormal_fit
+from napari_finetune.measure.size_distribution import lognormal_fit
 
 
 class SizePlot(DockCanvas):

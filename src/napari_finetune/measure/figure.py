@@ -38,8 +38,9 @@ def draw_diameters(
     unit : str
         Their length unit.
     lognormal : tuple or None
-        ``(median, sigma)`` of the fit (:func:`~napari_finetune.measure.report.lognormal_fit`),
-        drawn scaled to the counts; None draws none.
+        ``(median, sigma)`` of the fit
+        (:func:`~napari_finetune.measure.size_distribution.lognormal_fit`), drawn
+        scaled to the counts; None draws none.
     colour : str
         The bars' colour.
     """

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from napari_finetune.choices import BORDER_RULES as BORDER_RULES  # re-exported
 from napari_finetune.measure.astm import (
@@ -32,6 +31,7 @@ from napari_finetune.measure.astm import (
 )
 from napari_finetune.measure.intercepts import Intercepts, e112_pattern, intercepts, line_grid
 from napari_finetune.measure.jeffries import cell_areas_px, frame_weights
+from napari_finetune.measure.size_distribution import lognormal_fit
 from napari_finetune.measure.table import Calibration, grain_table
 
 PLANIMETRIC_FIELDS = (3, 3)
@@ -285,23 +285,3 @@ def measure_grains(
         lognormal,
         warnings,
     )
-
-
-def lognormal_fit(diameters: np.ndarray) -> tuple[float, float] | None:
-    """The median and σ (of the log) of a log-normal fitted to grain diameters.
-
-    Parameters
-    ----------
-    diameters : numpy.ndarray
-        Equivalent-circle diameters, e.g. the counted grains of one image or
-        of every plane of a stack together.
-
-    Returns
-    -------
-    tuple or None
-        ``(median, sigma)``; None for fewer than 3 grains (no fit worth drawing).
-    """
-    if len(diameters) < 3:
-        return None
-    sigma, _, scale = stats.lognorm.fit(diameters, floc=0)
-    return float(scale), float(sigma)
