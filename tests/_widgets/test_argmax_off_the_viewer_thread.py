@@ -53,8 +53,13 @@ def test_predict_on_an_image_takes_its_labels_from_the_worker(
     assert dock.status.value.startswith("Predicted 'em'")
     assert len(argmax_threads) == 1
     assert argmax_threads[0] is not threading.main_thread()
-    want = predict_module.labels_from_probabilities(nf.predict(dock.session.model, image))
-    np.testing.assert_array_equal(viewer.layers["em prediction"].data, want)
+    # The labels of the probabilities shown (class 2's map of two classes), where the
+    # untrained model is not too unsure for float noise to decide.
+    shown = np.asarray(viewer.layers["em probabilities"].data)
+    clear = np.abs(shown - 0.5) > 1e-3
+    assert clear.mean() > 0.9
+    got = viewer.layers["em prediction"].data
+    np.testing.assert_array_equal(got[clear], (shown[clear] > 0.5) + 1)
 
 
 def test_predict_on_a_deep_stack_takes_every_planes_labels_from_the_worker(

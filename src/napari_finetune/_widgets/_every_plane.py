@@ -129,7 +129,9 @@ class EveryPlane:
         lines += [f"ASTM E112 {size.describe('plane')}." for size in tables.specimen_sizes()]
         self.dock.status.value = "\n".join(lines)
         pooled = tables.pooled_diameters()  # the stack's size distribution, not one plane's
-        if pooled is not None:
+        if pooled is None:
+            self.dock.plot.show(None)  # no plane has grains: no earlier plane's histogram either
+        else:
             self.dock.plot.show_pooled(*pooled, tables.planes)
         show_info(lines[0])
 

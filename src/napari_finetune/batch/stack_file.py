@@ -29,7 +29,6 @@ from napari_finetune.batch.discovery import is_zarr_store
 from napari_finetune.data.channel_axis import channel_count
 from napari_finetune.data.safe_write import atomic_write
 from napari_finetune.data.tiff_read import TIFF_SUFFIXES
-from napari_finetune.inference.predict import labels_from_probabilities
 from napari_finetune.models.model import SegmentationModel
 from napari_finetune.session.deep_stack_prediction import predict_planes
 from napari_finetune.session.lazy_rule import is_deep_stack
@@ -133,7 +132,7 @@ def write_plane_by_plane(
                 backend=backend,
             ):
                 plane = event.probabilities
-                classes = labels_from_probabilities(plane)
+                classes = event.labels  # computed with the event
                 if not maps:  # sized by the first plane's result: grey axis and colour read away
                     shape = (total, *classes.shape)
                     maps["classes"] = _tiff_on_disk(

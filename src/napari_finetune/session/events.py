@@ -28,7 +28,8 @@ class Prediction:
     predicted before by another model, are stale from now on.
     ``labels``: the most probable class of each pixel (1-based), computed when
     the event is made, in the thread that predicted: the viewer's thread then only
-    writes them into a layer (an ``argmax`` of a 2048² plane takes 20–50 ms).
+    writes them into a layer (an ``argmax`` of a 2048² plane takes ~70 ms). A
+    ``dataclasses.replace`` of the probabilities must pass ``labels=None`` too.
     """
 
     target: str
@@ -38,7 +39,7 @@ class Prediction:
     views: int = 1
     classes: dict[int, str] = field(default_factory=dict)
     clears: bool = False
-    labels: np.ndarray = field(default=None, repr=False)
+    labels: np.ndarray | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.labels is None:

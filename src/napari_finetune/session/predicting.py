@@ -107,8 +107,9 @@ def load_and_predict(
     tuple
         The model (loaded, if a name or file was given) and its final
         :class:`~napari_finetune.session.events.Prediction`: float32 ``(K, rows, cols)``
-        class probabilities, their labels (so the ``argmax`` too runs here, not in
-        the viewer's thread) and how many views they average.
+        class probabilities (``(K, planes, rows, cols)`` for a small stack), their
+        labels (so the ``argmax`` too runs here, not in the viewer's thread) and how
+        many views they average.
     """
     if not isinstance(model, SegmentationModel):
         model = load_model(model)
