@@ -200,6 +200,28 @@ def test_every_plane_of_a_stack_goes_into_one_csv_with_g_over_the_planes(
     assert w.status.value == "Stopped measuring planes: nothing was written."
 
 
+def test_every_plane_without_grains_clears_the_plot_of_the_plane_measured_before(
+    make_napari_viewer, qtbot, errors, tmp_path, monkeypatch
+):
+    import napari_finetune as nf
+
+    viewer = make_napari_viewer()
+    planes = np.stack([nf.voronoi_grains((96, 96), 12, seed=1).boundaries] * 2)
+    viewer.add_labels(planes, name="stack")
+    w = MeasureGrainsWidget(viewer)
+    measured(w, qtbot)  # the plane in view: its histogram is drawn
+    assert w.plot.axes.patches
+    blank = viewer.add_labels(np.zeros_like(planes), name="blank")  # no boundary on any plane
+    w.source.value = blank
+    monkeypatch.setattr(
+        MeasureGrainsWidget, "_ask_path", lambda self, default, pattern: str(tmp_path / "b.csv")
+    )
+    w.every_plane.button.clicked.emit()
+    qtbot.waitUntil(lambda: w.every_plane._worker is None, timeout=60_000)
+    assert errors == [] and "2 of 2 planes: not measured" in w.status.value
+    assert not w.plot.axes.patches and w.plot.axes.get_title() == ""
+
+
 def test_a_plane_of_a_per_class_probability_stack_is_measured(make_napari_viewer, qtbot, errors):
     import napari_finetune as nf
 
