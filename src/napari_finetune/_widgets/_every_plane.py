@@ -23,6 +23,7 @@ from napari.utils.notifications import show_info
 from napari_finetune._widgets._grain_layers import planes_to_measure, stack_depth_of
 from napari_finetune._widgets._layers import without_copy_number
 from napari_finetune.batch.plane_measurements import PlaneTables
+from napari_finetune.measure.size_distribution import lognormal_fit
 from napari_finetune.session.class_metadata import class_names_of
 
 if TYPE_CHECKING:
@@ -38,18 +39,23 @@ TIP = (
 
 def measure_every_plane(
     reads: list[Callable[[], np.ndarray]], kind: str, name: str, path: str, *measure: object
-) -> Generator[int, None, tuple[PlaneTables, tuple]]:
+) -> Generator[int, None, tuple]:
     """In the worker: read and measure each plane, yielding how many are done; write the CSVs.
 
     ``measure`` are :meth:`PlaneTables.add`'s options after ``kind``
-    (options, calibration, border, class names). Returns the tables and the
-    files written.
+    (options, calibration, border, class names). Returns the tables, the
+    files written, G over the planes and the pooled diameters with their unit
+    and log-normal fit (None without grains): everything the dock then shows,
+    computed here rather than in the viewer's thread.
     """
     tables = PlaneTables(name, len(reads))
     for z, read in enumerate(reads):
         tables.add(z, read(), kind, *measure)
         yield z + 1
-    return tables, tables.write(path)
+    pooled = tables.pooled_diameters()  # the stack's size distribution, not one plane's
+    if pooled is not None:
+        pooled = (*pooled, lognormal_fit(pooled[0]))
+    return tables, tables.write(path), tables.specimen_sizes(), pooled
 
 
 class EveryPlane:
@@ -121,14 +127,13 @@ class EveryPlane:
     def _on_plane(self, done: int) -> None:
         self.dock.status.value = f"Measured plane {done} of {self._planes}…"
 
-    def _on_done(self, result: tuple[PlaneTables, tuple]) -> None:
-        tables, (table, summary) = result
+    def _on_done(self, result: tuple) -> None:
+        tables, (table, summary), sizes, pooled = result
         lines = [f"Wrote {table.name} and {summary.name} (a row per plane of {tables.planes})."]
         if tables.note():
             lines.append(tables.note())
-        lines += [f"ASTM E112 {size.describe('plane')}." for size in tables.specimen_sizes()]
+        lines += [f"ASTM E112 {size.describe('plane')}." for size in sizes]
         self.dock.status.value = "\n".join(lines)
-        pooled = tables.pooled_diameters()  # the stack's size distribution, not one plane's
         if pooled is None:
             self.dock.plot.show(None)  # no plane has grains: no earlier plane's histogram either
         else:

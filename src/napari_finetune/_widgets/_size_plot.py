@@ -13,7 +13,6 @@ from matplotlib.figure import Figure
 from napari_finetune._widgets._training_plot import BACKGROUND, FOREGROUND, DockCanvas
 from napari_finetune.measure import GrainMeasurement
 from napari_finetune.measure.figure import draw_diameters, draw_size_histogram
-from napari_finetune.measure.size_distribution import lognormal_fit
 
 
 class SizePlot(DockCanvas):
@@ -30,11 +29,17 @@ class SizePlot(DockCanvas):
         """Redraw for ``measurement`` (None: empty)."""
         self._redraw(lambda: draw_size_histogram(self.axes, measurement.report), measurement)
 
-    def show_pooled(self, ecd: np.ndarray, unit: str, planes: int) -> None:
+    def show_pooled(
+        self,
+        ecd: np.ndarray,
+        unit: str,
+        lognormal: tuple[float, float] | None,
+        planes: int,
+    ) -> None:
         """Redraw for the diameters of a stack's ``planes`` pooled, with their own fit."""
 
         def draw() -> None:
-            draw_diameters(self.axes, ecd, unit, lognormal_fit(ecd))
+            draw_diameters(self.axes, ecd, unit, lognormal)
             self.axes.set_title(f"{ecd.size:,} grains of {planes} planes", fontsize=8)
             self.axes.title.set_color(FOREGROUND)
 
