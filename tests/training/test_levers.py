@@ -16,10 +16,13 @@ from napari_finetune.training.objectives import (
 )
 from napari_finetune.training.reproduce import reproduce
 from napari_finetune.training.unlabelled import (
+    FRESH_CROPS,
     FRESH_TEACHER_DECAY,
+    KEPT_START_CROPS,
     KEPT_START_PSEUDO_WEIGHT,
     PSEUDO_WEIGHT,
     TEACHER_DECAY,
+    MeanTeacher,
 )
 
 
@@ -183,13 +186,24 @@ def test_strokes_get_the_slow_weighing_teacher_a_new_head_or_a_box_the_fast_one(
         return painted_loss(logits, target, dice_weight, class_weights)
 
     monkeypatch.setattr(step, "painted_loss", spy)
+    crops = []  # unlabelled crops the teacher is asked for, per step
+    inputs = MeanTeacher.inputs
+
+    def counted(self, n, device):
+        crops.append(n)
+        return inputs(self, n, device)
+
+    monkeypatch.setattr(MeanTeacher, "inputs", counted)
     sample, painted = painted_sample
     model, _ = nf.fit(sample.image, painted, semi_supervised=True, **small())
     assert model.provenance[-1]["options"]["teacher"] == {
         "decay": TEACHER_DECAY,
         "class_weights": True,
         "weight": KEPT_START_PSEUDO_WEIGHT,
+        "crops_per_patch": KEPT_START_CROPS,
     }
+    # A quarter as many unlabelled crops as painted patches (batch 4: 1 crop).
+    assert crops == [round(4 * KEPT_START_CROPS)] * 4 == [1] * 4
     # Each step trains on the weighted loss (and shows the plain one on the curves).
     weighted = [w for w in seen if w is not None]
     assert len(weighted) == 4 and all(w.shape == (2,) for w in weighted)
@@ -197,12 +211,15 @@ def test_strokes_get_the_slow_weighing_teacher_a_new_head_or_a_box_the_fast_one(
     third = painted.copy()
     third[:6, :6] = 3
     seen.clear()
+    crops.clear()
     model, _ = nf.fit(sample.image, third, semi_supervised=True, **small())
     assert model.provenance[-1]["options"]["teacher"] == {
         "decay": FRESH_TEACHER_DECAY,
         "class_weights": False,
         "weight": PSEUDO_WEIGHT,
+        "crops_per_patch": FRESH_CROPS,
     }
+    assert crops == [round(4 * FRESH_CROPS)] * 4 == [2] * 4
     assert len(seen) == 4 and all(w is None for w in seen)
     # A box painted completely (its classes meet): the fast teacher, unweighted.
     box = np.zeros_like(painted)
@@ -224,11 +241,11 @@ def test_a_pseudo_label_run_recorded_before_the_slow_teacher_retrains_with_a_not
     assert reproduce(model, [sample.image], [painted]).identical
     now = (
         "a mean teacher decaying 0.995 a step, painted classes weighed to the images, "
-        "pseudo-labels weighing 1.0 now"
+        "pseudo-labels weighing 2.0 on 0.25 crops per painted patch now"
     )
     recorded = {
         None: "a mean teacher decaying 0.95 a step, painted classes unweighted",  # before it was
-        # The slow teacher, recorded before its pseudo-labels' weight rose to 1.
+        # The slow teacher, recorded before its pseudo-labels' weight rose (and crops fell).
         "slow": "a mean teacher decaying 0.995 a step, painted classes weighed to the images",
     }
     for teacher, then in recorded.items():
@@ -237,8 +254,17 @@ def test_a_pseudo_label_run_recorded_before_the_slow_teacher_retrains_with_a_not
         if teacher == "slow":
             options["teacher"] = {"decay": 0.995, "class_weights": True}
         older = reproduce(model, [sample.image], [painted])
-        assert f"{then}, pseudo-labels weighing 0.5 then, {now}" in older.notes
+        old_crops = "pseudo-labels weighing 0.5 on 0.5 crops per painted patch then"
+        assert f"{then}, {old_crops}, {now}" in older.notes
         assert not older.expected_identical
+    # Recorded at weight 1, before its crops were recorded (they were half the patches).
+    model.provenance[-1]["options"]["teacher"] = {
+        "decay": 0.995,
+        "class_weights": True,
+        "weight": 1.0,
+    }
+    older = reproduce(model, [sample.image], [painted])
+    assert "pseudo-labels weighing 1.0 on 0.5 crops per painted patch then" in older.notes[-1]
 
 
 def test_a_box_or_scratch_pseudo_label_run_recorded_before_retrains_without_a_teacher_note(

@@ -8,7 +8,9 @@ from napari_finetune.data.painted import PaintedPlane
 from napari_finetune.training.losses import painted_loss
 from napari_finetune.training.unlabelled import (
     CONFIDENCE,
+    FRESH_CROPS,
     FRESH_TEACHER_DECAY,
+    KEPT_START_CROPS,
     KEPT_START_PSEUDO_WEIGHT,
     PRIOR_WEIGHT_RANGE,
     PSEUDO_WEIGHT,
@@ -151,11 +153,13 @@ def test_the_class_mix_is_a_running_mean_over_every_crop_and_a_new_head_gives_no
         "decay": FRESH_TEACHER_DECAY,
         "class_weights": False,
         "weight": PSEUDO_WEIGHT,
+        "crops_per_patch": FRESH_CROPS,
     }
     assert teacher.describe()["weight"] == KEPT_START_PSEUDO_WEIGHT
+    assert teacher.describe()["crops_per_patch"] == KEPT_START_CROPS
 
 
-def test_pseudo_labels_weigh_as_much_as_the_painting_for_strokes_half_as_much_otherwise():
+def test_pseudo_labels_weigh_twice_the_painting_for_strokes_half_as_much_otherwise():
     net = HalfSure()
     for keeps_start, weight in ((True, KEPT_START_PSEUDO_WEIGHT), (False, PSEUDO_WEIGHT)):
         teacher = MeanTeacher(net, UnpaintedCrops([plane()], [], 40, 0), None, 0, keeps_start)
@@ -164,4 +168,5 @@ def test_pseudo_labels_weigh_as_much_as_the_painting_for_strokes_half_as_much_ot
         plain = painted_loss(logits, teacher.targets)
         assert teacher.loss(logits, 1.0).item() == pytest.approx(weight * plain.item())
         assert teacher.loss(logits, 0.0).item() < 0.01 * weight * plain.item()  # ramped up
-    assert (KEPT_START_PSEUDO_WEIGHT, PSEUDO_WEIGHT) == (1.0, 0.5)
+    assert (KEPT_START_PSEUDO_WEIGHT, PSEUDO_WEIGHT) == (2.0, 0.5)
+    assert (KEPT_START_CROPS, FRESH_CROPS) == (0.25, 0.5)

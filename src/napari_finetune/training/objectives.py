@@ -136,7 +136,7 @@ class RunObjectives:
     anchor: StartAnchor | None = None
     teacher: MeanTeacher | None = None
     domain: DomainAlignment | None = None
-    unlabelled_share: float = 0.5  # unlabelled and source patches per painted patch
+    source_share: float = 0.5  # source patches per painted patch (domain alignment)
     notices: list[str] = field(default_factory=list)
     unlabelled_planes: int = 0  # extra unlabelled planes the pseudo-labels may come from
 
@@ -176,11 +176,11 @@ class RunObjectives:
 
     def inputs(self, batch_size: int, device: torch.device) -> tuple[list[torch.Tensor], int]:
         """Extra patches for this step: ``[unlabelled?, source?]`` and how many are decoded."""
-        n = max(1, round(batch_size * self.unlabelled_share))
+        n = max(1, round(batch_size * self.source_share))
         parts, decoded = [], 0
-        if self.teacher is not None:
-            parts.append(self.teacher.inputs(n, device))
-            decoded = n
+        if self.teacher is not None:  # its own share: a teacher keeping the start takes fewer
+            decoded = max(1, round(batch_size * self.teacher.crops_per_patch))
+            parts.append(self.teacher.inputs(decoded, device))
         if self.domain is not None:
             parts.append(self.domain.source.batch(n))
         return parts, decoded

@@ -38,21 +38,24 @@ REPEATED = (
 )
 LEVERS = ("adaptation", "semi_supervised")
 # How a pseudo-label run's mean teacher taught before its provenance said.
-OLD_TEACHER = {"decay": 0.95, "class_weights": False, "weight": 0.5}
-# The pseudo-label loss's weight of a record that does not say it: every teacher's then.
+OLD_TEACHER = {"decay": 0.95, "class_weights": False, "weight": 0.5, "crops_per_patch": 0.5}
+# What a record that does not say them taught with: every teacher's then.
 OLD_PSEUDO_WEIGHT = 0.5
+OLD_CROPS_PER_PATCH = 0.5
 
 
 def teacher_words(teacher: dict) -> str:
     """How a recorded teacher taught, in words.
 
     E.g. ``'a mean teacher decaying 0.995 a step, painted classes weighed to
-    the images, pseudo-labels weighing 1.0'``.
+    the images, pseudo-labels weighing 2.0 on 0.25 crops per painted patch'``.
     """
     weighed = "weighed to the images" if teacher.get("class_weights") else "unweighted"
+    crops = teacher.get("crops_per_patch", OLD_CROPS_PER_PATCH)
     return (
         f"a mean teacher decaying {teacher.get('decay')} a step, painted classes {weighed}, "
-        f"pseudo-labels weighing {teacher.get('weight', OLD_PSEUDO_WEIGHT)}"
+        f"pseudo-labels weighing {teacher.get('weight', OLD_PSEUDO_WEIGHT)} "
+        f"on {crops} crops per painted patch"
     )
 
 
@@ -240,7 +243,10 @@ def reproduce(
     teacher_then = record["options"].get("teacher", OLD_TEACHER)
     if not isinstance(teacher_then, dict):  # a hand-edited record: read as the old teacher
         teacher_then = OLD_TEACHER
-    teacher_then = {"weight": OLD_PSEUDO_WEIGHT, **teacher_then}  # recorded since it varies
+    # Recorded since they vary: a record without them taught with the old ones.
+    teacher_then = {"weight": OLD_PSEUDO_WEIGHT, "crops_per_patch": OLD_CROPS_PER_PATCH} | dict(
+        teacher_then
+    )
     if teacher_now is not None and teacher_then != teacher_now:
         notes.append(f"{teacher_words(teacher_then)} then, {teacher_words(teacher_now)} now")
     device_now = retrained.provenance[-1].get("device")

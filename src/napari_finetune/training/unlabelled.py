@@ -9,12 +9,12 @@ pseudo-labels then go through the run's augmentation pipeline together, as
 painted patches do (FixMatch, Sohn et al. 2020): the student must give the
 same answer on a view the physics preset allows, and the preset decides which
 transforms are legal. The pseudo-label loss is a mean over confident pixels,
-ramped up from 0 and weighted at most as the painted loss (a mean over far
-fewer pixels), so it never outvotes the painted pixels.
+ramped up from 0; the painted loss is a mean over far fewer pixels, so each
+painted pixel counts for more than each pseudo-labelled one.
 For strokes from a start model that knows the classes, the teacher *keeps the
 start*: it follows the student slowly, so its pseudo-labels stay close to what
-the start model knew, its pseudo-labels weigh as much as the painting, and it
-estimates the images' class mix, to which the painted pixels are weighed
+the start model knew, its pseudo-labels (on fewer crops) weigh twice the
+painting, and it estimates the images' class mix, to which the painted pixels are weighed
 (:meth:`MeanTeacher.painted_weights`). Otherwise (a box painting, a new head
 from scratch or for another class count) it follows within ~20 steps, weighs
 nothing, and its pseudo-labels weigh half the painting: on box paintings that
@@ -41,13 +41,18 @@ CONFIDENCE = 0.9
 # Weight of the pseudo-label loss at full strength for a teacher that follows
 # fast (boxes; a new head): half the painted loss's 1.
 PSEUDO_WEIGHT = 0.5
-# For a teacher that keeps the start (strokes): as much as the painted loss, in
-# total; the painted loss is a mean over a few thousand painted pixels, the
-# pseudo-label loss over the many more pixels the teacher is sure of, so each
-# painted pixel still counts for more. On task B's strokes 0.5 -> 1 lifted every
-# seed (0.869 / 0.848 / 0.842 -> 0.876 / 0.865 / 0.855) and the demo's sample
-# kept 0.999 (README, *Strokes teach with pseudo-labels*).
-KEPT_START_PSEUDO_WEIGHT = 1.0
+# For a teacher that keeps the start (strokes): twice the painted loss, in total,
+# on a quarter as many crops as painted patches (:data:`KEPT_START_CROPS`). Both
+# losses are means, the painted one over a few thousand painted pixels and the
+# pseudo-label one over far more, so each painted pixel still counts for more.
+# On task B's strokes (README, *Strokes teach with pseudo-labels*), per seed:
+# weight 0.5 on half as many crops 0.869 / 0.848 / 0.842, 1 0.876 / 0.865 / 0.853,
+# 2 on a quarter 0.878 / 0.879 / 0.874; the demo's sample kept 0.999.
+KEPT_START_PSEUDO_WEIGHT = 2.0
+# Unlabelled crops per painted patch each step: the teacher predicts them and
+# the student trains on them, so fewer crops leave time for more steps.
+KEPT_START_CROPS = 0.25
+FRESH_CROPS = 0.5
 # Share of the run over which that weight ramps up from 0 (sigmoid-shaped).
 RAMP = 0.3
 # Mean-teacher decay per step when it keeps the start: a time constant of 200
@@ -165,9 +170,10 @@ class MeanTeacher:
         Strokes on a network that starts knowing the classes (pretrained, its
         own head): the teacher follows slowly (:data:`TEACHER_DECAY`), weighs
         the painting to the images' class mix and its pseudo-labels weigh
-        :data:`KEPT_START_PSEUDO_WEIGHT`; else it follows fast
-        (:data:`FRESH_TEACHER_DECAY`), weighs nothing and its pseudo-labels weigh
-        :data:`PSEUDO_WEIGHT`.
+        :data:`KEPT_START_PSEUDO_WEIGHT` on :data:`KEPT_START_CROPS` crops per
+        painted patch; else it follows fast (:data:`FRESH_TEACHER_DECAY`), weighs
+        nothing and its pseudo-labels weigh :data:`PSEUDO_WEIGHT` on
+        :data:`FRESH_CROPS`.
     """
 
     def __init__(
@@ -189,6 +195,7 @@ class MeanTeacher:
         self.keeps_start = keeps_start
         self.decay = TEACHER_DECAY if keeps_start else FRESH_TEACHER_DECAY
         self.weight = KEPT_START_PSEUDO_WEIGHT if keeps_start else PSEUDO_WEIGHT
+        self.crops_per_patch = KEPT_START_CROPS if keeps_start else FRESH_CROPS
         self.class_share: torch.Tensor | None = None  # the teacher's class mix of the images
         self._batches = 0
 
@@ -263,7 +270,12 @@ class MeanTeacher:
 
     def describe(self) -> dict:
         """How this teacher teaches, for the run's provenance."""
-        return {"decay": self.decay, "class_weights": self.keeps_start, "weight": self.weight}
+        return {
+            "decay": self.decay,
+            "class_weights": self.keeps_start,
+            "weight": self.weight,
+            "crops_per_patch": self.crops_per_patch,
+        }
 
     def loss(self, logits: torch.Tensor, progress: float) -> torch.Tensor:
         """Weighted painted-style loss of the student on the pseudo-labels."""
