@@ -553,6 +553,45 @@ def test_fit_suggests_seeking_a_thin_class_unless_told_not_to(tmp_path, monkeypa
     assert options.thin_class_weight == weight
 
 
+def test_measure_gives_a_plane_it_cannot_measure_a_row_saying_why_and_goes_on(tmp_path, capsys):
+    # A stack segmented elsewhere, its middle plane never segmented (all 0): the job
+    # stopped there before, writing nothing of the planes it had measured.
+    import pandas as pd
+
+    import napari_finetune as nf
+
+    samples = [nf.voronoi_grains((96, 96), n, seed=n) for n in (6, 9)]
+    planes = [np.where(s.boundaries == 1, 2, 1) for s in samples]
+    stack = np.stack([planes[0], np.zeros_like(planes[0]), planes[1]]).astype(np.uint8)
+    tifffile.imwrite(tmp_path / "sections.tif", stack, photometric="minisblack")
+    out = tmp_path / "grains.csv"
+    args = ["measure", str(tmp_path / "sections.tif"), "--kind", "classes", "--output"]
+    assert cli.main([*args, str(out)]) == 0
+    said = capsys.readouterr().out
+    assert "[1/1] sections.tif plane 1: not measured: the map holds one value only (0)" in said
+    assert "1 plane(s) not measured, each a row saying why" in said
+    summary = pd.read_csv(tmp_path / "grains_summary.csv")
+    assert summary["plane"].tolist() == [0, 1, 2]
+    assert summary["grains"].iloc[[0, 2]].tolist() == [6, 9]
+    assert np.isnan(summary["grains"].iloc[1])
+    assert summary["warnings"].iloc[1].startswith("not measured: the map holds one value only")
+    assert summary["warnings"].iloc[[0, 2]].isna().all()
+    grains = pd.read_csv(out)
+    assert set(grains["image"]) == {"sections.tif plane 0", "sections.tif plane 2"}
+    # No plane measured: refused with the first one's reason, nothing written.
+    tifffile.imwrite(tmp_path / "blank.tif", np.zeros((2, 96, 96), np.uint8))
+    blank = ["measure", str(tmp_path / "blank.tif"), "--kind", "classes", "--output"]
+    assert cli.main([*blank, str(tmp_path / "blank.csv")]) == 2
+    error = capsys.readouterr().err
+    assert "no map has grains to write (2 plane(s) not measured; blank.tif plane 0: " in error
+    assert not (tmp_path / "blank.csv").exists()
+    # One 2D map that cannot be measured still stops the job, naming it.
+    tifffile.imwrite(tmp_path / "one.tif", np.zeros((96, 96), np.uint8))
+    one = ["measure", str(tmp_path / "one.tif"), "--kind", "classes", "--output"]
+    assert cli.main([*one, str(tmp_path / "one.csv")]) == 2
+    assert "one.tif: the map holds one value only (0)" in capsys.readouterr().err
+
+
 def test_measure_takes_a_folder_runs_stack_plane_by_plane(tmp_path, capsys, monkeypatch):
     # A FIB-SEM run's labels (planes, rows, cols) were refused: "not one 2D image".
     import pandas as pd

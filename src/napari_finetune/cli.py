@@ -24,6 +24,7 @@ from napari_finetune import (
     cli_export,
     cli_generate,
     cli_jobs,
+    cli_measure,
     cli_predict,
     cli_predict_large,
     cli_retrain,
@@ -266,7 +267,7 @@ def _view(sample: str) -> int:
 
 
 # Each job but `view` (the only one that needs napari) lives in cli_jobs (retrain:
-# cli_retrain, predict: cli_predict, export: cli_export).
+# cli_retrain, predict: cli_predict, export: cli_export, measure: cli_measure).
 JOBS = {
     "generate": cli_generate.generate,
     "fit": cli_jobs.fit,
@@ -275,7 +276,7 @@ JOBS = {
     "predict-large": cli_predict_large.predict_large,
     "export": cli_export.export,
     "compare": cli_compare.compare,
-    "measure": cli_jobs.measure,
+    "measure": cli_measure.measure,
     "demo": cli_jobs.demo,
     "pretrain": cli_jobs.pretrain,
 }

@@ -16,7 +16,6 @@ from napari_finetune.cli_checks import (
     check_inputs,
     check_new_output,
     check_not_inputs,
-    row_names,
 )
 
 
@@ -126,55 +125,6 @@ def fit(args: argparse.Namespace) -> int:
     sought = dict.fromkeys(name for found in session.suggestions for name in found.favoured)
     if args.suggest and sought:
         print(sought_sentence(list(sought)))
-    return 0
-
-
-def measure(args: argparse.Namespace) -> int:
-    """Grains and ASTM E112 grain size of prediction files (stacks plane by plane); write CSV."""
-    check_inputs(args.maps, "map")
-    rows = row_names(args.maps, "map")
-    check_new_output(args.output, args.overwrite)
-
-    from napari_finetune.batch.made_by import recorded_class_names
-    from napari_finetune.batch.pixel_size import checked_pixel_size
-    from napari_finetune.data.io import read_image
-    from napari_finetune.data.lazy_tiff import is_tiff, open_tiff_lazily
-    from napari_finetune.measure import Calibration, GrainOptions, measure_map
-    from napari_finetune.measure.export import segments_path, summary_path, write_grain_csv
-    from napari_finetune.measure.measuring import NO_BOUNDARY_CLASS
-    from napari_finetune.measure.stack_maps import map_kind, map_planes
-
-    # The table's companions are written too: the same checks, before any measuring.
-    companions = {"summary": summary_path(args.output), "segments": segments_path(args.output)}
-    for what, path in companions.items():
-        check_new_output(path, args.overwrite, f"{what} file")
-    check_not_inputs([args.output, *companions.values()], args.maps, "measure")
-    calibration = Calibration()
-    if args.pixel_size is not None:  # checked before any map is read, as predict --measure does
-        calibration = Calibration(*checked_pixel_size(args.pixel_size, args.unit))
-    options = GrainOptions(min_size=args.min_size)
-    reports = {}
-    extra = {}
-    for index, (path, row) in enumerate(zip(args.maps, rows, strict=True), start=1):
-        names = recorded_class_names(path)
-        # A TIFF read only where sliced: a deep stack's planes one at a time.
-        data = open_tiff_lazily(path) if is_tiff(path) else read_image(path)
-        name = row
-        try:
-            kind = map_kind(data, args.kind, bool(names))
-            for z, plane in map_planes(data, kind):  # a stack: each plane a row
-                name = row if z is None else f"{row} plane {z}"
-                found = measure_map(plane, kind, options, calibration, args.border, names)
-                print(f"[{index}/{len(args.maps)}] {name}: " + " ".join(found.lines()))
-                if found.report is not None:  # None: phases only, no grains to write
-                    plane = {} if z is None else {"plane": z}
-                    reports[name], extra[name] = found.report, {**plane, **found.phase_columns()}
-        except ValueError as err:
-            raise ValueError(f"{name}: {err}") from None
-    if not reports:
-        raise ValueError(f"no map has grains to write ({NO_BOUNDARY_CLASS}).")
-    table, summary = write_grain_csv(reports, args.output, extra=extra)
-    print(f"wrote {table}, {summary} and {segments_path(table)}")
     return 0
 
 
