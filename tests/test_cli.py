@@ -562,28 +562,33 @@ def test_measure_gives_a_plane_it_cannot_measure_a_row_saying_why_and_goes_on(tm
 
     samples = [nf.voronoi_grains((96, 96), n, seed=n) for n in (6, 9)]
     planes = [np.where(s.boundaries == 1, 2, 1) for s in samples]
-    stack = np.stack([planes[0], np.zeros_like(planes[0]), planes[1]]).astype(np.uint8)
+    # The first plane fails: its row, built first, must not put its columns first.
+    stack = np.stack([np.zeros_like(planes[0]), planes[0], planes[1]]).astype(np.uint8)
     tifffile.imwrite(tmp_path / "sections.tif", stack, photometric="minisblack")
     out = tmp_path / "grains.csv"
     args = ["measure", str(tmp_path / "sections.tif"), "--kind", "classes", "--output"]
     assert cli.main([*args, str(out)]) == 0
     said = capsys.readouterr().out
-    assert "[1/1] sections.tif plane 1: not measured: the map holds one value only (0)" in said
+    assert "[1/1] sections.tif plane 0: not measured: the map holds one value only (0)" in said
     assert "1 plane(s) not measured, each a row saying why" in said
     summary = pd.read_csv(tmp_path / "grains_summary.csv")
     assert summary["plane"].tolist() == [0, 1, 2]
-    assert summary["grains"].iloc[[0, 2]].tolist() == [6, 9]
-    assert np.isnan(summary["grains"].iloc[1])
-    assert summary["warnings"].iloc[1].startswith("not measured: the map holds one value only")
-    assert summary["warnings"].iloc[[0, 2]].isna().all()
+    assert summary["grains"].iloc[[1, 2]].tolist() == [6, 9]
+    assert np.isnan(summary["grains"].iloc[0])
+    assert summary["warnings"].iloc[0].startswith("not measured: the map holds one value only")
+    # Measured planes say their own warnings, as a folder run's rows; the column comes last.
+    assert "ASTM E112 asks for at least 50" in summary["warnings"].iloc[1]
+    assert summary.columns[-1] == "warnings" and summary.columns[1] == "grains"
     grains = pd.read_csv(out)
-    assert set(grains["image"]) == {"sections.tif plane 0", "sections.tif plane 2"}
+    assert set(grains["image"]) == {"sections.tif plane 1", "sections.tif plane 2"}
     # No plane measured: refused with the first one's reason, nothing written.
     tifffile.imwrite(tmp_path / "blank.tif", np.zeros((2, 96, 96), np.uint8))
     blank = ["measure", str(tmp_path / "blank.tif"), "--kind", "classes", "--output"]
     assert cli.main([*blank, str(tmp_path / "blank.csv")]) == 2
     error = capsys.readouterr().err
-    assert "no map has grains to write (2 plane(s) not measured; blank.tif plane 0: " in error
+    assert "no map has grains to write: 2 plane(s) not measured (blank.tif plane 0: the map" in (
+        error
+    )
     assert not (tmp_path / "blank.csv").exists()
     # One 2D map that cannot be measured still stops the job, naming it.
     tifffile.imwrite(tmp_path / "one.tif", np.zeros((96, 96), np.uint8))

@@ -4,10 +4,10 @@ One sub-command per job: ``view`` opens napari with the plugin's docks and a
 sample; ``generate``, ``fit``, ``predict``, ``measure``, ``demo``,
 ``pretrain``, ``retrain`` and ``export`` run headless (see
 :mod:`napari_finetune.cli_jobs`; ``predict`` takes whole folders, see
-:mod:`napari_finetune.cli_predict`).
+:mod:`napari_finetune.cli_predict`; ``measure`` is in :mod:`napari_finetune.cli_measure`).
 
 Answering ``--help`` or refusing a bad argument must take well under a second,
-so this module and :mod:`.cli_jobs` import only the standard library and light
+so this module and the job modules import only the standard library and light
 modules of the package (the choice lists come from :mod:`.choices`); a job
 imports torch and friends once its files have been checked.
 """

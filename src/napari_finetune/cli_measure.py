@@ -46,7 +46,7 @@ def measure(args: argparse.Namespace) -> int:
         calibration = Calibration(*checked_pixel_size(args.pixel_size, args.unit))
     options = GrainOptions(min_size=args.min_size)
     reports, extra = {}, {}
-    not_measured = []  # planes with a row saying why, and no numbers
+    not_measured: dict[str, str] = {}  # plane -> why: its row says so, with no numbers
     for index, (path, row) in enumerate(zip(args.maps, rows, strict=True), start=1):
         names = recorded_class_names(path)
         # A TIFF read only where sliced: a deep stack's planes one at a time.
@@ -58,27 +58,28 @@ def measure(args: argparse.Namespace) -> int:
                 name = row if z is None else f"{row} plane {z}"
                 try:
                     found = measure_map(plane, kind, options, calibration, args.border, names)
-                except ValueError as err:
+                except (ValueError, MemoryError) as err:
                     if z is None:
-                        raise
-                    said = f"not measured: {err}"
+                        raise ValueError(str(err) or type(err).__name__) from None
+                    not_measured[name] = str(err) or type(err).__name__
+                    said = f"not measured: {not_measured[name]}"
                     print(f"[{index}/{len(args.maps)}] {name}: {said}")
                     reports[name], extra[name] = None, {"plane": z, "warnings": said}
-                    not_measured.append(name)
                     continue
                 print(f"[{index}/{len(args.maps)}] {name}: " + " ".join(found.lines()))
                 if found.report is not None:  # None: phases only, no grains to write
                     plane = {} if z is None else {"plane": z}
-                    reports[name], extra[name] = found.report, {**plane, **found.phase_columns()}
+                    said = {"warnings": " ".join(found.report.warnings)}  # as a folder run's
+                    reports[name] = found.report
+                    extra[name] = {**plane, **found.phase_columns(), **said}
         except ValueError as err:
             raise ValueError(f"{name}: {err}") from None
     if all(report is None for report in reports.values()):
-        why = f"({NO_BOUNDARY_CLASS})"
-        if not_measured:  # the reason of the first, rather than a table of reasons only
-            first = not_measured[0]
-            said = extra[first]["warnings"]
-            why = f"({len(not_measured)} plane(s) not measured; {first}: {said})"
-        raise ValueError(f"no map has grains to write {why}.")
+        why = f" ({NO_BOUNDARY_CLASS})"
+        if not_measured:  # the first plane's reason, rather than a table of reasons only
+            first, reason = next(iter(not_measured.items()))
+            why = f": {len(not_measured)} plane(s) not measured ({first}: {reason.rstrip('.')})"
+        raise ValueError(f"no map has grains to write{why}.")
     table, summary = write_grain_csv(reports, args.output, extra=extra)
     if not_measured:
         print(f"{len(not_measured)} plane(s) not measured, each a row saying why: {summary}")

@@ -74,6 +74,13 @@ def write_grain_csv(
             for name, r in reports.items()
         ]
     )
+    # The numbers' columns first and warnings last, whichever row came first
+    # (a plane not measured has neither numbers nor their columns).
+    numbers = next((list(r.summary()) for r in reports.values() if r is not None), [])
+    order = ["image", *numbers, *(c for c in summary.columns if c not in numbers)]
+    order = [c for c in dict.fromkeys(order) if c != "warnings"]
+    if len(summary.columns):  # no rows at all: nothing to order
+        summary = summary[order + (["warnings"] if "warnings" in summary else [])]
     segments = []
     for name, report in _listed(reports):
         rows = report.pattern.segments.copy()

@@ -237,8 +237,9 @@ def reproduce(
     if source_now is not None and source_then != source_now:
         notes.append(f"aligned with synthetic {source_then} then, with {source_now} now")
     # Pseudo-label runs record their teacher since it slowed and weighs the
-    # painting (and its pseudo-labels' weight since that rose for strokes); before
-    # that, every teacher followed within ~20 steps, unweighted, at weight 0.5.
+    # painting (and its pseudo-labels' weight and crops per painted patch since
+    # those changed for strokes); before that, every teacher followed within ~20
+    # steps, unweighted, at weight 0.5 on 0.5 crops per painted patch.
     teacher_now = retrained.provenance[-1]["options"].get("teacher")
     teacher_then = record["options"].get("teacher", OLD_TEACHER)
     if not isinstance(teacher_then, dict):  # a hand-edited record: read as the old teacher
