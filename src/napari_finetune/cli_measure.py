@@ -33,7 +33,7 @@ def measure(args: argparse.Namespace) -> int:
     from napari_finetune.data.lazy_tiff import is_tiff, open_tiff_lazily
     from napari_finetune.measure import Calibration, GrainOptions, measure_map
     from napari_finetune.measure.export import segments_path, summary_path, write_grain_csv
-    from napari_finetune.measure.measuring import NO_BOUNDARY_CLASS
+    from napari_finetune.measure.measuring import NO_BOUNDARY_CLASS, not_measured
     from napari_finetune.measure.stack_maps import map_kind, map_planes
 
     # The table's companions are written too: the same checks, before any measuring.
@@ -46,7 +46,7 @@ def measure(args: argparse.Namespace) -> int:
         calibration = Calibration(*checked_pixel_size(args.pixel_size, args.unit))
     options = GrainOptions(min_size=args.min_size)
     reports, extra = {}, {}
-    not_measured: dict[str, str] = {}  # plane -> why: its row says so, with no numbers
+    left_out: dict[str, str] = {}  # plane -> its row's 'not measured: why', no numbers
     for index, (path, row) in enumerate(zip(args.maps, rows, strict=True), start=1):
         names = recorded_class_names(path)
         # A TIFF read only where sliced: a deep stack's planes one at a time.
@@ -61,10 +61,9 @@ def measure(args: argparse.Namespace) -> int:
                 except (ValueError, MemoryError) as err:
                     if z is None:
                         raise ValueError(str(err) or type(err).__name__) from None
-                    not_measured[name] = str(err) or type(err).__name__
-                    said = f"not measured: {not_measured[name]}"
-                    print(f"[{index}/{len(args.maps)}] {name}: {said}")
-                    reports[name], extra[name] = None, {"plane": z, "warnings": said}
+                    left_out[name] = not_measured(err)
+                    print(f"[{index}/{len(args.maps)}] {name}: {left_out[name]}")
+                    reports[name], extra[name] = None, {"plane": z, "warnings": left_out[name]}
                     continue
                 print(f"[{index}/{len(args.maps)}] {name}: " + " ".join(found.lines()))
                 if found.report is not None:  # None: phases only, no grains to write
@@ -76,12 +75,13 @@ def measure(args: argparse.Namespace) -> int:
             raise ValueError(f"{name}: {err}") from None
     if all(report is None for report in reports.values()):
         why = f" ({NO_BOUNDARY_CLASS})"
-        if not_measured:  # the first plane's reason, rather than a table of reasons only
-            first, reason = next(iter(not_measured.items()))
-            why = f": {len(not_measured)} plane(s) not measured ({first}: {reason.rstrip('.')})"
+        if left_out:  # the first plane's reason, rather than a table of reasons only
+            first, said = next(iter(left_out.items()))
+            reason = said.removeprefix("not measured: ").rstrip(".")
+            why = f": {len(left_out)} plane(s) not measured ({first}: {reason})"
         raise ValueError(f"no map has grains to write{why}.")
     table, summary = write_grain_csv(reports, args.output, extra=extra)
-    if not_measured:
-        print(f"{len(not_measured)} plane(s) not measured, each a row saying why: {summary}")
+    if left_out:
+        print(f"{len(left_out)} plane(s) not measured, each a row saying why: {summary}")
     print(f"wrote {table}, {summary} and {segments_path(table)}")
     return 0

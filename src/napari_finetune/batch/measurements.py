@@ -31,7 +31,7 @@ from napari_finetune.data.calibration import read_instrument_calibration
 from napari_finetune.data.io import TIFF_SUFFIXES
 from napari_finetune.measure import Calibration, GrainMeasurement, measure_map
 from napari_finetune.measure.export import write_grain_csv
-from napari_finetune.measure.measuring import NO_BOUNDARY_CLASS
+from napari_finetune.measure.measuring import NO_BOUNDARY_CLASS, not_measured
 from napari_finetune.measure.stack_maps import map_planes, stack_depth
 
 UNCALIBRATED = "none: lengths in px"
@@ -146,7 +146,7 @@ def measure_prediction(
         # this run: the image is done, its prediction kept, and its summary row
         # says why it has no numbers, so measurements.csv keeps its row and a
         # resumed run does not predict it again for the same answer.
-        note = f"not measured: {err or type(err).__name__}"
+        note = not_measured(err)
         write_grain_csv({image.name: None}, table, extra={image.name: {**row, "warnings": note}})
         return note
     row.update(grain_numbers(measured))

@@ -20,7 +20,7 @@ import pandas as pd
 
 from napari_finetune.measure import GrainOptions, measure_map
 from napari_finetune.measure.export import write_grain_csv
-from napari_finetune.measure.measuring import NO_BOUNDARY_CLASS
+from napari_finetune.measure.measuring import NO_BOUNDARY_CLASS, not_measured
 from napari_finetune.measure.report import GrainReport
 from napari_finetune.measure.specimen import SpecimenSize, specimen_sizes
 from napari_finetune.measure.table import Calibration
@@ -70,7 +70,7 @@ class PlaneTables:
                 np.asarray(plane), kind, options, calibration, border, dict(class_names or {})
             )
         except (ValueError, MemoryError) as err:
-            self.said.append(f"not measured: {err or type(err).__name__}")
+            self.said.append(not_measured(err))
             self.reports[key], self.rows[key] = None, {**row, "warnings": self.said[-1]}
             return
         self.reports[key], self.rows[key] = measured.report, {**row, **grain_numbers(measured)}

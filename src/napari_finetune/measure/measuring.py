@@ -22,6 +22,11 @@ CI_SUFFIX = " 95% CI"
 NO_BOUNDARY_CLASS = "no class is a boundary: grain size not measured"
 
 
+def not_measured(err: BaseException) -> str:
+    """The row of a map (or plane) that could not be measured: ``'not measured: <why>'``."""
+    return f"not measured: {err or type(err).__name__}"
+
+
 @dataclass(frozen=True)
 class GrainMeasurement:
     """Grain ids, their report and (for maps of two or more phases) phase fractions.

@@ -38,10 +38,8 @@ REPEATED = (
 )
 LEVERS = ("adaptation", "semi_supervised")
 # How a pseudo-label run's mean teacher taught before its provenance said.
+# A record that says its teacher but not its weight or crops taught with these too.
 OLD_TEACHER = {"decay": 0.95, "class_weights": False, "weight": 0.5, "crops_per_patch": 0.5}
-# What a record that does not say them taught with: every teacher's then.
-OLD_PSEUDO_WEIGHT = 0.5
-OLD_CROPS_PER_PATCH = 0.5
 
 
 def teacher_words(teacher: dict) -> str:
@@ -51,12 +49,17 @@ def teacher_words(teacher: dict) -> str:
     the images, pseudo-labels weighing 2.0 on 0.25 crops per painted patch'``.
     """
     weighed = "weighed to the images" if teacher.get("class_weights") else "unweighted"
-    crops = teacher.get("crops_per_patch", OLD_CROPS_PER_PATCH)
+    told = with_old_defaults(teacher)
     return (
         f"a mean teacher decaying {teacher.get('decay')} a step, painted classes {weighed}, "
-        f"pseudo-labels weighing {teacher.get('weight', OLD_PSEUDO_WEIGHT)} "
-        f"on {crops} crops per painted patch"
+        f"pseudo-labels weighing {told['weight']} on {told['crops_per_patch']} crops per "
+        "painted patch"
     )
+
+
+def with_old_defaults(teacher: dict) -> dict:
+    """A recorded teacher with the weight and crops it taught with where it does not say them."""
+    return {k: OLD_TEACHER[k] for k in ("weight", "crops_per_patch")} | dict(teacher)
 
 
 @dataclass(frozen=True)
@@ -245,9 +248,7 @@ def reproduce(
     if not isinstance(teacher_then, dict):  # a hand-edited record: read as the old teacher
         teacher_then = OLD_TEACHER
     # Recorded since they vary: a record without them taught with the old ones.
-    teacher_then = {"weight": OLD_PSEUDO_WEIGHT, "crops_per_patch": OLD_CROPS_PER_PATCH} | dict(
-        teacher_then
-    )
+    teacher_then = with_old_defaults(teacher_then)
     if teacher_now is not None and teacher_then != teacher_now:
         notes.append(f"{teacher_words(teacher_then)} then, {teacher_words(teacher_now)} now")
     device_now = retrained.provenance[-1].get("device")
