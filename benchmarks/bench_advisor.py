@@ -20,13 +20,16 @@ match, within noise.
 ``--strategies`` narrows the strategies compared; ``--also-from voronoi-unet``
 runs each pretrained strategy from that start model too (``--model`` sets the
 first start; default the shipped default ``world-unet``), as the dock's *also
-start from* box does, so the advisor picks the start model as well.
+start from* box does, so the advisor picks the start model as well;
+``--bn-modes`` and ``--pseudo-labels`` as ``compare``'s (the dock's *also BatchNorm
+frozen / adapt* and *pseudo-labels on and off*). The truth runs train every candidate
+compared, in its own BatchNorm mode and with its own pseudo-labels.
 
 Usage::
 
     python benchmarks/bench_advisor.py [--datasets painted isbi2012 taskb nist_steel nasa]
         [--seconds 8] [--truth-seconds 60] [--strategies finetune] [--also-from voronoi-unet]
-        [--model M] [--painting-seed 0]
+        [--bn-modes auto frozen] [--pseudo-labels off on] [--model M] [--painting-seed 0]
 """
 
 from __future__ import annotations
@@ -41,9 +44,10 @@ from common import markdown_table
 
 import napari_finetune as nf
 from napari_finetune._sample_data import painted_grains
-from napari_finetune.choices import STRATEGY_CHOICES
+from napari_finetune.choices import BN_CHOICES, PSEUDO_LABEL_CHOICES, STRATEGY_CHOICES
 from napari_finetune.models import DEFAULT_MODEL
 from napari_finetune.training.advisor import ComparisonFinished, RunDone, compare_strategies
+from napari_finetune.training.advisor_candidates import SEMI_SUPERVISED_OF
 from napari_finetune.training.advisor_starts import start_label
 
 
@@ -62,10 +66,11 @@ DATASETS = {
 def truth_scores(kind, images, labels, test_images, test_truth, seconds, candidates):
     """Median (low, high) test score per candidate, trained on every painted pixel (2 seeds).
 
-    ``candidates`` maps a candidate's name to its (strategy, start model).
+    ``candidates`` maps a candidate's name to its (strategy, start model, BatchNorm
+    mode, pseudo-label choice).
     """
     scores = {}
-    for name, (strategy, start) in candidates.items():
+    for name, (strategy, start, bn_mode, pseudo_labels) in candidates.items():
         runs = []
         for seed in (0, 1):
             model, _ = nf.fit(
@@ -73,6 +78,8 @@ def truth_scores(kind, images, labels, test_images, test_truth, seconds, candida
                 labels,
                 start,
                 strategy=strategy,
+                bn_mode=bn_mode,
+                semi_supervised=SEMI_SUPERVISED_OF[pseudo_labels],
                 max_seconds=seconds,
                 seed=seed,
                 class_names=PHASE_NAMES if kind == "phases" else None,
@@ -108,6 +115,16 @@ def main() -> None:
     )
     parser.add_argument("--model", default=DEFAULT_MODEL, help="the first start model")
     parser.add_argument(
+        "--bn-modes", nargs="+", choices=BN_CHOICES, default=["auto"], help="as compare's"
+    )
+    parser.add_argument(
+        "--pseudo-labels",
+        nargs="+",
+        choices=PSEUDO_LABEL_CHOICES,
+        default=["auto"],
+        help="as compare's: 'off on' compares both",
+    )
+    parser.add_argument(
         "--painting-seed", type=int, default=0, help="which of bench_levers' paintings"
     )
     args = parser.parse_args()
@@ -125,6 +142,8 @@ def main() -> None:
             seconds=args.seconds,
             other_starts=tuple(others),
             class_names=PHASE_NAMES if kind == "phases" else None,
+            bn_modes=tuple(args.bn_modes),
+            pseudo_labels=tuple(args.pseudo_labels),
         )
         for event in events:
             if isinstance(event, RunDone):
@@ -145,9 +164,8 @@ def main() -> None:
             # A run names its start model ('' when only one was compared).
             by_name = {"": start} | {start_label(m): m for m in (start, *others)}
             candidates = {
-                r.candidate: (r.strategy, by_name[r.start])
+                r.candidate: (r.strategy, by_name[r.start], r.bn_mode, r.pseudo_labels)
                 for r in comparison.runs
-                if r.bn_mode == "auto"
             }
             found = truth_scores(
                 kind, images, labels, test_images, test_truth, args.truth_seconds, candidates

@@ -70,8 +70,8 @@ def run_case(case: str, planes: int, side: int, steps: int) -> dict:
         if case == "predict-whole":
             from napari_finetune.session.predicting import load_and_predict
 
-            _, probabilities, _ = load_and_predict(model, lazy)
-            labels_from_probabilities(probabilities)
+            # Its Prediction holds the labels too, computed in this thread as *Predict*'s.
+            load_and_predict(model, lazy, "stack")
         else:
             from napari_finetune.session.deep_stack_prediction import predict_stack
             from napari_finetune.session.events import Prediction

@@ -97,6 +97,9 @@ SEMI_SUPERVISED = (
     "also learn from unpainted pixels: a mean teacher's confident pseudo-labels, "
     "kept under the augmentations your preset allows"
 )
+# Whether a run learns from them: ``auto`` decides by the painting (on for strokes,
+# whose classes rarely meet; off for boxes), ``on`` and ``off`` say so.
+PSEUDO_LABEL_CHOICES = ("auto", "on", "off")
 
 FOLD_IN = (
     "from the first epoch end past 60 % of the run (or when validation stops improving "

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 
+from napari_finetune.choices import PSEUDO_LABEL_CHOICES
 from napari_finetune.cli_checks import check_inputs, check_new_output, check_not_inputs
 
 
@@ -47,6 +48,15 @@ def add_compare_arguments(job: argparse.ArgumentParser, strategies: list[str]) -
         choices=["auto", "frozen", "adapt", "adabn"],
         default=["auto"],
         help="BatchNorm handlings each pretrained strategy runs with (default auto: AdaBN)",
+    )
+    job.add_argument(
+        "--pseudo-labels",
+        nargs="+",
+        choices=PSEUDO_LABEL_CHOICES,
+        default=["auto"],
+        help="whether each pretrained strategy learns from pseudo-labels on unpainted "
+        "pixels (default auto: as fit decides, on for strokes, off for boxes); "
+        "'off on' compares both",
     )
     job.add_argument("--seeds", type=int, default=2, help="runs per strategy and share (≥ 2)")
     job.add_argument("--seconds", type=float, default=8.0, help="training budget of each run")
@@ -96,6 +106,7 @@ def compare(args: argparse.Namespace) -> int:
         bn_modes=tuple(args.bn_modes),
         other_starts=tuple(args.also_from),
         class_names=class_names,
+        pseudo_labels=tuple(args.pseudo_labels),
     )
     for event in events:
         if isinstance(event, advisor.ComparisonStarted):
@@ -131,6 +142,7 @@ def compare(args: argparse.Namespace) -> int:
     print(f"{pick.text} ({seconds:.0f} s in all)")
     flags = [f"--model {pick.start}"] if pick.start else []
     flags += [] if pick.bn_mode == "auto" else [f"--bn-mode {pick.bn_mode}"]
+    flags += [] if pick.pseudo_labels == "auto" else [f"--semi-supervised {pick.pseudo_labels}"]
     print(f"recommended strategy: {pick.strategy}{' with ' + ' '.join(flags) if flags else ''}")
     return 0
 

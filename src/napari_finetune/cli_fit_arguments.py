@@ -15,6 +15,7 @@ from napari_finetune.choices import (
     BN_CHOICES,
     DEFAULT_MODEL,
     FOLD_IN,
+    PSEUDO_LABEL_CHOICES,
     SEMI_SUPERVISED,
     STRATEGY_CHOICES,
 )
@@ -44,7 +45,7 @@ def add_learning_arguments(fit: argparse.ArgumentParser) -> None:
         nargs="?",
         const="on",
         default="auto",
-        choices=("auto", "on", "off"),
+        choices=PSEUDO_LABEL_CHOICES,
         help=f"{SEMI_SUPERVISED}; auto (default): on for strokes (classes rarely meet), "
         "off for boxes; the flag alone means on",
     )

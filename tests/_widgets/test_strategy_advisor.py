@@ -121,18 +121,45 @@ def test_use_sets_the_start_the_pick_was_measured_from_or_refuses(painted):
     assert "Not used: your paintings changed after the comparison" in panel.verdict.value
 
 
+def test_pseudo_labels_on_and_off_are_compared_and_use_sets_the_dock_box(painted):
+    dock = FineTuneWidget(painted)
+    panel = dock.advisor.open()
+    # Until compared both ways, the runs train as the dock would: auto, or the user's click.
+    assert panel.also.pseudo_label_choices(dock.settings.options(None, None).semi_supervised) == (
+        "auto",
+    )
+    assert panel.also.pseudo_label_choices(False) == ("off",)
+    panel.also.pseudo_labels.value = True
+    assert panel.estimate.value.startswith("42 runs")  # scratch once, 3 strategies both ways
+    assert panel.also.pseudo_label_choices(False) == ("off", "on")
+    panel._measured = measured_now(dock, dock.pairs.session_pairs())
+    panel._runs = [
+        RunResult("head", 1.0, 900, seed, score, pseudo_labels=pseudo)
+        for pseudo, scores in (("on", (0.80, 0.81)), ("off", (0.84, 0.86)))
+        for seed, score in enumerate(scores)
+    ]
+    panel._show_pick(panel._comparison())
+    assert panel.use.text == "Use 'head (no pseudo-labels)'"
+    assert dock.semi_supervised.value and not dock.settings.semi_chosen_by_user  # strokes: auto on
+    panel.use.clicked.emit()
+    assert dock.strategy.value == "head" and not dock.semi_supervised.value
+    # The user's choice now, said so, and what the next round trains with.
+    assert dock.settings.semi_chosen_by_user and "(your choice)" in dock.semi_supervised_info.value
+    assert dock.settings.options(None, None).semi_supervised is False
+
+
 # Slow: a comparison from two starts; the core's is in tests/training/test_advisor.py,
 # Use in the test above.
 @pytest.mark.slow
 def test_other_start_models_are_offered_run_and_set_in_the_dock(painted, qtbot):
     dock = FineTuneWidget(painted)
     panel = dock.advisor.open()
-    assert panel.other_starts.text == "also start from voronoi-unet"
-    panel.other_starts.value = True
+    assert panel.also.other_starts.text == "also start from voronoi-unet"
+    panel.also.other_starts.value = True
     # scratch once per share and seed, every pretrained strategy from both starts.
     assert panel.estimate.value.startswith("42 runs")
     dock.settings.source.value = "voronoi-unet"
-    assert panel.other_starts.text == "also start from world-unet"
+    assert panel.also.other_starts.text == "also start from world-unet"
     panel.seconds.value = 2
     for name in ("scratch", "head", "finetune", "gradual"):
         panel.choose[name].value = name == "head"

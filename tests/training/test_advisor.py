@@ -10,7 +10,7 @@ import napari_finetune as nf
 from napari_finetune import cli
 from napari_finetune.models.model import SegmentationModel
 from napari_finetune.synth.strokes import paint_strokes
-from napari_finetune.training import Finished
+from napari_finetune.training import Finished, advisor
 from napari_finetune.training.advisor import (
     ComparisonFinished,
     ComparisonStarted,
@@ -18,6 +18,7 @@ from napari_finetune.training.advisor import (
     RunProgress,
     compare_strategies,
 )
+from napari_finetune.training.advisor_candidates import candidate_name
 from napari_finetune.training.advisor_plan import painted_regions, plan_comparison
 from napari_finetune.training.advisor_result import (
     RunResult,
@@ -297,11 +298,17 @@ def test_start_models_are_compared_on_the_same_held_out_regions(painted):
         fractions=(1.0,),
         seconds=1.0,
         other_starts=("world-unet",),
+        # Without pseudo-labels: with them, both starts keep the sample's F1 of 1.0.
+        pseudo_labels=("off",),
     )
     started = next(events)
     assert isinstance(started, ComparisonStarted)
     # scratch has no start model: it runs once, not once per start.
-    assert started.strategies == ("scratch", "head from voronoi-unet", "head from world-unet")
+    assert started.strategies == (
+        "scratch",
+        "head from voronoi-unet (no pseudo-labels)",
+        "head from world-unet (no pseudo-labels)",
+    )
     assert started.runs == 6
     seen = list(events)
     progress = {e.candidate for e in seen if isinstance(e, RunProgress)}
@@ -333,7 +340,8 @@ def test_start_models_are_compared_on_the_same_held_out_regions(painted):
     table = comparison.table()
     assert set(table["start"]) == {"–", "voronoi-unet", "world-unet"}
     pick = comparison.recommendation()
-    assert pick.candidate == (f"{pick.strategy} from {pick.start}" if pick.start else "scratch")
+    named = f"{pick.strategy} from {pick.start} (no pseudo-labels)"
+    assert pick.candidate == (named if pick.start else "scratch")
     assert pick.text.startswith(pick.candidate + ": held-out F1")
 
 
@@ -405,3 +413,78 @@ def test_runs_too_short_for_a_new_output_layer_are_said_with_the_pick(painted):
     assert next(events).caution is None
     events.close()
     assert short_run_caution(3, [("", None)], 1.0) is None  # from scratch only: no head reused
+
+
+def test_pseudo_label_choices_are_candidates_of_their_own(painted):
+    image, labels = painted
+    events = compare_strategies(
+        image, labels, strategies=("scratch", "finetune"), pseudo_labels=("off", "on")
+    )
+    started = next(events)
+    events.close()
+    # scratch once, with the painting's own choice; the pretrained strategy both ways.
+    assert started.strategies == (
+        "scratch",
+        "finetune (no pseudo-labels)",
+        "finetune (pseudo-labels)",
+    )
+    assert started.runs == 3 * 2 * 3  # three candidates, two seeds, three shares
+    assert candidate_name("finetune", "frozen", "voronoi-unet", "on") == (
+        "finetune from voronoi-unet (BN frozen, pseudo-labels)"
+    )
+    with pytest.raises(ValueError, match="pseudo_labels \\['sometimes'\\] must be some of auto"):
+        compare_strategies(image, labels, pseudo_labels=("sometimes",))
+
+
+def test_each_run_trains_with_its_pseudo_label_choice_and_the_cli_names_the_pick(
+    monkeypatch, capsys
+):
+    asked = []
+    real = advisor.finetune
+
+    def spy(*args, **kwargs):
+        asked.append(kwargs["semi_supervised"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(advisor, "finetune", spy)
+    args = ["compare", "--sample", "painted", "--seconds", "1", "--strategies", "head"]
+    assert cli.main([*args, "--fractions", "1", "--pseudo-labels", "off", "on"]) == 0
+    assert asked == [False, True, False, True]  # per seed: off, then on
+    out = capsys.readouterr().out
+    assert "head (no pseudo-labels) on" in out and "head (pseudo-labels) on" in out
+    last = out.strip().splitlines()[-1]
+    assert last in (
+        "recommended strategy: head with --semi-supervised on",
+        "recommended strategy: head with --semi-supervised off",
+    )
+    # By default every run trains as fit would: the painting decides.
+    asked.clear()
+    assert cli.main([*args, "--fractions", "1"]) == 0
+    assert asked == ["auto", "auto"]
+    assert capsys.readouterr().out.strip().endswith("recommended strategy: head")
+
+
+def test_the_pick_says_its_pseudo_labels():
+    def scored(pseudo, seed, score):
+        return RunResult("finetune", 1.0, 100, seed, score, pseudo_labels=pseudo)
+
+    comparison = StrategyComparison(
+        (
+            scored("off", 0, 0.80),
+            scored("off", 1, 0.81),
+            scored("on", 0, 0.90),
+            scored("on", 1, 0.91),
+        ),
+        400,
+        "regions",
+    )
+    pick = comparison.recommendation()
+    assert (pick.candidate, pick.strategy, pick.pseudo_labels) == (
+        "finetune (pseudo-labels)",
+        "finetune",
+        "on",
+    )
+    assert list(comparison.table()["strategy"]) == [
+        "finetune (no pseudo-labels)",
+        "finetune (pseudo-labels)",
+    ]

@@ -30,7 +30,7 @@ def measured_now(dock: FineTuneWidget, pairs: list) -> MeasuredOn:
 def apply_pick(
     dock: FineTuneWidget, pick: object, measured: MeasuredOn, other_starts: tuple[str, ...]
 ) -> str | None:
-    """Set the pick's start model, strategy and BatchNorm in the dock; or say why not.
+    """Set the pick's start, strategy, BatchNorm and pseudo-labels in the dock, or say why not.
 
     Returns
     -------
@@ -51,5 +51,7 @@ def apply_pick(
         dock.settings.source.value = use.source
     dock.strategy.value = pick.strategy  # counts as the user's choice
     dock.bn_mode.value = pick.bn_mode
+    if pick.pseudo_labels != "auto":  # compared on and off: the pick's, as the user's choice
+        dock.settings.choose_pseudo_labels(pick.pseudo_labels == "on")
     dock.status.value = f"Strategy set to '{pick.candidate}' (Compare strategies)."
     return None

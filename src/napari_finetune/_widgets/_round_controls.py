@@ -126,6 +126,12 @@ class RoundControls:
         self.chosen_by_user = True
         self.strategy_info.value = STRATEGIES[strategy]
 
+    def choose_pseudo_labels(self, on: bool) -> None:
+        """Set *learn from unpainted pixels* as the user's choice (as a click would)."""
+        with self.semi_supervised.changed.blocked():
+            self.semi_supervised.value = on
+        self._on_semi_supervised(on)
+
     def _on_semi_supervised(self, on: bool) -> None:
         self.semi_chosen_by_user = True
         said = (

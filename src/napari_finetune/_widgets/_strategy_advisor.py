@@ -19,6 +19,7 @@ from matplotlib.figure import Figure
 from napari.qt.threading import create_worker
 from napari.utils.notifications import show_error, show_info, show_warning
 
+from napari_finetune._widgets._advisor_options import ComparisonOptions
 from napari_finetune._widgets._advisor_use import apply_pick
 from napari_finetune._widgets._controls import button_row, form, wrapping_label
 from napari_finetune._widgets._progress import TrainingProgress
@@ -26,7 +27,6 @@ from napari_finetune._widgets._training_plot import BACKGROUND, DockCanvas
 from napari_finetune._widgets._workers import let_go
 from napari_finetune.choices import STRATEGY_CHOICES
 from napari_finetune.session.advisor_pick import MeasuredOn, compare_measured
-from napari_finetune.session.options import SCRATCH
 from napari_finetune.session.policy import resolve_start
 from napari_finetune.session.stopping import until_stopped
 from napari_finetune.training.advisor import (
@@ -34,12 +34,10 @@ from napari_finetune.training.advisor import (
     ComparisonStarted,
     RunDone,
     RunProgress,
-    estimated_seconds,
-    planned_runs,
 )
+from napari_finetune.training.advisor_candidates import estimated_seconds, planned_runs
 from napari_finetune.training.advisor_plot import draw_comparison
 from napari_finetune.training.advisor_result import StrategyComparison
-from napari_finetune.training.advisor_starts import other_shipped_starts
 
 if TYPE_CHECKING:
     from napari_finetune._widgets.fine_tune_dock import FineTuneWidget
@@ -81,19 +79,7 @@ class StrategyAdvisor(Container):
             name: CheckBox(value=True, text=name, tooltip=f"compare '{name}'")
             for name in STRATEGY_CHOICES
         }
-        self.batchnorm = CheckBox(
-            value=False,
-            text="also BatchNorm frozen / adapt",
-            tooltip="run each pretrained strategy with frozen and with adapting BatchNorm "
-            "too (the usual is AdaBN): the lessons' adaptation choices, 3× the runs",
-        )
-        self.other_starts = CheckBox(
-            value=False,
-            tooltip="run each pretrained strategy from the other shipped start models too "
-            "(world-unet was pretrained on a wider synthetic world: twins, second phases, "
-            "EM membranes; voronoi-unet on Voronoi grains alone) and pick the start model "
-            "as well",
-        )
+        self.also = ComparisonOptions(dock)
         self.estimate = wrapping_label()
         self.start = PushButton(text="Compare")
         self.stop = PushButton(text="Stop", enabled=False)
@@ -106,15 +92,14 @@ class StrategyAdvisor(Container):
                 self.intro,
                 form(self.seconds, self.seeds),
                 button_row(*self.choose.values()),
-                self.batchnorm,
-                self.other_starts,
+                *self.also.boxes,
                 self.estimate,
                 button_row(self.start, self.stop),
                 self.verdict,
                 button_row(self.use),
             ]
         )
-        self.native.layout().insertWidget(6, self.plot)
+        self.native.layout().insertWidget(7, self.plot)
         self._pick = None  # the Recommendation shown
         self._compared_starts: tuple[str, ...] = ()  # the other starts the runs used
         self._measured: MeasuredOn | None = None  # the dock's start and paintings at the runs
@@ -127,8 +112,7 @@ class StrategyAdvisor(Container):
         for widget in (
             self.seconds,
             self.seeds,
-            self.batchnorm,
-            self.other_starts,
+            *self.also.boxes,
             self._dock.settings.source,
             *self.choose.values(),
         ):
@@ -142,29 +126,25 @@ class StrategyAdvisor(Container):
         """The strategies ticked."""
         return tuple(name for name, box in self.choose.items() if box.value)
 
-    def bn_modes(self) -> tuple[str, ...]:
-        """The BatchNorm handlings each pretrained strategy runs with."""
-        return ("auto", "frozen", "adapt") if self.batchnorm.value else ("auto",)
-
-    def starts_offered(self) -> tuple[str, ...]:
-        """The other shipped start models, beside the dock's *start from*."""
-        source = self._dock.settings.start()
-        return other_shipped_starts(None if source == SCRATCH else source)
-
     @property
     def running(self) -> bool:
         """Whether a comparison is going on."""
         return self._worker is not None
 
     def _update_estimate(self, _value: object = None) -> None:
-        offered = self.starts_offered()
-        self.other_starts.text = f"also start from {', '.join(offered)}"
-        self.other_starts.visible = bool(offered)
+        offered = self.also.starts_offered()
+        self.also.other_starts.text = f"also start from {', '.join(offered)}"
+        self.also.other_starts.visible = bool(offered)
         if not self.strategies():
             self.estimate.value = "Tick at least one strategy."
             return
-        starts = 1 + (len(offered) if self.other_starts.value else 0)
-        runs = planned_runs(self.strategies(), self.bn_modes(), self.seeds.value, starts=starts)
+        runs = planned_runs(
+            self.strategies(),
+            self.also.bn_modes(),
+            self.seeds.value,
+            starts=self.also.starts(),
+            pseudo_labels=self.also.pseudo_label_choices(),
+        )
         seconds = estimated_seconds(runs, self.seconds.value)
         self.estimate.value = f"{runs} runs, about {seconds / 60:.1f} min on a 2-core CPU."
 
@@ -184,7 +164,7 @@ class StrategyAdvisor(Container):
         except ValueError as err:
             self._say_error(err)
             return
-        others = self.starts_offered() if self.other_starts.value else ()
+        others = self.also.starts_offered() if self.also.other_starts.value else ()
         self._compared_starts, self._measured = others, None  # measured in the worker
         self._runs, self._pick, self._errored, self._caution = [], None, False, None
         self.use.enabled, self.use.text = False, "Use the recommended strategy"
@@ -203,9 +183,10 @@ class StrategyAdvisor(Container):
             seconds=float(self.seconds.value),
             augmentation=options.augmentation,
             device=options.device,
-            bn_modes=self.bn_modes(),
+            bn_modes=self.also.bn_modes(),
             other_starts=others,
             class_names=class_names,
+            pseudo_labels=self.also.pseudo_label_choices(options.semi_supervised),
             _start_thread=False,
             _ignore_errors=True,
         )

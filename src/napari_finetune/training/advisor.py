@@ -22,11 +22,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from napari_finetune.choices import BN_CHOICES, STRATEGY_CHOICES
+from napari_finetune.choices import STRATEGY_CHOICES
 from napari_finetune.data.painted import as_pairs
 from napari_finetune.models.class_names import check_class_names
 from napari_finetune.models.device import DEFAULT_DEVICE
 from napari_finetune.models.registry import DEFAULT_MODEL, load_model
+from napari_finetune.training.advisor_candidates import (
+    DEFAULT_SEEDS,
+    SEMI_SUPERVISED_OF,
+    candidate_name,
+    candidates_of,
+)
 from napari_finetune.training.advisor_plan import DEFAULT_FRACTIONS, plan_comparison
 from napari_finetune.training.advisor_result import RunResult, StrategyComparison
 from napari_finetune.training.advisor_starts import short_run_caution, start_names
@@ -34,56 +40,6 @@ from napari_finetune.training.engine import finetune
 from napari_finetune.training.events import Finished, Step
 
 DEFAULT_SECONDS = 8.0
-DEFAULT_SEEDS = (0, 1)
-# Seconds a run takes beyond its training budget (start, BatchNorm adaptation,
-# validation), measured on this project's 2-core CPU; for the time estimate.
-RUN_OVERHEAD_SECONDS = 1.5
-
-
-def estimated_seconds(runs: int, seconds: float) -> float:
-    """Wall time of ``runs`` runs of ``seconds`` each, as measured here (for estimates)."""
-    return runs * (seconds + RUN_OVERHEAD_SECONDS)
-
-
-def candidates_of(
-    strategies: tuple[str, ...], bn_modes: tuple[str, ...] = ("auto",), starts: int = 1
-) -> tuple[tuple[str, str, int], ...]:
-    """The (strategy, BatchNorm mode, start index) triples compared.
-
-    ``scratch`` runs once, with its usual BatchNorm mode and no start model
-    (index 0); every other strategy runs with each mode from each of
-    ``starts`` start models.
-
-    Raises
-    ------
-    ValueError
-        For unknown strategies or BatchNorm modes, or none of either.
-    """
-    unknown = [s for s in strategies if s not in STRATEGY_CHOICES]
-    if unknown or not strategies:
-        raise ValueError(
-            f"strategies {list(strategies)} must be some of {', '.join(STRATEGY_CHOICES)}."
-        )
-    if not bn_modes or any(m not in BN_CHOICES for m in bn_modes):
-        raise ValueError(f"bn_modes {list(bn_modes)} must be some of {', '.join(BN_CHOICES)}.")
-    modes = tuple(dict.fromkeys(bn_modes))
-    return tuple(
-        (s, m, k)
-        for s in strategies
-        for k in (range(1) if s == "scratch" else range(starts))
-        for m in (("auto",) if s == "scratch" else modes)
-    )
-
-
-def planned_runs(
-    strategies: tuple[str, ...],
-    bn_modes: tuple[str, ...] = ("auto",),
-    seeds: int = len(DEFAULT_SEEDS),
-    shares: int = len(DEFAULT_FRACTIONS),
-    starts: int = 1,
-) -> int:
-    """How many runs a comparison makes (at most: shares equal in regions run once)."""
-    return len(candidates_of(strategies, bn_modes, starts)) * seeds * shares
 
 
 @dataclass(frozen=True)
@@ -143,6 +99,7 @@ def compare_strategies(
     bn_modes: tuple[str, ...] = ("auto",),
     other_starts: tuple[str | Path | object, ...] = (),
     class_names: dict[int, str] | None = None,
+    pseudo_labels: tuple[str, ...] = ("auto",),
 ) -> Iterator[ComparisonStarted | RunProgress | RunDone | ComparisonFinished]:
     """Train every strategy on nested shares of the painted regions; yield progress.
 
@@ -177,6 +134,11 @@ def compare_strategies(
     class_names : dict, optional
         As for :func:`~napari_finetune.finetune` (which classes score as thin); None: the
         first start's names, for every run, so that runs of other starts stay comparable.
+    pseudo_labels : tuple of str
+        Whether each pretrained strategy learns from a mean teacher's pseudo-labels on
+        the unpainted pixels: ``'auto'`` as :func:`~napari_finetune.finetune` decides
+        it by the painting (on for strokes, off for boxes; ``scratch`` always so),
+        ``'on'``, ``'off'``; ``('off', 'on')`` compares the two.
 
     Yields
     ------
@@ -185,13 +147,16 @@ def compare_strategies(
     Raises
     ------
     ValueError
-        At the call, for unknown strategies, fewer than two seeds, a budget under one
+        At the call, for unknown strategies, BatchNorm modes or pseudo-label choices,
+        fewer than two seeds, a budget under one
         second, a start model given twice, bad images, labels or class names, or too few
         painted regions (saying how many more to paint).
     """
     names = start_names(model, tuple(other_starts))
     class_names = check_class_names(class_names) if class_names else None
-    candidates = candidates_of(tuple(strategies), tuple(bn_modes), 1 + len(other_starts))
+    candidates = candidates_of(
+        tuple(strategies), tuple(bn_modes), 1 + len(other_starts), tuple(pseudo_labels)
+    )
     if len(set(seeds)) < 2:
         raise ValueError("give at least two different seeds: one run says nothing of the noise.")
     if seconds < 1:
@@ -222,33 +187,33 @@ def _run(images, plan, starts, candidates, seeds, seconds, training, caution):
     started = time.perf_counter()
     total = len(plan.subsets) * len(seeds) * len(candidates)
 
-    def start_of(strategy: str, k: int) -> str:
-        return "" if strategy == "scratch" else starts[k][0]
+    def start_of(c) -> str:
+        return "" if c.strategy == "scratch" else starts[c.start][0]
 
-    named = tuple(
-        RunResult(s, 0, 0, 0, None, bn_mode=m, start=start_of(s, k)).candidate
-        for s, m, k in candidates
-    )
+    def named(c) -> str:
+        return candidate_name(c.strategy, c.bn_mode, start_of(c), c.pseudo_labels)
+
     painted = tuple(s.painted_pixels for s in plan.subsets)
     held, grouping = plan.held_out_pixels, plan.grouping
-    yield ComparisonStarted(total, named, painted, seeds, held, grouping, caution)
+    names = tuple(named(c) for c in candidates)
+    yield ComparisonStarted(total, names, painted, seeds, held, grouping, caution)
     results: list[RunResult] = []
     index = 0
     # Smallest subsets first: a comparison stopped early still shows the few-label end.
     for subset in plan.subsets:
         for seed in seeds:
-            for strategy, bn_mode, k in candidates:
+            for candidate in candidates:
                 index += 1
                 events = finetune(
                     images,
                     subset.labels,
-                    starts[k][1],
-                    strategy=strategy,
-                    bn_mode=bn_mode,
+                    starts[candidate.start][1],
+                    strategy=candidate.strategy,
+                    bn_mode=candidate.bn_mode,
                     max_seconds=seconds,
                     seed=seed,
                     held_out=plan.held_out,
-                    semi_supervised=False,  # strategies compared as measured (README)
+                    semi_supervised=SEMI_SUPERVISED_OF[candidate.pseudo_labels],
                     **training,  # augmentation, device, class names
                 )
                 finished = None
@@ -259,15 +224,7 @@ def _run(images, plan, starts, candidates, seeds, seconds, training, caution):
                             yield RunProgress(
                                 index,
                                 total,
-                                RunResult(
-                                    strategy,
-                                    0,
-                                    0,
-                                    0,
-                                    None,
-                                    bn_mode=bn_mode,
-                                    start=start_of(strategy, k),
-                                ).candidate,
+                                named(candidate),
                                 subset.painted_pixels,
                                 seed,
                                 (index - 1 + within) / total,
@@ -278,7 +235,7 @@ def _run(images, plan, starts, candidates, seeds, seconds, training, caution):
                 finally:
                     events.close()  # Stop: the run in progress ends at once
                 result = RunResult(
-                    strategy,
+                    candidate.strategy,
                     subset.fraction,
                     subset.painted_pixels,
                     seed,
@@ -286,11 +243,12 @@ def _run(images, plan, starts, candidates, seeds, seconds, training, caution):
                     finished.history,
                     finished.elapsed,
                     finished.history[-1]["step"] if finished.history else 0,
-                    bn_mode,
-                    start_of(strategy, k),
+                    candidate.bn_mode,
+                    start_of(candidate),
                     finished.held_out.counts if finished.held_out is not None else (),
+                    candidate.pseudo_labels,
                 )
                 results.append(result)
                 yield RunDone(index, total, result)
-    comparison = StrategyComparison(tuple(results), held, grouping, caution, named, seeds, painted)
+    comparison = StrategyComparison(tuple(results), held, grouping, caution, names, seeds, painted)
     yield ComparisonFinished(comparison, time.perf_counter() - started)

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from napari_finetune.training.advisor_candidates import candidate_name
 from napari_finetune.training.held_out_lead import MIN_LEAD_REGIONS, SURE_SHARE, lead_share
 from napari_finetune.training.held_out_regions import RegionCounts
 
@@ -42,15 +43,16 @@ class RunResult:
     start: str = ""  # the start model's name when several were compared, else ''
     # The kept weights' counts per held-out region (same regions for every run).
     regions: tuple[RegionCounts, ...] = field(default=(), repr=False, compare=False)
+    pseudo_labels: str = "auto"  # 'auto' (the painting decides), 'on' or 'off'
 
     @property
     def candidate(self) -> str:
-        """What was compared: the strategy, its start model and BatchNorm mode where named.
+        """What was compared: the strategy, its start, BatchNorm and pseudo-labels where named.
 
-        ``'finetune'``, ``'finetune from voronoi-unet'``, ``'head (BN frozen)'``.
+        ``'finetune'``, ``'finetune from voronoi-unet'``, ``'head (BN frozen)'``,
+        ``'finetune (BN frozen, pseudo-labels)'``.
         """
-        name = f"{self.strategy} from {self.start}" if self.start else self.strategy
-        return name if self.bn_mode == "auto" else f"{name} (BN {self.bn_mode})"
+        return candidate_name(self.strategy, self.bn_mode, self.start, self.pseudo_labels)
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,7 @@ class Recommendation:
     missing: tuple[str, ...] = ()
     # Every candidate ran every seed on the subset judged; else only the best so far.
     complete: bool = True
+    pseudo_labels: str = "auto"  # 'on' / 'off' when compared, else the painting decides
 
 
 @dataclass(frozen=True)
@@ -204,6 +207,7 @@ class StrategyComparison:
             most,
             missing,
             complete,
+            chosen.pseudo_labels,
         )
 
     def _missing_at(self, pixels: int) -> tuple[str, ...]:
