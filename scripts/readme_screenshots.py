@@ -235,7 +235,7 @@ def compare_strategies(out: Path, seconds: int = 4) -> None:
     _, dock = viewer.window.add_plugin_dock_widget(PLUGIN, "Fine-tune")
     panel = dock.advisor.open()
     panel.seconds.value = seconds
-    panel.other_starts.value = True
+    panel.also.other_starts.value = True
     panel.start.clicked.emit()
     wait_for(panel, seconds=1200)
     shot(viewer, out / "compare_strategies.png")

@@ -35,3 +35,30 @@ def test_the_legend_sits_inside_only_for_a_few_short_names(candidates, below):
     shown = figure.legends[0] if below else scores.get_legend()
     names = {r.candidate for r in comparison(*candidates).runs}
     assert {t.get_text() for t in shown.get_texts()} == names
+
+
+def test_runs_without_pseudo_labels_are_hollow_and_the_loss_curves_show_one_choice():
+    runs = [
+        RunResult(
+            "finetune",
+            1.0,
+            pixels,
+            seed,
+            0.8,
+            history=[{"epoch": 1, "train_loss": 0.5, "validation_loss": 0.4}],
+            pseudo_labels=pseudo,
+        )
+        for pseudo in ("off", "on")
+        for pixels in (100, 200)
+        for seed in (0, 1)
+    ]
+    figure = Figure()
+    draw_comparison(figure, StrategyComparison(tuple(runs), 50, "regions"))
+    scores, losses = figure.axes
+    by_name = {line.get_label(): line for line in scores.get_lines()}
+    off, on = by_name["finetune (no pseudo-labels)"], by_name["finetune (pseudo-labels)"]
+    assert off.get_color() == on.get_color()  # one strategy, one colour...
+    assert off.get_markerfacecolor() != off.get_color()  # ...hollow without pseudo-labels
+    assert on.get_markerfacecolor() == on.get_color()
+    # Training and validation loss of the first choice (off), plus the two legend keys.
+    assert len([line for line in losses.get_lines() if line.get_xydata().size]) == 2

@@ -19,7 +19,8 @@ from napari_finetune.training.advisor_result import StrategyComparison
 COLOURS = {"scratch": "#9e9e9e", "head": "#4fc3f7", "finetune": "#ffb74d", "gradual": "#81c784"}
 DARK_BACKGROUND = "#262930"
 # A BatchNorm variant of a strategy: its colour, another line; another start
-# model: its colour, another marker.
+# model: its colour, another marker; trained without pseudo-labels where they
+# were compared both ways: the same marker, hollow.
 VARIANT_LINE = {"frozen": ":", "adapt": "--", "adabn": "-."}
 START_MARKERS = "oDvP"
 # Up to this many candidates, named in up to this many characters, the legend
@@ -29,13 +30,18 @@ START_MARKERS = "oDvP"
 LEGEND_INSIDE, LEGEND_NAME_INSIDE, LEGEND_ROW = 4, 16, 0.06
 
 
-def _styles(comparison: StrategyComparison) -> dict[str, tuple[str, str]]:
-    """(colour key, format) per candidate: colour by strategy, marker by start, line by BN."""
+def _styles(comparison: StrategyComparison) -> dict[str, tuple[str, str, bool]]:
+    """(colour key, format, hollow) per candidate.
+
+    Colour by strategy, marker by start, line by BatchNorm, a hollow marker
+    without pseudo-labels where they were compared on and off.
+    """
     starts = list(dict.fromkeys(r.start for r in comparison.runs if r.strategy != "scratch"))
     styles = {}
     for run in comparison.runs:
         marker = START_MARKERS[starts.index(run.start) % 4] if run.start in starts else "o"
-        styles[run.candidate] = (run.strategy, marker + VARIANT_LINE.get(run.bn_mode, "-"))
+        line = VARIANT_LINE.get(run.bn_mode, "-")
+        styles[run.candidate] = (run.strategy, marker + line, run.pseudo_labels == "off")
     return styles
 
 
@@ -59,9 +65,16 @@ def draw_comparison(figure: object, comparison: StrategyComparison, dark: bool =
     styles = _styles(comparison)
     for strategy, rows in table.groupby("strategy", sort=False):
         rows = rows.sort_values("painted_pixels")
-        base, style = styles[strategy]
+        base, style, hollow = styles[strategy]
         colour = COLOURS.get(base, ink)
-        scores.plot(rows["painted_pixels"], rows["median"], style, color=colour, label=strategy)
+        scores.plot(
+            rows["painted_pixels"],
+            rows["median"],
+            style,
+            color=colour,
+            label=strategy,
+            markerfacecolor=background if hollow else colour,
+        )
         scores.fill_between(
             rows["painted_pixels"], rows["low"], rows["high"], color=colour, alpha=0.2
         )
@@ -70,11 +83,14 @@ def draw_comparison(figure: object, comparison: StrategyComparison, dark: bool =
     scores.set_title(f"validated on {comparison.held_out_pixels:,} held-out px", fontsize=9)
     most = max((r.painted_pixels for r in comparison.runs), default=0)
     first_seed = min((r.seed for r in comparison.runs), default=0)
+    # The strategies' own curves (usual BatchNorm, the first pseudo-label choice
+    # compared): variants would crowd them.
+    pseudo = next((r.pseudo_labels for r in comparison.runs if r.strategy != "scratch"), "auto")
     for run in comparison.runs:
         if run.painted_pixels != most or run.seed != first_seed or not run.history:
             continue
-        if run.bn_mode != "auto":
-            continue  # the strategies' own curves: variants would crowd them
+        if run.bn_mode != "auto" or (run.strategy != "scratch" and run.pseudo_labels != pseudo):
+            continue
         colour = COLOURS.get(run.strategy, ink)
         marker = styles[run.candidate][1][0] if run.start else None
         epochs = [h["epoch"] for h in run.history]
