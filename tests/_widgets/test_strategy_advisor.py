@@ -148,6 +148,37 @@ def test_pseudo_labels_on_and_off_are_compared_and_use_sets_the_dock_box(painted
     assert dock.settings.options(None, None).semi_supervised is False
 
 
+def test_compare_runs_with_the_dock_s_own_pseudo_label_choice(painted, qtbot, monkeypatch):
+    asked = []
+
+    def recorded(start, current, model, images, labels, **kwargs):
+        asked.append(kwargs["pseudo_labels"])
+        yield from ()
+
+    monkeypatch.setattr(module, "compare_measured", recorded)
+    dock = FineTuneWidget(painted)
+    panel = dock.advisor.open()
+    panel.start.clicked.emit()  # strokes, box untouched: the painting decides
+    qtbot.waitUntil(lambda: not panel.running, timeout=60_000)
+    dock.semi_supervised.value = False  # the user's click: off
+    panel.start.clicked.emit()
+    qtbot.waitUntil(lambda: not panel.running, timeout=60_000)
+    panel.also.pseudo_labels.value = True
+    panel.start.clicked.emit()
+    qtbot.waitUntil(lambda: not panel.running, timeout=60_000)
+    assert asked == [("auto",), ("off",), ("off", "on")]
+    assert panel.also.pseudo_label_choices(True) == ("off", "on")
+    panel.also.pseudo_labels.value = False
+    assert panel.also.pseudo_label_choices(True) == ("on",)
+    # A pick the painting decided leaves the box to it.
+    panel._measured = measured_now(dock, dock.pairs.session_pairs())
+    fresh = FineTuneWidget(painted)
+    panel._runs = [RunResult("head", 1.0, 900, s, 0.8) for s in (0, 1)]
+    panel._show_pick(panel._comparison())
+    _advisor_use.apply_pick(fresh, panel._pick, panel._measured, ())
+    assert fresh.strategy.value == "head" and not fresh.settings.semi_chosen_by_user
+
+
 # Slow: a comparison from two starts; the core's is in tests/training/test_advisor.py,
 # Use in the test above.
 @pytest.mark.slow

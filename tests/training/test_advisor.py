@@ -305,7 +305,7 @@ def test_start_models_are_compared_on_the_same_held_out_regions(painted):
     assert isinstance(started, ComparisonStarted)
     # scratch has no start model: it runs once, not once per start.
     assert started.strategies == (
-        "scratch",
+        "scratch (no pseudo-labels)",
         "head from voronoi-unet (no pseudo-labels)",
         "head from world-unet (no pseudo-labels)",
     )
@@ -340,8 +340,8 @@ def test_start_models_are_compared_on_the_same_held_out_regions(painted):
     table = comparison.table()
     assert set(table["start"]) == {"–", "voronoi-unet", "world-unet"}
     pick = comparison.recommendation()
-    named = f"{pick.strategy} from {pick.start} (no pseudo-labels)"
-    assert pick.candidate == (named if pick.start else "scratch")
+    named = f"{pick.strategy} from {pick.start}" if pick.start else pick.strategy
+    assert pick.candidate == f"{named} (no pseudo-labels)"
     assert pick.text.startswith(pick.candidate + ": held-out F1")
 
 
@@ -422,9 +422,9 @@ def test_pseudo_label_choices_are_candidates_of_their_own(painted):
     )
     started = next(events)
     events.close()
-    # scratch once, with the painting's own choice; the pretrained strategy both ways.
+    # scratch once, with the first choice; the pretrained strategy both ways.
     assert started.strategies == (
-        "scratch",
+        "scratch (no pseudo-labels)",
         "finetune (no pseudo-labels)",
         "finetune (pseudo-labels)",
     )
@@ -457,10 +457,11 @@ def test_each_run_trains_with_its_pseudo_label_choice_and_the_cli_names_the_pick
         "recommended strategy: head with --semi-supervised on",
         "recommended strategy: head with --semi-supervised off",
     )
-    # By default every run trains as fit would: the painting decides.
+    # By default every run trains as fit would: the whole painting decides, once
+    # (strokes: on), so that every share of it trains alike.
     asked.clear()
-    assert cli.main([*args, "--fractions", "1"]) == 0
-    assert asked == ["auto", "auto"]
+    assert cli.main([*args, "--fractions", "0.25", "1"]) == 0
+    assert asked == [True] * 4
     assert capsys.readouterr().out.strip().endswith("recommended strategy: head")
 
 

@@ -62,3 +62,20 @@ def test_runs_without_pseudo_labels_are_hollow_and_the_loss_curves_show_one_choi
     assert on.get_markerfacecolor() == on.get_color()
     # Training and validation loss of the first choice (off), plus the two legend keys.
     assert len([line for line in losses.get_lines() if line.get_xydata().size]) == 2
+
+
+def test_one_pseudo_label_choice_draws_no_hollow_markers():
+    # The dock's own choice (off, clicked by the user) for every run: nothing to tell apart.
+    runs = [
+        RunResult("head", 1.0, pixels, seed, 0.8, pseudo_labels="off")
+        for pixels in (100, 200)
+        for seed in (0, 1)
+    ]
+    figure = Figure()
+    draw_comparison(figure, StrategyComparison(tuple(runs), 50, "regions"))
+    (line,) = [
+        line
+        for line in figure.axes[0].get_lines()
+        if line.get_label() == "head (no pseudo-labels)"
+    ]
+    assert line.get_markerfacecolor() == line.get_color()

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from magicgui.widgets import CheckBox
 
 from napari_finetune.session.options import SCRATCH
+from napari_finetune.training.advisor_candidates import pseudo_label_choice
 from napari_finetune.training.advisor_starts import other_shipped_starts
 from napari_finetune.training.class_contact import AUTO
 
@@ -57,7 +58,7 @@ class ComparisonOptions:
         """The BatchNorm handlings each pretrained strategy runs with."""
         return ("auto", "frozen", "adapt") if self.batchnorm.value else ("auto",)
 
-    def pseudo_label_choices(self, semi_supervised: object = AUTO) -> tuple[str, ...]:
+    def pseudo_label_choices(self, semi_supervised: bool | str = AUTO) -> tuple[str, ...]:
         """The pseudo-label choices each pretrained strategy runs with.
 
         Parameters
@@ -66,18 +67,21 @@ class ComparisonOptions:
             The dock's choice as its options give it (``'auto'`` until the user
             clicks *learn from unpainted pixels*): the runs train as the dock would,
             unless the box asks for both.
+
+        Returns
+        -------
+        tuple of str
+            ``('off', 'on')`` when the box is ticked, else the dock's choice alone.
         """
         if self.pseudo_labels.value:
             return ("off", "on")
-        if semi_supervised == AUTO:
-            return ("auto",)
-        return ("on",) if semi_supervised else ("off",)
+        return (pseudo_label_choice(semi_supervised),)
 
     def starts_offered(self) -> tuple[str, ...]:
         """The other shipped start models, beside the dock's *start from*."""
         source = self._dock.settings.start()
         return other_shipped_starts(None if source == SCRATCH else source)
 
-    def starts(self) -> int:
+    def start_count(self) -> int:
         """How many start models each pretrained strategy runs from."""
         return 1 + (len(self.starts_offered()) if self.other_starts.value else 0)

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 
 from napari_finetune._widgets._round_controls import FROM_FILE
 from napari_finetune.session.advisor_pick import MeasuredOn, measured_on, use_pick
+from napari_finetune.training.advisor_candidates import SEMI_SUPERVISED_OF
+from napari_finetune.training.class_contact import AUTO
 
 if TYPE_CHECKING:
     from napari_finetune._widgets.fine_tune_dock import FineTuneWidget
@@ -51,7 +53,8 @@ def apply_pick(
         dock.settings.source.value = use.source
     dock.strategy.value = pick.strategy  # counts as the user's choice
     dock.bn_mode.value = pick.bn_mode
-    if pick.pseudo_labels != "auto":  # compared on and off: the pick's, as the user's choice
-        dock.settings.choose_pseudo_labels(pick.pseudo_labels == "on")
+    on = SEMI_SUPERVISED_OF[pick.pseudo_labels]
+    if on != AUTO:  # the runs said on or off: so does the box, as the user's choice
+        dock.settings.choose_pseudo_labels(on)
     dock.status.value = f"Strategy set to '{pick.candidate}' (Compare strategies)."
     return None

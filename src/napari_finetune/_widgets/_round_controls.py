@@ -127,7 +127,13 @@ class RoundControls:
         self.strategy_info.value = STRATEGIES[strategy]
 
     def choose_pseudo_labels(self, on: bool) -> None:
-        """Set *learn from unpainted pixels* as the user's choice (as a click would)."""
+        """Set *learn from unpainted pixels* as the user's choice (as a click would).
+
+        Parameters
+        ----------
+        on : bool
+            Whether the next rounds learn from pseudo-labels on unpainted pixels.
+        """
         with self.semi_supervised.changed.blocked():
             self.semi_supervised.value = on
         self._on_semi_supervised(on)

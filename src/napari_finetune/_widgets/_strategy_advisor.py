@@ -5,7 +5,8 @@ painted regions are held out, the nested subsets), trains and scores every
 run, and recommends; this panel takes the dock's painted pairs, start model,
 augmentation and device, drives the comparison in a napari worker with a
 progress bar and Stop, redraws the figure after every run, and sets the
-recommended strategy and the start model it was measured from with one click.
+recommended strategy, the start model it was measured from, its BatchNorm and
+pseudo-labels with one click.
 """
 
 from __future__ import annotations
@@ -99,7 +100,8 @@ class StrategyAdvisor(Container):
                 button_row(self.use),
             ]
         )
-        self.native.layout().insertWidget(7, self.plot)
+        layout = self.native.layout()
+        layout.insertWidget(layout.indexOf(self.estimate.native) + 1, self.plot)
         self._pick = None  # the Recommendation shown
         self._compared_starts: tuple[str, ...] = ()  # the other starts the runs used
         self._measured: MeasuredOn | None = None  # the dock's start and paintings at the runs
@@ -142,7 +144,7 @@ class StrategyAdvisor(Container):
             self.strategies(),
             self.also.bn_modes(),
             self.seeds.value,
-            starts=self.also.starts(),
+            starts=self.also.start_count(),
             pseudo_labels=self.also.pseudo_label_choices(),
         )
         seconds = estimated_seconds(runs, self.seconds.value)

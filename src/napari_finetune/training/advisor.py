@@ -9,7 +9,9 @@ the result plots score against painted pixels per strategy with the loss
 curves, and recommends the best with how sure that is
 (:mod:`~napari_finetune.training.advisor_result`). With ``other_starts`` each
 pretrained strategy also runs from other start models
-(:mod:`~napari_finetune.training.advisor_starts`).
+(:mod:`~napari_finetune.training.advisor_starts`), with ``bn_modes`` in each
+BatchNorm mode and with ``pseudo_labels`` with and without pseudo-labels on the
+unpainted pixels (:mod:`~napari_finetune.training.advisor_candidates`).
 
 ``compare_strategies`` yields events, so a widget shows progress and Stop closes it (the
 run in progress stops at its next step); ``compare`` is the blocking form.
@@ -36,6 +38,7 @@ from napari_finetune.training.advisor_candidates import (
 from napari_finetune.training.advisor_plan import DEFAULT_FRACTIONS, plan_comparison
 from napari_finetune.training.advisor_result import RunResult, StrategyComparison
 from napari_finetune.training.advisor_starts import short_run_caution, start_names
+from napari_finetune.training.class_contact import AUTO, resolve_semi_supervised
 from napari_finetune.training.engine import finetune
 from napari_finetune.training.events import Finished, Step
 
@@ -116,8 +119,9 @@ def compare_strategies(
     seeds : tuple of int
         One run per seed (at least two, so a range shows).
     seconds : float
-        Training budget of each run; all take ``len(strategies) × len(fractions) ×
-        len(seeds) × (seconds + ~1)``.
+        Training budget of each run; all take about
+        :func:`~napari_finetune.training.advisor_candidates.planned_runs` ×
+        (``seconds`` + 1.5).
     augmentation : str, AugmentationPipeline or None
         As for :func:`~napari_finetune.finetune`.
     device : str
@@ -136,9 +140,11 @@ def compare_strategies(
         first start's names, for every run, so that runs of other starts stay comparable.
     pseudo_labels : tuple of str
         Whether each pretrained strategy learns from a mean teacher's pseudo-labels on
-        the unpainted pixels: ``'auto'`` as :func:`~napari_finetune.finetune` decides
-        it by the painting (on for strokes, off for boxes; ``scratch`` always so),
-        ``'on'``, ``'off'``; ``('off', 'on')`` compares the two.
+        the unpainted pixels of the painted images: ``'auto'`` as
+        :func:`~napari_finetune.finetune` decides it by the whole painting (on for
+        strokes, off for boxes; decided once, so every share trains alike), ``'on'``,
+        ``'off'``; ``('off', 'on')`` compares the two. ``scratch`` runs once, with the
+        first choice.
 
     Yields
     ------
@@ -172,7 +178,10 @@ def compare_strategies(
     caution = short_run_caution(n_classes, starts, seconds)
     named = class_names or (dict(starts[0][1].classes) if starts[0][1] is not None else None)
     training = {"augmentation": augmentation, "device": device, "class_names": named}
-    return _run(images, plan, starts, candidates, tuple(seeds), seconds, training, caution)
+    # 'auto' judged once on the whole painting, as the dock judges it: a 25 % share
+    # could be judged otherwise, and one candidate's curve would mix the two.
+    semi = SEMI_SUPERVISED_OF | {"auto": resolve_semi_supervised(AUTO, plan.subsets[-1].labels)}
+    return _run(images, plan, starts, candidates, tuple(seeds), seconds, training, caution, semi)
 
 
 def compare(images: object, labels: object, **kwargs: object) -> StrategyComparison:
@@ -183,7 +192,7 @@ def compare(images: object, labels: object, **kwargs: object) -> StrategyCompari
     raise RuntimeError("the comparison ended without a result")
 
 
-def _run(images, plan, starts, candidates, seeds, seconds, training, caution):
+def _run(images, plan, starts, candidates, seeds, seconds, training, caution, semi):
     started = time.perf_counter()
     total = len(plan.subsets) * len(seeds) * len(candidates)
 
@@ -213,7 +222,7 @@ def _run(images, plan, starts, candidates, seeds, seconds, training, caution):
                     max_seconds=seconds,
                     seed=seed,
                     held_out=plan.held_out,
-                    semi_supervised=SEMI_SUPERVISED_OF[candidate.pseudo_labels],
+                    semi_supervised=semi[candidate.pseudo_labels],
                     **training,  # augmentation, device, class names
                 )
                 finished = None

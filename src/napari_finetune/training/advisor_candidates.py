@@ -1,9 +1,9 @@
 """What a strategy comparison compares: strategy × BatchNorm × start model × pseudo-labels.
 
 A *candidate* is one way of training that the comparison runs with every seed on
-every share of the painting. ``scratch`` runs once, with its usual BatchNorm and
-the painting's own pseudo-label choice and no start model; every other strategy
-runs with each BatchNorm mode and pseudo-label choice, from each start model.
+every share of the painting. ``scratch`` runs once, with its usual BatchNorm, the
+first pseudo-label choice and no start model; every other strategy runs with each
+BatchNorm mode and pseudo-label choice, from each start model.
 The names here are those of the table, the plot and the recommendation.
 """
 
@@ -23,6 +23,17 @@ RUN_OVERHEAD_SECONDS = 1.5
 SEMI_SUPERVISED_OF = {"auto": "auto", "on": True, "off": False}
 
 
+def pseudo_label_choice(semi_supervised: bool | str) -> str:
+    """The pseudo-label choice of ``fit``'s ``semi_supervised`` (True, False or 'auto').
+
+    >>> pseudo_label_choice(True), pseudo_label_choice("auto")
+    ('on', 'auto')
+    """
+    if isinstance(semi_supervised, str):
+        return semi_supervised
+    return "on" if semi_supervised else "off"
+
+
 class Candidate(NamedTuple):
     """One way of training compared: ``start`` indexes the comparison's start models."""
 
@@ -37,6 +48,19 @@ def candidate_name(
 ) -> str:
     """A candidate as the table names it: the strategy, its start and what differs from usual.
 
+    Parameters
+    ----------
+    strategy : str
+        One of :data:`~napari_finetune.choices.STRATEGY_CHOICES`.
+    bn_mode : str
+        Its BatchNorm handling; ``'auto'`` (the strategy's usual one) is not named.
+    start : str
+        The start model's name when several were compared, else ``''``.
+    pseudo_labels : str
+        ``'on'`` or ``'off'`` are named; ``'auto'`` (the painting decides) is not.
+
+    Examples
+    --------
     >>> candidate_name("finetune", "frozen", "voronoi-unet", "on")
     'finetune from voronoi-unet (BN frozen, pseudo-labels)'
     >>> candidate_name("head", pseudo_labels="off")
@@ -91,7 +115,8 @@ def candidates_of(
         for s in strategies
         for k in (range(1) if s == "scratch" else range(starts))
         for m in (("auto",) if s == "scratch" else modes)
-        for p in (("auto",) if s == "scratch" else pseudo)
+        # scratch, the baseline, once: with the first choice, so that its pick says it
+        for p in (pseudo[:1] if s == "scratch" else pseudo)
     )
 
 
@@ -103,7 +128,17 @@ def planned_runs(
     starts: int = 1,
     pseudo_labels: tuple[str, ...] = ("auto",),
 ) -> int:
-    """How many runs a comparison makes (at most: shares equal in regions run once)."""
+    """How many runs a comparison makes (at most: shares equal in regions run once).
+
+    Parameters
+    ----------
+    strategies, bn_modes, starts, pseudo_labels
+        As for :func:`candidates_of`.
+    seeds : int
+        Runs per candidate and share.
+    shares : int
+        Shares of the painting each candidate trains on.
+    """
     return len(candidates_of(strategies, bn_modes, starts, pseudo_labels)) * seeds * shares
 
 

@@ -37,11 +37,12 @@ def _styles(comparison: StrategyComparison) -> dict[str, tuple[str, str, bool]]:
     without pseudo-labels where they were compared on and off.
     """
     starts = list(dict.fromkeys(r.start for r in comparison.runs if r.strategy != "scratch"))
+    both = {"on", "off"} <= {r.pseudo_labels for r in comparison.runs}
     styles = {}
     for run in comparison.runs:
         marker = START_MARKERS[starts.index(run.start) % 4] if run.start in starts else "o"
         line = VARIANT_LINE.get(run.bn_mode, "-")
-        styles[run.candidate] = (run.strategy, marker + line, run.pseudo_labels == "off")
+        styles[run.candidate] = (run.strategy, marker + line, both and run.pseudo_labels == "off")
     return styles
 
 
