@@ -9,6 +9,15 @@ from napari_finetune._widgets.fine_tune_dock import FineTuneWidget
 from napari_finetune.training.advisor_result import RunResult
 
 
+def head_runs(field, **scores_by_value):
+    """Runs of 'head' on 900 px, one candidate per value of ``field``, one run per seed's score."""
+    return [
+        RunResult("head", 1.0, 900, seed, score, **{field: value})
+        for value, scores in scores_by_value.items()
+        for seed, score in enumerate(scores)
+    ]
+
+
 def test_the_button_opens_one_panel_that_estimates_its_time(painted):
     dock = FineTuneWidget(painted)
     panel = dock.advisor.open()
@@ -133,11 +142,7 @@ def test_pseudo_labels_on_and_off_are_compared_and_use_sets_the_dock_box(painted
     assert panel.estimate.value.startswith("42 runs")  # scratch once, 3 strategies both ways
     assert panel.also.pseudo_label_choices(False) == ("off", "on")
     panel._measured = measured_now(dock, dock.pairs.session_pairs())
-    panel._runs = [
-        RunResult("head", 1.0, 900, seed, score, pseudo_labels=pseudo)
-        for pseudo, scores in (("on", (0.80, 0.81)), ("off", (0.84, 0.86)))
-        for seed, score in enumerate(scores)
-    ]
+    panel._runs = head_runs("pseudo_labels", on=(0.80, 0.81), off=(0.84, 0.86))
     panel._show_pick(panel._comparison())
     assert panel.use.text == "Use 'head (no pseudo-labels)'"
     assert dock.semi_supervised.value and not dock.settings.semi_chosen_by_user  # strokes: auto on
@@ -201,11 +206,7 @@ def test_other_start_models_are_offered_run_and_set_in_the_dock(painted, qtbot):
     qtbot.waitUntil(lambda: panel._worker is None, timeout=60_000)
     assert {r.start for r in panel._runs[:2]} == {"voronoi-unet", "world-unet"}
     # A pick from world-unet: Use switches the dock's start model as well.
-    panel._runs = [
-        RunResult("head", 1.0, 900, seed, score, start=start)
-        for start, scores in (("voronoi-unet", (0.80, 0.81)), ("world-unet", (0.84, 0.86)))
-        for seed, score in enumerate(scores)
-    ]
+    panel._runs = head_runs("start", **{"voronoi-unet": (0.80, 0.81), "world-unet": (0.84, 0.86)})
     panel._show_pick(panel._comparison())
     assert panel.use.text == "Use 'head from world-unet'"
     panel.use.clicked.emit()
