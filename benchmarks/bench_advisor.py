@@ -44,10 +44,14 @@ from common import markdown_table
 
 import napari_finetune as nf
 from napari_finetune._sample_data import painted_grains
-from napari_finetune.choices import BN_CHOICES, PSEUDO_LABEL_CHOICES, STRATEGY_CHOICES
+from napari_finetune.choices import (
+    BN_CHOICES,
+    PSEUDO_LABEL_CHOICES,
+    SEMI_SUPERVISED_OF,
+    STRATEGY_CHOICES,
+)
 from napari_finetune.models import DEFAULT_MODEL
 from napari_finetune.training.advisor import ComparisonFinished, RunDone, compare_strategies
-from napari_finetune.training.advisor_candidates import SEMI_SUPERVISED_OF
 from napari_finetune.training.advisor_starts import start_label
 
 

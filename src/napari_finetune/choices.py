@@ -100,6 +100,8 @@ SEMI_SUPERVISED = (
 # Whether a run learns from them: ``auto`` decides by the painting (on for strokes,
 # whose classes rarely meet; off for boxes), ``on`` and ``off`` say so.
 PSEUDO_LABEL_CHOICES = ("auto", "on", "off")
+# ``fit``'s ``semi_supervised`` for each of them.
+SEMI_SUPERVISED_OF = {"auto": "auto", "on": True, "off": False}
 
 FOLD_IN = (
     "from the first epoch end past 60 % of the run (or when validation stops improving "

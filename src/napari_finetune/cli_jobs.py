@@ -11,7 +11,12 @@ import math
 import sys
 from pathlib import Path
 
-from napari_finetune.choices import DEFAULT_MODEL, pretrained_name, report_format
+from napari_finetune.choices import (
+    DEFAULT_MODEL,
+    SEMI_SUPERVISED_OF,
+    pretrained_name,
+    report_format,
+)
 from napari_finetune.cli_checks import (
     check_inputs,
     check_new_output,
@@ -98,9 +103,9 @@ def fit(args: argparse.Namespace) -> int:
         device=args.device,
         adaptation=args.adaptation,
         # Unlabelled images named on the command line ask for pseudo-labels.
-        semi_supervised={"on": True, "off": False}.get(
-            args.semi_supervised, True if args.unlabelled else "auto"
-        ),
+        semi_supervised=True
+        if args.unlabelled and args.semi_supervised == "auto"
+        else SEMI_SUPERVISED_OF[args.semi_supervised],
         fold_in=args.fold_in,
         class_names=parse_class_names(args.classes) if args.classes else None,
         suggestions=(

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from napari_finetune._widgets._round_controls import FROM_FILE
+from napari_finetune.choices import SEMI_SUPERVISED_OF
 from napari_finetune.session.advisor_pick import MeasuredOn, measured_on, use_pick
-from napari_finetune.training.advisor_candidates import SEMI_SUPERVISED_OF
 from napari_finetune.training.class_contact import AUTO
 
 if TYPE_CHECKING:

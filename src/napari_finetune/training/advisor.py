@@ -24,14 +24,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from napari_finetune.choices import STRATEGY_CHOICES
+from napari_finetune.choices import SEMI_SUPERVISED_OF, STRATEGY_CHOICES
 from napari_finetune.data.painted import as_pairs
 from napari_finetune.models.class_names import check_class_names
 from napari_finetune.models.device import DEFAULT_DEVICE
 from napari_finetune.models.registry import DEFAULT_MODEL, load_model
 from napari_finetune.training.advisor_candidates import (
     DEFAULT_SEEDS,
-    SEMI_SUPERVISED_OF,
     candidate_name,
     candidates_of,
 )

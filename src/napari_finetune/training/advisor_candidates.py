@@ -19,12 +19,12 @@ DEFAULT_SEEDS = (0, 1)
 # Seconds a run takes beyond its training budget (start, BatchNorm adaptation,
 # validation), measured on this project's 2-core CPU; for the time estimate.
 RUN_OVERHEAD_SECONDS = 1.5
-# ``fit``'s semi_supervised for each pseudo-label choice.
-SEMI_SUPERVISED_OF = {"auto": "auto", "on": True, "off": False}
 
 
 def pseudo_label_choice(semi_supervised: bool | str) -> str:
     """The pseudo-label choice of ``fit``'s ``semi_supervised`` (True, False or 'auto').
+
+    The inverse of :data:`~napari_finetune.choices.SEMI_SUPERVISED_OF`.
 
     >>> pseudo_label_choice(True), pseudo_label_choice("auto")
     ('on', 'auto')
