@@ -24,12 +24,16 @@ start from* box does, so the advisor picks the start model as well;
 ``--bn-modes`` and ``--pseudo-labels`` as ``compare``'s (the dock's *also BatchNorm
 frozen / adapt* and *pseudo-labels on and off*). The truth runs train every candidate
 compared, in its own BatchNorm mode and with its own pseudo-labels.
+``--average-views`` (the dock's *also averaged views*) scores every advisor run
+averaged over its views too, and every truth run as well: the pick's verdict on
+views beside the lift views give the pick on the test images.
 
 Usage::
 
     python benchmarks/bench_advisor.py [--datasets painted isbi2012 taskb nist_steel nasa]
         [--seconds 8] [--truth-seconds 60] [--strategies finetune] [--also-from voronoi-unet]
-        [--bn-modes auto frozen] [--pseudo-labels off on] [--model M] [--painting-seed 0]
+        [--bn-modes auto frozen] [--pseudo-labels off on] [--average-views] [--model M]
+        [--painting-seed 0]
 """
 
 from __future__ import annotations
@@ -67,15 +71,16 @@ DATASETS = {
 }
 
 
-def truth_scores(kind, images, labels, test_images, test_truth, seconds, candidates):
+def truth_scores(kind, images, labels, test_images, test_truth, seconds, candidates, views):
     """Median (low, high) test score per candidate, trained on every painted pixel (2 seeds).
 
     ``candidates`` maps a candidate's name to its (strategy, start model, BatchNorm
-    mode, pseudo-label choice).
+    mode, pseudo-label choice). With ``views``, also each candidate's lifts from
+    averaging its views (one per seed, same weights): the second dict.
     """
-    scores = {}
+    scores, lifts = {}, {}
     for name, (strategy, start, bn_mode, pseudo_labels) in candidates.items():
-        runs = []
+        runs, lifted = [], []
         for seed in (0, 1):
             model, _ = nf.fit(
                 images,
@@ -90,9 +95,14 @@ def truth_scores(kind, images, labels, test_images, test_truth, seconds, candida
             )
             probabilities = [nf.predict(model, image) for image in test_images]
             runs.append(score(kind, probabilities, test_truth)["score"])
+            if views:
+                averaged = [nf.predict(model, image, average_views=True) for image in test_images]
+                lifted.append(score(kind, averaged, test_truth)["score"] - runs[-1])
         scores[name] = (statistics.median(runs), min(runs), max(runs))
-        print(f"  truth: {name} test score {scores[name][0]:.3f} {runs}", flush=True)
-    return scores
+        lifts[name] = lifted
+        said = f"; views lift {' / '.join(f'{v:+.3f}' for v in lifted)}" if views else ""
+        print(f"  truth: {name} test score {scores[name][0]:.3f} {runs}{said}", flush=True)
+    return scores, lifts
 
 
 def sureness(pick) -> str:
@@ -129,6 +139,9 @@ def main() -> None:
         help="as compare's: 'off on' compares both",
     )
     parser.add_argument(
+        "--average-views", action="store_true", help="also judge averaged views (as compare's)"
+    )
+    parser.add_argument(
         "--painting-seed", type=int, default=0, help="which of bench_levers' paintings"
     )
     args = parser.parse_args()
@@ -148,13 +161,15 @@ def main() -> None:
             class_names=PHASE_NAMES if kind == "phases" else None,
             bn_modes=tuple(args.bn_modes),
             pseudo_labels=tuple(args.pseudo_labels),
+            average_views=args.average_views,
         )
         for event in events:
             if isinstance(event, RunDone):
                 r = event.result
+                viewed = "" if r.views_score is None else f", views {r.views_score:.3f}"
                 print(
                     f"{name} [{event.index}/{event.runs}] {r.candidate} {r.painted_pixels} px "
-                    f"seed {r.seed}: {r.score:.3f} ({r.steps} steps)",
+                    f"seed {r.seed}: {r.score:.3f}{viewed} ({r.steps} steps)",
                     flush=True,
                 )
             elif isinstance(event, ComparisonFinished):
@@ -163,7 +178,9 @@ def main() -> None:
         pick = comparison.recommendation()
         print(pick.text)
         gaps = ", ".join(f"{g:+.3f} @ {px}" for px, g in comparison.transfer_gap().items())
-        truth = "–"
+        truth = views = "–"
+        if pick.average_views is not None:
+            views = "tick" if pick.average_views else "off"
         if args.truth_seconds and test_images is not None:
             # A run names its start model ('' when only one was compared).
             by_name = {"": start} | {start_label(m): m for m in (start, *others)}
@@ -171,9 +188,12 @@ def main() -> None:
                 r.candidate: (r.strategy, by_name[r.start], r.bn_mode, r.pseudo_labels)
                 for r in comparison.runs
             }
-            found = truth_scores(
-                kind, images, labels, test_images, test_truth, args.truth_seconds, candidates
+            found, lifts = truth_scores(
+                *(kind, images, labels, test_images, test_truth, args.truth_seconds),
+                *(candidates, args.average_views),
             )
+            if lifts[pick.candidate]:
+                views += f"; test lift {' / '.join(f'{v:+.3f}' for v in lifts[pick.candidate])}"
             best = max(found, key=lambda s: found[s][0])
             low = found[best][1]
             within = [s for s, (_, _, high) in found.items() if high >= low]
@@ -186,6 +206,7 @@ def main() -> None:
                 sureness(pick),
                 gaps,
                 truth,
+                views,
             ]
         )
     print()
@@ -200,6 +221,7 @@ def main() -> None:
                 "sure?",
                 "transfer gap by px",
                 "long runs",
+                "averaged views for the pick",
             ],
             rows,
         )

@@ -3,7 +3,8 @@
 Runs :func:`napari_finetune.training.advisor.compare_strategies` on image and
 label files, or on the painted-strokes sample, prints one line per run and
 the table, optionally writes the figure, and ends with the line
-``recommended strategy: NAME``. Paths are checked (standard library only)
+``recommended strategy: NAME`` (with ``--average-views``, then whether
+the pick should predict averaged over its views). Paths are checked (standard library only)
 before torch is imported.
 """
 
@@ -58,6 +59,12 @@ def add_compare_arguments(job: argparse.ArgumentParser, strategies: list[str]) -
         "pixels (default auto: as fit decides, on for strokes, off for boxes); "
         "'off on' compares both",
     )
+    job.add_argument(
+        "--average-views",
+        action="store_true",
+        help="also score each run averaged over the flips and turns it trained with, and "
+        "say whether the pick should predict with --average-views",
+    )
     job.add_argument("--seeds", type=int, default=2, help="runs per strategy and share (≥ 2)")
     job.add_argument("--seconds", type=float, default=8.0, help="training budget of each run")
     job.add_argument("--augmentation", default="equiaxed", help="preset or pipeline YAML")
@@ -107,6 +114,7 @@ def compare(args: argparse.Namespace) -> int:
         other_starts=tuple(args.also_from),
         class_names=class_names,
         pseudo_labels=tuple(args.pseudo_labels),
+        average_views=args.average_views,
     )
     for event in events:
         if isinstance(event, advisor.ComparisonStarted):
@@ -122,6 +130,8 @@ def compare(args: argparse.Namespace) -> int:
         elif isinstance(event, advisor.RunDone):
             run = event.result
             score = "not scored" if run.score is None else f"F1 {run.score:.3f}"
+            if run.views_score is not None:
+                score += f", {run.views_score:.3f} averaged over {run.views} views"
             print(
                 f"[{event.index}/{event.runs}] {run.candidate} on {run.painted_pixels:,} px, "
                 f"seed {run.seed}: {score} ({run.steps} steps)",
@@ -144,6 +154,8 @@ def compare(args: argparse.Namespace) -> int:
     flags += [] if pick.bn_mode == "auto" else [f"--bn-mode {pick.bn_mode}"]
     flags += [] if pick.pseudo_labels == "auto" else [f"--semi-supervised {pick.pseudo_labels}"]
     print(f"recommended strategy: {pick.strategy}{' with ' + ' '.join(flags) if flags else ''}")
+    if pick.average_views is not None:
+        print(f"recommended prediction: {'--average-views' if pick.average_views else 'one view'}")
     return 0
 
 
