@@ -9,7 +9,8 @@ as *Compare strategies…* and ``napari-finetune compare`` run it: 4 strategies 
   (synthetic task B of bench_transfer, 3 images × 4 boxes), ``nist_steel`` (12
   boxes on its paint image) and ``nasa`` (3 superalloy ``train`` images × 4 boxes,
   scored as mean IoU of the three phases): the paintings of ``bench_levers.py``
-  at ``--painting-seed`` (default 0).
+  at ``--painting-seed`` (default 0); ``--images`` and ``--boxes`` paint more of
+  isbi2012 or task B, for a painting with more held-out regions.
 
 With ``--truth-seconds S`` it also trains every candidate on all the painted
 pixels for S seconds (2 seeds) and scores it against the exact labels of
@@ -33,7 +34,7 @@ Usage::
     python benchmarks/bench_advisor.py [--datasets painted isbi2012 taskb nist_steel nasa]
         [--seconds 8] [--truth-seconds 60] [--strategies finetune] [--also-from voronoi-unet]
         [--bn-modes auto frozen] [--pseudo-labels off on] [--average-views] [--model M]
-        [--painting-seed 0]
+        [--painting-seed 0] [--images 6 --boxes 8]
 """
 
 from __future__ import annotations
@@ -142,6 +143,12 @@ def main() -> None:
         "--average-views", action="store_true", help="also judge averaged views (as compare's)"
     )
     parser.add_argument(
+        "--images", type=int, help="paint this many images (isbi2012, taskb; default 3)"
+    )
+    parser.add_argument(
+        "--boxes", type=int, help="boxes of 48² per image (isbi2012, taskb; default 4)"
+    )
+    parser.add_argument(
         "--painting-seed", type=int, default=0, help="which of bench_levers' paintings"
     )
     args = parser.parse_args()
@@ -149,7 +156,8 @@ def main() -> None:
     others = [nf.load_model(name) for name in args.also_from]
     rows = []
     for name in args.datasets:
-        kind, images, labels, test_images, test_truth = DATASETS[name](args.painting_seed)
+        more = {"n_images": args.images, "boxes": args.boxes} if args.images or args.boxes else {}
+        kind, images, labels, test_images, test_truth = DATASETS[name](args.painting_seed, **more)
         began = time.perf_counter()
         events = compare_strategies(
             images,
@@ -179,8 +187,8 @@ def main() -> None:
         print(pick.text)
         gaps = ", ".join(f"{g:+.3f} @ {px}" for px, g in comparison.transfer_gap().items())
         truth = views = "–"
-        if pick.average_views is not None:
-            views = "tick" if pick.average_views else "off"
+        if args.average_views:
+            views = {True: "tick", False: "clear", None: "as set (unsure)"}[pick.average_views]
         if args.truth_seconds and test_images is not None:
             # A run names its start model ('' when only one was compared).
             by_name = {"": start} | {start_label(m): m for m in (start, *others)}

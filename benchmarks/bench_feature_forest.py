@@ -144,17 +144,24 @@ def score(kind: str, probabilities: list[np.ndarray], truth: list[np.ndarray]) -
     }
 
 
-def dataset(name: str, seed: int):
-    """(kind, paint images, their labels, score images, score truth) for one seed."""
+def dataset(name: str, seed: int, n_images: int | None = None, boxes: int | None = None):
+    """(kind, paint images, their labels, score images, score truth) for one seed.
+
+    ``n_images`` × ``boxes`` (isbi2012 and task B only) paint more than the
+    default 3 images × 4 boxes of 48², for a painting with more regions.
+    """
     if name in ("isbi2012", "nist_steel"):
         data = isbi2012() if name == "isbi2012" else nist_steel()
-        n_images, boxes = (3, 4) if name == "isbi2012" else (1, 12)
+        default = (3, 4) if name == "isbi2012" else (1, 12)
+        n_images, boxes = n_images or default[0], boxes or default[1]
         chosen, labels = paint_boxes(data.paint_truth, n_images, boxes, BOX, seed)
         images = [data.paint_images[k] for k in chosen]
         return "boundary", images, labels, data.score_images, data.score_truth
     if name == "taskb":
         pool = [task_b(1000 + k) for k in range(POOL)]
-        chosen, labels = paint_boxes([s.classes for s in pool], 3, 4, BOX, seed)
+        chosen, labels = paint_boxes(
+            [s.classes for s in pool], n_images or 3, boxes or 4, BOX, seed
+        )
         test = [task_b(2000 + k) for k in range(4)]
         images = [pool[k].image for k in chosen]
         return "boundary", images, labels, [s.image for s in test], [s.classes for s in test]

@@ -154,8 +154,9 @@ def compare(args: argparse.Namespace) -> int:
     flags += [] if pick.bn_mode == "auto" else [f"--bn-mode {pick.bn_mode}"]
     flags += [] if pick.pseudo_labels == "auto" else [f"--semi-supervised {pick.pseudo_labels}"]
     print(f"recommended strategy: {pick.strategy}{' with ' + ' '.join(flags) if flags else ''}")
-    if pick.average_views is not None:
-        print(f"recommended prediction: {'--average-views' if pick.average_views else 'one view'}")
+    if args.average_views:
+        said = {True: "--average-views", False: "one view", None: "not sure: views as you choose"}
+        print(f"recommended prediction: {said[pick.average_views]}")
     return 0
 
 

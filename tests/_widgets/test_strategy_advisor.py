@@ -280,3 +280,41 @@ def test_the_paintings_are_hashed_in_the_worker_as_use_hashes_them(painted, qtbo
     assert hashed_in_gui_thread == [False]  # once, in the worker
     # What Use compares it with, hashed at its click: the same paintings, the same digest.
     assert panel._measured == measured_now(dock, dock.pairs.session_pairs())
+
+
+def test_averaged_views_are_judged_when_ticked_and_use_sets_the_predict_box(
+    painted, qtbot, monkeypatch, runs_with_views
+):
+    asked = []
+
+    def recorded(start, current, model, images, labels, **kwargs):
+        asked.append(kwargs["average_views"])
+        yield from ()
+
+    monkeypatch.setattr(module, "compare_measured", recorded)
+    dock = FineTuneWidget(painted)
+    panel = dock.advisor.open()
+    assert panel.also.views in panel.also.boxes and not panel.also.views.value
+    panel.start.clicked.emit()
+    qtbot.waitUntil(lambda: not panel.running, timeout=60_000)
+    panel.also.views.value = True
+    panel.start.clicked.emit()
+    qtbot.waitUntil(lambda: not panel.running, timeout=60_000)
+    assert asked == [False, True]
+    # Views surely lift the pick: Use ticks *average flipped and rotated views*.
+    panel._measured = measured_now(dock, dock.pairs.session_pairs())
+    panel._runs = runs_with_views((80, 81), (82, 83), strategy="head")
+    panel._show_pick(panel._comparison())
+    assert "tick *average flipped and rotated views*" in panel.verdict.value
+    assert not dock.files.average_views.value
+    panel.use.clicked.emit()
+    assert dock.files.average_views.value and "averaged views ticked" in dock.status.value
+    # Unsure (lower on one seed): the box stays as it is; surely behind: cleared.
+    panel._runs = runs_with_views((80, 80), (82, 79), strategy="head")
+    panel._show_pick(panel._comparison())
+    panel.use.clicked.emit()
+    assert dock.files.average_views.value and "averaged views" not in dock.status.value
+    panel._runs = runs_with_views((80, 80), (75, 76), strategy="head")
+    panel._show_pick(panel._comparison())
+    panel.use.clicked.emit()
+    assert not dock.files.average_views.value and "averaged views off" in dock.status.value

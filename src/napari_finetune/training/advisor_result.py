@@ -84,7 +84,7 @@ class Recommendation:
     # Every candidate ran every seed on the subset judged; else only the best so far.
     complete: bool = True
     pseudo_labels: str = "auto"  # 'on' / 'off' when compared, else the painting decides
-    average_views: bool | None = None  # whether to average views; None: not judged
+    average_views: bool | None = None  # tick / clear averaged views; None: not judged or unsure
 
 
 @dataclass(frozen=True)
