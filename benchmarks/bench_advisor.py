@@ -10,7 +10,7 @@ as *Compare strategies…* and ``napari-finetune compare`` run it: 4 strategies 
   boxes on its paint image) and ``nasa`` (3 superalloy ``train`` images × 4 boxes,
   scored as mean IoU of the three phases): the paintings of ``bench_levers.py``
   at ``--painting-seed`` (default 0); ``--images`` and ``--boxes`` paint more of
-  isbi2012 or task B, for a painting with more held-out regions.
+  isbi2012 or task B (a painting with more held-out regions).
 
 With ``--truth-seconds S`` it also trains every candidate on all the painted
 pixels for S seconds (2 seeds) and scores it against the exact labels of
@@ -25,16 +25,13 @@ start from* box does, so the advisor picks the start model as well;
 ``--bn-modes`` and ``--pseudo-labels`` as ``compare``'s (the dock's *also BatchNorm
 frozen / adapt* and *pseudo-labels on and off*). The truth runs train every candidate
 compared, in its own BatchNorm mode and with its own pseudo-labels.
-``--average-views`` (the dock's *also averaged views*) scores every advisor run
-averaged over its views too, and every truth run as well: the pick's verdict on
-views beside the lift views give the pick on the test images.
 
 Usage::
 
     python benchmarks/bench_advisor.py [--datasets painted isbi2012 taskb nist_steel nasa]
         [--seconds 8] [--truth-seconds 60] [--strategies finetune] [--also-from voronoi-unet]
-        [--bn-modes auto frozen] [--pseudo-labels off on] [--average-views] [--model M]
-        [--painting-seed 0] [--images 6 --boxes 8]
+        [--bn-modes auto frozen] [--pseudo-labels off on] [--model M] [--painting-seed 0]
+        [--images 6 --boxes 8]
 """
 
 from __future__ import annotations
@@ -72,16 +69,15 @@ DATASETS = {
 }
 
 
-def truth_scores(kind, images, labels, test_images, test_truth, seconds, candidates, views):
+def truth_scores(kind, images, labels, test_images, test_truth, seconds, candidates):
     """Median (low, high) test score per candidate, trained on every painted pixel (2 seeds).
 
     ``candidates`` maps a candidate's name to its (strategy, start model, BatchNorm
-    mode, pseudo-label choice). With ``views``, also each candidate's lifts from
-    averaging its views (one per seed, same weights): the second dict.
+    mode, pseudo-label choice).
     """
-    scores, lifts = {}, {}
+    scores = {}
     for name, (strategy, start, bn_mode, pseudo_labels) in candidates.items():
-        runs, lifted = [], []
+        runs = []
         for seed in (0, 1):
             model, _ = nf.fit(
                 images,
@@ -96,14 +92,9 @@ def truth_scores(kind, images, labels, test_images, test_truth, seconds, candida
             )
             probabilities = [nf.predict(model, image) for image in test_images]
             runs.append(score(kind, probabilities, test_truth)["score"])
-            if views:
-                averaged = [nf.predict(model, image, average_views=True) for image in test_images]
-                lifted.append(score(kind, averaged, test_truth)["score"] - runs[-1])
         scores[name] = (statistics.median(runs), min(runs), max(runs))
-        lifts[name] = lifted
-        said = f"; views lift {' / '.join(f'{v:+.3f}' for v in lifted)}" if views else ""
-        print(f"  truth: {name} test score {scores[name][0]:.3f} {runs}{said}", flush=True)
-    return scores, lifts
+        print(f"  truth: {name} test score {scores[name][0]:.3f} {runs}", flush=True)
+    return scores
 
 
 def sureness(pick) -> str:
@@ -140,9 +131,6 @@ def main() -> None:
         help="as compare's: 'off on' compares both",
     )
     parser.add_argument(
-        "--average-views", action="store_true", help="also judge averaged views (as compare's)"
-    )
-    parser.add_argument(
         "--images", type=int, help="paint this many images (isbi2012, taskb; default 3)"
     )
     parser.add_argument(
@@ -169,15 +157,13 @@ def main() -> None:
             class_names=PHASE_NAMES if kind == "phases" else None,
             bn_modes=tuple(args.bn_modes),
             pseudo_labels=tuple(args.pseudo_labels),
-            average_views=args.average_views,
         )
         for event in events:
             if isinstance(event, RunDone):
                 r = event.result
-                viewed = "" if r.views_score is None else f", views {r.views_score:.3f}"
                 print(
                     f"{name} [{event.index}/{event.runs}] {r.candidate} {r.painted_pixels} px "
-                    f"seed {r.seed}: {r.score:.3f}{viewed} ({r.steps} steps)",
+                    f"seed {r.seed}: {r.score:.3f} ({r.steps} steps)",
                     flush=True,
                 )
             elif isinstance(event, ComparisonFinished):
@@ -186,9 +172,7 @@ def main() -> None:
         pick = comparison.recommendation()
         print(pick.text)
         gaps = ", ".join(f"{g:+.3f} @ {px}" for px, g in comparison.transfer_gap().items())
-        truth = views = "–"
-        if args.average_views:
-            views = {True: "tick", False: "clear", None: "as set (unsure)"}[pick.average_views]
+        truth = "–"
         if args.truth_seconds and test_images is not None:
             # A run names its start model ('' when only one was compared).
             by_name = {"": start} | {start_label(m): m for m in (start, *others)}
@@ -196,12 +180,9 @@ def main() -> None:
                 r.candidate: (r.strategy, by_name[r.start], r.bn_mode, r.pseudo_labels)
                 for r in comparison.runs
             }
-            found, lifts = truth_scores(
-                *(kind, images, labels, test_images, test_truth, args.truth_seconds),
-                *(candidates, args.average_views),
+            found = truth_scores(
+                kind, images, labels, test_images, test_truth, args.truth_seconds, candidates
             )
-            if lifts[pick.candidate]:
-                views += f"; test lift {' / '.join(f'{v:+.3f}' for v in lifts[pick.candidate])}"
             best = max(found, key=lambda s: found[s][0])
             low = found[best][1]
             within = [s for s, (_, _, high) in found.items() if high >= low]
@@ -214,7 +195,6 @@ def main() -> None:
                 sureness(pick),
                 gaps,
                 truth,
-                views,
             ]
         )
     print()
@@ -229,7 +209,6 @@ def main() -> None:
                 "sure?",
                 "transfer gap by px",
                 "long runs",
-                "averaged views for the pick",
             ],
             rows,
         )

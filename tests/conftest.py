@@ -126,35 +126,3 @@ def model():
     import napari_finetune as nf  # imported here: torch loads only when a test asks
 
     return nf.load_model("voronoi-unet")
-
-
-@pytest.fixture
-def runs_with_views():
-    """Advisor runs scored with and without views: ``make(plain, viewed, regions=6, ...)``.
-
-    One run per seed; ``plain`` and ``viewed`` are hits out of 100 in each of
-    ``regions`` held-out regions (so every region scores alike).
-    """
-    from napari_finetune.training.advisor_result import RunResult
-    from napari_finetune.training.held_out_regions import RegionCounts
-
-    def make(plain, viewed, regions=6, views=8, strategy="finetune"):
-        def counts(hits):
-            return tuple(RegionCounts(100, {1: [hits, 100, hits, 100]}) for _ in range(regions))
-
-        return [
-            RunResult(
-                strategy,
-                1.0,
-                900,
-                seed,
-                p / 100,
-                regions=counts(p),
-                views_score=v / 100,
-                views=views,
-                views_regions=counts(v),
-            )
-            for seed, (p, v) in enumerate(zip(plain, viewed, strict=True))
-        ]
-
-    return make

@@ -3,8 +3,7 @@
 Runs :func:`napari_finetune.training.advisor.compare_strategies` on image and
 label files, or on the painted-strokes sample, prints one line per run and
 the table, optionally writes the figure, and ends with the line
-``recommended strategy: NAME`` (with ``--average-views``, then whether
-the pick should predict averaged over its views). Paths are checked (standard library only)
+``recommended strategy: NAME``. Paths are checked (standard library only)
 before torch is imported.
 """
 
@@ -59,12 +58,6 @@ def add_compare_arguments(job: argparse.ArgumentParser, strategies: list[str]) -
         "pixels (default auto: as fit decides, on for strokes, off for boxes); "
         "'off on' compares both",
     )
-    job.add_argument(
-        "--average-views",
-        action="store_true",
-        help="also score each run averaged over the flips and turns it trained with, and "
-        "say whether the pick should predict with --average-views",
-    )
     job.add_argument("--seeds", type=int, default=2, help="runs per strategy and share (≥ 2)")
     job.add_argument("--seconds", type=float, default=8.0, help="training budget of each run")
     job.add_argument("--augmentation", default="equiaxed", help="preset or pipeline YAML")
@@ -114,7 +107,6 @@ def compare(args: argparse.Namespace) -> int:
         other_starts=tuple(args.also_from),
         class_names=class_names,
         pseudo_labels=tuple(args.pseudo_labels),
-        average_views=args.average_views,
     )
     for event in events:
         if isinstance(event, advisor.ComparisonStarted):
@@ -130,8 +122,6 @@ def compare(args: argparse.Namespace) -> int:
         elif isinstance(event, advisor.RunDone):
             run = event.result
             score = "not scored" if run.score is None else f"F1 {run.score:.3f}"
-            if run.views_score is not None:
-                score += f", {run.views_score:.3f} averaged over {run.views} views"
             print(
                 f"[{event.index}/{event.runs}] {run.candidate} on {run.painted_pixels:,} px, "
                 f"seed {run.seed}: {score} ({run.steps} steps)",
@@ -154,9 +144,6 @@ def compare(args: argparse.Namespace) -> int:
     flags += [] if pick.bn_mode == "auto" else [f"--bn-mode {pick.bn_mode}"]
     flags += [] if pick.pseudo_labels == "auto" else [f"--semi-supervised {pick.pseudo_labels}"]
     print(f"recommended strategy: {pick.strategy}{' with ' + ' '.join(flags) if flags else ''}")
-    if args.average_views:
-        said = {True: "--average-views", False: "one view", None: "not sure: views as you choose"}
-        print(f"recommended prediction: {said[pick.average_views]}")
     return 0
 
 

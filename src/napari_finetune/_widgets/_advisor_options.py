@@ -1,9 +1,8 @@
-"""What else *Compare strategies…* compares: BatchNorm, pseudo-labels, starts, averaged views.
+"""What else *Compare strategies…* compares: BatchNorm modes, pseudo-labels, other starts.
 
-Four boxes under the strategies; the first three multiply the runs, the last
-scores each run once more (averaged over its views, no extra training). What a
-ticked box means for the comparison (which modes, which pseudo-label choices,
-which start models) is read here, so the panel only passes it on.
+Three boxes under the strategies; each multiplies the runs. What a ticked box
+means for the comparison (which modes, which pseudo-label choices, which start
+models) is read here, so the panel only passes it on.
 """
 
 from __future__ import annotations
@@ -53,14 +52,7 @@ class ComparisonOptions:
             "EM membranes; voronoi-unet on Voronoi grains alone) and pick the start model "
             "as well",
         )
-        self.views = CheckBox(
-            value=False,
-            text="also averaged views",
-            tooltip="score each run again with its prediction averaged over the flips and "
-            "turns it trained with (no extra training) and say whether to tick *average "
-            "flipped and rotated views* for the pick",
-        )
-        self.boxes = (self.batchnorm, self.pseudo_labels, self.other_starts, self.views)
+        self.boxes = (self.batchnorm, self.pseudo_labels, self.other_starts)
 
     def bn_modes(self) -> tuple[str, ...]:
         """The BatchNorm handlings each pretrained strategy runs with."""

@@ -32,7 +32,7 @@ def measured_now(dock: FineTuneWidget, pairs: list) -> MeasuredOn:
 def apply_pick(
     dock: FineTuneWidget, pick: object, measured: MeasuredOn, other_starts: tuple[str, ...]
 ) -> str | None:
-    """Set the pick's start, strategy, BatchNorm, pseudo-labels and views in the dock, or not.
+    """Set the pick's start, strategy, BatchNorm and pseudo-labels in the dock, or say why not.
 
     Returns
     -------
@@ -56,9 +56,5 @@ def apply_pick(
     on = SEMI_SUPERVISED_OF[pick.pseudo_labels]
     if on != AUTO:  # the runs said on or off: so does the box, as the user's choice
         dock.settings.choose_pseudo_labels(on)
-    if pick.average_views is not None:  # judged on the held-out regions: ticked or cleared
-        dock.files.average_views.value = pick.average_views
-    views = {True: "; averaged views ticked", False: "; averaged views off"}
-    said = views.get(pick.average_views, "")
-    dock.status.value = f"Strategy set to '{pick.candidate}'{said} (Compare strategies)."
+    dock.status.value = f"Strategy set to '{pick.candidate}' (Compare strategies)."
     return None

@@ -5,8 +5,8 @@ painted regions are held out, the nested subsets), trains and scores every
 run, and recommends; this panel takes the dock's painted pairs, start model,
 augmentation and device, drives the comparison in a napari worker with a
 progress bar and Stop, redraws the figure after every run, and sets the
-recommended strategy, the start model it was measured from, its BatchNorm,
-pseudo-labels and averaged views with one click.
+recommended strategy, the start model it was measured from, its BatchNorm and
+pseudo-labels with one click.
 """
 
 from __future__ import annotations
@@ -189,7 +189,6 @@ class StrategyAdvisor(Container):
             other_starts=others,
             class_names=class_names,
             pseudo_labels=self.also.pseudo_label_choices(options.semi_supervised),
-            average_views=self.also.views.value,
             _start_thread=False,
             _ignore_errors=True,
         )

@@ -26,7 +26,6 @@ from pathlib import Path
 
 from napari_finetune.choices import SEMI_SUPERVISED_OF, STRATEGY_CHOICES
 from napari_finetune.data.painted import as_pairs
-from napari_finetune.inference.views import model_views
 from napari_finetune.models.class_names import check_class_names
 from napari_finetune.models.device import DEFAULT_DEVICE
 from napari_finetune.models.registry import DEFAULT_MODEL, load_model
@@ -41,7 +40,6 @@ from napari_finetune.training.advisor_starts import short_run_caution, start_nam
 from napari_finetune.training.class_contact import AUTO, resolve_semi_supervised
 from napari_finetune.training.engine import finetune
 from napari_finetune.training.events import Finished, Step
-from napari_finetune.training.held_out_views import held_out_with_views
 
 DEFAULT_SECONDS = 8.0
 
@@ -104,7 +102,6 @@ def compare_strategies(
     other_starts: tuple[str | Path | object, ...] = (),
     class_names: dict[int, str] | None = None,
     pseudo_labels: tuple[str, ...] = ("auto",),
-    average_views: bool = False,
 ) -> Iterator[ComparisonStarted | RunProgress | RunDone | ComparisonFinished]:
     """Train every strategy on nested shares of the painted regions; yield progress.
 
@@ -147,12 +144,6 @@ def compare_strategies(
         strokes, off for boxes; decided once, so every share trains alike), ``'on'``,
         ``'off'``; ``('off', 'on')`` compares the two. ``scratch`` runs once, with the
         first choice.
-    average_views : bool
-        Also score each run's kept weights on the held-out regions averaged over
-        the flips and turns it trained with (no extra training; the prediction of
-        the held-out crops, 8 times over for ``equiaxed``): the recommendation then
-        says whether its pick should predict with *average flipped and rotated
-        views* (:mod:`~napari_finetune.training.advisor_views`).
 
     Yields
     ------
@@ -189,8 +180,7 @@ def compare_strategies(
     # 'auto' judged once on the whole painting, as the dock judges it: a 25 % share
     # could be judged otherwise, and one candidate's curve would mix the two.
     semi = SEMI_SUPERVISED_OF | {"auto": resolve_semi_supervised(AUTO, plan.subsets[-1].labels)}
-    run = (starts, candidates, tuple(seeds), seconds, training, caution, semi, average_views)
-    return _run(images, plan, *run)
+    return _run(images, plan, starts, candidates, tuple(seeds), seconds, training, caution, semi)
 
 
 def compare(images: object, labels: object, **kwargs: object) -> StrategyComparison:
@@ -201,7 +191,7 @@ def compare(images: object, labels: object, **kwargs: object) -> StrategyCompari
     raise RuntimeError("the comparison ended without a result")
 
 
-def _run(images, plan, starts, candidates, seeds, seconds, training, caution, semi, views):
+def _run(images, plan, starts, candidates, seeds, seconds, training, caution, semi):
     started = time.perf_counter()
     total = len(plan.subsets) * len(seeds) * len(candidates)
 
@@ -252,11 +242,6 @@ def _run(images, plan, starts, candidates, seeds, seconds, training, caution, se
                             finished = event
                 finally:
                     events.close()  # Stop: the run in progress ends at once
-                viewed = None
-                if views and finished.held_out is not None:
-                    viewed = held_out_with_views(
-                        finished.model, images, subset.labels, plan.held_out
-                    )
                 result = RunResult(
                     candidate.strategy,
                     subset.fraction,
@@ -270,16 +255,8 @@ def _run(images, plan, starts, candidates, seeds, seconds, training, caution, se
                     start_of(candidate),
                     finished.held_out.counts if finished.held_out is not None else (),
                     candidate.pseudo_labels,
-                    *_viewed(viewed, finished.model),
                 )
                 results.append(result)
                 yield RunDone(index, total, result)
     comparison = StrategyComparison(tuple(results), held, grouping, caution, names, seeds, painted)
     yield ComparisonFinished(comparison, time.perf_counter() - started)
-
-
-def _viewed(viewed, model) -> tuple:
-    """RunResult's views fields: the score averaged over views, how many, the counts."""
-    if viewed is None:
-        return None, 1, ()
-    return viewed.score, len(model_views(model)), viewed.counts

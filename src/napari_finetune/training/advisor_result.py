@@ -12,9 +12,7 @@ training's noise, not which pixels were held out. On fewer than
 Otherwise the text says which strategies are within noise of it, so a user
 does not read a difference of a few thousandths as a verdict. When start
 models were compared too, a candidate is a strategy *from* a start model, and
-the pick names both. With averaged views judged, the text ends by saying
-whether the pick should predict over its views
-(:mod:`~napari_finetune.training.advisor_views`).
+the pick names both.
 """
 
 from __future__ import annotations
@@ -25,7 +23,6 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from napari_finetune.training.advisor_candidates import candidate_name
-from napari_finetune.training.advisor_views import views_verdict
 from napari_finetune.training.held_out_lead import MIN_LEAD_REGIONS, SURE_SHARE, lead_share
 from napari_finetune.training.held_out_regions import RegionCounts
 
@@ -47,10 +44,6 @@ class RunResult:
     # The kept weights' counts per held-out region (same regions for every run).
     regions: tuple[RegionCounts, ...] = field(default=(), repr=False, compare=False)
     pseudo_labels: str = "auto"  # 'auto' (the painting decides), 'on' or 'off'
-    # With average_views: the kept weights scored again, averaged over ``views`` views.
-    views_score: float | None = None
-    views: int = 1
-    views_regions: tuple[RegionCounts, ...] = field(default=(), repr=False, compare=False)
 
     @property
     def candidate(self) -> str:
@@ -84,7 +77,6 @@ class Recommendation:
     # Every candidate ran every seed on the subset judged; else only the best so far.
     complete: bool = True
     pseudo_labels: str = "auto"  # 'on' / 'off' when compared, else the painting decides
-    average_views: bool | None = None  # tick / clear averaged views; None: not judged or unsure
 
 
 @dataclass(frozen=True)
@@ -196,9 +188,6 @@ class StrategyComparison:
                 "few to tell a lead from which pixels were held out, so at most a lean. "
                 "Paint more regions."
             )
-        views = views_verdict(at_most)
-        if views is not None:
-            text += " " + views.text
         if missing:
             text += " " + _stopped_note(missing, most, largest, complete)
         if self.caution:
@@ -219,7 +208,6 @@ class StrategyComparison:
             missing,
             complete,
             chosen.pseudo_labels,
-            None if views is None else views.use,
         )
 
     def _missing_at(self, pixels: int) -> tuple[str, ...]:

@@ -7,7 +7,6 @@ import numpy as np
 from napari_finetune.data.painted import PaintedPlane
 from napari_finetune.data.split import Split
 from napari_finetune.inference.predict import predict_plane
-from napari_finetune.inference.views import IDENTITY, View
 from napari_finetune.models.model import SegmentationModel
 from napari_finetune.training.held_out_score import (
     HeldOutScore,
@@ -25,7 +24,6 @@ def validate(
     planes: list[PaintedPlane],
     split: Split,
     classes: set[int] | frozenset[int] | None = None,
-    views: tuple[View, ...] = IDENTITY,
 ) -> tuple[float | None, HeldOutScore]:
     """Cross-entropy loss and the tolerance-band F1 on the held-out painted pixels.
 
@@ -43,9 +41,6 @@ def validate(
     classes : set of int, optional
         The painted classes (known to the caller once; otherwise found here,
         a full sort of every plane at each epoch).
-    views : tuple of View
-        Views each crop's prediction is averaged over (training validates on the
-        image alone; the strategy advisor also asks with the model's own views).
 
     Returns
     -------
@@ -67,7 +62,7 @@ def validate(
         y0, x0 = max(ys.min() - VALIDATION_MARGIN, 0), max(xs.min() - VALIDATION_MARGIN, 0)
         y1 = min(ys.max() + VALIDATION_MARGIN + 1, held.shape[0])
         x1 = min(xs.max() + VALIDATION_MARGIN + 1, held.shape[1])
-        probs = predict_plane(model, plane.image[y0:y1, x0:x1], views=views)
+        probs = predict_plane(model, plane.image[y0:y1, x0:x1])
         target = held[y0:y1, x0:x1]
         painted = target > 0
         chosen = probs[target[painted] - 1, *np.nonzero(painted)]
