@@ -140,11 +140,13 @@ def main() -> None:
         "--painting-seed", type=int, default=0, help="which of bench_levers' paintings"
     )
     args = parser.parse_args()
+    more = {"n_images": args.images, "boxes": args.boxes} if args.images or args.boxes else {}
+    if more and set(args.datasets) - {"isbi2012", "taskb"}:
+        parser.error("--images and --boxes paint isbi2012 and taskb only")
     start = nf.load_model(args.model)
     others = [nf.load_model(name) for name in args.also_from]
     rows = []
     for name in args.datasets:
-        more = {"n_images": args.images, "boxes": args.boxes} if args.images or args.boxes else {}
         kind, images, labels, test_images, test_truth = DATASETS[name](args.painting_seed, **more)
         began = time.perf_counter()
         events = compare_strategies(
