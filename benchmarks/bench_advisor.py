@@ -140,7 +140,8 @@ def main() -> None:
         "--painting-seed", type=int, default=0, help="which of bench_levers' paintings"
     )
     args = parser.parse_args()
-    more = {"n_images": args.images, "boxes": args.boxes} if args.images or args.boxes else {}
+    more = {"n_images": args.images, "boxes": args.boxes}
+    more = more if any(v is not None for v in more.values()) else {}
     if more and set(args.datasets) - {"isbi2012", "taskb"}:
         parser.error("--images and --boxes paint isbi2012 and taskb only")
     start = nf.load_model(args.model)

@@ -342,3 +342,10 @@ def test_a_stack_is_measured_plane_by_plane_each_plane_a_field(tmp_path, monkeyp
     rows = pd.read_csv(write_measurement_table(plan))
     assert rows["grains"].isna().tolist() == [False, True, False, False]
     assert rows["warnings"][1] == "not measured: a test failure"
+
+
+def test_a_reason_without_words_is_named_by_its_kind():
+    from napari_finetune.measure.measuring import not_measured
+
+    assert not_measured(MemoryError()) == "not measured: MemoryError"
+    assert not_measured(ValueError("too small")) == "not measured: too small"

@@ -434,6 +434,9 @@ def test_pseudo_label_choices_are_candidates_of_their_own(painted):
     )
     with pytest.raises(ValueError, match="pseudo_labels \\['sometimes'\\] must be some of auto"):
         compare_strategies(image, labels, pseudo_labels=("sometimes",))
+    # One string, not a tuple: said as such, not as its letters.
+    with pytest.raises(ValueError, match="pseudo_labels='on' is one string: give a tuple"):
+        compare_strategies(image, labels, pseudo_labels="on")
 
 
 def test_each_run_trains_with_its_pseudo_label_choice_and_the_cli_names_the_pick(

@@ -82,6 +82,10 @@ class ComparisonOptions:
         source = self._dock.settings.start()
         return other_shipped_starts(None if source == SCRATCH else source)
 
+    def chosen_starts(self) -> tuple[str, ...]:
+        """The other start models the comparison runs from: those offered, when ticked."""
+        return self.starts_offered() if self.other_starts.value else ()
+
     def start_count(self) -> int:
         """How many start models each pretrained strategy runs from."""
-        return 1 + (len(self.starts_offered()) if self.other_starts.value else 0)
+        return 1 + len(self.chosen_starts())

@@ -166,7 +166,7 @@ class StrategyAdvisor(Container):
         except ValueError as err:
             self._say_error(err)
             return
-        others = self.also.starts_offered() if self.also.other_starts.value else ()
+        others = self.also.chosen_starts()
         self._compared_starts, self._measured = others, None  # measured in the worker
         self._runs, self._pick, self._errored, self._caution = [], None, False, None
         self.use.enabled, self.use.text = False, "Use the recommended strategy"

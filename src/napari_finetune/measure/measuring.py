@@ -24,7 +24,7 @@ NO_BOUNDARY_CLASS = "no class is a boundary: grain size not measured"
 
 def not_measured(err: BaseException) -> str:
     """The row of a map (or plane) that could not be measured: ``'not measured: <why>'``."""
-    return f"not measured: {err or type(err).__name__}"
+    return f"not measured: {str(err) or type(err).__name__}"
 
 
 @dataclass(frozen=True)

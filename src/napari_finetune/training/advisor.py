@@ -119,8 +119,8 @@ def compare_strategies(
         One run per seed (at least two, so a range shows).
     seconds : float
         Training budget of each run; all take about
-        :func:`~napari_finetune.training.advisor_candidates.planned_runs` ×
-        (``seconds`` + 1.5).
+        :func:`~napari_finetune.training.advisor_candidates.estimated_seconds` of
+        :func:`~napari_finetune.training.advisor_candidates.planned_runs`.
     augmentation : str, AugmentationPipeline or None
         As for :func:`~napari_finetune.finetune`.
     device : str
@@ -157,6 +157,13 @@ def compare_strategies(
         second, a start model given twice, bad images, labels or class names, or too few
         painted regions (saying how many more to paint).
     """
+    for what, given in zip(
+        ("strategies", "bn_modes", "pseudo_labels"),
+        (strategies, bn_modes, pseudo_labels),
+        strict=True,
+    ):
+        if isinstance(given, str):  # tuple('on') would be ('o', 'n'), refused as letters
+            raise ValueError(f"{what}={given!r} is one string: give a tuple, e.g. ({given!r},).")
     names = start_names(model, tuple(other_starts))
     class_names = check_class_names(class_names) if class_names else None
     candidates = candidates_of(
@@ -167,7 +174,8 @@ def compare_strategies(
     if seconds < 1:
         raise ValueError(f"seconds={seconds} per run is too short: give at least 1.")
     plan = plan_comparison(images, labels, tuple(fractions), seeds[0])
-    images = [image for image, _ in as_pairs(images, labels)]  # one list, as the plan's labels
+    pairs = as_pairs(images, labels)
+    images = [image for image, _ in pairs]  # one list, as the plan's labels
     pretrained = any(s != "scratch" for s in strategies)
     starts = [
         (name, start if hasattr(start, "net") else load_model(start) if pretrained else None)
@@ -179,7 +187,8 @@ def compare_strategies(
     training = {"augmentation": augmentation, "device": device, "class_names": named}
     # 'auto' judged once on the whole painting, as the dock judges it: a 25 % share
     # could be judged otherwise, and one candidate's curve would mix the two.
-    semi = SEMI_SUPERVISED_OF | {"auto": resolve_semi_supervised(AUTO, plan.subsets[-1].labels)}
+    whole = [lab for _, lab in pairs]
+    semi = SEMI_SUPERVISED_OF | {"auto": resolve_semi_supervised(AUTO, whole)}
     return _run(images, plan, starts, candidates, tuple(seeds), seconds, training, caution, semi)
 
 
