@@ -169,8 +169,9 @@ AVERAGE_VIEWS_HELP = (
     "average each prediction over the mirrored and turned views the model's training "
     "allowed (up to 8, never one its augmentation preset forbids), at up to that many "
     "times the prediction time (4-7x measured for 8); for samples with no preferred "
-    "direction: it helped EM membranes and SEM phases, and cost accuracy on grains "
-    "elongated along one direction (README: Average flipped and rotated views)"
+    "direction: it helped EM membranes, SEM phases and models trained on strokes, and "
+    "cost accuracy on grains elongated along one direction (README: Average flipped "
+    "and rotated views)"
 )
 
 

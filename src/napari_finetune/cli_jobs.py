@@ -172,9 +172,11 @@ def demo(args: argparse.Namespace) -> int:
     finished = _train(events())
     predicted = prediction.labels
     score = boundary_f1(predicted == 2, sample.boundaries == 1)
+    # Strokes: the round's prediction averages the model's views ('auto', views_advice.py).
+    views = f", {prediction.views} views averaged" if prediction.views > 1 else ""
     title = (
         f"fine-tuned {DEFAULT_MODEL} from {(painted > 0).sum()} painted px in "
-        f"{finished.finished.elapsed:.0f} s: boundary F1 {score.f1:.3f} (2 px tolerance)"
+        f"{finished.finished.elapsed:.0f} s: boundary F1 {score.f1:.3f} (2 px tolerance{views})"
     )
     write_report(
         args.output,

@@ -8,19 +8,34 @@ from napari_finetune._widgets import _folder_run
 from napari_finetune._widgets._folder_dialog import FolderChoice
 from napari_finetune._widgets._folder_run import FolderRun
 from napari_finetune._widgets.fine_tune_dock import FineTuneWidget
+from napari_finetune.inference.views_advice import BOXES_VIEWS, STROKES_VIEWS
 from napari_finetune.session import predicting
 
 WAIT_MS = 60_000
 
 
-def test_the_box_sits_under_predict_on_and_is_off_at_first(painted):
+def test_the_box_sits_under_predict_on_and_follows_the_painting_until_clicked(painted):
     w = FineTuneWidget(painted)
-    box = w.files.average_views
-    assert box.value is False
+    box, info = w.files.average_views, w.files.views.info
     widgets = w.files.widgets
     assert widgets.index(box) == widgets.index(w.files.predict_on) + 1
+    assert widgets.index(info) == widgets.index(box) + 1  # why, right under it
     assert "never one its augmentation preset forbids" in box.tooltip
     assert "Apply to folder" in box.tooltip
+    # The sample's strokes: suggested on (views_advice.py), and said so.
+    assert box.value is True and info.value == STROKES_VIEWS
+    # Painted everywhere, the classes meet: suggested off.
+    strokes = painted.layers["grains painted"]
+    before = strokes.data.copy()
+    strokes.data = np.where(before > 0, before, 1)  # the rest interior: classes meet
+    assert box.value is False and info.value == BOXES_VIEWS
+    strokes.data = before
+    assert box.value is True
+    # Once clicked, the box is the user's: painting no longer moves it.
+    box.value = False
+    assert info.value == "Off (your choice): one view, the fastest."
+    strokes.data = before.copy()
+    assert box.value is False
 
 
 def test_predict_the_round_and_the_folder_run_average_when_ticked(

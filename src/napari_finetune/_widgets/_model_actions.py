@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from magicgui.widgets import CheckBox, ComboBox, PushButton
+from magicgui.widgets import ComboBox, PushButton
 from napari.qt.threading import create_worker
 from napari.utils.notifications import show_info
 from qtpy.QtWidgets import QFileDialog
@@ -24,18 +24,12 @@ from napari_finetune._widgets._folder_run import FolderRun
 from napari_finetune._widgets._layers import role_of
 from napari_finetune._widgets._lazy_prediction import LazyPrediction
 from napari_finetune._widgets._stack_prediction import StackPrediction
-from napari_finetune.choices import AVERAGE_VIEWS_HELP, as_sentence
+from napari_finetune._widgets._views_choice import ViewsChoice
 from napari_finetune.models import CheckpointError, SegmentationModel, load_model, save_model
 from napari_finetune.models.exporting import export_model
 from napari_finetune.models.file_names import suggested_stem, with_checkpoint_suffix
 from napari_finetune.session import LabellingSession, Prediction, predicted, prediction_model
 from napari_finetune.session.predicting import load_and_predict
-
-# For Predict, the predictions after Fine-tune and Apply to folder… alike.
-VIEWS_TIP = (
-    f"{as_sentence(AVERAGE_VIEWS_HELP)} Used by Predict (band by "
-    "band too), the predictions after Fine-tune and Apply to folder…"
-)
 
 if TYPE_CHECKING:
     import napari
@@ -96,11 +90,8 @@ class ModelActions:
         self._viewer, self._start = viewer, start
         self._show, self._loaded, self._report = show, loaded, report
         self.predict_on = ComboBox(choices=image_choices, label="predict on")
-        self.average_views = CheckBox(
-            text="average flipped and rotated views",
-            value=False,
-            tooltip=VIEWS_TIP,
-        )
+        self.views = ViewsChoice()  # the box, and why it is on or off under it
+        self.average_views = self.views.box
         self.predict_button = PushButton(text="Predict")
         self.measure = PushButton(text="Measure grains", tooltip="grains and ASTM E112 G")
         self.save = PushButton(text="Save model…")
@@ -120,6 +111,7 @@ class ModelActions:
         self.widgets: list[Widget] = [
             self.predict_on,
             self.average_views,
+            self.views.info,
             button_row(self.predict_button, self.measure),
             button_row(self.save, self.export, self.load),
             *self.folder.widgets,

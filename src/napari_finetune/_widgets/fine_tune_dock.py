@@ -157,7 +157,9 @@ class FineTuneWidget(Container):
     def _suggest_strategy(self, _event: object = None) -> None:
         """Show the core's suggested strategy for what is painted, and what to do first."""
         if self._worker is None:
-            self.settings.show_advice(*self.pairs.what_advice_reads())
+            read = self.pairs.what_advice_reads()
+            self.settings.show_advice(*read)
+            self.files.views.suggest(read[1])  # averaged views: on for strokes
         self._show_hint()
         self.data_bar.check()
         self.thin_class.check()
@@ -231,13 +233,8 @@ class FineTuneWidget(Container):
             else:
                 self._progress.update(0, event.total_steps)
         elif isinstance(event, EpochEnd):
-            self.plot.add_epoch(
-                event.epoch,
-                event.train_loss,
-                event.validation_loss,
-                event.validation_score,
-                event.folded_in,
-            )
+            curves = (event.train_loss, event.validation_loss, event.validation_score)
+            self.plot.add_epoch(event.epoch, *curves, event.folded_in)
         elif isinstance(event, Prediction):
             self._show_prediction(event)
         elif isinstance(event, Suggestions):

@@ -13,7 +13,8 @@ membranes (+0.007 to +0.009 F1) and the superalloy's phases (+0.009 to +0.016
 mIoU) at every seed, leave NIST steel level (its worst seed −0.004), and
 cost 0.011 on synthetic grains elongated at 30° (a mirror or a turn shows
 grains along directions the sample never has), at about 5× the prediction
-time. So it is a choice, off by default.
+time. So ``predict`` keeps one view unless asked; a labelling round averages
+for stroke paintings, whose models gain more (:mod:`.views_advice`).
 
 The views are the group the model's own training pipeline generates (its
 recorded augmentation, :attr:`SegmentationModel.augmentation`), never more: a

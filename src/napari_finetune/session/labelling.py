@@ -12,6 +12,7 @@ session then keeps the best model of the interrupted round.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
 from functools import partial
 
 import numpy as np
@@ -19,6 +20,7 @@ import numpy as np
 from napari_finetune.inference.predict import predict
 from napari_finetune.inference.thin_class_emphasis import favoured_classes
 from napari_finetune.inference.views import views_for
+from napari_finetune.inference.views_advice import resolve_average_views
 from napari_finetune.models.model import SegmentationModel
 from napari_finetune.session.deep_stack_prediction import final_planes
 from napari_finetune.session.deep_stacks import training_inputs
@@ -144,6 +146,9 @@ class LabellingSession:
             options.semi_supervised, [p.labels for p in painted]
         )
         start, strategy = resolve_start(options.start, self.model, strategy)
+        # 'auto' views follow the painting too (views_advice.py): decided once, here.
+        views = resolve_average_views(options.average_views, [p.labels for p in painted])
+        options = replace(options, average_views=views)
         run = partial(
             finetune,
             model=start,

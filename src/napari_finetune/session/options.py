@@ -21,7 +21,7 @@ from napari_finetune.inference.uncertainty import DEFAULT_METHOD, METHODS
 from napari_finetune.models.class_names import check_class_names
 from napari_finetune.models.device import DEFAULT_DEVICE, resolve_device
 from napari_finetune.models.registry import DEFAULT_MODEL, REGISTRY
-from napari_finetune.training.class_contact import check_semi_supervised
+from napari_finetune.training.class_contact import check_semi_supervised, check_switch
 from napari_finetune.training.objectives import parse_adaptation
 
 if TYPE_CHECKING:
@@ -149,10 +149,11 @@ class RoundOptions:
         Let the held-out strokes train too from the first epoch end at or past
         60 % of the round, or for a last stretch when validation stops
         improving before that (:mod:`~napari_finetune.training.fold_in`).
-    average_views : bool
+    average_views : bool or 'auto'
         Average the final predictions over the flipped and rotated views the
         model trained with (:mod:`~napari_finetune.inference.views`; the live
-        previews stay one view, to stay fast).
+        previews stay one view, to stay fast); ``'auto'``: when the painting's
+        classes rarely meet (strokes, :mod:`~napari_finetune.inference.views_advice`).
     class_names : dict or None
         Painted value -> name (None: the start model's names,
         :func:`~napari_finetune.models.class_names.name_classes`).
@@ -172,7 +173,7 @@ class RoundOptions:
     adaptation: str = "none"
     semi_supervised: bool | str = "auto"
     fold_in: bool = True
-    average_views: bool = False
+    average_views: bool | str = "auto"
     class_names: dict[int, str] | None = None
 
     def __post_init__(self) -> None:
@@ -181,6 +182,7 @@ class RoundOptions:
         resolve_device(self.device)  # a GPU this machine lacks is said before the round
         parse_adaptation(self.adaptation)
         check_semi_supervised(self.semi_supervised)
+        check_switch("average_views", self.average_views)
         if self.strategy is not None and self.strategy not in STRATEGIES:
             raise ValueError(
                 f"strategy={self.strategy!r} is unknown: choose one of {', '.join(STRATEGIES)}."

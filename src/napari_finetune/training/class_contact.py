@@ -18,7 +18,7 @@ rarely meet: :func:`class_contact` below :data:`STROKES_BELOW`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -134,10 +134,25 @@ def resolve_semi_supervised(semi_supervised: bool | str, labels: Sequence[np.nda
     ValueError
         Anything but True, False or ``'auto'``.
     """
-    check_semi_supervised(semi_supervised)
-    if semi_supervised == AUTO:
-        return suggest_pseudo_labels(labels).on
-    return bool(semi_supervised)
+    return resolve_switch("semi_supervised", semi_supervised, labels, suggest_pseudo_labels)
+
+
+def resolve_switch(
+    name: str, value: bool | str, labels: Sequence[np.ndarray], suggest: Callable
+) -> bool:
+    """A switch that takes True, False or ``'auto'``, as a run uses it.
+
+    ``'auto'`` asks ``suggest(labels).on``, the advice for the painting.
+
+    Raises
+    ------
+    ValueError
+        Anything but True, False or ``'auto'`` (the message names ``name``).
+    """
+    check_switch(name, value)
+    if value == AUTO:
+        return suggest(labels).on
+    return bool(value)
 
 
 def plan_pseudo_labels(
@@ -164,9 +179,14 @@ def plan_pseudo_labels(
 
 def check_semi_supervised(semi_supervised: object) -> None:
     """ValueError unless ``semi_supervised`` is True, False or ``'auto'``."""
-    if isinstance(semi_supervised, str):
-        valid = semi_supervised == AUTO
+    check_switch("semi_supervised", semi_supervised)
+
+
+def check_switch(name: str, value: object) -> None:
+    """ValueError unless ``value`` is True, False or ``'auto'``; the message names ``name``."""
+    if isinstance(value, str):
+        valid = value == AUTO
     else:  # a switch: bools (numpy's too) and 0 / 1, as the plain flag always took
-        valid = isinstance(semi_supervised, int | np.bool_) and semi_supervised in (0, 1)
+        valid = isinstance(value, int | np.bool_) and value in (0, 1)
     if not valid:
-        raise ValueError(f"semi_supervised={semi_supervised!r} must be True, False or 'auto'.")
+        raise ValueError(f"{name}={value!r} must be True, False or 'auto'.")
