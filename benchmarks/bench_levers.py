@@ -40,6 +40,8 @@ data sets and seeds), so that a second model or lever is ranked against the same
 ``--output`` names the results file (default ``results/levers.json``), so that
 runs of one data set at a time do not overwrite each other.
 ``--datasets strokes`` paints task B's grains with strokes instead of boxes;
+``--datasets em_strokes`` paints isbi2012's membranes with strokes (the images
+``isbi2012`` boxes, 6 + 6 strokes each), a real set for what strokes get by default;
 ``--datasets sample`` is the plugin's own sample (``napari-finetune demo``: SEM-rendered
 grains the start model already segments, one image with its default strokes).
 ``--patch-size`` / ``--batch-size`` train every run with another patch
@@ -65,11 +67,14 @@ import json
 import statistics
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 from bench_feature_forest import PHASE_NAMES, dataset, deep_forest, nasa, score
 from bench_transfer import POOL, task_b
 from common import RESULTS, isbi2012, markdown_table, nist_steel, paint_boxes
+from skimage.measure import label
+from skimage.segmentation import expand_labels
 
 import napari_finetune as nf
 from napari_finetune.data.class_counts import painted_counts
@@ -81,6 +86,8 @@ from napari_finetune.training.arguments import BATCH_SIZE, MAX_PATCH, PATCH_SIZE
 from napari_finetune.training.engine import MIN_PATCH
 
 BOX = 48
+# isbi2012 cells grow over their membranes by up to this many px until neighbours meet.
+EM_MEMBRANE_REACH = 12
 # fit's patch geometry before 16 × 64² (results files without a "geometry" used it).
 BEFORE_GEOMETRY = {"patch_size": 128, "batch_size": 8}
 
@@ -127,6 +134,44 @@ def strokes(seed: int):
     return "boundary", images, painted, [s.image for s in test], truth
 
 
+def em_stroke_samples(seed: int) -> tuple[list[np.ndarray], list[np.ndarray], list]:
+    """The 3 isbi2012 images the ``isbi2012`` set boxes for ``seed``, ready to stroke.
+
+    Returns the images, their exact labels and, for :func:`paint_strokes`, each
+    as a sample: every cell interior a "grain", grown over the membranes until
+    neighbours meet (so a traced interface runs along a membrane), the
+    membranes its boundaries (2 px reach, as they are 3-6 px wide).
+    """
+    data = isbi2012()
+    chosen, _ = paint_boxes(data.paint_truth, 3, 4, BOX, seed)  # the boxed images
+    truths = [data.paint_truth[k] for k in chosen]
+    samples = [
+        SimpleNamespace(
+            grains=expand_labels(label(truth == 1), distance=EM_MEMBRANE_REACH),
+            boundaries=(truth == 2).astype(np.uint8),
+            params=SimpleNamespace(boundary_width=2),
+        )
+        for truth in truths
+    ]
+    return [data.paint_images[k] for k in chosen], truths, samples
+
+
+def em_strokes(seed: int):
+    """isbi2012's membranes painted with strokes instead of boxes: ``dataset``'s form.
+
+    The images ``isbi2012`` boxes for ``seed``, each with 6 membrane and 6
+    interior strokes (as ``strokes`` paints task B); scored on isbi2012's test
+    images.
+    """
+    images, _, samples = em_stroke_samples(seed)
+    painted = [
+        paint_strokes(s, n_boundary_strokes=6, n_interior_strokes=6, seed=seed + 10 * i)
+        for i, s in enumerate(samples)
+    ]
+    data = isbi2012()
+    return "boundary", images, painted, data.score_images, data.score_truth
+
+
 def demo_sample(seed: int):
     """The image ``napari-finetune demo --seed`` paints on, and its strokes."""
     sample = voronoi_grains((512, 512), 60, target_domain=True, seed=seed)
@@ -148,7 +193,7 @@ def sample(seed: int):
 
 def lever_dataset(name: str, seed: int):
     """(kind, paint images, their labels, score images, score truth): ``dataset`` or strokes."""
-    made = {"strokes": strokes, "sample": sample}
+    made = {"strokes": strokes, "sample": sample, "em_strokes": em_strokes}
     return made[name](seed) if name in made else dataset(name, seed)
 
 
@@ -158,6 +203,8 @@ def full_labels(name: str, seed: int, images: list[np.ndarray]) -> list[np.ndarr
         return [sample.classes for sample in stroke_samples(seed)]
     if name == "sample":
         return [demo_sample(seed)[0].classes]
+    if name == "em_strokes":
+        return em_stroke_samples(seed)[1]
     if name in ("isbi2012", "nist_steel"):
         data = isbi2012() if name == "isbi2012" else nist_steel()
         n_images, boxes = (3, 4) if name == "isbi2012" else (1, 12)
