@@ -72,7 +72,7 @@ from types import SimpleNamespace
 import numpy as np
 from bench_feature_forest import PHASE_NAMES, dataset, deep_forest, nasa, score
 from bench_transfer import POOL, task_b
-from common import RESULTS, isbi2012, markdown_table, nist_steel, paint_boxes
+from common import RESULTS, Dataset, isbi2012, markdown_table, nist_steel, paint_boxes
 from skimage.measure import label
 from skimage.segmentation import expand_labels
 
@@ -134,15 +134,18 @@ def strokes(seed: int):
     return "boundary", images, painted, [s.image for s in test], truth
 
 
-def em_stroke_samples(seed: int) -> tuple[list[np.ndarray], list[np.ndarray], list]:
+def em_stroke_samples(
+    seed: int, data: Dataset | None = None
+) -> tuple[list[np.ndarray], list[np.ndarray], list]:
     """The 3 isbi2012 images the ``isbi2012`` set boxes for ``seed``, ready to stroke.
 
     Returns the images, their exact labels and, for :func:`paint_strokes`, each
     as a sample: every cell interior a "grain", grown over the membranes until
     neighbours meet (so a traced interface runs along a membrane), the
-    membranes its boundaries (2 px reach, as they are 3-6 px wide).
+    membranes its boundaries (2 px reach, as they are 3-6 px wide). ``data``:
+    isbi2012 when already read.
     """
-    data = isbi2012()
+    data = data or isbi2012()
     chosen, _ = paint_boxes(data.paint_truth, 3, 4, BOX, seed)  # the boxed images
     truths = [data.paint_truth[k] for k in chosen]
     samples = [
@@ -163,12 +166,12 @@ def em_strokes(seed: int):
     interior strokes (as ``strokes`` paints task B); scored on isbi2012's test
     images.
     """
-    images, _, samples = em_stroke_samples(seed)
+    data = isbi2012()
+    images, _, samples = em_stroke_samples(seed, data)
     painted = [
         paint_strokes(s, n_boundary_strokes=6, n_interior_strokes=6, seed=seed + 10 * i)
         for i, s in enumerate(samples)
     ]
-    data = isbi2012()
     return "boundary", images, painted, data.score_images, data.score_truth
 
 

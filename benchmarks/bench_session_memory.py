@@ -68,6 +68,7 @@ def main() -> None:
             steps=args.steps,
             seed=round_number,
             suggestions=SuggestionOptions(n=5, size=64),
+            average_views=False,  # one view, as measured before strokes averaged 8
         )
         for _ in session.train_round(options):
             pass

@@ -11,8 +11,10 @@ from napari_finetune.inference.views_advice import (
     resolve_average_views,
     suggest_average_views,
 )
-from napari_finetune.session import LabellingSession, Pair, Prediction, RoundOptions
+from napari_finetune.session import LabellingSession, Pair, Prediction, RoundOptions, labelling
 from napari_finetune.synth.strokes import paint_strokes
+from napari_finetune.training import class_contact as class_contact_module
+from napari_finetune.training.class_contact import Contact, class_contact, suggest_pseudo_labels
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +40,20 @@ def test_strokes_are_averaged_boxes_are_not_and_each_says_why(strokes, box):
     assert (on.on, on.explanation) == (True, STROKES_VIEWS)
     assert (off.on, off.explanation) == (False, BOXES_VIEWS)
     assert (none.on, none.explanation) == (False, NOTHING_PAINTED)
-    assert "4x the prediction time" in on.explanation and "strokes" in on.explanation
+
+
+def test_one_contact_serves_both_advices_and_is_read_only_when_asked(monkeypatch, strokes):
+    calls = []
+
+    def counted(labels):
+        calls.append(labels)
+        return class_contact(labels)
+
+    monkeypatch.setattr(class_contact_module, "class_contact", counted)
+    contact = Contact([strokes])
+    assert calls == []  # nothing read until an advice asks
+    assert suggest_pseudo_labels(contact).on and suggest_average_views(contact).on
+    assert len(calls) == 1
 
 
 def test_auto_follows_the_painting_and_a_choice_is_kept(strokes, box):
@@ -51,6 +66,21 @@ def test_auto_follows_the_painting_and_a_choice_is_kept(strokes, box):
     assert RoundOptions().average_views == "auto"
     with pytest.raises(ValueError, match="average_views=2"):
         RoundOptions(average_views=2)
+
+
+def test_a_round_that_predicts_nothing_never_reads_the_painting_for_views(
+    monkeypatch, sample, strokes
+):
+    def refuse(*args):
+        raise AssertionError("views resolved for a round without predictions")
+
+    monkeypatch.setattr(labelling, "resolve_average_views", refuse)
+    session = LabellingSession([Pair(sample.image, strokes, "grains")])
+    options = RoundOptions(
+        steps=2, seed=0, live_previews=False, suggestions=None, final_predictions=False
+    )
+    events = list(session.train_round(options))
+    assert not [e for e in events if isinstance(e, Prediction)]
 
 
 @pytest.mark.parametrize(

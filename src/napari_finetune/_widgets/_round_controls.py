@@ -32,7 +32,7 @@ from napari_finetune.session import (
     SuggestionOptions,
     suggest_strategy,
 )
-from napari_finetune.training.class_contact import AUTO, suggest_pseudo_labels
+from napari_finetune.training.class_contact import AUTO, Contact, suggest_pseudo_labels
 from napari_finetune.training.objectives import describe_adaptation
 from napari_finetune.training.strategies import STRATEGIES
 
@@ -146,13 +146,16 @@ class RoundControls:
         self.semi_supervised_info.value = as_sentence(f"{said} (your choice)")
 
     def show_advice(
-        self, painted_pixels: int, painted: list, presets: Mapping[str, str | None] | None = None
+        self,
+        painted_pixels: int,
+        painted: list | Contact,
+        presets: Mapping[str, str | None] | None = None,
     ) -> None:
         """Show the core's suggestions for what is painted, each until the user picks.
 
-        ``painted_pixels`` decides the strategy; the labels ``painted`` whether
-        unpainted pixels teach too; ``presets`` (image name -> the preset it
-        records) the augmentation.
+        ``painted_pixels`` decides the strategy; the labels ``painted`` (or
+        their :class:`Contact`) whether unpainted pixels teach too; ``presets``
+        (image name -> the preset it records) the augmentation.
         """
         if not self.augmentation_chosen_by_user:
             advice = suggest_preset(presets or {})

@@ -15,6 +15,7 @@ from magicgui.widgets import CheckBox
 from napari_finetune._widgets._controls import wrapping_label
 from napari_finetune.choices import AVERAGE_VIEWS_HELP, as_sentence
 from napari_finetune.inference.views_advice import suggest_average_views
+from napari_finetune.training.class_contact import Contact
 
 # For Predict, the predictions after Fine-tune and Apply to folder… alike.
 VIEWS_TIP = (
@@ -37,8 +38,8 @@ class ViewsChoice:
         self.chosen_by_user = False
         self.box.changed.connect(self._on_click)
 
-    def suggest(self, painted: Sequence[np.ndarray]) -> None:
-        """Follow the core's advice for the labels ``painted``, unless the user chose."""
+    def suggest(self, painted: Sequence[np.ndarray] | Contact) -> None:
+        """Follow the core's advice for ``painted`` (labels or their contact) until clicked."""
         if self.chosen_by_user:
             return
         advice = suggest_average_views(painted)

@@ -48,6 +48,7 @@ from napari_finetune.session import (
 from napari_finetune.session import status as texts
 from napari_finetune.session.stopping import until_stopped
 from napari_finetune.training import EpochEnd, Preparing, Started, Step
+from napari_finetune.training.class_contact import Contact
 
 if TYPE_CHECKING:
     import napari
@@ -157,9 +158,10 @@ class FineTuneWidget(Container):
     def _suggest_strategy(self, _event: object = None) -> None:
         """Show the core's suggested strategy for what is painted, and what to do first."""
         if self._worker is None:
-            read = self.pairs.what_advice_reads()
-            self.settings.show_advice(*read)
-            self.files.views.suggest(read[1])  # averaged views: on for strokes
+            pixels, painted, presets = self.pairs.what_advice_reads()
+            contact = Contact(painted)  # read once for both boxes, only if one follows it
+            self.settings.show_advice(pixels, contact, presets)
+            self.files.views.suggest(contact)  # averaged views: on for strokes
         self._show_hint()
         self.data_bar.check()
         self.thin_class.check()

@@ -146,8 +146,11 @@ class LabellingSession:
             options.semi_supervised, [p.labels for p in painted]
         )
         start, strategy = resolve_start(options.start, self.model, strategy)
-        # 'auto' views follow the painting too (views_advice.py): decided once, here.
-        views = resolve_average_views(options.average_views, [p.labels for p in painted])
+        # 'auto' views follow the painting too (views_advice.py): decided once, here, and
+        # only for a round that predicts (reading the painting costs a pass over it).
+        views = options.final_predictions and resolve_average_views(
+            options.average_views, [p.labels for p in painted]
+        )
         options = replace(options, average_views=views)
         run = partial(
             finetune,

@@ -18,6 +18,7 @@ rarely meet: :func:`class_contact` below :data:`STROKES_BELOW`.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -96,33 +97,66 @@ def class_contact(labels: Sequence[np.ndarray]) -> float | None:
     return contacts / edges if edges else None
 
 
+class Contact:
+    """A painting's :func:`class_contact`, measured once, when an advice first reads it.
+
+    Parameters
+    ----------
+    labels : sequence of numpy.ndarray
+        The painted labels (0 = unpainted).
+    """
+
+    def __init__(self, labels: Sequence[np.ndarray]) -> None:
+        self._labels = labels
+
+    @functools.cached_property
+    def value(self) -> float | None:
+        """:func:`class_contact` of the labels (one block-wise pass, the first time only)."""
+        return class_contact(self._labels)
+
+
 @dataclass(frozen=True)
-class PseudoLabelAdvice:
-    """Whether to learn from unpainted pixels, and the sentence that says why."""
+class SwitchAdvice:
+    """Whether a switch is suggested on for a painting, and the sentence that says why."""
 
     on: bool
     explanation: str
 
 
-def suggest_pseudo_labels(labels: Sequence[np.ndarray]) -> PseudoLabelAdvice:
+def advise_for_strokes(
+    painting: Sequence[np.ndarray] | Contact, strokes: str, boxes: str, nothing: str
+) -> SwitchAdvice:
+    """On for a painting whose classes rarely meet (strokes), off for one where they meet.
+
+    Parameters
+    ----------
+    painting : sequence of numpy.ndarray, or Contact
+        The painted labels of the run (0 = unpainted), or their measured contact.
+    strokes, boxes, nothing : str
+        The sentence for strokes (on), for boxes (off) and for nothing painted yet.
+    """
+    contact = painting.value if isinstance(painting, Contact) else class_contact(painting)
+    if contact is None:
+        return SwitchAdvice(False, nothing)
+    if contact < STROKES_BELOW:
+        return SwitchAdvice(True, strokes)
+    return SwitchAdvice(False, boxes)
+
+
+def suggest_pseudo_labels(painting: Sequence[np.ndarray] | Contact) -> SwitchAdvice:
     """Pseudo-labels on for a painting whose classes rarely meet (strokes), else off.
 
     Parameters
     ----------
-    labels : sequence of numpy.ndarray
-        The painted labels of the run (0 = unpainted).
+    painting : sequence of numpy.ndarray, or Contact
+        The painted labels of the run (0 = unpainted), or their measured contact.
     """
-    contact = class_contact(labels)
-    if contact is not None and contact < STROKES_BELOW:
-        return PseudoLabelAdvice(True, as_sentence(f"{STROKES_NOTICE} (suggested)"))
-    if contact is None:
-        return PseudoLabelAdvice(
-            False, "Suggested once you paint: on for strokes, whose classes rarely meet."
-        )
-    return PseudoLabelAdvice(
-        False,
+    return advise_for_strokes(
+        painting,
+        as_sentence(f"{STROKES_NOTICE} (suggested)"),
         "Off (suggested): your painting shows where classes meet, and on such paintings "
         "pseudo-labels did not help on every set measured.",
+        "Suggested once you paint: on for strokes, whose classes rarely meet.",
     )
 
 
@@ -138,7 +172,10 @@ def resolve_semi_supervised(semi_supervised: bool | str, labels: Sequence[np.nda
 
 
 def resolve_switch(
-    name: str, value: bool | str, labels: Sequence[np.ndarray], suggest: Callable
+    name: str,
+    value: bool | str,
+    labels: Sequence[np.ndarray],
+    suggest: Callable[[Sequence[np.ndarray]], SwitchAdvice],
 ) -> bool:
     """A switch that takes True, False or ``'auto'``, as a run uses it.
 
