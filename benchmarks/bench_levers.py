@@ -41,7 +41,8 @@ data sets and seeds), so that a second model or lever is ranked against the same
 runs of one data set at a time do not overwrite each other.
 ``--datasets strokes`` paints task B's grains with strokes instead of boxes;
 ``--datasets em_strokes`` paints isbi2012's membranes with strokes (the images
-``isbi2012`` boxes, 6 + 6 strokes each), a real set for what strokes get by default;
+``isbi2012`` boxes, 6 + 6 strokes each) and ``steel_strokes`` NIST steel's grain
+boundaries (its one paint image, 18 + 18): real sets for what strokes get by default;
 ``--datasets sample`` is the plugin's own sample (``napari-finetune demo``: SEM-rendered
 grains the start model already segments, one image with its default strokes).
 ``--patch-size`` / ``--batch-size`` train every run with another patch
@@ -86,8 +87,11 @@ from napari_finetune.training.arguments import BATCH_SIZE, MAX_PATCH, PATCH_SIZE
 from napari_finetune.training.engine import MIN_PATCH
 
 BOX = 48
-# isbi2012 cells grow over their membranes by up to this many px until neighbours meet.
-EM_MEMBRANE_REACH = 12
+# Cells and grains grow over their boundaries by up to this many px until neighbours meet.
+BOUNDARY_REACH = 12
+# Real sets painted with strokes: the box set whose images they paint, how many
+# images, and the boundary strokes (and as many interior ones) on each.
+STROKE_SETS = {"em_strokes": ("isbi2012", 3, 6), "steel_strokes": ("nist_steel", 1, 18)}
 # fit's patch geometry before 16 × 64² (results files without a "geometry" used it).
 BEFORE_GEOMETRY = {"patch_size": 128, "batch_size": 8}
 
@@ -134,23 +138,26 @@ def strokes(seed: int):
     return "boundary", images, painted, [s.image for s in test], truth
 
 
-def em_stroke_samples(
-    seed: int, data: Dataset | None = None
+def real_stroke_samples(
+    name: str, seed: int, data: Dataset | None = None
 ) -> tuple[list[np.ndarray], list[np.ndarray], list]:
-    """The 3 isbi2012 images the ``isbi2012`` set boxes for ``seed``, ready to stroke.
+    """The images the box set of ``name`` paints for ``seed``, ready to stroke.
 
-    Returns the images, their exact labels and, for :func:`paint_strokes`, each
-    as a sample: every cell interior a "grain", grown over the membranes until
-    neighbours meet (so a traced interface runs along a membrane), the
-    membranes its boundaries (2 px reach, as they are 3-6 px wide). ``data``:
-    isbi2012 when already read.
+    ``name``: a key of :data:`STROKE_SETS`. Returns the images, their exact
+    labels and, for :func:`paint_strokes`, each as a sample: every cell or
+    grain interior a "grain", grown over the boundaries until neighbours meet
+    (so a traced interface runs along a boundary), the boundaries its
+    boundaries (2 px reach: membranes are 3-6 px wide). ``data``: the set
+    when already read.
     """
-    data = data or isbi2012()
-    chosen, _ = paint_boxes(data.paint_truth, 3, 4, BOX, seed)  # the boxed images
+    boxed, n_images, _ = STROKE_SETS[name]
+    data = data or (isbi2012() if boxed == "isbi2012" else nist_steel())
+    boxes = 4 if boxed == "isbi2012" else 12
+    chosen, _ = paint_boxes(data.paint_truth, n_images, boxes, BOX, seed)  # the boxed images
     truths = [data.paint_truth[k] for k in chosen]
     samples = [
         SimpleNamespace(
-            grains=expand_labels(label(truth == 1), distance=EM_MEMBRANE_REACH),
+            grains=expand_labels(label(truth == 1), distance=BOUNDARY_REACH),
             boundaries=(truth == 2).astype(np.uint8),
             params=SimpleNamespace(boundary_width=2),
         )
@@ -159,17 +166,19 @@ def em_stroke_samples(
     return [data.paint_images[k] for k in chosen], truths, samples
 
 
-def em_strokes(seed: int):
-    """isbi2012's membranes painted with strokes instead of boxes: ``dataset``'s form.
+def real_strokes(name: str, seed: int):
+    """A real boundary set painted with strokes instead of boxes: ``dataset``'s form.
 
-    The images ``isbi2012`` boxes for ``seed``, each with 6 membrane and 6
-    interior strokes (as ``strokes`` paints task B); scored on isbi2012's test
-    images.
+    The images its box set paints for ``seed``, with as many boundary and
+    interior strokes on each as :data:`STROKE_SETS` says (18 of each across
+    three images, as ``strokes`` paints task B); scored on the set's test
+    images (NIST steel: the right half).
     """
-    data = isbi2012()
-    images, _, samples = em_stroke_samples(seed, data)
+    data = isbi2012() if STROKE_SETS[name][0] == "isbi2012" else nist_steel()
+    images, _, samples = real_stroke_samples(name, seed, data)
+    each = STROKE_SETS[name][2]
     painted = [
-        paint_strokes(s, n_boundary_strokes=6, n_interior_strokes=6, seed=seed + 10 * i)
+        paint_strokes(s, n_boundary_strokes=each, n_interior_strokes=each, seed=seed + 10 * i)
         for i, s in enumerate(samples)
     ]
     return "boundary", images, painted, data.score_images, data.score_truth
@@ -196,7 +205,9 @@ def sample(seed: int):
 
 def lever_dataset(name: str, seed: int):
     """(kind, paint images, their labels, score images, score truth): ``dataset`` or strokes."""
-    made = {"strokes": strokes, "sample": sample, "em_strokes": em_strokes}
+    made = {"strokes": strokes, "sample": sample}
+    if name in STROKE_SETS:
+        return real_strokes(name, seed)
     return made[name](seed) if name in made else dataset(name, seed)
 
 
@@ -206,8 +217,8 @@ def full_labels(name: str, seed: int, images: list[np.ndarray]) -> list[np.ndarr
         return [sample.classes for sample in stroke_samples(seed)]
     if name == "sample":
         return [demo_sample(seed)[0].classes]
-    if name == "em_strokes":
-        return em_stroke_samples(seed)[1]
+    if name in STROKE_SETS:
+        return real_stroke_samples(name, seed)[1]
     if name in ("isbi2012", "nist_steel"):
         data = isbi2012() if name == "isbi2012" else nist_steel()
         n_images, boxes = (3, 4) if name == "isbi2012" else (1, 12)
