@@ -43,6 +43,8 @@ runs of one data set at a time do not overwrite each other.
 ``--datasets em_strokes`` paints isbi2012's membranes with strokes (the images
 ``isbi2012`` boxes, 6 + 6 strokes each) and ``steel_strokes`` NIST steel's grain
 boundaries (its one paint image, 18 + 18): real sets for what strokes get by default;
+``--datasets phase_strokes`` the superalloy's three phases (6 strokes of each on each
+of the images ``nasa`` boxes);
 ``--datasets sample`` is the plugin's own sample (``napari-finetune demo``: SEM-rendered
 grains the start model already segments, one image with its default strokes).
 ``--patch-size`` / ``--batch-size`` train every run with another patch
@@ -74,7 +76,10 @@ import numpy as np
 from bench_feature_forest import PHASE_NAMES, dataset, deep_forest, nasa, score
 from bench_transfer import POOL, task_b
 from common import RESULTS, Dataset, isbi2012, markdown_table, nist_steel, paint_boxes
+from scipy import ndimage as ndi
+from skimage.draw import line
 from skimage.measure import label
+from skimage.morphology import disk
 from skimage.segmentation import expand_labels
 
 import napari_finetune as nf
@@ -89,6 +94,8 @@ from napari_finetune.training.engine import MIN_PATCH
 BOX = 48
 # Cells and grains grow over their boundaries by up to this many px until neighbours meet.
 BOUNDARY_REACH = 12
+# Strokes of each phase on each superalloy image, and their longest length (px).
+PHASE_STROKES, PHASE_STROKE_PX = 6, 24
 # Real sets painted with strokes: the box set whose images they paint, how many
 # images, and the boundary strokes (and as many interior ones) on each.
 STROKE_SETS = {"em_strokes": ("isbi2012", 3, 6), "steel_strokes": ("nist_steel", 1, 18)}
@@ -184,6 +191,49 @@ def real_strokes(name: str, seed: int):
     return "boundary", images, painted, data.score_images, data.score_truth
 
 
+def phase_scribbles(truth: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Strokes inside each phase of ``truth``, as a person scribbles regions.
+
+    :data:`PHASE_STROKES` strokes a phase, each a line of up to
+    :data:`PHASE_STROKE_PX` px at a random angle through a random point kept
+    2 px inside the phase, cut where it would leave that piece of it, 3 px
+    wide: a tertiary γ′ particle (~7 px across) gets a short dab.
+    """
+    painted = np.zeros_like(truth)
+    for k in np.unique(truth):
+        inner = ndi.binary_erosion(truth == k, structure=disk(2).astype(bool))
+        pieces = label(inner)
+        ys, xs = np.nonzero(inner)
+        for index in rng.choice(len(ys), size=min(PHASE_STROKES, len(ys)), replace=False):
+            y, x, angle = ys[index], xs[index], rng.uniform(0, np.pi)
+            dy, dx = PHASE_STROKE_PX / 2 * np.sin(angle), PHASE_STROKE_PX / 2 * np.cos(angle)
+            ends = np.clip([y - dy, x - dx, y + dy, x + dx], 0, np.array(truth.shape * 2) - 1)
+            stroke = np.zeros(truth.shape, bool)
+            stroke[line(*np.round(ends).astype(int))] = True
+            stroke &= pieces == pieces[y, x]
+            stroke = ndi.binary_dilation(stroke, structure=disk(1).astype(bool)) & (truth == k)
+            painted[stroke] = k
+    return painted
+
+
+def phase_strokes(seed: int):
+    """The superalloy's phases painted with strokes instead of boxes: ``dataset``'s form.
+
+    The 3 ``train`` images the ``nasa`` set boxes for ``seed``, each with
+    :func:`phase_scribbles`; scored on ``val`` as ``nasa``.
+    """
+    train_images, train_truth, val_images, val_truth = nasa()
+    chosen = nasa_chosen(seed, len(train_images))
+    rng = np.random.default_rng(seed)
+    painted = [phase_scribbles(train_truth[k], rng) for k in chosen]
+    return "phases", [train_images[k] for k in chosen], painted, val_images, val_truth
+
+
+def nasa_chosen(seed: int, count: int) -> list[int]:
+    """The 3 superalloy ``train`` images ``dataset('nasa', seed)`` paints."""
+    return sorted(np.random.default_rng(seed).choice(count, 3, replace=False))
+
+
 def demo_sample(seed: int):
     """The image ``napari-finetune demo --seed`` paints on, and its strokes."""
     sample = voronoi_grains((512, 512), 60, target_domain=True, seed=seed)
@@ -205,7 +255,7 @@ def sample(seed: int):
 
 def lever_dataset(name: str, seed: int):
     """(kind, paint images, their labels, score images, score truth): ``dataset`` or strokes."""
-    made = {"strokes": strokes, "sample": sample}
+    made = {"strokes": strokes, "sample": sample, "phase_strokes": phase_strokes}
     if name in STROKE_SETS:
         return real_strokes(name, seed)
     return made[name](seed) if name in made else dataset(name, seed)
@@ -228,10 +278,8 @@ def full_labels(name: str, seed: int, images: list[np.ndarray]) -> list[np.ndarr
         pool = [task_b(1000 + k) for k in range(POOL)]
         chosen, _ = paint_boxes([s.classes for s in pool], 3, 4, BOX, seed)
         return [pool[k].classes for k in chosen]
-    train_images, train_truth, _, _ = nasa()
-    rng = np.random.default_rng(seed)
-    chosen = sorted(rng.choice(len(train_images), 3, replace=False))
-    return [train_truth[k] for k in chosen]
+    train_images, train_truth, _, _ = nasa()  # nasa and phase_strokes paint the same images
+    return [train_truth[k] for k in nasa_chosen(seed, len(train_images))]
 
 
 def cell(values: list[float]) -> str:
