@@ -8,6 +8,7 @@ from napari_finetune.session import RoundOptions
 from napari_finetune.synth.strokes import paint_strokes
 from napari_finetune.training import Preparing
 from napari_finetune.training.class_contact import (
+    NEW_HEAD_NOTICE,
     STROKES_BELOW,
     STROKES_NOTICE,
     class_contact,
@@ -106,6 +107,23 @@ def test_the_engine_turns_pseudo_labels_on_for_strokes_and_says_so(sample):
     # Asked for explicitly, no notice: the user knows.
     events = list(nf.finetune(sample.image, strokes, semi_supervised=True, **small()))
     assert STROKES_NOTICE not in [e.stage for e in events if isinstance(e, Preparing)]
+
+
+def test_strokes_on_a_new_head_keep_pseudo_labels_off_and_say_why(sample):
+    strokes = paint_strokes(sample, n_boundary_strokes=4, n_interior_strokes=4, seed=1)
+    phases = strokes.copy()
+    phases[60:64, 60:64] = 3  # a third class: the two-class start model gets a new head
+    assert class_contact([phases]) < STROKES_BELOW  # still strokes
+    events = list(nf.finetune(sample.image, phases, **small()))
+    said = [e.stage for e in events if isinstance(e, Preparing)]
+    assert events[-1].model.provenance[-1]["options"]["semi_supervised"] is False
+    assert NEW_HEAD_NOTICE in said and STROKES_NOTICE not in said
+    # From scratch the head is new too; asked for explicitly, they are on all the same.
+    events = list(nf.finetune(sample.image, strokes, strategy="scratch", **small()))
+    assert events[-1].model.provenance[-1]["options"]["semi_supervised"] is False
+    events = list(nf.finetune(sample.image, phases, semi_supervised=True, **small()))
+    assert events[-1].model.provenance[-1]["options"]["semi_supervised"] is True
+    assert NEW_HEAD_NOTICE not in [e.stage for e in events if isinstance(e, Preparing)]
 
 
 def test_a_run_recorded_before_auto_repeats_without_pseudo_labels(sample, repeat_options):

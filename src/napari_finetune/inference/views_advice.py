@@ -11,7 +11,8 @@ stroke paintings (6 + 6 strokes on 3 images, 60 s, six seeds; 2026-12-07,
 fifth session) averaging lifted the median F1 from 0.879 to 0.885, five seeds
 of six (the sixth −0.003); on isbi2012's EM membranes painted with strokes
 and NIST steel's grain boundaries painted with strokes (3 seeds each) it
-lifted every seed (+0.002 to +0.004), and the demo's strokes kept
+lifted every seed (+0.002 to +0.004), on the superalloy's phases painted
+with strokes too (+0.010 to +0.016), and the demo's strokes kept
 0.999–1.000. So
 ``average_views='auto'`` (a labelling round's default, the dock's suggestion)
 averages for a painting whose classes rarely meet, the test pseudo-labels use
@@ -33,8 +34,8 @@ from napari_finetune.training.class_contact import (
 
 STROKES_VIEWS = (
     "On (suggested): your painting is strokes; averaging the flipped and rotated views "
-    "lifted stroke-trained models in 11 of 12 runs (EM membranes, etched steel, "
-    "synthetic grains), at 4-7x the prediction time."
+    "lifted stroke-trained models in 14 of 15 runs (EM membranes, etched steel, "
+    "superalloy phases, synthetic grains), at 4-7x the prediction time."
 )
 BOXES_VIEWS = (
     "Off (suggested): on box paintings averaging did not help every set measured (it "

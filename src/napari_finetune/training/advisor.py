@@ -188,7 +188,9 @@ def compare_strategies(
     # 'auto' judged once on the whole painting, as the dock judges it: a 25 % share
     # could be judged otherwise, and one candidate's curve would mix the two.
     whole = [lab for _, lab in pairs]
-    semi = SEMI_SUPERVISED_OF | {"auto": resolve_semi_supervised(AUTO, whole)}
+    # As a run's 'auto': off for strokes on a new head (run_setup.py; the first start's).
+    kept = starts[0][1] is not None and starts[0][1].n_classes == n_classes
+    semi = SEMI_SUPERVISED_OF | {"auto": resolve_semi_supervised(AUTO, whole) and kept}
     return _run(images, plan, starts, candidates, tuple(seeds), seconds, training, caution, semi)
 
 

@@ -115,7 +115,7 @@ def finetune(
         ``+`` join such as ``'l2sp+mmd'`` (:mod:`~napari_finetune.training.objectives`).
     semi_supervised : bool or 'auto'
         Also learn from a mean teacher's pseudo-labels on unpainted pixels (training/
-        unlabelled.py); ``'auto'``: for strokes, whose classes rarely meet (class_contact.py).
+        unlabelled.py); ``'auto'``: for strokes on the start model's own head (class_contact.py).
     unlabelled : array or list of arrays, optional
         Extra images nobody painted, when pseudo-labels are on (the painted images'
         unpainted pixels always are; 'auto' may leave them off). Stacks give 32 sampled

@@ -28,6 +28,7 @@ from napari_finetune.training import strategies as st
 from napari_finetune.training.arguments import check_training_arguments, default_patch_size
 from napari_finetune.training.class_contact import (
     AUTO,
+    NEW_HEAD_NOTICE,
     STROKES_NOTICE,
     UNLABELLED_UNUSED,
     plan_pseudo_labels,
@@ -82,7 +83,8 @@ def set_up_run(
     checked already: ``bn_mode`` resolved, ``device`` a ``torch.device``,
     ``arguments`` the numeric options; a ``patch_size`` of None is set there to
     the side chosen for the network; ``semi_supervised='auto'`` is decided from
-    the painting, :mod:`~napari_finetune.training.class_contact`). Bad input
+    the painting, :mod:`~napari_finetune.training.class_contact`, and is off on
+    a new head). Bad input
     raises ``ValueError`` before the first event.
     """
     rng = np.random.default_rng(seed)
@@ -96,6 +98,9 @@ def set_up_run(
     trained, head_kept = resolve_model(
         model, strategy, painted.channels, painted.painted_classes, class_names
     )
+    # 'auto' strokes on a new head: a teacher that knows nothing of the classes (NEW_HEAD_NOTICE).
+    new_head = auto and semi_supervised and not head_kept
+    semi_supervised = semi_supervised and not new_head
     # Deeper networks pool more: the bottleneck must keep more than one pixel.
     min_patch = 2 * trained.net.min_size
     if arguments["patch_size"] is None:  # the caller's dict: the run records the side chosen
@@ -137,6 +142,8 @@ def set_up_run(
     )
     if auto and objectives.teacher is not None:  # said, as it was not asked for
         yield Preparing(STROKES_NOTICE, 0.8)
+    elif new_head:
+        yield Preparing(NEW_HEAD_NOTICE, 0.8)
     elif auto and not semi_supervised and unlabelled is not None:
         yield Preparing(UNLABELLED_UNUSED, 0.8)
     for notice in objectives.notices:
