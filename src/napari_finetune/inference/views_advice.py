@@ -56,7 +56,9 @@ def suggest_average_views(painting: Sequence[np.ndarray] | Contact) -> SwitchAdv
     return advise_for_strokes(painting, STROKES_VIEWS, BOXES_VIEWS, NOTHING_PAINTED)
 
 
-def resolve_average_views(average_views: bool | str, labels: Sequence[np.ndarray]) -> bool:
+def resolve_average_views(
+    average_views: bool | str, labels: Sequence[np.ndarray] | Contact
+) -> bool:
     """``average_views`` as a round uses it: ``'auto'`` asks :func:`suggest_average_views`.
 
     Raises

@@ -31,7 +31,7 @@ from napari_finetune.session.pairs import Pair, read_pairs
 from napari_finetune.session.policy import StrategyAdvice, resolve_start, suggest_strategy
 from napari_finetune.session.previews import LivePreviews
 from napari_finetune.session.suggesting import suggestions_for
-from napari_finetune.training.class_contact import resolve_semi_supervised
+from napari_finetune.training.class_contact import Contact, resolve_semi_supervised
 from napari_finetune.training.engine import finetune
 from napari_finetune.training.events import EpochEnd, Finished, Started, Step
 from napari_finetune.training.history import Round, rounds
@@ -142,15 +142,14 @@ class LabellingSession:
         strategy = options.strategy or self.advice().strategy
         # The session's unpainted images teach too when the painting gets pseudo-labels
         # (judged only when there are some: the engine judges the painting again).
+        contact = Contact([p.labels for p in painted])  # read at most once for both 'auto's
         unpainted = bool(self._unpainted_images(painted)) and resolve_semi_supervised(
-            options.semi_supervised, [p.labels for p in painted]
+            options.semi_supervised, contact
         )
         start, strategy = resolve_start(options.start, self.model, strategy)
         # 'auto' views follow the painting too (views_advice.py): decided once, here, and
         # only for a round that predicts (reading the painting costs a pass over it).
-        views = options.final_predictions and resolve_average_views(
-            options.average_views, [p.labels for p in painted]
-        )
+        views = options.final_predictions and resolve_average_views(options.average_views, contact)
         options = replace(options, average_views=views)
         run = partial(
             finetune,

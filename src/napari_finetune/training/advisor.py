@@ -188,10 +188,23 @@ def compare_strategies(
     # 'auto' judged once on the whole painting, as the dock judges it: a 25 % share
     # could be judged otherwise, and one candidate's curve would mix the two.
     whole = [lab for _, lab in pairs]
-    # As a run's 'auto': off for strokes on a new head (run_setup.py; the first start's).
-    kept = starts[0][1] is not None and starts[0][1].n_classes == n_classes
-    semi = SEMI_SUPERVISED_OF | {"auto": resolve_semi_supervised(AUTO, whole) and kept}
+    # 'auto' then follows each candidate's head, as a run's does (plan_pseudo_labels).
+    strokes = resolve_semi_supervised(AUTO, whole)
+    semi = SEMI_SUPERVISED_OF | {"auto": strokes, "classes": n_classes}
     return _run(images, plan, starts, candidates, tuple(seeds), seconds, training, caution, semi)
+
+
+def pseudo_labels_of(candidate: object, starts: list, semi: dict) -> bool:
+    """A candidate's pseudo-label switch, 'auto' decided as in a run.
+
+    'auto' is on for strokes (judged on the whole painting) on the start's own
+    head: off from scratch or on a start of another class count.
+    """
+    if candidate.pseudo_labels != "auto":
+        return semi[candidate.pseudo_labels]
+    start = starts[candidate.start][1]
+    kept = candidate.strategy != "scratch" and start.n_classes == semi["classes"]
+    return semi["auto"] and kept
 
 
 def compare(images: object, labels: object, **kwargs: object) -> StrategyComparison:
@@ -232,7 +245,7 @@ def _run(images, plan, starts, candidates, seeds, seconds, training, caution, se
                     max_seconds=seconds,
                     seed=seed,
                     held_out=plan.held_out,
-                    semi_supervised=semi[candidate.pseudo_labels],
+                    semi_supervised=pseudo_labels_of(candidate, starts, semi),
                     **training,  # augmentation, device, class names
                 )
                 finished = None

@@ -83,24 +83,20 @@ def set_up_run(
     checked already: ``bn_mode`` resolved, ``device`` a ``torch.device``,
     ``arguments`` the numeric options; a ``patch_size`` of None is set there to
     the side chosen for the network; ``semi_supervised='auto'`` is decided from
-    the painting, :mod:`~napari_finetune.training.class_contact`, and is off on
-    a new head). Bad input
-    raises ``ValueError`` before the first event.
+    the painting and the head, :func:`~napari_finetune.training.class_contact.plan_pseudo_labels`).
+    Bad input raises ``ValueError`` before the first event.
     """
     rng = np.random.default_rng(seed)
     painted = collect_painted(images, labels)
     auto = semi_supervised == AUTO
-    semi_supervised, strokes = plan_pseudo_labels(
-        semi_supervised, [p.labels for p in painted.planes]
-    )
     held = None if held_out is None else held_out_planes(painted, held_out)
     start = describe_start(model, strategy)
     trained, head_kept = resolve_model(
         model, strategy, painted.channels, painted.painted_classes, class_names
     )
-    # 'auto' strokes on a new head: a teacher that knows nothing of the classes (NEW_HEAD_NOTICE).
-    new_head = auto and semi_supervised and not head_kept
-    semi_supervised = semi_supervised and not new_head
+    semi_supervised, strokes, new_head = plan_pseudo_labels(
+        semi_supervised, [p.labels for p in painted.planes], head_kept
+    )
     # Deeper networks pool more: the bottleneck must keep more than one pixel.
     min_patch = 2 * trained.net.min_size
     if arguments["patch_size"] is None:  # the caller's dict: the run records the side chosen
