@@ -98,7 +98,8 @@ SEMI_SUPERVISED = (
     "kept under the augmentations your preset allows"
 )
 # Whether a run learns from them: ``auto`` decides by the painting (on for strokes,
-# whose classes rarely meet; off for boxes), ``on`` and ``off`` say so.
+# whose classes rarely meet, on the start model's own head; off for boxes), ``on`` and
+# ``off`` say so.
 PSEUDO_LABEL_CHOICES = ("auto", "on", "off")
 # ``fit``'s ``semi_supervised`` for each of them.
 SEMI_SUPERVISED_OF = {"auto": "auto", "on": True, "off": False}

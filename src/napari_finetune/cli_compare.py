@@ -55,7 +55,8 @@ def add_compare_arguments(job: argparse.ArgumentParser, strategies: list[str]) -
         choices=PSEUDO_LABEL_CHOICES,
         default=["auto"],
         help="whether each pretrained strategy learns from pseudo-labels on unpainted "
-        "pixels (default auto: as fit decides, on for strokes, off for boxes); "
+        "pixels (default auto: as fit decides, on for strokes on the start model's "
+        "classes, off for boxes); "
         "'off on' compares both",
     )
     job.add_argument("--seeds", type=int, default=2, help="runs per strategy and share (≥ 2)")

@@ -46,8 +46,8 @@ def add_learning_arguments(fit: argparse.ArgumentParser) -> None:
         const="on",
         default="auto",
         choices=PSEUDO_LABEL_CHOICES,
-        help=f"{SEMI_SUPERVISED}; auto (default): on for strokes (classes rarely meet), "
-        "off for boxes; the flag alone means on",
+        help=f"{SEMI_SUPERVISED}; auto (default): on for strokes (classes rarely meet) on "
+        "the start model's classes, off for boxes; the flag alone means on",
     )
     fit.add_argument(
         "--unlabelled",

@@ -3,7 +3,8 @@
 They become the core's :class:`~napari_finetune.session.RoundOptions`. The
 strategy the core suggests for what is painted shows until the user picks one;
 so does whether to learn from unpainted pixels (on for strokes, whose classes
-rarely meet, :mod:`~napari_finetune.training.class_contact`).
+rarely meet, :mod:`~napari_finetune.training.class_contact`; a run still leaves
+them off for strokes on a new output head, and says so).
 """
 
 from __future__ import annotations

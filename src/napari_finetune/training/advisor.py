@@ -141,7 +141,8 @@ def compare_strategies(
         Whether each pretrained strategy learns from a mean teacher's pseudo-labels on
         the unpainted pixels of the painted images: ``'auto'`` as
         :func:`~napari_finetune.finetune` decides it by the whole painting (on for
-        strokes, off for boxes; decided once, so every share trains alike), ``'on'``,
+        strokes on the start's own head, off for boxes and from scratch or on a start
+        of another class count; decided once, so every share trains alike), ``'on'``,
         ``'off'``; ``('off', 'on')`` compares the two. ``scratch`` runs once, with the
         first choice.
 

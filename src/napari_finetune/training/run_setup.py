@@ -31,6 +31,7 @@ from napari_finetune.training.class_contact import (
     NEW_HEAD_NOTICE,
     STROKES_NOTICE,
     UNLABELLED_UNUSED,
+    check_semi_supervised,
     plan_pseudo_labels,
 )
 from napari_finetune.training.domain import learned_the_wider_world
@@ -86,6 +87,7 @@ def set_up_run(
     the painting and the head, :func:`~napari_finetune.training.class_contact.plan_pseudo_labels`).
     Bad input raises ``ValueError`` before the first event.
     """
+    check_semi_supervised(semi_supervised)  # before the start model is loaded
     rng = np.random.default_rng(seed)
     painted = collect_painted(images, labels)
     auto = semi_supervised == AUTO
