@@ -501,21 +501,13 @@ def test_auto_pseudo_labels_follow_each_candidates_head_as_a_run_does():
 
     two = SimpleNamespace(n_classes=2)
     starts = [("world-unet", two), ("voronoi-unet", SimpleNamespace(n_classes=3))]
-    semi = {"on": True, "off": False, "auto": True, "classes": 2}  # strokes of 2 classes
 
-    def of(strategy, start=0, pseudo="auto"):
+    def of(strategy, start=0, pseudo="auto", strokes=True):  # strokes of 2 classes
         candidate = SimpleNamespace(strategy=strategy, start=start, pseudo_labels=pseudo)
-        return pseudo_labels_of(candidate, starts, semi)
+        return pseudo_labels_of(candidate, starts, strokes, 2)
 
     assert of("finetune") is True  # the start's own head
     assert of("scratch") is False  # a new head knows nothing of the classes
     assert of("finetune", start=1) is False  # another class count: a new head too
     assert of("scratch", pseudo="on") is True and of("finetune", pseudo="off") is False
-    assert (
-        pseudo_labels_of(
-            SimpleNamespace(strategy="finetune", start=0, pseudo_labels="auto"),
-            starts,
-            semi | {"auto": False},  # boxes: off whatever the head
-        )
-        is False
-    )
+    assert of("finetune", strokes=False) is False  # boxes: off whatever the head

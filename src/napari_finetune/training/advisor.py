@@ -31,6 +31,7 @@ from napari_finetune.models.device import DEFAULT_DEVICE
 from napari_finetune.models.registry import DEFAULT_MODEL, load_model
 from napari_finetune.training.advisor_candidates import (
     DEFAULT_SEEDS,
+    Candidate,
     candidate_name,
     candidates_of,
 )
@@ -191,21 +192,21 @@ def compare_strategies(
     whole = [lab for _, lab in pairs]
     # 'auto' then follows each candidate's head, as a run's does (plan_pseudo_labels).
     strokes = resolve_semi_supervised(AUTO, whole)
-    semi = SEMI_SUPERVISED_OF | {"auto": strokes, "classes": n_classes}
+    semi = {c: pseudo_labels_of(c, starts, strokes, n_classes) for c in candidates}
     return _run(images, plan, starts, candidates, tuple(seeds), seconds, training, caution, semi)
 
 
-def pseudo_labels_of(candidate: object, starts: list, semi: dict) -> bool:
+def pseudo_labels_of(candidate: Candidate, starts: list, strokes: bool, n_classes: int) -> bool:
     """A candidate's pseudo-label switch, 'auto' decided as in a run.
 
     'auto' is on for strokes (judged on the whole painting) on the start's own
     head: off from scratch or on a start of another class count.
     """
     if candidate.pseudo_labels != "auto":
-        return semi[candidate.pseudo_labels]
+        return SEMI_SUPERVISED_OF[candidate.pseudo_labels]
     start = starts[candidate.start][1]
-    kept = candidate.strategy != "scratch" and start.n_classes == semi["classes"]
-    return semi["auto"] and kept
+    kept = candidate.strategy != "scratch" and start.n_classes == n_classes
+    return strokes and kept
 
 
 def compare(images: object, labels: object, **kwargs: object) -> StrategyComparison:
@@ -246,7 +247,7 @@ def _run(images, plan, starts, candidates, seeds, seconds, training, caution, se
                     max_seconds=seconds,
                     seed=seed,
                     held_out=plan.held_out,
-                    semi_supervised=pseudo_labels_of(candidate, starts, semi),
+                    semi_supervised=semi[candidate],  # decided once per candidate
                     **training,  # augmentation, device, class names
                 )
                 finished = None
