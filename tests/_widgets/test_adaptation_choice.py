@@ -46,6 +46,26 @@ def test_pseudo_labels_are_suggested_for_strokes_until_the_user_decides(painted)
     assert w.settings.options(None, None).semi_supervised is False
 
 
+def test_strokes_that_train_a_new_head_are_not_suggested_pseudo_labels(painted):
+    w = FineTuneWidget(painted)
+    layer = next(lay for lay in painted.layers if lay.name.endswith("painted"))
+    assert w.semi_supervised.value  # two-class strokes on world-unet's own head
+    # A third class: world-unet has two, so a run trains a new head and 'auto' is off.
+    third = layer.data.copy()
+    third[20:24, 20:60] = 3
+    layer.data = third
+    assert not w.semi_supervised.value
+    assert "new output head" in w.semi_supervised_info.value
+    assert w.settings.options(None, None).semi_supervised == "auto"  # the run decides
+    layer.data = third.clip(0, 2)  # back to the start model's classes
+    assert w.semi_supervised.value
+    # From scratch every painting trains a new head: off; the start chosen again: on.
+    w.source.value = "scratch"
+    assert not w.semi_supervised.value and "new output head" in w.semi_supervised_info.value
+    w.source.value = "voronoi-unet"
+    assert w.semi_supervised.value and "rarely shows" in w.semi_supervised_info.value
+
+
 def test_the_suggestion_is_renewed_at_round_start_and_outputs_are_not_watched(painted, qtbot):
     w = FineTuneWidget(painted)
     layer = next(lay for lay in painted.layers if lay.name.endswith("painted"))

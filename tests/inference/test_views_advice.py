@@ -45,15 +45,18 @@ def test_strokes_are_averaged_boxes_are_not_and_each_says_why(strokes, box):
 def test_one_contact_serves_both_advices_and_is_read_only_when_asked(monkeypatch, strokes):
     calls = []
 
+    measure = class_contact_module._contact_and_highest
+
     def counted(labels):
         calls.append(labels)
-        return class_contact(labels)
+        return measure(labels)
 
-    monkeypatch.setattr(class_contact_module, "class_contact", counted)
+    monkeypatch.setattr(class_contact_module, "_contact_and_highest", counted)
     contact = Contact([strokes])
     assert calls == []  # nothing read until an advice asks
-    assert suggest_pseudo_labels(contact).on and suggest_average_views(contact).on
-    assert len(calls) == 1
+    assert suggest_pseudo_labels(contact, 2).on and suggest_average_views(contact).on
+    assert contact.highest == 2 and contact.value == class_contact([strokes])
+    assert len(calls) == 2  # one pass for the advices and the head; one by class_contact
 
 
 def test_auto_follows_the_painting_and_a_choice_is_kept(strokes, box):

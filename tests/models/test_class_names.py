@@ -84,3 +84,17 @@ def test_an_empty_field_means_the_names_of_the_start_a_round_would_take(tmp_path
     assert start_class_names("current", None) is None
     assert start_class_names(tmp_path / "missing.ckpt", None) is None
     assert start_class_names(save_model(current, tmp_path / "m.ckpt"), None) == current.classes
+
+
+def test_the_head_a_round_starts_from_has_the_start_models_class_count(tmp_path):
+    from napari_finetune.models import save_model
+    from napari_finetune.models.model import SegmentationModel
+    from napari_finetune.session import start_head_classes
+
+    current = SegmentationModel.create(n_classes=3)
+    assert start_head_classes("world-unet", current) == 2
+    assert start_head_classes("scratch", current) == 0  # a fresh head knows no class
+    assert start_head_classes("current", current) == 3
+    assert start_head_classes("current", None) is None
+    assert start_head_classes(tmp_path / "missing.ckpt", None) is None
+    assert start_head_classes(save_model(current, tmp_path / "m.ckpt"), None) == 3

@@ -8,9 +8,11 @@ from napari_finetune.session import RoundOptions
 from napari_finetune.synth.strokes import paint_strokes
 from napari_finetune.training import Preparing
 from napari_finetune.training.class_contact import (
+    NEW_HEAD_ADVICE,
     NEW_HEAD_NOTICE,
     STROKES_BELOW,
     STROKES_NOTICE,
+    Contact,
     class_contact,
     resolve_semi_supervised,
     suggest_pseudo_labels,
@@ -45,6 +47,25 @@ def test_strokes_never_meet_and_boxes_do(sample):
     mixed = paint_strokes(demo, seed=0)
     mixed[200:248, 240:288] = demo.classes[200:248, 240:288]
     assert 0 < class_contact([mixed]) < STROKES_BELOW and suggest_pseudo_labels([mixed]).on
+
+
+def test_strokes_on_a_new_head_are_suggested_off(sample):
+    strokes = paint_strokes(sample, n_boundary_strokes=4, n_interior_strokes=4, seed=1)
+    box = box_painting(sample)
+    assert Contact([strokes]).highest == 2 and Contact([np.zeros((4, 4))]).highest == 0
+    # On the start model's own two-class head (or a head not known): on.
+    assert suggest_pseudo_labels([strokes], start_classes=2).on
+    assert suggest_pseudo_labels([strokes], start_classes=None).on
+    # Another class count, or from scratch (0): a new head, off, and said so.
+    for start_classes in (3, 0):
+        advice = suggest_pseudo_labels([strokes], start_classes=start_classes)
+        assert not advice.on and advice.explanation == NEW_HEAD_ADVICE
+    third = strokes.copy()
+    third[0, :20] = 3  # a third class painted on the two-class start
+    assert not suggest_pseudo_labels(Contact([third]), start_classes=2).on
+    # Boxes stay off for their own reason; nothing painted says when it will be judged.
+    assert "shows where classes meet" in suggest_pseudo_labels([box], 0).explanation
+    assert "once you paint" in suggest_pseudo_labels([np.zeros((8, 8))], 0).explanation
 
 
 def test_contact_counts_edges_by_hand():

@@ -31,6 +31,8 @@ from napari_finetune.session import (
     STRATEGY_CHOICES,
     RoundOptions,
     SuggestionOptions,
+    start_class_names,
+    start_head_classes,
     suggest_strategy,
 )
 from napari_finetune.training.class_contact import AUTO, Contact, suggest_pseudo_labels
@@ -82,6 +84,9 @@ class RoundControls:
         self._viewer = viewer
         self.chosen_by_user = False  # the strategy: then no longer suggested
         self.semi_chosen_by_user = False  # likewise, learning from unpainted pixels
+        # Classes of the start model's head (0 from scratch; None: not known yet), so
+        # that strokes training a new head are not suggested pseudo-labels.
+        self.start_classes: int | None = None
         self.source = ComboBox(choices=SOURCES, value=DEFAULT_MODEL, label="start from")
         self.source.tooltip = describe_shipped()
         self.checkpoint = FileEdit(mode="r", filter="*.ckpt", label="checkpoint", visible=False)
@@ -177,7 +182,7 @@ class RoundControls:
             self.augmentation_info.value = explanation
             self.augmentation_info.visible = bool(explanation)
         if not self.semi_chosen_by_user:
-            pseudo = suggest_pseudo_labels(painted)
+            pseudo = suggest_pseudo_labels(painted, self.start_classes)
             with self.semi_supervised.changed.blocked():
                 self.semi_supervised.value = pseudo.on
             self.semi_supervised_info.value = pseudo.explanation
@@ -203,6 +208,15 @@ class RoundControls:
                 self.augmentation.value = self._model_preset
             self.augmentation_info.value = MODEL_PRESET
             self.augmentation_info.visible = True
+
+    def know_start(self, current: SegmentationModel | None) -> dict[int, str] | None:
+        """The class names of the start chosen now (None: not known yet); notes its head.
+
+        ``current`` is the session's model (for *current model*). The head's
+        class count is what the pseudo-label suggestion judges strokes against.
+        """
+        self.start_classes = start_head_classes(self.start(), current)
+        return start_class_names(self.start(), current)
 
     def start(self) -> str | Path:
         """The start model chosen: a shipped name, ``'scratch'``, ``'current'`` or a file."""

@@ -40,10 +40,12 @@ class ThinClassNotice:
         # The dock checks on every brush stroke and row change; renamed classes here.
         pairs.class_names.native.editingFinished.connect(self.check)
 
-    def show_for_start(self, names: dict[int, str] | None) -> None:
-        """Name the classes as the start model chosen now does, where none is typed."""
+    def name_as_start(self, names: dict[int, str] | None) -> None:
+        """Name the classes as the start model chosen now does, where none is typed.
+
+        Shown at the next :meth:`check` (the dock's, right after: one read of the paintings).
+        """
         self._start_names = dict(names or {})
-        self.check()
 
     def check(self, _event: object = None) -> None:
         """Show the thin classes of the chosen paintings, or hide the line."""

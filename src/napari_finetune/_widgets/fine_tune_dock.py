@@ -43,7 +43,6 @@ from napari_finetune.session import (
     StatusLine,
     Suggestions,
     painting,
-    start_class_names,
 )
 from napari_finetune.session import status as texts
 from napari_finetune.session.stopping import until_stopped
@@ -110,6 +109,7 @@ class FineTuneWidget(Container):
             napari_viewer, self._refresh, self._on_layer_removed, self._watch_paint
         )
         self.pairs.add_row()
+        self._show_start_classes()  # its names, and its head for the pseudo-label advice
 
     @property
     def model(self) -> SegmentationModel | None:
@@ -141,10 +141,11 @@ class FineTuneWidget(Container):
             self._hint = self.status.value = painting.paint_first(self.pairs.unpainted())
 
     def _show_start_classes(self, _value: object = None) -> None:
-        """What an empty classes field means: the names of the start chosen now."""
-        names = start_class_names(self.settings.start(), self.model)
+        """The start chosen now: what an empty classes field means, and its head's classes."""
+        names = self.settings.know_start(self.model)
         self.pairs.show_start_classes(names)
-        self.thin_class.show_for_start(names)  # the line names classes as the run will
+        self.thin_class.name_as_start(names)  # the line names classes as the run will
+        self._suggest_strategy()  # shows it; pseudo-labels: strokes on a new head are off
 
     def _on_new_painting(self) -> None:
         try:
@@ -267,10 +268,10 @@ class FineTuneWidget(Container):
         self.active.retrain.enabled = self.active.retrain.enabled or self.model is not None
         self._stop_reason = None
         self.model_info.value = texts.describe_model(self.model)
-        self._show_start_classes()  # a round may have made 'current' another model
         if (last := self.session.last_round()) is not None:  # a fold-in no step followed: gone
             self.plot.settle_fold_in(last.folded_after)
-        self._suggest_strategy()  # strokes painted during the round were not judged
+        # 'current' may be another model now; strokes painted during the round: not judged yet.
+        self._show_start_classes()
 
     def _on_destroyed(self, _object: object = None) -> None:
         if self._worker is not None:

@@ -31,6 +31,7 @@ from napari_finetune.session.policy import (
     StrategyAdvice,
     resolve_start,
     start_class_names,
+    start_head_classes,
     suggest_strategy,
 )
 from napari_finetune.session.predicting import predicted, prediction_model
@@ -63,5 +64,6 @@ __all__ = [
     "prediction_model",
     "resolve_start",
     "start_class_names",
+    "start_head_classes",
     "suggest_strategy",
 ]

@@ -91,10 +91,36 @@ def start_class_names(
     shipped grain classes). None when they cannot be known yet: no current
     model, or a checkpoint that is missing or unreadable (the round says why).
     """
+    known = _start_model(start, current)
+    if known is None:
+        return None
+    return dict(DEFAULT_CLASSES) if isinstance(known, str) else dict(known.classes)
+
+
+def start_head_classes(
+    start: str | Path | SegmentationModel, current: SegmentationModel | None
+) -> int | None:
+    """How many classes the output head of the model a round from ``start`` starts from has.
+
+    0 from scratch (a fresh network knows no class: every painting trains a new
+    head); None when it cannot be known yet (as :func:`start_class_names`).
+    What ``'auto'`` pseudo-labels are suggested from
+    (:func:`~napari_finetune.training.class_contact.suggest_pseudo_labels`).
+    """
+    known = _start_model(start, current)
+    if known is None:
+        return None
+    return 0 if isinstance(known, str) else known.n_classes
+
+
+def _start_model(
+    start: str | Path | SegmentationModel, current: SegmentationModel | None
+) -> SegmentationModel | str | None:
+    """The start model loaded, :data:`SCRATCH`, or None when it cannot be known yet."""
     try:
         model, strategy = resolve_start(start, current, "finetune")
     except (ValueError, OSError):
         return None
     if strategy == "scratch" or model is None:
-        return dict(DEFAULT_CLASSES)
-    return dict((load_model(model) if isinstance(model, str) else model).classes)
+        return SCRATCH
+    return load_model(model) if isinstance(model, str) else model

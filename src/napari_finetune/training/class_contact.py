@@ -51,6 +51,11 @@ NEW_HEAD_NOTICE = (
     "pseudo-labels stay off ('auto'): its teacher would know nothing of your classes "
     "(semi_supervised=True turns them on)"
 )
+NEW_HEAD_ADVICE = (
+    "Off (suggested): your strokes train a new output head (classes the start model lacks, "
+    "or from scratch), whose teacher would know nothing of them; on phases painted so, "
+    "pseudo-labels cost 0.10 mIoU."
+)
 STROKES_NOTICE = (
     "your painting rarely shows where two classes meet (strokes): also learning from the "
     "unpainted pixels between them (pseudo-labels), which teach where the edges are"
@@ -80,9 +85,14 @@ def class_contact(labels: Sequence[np.ndarray]) -> float | None:
         are painted; None when nothing painted has an unpainted or other-class
         neighbour (e.g. nothing painted).
     """
+    return _contact_and_highest(labels)[0]
+
+
+def _contact_and_highest(labels: Sequence[np.ndarray]) -> tuple[float | None, int]:
+    """:func:`class_contact` and the highest painted value (0: nothing painted), in one pass."""
     if hasattr(labels, "shape"):  # one array, not a list of them
         labels = [labels]
-    contacts = open_edges = 0
+    contacts = open_edges = highest = 0
     for stack in labels:
         shape = np.shape(stack)
         for index in np.ndindex(*shape[:-2]):
@@ -97,6 +107,7 @@ def class_contact(labels: Sequence[np.ndarray]) -> float | None:
                 # 30 000-column mosaic no longer costs the whole width on every stroke.
                 first, last = painted_columns[0], painted_columns[-1]
                 block = block[:, max(first - 1, 0) : last + 2]
+                highest = max(highest, int(block.max()))
                 own = block[:ROWS_AT_ONCE]
                 for a, b in ((own[:, :-1], own[:, 1:]), (block[:-1], block[1:])):
                     a_painted, b_painted = a != 0, b != 0
@@ -104,11 +115,11 @@ def class_contact(labels: Sequence[np.ndarray]) -> float | None:
                     # A pair of classes that meet is an edge of each of its pixels.
                     contacts += 2 * int(np.count_nonzero(a_painted & b_painted & (a != b)))
     edges = contacts + open_edges
-    return contacts / edges if edges else None
+    return (contacts / edges if edges else None), highest
 
 
 class Contact:
-    """A painting's :func:`class_contact`, measured once, when an advice first reads it.
+    """A painting's :func:`class_contact` and highest class, measured once, when first read.
 
     Parameters
     ----------
@@ -120,9 +131,18 @@ class Contact:
         self._labels = labels
 
     @functools.cached_property
+    def _measured(self) -> tuple[float | None, int]:
+        return _contact_and_highest(self._labels)  # one block-wise pass, the first time only
+
+    @property
     def value(self) -> float | None:
-        """:func:`class_contact` of the labels (one block-wise pass, the first time only)."""
-        return class_contact(self._labels)
+        """:func:`class_contact` of the labels."""
+        return self._measured[0]
+
+    @property
+    def highest(self) -> int:
+        """The highest painted class (0: nothing painted): a run's class count."""
+        return self._measured[1]
 
 
 @dataclass(frozen=True)
@@ -153,21 +173,46 @@ def advise_for_strokes(
     return SwitchAdvice(False, boxes)
 
 
-def suggest_pseudo_labels(painting: Sequence[np.ndarray] | Contact) -> SwitchAdvice:
-    """Pseudo-labels on for a painting whose classes rarely meet (strokes), else off.
+def suggest_pseudo_labels(
+    painting: Sequence[np.ndarray] | Contact, start_classes: int | None = None
+) -> SwitchAdvice:
+    """Pseudo-labels on for strokes on the start model's own head, else off.
+
+    On for a painting whose classes rarely meet (strokes), unless it trains a
+    new output head (:func:`trains_new_head`), as ``'auto'`` decides in a run
+    (:func:`plan_pseudo_labels`).
 
     Parameters
     ----------
     painting : sequence of numpy.ndarray, or Contact
         The painted labels of the run (0 = unpainted), or their measured contact.
+    start_classes : int, optional
+        How many classes the start model's head has; 0 from scratch (a fresh
+        network knows none). None when not known: the head is not judged.
     """
-    return advise_for_strokes(
-        painting,
+    contact = painting if isinstance(painting, Contact) else Contact(painting)
+    advice = advise_for_strokes(
+        contact,
         as_sentence(f"{STROKES_NOTICE} (suggested)"),
         "Off (suggested): your painting shows where classes meet, and on such paintings "
         "pseudo-labels did not help on every set measured.",
         "Suggested once you paint: on for strokes, whose classes rarely meet.",
     )
+    if advice.on and trains_new_head(start_classes, contact):
+        return SwitchAdvice(False, NEW_HEAD_ADVICE)
+    return advice
+
+
+def trains_new_head(start_classes: int | None, painting: Contact) -> bool:
+    """Whether a run on ``painting`` trains a new output head.
+
+    It does when the highest painted class is not the start model's class
+    count ``start_classes`` (0 from scratch), as
+    :func:`~napari_finetune.training.start.resolve_model` decides; never when
+    ``start_classes`` is None (not known) or nothing is painted.
+    """
+    highest = painting.highest
+    return start_classes is not None and highest > 0 and highest != start_classes
 
 
 def resolve_semi_supervised(
