@@ -77,7 +77,12 @@ def _predict(args: argparse.Namespace, client: object) -> int:
     from napari_finetune.batch.band_pyramid import open_result_pyramids
     from napari_finetune.batch.status import time_left
     from napari_finetune.inference.lazy import predict_bands
-    from napari_finetune.inference.lazy_events import BandDone, PlaneDone, PredictionWritten
+    from napari_finetune.inference.lazy_events import (
+        BandDone,
+        PlaneDone,
+        PlaneRowsDone,
+        PredictionWritten,
+    )
     from napari_finetune.models.registry import DEFAULT_MODEL, load_model
 
     model = load_model(args.model or DEFAULT_MODEL)
@@ -110,6 +115,14 @@ def _predict(args: argparse.Namespace, client: object) -> int:
                 print(
                     f"rows {event.rows_done:,} of {event.rows:,} "
                     f"({100 * event.rows_done / event.rows:.0f} %, {time_left(event.time_left)})",
+                    flush=True,
+                )
+            elif isinstance(event, PlaneRowsDone):
+                done = event.plane + event.rows_done / event.rows
+                print(
+                    f"plane {event.plane + 1:,} of {event.planes:,}: rows {event.rows_done:,} "
+                    f"of {event.rows:,} ({100 * done / event.planes:.0f} %, "
+                    f"{time_left(event.time_left)})",
                     flush=True,
                 )
             elif isinstance(event, PlaneDone):

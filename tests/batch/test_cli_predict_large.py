@@ -40,6 +40,8 @@ def test_a_tiff_stack_goes_plane_by_plane(tmp_path, grains, capsys):
     assert cli.main(["predict-large", str(source), "--output", str(out), "--uncertainty"]) == 0
     said = capsys.readouterr().out
     assert "planes 1 of 3 (33 %" in said and "planes 3 of 3 (100 %, done)" in said
+    # Within a plane its bands say how far it is (a mosaic's plane takes minutes).
+    assert "plane 1 of 3: rows 88 of 600 (5 %" in said and "plane 3 of 3: rows 88" in said
     assert f"wrote {out}: 3 planes of 600 × 520 px" in said
     store = zarr.open(str(out), mode="r")
     model = nf.load_model("world-unet")

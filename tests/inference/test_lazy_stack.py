@@ -5,7 +5,7 @@ import pytest
 
 import napari_finetune as nf
 from napari_finetune.inference.lazy import predict_bands, predict_lazy
-from napari_finetune.inference.lazy_events import PlaneDone, PredictionWritten
+from napari_finetune.inference.lazy_events import PlaneDone, PlaneRowsDone, PredictionWritten
 from napari_finetune.inference.lazy_stack import plane_index
 from napari_finetune.session.prediction_store import open_prediction_store, prediction_layers
 
@@ -86,6 +86,30 @@ def test_a_stopped_stack_says_which_planes_are_final(tmp_path, model, stack, exp
     assert not store["labels"][1:].any()  # 0: not predicted yet
     reopened = open_prediction_store(tmp_path / "out.zarr")
     assert reopened.in_words() == "stopped after 1 of 3 planes: the rest is not predicted"
+
+
+def test_a_plane_of_several_bands_says_how_far_it_is_and_stops_there(tmp_path, model, stack):
+    # Tiles of 128 rows: each 300-row plane is three bands, ending at rows 96, 172, 300.
+    options = {"tile": 128, "overlap": 32}
+    events = list(predict_bands(model, da.from_array(stack), tmp_path / "all.zarr", **options))
+    kinds = [PlaneRowsDone, PlaneRowsDone, PlaneDone] * 3 + [PredictionWritten]
+    assert [type(e) for e in events] == kinds
+    within = [e for e in events if isinstance(e, PlaneRowsDone)]
+    assert [(e.plane, e.rows_done) for e in within[:3]] == [(0, 96), (0, 172), (1, 96)]
+    assert all(e.planes == 3 and e.rows == PLANE[0] and e.time_left > 0 for e in within)
+    whole = zarr.open_group(str(tmp_path / "all.zarr"), mode="r")["labels"]
+    # Stopped inside the second plane: the first is final, the second's first band too.
+    events = predict_bands(model, da.from_array(stack), tmp_path / "cut.zarr", **options)
+    for event in events:
+        if isinstance(event, PlaneRowsDone) and event.plane == 1:
+            break
+    events.close()
+    store = zarr.open_group(str(tmp_path / "cut.zarr"), mode="r")
+    state = store.attrs["napari_finetune"]
+    assert not state["complete"] and state["planes_done"] == 1 and state["rows_done"] == 96
+    np.testing.assert_array_equal(store["labels"][0], whole[0])
+    np.testing.assert_array_equal(store["labels"][1, :96], whole[1, :96])
+    assert not store["labels"][1, 96:].any() and not store["labels"][2].any()
 
 
 @pytest.mark.parametrize("compression", [None, "zlib"])

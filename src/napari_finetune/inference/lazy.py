@@ -43,7 +43,12 @@ from typing import TYPE_CHECKING
 
 from napari_finetune.data.sampled_normalize import SAMPLE_PIXELS, sampled_normalization
 from napari_finetune.inference.lazy_bands import channels_view, local_band_sums, write_bands
-from napari_finetune.inference.lazy_events import BandDone, PlaneDone, PredictionWritten
+from napari_finetune.inference.lazy_events import (
+    BandDone,
+    PlaneDone,
+    PlaneRowsDone,
+    PredictionWritten,
+)
 from napari_finetune.inference.lazy_io import check_output, create_output, open_source
 from napari_finetune.inference.lazy_setup import check_for_model, finish_output, run_state
 from napari_finetune.inference.predict import OVERLAP, TILE
@@ -73,7 +78,7 @@ def predict_bands(
     client: Client | None = None,
     layer: dict | None = None,
     average_views: bool = False,
-) -> Iterator[BandDone | PlaneDone | PredictionWritten]:
+) -> Iterator[BandDone | PlaneRowsDone | PlaneDone | PredictionWritten]:
     """Predict a lazily read image band by band into a Zarr store, yielding progress.
 
     Parameters are those of :func:`predict_lazy`, and ``layer``: the viewer
@@ -88,8 +93,11 @@ def predict_bands(
     ------
     BandDone
         After each band is written (one image).
+    PlaneRowsDone
+        After each band of a stack's plane but its last (a stack, instead of
+        :class:`BandDone`).
     PlaneDone
-        After each plane is written (a stack, instead of :class:`BandDone`).
+        After each plane is written (a stack).
     PredictionWritten
         Once, at the end, when the store is marked complete.
     """

@@ -37,6 +37,25 @@ class PlaneDone:
 
 
 @dataclass(frozen=True)
+class PlaneRowsDone:
+    """A band of a stack's plane is written: how far a plane of many bands has come.
+
+    Rows ``0 .. rows_done`` of plane ``plane`` (counted from 0) and every plane
+    before it are final in the store. Not yielded for a plane's last band: its
+    :class:`PlaneDone` says that. ``seconds`` is the time since the run started
+    and ``time_left`` the seconds per plane so far (the part of this one done
+    counted) times the planes left.
+    """
+
+    plane: int
+    planes: int
+    rows_done: int
+    rows: int
+    seconds: float
+    time_left: float
+
+
+@dataclass(frozen=True)
 class PredictionWritten:
     """Every band (of every plane) is written and the store marked complete.
 

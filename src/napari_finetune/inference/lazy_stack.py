@@ -13,10 +13,11 @@ each plane of a stack in memory (and the viewer's *Predict* plane by plane):
 a plane of at most ``sample_pixels`` pixels gets ``predict``'s result within
 1e-5.
 
-Stopping: the generator may be closed after any :class:`PlaneDone`; the
-store's attributes then say ``complete: false`` and ``planes_done``, the
-planes ``0 .. planes_done`` that are final (a plane cut off midway has its
-rows ``0 .. rows_done`` written).
+Stopping: the generator may be closed after any :class:`PlaneDone` or
+:class:`PlaneRowsDone` (a plane's band); the store's attributes then say
+``complete: false`` and ``planes_done``, the planes ``0 .. planes_done``
+that are final (a plane cut off midway has its rows ``0 .. rows_done``
+written).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from typing import TYPE_CHECKING
 from napari_finetune.data.channel_axis import sliceable
 from napari_finetune.data.sampled_normalize import sampled_normalization
 from napari_finetune.inference.lazy_bands import channels_view, local_band_sums, write_bands
-from napari_finetune.inference.lazy_events import PlaneDone, PredictionWritten
+from napari_finetune.inference.lazy_events import PlaneDone, PlaneRowsDone, PredictionWritten
 from napari_finetune.inference.lazy_io import LazySource, create_output
 from napari_finetune.inference.lazy_setup import finish_output
 from napari_finetune.inference.tiling import tile_starts
@@ -59,8 +60,11 @@ def stack_planes(
     views: tuple[View, ...],
     client: Client | None = None,
     image: object = None,
-) -> Iterator[PlaneDone | PredictionWritten]:
+) -> Iterator[PlaneRowsDone | PlaneDone | PredictionWritten]:
     """Predict every plane of a stack into the store, yielding a :class:`PlaneDone` for each.
+
+    A plane of several bands also yields a :class:`PlaneRowsDone` after each
+    band but its last.
 
     Called by :func:`~napari_finetune.inference.lazy.predict_bands` for a stack
     (``source.planes`` set), after its checks; ``state`` is the store's
@@ -104,8 +108,12 @@ def stack_planes(
                 )
             written = write_bands(target, starts, bands, model.n_classes, uncertainty, rows)
             with closing(written):  # the plane's bands end with it, on Stop too
-                for _ in written:
-                    pass
+                for rows_done in written:
+                    if rows_done < rows:  # a 30 000-row plane takes minutes: say how far
+                        seconds = time.perf_counter() - started
+                        done = z + rows_done / rows  # planes, this one's part counted
+                        left = seconds / done * (planes - done)
+                        yield PlaneRowsDone(z, planes, rows_done, rows, seconds, left)
             target.mark(planes_done=z + 1)
             seconds = time.perf_counter() - started
             yield PlaneDone(z + 1, planes, seconds, seconds / (z + 1) * (planes - z - 1))
