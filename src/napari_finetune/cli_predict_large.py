@@ -5,7 +5,7 @@ store, a Zarr array or a TIFF (memory-mapped, or read tile by tile when
 compressed), and prints the rows done and the time left; a stack (a TIFF
 stack, a Zarr stack, an OME-Zarr z-stack) goes plane by plane, each band by
 band (:mod:`~napari_finetune.inference.lazy_stack`), and the planes done are
-printed. The labels go
+printed, and within a plane of several bands its rows done. The labels go
 beside an OME-Zarr image as ``labels/<name>`` (napari opens them with the
 image) unless ``--output`` names a new Zarr store; other inputs need
 ``--output``. Exit status: 0 done, 2 refused arguments, 130 stopped with

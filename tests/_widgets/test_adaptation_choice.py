@@ -64,6 +64,11 @@ def test_strokes_that_train_a_new_head_are_not_suggested_pseudo_labels(painted):
     assert not w.semi_supervised.value and "new output head" in w.semi_supervised_info.value
     w.source.value = "voronoi-unet"
     assert w.semi_supervised.value and "rarely shows" in w.semi_supervised_info.value
+    # So does the strategy scratch picked from any start (Use of a comparison sets it too).
+    w.strategy.value = "scratch"
+    assert not w.semi_supervised.value and "new output head" in w.semi_supervised_info.value
+    w.strategy.value = "finetune"
+    assert w.semi_supervised.value
 
 
 def test_the_suggestion_is_renewed_at_round_start_and_outputs_are_not_watched(painted, qtbot):

@@ -110,6 +110,16 @@ def test_a_plane_of_several_bands_says_how_far_it_is_and_stops_there(tmp_path, m
     np.testing.assert_array_equal(store["labels"][0], whole[0])
     np.testing.assert_array_equal(store["labels"][1, :96], whole[1, :96])
     assert not store["labels"][1, 96:].any() and not store["labels"][2].any()
+    said = open_prediction_store(tmp_path / "cut.zarr").in_words()
+    assert (
+        said
+        == "stopped after 1 of 3 planes and 96 of 300 rows of plane 2: the rest is not predicted"
+    )
+    # A plane done leaves no rows under way: said as whole planes.
+    assert (
+        zarr.open_group(str(tmp_path / "all.zarr"), mode="r").attrs["napari_finetune"]["rows_done"]
+        == 0
+    )
 
 
 @pytest.mark.parametrize("compression", [None, "zlib"])

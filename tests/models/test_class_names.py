@@ -89,12 +89,16 @@ def test_an_empty_field_means_the_names_of_the_start_a_round_would_take(tmp_path
 def test_the_head_a_round_starts_from_has_the_start_models_class_count(tmp_path):
     from napari_finetune.models import save_model
     from napari_finetune.models.model import SegmentationModel
-    from napari_finetune.session import start_head_classes
+    from napari_finetune.session import StartClasses, start_classes
 
     current = SegmentationModel.create(n_classes=3)
-    assert start_head_classes("world-unet", current) == 2
-    assert start_head_classes("scratch", current) == 0  # a fresh head knows no class
-    assert start_head_classes("current", current) == 3
-    assert start_head_classes("current", None) is None
-    assert start_head_classes(tmp_path / "missing.ckpt", None) is None
-    assert start_head_classes(save_model(current, tmp_path / "m.ckpt"), None) == 3
+    current.classes = {1: "matrix", 2: "γ′", 3: "carbide"}
+    assert start_classes("world-unet", current).head == 2
+    assert start_classes("scratch", current).head == 0  # a fresh head knows no class
+    assert start_classes("current", current).head == 3
+    # The strategy scratch trains a fresh head from any start; the names stay the start's.
+    assert start_classes("current", current, "scratch") == StartClasses(current.classes, 0)
+    assert start_classes("current", current, "head").head == 3
+    assert start_classes("current", None) == StartClasses(None, None)
+    assert start_classes(tmp_path / "missing.ckpt", None) == StartClasses(None, None)
+    assert start_classes(save_model(current, tmp_path / "m.ckpt"), None).head == 3

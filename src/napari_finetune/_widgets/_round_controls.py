@@ -3,8 +3,8 @@
 They become the core's :class:`~napari_finetune.session.RoundOptions`. The
 strategy the core suggests for what is painted shows until the user picks one;
 so does whether to learn from unpainted pixels (on for strokes, whose classes
-rarely meet, :mod:`~napari_finetune.training.class_contact`; a run still leaves
-them off for strokes on a new output head, and says so).
+rarely meet, :mod:`~napari_finetune.training.class_contact`, unless they train a
+new output head: classes the start model lacks, or the strategy *scratch*).
 """
 
 from __future__ import annotations
@@ -31,8 +31,7 @@ from napari_finetune.session import (
     STRATEGY_CHOICES,
     RoundOptions,
     SuggestionOptions,
-    start_class_names,
-    start_head_classes,
+    start_classes,
     suggest_strategy,
 )
 from napari_finetune.training.class_contact import AUTO, Contact, suggest_pseudo_labels
@@ -213,10 +212,12 @@ class RoundControls:
         """The class names of the start chosen now (None: not known yet); notes its head.
 
         ``current`` is the session's model (for *current model*). The head's
-        class count is what the pseudo-label suggestion judges strokes against.
+        class count (0 under the strategy *scratch*) is what the pseudo-label
+        suggestion judges strokes against. One load of the start model.
         """
-        self.start_classes = start_head_classes(self.start(), current)
-        return start_class_names(self.start(), current)
+        known = start_classes(self.start(), current, self.strategy.value)
+        self.start_classes = known.head
+        return known.names
 
     def start(self) -> str | Path:
         """The start model chosen: a shipped name, ``'scratch'``, ``'current'`` or a file."""

@@ -100,8 +100,8 @@ class FineTuneWidget(Container):
         arrange(self)
 
         self.pairs.new_painting.changed.connect(self._on_new_painting)
-        for choice in (self.settings.source, self.settings.checkpoint):
-            choice.changed.connect(self._show_start_classes)
+        for choice in (self.settings.source, self.settings.checkpoint, self.settings.strategy):
+            choice.changed.connect(self._show_start_classes)  # scratch: a new head
         self.train.changed.connect(lambda *_: self._start_training())  # no value in `seconds`
         self.stop.changed.connect(self._on_stop)
         self.native.destroyed.connect(self._on_destroyed)  # viewer closed (×: _closed_dock.py)

@@ -24,7 +24,8 @@ Zarr store (a path that does not exist yet, or a ``zarr.Group``):
 A stack ``(planes, rows, cols[, C])`` gets its planes before the rows in every
 array (``labels`` ``(planes, rows, cols)``, ``probabilities`` ``(K, planes,
 rows, cols)``, one plane a chunk) and ``planes`` / ``planes_done`` in its
-attributes (:mod:`~napari_finetune.inference.lazy_stack`).
+attributes, ``rows_done`` then counting the rows of the plane under way
+(:mod:`~napari_finetune.inference.lazy_stack`).
 
 For an OME-Zarr input and no ``output``, the labels go beside the image as the
 label image ``<store>/labels/<name>/`` (:mod:`~napari_finetune.batch.ome_zarr_labels`),

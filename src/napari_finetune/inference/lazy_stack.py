@@ -114,7 +114,7 @@ def stack_planes(
                         done = z + rows_done / rows  # planes, this one's part counted
                         left = seconds / done * (planes - done)
                         yield PlaneRowsDone(z, planes, rows_done, rows, seconds, left)
-            target.mark(planes_done=z + 1)
+            target.mark(planes_done=z + 1, rows_done=0)  # rows_done: of the plane under way
             seconds = time.perf_counter() - started
             yield PlaneDone(z + 1, planes, seconds, seconds / (z + 1) * (planes - z - 1))
     finally:

@@ -28,10 +28,11 @@ from napari_finetune.session.painting import (
 )
 from napari_finetune.session.pairs import Pair
 from napari_finetune.session.policy import (
+    StartClasses,
     StrategyAdvice,
     resolve_start,
     start_class_names,
-    start_head_classes,
+    start_classes,
     suggest_strategy,
 )
 from napari_finetune.session.predicting import predicted, prediction_model
@@ -52,6 +53,7 @@ __all__ = [
     "RankedBox",
     "RoundFinished",
     "RoundOptions",
+    "StartClasses",
     "StatusLine",
     "StrategyAdvice",
     "SuggestionOptions",
@@ -64,6 +66,6 @@ __all__ = [
     "prediction_model",
     "resolve_start",
     "start_class_names",
-    "start_head_classes",
+    "start_classes",
     "suggest_strategy",
 ]

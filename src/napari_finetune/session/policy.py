@@ -81,46 +81,58 @@ def resolve_start(
     return load_model(Path(start)), strategy
 
 
+@dataclass(frozen=True)
+class StartClasses:
+    """What a round from the start chosen now knows of the classes, read with one load.
+
+    Attributes
+    ----------
+    names : dict or None
+        What an empty *classes* field means: the start model's class names (a
+        fresh network from scratch has the shipped grain classes); None when
+        they cannot be known yet.
+    head : int or None
+        How many classes the output head training starts from has: 0 from
+        scratch (a fresh network knows none: every painting trains a new
+        head), None when not known yet. What ``'auto'`` pseudo-labels are
+        suggested from
+        (:func:`~napari_finetune.training.class_contact.suggest_pseudo_labels`).
+    """
+
+    names: dict[int, str] | None
+    head: int | None
+
+
+def start_classes(
+    start: str | Path | SegmentationModel,
+    current: SegmentationModel | None,
+    strategy: str = "finetune",
+) -> StartClasses:
+    """The class names and head classes of a round from ``start`` with ``strategy``.
+
+    ``start`` and ``current`` as for :func:`resolve_start`; the strategy
+    ``'scratch'`` trains a fresh head from any start (head 0), while the names
+    stay the start's, as :func:`~napari_finetune.training.start.resolve_model`
+    names the classes. Both None when the start cannot be known yet: no
+    current model, or a checkpoint that is missing or unreadable (the round
+    says why).
+    """
+    try:
+        model, resolved = resolve_start(start, current, strategy)
+    except (ValueError, OSError):
+        return StartClasses(None, None)
+    if model is None:  # start from scratch
+        return StartClasses(dict(DEFAULT_CLASSES), 0)
+    loaded = load_model(model) if isinstance(model, str) else model
+    return StartClasses(dict(loaded.classes), 0 if resolved == "scratch" else loaded.n_classes)
+
+
 def start_class_names(
     start: str | Path | SegmentationModel, current: SegmentationModel | None
 ) -> dict[int, str] | None:
     """The class names a round from ``start`` keeps where the user names none.
 
-    What an empty *classes* field means: the names of the model training would
-    start from (:func:`resolve_start`; a fresh network from scratch has the
-    shipped grain classes). None when they cannot be known yet: no current
-    model, or a checkpoint that is missing or unreadable (the round says why).
+    What an empty *classes* field means (:attr:`StartClasses.names`); None when
+    they cannot be known yet.
     """
-    known = _start_model(start, current)
-    if known is None:
-        return None
-    return dict(DEFAULT_CLASSES) if isinstance(known, str) else dict(known.classes)
-
-
-def start_head_classes(
-    start: str | Path | SegmentationModel, current: SegmentationModel | None
-) -> int | None:
-    """How many classes the output head of the model a round from ``start`` starts from has.
-
-    0 from scratch (a fresh network knows no class: every painting trains a new
-    head); None when it cannot be known yet (as :func:`start_class_names`).
-    What ``'auto'`` pseudo-labels are suggested from
-    (:func:`~napari_finetune.training.class_contact.suggest_pseudo_labels`).
-    """
-    known = _start_model(start, current)
-    if known is None:
-        return None
-    return 0 if isinstance(known, str) else known.n_classes
-
-
-def _start_model(
-    start: str | Path | SegmentationModel, current: SegmentationModel | None
-) -> SegmentationModel | str | None:
-    """The start model loaded, :data:`SCRATCH`, or None when it cannot be known yet."""
-    try:
-        model, strategy = resolve_start(start, current, "finetune")
-    except (ValueError, OSError):
-        return None
-    if strategy == "scratch" or model is None:
-        return SCRATCH
-    return load_model(model) if isinstance(model, str) else model
+    return start_classes(start, current).names

@@ -126,7 +126,8 @@ class PredictionStore:
     def in_words(self) -> str:
         """E.g. "complete, 3 classes" (", averaged over 8 views"), "stopped after 4,096 rows".
 
-        A stack's: "stopped after 12 of 400 planes".
+        A stack's: "stopped after 12 of 400 planes" (" and 8,192 of 30,000 rows of plane
+        13" when stopped inside it).
         """
         if self.complete:
             if self.views > 1:
@@ -137,7 +138,13 @@ class PredictionStore:
             done = int(self.state.get("planes_done", 0))
             if done >= planes:
                 return "stopped after its last plane: every plane is predicted"
-            return f"stopped after {done:,} of {planes:,} planes: the rest is not predicted"
+            # Rows of the plane under way; stores from before said the last plane's, all.
+            rows, of = int(self.state.get("rows_done", 0)), self.state.get("rows")
+            cut = rows > 0 and isinstance(of, int) and rows < of
+            within = f" and {rows:,} of {of:,} rows of plane {done + 1:,}" if cut else ""
+            return (
+                f"stopped after {done:,} of {planes:,} planes{within}: the rest is not predicted"
+            )
         done, rows = int(self.state.get("rows_done", 0)), self.state.get("rows")
         if isinstance(rows, int) and done >= rows:
             return "stopped after its last band: every row is predicted"
