@@ -468,6 +468,39 @@ def test_each_run_trains_with_its_pseudo_label_choice_and_the_cli_names_the_pick
     assert capsys.readouterr().out.strip().endswith("recommended strategy: head")
 
 
+def test_runs_with_pseudo_labels_learn_from_the_unpainted_images_as_a_round_does(
+    painted, monkeypatch
+):
+    given = []
+    real = advisor.finetune
+
+    def spy(*args, **kwargs):
+        given.append((kwargs["semi_supervised"], kwargs.get("unlabelled")))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(advisor, "finetune", spy)
+    image, labels = painted
+    other = nf.voronoi_grains((128, 128), 8, seed=5).image  # nobody painted it
+    colour = np.repeat(other[..., None], 3, axis=-1)  # another kind: left out, as a round does
+    images = [image, other, colour]
+    unpainted = [labels, np.zeros(other.shape, labels.dtype), np.zeros(other.shape, labels.dtype)]
+    events = compare_strategies(
+        images,
+        unpainted,
+        strategies=("head",),
+        fractions=(1.0,),
+        seconds=1.0,
+        pseudo_labels=("off", "on"),
+    )
+    assert any(isinstance(e, ComparisonFinished) for e in events)
+    assert [semi for semi, _ in given] == [False, True, False, True]
+    for semi, unlabelled in given:
+        if semi:  # the grey image nobody painted, itself
+            assert len(unlabelled) == 1 and unlabelled[0] is images[1]
+        else:
+            assert unlabelled is None
+
+
 def test_the_pick_says_its_pseudo_labels():
     def scored(pseudo, seed, score):
         return RunResult("finetune", 1.0, 100, seed, score, pseudo_labels=pseudo)

@@ -15,8 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from functools import partial
 
-import numpy as np
-
+from napari_finetune.data.unpainted import unpainted_images
 from napari_finetune.inference.predict import predict
 from napari_finetune.inference.thin_class_emphasis import favoured_classes
 from napari_finetune.inference.views import views_for
@@ -143,7 +142,7 @@ class LabellingSession:
         # The session's unpainted images teach too when the painting gets pseudo-labels
         # (judged only when there are some: the engine judges the painting again).
         contact = Contact([p.labels for p in painted])  # read at most once for both 'auto's
-        unpainted = bool(self._unpainted_images(painted)) and resolve_semi_supervised(
+        unpainted = bool(self._unpainted_images()) and resolve_semi_supervised(
             options.semi_supervised, contact
         )
         start, strategy = resolve_start(options.start, self.model, strategy)
@@ -168,15 +167,11 @@ class LabellingSession:
         )
         return self._round(run, names, unpainted, options)
 
-    def _unpainted_images(self, painted: list) -> list | None:
+    def _unpainted_images(self) -> list | None:
         """The session's images nobody painted yet, of the painted ones' kind (grey or colour)."""
-        colour = {np.ndim(p.image) - np.ndim(p.labels) for p in painted}
-        unpainted = [
-            p.image
-            for p in self.pairs
-            if not p.painted_pixels and {np.ndim(p.image) - np.ndim(p.labels)} == colour
-        ]
-        return unpainted or None
+        pairs = self.pairs
+        counts = [p.painted_pixels for p in pairs]
+        return unpainted_images([p.image for p in pairs], [p.labels for p in pairs], counts)
 
     def _round(
         self, run: Callable, names: list[str], unpainted: bool, options: RoundOptions
@@ -190,7 +185,7 @@ class LabellingSession:
         painted = [p for p in self.pairs if p.name in names]  # names are unique
         images, labels = yield from training_inputs(painted)  # a deep stack's painted planes
         self.outcome = None
-        extra = self._unpainted_images(painted) if unpainted else None
+        extra = self._unpainted_images() if unpainted else None
         events = naming_images(run(images, labels, unlabelled=extra), names)
         previews = LivePreviews(self.pairs if options.live_previews else [])
         trained, finished, judged, failed = None, None, False, False

@@ -24,8 +24,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from napari_finetune.choices import SEMI_SUPERVISED_OF, STRATEGY_CHOICES
 from napari_finetune.data.painted import as_pairs
+from napari_finetune.data.unpainted import unpainted_images
 from napari_finetune.models.class_names import check_class_names
 from napari_finetune.models.device import DEFAULT_DEVICE
 from napari_finetune.models.registry import DEFAULT_MODEL, load_model
@@ -145,7 +148,8 @@ def compare_strategies(
         strokes on the start's own head, off for boxes and from scratch or on a start
         of another class count; decided once, so every share trains alike), ``'on'``,
         ``'off'``; ``('off', 'on')`` compares the two. ``scratch`` runs once, with the
-        first choice.
+        first choice. Runs with pseudo-labels also learn from the images with no
+        painted pixel (of the painted ones' kind), as a round does.
 
     Yields
     ------
@@ -175,9 +179,14 @@ def compare_strategies(
         raise ValueError("give at least two different seeds: one run says nothing of the noise.")
     if seconds < 1:
         raise ValueError(f"seconds={seconds} per run is too short: give at least 1.")
-    plan = plan_comparison(images, labels, tuple(fractions), seeds[0])
     pairs = as_pairs(images, labels)
+    counts = [int(np.count_nonzero(lab)) for _, lab in pairs]
+    # Images nobody painted are not trained on: they teach the runs with pseudo-labels
+    # (those of the painted ones' kind), as they teach a round.
+    unpainted = unpainted_images([i for i, _ in pairs], [lab for _, lab in pairs], counts)
+    pairs = [pair for pair, n in zip(pairs, counts, strict=True) if n] or pairs
     images = [image for image, _ in pairs]  # one list, as the plan's labels
+    plan = plan_comparison(images, [lab for _, lab in pairs], tuple(fractions), seeds[0])
     pretrained = any(s != "scratch" for s in strategies)
     starts = [
         (name, start if hasattr(start, "net") else load_model(start) if pretrained else None)
@@ -193,7 +202,8 @@ def compare_strategies(
     # 'auto' then follows each candidate's head, as a run's does (plan_pseudo_labels).
     strokes = resolve_semi_supervised(AUTO, whole)
     semi = {c: pseudo_labels_of(c, starts, strokes, n_classes) for c in candidates}
-    return _run(images, plan, starts, candidates, tuple(seeds), seconds, training, caution, semi)
+    runs = (images, plan, starts, candidates, tuple(seeds), seconds, training, caution)
+    return _run(*runs, semi, unpainted)
 
 
 def pseudo_labels_of(candidate: Candidate, starts: list, strokes: bool, n_classes: int) -> bool:
@@ -217,7 +227,7 @@ def compare(images: object, labels: object, **kwargs: object) -> StrategyCompari
     raise RuntimeError("the comparison ended without a result")
 
 
-def _run(images, plan, starts, candidates, seeds, seconds, training, caution, semi):
+def _run(images, plan, starts, candidates, seeds, seconds, training, caution, semi, unpainted):
     started = time.perf_counter()
     total = len(plan.subsets) * len(seeds) * len(candidates)
 
@@ -248,6 +258,7 @@ def _run(images, plan, starts, candidates, seeds, seconds, training, caution, se
                     seed=seed,
                     held_out=plan.held_out,
                     semi_supervised=semi[candidate],  # decided once per candidate
+                    unlabelled=unpainted if semi[candidate] else None,
                     **training,  # augmentation, device, class names
                 )
                 finished = None
