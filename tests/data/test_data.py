@@ -59,6 +59,14 @@ def test_planes_from_grey_rgb_and_partly_painted_stacks():
     assert [p.plane for p in planes] == [1, 3] and channels == 1
     with pytest.raises(ValueError, match="grey and RGB"):
         prepare_planes([np.zeros((64, 64)), np.zeros((64, 64, 3))], [labels, labels])
+    # An unpainted colour image beside grey paintings trains nothing: no mix, still checked.
+    unpainted = np.zeros_like(labels)
+    planes, _, channels = prepare_planes(
+        [np.zeros((64, 64)), np.zeros((64, 64, 3))], [labels, unpainted]
+    )
+    assert len(planes) == 1 and channels == 1
+    with pytest.raises(ValueError, match="image 1 has dtype"):
+        prepare_planes([np.zeros((64, 64)), np.zeros((64, 64, 3), complex)], [labels, unpainted])
 
 
 def test_validation_holds_out_whole_images_when_there_are_several(painted_sample):

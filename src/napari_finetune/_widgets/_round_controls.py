@@ -4,7 +4,7 @@ They become the core's :class:`~napari_finetune.session.RoundOptions`. The
 strategy the core suggests for what is painted shows until the user picks one;
 so does whether to learn from unpainted pixels (on for strokes, whose classes
 rarely meet, :mod:`~napari_finetune.training.class_contact`, unless they train a
-new output head: classes the start model lacks, or the strategy *scratch*).
+new output head: another class count than the start model's, or *scratch*).
 """
 
 from __future__ import annotations

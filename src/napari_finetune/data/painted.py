@@ -141,7 +141,8 @@ def collect_painted(images: object, labels: object) -> PaintedPairs:
     ------
     ValueError
         Shape mismatch, NaN or infinite values, images under 16 px, non-integer
-        or negative labels, nothing painted, or only one class painted.
+        or negative labels, nothing painted, only one class painted, or grey and
+        colour images both painted (an unpainted image of the other kind is left out).
     """
     planes: list[PaintedPlane] = []
     channel_counts = set()
@@ -155,10 +156,11 @@ def collect_painted(images: object, labels: object) -> PaintedPairs:
         if image.dtype.kind not in "biuf":
             raise ValueError(f"image {index} has dtype {image.dtype}, not numbers.")
         pieces, channels = _split_planes(index, image, lab)
-        channel_counts.add(channels)
+        # Only painted planes train: an unpainted colour image beside grey paintings is no mix.
+        pieces = [piece for piece in pieces if piece[1].any()]
+        if pieces:
+            channel_counts.add(channels)
         for plane_image, plane_labels, z in pieces:
-            if not plane_labels.any():
-                continue
             if not np.all(np.isfinite(plane_image)):
                 where = f"image {index}" + (f", plane {z}" if z is not None else "")
                 raise ValueError(f"{where} contains NaN or infinite values.")

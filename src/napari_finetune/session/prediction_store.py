@@ -45,6 +45,7 @@ from napari_finetune.session.store_placement import (
     ome_placement,
     placement_for,
 )
+from napari_finetune.session.store_words import store_in_words
 
 STATE_KEY = "napari_finetune"
 # The dock's stores also say which layer they are of and where it sits (a key
@@ -124,32 +125,8 @@ class PredictionStore:
         return views if isinstance(views, int) and views > 0 else 1
 
     def in_words(self) -> str:
-        """E.g. "complete, 3 classes" (", averaged over 8 views"), "stopped after 4,096 rows".
-
-        A stack's: "stopped after 12 of 400 planes" (" and 8,192 of 30,000 rows of plane
-        13" when stopped inside it).
-        """
-        if self.complete:
-            if self.views > 1:
-                return f"complete, {self.n_classes} classes, averaged over {self.views} views"
-            return f"complete, {self.n_classes} classes"
-        planes = self.state.get("planes")
-        if isinstance(planes, int):  # a stack, predicted plane after plane
-            done = int(self.state.get("planes_done", 0))
-            if done >= planes:
-                return "stopped after its last plane: every plane is predicted"
-            # Rows of the plane under way; stores from before said the last plane's, all.
-            rows, of = int(self.state.get("rows_done", 0)), self.state.get("rows")
-            cut = rows > 0 and isinstance(of, int) and rows < of
-            within = f" and {rows:,} of {of:,} rows of plane {done + 1:,}" if cut else ""
-            return (
-                f"stopped after {done:,} of {planes:,} planes{within}: the rest is not predicted"
-            )
-        done, rows = int(self.state.get("rows_done", 0)), self.state.get("rows")
-        if isinstance(rows, int) and done >= rows:
-            return "stopped after its last band: every row is predicted"
-        total = f" of {rows:,}" if isinstance(rows, int) else ""
-        return f"stopped after {done:,}{total} rows: the rest is not predicted"
+        """E.g. "complete, 3 classes", "stopped after 4,096 rows" (:func:`store_in_words`)."""
+        return store_in_words(self.state, self.complete, self.n_classes, self.views)
 
 
 def open_prediction_store(path: str | Path) -> PredictionStore:

@@ -179,14 +179,13 @@ def compare_strategies(
         raise ValueError("give at least two different seeds: one run says nothing of the noise.")
     if seconds < 1:
         raise ValueError(f"seconds={seconds} per run is too short: give at least 1.")
+    plan = plan_comparison(images, labels, tuple(fractions), seeds[0])
     pairs = as_pairs(images, labels)
-    counts = [int(np.count_nonzero(lab)) for _, lab in pairs]
-    # Images nobody painted are not trained on: they teach the runs with pseudo-labels
-    # (those of the painted ones' kind), as they teach a round.
-    unpainted = unpainted_images([i for i, _ in pairs], [lab for _, lab in pairs], counts)
-    pairs = [pair for pair, n in zip(pairs, counts, strict=True) if n] or pairs
     images = [image for image, _ in pairs]  # one list, as the plan's labels
-    plan = plan_comparison(images, [lab for _, lab in pairs], tuple(fractions), seeds[0])
+    # Images nobody painted are not trained on (collect_painted); they teach the runs with
+    # pseudo-labels (those of the painted ones' kind), as they teach a round.
+    counts = [int(np.count_nonzero(lab)) for _, lab in pairs]
+    unpainted = unpainted_images(images, [lab for _, lab in pairs], counts)
     pretrained = any(s != "scratch" for s in strategies)
     starts = [
         (name, start if hasattr(start, "net") else load_model(start) if pretrained else None)

@@ -43,7 +43,7 @@ UNLABELLED_UNUSED = (
     "your painting shows where classes meet, so pseudo-labels stay off ('auto'): the "
     "unlabelled images given are not used (semi_supervised=True uses them)"
 )
-# Strokes that train a new output head (classes the start model lacks, or from scratch):
+# Strokes that train a new output head (another class count, or from scratch):
 # its teacher knows nothing of them. On the superalloy's three phases painted with strokes
 # (world-unet has two classes) pseudo-labels cost 0.10 mIoU at the median (README).
 NEW_HEAD_NOTICE = (
@@ -52,9 +52,9 @@ NEW_HEAD_NOTICE = (
     "(semi_supervised=True turns them on)"
 )
 NEW_HEAD_ADVICE = (
-    "Off (suggested): your strokes train a new output head (classes the start model lacks, "
-    "or from scratch), whose teacher would know nothing of them; on phases painted so, "
-    "pseudo-labels cost 0.10 mIoU."
+    "Off (suggested): your strokes train a new output head (another class count than the "
+    "start model's, or from scratch), whose teacher would know nothing of them; on phases "
+    "painted so, pseudo-labels cost 0.10 mIoU."
 )
 STROKES_NOTICE = (
     "your painting rarely shows where two classes meet (strokes): also learning from the "
