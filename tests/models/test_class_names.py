@@ -97,8 +97,9 @@ def test_the_head_a_round_starts_from_has_the_start_models_class_count(tmp_path)
     assert start_classes("scratch", current).head == 0  # a fresh head knows no class
     assert start_classes("current", current).head == 3
     # The strategy scratch trains a fresh head from any start; the names stay the start's.
-    assert start_classes("current", current, "scratch") == StartClasses(current.classes, 0)
-    assert start_classes("current", current, "head").head == 3
+    known = start_classes("current", current)
+    assert known == StartClasses(current.classes, 3)
+    assert known.head_under("scratch") == 0 and known.head_under("head") == 3
     assert start_classes("current", None) == StartClasses(None, None)
     assert start_classes(tmp_path / "missing.ckpt", None) == StartClasses(None, None)
     assert start_classes(save_model(current, tmp_path / "m.ckpt"), None).head == 3

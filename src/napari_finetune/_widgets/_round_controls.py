@@ -30,6 +30,7 @@ from napari_finetune.session import (
     START_CHOICES,
     STRATEGY_CHOICES,
     RoundOptions,
+    StartClasses,
     SuggestionOptions,
     start_classes,
     suggest_strategy,
@@ -83,9 +84,9 @@ class RoundControls:
         self._viewer = viewer
         self.chosen_by_user = False  # the strategy: then no longer suggested
         self.semi_chosen_by_user = False  # likewise, learning from unpainted pixels
-        # Classes of the start model's head (0 from scratch; None: not known yet), so
-        # that strokes training a new head are not suggested pseudo-labels.
-        self.start_classes: int | None = None
+        # The start model's classes (loaded when the start changes), so that strokes
+        # training a new head are not suggested pseudo-labels.
+        self._start = StartClasses(None, None)
         self.source = ComboBox(choices=SOURCES, value=DEFAULT_MODEL, label="start from")
         self.source.tooltip = describe_shipped()
         self.checkpoint = FileEdit(mode="r", filter="*.ckpt", label="checkpoint", visible=False)
@@ -211,13 +212,16 @@ class RoundControls:
     def know_start(self, current: SegmentationModel | None) -> dict[int, str] | None:
         """The class names of the start chosen now (None: not known yet); notes its head.
 
-        ``current`` is the session's model (for *current model*). The head's
-        class count (0 under the strategy *scratch*) is what the pseudo-label
-        suggestion judges strokes against. One load of the start model.
+        ``current`` is the session's model (for *current model*). One load of
+        the start model, on the GUI thread as the start changes.
         """
-        known = start_classes(self.start(), current, self.strategy.value)
-        self.start_classes = known.head
-        return known.names
+        self._start = start_classes(self.start(), current)
+        return self._start.names
+
+    @property
+    def start_classes(self) -> int | None:
+        """The head's class count a round starts from (0 under *scratch*; None: not known)."""
+        return self._start.head_under(self.strategy.value)
 
     def start(self) -> str | Path:
         """The start model chosen: a shipped name, ``'scratch'``, ``'current'`` or a file."""

@@ -100,8 +100,9 @@ class FineTuneWidget(Container):
         arrange(self)
 
         self.pairs.new_painting.changed.connect(self._on_new_painting)
-        for choice in (self.settings.source, self.settings.checkpoint, self.settings.strategy):
-            choice.changed.connect(self._show_start_classes)  # scratch: a new head
+        for choice in (self.settings.source, self.settings.checkpoint):
+            choice.changed.connect(self._show_start_classes)
+        self.settings.strategy.changed.connect(self._suggest_strategy)  # scratch: a new head
         self.train.changed.connect(lambda *_: self._start_training())  # no value in `seconds`
         self.stop.changed.connect(self._on_stop)
         self.native.destroyed.connect(self._on_destroyed)  # viewer closed (×: _closed_dock.py)
@@ -270,8 +271,7 @@ class FineTuneWidget(Container):
         self.model_info.value = texts.describe_model(self.model)
         if (last := self.session.last_round()) is not None:  # a fold-in no step followed: gone
             self.plot.settle_fold_in(last.folded_after)
-        # 'current' may be another model now; strokes painted during the round: not judged yet.
-        self._show_start_classes()
+        self._show_start_classes()  # 'current' may be another model; strokes painted meanwhile
 
     def _on_destroyed(self, _object: object = None) -> None:
         if self._worker is not None:

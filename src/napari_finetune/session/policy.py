@@ -92,39 +92,42 @@ class StartClasses:
         fresh network from scratch has the shipped grain classes); None when
         they cannot be known yet.
     head : int or None
-        How many classes the output head training starts from has: 0 from
-        scratch (a fresh network knows none: every painting trains a new
-        head), None when not known yet. What ``'auto'`` pseudo-labels are
-        suggested from
-        (:func:`~napari_finetune.training.class_contact.suggest_pseudo_labels`).
+        How many classes the start model's output head has: 0 from scratch (a
+        fresh network knows none: every painting trains a new head), None when
+        not known yet.
     """
 
     names: dict[int, str] | None
     head: int | None
 
+    def head_under(self, strategy: str) -> int | None:
+        """:attr:`head` as a round with ``strategy`` starts from: 0 under ``'scratch'``.
+
+        What ``'auto'`` pseudo-labels are suggested from
+        (:func:`~napari_finetune.training.class_contact.suggest_pseudo_labels`).
+        """
+        return 0 if strategy == "scratch" else self.head
+
 
 def start_classes(
-    start: str | Path | SegmentationModel,
-    current: SegmentationModel | None,
-    strategy: str = "finetune",
+    start: str | Path | SegmentationModel, current: SegmentationModel | None
 ) -> StartClasses:
-    """The class names and head classes of a round from ``start`` with ``strategy``.
+    """The class names and head classes of the start model a round from ``start`` takes.
 
-    ``start`` and ``current`` as for :func:`resolve_start`; the strategy
-    ``'scratch'`` trains a fresh head from any start (head 0), while the names
-    stay the start's, as :func:`~napari_finetune.training.start.resolve_model`
-    names the classes. Both None when the start cannot be known yet: no
+    ``start`` and ``current`` as for :func:`resolve_start`; the names are those
+    :func:`~napari_finetune.training.start.resolve_model` gives the classes,
+    whatever the strategy. Both None when the start cannot be known yet: no
     current model, or a checkpoint that is missing or unreadable (the round
     says why).
     """
     try:
-        model, resolved = resolve_start(start, current, strategy)
+        model, _ = resolve_start(start, current, "finetune")
     except (ValueError, OSError):
         return StartClasses(None, None)
     if model is None:  # start from scratch
         return StartClasses(dict(DEFAULT_CLASSES), 0)
     loaded = load_model(model) if isinstance(model, str) else model
-    return StartClasses(dict(loaded.classes), 0 if resolved == "scratch" else loaded.n_classes)
+    return StartClasses(dict(loaded.classes), loaded.n_classes)
 
 
 def start_class_names(

@@ -41,7 +41,7 @@ from napari_finetune.training.advisor_candidates import (
 from napari_finetune.training.advisor_plan import DEFAULT_FRACTIONS, plan_comparison
 from napari_finetune.training.advisor_result import RunResult, StrategyComparison
 from napari_finetune.training.advisor_starts import short_run_caution, start_names
-from napari_finetune.training.class_contact import AUTO, resolve_semi_supervised
+from napari_finetune.training.class_contact import new_head, suggest_pseudo_labels
 from napari_finetune.training.engine import finetune
 from napari_finetune.training.events import Finished, Step
 
@@ -184,8 +184,8 @@ def compare_strategies(
     images = [image for image, _ in pairs]  # one list, as the plan's labels
     # Images nobody painted are not trained on (collect_painted); they teach the runs with
     # pseudo-labels (those of the painted ones' kind), as they teach a round.
-    counts = [int(np.count_nonzero(lab)) for _, lab in pairs]
-    unpainted = unpainted_images(images, [lab for _, lab in pairs], counts)
+    whole = [lab for _, lab in pairs]
+    unpainted = unpainted_images(images, whole, [int(np.count_nonzero(lab)) for lab in whole])
     pretrained = any(s != "scratch" for s in strategies)
     starts = [
         (name, start if hasattr(start, "net") else load_model(start) if pretrained else None)
@@ -197,9 +197,8 @@ def compare_strategies(
     training = {"augmentation": augmentation, "device": device, "class_names": named}
     # 'auto' judged once on the whole painting, as the dock judges it: a 25 % share
     # could be judged otherwise, and one candidate's curve would mix the two.
-    whole = [lab for _, lab in pairs]
     # 'auto' then follows each candidate's head, as a run's does (plan_pseudo_labels).
-    strokes = resolve_semi_supervised(AUTO, whole)
+    strokes = suggest_pseudo_labels(whole).on
     semi = {c: pseudo_labels_of(c, starts, strokes, n_classes) for c in candidates}
     runs = (images, plan, starts, candidates, tuple(seeds), seconds, training, caution)
     return _run(*runs, semi, unpainted)
@@ -213,9 +212,8 @@ def pseudo_labels_of(candidate: Candidate, starts: list, strokes: bool, n_classe
     """
     if candidate.pseudo_labels != "auto":
         return SEMI_SUPERVISED_OF[candidate.pseudo_labels]
-    start = starts[candidate.start][1]
-    kept = candidate.strategy != "scratch" and start.n_classes == n_classes
-    return strokes and kept
+    start = 0 if candidate.strategy == "scratch" else starts[candidate.start][1].n_classes
+    return strokes and not new_head(start, n_classes)
 
 
 def compare(images: object, labels: object, **kwargs: object) -> StrategyComparison:

@@ -204,15 +204,23 @@ def suggest_pseudo_labels(
 
 
 def trains_new_head(start_classes: int | None, painting: Contact) -> bool:
-    """Whether a run on ``painting`` trains a new output head.
+    """Whether a run on ``painting`` trains a new output head (:func:`new_head`).
 
-    It does when the highest painted class is not the start model's class
-    count ``start_classes`` (0 from scratch), as
-    :func:`~napari_finetune.training.start.resolve_model` decides; never when
-    ``start_classes`` is None (not known) or nothing is painted.
+    Its class count is the highest painted class; never when ``start_classes``
+    is None (not known) or nothing is painted.
     """
     highest = painting.highest
-    return start_classes is not None and highest > 0 and highest != start_classes
+    return start_classes is not None and highest > 0 and new_head(start_classes, highest)
+
+
+def new_head(start_classes: int, n_classes: int) -> bool:
+    """Whether a run of ``n_classes`` classes trains a new output head on the start's.
+
+    It does when the start model's head has another class count
+    (``start_classes``; 0 from scratch, which always trains a new one), as
+    :func:`~napari_finetune.training.start.resolve_model` decides.
+    """
+    return start_classes != n_classes
 
 
 def resolve_semi_supervised(

@@ -14,6 +14,7 @@ from napari_finetune.inference.tiling import pad_to_multiple
 from napari_finetune.models.class_names import name_classes
 from napari_finetune.models.model import SegmentationModel
 from napari_finetune.models.registry import DEFAULT_MODEL, load_model
+from napari_finetune.training.class_contact import new_head
 
 # AdaBN statistics come from this many random crops of this side.
 ADABN_CROPS, ADABN_SIZE = 16, 256
@@ -62,7 +63,7 @@ def resolve_model(
     resolved = model.copy() if isinstance(model, SegmentationModel) else load_model(model)
     check_class_ids(painted_classes, set(resolved.classes))
     resolved.net.adapt_input_channels(channels)
-    head_kept = resolved.n_classes == n_classes
+    head_kept = not new_head(resolved.n_classes, n_classes)
     if not head_kept:
         # A class the start model knows and the painting skips (1 and 3 painted on a
         # model of 1 and 2) keeps its row of the head: fresh, it would only be unlearned.
