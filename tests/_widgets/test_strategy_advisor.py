@@ -156,7 +156,7 @@ def test_pseudo_labels_on_and_off_are_compared_and_use_sets_the_dock_box(painted
 def test_compare_runs_with_the_dock_s_own_pseudo_label_choice(painted, qtbot, monkeypatch):
     asked = []
 
-    def recorded(start, current, model, images, labels, **kwargs):
+    def recorded(start, current, model, pairs, **kwargs):
         asked.append(kwargs["pseudo_labels"])
         yield from ()
 
@@ -280,3 +280,36 @@ def test_the_paintings_are_hashed_in_the_worker_as_use_hashes_them(painted, qtbo
     assert hashed_in_gui_thread == [False]  # once, in the worker
     # What Use compares it with, hashed at its click: the same paintings, the same digest.
     assert panel._measured == measured_now(dock, dock.pairs.session_pairs())
+
+
+def test_a_stack_is_compared_on_every_painted_plane_not_the_plane_in_view(
+    make_napari_viewer, qtbot, monkeypatch
+):
+    import numpy as np
+
+    import napari_finetune as nf
+    from napari_finetune.session.deep_stacks import painted_planes
+    from napari_finetune.synth.strokes import paint_strokes
+
+    samples = [nf.voronoi_grains((96, 112), 8, seed=s) for s in range(5)]
+    labels = np.zeros((5, 96, 112), np.uint8)
+    for z in (1, 3):
+        labels[z] = paint_strokes(samples[z], seed=z)
+    viewer = make_napari_viewer()
+    viewer.add_image(np.stack([s.image for s in samples]), name="serial sections")
+    viewer.add_labels(labels, name="serial sections painted")
+    viewer.dims.set_current_step(0, 0)  # an unpainted plane in view
+    asked = []
+
+    def recorded(start, current, model, pairs, **kwargs):
+        asked.append(pairs)
+        yield from ()
+
+    monkeypatch.setattr(module, "compare_measured", recorded)
+    panel = FineTuneWidget(viewer).advisor.open()
+    panel.start.clicked.emit()
+    qtbot.waitUntil(lambda: not panel.running, timeout=60_000)
+    [[pair]] = asked
+    assert pair.plane == 0 and painted_planes(pair.labels) == [1, 3]
+    np.testing.assert_array_equal(pair.labels, labels)
+    assert pair.labels is not viewer.layers["serial sections painted"].data  # a snapshot

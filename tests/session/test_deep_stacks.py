@@ -185,3 +185,31 @@ def test_a_lazy_deep_stack_trains_as_the_same_stack_in_memory(stack):
     assert sorted(lazy_finals) == sorted(finals) == [0, 1, 4]
     for z, probabilities in finals.items():
         np.testing.assert_array_equal(lazy_finals[z], probabilities)
+
+
+def test_a_comparison_trains_on_every_painted_plane_and_reads_no_other(stack):
+    from napari_finetune.session.advisor_pick import MeasuredOn, compare_measured, measured_on
+    from napari_finetune.training.advisor import ComparisonFinished, ComparisonStarted
+
+    image, labels = stack
+    reads = []
+    lazy = plane_reads(image, reads)
+    # The plane in view (0) is unpainted: a comparison of it alone had nothing to run on.
+    pair = Pair(lazy, labels.copy(), "stack", plane=0)
+    options = {"strategies": ("head",), "seeds": (0, 1), "seconds": 1.0, "fractions": (1.0,)}
+    events = list(compare_measured("world-unet", None, None, [pair], **options))
+    assert sorted(set(reads)) == [1, 4]
+    assert any(isinstance(e, Preparing) for e in events)
+    measured = next(e for e in events if isinstance(e, MeasuredOn))
+    started = next(e for e in events if isinstance(e, ComparisonStarted))
+    # Every painted pixel of both planes either trains or scores the runs.
+    assert started.held_out_pixels + started.painted_pixels[-1] == np.count_nonzero(labels)
+    assert isinstance(events[-1], ComparisonFinished)
+    assert len(events[-1].comparison.runs) == 2
+    # Use hashes the layer's own lazy stack to the same digest, reading its painted planes.
+    reads.clear()
+    assert measured_on("world-unet", None, [lazy], [labels]) == measured
+    assert sorted(set(reads)) == [1, 4]
+    repainted = labels.copy()
+    repainted[2, 5, 5] = 1  # a stroke on another plane: the pick no longer applies
+    assert measured_on("world-unet", None, [lazy], [repainted]) != measured

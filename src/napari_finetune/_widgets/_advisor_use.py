@@ -25,7 +25,7 @@ def measured_now(dock: FineTuneWidget, pairs: list) -> MeasuredOn:
     A comparison measures what it runs on in its worker instead
     (:func:`~napari_finetune.session.advisor_pick.compare_measured`).
     """
-    images, labels = [p.plane_image for p in pairs], [p.plane_labels for p in pairs]
+    images, labels = [p.image for p in pairs], [p.labels for p in pairs]  # every plane, as run
     return measured_on(dock.settings.start(), dock.model, images, labels)
 
 

@@ -39,17 +39,18 @@ from napari_finetune.training.advisor import (
 from napari_finetune.training.advisor_candidates import estimated_seconds, planned_runs
 from napari_finetune.training.advisor_plot import draw_comparison
 from napari_finetune.training.advisor_result import StrategyComparison
+from napari_finetune.training.events import Preparing
 
 if TYPE_CHECKING:
     from napari_finetune._widgets.fine_tune_dock import FineTuneWidget
 
 
 def _compare(
-    stop: threading.Event, start: object, current: object, images: list, labels: list, **kw: object
+    stop: threading.Event, start: object, current: object, pairs: list, **kw: object
 ) -> Iterator[object]:
-    """In the worker: load the start (a checkpoint), hash the paintings, run; refusals err."""
+    """In the worker: load the start (a checkpoint), read and hash the paintings, run."""
     model = resolve_start(start, current, "finetune")[0]
-    yield from until_stopped(compare_measured(start, current, model, images, labels, **kw), stop)
+    yield from until_stopped(compare_measured(start, current, model, pairs, **kw), stop)
 
 
 class StrategyAdvisor(Container):
@@ -178,8 +179,7 @@ class StrategyAdvisor(Container):
             self._stop_asked,
             options.start,
             self._dock.model,
-            [p.plane_image for p in pairs],
-            [p.plane_labels for p in pairs],
+            pairs,  # every painted plane of a stack, as a round trains
             strategies=self.strategies(),
             seeds=tuple(range(self.seeds.value)),
             seconds=float(self.seconds.value),
@@ -199,7 +199,9 @@ class StrategyAdvisor(Container):
         worker.start()
 
     def _on_event(self, event: object) -> None:
-        if isinstance(event, MeasuredOn):  # the paintings hashed in the worker, before any run
+        if isinstance(event, Preparing):  # a lazy image or a deep stack's planes being read
+            self.verdict.value = f"Preparing: {event.stage}…"
+        elif isinstance(event, MeasuredOn):  # the paintings hashed in the worker, before any run
             self._measured = event
         elif isinstance(event, ComparisonStarted):
             self._held_out, self._grouping = event.held_out_pixels, event.grouping

@@ -6,7 +6,9 @@ start again (the user may have switched it since), and is no pick at all once
 the paintings changed: the runs measured other labels. A script that keeps a
 recommendation around asks the same question as the dock's **Use** button.
 What a comparison measures on is hashed where it runs (:func:`compare_measured`),
-not on the GUI thread that starts it.
+not on the GUI thread that starts it. A comparison trains on what a round trains on:
+every painted plane of a stack, not the plane in view alone (of a deep stack, only the
+painted planes are read).
 """
 
 from __future__ import annotations
@@ -20,21 +22,34 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from napari_finetune.models.registry import DEFAULT_MODEL
+from napari_finetune.session.deep_stacks import painted_planes, training_inputs
+from napari_finetune.session.lazy_rule import is_deep_stack
 from napari_finetune.session.options import CURRENT, SCRATCH
+from napari_finetune.session.pairs import Pair, read_pairs
 from napari_finetune.training.advisor import compare_strategies
 
 
-def painting_fingerprint(images: Sequence[np.ndarray], labels: Sequence[np.ndarray]) -> str:
+def painting_fingerprint(images: Sequence[ArrayLike], labels: Sequence[np.ndarray]) -> str:
     """A digest of the images and painted labels a comparison runs on.
 
     Equal digests: the same pixels and the same strokes (a hash, so a pick
-    does not keep copies of every painting alive).
+    does not keep copies of every painting alive). Of a deep stack only the
+    painted planes count (and which they are): the others are not trained on,
+    and a lazy stack is read there alone, so that a stack read for training
+    (its other planes left empty) and the layer's own give one digest.
     """
     digest = hashlib.blake2b(digest_size=16)
-    for array in (*images, *labels):
-        array = np.ascontiguousarray(array)
-        digest.update(f"{array.shape}{array.dtype}".encode())
-        digest.update(array.data)
+    for image, painted in zip(images, labels, strict=True):
+        if is_deep_stack(np.shape(painted)):
+            planes = painted_planes(painted)
+            parts = [*(image[z] for z in planes), *(painted[z] for z in planes)]
+        else:
+            planes, parts = None, [image, painted]
+        digest.update(f"{np.shape(image)}{np.shape(painted)}{planes}".encode())
+        for part in parts:
+            array = np.ascontiguousarray(part)
+            digest.update(str(array.dtype).encode())
+            digest.update(array.data)
     return digest.hexdigest()
 
 
@@ -69,25 +84,23 @@ def measured_on(
     current : SegmentationModel or None
         The current model (which one matters only when ``start`` is ``'current'``).
     images, labels : sequence of arrays
-        The planes and painted labels a comparison runs on (read here, when lazy).
+        The images and painted labels a comparison runs on (read here, when lazy;
+        of a deep stack, its painted planes: :func:`painting_fingerprint`).
     """
     fingerprint = painting_fingerprint(images, labels)
     return MeasuredOn(start, fingerprint, id(current) if str(start) == CURRENT else None)
 
 
 def compare_measured(
-    start: str | Path,
-    current: object,
-    model: object,
-    images: Sequence[ArrayLike],
-    labels: Sequence[np.ndarray],
-    **options: object,
+    start: str | Path, current: object, model: object, pairs: Sequence[Pair], **options: object
 ) -> Iterator[object]:
     """:func:`~napari_finetune.training.advisor.compare_strategies`, after what it measures on.
 
     Meant for the thread that runs the comparison (the dock's worker): lazy
-    planes are read there, once, and the paintings are hashed there, not on
-    the GUI thread that starts the comparison.
+    images are read there, once, and the paintings are hashed there, not on
+    the GUI thread that starts the comparison. The runs train on what a round
+    would: every painted plane of a stack (of a deep stack only those are read,
+    as :func:`~napari_finetune.session.deep_stacks.training_inputs` reads them).
 
     Parameters
     ----------
@@ -95,18 +108,24 @@ def compare_measured(
         The dock's *start from* and current model (for :func:`measured_on`).
     model : str, Path, SegmentationModel or None
         What the runs start from (None: the default model; ``scratch`` ignores it).
-    images, labels : sequence of arrays
-        The planes compared on and their painted labels: a snapshot, which must
-        not change while the comparison runs.
+    pairs : sequence of Pair
+        The images compared on and their painted labels: a snapshot (painting
+        copies), which must not change while the comparison runs.
     **options
         Further keyword arguments of ``compare_strategies``.
 
     Yields
     ------
-    MeasuredOn, then the comparison's events
-        The paintings are measured first, before any run.
+    Preparing, MeasuredOn, then the comparison's events
+        What is being read, then the paintings measured, before any run.
+
+    Raises
+    ------
+    ValueError
+        When an image cannot be read (naming it), and as ``compare_strategies`` refuses.
     """
-    images = [np.asarray(image) for image in images]
+    read = yield from read_pairs(list(pairs))
+    images, labels = yield from training_inputs(read)
     yield measured_on(start, current, images, labels)
     start_model = DEFAULT_MODEL if model is None else model
     yield from compare_strategies(images, labels, start_model, **options)
