@@ -544,3 +544,27 @@ def test_auto_pseudo_labels_follow_each_candidates_head_as_a_run_does():
     assert of("finetune", start=1) is False  # another class count: a new head too
     assert of("scratch", pseudo="on") is True and of("finetune", pseudo="off") is False
     assert of("finetune", strokes=False) is False  # boxes: off whatever the head
+
+
+@pytest.mark.skipif(not Path("/proc/self/statm").exists(), reason="reads Linux's /proc")
+def test_the_plan_of_a_deep_stack_writes_only_its_painted_planes():
+    def resident_mb():
+        return int(Path("/proc/self/statm").read_text().split()[1]) * 4096 / 2**20
+
+    image = np.zeros((200, 1024, 1024), np.uint8)  # 200 MB each, zero pages until written
+    labels = np.zeros((200, 1024, 1024), np.uint8)
+    rng = np.random.default_rng(0)
+    for z in (40, 120):
+        for k in range(6):
+            y, x = rng.integers(0, 960, 2)
+            labels[z, y : y + 40, x : x + 40] = 1 + k % 2
+    before = resident_mb()
+    plan = plan_comparison([image], [labels])
+    # Three subsets of a whole stack each were 600 MB more; the painted planes are a few.
+    assert resident_mb() - before < 100
+    assert len(plan.subsets) == 3
+    for subset in plan.subsets:  # each a share of the painting, its held-out pixels put back
+        [kept] = subset.labels
+        assert set(np.flatnonzero(kept.reshape(200, -1).any(axis=1))) <= {40, 120}
+        assert np.all(kept[kept > 0] == labels[kept > 0])
+    assert np.array_equal(plan.subsets[-1].labels[0], labels)  # 100 %: the whole painting

@@ -140,8 +140,10 @@ def plan_comparison(
             "whole regions can be held out to score the strategies "
             f"(it needs {MIN_GROUPS + 1} or more)."
         )
+    # np.zeros, not zeros_like (which writes every byte): a deep stack's unpainted
+    # planes stay zero pages, never written (_with_held_out).
     held_out = [np.zeros(lab.shape, bool) for _, lab in pairs]
-    train = [np.zeros_like(lab) for _, lab in pairs]
+    train = [np.zeros(lab.shape, lab.dtype) for _, lab in pairs]
     for plane, kept, held in zip(painted.planes, split.train, split.validation, strict=True):
         where = (plane.source,) if plane.plane is None else (plane.source, plane.plane)
         held_out[where[0]][where[1:]] = held > 0
@@ -150,16 +152,33 @@ def plan_comparison(
     sizes = sorted({max(1, math.ceil(f * len(regions) - 1e-9)) for f in fractions})
     subsets = []
     for count in sizes:
-        chosen = [np.zeros_like(lab) for _, lab in pairs]
+        chosen = [np.zeros(lab.shape, lab.dtype) for _, lab in pairs]
         for region in regions[:count]:
             region.copy_into(chosen[region.index], train[region.index])
+        # Counted from the regions: a whole-stack (c > 0) would be a stack-sized temporary.
+        pixels = int(sum(region.mask.sum() for region in regions[:count]))
         labels_k = [
-            np.where(h, lab, c) for (_, lab), h, c in zip(pairs, held_out, chosen, strict=True)
+            _with_held_out(c, lab, h)
+            for (_, lab), h, c in zip(pairs, held_out, chosen, strict=True)
         ]
-        pixels = int(sum((c > 0).sum() for c in chosen))
         subsets.append(Subset(count / len(regions), count, labels_k, pixels))
     held_pixels = int(sum(v.sum() for v in (s > 0 for s in split.validation)))
     return ComparisonPlan(held_out, tuple(subsets), split.grouping, held_pixels, len(regions))
+
+
+def _with_held_out(chosen: np.ndarray, painted: np.ndarray, held: np.ndarray) -> np.ndarray:
+    """A run's labels: ``chosen``, with the held-out pixels of ``painted`` put back.
+
+    A stack is done in place, plane by plane, only where something is held
+    out: a deep stack's other planes stay the untouched zero pages ``np.zeros``
+    handed out (``np.where`` would write the whole stack, 4 GB a subset for
+    1000 × 2048²).
+    """
+    if painted.ndim == 2:
+        return np.where(held, painted, chosen)
+    for z in np.flatnonzero(held.reshape(len(held), -1).any(axis=1)):
+        chosen[z] = np.where(held[z], painted[z], chosen[z])
+    return chosen
 
 
 def _ordered_regions(train: list[np.ndarray], rng: np.random.Generator) -> list[Region]:
