@@ -120,3 +120,22 @@ def test_a_bar_whose_job_ended_while_it_opened_is_closed_and_updates_are_kept(
     closed.clear()
     _progress.open_bar(owner, "_progress", viewer, 0, "Fine-tune")
     assert owner._progress is None and len(closed) == 1  # not left open for the next job
+
+
+def test_a_line_said_while_the_bar_moves_is_not_hidden_by_the_step_that_moved_it(painted):
+    from napari_finetune._widgets.fine_tune_dock import FineTuneWidget
+    from napari_finetune.training.events import Preparing, Step
+
+    dock = FineTuneWidget(painted)
+    later = Preparing("predicting the painted planes", 0.9)
+
+    class Bar:  # napari's bar processes Qt events as it moves: a later event arrives inside
+        def update(self, step, total):
+            dock._on_event(later)
+
+        def close(self):
+            pass
+
+    dock._progress, dock._last_refresh = Bar(), 0.0
+    dock._on_event(Step(10, 100, 1, 0.3, {}, 5.0, 100.0, 55.0))
+    assert dock.status.value == "Preparing: predicting the painted planes…"

@@ -313,3 +313,21 @@ def test_a_stack_is_compared_on_every_painted_plane_not_the_plane_in_view(
     assert pair.plane == 0 and painted_planes(pair.labels) == [1, 3]
     np.testing.assert_array_equal(pair.labels, labels)
     assert pair.labels is not viewer.layers["serial sections painted"].data  # a snapshot
+
+
+def test_the_pick_stays_said_when_it_arrives_while_the_bar_moves(painted):
+    from napari_finetune.training.advisor import ComparisonFinished, RunProgress
+
+    panel = FineTuneWidget(painted).advisor.open()
+    panel._runs = [RunResult("head", 1.0, 900, s, 0.8) for s in (0, 1)]
+    panel._held_out = 300
+    finished = ComparisonFinished(panel._comparison(), 1.0)
+
+    class Bar:  # napari's bar processes Qt events as it moves: the last events arrive inside
+        def update(self, step, total):
+            panel._progress = None
+            panel._on_event(finished)
+
+    panel._progress = Bar()
+    panel._on_event(RunProgress(2, 2, "head", 900, 1, 1.0, 1.0))
+    assert panel.verdict.value.startswith("head: held-out F1 0.800")

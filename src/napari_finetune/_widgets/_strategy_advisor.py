@@ -213,12 +213,14 @@ class StrategyAdvisor(Container):
                 show_warning(f"Compare strategies: {event.caution}")
             self._progress = TrainingProgress(self._dock._viewer, 1000, "Compare strategies")
         elif isinstance(event, RunProgress):
-            if self._progress is not None:
-                self._progress.update(int(1000 * event.progress), 1000)
+            # Said before the bar moves: moving napari's bar processes Qt events, which may
+            # deliver the comparison's last events, whose pick this must not overwrite.
             self.verdict.value = (
                 f"Run {event.index} of {event.runs}: {event.candidate} on "
                 f"{event.painted_pixels:,} painted px, seed {event.seed}…"
             )
+            if self._progress is not None:
+                self._progress.update(int(1000 * event.progress), 1000)
         elif isinstance(event, RunDone):
             self._runs.append(event.result)
             self._draw()

@@ -226,8 +226,10 @@ class FineTuneWidget(Container):
             if self._stop_reason or now - self._last_refresh < GUI_REFRESH_SECONDS:
                 return
             self._last_refresh = now
-            if self._progress is not None:
-                self._progress.update(event.step, event.total_steps)
+        if text is not None:  # first: moving or opening the bar processes Qt events, and
+            self.status.value = text  # a later event's line said meanwhile must stay
+        if isinstance(event, Step) and self._progress is not None:
+            self._progress.update(event.step, event.total_steps)
         elif isinstance(event, Preparing) and self._progress is None:
             # A busy bar from the first second: set-up can take seconds on a busy PC.
             open_bar(self, "_progress", self._viewer, 0, "Fine-tune")
@@ -247,8 +249,6 @@ class FineTuneWidget(Container):
             self.active.show_ranking(event.ranking, inputs.names(self.session.pairs))
             self.active.update_rounds(event.rounds)
             self.active.retrain.enabled = True
-        if text is not None:
-            self.status.value = text
 
     def _on_stop(self) -> None:
         if self._worker is not None:
