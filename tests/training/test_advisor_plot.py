@@ -79,3 +79,17 @@ def test_one_pseudo_label_choice_draws_no_hollow_markers():
         if line.get_label() == "head (no pseudo-labels)"
     ]
     assert line.get_markerfacecolor() == line.get_color()
+
+
+def test_a_loss_curve_of_one_epoch_shows_as_dots_longer_ones_as_lines():
+    def run(seed, epochs):
+        losses = {"train_loss": 0.5, "validation_loss": 0.4}
+        history = [{"epoch": e, **losses} for e in range(1, epochs + 1)]
+        return RunResult("head", 1.0, 200, seed, 0.8, history=history)
+
+    for epochs, marker in ((1, "o"), (3, "None")):
+        figure = Figure()
+        runs = (run(0, epochs), run(1, epochs))
+        draw_comparison(figure, StrategyComparison(runs, 50, "regions"))
+        drawn = [line for line in figure.axes[1].get_lines() if line.get_xydata().size]
+        assert [line.get_marker() for line in drawn] == [marker, marker]  # training, validation

@@ -95,6 +95,8 @@ def draw_comparison(figure: object, comparison: StrategyComparison, dark: bool =
         colour = COLOURS.get(run.strategy, ink)
         marker = styles[run.candidate][1][0] if run.start else None
         epochs = [h["epoch"] for h in run.history]
+        if marker is None and len(epochs) == 1:  # a short run's one epoch: a dot, not nothing
+            marker = "o"
         losses.plot(
             epochs,
             [h["train_loss"] for h in run.history],
