@@ -213,3 +213,21 @@ def test_a_comparison_trains_on_every_painted_plane_and_reads_no_other(stack):
     repainted = labels.copy()
     repainted[2, 5, 5] = 1  # a stroke on another plane: the pick no longer applies
     assert measured_on("world-unet", None, [lazy], [repainted]) != measured
+
+
+def test_a_comparison_beside_an_unpainted_deep_stack_reads_none_of_it(stack):
+    from napari_finetune.session.advisor_pick import MeasuredOn, compare_measured, measured_on
+    from napari_finetune.training.advisor import ComparisonFinished
+
+    image, labels = stack
+    reads, idle = [], []
+    painted = Pair(plane_reads(image, reads), labels.copy(), "painted stack", plane=0)
+    lazy = plane_reads(image, idle)
+    unpainted = Pair(lazy, np.zeros_like(labels), "unpainted stack", plane=3)
+    options = {"strategies": ("head",), "seeds": (0, 1), "seconds": 1.0, "fractions": (1.0,)}
+    events = list(compare_measured("world-unet", None, None, [painted, unpainted], **options))
+    assert isinstance(events[-1], ComparisonFinished)
+    assert set(idle) <= {3}  # at most its plane in view, as unlabelled data
+    measured = next(e for e in events if isinstance(e, MeasuredOn))
+    both = [labels, np.zeros_like(labels)]
+    assert measured_on("world-unet", None, [plane_reads(image, []), lazy], both) == measured

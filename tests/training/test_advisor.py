@@ -1,6 +1,7 @@
 """The strategy advisor: its plan (held-out regions, nested subsets), runs, and verdict."""
 
 import itertools
+import os
 from pathlib import Path
 
 import numpy as np
@@ -549,7 +550,8 @@ def test_auto_pseudo_labels_follow_each_candidates_head_as_a_run_does():
 @pytest.mark.skipif(not Path("/proc/self/statm").exists(), reason="reads Linux's /proc")
 def test_the_plan_of_a_deep_stack_writes_only_its_painted_planes():
     def resident_mb():
-        return int(Path("/proc/self/statm").read_text().split()[1]) * 4096 / 2**20
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+        return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
 
     image = np.zeros((200, 1024, 1024), np.uint8)  # 200 MB each, zero pages until written
     labels = np.zeros((200, 1024, 1024), np.uint8)

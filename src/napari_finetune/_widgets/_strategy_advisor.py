@@ -23,7 +23,7 @@ from napari.utils.notifications import show_error, show_info, show_warning
 from napari_finetune._widgets._advisor_options import ComparisonOptions
 from napari_finetune._widgets._advisor_use import apply_pick
 from napari_finetune._widgets._controls import button_row, form, wrapping_label
-from napari_finetune._widgets._progress import TrainingProgress
+from napari_finetune._widgets._progress import open_bar
 from napari_finetune._widgets._training_plot import BACKGROUND, DockCanvas
 from napari_finetune._widgets._workers import let_go
 from napari_finetune.choices import STRATEGY_CHOICES
@@ -43,6 +43,8 @@ from napari_finetune.training.events import Preparing
 
 if TYPE_CHECKING:
     from napari_finetune._widgets.fine_tune_dock import FineTuneWidget
+
+PLANNING = "Planning: which painted regions are held out…"
 
 
 def _compare(
@@ -171,7 +173,7 @@ class StrategyAdvisor(Container):
         self._compared_starts, self._measured = others, None  # measured in the worker
         self._runs, self._pick, self._errored, self._caution = [], None, False, None
         self.use.enabled, self.use.text = False, "Use the recommended strategy"
-        self.verdict.value = "Planning: which painted regions are held out…"
+        self.verdict.value = PLANNING
         self.start.enabled, self.stop.enabled = False, True
         self._stop_asked = threading.Event()
         worker = create_worker(
@@ -203,6 +205,7 @@ class StrategyAdvisor(Container):
             self.verdict.value = f"Preparing: {event.stage}…"
         elif isinstance(event, MeasuredOn):  # the paintings hashed in the worker, before any run
             self._measured = event
+            self.verdict.value = PLANNING
         elif isinstance(event, ComparisonStarted):
             self._held_out, self._grouping = event.held_out_pixels, event.grouping
             self._caution = event.caution
@@ -211,7 +214,8 @@ class StrategyAdvisor(Container):
                 # Said at once, before any run: the user may stop and give more seconds.
                 self.estimate.value = f"Caution: {event.caution}"
                 show_warning(f"Compare strategies: {event.caution}")
-            self._progress = TrainingProgress(self._dock._viewer, 1000, "Compare strategies")
+            # Opening the bar processes Qt events: open_bar keeps the updates meanwhile.
+            open_bar(self, "_progress", self._dock._viewer, 1000, "Compare strategies")
         elif isinstance(event, RunProgress):
             # Said before the bar moves: moving napari's bar processes Qt events, which may
             # deliver the comparison's last events, whose pick this must not overwrite.

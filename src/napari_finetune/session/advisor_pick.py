@@ -45,7 +45,9 @@ def painting_fingerprint(images: Sequence[ArrayLike], labels: Sequence[np.ndarra
             parts = [*(image[z] for z in planes), *(painted[z] for z in planes)]
         else:
             planes, parts = None, [image, painted]
-        digest.update(f"{np.shape(image)}{np.shape(painted)}{planes}".encode())
+        # Plain ints: a lazy array's shape may hold NumPy integers, printed otherwise.
+        shapes = [tuple(map(int, np.shape(a))) for a in (image, painted)]
+        digest.update(f"{shapes}{planes}".encode())
         for part in parts:
             array = np.ascontiguousarray(part)
             digest.update(str(array.dtype).encode())
@@ -100,7 +102,8 @@ def compare_measured(
     images are read there, once, and the paintings are hashed there, not on
     the GUI thread that starts the comparison. The runs train on what a round
     would: every painted plane of a stack (of a deep stack only those are read,
-    as :func:`~napari_finetune.session.deep_stacks.training_inputs` reads them).
+    as :func:`~napari_finetune.session.deep_stacks.training_inputs` reads them);
+    of a deep stack with nothing painted, the plane in view (unlabelled data).
 
     Parameters
     ----------
@@ -127,6 +130,11 @@ def compare_measured(
     read = yield from read_pairs(list(pairs))
     images, labels = yield from training_inputs(read)
     yield measured_on(start, current, images, labels)
+    for index, pair in enumerate(read):
+        if pair.deep and not painted_planes(pair.labels):
+            # Nothing to train on, only unlabelled data: its plane in view, as before, not
+            # the whole stack (compare_strategies would read a lazy one whole).
+            images[index], labels[index] = np.asarray(pair.plane_image), pair.plane_labels
     start_model = DEFAULT_MODEL if model is None else model
     yield from compare_strategies(images, labels, start_model, **options)
 

@@ -98,7 +98,8 @@ def training_inputs(
     indices: which regions of neighbouring planes validation holds out
     together (:mod:`~napari_finetune.data.split`) and the plane an error names
     are the stack's own. Any other pair's image is given as it is (a deep
-    stack in memory included; others were read whole before, by
+    stack in memory included, and a deep stack with nothing painted, unread;
+    others were read whole before, by
     :func:`~napari_finetune.session.pairs.read_pairs`). A generator: before
     reading a stack's planes it yields a
     :class:`~napari_finetune.training.events.Preparing` event (the status line
@@ -125,6 +126,9 @@ def training_inputs(
             images.append(pair.image)
             continue
         planes = painted_planes(pair.labels)
+        if not planes:  # nothing painted: nothing to read (a comparison keeps such pairs)
+            images.append(pair.image)
+            continue
         yield Preparing(f"reading the {len(planes)} painted plane(s) of '{pair.name}'", 0.1)
         image = np.zeros(np.shape(pair.image), pair.image.dtype)  # np.zeros: zero pages
         image[planes] = read_planes(pair.image, planes, pair.name)

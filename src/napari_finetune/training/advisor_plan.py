@@ -144,10 +144,13 @@ def plan_comparison(
     # planes stay zero pages, never written (_with_held_out).
     held_out = [np.zeros(lab.shape, bool) for _, lab in pairs]
     train = [np.zeros(lab.shape, lab.dtype) for _, lab in pairs]
+    held_planes: list[list[int]] = [[] for _ in pairs]  # of a stack: planes holding some out
     for plane, kept, held in zip(painted.planes, split.train, split.validation, strict=True):
         where = (plane.source,) if plane.plane is None else (plane.source, plane.plane)
         held_out[where[0]][where[1:]] = held > 0
         train[where[0]][where[1:]] = kept
+        if plane.plane is not None and held.any():
+            held_planes[plane.source].append(plane.plane)
     regions = _ordered_regions(train, np.random.default_rng(seed))
     sizes = sorted({max(1, math.ceil(f * len(regions) - 1e-9)) for f in fractions})
     subsets = []
@@ -158,25 +161,26 @@ def plan_comparison(
         # Counted from the regions: a whole-stack (c > 0) would be a stack-sized temporary.
         pixels = int(sum(region.mask.sum() for region in regions[:count]))
         labels_k = [
-            _with_held_out(c, lab, h)
-            for (_, lab), h, c in zip(pairs, held_out, chosen, strict=True)
+            _with_held_out(c, lab, h, z)
+            for (_, lab), h, c, z in zip(pairs, held_out, chosen, held_planes, strict=True)
         ]
         subsets.append(Subset(count / len(regions), count, labels_k, pixels))
     held_pixels = int(sum(v.sum() for v in (s > 0 for s in split.validation)))
     return ComparisonPlan(held_out, tuple(subsets), split.grouping, held_pixels, len(regions))
 
 
-def _with_held_out(chosen: np.ndarray, painted: np.ndarray, held: np.ndarray) -> np.ndarray:
+def _with_held_out(
+    chosen: np.ndarray, painted: np.ndarray, held: np.ndarray, planes: list[int]
+) -> np.ndarray:
     """A run's labels: ``chosen``, with the held-out pixels of ``painted`` put back.
 
-    A stack is done in place, plane by plane, only where something is held
-    out: a deep stack's other planes stay the untouched zero pages ``np.zeros``
-    handed out (``np.where`` would write the whole stack, 4 GB a subset for
-    1000 × 2048²).
+    A stack is done in place, only on ``planes`` (those holding pixels out): a
+    deep stack's other planes stay the untouched zero pages ``np.zeros`` handed
+    out (``np.where`` would write the whole stack, 4 GB a subset for 1000 × 2048²).
     """
     if painted.ndim == 2:
         return np.where(held, painted, chosen)
-    for z in np.flatnonzero(held.reshape(len(held), -1).any(axis=1)):
+    for z in planes:
         chosen[z] = np.where(held[z], painted[z], chosen[z])
     return chosen
 
