@@ -240,6 +240,47 @@ def test_measure_reads_a_folder_runs_class_names_and_writes_phase_fractions(tmp_
     assert summary["fraction pearlite"] == pytest.approx(56 / 96)
 
 
+def test_measure_writes_the_fractions_of_a_map_of_phases_only(tmp_path, capsys):
+    """A superalloy's phase map (no class is a boundary) gets its row, alone or beside grains.
+
+    It was refused alone ("no map has grains to write") and left out of the summary
+    beside a map with grains.
+    """
+    import pandas as pd
+
+    import napari_finetune as nf
+
+    phases = np.ones((96, 96), np.uint8)  # matrix with round secondary γ′ and small tertiary
+    yy, xx = np.mgrid[:96, :96]
+    for cy, cx in ((24, 24), (24, 72), (72, 48)):
+        phases[(yy - cy) ** 2 + (xx - cx) ** 2 < 15**2] = 2
+    phases[(yy % 12 == 6) & (xx % 12 == 6) & (phases == 1)] = 3
+    named = {"napari_finetune": {"classes": {"1": "matrix", "2": "γ′", "3": "fine γ′"}}}
+    tifffile.imwrite(tmp_path / "alloy_prediction.tif", phases, metadata=named)
+    out = tmp_path / "grains.csv"
+    assert cli.main(["measure", str(tmp_path / "alloy_prediction.tif"), "--output", str(out)]) == 0
+    said = capsys.readouterr().out
+    assert "no map has a boundary class, so no grains: the phase fractions are in" in said
+    row = pd.read_csv(tmp_path / "grains_summary.csv").iloc[0]
+    assert row["image"] == "alloy_prediction.tif"
+    assert row["fraction γ′"] == pytest.approx((phases == 2).mean())
+    assert row["fraction fine γ′"] == pytest.approx((phases == 3).mean())
+    assert row["warnings"] == "no class is a boundary: grain size not measured."
+    assert pd.read_csv(out).empty  # no grains to list
+    # Beside a map with grains, each gets its row.
+    sample = nf.voronoi_grains((96, 96), 9, seed=1)
+    tifffile.imwrite(tmp_path / "steel.tif", sample.boundaries)
+    maps = [str(tmp_path / "steel.tif"), str(tmp_path / "alloy_prediction.tif")]
+    both = tmp_path / "both.csv"
+    assert cli.main(["measure", *maps, "--output", str(both)]) == 0
+    summary = pd.read_csv(tmp_path / "both_summary.csv")
+    assert summary["image"].tolist() == ["steel.tif", "alloy_prediction.tif"]
+    assert summary["grains"].iloc[0] == 9 and np.isnan(summary["grains"].iloc[1])
+    assert np.isnan(summary["fraction γ′"].iloc[0])
+    assert summary["fraction γ′"].iloc[1] == pytest.approx((phases == 2).mean())
+    assert set(pd.read_csv(both)["image"]) == {"steel.tif"}
+
+
 def test_measure_without_pixel_size_says_lengths_are_in_px(tmp_path, capsys):
     import napari_finetune as nf
 
@@ -586,9 +627,7 @@ def test_measure_gives_a_plane_it_cannot_measure_a_row_saying_why_and_goes_on(tm
     blank = ["measure", str(tmp_path / "blank.tif"), "--kind", "classes", "--output"]
     assert cli.main([*blank, str(tmp_path / "blank.csv")]) == 2
     error = capsys.readouterr().err
-    assert "no map has grains to write: 2 plane(s) not measured (blank.tif plane 0: the map" in (
-        error
-    )
+    assert "nothing to write: 2 plane(s) not measured (blank.tif plane 0: the map" in (error)
     assert not (tmp_path / "blank.csv").exists()
     # One 2D map that cannot be measured still stops the job, naming it.
     tifffile.imwrite(tmp_path / "one.tif", np.zeros((96, 96), np.uint8))

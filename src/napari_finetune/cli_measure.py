@@ -66,21 +66,22 @@ def measure(args: argparse.Namespace) -> int:
                     reports[name], extra[name] = None, {"plane": z, "warnings": left_out[name]}
                     continue
                 print(f"[{index}/{len(args.maps)}] {name}: " + " ".join(found.lines()))
-                if found.report is not None:  # None: phases only, no grains to write
-                    plane = {} if z is None else {"plane": z}
-                    said = {"warnings": " ".join(found.report.warnings)}  # as a folder run's
-                    reports[name] = found.report
-                    extra[name] = {**plane, **found.phase_columns(), **said}
+                plane = {} if z is None else {"plane": z}
+                # As a folder run's row: a map of phases only has its fractions, no grains.
+                warnings = found.report.warnings if found.report else [f"{NO_BOUNDARY_CLASS}."]
+                reports[name] = found.report
+                extra[name] = {**plane, **found.phase_columns(), "warnings": " ".join(warnings)}
         except ValueError as err:
             raise ValueError(f"{name}: {err}") from None
-    if all(report is None for report in reports.values()):
-        why = f" ({NO_BOUNDARY_CLASS})"
-        if left_out:  # the first plane's reason, rather than a table of reasons only
-            first, said = next(iter(left_out.items()))
-            reason = said.removeprefix("not measured: ").rstrip(".")
-            why = f": {len(left_out)} plane(s) not measured ({first}: {reason})"
-        raise ValueError(f"no map has grains to write{why}.")
+    if len(left_out) == len(reports):  # the first plane's reason, not a table of reasons only
+        first, said = next(iter(left_out.items()))
+        reason = said.removeprefix("not measured: ").rstrip(".")
+        raise ValueError(
+            f"nothing to write: {len(left_out)} plane(s) not measured ({first}: {reason})."
+        )
     table, summary = write_grain_csv(reports, args.output, extra=extra)
+    if all(report is None for report in reports.values()):
+        print(f"no map has a boundary class, so no grains: the phase fractions are in {summary}")
     if left_out:
         print(f"{len(left_out)} plane(s) not measured, each a row saying why: {summary}")
     print(f"wrote {table}, {summary} and {segments_path(table)}")

@@ -275,7 +275,14 @@ def test_a_painting_is_not_measured_by_default_and_refused_when_chosen(
     assert "grains painted grains" not in viewer.layers
 
 
-def test_a_model_of_phases_only_gives_fractions_and_no_grains(make_napari_viewer, qtbot, errors):
+def test_a_model_of_phases_only_gives_fractions_no_grains_and_exports_them(
+    make_napari_viewer, qtbot, errors, tmp_path, monkeypatch
+):
+    """Its fractions are plotted as bars and leave the canvas: Export CSV and the report.
+
+    Both buttons stayed disabled before: a phase map's fractions could only be copied
+    from the status line.
+    """
     viewer = make_napari_viewer()
     classes = np.ones((96, 96), np.uint8)
     classes[:, 40:] = 3
@@ -285,12 +292,43 @@ def test_a_model_of_phases_only_gives_fractions_and_no_grains(make_napari_viewer
         k: {"name": n, "colour": "red", "colour name": "red"} for k, n in named.items()
     }
     meta = {"napari_finetune": {"role": "prediction", "classes": classes_meta}}
-    viewer.add_labels(classes, name="alloy prediction", metadata=meta)
+    viewer.add_image(np.random.default_rng(0).random((96, 96)), name="alloy")
+    layer = viewer.add_labels(classes, name="alloy prediction", metadata=meta)
+    before = classes.copy()
     w = MeasureGrainsWidget(viewer)
     measured(w, qtbot)
     assert errors == [] and "alloy grains" not in viewer.layers
     assert w.status.value.startswith("no class is a boundary: grain size not measured")
-    assert "Phase area fractions: matrix" in w.status.value and not w.export.enabled
+    assert "Phase area fractions: matrix" in w.status.value
+    # The plot: one bar per phase, as long as its fraction, in the layer's colours.
+    bars = w.plot.axes.patches
+    assert [round(b.get_width(), 1) for b in bars] == [
+        round(100 * (classes == k).mean(), 1) for k in (1, 2, 3)
+    ]
+    assert [t.get_text() for t in w.plot.axes.get_yticklabels()] == list(named.values())
+    np.testing.assert_allclose(bars[1].get_facecolor()[:3], layer.get_color(2)[:3])
+    assert w.export.enabled and w.report.enabled
+    asked = []
+
+    def ask(self, default, pattern):
+        asked.append(default)
+        return str(tmp_path / ("f.csv" if pattern.startswith("CSV") else "f.png"))
+
+    monkeypatch.setattr(MeasureGrainsWidget, "_ask_path", ask)
+    w.export.clicked.emit()
+    table = pd.read_csv(tmp_path / "f.csv")
+    assert table["phase"].tolist() == list(named.values())
+    assert table["image"].unique().tolist() == ["alloy"]
+    assert table["area fraction"].tolist() == pytest.approx(
+        [(classes == k).mean() for k in (1, 2, 3)]
+    )
+    assert (table["95% low"] <= table["area fraction"]).all() and table["fields"].eq(9).all()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f.csv"]  # no empty grain files
+    w.report.clicked.emit()  # drawn in a worker, over the image read there
+    qtbot.waitUntil(lambda: "Wrote f.png" in w.status.value, timeout=30_000)
+    assert (tmp_path / "f.png").stat().st_size > 10_000
+    assert asked == ["alloy phase fractions.csv", "alloy phases.png"]
+    np.testing.assert_array_equal(layer.data, before)  # never modified
 
 
 def test_a_lazy_map_is_read_in_the_worker_and_a_huge_one_is_refused(

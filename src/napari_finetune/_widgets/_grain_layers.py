@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -136,6 +136,13 @@ def add_calibrated_tiff(viewer: napari.viewer.Viewer, path: str) -> str:
     rows = found.data_bar_rows
     bar = f"; its {rows}-row data bar was cropped" if rows else ""
     return f"Opened '{name}': {found.pixel_size:g} {found.unit}/px ({found.source}){bar}."
+
+
+def label_colours(layer: Layer, classes: Iterable[int]) -> dict[int, tuple] | None:
+    """Each class's colour in a labels ``layer`` (RGBA, 0..1); None for another layer."""
+    if not isinstance(layer, Labels):
+        return None
+    return {int(c): tuple(float(v) for v in layer.get_color(int(c))) for c in classes}
 
 
 def read_and_measure(read: Callable[[], np.ndarray], *args: object) -> GrainMeasurement:

@@ -1,6 +1,7 @@
 """The *Measure grains* dock's plot: grain size histogram with its log-normal fit.
 
-One image's (or plane's) grains, or after *Every plane* a stack's planes pooled.
+One image's (or plane's) grains, or after *Every plane* a stack's planes pooled;
+for a map of phases only, the phases' area fractions with their 95 % intervals.
 """
 
 from __future__ import annotations
@@ -8,11 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+import pandas as pd
 from matplotlib.figure import Figure
 
 from napari_finetune._widgets._training_plot import BACKGROUND, FOREGROUND, DockCanvas
 from napari_finetune.measure import GrainMeasurement
 from napari_finetune.measure.figure import draw_diameters, draw_size_histogram
+from napari_finetune.measure.phase_export import Colours, draw_phase_fractions
 
 
 class SizePlot(DockCanvas):
@@ -28,6 +31,16 @@ class SizePlot(DockCanvas):
     def show(self, measurement: GrainMeasurement | None) -> None:
         """Redraw for ``measurement`` (None: empty)."""
         self._redraw(lambda: draw_size_histogram(self.axes, measurement.report), measurement)
+
+    def show_phases(self, phases: pd.DataFrame, colours: Colours | None = None) -> None:
+        """Redraw as bars of each phase's area fraction (a map without grains)."""
+
+        def draw() -> None:
+            draw_phase_fractions(self.axes, phases, colours)
+            for label in self.axes.get_yticklabels():
+                label.set_color(FOREGROUND)
+
+        self._redraw(draw, phases)
 
     def show_pooled(
         self,

@@ -14,29 +14,26 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from magicgui.widgets import ComboBox, Container, FloatSpinBox, Label, PushButton, SpinBox
-from napari.layers import Image
 from napari.qt.threading import create_worker
-from napari.utils.notifications import show_error, show_info
+from napari.utils.notifications import show_error
 from qtpy.QtWidgets import QFileDialog, QSizePolicy
 
 from napari_finetune._widgets._controls import button_row
 from napari_finetune._widgets._every_plane import EveryPlane
 from napari_finetune._widgets._grain_layers import (
     add_calibrated_tiff,
+    label_colours,
     map_to_measure,
     read_and_measure,
-    read_and_report,
     remove_results,
     show_grains,
     show_pattern,
 )
 from napari_finetune._widgets._layers import (
     LayerFollower,
-    finest,
-    plane_in_view,
-    read_later,
     without_copy_number,
 )
+from napari_finetune._widgets._measure_files import export_csv, save_report
 from napari_finetune._widgets._measure_source import default_measure_source, measurable_layers
 from napari_finetune._widgets._open_prediction import open_prediction_store_dialog
 from napari_finetune._widgets._size_plot import SizePlot
@@ -46,7 +43,6 @@ from napari_finetune.measure import (
     GrainMeasurement,
     GrainOptions,
 )
-from napari_finetune.measure.export import write_grain_csv
 from napari_finetune.measure.instances import KINDS, MARKERS
 from napari_finetune.measure.table import read_scale
 from napari_finetune.session.class_metadata import class_names_of
@@ -67,6 +63,7 @@ class MeasureGrainsWidget(Container):
         self._viewer = napari_viewer
         self._worker = None
         self.measurement: GrainMeasurement | None = None
+        self.phase_colours: dict[int, tuple] | None = None  # a labels layer's, for phases
         self._source_name = ""
         self.source = ComboBox(choices=self._source_choices, label="measure", nullable=True)
         self.kind = ComboBox(choices=list(KINDS), value="auto", label="it holds")
@@ -194,7 +191,7 @@ class MeasureGrainsWidget(Container):
         return options, Calibration(self.pixel_size.value, self.unit.value)
 
     def _show(self, result: GrainMeasurement, base: str, layer: object, plane: int | None) -> None:
-        self.measurement, self._source_name = result, base
+        self.measurement, self._source_name, self.phase_colours = result, base, None
         if layer not in self._viewer.layers:
             return
         remove_results(self._viewer, base)
@@ -202,12 +199,15 @@ class MeasureGrainsWidget(Container):
         if has_grains:
             show_grains(self._viewer, base, result, layer, plane)
             show_pattern(self._viewer, base, result.grains.shape, layer)
-        self.plot.show(result if has_grains else None)
+            self.plot.show(result)
+        elif result.phases is not None:  # the bars in the prediction layer's colours
+            self.phase_colours = label_colours(layer, result.phases["class"])
+            self.plot.show_phases(result.phases, self.phase_colours)
         lines = result.lines()
         if plane is not None:
             lines.insert(0, f"Plane {plane} of '{layer.name}' (the one in view).")
         self.status.value = "\n".join(lines)
-        self.export.enabled = self.report.enabled = has_grains
+        self.export.enabled = self.report.enabled = has_grains or result.phases is not None
 
     def _on_finished(self) -> None:
         self._worker = None
@@ -248,44 +248,7 @@ class MeasureGrainsWidget(Container):
             self.source.value = added[-1]
 
     def _on_export(self) -> None:
-        if self.measurement is None:
-            return
-        path = self._ask_path(f"{self._source_name} grains.csv", "CSV (*.csv)")
-        if not path:
-            return
-        try:
-            name, found = self._source_name, self.measurement
-            table, summary = write_grain_csv(
-                {name: found.report}, path, extra={name: found.phase_columns()}
-            )
-        except OSError as err:
-            self._report_error(err)
-            return
-        self.status.value = f"Wrote {table.name}, {summary.name} and the intercept segments."
-        show_info(self.status.value)
+        export_csv(self)
 
     def _on_report(self) -> None:
-        if self.measurement is None:
-            return
-        path = self._ask_path(f"{self._source_name} grains.png", "PNG (*.png)")
-        if not path:
-            return
-        read = None
-        for layer in self._viewer.layers:
-            if isinstance(layer, Image) and layer.name == self._source_name:
-                # Read in the worker: the image may be lazy (its plane is as large as the map).
-                read = read_later(finest(layer), plane_in_view(layer, self._viewer))
-        measurement = self.measurement
-        worker = create_worker(
-            read_and_report,
-            path,
-            read,
-            measurement.grains,
-            measurement.report,
-            _start_thread=False,
-            _ignore_errors=True,
-        )
-        worker.returned.connect(lambda done: setattr(self.status, "value", f"Wrote {done.name}."))
-        worker.errored.connect(self._report_error)
-        self._report_worker = worker
-        worker.start()
+        save_report(self)

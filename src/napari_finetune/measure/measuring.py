@@ -32,12 +32,15 @@ class GrainMeasurement:
     """Grain ids, their report and (for maps of two or more phases) phase fractions.
 
     ``grains`` and ``report`` are None when the model's class names say no
-    class is a boundary (phases only: :data:`NO_BOUNDARY_CLASS`).
+    class is a boundary (phases only: :data:`NO_BOUNDARY_CLASS`). ``classes`` is
+    the class map the phases were measured on (None without phases): a phase
+    report draws it.
     """
 
     grains: np.ndarray | None
     report: GrainReport | None
     phases: pd.DataFrame | None
+    classes: np.ndarray | None = None
 
     def phase_columns(self) -> dict[str, float | None]:
         """``fraction <phase>`` and ``fraction <phase> 95% CI`` (half-width) per phase.
@@ -60,8 +63,8 @@ class GrainMeasurement:
         lines = self.report.lines() if self.report is not None else [NO_BOUNDARY_CLASS + "."]
         if self.phases is not None:
             fractions = ", ".join(
-                f"{row['name']} {100 * row['fraction']:.1f} %"
-                + (f" ± {100 * row['ci95']:.1f}" if _known(row["ci95"]) else "")
+                f"{row['name']} {percent(row['fraction'])} %"
+                + (f" ± {percent(row['ci95'])}" if _known(row["ci95"]) else "")
                 for _, row in self.phases.iterrows()
             )
             fields = int(self.phases["fields"].max())
@@ -73,6 +76,17 @@ class GrainMeasurement:
             )
             lines.append(f"Phase area fractions: {fractions}{spread}")
         return lines
+
+
+def percent(fraction: float) -> str:
+    """A fraction of 1 in percent: one decimal, two significant digits under 1 %.
+
+    A rare phase (tertiary γ′ at 0.015 %) must not read 0.0 %, as if absent.
+    """
+    value = 100 * float(fraction)
+    if value == 0 or abs(value) >= 1:
+        return f"{value:.1f}"
+    return f"{value:.2g}"
 
 
 def _known(value: object) -> bool:
@@ -174,4 +188,4 @@ def measure_map(
             phases = phase_fractions(classes, names=class_names, thin=thin, n_classes=n_classes)
     if phases_only and phases is None:
         raise ValueError(f"{NO_BOUNDARY_CLASS}, and it has no two phases to measure.")
-    return GrainMeasurement(ids, report, phases)
+    return GrainMeasurement(ids, report, phases, classes if phases is not None else None)

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from napari_finetune.measure.astm import FieldStatistic, field_statistic
-from napari_finetune.measure.measuring import CI_SUFFIX, FRACTION_PREFIX
+from napari_finetune.measure.measuring import CI_SUFFIX, FRACTION_PREFIX, percent
 
 
 @dataclass(frozen=True)
@@ -51,8 +51,8 @@ class SpecimenFraction:
         spread = f", %RA {ra:.0f}" if ra is not None else ""
         n = self.statistic.n
         return (
-            f"{self.phase} {100 * self.statistic.mean:.1f} % (95% CI {100 * low:.1f}–"
-            f"{100 * high:.1f} %{spread}) over {n} {field}{'s' * (n > 1)}"
+            f"{self.phase} {percent(self.statistic.mean)} % (95% CI {percent(low)}–"
+            f"{percent(high)} %{spread}) over {n} {field}{'s' * (n > 1)}"
         )
 
     def row(self) -> dict[str, object]:

@@ -1,0 +1,181 @@
+"""Phase area fractions of one map to files: a CSV of its phases, a PNG page, a bar chart.
+
+A map whose classes are phases only (a superalloy's matrix and γ′) has no
+grains, so the grain CSV and report (:mod:`~napari_finetune.measure.export`,
+:mod:`~napari_finetune.measure.figure`) have nothing to list; its result is the
+phases' area fractions with their 95 % intervals over the image's fields
+(:func:`~napari_finetune.measure.phases.phase_fractions`). These write them: one
+row per phase with the columns of a folder run's ``phase_fractions.csv`` (where
+each image is a field instead), and a page with the map over the image beside
+the fractions' bars.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib import colormaps
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import to_rgba
+from matplotlib.figure import Figure
+
+from napari_finetune.data.safe_write import atomic_write
+from napari_finetune.measure.measuring import percent as as_percent
+
+Colours = Mapping[int, Sequence[float]]  # class value -> RGBA in 0..1
+
+
+def phase_rows(image: str, phases: pd.DataFrame) -> list[dict[str, object]]:
+    """The rows of :func:`write_phase_csv` for one image's ``phase_fractions`` table."""
+    rows = []
+    for _, phase in phases.iterrows():
+        fraction, half = float(phase["fraction"]), phase["ci95"]
+        known = half is not None and not pd.isna(half)
+        rows.append(
+            {
+                "image": image,
+                "phase": phase["name"],
+                "class": int(phase["class"]),
+                "area fraction": fraction,
+                # The interval's ends within [0, 1], as phase_fractions.csv gives them.
+                "95% low": max(fraction - float(half), 0.0) if known else None,
+                "95% high": min(fraction + float(half), 1.0) if known else None,
+                "%RA": phase["relative_accuracy"],
+                "fields": int(phase["fields"]),
+            }
+        )
+    return rows
+
+
+def write_phase_csv(fractions: Mapping[str, pd.DataFrame], path: str | Path) -> Path:
+    """One row per image and phase: its area fraction, 95 % interval, %RA and fields.
+
+    Parameters
+    ----------
+    fractions : dict
+        Image name -> its :func:`~napari_finetune.measure.phases.phase_fractions`.
+    path : str or Path
+        The CSV, replaced whole (an old file stays if writing fails).
+
+    Returns
+    -------
+    Path
+        The CSV written.
+
+    Raises
+    ------
+    ValueError
+        When no image has phases to write.
+    """
+    rows = [row for name, phases in fractions.items() for row in phase_rows(name, phases)]
+    if not rows:
+        raise ValueError("no phase fractions to write.")
+    path = Path(path)
+    with atomic_write(path) as temporary:
+        pd.DataFrame(rows).to_csv(temporary, index=False)
+    return path
+
+
+def phase_colours(phases: pd.DataFrame, given: Colours | None = None) -> dict[int, tuple]:
+    """Each phase's colour: ``given`` (a labels layer's), else a qualitative palette's."""
+    palette = colormaps["tab10"]
+    colours = {}
+    for index, cls in enumerate(phases["class"]):
+        chosen = (given or {}).get(int(cls))
+        colours[int(cls)] = tuple(to_rgba(chosen if chosen is not None else palette(index % 10)))
+    return colours
+
+
+def draw_phase_fractions(ax: object, phases: pd.DataFrame, colours: Colours | None = None) -> None:
+    """Horizontal bars of each phase's area fraction (%) with its 95 % interval.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        Where to draw.
+    phases : pandas.DataFrame
+        :func:`~napari_finetune.measure.phases.phase_fractions` of one map.
+    colours : dict, optional
+        Class value -> colour (e.g. the prediction layer's); default a palette's.
+    """
+    shown = phase_colours(phases, colours)
+    names = [str(n) for n in phases["name"]]
+    percent = 100 * phases["fraction"].to_numpy(float)
+    half = np.array([np.nan if v is None else float(v) for v in phases["ci95"]]) * 100
+    positions = np.arange(len(names))[::-1]  # the first phase on top
+    # Opaque bars: a labels layer's colour may be translucent.
+    bar_colours = [(*shown[int(c)][:3], 1.0) for c in phases["class"]]
+    ax.barh(positions, percent, color=bar_colours, height=0.6)
+    known = ~np.isnan(half)
+    if known.any():
+        ax.errorbar(
+            percent[known],
+            positions[known],
+            xerr=half[known],
+            fmt="none",
+            ecolor="#9e9e9e",
+            capsize=3,
+        )
+    ax.set_yticks(positions, names, fontsize=8)
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("area fraction (%), 95 % interval over the image's fields", fontsize=8)
+    # Each value right of its bar and interval, inside the axes.
+    ends = percent + np.nan_to_num(half)
+    for y, value, end in zip(positions, phases["fraction"], ends, strict=True):
+        label = f"{as_percent(value)} %"
+        ax.text(min(end + 1.5, 86), y, label, va="center", fontsize=7, color="#9e9e9e")
+
+
+def write_phase_report(
+    path: str | Path,
+    image: np.ndarray | None,
+    classes: np.ndarray,
+    phases: pd.DataFrame,
+    lines: Sequence[str] = (),
+    colours: Colours | None = None,
+) -> Path:
+    """A one-page PNG: the phase map over the image, the fractions' bars, the numbers.
+
+    Parameters
+    ----------
+    path : str or Path
+        The PNG.
+    image : numpy.ndarray or None
+        The micrograph under the map (2D, or RGB); None draws the map alone.
+    classes : numpy.ndarray
+        The class map measured (1..K; 0 unclassified, left clear).
+    phases : pandas.DataFrame
+        Its :func:`~napari_finetune.measure.phases.phase_fractions`.
+    lines : sequence of str
+        What the measurement says (shown as the page's title).
+    colours : dict, optional
+        Class value -> colour, as :func:`draw_phase_fractions` takes it.
+
+    Returns
+    -------
+    Path
+        The PNG written.
+    """
+    shown = phase_colours(phases, colours)
+    fig = Figure(figsize=(12, 5.2))
+    FigureCanvasAgg(fig)
+    left, right = fig.subplots(1, 2, width_ratios=(1.1, 1))
+    if image is not None:
+        left.imshow(image, cmap="gray")
+    overlay = np.zeros((*classes.shape, 4))
+    for cls, colour in shown.items():
+        overlay[classes == cls] = (*colour[:3], 0.45 if image is not None else 1.0)
+    left.imshow(overlay)
+    left.set_axis_off()
+    left.set_title(f"{len(phases)} phases", fontsize=10)
+    draw_phase_fractions(right, phases, shown)
+    right.set_title("phase area fractions (ASTM E562 / E1245)", fontsize=10)
+    fig.suptitle("\n".join(lines), fontsize=9, wrap=True)
+    fig.tight_layout()
+    path = Path(path)
+    with atomic_write(path) as temporary:
+        fig.savefig(temporary, dpi=90, format="png")
+    return path
