@@ -200,6 +200,38 @@ def test_every_plane_of_a_stack_goes_into_one_csv_with_g_over_the_planes(
     assert w.status.value == "Stopped measuring planes: nothing was written."
 
 
+def test_every_plane_of_a_stack_of_phases_gives_each_phase_over_the_planes(
+    make_napari_viewer, qtbot, errors, tmp_path, monkeypatch
+):
+    """Serial sections of a superalloy: each phase's fraction over the planes as fields."""
+    viewer = make_napari_viewer()
+    planes = np.ones((4, 96, 96), np.uint8)
+    for z in range(4):  # γ′ grows from 30 to 45 of 96 columns
+        planes[z, :, 10 : 40 + 5 * z] = 2
+    named = {1: "matrix", 2: "γ′"}
+    meta = {"napari_finetune": {"classes": {k: {"name": n} for k, n in named.items()}}}
+    layer = viewer.add_labels(planes, name="alloy prediction", metadata=meta)
+    w = MeasureGrainsWidget(viewer)
+    w.source.value = layer
+    monkeypatch.setattr(
+        MeasureGrainsWidget, "_ask_path", lambda self, default, pattern: str(tmp_path / "p.csv")
+    )
+    w.every_plane.button.clicked.emit()
+    qtbot.waitUntil(lambda: w.every_plane._worker is None, timeout=60_000)
+    assert errors == []
+    summary = pd.read_csv(tmp_path / "p_summary.csv")
+    per_plane = [(30 + 5 * z) / 96 for z in range(4)]
+    assert summary["fraction γ′"].tolist() == pytest.approx(per_plane)
+    mean = 100 * np.mean(per_plane)
+    assert f"Area fraction: γ′ {mean:.1f} % (95% CI" in w.status.value
+    assert "over 4 planes." in w.status.value
+    # The plot: the mean over the planes, in the layer's colours (no grains to pool).
+    bars = w.plot.axes.patches
+    assert [b.get_width() for b in bars] == pytest.approx([100 - mean, mean])
+    np.testing.assert_allclose(bars[1].get_facecolor()[:3], layer.get_color(2)[:3])
+    assert w.plot.axes.get_title() == "mean of 4 planes"
+
+
 def test_every_plane_without_grains_clears_the_plot_of_the_plane_measured_before(
     make_napari_viewer, qtbot, errors, tmp_path, monkeypatch
 ):

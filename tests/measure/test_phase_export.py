@@ -11,6 +11,7 @@ from napari_finetune.measure.measuring import percent
 from napari_finetune.measure.phase_export import (
     draw_phase_fractions,
     phase_colours,
+    specimen_frame,
     write_phase_csv,
     write_phase_report,
 )
@@ -100,3 +101,20 @@ def test_a_rare_phase_reads_its_share_not_zero():
     ax = Figure().add_subplot()
     draw_phase_fractions(ax, found.phases)
     assert "0.037 %" in [t.get_text() for t in ax.texts]
+
+
+def test_fractions_over_fields_take_their_class_from_the_models_names():
+    from napari_finetune.measure.astm import field_statistic
+    from napari_finetune.measure.specimen_phases import SpecimenFraction
+
+    over = [
+        SpecimenFraction("γ′", field_statistic([0.3, 0.4, 0.5])),
+        SpecimenFraction("unnamed", field_statistic([0.1, 0.1])),
+    ]
+    frame = specimen_frame(over, {1: "matrix", 3: "γ′"})
+    assert frame["class"].tolist() == [3, 2]  # by name, else its place
+    assert frame["fraction"].tolist() == pytest.approx([0.4, 0.1])
+    assert frame["fields"].tolist() == [3, 2]
+    ax = Figure().add_subplot()
+    draw_phase_fractions(ax, frame, {3: (0.0, 1.0, 0.0, 1.0)})
+    assert ax.patches[0].get_facecolor() == (0.0, 1.0, 0.0, 1.0)

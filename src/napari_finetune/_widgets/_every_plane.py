@@ -20,9 +20,14 @@ from magicgui.widgets import PushButton
 from napari.qt.threading import create_worker
 from napari.utils.notifications import show_info
 
-from napari_finetune._widgets._grain_layers import planes_to_measure, stack_depth_of
+from napari_finetune._widgets._grain_layers import (
+    label_colours,
+    planes_to_measure,
+    stack_depth_of,
+)
 from napari_finetune._widgets._layers import without_copy_number
 from napari_finetune.batch.plane_measurements import PlaneTables
+from napari_finetune.measure.phase_export import specimen_frame
 from napari_finetune.measure.size_distribution import lognormal_fit
 from napari_finetune.session.class_metadata import class_names_of
 
@@ -46,7 +51,8 @@ def measure_every_plane(
     (options, calibration, border, class names). Returns the tables, the
     files written, G over the planes and the pooled diameters with their unit
     and log-normal fit (None without grains): everything the dock then shows,
-    computed here rather than in the viewer's thread.
+    computed here rather than in the viewer's thread. Of a stack of phases: each phase's
+    area fraction over the planes as fields, beside G.
     """
     tables = PlaneTables(name, len(reads))
     for z, read in enumerate(reads):
@@ -55,7 +61,8 @@ def measure_every_plane(
     pooled = tables.pooled_diameters()  # the stack's size distribution, not one plane's
     if pooled is not None:
         pooled = (*pooled, lognormal_fit(pooled[0]))
-    return tables, tables.write(path), tables.specimen_sizes(), pooled
+    fractions = tables.specimen_fractions()  # each phase over the planes as fields
+    return tables, tables.write(path), tables.specimen_sizes(), fractions, pooled
 
 
 class EveryPlane:
@@ -73,7 +80,7 @@ class EveryPlane:
         self.button = PushButton(text=TEXT, enabled=False, tooltip=TIP)
         self.button.changed.connect(self.click)
         self._worker = None
-        self._planes = 0
+        self._planes, self._layer = 0, None
 
     def follow(self, layer: object) -> None:
         """Enable the button for a stack layer (it stays a Stop button while running)."""
@@ -100,7 +107,7 @@ class EveryPlane:
         path = dock._ask_path(f"{name} grains.csv", "CSV (*.csv)")
         if not path:
             return
-        self._planes = len(reads)
+        self._planes, self._layer = len(reads), layer
         worker = create_worker(
             measure_every_plane,
             reads,
@@ -128,16 +135,23 @@ class EveryPlane:
         self.dock.status.value = f"Measured plane {done} of {self._planes}…"
 
     def _on_done(self, result: tuple) -> None:
-        tables, (table, summary), sizes, pooled = result
+        tables, (table, summary), sizes, fractions, pooled = result
         lines = [f"Wrote {table.name} and {summary.name} (a row per plane of {tables.planes})."]
         if tables.note():
             lines.append(tables.note())
         lines += [f"ASTM E112 {size.describe('plane')}." for size in sizes]
+        lines += [f"Area fraction: {phase.describe('plane')}." for phase in fractions]
         self.dock.status.value = "\n".join(lines)
-        if pooled is None:
-            self.dock.plot.show(None)  # no plane has grains: no earlier plane's histogram either
-        else:
+        if pooled is not None:
             self.dock.plot.show_pooled(*pooled, tables.planes)
+        elif fractions:  # a stack of phases: their fractions over the planes
+            names = class_names_of(self._layer.metadata)
+            phases = specimen_frame(fractions, names)
+            colours = label_colours(self._layer, phases["class"])
+            fields = max(phase.statistic.n for phase in fractions)
+            self.dock.plot.show_phases(phases, colours, f"mean of {fields} planes")
+        else:
+            self.dock.plot.show(None)  # no plane has grains: no earlier plane's histogram either
         show_info(lines[0])
 
     def _on_stopped(self) -> None:

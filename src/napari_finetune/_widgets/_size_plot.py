@@ -32,13 +32,17 @@ class SizePlot(DockCanvas):
         """Redraw for ``measurement`` (None: empty)."""
         self._redraw(lambda: draw_size_histogram(self.axes, measurement.report), measurement)
 
-    def show_phases(self, phases: pd.DataFrame, colours: Colours | None = None) -> None:
-        """Redraw as bars of each phase's area fraction (a map without grains)."""
+    def show_phases(
+        self, phases: pd.DataFrame, colours: Colours | None = None, title: str = ""
+    ) -> None:
+        """Redraw as bars of each phase's area fraction (a map, or a stack, without grains)."""
 
         def draw() -> None:
             draw_phase_fractions(self.axes, phases, colours)
             for label in self.axes.get_yticklabels():
                 label.set_color(FOREGROUND)
+            self.axes.set_title(title, fontsize=8)
+            self.axes.title.set_color(FOREGROUND)
 
         self._redraw(draw, phases)
 

@@ -23,6 +23,7 @@ from napari_finetune.measure.export import write_grain_csv
 from napari_finetune.measure.measuring import NO_BOUNDARY_CLASS, not_measured
 from napari_finetune.measure.report import GrainReport
 from napari_finetune.measure.specimen import SpecimenSize, specimen_sizes
+from napari_finetune.measure.specimen_phases import SpecimenFraction, specimen_fractions
 from napari_finetune.measure.table import Calibration
 
 
@@ -100,6 +101,10 @@ class PlaneTables:
             return None
         ecd = np.concatenate([r.counted["ecd"].to_numpy() for r in found])
         return ecd, found[0].calibration.unit
+
+    def specimen_fractions(self) -> list[SpecimenFraction]:
+        """Each phase's area fraction over the planes as fields (planes without it left out)."""
+        return specimen_fractions(pd.DataFrame(list(self.rows.values())))
 
     def specimen_sizes(self) -> list[SpecimenSize]:
         """G by each method over the planes as E112 fields (planes without a G left out)."""

@@ -24,6 +24,7 @@ from matplotlib.figure import Figure
 
 from napari_finetune.data.safe_write import atomic_write
 from napari_finetune.measure.measuring import percent as as_percent
+from napari_finetune.measure.specimen_phases import SpecimenFraction
 
 Colours = Mapping[int, Sequence[float]]  # class value -> RGBA in 0..1
 
@@ -48,6 +49,30 @@ def phase_rows(image: str, phases: pd.DataFrame) -> list[dict[str, object]]:
             }
         )
     return rows
+
+
+def specimen_frame(
+    fractions: Sequence[SpecimenFraction], names: Mapping[int, str] | None = None
+) -> pd.DataFrame:
+    """Phases' fractions over several fields as :func:`draw_phase_fractions` takes them.
+
+    ``names`` (class value -> name, the model's) give each phase its class, and so its
+    colour; a phase they do not name takes its place in the list.
+    """
+    classes = {name: cls for cls, name in (names or {}).items()}
+    return pd.DataFrame(
+        [
+            {
+                "class": classes.get(f.phase, index + 1),
+                "name": f.phase,
+                "fraction": f.statistic.mean,
+                "ci95": f.statistic.ci95,
+                "relative_accuracy": f.statistic.relative_accuracy,
+                "fields": f.statistic.n,
+            }
+            for index, f in enumerate(fractions)
+        ]
+    )
 
 
 def write_phase_csv(fractions: Mapping[str, pd.DataFrame], path: str | Path) -> Path:
@@ -121,7 +146,7 @@ def draw_phase_fractions(ax: object, phases: pd.DataFrame, colours: Colours | No
         )
     ax.set_yticks(positions, names, fontsize=8)
     ax.set_xlim(0, 100)
-    ax.set_xlabel("area fraction (%), 95 % interval over the image's fields", fontsize=8)
+    ax.set_xlabel("area fraction (%) and its 95 % interval", fontsize=8)
     # Each value right of its bar and interval, inside the axes.
     ends = percent + np.nan_to_num(half)
     for y, value, end in zip(positions, phases["fraction"], ends, strict=True):
