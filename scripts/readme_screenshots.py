@@ -12,8 +12,8 @@ store, the NIST sample); ``--screens`` writes only the window of
 (1920 × 1080) screen; ``--advisor`` only the *Compare strategies* figure
 (24 runs of 4 s: a few minutes); ``--augment`` only the *Augmentation preview*
 figure; ``--fine-tune`` only the *Fine-tune* figures (training, result, active
-learning, measure, export); ``--phases`` only the figure of three superalloy
-phases named in the *classes* field; ``--deep-stack`` only the figure of a deep
+learning, measure, export); ``--phases`` only the figures of three superalloy
+phases named in the *classes* field, fine-tuned and measured; ``--deep-stack`` only the figure of a deep
 stack predicted plane by plane after a round; ``--stack-store`` only the
 figures of an OME-Zarr z-stack's stopped store reopened and of *Predict* on
 that multiscale stack; ``--every-plane`` only the figure of *Measure grains*'
@@ -276,6 +276,11 @@ def phases(out: Path, seconds: int = 30) -> None:
     viewer.layers.selection.active = viewer.layers["superalloy prediction"]
     viewer.layers["superalloy prediction"].opacity = 0.45
     shot(viewer, out / "phase_classes.png")
+    # The prediction's phases measured: no boundary class, so area fractions only.
+    _, measure = viewer.window.add_plugin_dock_widget(PLUGIN, "Measure grains")
+    measure.measure_layer(viewer.layers["superalloy prediction"])
+    wait_for(measure)
+    shot(viewer, out / "measure_phases.png")
     viewer.close()
 
 
