@@ -12,9 +12,10 @@ store, the NIST sample); ``--screens`` writes only the window of
 (1920 × 1080) screen; ``--advisor`` only the *Compare strategies* figure
 (24 runs of 4 s: a few minutes); ``--augment`` only the *Augmentation preview*
 figure; ``--fine-tune`` only the *Fine-tune* figures (training, result, active
-learning, measure, export); ``--phases`` only the figures of three superalloy
-phases named in the *classes* field, fine-tuned and measured; ``--deep-stack`` only the figure of a deep
-stack predicted plane by plane after a round; ``--stack-store`` only the
+learning, measure, export); ``--phases`` only the figures of three
+superalloy phases named in the *classes* field, fine-tuned and measured;
+``--deep-stack`` only the figure of a deep stack predicted plane by plane after a
+round; ``--stack-store`` only the
 figures of an OME-Zarr z-stack's stopped store reopened and of *Predict* on
 that multiscale stack; ``--every-plane`` only the figure of *Measure grains*'
 *Every plane (CSV)…* on a prediction of serial sections.

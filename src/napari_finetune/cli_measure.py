@@ -73,6 +73,8 @@ def measure(args: argparse.Namespace) -> int:
                 extra[name] = {**plane, **found.phase_columns(), "warnings": " ".join(warnings)}
         except ValueError as err:
             raise ValueError(f"{name}: {err}") from None
+    if not reports:  # e.g. a stack of no planes
+        raise ValueError("no map to measure: the files hold no plane.")
     if len(left_out) == len(reports):  # the first plane's reason, not a table of reasons only
         first, said = next(iter(left_out.items()))
         reason = said.removeprefix("not measured: ").rstrip(".")

@@ -1,4 +1,5 @@
 import threading
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -361,6 +362,56 @@ def test_a_model_of_phases_only_gives_fractions_no_grains_and_exports_them(
     assert (tmp_path / "f.png").stat().st_size > 10_000
     assert asked == ["alloy phase fractions.csv", "alloy phases.png"]
     np.testing.assert_array_equal(layer.data, before)  # never modified
+
+
+def test_phase_probabilities_take_their_predictions_colours_and_the_report_its_plane(
+    make_napari_viewer, qtbot, errors, tmp_path, monkeypatch
+):
+    """A stack's probabilities: bars in the prediction's colours; the report's image is
+    the plane measured even when the slider has moved since."""
+    from napari_finetune._widgets import _measure_files
+
+    viewer = make_napari_viewer()
+    classes = np.ones((2, 64, 64), np.uint8)
+    classes[0, :, 20:] = 2
+    classes[1, :, 40:] = 2
+    classes[:, :8, :8] = 3  # a fine phase: three classes, stored per class
+    images = np.stack([np.full((64, 64), z, np.float32) for z in (0, 1)])  # plane z holds z
+    viewer.add_image(images, name="alloy")
+    named = {k: {"name": n} for k, n in {1: "matrix", 2: "γ′", 3: "fine γ′"}.items()}
+    prediction = viewer.add_labels(
+        classes, name="alloy prediction", metadata={"napari_finetune": {"role": "prediction"}}
+    )
+    probabilities = np.stack([classes == k for k in (1, 2, 3)]).astype(np.float32)
+    shows = "probability of each class (first axis = class 1..K)"  # as the dock marks it
+    meta = {"napari_finetune": {"role": "probabilities", "classes": named, "shows": shows}}
+    layer = viewer.add_image(probabilities, name="alloy probabilities", metadata=meta)
+    viewer.dims.set_current_step(1, 1)  # the per-class axis first: planes are axis 1
+    w = MeasureGrainsWidget(viewer)
+    w.source.value, w.kind.value = layer, "probabilities"
+    measured(w, qtbot)
+    assert errors == [] and w.status.value.startswith("Plane 1 of 'alloy probabilities'")
+    bars = w.plot.axes.patches
+    expected = [100 * (classes[1] == k).mean() for k in (1, 2, 3)]
+    assert [b.get_width() for b in bars] == pytest.approx(expected)  # plane 1's
+    np.testing.assert_allclose(bars[1].get_facecolor()[:3], prediction.get_color(2)[:3])
+    drawn = {}
+    monkeypatch.setattr(
+        _measure_files,
+        "write_phase_report",
+        lambda path, image, classes, phases, lines, colours: (
+            drawn.update(image=image, lines=lines, colours=colours) or Path(path)
+        ),
+    )
+    monkeypatch.setattr(
+        MeasureGrainsWidget, "_ask_path", lambda self, default, pattern: str(tmp_path / "r.png")
+    )
+    viewer.dims.set_current_step(1, 0)  # the user looks at plane 0, then saves the report
+    w.report.clicked.emit()
+    qtbot.waitUntil(lambda: "Wrote r.png" in w.status.value, timeout=30_000)
+    assert drawn["image"].shape == (64, 64) and (drawn["image"] == 1).all()  # plane 1
+    assert drawn["lines"][0] == "Plane 1 of the stack."
+    assert drawn["colours"][2][:3] == pytest.approx(prediction.get_color(2)[:3])
 
 
 def test_a_lazy_map_is_read_in_the_worker_and_a_huge_one_is_refused(

@@ -1,5 +1,7 @@
 """Phase fractions of one map to files: the per-phase CSV, the PNG page, the bars."""
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -49,16 +51,22 @@ def test_the_csv_has_a_row_per_image_and_phase_with_its_interval(tmp_path):
     assert table[["95% low", "95% high", "%RA"]].iloc[2:].isna().all().all()
 
 
-def test_the_csv_refuses_nothing_and_leaves_an_old_file_for_a_broken_table(tmp_path):
+def test_the_csv_refuses_nothing_and_a_failed_write_leaves_the_old_file(tmp_path, monkeypatch):
     with pytest.raises(ValueError, match="no phase fractions"):
         write_phase_csv({}, tmp_path / "p.csv")
     assert not (tmp_path / "p.csv").exists()
     old = tmp_path / "p.csv"
     old.write_text("old")
-    broken = pd.DataFrame({"class": [1], "name": ["matrix"]})  # no fraction: fails mid-way
-    with pytest.raises(KeyError):
-        write_phase_csv({"a": broken}, old)
+
+    def half_then_fail(frame, path, **kwargs):
+        Path(path).write_text("image,pha")  # the disk fills up mid-way
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", half_then_fail)
+    with pytest.raises(OSError, match="No space"):
+        write_phase_csv({"a": phase_fractions(alloy())}, old)
     assert old.read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p.csv"]  # no partial file left
 
 
 def test_the_bars_are_the_fractions_in_the_given_colours_and_a_palette_else():
@@ -70,6 +78,9 @@ def test_the_bars_are_the_fractions_in_the_given_colours_and_a_palette_else():
     assert ax.patches[1].get_facecolor() == (1.0, 0.0, 0.0, 1.0)  # opaque, as given
     assert ax.patches[0].get_facecolor() != ax.patches[1].get_facecolor()
     assert phase_colours(fractions)[1] != phase_colours(fractions)[2]
+    # A class its layer hides (show selected: transparent) gets the palette's, not black.
+    hidden = phase_colours(fractions, {2: (0.0, 0.0, 0.0, 0.0)})
+    assert hidden[2] == phase_colours(fractions)[2]
 
 
 def test_the_report_draws_the_map_in_its_colours_over_the_image(tmp_path):
@@ -87,12 +98,15 @@ def test_the_report_draws_the_map_in_its_colours_over_the_image(tmp_path):
 
 
 def test_a_rare_phase_reads_its_share_not_zero():
-    assert [percent(f) for f in (0.3476, 0.01, 0.0099, 0.00015, 0.0)] == [
+    fractions = (0.3476, 0.01, 0.0099, 0.00996, 0.00015, 0.0, 6e-8)
+    assert [percent(f) for f in fractions] == [
         "34.8",
         "1.0",
         "0.99",
+        "1.0",  # not 1.00, nor 0.99 % for what rounds to 1.0
         "0.015",
         "0.0",
+        "0.0000060",  # one pixel of 16 Mpx: never 6e-06
     ]
     classes = alloy()
     classes[40, 5:8] = 3  # 3 px of a fine phase among 8,000 classified
@@ -110,11 +124,12 @@ def test_fractions_over_fields_take_their_class_from_the_models_names():
     over = [
         SpecimenFraction("γ′", field_statistic([0.3, 0.4, 0.5])),
         SpecimenFraction("unnamed", field_statistic([0.1, 0.1])),
+        SpecimenFraction("class 5", field_statistic([0.2, 0.2])),
     ]
     frame = specimen_frame(over, {1: "matrix", 3: "γ′"})
-    assert frame["class"].tolist() == [3, 2]  # by name, else its place
-    assert frame["fraction"].tolist() == pytest.approx([0.4, 0.1])
-    assert frame["fields"].tolist() == [3, 2]
+    assert frame["class"].tolist() == [3, 2, 5]  # by name, else its place or 'class N'
+    assert frame["fraction"].tolist() == pytest.approx([0.4, 0.1, 0.2])
+    assert frame["fields"].tolist() == [3, 2, 2]
     ax = Figure().add_subplot()
     draw_phase_fractions(ax, frame, {3: (0.0, 1.0, 0.0, 1.0)})
     assert ax.patches[0].get_facecolor() == (0.0, 1.0, 0.0, 1.0)

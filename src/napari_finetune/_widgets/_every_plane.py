@@ -80,7 +80,7 @@ class EveryPlane:
         self.button = PushButton(text=TEXT, enabled=False, tooltip=TIP)
         self.button.changed.connect(self.click)
         self._worker = None
-        self._planes, self._layer = 0, None
+        self._planes, self._layer, self._names = 0, None, None
 
     def follow(self, layer: object) -> None:
         """Enable the button for a stack layer (it stays a Stop button while running)."""
@@ -107,7 +107,8 @@ class EveryPlane:
         path = dock._ask_path(f"{name} grains.csv", "CSV (*.csv)")
         if not path:
             return
-        self._planes, self._layer = len(reads), layer
+        # The layer's colours and class names when it is done (the names measured with).
+        self._planes, self._layer, self._names = len(reads), layer, class_names_of(layer.metadata)
         worker = create_worker(
             measure_every_plane,
             reads,
@@ -117,7 +118,7 @@ class EveryPlane:
             options,
             calibration,
             dock.border.value,
-            class_names_of(layer.metadata),  # which classes are phases, and their names
+            self._names,  # which classes are phases, and their names
             _start_thread=False,
             _ignore_errors=True,
         )
@@ -145,9 +146,8 @@ class EveryPlane:
         if pooled is not None:
             self.dock.plot.show_pooled(*pooled, tables.planes)
         elif fractions:  # a stack of phases: their fractions over the planes
-            names = class_names_of(self._layer.metadata)
-            phases = specimen_frame(fractions, names)
-            colours = label_colours(self._layer, phases["class"])
+            phases = specimen_frame(fractions, self._names)
+            colours = label_colours(self._layer, phases["class"], self.dock._viewer)
             fields = max(phase.statistic.n for phase in fractions)
             self.dock.plot.show_phases(phases, colours, f"mean of {fields} planes")
         else:
@@ -158,6 +158,6 @@ class EveryPlane:
         self.dock.status.value = "Stopped measuring planes: nothing was written."
 
     def _on_finished(self) -> None:
-        self._worker = None
+        self._worker, self._layer = None, None  # a lazy stack is not kept alive by us
         self.button.text = TEXT
         self.follow(self.dock.source.value)

@@ -17,6 +17,7 @@ from napari_finetune._widgets._layers import (
     read_later,
     remove_layers,
     role_of,
+    without_copy_number,
 )
 from napari_finetune.data.calibration import InstrumentCalibration, open_calibrated
 from napari_finetune.measure import GrainMeasurement, e112_pattern, measure_map
@@ -138,8 +139,18 @@ def add_calibrated_tiff(viewer: napari.viewer.Viewer, path: str) -> str:
     return f"Opened '{name}': {found.pixel_size:g} {found.unit}/px ({found.source}){bar}."
 
 
-def label_colours(layer: Layer, classes: Iterable[int]) -> dict[int, tuple] | None:
-    """Each class's colour in a labels ``layer`` (RGBA, 0..1); None for another layer."""
+def label_colours(
+    layer: Layer, classes: Iterable[int], viewer: napari.viewer.Viewer | None = None
+) -> dict[int, tuple] | None:
+    """Each class's colour (RGBA, 0..1) as the viewer shows the classes of ``layer``.
+
+    A labels layer's own colours; for a probability layer, those of the plugin's
+    prediction beside it (``<image> prediction``); None when there is neither.
+    A class the layer hides (*show selected*) gets no colour of its own.
+    """
+    if not isinstance(layer, Labels) and viewer is not None:
+        base = without_copy_number(layer.name).removesuffix(" probabilities")
+        layer = output_named(viewer, f"{base} prediction", Labels)
     if not isinstance(layer, Labels):
         return None
     return {int(c): tuple(float(v) for v in layer.get_color(int(c))) for c in classes}

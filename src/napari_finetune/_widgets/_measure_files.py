@@ -17,7 +17,7 @@ from napari.qt.threading import create_worker
 from napari.utils.notifications import show_info
 
 from napari_finetune._widgets._grain_layers import read_and_report
-from napari_finetune._widgets._layers import finest, plane_in_view, read_later
+from napari_finetune._widgets._layers import finest, plane_in_view, read_later, spatial_shape
 from napari_finetune.measure.export import write_grain_csv
 from napari_finetune.measure.measuring import NO_BOUNDARY_CLASS
 from napari_finetune.measure.phase_export import write_phase_csv, write_phase_report
@@ -64,7 +64,7 @@ def save_report(dock: MeasureGrainsWidget) -> None:
     for layer in dock._viewer.layers:
         if isinstance(layer, Image) and layer.name == name:
             # Read in the worker: the image may be lazy (its plane is as large as the map).
-            read = read_later(finest(layer), plane_in_view(layer, dock._viewer))
+            read = read_later(finest(layer), _plane_measured(layer, dock))
     if grains:
         worker = create_worker(
             read_and_report,
@@ -82,7 +82,7 @@ def save_report(dock: MeasureGrainsWidget) -> None:
             read,
             found.classes,
             found.phases,
-            [line for line in found.lines() if not line.startswith(NO_BOUNDARY_CLASS)],
+            _report_lines(found, dock.measured_plane),
             dock.phase_colours,
             _start_thread=False,
             _ignore_errors=True,
@@ -96,3 +96,20 @@ def save_report(dock: MeasureGrainsWidget) -> None:
 def _read_and_report_phases(path: str, read, *args: object) -> Path:
     """In the worker: read the image plane under the map, then draw the phase report."""
     return write_phase_report(path, read() if read is not None else None, *args)
+
+
+def _plane_measured(layer: Image, dock: MeasureGrainsWidget) -> tuple[int, ...]:
+    """The image's plane under the map measured: that plane of a stack, not the one in view.
+
+    The user may have moved the slider since *Measure grains*.
+    """
+    index = plane_in_view(layer, dock._viewer)
+    if dock.measured_plane is not None and len(index) == 1:
+        return (min(dock.measured_plane, spatial_shape(layer)[0] - 1),)
+    return index
+
+
+def _report_lines(found: object, plane: int | None) -> list[str]:
+    """The phase report's title: its fractions, and which plane of a stack."""
+    lines = [line for line in found.lines() if not line.startswith(NO_BOUNDARY_CLASS)]
+    return lines if plane is None else [f"Plane {plane} of the stack.", *lines]

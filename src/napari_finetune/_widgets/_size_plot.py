@@ -19,7 +19,7 @@ from napari_finetune.measure.phase_export import Colours, draw_phase_fractions
 
 
 class SizePlot(DockCanvas):
-    """The grain size histogram with its log-normal fit."""
+    """The grain size histogram with its log-normal fit, or a phase map's fractions."""
 
     def __init__(self) -> None:
         figure = Figure(figsize=(3.6, 2.2), facecolor=BACKGROUND, layout="constrained")

@@ -64,6 +64,7 @@ class MeasureGrainsWidget(Container):
         self._worker = None
         self.measurement: GrainMeasurement | None = None
         self.phase_colours: dict[int, tuple] | None = None  # a labels layer's, for phases
+        self.measured_plane: int | None = None  # of a stack, the plane measured
         self._source_name = ""
         self.source = ComboBox(choices=self._source_choices, label="measure", nullable=True)
         self.kind = ComboBox(choices=list(KINDS), value="auto", label="it holds")
@@ -192,6 +193,7 @@ class MeasureGrainsWidget(Container):
 
     def _show(self, result: GrainMeasurement, base: str, layer: object, plane: int | None) -> None:
         self.measurement, self._source_name, self.phase_colours = result, base, None
+        self.measured_plane = plane  # the report's image is read at this plane
         if layer not in self._viewer.layers:
             return
         remove_results(self._viewer, base)
@@ -201,7 +203,7 @@ class MeasureGrainsWidget(Container):
             show_pattern(self._viewer, base, result.grains.shape, layer)
             self.plot.show(result)
         elif result.phases is not None:  # the bars in the prediction layer's colours
-            self.phase_colours = label_colours(layer, result.phases["class"])
+            self.phase_colours = label_colours(layer, result.phases["class"], self._viewer)
             self.plot.show_phases(result.phases, self.phase_colours)
         lines = result.lines()
         if plane is not None:

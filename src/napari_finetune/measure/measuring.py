@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -33,8 +34,8 @@ class GrainMeasurement:
 
     ``grains`` and ``report`` are None when the model's class names say no
     class is a boundary (phases only: :data:`NO_BOUNDARY_CLASS`). ``classes`` is
-    the class map the phases were measured on (None without phases): a phase
-    report draws it.
+    the class map the phases were measured on when there are phases and no grains
+    (None otherwise): the phase report draws it.
     """
 
     grains: np.ndarray | None
@@ -81,12 +82,15 @@ class GrainMeasurement:
 def percent(fraction: float) -> str:
     """A fraction of 1 in percent: one decimal, two significant digits under 1 %.
 
-    A rare phase (tertiary γ′ at 0.015 %) must not read 0.0 %, as if absent.
+    A rare phase (tertiary γ′ at 0.015 %) must not read 0.0 %, as if absent;
+    never in scientific notation (one pixel of 16 Mpx reads 0.0000060).
     """
     value = 100 * float(fraction)
     if value == 0 or abs(value) >= 1:
         return f"{value:.1f}"
-    return f"{value:.2g}"
+    decimals = 1 - math.floor(math.log10(abs(value)))  # two significant digits
+    shown = f"{value:.{decimals}f}"
+    return f"{value:.1f}" if abs(float(shown)) >= 1 else shown  # 0.996 reads 1.0
 
 
 def _known(value: object) -> bool:
@@ -188,4 +192,6 @@ def measure_map(
             phases = phase_fractions(classes, names=class_names, thin=thin, n_classes=n_classes)
     if phases_only and phases is None:
         raise ValueError(f"{NO_BOUNDARY_CLASS}, and it has no two phases to measure.")
-    return GrainMeasurement(ids, report, phases, classes if phases is not None else None)
+    # The class map stays only where a phase report draws it (no grains to draw).
+    kept = classes if phases is not None and report is None else None
+    return GrainMeasurement(ids, report, phases, kept)

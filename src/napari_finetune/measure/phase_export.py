@@ -5,9 +5,9 @@ grains, so the grain CSV and report (:mod:`~napari_finetune.measure.export`,
 :mod:`~napari_finetune.measure.figure`) have nothing to list; its result is the
 phases' area fractions with their 95 % intervals over the image's fields
 (:func:`~napari_finetune.measure.phases.phase_fractions`). These write them: one
-row per phase with the columns of a folder run's ``phase_fractions.csv`` (where
-each image is a field instead), and a page with the map over the image beside
-the fractions' bars.
+row per phase, with an ``image`` column and columns like those of a folder run's
+``phase_fractions.csv`` (where each image is a field instead), and a page with the
+map over the image beside the fractions' bars.
 """
 
 from __future__ import annotations
@@ -57,13 +57,15 @@ def specimen_frame(
     """Phases' fractions over several fields as :func:`draw_phase_fractions` takes them.
 
     ``names`` (class value -> name, the model's) give each phase its class, and so its
-    colour; a phase they do not name takes its place in the list.
+    colour; a phase they do not name is read as ``'class N'`` (what
+    :func:`~napari_finetune.measure.phases.phase_fractions` calls it), else takes its
+    place in the list.
     """
     classes = {name: cls for cls, name in (names or {}).items()}
     return pd.DataFrame(
         [
             {
-                "class": classes.get(f.phase, index + 1),
+                "class": classes.get(f.phase, _unnamed_class(f.phase, index + 1)),
                 "name": f.phase,
                 "fraction": f.statistic.mean,
                 "ci95": f.statistic.ci95,
@@ -73,6 +75,11 @@ def specimen_frame(
             for index, f in enumerate(fractions)
         ]
     )
+
+
+def _unnamed_class(phase: str, otherwise: int) -> int:
+    number = phase.removeprefix("class ")
+    return int(number) if phase.startswith("class ") and number.isdigit() else otherwise
 
 
 def write_phase_csv(fractions: Mapping[str, pd.DataFrame], path: str | Path) -> Path:
@@ -110,6 +117,8 @@ def phase_colours(phases: pd.DataFrame, given: Colours | None = None) -> dict[in
     colours = {}
     for index, cls in enumerate(phases["class"]):
         chosen = (given or {}).get(int(cls))
+        if chosen is not None and to_rgba(chosen)[3] == 0:  # hidden in its layer
+            chosen = None
         colours[int(cls)] = tuple(to_rgba(chosen if chosen is not None else palette(index % 10)))
     return colours
 
@@ -188,9 +197,11 @@ def write_phase_report(
     fig = Figure(figsize=(12, 5.2))
     FigureCanvasAgg(fig)
     left, right = fig.subplots(1, 2, width_ratios=(1.1, 1))
-    if image is not None:
+    if image is not None and (image.ndim == 2 or (image.ndim == 3 and image.shape[-1] in (3, 4))):
         left.imshow(image, cmap="gray")
-    overlay = np.zeros((*classes.shape, 4))
+    else:  # a per-class stack (the user's probability layer named as the image): the map alone
+        image = None
+    overlay = np.zeros((*classes.shape, 4), np.float32)
     for cls, colour in shown.items():
         overlay[classes == cls] = (*colour[:3], 0.45 if image is not None else 1.0)
     left.imshow(overlay)
