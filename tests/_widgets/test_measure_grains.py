@@ -356,6 +356,7 @@ def test_a_model_of_phases_only_gives_fractions_no_grains_and_exports_them(
         [(classes == k).mean() for k in (1, 2, 3)]
     )
     assert (table["95% low"] <= table["area fraction"]).all() and table["fields"].eq(9).all()
+    assert table["particles per px²"].isna().all()  # bands, not particles: no discrete phase
     assert sorted(p.name for p in tmp_path.iterdir()) == ["f.csv"]  # no empty grain files
     w.report.clicked.emit()  # drawn in a worker, over the image read there
     qtbot.waitUntil(lambda: "Wrote f.png" in w.status.value, timeout=30_000)

@@ -43,7 +43,10 @@ def export_csv(dock: MeasureGrainsWidget) -> None:
             )
             said = f"Wrote {table.name}, {summary.name} and the intercept segments."
         else:
-            said = f"Wrote {write_phase_csv({name: found.phases}, path).name} (a row per phase)."
+            written = write_phase_csv(
+                {name: found.phases}, path, {name: found.particles}, found.unit
+            )
+            said = f"Wrote {written.name} (a row per phase)."
     except (OSError, ValueError) as err:
         dock._report_error(err)
         return

@@ -18,7 +18,7 @@ from napari.qt.threading import create_worker
 from napari.utils.notifications import show_error
 from qtpy.QtWidgets import QFileDialog, QSizePolicy
 
-from napari_finetune._widgets._controls import button_row
+from napari_finetune._widgets._controls import button_row, scroll_area
 from napari_finetune._widgets._every_plane import EveryPlane
 from napari_finetune._widgets._grain_layers import (
     add_calibrated_tiff,
@@ -59,7 +59,7 @@ class MeasureGrainsWidget(Container):
     """Grains and grain size from a prediction, probability or labels layer."""
 
     def __init__(self, napari_viewer: napari.viewer.Viewer) -> None:
-        super().__init__(labels=True)
+        super().__init__(labels=False)  # the form below is labelled, inside a scroll area
         self._viewer = napari_viewer
         self._worker = None
         self.measurement: GrainMeasurement | None = None
@@ -87,15 +87,18 @@ class MeasureGrainsWidget(Container):
         self.plot = SizePlot()
         self.export = PushButton(text="Export CSV…", enabled=False)
         self.report = PushButton(text="Save report (PNG)…", enabled=False)
-        self.extend([self.source, self.kind, self.min_size, self.markers, self.border])
-        self.extend([self.pixel_size, self.unit])
-        self.append(button_row(self.open_tiff, self.open_store))
-        self.append(self.measure)
-        self.append(self.status)
-        self.native.layout().addWidget(self.plot)
-        self.append(button_row(self.export, self.report))
+        form = Container(labels=True)
+        form.extend([self.source, self.kind, self.min_size, self.markers, self.border])
+        form.extend([self.pixel_size, self.unit])
+        form.append(button_row(self.open_tiff, self.open_store))
+        form.append(self.measure)
+        form.append(self.status)
+        form.native.layout().addWidget(self.plot)
+        form.append(button_row(self.export, self.report))
         self.every_plane = EveryPlane(self)  # a stack's planes, each measured, in one CSV
-        self.append(self.every_plane.button)
+        form.append(self.every_plane.button)
+        # A long result (phases and their particles) scrolls instead of being squeezed.
+        scroll_area(self, form)
         tips = ((self.kind, KINDS), (self.markers, MARKERS), (self.border, BORDER_RULES))
         for widget, tip in tips:
             widget.tooltip = "\n".join(f"{k}: {v}" for k, v in tip.items())

@@ -12,6 +12,7 @@ from napari_finetune.class_roles import thin_classes
 from napari_finetune.measure.boundary_geometry import is_thin_class
 from napari_finetune.measure.instances import GrainOptions, grains, guess_kind
 from napari_finetune.measure.map_checks import check_not_a_painting, check_probability_range
+from napari_finetune.measure.particles import particle_lines, phase_particles
 from napari_finetune.measure.phases import phase_fractions
 from napari_finetune.measure.report import GrainReport, measure_grains
 from napari_finetune.measure.table import Calibration
@@ -35,13 +36,17 @@ class GrainMeasurement:
     ``grains`` and ``report`` are None when the model's class names say no
     class is a boundary (phases only: :data:`NO_BOUNDARY_CLASS`). ``classes`` is
     the class map the phases were measured on when there are phases and no grains
-    (None otherwise): the phase report draws it.
+    (None otherwise): the phase report draws it. ``particles`` are that map's discrete
+    phases' particles (:func:`~napari_finetune.measure.particles.phase_particles`),
+    lengths in ``unit``.
     """
 
     grains: np.ndarray | None
     report: GrainReport | None
     phases: pd.DataFrame | None
     classes: np.ndarray | None = None
+    particles: pd.DataFrame | None = None
+    unit: str = "px"
 
     def phase_columns(self) -> dict[str, float | None]:
         """``fraction <phase>`` and ``fraction <phase> 95% CI`` (half-width) per phase.
@@ -76,6 +81,8 @@ class GrainMeasurement:
                 else ""
             )
             lines.append(f"Phase area fractions: {fractions}{spread}")
+        if self.particles is not None:
+            lines += particle_lines(self.particles, self.unit)
         return lines
 
 
@@ -192,6 +199,9 @@ def measure_map(
             phases = phase_fractions(classes, names=class_names, thin=thin, n_classes=n_classes)
     if phases_only and phases is None:
         raise ValueError(f"{NO_BOUNDARY_CLASS}, and it has no two phases to measure.")
-    # The class map stays only where a phase report draws it (no grains to draw).
-    kept = classes if phases is not None and report is None else None
-    return GrainMeasurement(ids, report, phases, kept)
+    if phases is None or report is not None:
+        return GrainMeasurement(ids, report, phases)
+    # Phases only: the map stays for the phase report, and its particles are counted.
+    calibration = calibration or Calibration()
+    particles = phase_particles(classes, phases, calibration)
+    return GrainMeasurement(ids, report, phases, classes, particles, calibration.unit)

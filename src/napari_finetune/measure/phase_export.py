@@ -29,26 +29,50 @@ from napari_finetune.measure.specimen_phases import SpecimenFraction
 Colours = Mapping[int, Sequence[float]]  # class value -> RGBA in 0..1
 
 
-def phase_rows(image: str, phases: pd.DataFrame) -> list[dict[str, object]]:
-    """The rows of :func:`write_phase_csv` for one image's ``phase_fractions`` table."""
+def phase_rows(
+    image: str, phases: pd.DataFrame, particles: pd.DataFrame | None = None, unit: str = "px"
+) -> list[dict[str, object]]:
+    """The rows of :func:`write_phase_csv` for one image's ``phase_fractions`` table.
+
+    ``particles`` (:func:`~napari_finetune.measure.particles.phase_particles`, lengths
+    in ``unit``) add their columns to the discrete phases' rows.
+    """
+    counted = {}
+    if particles is not None and len(particles):
+        counted = {int(row["class"]): row for _, row in particles.iterrows()}
     rows = []
     for _, phase in phases.iterrows():
         fraction, half = float(phase["fraction"]), phase["ci95"]
         known = half is not None and not pd.isna(half)
-        rows.append(
-            {
-                "image": image,
-                "phase": phase["name"],
-                "class": int(phase["class"]),
-                "area fraction": fraction,
-                # The interval's ends within [0, 1], as phase_fractions.csv gives them.
-                "95% low": max(fraction - float(half), 0.0) if known else None,
-                "95% high": min(fraction + float(half), 1.0) if known else None,
-                "%RA": phase["relative_accuracy"],
-                "fields": int(phase["fields"]),
-            }
-        )
+        row = {
+            "image": image,
+            "phase": phase["name"],
+            "class": int(phase["class"]),
+            "area fraction": fraction,
+            # The interval's ends within [0, 1], as phase_fractions.csv gives them.
+            "95% low": max(fraction - float(half), 0.0) if known else None,
+            "95% high": min(fraction + float(half), 1.0) if known else None,
+            "%RA": phase["relative_accuracy"],
+            "fields": int(phase["fields"]),
+        }
+        if particles is not None:  # a continuous phase (the matrix) has none: empty cells
+            found = counted.get(int(phase["class"]))
+            for column, named in _particle_columns(unit).items():
+                row[named] = None if found is None else found[column]
+        rows.append(row)
     return rows
+
+
+def _particle_columns(unit: str) -> dict[str, str]:
+    """Particle table column -> CSV column, with its unit."""
+    return {
+        "particles": "particles",
+        "cut by frame": "particles cut by frame",
+        "per area": f"particles per {unit}²",
+        "mean area": f"mean particle area ({unit}²)",
+        "mean ECD": f"mean particle ECD ({unit})",
+        "mean free path": f"mean free path ({unit})",
+    }
 
 
 def specimen_frame(
@@ -82,7 +106,12 @@ def _unnamed_class(phase: str, otherwise: int) -> int:
     return int(number) if phase.startswith("class ") and number.isdigit() else otherwise
 
 
-def write_phase_csv(fractions: Mapping[str, pd.DataFrame], path: str | Path) -> Path:
+def write_phase_csv(
+    fractions: Mapping[str, pd.DataFrame],
+    path: str | Path,
+    particles: Mapping[str, pd.DataFrame | None] | None = None,
+    unit: str = "px",
+) -> Path:
     """One row per image and phase: its area fraction, 95 % interval, %RA and fields.
 
     Parameters
@@ -91,6 +120,11 @@ def write_phase_csv(fractions: Mapping[str, pd.DataFrame], path: str | Path) -> 
         Image name -> its :func:`~napari_finetune.measure.phases.phase_fractions`.
     path : str or Path
         The CSV, replaced whole (an old file stays if writing fails).
+    particles : dict, optional
+        Image name -> its :func:`~napari_finetune.measure.particles.phase_particles`:
+        number, size and spacing columns for each discrete phase.
+    unit : str
+        The particles' length unit (in the column names).
 
     Returns
     -------
@@ -102,12 +136,21 @@ def write_phase_csv(fractions: Mapping[str, pd.DataFrame], path: str | Path) -> 
     ValueError
         When no image has phases to write.
     """
-    rows = [row for name, phases in fractions.items() for row in phase_rows(name, phases)]
+    particles = particles or {}
+    rows = [
+        row
+        for name, phases in fractions.items()
+        for row in phase_rows(name, phases, particles.get(name), unit)
+    ]
     if not rows:
         raise ValueError("no phase fractions to write.")
+    table = pd.DataFrame(rows)
+    for column in ("particles", "particles cut by frame"):  # counts: 56, not 56.0
+        if column in table:
+            table[column] = table[column].astype("Int64")
     path = Path(path)
     with atomic_write(path) as temporary:
-        pd.DataFrame(rows).to_csv(temporary, index=False)
+        table.to_csv(temporary, index=False)
     return path
 
 

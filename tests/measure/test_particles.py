@@ -1,0 +1,70 @@
+"""Second-phase particles (ASTM E1245): number per area, mean area and ECD, mean free path."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from napari_finetune.measure import measure_map
+from napari_finetune.measure.particles import particle_lines, phase_particles
+from napari_finetune.measure.phase_export import write_phase_csv
+from napari_finetune.measure.phases import phase_fractions
+from napari_finetune.measure.table import Calibration
+
+NAMES = {1: "matrix", 2: "γ′", 3: "carbide"}
+
+
+def precipitates() -> np.ndarray:
+    """A 100² matrix with four 10² γ′ squares inside, two halves cut by the frame, a speck."""
+    classes = np.ones((100, 100), np.uint8)
+    for y, x in ((20, 20), (20, 60), (60, 20), (60, 60)):
+        classes[y : y + 10, x : x + 10] = 2
+    classes[0:5, 40:50] = 2  # cut by the top edge: 5 x 10
+    classes[45:55, 95:100] = 2  # cut by the right edge: 10 x 5
+    classes[90:92, 40] = 2  # a 2-px speck: no particle
+    return classes
+
+
+def test_counts_sizes_and_spacing_of_the_discrete_phase_only():
+    classes = precipitates()
+    phases = phase_fractions(classes, names=NAMES)
+    found = phase_particles(classes, phases, Calibration(0.5, "µm"))
+    assert found["name"].tolist() == ["γ′"]  # the matrix is continuous: no particles
+    row = found.iloc[0]
+    assert row["particles"] == 6 and row["cut by frame"] == 2
+    area = (100 * 0.5) ** 2  # µm²
+    assert row["per area"] == pytest.approx((4 + 0.5 * 2) / area)
+    a_a = (4 * 100 + 2 * 50 + 2) / 100**2
+    assert row["mean area"] == pytest.approx(a_a / row["per area"])
+    assert row["mean ECD"] == pytest.approx(np.sqrt(4 * 100 / np.pi) * 0.5)  # whole ones only
+    # Interceptions: 10 per square each way, the halves 5 + 10, the speck 2 + 1.
+    n_l = (4 * 20 + 2 * 15 + 3) / (2 * 100 * 100 * 0.5)
+    assert row["mean free path"] == pytest.approx((1 - a_a) / n_l)
+    said = particle_lines(found, "µm")
+    assert said == [
+        f"γ′: 6 particles ({row['per area']:.3g} per µm², 2 cut by the frame counted one half), "
+        f"mean ECD {row['mean ECD']:.3g} µm, mean free path {row['mean free path']:.3g} µm "
+        "(ASTM E1245)."
+    ]
+
+
+def test_a_map_of_phases_only_says_its_particles_and_exports_them(tmp_path):
+    classes = precipitates()
+    found = measure_map(classes, "classes", calibration=Calibration(0.5, "µm"), class_names=NAMES)
+    assert found.report is None and found.unit == "µm"
+    assert found.lines()[-1].startswith("γ′: 6 particles (")
+    path = write_phase_csv({"a": found.phases}, tmp_path / "p.csv", {"a": found.particles}, "µm")
+    table = pd.read_csv(path).set_index("phase")
+    assert table.loc["γ′", "particles"] == 6 and table.loc["γ′", "particles cut by frame"] == 2
+    ecd = found.particles["mean ECD"][0]
+    assert table.loc["γ′", "mean particle ECD (µm)"] == pytest.approx(ecd)
+    assert np.isnan(table.loc["matrix", "particles per µm²"])  # continuous: none
+
+
+def test_no_discrete_phase_gives_an_empty_table_and_grains_keep_their_report():
+    bands = np.ones((60, 60), np.uint8)
+    bands[:, 30:] = 2  # two continuous phases
+    phases = phase_fractions(bands, names={1: "ferrite", 2: "pearlite"})
+    assert phase_particles(bands, phases).empty
+    found = measure_map(bands, "classes", class_names={1: "ferrite", 2: "pearlite"})
+    assert found.particles is not None and found.particles.empty
+    assert not any("particles" in line for line in found.lines())
