@@ -267,6 +267,11 @@ def test_measure_writes_the_fractions_of_a_map_of_phases_only(tmp_path, capsys):
     assert row["fraction fine γ′"] == pytest.approx((phases == 3).mean())
     assert row["warnings"] == "no class is a boundary: grain size not measured."
     assert pd.read_csv(out).empty  # no grains to list
+    # The discrete phases' particles (ASTM E1245): three discs of γ′, none of the fine
+    # phase's one-pixel dots (specks); the matrix is continuous.
+    assert row["particles γ′"] == 3 and row["particles fine γ′"] == 0
+    assert row["particles per area γ′"] == pytest.approx(3 / 96**2)
+    assert row["length unit"] == "px" and "particles matrix" not in row.index
     # Beside a map with grains, each gets its row.
     sample = nf.voronoi_grains((96, 96), 9, seed=1)
     tifffile.imwrite(tmp_path / "steel.tif", sample.boundaries)

@@ -290,6 +290,33 @@ def test_phase_fractions_over_a_folders_images_as_fields(tmp_path):
     assert not (out / "phase_fractions.csv").exists()
 
 
+def test_a_folder_of_phase_maps_gets_each_discrete_phases_particles(tmp_path):
+    """measurements.csv: the γ′ particles of each image (ASTM E1245), not the matrix's."""
+    names = {1: "matrix", 2: "γ′"}
+    out, images, maps = tmp_path / "out", [], []
+    yy, xx = np.mgrid[:96, :96]
+    for n in (2, 3):  # n discs of γ′ in each image
+        classes = np.ones((96, 96), np.uint8)
+        for k in range(n):
+            classes[(yy - 20 - 25 * k) ** 2 + (xx - 48) ** 2 < 8**2] = 2
+        image = tmp_path / f"{n}.tif"
+        tifffile.imwrite(image, classes.astype(np.float32))
+        images.append(image)
+        maps.append(classes)
+    plan = plan_predictions(images, out, measure=True, calibration=(0.5, "um"))
+    for image, classes in zip(images, maps, strict=True):
+        said = measure_prediction(classes, image, plan, names, kind="classes")
+        assert said == "no class is a boundary: grain size not measured"
+    table = pd.read_csv(write_measurement_table(plan))
+    assert table["particles γ′"].tolist() == [2, 3] and "particles matrix" not in table
+    assert table["particles per area γ′"].tolist() == pytest.approx([2 / 48**2, 3 / 48**2])
+    assert (table["length unit"] == "µm").all() and (table["area unit"] == "µm²").all()
+    assert str(table["particles γ′"].dtype) == "int64"  # counts, not 2.0
+    columns = list(table.columns)
+    assert columns.index("fraction γ′ 95% CI") < columns.index("particles γ′")
+    assert columns.index("mean free path γ′") < columns.index("pixel size")
+
+
 def test_a_stack_is_measured_plane_by_plane_each_plane_a_field(tmp_path, monkeypatch):
     # A FIB-SEM or serial-section stack was "not measured" (a map of shape (K, planes, ...)
     # is no 2D image): each plane is a section, measured on its own, a row of the table.

@@ -21,7 +21,7 @@ import pandas as pd
 from napari_finetune.batch.events import FileDone, FileFailed, FolderFinished
 from napari_finetune.batch.planning import FolderPlan, measurement_paths
 from napari_finetune.data.safe_write import atomic_write
-from napari_finetune.measure.measuring import FRACTION_PREFIX
+from napari_finetune.measure.measuring import is_phase_column
 from napari_finetune.measure.specimen import SpecimenSize, specimen_sizes
 from napari_finetune.measure.specimen_phases import SpecimenFraction, specimen_fractions
 
@@ -108,15 +108,15 @@ def _write_tables(
         else:
             continue
         rows.extend({**row, "file": file.image.name} for row in found)
-    fractions = list(
-        dict.fromkeys(c for row in rows for c in row if c.startswith(FRACTION_PREFIX))
-    )
+    # Each phase's fraction and interval, then its particles (a model of phases only).
+    fractions = list(dict.fromkeys(c for row in rows for c in row if is_phase_column(c)))
     at = TABLE_COLUMNS.index("pixel size")
     # A stack's rows say their plane; a folder of single images has no such column.
     planes = [PLANE_COLUMN] if any(PLANE_COLUMN in row for row in rows) else []
     columns = [TABLE_COLUMNS[0], *planes, *TABLE_COLUMNS[1:at], *fractions, *TABLE_COLUMNS[at:]]
     table = pd.DataFrame(rows, columns=columns)
-    for counts in (*COUNT_COLUMNS, *planes):  # whole numbers, though a row without is empty
+    particles = [c for c in fractions if c.startswith("particles ") and "per area" not in c]
+    for counts in (*COUNT_COLUMNS, *planes, *particles):  # whole numbers, though some are empty
         table[counts] = table[counts].astype("Int64")
     with atomic_write(path) as temporary:
         table.to_csv(temporary, index=False)

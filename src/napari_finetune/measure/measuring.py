@@ -20,6 +20,20 @@ from napari_finetune.measure.table import Calibration
 # Phase-fraction columns: this, the phase's name, and for the interval's half-width CI_SUFFIX.
 FRACTION_PREFIX = "fraction "
 CI_SUFFIX = " 95% CI"
+# Particle columns of a summary row: this prefix + the phase's name -> particle table column.
+PARTICLE_COLUMNS = {
+    "particles ": "particles",
+    "particles per area ": "per area",
+    "mean particle ECD ": "mean ECD",
+    "mean free path ": "mean free path",
+}
+
+
+def is_phase_column(name: str) -> bool:
+    """Whether a summary column is a phase's (its fraction, interval or particles)."""
+    return name.startswith((FRACTION_PREFIX, *PARTICLE_COLUMNS))
+
+
 # Said (and put in a table's warnings) when the model's classes are phases only.
 NO_BOUNDARY_CLASS = "no class is a boundary: grain size not measured"
 
@@ -62,10 +76,25 @@ class GrainMeasurement:
             columns[column] = float(phase["fraction"])
             ci = phase["ci95"]
             columns[f"{column}{CI_SUFFIX}"] = float(ci) if _known(ci) else None
-        return columns
+        return columns | self.particle_columns()
+
+    def particle_columns(self) -> dict[str, object]:
+        """Each discrete phase's particles (:data:`PARTICLE_COLUMNS` + its name), and the units.
+
+        Units are columns of their own (``length unit``, ``area unit``), as in a
+        folder's ``measurements.csv``; none without particles.
+        """
+        if self.particles is None or self.particles.empty:
+            return {}
+        columns: dict[str, object] = {}
+        for _, row in self.particles.iterrows():
+            for prefix, field in PARTICLE_COLUMNS.items():
+                value = row[field]
+                columns[f"{prefix}{row['name']}"] = None if not _known(value) else value
+        return columns | {"length unit": self.unit, "area unit": f"{self.unit}²"}
 
     def lines(self) -> list[str]:
-        """The report in words, then the phase fractions with their 95 % ranges, if any."""
+        """The report in words, the phase fractions with their 95 % ranges, the particles."""
         lines = self.report.lines() if self.report is not None else [NO_BOUNDARY_CLASS + "."]
         if self.phases is not None:
             fractions = ", ".join(

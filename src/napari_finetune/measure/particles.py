@@ -15,10 +15,11 @@ E1245 measures these on each field by image analysis:
 
 The mean equivalent-circle diameter of the particles not cut by the frame is
 given beside them (a cut particle's visible part is smaller than it). Only
-discrete phases have particles: a phase whose largest connected piece holds
-most of its pixels (a superalloy's γ matrix) is continuous and gets none.
+discrete phases have particles: a phase whose largest connected piece spans the
+image, edge to opposite edge (a superalloy's γ matrix, a band), is continuous and
+gets none.
 Pieces under ``min_size`` pixels are specks of a prediction, not particles:
-left out of the count, kept in the area fraction.
+left out of the count and of the interceptions, kept in the area fraction.
 """
 
 from __future__ import annotations
@@ -29,8 +30,6 @@ from scipy import ndimage as ndi
 
 from napari_finetune.measure.table import Calibration
 
-# A phase whose largest piece holds at least this share of its pixels is a matrix.
-CONTINUOUS_SHARE = 0.5
 # Pieces smaller than this (px) are not counted as particles.
 MIN_PARTICLE_PX = 4
 
@@ -75,7 +74,7 @@ def phase_particles(
         mask = classes == int(phase["class"])
         pieces, n = ndi.label(mask, structure=np.ones((3, 3), bool))
         areas = np.bincount(pieces.ravel(), minlength=n + 1)[1:]
-        if n == 0 or areas.max() >= CONTINUOUS_SHARE * areas.sum():
+        if n == 0 or _spans(pieces, int(np.argmax(areas)) + 1):
             continue  # absent, or continuous (a matrix): no particles
         kept = areas >= min_size
         edge = np.unique(np.concatenate([pieces[0], pieces[-1], pieces[:, 0], pieces[:, -1]]))
@@ -85,7 +84,8 @@ def phase_particles(
         whole = areas[kept & ~cut] * size**2
         fraction = float(phase["fraction"])
         per_area = counted / area
-        per_length = _interceptions(mask) / line_length
+        # Specks are not particles along the test lines either.
+        per_length = _interceptions(np.isin(pieces, np.flatnonzero(kept) + 1)) / line_length
         out.append(
             {
                 "class": int(phase["class"]),
@@ -101,6 +101,13 @@ def phase_particles(
     return pd.DataFrame(out)
 
 
+def _spans(pieces: np.ndarray, label: int) -> bool:
+    """Whether piece ``label`` touches two opposite edges of the image (it percolates)."""
+    top, bottom = (pieces[0] == label).any(), (pieces[-1] == label).any()
+    left, right = (pieces[:, 0] == label).any(), (pieces[:, -1] == label).any()
+    return bool((top and bottom) or (left and right))
+
+
 def _interceptions(mask: np.ndarray) -> int:
     """Runs of ``mask`` along every row and every column (each run one interception)."""
     padded = np.pad(mask, 1).astype(np.int8)
@@ -113,6 +120,8 @@ def particle_lines(particles: pd.DataFrame, unit: str) -> list[str]:
     """The particles in words, one phase a sentence; ``[]`` without discrete phases."""
     lines = []
     for _, row in particles.iterrows():
+        if not row["particles"]:  # specks only: the table says 0, the words nothing
+            continue
         cut = f", {row['cut by frame']} cut by the frame counted one half" * (
             row["cut by frame"] > 0
         )
