@@ -281,6 +281,9 @@ def phases(out: Path, seconds: int = 30) -> None:
     _, measure = viewer.window.add_plugin_dock_widget(PLUGIN, "Measure grains")
     measure.measure_layer(viewer.layers["superalloy prediction"])
     wait_for(measure)
+    settle_events()  # the long result laid out first
+    scroll_dock_to(measure, measure.plot)  # the fractions' bars under the numbers
+    settle_events()
     shot(viewer, out / "measure_phases.png")
     viewer.close()
 

@@ -68,3 +68,13 @@ def test_no_discrete_phase_gives_an_empty_table_and_grains_keep_their_report():
     found = measure_map(bands, "classes", class_names={1: "ferrite", 2: "pearlite"})
     assert found.particles is not None and found.particles.empty
     assert not any("particles" in line for line in found.lines())
+
+
+def test_long_lengths_read_in_digits_and_a_phase_of_specks_says_nothing():
+    row = {"class": 2, "name": "γ′", "particles": 3, "cut by frame": 0, "per area": 1e-6}
+    far = pd.DataFrame([row | {"mean ECD": 3.95, "mean free path": 1490.4}])
+    assert particle_lines(far, "px") == [
+        "γ′: 3 particles (1e-06 per px²), mean ECD 3.95 px, mean free path 1,490 px (ASTM E1245)."
+    ]
+    specks = pd.DataFrame([row | {"particles": 0, "mean ECD": None, "mean free path": None}])
+    assert particle_lines(specks, "px") == []

@@ -127,8 +127,13 @@ def particle_lines(particles: pd.DataFrame, unit: str) -> list[str]:
         )
         said = [f"{row['particles']} particles ({row['per area']:.3g} per {unit}²{cut})"]
         if row["mean ECD"] is not None and not pd.isna(row["mean ECD"]):
-            said.append(f"mean ECD {row['mean ECD']:.3g} {unit}")
+            said.append(f"mean ECD {_length(row['mean ECD'])} {unit}")
         if row["mean free path"] is not None and not pd.isna(row["mean free path"]):
-            said.append(f"mean free path {row['mean free path']:.3g} {unit}")
+            said.append(f"mean free path {_length(row['mean free path'])} {unit}")
         lines.append(f"{row['name']}: " + ", ".join(said) + " (ASTM E1245).")
     return lines
+
+
+def _length(value: float) -> str:
+    """Three significant digits, never in powers of ten: 1,490 px, not 1.49e+03."""
+    return f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
