@@ -7,7 +7,11 @@ measure=True)``) predicts the 4 ``val`` images and writes
 ``phase_fractions.csv``: each phase's mean area fraction over the images as
 ASTM E562/E1245 fields, with its 95 % interval. Printed beside the truth
 labels' fractions of the same images: whether each true fraction lies
-inside its interval, and the error of the mean.
+inside its interval, and the error of the mean. Then the discrete phases'
+particles (ASTM E1245) of the folder run's ``measurements.csv`` against those of
+the truth labels measured by the same code
+(:func:`napari_finetune.measure.particles.phase_particles`): particles, N_A, mean
+ECD and mean free path, means over the images (px).
 
 Usage::
 
@@ -50,6 +54,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as out:
         summary = predict_folder(model, val_files, out, measure=True)
         found = pd.read_csv(Path(out) / "phase_fractions.csv").set_index("phase")
+        measured = pd.read_csv(Path(out) / "measurements.csv")
     print(summary.line())
     truth = np.array([[(t == k).mean() for k in PHASE_NAMES] for t in val_truth])
     rows = []
@@ -70,6 +75,34 @@ def main() -> None:
         )
     headers = ("phase", "A_A", "95 % CI", "%RA", "truth", "inside", "error (points)")
     print(markdown_table(headers, rows))
+    print(particle_table(measured, val_truth))
+
+
+def particle_table(measured: pd.DataFrame, truth: list[np.ndarray]) -> str:
+    """Predicted vs true particles per discrete phase, means over the images."""
+    from napari_finetune.measure.particles import phase_particles
+    from napari_finetune.measure.phases import phase_fractions
+
+    true = pd.concat(
+        [phase_particles(t, phase_fractions(t, names=PHASE_NAMES)) for t in truth]
+    ).groupby("name")
+    rows = []
+    for name in PHASE_NAMES.values():
+        if f"particles {name}" not in measured or name not in true.groups:
+            continue  # continuous (the matrix)
+        t = true.get_group(name)
+        cells = [name]
+        for column, field, form in (
+            ("particles", "particles", ".1f"),
+            ("particles per area", "per area", ".3g"),
+            ("mean particle ECD", "mean ECD", ".3g"),
+            ("mean free path", "mean free path", ".3g"),
+        ):
+            predicted = measured[f"{column} {name}"].mean()
+            cells.append(f"{predicted:{form}} / {t[field].astype(float).mean():{form}}")
+        rows.append(cells)
+    headers = ("phase (predicted / truth)", "particles", "N_A (px⁻²)", "mean ECD (px)", "λ (px)")
+    return markdown_table(headers, rows)
 
 
 if __name__ == "__main__":
