@@ -86,6 +86,8 @@ def particle_table(measured: pd.DataFrame, truth: list[np.ndarray]) -> str:
     true = pd.concat(
         [phase_particles(t, phase_fractions(t, names=PHASE_NAMES)) for t in truth]
     ).groupby("name")
+    # The truth is measured in px: so must the predictions be (the PNGs carry no tags).
+    assert measured["length unit"].eq("px").all(), "calibrated images: compare in px"
     rows = []
     for name in PHASE_NAMES.values():
         if f"particles {name}" not in measured or name not in true.groups:

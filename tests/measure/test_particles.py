@@ -33,7 +33,7 @@ def test_counts_sizes_and_spacing_of_the_discrete_phase_only():
     assert row["particles"] == 6 and row["cut by frame"] == 2
     area = (100 * 0.5) ** 2  # µm²
     assert row["per area"] == pytest.approx((4 + 0.5 * 2) / area)
-    a_a = (4 * 100 + 2 * 50 + 2) / 100**2
+    a_a = (4 * 100 + 2 * 50) / 100**2  # the particles' share: the 2-px speck is none
     assert row["mean area"] == pytest.approx(a_a / row["per area"])
     assert row["mean ECD"] == pytest.approx(np.sqrt(4 * 100 / np.pi) * 0.5)  # whole ones only
     # Interceptions: 10 per square each way, the halves 5 + 10; the speck none.
@@ -78,3 +78,37 @@ def test_long_lengths_read_in_digits_and_a_phase_of_specks_says_nothing():
     ]
     specks = pd.DataFrame([row | {"particles": 0, "mean ECD": None, "mean free path": None}])
     assert particle_lines(specks, "px") == []
+
+
+def test_unclassified_pixels_are_no_specimen_and_a_particle_beside_them_is_cut():
+    cut_off = precipitates()
+    cut_off[:, 90:] = 0  # a strip not classified: the right-edge half particle goes
+    cut_off[45:55, 80:90] = 2  # a particle up against the strip: cut by the field's edge
+    row = phase_particles(cut_off, phase_fractions(cut_off, names=NAMES)).iloc[0]
+    classified = (cut_off > 0).sum()
+    assert row["particles"] == 6 and row["cut by frame"] == 2
+    assert row["per area"] == pytest.approx((4 + 0.5 * 2) / classified)
+    a_a = (4 * 100 + 50 + 100) / classified  # the particles' pixels: the speck is none
+    assert row["mean area"] == pytest.approx(a_a / row["per area"])
+    n_l = (4 * 20 + 15 + 20) / (2 * classified)
+    assert row["mean free path"] == pytest.approx((1 - a_a) / n_l)
+    assert row["mean ECD"] == pytest.approx(np.sqrt(4 * 100 / np.pi))  # the 4 whole ones
+
+
+def test_a_phase_is_continuous_when_any_of_its_largest_pieces_spans_the_image():
+    classes = np.ones((100, 100), np.uint8)
+    classes[40:50, 40:50] = 2  # 100 px, labelled first (raster order)...
+    classes[:, 95] = 2  # ...and 100 px spanning top to bottom: a band, not particles
+    assert phase_particles(classes, phase_fractions(classes, names=NAMES)).empty
+    one_row = np.array([[1, 1, 2, 2, 1, 1]], np.uint8)  # one row is no top-to-bottom span
+    found = phase_particles(one_row, phase_fractions(one_row, fields=(1, 1)), min_size=1)
+    assert found["class"].tolist() == [1, 2]
+
+
+def test_particle_counts_stay_whole_numbers_beside_a_map_without_them(tmp_path):
+    from napari_finetune.measure.export import summary_path, write_grain_csv
+
+    extra = {"a.tif": {"particles γ′": 3, "particles per area γ′": 0.5}, "b.tif": {}}
+    write_grain_csv({"a.tif": None, "b.tif": None}, tmp_path / "g.csv", extra=extra)
+    text = summary_path(tmp_path / "g.csv").read_text().splitlines()
+    assert text[1] == "a.tif,3,0.5" and text[2] == "b.tif,,"

@@ -21,7 +21,7 @@ import pandas as pd
 from napari_finetune.batch.events import FileDone, FileFailed, FolderFinished
 from napari_finetune.batch.planning import FolderPlan, measurement_paths
 from napari_finetune.data.safe_write import atomic_write
-from napari_finetune.measure.measuring import is_phase_column
+from napari_finetune.measure.measuring import is_particle_count, is_phase_column
 from napari_finetune.measure.specimen import SpecimenSize, specimen_sizes
 from napari_finetune.measure.specimen_phases import SpecimenFraction, specimen_fractions
 
@@ -115,7 +115,7 @@ def _write_tables(
     planes = [PLANE_COLUMN] if any(PLANE_COLUMN in row for row in rows) else []
     columns = [TABLE_COLUMNS[0], *planes, *TABLE_COLUMNS[1:at], *fractions, *TABLE_COLUMNS[at:]]
     table = pd.DataFrame(rows, columns=columns)
-    particles = [c for c in fractions if c.startswith("particles ") and "per area" not in c]
+    particles = [c for c in fractions if is_particle_count(c)]
     for counts in (*COUNT_COLUMNS, *planes, *particles):  # whole numbers, though some are empty
         table[counts] = table[counts].astype("Int64")
     with atomic_write(path) as temporary:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from napari_finetune.data.safe_write import atomic_write
+from napari_finetune.measure.measuring import is_particle_count
 from napari_finetune.measure.report import GrainReport
 
 
@@ -81,6 +82,8 @@ def write_grain_csv(
     order = [c for c in dict.fromkeys(order) if c != "warnings"]
     if len(summary.columns):  # no rows at all: nothing to order
         summary = summary[order + (["warnings"] if "warnings" in summary else [])]
+    for column in filter(is_particle_count, summary.columns):  # 3, not 3.0 beside a blank
+        summary[column] = summary[column].astype("Int64")
     segments = []
     for name, report in _listed(reports):
         rows = report.pattern.segments.copy()

@@ -29,6 +29,11 @@ PARTICLE_COLUMNS = {
 }
 
 
+def is_particle_count(name: str) -> bool:
+    """Whether a summary column counts a phase's particles (whole numbers)."""
+    return name.startswith("particles ") and not name.startswith("particles per area ")
+
+
 def is_phase_column(name: str) -> bool:
     """Whether a summary column is a phase's (its fraction, interval or particles)."""
     return name.startswith((FRACTION_PREFIX, *PARTICLE_COLUMNS))

@@ -6,7 +6,8 @@ judged by how many particles there are, how large and how far apart. ASTM
 E1245 measures these on each field by image analysis:
 
 - ``N_A``, particles per unit area: particles cut by the frame count one half
-  (as E112 counts grains cut by the frame), divided by the image's area;
+  (as E112 counts grains cut by the frame), divided by the classified area (the
+  image's, but for pixels of class 0, which are no specimen, as for A_A);
 - ``Ā = A_A / N_A``, the mean particle area;
 - ``N_L``, interceptions per unit length of test line: runs of the phase along
   every pixel row and column;
@@ -19,7 +20,9 @@ discrete phases have particles: a phase whose largest connected piece spans the
 image, edge to opposite edge (a superalloy's γ matrix, a band), is continuous and
 gets none.
 Pieces under ``min_size`` pixels are specks of a prediction, not particles:
-left out of the count and of the interceptions, kept in the area fraction.
+left out of the count, the interceptions and the A_A of Ā and λ (the phase's
+area fraction keeps them). A particle beside unclassified pixels (class 0, no
+specimen) is cut by the field's edge, as one at the frame is.
 """
 
 from __future__ import annotations
@@ -62,30 +65,36 @@ def phase_particles(
         per unit², the cut ones counted one half),
         ``mean area`` (Ā = A_A / N_A, unit²), ``mean ECD`` (of the particles not
         cut, unit), ``mean free path`` (λ, unit); empty when no phase is discrete.
+        A_A here is the particles' share of the classified pixels (specks left out).
     """
     calibration = calibration or Calibration()
     size = calibration.pixel_size
-    rows, cols = classes.shape
-    area = rows * cols * size**2
-    # Every pixel row and column is a test line: rows of length cols, and columns.
-    line_length = 2 * rows * cols * size
+    # Over the classified pixels, as A_A is (a map's 0 is no specimen): every pixel is
+    # a unit of area, and a unit of test line along its row and along its column.
+    unclassified = classes == 0
+    classified = max(int(classes.size - unclassified.sum()), 1)
+    area = classified * size**2
+    line_length = 2 * classified * size
+    # The field's edge: the frame, and pixels beside unclassified ones.
+    beside_nothing = ndi.binary_dilation(unclassified, np.ones((3, 3), bool)) & ~unclassified
     out = []
     for _, phase in phases.iterrows():
         mask = classes == int(phase["class"])
         pieces, n = ndi.label(mask, structure=np.ones((3, 3), bool))
         areas = np.bincount(pieces.ravel(), minlength=n + 1)[1:]
-        if n == 0 or _spans(pieces, int(np.argmax(areas)) + 1):
+        if n == 0 or any(_spans(pieces, k) for k in np.flatnonzero(areas == areas.max()) + 1):
             continue  # absent, or continuous (a matrix): no particles
         kept = areas >= min_size
-        edge = np.unique(np.concatenate([pieces[0], pieces[-1], pieces[:, 0], pieces[:, -1]]))
+        frame = [pieces[0], pieces[-1], pieces[:, 0], pieces[:, -1], pieces[beside_nothing]]
+        edge = np.unique(np.concatenate(frame))
         cut = np.zeros(n, bool)
         cut[edge[edge > 0] - 1] = True
         counted = float((kept & ~cut).sum() + 0.5 * (kept & cut).sum())
         whole = areas[kept & ~cut] * size**2
-        fraction = float(phase["fraction"])
+        particle_pixels = np.isin(pieces, np.flatnonzero(kept) + 1)  # specks are none
+        fraction = float(particle_pixels.sum() / classified)  # A_A of the particles
         per_area = counted / area
-        # Specks are not particles along the test lines either.
-        per_length = _interceptions(np.isin(pieces, np.flatnonzero(kept) + 1)) / line_length
+        per_length = _interceptions(particle_pixels) / line_length
         out.append(
             {
                 "class": int(phase["class"]),
@@ -103,9 +112,10 @@ def phase_particles(
 
 def _spans(pieces: np.ndarray, label: int) -> bool:
     """Whether piece ``label`` touches two opposite edges of the image (it percolates)."""
+    rows, cols = pieces.shape
     top, bottom = (pieces[0] == label).any(), (pieces[-1] == label).any()
     left, right = (pieces[:, 0] == label).any(), (pieces[:, -1] == label).any()
-    return bool((top and bottom) or (left and right))
+    return bool((rows > 1 and top and bottom) or (cols > 1 and left and right))
 
 
 def _interceptions(mask: np.ndarray) -> int:
