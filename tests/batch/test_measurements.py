@@ -315,6 +315,20 @@ def test_a_folder_of_phase_maps_gets_each_discrete_phases_particles(tmp_path):
     columns = list(table.columns)
     assert columns.index("fraction γ′ 95% CI") < columns.index("particles γ′")
     assert columns.index("mean free path γ′") < columns.index("pixel size")
+    # Over the images as fields (E1245): N_A and λ with their 95 % intervals.
+    from napari_finetune.measure.specimen_phases import specimen_fractions
+
+    written = pd.read_csv(out / "phase_fractions.csv").set_index("phase")
+    assert written.loc["γ′", "particles per area"] == pytest.approx(2.5 / 48**2)
+    free = table["mean free path γ′"]
+    assert written.loc["γ′", "mean free path"] == pytest.approx(free.mean())
+    assert written.loc["γ′", "length unit"] == "µm"
+    assert np.isnan(written.loc["matrix", "mean free path"])  # continuous: no particles
+    said = [f.describe() for f in specimen_fractions(table)][1]
+    assert " particles per µm², mean free path " in said and said.endswith("µm over 2 images")
+    # Fields in other units are not averaged together.
+    mixed = table.assign(**{"length unit": ["µm", "px"]})
+    assert specimen_fractions(mixed)[1].per_area is None
 
 
 def test_a_stack_is_measured_plane_by_plane_each_plane_a_field(tmp_path, monkeypatch):
