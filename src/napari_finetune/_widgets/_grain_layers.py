@@ -21,7 +21,6 @@ from napari_finetune._widgets._layers import (
 )
 from napari_finetune.data.calibration import InstrumentCalibration, open_calibrated
 from napari_finetune.measure import GrainMeasurement, e112_pattern, measure_map
-from napari_finetune.measure.figure import write_grain_report
 from napari_finetune.session.lazy_rule import check_plane_fits
 
 if TYPE_CHECKING:
@@ -159,11 +158,6 @@ def label_colours(
 def read_and_measure(read: Callable[[], np.ndarray], *args: object) -> GrainMeasurement:
     """In the worker: read the map (a lazy layer's plane is decompressed here), measure it."""
     return measure_map(read(), *args)
-
-
-def read_and_report(path: str, read: Callable[[], np.ndarray] | None, *args: object) -> object:
-    """In the worker: read the image plane shown under the grains, then draw the report."""
-    return write_grain_report(path, read() if read is not None else None, *args)
 
 
 def map_to_measure(

@@ -9,6 +9,7 @@ written whole or not at all; the image under the report is read in the worker.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,9 +17,9 @@ from napari.layers import Image
 from napari.qt.threading import create_worker
 from napari.utils.notifications import show_info
 
-from napari_finetune._widgets._grain_layers import read_and_report
 from napari_finetune._widgets._layers import finest, plane_in_view, read_later, spatial_shape
 from napari_finetune.measure.export import write_grain_csv
+from napari_finetune.measure.figure import write_grain_report
 from napari_finetune.measure.measuring import NO_BOUNDARY_CLASS
 from napari_finetune.measure.phase_export import write_phase_csv, write_phase_report
 
@@ -69,36 +70,22 @@ def save_report(dock: MeasureGrainsWidget) -> None:
             # Read in the worker: the image may be lazy (its plane is as large as the map).
             read = read_later(finest(layer), _plane_measured(layer, dock))
     if grains:
-        worker = create_worker(
-            read_and_report,
-            path,
-            read,
-            found.grains,
-            found.report,
-            _start_thread=False,
-            _ignore_errors=True,
-        )
+        write, drawn = write_grain_report, (found.grains, found.report)
     else:
-        worker = create_worker(
-            _read_and_report_phases,
-            path,
-            read,
-            found.classes,
-            found.phases,
-            _report_lines(found, dock.measured_plane),
-            dock.phase_colours,
-            _start_thread=False,
-            _ignore_errors=True,
-        )
+        lines = _report_lines(found, dock.measured_plane)
+        write, drawn = write_phase_report, (found.classes, found.phases, lines, dock.phase_colours)
+    worker = create_worker(
+        _read_and_write, write, path, read, *drawn, _start_thread=False, _ignore_errors=True
+    )
     worker.returned.connect(lambda done: setattr(dock.status, "value", f"Wrote {done.name}."))
     worker.errored.connect(dock._report_error)
     dock._report_worker = worker
     worker.start()
 
 
-def _read_and_report_phases(path: str, read, *args: object) -> Path:
-    """In the worker: read the image plane under the map, then draw the phase report."""
-    return write_phase_report(path, read() if read is not None else None, *args)
+def _read_and_write(write: Callable[..., Path], path: str, read, *drawn: object) -> Path:
+    """In the worker: read the image plane under the map (may be lazy), then draw the page."""
+    return write(path, read() if read is not None else None, *drawn)
 
 
 def _plane_measured(layer: Image, dock: MeasureGrainsWidget) -> tuple[int, ...]:
